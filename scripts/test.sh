@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds dstack-c and runs every test: the plain build, then the whole suite again under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Installs missing dependencies first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh --test
+jobs=$(nproc)
+
+# The official JS SDK for the compatibility suite (pinned by tests/compat/package-lock.json).
+if [[ -f tests/compat/package.json ]]; then
+    (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+run_suite() { # name, cmake flags...
+    local dir=$1; shift
+    cmake -S . -B "$dir" -DDSTACK_WERROR=ON "$@" >/dev/null
+    cmake --build "$dir" -j"$jobs"
+    (cd "$dir" && ctest --output-on-failure -j"$jobs")
+}
+
+echo "== plain build =="
+run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+echo "== ASan + UBSan build =="
+ASAN_OPTIONS=detect_leaks=1 run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DDSTACK_SANITIZE=ON
