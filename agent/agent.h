@@ -1,0 +1,26 @@
+/* The agent's state, shared by all listeners and handlers. Built once at start-up; handlers
+ * only read it (anything mutable carries its own lock). */
+#ifndef DSTACK_AGENT_AGENT_H
+#define DSTACK_AGENT_AGENT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "tee/tee.h"
+
+struct app_keys; /* appkeys.h: the keys file, in locked memory */
+
+struct agent {
+    const struct agent_config *cfg;
+    struct app_keys *keys;
+    char *compose_text; /* app-compose.json, verbatim (echoed in tcb_info.app_compose) */
+    size_t compose_len;
+    char *app_name;     /* compose "name" */
+    char *vm_config;    /* sys-config "vm_config" string */
+    const struct tee_backend *tee;
+    void *tee_state;
+};
+
+#endif

@@ -1,0 +1,45 @@
+/* Agent configuration: a JSON file following upstream's dstack.json key names where they
+ * overlap, then command-line flags over it. See docs/configuration.md. */
+#ifndef DSTACK_AGENT_CONFIG_H
+#define DSTACK_AGENT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_LISTENERS 8
+#define CONFIG_MAX_METHODS 32
+
+enum listener_api {
+    API_DSTACK, /* /<Method>                        (dstack.sock) */
+    API_TAPPD,  /* /prpc/[Tappd.]<Method>           (tappd.sock)  */
+};
+
+struct listener_config {
+    char address[256];  /* "unix:/path" or "host:port" */
+    enum listener_api api;
+    unsigned mode;      /* socket file mode for unix listeners */
+    size_t n_methods;   /* 0 = every method of the API */
+    char methods[CONFIG_MAX_METHODS][32];
+};
+
+struct agent_config {
+    char backend[32];         /* "simulator" or "tdx" */
+    char keys_file[1024];
+    char compose_file[1024];
+    char sys_config_file[1024];
+    char gpu_attestation_file[1024];
+    char sim_dir[1024];       /* simulator: folder of its state files */
+    char sim_seed[128];       /* simulator: development seed (hex or text) */
+    char attestation_file[1024]; /* simulator fixture mode (--attestation) */
+    char server_ident[64];    /* Server: header */
+    unsigned threads;         /* 0 = number of cores */
+    unsigned idle_timeout;    /* seconds */
+    size_t max_body;          /* bytes */
+    int log_level;            /* log.h levels */
+    bool watchdog;
+    size_t n_listeners;
+    struct listener_config listeners[CONFIG_MAX_LISTENERS];
+};
+
+#endif

@@ -1,0 +1,49 @@
+/* The handler side of the RPC layer. Handlers never see HTTP: the server decodes the request
+ * (JSON body or GET query string) into one json_t object, calls the handler, and encodes the
+ * result or the error (HTTP 400, {"error": msg}) exactly as spec/wire-api.md §2 describes. */
+#ifndef DSTACK_AGENT_RPC_H
+#define DSTACK_AGENT_RPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct agent;
+
+#define RPC_ERROR_MAX 512
+
+struct rpc_call {
+    struct agent *agent;
+    const json_t *args;       /* request object, never NULL ({} when the payload was empty) */
+    bool from_query;          /* args came from a GET query string: every scalar is a string */
+    json_t *result;           /* set by the handler on success (the call owns the reference) */
+    char error[RPC_ERROR_MAX]; /* set through rpc_fail on failure */
+};
+
+/* A handler returns true and sets call->result, or returns rpc_fail(...). */
+typedef bool (*rpc_handler)(struct rpc_call *call);
+
+/* Records the error message (upstream's text where the spec gives one) and returns false. */
+bool rpc_fail(struct rpc_call *call, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Typed access to request fields, following upstream's serde rules (spec/wire-api.md §2.3):
+ * an absent field takes its default; a present field of the wrong type fails the call with a
+ * serde-like message ("invalid type: ..., expected ..."). From a query string, bools must be
+ * exactly "true"/"false" and integers decimal. Each returns false after rpc_fail. */
+bool rpc_arg_string(struct rpc_call *call, const char *name, const char **out); /* default "" */
+bool rpc_arg_bool(struct rpc_call *call, const char *name, bool *out);          /* default false */
+/* Optional u64 (not_before/not_after): absent or null (or "" in a query) -> *present = false. */
+bool rpc_arg_u64_opt(struct rpc_call *call, const char *name, bool *present, uint64_t *out);
+/* A hex `bytes` field decoded into a malloc'd buffer (free it; NULL/0 when absent or empty). */
+bool rpc_arg_bytes(struct rpc_call *call, const char *name, uint8_t **out, size_t *out_len);
+/* A `repeated string` field: *items points into args (valid for the call), NULL when empty.
+ * Free the array itself with free(). */
+bool rpc_arg_string_array(struct rpc_call *call, const char *name, const char ***items,
+                          size_t *count);
+
+/* Helpers for building results. */
+json_t *rpc_hex(const uint8_t *bytes, size_t len); /* new JSON string of lowercase hex */
+
+#endif

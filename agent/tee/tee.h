@@ -1,0 +1,39 @@
+/* TEE backends: where quotes, measurements and the event log come from. One backend per file
+ * (sim.c, tdx.c); the registry in tee.c is the only place that lists them. */
+#ifndef DSTACK_AGENT_TEE_H
+#define DSTACK_AGENT_TEE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <dstack/common.h>
+
+struct agent_config;
+
+#define TEE_ERROR_MAX 256
+
+struct tee_backend {
+    const char *name; /* "simulator", "tdx" */
+    /* Opens the backend; on failure writes a message naming the file or device into err. */
+    dstack_err (*open)(const struct agent_config *cfg, void **state, char err[TEE_ERROR_MAX]);
+    void (*close)(void *state);
+    /* The full event log (boot events IMR 0-2, then runtime events IMR 3), as a JSON array of
+     * upstream TdxEvent objects (spec/attestation.md §3.1). New reference. */
+    dstack_err (*event_log)(void *state, json_t **out);
+    /* MRTD and RTMR0-3 as the platform reports them. */
+    dstack_err (*measurements)(void *state, uint8_t mrtd[DSTACK_MR_LEN],
+                               uint8_t rtmr[4][DSTACK_MR_LEN]);
+    /* A quote over report data; malloc'd. NULL where the backend cannot quote yet. */
+    dstack_err (*quote)(void *state, const uint8_t report_data[DSTACK_REPORT_DATA_LEN],
+                        uint8_t **quote, size_t *quote_len);
+    /* Extends RTMR3 with a runtime event and records it in the log (NULL: unsupported). */
+    dstack_err (*emit_event)(void *state, const char *name, const uint8_t *payload, size_t len,
+                             char err[TEE_ERROR_MAX]);
+};
+
+/* NULL when no backend has that name. */
+const struct tee_backend *tee_backend_find(const char *name);
+
+#endif
