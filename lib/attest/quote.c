@@ -1,0 +1,217 @@
+/* TDX quote v4/v5 parser (spec/attestation.md §1; layout as dcap-qvl src/quote.rs decodes it).
+ * Every read goes through struct rd, which refuses to step past the end of the buffer. */
+#include <dstack/quote.h>
+
+#include <string.h>
+
+struct rd {
+    const uint8_t *p;
+    size_t len;
+    size_t pos;
+};
+
+static const uint8_t *rd_take(struct rd *r, size_t n)
+{
+    if (n > r->len - r->pos) {
+        return NULL;
+    }
+    const uint8_t *at = r->p + r->pos;
+    r->pos += n;
+    return at;
+}
+
+static uint16_t le16(const uint8_t *b)
+{
+    return (uint16_t)(b[0] | (b[1] << 8));
+}
+
+static uint32_t le32(const uint8_t *b)
+{
+    return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) |
+           ((uint32_t)b[3] << 24);
+}
+
+static bool rd_u16(struct rd *r, uint16_t *out)
+{
+    const uint8_t *b = rd_take(r, 2);
+    if (b == NULL) {
+        return false;
+    }
+    *out = le16(b);
+    return true;
+}
+
+static bool rd_u32(struct rd *r, uint32_t *out)
+{
+    const uint8_t *b = rd_take(r, 4);
+    if (b == NULL) {
+        return false;
+    }
+    *out = le32(b);
+    return true;
+}
+
+static void parse_header(const uint8_t *b, struct dstack_quote_header *h)
+{
+    h->version = le16(b);
+    h->att_key_type = le16(b + 2);
+    h->tee_type = le32(b + 4);
+    h->qe_svn = le16(b + 8);
+    h->pce_svn = le16(b + 10);
+    memcpy(h->qe_vendor_id, b + 12, sizeof h->qe_vendor_id);
+    memcpy(h->user_data, b + 28, sizeof h->user_data);
+}
+
+/* Header checks and the body's place: shared by the full parser and the offset helper. */
+static dstack_err locate_body(const uint8_t *q, size_t len, struct dstack_quote_header *h,
+                              uint16_t *body_type, size_t *body_off, size_t *body_len)
+{
+    if (len < DSTACK_QUOTE_HEADER_LEN) {
+        return DSTACK_EFORMAT;
+    }
+    parse_header(q, h);
+    if (h->tee_type != DSTACK_QUOTE_TEE_TDX || h->att_key_type != DSTACK_QUOTE_AK_ECDSA_P256) {
+        return DSTACK_EFORMAT;
+    }
+    if (h->version == 4) {
+        *body_type = DSTACK_QUOTE_BODY_TD10;
+        *body_off = DSTACK_QUOTE_HEADER_LEN;
+        *body_len = DSTACK_TD_REPORT10_LEN;
+    } else if (h->version == 5) {
+        /* v5: a 6-byte descriptor (u16 type, u32 size) precedes the body (§1.3). */
+        if (len < DSTACK_QUOTE_HEADER_LEN + DSTACK_QUOTE_V5_DESC_LEN) {
+            return DSTACK_EFORMAT;
+        }
+        *body_type = le16(q + DSTACK_QUOTE_HEADER_LEN);
+        uint32_t size = le32(q + DSTACK_QUOTE_HEADER_LEN + 2);
+        if (*body_type == DSTACK_QUOTE_BODY_TD10 && size == DSTACK_TD_REPORT10_LEN) {
+            *body_len = DSTACK_TD_REPORT10_LEN;
+        } else if (*body_type == DSTACK_QUOTE_BODY_TD15 && size == DSTACK_TD_REPORT15_LEN) {
+            *body_len = DSTACK_TD_REPORT15_LEN;
+        } else {
+            return DSTACK_EFORMAT; /* SGX bodies or a size that disagrees with the type */
+        }
+        *body_off = DSTACK_QUOTE_HEADER_LEN + DSTACK_QUOTE_V5_DESC_LEN;
+    } else {
+        return DSTACK_EFORMAT;
+    }
+    if (*body_len > len - *body_off) {
+        return DSTACK_EFORMAT;
+    }
+    return DSTACK_OK;
+}
+
+dstack_err dstack_quote_report_data_offset(const uint8_t *quote, size_t len, size_t *offset)
+{
+    struct dstack_quote_header h;
+    uint16_t type;
+    size_t off, blen;
+    if (quote == NULL || offset == NULL) {
+        return DSTACK_EINVAL;
+    }
+    dstack_err err = locate_body(quote, len, &h, &type, &off, &blen);
+    if (err == DSTACK_OK) {
+        *offset = off + DSTACK_TD_OFF_REPORT_DATA;
+    }
+    return err;
+}
+
+static void parse_td_report(const uint8_t *b, bool td15, struct dstack_td_report *t)
+{
+    memcpy(t->tee_tcb_svn, b + DSTACK_TD_OFF_TEE_TCB_SVN, sizeof t->tee_tcb_svn);
+    memcpy(t->mr_seam, b + DSTACK_TD_OFF_MR_SEAM, DSTACK_MR_LEN);
+    memcpy(t->mr_signer_seam, b + DSTACK_TD_OFF_MR_SIGNER_SEAM, DSTACK_MR_LEN);
+    memcpy(t->seam_attributes, b + DSTACK_TD_OFF_SEAM_ATTRIBUTES, 8);
+    memcpy(t->td_attributes, b + DSTACK_TD_OFF_TD_ATTRIBUTES, 8);
+    memcpy(t->xfam, b + DSTACK_TD_OFF_XFAM, 8);
+    memcpy(t->mr_td, b + DSTACK_TD_OFF_MR_TD, DSTACK_MR_LEN);
+    memcpy(t->mr_config_id, b + DSTACK_TD_OFF_MR_CONFIG_ID, DSTACK_MR_LEN);
+    memcpy(t->mr_owner, b + DSTACK_TD_OFF_MR_OWNER, DSTACK_MR_LEN);
+    memcpy(t->mr_owner_config, b + DSTACK_TD_OFF_MR_OWNER_CONFIG, DSTACK_MR_LEN);
+    for (size_t i = 0; i < 4; i++) {
+        memcpy(t->rtmr[i], b + DSTACK_TD_OFF_RTMR0 + i * DSTACK_MR_LEN, DSTACK_MR_LEN);
+    }
+    memcpy(t->report_data, b + DSTACK_TD_OFF_REPORT_DATA, DSTACK_REPORT_DATA_LEN);
+    t->td15 = td15;
+    if (td15) {
+        memcpy(t->tee_tcb_svn2, b + DSTACK_TD_REPORT10_LEN, sizeof t->tee_tcb_svn2);
+        memcpy(t->mr_service_td, b + DSTACK_TD_REPORT10_LEN + 16, DSTACK_MR_LEN);
+    } else {
+        memset(t->tee_tcb_svn2, 0, sizeof t->tee_tcb_svn2);
+        memset(t->mr_service_td, 0, sizeof t->mr_service_td);
+    }
+}
+
+/* Signature data, v4 layout (also used by v5, dcap-qvl quote.rs "Quote v5 uses v4 auth data"):
+ * u32 len | sig[64] | ak[64] | u16 type(6) | u32 size | QE report[384] | QE sig[64] |
+ * u16 auth_len | auth | u16 type(5) | u32 size | chain   (attestation.md §1.4) */
+static dstack_err parse_auth(const uint8_t *q, size_t len, struct dstack_quote *out)
+{
+    struct rd all = {q, len, out->signed_len};
+    uint32_t sig_len, cert6_len, chain_len;
+    uint16_t cert6_type, auth_len;
+
+    if (!rd_u32(&all, &sig_len)) {
+        return DSTACK_EFORMAT;
+    }
+    /* The signature data must lie in the buffer; what follows it is ignored. */
+    const uint8_t *sig_data = rd_take(&all, sig_len);
+    if (sig_data == NULL) {
+        return DSTACK_EFORMAT;
+    }
+    out->sig_data_len = sig_len;
+    out->end = all.pos;
+
+    struct rd r = {sig_data, sig_len, 0};
+    out->signature = rd_take(&r, DSTACK_QUOTE_SIG_LEN);
+    out->attest_key = rd_take(&r, DSTACK_QUOTE_PUBKEY_LEN);
+    if (out->attest_key == NULL || !rd_u16(&r, &cert6_type) || !rd_u32(&r, &cert6_len)) {
+        return DSTACK_EFORMAT;
+    }
+    if (cert6_type != DSTACK_QUOTE_CERT_QE_REPORT) {
+        return DSTACK_EFORMAT;
+    }
+    const uint8_t *cert6 = rd_take(&r, cert6_len);
+    if (cert6 == NULL) {
+        return DSTACK_EFORMAT;
+    }
+
+    struct rd c = {cert6, cert6_len, 0};
+    out->qe_report = rd_take(&c, DSTACK_QE_REPORT_LEN);
+    out->qe_report_sig = rd_take(&c, DSTACK_QUOTE_SIG_LEN);
+    if (out->qe_report_sig == NULL || !rd_u16(&c, &auth_len)) {
+        return DSTACK_EFORMAT;
+    }
+    out->qe_auth = rd_take(&c, auth_len);
+    out->qe_auth_len = auth_len;
+    if (out->qe_auth == NULL || !rd_u16(&c, &out->pck_cert_type) || !rd_u32(&c, &chain_len)) {
+        return DSTACK_EFORMAT;
+    }
+    out->pck_chain = rd_take(&c, chain_len);
+    out->pck_chain_len = chain_len;
+    if (out->pck_chain == NULL) {
+        return DSTACK_EFORMAT;
+    }
+    return DSTACK_OK;
+}
+
+dstack_err dstack_quote_parse(const uint8_t *quote, size_t len, struct dstack_quote *out)
+{
+    if (quote == NULL || out == NULL) {
+        return DSTACK_EINVAL;
+    }
+    memset(out, 0, sizeof *out);
+    dstack_err err = locate_body(quote, len, &out->header, &out->body_type, &out->body_offset,
+                                 &out->body_len);
+    if (err != DSTACK_OK) {
+        return err;
+    }
+    out->signed_len = out->body_offset + out->body_len;
+    parse_td_report(quote + out->body_offset, out->body_type == DSTACK_QUOTE_BODY_TD15,
+                    &out->report);
+    err = parse_auth(quote, len, out);
+    if (err != DSTACK_OK) {
+        memset(out, 0, sizeof *out);
+    }
+    return err;
+}

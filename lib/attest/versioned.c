@@ -1,0 +1,343 @@
+/* VersionedAttestation V0 (SCALE) codec; see versioned.h and spec/attestation.md §7.2. */
+#include "attest/versioned.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <dstack/quote.h>
+
+#include "attest/scale.h"
+#include "util/hex.h"
+
+static const uint8_t acpi_data_marker[] = "ACPI DATA"; /* TDX_ACPI_DATA_EVENT_PAYLOAD */
+#define ACPI_DATA_MARKER_LEN (sizeof acpi_data_marker - 1)
+
+/* SCALE String must be UTF-8 (parity-scale-codec decodes String via from_utf8). */
+static bool utf8_valid(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        size_t k;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            k = 1;
+            cp = c & 0x1fu;
+        } else if ((c & 0xf0) == 0xe0) {
+            k = 2;
+            cp = c & 0x0fu;
+        } else if ((c & 0xf8) == 0xf0) {
+            k = 3;
+            cp = c & 0x07u;
+        } else {
+            return false;
+        }
+        if (k > n - i - 1) {
+            return false;
+        }
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xc0) != 0x80) {
+                return false;
+            }
+            cp = (cp << 6) | (s[i + j] & 0x3fu);
+        }
+        static const uint32_t min_cp[4] = {0, 0x80, 0x800, 0x10000};
+        if (cp < min_cp[k] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            return false;
+        }
+        i += k + 1;
+    }
+    return true;
+}
+
+/* Copies n bytes into a fresh buffer with a trailing NUL (so strings and byte strings share
+ * one allocator and an empty field is never NULL). */
+static void *dup_bytes(const uint8_t *p, size_t n)
+{
+    uint8_t *d = malloc(n + 1);
+    if (d != NULL) {
+        if (n > 0) {
+            memcpy(d, p, n);
+        }
+        d[n] = 0;
+    }
+    return d;
+}
+
+static dstack_err read_dup(struct scale_rd *r, bool utf8, uint8_t **out, size_t *out_len)
+{
+    const uint8_t *p;
+    size_t n;
+    if (scale_read_bytes(r, &p, &n) != DSTACK_OK || (utf8 && !utf8_valid(p, n))) {
+        return DSTACK_EFORMAT;
+    }
+    *out = dup_bytes(p, n);
+    *out_len = n;
+    return *out == NULL ? DSTACK_ENOMEM : DSTACK_OK;
+}
+
+/* A Vec's element count, bounded by the bytes left (every element takes at least min_size),
+ * so a hostile count cannot make us allocate more than the input justifies. */
+static dstack_err read_str(struct scale_rd *r, char **out, size_t *out_len)
+{
+    uint8_t *p = NULL;
+    dstack_err err = read_dup(r, true, &p, out_len);
+    *out = (char *)p;
+    return err;
+}
+
+static dstack_err read_count(struct scale_rd *r, size_t min_size, size_t *out)
+{
+    uint64_t n;
+    if (scale_read_compact(r, &n) != DSTACK_OK || n > (r->len - r->pos) / min_size) {
+        return DSTACK_EFORMAT;
+    }
+    *out = (size_t)n;
+    return DSTACK_OK;
+}
+
+#define TRY(x)                           \
+    do {                                 \
+        if ((err = (x)) != DSTACK_OK) {  \
+            goto out;                    \
+        }                                \
+    } while (0)
+
+dstack_err versioned_decode(const uint8_t *bytes, size_t len, struct versioned_attestation *out)
+{
+    dstack_err err = DSTACK_OK;
+    struct scale_rd r = {bytes, len, 0};
+    uint8_t tag;
+    const uint8_t *rd;
+
+    if (out == NULL || (bytes == NULL && len > 0)) {
+        return DSTACK_EINVAL;
+    }
+    memset(out, 0, sizeof *out);
+    if (len > SCALE_BUF_MAX) {
+        return DSTACK_EINVAL;
+    }
+    if (len == 0) {
+        return DSTACK_EFORMAT;
+    }
+    /* Dispatch on the first byte (attestation.rs from_bytes L742-772). */
+    if ((bytes[0] >= 0x80 && bytes[0] <= 0x8f) || bytes[0] == 0xde || bytes[0] == 0xdf) {
+        return DSTACK_EUNSUPPORTED; /* V1 msgpack */
+    }
+    TRY(scale_read_u8(&r, &tag));
+    if (tag != VERSIONED_V0) {
+        err = DSTACK_EFORMAT;
+        goto out;
+    }
+    TRY(scale_read_u8(&r, &out->quote_kind));
+    if (out->quote_kind != VERSIONED_QUOTE_DSTACK_TDX) {
+        err = out->quote_kind <= 4 ? DSTACK_EUNSUPPORTED : DSTACK_EFORMAT;
+        goto out;
+    }
+    TRY(read_dup(&r, false, &out->quote, &out->quote_len));
+
+    /* TdxEvent: 4 + 4 + three compact lengths = at least 11 bytes. */
+    size_t n;
+    TRY(read_count(&r, 11, &n));
+    out->events = calloc(n ? n : 1, sizeof *out->events);
+    if (out->events == NULL) {
+        err = DSTACK_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct versioned_event *e = &out->events[i];
+        out->n_events = i + 1;
+        TRY(scale_read_u32(&r, &e->imr));
+        TRY(scale_read_u32(&r, &e->event_type));
+        TRY(read_dup(&r, false, &e->digest, &e->digest_len));
+        TRY(read_str(&r, &e->event, &e->event_len));
+        TRY(read_dup(&r, false, &e->payload, &e->payload_len));
+    }
+
+    TRY(read_count(&r, 2, &n));
+    out->runtime = calloc(n ? n : 1, sizeof *out->runtime);
+    if (out->runtime == NULL) {
+        err = DSTACK_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct versioned_runtime_event *e = &out->runtime[i];
+        out->n_runtime = i + 1;
+        TRY(read_str(&r, &e->event, &e->event_len));
+        TRY(read_dup(&r, false, &e->payload, &e->payload_len));
+    }
+
+    TRY(scale_read_raw(&r, DSTACK_REPORT_DATA_LEN, &rd));
+    memcpy(out->report_data, rd, DSTACK_REPORT_DATA_LEN);
+    TRY(read_str(&r, &out->config, &out->config_len));
+    if (r.pos != r.len) {
+        err = DSTACK_EFORMAT; /* trailing bytes are rejected upstream */
+    }
+out:
+    if (err != DSTACK_OK) {
+        versioned_free(out);
+    }
+    return err;
+}
+
+static void put_event(struct scale_buf *b, const struct versioned_event *e, bool digest,
+                      bool payload, bool acpi_marker)
+{
+    scale_put_u32(b, e->imr);
+    scale_put_u32(b, e->event_type);
+    scale_put_bytes(b, e->digest, digest ? e->digest_len : 0);
+    scale_put_bytes(b, e->event, e->event_len);
+    if (acpi_marker) {
+        scale_put_bytes(b, acpi_data_marker, ACPI_DATA_MARKER_LEN);
+    } else {
+        scale_put_bytes(b, e->payload, payload ? e->payload_len : 0);
+    }
+}
+
+static bool is_acpi_data_event(const struct versioned_event *e)
+{
+    return e->imr == 0 && e->event_type == VERSIONED_ACPI_DATA_EVENT_TYPE &&
+           e->payload_len == ACPI_DATA_MARKER_LEN &&
+           memcmp(e->payload, acpi_data_marker, ACPI_DATA_MARKER_LEN) == 0;
+}
+
+static dstack_err encode(const struct versioned_attestation *a, bool stripped, uint8_t **out,
+                         size_t *out_len)
+{
+    struct scale_buf b = {0};
+    if (a == NULL || out == NULL || out_len == NULL) {
+        return DSTACK_EINVAL;
+    }
+    scale_put_u8(&b, VERSIONED_V0);
+    scale_put_u8(&b, a->quote_kind);
+    scale_put_bytes(&b, a->quote, a->quote_len);
+    if (!stripped) {
+        scale_put_compact(&b, a->n_events);
+        for (size_t i = 0; i < a->n_events; i++) {
+            put_event(&b, &a->events[i], true, true, false);
+        }
+    } else {
+        /* strip_tdx_lite_event_log (v1.rs L20-63) + TdxEvent::stripped (tdx.rs L81-105). */
+        size_t kept = 0;
+        for (size_t i = 0; i < a->n_events; i++) {
+            kept += is_acpi_data_event(&a->events[i]) || a->events[i].imr == 3;
+        }
+        scale_put_compact(&b, kept);
+        for (size_t i = 0; i < a->n_events; i++) {
+            const struct versioned_event *e = &a->events[i];
+            bool runtime = e->event_type == VERSIONED_RUNTIME_EVENT_TYPE;
+            if (is_acpi_data_event(e)) {
+                put_event(&b, e, true, false, true);
+            } else if (e->imr == 3) {
+                put_event(&b, e, !runtime, runtime, false);
+            }
+        }
+    }
+    scale_put_compact(&b, a->n_runtime);
+    for (size_t i = 0; i < a->n_runtime; i++) {
+        scale_put_bytes(&b, a->runtime[i].event, a->runtime[i].event_len);
+        scale_put_bytes(&b, a->runtime[i].payload, a->runtime[i].payload_len);
+    }
+    scale_put_raw(&b, a->report_data, DSTACK_REPORT_DATA_LEN);
+    scale_put_bytes(&b, a->config, a->config_len);
+    return scale_buf_finish(&b, out, out_len);
+}
+
+dstack_err versioned_encode_v0(const struct versioned_attestation *a, uint8_t **out,
+                               size_t *out_len)
+{
+    return encode(a, false, out, out_len);
+}
+
+dstack_err versioned_encode_v0_stripped(const struct versioned_attestation *a, uint8_t **out,
+                                        size_t *out_len)
+{
+    return encode(a, true, out, out_len);
+}
+
+dstack_err versioned_set_report_data(struct versioned_attestation *a,
+                                     const uint8_t rd[DSTACK_REPORT_DATA_LEN])
+{
+    size_t off;
+    if (a == NULL || rd == NULL) {
+        return DSTACK_EINVAL;
+    }
+    dstack_err err = dstack_quote_report_data_offset(a->quote, a->quote_len, &off);
+    if (err != DSTACK_OK) {
+        return err;
+    }
+    memcpy(a->quote + off, rd, DSTACK_REPORT_DATA_LEN);
+    memcpy(a->report_data, rd, DSTACK_REPORT_DATA_LEN);
+    return DSTACK_OK;
+}
+
+dstack_err versioned_copy(const struct versioned_attestation *src,
+                          struct versioned_attestation *dst)
+{
+    /* Round-trip through the encoding: one code path, and the copy is checked on the way. */
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    dstack_err err = versioned_encode_v0(src, &bytes, &len);
+    if (err == DSTACK_OK) {
+        err = versioned_decode(bytes, len, dst);
+    }
+    free(bytes);
+    return err;
+}
+
+static json_t *hex_json(const uint8_t *p, size_t n)
+{
+    char *h = hex_encode_alloc(p, n);
+    json_t *j = h ? json_stringn(h, 2 * n) : NULL;
+    free(h);
+    return j;
+}
+
+json_t *versioned_event_log_json(const struct versioned_attestation *a)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr != NULL && i < a->n_events; i++) {
+        const struct versioned_event *e = &a->events[i];
+        json_t *o = json_object();
+        /* Field order as serde emits TdxEvent (attestation.md §3.1); jansson keeps insertion
+         * order when dumping. */
+        if (o == NULL || json_object_set_new(o, "imr", json_integer(e->imr)) != 0 ||
+            json_object_set_new(o, "event_type", json_integer(e->event_type)) != 0 ||
+            json_object_set_new(o, "digest", hex_json(e->digest, e->digest_len)) != 0 ||
+            json_object_set_new(o, "event", json_stringn(e->event, e->event_len)) != 0 ||
+            json_object_set_new(o, "event_payload", hex_json(e->payload, e->payload_len)) != 0) {
+            json_decref(o);
+            json_decref(arr);
+            return NULL;
+        }
+        if (json_array_append_new(arr, o) != 0) { /* steals o even on failure */
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+void versioned_free(struct versioned_attestation *a)
+{
+    if (a == NULL) {
+        return;
+    }
+    free(a->quote);
+    for (size_t i = 0; i < a->n_events; i++) {
+        free(a->events[i].digest);
+        free(a->events[i].event);
+        free(a->events[i].payload);
+    }
+    free(a->events);
+    for (size_t i = 0; i < a->n_runtime; i++) {
+        free(a->runtime[i].event);
+        free(a->runtime[i].payload);
+    }
+    free(a->runtime);
+    free(a->config);
+    memset(a, 0, sizeof *a);
+}

@@ -1,0 +1,96 @@
+/* VersionedAttestation, legacy V0 (SCALE) form: decode, encode, strip, patch report data
+ * (spec/attestation.md §7.2, spec/wire-api.md §9.4, spec/crypto.md §5.6).
+ *
+ *   V0 bytes = 0x00 ‖ AttestationQuote ‖ Vec<RuntimeEvent> ‖ [u8;64] report_data ‖ String config
+ *   AttestationQuote = u8 variant (0 = DstackTdx) ‖ Vec<u8> quote ‖ Vec<TdxEvent> event_log
+ *   TdxEvent = u32 imr ‖ u32 event_type ‖ Vec<u8> digest ‖ String event ‖ Vec<u8> payload
+ *   RuntimeEvent = String event ‖ Vec<u8> payload
+ *
+ * Only the DstackTdx variant is handled (the one a TDX guest and our simulator produce).
+ * V1 (msgpack, first byte 0x80..0x8f, 0xde, 0xdf) is recognised and reported as
+ * DSTACK_EUNSUPPORTED by the decoder.
+ *
+ * For RA-TLS (crypto.md §5.6) call versioned_encode_v0_stripped: it is the byte string that goes
+ * into the certificate extension 1.3.6.1.4.1.62397.1.8 (DER OCTET STRING content). */
+#ifndef DSTACK_ATTEST_VERSIONED_H
+#define DSTACK_ATTEST_VERSIONED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <dstack/common.h>
+
+#define VERSIONED_V0 0x00u
+#define VERSIONED_QUOTE_DSTACK_TDX 0u
+#define VERSIONED_RUNTIME_EVENT_TYPE 0x08000001u /* DSTACK_RUNTIME_EVENT_TYPE */
+#define VERSIONED_ACPI_DATA_EVENT_TYPE 10u      /* EV_PLATFORM_CONFIG_FLAGS */
+
+struct versioned_event {   /* TdxEvent (V1 events only: V0 cannot carry version/preimage) */
+    uint32_t imr;
+    uint32_t event_type;
+    uint8_t *digest;       /* usually 48 bytes; 0 when stripped */
+    size_t digest_len;
+    char *event;           /* NUL-terminated; event_len excludes the NUL */
+    size_t event_len;
+    uint8_t *payload;
+    size_t payload_len;
+};
+
+struct versioned_runtime_event {
+    char *event;
+    size_t event_len;
+    uint8_t *payload;
+    size_t payload_len;
+};
+
+/* Owns every pointer; release with versioned_free. */
+struct versioned_attestation {
+    uint8_t quote_kind;    /* VERSIONED_QUOTE_DSTACK_TDX */
+    uint8_t *quote;
+    size_t quote_len;
+    struct versioned_event *events;
+    size_t n_events;
+    struct versioned_runtime_event *runtime;
+    size_t n_runtime;
+    uint8_t report_data[DSTACK_REPORT_DATA_LEN];
+    char *config;          /* NUL-terminated */
+    size_t config_len;
+};
+
+/* Decodes V0 bytes (whole buffer; trailing bytes are an error, as upstream). DSTACK_EFORMAT for
+ * malformed or truncated input, DSTACK_EUNSUPPORTED for V1 msgpack or another quote variant,
+ * DSTACK_EINVAL for more than SCALE_BUF_MAX bytes. *out is zeroed on failure. */
+dstack_err versioned_decode(const uint8_t *bytes, size_t len, struct versioned_attestation *out);
+
+/* Encodes V0 bytes (malloc'd into *out). */
+dstack_err versioned_encode_v0(const struct versioned_attestation *a, uint8_t **out,
+                               size_t *out_len);
+
+/* Encodes V0 bytes of the stripped attestation (v1.rs into_stripped / strip_tdx_lite_event_log):
+ * event log reduced to the RTMR0 "ACPI DATA" events (digest kept, payload "ACPI DATA") and the
+ * IMR 3 events (runtime events: digest emptied, payload kept; others: payload emptied).
+ * Runtime events, report data and config are kept. */
+dstack_err versioned_encode_v0_stripped(const struct versioned_attestation *a, uint8_t **out,
+                                        size_t *out_len);
+
+/* Writes report data into the quote at its version-correct offset (568 v4, 574 v5) and into
+ * the report_data field, as upstream's with_report_data (v1.rs L327-384). DSTACK_EFORMAT when
+ * the quote is not a TDX v4/v5 quote holding a whole TD report. */
+dstack_err versioned_set_report_data(struct versioned_attestation *a,
+                                     const uint8_t rd[DSTACK_REPORT_DATA_LEN]);
+
+/* A deep copy (for serving a loaded fixture to concurrent callers). */
+dstack_err versioned_copy(const struct versioned_attestation *src,
+                          struct versioned_attestation *dst);
+
+/* The event log as a JSON array of upstream TdxEvent objects
+ * {"imr","event_type","digest","event","event_payload"} (attestation.md §3.1). New reference
+ * or NULL on allocation failure. */
+json_t *versioned_event_log_json(const struct versioned_attestation *a);
+
+void versioned_free(struct versioned_attestation *a); /* NULL ok; leaves *a zeroed */
+
+#endif
