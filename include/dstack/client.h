@@ -1,0 +1,369 @@
+/* libdstack client: talk to the dstack guest agent (dstack.sock, or the simulator over HTTP).
+ *
+ * The C counterpart of the Python SDK's DstackClient (seeds/python-sdk-reference.md); behaviour
+ * follows spec/sdk-and-sidecar.md §1-§4 and the recommendations of its §9.
+ *
+ * Conventions of every function here:
+ *  - outputs come last; a result allocated by the library has a named *_free (NULL is accepted);
+ *  - the return value is a dstack_err; on failure the outputs are left NULL/zero and
+ *    dstack_last_error() holds a message for this thread (errno-like), which includes the agent's
+ *    {"error": "..."} text when the agent answered HTTP 400;
+ *  - byte strings that travel as hex on the wire are decoded into struct dstack_bytes; text fields
+ *    (PEM, JSON text) stay NUL-terminated strings;
+ *  - every result keeps the agent's raw response as `json` (NUL-terminated JSON text).
+ *
+ * Thread safety: one struct dstack_client may be shared by any number of threads. Each call
+ * borrows an idle connection (a libcurl easy handle keeping its HTTP/1.1 keep-alive connection)
+ * from a pool inside the client, so sequential calls reuse connections.
+ */
+#ifndef DSTACK_CLIENT_H
+#define DSTACK_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dstack/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Errors
+ */
+
+/* The message of the last error returned to the calling thread by any libdstack function
+ * (client calls and utilities alike). Never NULL; "" when there was none. Valid until the next
+ * libdstack call on this thread. */
+DSTACK_API const char *dstack_last_error(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Plain data types shared by the results
+ */
+
+/* An owned byte string (decoded from hex). data is NULL when len is 0. */
+struct dstack_bytes {
+    uint8_t *data;
+    size_t len;
+};
+
+/* ---------------------------------------------------------------------------------------------
+ * Client lifetime and endpoint resolution
+ */
+
+struct dstack_client; /* opaque */
+
+/* Default request timeout and the reachability probe's (spec/sdk-and-sidecar.md §9.7). */
+#define DSTACK_DEFAULT_TIMEOUT_MS 3000u
+#define DSTACK_REACHABLE_TIMEOUT_MS 500u
+
+/* The four socket paths probed, in order, when neither an endpoint nor the environment names
+ * one (§1.2); the first is also the fallback when none exists. */
+#define DSTACK_SOCKET_PATHS                                                                        \
+    {                                                                                              \
+        "/var/run/dstack.sock", "/run/dstack.sock", "/var/run/dstack/dstack.sock",                 \
+            "/run/dstack/dstack.sock"                                                              \
+    }
+#define DSTACK_TAPPD_SOCKET_PATHS                                                                  \
+    {                                                                                              \
+        "/var/run/tappd.sock", "/run/tappd.sock", "/var/run/dstack/tappd.sock",                    \
+            "/run/dstack/tappd.sock"                                                               \
+    }
+
+/* Options of a client; zero-initialise then set what you need. */
+struct dstack_client_options {
+    unsigned timeout_ms;    /* per request, all phases; 0 = DSTACK_DEFAULT_TIMEOUT_MS */
+    const char *user_agent; /* NULL = "dstack-sdk-c/<version>" */
+};
+
+/* Where a client connects (the outcome of endpoint resolution). */
+enum dstack_endpoint_kind {
+    DSTACK_ENDPOINT_UNIX = 0, /* Unix socket path */
+    DSTACK_ENDPOINT_HTTP = 1, /* http:// or https:// base URL */
+};
+
+/* Resolves the endpoint as every official SDK does (§1.2), without connecting:
+ *   1. `endpoint` when non-NULL and non-empty;
+ *   2. the environment variable `env_var` (DSTACK_SIMULATOR_ENDPOINT for the current API,
+ *      TAPPD_SIMULATOR_ENDPOINT for the legacy one) when set and non-empty (an empty value counts
+ *      as unset, like the JS SDK);
+ *   3. the first existing path of `probe_paths` (n_probe entries);
+ *   4. probe_paths[0] even if missing.
+ * A value starting with http:// or https:// is an HTTP base URL; anything else is a Unix socket
+ * path. An absolute socket path (starting with '/') chosen by steps 1-2 must exist, else
+ * DSTACK_ETRANSPORT with "Unix socket file <path> does not exist" (the Python/JS text).
+ * *out is a malloc'd string (free with free()). */
+DSTACK_API dstack_err dstack_endpoint_resolve(const char *endpoint, const char *env_var,
+                                              const char *const *probe_paths, size_t n_probe,
+                                              char **out, enum dstack_endpoint_kind *kind);
+
+/* Creates a client for the current API (dstack.sock). `endpoint` may be NULL (resolution above),
+ * a socket path, or an http(s):// URL (a path prefix in the URL is kept: http://h/api + GetKey
+ * -> http://h/api/GetKey). `opts` may be NULL. Errors: DSTACK_ETRANSPORT (missing socket file),
+ * DSTACK_EINVAL, DSTACK_ENOMEM. Free with dstack_client_free. */
+DSTACK_API dstack_err dstack_client_new(const char *endpoint,
+                                        const struct dstack_client_options *opts,
+                                        struct dstack_client **out);
+
+/* Frees the client and closes its connections. NULL is accepted. No call on this client may be
+ * in progress in another thread. */
+DSTACK_API void dstack_client_free(struct dstack_client *c);
+
+/* The resolved endpoint (socket path or base URL), owned by the client. */
+DSTACK_API const char *dstack_client_endpoint(const struct dstack_client *c);
+
+/* Same text as dstack_last_error(); kept for the API shape of the style guide. c may be NULL. */
+DSTACK_API const char *dstack_client_last_error(const struct dstack_client *c);
+
+/* Log callback for deprecation warnings (legacy tappd calls) and informational notes such as
+ * "Using simulator endpoint: ...". The library never writes to stdout/stderr itself. */
+enum dstack_log_level { DSTACK_LOG_INFO = 0, DSTACK_LOG_WARN = 1 };
+typedef void (*dstack_log_fn)(enum dstack_log_level level, const char *msg, void *user);
+DSTACK_API void dstack_client_set_log(struct dstack_client *c, dstack_log_fn fn, void *user);
+
+/* Low-level: POST /<method> with `json_body` (NULL = "{}") and return the 200 response body as
+ * a malloc'd NUL-terminated string (free with free()). Every method below goes through it. */
+DSTACK_API dstack_err dstack_call(struct dstack_client *c, const char *method,
+                                  const char *json_body, char **response);
+
+/* ---------------------------------------------------------------------------------------------
+ * GetKey — deterministic key derived from the app key (wire-api.md §4.2, sdk-and-sidecar §2.1)
+ */
+
+struct dstack_get_key_response {
+    uint8_t key[DSTACK_KEY_LEN];          /* the 32 derived bytes (secret) */
+    size_t key_len;                       /* as returned; 32 from every known agent */
+    struct dstack_bytes *signature_chain; /* [0] app-key signature, [1] KMS signature */
+    size_t signature_chain_len;
+    char *json;
+};
+
+/* Derives the key for `path` (NULL = ""). `purpose` (NULL = "") only enters the signature chain.
+ * `algorithm`: NULL or "secp256k1" (default), "k256", "ed25519". For any algorithm other than
+ * secp256k1/k256/"" the agent's Version RPC is called first, as the Python and JS SDKs do; when it
+ * fails the error is DSTACK_EUNSUPPORTED with
+ *   algorithm "<alg>" is not supported: OS version too old (Version RPC unavailable)
+ * Free with dstack_get_key_response_free (which wipes the key). */
+DSTACK_API dstack_err dstack_get_key(struct dstack_client *c, const char *path, const char *purpose,
+                                     const char *algorithm, struct dstack_get_key_response **out);
+DSTACK_API void dstack_get_key_response_free(struct dstack_get_key_response *k);
+
+/* Decodes a GetKey response JSON (text) into a struct dstack_get_key_response — the Python
+ * decode_key() and decode_signature_chain() in one. Free with dstack_get_key_response_free. */
+DSTACK_API dstack_err dstack_get_key_response_decode(const char *json,
+                                                     struct dstack_get_key_response **out);
+
+/* ---------------------------------------------------------------------------------------------
+ * GetTlsKey — fresh random P-256 key and certificate chain (wire-api.md §4.1, §2.2)
+ */
+
+struct dstack_tls_key_options {
+    const char *subject;          /* NULL = "" */
+    const char *const *alt_names; /* sent only when n_alt_names > 0 */
+    size_t n_alt_names;
+    bool usage_ra_tls;      /* default false */
+    bool usage_server_auth; /* default true (Python/JS/Rust) */
+    bool usage_client_auth; /* default false */
+    /* The three options added in OS 0.5.7; each is sent only when its has_* flag is set, and
+     * setting any of them makes the client call Version first (Python/JS behaviour). */
+    bool has_not_before;
+    uint64_t not_before; /* seconds since the epoch */
+    bool has_not_after;
+    uint64_t not_after;
+    bool has_with_app_info;
+    bool with_app_info;
+};
+
+/* Sets the defaults above (usage_server_auth = true, everything else off). */
+DSTACK_API void dstack_tls_key_options_init(struct dstack_tls_key_options *o);
+
+struct dstack_get_tls_key_response {
+    char *key;                /* PKCS#8 PEM private key (secret) */
+    char **certificate_chain; /* PEM certificates, leaf first */
+    size_t certificate_chain_len;
+    char *json;
+};
+
+/* Requests a TLS key. opts NULL = defaults. When any 0.5.7 option is set and Version fails:
+ * DSTACK_EUNSUPPORTED with "TLS key options [not_before, not_after] are not supported: OS version
+ * too old (Version RPC unavailable)" (only the options given, in that order).
+ * Free with dstack_get_tls_key_response_free (wipes the key). */
+DSTACK_API dstack_err dstack_get_tls_key(struct dstack_client *c,
+                                         const struct dstack_tls_key_options *opts,
+                                         struct dstack_get_tls_key_response **out);
+DSTACK_API void dstack_get_tls_key_response_free(struct dstack_get_tls_key_response *k);
+
+/* The PKCS#8 DER bytes of the PEM key (the Python/JS as_uint8array()). max_len 0 = all of it;
+ * otherwise exactly max_len bytes (zero-padded when the DER is shorter, as Python does).
+ * *out is malloc'd; wipe and free it yourself (dstack_bytes_wipe_free). */
+DSTACK_API dstack_err dstack_get_tls_key_response_der(const struct dstack_get_tls_key_response *k,
+                                                      size_t max_len, struct dstack_bytes *out);
+
+/* Frees out->data after wiping it; sets it to {NULL, 0}. */
+DSTACK_API void dstack_bytes_wipe_free(struct dstack_bytes *b);
+
+/* ---------------------------------------------------------------------------------------------
+ * GetQuote / Attest / EmitEvent (wire-api.md §4.3, §4.4; sdk-and-sidecar §2.3, §2.4, §2.8)
+ */
+
+struct dstack_get_quote_response {
+    struct dstack_bytes quote;       /* TDX quote (empty on non-TDX platforms) */
+    char *event_log;                 /* JSON array text */
+    struct dstack_bytes report_data; /* 64 bytes, zero-padded by the agent ("" on old agents) */
+    char *vm_config;                 /* JSON text ("" when absent) */
+    struct dstack_bytes attestation; /* versioned attestation (empty when absent) */
+    char *json;
+};
+
+/* Quote over `report_data` (len <= 64; empty allowed: the agent pads with zeros, §9.1).
+ * len > 64: DSTACK_EINVAL "report_data must be at most 64 bytes, got N" without a request.
+ * Free with dstack_get_quote_response_free. */
+DSTACK_API dstack_err dstack_get_quote(struct dstack_client *c, const uint8_t *report_data,
+                                       size_t len, struct dstack_get_quote_response **out);
+DSTACK_API void dstack_get_quote_response_free(struct dstack_get_quote_response *q);
+
+struct dstack_attest_response {
+    struct dstack_bytes attestation;
+    char *json;
+};
+
+/* Versioned attestation over report_data (same checks as dstack_get_quote).
+ * Free with dstack_attest_response_free. */
+DSTACK_API dstack_err dstack_attest(struct dstack_client *c, const uint8_t *report_data, size_t len,
+                                    struct dstack_attest_response **out);
+DSTACK_API void dstack_attest_response_free(struct dstack_attest_response *a);
+
+/* Extends RTMR3 with a runtime event (POST /EmitEvent; removed from upstream HEAD, kept by our
+ * agent and by OS <= 0.5.x). Empty or NULL `event`: DSTACK_EINVAL "event name cannot be empty". */
+DSTACK_API dstack_err dstack_emit_event(struct dstack_client *c, const char *event,
+                                        const uint8_t *payload, size_t len);
+
+/* ---------------------------------------------------------------------------------------------
+ * Info / Version / GpuInfo / reachability (wire-api.md §4.5, §4.6, §4.9; §2.5, §2.6)
+ */
+
+struct dstack_info_tcb {
+    char *mrtd; /* hex, as the agent writes them */
+    char *rtmr[4];
+    char *mr_aggregated;
+    char *os_image_hash;
+    char *compose_hash;
+    char *device_id;
+    char *app_compose; /* the raw app-compose.json text */
+    char *event_log;   /* the event log as JSON array text (parse with include/dstack/attest.h) */
+};
+
+struct dstack_info_response {
+    char *app_id;
+    char *instance_id;
+    char *app_cert;
+    char *app_name;
+    char *device_id;
+    char *mr_aggregated;
+    char *os_image_hash;
+    char *key_provider_info;
+    char *compose_hash;
+    char *vm_config;
+    char *cloud_vendor;
+    char *cloud_product;
+    char *tcb_info_json;              /* the tcb_info string as sent ("" when hidden) */
+    struct dstack_info_tcb *tcb_info; /* decoded; NULL when the agent hides it ("") */
+    char *json;
+};
+
+/* Every string field is non-NULL ("" when the agent omitted it). Free with
+ * dstack_info_response_free. */
+DSTACK_API dstack_err dstack_info(struct dstack_client *c, struct dstack_info_response **out);
+DSTACK_API void dstack_info_response_free(struct dstack_info_response *i);
+
+/* Decodes an Info response JSON (including tcb_info). */
+DSTACK_API dstack_err dstack_info_response_decode(const char *json,
+                                                  struct dstack_info_response **out);
+
+struct dstack_version_response {
+    char *version;
+    char *rev;
+    char *json;
+};
+DSTACK_API dstack_err dstack_version(struct dstack_client *c, struct dstack_version_response **out);
+DSTACK_API void dstack_version_response_free(struct dstack_version_response *v);
+
+struct dstack_gpu_info_response {
+    char *attestation; /* verbatim nvattest output, or "" */
+    char *json;
+};
+DSTACK_API dstack_err dstack_gpu_info(struct dstack_client *c,
+                                      struct dstack_gpu_info_response **out);
+DSTACK_API void dstack_gpu_info_response_free(struct dstack_gpu_info_response *g);
+
+/* true when POST /Info answers 2xx with JSON within DSTACK_REACHABLE_TIMEOUT_MS (or the client's
+ * timeout when shorter). Never fails; c NULL -> false. */
+DSTACK_API bool dstack_is_reachable(struct dstack_client *c);
+
+/* ---------------------------------------------------------------------------------------------
+ * Sign / Verify (wire-api.md §4.7, §4.8; §2.7)
+ */
+
+struct dstack_sign_response {
+    struct dstack_bytes signature;
+    struct dstack_bytes public_key;
+    struct dstack_bytes *signature_chain; /* [0] == signature, [1] app, [2] KMS */
+    size_t signature_chain_len;
+    char *json;
+};
+
+/* Signs `data` with the app's "vms" key. algorithm: "ed25519", "secp256k1" (ECDSA over
+ * SHA-256(data)), "k256", "secp256k1_prehashed" (data must be a 32-byte digest; otherwise
+ * DSTACK_EINVAL "Pre-hashed signing requires a 32-byte digest, but received N bytes" without a
+ * request). Free with dstack_sign_response_free. */
+DSTACK_API dstack_err dstack_sign(struct dstack_client *c, const char *algorithm,
+                                  const uint8_t *data, size_t len,
+                                  struct dstack_sign_response **out);
+DSTACK_API void dstack_sign_response_free(struct dstack_sign_response *s);
+
+/* Asks the agent to verify a signature. *valid is false for a well-formed wrong signature;
+ * malformed keys/signatures come back as DSTACK_ESERVER with the agent's text. */
+DSTACK_API dstack_err dstack_verify(struct dstack_client *c, const char *algorithm,
+                                    const uint8_t *data, size_t data_len, const uint8_t *sig,
+                                    size_t sig_len, const uint8_t *public_key, size_t pub_len,
+                                    bool *valid);
+
+/* ---------------------------------------------------------------------------------------------
+ * Legacy tappd API (tappd.sock, /prpc/Tappd.<Method>; sdk-and-sidecar.md §4). Deprecated: each
+ * call reports the upstream warning text through the log callback, never to stdout.
+ */
+
+/* Creates a legacy client: TAPPD_SIMULATOR_ENDPOINT and the tappd socket paths. Logs
+ * "TappdClient is deprecated, please use DstackClient instead". Free with dstack_client_free. */
+DSTACK_API dstack_err dstack_tappd_client_new(const char *endpoint,
+                                              const struct dstack_client_options *opts,
+                                              dstack_log_fn log, void *log_user,
+                                              struct dstack_client **out);
+
+/* DeriveKey: deterministic P-256 key + certificate for `path`. subject NULL = path (as the SDKs
+ * send). Result as GetTlsKey. */
+DSTACK_API dstack_err dstack_tappd_derive_key(struct dstack_client *c, const char *path,
+                                              const char *subject, const char *const *alt_names,
+                                              size_t n_alt_names,
+                                              struct dstack_get_tls_key_response **out);
+
+/* TdxQuote: hash_algorithm NULL or "raw": report_data (<= 64 bytes) is left-padded with zeros to
+ * 64 as the SDKs do; otherwise sent as is and hashed by the agent ("sha256" ... "keccak512").
+ * Result: quote and event_log (report_data/vm_config/attestation empty). */
+DSTACK_API dstack_err dstack_tappd_tdx_quote(struct dstack_client *c, const uint8_t *report_data,
+                                             size_t len, const char *hash_algorithm,
+                                             struct dstack_get_quote_response **out);
+
+/* RawQuote: report_data must be exactly 64 bytes. */
+DSTACK_API dstack_err dstack_tappd_raw_quote(struct dstack_client *c,
+                                             const uint8_t report_data[DSTACK_REPORT_DATA_LEN],
+                                             struct dstack_get_quote_response **out);
+
+/* /prpc/Tappd.Info, decoded like dstack_info. */
+DSTACK_API dstack_err dstack_tappd_info(struct dstack_client *c, struct dstack_info_response **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,268 @@
+/* Info (with tcb_info decoded), Version, GpuInfo, reachability (wire-api.md §4.5-§4.9,
+ * sdk-and-sidecar.md §2.5-§2.6). */
+#include "client/client_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void tcb_free(struct dstack_info_tcb *t)
+{
+    if (t == NULL) {
+        return;
+    }
+    free(t->mrtd);
+    for (size_t i = 0; i < 4; i++) {
+        free(t->rtmr[i]);
+    }
+    free(t->mr_aggregated);
+    free(t->os_image_hash);
+    free(t->compose_hash);
+    free(t->device_id);
+    free(t->app_compose);
+    free(t->event_log);
+    free(t);
+}
+
+void dstack_info_response_free(struct dstack_info_response *i)
+{
+    if (i == NULL) {
+        return;
+    }
+    char **fields[] = {
+        &i->app_id,        &i->instance_id,   &i->app_cert,      &i->app_name,
+        &i->device_id,     &i->mr_aggregated, &i->os_image_hash, &i->key_provider_info,
+        &i->compose_hash,  &i->vm_config,     &i->cloud_vendor,  &i->cloud_product,
+        &i->tcb_info_json, &i->json};
+    for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
+        free(*fields[k]);
+    }
+    tcb_free(i->tcb_info);
+    free(i);
+}
+
+/* tcb_info is a JSON text inside the JSON (§2.5); "" means the agent hides it. */
+static dstack_err tcb_decode(const char *text, struct dstack_info_tcb **out)
+{
+    *out = NULL;
+    json_error_t jerr;
+    json_t *obj = json_loads(text, 0, &jerr);
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        return client_fail(DSTACK_EPROTO, "tcb_info is not a JSON object: %s", jerr.text);
+    }
+    dstack_err err = DSTACK_OK;
+    struct dstack_info_tcb *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        err = client_fail(DSTACK_ENOMEM, "out of memory");
+        goto out;
+    }
+    static const char *const rtmr_keys[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+    struct {
+        const char *key;
+        char **dst;
+    } f[] = {{"mrtd", &t->mrtd},
+             {"mr_aggregated", &t->mr_aggregated},
+             {"os_image_hash", &t->os_image_hash},
+             {"compose_hash", &t->compose_hash},
+             {"device_id", &t->device_id},
+             {"app_compose", &t->app_compose},
+             {rtmr_keys[0], &t->rtmr[0]},
+             {rtmr_keys[1], &t->rtmr[1]},
+             {rtmr_keys[2], &t->rtmr[2]},
+             {rtmr_keys[3], &t->rtmr[3]}};
+    for (size_t k = 0; k < sizeof f / sizeof f[0] && err == DSTACK_OK; k++) {
+        err = jf_string(obj, f[k].key, f[k].dst);
+    }
+    if (err != DSTACK_OK) {
+        goto out;
+    }
+    const json_t *ev = json_object_get(obj, "event_log");
+    if (ev != NULL && !json_is_array(ev)) {
+        err = client_fail(DSTACK_EPROTO, "tcb_info.event_log is not an array");
+        goto out;
+    }
+    t->event_log = ev != NULL ? json_dumps(ev, JSON_COMPACT) : jf_strdup("[]");
+    if (t->event_log == NULL) {
+        err = client_fail(DSTACK_ENOMEM, "out of memory");
+        goto out;
+    }
+    *out = t;
+    t = NULL;
+out:
+    tcb_free(t);
+    json_decref(obj);
+    return err;
+}
+
+dstack_err client_info_from_json(const json_t *obj, char *text, struct dstack_info_response **out)
+{
+    struct dstack_info_response *i = calloc(1, sizeof *i);
+    if (i == NULL) {
+        free(text);
+        return client_fail(DSTACK_ENOMEM, "out of memory");
+    }
+    i->json = text;
+    struct {
+        const char *key;
+        char **dst;
+    } f[] = {{"app_id", &i->app_id},
+             {"instance_id", &i->instance_id},
+             {"app_cert", &i->app_cert},
+             {"app_name", &i->app_name},
+             {"device_id", &i->device_id},
+             {"mr_aggregated", &i->mr_aggregated},
+             {"os_image_hash", &i->os_image_hash},
+             {"key_provider_info", &i->key_provider_info},
+             {"compose_hash", &i->compose_hash},
+             {"vm_config", &i->vm_config},
+             {"cloud_vendor", &i->cloud_vendor},
+             {"cloud_product", &i->cloud_product},
+             {"tcb_info", &i->tcb_info_json}};
+    dstack_err err = DSTACK_OK;
+    for (size_t k = 0; k < sizeof f / sizeof f[0] && err == DSTACK_OK; k++) {
+        err = jf_string(obj, f[k].key, f[k].dst);
+    }
+    if (err == DSTACK_OK && i->tcb_info_json[0] != '\0') {
+        err = tcb_decode(i->tcb_info_json, &i->tcb_info);
+    }
+    if (err != DSTACK_OK) {
+        dstack_info_response_free(i);
+        return err;
+    }
+    *out = i;
+    return DSTACK_OK;
+}
+
+dstack_err dstack_info_response_decode(const char *json, struct dstack_info_response **out)
+{
+    client_clear_error();
+    if (json == NULL || out == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_info_response_decode: NULL argument");
+    }
+    *out = NULL;
+    json_error_t jerr;
+    json_t *obj = json_loads(json, 0, &jerr);
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        return client_fail(DSTACK_EFORMAT, "Info response is not a JSON object: %s", jerr.text);
+    }
+    char *text = jf_strdup(json);
+    dstack_err err = text == NULL ? client_fail(DSTACK_ENOMEM, "out of memory")
+                                  : client_info_from_json(obj, text, out);
+    json_decref(obj);
+    return err;
+}
+
+dstack_err dstack_info(struct dstack_client *c, struct dstack_info_response **out)
+{
+    client_clear_error();
+    if (c == NULL || out == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_info: NULL argument");
+    }
+    *out = NULL;
+    json_t *resp = NULL;
+    char *text = NULL;
+    dstack_err err = client_rpc(c, "Info", NULL, 0, &resp, &text);
+    if (err == DSTACK_OK) {
+        err = client_info_from_json(resp, text, out);
+    }
+    json_decref(resp);
+    return err;
+}
+
+void dstack_version_response_free(struct dstack_version_response *v)
+{
+    if (v != NULL) {
+        free(v->version);
+        free(v->rev);
+        free(v->json);
+        free(v);
+    }
+}
+
+dstack_err dstack_version(struct dstack_client *c, struct dstack_version_response **out)
+{
+    client_clear_error();
+    if (c == NULL || out == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_version: NULL argument");
+    }
+    *out = NULL;
+    json_t *resp = NULL;
+    char *text = NULL;
+    dstack_err err = client_rpc(c, "Version", NULL, 0, &resp, &text);
+    if (err != DSTACK_OK) {
+        return err;
+    }
+    struct dstack_version_response *v = calloc(1, sizeof *v);
+    if (v == NULL) {
+        free(text);
+        err = client_fail(DSTACK_ENOMEM, "out of memory");
+    } else {
+        v->json = text;
+        err = jf_string(resp, "version", &v->version);
+        if (err == DSTACK_OK) {
+            err = jf_string(resp, "rev", &v->rev);
+        }
+        if (err == DSTACK_OK) {
+            *out = v;
+        } else {
+            dstack_version_response_free(v);
+        }
+    }
+    json_decref(resp);
+    return err;
+}
+
+void dstack_gpu_info_response_free(struct dstack_gpu_info_response *g)
+{
+    if (g != NULL) {
+        free(g->attestation);
+        free(g->json);
+        free(g);
+    }
+}
+
+dstack_err dstack_gpu_info(struct dstack_client *c, struct dstack_gpu_info_response **out)
+{
+    client_clear_error();
+    if (c == NULL || out == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_gpu_info: NULL argument");
+    }
+    *out = NULL;
+    json_t *resp = NULL;
+    char *text = NULL;
+    dstack_err err = client_rpc(c, "GpuInfo", NULL, 0, &resp, &text);
+    if (err != DSTACK_OK) {
+        return err;
+    }
+    struct dstack_gpu_info_response *g = calloc(1, sizeof *g);
+    if (g == NULL) {
+        free(text);
+        err = client_fail(DSTACK_ENOMEM, "out of memory");
+    } else {
+        g->json = text;
+        err = jf_string(resp, "attestation", &g->attestation);
+        if (err == DSTACK_OK) {
+            *out = g;
+        } else {
+            dstack_gpu_info_response_free(g);
+        }
+    }
+    json_decref(resp);
+    return err;
+}
+
+/* 2xx + a JSON object within 500 ms (§9.6); the legacy client probes /prpc/Tappd.Info through
+ * its path prefix. */
+bool dstack_is_reachable(struct dstack_client *c)
+{
+    if (c == NULL) {
+        return false;
+    }
+    unsigned t =
+        c->timeout_ms < DSTACK_REACHABLE_TIMEOUT_MS ? c->timeout_ms : DSTACK_REACHABLE_TIMEOUT_MS;
+    json_t *resp = NULL;
+    dstack_err err = client_rpc(c, "Info", NULL, t, &resp, NULL);
+    json_decref(resp);
+    return err == DSTACK_OK;
+}

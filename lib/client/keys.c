@@ -1,0 +1,322 @@
+/* GetKey and GetTlsKey (wire-api.md §4.1-§4.2, sdk-and-sidecar.md §2.1-§2.2). */
+#include "client/client_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "util/secret.h"
+
+/* The Version RPC exists from OS 0.5.7 on; the Python and JS SDKs use it as a capability probe
+ * before features newer than that (dstack_client.py get_key / get_tls_key). */
+static bool version_available(struct dstack_client *c)
+{
+    json_t *resp = NULL;
+    dstack_err err = client_rpc(c, "Version", NULL, 0, &resp, NULL);
+    json_decref(resp);
+    return err == DSTACK_OK;
+}
+
+void dstack_get_key_response_free(struct dstack_get_key_response *k)
+{
+    if (k == NULL) {
+        return;
+    }
+    secret_wipe(k->key, sizeof k->key);
+    jf_bytes_array_free(k->signature_chain, k->signature_chain_len);
+    if (k->json != NULL) {
+        secret_wipe(k->json, strlen(k->json));
+        free(k->json);
+    }
+    free(k);
+}
+
+static dstack_err key_from_json(const json_t *obj, char *text, struct dstack_get_key_response **out)
+{
+    dstack_err err;
+    struct dstack_bytes key = {0};
+    struct dstack_get_key_response *k = calloc(1, sizeof *k);
+    if (k == NULL) {
+        free(text);
+        return client_fail(DSTACK_ENOMEM, "out of memory");
+    }
+    k->json = text;
+    if ((err = jf_hex(obj, "key", &key)) != DSTACK_OK) {
+        goto out;
+    }
+    if (key.len > sizeof k->key) {
+        err = client_fail(DSTACK_EPROTO, "GetKey returned a %zu-byte key (expected at most %d)",
+                          key.len, DSTACK_KEY_LEN);
+        goto out;
+    }
+    if (key.len > 0) {
+        memcpy(k->key, key.data, key.len);
+    }
+    k->key_len = key.len;
+    err = jf_hex_array(obj, "signature_chain", &k->signature_chain, &k->signature_chain_len);
+out:
+    dstack_bytes_wipe_free(&key);
+    if (err != DSTACK_OK) {
+        dstack_get_key_response_free(k);
+        return err;
+    }
+    *out = k;
+    return DSTACK_OK;
+}
+
+dstack_err dstack_get_key_response_decode(const char *json, struct dstack_get_key_response **out)
+{
+    client_clear_error();
+    if (json == NULL || out == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_get_key_response_decode: NULL argument");
+    }
+    *out = NULL;
+    json_error_t jerr;
+    json_t *obj = json_loads(json, 0, &jerr);
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        return client_fail(DSTACK_EFORMAT, "GetKey response is not a JSON object: %s", jerr.text);
+    }
+    char *text = jf_strdup(json);
+    dstack_err err =
+        text == NULL ? client_fail(DSTACK_ENOMEM, "out of memory") : key_from_json(obj, text, out);
+    json_decref(obj);
+    return err;
+}
+
+dstack_err dstack_get_key(struct dstack_client *c, const char *path, const char *purpose,
+                          const char *algorithm, struct dstack_get_key_response **out)
+{
+    client_clear_error();
+    if (c == NULL || out == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_get_key: NULL argument");
+    }
+    *out = NULL;
+    if (algorithm == NULL) {
+        algorithm = "secp256k1";
+    }
+    if (strcmp(algorithm, "secp256k1") != 0 && strcmp(algorithm, "k256") != 0 &&
+        algorithm[0] != '\0' && !version_available(c)) {
+        return client_fail(DSTACK_EUNSUPPORTED,
+                           "algorithm \"%s\" is not supported: OS version too old (Version RPC "
+                           "unavailable)",
+                           algorithm);
+    }
+    json_t *req = json_pack("{s:s, s:s, s:s}", "path", path ? path : "", "purpose",
+                            purpose ? purpose : "", "algorithm", algorithm);
+    if (req == NULL) {
+        return client_fail(DSTACK_EINVAL, "path, purpose and algorithm must be UTF-8");
+    }
+    json_t *resp = NULL;
+    char *text = NULL;
+    dstack_err err = client_rpc(c, "GetKey", req, 0, &resp, &text);
+    json_decref(req);
+    if (err == DSTACK_OK) {
+        err = key_from_json(resp, text, out); /* takes text */
+    }
+    json_decref(resp);
+    return err;
+}
+
+/* ---- GetTlsKey ---- */
+
+void dstack_tls_key_options_init(struct dstack_tls_key_options *o)
+{
+    if (o != NULL) {
+        memset(o, 0, sizeof *o);
+        o->usage_server_auth = true; /* Python/JS/Rust default (§9.3) */
+    }
+}
+
+void dstack_get_tls_key_response_free(struct dstack_get_tls_key_response *k)
+{
+    if (k == NULL) {
+        return;
+    }
+    if (k->key != NULL) {
+        secret_wipe(k->key, strlen(k->key));
+        free(k->key);
+    }
+    jf_string_array_free(k->certificate_chain, k->certificate_chain_len);
+    if (k->json != NULL) {
+        secret_wipe(k->json, strlen(k->json));
+        free(k->json);
+    }
+    free(k);
+}
+
+dstack_err client_tls_key_from_json(const json_t *obj, char *text,
+                                    struct dstack_get_tls_key_response **out)
+{
+    struct dstack_get_tls_key_response *k = calloc(1, sizeof *k);
+    if (k == NULL) {
+        free(text);
+        return client_fail(DSTACK_ENOMEM, "out of memory");
+    }
+    k->json = text;
+    dstack_err err = jf_string(obj, "key", &k->key);
+    if (err == DSTACK_OK) {
+        err = jf_string_array(obj, "certificate_chain", &k->certificate_chain,
+                              &k->certificate_chain_len);
+    }
+    if (err != DSTACK_OK) {
+        dstack_get_tls_key_response_free(k);
+        return err;
+    }
+    *out = k;
+    return DSTACK_OK;
+}
+
+static dstack_err tls_request(const struct dstack_tls_key_options *o, json_t **out)
+{
+    json_t *req = json_pack("{s:s, s:b, s:b, s:b}", "subject", o->subject ? o->subject : "",
+                            "usage_ra_tls", o->usage_ra_tls, "usage_server_auth",
+                            o->usage_server_auth, "usage_client_auth", o->usage_client_auth);
+    if (req == NULL) {
+        return client_fail(DSTACK_EINVAL, "subject must be UTF-8");
+    }
+    if (o->n_alt_names > 0) { /* only when non-empty, as the Python/JS SDKs send it */
+        json_t *names = json_array();
+        json_object_set_new(req, "alt_names", names);
+        for (size_t i = 0; i < o->n_alt_names; i++) {
+            json_t *s = o->alt_names[i] ? json_string(o->alt_names[i]) : NULL;
+            if (s == NULL || json_array_append_new(names, s) != 0) {
+                json_decref(req);
+                return client_fail(DSTACK_EINVAL, "alt_names[%zu] is NULL or not UTF-8", i);
+            }
+        }
+    }
+    if (o->has_not_before) {
+        json_object_set_new(req, "not_before", json_integer((json_int_t)o->not_before));
+    }
+    if (o->has_not_after) {
+        json_object_set_new(req, "not_after", json_integer((json_int_t)o->not_after));
+    }
+    if (o->has_with_app_info) {
+        json_object_set_new(req, "with_app_info", json_boolean(o->with_app_info));
+    }
+    *out = req;
+    return DSTACK_OK;
+}
+
+dstack_err dstack_get_tls_key(struct dstack_client *c, const struct dstack_tls_key_options *opts,
+                              struct dstack_get_tls_key_response **out)
+{
+    client_clear_error();
+    if (c == NULL || out == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_get_tls_key: NULL argument");
+    }
+    *out = NULL;
+    struct dstack_tls_key_options defaults;
+    if (opts == NULL) {
+        dstack_tls_key_options_init(&defaults);
+        opts = &defaults;
+    }
+    if (opts->not_before > INT64_MAX || opts->not_after > INT64_MAX) {
+        return client_fail(DSTACK_EINVAL, "not_before/not_after out of range");
+    }
+    if (opts->has_not_before || opts->has_not_after || opts->has_with_app_info) {
+        if (!version_available(c)) {
+            char names[64] = "";
+            const char *sep = "";
+            size_t used = 0;
+            const struct {
+                bool on;
+                const char *name;
+            } opt[] = {{opts->has_not_before, "not_before"},
+                       {opts->has_not_after, "not_after"},
+                       {opts->has_with_app_info, "with_app_info"}};
+            for (size_t i = 0; i < 3; i++) {
+                if (opt[i].on) {
+                    int n = snprintf(names + used, sizeof names - used, "%s%s", sep, opt[i].name);
+                    used += (size_t)n;
+                    sep = ", ";
+                }
+            }
+            return client_fail(DSTACK_EUNSUPPORTED,
+                               "TLS key options [%s] are not supported: OS version too old "
+                               "(Version RPC unavailable)",
+                               names);
+        }
+    }
+    json_t *req = NULL;
+    dstack_err err = tls_request(opts, &req);
+    if (err != DSTACK_OK) {
+        return err;
+    }
+    json_t *resp = NULL;
+    char *text = NULL;
+    err = client_rpc(c, "GetTlsKey", req, 0, &resp, &text);
+    json_decref(req);
+    if (err == DSTACK_OK) {
+        err = client_tls_key_from_json(resp, text, out);
+    }
+    json_decref(resp);
+    return err;
+}
+
+/* as_uint8array(): strip the PEM armour and whitespace, base64-decode the body
+ * (dstack_client.py GetTlsKeyResponse.as_uint8array). */
+dstack_err dstack_get_tls_key_response_der(const struct dstack_get_tls_key_response *k,
+                                           size_t max_len, struct dstack_bytes *out)
+{
+    client_clear_error();
+    if (k == NULL || k->key == NULL || out == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_get_tls_key_response_der: NULL argument");
+    }
+    out->data = NULL;
+    out->len = 0;
+    dstack_err err = DSTACK_OK;
+    size_t n = strlen(k->key);
+    char *b64 = malloc(n + 1);
+    uint8_t *der = malloc(n / 4 * 3 + 3);
+    size_t m = 0;
+    if (b64 == NULL || der == NULL) {
+        err = client_fail(DSTACK_ENOMEM, "out of memory");
+        goto out;
+    }
+    const char *begin = strstr(k->key, "-----BEGIN PRIVATE KEY-----");
+    const char *end = strstr(k->key, "-----END PRIVATE KEY-----");
+    if (begin == NULL || end == NULL || end < begin) {
+        err = client_fail(DSTACK_EFORMAT, "key is not a PKCS#8 PEM private key");
+        goto out;
+    }
+    for (const char *p = begin + strlen("-----BEGIN PRIVATE KEY-----"); p < end; p++) {
+        if (*p != '\n' && *p != '\r' && *p != ' ' && *p != '\t') {
+            b64[m++] = *p;
+        }
+    }
+    b64[m] = '\0';
+    int dl = m % 4 == 0 ? EVP_DecodeBlock(der, (const unsigned char *)b64, (int)m) : -1;
+    if (dl < 0) {
+        err = client_fail(DSTACK_EFORMAT, "key PEM body is not valid base64");
+        goto out;
+    }
+    size_t len = (size_t)dl; /* EVP_DecodeBlock counts the '=' padding as zero bytes */
+    if (m >= 1 && b64[m - 1] == '=') {
+        len--;
+    }
+    if (m >= 2 && b64[m - 2] == '=') {
+        len--;
+    }
+    size_t want = max_len == 0 ? len : max_len;
+    out->data = calloc(want ? want : 1, 1);
+    if (out->data == NULL) {
+        err = client_fail(DSTACK_ENOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(out->data, der, len < want ? len : want);
+    out->len = want;
+out:
+    if (b64 != NULL) {
+        secret_wipe(b64, n + 1);
+    }
+    if (der != NULL) {
+        secret_wipe(der, n / 4 * 3 + 3);
+    }
+    free(b64);
+    free(der);
+    return err;
+}

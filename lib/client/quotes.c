@@ -1,0 +1,168 @@
+/* GetQuote, Attest, EmitEvent (wire-api.md §4.3-§4.4, sdk-and-sidecar.md §2.3-§2.4, §2.8, §3). */
+#include "client/client_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The agent accepts up to 64 bytes and pads with zeros; refuse more before any request, like
+ * every SDK (§2.3). Empty data is allowed (§9.1). */
+static dstack_err check_report_data(const uint8_t *data, size_t len)
+{
+    if (len > DSTACK_REPORT_DATA_LEN) {
+        return client_fail(DSTACK_EINVAL, "report_data must be at most %d bytes, got %zu",
+                           DSTACK_REPORT_DATA_LEN, len);
+    }
+    if (len > 0 && data == NULL) {
+        return client_fail(DSTACK_EINVAL, "report_data is NULL");
+    }
+    return DSTACK_OK;
+}
+
+void dstack_get_quote_response_free(struct dstack_get_quote_response *q)
+{
+    if (q == NULL) {
+        return;
+    }
+    free(q->quote.data);
+    free(q->event_log);
+    free(q->report_data.data);
+    free(q->vm_config);
+    free(q->attestation.data);
+    free(q->json);
+    free(q);
+}
+
+dstack_err client_quote_from_json(const json_t *obj, char *text,
+                                  struct dstack_get_quote_response **out)
+{
+    struct dstack_get_quote_response *q = calloc(1, sizeof *q);
+    if (q == NULL) {
+        free(text);
+        return client_fail(DSTACK_ENOMEM, "out of memory");
+    }
+    q->json = text;
+    dstack_err err = jf_hex(obj, "quote", &q->quote);
+    if (err == DSTACK_OK) {
+        err = jf_string(obj, "event_log", &q->event_log);
+    }
+    if (err == DSTACK_OK) {
+        err = jf_hex(obj, "report_data", &q->report_data);
+    }
+    if (err == DSTACK_OK) {
+        err = jf_string(obj, "vm_config", &q->vm_config);
+    }
+    if (err == DSTACK_OK) {
+        err = jf_hex(obj, "attestation", &q->attestation);
+    }
+    if (err != DSTACK_OK) {
+        dstack_get_quote_response_free(q);
+        return err;
+    }
+    *out = q;
+    return DSTACK_OK;
+}
+
+/* Builds {"report_data": hex} and posts it to `method`. */
+static dstack_err post_report_data(struct dstack_client *c, const char *method, const uint8_t *data,
+                                   size_t len, json_t **resp, char **text)
+{
+    dstack_err err = check_report_data(data, len);
+    if (err != DSTACK_OK) {
+        return err;
+    }
+    json_t *req = json_object();
+    if (req == NULL) {
+        return client_fail(DSTACK_ENOMEM, "out of memory");
+    }
+    err = jf_set_hex(req, "report_data", data, len);
+    if (err == DSTACK_OK) {
+        err = client_rpc(c, method, req, 0, resp, text);
+    }
+    json_decref(req);
+    return err;
+}
+
+dstack_err dstack_get_quote(struct dstack_client *c, const uint8_t *report_data, size_t len,
+                            struct dstack_get_quote_response **out)
+{
+    client_clear_error();
+    if (c == NULL || out == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_get_quote: NULL argument");
+    }
+    *out = NULL;
+    json_t *resp = NULL;
+    char *text = NULL;
+    dstack_err err = post_report_data(c, "GetQuote", report_data, len, &resp, &text);
+    if (err == DSTACK_OK) {
+        err = client_quote_from_json(resp, text, out);
+    }
+    json_decref(resp);
+    return err;
+}
+
+void dstack_attest_response_free(struct dstack_attest_response *a)
+{
+    if (a != NULL) {
+        free(a->attestation.data);
+        free(a->json);
+        free(a);
+    }
+}
+
+dstack_err dstack_attest(struct dstack_client *c, const uint8_t *report_data, size_t len,
+                         struct dstack_attest_response **out)
+{
+    client_clear_error();
+    if (c == NULL || out == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_attest: NULL argument");
+    }
+    *out = NULL;
+    json_t *resp = NULL;
+    char *text = NULL;
+    dstack_err err = post_report_data(c, "Attest", report_data, len, &resp, &text);
+    if (err == DSTACK_OK) {
+        struct dstack_attest_response *a = calloc(1, sizeof *a);
+        if (a == NULL) {
+            free(text);
+            err = client_fail(DSTACK_ENOMEM, "out of memory");
+        } else {
+            a->json = text;
+            err = jf_hex(resp, "attestation", &a->attestation);
+            if (err == DSTACK_OK) {
+                *out = a;
+            } else {
+                dstack_attest_response_free(a);
+            }
+        }
+    }
+    json_decref(resp);
+    return err;
+}
+
+dstack_err dstack_emit_event(struct dstack_client *c, const char *event, const uint8_t *payload,
+                             size_t len)
+{
+    client_clear_error();
+    if (c == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_emit_event: NULL client");
+    }
+    /* Every SDK refuses an empty name before sending (§2.8). */
+    if (event == NULL || event[0] == '\0') {
+        return client_fail(DSTACK_EINVAL, "event name cannot be empty");
+    }
+    if (len > 0 && payload == NULL) {
+        return client_fail(DSTACK_EINVAL, "payload is NULL");
+    }
+    json_t *req = json_pack("{s:s}", "event", event);
+    if (req == NULL) {
+        return client_fail(DSTACK_EINVAL, "event name must be UTF-8");
+    }
+    dstack_err err = jf_set_hex(req, "payload", payload, len);
+    json_t *resp = NULL;
+    if (err == DSTACK_OK) {
+        err = client_rpc(c, "EmitEvent", req, 0, &resp, NULL);
+    }
+    json_decref(req);
+    json_decref(resp);
+    return err;
+}

@@ -1,0 +1,64 @@
+/* One RPC: JSON in, JSON out, errors mapped the way spec/sdk-and-sidecar.md §9.2 recommends
+ * (every non-2xx answer is an error carrying the agent's {"error"} text). */
+#include "client/client_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/secret.h"
+
+/* Keeps error messages readable when a proxy answers with an HTML page. */
+#define BODY_EXCERPT 200
+
+dstack_err client_rpc(struct dstack_client *c, const char *method, json_t *req, unsigned timeout_ms,
+                      json_t **resp, char **text)
+{
+    dstack_err err = DSTACK_OK;
+    struct client_http_result r = {0};
+    char *body = NULL;
+    json_t *parsed = NULL;
+
+    *resp = NULL;
+    if (text != NULL) {
+        *text = NULL;
+    }
+    body = req != NULL ? json_dumps(req, JSON_COMPACT) : jf_strdup("{}");
+    if (body == NULL) {
+        return client_fail(DSTACK_ENOMEM, "out of memory");
+    }
+    err = transport_post(c, method, body, timeout_ms, &r);
+    if (err != DSTACK_OK) {
+        goto out;
+    }
+    json_error_t jerr;
+    parsed = json_loadb(r.body, r.body_len, 0, &jerr);
+    if (r.status < 200 || r.status >= 300) {
+        const json_t *e = json_is_object(parsed) ? json_object_get(parsed, "error") : NULL;
+        if (json_is_string(e)) {
+            err = client_fail(DSTACK_ESERVER, "%s failed (HTTP %ld): %s", method, r.status,
+                              json_string_value(e));
+        } else {
+            int n = (int)(r.body_len < BODY_EXCERPT ? r.body_len : BODY_EXCERPT);
+            err = client_fail(DSTACK_ESERVER, "%s failed (HTTP %ld): %.*s", method, r.status, n,
+                              r.body);
+        }
+        goto out;
+    }
+    if (!json_is_object(parsed)) {
+        err = client_fail(DSTACK_EPROTO, "%s: response is not a JSON object", method);
+        goto out;
+    }
+    if (text != NULL) {
+        *text = r.body;
+        r.body = NULL;
+    }
+    *resp = parsed;
+    parsed = NULL;
+out:
+    json_decref(parsed);
+    /* Responses may carry key material (GetKey, GetTlsKey). */
+    secret_wipe(r.body, r.body_len);
+    transport_result_free(&r);
+    free(body);
+    return err;
+}

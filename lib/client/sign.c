@@ -1,0 +1,106 @@
+/* Sign / Verify (wire-api.md §4.7-§4.8, sdk-and-sidecar.md §2.7). */
+#include "client/client_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void dstack_sign_response_free(struct dstack_sign_response *s)
+{
+    if (s != NULL) {
+        free(s->signature.data);
+        free(s->public_key.data);
+        jf_bytes_array_free(s->signature_chain, s->signature_chain_len);
+        free(s->json);
+        free(s);
+    }
+}
+
+dstack_err dstack_sign(struct dstack_client *c, const char *algorithm, const uint8_t *data,
+                       size_t len, struct dstack_sign_response **out)
+{
+    client_clear_error();
+    if (c == NULL || algorithm == NULL || out == NULL || (len > 0 && data == NULL)) {
+        return client_fail(DSTACK_EINVAL, "dstack_sign: NULL argument");
+    }
+    *out = NULL;
+    /* Python/JS check the digest length before sending; exact algorithm string, no alias. */
+    if (strcmp(algorithm, "secp256k1_prehashed") == 0 && len != DSTACK_SHA256_LEN) {
+        return client_fail(DSTACK_EINVAL,
+                           "Pre-hashed signing requires a 32-byte digest, but received %zu bytes",
+                           len);
+    }
+    json_t *req = json_pack("{s:s}", "algorithm", algorithm);
+    if (req == NULL) {
+        return client_fail(DSTACK_EINVAL, "algorithm must be UTF-8");
+    }
+    json_t *resp = NULL;
+    char *text = NULL;
+    dstack_err err = jf_set_hex(req, "data", data, len);
+    if (err == DSTACK_OK) {
+        err = client_rpc(c, "Sign", req, 0, &resp, &text);
+    }
+    json_decref(req);
+    if (err != DSTACK_OK) {
+        return err;
+    }
+    struct dstack_sign_response *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        free(text);
+        err = client_fail(DSTACK_ENOMEM, "out of memory");
+        goto out;
+    }
+    s->json = text;
+    err = jf_hex(resp, "signature", &s->signature);
+    if (err == DSTACK_OK) {
+        err = jf_hex(resp, "public_key", &s->public_key);
+    }
+    if (err == DSTACK_OK) {
+        err = jf_hex_array(resp, "signature_chain", &s->signature_chain, &s->signature_chain_len);
+    }
+    if (err != DSTACK_OK) {
+        dstack_sign_response_free(s);
+        goto out;
+    }
+    *out = s;
+out:
+    json_decref(resp);
+    return err;
+}
+
+dstack_err dstack_verify(struct dstack_client *c, const char *algorithm, const uint8_t *data,
+                         size_t data_len, const uint8_t *sig, size_t sig_len,
+                         const uint8_t *public_key, size_t pub_len, bool *valid)
+{
+    client_clear_error();
+    if (c == NULL || algorithm == NULL || valid == NULL || (data_len > 0 && data == NULL) ||
+        (sig_len > 0 && sig == NULL) || (pub_len > 0 && public_key == NULL)) {
+        return client_fail(DSTACK_EINVAL, "dstack_verify: NULL argument");
+    }
+    *valid = false;
+    json_t *req = json_pack("{s:s}", "algorithm", algorithm);
+    if (req == NULL) {
+        return client_fail(DSTACK_EINVAL, "algorithm must be UTF-8");
+    }
+    json_t *resp = NULL;
+    dstack_err err = jf_set_hex(req, "data", data, data_len);
+    if (err == DSTACK_OK) {
+        err = jf_set_hex(req, "signature", sig, sig_len);
+    }
+    if (err == DSTACK_OK) {
+        err = jf_set_hex(req, "public_key", public_key, pub_len);
+    }
+    if (err == DSTACK_OK) {
+        err = client_rpc(c, "Verify", req, 0, &resp, NULL);
+    }
+    if (err == DSTACK_OK) {
+        const json_t *v = json_object_get(resp, "valid");
+        if (v != NULL && !json_is_boolean(v)) {
+            err = client_fail(DSTACK_EPROTO, "Verify: field valid is not a boolean");
+        } else {
+            *valid = json_is_true(v); /* absent = false: prost omits default values */
+        }
+    }
+    json_decref(req);
+    json_decref(resp);
+    return err;
+}

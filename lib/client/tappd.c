@@ -1,0 +1,159 @@
+/* The deprecated tappd.sock API (sdk-and-sidecar.md §4, wire-api.md §5). Only the calls the
+ * legacy SDKs make work here; warnings go to the client's log callback. */
+#include "client/client_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static dstack_err check_legacy(const struct dstack_client *c, const void *out)
+{
+    if (c == NULL || out == NULL) {
+        return client_fail(DSTACK_EINVAL, "NULL argument");
+    }
+    if (strcmp(c->path_prefix, "/prpc/Tappd.") != 0) {
+        return client_fail(DSTACK_EINVAL, "not a tappd client (use dstack_tappd_client_new)");
+    }
+    return DSTACK_OK;
+}
+
+dstack_err dstack_tappd_derive_key(struct dstack_client *c, const char *path, const char *subject,
+                                   const char *const *alt_names, size_t n_alt_names,
+                                   struct dstack_get_tls_key_response **out)
+{
+    client_clear_error();
+    dstack_err err = check_legacy(c, out);
+    if (err != DSTACK_OK) {
+        return err;
+    }
+    *out = NULL;
+    client_log(c, DSTACK_LOG_WARN, "derive_key is deprecated, please use get_key instead");
+    if (path == NULL) {
+        path = "";
+    }
+    /* The SDKs send {"path", "subject": subject or path} (+ alt_names when non-empty). */
+    json_t *req = json_pack("{s:s, s:s}", "path", path, "subject",
+                            (subject != NULL && subject[0] != '\0') ? subject : path);
+    if (req == NULL) {
+        return client_fail(DSTACK_EINVAL, "path and subject must be UTF-8");
+    }
+    if (n_alt_names > 0) {
+        json_t *names = json_array();
+        json_object_set_new(req, "alt_names", names);
+        for (size_t i = 0; i < n_alt_names; i++) {
+            json_t *s = alt_names != NULL && alt_names[i] ? json_string(alt_names[i]) : NULL;
+            if (s == NULL || json_array_append_new(names, s) != 0) {
+                json_decref(req);
+                return client_fail(DSTACK_EINVAL, "alt_names[%zu] is NULL or not UTF-8", i);
+            }
+        }
+    }
+    json_t *resp = NULL;
+    char *text = NULL;
+    err = client_rpc(c, "DeriveKey", req, 0, &resp, &text);
+    json_decref(req);
+    if (err == DSTACK_OK) {
+        err = client_tls_key_from_json(resp, text, out);
+    }
+    json_decref(resp);
+    return err;
+}
+
+static dstack_err quote_call(struct dstack_client *c, const char *method, json_t *req,
+                             struct dstack_get_quote_response **out)
+{
+    json_t *resp = NULL;
+    char *text = NULL;
+    dstack_err err = client_rpc(c, method, req, 0, &resp, &text);
+    if (err == DSTACK_OK) {
+        err = client_quote_from_json(resp, text, out);
+    }
+    json_decref(resp);
+    return err;
+}
+
+dstack_err dstack_tappd_tdx_quote(struct dstack_client *c, const uint8_t *report_data, size_t len,
+                                  const char *hash_algorithm,
+                                  struct dstack_get_quote_response **out)
+{
+    client_clear_error();
+    dstack_err err = check_legacy(c, out);
+    if (err != DSTACK_OK) {
+        return err;
+    }
+    *out = NULL;
+    if (len > 0 && report_data == NULL) {
+        return client_fail(DSTACK_EINVAL, "report_data is NULL");
+    }
+    client_log(c, DSTACK_LOG_WARN, "tdx_quote is deprecated, please use get_quote instead");
+    if (hash_algorithm == NULL || hash_algorithm[0] == '\0') {
+        hash_algorithm = "raw";
+    }
+    uint8_t padded[DSTACK_REPORT_DATA_LEN] = {0};
+    const uint8_t *send = report_data;
+    size_t send_len = len;
+    if (strcmp(hash_algorithm, "raw") == 0) {
+        /* raw: the agent wants exactly 64 bytes; the SDKs left-pad (zfill/padStart, §3). */
+        if (len > DSTACK_REPORT_DATA_LEN) {
+            return client_fail(DSTACK_EINVAL,
+                               "report data is too large, it should be at most 64 bytes");
+        }
+        if (len > 0) {
+            memcpy(padded + (DSTACK_REPORT_DATA_LEN - len), report_data, len);
+        }
+        send = padded;
+        send_len = DSTACK_REPORT_DATA_LEN;
+    }
+    json_t *req = json_pack("{s:s}", "hash_algorithm", hash_algorithm);
+    if (req == NULL) {
+        return client_fail(DSTACK_EINVAL, "hash_algorithm must be UTF-8");
+    }
+    err = jf_set_hex(req, "report_data", send, send_len);
+    if (err == DSTACK_OK) {
+        err = quote_call(c, "TdxQuote", req, out);
+    }
+    json_decref(req);
+    return err;
+}
+
+dstack_err dstack_tappd_raw_quote(struct dstack_client *c,
+                                  const uint8_t report_data[DSTACK_REPORT_DATA_LEN],
+                                  struct dstack_get_quote_response **out)
+{
+    client_clear_error();
+    dstack_err err = check_legacy(c, out);
+    if (err != DSTACK_OK) {
+        return err;
+    }
+    *out = NULL;
+    if (report_data == NULL) {
+        return client_fail(DSTACK_EINVAL, "report_data is NULL");
+    }
+    json_t *req = json_object();
+    if (req == NULL) {
+        return client_fail(DSTACK_ENOMEM, "out of memory");
+    }
+    err = jf_set_hex(req, "report_data", report_data, DSTACK_REPORT_DATA_LEN);
+    if (err == DSTACK_OK) {
+        err = quote_call(c, "RawQuote", req, out);
+    }
+    json_decref(req);
+    return err;
+}
+
+dstack_err dstack_tappd_info(struct dstack_client *c, struct dstack_info_response **out)
+{
+    client_clear_error();
+    dstack_err err = check_legacy(c, out);
+    if (err != DSTACK_OK) {
+        return err;
+    }
+    *out = NULL;
+    json_t *resp = NULL;
+    char *text = NULL;
+    err = client_rpc(c, "Info", NULL, 0, &resp, &text);
+    if (err == DSTACK_OK) {
+        err = client_info_from_json(resp, text, out);
+    }
+    json_decref(resp);
+    return err;
+}
