@@ -43,3 +43,19 @@ struct agent_config {
 };
 
 #endif
+
+#define CONFIG_ERROR_MAX 512
+
+/* Defaults of the real agent (upstream's paths) or of the simulator (files in sim_dir). */
+void config_defaults(struct agent_config *cfg, bool simulator);
+
+/* Applies a JSON config file (upstream dstack.json profile layout, docs/configuration.md). */
+int config_load_file(struct agent_config *cfg, const char *path, char err[CONFIG_ERROR_MAX]);
+
+/* Parses the command line over the defaults and the -c file. Returns 0 to run, 1 when --help
+ * or --version was answered, -1 on a usage error (message in err). */
+int config_parse_args(struct agent_config *cfg, bool simulator, int argc, char **argv,
+                      char err[CONFIG_ERROR_MAX]);
+
+/* Fills the file paths left empty from sim_dir (simulator) and checks consistency. */
+int config_finish(struct agent_config *cfg, bool simulator, char err[CONFIG_ERROR_MAX]);

@@ -1,0 +1,147 @@
+/* Start-up, systemd integration (socket activation, READY/WATCHDOG), signals, shutdown. */
+#include "daemon.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "log.h"
+#include "server.h"
+#include "startup.h"
+
+#define SHUTDOWN_GRACE_MS 5000
+
+/* Upstream's watchdog probes its own Version endpoint before every ping (wire-api.md §1.1). */
+static bool self_probe(const struct agent_config *cfg)
+{
+    const struct listener_config *l = &cfg->listeners[0];
+    CURL *curl = curl_easy_init();
+    if (curl == NULL) {
+        return false;
+    }
+    char url[300];
+    if (strncmp(l->address, "unix:", 5) == 0 || l->address[0] == '/' || l->address[0] == '.') {
+        curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH,
+                         strncmp(l->address, "unix:", 5) == 0 ? l->address + 5 : l->address);
+        snprintf(url, sizeof url, "http://localhost%s", l->api == API_TAPPD ? "/prpc/Version"
+                                                                            : "/Version");
+    } else {
+        snprintf(url, sizeof url, "http://%s%s", l->address,
+                 l->api == API_TAPPD ? "/prpc/Version" : "/Version");
+    }
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 2000L);
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    CURLcode rc = curl_easy_perform(curl);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(curl);
+    return rc == CURLE_OK && status >= 200 && status < 300;
+}
+
+/* Socket activation: fd 3 serves the first listener (dstack), fd 4 the second (tappd), as
+ * upstream's dstack-guest-agent.socket orders them. */
+static size_t activated_fds(int fds[CONFIG_MAX_LISTENERS])
+{
+    int n = sd_listen_fds(1);
+    if (n <= 0) {
+        return 0;
+    }
+    size_t count = (size_t)n < CONFIG_MAX_LISTENERS ? (size_t)n : CONFIG_MAX_LISTENERS;
+    for (size_t i = 0; i < count; i++) {
+        fds[i] = SD_LISTEN_FDS_START + (int)i;
+    }
+    return count;
+}
+
+static void wait_for_signal(const struct agent_config *cfg, const sigset_t *set)
+{
+    uint64_t wd_usec = 0;
+    bool watchdog = cfg->watchdog && sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0;
+    struct timespec period = {1, 0};
+    if (watchdog) {
+        uint64_t half = wd_usec / 2 > 1000000 ? wd_usec / 2 : 1000000;
+        period.tv_sec = (time_t)(half / 1000000);
+        period.tv_nsec = (long)(half % 1000000) * 1000;
+    }
+    for (;;) {
+        int sig = watchdog ? sigtimedwait(set, NULL, &period) : sigwaitinfo(set, NULL);
+        if (sig > 0) {
+            log_info("received signal %d, shutting down", sig);
+            return;
+        }
+        if (watchdog && errno == EAGAIN) {
+            if (self_probe(cfg)) {
+                sd_notify(0, "WATCHDOG=1");
+            } else {
+                log_warn("watchdog: self-probe of %s failed", cfg->listeners[0].address);
+            }
+        }
+    }
+}
+
+int daemon_main(int argc, char **argv, bool simulator)
+{
+    static struct agent_config cfg;
+    static struct agent agent;
+    static struct server server;
+    char err[SERVER_ERROR_MAX] = "";
+
+    config_defaults(&cfg, simulator);
+    int rc = config_parse_args(&cfg, simulator, argc, argv, err);
+    if (rc != 0) {
+        if (rc < 0) {
+            fprintf(stderr, "error: %s\n", err);
+        }
+        return rc < 0 ? 2 : 0;
+    }
+    if (config_finish(&cfg, simulator, err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 2;
+    }
+    log_set_level((enum log_level)cfg.log_level);
+    /* The process holds app keys: no core dumps, no ptrace by other users. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    /* Signals are taken synchronously by the main thread; every other thread inherits the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (agent_open(&agent, &cfg, err) != DSTACK_OK) {
+        log_error("start-up failed: %s", err);
+        curl_global_cleanup();
+        return 1;
+    }
+    int fds[CONFIG_MAX_LISTENERS];
+    size_t n_fds = activated_fds(fds);
+    if (server_start(&server, &agent, fds, n_fds, err) != DSTACK_OK) {
+        log_error("start-up failed: %s", err);
+        agent_close(&agent);
+        curl_global_cleanup();
+        return 1;
+    }
+    log_info("%s %s ready (%s backend)", simulator ? "dstack-simulator" : "dstack-guest-agent",
+             DSTACK_WIRE_VERSION, agent.tee->name);
+    sd_notify(0, "READY=1");
+
+    wait_for_signal(&cfg, &set);
+
+    sd_notify(0, "STOPPING=1");
+    server_stop(&server, SHUTDOWN_GRACE_MS);
+    agent_close(&agent);
+    curl_global_cleanup();
+    log_info("stopped");
+    return 0;
+}

@@ -1,0 +1,45 @@
+#include "routes.h"
+
+#include <string.h>
+
+#include "handlers.h"
+
+/* dstack.sock, service DstackGuest (spec/wire-api.md §4). */
+static const struct rpc_route dstack_routes[] = {
+    {"Version", h_version, ROUTE_NO_INPUT},
+    {"GpuInfo", h_gpu_info, ROUTE_NO_INPUT},
+};
+
+/* tappd.sock, legacy service Tappd (spec/wire-api.md §5). */
+static const struct rpc_route tappd_routes[] = {
+    {"Version", h_version, ROUTE_NO_INPUT},
+};
+
+static const struct rpc_route *table_of(enum listener_api api, size_t *count)
+{
+    if (api == API_TAPPD) {
+        *count = sizeof tappd_routes / sizeof tappd_routes[0];
+        return tappd_routes;
+    }
+    *count = sizeof dstack_routes / sizeof dstack_routes[0];
+    return dstack_routes;
+}
+
+const struct rpc_route *routes_find(enum listener_api api, const char *name)
+{
+    size_t n;
+    const struct rpc_route *t = table_of(api, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(t[i].name, name) == 0) {
+            return &t[i];
+        }
+    }
+    return NULL;
+}
+
+const char *routes_name_at(enum listener_api api, size_t index)
+{
+    size_t n;
+    const struct rpc_route *t = table_of(api, &n);
+    return index < n ? t[index].name : NULL;
+}

@@ -1,0 +1,435 @@
+/* HTTP transport of the agent (spec/wire-api.md §2). The callback only finds the route, reads
+ * the body under its cap, decodes it into one json_t, calls the handler and encodes the answer. */
+#include "server.h"
+
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "log.h"
+#include "request.h"
+#include "routes.h"
+
+struct request {
+    char *body;
+    size_t len, cap;
+    bool too_large;
+    bool answered; /* a response was queued before the body was read */
+    struct timespec start;
+};
+
+/* ---- responses ---------------------------------------------------------------------------- */
+
+static enum MHD_Result send_body(struct listener *l, struct MHD_Connection *conn,
+                                 unsigned status, const char *type, char *body, size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, l->agent->cfg->server_ident);
+    /* Rocket's Shield defaults, which upstream sends on every response (wire-api.md §2.7). */
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "SAMEORIGIN");
+    MHD_add_response_header(resp, "Permissions-Policy", "interest-cohort=()");
+    /* The JS SDK's unix transport counts UTF-16 units against Content-Length and waits for the
+     * server to close when the body holds multi-byte characters (wire-api.md §2.9). It sends no
+     * User-Agent, unlike every other SDK; close after answering such a request. */
+    if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT) == NULL) {
+        for (size_t i = 0; i < len; i++) {
+            if ((unsigned char)body[i] >= 0x80) {
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+                break;
+            }
+        }
+    }
+    enum MHD_Result r = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+/* {\n  "error": "<msg>"\n}, serde_json's to_string_pretty (wire-api.md §2.6). */
+static enum MHD_Result send_error(struct listener *l, struct MHD_Connection *conn,
+                                  unsigned status, const char *msg)
+{
+    json_t *obj = json_pack("{s:s}", "error", msg);
+    char *body = obj != NULL ? json_dumps(obj, JSON_INDENT(2)) : NULL;
+    json_decref(obj);
+    if (body == NULL) {
+        return MHD_NO;
+    }
+    return send_body(l, conn, status, "application/json", body, strlen(body));
+}
+
+/* Rocket's default 404 catcher: JSON when the client asks for it, else a small HTML page. */
+static enum MHD_Result send_not_found(struct listener *l, struct MHD_Connection *conn)
+{
+    const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+    if (accept != NULL && strstr(accept, "application/json") != NULL) {
+        const char *json = "{\n  \"error\": {\n    \"code\": 404,\n    \"reason\": \"Not Found\",\n"
+                           "    \"description\": \"The requested resource could not be found.\"\n"
+                           "  }\n}";
+        return send_body(l, conn, MHD_HTTP_NOT_FOUND, "application/json", strdup(json),
+                         strlen(json));
+    }
+    const char *html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">"
+                       "<title>404 Not Found</title></head>\n<body><h1>404: Not Found</h1>"
+                       "<p>The requested resource could not be found.</p></body>\n</html>\n";
+    return send_body(l, conn, MHD_HTTP_NOT_FOUND, "text/html; charset=utf-8", strdup(html),
+                     strlen(html));
+}
+
+/* ---- routing and decoding ----------------------------------------------------------------- */
+
+/* The method name from the path, or NULL when the path has the wrong shape (-> 404). */
+static const char *method_from_path(enum listener_api api, const char *url)
+{
+    const char *prefix = api == API_TAPPD ? "/prpc/" : "/";
+    size_t plen = strlen(prefix);
+    if (strncmp(url, prefix, plen) != 0) {
+        return NULL;
+    }
+    const char *name = url + plen;
+    if (api == API_TAPPD) { /* str::trim_start_matches("Tappd."): repeated prefixes go too */
+        while (strncmp(name, "Tappd.", 6) == 0) {
+            name += 6;
+        }
+    }
+    if (name[0] == '\0' || strchr(name, '/') != NULL) {
+        return NULL;
+    }
+    return name;
+}
+
+static bool listener_allows(const struct listener_config *cfg, const char *method)
+{
+    if (cfg->n_methods == 0) {
+        return true;
+    }
+    for (size_t i = 0; i < cfg->n_methods; i++) {
+        if (strcmp(cfg->methods[i], method) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+struct query_ctx {
+    json_t *obj;
+    bool json_flag;
+    bool failed;
+    char err[REQUEST_ERROR_MAX];
+};
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    (void)key_size;
+    struct query_ctx *q = cls;
+    if (strcmp(key, "json") == 0 && (value == NULL || value_size == 0 ||
+                                     strcmp(value, "true") == 0 || strcmp(value, "1") == 0)) {
+        q->json_flag = true;
+    }
+    if (q->obj != NULL && !q->failed &&
+        !request_query_add(q->obj, key, value != NULL ? value : "", value_size, q->err)) {
+        q->failed = true;
+    }
+    return MHD_YES;
+}
+
+static bool is_json_content_type(struct MHD_Connection *conn)
+{
+    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (ct == NULL) {
+        return false;
+    }
+    while (*ct == ' ') {
+        ct++;
+    }
+    size_t n = strcspn(ct, "; \t");
+    return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
+}
+
+static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn, const char *url,
+                                bool is_get, struct request *req)
+{
+    const char *name = method_from_path(l->cfg->api, url);
+    if (name == NULL) {
+        return send_not_found(l, conn);
+    }
+    struct query_ctx q = {.obj = is_get ? request_query_new() : NULL};
+    MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_query, &q);
+    if (req->too_large) { /* encoded per the json flag only, like upstream (§2.6) */
+        json_decref(q.obj);
+        return send_error(l, conn, MHD_HTTP_BAD_REQUEST, "failed to read data: payload too large");
+    }
+    const struct rpc_route *route = routes_find(l->cfg->api, name);
+    if (route == NULL) {
+        json_decref(q.obj);
+        char msg[REQUEST_ERROR_MAX];
+        snprintf(msg, sizeof msg, "Service not found: %.200s", name);
+        return send_error(l, conn, MHD_HTTP_BAD_REQUEST, msg);
+    }
+    if (!listener_allows(l->cfg, name)) {
+        json_decref(q.obj);
+        char msg[REQUEST_ERROR_MAX];
+        snprintf(msg, sizeof msg, "Method %s is not served on this socket", name);
+        return send_error(l, conn, MHD_HTTP_FORBIDDEN, msg);
+    }
+
+    struct rpc_call call = {.agent = l->agent};
+    json_t *args = NULL;
+    if (route->flags & ROUTE_NO_INPUT) {
+        args = json_object();
+    } else if (is_get) {
+        if (q.failed) {
+            json_decref(q.obj);
+            return send_error(l, conn, MHD_HTTP_BAD_REQUEST, q.err);
+        }
+        args = q.obj;
+        q.obj = NULL;
+        call.from_query = true;
+    } else {
+        char err[REQUEST_ERROR_MAX];
+        if (!request_decode_json(req->body, req->len, &args, err)) {
+            json_decref(q.obj);
+            /* Upstream would decode a body without a JSON content type as protobuf, which no
+             * SDK sends; we accept JSON either way and say what to do otherwise. */
+            if (!q.json_flag && !is_json_content_type(conn)) {
+                snprintf(err, sizeof err, "request body is not JSON; send a JSON object with "
+                                          "Content-Type: application/json");
+            }
+            return send_error(l, conn, MHD_HTTP_BAD_REQUEST, err);
+        }
+    }
+    json_decref(q.obj);
+    call.args = args;
+
+    bool ok = route->fn(&call);
+    json_decref(args);
+    if (!ok) {
+        json_decref(call.result);
+        return send_error(l, conn, MHD_HTTP_BAD_REQUEST, call.error[0] ? call.error : "failed");
+    }
+    char *body = call.result != NULL ? json_dumps(call.result, JSON_COMPACT | JSON_ENCODE_ANY)
+                                     : strdup("null");
+    json_decref(call.result);
+    if (body == NULL) {
+        return send_error(l, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
+    return send_body(l, conn, MHD_HTTP_OK, "application/json", body, strlen(body));
+}
+
+/* ---- libmicrohttpd callbacks -------------------------------------------------------------- */
+
+static bool body_append(struct request *req, const char *data, size_t n, size_t max)
+{
+    if (n > max - req->len) {
+        return false;
+    }
+    if (n > req->cap - req->len) {
+        size_t cap = req->cap ? req->cap : 1024;
+        while (cap - req->len < n) {
+            cap = cap > max / 2 ? max : cap * 2;
+        }
+        char *p = realloc(req->body, cap);
+        if (p == NULL) {
+            return false;
+        }
+        req->body = p;
+        req->cap = cap;
+    }
+    memcpy(req->body + req->len, data, n);
+    req->len += n;
+    return true;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    struct listener *l = cls;
+    struct request *req = *con_cls;
+    bool is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+                  strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    bool is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+
+    if (req == NULL) {
+        req = calloc(1, sizeof *req);
+        if (req == NULL) {
+            return MHD_NO;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &req->start);
+        *con_cls = req;
+        atomic_fetch_add(&l->in_flight, 1);
+        if (!is_get && !is_post) {
+            req->answered = true;
+            return send_not_found(l, conn);
+        }
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (is_post && cl != NULL && strtoull(cl, NULL, 10) > l->agent->cfg->max_body) {
+            /* Answered before reading the body; the connection closes after the response. */
+            req->too_large = true;
+            req->answered = true;
+            return send_error(l, conn, MHD_HTTP_BAD_REQUEST,
+                              "failed to read data: payload too large");
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        if (!is_get && !req->answered && !req->too_large &&
+            !body_append(req, upload_data, *upload_data_size, l->agent->cfg->max_body)) {
+            req->too_large = true;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (req->answered) {
+        return MHD_YES;
+    }
+    return dispatch(l, conn, url, is_get, req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    struct listener *l = cls;
+    struct request *req = *con_cls;
+    if (req == NULL) {
+        return;
+    }
+    if (log_get_level() >= LOG_DEBUG) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double ms = (double)(now.tv_sec - req->start.tv_sec) * 1e3 +
+                    (double)(now.tv_nsec - req->start.tv_nsec) / 1e6;
+        log_debug("%s request done in %.3f ms (%u, %zu body bytes)", l->cfg->address, ms,
+                  (unsigned)toe, req->len);
+    }
+    free(req->body);
+    free(req);
+    *con_cls = NULL;
+    atomic_fetch_sub(&l->in_flight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    log_debug("http: %s", msg);
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------------- */
+
+static unsigned pool_size(const struct agent_config *cfg)
+{
+    if (cfg->threads > 0) {
+        return cfg->threads;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 2;
+}
+
+static void listener_close(struct listener *l)
+{
+    if (l->mhd != NULL) {
+        MHD_stop_daemon(l->mhd);
+        l->mhd = NULL;
+    }
+    if (l->fd >= 0) {
+        close(l->fd);
+        l->fd = -1;
+    }
+    if (l->unix_path[0] != '\0') {
+        unlink(l->unix_path);
+        l->unix_path[0] = '\0';
+    }
+}
+
+dstack_err server_start(struct server *s, struct agent *a, const int *activated,
+                        size_t n_activated, char err[SERVER_ERROR_MAX])
+{
+    const struct agent_config *cfg = a->cfg;
+    memset(s, 0, sizeof *s);
+    for (size_t i = 0; i < cfg->n_listeners; i++) {
+        struct listener *l = &s->listeners[i];
+        l->agent = a;
+        l->cfg = &cfg->listeners[i];
+        l->fd = -1;
+        atomic_init(&l->in_flight, 0);
+        s->count = i + 1;
+        if (i < n_activated && activated[i] >= 0) {
+            l->fd = activated[i];
+            log_info("listening on socket-activated fd %d (%s API)", l->fd,
+                     l->cfg->api == API_TAPPD ? "tappd" : "dstack");
+        } else {
+            int is_unix = 0;
+            l->fd = listen_open(l->cfg->address, l->cfg->mode, &is_unix, err, SERVER_ERROR_MAX);
+            if (l->fd < 0) {
+                server_stop(s, 0);
+                return DSTACK_EIO;
+            }
+            if (is_unix) {
+                snprintf(l->unix_path, sizeof l->unix_path, "%s",
+                         listen_unix_path(l->cfg->address));
+            }
+            log_info("listening on %s (%s API%s)", l->cfg->address,
+                     l->cfg->api == API_TAPPD ? "tappd" : "dstack",
+                     l->cfg->n_methods ? ", restricted" : "");
+        }
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                         MHD_USE_ERROR_LOG;
+        l->mhd = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, l->fd,
+            MHD_OPTION_THREAD_POOL_SIZE, pool_size(cfg), MHD_OPTION_CONNECTION_TIMEOUT,
+            cfg->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+            NULL, MHD_OPTION_END);
+        if (l->mhd == NULL) {
+            snprintf(err, SERVER_ERROR_MAX, "cannot start the HTTP server on %s",
+                     l->cfg->address);
+            server_stop(s, 0);
+            return DSTACK_EIO;
+        }
+    }
+    return DSTACK_OK;
+}
+
+void server_stop(struct server *s, unsigned grace_ms)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        if (s->listeners[i].mhd != NULL) {
+            MHD_quiesce_daemon(s->listeners[i].mhd); /* stop accepting; the fd stays ours */
+        }
+    }
+    for (unsigned waited = 0; waited < grace_ms; waited += 10) {
+        long busy = 0;
+        for (size_t i = 0; i < s->count; i++) {
+            busy += atomic_load(&s->listeners[i].in_flight);
+        }
+        if (busy == 0) {
+            break;
+        }
+        usleep(10 * 1000);
+    }
+    for (size_t i = 0; i < s->count; i++) {
+        listener_close(&s->listeners[i]);
+    }
+    s->count = 0;
+}

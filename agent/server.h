@@ -1,0 +1,36 @@
+/* The agent's HTTP server: one libmicrohttpd daemon per listener, each with a thread pool. */
+#ifndef DSTACK_AGENT_SERVER_H
+#define DSTACK_AGENT_SERVER_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "agent.h"
+#include "config.h"
+
+#define SERVER_ERROR_MAX 512
+
+struct listener {
+    struct agent *agent;
+    const struct listener_config *cfg;
+    struct MHD_Daemon *mhd;
+    int fd;
+    char unix_path[256]; /* unlinked on stop; "" for TCP and socket-activated listeners */
+    atomic_long in_flight;
+};
+
+struct server {
+    struct listener listeners[CONFIG_MAX_LISTENERS];
+    size_t count;
+};
+
+/* Binds every configured listener (or takes the systemd-activated fds: activated[i] replaces
+ * listener i, -1 = none) and starts serving. On failure nothing is left bound. */
+dstack_err server_start(struct server *s, struct agent *a, const int *activated,
+                        size_t n_activated, char err[SERVER_ERROR_MAX]);
+
+/* Stops accepting, lets requests in flight finish (up to grace_ms), then frees everything and
+ * removes the socket files it created. */
+void server_stop(struct server *s, unsigned grace_ms);
+
+#endif

@@ -1,0 +1,147 @@
+#include "startup.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+/* TRANSITIONAL (lead): removed once appkeys.c and sim_files.c land. */
+#if __has_include("appkeys.h") && __has_include("sim_files.h")
+#include "appkeys.h"
+#include "sim_files.h"
+#define STARTUP_COMPLETE 1
+#endif
+
+#define MAX_CONFIG_FILE (1u << 20) /* compose / sys-config: far above any real one */
+
+dstack_err read_file_limited(const char *path, size_t max, char **out, size_t *len,
+                             char err[STARTUP_ERROR_MAX])
+{
+    *out = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, STARTUP_ERROR_MAX, "%s: %s", path, strerror(errno));
+        return DSTACK_EIO;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+        snprintf(err, STARTUP_ERROR_MAX, "%s: not a regular file of at most %zu bytes", path, max);
+        fclose(f);
+        return DSTACK_EIO;
+    }
+    char *buf = malloc((size_t)st.st_size + 1);
+    size_t n = buf != NULL ? fread(buf, 1, (size_t)st.st_size, f) : 0;
+    fclose(f);
+    if (buf == NULL || n != (size_t)st.st_size) {
+        snprintf(err, STARTUP_ERROR_MAX, "%s: read failed", path);
+        free(buf);
+        return DSTACK_EIO;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return DSTACK_OK;
+}
+
+/* app-compose.json: kept verbatim (tcb_info.app_compose echoes it); "name" -> app_name. */
+static dstack_err load_compose(struct agent *a, const char *path, char err[STARTUP_ERROR_MAX])
+{
+    dstack_err e = read_file_limited(path, MAX_CONFIG_FILE, &a->compose_text, &a->compose_len,
+                                     err);
+    if (e != DSTACK_OK) {
+        return e;
+    }
+    json_error_t jerr;
+    json_t *doc = json_loadb(a->compose_text, a->compose_len, 0, &jerr);
+    if (!json_is_object(doc)) {
+        snprintf(err, STARTUP_ERROR_MAX, "%s: not a JSON object (%s, line %d)", path,
+                 doc ? "wrong type" : jerr.text, jerr.line);
+        json_decref(doc);
+        return DSTACK_EFORMAT;
+    }
+    const json_t *name = json_object_get(doc, "name");
+    if (name != NULL && !json_is_string(name)) {
+        snprintf(err, STARTUP_ERROR_MAX, "%s: \"name\" must be a string", path);
+        json_decref(doc);
+        return DSTACK_EFORMAT;
+    }
+    a->app_name = strdup(name ? json_string_value(name) : "");
+    json_decref(doc);
+    return a->app_name ? DSTACK_OK : DSTACK_ENOMEM;
+}
+
+/* sys-config.json: only its required "vm_config" string is surfaced (wire-api.md §9.2). */
+static dstack_err load_sys_config(struct agent *a, const char *path, char err[STARTUP_ERROR_MAX])
+{
+    char *text = NULL;
+    size_t len = 0;
+    dstack_err e = read_file_limited(path, MAX_CONFIG_FILE, &text, &len, err);
+    if (e != DSTACK_OK) {
+        return e;
+    }
+    json_error_t jerr;
+    json_t *doc = json_loadb(text, len, 0, &jerr);
+    free(text);
+    const json_t *vm = json_object_get(doc, "vm_config");
+    if (!json_is_object(doc) || !json_is_string(vm)) {
+        snprintf(err, STARTUP_ERROR_MAX, "%s: %s", path,
+                 doc == NULL ? jerr.text : "\"vm_config\" (a JSON string) is required");
+        json_decref(doc);
+        return DSTACK_EFORMAT;
+    }
+    a->vm_config = strdup(json_string_value(vm));
+    json_decref(doc);
+    return a->vm_config ? DSTACK_OK : DSTACK_ENOMEM;
+}
+
+#ifdef STARTUP_COMPLETE
+dstack_err agent_open(struct agent *a, const struct agent_config *cfg,
+                      char err[STARTUP_ERROR_MAX])
+{
+    memset(a, 0, sizeof *a);
+    a->cfg = cfg;
+    dstack_err e = DSTACK_OK;
+    bool simulator = strcmp(cfg->backend, "simulator") == 0;
+
+    a->tee = tee_backend_find(cfg->backend);
+    if (a->tee == NULL) {
+        snprintf(err, STARTUP_ERROR_MAX, "unknown TEE backend \"%s\"", cfg->backend);
+        return DSTACK_EINVAL;
+    }
+    if (simulator && (e = sim_files_ensure(cfg, err, STARTUP_ERROR_MAX)) != DSTACK_OK) {
+        goto out;
+    }
+    if ((e = load_compose(a, cfg->compose_file, err)) != DSTACK_OK ||
+        (e = load_sys_config(a, cfg->sys_config_file, err)) != DSTACK_OK) {
+        goto out;
+    }
+    if ((e = appkeys_load(cfg->keys_file, &a->keys, err, STARTUP_ERROR_MAX)) != DSTACK_OK) {
+        goto out;
+    }
+    char tee_err[TEE_ERROR_MAX] = "";
+    if ((e = a->tee->open(cfg, &a->tee_state, tee_err)) != DSTACK_OK) {
+        snprintf(err, STARTUP_ERROR_MAX, "%s backend: %s", a->tee->name, tee_err);
+        goto out;
+    }
+out:
+    if (e != DSTACK_OK) {
+        agent_close(a);
+    }
+    return e;
+}
+
+void agent_close(struct agent *a)
+{
+    if (a->tee != NULL && a->tee_state != NULL) {
+        a->tee->close(a->tee_state);
+    }
+    appkeys_free(a->keys);
+    free(a->compose_text);
+    free(a->app_name);
+    free(a->vm_config);
+    memset(a, 0, sizeof *a);
+}
+#endif

@@ -1,0 +1,239 @@
+#include "harness.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool socket_answers(const char *path)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (fd >= 0) {
+        close(fd);
+    }
+    return ok;
+}
+
+static bool spawn(struct sim *s, const char *const *pre, const char *const *extra)
+{
+    const char *argv[64];
+    size_t n = 0;
+    char *wrapper = getenv("DSTACK_TEST_WRAPPER") ? strdup(getenv("DSTACK_TEST_WRAPPER")) : NULL;
+    if (wrapper != NULL) {
+        for (char *tok = strtok(wrapper, " "); tok != NULL && n < 16; tok = strtok(NULL, " ")) {
+            argv[n++] = tok;
+        }
+    }
+    argv[n++] = DSTACK_SIMULATOR_BIN;
+    argv[n++] = "--dir";
+    argv[n++] = s->dir;
+    for (size_t i = 0; pre != NULL && pre[i] != NULL && n < 40; i++) {
+        argv[n++] = pre[i];
+    }
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 62; i++) {
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
+    char log_path[400];
+    snprintf(log_path, sizeof log_path, "%s/simulator.log", s->dir);
+    s->pid = fork();
+    if (s->pid == 0) {
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            dup2(fd, 1);
+        }
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    free(wrapper);
+    for (int i = 0; i < 1500; i++) { /* up to 30 s: valgrind starts slowly */
+        if (socket_answers(s->dstack_sock)) {
+            return true;
+        }
+        int status;
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            fprintf(stderr, "simulator exited during start-up; log:\n");
+            char cmd[500];
+            snprintf(cmd, sizeof cmd, "cat %s >&2", log_path);
+            (void)system(cmd);
+            s->pid = -1;
+            return false;
+        }
+        usleep(20000);
+    }
+    fprintf(stderr, "simulator did not open %s\n", s->dstack_sock);
+    return false;
+}
+
+static bool prepare(struct sim *s)
+{
+    snprintf(s->dir, sizeof s->dir, "/tmp/dstack-it-XXXXXX");
+    if (mkdtemp(s->dir) == NULL) {
+        perror("mkdtemp");
+        return false;
+    }
+    snprintf(s->dstack_sock, sizeof s->dstack_sock, "%s/dstack.sock", s->dir);
+    snprintf(s->tappd_sock, sizeof s->tappd_sock, "%s/tappd.sock", s->dir);
+    return true;
+}
+
+bool sim_start(struct sim *s, const char *const *extra_args)
+{
+    return prepare(s) && spawn(s, NULL, extra_args);
+}
+
+bool sim_start_upstream(struct sim *s, const char *const *extra_args)
+{
+    static char keys[512], compose[512], sys[512];
+    snprintf(keys, sizeof keys, "%s/fixtures/upstream-simulator/appkeys.json", DSTACK_SHARED_DIR);
+    snprintf(compose, sizeof compose, "%s/fixtures/upstream-simulator/app-compose.json",
+             DSTACK_SHARED_DIR);
+    snprintf(sys, sizeof sys, "%s/fixtures/upstream-simulator/sys-config.json",
+             DSTACK_SHARED_DIR);
+    if (access(keys, R_OK) != 0) {
+        printf("SKIP: %s is absent (the upstream fixtures live in ../shared)\n", keys);
+        exit(77);
+    }
+    const char *pre[] = {"--keys", keys, "--compose", compose, "--sys-config", sys, NULL};
+    return prepare(s) && spawn(s, pre, extra_args);
+}
+
+int sim_stop(struct sim *s)
+{
+    int status = -1;
+    if (s->pid > 0) {
+        kill(s->pid, SIGTERM);
+        waitpid(s->pid, &status, 0);
+        status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (status != 0) {
+            char cmd[500];
+            snprintf(cmd, sizeof cmd, "tail -50 %s/simulator.log >&2", s->dir);
+            (void)system(cmd);
+        }
+    }
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+    (void)system(cmd);
+    return status;
+}
+
+struct growbuf {
+    char *p;
+    size_t len;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct growbuf *b = ud;
+    size_t n = size * nmemb;
+    char *p = realloc(b->p, b->len + n + 1);
+    if (p == NULL) {
+        return 0;
+    }
+    memcpy(p + b->len, ptr, n);
+    b->len += n;
+    p[b->len] = '\0';
+    b->p = p;
+    return n;
+}
+
+bool http_unix(const char *sock, const char *method, const char *path, const char *content_type,
+               const char *body, struct http_reply *out)
+{
+    memset(out, 0, sizeof *out);
+    CURL *c = curl_easy_init();
+    struct growbuf rb = {0}, hb = {0};
+    struct curl_slist *hdrs = NULL;
+    char url[4096];
+    snprintf(url, sizeof url, "http://dstack%s", path);
+    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &rb);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
+    if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    }
+    if (content_type != NULL) {
+        char h[200];
+        snprintf(h, sizeof h, "Content-Type: %s", content_type);
+        hdrs = curl_slist_append(hdrs, h);
+    } else {
+        hdrs = curl_slist_append(hdrs, "Content-Type:"); /* curl would add a form type */
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    if (body != NULL) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(c);
+    out->body = rb.p ? rb.p : strdup("");
+    out->body_len = rb.len;
+    out->headers = hb.p ? hb.p : strdup("");
+    if (rc != CURLE_OK) {
+        fprintf(stderr, "curl %s %s: %s\n", method, path, curl_easy_strerror(rc));
+    }
+    return rc == CURLE_OK;
+}
+
+bool http_post_json(const char *sock, const char *path, const char *json, struct http_reply *out)
+{
+    return http_unix(sock, "POST", path, "application/json", json, out);
+}
+
+void http_reply_free(struct http_reply *r)
+{
+    free(r->body);
+    free(r->headers);
+    memset(r, 0, sizeof *r);
+}
+
+long raw_exchange(const char *sock, const char *data, size_t len, char *out, size_t cap,
+                  int timeout_ms)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    if (len > 0 && write(fd, data, len) < 0) {
+        close(fd);
+        return -1;
+    }
+    size_t got = 0;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    while (got + 1 < cap && poll(&p, 1, timeout_ms) > 0) {
+        ssize_t n = read(fd, out + got, cap - 1 - got);
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t)n;
+    }
+    out[got] = '\0';
+    close(fd);
+    return (long)got;
+}

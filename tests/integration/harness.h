@@ -1,0 +1,49 @@
+/* Integration harness: runs the real dstack-simulator in a temporary folder and talks to it
+ * over its Unix sockets with libcurl. */
+#ifndef DSTACK_TEST_HARNESS_H
+#define DSTACK_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct sim {
+    char dir[256];
+    char dstack_sock[300];
+    char tappd_sock[300];
+    pid_t pid;
+};
+
+/* Starts the simulator with extra arguments (NULL-terminated, may be NULL) in a new temporary
+ * folder; waits until dstack.sock answers. Set DSTACK_TEST_WRAPPER (e.g. "valgrind -q
+ * --error-exitcode=99") to run it under a tool. Returns false with a message on stderr. */
+bool sim_start(struct sim *s, const char *const *extra_args);
+
+/* Like sim_start, on upstream's simulator files in ../shared (skips the test, exit 77, when
+ * they are absent). */
+bool sim_start_upstream(struct sim *s, const char *const *extra_args);
+
+/* SIGTERM, then waits; returns the exit status (0 = clean shutdown) and removes the folder. */
+int sim_stop(struct sim *s);
+
+struct http_reply {
+    long status;
+    char *body;        /* NUL-terminated, malloc'd */
+    size_t body_len;
+    char *headers;     /* raw response headers */
+};
+
+/* One HTTP request over a Unix socket. content_type NULL = no header; body NULL = no body.
+ * Returns false on a transport failure. */
+bool http_unix(const char *sock, const char *method, const char *path, const char *content_type,
+               const char *body, struct http_reply *out);
+/* POST path with a JSON body and Content-Type: application/json. */
+bool http_post_json(const char *sock, const char *path, const char *json, struct http_reply *out);
+void http_reply_free(struct http_reply *r);
+
+/* Sends raw bytes on a new connection and reads what comes back until the server closes or
+ * timeout_ms passes. Returns the number of bytes read (-1 on connect failure). */
+long raw_exchange(const char *sock, const char *data, size_t len, char *out, size_t cap,
+                  int timeout_ms);
+
+#endif
