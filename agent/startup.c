@@ -46,6 +46,7 @@ dstack_err read_file_limited(const char *path, size_t max, char **out, size_t *l
     return DSTACK_OK;
 }
 
+#ifdef STARTUP_COMPLETE
 /* app-compose.json: kept verbatim (tcb_info.app_compose echoes it); "name" -> app_name. */
 static dstack_err load_compose(struct agent *a, const char *path, char err[STARTUP_ERROR_MAX])
 {
@@ -97,7 +98,6 @@ static dstack_err load_sys_config(struct agent *a, const char *path, char err[ST
     return a->vm_config ? DSTACK_OK : DSTACK_ENOMEM;
 }
 
-#ifdef STARTUP_COMPLETE
 dstack_err agent_open(struct agent *a, const struct agent_config *cfg,
                       char err[STARTUP_ERROR_MAX])
 {
