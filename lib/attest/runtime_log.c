@@ -1,0 +1,268 @@
+/* Codec for upstream's runtime_events.log lines (see runtime_log.h). */
+#include "attest/runtime_log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "attest/evlog_internal.h"
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *runtime_log_base64_encode(const uint8_t *in, size_t len)
+{
+    if (len > (SIZE_MAX - 1) / 4 * 3 - 3) {
+        return NULL;
+    }
+    size_t out_len = (len + 2) / 3 * 4;
+    char *out = malloc(out_len + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        size_t rem = len - i;
+        if (rem > 1) {
+            v |= (uint32_t)in[i + 1] << 8;
+        }
+        if (rem > 2) {
+            v |= in[i + 2];
+        }
+        out[o++] = b64_alphabet[(v >> 18) & 63];
+        out[o++] = b64_alphabet[(v >> 12) & 63];
+        out[o++] = rem > 1 ? b64_alphabet[(v >> 6) & 63] : '=';
+        out[o++] = rem > 2 ? b64_alphabet[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+    if (c == '+') {
+        return 62;
+    }
+    if (c == '/') {
+        return 63;
+    }
+    return -1;
+}
+
+dstack_err runtime_log_base64_decode(const char *in, size_t len, uint8_t **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (len % 4 != 0) {
+        return DSTACK_EFORMAT;
+    }
+    if (len == 0) {
+        return DSTACK_OK;
+    }
+    size_t pad = 0;
+    if (in[len - 1] == '=') {
+        pad = in[len - 2] == '=' ? 2 : 1;
+    }
+    size_t n = len / 4 * 3 - pad;
+    uint8_t *buf = malloc(n);
+    if (buf == NULL) {
+        return DSTACK_ENOMEM;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 4) {
+        bool last = i + 4 == len;
+        int v[4];
+        for (size_t k = 0; k < 4; k++) {
+            size_t pos = i + k;
+            if (last && pos >= len - pad) {
+                v[k] = 0;
+                continue;
+            }
+            v[k] = b64_value((unsigned char)in[pos]);
+            if (v[k] < 0) {
+                free(buf);
+                return DSTACK_EFORMAT;
+            }
+        }
+        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
+                     (uint32_t)v[3];
+        /* Canonical encodings only: the bits a padded group drops must be zero. */
+        if (last && ((pad == 2 && (w & 0xffff) != 0) || (pad == 1 && (w & 0xff) != 0))) {
+            free(buf);
+            return DSTACK_EFORMAT;
+        }
+        buf[o++] = (uint8_t)(w >> 16);
+        if (!last || pad < 2) {
+            buf[o++] = (uint8_t)(w >> 8);
+        }
+        if (!last || pad < 1) {
+            buf[o++] = (uint8_t)w;
+        }
+    }
+    *out = buf;
+    *out_len = n;
+    return DSTACK_OK;
+}
+
+dstack_err runtime_log_format_line(const char *name, const uint8_t *payload, size_t payload_len,
+                                   unsigned version, char **line, size_t *line_len)
+{
+    dstack_err err = DSTACK_ENOMEM;
+    char *b64 = NULL, *text = NULL;
+    json_t *o = NULL;
+
+    *line = NULL;
+    *line_len = 0;
+    if (name == NULL || (payload == NULL && payload_len != 0) ||
+        (version != DSTACK_EVENT_V1 && version != DSTACK_EVENT_V2) ||
+        !evlog_utf8_valid(name, strlen(name))) {
+        return DSTACK_EINVAL;
+    }
+    b64 = runtime_log_base64_encode(payload, payload_len);
+    o = json_object();
+    if (b64 == NULL || o == NULL) {
+        goto out;
+    }
+    /* Key order as serde serialises RuntimeEvent (runtime_events.rs:L29-38). */
+    if (json_object_set_new(o, "event", json_string(name)) != 0 ||
+        json_object_set_new(o, "payload", json_string(b64)) != 0 ||
+        (version == DSTACK_EVENT_V2 && json_object_set_new(o, "version", json_integer(2)) != 0)) {
+        goto out;
+    }
+    text = json_dumps(o, JSON_COMPACT);
+    if (text == NULL) {
+        goto out;
+    }
+    size_t n = strlen(text);
+    char *l = realloc(text, n + 2);
+    if (l == NULL) {
+        goto out;
+    }
+    text = NULL;
+    l[n] = '\n';
+    l[n + 1] = '\0';
+    *line = l;
+    *line_len = n + 1;
+    err = DSTACK_OK;
+out:
+    free(text);
+    free(b64);
+    json_decref(o);
+    return err;
+}
+
+static dstack_err parse_line(const char *s, size_t len, struct dstack_event *e)
+{
+    json_error_t jerr;
+    dstack_err err = DSTACK_EFORMAT;
+    json_t *o = json_loadb(s, len, JSON_REJECT_DUPLICATES, &jerr);
+    const json_t *ev, *pl, *ver;
+
+    if (o == NULL || !json_is_object(o)) {
+        goto out;
+    }
+    ev = json_object_get(o, "event");
+    pl = json_object_get(o, "payload");
+    ver = json_object_get(o, "version");
+    if (!json_is_string(ev) || !json_is_string(pl) ||
+        strlen(json_string_value(ev)) != json_string_length(ev)) {
+        goto out;
+    }
+    e->version = DSTACK_EVENT_V1;
+    if (ver != NULL) {
+        if (!json_is_integer(ver) ||
+            (json_integer_value(ver) != 1 && json_integer_value(ver) != 2)) {
+            goto out;
+        }
+        e->version = (unsigned)json_integer_value(ver);
+    }
+    err = runtime_log_base64_decode(json_string_value(pl), json_string_length(pl), &e->payload,
+                                    &e->payload_len);
+    if (err != DSTACK_OK) {
+        goto out;
+    }
+    e->event = strdup(json_string_value(ev));
+    if (e->event == NULL) {
+        err = DSTACK_ENOMEM;
+        goto out;
+    }
+    e->imr = 3;
+    e->event_type = DSTACK_RUNTIME_EVENT_TYPE;
+    err = dstack_runtime_event_digest(e->version, e->event, e->payload, e->payload_len,
+                                      e->digest);
+    e->has_digest = err == DSTACK_OK;
+out:
+    json_decref(o);
+    return err;
+}
+
+static bool blank(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') {
+            return false;
+        }
+    }
+    return true;
+}
+
+dstack_err runtime_log_parse(const char *text, size_t len, struct dstack_event_log *log,
+                             size_t *valid_len, char *err, size_t err_cap)
+{
+    size_t start_count = log->count;
+    size_t pos = 0, line_no = 0;
+    dstack_err rc = DSTACK_OK;
+
+    *valid_len = 0;
+    while (pos < len) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t line_len = nl != NULL ? (size_t)(nl - (text + pos)) : len - pos;
+        line_no++;
+        if (!blank(text + pos, line_len)) {
+            struct dstack_event e = {0};
+            rc = parse_line(text + pos, line_len, &e);
+            if (rc == DSTACK_OK) {
+                rc = evlog_push_owned(log, &e);
+            }
+            free(e.event);
+            free(e.payload);
+            free(e.preimage);
+            if (rc != DSTACK_OK) {
+                if (nl == NULL && rc == DSTACK_EFORMAT) {
+                    rc = DSTACK_OK; /* torn last write: stop before it */
+                    break;
+                }
+                if (err != NULL && err_cap > 0) {
+                    snprintf(err, err_cap, "line %zu: %s", line_no,
+                             rc == DSTACK_EFORMAT ? "not a runtime event entry"
+                                                  : dstack_err_str(rc));
+                }
+                goto fail;
+            }
+        }
+        pos += line_len + (nl != NULL ? 1 : 0);
+        *valid_len = pos;
+    }
+    return rc;
+fail:
+    while (log->count > start_count) {
+        struct dstack_event *e = &log->events[--log->count];
+        free(e->event);
+        free(e->payload);
+        free(e->preimage);
+    }
+    *valid_len = 0;
+    return rc;
+}
