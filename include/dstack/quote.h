@@ -29,6 +29,12 @@ extern "C" {
 #define DSTACK_QUOTE_CERT_QE_REPORT 6u  /* certification data: QE report + nested data */
 #define DSTACK_QUOTE_CERT_PCK_CHAIN 5u  /* certification data: PEM chain leaf||intermediate||root */
 
+/* Offsets inside the QE report (SGX REPORTBODY, attestation.md §1.4). */
+#define DSTACK_QE_OFF_MR_SIGNER 128
+#define DSTACK_QE_OFF_ISV_PROD_ID 256
+#define DSTACK_QE_OFF_ISV_SVN 258
+#define DSTACK_QE_OFF_REPORT_DATA 320
+
 /* v5 body types (attestation.md §1.3). */
 #define DSTACK_QUOTE_BODY_SGX 1u
 #define DSTACK_QUOTE_BODY_TD10 2u
@@ -109,6 +115,23 @@ DSTACK_API dstack_err dstack_quote_parse(const uint8_t *quote, size_t len, struc
  * signature data is not looked at (the simulator's fixture mode patches quotes this way). */
 DSTACK_API dstack_err dstack_quote_report_data_offset(const uint8_t *quote, size_t len,
                                                       size_t *offset);
+
+/* Verifies a quote's signature structure against a trusted root certificate (PEM):
+ *   1. the quote parses (v4 or v5, ECDSA-P256, TDX) and its signature data is exactly
+ *      sig[64] ‖ key[64] ‖ cert type 6 { QE report, QE sig, auth data, cert type 5 { chain } };
+ *   2. the quote signature (ECDSA-P256-SHA256 over [0, signed_len)) verifies with the embedded
+ *      attestation key;
+ *   3. the QE report signature verifies with the PCK leaf certificate's key;
+ *   4. QE report_data[0..32] == SHA-256(attestation key ‖ QE auth data) and [32..64] is zero;
+ *   5. the PEM chain (leaf first, at least 2 certificates, canonical PEM so no byte of it can be
+ *      altered unnoticed) verifies up to root_pem with OpenSSL's X509 path validation
+ *      (signatures, validity at the current time, CA constraints); the chain's own last
+ *      certificate must be self-signed and carry the trusted root's key.
+ * Not checked (needs Intel collateral from a PCCS): TCB level / FMSPC, CRLs, QE identity,
+ * TD attributes policy. DSTACK_EFORMAT for malformed input, DSTACK_EVERIFY when a check fails;
+ * why (may be NULL) receives a one-line reason. */
+DSTACK_API dstack_err dstack_quote_verify(const uint8_t *quote, size_t len, const char *root_pem,
+                                          size_t root_pem_len, char *why, size_t why_cap);
 
 #ifdef __cplusplus
 }

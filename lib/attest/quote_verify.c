@@ -1,0 +1,272 @@
+/* Quote signature-chain verification (see dstack_quote_verify in include/dstack/quote.h; the
+ * checks follow dcap-qvl src/verify.rs verify_impl minus the collateral-dependent ones,
+ * spec/attestation.md §8.2). */
+#include <dstack/quote.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#define MAX_CHAIN 8
+
+static void say(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *why, size_t cap, const char *fmt, ...)
+{
+    if (why == NULL || cap == 0) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, cap, fmt, ap);
+    va_end(ap);
+}
+
+/* A P-256 public key from raw x ‖ y. */
+static EVP_PKEY *pubkey_from_raw(const uint8_t xy[DSTACK_QUOTE_PUBKEY_LEN])
+{
+    uint8_t point[1 + DSTACK_QUOTE_PUBKEY_LEN];
+    EVP_PKEY *key = NULL;
+    point[0] = 0x04;
+    memcpy(point + 1, xy, DSTACK_QUOTE_PUBKEY_LEN);
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    if (bld != NULL && ctx != NULL &&
+        OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1 &&
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point) ==
+            1 &&
+        (params = OSSL_PARAM_BLD_to_param(bld)) != NULL && EVP_PKEY_fromdata_init(ctx) == 1) {
+        if (EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+            key = NULL; /* not a point on the curve */
+        }
+    }
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    EVP_PKEY_CTX_free(ctx);
+    return key;
+}
+
+/* ECDSA-P256-SHA256 verification of a raw r ‖ s signature. */
+static bool verify_raw(EVP_PKEY *key, const uint8_t *msg, size_t len,
+                       const uint8_t sig[DSTACK_QUOTE_SIG_LEN])
+{
+    bool ok = false;
+    ECDSA_SIG *s = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(sig, 32, NULL), *sv = BN_bin2bn(sig + 32, 32, NULL);
+    unsigned char *der = NULL;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (s == NULL || r == NULL || sv == NULL || ctx == NULL || ECDSA_SIG_set0(s, r, sv) != 1) {
+        BN_free(r);
+        BN_free(sv);
+        goto out;
+    }
+    int der_len = i2d_ECDSA_SIG(s, &der);
+    ok = der_len > 0 && EVP_DigestVerifyInit_ex(ctx, NULL, "SHA256", NULL, NULL, key, NULL) == 1 &&
+         EVP_DigestVerify(ctx, der, (size_t)der_len, msg, len) == 1;
+out:
+    OPENSSL_free(der);
+    ECDSA_SIG_free(s);
+    EVP_MD_CTX_free(ctx);
+    return ok;
+}
+
+/* Parses the PEM chain and insists it is exactly the canonical PEM of the certificates it
+ * holds (OpenSSL's 64-column form, as both Intel PCS and our simulator emit), optionally
+ * followed by one NUL: otherwise bytes the signatures do not cover could change unnoticed. */
+static size_t parse_chain(const uint8_t *pem, size_t len, X509 *certs[MAX_CHAIN])
+{
+    size_t n = 0;
+    if (len > 0 && pem[len - 1] == '\0') {
+        len--;
+    }
+    if (len > INT32_MAX) {
+        return 0;
+    }
+    BIO *in = BIO_new_mem_buf(pem, (int)len);
+    BIO *out = BIO_new(BIO_s_mem());
+    if (in == NULL || out == NULL) {
+        goto fail;
+    }
+    while (n < MAX_CHAIN && BIO_pending(in) > 0) {
+        X509 *c = PEM_read_bio_X509(in, NULL, NULL, NULL);
+        if (c == NULL) {
+            goto fail;
+        }
+        certs[n++] = c;
+        if (PEM_write_bio_X509(out, c) != 1) {
+            goto fail;
+        }
+    }
+    char *canon;
+    long canon_len = BIO_get_mem_data(out, &canon);
+    if (BIO_pending(in) != 0 || canon_len < 0 || (size_t)canon_len != len ||
+        memcmp(canon, pem, len) != 0) {
+        goto fail;
+    }
+    BIO_free(in);
+    BIO_free(out);
+    ERR_clear_error();
+    return n;
+fail:
+    while (n > 0) {
+        X509_free(certs[--n]);
+    }
+    BIO_free(in);
+    BIO_free(out);
+    ERR_clear_error();
+    return 0;
+}
+
+static X509 *read_root(const char *pem, size_t len)
+{
+    if (pem == NULL || len > INT32_MAX) {
+        return NULL;
+    }
+    BIO *in = BIO_new_mem_buf(pem, (int)len);
+    X509 *c = in ? PEM_read_bio_X509(in, NULL, NULL, NULL) : NULL;
+    BIO_free(in);
+    ERR_clear_error();
+    return c;
+}
+
+/* OpenSSL path validation of certs[0] with certs[1..n) as intermediates and root trusted. */
+static bool verify_path(X509 *const *certs, size_t n, X509 *root, char *why, size_t cap)
+{
+    bool ok = false;
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    if (store == NULL || ctx == NULL || untrusted == NULL || X509_STORE_add_cert(store, root) != 1) {
+        say(why, cap, "out of memory");
+        goto out;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if (sk_X509_push(untrusted, certs[i]) <= 0) {
+            goto out;
+        }
+    }
+    if (X509_STORE_CTX_init(ctx, store, certs[0], untrusted) != 1) {
+        goto out;
+    }
+    if (X509_verify_cert(ctx) == 1) {
+        ok = true;
+    } else {
+        say(why, cap, "PCK chain does not verify: %s",
+            X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+    }
+out:
+    sk_X509_free(untrusted); /* the certificates belong to the caller */
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    ERR_clear_error();
+    return ok;
+}
+
+dstack_err dstack_quote_verify(const uint8_t *quote, size_t len, const char *root_pem,
+                               size_t root_pem_len, char *why, size_t why_cap)
+{
+    dstack_err err = DSTACK_EVERIFY;
+    struct dstack_quote q;
+    X509 *certs[MAX_CHAIN] = {0};
+    size_t n_certs = 0;
+    X509 *root = NULL;
+    EVP_PKEY *ak = NULL;
+    uint8_t bind[DSTACK_SHA256_LEN];
+    static const uint8_t zero32[32];
+
+    say(why, why_cap, "ok");
+    if (quote == NULL || root_pem == NULL) {
+        say(why, why_cap, "no quote or no root certificate");
+        return DSTACK_EINVAL;
+    }
+    if (dstack_quote_parse(quote, len, &q) != DSTACK_OK) {
+        say(why, why_cap, "malformed quote");
+        return DSTACK_EFORMAT;
+    }
+    /* Nothing unaccounted for inside the signature data (dcap-qvl tolerates slack; we do not,
+     * so that every byte of a quote is either signed or structural). */
+    size_t expect = DSTACK_QUOTE_SIG_LEN + DSTACK_QUOTE_PUBKEY_LEN + 6 + DSTACK_QE_REPORT_LEN +
+                    DSTACK_QUOTE_SIG_LEN + 2 + q.qe_auth_len + 6 + q.pck_chain_len;
+    if (q.sig_data_len != expect || q.pck_cert_type != DSTACK_QUOTE_CERT_PCK_CHAIN) {
+        say(why, why_cap, "malformed quote signature data");
+        return DSTACK_EFORMAT;
+    }
+    root = read_root(root_pem, root_pem_len);
+    if (root == NULL) {
+        say(why, why_cap, "root certificate does not parse");
+        err = DSTACK_EINVAL;
+        goto out;
+    }
+
+    ak = pubkey_from_raw(q.attest_key);
+    if (ak == NULL) {
+        say(why, why_cap, "attestation key is not a P-256 point");
+        goto out;
+    }
+    if (!verify_raw(ak, quote, q.signed_len, q.signature)) {
+        say(why, why_cap, "quote signature is invalid");
+        goto out;
+    }
+
+    n_certs = parse_chain(q.pck_chain, q.pck_chain_len, certs);
+    if (n_certs < 2) {
+        say(why, why_cap, "PCK certificate chain is malformed or too short");
+        goto out;
+    }
+    EVP_PKEY *pck = X509_get0_pubkey(certs[0]);
+    if (pck == NULL || !verify_raw(pck, q.qe_report, DSTACK_QE_REPORT_LEN, q.qe_report_sig)) {
+        say(why, why_cap, "QE report signature is invalid");
+        goto out;
+    }
+
+    /* QE report_data = SHA-256(attestation key ‖ QE auth data) ‖ 0^32 (attestation.md §1.4). */
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    bool hashed = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+                  EVP_DigestUpdate(md, q.attest_key, DSTACK_QUOTE_PUBKEY_LEN) == 1 &&
+                  EVP_DigestUpdate(md, q.qe_auth, q.qe_auth_len) == 1 &&
+                  EVP_DigestFinal_ex(md, bind, NULL) == 1;
+    EVP_MD_CTX_free(md);
+    if (!hashed) {
+        say(why, why_cap, "hashing failed");
+        err = DSTACK_ECRYPTO;
+        goto out;
+    }
+    if (CRYPTO_memcmp(bind, q.qe_report + DSTACK_QE_OFF_REPORT_DATA, sizeof bind) != 0 ||
+        memcmp(zero32, q.qe_report + DSTACK_QE_OFF_REPORT_DATA + 32, 32) != 0) {
+        say(why, why_cap, "attestation key is not bound by the QE report");
+        goto out;
+    }
+
+    /* The chain's top must be a valid self-signed certificate for the trusted root's key
+     * (our simulator re-issues its certificates at each start with the same keys). */
+    X509 *top = certs[n_certs - 1];
+    EVP_PKEY *root_key = X509_get0_pubkey(root);
+    if (root_key == NULL || EVP_PKEY_eq(X509_get0_pubkey(top), root_key) != 1 ||
+        X509_verify(top, root_key) != 1) {
+        say(why, why_cap, "PCK chain does not end at the trusted root");
+        goto out;
+    }
+    if (!verify_path(certs, n_certs, root, why, why_cap)) {
+        goto out;
+    }
+    err = DSTACK_OK;
+out:
+    for (size_t i = 0; i < n_certs; i++) {
+        X509_free(certs[i]);
+    }
+    X509_free(root);
+    EVP_PKEY_free(ak);
+    ERR_clear_error();
+    return err;
+}
