@@ -1,0 +1,350 @@
+/* JSON.stringify, byte for byte, for the values JSON.parse can produce (ECMA-262
+ * §25.5.2 JSON.stringify, §6.1.6.1.20 Number::toString), and the key order that the JS SDK's
+ * sortObject leaves behind (sdk/js/src/get-compose-hash.ts:20-35): it inserts the keys in
+ * Array.prototype.sort order (UTF-16 code units) into a fresh object, and JavaScript objects then
+ * enumerate integer-like keys ("0".."4294967294") first in numeric order. */
+#include "client/js_json.h"
+
+#include <locale.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* printf/strtod under the "C" locale whatever the application chose. */
+static locale_t c_locale(void)
+{
+    static _Atomic(locale_t) loc;
+    locale_t l = loc;
+    if (l == (locale_t)0) {
+        l = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+        locale_t expected = (locale_t)0;
+        if (l != (locale_t)0 && !atomic_compare_exchange_strong(&loc, &expected, l)) {
+            freelocale(l);
+            l = expected;
+        }
+    }
+    return l;
+}
+
+void js_number(double v, char *out, size_t cap)
+{
+    if (!isfinite(v)) {
+        (void)snprintf(out, cap, "null");
+        return;
+    }
+    if (v == 0) {
+        (void)snprintf(out, cap, "0"); /* also -0 */
+        return;
+    }
+    locale_t loc = c_locale();
+    locale_t old = loc != (locale_t)0 ? uselocale(loc) : (locale_t)0;
+    double a = fabs(v);
+    char e_buf[40];
+    /* Shortest digit string that reads back as the same double; %.*e rounds correctly, so at
+     * that length it is also the closest one, as ECMA-262 requires. */
+    for (int p = 1; p <= 17; p++) {
+        (void)snprintf(e_buf, sizeof e_buf, "%.*e", p - 1, a);
+        if (strtod(e_buf, NULL) == a) {
+            break;
+        }
+    }
+    if (old != (locale_t)0) {
+        (void)uselocale(old);
+    }
+    /* e_buf = d[.ddd]e[+-]xx */
+    char digits[24];
+    size_t k = 0;
+    const char *p = e_buf;
+    for (; *p != 'e'; p++) {
+        if (*p >= '0' && *p <= '9' && k < sizeof digits - 1) {
+            digits[k++] = *p;
+        }
+    }
+    while (k > 1 && digits[k - 1] == '0') {
+        k--;
+    }
+    digits[k] = '\0';
+    long e = strtol(p + 1, NULL, 10);
+    long n = e + 1; /* value = 0.d1d2..dk x 10^n */
+    /* ECMA-262 Number::toString steps 6-10, building into out. */
+    size_t o = 0;
+#define PUT(ch)                                                                                    \
+    do {                                                                                           \
+        if (o + 1 < cap) {                                                                         \
+            out[o++] = (ch);                                                                       \
+        }                                                                                          \
+    } while (0)
+    long kl = (long)k;
+    if (v < 0) {
+        PUT('-');
+    }
+    if (kl <= n && n <= 21) { /* integer: digits then n-k zeros */
+        for (long i = 0; i < kl; i++) {
+            PUT(digits[i]);
+        }
+        for (long i = kl; i < n; i++) {
+            PUT('0');
+        }
+    } else if (0 < n && n <= 21) { /* decimal point inside the digits */
+        for (long i = 0; i < kl; i++) {
+            if (i == n) {
+                PUT('.');
+            }
+            PUT(digits[i]);
+        }
+    } else if (-6 < n && n <= 0) { /* 0.000ddd */
+        PUT('0');
+        PUT('.');
+        for (long i = 0; i < -n; i++) {
+            PUT('0');
+        }
+        for (long i = 0; i < kl; i++) {
+            PUT(digits[i]);
+        }
+    } else { /* exponential: d[.ddd]e+x */
+        PUT(digits[0]);
+        if (kl > 1) {
+            PUT('.');
+            for (long i = 1; i < kl; i++) {
+                PUT(digits[i]);
+            }
+        }
+        char exp[24];
+        (void)snprintf(exp, sizeof exp, "e%c%ld", n - 1 < 0 ? '-' : '+', labs(n - 1));
+        for (const char *q = exp; *q; q++) {
+            PUT(*q);
+        }
+    }
+#undef PUT
+    out[o] = '\0';
+}
+
+/* Decodes one UTF-8 sequence (jansson has validated it); returns the code point. */
+static uint32_t utf8_next(const unsigned char **s, const unsigned char *end)
+{
+    const unsigned char *p = *s;
+    uint32_t c = *p++;
+    int more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+    if (more > 0) {
+        c &= (uint32_t)(0x3f >> more);
+    }
+    while (more-- > 0 && p < end) {
+        c = (c << 6) | (*p++ & 0x3fu);
+    }
+    *s = p;
+    return c;
+}
+
+void js_string(struct strbuf *b, const char *s, size_t len)
+{
+    static const char hexd[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    strbuf_putc(b, '"');
+    while (p < end) {
+        const unsigned char *start = p;
+        uint32_t c = utf8_next(&p, end);
+        const char *esc = NULL;
+        switch (c) {
+        case '"':
+            esc = "\\\"";
+            break;
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\b':
+            esc = "\\b";
+            break;
+        case '\f':
+            esc = "\\f";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
+        default:
+            break;
+        }
+        if (esc != NULL) {
+            strbuf_puts(b, esc);
+        } else if (c < 0x20 || (c >= 0xd800 && c <= 0xdfff)) {
+            /* control characters and lone surrogates: lowercase \uXXXX (well-formed stringify) */
+            char u[7] = {
+                '\\',         'u', hexd[(c >> 12) & 15], hexd[(c >> 8) & 15], hexd[(c >> 4) & 15],
+                hexd[c & 15], 0};
+            strbuf_puts(b, u);
+        } else {
+            strbuf_append(b, (const char *)start, (size_t)(p - start));
+        }
+    }
+    strbuf_putc(b, '"');
+}
+
+/* ---- key order ---- */
+
+struct js_key {
+    const char *s;
+    size_t len;
+    bool is_index;
+    uint32_t index;
+};
+
+/* CanonicalNumericIndexString-style array index: "0" or [1-9][0-9]*, value <= 2^32 - 2. */
+static bool array_index(const char *s, size_t len, uint32_t *out)
+{
+    if (len == 0 || len > 10 || (len > 1 && s[0] == '0')) {
+        return false;
+    }
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return false;
+        }
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (v > 4294967294u) {
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+/* Next UTF-16 code unit of a UTF-8 string (pending holds a low surrogate to emit). */
+static int utf16_next(const unsigned char **p, const unsigned char *end, uint32_t *pending)
+{
+    if (*pending != 0) {
+        int u = (int)*pending;
+        *pending = 0;
+        return u;
+    }
+    if (*p >= end) {
+        return -1;
+    }
+    uint32_t c = utf8_next(p, end);
+    if (c >= 0x10000) {
+        c -= 0x10000;
+        *pending = 0xdc00 + (c & 0x3ff);
+        return (int)(0xd800 + (c >> 10));
+    }
+    return (int)c;
+}
+
+static int key_cmp(const void *pa, const void *pb)
+{
+    const struct js_key *a = pa, *b = pb;
+    if (a->is_index != b->is_index) {
+        return a->is_index ? -1 : 1;
+    }
+    if (a->is_index) {
+        return a->index < b->index ? -1 : a->index > b->index;
+    }
+    const unsigned char *x = (const unsigned char *)a->s, *xe = x + a->len;
+    const unsigned char *y = (const unsigned char *)b->s, *ye = y + b->len;
+    uint32_t px = 0, py = 0;
+    for (;;) {
+        int ux = utf16_next(&x, xe, &px), uy = utf16_next(&y, ye, &py);
+        if (ux != uy) {
+            return ux < uy ? -1 : 1; /* -1 (end) sorts first: a prefix comes before */
+        }
+        if (ux < 0) {
+            return 0;
+        }
+    }
+}
+
+static void put_number(struct strbuf *b, double v)
+{
+    char num[40];
+    js_number(v, num, sizeof num);
+    strbuf_puts(b, num);
+}
+
+static bool dump(struct strbuf *b, const json_t *v, bool sorted, int depth)
+{
+    if (depth > JS_JSON_MAX_DEPTH) {
+        return false;
+    }
+    switch (json_typeof(v)) {
+    case JSON_NULL:
+        strbuf_puts(b, "null");
+        return true;
+    case JSON_TRUE:
+        strbuf_puts(b, "true");
+        return true;
+    case JSON_FALSE:
+        strbuf_puts(b, "false");
+        return true;
+    case JSON_INTEGER:
+        put_number(b, (double)json_integer_value(v));
+        return true;
+    case JSON_REAL:
+        put_number(b, json_real_value(v));
+        return true;
+    case JSON_STRING:
+        js_string(b, json_string_value(v), json_string_length(v));
+        return true;
+    case JSON_ARRAY: {
+        strbuf_putc(b, '[');
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (i > 0) {
+                strbuf_putc(b, ',');
+            }
+            if (!dump(b, json_array_get(v, i), sorted, depth + 1)) {
+                return false;
+            }
+        }
+        strbuf_putc(b, ']');
+        return true;
+    }
+    case JSON_OBJECT:
+        break;
+    }
+    size_t n = json_object_size(v);
+    struct js_key *keys = calloc(n ? n : 1, sizeof *keys);
+    if (keys == NULL) {
+        b->failed = true;
+        return true;
+    }
+    size_t m = 0;
+    for (void *it = json_object_iter((json_t *)v); it != NULL && m < n;
+         it = json_object_iter_next((json_t *)v, it)) {
+        struct js_key *k = &keys[m];
+        k->s = json_object_iter_key(it);
+        k->len = json_object_iter_key_len(it);
+        /* sortObject's `result[key] = value` with key "__proto__" sets the prototype instead of
+         * a property, so JSON.stringify never writes that key. */
+        if (sorted && k->len == 9 && memcmp(k->s, "__proto__", 9) == 0) {
+            continue;
+        }
+        k->is_index = array_index(k->s, k->len, &k->index);
+        m++;
+    }
+    if (sorted) {
+        qsort(keys, m, sizeof *keys, key_cmp);
+    }
+    bool ok = true;
+    strbuf_putc(b, '{');
+    for (size_t i = 0; i < m && ok; i++) {
+        if (i > 0) {
+            strbuf_putc(b, ',');
+        }
+        js_string(b, keys[i].s, keys[i].len);
+        strbuf_putc(b, ':');
+        ok = dump(b, json_object_getn(v, keys[i].s, keys[i].len), sorted, depth + 1);
+    }
+    strbuf_putc(b, '}');
+    free(keys);
+    return ok;
+}
+
+bool js_json_dump(struct strbuf *b, const json_t *v, bool sorted)
+{
+    return dump(b, v, sorted, 0);
+}

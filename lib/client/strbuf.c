@@ -1,0 +1,48 @@
+#include "client/strbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void strbuf_append(struct strbuf *b, const char *s, size_t n)
+{
+    if (b->failed) {
+        return;
+    }
+    if (n > STRBUF_MAX - b->len) {
+        b->failed = true;
+        return;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1) {
+            cap *= 2;
+        }
+        char *d = realloc(b->data, cap);
+        if (d == NULL) {
+            b->failed = true;
+            return;
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void strbuf_puts(struct strbuf *b, const char *s)
+{
+    strbuf_append(b, s, strlen(s));
+}
+
+void strbuf_putc(struct strbuf *b, char c)
+{
+    strbuf_append(b, &c, 1);
+}
+
+void strbuf_free(struct strbuf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
