@@ -1,0 +1,153 @@
+/* Default simulator files (see sim_files.h). */
+#include "sim_files.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "tee/sim_boot.h"
+#include "util/hex.h"
+
+/* A compose in upstream's manifest v2 shape (dstack-types AppCompose), as vmm-cli would write
+ * it. Its bytes are hashed into compose-hash, so it is a fixed text, never re-serialised. */
+const char sim_files_default_compose[] =
+    "{\n"
+    "    \"manifest_version\": 2,\n"
+    "    \"name\": \"dstack-simulator-app\",\n"
+    "    \"runner\": \"docker-compose\",\n"
+    "    \"docker_compose_file\": \"services:\\n  app:\\n    image: nginx:stable-alpine\\n"
+    "    ports:\\n      - \\\"8080:80\\\"\\n    volumes:\\n"
+    "      - /var/run/dstack.sock:/var/run/dstack.sock\\n    restart: unless-stopped\\n\",\n"
+    "    \"kms_enabled\": true,\n"
+    "    \"gateway_enabled\": false,\n"
+    "    \"local_key_provider_enabled\": false,\n"
+    "    \"key_provider\": \"kms\",\n"
+    "    \"key_provider_id\": \"\",\n"
+    "    \"public_logs\": true,\n"
+    "    \"public_sysinfo\": true,\n"
+    "    \"public_tcbinfo\": true,\n"
+    "    \"allowed_envs\": [],\n"
+    "    \"no_instance_id\": false,\n"
+    "    \"secure_time\": false,\n"
+    "    \"storage_fs\": \"ext4\"\n"
+    "}\n";
+
+char *sim_files_default_vm_config(const char *seed)
+{
+    uint8_t h[SIM_HASH_LEN];
+    char hex[2 * DSTACK_SHA256_LEN + 1];
+    sim_seed_hash(seed, "os-image", h);
+    hex_encode(h, DSTACK_SHA256_LEN, hex);
+    /* Key order of upstream's VmConfig (dstack-types lib.rs:L1287-1369). */
+    json_t *vm = json_pack("{s:s,s:i,s:I}", "os_image_hash", hex, "cpu_count", 2, "memory_size",
+                           (json_int_t)2147483648LL);
+    char *s = vm != NULL ? json_dumps(vm, JSON_COMPACT) : NULL;
+    json_decref(vm);
+    return s;
+}
+
+static char *default_sys_config(const char *seed)
+{
+    char *vm = sim_files_default_vm_config(seed);
+    if (vm == NULL) {
+        return NULL;
+    }
+    /* Fields of upstream's SysConfig (wire-api.md §9.2); the simulator has no KMS or gateway. */
+    json_t *doc = json_pack("{s:[],s:[],s:s,s:s,s:s,s:s}", "kms_urls", "gateway_urls",
+                            "pccs_url", "", "docker_registry", "", "host_api_url", "",
+                            "vm_config", vm);
+    free(vm);
+    char *s = doc != NULL ? json_dumps(doc, JSON_INDENT(4)) : NULL;
+    json_decref(doc);
+    if (s == NULL) {
+        return NULL;
+    }
+    size_t n = strlen(s);
+    char *t = realloc(s, n + 2);
+    if (t == NULL) {
+        free(s);
+        return NULL;
+    }
+    t[n] = '\n';
+    t[n + 1] = '\0';
+    return t;
+}
+
+/* Writes text to path unless path exists: a temporary file in the same folder, then link(2),
+ * which fails with EEXIST instead of replacing what someone else created. */
+static dstack_err create_if_absent(const char *path, const char *text, char *err, size_t cap)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        return DSTACK_OK;
+    }
+    if (errno != ENOENT) {
+        snprintf(err, cap, "%s: %s", path, strerror(errno));
+        return DSTACK_EIO;
+    }
+    char tmp[1100];
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof tmp) {
+        snprintf(err, cap, "%s: path too long", path);
+        return DSTACK_EINVAL;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, cap, "cannot create %s: %s", path, strerror(errno));
+        return DSTACK_EIO;
+    }
+    size_t len = strlen(text), done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, text + done, len - done);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            snprintf(err, cap, "cannot write %s: %s", path, strerror(errno));
+            close(fd);
+            unlink(tmp);
+            return DSTACK_EIO;
+        }
+        done += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        snprintf(err, cap, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return DSTACK_EIO;
+    }
+    if (link(tmp, path) != 0 && errno != EEXIST) {
+        snprintf(err, cap, "cannot create %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return DSTACK_EIO;
+    }
+    unlink(tmp);
+    return DSTACK_OK;
+}
+
+dstack_err sim_files_ensure(const struct agent_config *cfg, char *err, size_t err_cap)
+{
+    dstack_err e = create_if_absent(cfg->compose_file, sim_files_default_compose, err, err_cap);
+    if (e != DSTACK_OK) {
+        return e;
+    }
+    char *sys = default_sys_config(cfg->sim_seed);
+    if (sys == NULL) {
+        snprintf(err, err_cap, "%s: out of memory", cfg->sys_config_file);
+        return DSTACK_ENOMEM;
+    }
+    e = create_if_absent(cfg->sys_config_file, sys, err, err_cap);
+    free(sys);
+    if (e != DSTACK_OK) {
+        return e;
+    }
+    /* TODO(lead): appkeys.json belongs to the crypto engineer's appkeys_generate (agent/appkeys.h),
+     * which did not exist when this was written. Call it here for cfg->keys_file when the file is
+     * absent, e.g. `if (stat(cfg->keys_file) fails with ENOENT) appkeys_generate(...)`. */
+    return DSTACK_OK;
+}
