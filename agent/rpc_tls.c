@@ -13,7 +13,9 @@
 #include "handlers.h"
 #include "tls.h"
 
-#define TLS_SIGN_PREFIX "Failed to sign the CSR: Failed to sign certificate: "
+/* issue_cert, cert-client sign_csr and CaCert::sign_csr each add a context. */
+#define TLS_SIGN_PREFIX                                                                     \
+    "Failed to sign the CSR: Failed to sign certificate: Failed to sign certificate: "
 
 dstack_err tls_issue(struct agent *a, const struct p256_key *key, const struct tls_request *req,
                      char **leaf_pem, char **ca_pem, char err[X509_ERR_MAX])
@@ -70,7 +72,7 @@ dstack_err tls_issue(struct agent *a, const struct p256_key *key, const struct t
     e = x509_leaf_issue(ca, &leaf, key->point, leaf_pem, why);
     if (e != DSTACK_OK) {
         /* The context chain of issue_cert -> sign_csr -> CaCert::sign_csr. */
-        snprintf(err, X509_ERR_MAX, TLS_SIGN_PREFIX "%.180s", why);
+        snprintf(err, X509_ERR_MAX, TLS_SIGN_PREFIX "%.170s", why);
         goto out;
     }
     *ca_pem = strdup(x509_ca_pem(ca));
