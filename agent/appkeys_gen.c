@@ -1,0 +1,319 @@
+/* Development keys for the simulator: a keys file issued the way upstream's KMS issues one
+ * (dstack/kms/src/main_service.rs:L356-406, crypto.rs:L11-43; spec/crypto.md §6), from a seed
+ * instead of a real KMS root. The derivations are listed in appkeys.h and docs/simulator.md. */
+#include "appkeys.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "crypto/hash.h"
+#include "crypto/kdf.h"
+#include "crypto/keccak.h"
+#include "util/hex.h"
+#include "x509/p256.h"
+
+/* SHA-256("dstack-c simulator development seed v1") */
+const uint8_t appkeys_dev_seed[DSTACK_KEY_LEN] = {
+    0xcf, 0x1d, 0x56, 0x50, 0xe5, 0x4a, 0x99, 0x5b,
+    0xd5, 0x25, 0xf9, 0x4d, 0x66, 0xbe, 0xad, 0xc6,
+    0x96, 0x2c, 0xdc, 0x8f, 0xd4, 0xb0, 0xbd, 0xde,
+    0xac, 0xbb, 0x17, 0x3e, 0x55, 0x35, 0x4d, 0x12,
+};
+
+#define INFO_KMS_K256 "dstack-c dev kms k256 root"
+#define INFO_KMS_CA "dstack-c dev kms ca p256"
+#define CA_NOT_BEFORE 157766400LL  /* 1975-01-01T00:00:00Z, rcgen's default */
+#define CA_NOT_AFTER 4102444800LL  /* 2100-01-01T00:00:00Z: a development CA that never expires */
+
+static dstack_err gen_fail(char *err, size_t err_len, dstack_err code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static dstack_err gen_fail(char *err, size_t err_len, dstack_err code, const char *fmt, ...)
+{
+    if (err != NULL && err_len > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_len, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+static dstack_err seed_scalar(const uint8_t seed[static DSTACK_KEY_LEN], const char *info,
+                              struct secret32 *out)
+{
+    struct kdf_slice s = {info, strlen(info)};
+    return kdf_derive(seed, DSTACK_KEY_LEN, &s, 1, out->b, sizeof out->b);
+}
+
+dstack_err appkeys_dev_kms_pubkey(const uint8_t seed[static DSTACK_KEY_LEN],
+                                  uint8_t out[static K256_PUBKEY_LEN])
+{
+    struct secret32 root;
+    dstack_err e = seed_scalar(seed, INFO_KMS_K256, &root);
+    if (e == DSTACK_OK) {
+        e = k256_pubkey(root.b, out);
+    }
+    secret_wipe(&root, sizeof root);
+    return e;
+}
+
+dstack_err appkeys_dh_secret(const uint8_t root_scalar[static DSTACK_KEY_LEN],
+                             const void *const *ctx, const size_t *ctx_len, size_t n_ctx,
+                             uint8_t out[static DSTACK_SHA256_LEN])
+{
+    struct kdf_slice info[8];
+    struct secret32 d;
+    struct p256_key key;
+    uint8_t der[P256_PKCS8_LEN];
+    dstack_err e;
+    if (n_ctx > sizeof info / sizeof info[0]) {
+        return DSTACK_EINVAL;
+    }
+    for (size_t i = 0; i < n_ctx; i++) {
+        info[i].p = ctx[i];
+        info[i].len = ctx_len[i];
+    }
+    /* derive_p256_key_pair: IKM = the root's 32-byte scalar (ra-tls kdf.rs:L37-59) */
+    if ((e = kdf_derive(root_scalar, DSTACK_KEY_LEN, info, n_ctx, d.b, sizeof d.b)) ==
+            DSTACK_OK &&
+        (e = p256_from_scalar(d.b, &key)) == DSTACK_OK) {
+        p256_pkcs8(&key, der);
+        e = hash_sha256(der, sizeof der, out);
+    }
+    secret_wipe(&d, sizeof d);
+    secret_wipe(&key, sizeof key);
+    secret_wipe(der, sizeof der);
+    return e;
+}
+
+/* Self-signed CA like the KMS root: O=Dstack, CN=Dstack KMS CA, CA:TRUE pathlen 1, KU
+ * digitalSignature|keyCertSign|cRLSign. Built with OpenSSL's X509 API: the file only has to
+ * parse and match its key, not to be byte-identical with rcgen. */
+static dstack_err make_ca_cert(const struct p256_key *key, char **pem_out)
+{
+    dstack_err e = DSTACK_ECRYPTO;
+    EVP_PKEY *pkey = NULL;
+    X509 *x = X509_new();
+    X509_NAME *name = X509_NAME_new();
+    BIGNUM *bn = NULL;
+    BIO *bio = NULL;
+    uint8_t serial[DSTACK_SHA256_LEN];
+    X509V3_CTX v3;
+
+    *pem_out = NULL;
+    if (x == NULL || name == NULL || p256_to_evp(key, &pkey) != DSTACK_OK) {
+        goto out;
+    }
+    /* rcgen's serial rule: SHA-256 of the public point, 20 bytes, top bit clear (spec §5.2) */
+    if (hash_sha256(key->point, sizeof key->point, serial) != DSTACK_OK) {
+        goto out;
+    }
+    serial[0] &= 0x7f;
+    if ((bn = BN_bin2bn(serial, 20, NULL)) == NULL || !X509_set_version(x, X509_VERSION_3) ||
+        BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL ||
+        !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)"Dstack",
+                                    -1, -1, 0) ||
+        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                                    (const unsigned char *)"Dstack KMS CA", -1, -1, 0) ||
+        !X509_set_subject_name(x, name) || !X509_set_issuer_name(x, name) ||
+        ASN1_TIME_set(X509_getm_notBefore(x), (time_t)CA_NOT_BEFORE) == NULL ||
+        ASN1_TIME_set(X509_getm_notAfter(x), (time_t)CA_NOT_AFTER) == NULL ||
+        !X509_set_pubkey(x, pkey)) {
+        goto out;
+    }
+    X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+    static const struct {
+        int nid;
+        const char *value;
+    } exts[] = {
+        {NID_key_usage, "critical,digitalSignature,keyCertSign,cRLSign"},
+        {NID_subject_key_identifier, "hash"},
+        {NID_basic_constraints, "critical,CA:TRUE,pathlen:1"},
+    };
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, exts[i].nid, exts[i].value);
+        int ok = ext != NULL && X509_add_ext(x, ext, -1);
+        X509_EXTENSION_free(ext);
+        if (!ok) {
+            goto out;
+        }
+    }
+    if (X509_sign(x, pkey, EVP_sha256()) <= 0 || (bio = BIO_new(BIO_s_mem())) == NULL ||
+        !PEM_write_bio_X509(bio, x)) {
+        goto out;
+    }
+    char *data;
+    long n = BIO_get_mem_data(bio, &data);
+    if (n <= 0 || (*pem_out = strndup(data, (size_t)n)) == NULL) {
+        goto out;
+    }
+    e = DSTACK_OK;
+out:
+    BIO_free(bio);
+    BN_free(bn);
+    X509_NAME_free(name);
+    X509_free(x);
+    EVP_PKEY_free(pkey);
+    return e;
+}
+
+static json_t *hex_json(const uint8_t *p, size_t len)
+{
+    char buf[2 * 128 + 1];
+    if (len > 128) {
+        return NULL;
+    }
+    hex_encode(p, len, buf);
+    json_t *s = json_string(buf);
+    secret_wipe(buf, sizeof buf);
+    return s;
+}
+
+/* Writes text to path through a temporary file in the same folder, mode 0600, then rename. */
+static dstack_err write_atomic(const char *path, const char *text, char *err, size_t err_len)
+{
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= sizeof tmp) {
+        return gen_fail(err, err_len, DSTACK_EINVAL, "%s: path too long", path);
+    }
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        return gen_fail(err, err_len, DSTACK_EIO, "%s: %s", path, strerror(errno));
+    }
+    size_t len = strlen(text), done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, text + done, len - done);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            break;
+        }
+        done += (size_t)w;
+    }
+    int ok = done == len && fchmod(fd, 0600) == 0 && fsync(fd) == 0;
+    ok = (close(fd) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        int saved = errno;
+        unlink(tmp);
+        return gen_fail(err, err_len, DSTACK_EIO, "%s: %s", path, strerror(saved));
+    }
+    return DSTACK_OK;
+}
+
+dstack_err appkeys_generate(const char *path, const uint8_t seed[static DSTACK_KEY_LEN],
+                            const uint8_t app_id[static DSTACK_APP_ID_LEN],
+                            const uint8_t instance_id[static DSTACK_APP_ID_LEN], char *err,
+                            size_t err_len)
+{
+    dstack_err e = DSTACK_ECRYPTO;
+    struct secret32 root, ca_d, app_sk;
+    struct p256_key ca;
+    uint8_t app_pub[K256_PUBKEY_LEN], digest[KECCAK256_LEN], sig[K256_RSIG_LEN];
+    uint8_t disk[DSTACK_SHA256_LEN], env[DSTACK_SHA256_LEN];
+    char ca_key_pem[P256_PKCS8_PEM_MAX];
+    char *ca_cert_pem = NULL, *text = NULL;
+    json_t *doc = NULL;
+
+    memset(&ca, 0, sizeof ca);
+    memset(ca_key_pem, 0, sizeof ca_key_pem);
+    /* KMS roots from the seed */
+    if ((e = seed_scalar(seed, INFO_KMS_K256, &root)) != DSTACK_OK ||
+        (e = seed_scalar(seed, INFO_KMS_CA, &ca_d)) != DSTACK_OK) {
+        goto out;
+    }
+    if (!k256_seckey_valid(root.b) || (e = p256_from_scalar(ca_d.b, &ca)) != DSTACK_OK) {
+        e = gen_fail(err, err_len, DSTACK_ECRYPTO, "seed gives an invalid KMS root key");
+        goto out;
+    }
+    /* KMS derive_k256_key (crypto.rs:L11-30): app key, then "dstack-kms-issued" signature */
+    struct kdf_slice app_info[] = {{app_id, DSTACK_APP_ID_LEN}, {"app-key", 7}};
+    if ((e = kdf_derive(root.b, sizeof root.b, app_info, 2, app_sk.b, sizeof app_sk.b)) !=
+            DSTACK_OK ||
+        (e = k256_pubkey(app_sk.b, app_pub)) != DSTACK_OK) {
+        e = gen_fail(err, err_len, DSTACK_ECRYPTO, "cannot derive the app key");
+        goto out;
+    }
+    struct keccak_ctx kc;
+    keccak_init(&kc, KECCAK256_LEN);
+    keccak_update(&kc, "dstack-kms-issued:", 18);
+    keccak_update(&kc, app_id, DSTACK_APP_ID_LEN);
+    keccak_update(&kc, app_pub, sizeof app_pub);
+    keccak_final(&kc, digest);
+    if ((e = k256_sign_recoverable(root.b, digest, sig)) != DSTACK_OK) {
+        goto out;
+    }
+    /* KMS GetAppKey disk and env keys (main_service.rs:L356-406) */
+    const void *disk_ctx[] = {app_id, instance_id, "app-disk-crypt-key"};
+    const size_t disk_len[] = {DSTACK_APP_ID_LEN, DSTACK_APP_ID_LEN, 18};
+    const void *env_ctx[] = {app_id, "env-encrypt-key"};
+    const size_t env_len[] = {DSTACK_APP_ID_LEN, 15};
+    if ((e = appkeys_dh_secret(ca.d.b, disk_ctx, disk_len, 3, disk)) != DSTACK_OK ||
+        (e = appkeys_dh_secret(ca.d.b, env_ctx, env_len, 2, env)) != DSTACK_OK) {
+        goto out;
+    }
+    p256_pkcs8_pem(&ca, ca_key_pem);
+    if ((e = make_ca_cert(&ca, &ca_cert_pem)) != DSTACK_OK) {
+        e = gen_fail(err, err_len, e, "cannot build the CA certificate");
+        goto out;
+    }
+    /* Field order of upstream's AppKeys (dstack-types lib.rs:L2103-2117) */
+    doc = json_object();
+    json_t *kp = json_pack("{s:{s:s}}", "None", "key", ca_key_pem);
+    if (doc == NULL || kp == NULL ||
+        json_object_set_new(doc, "disk_crypt_key", hex_json(disk, sizeof disk)) ||
+        json_object_set_new(doc, "env_crypt_key", hex_json(env, sizeof env)) ||
+        json_object_set_new(doc, "k256_key", hex_json(app_sk.b, sizeof app_sk.b)) ||
+        json_object_set_new(doc, "k256_signature", hex_json(sig, sizeof sig)) ||
+        json_object_set_new(doc, "gateway_app_id", json_string("any")) ||
+        json_object_set_new(doc, "ca_cert", json_string(ca_cert_pem)) ||
+        json_object_set_new(doc, "key_provider", kp)) {
+        e = gen_fail(err, err_len, DSTACK_ENOMEM, "out of memory");
+        goto out;
+    }
+    text = json_dumps(doc, JSON_INDENT(4));
+    if (text == NULL) {
+        e = gen_fail(err, err_len, DSTACK_ENOMEM, "out of memory");
+        goto out;
+    }
+    e = write_atomic(path, text, err, err_len);
+out:
+    if (text != NULL) {
+        secret_wipe(text, strlen(text));
+        free(text);
+    }
+    if (doc != NULL) {
+        json_t *v = json_object_get(json_object_get(json_object_get(doc, "key_provider"), "None"),
+                                    "key");
+        if (v != NULL) {
+            secret_wipe((char *)json_string_value(v), json_string_length(v));
+        }
+        v = json_object_get(doc, "k256_key");
+        if (v != NULL) {
+            secret_wipe((char *)json_string_value(v), json_string_length(v));
+        }
+        json_decref(doc);
+    }
+    free(ca_cert_pem);
+    secret_wipe(&root, sizeof root);
+    secret_wipe(&ca_d, sizeof ca_d);
+    secret_wipe(&app_sk, sizeof app_sk);
+    secret_wipe(&ca, sizeof ca);
+    secret_wipe(ca_key_pem, sizeof ca_key_pem);
+    secret_wipe(disk, sizeof disk);
+    secret_wipe(env, sizeof env);
+    return e;
+}

@@ -1,0 +1,349 @@
+/* GetKey, Sign, Verify (dstack.sock) and DeriveK256Key (tappd.sock), reproducing upstream's
+ * dstack/guest-agent/src/rpc_service.rs:L310-459, L537-545 at 312dc605 (spec/crypto.md §3,
+ * §4.1-§4.3; wire-api.md §4.2, §4.7, §4.8, §5.2). Everything that does not depend on the
+ * request (the HKDF extract step, Sign's key, its public keys and chain) is computed once when
+ * the keys file is loaded (appkeys.c). */
+#include <string.h>
+
+#include "agent.h"
+#include "appkeys.h"
+#include "crypto/ed25519.h"
+#include "crypto/hash.h"
+#include "crypto/k256.h"
+#include "crypto/kdf.h"
+#include "crypto/keccak.h"
+#include "handlers.h"
+#include "util/hex.h"
+
+#define ERR_UNSUPPORTED "Unsupported algorithm"
+/* Malformed keys and signatures: the text of the `signature` crate's Error (Display
+ * "signature error"), which is what upstream's `?` on from_sec1_bytes / from_slice yields. */
+#define ERR_SIGNATURE "signature error"
+#define PREHASH_MIN 16 /* ecdsa bits2field: at least half the field size (hazmat.rs:L185-206) */
+
+enum key_alg { ALG_SECP256K1, ALG_ED25519, ALG_SECP256K1_PREHASHED, ALG_EMPTY, ALG_OTHER };
+
+/* normalize_algorithm (rpc_service.rs:L474-481): only "k256" is an alias, case-sensitive. */
+static enum key_alg parse_alg(const char *s)
+{
+    if (strcmp(s, "secp256k1") == 0 || strcmp(s, "k256") == 0) {
+        return ALG_SECP256K1;
+    }
+    if (strcmp(s, "ed25519") == 0) {
+        return ALG_ED25519;
+    }
+    if (strcmp(s, "secp256k1_prehashed") == 0) {
+        return ALG_SECP256K1_PREHASHED;
+    }
+    return s[0] == '\0' ? ALG_EMPTY : ALG_OTHER;
+}
+
+/* Upstream's String fields are UTF-8 by construction (serde refuses anything else); a decoder
+ * that let other bytes through must not reach the key derivation with them. */
+static bool utf8_valid(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (n > len - i - 1) {
+            return false;
+        }
+        for (size_t j = 1; j <= n; j++) {
+            if ((s[i + j] & 0xc0) != 0x80) {
+                return false;
+            }
+            cp = (cp << 6) | (s[i + j] & 0x3f);
+        }
+        /* overlong forms, surrogates, beyond U+10FFFF */
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
+            return false;
+        }
+        i += n + 1;
+    }
+    return true;
+}
+
+/* A string field with its exact length (a JSON string may hold U+0000). */
+static bool arg_text(struct rpc_call *call, const char *name, const char **s, size_t *len)
+{
+    if (!rpc_arg_string(call, name, s)) {
+        return false;
+    }
+    const json_t *v = json_object_get(call->args, name);
+    *len = v != NULL ? json_string_length(v) : 0;
+    if (!utf8_valid((const unsigned char *)*s, *len)) {
+        return rpc_fail(call, "%s: invalid UTF-8", name);
+    }
+    return true;
+}
+
+struct derived_key {
+    struct secret32 key;
+    uint8_t sig0[K256_RSIG_LEN];
+};
+
+/* GetKey's computation (rpc_service.rs:L310-351): key = HKDF(k256_key, path); the app key
+ * signs keccak256(purpose ":" hex(pubkey)) with pubkey the ed25519 or compressed secp256k1 key
+ * of the same 32 bytes. */
+static bool derive_key(struct rpc_call *call, struct derived_key *out)
+{
+    const struct app_keys *keys = call->agent->keys;
+    const char *path, *purpose, *algorithm;
+    size_t path_len, purpose_len, alg_len;
+    uint8_t pub[K256_PUBKEY_LEN];
+    size_t pub_len;
+    char pubhex[2 * K256_PUBKEY_LEN + 1];
+    uint8_t digest[KECCAK256_LEN];
+    bool ok = false;
+
+    if (!arg_text(call, "path", &path, &path_len) ||
+        !arg_text(call, "purpose", &purpose, &purpose_len) ||
+        !arg_text(call, "algorithm", &algorithm, &alg_len)) {
+        return false;
+    }
+    enum key_alg alg = parse_alg(algorithm);
+    if (alg_len != strlen(algorithm) || (alg != ALG_SECP256K1 && alg != ALG_ED25519 &&
+                                         alg != ALG_EMPTY)) {
+        return rpc_fail(call, ERR_UNSUPPORTED);
+    }
+    struct kdf_slice info = {path, path_len};
+    if (kdf_expand(&keys->prk, &info, 1, out->key.b, sizeof out->key.b) != DSTACK_OK) {
+        rpc_fail(call, "Failed to derive %s key", alg == ALG_ED25519 ? "ed25519" : "k256");
+        goto out;
+    }
+    if (alg == ALG_ED25519) {
+        pub_len = ED25519_PUBKEY_LEN;
+        if (ed25519_pubkey(out->key.b, pub) != DSTACK_OK) {
+            rpc_fail(call, "Failed to derive ed25519 key");
+            goto out;
+        }
+    } else {
+        pub_len = K256_PUBKEY_LEN;
+        if (k256_pubkey(out->key.b, pub) != DSTACK_OK) {
+            rpc_fail(call, "Failed to parse k256 key");
+            goto out;
+        }
+    }
+    hex_encode(pub, pub_len, pubhex);
+    struct keccak_ctx kc;
+    keccak_init(&kc, KECCAK256_LEN);
+    keccak_update(&kc, purpose, purpose_len);
+    keccak_update(&kc, ":", 1);
+    keccak_update(&kc, pubhex, 2 * pub_len);
+    keccak_final(&kc, digest);
+    if (k256_sign_recoverable(keys->k256_scalar.b, digest, out->sig0) != DSTACK_OK) {
+        rpc_fail(call, "Failed to parse app k256 key");
+        goto out;
+    }
+    ok = true;
+out:
+    if (!ok) {
+        secret_wipe(out, sizeof *out);
+    }
+    return ok;
+}
+
+/* {"<key_field>": hex(key), "<chain_field>": [hex(sig0), hex(k256_signature)]} */
+static bool key_response(struct rpc_call *call, const char *key_field, const char *chain_field)
+{
+    const struct app_keys *keys = call->agent->keys;
+    struct derived_key dk;
+    if (!derive_key(call, &dk)) {
+        return false;
+    }
+    json_t *res = json_object();
+    json_t *chain = json_array();
+    bool ok = res != NULL && chain != NULL &&
+              json_object_set_new(res, key_field, rpc_hex(dk.key.b, sizeof dk.key.b)) == 0 &&
+              json_array_append_new(chain, rpc_hex(dk.sig0, sizeof dk.sig0)) == 0 &&
+              json_array_append_new(chain, rpc_hex(keys->k256_signature,
+                                                   keys->k256_signature_len)) == 0 &&
+              json_object_set(res, chain_field, chain) == 0;
+    json_decref(chain);
+    secret_wipe(&dk, sizeof dk);
+    if (!ok) {
+        json_decref(res);
+        return rpc_fail(call, "out of memory");
+    }
+    call->result = res;
+    return true;
+}
+
+bool h_get_key(struct rpc_call *call)
+{
+    return key_response(call, "key", "signature_chain");
+}
+
+/* Tappd.DeriveK256Key: GetKey with renamed fields (rpc_service.rs:L537-545). */
+bool h_derive_k256_key(struct rpc_call *call)
+{
+    return key_response(call, "k256_key", "k256_signature_chain");
+}
+
+bool h_sign(struct rpc_call *call)
+{
+    const struct app_keys *keys = call->agent->keys;
+    const char *algorithm;
+    size_t alg_len;
+    uint8_t *data = NULL;
+    size_t data_len = 0;
+    uint8_t sig[K256_SIG_LEN], z[K256_DIGEST_LEN];
+    const struct appkeys_signing_key *sk;
+    bool ok = false;
+
+    if (!arg_text(call, "algorithm", &algorithm, &alg_len) ||
+        !rpc_arg_bytes(call, "data", &data, &data_len)) {
+        return false;
+    }
+    enum key_alg alg = alg_len == strlen(algorithm) ? parse_alg(algorithm) : ALG_OTHER;
+    switch (alg) {
+    case ALG_ED25519:
+        sk = &keys->vms_ed25519;
+        if (ed25519_key_sign(keys->vms_ed25519_pkey, data, data_len, sig) != DSTACK_OK) {
+            rpc_fail(call, "Failed to sign");
+            goto out;
+        }
+        break;
+    case ALG_SECP256K1: /* k256's Signer: ECDSA over SHA-256(data) */
+        sk = &keys->vms_k256;
+        if (hash_sha256(data, data_len, z) != DSTACK_OK ||
+            k256_sign(keys->vms_key.b, z, sig) != DSTACK_OK) {
+            rpc_fail(call, "Failed to sign");
+            goto out;
+        }
+        break;
+    case ALG_SECP256K1_PREHASHED:
+        sk = &keys->vms_k256;
+        if (data_len != K256_DIGEST_LEN) {
+            rpc_fail(call, "Pre-hashed signing requires a 32-byte digest, but received %zu bytes",
+                     data_len);
+            goto out;
+        }
+        if (k256_sign(keys->vms_key.b, data, sig) != DSTACK_OK) {
+            rpc_fail(call, "Failed to sign");
+            goto out;
+        }
+        break;
+    default: /* "" derives the key upstream, then falls to the same error */
+        rpc_fail(call, ERR_UNSUPPORTED);
+        goto out;
+    }
+    size_t sig_len = alg == ALG_ED25519 ? ED25519_SIG_LEN : K256_SIG_LEN;
+    json_t *res = json_object();
+    json_t *chain = json_array();
+    ok = res != NULL && chain != NULL &&
+         json_object_set_new(res, "signature", rpc_hex(sig, sig_len)) == 0 &&
+         json_array_append_new(chain, rpc_hex(sig, sig_len)) == 0 &&
+         json_array_append_new(chain, rpc_hex(sk->sig0, sizeof sk->sig0)) == 0 &&
+         json_array_append_new(chain,
+                               rpc_hex(keys->k256_signature, keys->k256_signature_len)) == 0 &&
+         json_object_set(res, "signature_chain", chain) == 0 &&
+         json_object_set_new(res, "public_key", rpc_hex(sk->pub, sk->pub_len)) == 0;
+    json_decref(chain);
+    if (!ok) {
+        json_decref(res);
+        rpc_fail(call, "out of memory");
+        goto out;
+    }
+    call->result = res;
+out:
+    secret_wipe(z, sizeof z);
+    free(data);
+    return ok;
+}
+
+bool h_verify(struct rpc_call *call)
+{
+    const char *algorithm;
+    size_t alg_len;
+    uint8_t *data = NULL, *sig = NULL, *pub = NULL;
+    size_t data_len = 0, sig_len = 0, pub_len = 0;
+    uint8_t z[K256_DIGEST_LEN];
+    bool valid = false, ok = false;
+    const char *what = NULL;
+    dstack_err e;
+
+    if (!arg_text(call, "algorithm", &algorithm, &alg_len) ||
+        !rpc_arg_bytes(call, "data", &data, &data_len) ||
+        !rpc_arg_bytes(call, "signature", &sig, &sig_len) ||
+        !rpc_arg_bytes(call, "public_key", &pub, &pub_len)) {
+        goto out;
+    }
+    enum key_alg alg = alg_len == strlen(algorithm) ? parse_alg(algorithm) : ALG_OTHER;
+    switch (alg) {
+    case ALG_ED25519:
+        /* VerifyingKey::from_bytes(&[u8; 32]): the length first, "invalid public key" */
+        if (pub_len != ED25519_PUBKEY_LEN) {
+            rpc_fail(call, "invalid public key");
+            goto out;
+        }
+        e = ed25519_verify(pub, pub_len, sig, sig_len, data, data_len, &valid, &what);
+        if (e == DSTACK_EFORMAT) {
+            /* dalek: InternalError::PointDecompression / Signature::from_slice */
+            rpc_fail(call, "%s", strcmp(what, "public key") == 0
+                                     ? ERR_SIGNATURE ": Cannot decompress Edwards point"
+                                     : ERR_SIGNATURE);
+            goto out;
+        }
+        break;
+    case ALG_SECP256K1:
+    case ALG_SECP256K1_PREHASHED:
+        memset(z, 0, sizeof z);
+        if (alg == ALG_SECP256K1) {
+            if (hash_sha256(data, data_len, z) != DSTACK_OK) {
+                rpc_fail(call, "Failed to hash data");
+                goto out;
+            }
+        } else if (data_len >= K256_DIGEST_LEN) {
+            memcpy(z, data, K256_DIGEST_LEN); /* bits2field: longer digests are truncated */
+        } else if (data_len >= PREHASH_MIN) {
+            memcpy(z + (K256_DIGEST_LEN - data_len), data, data_len); /* left-padded */
+        }
+        e = k256_verify(pub, pub_len, sig, sig_len, z, &valid, &what);
+        if (e == DSTACK_EFORMAT) {
+            rpc_fail(call, ERR_SIGNATURE);
+            goto out;
+        }
+        /* key and signature parse first; a digest shorter than 16 bytes then fails verify */
+        if (alg == ALG_SECP256K1_PREHASHED && data_len < PREHASH_MIN) {
+            valid = false;
+        }
+        break;
+    default:
+        rpc_fail(call, ERR_UNSUPPORTED);
+        goto out;
+    }
+    if (e != DSTACK_OK) {
+        rpc_fail(call, "verification failed: %s", dstack_err_str(e));
+        goto out;
+    }
+    call->result = json_pack("{s:b}", "valid", valid);
+    if (call->result == NULL) {
+        rpc_fail(call, "out of memory");
+        goto out;
+    }
+    ok = true;
+out:
+    free(data);
+    free(sig);
+    free(pub);
+    return ok;
+}
