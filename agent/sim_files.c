@@ -11,8 +11,13 @@
 
 #include <jansson.h>
 
+#include "appkeys.h"
+#include "attest/quote_build.h"
 #include "tee/sim_boot.h"
+#include "util/secret.h"
 #include "util/hex.h"
+
+#define SIM_FILES_COMPOSE_MAX (1u << 20)
 
 /* A compose in upstream's manifest v2 shape (dstack-types AppCompose), as vmm-cli would write
  * it. Its bytes are hashed into compose-hash, so it is a fixed text, never re-serialised. */
@@ -130,6 +135,51 @@ static dstack_err create_if_absent(const char *path, const char *text, char *err
     return DSTACK_OK;
 }
 
+/* appkeys.json: issued for this compose's app_id and the seed's instance_id, from the 32-byte
+ * seed (the documented development seed when none is configured; appkeys.h). */
+static dstack_err ensure_keys(const struct agent_config *cfg, char *err, size_t err_cap)
+{
+    struct stat st;
+    uint8_t seed[DSTACK_KEY_LEN], compose_hash[DSTACK_SHA256_LEN], instance_id[DSTACK_APP_ID_LEN];
+    char *compose = NULL;
+    dstack_err e;
+
+    if (stat(cfg->keys_file, &st) == 0) {
+        return DSTACK_OK;
+    }
+    if (errno != ENOENT) {
+        snprintf(err, err_cap, "%s: %s", cfg->keys_file, strerror(errno));
+        return DSTACK_EIO;
+    }
+    if (cfg->sim_seed[0] == '\0') {
+        memcpy(seed, appkeys_dev_seed, sizeof seed);
+    } else if ((e = quote_seed_from_string(cfg->sim_seed, seed)) != DSTACK_OK) {
+        snprintf(err, err_cap, "simulator seed: %s", dstack_err_str(e));
+        return e;
+    }
+    FILE *f = fopen(cfg->compose_file, "rb");
+    size_t len = 0;
+    if (f != NULL) {
+        compose = malloc(SIM_FILES_COMPOSE_MAX);
+        len = compose != NULL ? fread(compose, 1, SIM_FILES_COMPOSE_MAX, f) : 0;
+        fclose(f);
+    }
+    if (compose == NULL || len == SIM_FILES_COMPOSE_MAX) {
+        snprintf(err, err_cap, "%s: unreadable or larger than %u bytes", cfg->compose_file,
+                 SIM_FILES_COMPOSE_MAX);
+        e = DSTACK_EIO;
+        goto out;
+    }
+    e = sim_boot_identity(cfg->sim_seed, (const uint8_t *)compose, len, compose_hash, instance_id);
+    if (e == DSTACK_OK) {
+        e = appkeys_generate(cfg->keys_file, seed, compose_hash, instance_id, err, err_cap);
+    }
+out:
+    secret_wipe(seed, sizeof seed);
+    free(compose);
+    return e;
+}
+
 dstack_err sim_files_ensure(const struct agent_config *cfg, char *err, size_t err_cap)
 {
     dstack_err e = create_if_absent(cfg->compose_file, sim_files_default_compose, err, err_cap);
@@ -146,8 +196,6 @@ dstack_err sim_files_ensure(const struct agent_config *cfg, char *err, size_t er
     if (e != DSTACK_OK) {
         return e;
     }
-    /* TODO(lead): appkeys.json belongs to the crypto engineer's appkeys_generate (agent/appkeys.h),
-     * which did not exist when this was written. Call it here for cfg->keys_file when the file is
-     * absent, e.g. `if (stat(cfg->keys_file) fails with ENOENT) appkeys_generate(...)`. */
+    return ensure_keys(cfg, err, err_cap);
     return DSTACK_OK;
 }

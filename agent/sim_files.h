@@ -13,7 +13,8 @@
 /* The compose written when none exists ("name": "dstack-simulator-app"). Exposed for tests. */
 extern const char sim_files_default_compose[];
 
-/* Creates cfg->compose_file and cfg->sys_config_file where absent. Creation is atomic (a
+/* Creates cfg->compose_file, cfg->sys_config_file and cfg->keys_file (appkeys_generate, for
+ * this compose's app_id and the seed's instance_id) where absent. Creation is atomic (a
  * temporary file linked into place), so a crash never leaves a half-written file and a file
  * created concurrently by someone else wins. On failure err names the file. */
 dstack_err sim_files_ensure(const struct agent_config *cfg, char *err, size_t err_cap);

@@ -437,34 +437,42 @@ static size_t vm_os_image_hash(const char *vm_config, uint8_t out[DSTACK_SHA256_
     return n;
 }
 
+dstack_err sim_boot_identity(const char *seed, const uint8_t *compose, size_t compose_len,
+                             uint8_t compose_hash[DSTACK_SHA256_LEN],
+                             uint8_t instance_id[DSTACK_APP_ID_LEN])
+{
+    uint8_t seed20[SIM_HASH_LEN], id_in[2 * DSTACK_APP_ID_LEN], id[DSTACK_SHA256_LEN];
+    unsigned int hl = 0;
+    if (EVP_Digest(compose, compose_len, compose_hash, &hl, EVP_sha256(), NULL) != 1) {
+        return DSTACK_ECRYPTO;
+    }
+    sim_seed_hash(seed, "instance-id-seed", seed20);
+    memcpy(id_in, seed20, DSTACK_APP_ID_LEN);
+    memcpy(id_in + DSTACK_APP_ID_LEN, compose_hash, DSTACK_APP_ID_LEN);
+    if (EVP_Digest(id_in, sizeof id_in, id, &hl, EVP_sha256(), NULL) != 1) {
+        return DSTACK_ECRYPTO;
+    }
+    memcpy(instance_id, id, DSTACK_APP_ID_LEN);
+    return DSTACK_OK;
+}
+
 dstack_err sim_boot_runtime_events(const struct sim_boot_inputs *in, struct dstack_event_log *log,
                                    char *err, size_t err_cap)
 {
     struct sim_compose_info ci;
-    uint8_t compose_hash[DSTACK_SHA256_LEN], seed20[SIM_HASH_LEN], id[DSTACK_SHA256_LEN];
+    uint8_t compose_hash[DSTACK_SHA256_LEN], id[DSTACK_APP_ID_LEN];
     uint8_t os_hash[DSTACK_SHA256_LEN];
-    unsigned int hl = 0;
     dstack_err e;
 
     if ((e = sim_compose_parse(in->compose, in->compose_len, &ci, err, err_cap)) != DSTACK_OK) {
         return e;
     }
     unsigned v = ci.event_log_version;
-    /* compose_hash = SHA-256 of the raw file; app_id = its first 20 bytes (crypto.md §8). */
-    if (EVP_Digest(in->compose, in->compose_len, compose_hash, &hl, EVP_sha256(), NULL) != 1) {
-        return DSTACK_ECRYPTO;
+    if ((e = sim_boot_identity(in->seed, in->compose, in->compose_len, compose_hash, id)) !=
+        DSTACK_OK) {
+        return e;
     }
     const uint8_t *app_id = compose_hash;
-
-    /* instance_id = SHA-256(instance_id_seed || app_id)[..20] (system_setup.rs measure_app_info),
-     * with the seed standing in for the random instance_id_seed a KMS-backed disk keeps. */
-    uint8_t id_in[DSTACK_APP_ID_LEN * 2];
-    sim_seed_hash(in->seed, "instance-id-seed", seed20);
-    memcpy(id_in, seed20, DSTACK_APP_ID_LEN);
-    memcpy(id_in + DSTACK_APP_ID_LEN, app_id, DSTACK_APP_ID_LEN);
-    if (EVP_Digest(id_in, sizeof id_in, id, &hl, EVP_sha256(), NULL) != 1) {
-        return DSTACK_ECRYPTO;
-    }
 
     /* key-provider: {"name":"kms","id":"<hex SPKI>"} as serde_json writes KeyProviderInfo; the
      * simulator's CA key plays the KMS root (as in upstream's simulator fixture). */

@@ -44,6 +44,13 @@ struct sim_compose_info {
 dstack_err sim_compose_parse(const uint8_t *compose, size_t len, struct sim_compose_info *out,
                              char *err, size_t err_cap);
 
+/* The app identity a dstack boot derives: app_id = SHA-256(compose bytes)[..20] (crypto.md §8),
+ * instance_id = SHA-256(instance_id_seed || app_id)[..20] (system_setup.rs measure_app_info)
+ * with instance_id_seed = sim_seed_hash(seed, "instance-id-seed")[..20]. */
+dstack_err sim_boot_identity(const char *seed, const uint8_t *compose, size_t compose_len,
+                             uint8_t compose_hash[DSTACK_SHA256_LEN],
+                             uint8_t instance_id[DSTACK_APP_ID_LEN]);
+
 /* Appends system-preparing, app-id, compose-hash, init-script-hash..., instance-id,
  * boot-mr-done, os-image-hash, key-provider, storage-fs, system-ready (dstack-util
  * system_setup.rs:L2650-2830 order) as runtime events of the compose's event-log version. */

@@ -179,8 +179,13 @@ static void test_default_files_and_boot(void)
     e = dstack_event_log_find_runtime(&log, "os-image-hash");
     CHECK(e != NULL && e->payload_len == 32 && memcmp(e->payload, h, 32) == 0);
     e = dstack_event_log_find_runtime(&log, "key-provider");
-    CHECK(e != NULL && e->payload_len == 23 &&
-          memcmp(e->payload, "{\"name\":\"none\",\"id\":\"\"}", 23) == 0);
+    /* appkeys.json was generated: the key provider is its CA's P-256 SPKI (204 bytes, as in
+     * upstream's fixture, crypto.md §12.6). */
+    static const char kp_head[] = "{\"name\":\"kms\",\"id\":\"3059301306072a8648ce3d020106082a"
+                                  "8648ce3d030107034200";
+    CHECK(access(cfg.keys_file, R_OK) == 0);
+    CHECK(e != NULL && e->payload_len == 204 &&
+          memcmp(e->payload, kp_head, strlen(kp_head)) == 0);
     e = dstack_event_log_find_runtime(&log, "storage-fs");
     CHECK(e != NULL && e->payload_len == 4 && memcmp(e->payload, "ext4", 4) == 0);
     /* instance-id = SHA-256(seed-derived 20 bytes || app_id)[..20]. */
@@ -433,6 +438,10 @@ static void test_emit_and_persistence(void)
     check_consistent(st, NULL, &log);
     CHECK(log.count == N_BOOT + N_SYSTEM - 1);
     CHECK(dstack_event_log_find_runtime(&log, "os-image-hash") == NULL);
+    /* no keys file: key provider "none" with an empty id (system_setup.rs verify_app) */
+    e = dstack_event_log_find_runtime(&log, "key-provider");
+    CHECK(e != NULL && e->payload_len == 23 &&
+          memcmp(e->payload, "{\"name\":\"none\",\"id\":\"\"}", 23) == 0);
     dstack_event_log_free(&log);
     sim_state_free(st);
 }
