@@ -1,0 +1,172 @@
+/* Simulator quoting: see sim_quote.h. */
+#include "tee/sim_quote.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <dstack/quote.h>
+
+#include "attest/scale.h"
+
+struct sim_quoter {
+    struct quote_pki *pki;               /* normal mode */
+    bool fixture_mode;
+    struct versioned_attestation fixture; /* fixture mode */
+};
+
+/* Reads a whole regular file of at most max bytes. */
+static dstack_err read_file(const char *path, size_t max, uint8_t **out, size_t *out_len,
+                            char err[TEE_ERROR_MAX])
+{
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (f == NULL) {
+        snprintf(err, TEE_ERROR_MAX, "cannot open attestation file %.150s: %s", path,
+                 strerror(errno));
+        return DSTACK_EIO;
+    }
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+        (uint64_t)st.st_size > max) {
+        snprintf(err, TEE_ERROR_MAX, "attestation file %.150s: not a regular file of at most %zu bytes",
+                 path, max);
+        fclose(f);
+        return DSTACK_EFORMAT;
+    }
+    size_t n = (size_t)st.st_size;
+    uint8_t *buf = malloc(n ? n : 1);
+    if (buf == NULL || fread(buf, 1, n, f) != n) {
+        snprintf(err, TEE_ERROR_MAX, "cannot read attestation file %.150s", path);
+        free(buf);
+        fclose(f);
+        return buf == NULL ? DSTACK_ENOMEM : DSTACK_EIO;
+    }
+    fclose(f);
+    *out = buf;
+    *out_len = n;
+    return DSTACK_OK;
+}
+
+static dstack_err open_fixture(struct sim_quoter *q, const char *path, char err[TEE_ERROR_MAX])
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    size_t off;
+    dstack_err e = read_file(path, SCALE_BUF_MAX, &bytes, &len, err);
+    if (e != DSTACK_OK) {
+        return e;
+    }
+    e = versioned_decode(bytes, len, &q->fixture);
+    free(bytes);
+    if (e == DSTACK_EUNSUPPORTED) {
+        snprintf(err, TEE_ERROR_MAX,
+                 "attestation file %.150s: only V0 (SCALE) DstackTdx attestations are supported", path);
+        return e;
+    }
+    if (e != DSTACK_OK) {
+        snprintf(err, TEE_ERROR_MAX,
+                 "attestation file %.150s: malformed or truncated VersionedAttestation", path);
+        return DSTACK_EFORMAT;
+    }
+    if (dstack_quote_report_data_offset(q->fixture.quote, q->fixture.quote_len, &off) !=
+        DSTACK_OK) {
+        snprintf(err, TEE_ERROR_MAX,
+                 "attestation file %.150s: the quote is not a TDX v4/v5 quote (wrong version or length)",
+                 path);
+        return DSTACK_EFORMAT;
+    }
+    q->fixture_mode = true;
+    return DSTACK_OK;
+}
+
+static dstack_err open_pki(struct sim_quoter *q, const struct agent_config *cfg,
+                           char err[TEE_ERROR_MAX])
+{
+    uint8_t seed[QUOTE_SEED_LEN];
+    char path[2048];
+    dstack_err e = quote_seed_from_string(cfg->sim_seed, seed);
+    if (e == DSTACK_OK) {
+        e = quote_pki_new(seed, &q->pki);
+    }
+    memset(seed, 0, sizeof seed);
+    if (e != DSTACK_OK) {
+        snprintf(err, TEE_ERROR_MAX, "cannot build the simulated PCK chain: %s",
+                 dstack_err_str(e));
+        return e;
+    }
+    const char *dir = cfg->sim_dir[0] ? cfg->sim_dir : ".";
+    snprintf(path, sizeof path, "%s/%s", dir, SIM_ROOT_CA_FILE);
+    e = quote_pki_write_root_pem(q->pki, path);
+    if (e != DSTACK_OK) {
+        snprintf(err, TEE_ERROR_MAX, "cannot write %.150s: %s", path, strerror(errno));
+    }
+    return e;
+}
+
+dstack_err sim_quoter_open(const struct agent_config *cfg, struct sim_quoter **out,
+                           char err[TEE_ERROR_MAX])
+{
+    struct sim_quoter *q = calloc(1, sizeof *q);
+    if (q == NULL) {
+        snprintf(err, TEE_ERROR_MAX, "out of memory");
+        return DSTACK_ENOMEM;
+    }
+    dstack_err e = cfg->attestation_file[0] ? open_fixture(q, cfg->attestation_file, err)
+                                            : open_pki(q, cfg, err);
+    if (e != DSTACK_OK) {
+        sim_quoter_close(q);
+        return e;
+    }
+    *out = q;
+    return DSTACK_OK;
+}
+
+void sim_quoter_close(struct sim_quoter *q)
+{
+    if (q == NULL) {
+        return;
+    }
+    quote_pki_free(q->pki);
+    versioned_free(&q->fixture);
+    free(q);
+}
+
+const struct versioned_attestation *sim_quoter_fixture(const struct sim_quoter *q)
+{
+    return q->fixture_mode ? &q->fixture : NULL;
+}
+
+const struct quote_pki *sim_quoter_pki(const struct sim_quoter *q)
+{
+    return q->pki;
+}
+
+dstack_err sim_quoter_quote(const struct sim_quoter *q, const struct quote_td *td,
+                            const uint8_t report_data[DSTACK_REPORT_DATA_LEN], uint8_t **out,
+                            size_t *out_len)
+{
+    if (q == NULL || report_data == NULL || out == NULL || out_len == NULL) {
+        return DSTACK_EINVAL;
+    }
+    if (!q->fixture_mode) {
+        return td ? quote_build_v4(q->pki, td, report_data, out, out_len) : DSTACK_EINVAL;
+    }
+    /* Upstream patches quote[568..632] whatever the version (v1.rs L327-339); we write at the
+     * offset of this quote's version (attestation.md §1.3, §9 item 2). */
+    size_t off;
+    dstack_err e = dstack_quote_report_data_offset(q->fixture.quote, q->fixture.quote_len, &off);
+    if (e != DSTACK_OK) {
+        return e;
+    }
+    uint8_t *copy = malloc(q->fixture.quote_len);
+    if (copy == NULL) {
+        return DSTACK_ENOMEM;
+    }
+    memcpy(copy, q->fixture.quote, q->fixture.quote_len);
+    memcpy(copy + off, report_data, DSTACK_REPORT_DATA_LEN);
+    *out = copy;
+    *out_len = q->fixture.quote_len;
+    return DSTACK_OK;
+}

@@ -1,0 +1,570 @@
+/* Quote RPC handlers over two backends: a test backend driving the real quote builder (signed
+ * quotes, emit_event, and an EmitEvent racing between quote and event log), and the
+ * simulator's fixture mode on upstream's attestation.bin. */
+#include <pthread.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include <dstack/attest.h>
+#include <dstack/quote.h>
+
+#include "agent.h"
+#include "attest/evlog_internal.h"
+#include "attest/quote_build.h"
+#include "attest/versioned.h"
+#include "check.h"
+#include "handlers.h"
+#include "tee/sim_quote.h"
+#include "util/hex.h"
+
+/* ---- a measured backend: state = boot log + runtime events, quotes from quote_build ---- */
+struct test_tee {
+    pthread_mutex_t lock;
+    struct quote_pki *pki;
+    struct dstack_event_log log;
+    uint8_t mrtd[DSTACK_MR_LEN];
+    uint8_t rtmr[4][DSTACK_MR_LEN];
+    int race; /* emit this many events inside the next event_log call */
+};
+
+static dstack_err tt_emit_locked(struct test_tee *t, const char *name, const uint8_t *p,
+                                 size_t n)
+{
+    uint8_t d[DSTACK_SHA384_LEN];
+    dstack_err e = dstack_runtime_event_digest(DSTACK_EVENT_V1, name, p, n, d);
+    if (e == DSTACK_OK) {
+        dstack_rtmr_extend(t->rtmr[3], d);
+        e = dstack_event_log_push_runtime(&t->log, name, p, n, DSTACK_EVENT_V1);
+    }
+    return e;
+}
+
+static dstack_err tt_emit(void *st, const char *name, const uint8_t *p, size_t n,
+                          char err[TEE_ERROR_MAX])
+{
+    struct test_tee *t = st;
+    (void)err;
+    pthread_mutex_lock(&t->lock);
+    dstack_err e = tt_emit_locked(t, name, p, n);
+    pthread_mutex_unlock(&t->lock);
+    return e;
+}
+
+static dstack_err tt_event_log(void *st, json_t **out)
+{
+    struct test_tee *t = st;
+    pthread_mutex_lock(&t->lock);
+    for (; t->race > 0; t->race--) {
+        tt_emit_locked(t, "racer", (const uint8_t *)"x", 1);
+    }
+    dstack_err e = evlog_to_json(&t->log, out);
+    pthread_mutex_unlock(&t->lock);
+    return e;
+}
+
+static dstack_err tt_quote(void *st, const uint8_t rd[DSTACK_REPORT_DATA_LEN], uint8_t **q,
+                           size_t *n)
+{
+    struct test_tee *t = st;
+    struct quote_td td;
+    quote_td_defaults(&td);
+    pthread_mutex_lock(&t->lock);
+    memcpy(td.mr_td, t->mrtd, DSTACK_MR_LEN);
+    memcpy(td.rtmr, t->rtmr, sizeof td.rtmr);
+    pthread_mutex_unlock(&t->lock);
+    return quote_build_v4(t->pki, &td, rd, q, n);
+}
+
+static const struct tee_backend test_backend = {
+    .name = "test",
+    .event_log = tt_event_log,
+    .quote = tt_quote,
+    .emit_event = tt_emit,
+};
+
+static void tt_init(struct test_tee *t)
+{
+    memset(t, 0, sizeof *t);
+    pthread_mutex_init(&t->lock, NULL);
+    uint8_t seed[QUOTE_SEED_LEN];
+    memset(seed, 0x31, sizeof seed);
+    CHECK(quote_pki_new(seed, &t->pki) == DSTACK_OK);
+    memset(t->mrtd, 0x11, sizeof t->mrtd);
+    /* two boot events in IMR 0 and 1 */
+    uint8_t d[DSTACK_SHA384_LEN];
+    for (uint32_t imr = 0; imr < 2; imr++) {
+        memset(d, (int)(0xa0 + imr), sizeof d);
+        dstack_event_log_push(&t->log, imr, 0x80000001u, d, "", (const uint8_t *)"fw", 2,
+                              DSTACK_EVENT_V1);
+        dstack_rtmr_extend(t->rtmr[imr], d);
+    }
+    tt_emit_locked(t, "system-preparing", NULL, 0);
+    tt_emit_locked(t, "app-id", (const uint8_t *)"\xde\xad\xbe\xef", 4);
+}
+
+static void tt_free(struct test_tee *t)
+{
+    quote_pki_free(t->pki);
+    dstack_event_log_free(&t->log);
+    pthread_mutex_destroy(&t->lock);
+}
+
+/* ---- helpers ---- */
+static bool call(rpc_handler h, struct agent *a, const char *args_json, struct rpc_call *c)
+{
+    memset(c, 0, sizeof *c);
+    json_t *args = json_loads(args_json, 0, NULL);
+    c->agent = a;
+    c->args = args;
+    bool ok = h(c);
+    json_decref(args);
+    return ok;
+}
+
+static uint8_t *hex_field(const json_t *obj, const char *key, size_t *len)
+{
+    const char *h = json_string_value(json_object_get(obj, key));
+    uint8_t *out = NULL;
+    *len = 0;
+    if (h == NULL || hex_decode_alloc(h, strlen(h), &out, len) != DSTACK_OK) {
+        return NULL;
+    }
+    return out;
+}
+
+/* The event_log string of a response replays to the RTMRs of its quote. */
+static void check_replay(const json_t *result, const struct dstack_quote *q, size_t *n_events)
+{
+    const char *text = json_string_value(json_object_get(result, "event_log"));
+    struct dstack_event_log log;
+    uint8_t rt[4][DSTACK_MR_LEN];
+    CHECK(text != NULL &&
+          dstack_event_log_parse(text, strlen(text), &log, NULL, 0) == DSTACK_OK);
+    CHECK(dstack_replay_rtmrs(&log, rt) == DSTACK_OK);
+    CHECK(memcmp(rt, q->report.rtmr, sizeof rt) == 0);
+    *n_events = log.count;
+    dstack_event_log_free(&log);
+}
+
+static void test_get_quote(struct agent *a, const char *root)
+{
+    struct rpc_call c;
+    CHECK(call(h_get_quote, a, "{\"report_data\":\"74657374\"}", &c));
+    const char *keys[] = {"quote", "event_log", "report_data", "vm_config", "attestation"};
+    size_t k = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(c.result, key, v) {
+        CHECK(k < 5 && strcmp(key, keys[k]) == 0); /* field order (wire-api.md §4.3) */
+        k++;
+    }
+    CHECK(k == 5);
+    CHECK_STR(json_string_value(json_object_get(c.result, "report_data")),
+              "74657374000000000000000000000000000000000000000000000000000000000000000000000000"
+              "000000000000000000000000000000000000000000000000");
+    CHECK_STR(json_string_value(json_object_get(c.result, "vm_config")), "{\"cpu_count\":1}");
+    size_t qlen;
+    uint8_t *q = hex_field(c.result, "quote", &qlen);
+    struct dstack_quote pq;
+    CHECK(q != NULL && dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);
+    CHECK(memcmp(pq.report.report_data, "test\0\0\0", 8) == 0);
+    CHECK(dstack_quote_verify(q, qlen, root, strlen(root), NULL, 0) == DSTACK_OK);
+    size_t n;
+    check_replay(c.result, &pq, &n);
+    CHECK(n == 4);
+
+    /* attestation: V0 with the same quote, report data and config */
+    size_t alen;
+    uint8_t *att = hex_field(c.result, "attestation", &alen);
+    struct versioned_attestation va;
+    CHECK(att != NULL && versioned_decode(att, alen, &va) == DSTACK_OK);
+    CHECK(va.quote_len == qlen && memcmp(va.quote, q, qlen) == 0);
+    CHECK(va.n_events == 4 && va.n_runtime == 2);
+    CHECK_STR(va.runtime[1].event, "app-id");
+    CHECK(memcmp(va.report_data, pq.report.report_data, 64) == 0);
+    CHECK_STR(va.config, "{\"cpu_count\":1}");
+    versioned_free(&va);
+    free(att);
+    free(q);
+    json_decref(c.result);
+
+    /* 64 bytes fit; 65 do not; bad hex is refused */
+    char args[300];
+    snprintf(args, sizeof args, "{\"report_data\":\"%0128d\"}", 0);
+    CHECK(call(h_get_quote, a, args, &c));
+    json_decref(c.result);
+    snprintf(args, sizeof args, "{\"report_data\":\"%0130d\"}", 0);
+    CHECK(!call(h_get_quote, a, args, &c));
+    CHECK_STR(c.error, "Report data is too long");
+    CHECK(!call(h_get_quote, a, "{\"report_data\":\"zz\"}", &c));
+    CHECK(!call(h_get_quote, a, "{\"report_data\":\"abc\"}", &c));
+    CHECK(call(h_get_quote, a, "{}", &c)); /* empty: 64 zero bytes */
+    CHECK_STR(json_string_value(json_object_get(c.result, "report_data")),
+              "0000000000000000000000000000000000000000000000000000000000000000"
+              "0000000000000000000000000000000000000000000000000000000000000000");
+    json_decref(c.result);
+}
+
+static void test_attest(struct agent *a)
+{
+    struct rpc_call c;
+    CHECK(call(h_attest, a, "{\"report_data\":\"0102\"}", &c));
+    CHECK(json_object_size(c.result) == 1);
+    size_t alen;
+    uint8_t *att = hex_field(c.result, "attestation", &alen);
+    struct versioned_attestation va;
+    CHECK(att != NULL && att[0] == 0x00 && versioned_decode(att, alen, &va) == DSTACK_OK);
+    CHECK(va.report_data[0] == 1 && va.report_data[1] == 2 && va.report_data[2] == 0);
+    struct dstack_quote pq;
+    CHECK(dstack_quote_parse(va.quote, va.quote_len, &pq) == DSTACK_OK);
+    CHECK(memcmp(pq.report.report_data, va.report_data, 64) == 0);
+    versioned_free(&va);
+    free(att);
+    json_decref(c.result);
+    char args[300];
+    snprintf(args, sizeof args, "{\"report_data\":\"%0130d\"}", 0);
+    CHECK(!call(h_attest, a, args, &c));
+    CHECK_STR(c.error, "Report data is too long");
+}
+
+/* crypto.md §12.9: content "test", tag "app-data". */
+static const struct {
+    const char *alg;
+    const char *rd_hex; /* NULL: computed here with OpenSSL */
+} tdx_cases[] = {
+    {"sha512", "1864e059be7e1ec12d9fe9da903d3711e0d72edab19f044cc9d6ac90c32b996b545a9979309bd19c3"
+               "6b803941e8e3485115e9b794001f2b9f367f6e03c52e532"},
+    {"", "1864e059be7e1ec12d9fe9da903d3711e0d72edab19f044cc9d6ac90c32b996b545a9979309bd19c36b8039"
+         "41e8e3485115e9b794001f2b9f367f6e03c52e532"},
+    {"sha3-256", "893acdd0162e33594df56553bea2079b99d7d562284f9eb7fd9458e2add81fe80000000000000000"
+                 "000000000000000000000000000000000000000000000000"},
+    {"keccak256", "b877945563d5025eec520b6bb150efcf4c368c491ff1947529be3125d4e5ecb6000000000000000"
+                  "0000000000000000000000000000000000000000000000000"},
+    {"keccak384", "a551aba3b52b345ceeaba78660e95318fd404f947efa8ce16134a9d7dd370248c7a8cf4711dce74"
+                  "e8c4feb01abb45ea900000000000000000000000000000000"},
+    {"keccak512", "6dd564fe70580e2476e2ecb78ba5f994b83f8178064257bba498dcab267c5c75135c6b8f268d934"
+                  "15ac8662db5104abccd51d30c0500da684a7550ae3f3b71c7"},
+    {"sha256", NULL},
+    {"sha384", NULL},
+    {"sha3-384", NULL},
+    {"sha3-512", NULL},
+};
+
+static void openssl_rd(const char *alg, uint8_t rd[64])
+{
+    const char *name = strcmp(alg, "sha256") == 0   ? "SHA256"
+                       : strcmp(alg, "sha384") == 0 ? "SHA384"
+                       : strcmp(alg, "sha3-384") == 0 ? "SHA3-384"
+                                                      : "SHA3-512";
+    unsigned int n = 0;
+    memset(rd, 0, 64);
+    EVP_Digest("app-data:test", 13, rd, &n, EVP_get_digestbyname(name), NULL);
+}
+
+static void test_tdx_quote(struct agent *a)
+{
+    for (size_t i = 0; i < sizeof tdx_cases / sizeof tdx_cases[0]; i++) {
+        struct rpc_call c;
+        char args[128];
+        snprintf(args, sizeof args, "{\"report_data\":\"74657374\",\"hash_algorithm\":\"%s\"}",
+                 tdx_cases[i].alg);
+        CHECK(call(h_tdx_quote, a, args, &c));
+        if (c.result == NULL) {
+            continue;
+        }
+        const char *want_alg = tdx_cases[i].alg[0] ? tdx_cases[i].alg : "sha512";
+        CHECK_STR(json_string_value(json_object_get(c.result, "hash_algorithm")), want_alg);
+        CHECK_STR(json_string_value(json_object_get(c.result, "prefix")), "app-data");
+        CHECK(json_object_size(c.result) == 4);
+        size_t qlen;
+        uint8_t *q = hex_field(c.result, "quote", &qlen);
+        struct dstack_quote pq;
+        CHECK(q != NULL && dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);
+        if (tdx_cases[i].rd_hex) {
+            CHECK_HEX(pq.report.report_data, 64, tdx_cases[i].rd_hex);
+        } else {
+            uint8_t want[64];
+            openssl_rd(tdx_cases[i].alg, want);
+            CHECK(memcmp(pq.report.report_data, want, 64) == 0);
+        }
+        size_t n;
+        check_replay(c.result, &pq, &n);
+        free(q);
+        json_decref(c.result);
+    }
+    struct rpc_call c;
+    /* custom prefix is echoed without the colon; unknown algorithm; raw length */
+    CHECK(call(h_tdx_quote, a,
+               "{\"report_data\":\"74657374\",\"hash_algorithm\":\"sha256\",\"prefix\":\"mine\"}",
+               &c));
+    CHECK_STR(json_string_value(json_object_get(c.result, "prefix")), "mine");
+    json_decref(c.result);
+    CHECK(!call(h_tdx_quote, a, "{\"report_data\":\"74\",\"hash_algorithm\":\"md5\"}", &c));
+    CHECK_STR(c.error, "invalid hash algorithm");
+    CHECK(!call(h_tdx_quote, a, "{\"report_data\":\"74\",\"hash_algorithm\":\"SHA256\"}", &c));
+    CHECK_STR(c.error, "invalid hash algorithm");
+    CHECK(!call(h_tdx_quote, a, "{\"report_data\":\"74\",\"hash_algorithm\":\"raw\"}", &c));
+    CHECK_STR(c.error, "invalid content length");
+
+    char args[300];
+    snprintf(args, sizeof args, "{\"report_data\":\"%0128x\"}", 0xabc);
+    CHECK(call(h_raw_quote, a, args, &c));
+    if (c.result != NULL) {
+        CHECK_STR(json_string_value(json_object_get(c.result, "hash_algorithm")), "raw");
+        CHECK_STR(json_string_value(json_object_get(c.result, "prefix")), "");
+        size_t qlen;
+        uint8_t *q = hex_field(c.result, "quote", &qlen);
+        CHECK(q != NULL && qlen > 632 && q[630] == 0x0a && q[631] == 0xbc);
+        free(q);
+        json_decref(c.result);
+    }
+    snprintf(args, sizeof args, "{\"report_data\":\"%0126d\"}", 0);
+    CHECK(!call(h_raw_quote, a, args, &c));
+    CHECK_STR(c.error, "invalid content length");
+    snprintf(args, sizeof args, "{\"report_data\":\"%0130d\"}", 0);
+    CHECK(!call(h_raw_quote, a, args, &c));
+    CHECK_STR(c.error, "invalid content length");
+}
+
+static void test_emit_event(struct agent *a, struct test_tee *t)
+{
+    struct rpc_call c;
+    CHECK(!call(h_emit_event, a, "{\"event\":\"\",\"payload\":\"00\"}", &c));
+    CHECK_STR(c.error, "event name is required");
+    CHECK(!call(h_emit_event, a, "{\"payload\":\"00\"}", &c));
+    CHECK(!call(h_emit_event, a, "{\"event\":\"x\",\"payload\":\"0g\"}", &c));
+    CHECK(!call(h_emit_event, a, "{\"event\":5}", &c));
+    CHECK(t->log.count == 4);
+
+    CHECK(call(h_emit_event, a, "{\"event\":\"app-id\",\"payload\":\"deadbeef\"}", &c));
+    CHECK(json_is_object(c.result) && json_object_size(c.result) == 0);
+    json_decref(c.result);
+    CHECK(t->log.count == 5);
+    /* The V1 digest vector of attestation.md §4.1. */
+    CHECK_HEX(t->log.events[4].digest, 48,
+              "67b4be4efed0893cfa2bb1d35dca209ad8348b4c97f980807bcde8b9a0f26398dd0923d6eccb5aa2"
+              "096d98046da8740f");
+
+    /* GetQuote afterwards reflects it: RTMR3 moved and still replays. */
+    CHECK(call(h_get_quote, a, "{}", &c));
+    size_t qlen, n;
+    uint8_t *q = hex_field(c.result, "quote", &qlen);
+    struct dstack_quote pq;
+    CHECK(q != NULL && dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);
+    CHECK(memcmp(pq.report.rtmr[3], t->rtmr[3], 48) == 0);
+    check_replay(c.result, &pq, &n);
+    CHECK(n == 5);
+    free(q);
+    json_decref(c.result);
+
+    /* An EmitEvent landing between the quote and the event log: the log returned with the
+     * quote is cut back to the quote's RTMR3. */
+    t->race = 3;
+    CHECK(call(h_get_quote, a, "{}", &c));
+    q = hex_field(c.result, "quote", &qlen);
+    CHECK(q != NULL && dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);
+    check_replay(c.result, &pq, &n);
+    CHECK(n == 5);
+    CHECK(t->log.count == 8);
+    size_t alen;
+    uint8_t *att = hex_field(c.result, "attestation", &alen);
+    struct versioned_attestation va;
+    CHECK(att != NULL && versioned_decode(att, alen, &va) == DSTACK_OK);
+    CHECK(va.n_events == 5 && va.n_runtime == 3);
+    versioned_free(&va);
+    free(att);
+    free(q);
+    json_decref(c.result);
+    /* the next quote includes them */
+    CHECK(call(h_get_quote, a, "{}", &c));
+    q = hex_field(c.result, "quote", &qlen);
+    CHECK(q != NULL && dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);
+    check_replay(c.result, &pq, &n);
+    CHECK(n == 8);
+    free(q);
+    json_decref(c.result);
+}
+
+/* ---- fixture mode: upstream's attestation.bin through sim_quoter ---- */
+static const struct versioned_attestation *g_fixture;
+static const struct sim_quoter *g_quoter;
+
+static dstack_err fx_event_log(void *st, json_t **out)
+{
+    (void)st;
+    *out = versioned_event_log_json(g_fixture);
+    return *out ? DSTACK_OK : DSTACK_ENOMEM;
+}
+
+static dstack_err fx_quote(void *st, const uint8_t rd[DSTACK_REPORT_DATA_LEN], uint8_t **q,
+                           size_t *n)
+{
+    (void)st;
+    return sim_quoter_quote(g_quoter, NULL, rd, q, n);
+}
+
+static const struct tee_backend fixture_backend = {
+    .name = "fixture", .event_log = fx_event_log, .quote = fx_quote};
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc((size_t)n + 1);
+    *len = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    return buf;
+}
+
+static void test_fixture_mode(void)
+{
+    const char *path = check_shared_path("fixtures/upstream-simulator/attestation.bin");
+    struct agent_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    snprintf(cfg.attestation_file, sizeof cfg.attestation_file, "%s", path);
+    struct sim_quoter *sq = NULL;
+    char err[TEE_ERROR_MAX] = "";
+    CHECK(sim_quoter_open(&cfg, &sq, err) == DSTACK_OK);
+    if (sq == NULL) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    g_quoter = sq;
+    g_fixture = sim_quoter_fixture(sq);
+    CHECK(g_fixture != NULL && sim_quoter_pki(sq) == NULL);
+    struct agent a = {.tee = &fixture_backend, .vm_config = g_fixture->config};
+
+    struct rpc_call c;
+    char args[300];
+    uint8_t rd[64];
+    for (size_t i = 0; i < 64; i++) {
+        rd[i] = (uint8_t)(i * 3);
+    }
+    char rd_hex[129];
+    hex_encode(rd, 64, rd_hex);
+    snprintf(args, sizeof args, "{\"report_data\":\"%s\"}", rd_hex);
+    CHECK(call(h_attest, &a, args, &c));
+    size_t alen, flen;
+    uint8_t *att = hex_field(c.result, "attestation", &alen);
+    uint8_t *bin = read_file(path, &flen);
+    /* upstream's bytes with report data at file[572..636] and [8885..8949] (wire-api.md §10) */
+    memcpy(bin + 572, rd, 64);
+    memcpy(bin + 8885, rd, 64);
+    CHECK(att != NULL && alen == flen && memcmp(att, bin, flen) == 0);
+    free(att);
+    free(bin);
+    json_decref(c.result);
+
+    CHECK(call(h_get_quote, &a, args, &c));
+    size_t qlen, n;
+    uint8_t *q = hex_field(c.result, "quote", &qlen);
+    struct dstack_quote pq;
+    CHECK(q != NULL && qlen == 5010 && dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);
+    CHECK(memcmp(q + 568, rd, 64) == 0);
+    CHECK_HEX(pq.report.rtmr[3], 48,
+              "f28a1490ee924e9396c2ccf2d93ad536b83cbe159a1d45024d1fd7acdcc102145efcfcd0cfa20941"
+              "6446c70226affadf");
+    check_replay(c.result, &pq, &n);
+    CHECK(n == 33);
+    free(q);
+    json_decref(c.result);
+
+    /* A v5 fixture (the v4 quote with a TD10 body descriptor): report data goes to 574. */
+    struct versioned_attestation v5;
+    CHECK(versioned_copy(g_fixture, &v5) == DSTACK_OK);
+    sim_quoter_close(sq);
+    uint8_t *q5 = malloc(v5.quote_len + 6);
+    memcpy(q5, v5.quote, 48);
+    q5[0] = 5;
+    memcpy(q5 + 48, "\x02\x00\x48\x02\x00\x00", 6); /* type 2, size 584 */
+    memcpy(q5 + 54, v5.quote + 48, v5.quote_len - 48);
+    free(v5.quote);
+    v5.quote = q5;
+    v5.quote_len += 6;
+    char tmp5[] = "/tmp/rpcquote_v5_XXXXXX";
+    int fd5 = mkstemp(tmp5);
+    uint8_t *b5 = NULL;
+    size_t b5len = 0;
+    CHECK(versioned_encode_v0(&v5, &b5, &b5len) == DSTACK_OK);
+    CHECK(write(fd5, b5, b5len) == (ssize_t)b5len);
+    close(fd5);
+    free(b5);
+    snprintf(cfg.attestation_file, sizeof cfg.attestation_file, "%s", tmp5);
+    sq = NULL;
+    CHECK(sim_quoter_open(&cfg, &sq, err) == DSTACK_OK);
+    uint8_t *out5 = NULL;
+    size_t out5_len = 0;
+    CHECK(sq != NULL && sim_quoter_quote(sq, NULL, rd, &out5, &out5_len) == DSTACK_OK);
+    CHECK(out5 != NULL && out5_len == v5.quote_len && memcmp(out5 + 574, rd, 64) == 0);
+    CHECK(out5 != NULL && memcmp(out5 + 568, v5.quote + 568, 6) == 0); /* RTMR3 tail intact */
+    CHECK(dstack_quote_parse(out5, out5_len, &pq) == DSTACK_OK &&
+          memcmp(pq.report.report_data, rd, 64) == 0);
+    free(out5);
+    sim_quoter_close(sq);
+    unlink(tmp5);
+
+    /* bad files: missing, truncated, wrong quote version */
+    static const char *const bad_names[] = {"missing", "truncated", "v3quote", "v1msgpack"};
+    for (size_t i = 0; i < 4; i++) {
+        char tmp[] = "/tmp/rpcquote_XXXXXX";
+        int fd = mkstemp(tmp);
+        uint8_t *bytes = NULL;
+        size_t blen = 0;
+        CHECK(versioned_encode_v0(&v5, &bytes, &blen) == DSTACK_OK);
+        if (i == 1) {
+            blen -= 10;
+        } else if (i == 2) {
+            bytes[4] = 3; /* quote version 3 (first quote byte at file offset 4) */
+        } else if (i == 3) {
+            bytes[0] = 0x83;
+        }
+        CHECK(write(fd, bytes, blen) == (ssize_t)blen);
+        close(fd);
+        memset(&cfg, 0, sizeof cfg);
+        snprintf(cfg.attestation_file, sizeof cfg.attestation_file, "%s",
+                 i == 0 ? "/nonexistent/attestation.bin" : tmp);
+        err[0] = '\0';
+        sq = NULL;
+        CHECK(sim_quoter_open(&cfg, &sq, err) != DSTACK_OK && sq == NULL);
+        CHECK(strstr(err, cfg.attestation_file) != NULL);
+        if (getenv("VERBOSE")) {
+            fprintf(stderr, "%s: %s\n", bad_names[i], err);
+        }
+        unlink(tmp);
+        free(bytes);
+    }
+    versioned_free(&v5);
+}
+
+static void test_no_backend(void)
+{
+    struct agent a = {0};
+    struct rpc_call c;
+    CHECK(!call(h_get_quote, &a, "{}", &c));
+    CHECK(!call(h_emit_event, &a, "{\"event\":\"x\"}", &c));
+    CHECK_STR(c.error, "runtime event emission is not supported by this TEE backend");
+}
+
+int main(void)
+{
+    struct test_tee t;
+    tt_init(&t);
+    struct agent a = {.tee = &test_backend, .tee_state = &t, .vm_config = "{\"cpu_count\":1}"};
+    if (t.pki != NULL) {
+        const char *root = quote_pki_root_pem(t.pki);
+        test_get_quote(&a, root);
+        test_attest(&a);
+        test_tdx_quote(&a);
+        test_emit_event(&a, &t);
+    }
+    tt_free(&t);
+    test_no_backend();
+    test_fixture_mode();
+    return check_exit();
+}
