@@ -1,32 +1,79 @@
-/* The simulator backend: every call reads or updates the measurement state of sim_state.c. */
+/* The simulator backend: every call reads or updates the measurement state of sim_state.c;
+ * quotes are signed over that state by sim_quote.c. In fixture mode (--attestation FILE) the
+ * state is upstream's attestation.bin instead, served as upstream's simulator serves it. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <dstack/quote.h>
+
 #include "tee/backends.h"
+#include "tee/sim_quote.h"
 #include "tee/sim_state.h"
 
-static dstack_err sim_open(const struct agent_config *cfg, void **state, char err[TEE_ERROR_MAX])
-{
-    struct sim_state *st = NULL;
-    dstack_err e = sim_state_open(cfg, &st, err, TEE_ERROR_MAX);
-    *state = st;
-    return e;
-}
+struct sim_backend {
+    struct sim_state *st;      /* NULL in fixture mode */
+    struct sim_quoter *quoter; /* signing chain, or the fixture */
+};
 
 static void sim_close(void *state)
 {
-    sim_state_free(state);
+    struct sim_backend *b = state;
+    if (b != NULL) {
+        sim_state_free(b->st);
+        sim_quoter_close(b->quoter);
+        free(b);
+    }
+}
+
+static dstack_err sim_open(const struct agent_config *cfg, void **state, char err[TEE_ERROR_MAX])
+{
+    struct sim_backend *b = calloc(1, sizeof *b);
+    dstack_err e = DSTACK_ENOMEM;
+    *state = NULL;
+    if (b == NULL) {
+        snprintf(err, TEE_ERROR_MAX, "out of memory");
+        return e;
+    }
+    e = sim_quoter_open(cfg, &b->quoter, err);
+    if (e == DSTACK_OK && sim_quoter_fixture(b->quoter) == NULL) {
+        e = sim_state_open(cfg, &b->st, err, TEE_ERROR_MAX);
+    }
+    if (e != DSTACK_OK) {
+        sim_close(b);
+        return e;
+    }
+    *state = b;
+    return DSTACK_OK;
 }
 
 static dstack_err sim_event_log(void *state, json_t **out)
 {
-    return sim_state_snapshot(state, NULL, out);
+    struct sim_backend *b = state;
+    const struct versioned_attestation *fx = sim_quoter_fixture(b->quoter);
+    if (fx != NULL) {
+        *out = versioned_event_log_json(fx);
+        return *out != NULL ? DSTACK_OK : DSTACK_ENOMEM;
+    }
+    return sim_state_snapshot(b->st, NULL, out);
 }
 
 static dstack_err sim_measurements(void *state, uint8_t mrtd[DSTACK_MR_LEN],
                                    uint8_t rtmr[4][DSTACK_MR_LEN])
 {
+    struct sim_backend *b = state;
+    const struct versioned_attestation *fx = sim_quoter_fixture(b->quoter);
+    if (fx != NULL) {
+        struct dstack_quote q;
+        dstack_err e = dstack_quote_parse(fx->quote, fx->quote_len, &q);
+        if (e == DSTACK_OK) {
+            memcpy(mrtd, q.report.mr_td, DSTACK_MR_LEN);
+            memcpy(rtmr, q.report.rtmr, sizeof q.report.rtmr);
+        }
+        return e;
+    }
     struct sim_measurements m;
-    dstack_err e = sim_state_snapshot(state, &m, NULL);
+    dstack_err e = sim_state_snapshot(b->st, &m, NULL);
     if (e == DSTACK_OK) {
         memcpy(mrtd, m.mrtd, DSTACK_MR_LEN);
         memcpy(rtmr, m.rtmr, sizeof m.rtmr);
@@ -34,10 +81,40 @@ static dstack_err sim_measurements(void *state, uint8_t mrtd[DSTACK_MR_LEN],
     return e;
 }
 
+/* A quote signed over the registers of this instant (attestation.md §8.3). */
+static dstack_err sim_quote(void *state, const uint8_t report_data[DSTACK_REPORT_DATA_LEN],
+                            uint8_t **quote, size_t *quote_len)
+{
+    struct sim_backend *b = state;
+    if (sim_quoter_fixture(b->quoter) != NULL) {
+        return sim_quoter_quote(b->quoter, NULL, report_data, quote, quote_len);
+    }
+    struct sim_measurements m;
+    struct quote_td td;
+    dstack_err e = sim_state_snapshot(b->st, &m, NULL);
+    if (e != DSTACK_OK) {
+        return e;
+    }
+    quote_td_defaults(&td);
+    memcpy(td.mr_td, m.mrtd, DSTACK_MR_LEN);
+    memcpy(td.mr_config_id, m.mr_config_id, DSTACK_MR_LEN);
+    memcpy(td.mr_owner, m.mr_owner, DSTACK_MR_LEN);
+    memcpy(td.mr_owner_config, m.mr_owner_config, DSTACK_MR_LEN);
+    memcpy(td.rtmr, m.rtmr, sizeof td.rtmr);
+    return sim_quoter_quote(b->quoter, &td, report_data, quote, quote_len);
+}
+
 static dstack_err sim_emit_event(void *state, const char *name, const uint8_t *payload,
                                  size_t len, char err[TEE_ERROR_MAX])
 {
-    return sim_state_emit(state, name, payload, len, err, TEE_ERROR_MAX);
+    struct sim_backend *b = state;
+    if (b->st == NULL) {
+        /* The fixture's RTMRs are fixed, like upstream's simulator (main.rs v0.5.11 L93-95). */
+        snprintf(err, TEE_ERROR_MAX,
+                 "runtime event emission is unavailable in simulator fixture mode: %.100s", name);
+        return DSTACK_EUNSUPPORTED;
+    }
+    return sim_state_emit(b->st, name, payload, len, err, TEE_ERROR_MAX);
 }
 
 const struct tee_backend tee_sim = {
@@ -46,6 +123,6 @@ const struct tee_backend tee_sim = {
     .close = sim_close,
     .event_log = sim_event_log,
     .measurements = sim_measurements,
-    .quote = NULL, /* issue 4: signed quotes over sim_state_snapshot's registers */
+    .quote = sim_quote,
     .emit_event = sim_emit_event,
 };
