@@ -9,12 +9,17 @@ static const struct rpc_route dstack_routes[] = {
     {"Version", h_version, ROUTE_NO_INPUT},
     {"GpuInfo", h_gpu_info, ROUTE_NO_INPUT},
     {"GetTlsKey", h_get_tls_key, 0},
+    {"GetQuote", h_get_quote, 0},
+    {"Attest", h_attest, 0},
+    {"EmitEvent", h_emit_event, 0},
 };
 
 /* tappd.sock, legacy service Tappd (spec/wire-api.md §5). */
 static const struct rpc_route tappd_routes[] = {
     {"Version", h_version, ROUTE_NO_INPUT},
     {"DeriveKey", h_derive_key, 0},
+    {"TdxQuote", h_tdx_quote, 0},
+    {"RawQuote", h_raw_quote, 0},
 };
 
 static const struct rpc_route *table_of(enum listener_api api, size_t *count)
