@@ -11,15 +11,65 @@
 
 /* Fetched once: EVP_KDF_fetch takes the provider store lock on every call. */
 static EVP_KDF *kdf_hkdf;
+static EVP_MAC *kdf_hmac;
 static pthread_once_t kdf_once = PTHREAD_ONCE_INIT;
 
 static void kdf_fetch(void)
 {
     kdf_hkdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+    kdf_hmac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
 }
 
-/* Info slices concatenated into a stack buffer when small (every agent path), else the heap. */
-#define KDF_INFO_STACK 512
+/* OpenSSL's HKDF refuses an info above an internal limit (32 KiB in 3.0), while upstream's ring
+ * takes any length, and GetKey's info is the caller's path. Longer infos are expanded here with
+ * streamed HMAC (RFC 5869 §2.3: T(i) = HMAC(PRK, T(i-1) || info || i), OKM = T(1) || T(2) ...),
+ * which also spares a copy of a large path. */
+#define KDF_OPENSSL_INFO_MAX 1024
+
+static dstack_err kdf_expand_stream(const uint8_t prk[32], const struct kdf_slice *info,
+                                    size_t n_info, uint8_t *out, size_t out_len)
+{
+    dstack_err err = DSTACK_ECRYPTO;
+    uint8_t t[32];
+    size_t t_len = 0, done = 0;
+    EVP_MAC_CTX *mac = NULL;
+    OSSL_PARAM params[2];
+
+    pthread_once(&kdf_once, kdf_fetch);
+    if (kdf_hmac == NULL || (mac = EVP_MAC_CTX_new(kdf_hmac)) == NULL) {
+        goto out;
+    }
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+    for (unsigned i = 1; done < out_len; i++) {
+        uint8_t counter = (uint8_t)i;
+        size_t got = 0;
+        if (EVP_MAC_init(mac, prk, 32, params) != 1 || EVP_MAC_update(mac, t, t_len) != 1) {
+            goto out;
+        }
+        for (size_t j = 0; j < n_info; j++) {
+            if (info[j].len > 0 && EVP_MAC_update(mac, info[j].p, info[j].len) != 1) {
+                goto out;
+            }
+        }
+        if (EVP_MAC_update(mac, &counter, 1) != 1 || EVP_MAC_final(mac, t, &got, sizeof t) != 1 ||
+            got != sizeof t) {
+            goto out;
+        }
+        t_len = sizeof t;
+        size_t take = out_len - done < sizeof t ? out_len - done : sizeof t;
+        memcpy(out + done, t, take);
+        done += take;
+    }
+    err = DSTACK_OK;
+out:
+    EVP_MAC_CTX_free(mac);
+    secret_wipe(t, sizeof t);
+    return err;
+}
+
+/* Info slices up to KDF_OPENSSL_INFO_MAX are concatenated on the stack for OpenSSL. */
+#define KDF_INFO_STACK KDF_OPENSSL_INFO_MAX
 
 static dstack_err kdf_run(int mode, const uint8_t *key, size_t key_len,
                           const struct kdf_slice *info, size_t n_info, uint8_t *out,
@@ -41,12 +91,21 @@ static dstack_err kdf_run(int mode, const uint8_t *key, size_t key_len,
         }
         info_len += info[i].len;
     }
-    if (info_len > sizeof stack_info) {
-        info_buf = malloc(info_len);
-        if (info_buf == NULL) {
-            err = DSTACK_ENOMEM;
+    if (info_len > KDF_OPENSSL_INFO_MAX) {
+        struct secret32 prk;
+        if (mode == EVP_KDF_HKDF_MODE_EXPAND_ONLY) {
+            if (key_len != sizeof prk.b) {
+                err = DSTACK_EINVAL;
+                goto out;
+            }
+            memcpy(prk.b, key, sizeof prk.b);
+        } else if ((err = kdf_run(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, key, key_len, NULL, 0, prk.b,
+                                  sizeof prk.b)) != DSTACK_OK) {
             goto out;
         }
+        err = kdf_expand_stream(prk.b, info, n_info, out, out_len);
+        secret_wipe(&prk, sizeof prk);
+        goto out;
     }
     size_t at = 0;
     for (size_t i = 0; i < n_info; i++) {
@@ -83,9 +142,6 @@ static dstack_err kdf_run(int mode, const uint8_t *key, size_t key_len,
     }
 out:
     EVP_KDF_CTX_free(kctx);
-    if (info_buf != stack_info) {
-        free(info_buf);
-    }
     /* The info is the derivation path, not a secret, but a stack copy costs nothing to wipe. */
     secret_wipe(stack_info, info_len < sizeof stack_info ? info_len : sizeof stack_info);
     if (err != DSTACK_OK) {

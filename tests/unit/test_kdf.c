@@ -42,7 +42,7 @@ int main(void)
         /* spec §12.2: upstream's unit-test key (rpc_service.rs:L1125-1155), path "vms" */
         {UNIT_K256, "vms", "9db79b3fefe69f2a7b7efbc908c854bf845a629023361f2c9cb3db09fb99010f"},
     };
-    uint8_t ikm[64], out[64], out2[64];
+    uint8_t ikm[64], out[96], out2[96];
     struct secret32 prk;
 
     for (size_t i = 0; i < sizeof one / sizeof one[0]; i++) {
@@ -81,6 +81,35 @@ int main(void)
     struct kdf_slice b4000[] = {{big, 1000}, {big, 3000}};
     CHECK(kdf_derive(ikm, n, b4000, 2, out, 32) == DSTACK_OK);
     CHECK_HEX(out, 32, "904abd61f3a1e3b9989d18748a7e6e1b4d391b13c960f80516959ce12a49e7b8");
+
+    /* Either side of the length where OpenSSL's HKDF hands over to the streamed expand, a
+     * multi-block output from the streamed path, and a path far above OpenSSL's own limit
+     * ([computed] Python cryptography 48 HKDF). */
+    static char q[2000];
+    memset(q, 'q', sizeof q);
+    static const struct {
+        size_t info_len, out_len;
+        const char *want;
+    } longs[] = {
+        {1024, 32, "f0c8bb1baadd3f7342e601b901a8a3a831760eb8d87009e0dcb7f44ec660b68c"},
+        {1025, 32, "5a3a85276a04cb447f708f611b84622fa597e12aa23d2c99bdd4dc35c3d63036"},
+        {2000, 80,
+         "c1017b6c4f3a3b8d4431ff552bb124b9da5a1fca86c96216e4fada97f2d2798ea16d41b9d6ed888155444cc63f9c3b383697c296559b52e38fde716280ba6efe62175390273b070c1dc469a7076e8198"},
+    };
+    for (size_t i = 0; i < sizeof longs / sizeof longs[0]; i++) {
+        struct kdf_slice qs = {q, longs[i].info_len};
+        CHECK(kdf_derive(ikm, n, &qs, 1, out, longs[i].out_len) == DSTACK_OK);
+        CHECK_HEX(out, longs[i].out_len, longs[i].want);
+        CHECK(kdf_extract(ikm, n, &prk) == DSTACK_OK);
+        CHECK(kdf_expand(&prk, &qs, 1, out2, 32) == DSTACK_OK);
+        CHECK(memcmp(out, out2, 32) == 0);
+    }
+    char *huge = malloc(100000);
+    memset(huge, 'p', 100000);
+    struct kdf_slice hs = {huge, 100000};
+    CHECK(kdf_derive(ikm, n, &hs, 1, out, 32) == DSTACK_OK);
+    CHECK_HEX(out, 32, "39da1f11b2ea7f07c56f52724388b7b985865404fc3b198e6598d95c884c3852");
+    free(huge);
 
     /* Empty IKM and a 64-byte output ([computed] Python cryptography). */
     struct kdf_slice x = {"x", 1};
