@@ -9,6 +9,9 @@ static const struct rpc_route dstack_routes[] = {
     {"Version", h_version, ROUTE_NO_INPUT},
     {"GpuInfo", h_gpu_info, ROUTE_NO_INPUT},
     {"GetTlsKey", h_get_tls_key, 0},
+    {"GetKey", h_get_key, 0},
+    {"Sign", h_sign, 0},
+    {"Verify", h_verify, 0},
     {"GetQuote", h_get_quote, 0},
     {"Attest", h_attest, 0},
     {"EmitEvent", h_emit_event, 0},
@@ -18,6 +21,7 @@ static const struct rpc_route dstack_routes[] = {
 static const struct rpc_route tappd_routes[] = {
     {"Version", h_version, ROUTE_NO_INPUT},
     {"DeriveKey", h_derive_key, 0},
+    {"DeriveK256Key", h_derive_k256_key, 0},
     {"TdxQuote", h_tdx_quote, 0},
     {"RawQuote", h_raw_quote, 0},
 };
