@@ -11,6 +11,7 @@
 #include "tee/tee.h"
 
 struct app_keys; /* appkeys.h: the keys file, in locked memory */
+struct info_cache; /* info.h: the Info response, rebuilt when RTMR3 moves */
 
 struct agent {
     const struct agent_config *cfg;
@@ -21,6 +22,7 @@ struct agent {
     char *vm_config;    /* sys-config "vm_config" string */
     const struct tee_backend *tee;
     void *tee_state;
+    struct info_cache *info; /* info_cache_new after the backend opens; NULL = build per call */
 };
 
 #endif

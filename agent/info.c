@@ -1,0 +1,369 @@
+/* AppInfo (see info.h). Field sources: spec/attestation.md §6.1-§6.3, wire-api.md §4.5. */
+#include "info.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "attest/evlog_internal.h"
+#include "util/hex.h"
+
+#define DMI_DIR "/sys/class/dmi/id"
+
+static json_t *hex_or_empty(const struct dstack_event *e)
+{
+    if (e == NULL || e->payload_len == 0) {
+        return json_string("");
+    }
+    char *h = hex_encode_alloc(e->payload, e->payload_len);
+    json_t *s = h != NULL ? json_string(h) : NULL;
+    free(h);
+    return s;
+}
+
+static json_t *hex_json(const uint8_t *b, size_t len)
+{
+    char h[2 * DSTACK_SHA384_LEN + 1];
+    hex_encode(b, len, h);
+    return json_string(h);
+}
+
+/* vm_config.os_image_hash, re-encoded as lowercase hex ("" when absent or not hex). */
+static json_t *os_image_hash(const char *vm_config)
+{
+    json_t *vm = vm_config != NULL ? json_loads(vm_config, 0, NULL) : NULL;
+    const char *h = json_string_value(json_object_get(vm, "os_image_hash"));
+    uint8_t *b = NULL;
+    size_t n = 0;
+    json_t *out = NULL;
+    if (h != NULL && hex_decode_alloc(h, strlen(h), &b, &n) == DSTACK_OK && n > 0) {
+        char *hex = hex_encode_alloc(b, n);
+        out = hex != NULL ? json_string(hex) : NULL;
+        free(hex);
+    } else {
+        out = json_string("");
+    }
+    free(b);
+    json_decref(vm);
+    return out;
+}
+
+/* serde_json::to_string_pretty of upstream's tcb_info object (attestation.md §6.2). */
+static char *tcb_info_text(const struct info_inputs *in, json_t *mr_aggregated, json_t *os_hash,
+                           json_t *compose_hash)
+{
+    json_t *log = NULL;
+    if (evlog_to_json(in->log, &log) != DSTACK_OK) {
+        return NULL;
+    }
+    json_t *app_compose = json_stringn(in->compose_text != NULL ? in->compose_text : "",
+                                       in->compose_text != NULL ? in->compose_len : 0);
+    json_t *t = json_pack("{s:o,s:o,s:o,s:o,s:o,s:O,s:O,s:O,s:s,s:o,s:o}", "mrtd",
+                          hex_json(in->mrtd, DSTACK_MR_LEN), "rtmr0",
+                          hex_json(in->rtmr[0], DSTACK_MR_LEN), "rtmr1",
+                          hex_json(in->rtmr[1], DSTACK_MR_LEN), "rtmr2",
+                          hex_json(in->rtmr[2], DSTACK_MR_LEN), "rtmr3",
+                          hex_json(in->rtmr[3], DSTACK_MR_LEN), "mr_aggregated", mr_aggregated,
+                          "os_image_hash", os_hash, "compose_hash", compose_hash, "device_id",
+                          INFO_DEVICE_ID, "event_log", log, "app_compose", app_compose);
+    char *s = t != NULL ? json_dumps(t, JSON_INDENT(2)) : NULL;
+    json_decref(t);
+    return s;
+}
+
+dstack_err info_build(const struct info_inputs *in, json_t **out)
+{
+    uint8_t replayed[DSTACK_RTMR_COUNT][DSTACK_MR_LEN], mr_agg[DSTACK_SHA256_LEN];
+    dstack_err e;
+
+    *out = NULL;
+    /* mr_aggregated uses the replayed RTMR3, not the reported one (attestation.rs:L1751-1793). */
+    if ((e = dstack_replay_rtmrs(in->log, replayed)) != DSTACK_OK) {
+        return e;
+    }
+    uint8_t regs[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
+    memcpy(regs, in->rtmr, 3 * DSTACK_MR_LEN);
+    memcpy(regs[3], replayed[3], DSTACK_MR_LEN);
+    if ((e = dstack_mr_aggregated(in->mrtd, (const uint8_t(*)[DSTACK_MR_LEN])regs,
+                                  in->mr_config_id, in->mr_owner, in->mr_owner_config, mr_agg)) !=
+        DSTACK_OK) {
+        return e;
+    }
+    const struct dstack_event *kp = dstack_event_log_find_runtime(in->log, "key-provider");
+    const char *kp_text = "";
+    char *kp_copy = NULL;
+    if (kp != NULL && kp->payload_len > 0 &&
+        evlog_utf8_valid((const char *)kp->payload, kp->payload_len)) {
+        kp_copy = strndup((const char *)kp->payload, kp->payload_len);
+        if (kp_copy == NULL) {
+            return DSTACK_ENOMEM;
+        }
+        kp_text = kp_copy;
+    }
+    json_t *agg = hex_json(mr_agg, sizeof mr_agg);
+    json_t *os_hash = os_image_hash(in->vm_config);
+    json_t *compose_hash =
+        hex_or_empty(dstack_event_log_find_runtime(in->log, "compose-hash"));
+    char *tcb = NULL;
+    if (!in->hide_tcb_info) {
+        tcb = tcb_info_text(in, agg, os_hash, compose_hash);
+    }
+    /* AppInfo fields in proto order (agent_rpc.proto:L215-243). */
+    json_t *o = NULL;
+    if (agg != NULL && os_hash != NULL && compose_hash != NULL &&
+        (in->hide_tcb_info || tcb != NULL)) {
+        o = json_pack("{s:o,s:o,s:s,s:s,s:s,s:s,s:O,s:O,s:s,s:O,s:s,s:s,s:s}", "app_id",
+                      hex_or_empty(dstack_event_log_find_runtime(in->log, "app-id")),
+                      "instance_id",
+                      hex_or_empty(dstack_event_log_find_runtime(in->log, "instance-id")),
+                      "app_cert", in->app_cert != NULL ? in->app_cert : "", "tcb_info",
+                      tcb != NULL ? tcb : "", "app_name",
+                      in->app_name != NULL ? in->app_name : "", "device_id", INFO_DEVICE_ID,
+                      "mr_aggregated", agg, "os_image_hash", os_hash, "key_provider_info",
+                      kp_text, "compose_hash", compose_hash, "vm_config",
+                      in->hide_tcb_info || in->vm_config == NULL ? "" : in->vm_config,
+                      "cloud_vendor", in->cloud_vendor != NULL ? in->cloud_vendor : "",
+                      "cloud_product", in->cloud_product != NULL ? in->cloud_product : "");
+    }
+    free(tcb);
+    free(kp_copy);
+    json_decref(agg);
+    json_decref(os_hash);
+    json_decref(compose_hash);
+    if (o == NULL) {
+        return DSTACK_ENOMEM;
+    }
+    *out = o;
+    return DSTACK_OK;
+}
+
+/* ---- the cache -------------------------------------------------------------------------- */
+
+struct info_cache {
+    pthread_mutex_t lock;
+    char cloud_vendor[256];
+    char cloud_product[256];
+    bool public_tcbinfo;
+    char *app_cert;
+    uint8_t rtmr3[DSTACK_MR_LEN]; /* what `full` was built for */
+    json_t *full;                 /* internal listeners */
+    json_t *external;             /* Worker listener */
+};
+
+/* A DMI string, trimmed, "" when unreadable (rpc_service.rs reads /sys/class/dmi/id). */
+static void read_dmi(const char *name, char *out, size_t cap)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", DMI_DIR, name);
+    out[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return;
+    }
+    size_t n = fread(out, 1, cap - 1, f);
+    fclose(f);
+    out[n] = '\0';
+    size_t start = 0;
+    while (out[start] == ' ' || out[start] == '\t' || out[start] == '\n' || out[start] == '\r') {
+        start++;
+    }
+    memmove(out, out + start, n - start + 1);
+    n = strlen(out);
+    while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t' || out[n - 1] == '\n' ||
+                     out[n - 1] == '\r')) {
+        out[--n] = '\0';
+    }
+    if (!evlog_utf8_valid(out, n)) {
+        out[0] = '\0';
+    }
+}
+
+static bool compose_public_tcbinfo(const struct agent *a)
+{
+    /* AppCompose public_tcbinfo defaults to true (dstack-types lib.rs). */
+    json_t *doc = a->compose_text != NULL ? json_loadb(a->compose_text, a->compose_len, 0, NULL)
+                                          : NULL;
+    const json_t *v = json_object_get(doc, "public_tcbinfo");
+    bool pub = !json_is_false(v);
+    json_decref(doc);
+    return pub;
+}
+
+/* Builds both variants from one consistent (registers, log) pair of the backend. The backend
+ * offers the two separately; an event emitted in between shows up as a log that does not
+ * replay to the registers' RTMR3, and we read again. */
+static dstack_err build_from_backend(struct agent *a, const char *app_cert, const char *vendor,
+                                     const char *product, json_t **full, json_t **external,
+                                     uint8_t rtmr3[DSTACK_MR_LEN], char *err, size_t err_cap)
+{
+    dstack_err e = DSTACK_ETEE;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        uint8_t mrtd[DSTACK_MR_LEN], rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
+        uint8_t replayed[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
+        json_t *jlog = NULL;
+        struct dstack_event_log log;
+        char perr[200] = "";
+
+        dstack_event_log_init(&log);
+        if ((e = a->tee->measurements(a->tee_state, mrtd, rtmr)) != DSTACK_OK ||
+            (e = a->tee->event_log(a->tee_state, &jlog)) != DSTACK_OK) {
+            snprintf(err, err_cap, "reading the measurements: %s", dstack_err_str(e));
+            return e;
+        }
+        e = evlog_from_json(jlog, &log, perr, sizeof perr);
+        json_decref(jlog);
+        if (e == DSTACK_OK) {
+            e = dstack_replay_rtmrs(&log, replayed);
+        }
+        if (e != DSTACK_OK) {
+            snprintf(err, err_cap, "the event log does not replay: %s",
+                     perr[0] ? perr : dstack_err_str(e));
+            dstack_event_log_free(&log);
+            return e;
+        }
+        if (memcmp(replayed[3], rtmr[3], DSTACK_MR_LEN) != 0) {
+            dstack_event_log_free(&log);
+            e = DSTACK_ETEE;
+            continue; /* raced with EmitEvent */
+        }
+        struct info_inputs in = {
+            .mrtd = mrtd,
+            .rtmr = (const uint8_t(*)[DSTACK_MR_LEN])rtmr,
+            .log = &log,
+            .compose_text = a->compose_text,
+            .compose_len = a->compose_len,
+            .app_name = a->app_name,
+            .vm_config = a->vm_config,
+            .app_cert = app_cert,
+            .cloud_vendor = vendor,
+            .cloud_product = product,
+        };
+        e = info_build(&in, full);
+        if (e == DSTACK_OK && external != NULL) {
+            in.hide_tcb_info = true;
+            e = info_build(&in, external);
+            if (e != DSTACK_OK) {
+                json_decref(*full);
+                *full = NULL;
+            }
+        }
+        dstack_event_log_free(&log);
+        if (e == DSTACK_OK) {
+            memcpy(rtmr3, rtmr[3], DSTACK_MR_LEN);
+        } else {
+            snprintf(err, err_cap, "building Info: %s", dstack_err_str(e));
+        }
+        return e;
+    }
+    snprintf(err, err_cap, "the event log kept changing while Info was built");
+    return e;
+}
+
+dstack_err info_cache_new(struct agent *a, struct info_cache **out, char *err, size_t err_cap)
+{
+    struct info_cache *c = calloc(1, sizeof *c);
+    *out = NULL;
+    if (c == NULL || pthread_mutex_init(&c->lock, NULL) != 0) {
+        free(c);
+        snprintf(err, err_cap, "out of memory");
+        return DSTACK_ENOMEM;
+    }
+    read_dmi("sys_vendor", c->cloud_vendor, sizeof c->cloud_vendor);
+    read_dmi("product_name", c->cloud_product, sizeof c->cloud_product);
+    c->public_tcbinfo = compose_public_tcbinfo(a);
+    c->app_cert = strdup("");
+    dstack_err e = c->app_cert != NULL
+                       ? build_from_backend(a, c->app_cert, c->cloud_vendor, c->cloud_product,
+                                            &c->full, &c->external, c->rtmr3, err, err_cap)
+                       : DSTACK_ENOMEM;
+    if (e != DSTACK_OK) {
+        info_cache_free(c);
+        return e;
+    }
+    *out = c;
+    return DSTACK_OK;
+}
+
+void info_cache_free(struct info_cache *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    json_decref(c->full);
+    json_decref(c->external);
+    free(c->app_cert);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+dstack_err info_cache_set_app_cert(struct info_cache *c, const char *pem)
+{
+    char *copy = strdup(pem != NULL ? pem : "");
+    if (copy == NULL) {
+        return DSTACK_ENOMEM;
+    }
+    pthread_mutex_lock(&c->lock);
+    free(c->app_cert);
+    c->app_cert = copy;
+    pthread_mutex_unlock(&c->lock);
+    return DSTACK_OK;
+}
+
+dstack_err info_get(struct info_cache *c, struct agent *a, bool external, json_t **out,
+                    char *err, size_t err_cap)
+{
+    uint8_t mrtd[DSTACK_MR_LEN], rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN], r3[DSTACK_MR_LEN];
+    dstack_err e;
+
+    *out = NULL;
+    if (c == NULL) {
+        char vendor[256], product[256];
+        json_t *full = NULL;
+        read_dmi("sys_vendor", vendor, sizeof vendor);
+        read_dmi("product_name", product, sizeof product);
+        bool hide = external && !compose_public_tcbinfo(a);
+        json_t *ext = NULL;
+        e = build_from_backend(a, "", vendor, product, &full, hide ? &ext : NULL, r3, err,
+                               err_cap);
+        if (e == DSTACK_OK) {
+            *out = hide ? ext : full;
+            json_decref(hide ? full : ext);
+        }
+        return e;
+    }
+    if ((e = a->tee->measurements(a->tee_state, mrtd, rtmr)) != DSTACK_OK) {
+        snprintf(err, err_cap, "reading the measurements: %s", dstack_err_str(e));
+        return e;
+    }
+    pthread_mutex_lock(&c->lock);
+    if (memcmp(rtmr[3], c->rtmr3, DSTACK_MR_LEN) != 0) {
+        /* RTMR3 moved: rebuild under the lock so concurrent requests wait for one rebuild. */
+        json_t *full = NULL, *ext = NULL;
+        e = build_from_backend(a, "", c->cloud_vendor, c->cloud_product, &full, &ext, c->rtmr3,
+                               err, err_cap);
+        if (e != DSTACK_OK) {
+            pthread_mutex_unlock(&c->lock);
+            return e;
+        }
+        json_decref(c->full);
+        json_decref(c->external);
+        c->full = full;
+        c->external = ext;
+    }
+    const json_t *src = external && !c->public_tcbinfo ? c->external : c->full;
+    /* A private copy: the caller owns and may change it; the cached one stays immutable. */
+    json_t *copy = json_copy((json_t *)src);
+    if (copy != NULL && json_object_set_new(copy, "app_cert", json_string(c->app_cert)) != 0) {
+        json_decref(copy);
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (copy == NULL) {
+        snprintf(err, err_cap, "out of memory");
+        return DSTACK_ENOMEM;
+    }
+    *out = copy;
+    return DSTACK_OK;
+}
