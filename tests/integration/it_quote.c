@@ -1,0 +1,242 @@
+/* Quotes from the real dstack-simulator over its socket: they verify against the root it writes
+ * (tdx-root-ca.pem), their event log replays to their RTMRs before and after EmitEvent and while
+ * 8 clients emit 1,000 events concurrently; report-data limits; fixture mode on upstream's
+ * attestation.bin. */
+#include <pthread.h>
+#include <jansson.h>
+
+#include <dstack/attest.h>
+#include <dstack/quote.h>
+
+#include "check.h"
+#include "harness.h"
+#include "util/hex.h"
+
+static struct sim sim;
+static char *root_pem;
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return NULL;
+    }
+    char *buf = calloc(1, 65536);
+    size_t n = fread(buf, 1, 65535, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* POST GetQuote; on success returns the quote bytes and the event log. */
+static bool get_quote(const char *args, uint8_t **q, size_t *qlen, struct dstack_event_log *log,
+                      long *status)
+{
+    struct http_reply r;
+    bool ok = false;
+    *q = NULL;
+    if (!http_post_json(sim.dstack_sock, "/GetQuote", args, &r)) {
+        return false;
+    }
+    *status = r.status;
+    json_t *j = r.status == 200 ? json_loads(r.body, 0, NULL) : NULL;
+    const char *qh = json_string_value(json_object_get(j, "quote"));
+    const char *ev = json_string_value(json_object_get(j, "event_log"));
+    if (qh != NULL && ev != NULL && hex_decode_alloc(qh, strlen(qh), q, qlen) == DSTACK_OK &&
+        dstack_event_log_parse(ev, strlen(ev), log, NULL, 0) == DSTACK_OK) {
+        ok = true;
+    }
+    json_decref(j);
+    http_reply_free(&r);
+    return ok;
+}
+
+/* The quote verifies and the log replays to its RTMRs. Returns the number of IMR 3 events. */
+static size_t check_quote(const uint8_t *q, size_t qlen, const struct dstack_event_log *log)
+{
+    char why[256];
+    struct dstack_quote pq;
+    uint8_t rt[4][DSTACK_MR_LEN];
+    size_t n3 = 0;
+    dstack_err e = dstack_quote_verify(q, qlen, root_pem, strlen(root_pem), why, sizeof why);
+    if (e != DSTACK_OK) {
+        fprintf(stderr, "verify: %s\n", why);
+    }
+    CHECK(e == DSTACK_OK);
+    CHECK(dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);
+    CHECK(dstack_replay_rtmrs(log, rt) == DSTACK_OK);
+    CHECK(memcmp(rt, pq.report.rtmr, sizeof rt) == 0);
+    for (size_t i = 0; i < log->count; i++) {
+        n3 += log->events[i].imr == 3;
+    }
+    return n3;
+}
+
+static void test_basic(void)
+{
+    uint8_t *q;
+    size_t qlen;
+    long status;
+    struct dstack_event_log log;
+    CHECK(get_quote("{\"report_data\":\"74657374\"}", &q, &qlen, &log, &status));
+    if (q == NULL) {
+        return;
+    }
+    struct dstack_quote pq;
+    CHECK(dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);
+    CHECK(memcmp(pq.report.report_data, "test\0\0\0\0", 8) == 0);
+    size_t before = check_quote(q, qlen, &log);
+    free(q);
+    dstack_event_log_free(&log);
+
+    char args[300];
+    snprintf(args, sizeof args, "{\"report_data\":\"%0130d\"}", 0);
+    struct http_reply r;
+    CHECK(http_post_json(sim.dstack_sock, "/GetQuote", args, &r));
+    CHECK(r.status == 400);
+    CHECK_STR(r.body, "{\n  \"error\": \"Report data is too long\"\n}");
+    http_reply_free(&r);
+
+    CHECK(http_post_json(sim.dstack_sock, "/EmitEvent",
+                         "{\"event\":\"it-event\",\"payload\":\"deadbeef\"}", &r));
+    CHECK(r.status == 200);
+    CHECK_STR(r.body, "{}");
+    http_reply_free(&r);
+    CHECK(http_post_json(sim.dstack_sock, "/EmitEvent", "{\"event\":\"\"}", &r));
+    CHECK(r.status == 400);
+    http_reply_free(&r);
+    CHECK(http_post_json(sim.dstack_sock, "/EmitEvent", "{\"event\":\"x\",\"payload\":\"xyz\"}",
+                         &r));
+    CHECK(r.status == 400);
+    http_reply_free(&r);
+
+    CHECK(get_quote("{}", &q, &qlen, &log, &status));
+    if (q != NULL) {
+        CHECK(check_quote(q, qlen, &log) == before + 1);
+        free(q);
+        dstack_event_log_free(&log);
+    }
+}
+
+#define EMITTERS 8
+#define EVENTS_TOTAL 1000
+#define QUOTERS 2
+
+static volatile int emitters_done;
+
+static void *emitter(void *arg)
+{
+    size_t id = (size_t)arg;
+    for (size_t i = 0; i < EVENTS_TOTAL / EMITTERS; i++) {
+        char body[128];
+        snprintf(body, sizeof body, "{\"event\":\"load-%zu\",\"payload\":\"%04zx\"}", id, i);
+        struct http_reply r;
+        if (http_post_json(sim.dstack_sock, "/EmitEvent", body, &r)) {
+            CHECK(r.status == 200);
+            http_reply_free(&r);
+        } else {
+            CHECK(!"EmitEvent transport");
+        }
+    }
+    return NULL;
+}
+
+static void *quoter(void *arg)
+{
+    size_t *count = arg;
+    while (!__atomic_load_n(&emitters_done, __ATOMIC_ACQUIRE)) {
+        uint8_t *q;
+        size_t qlen;
+        long status;
+        struct dstack_event_log log;
+        if (get_quote("{}", &q, &qlen, &log, &status)) {
+            check_quote(q, qlen, &log);
+            free(q);
+            dstack_event_log_free(&log);
+            (*count)++;
+        } else {
+            CHECK(!"GetQuote during the load");
+        }
+    }
+    return NULL;
+}
+
+static void test_concurrency(void)
+{
+    uint8_t *q;
+    size_t qlen;
+    long status;
+    struct dstack_event_log log;
+    size_t start = 0;
+    if (get_quote("{}", &q, &qlen, &log, &status)) {
+        start = check_quote(q, qlen, &log);
+        free(q);
+        dstack_event_log_free(&log);
+    }
+    pthread_t e[EMITTERS], qt[QUOTERS];
+    size_t quotes[QUOTERS] = {0};
+    for (size_t i = 0; i < QUOTERS; i++) {
+        pthread_create(&qt[i], NULL, quoter, &quotes[i]);
+    }
+    for (size_t i = 0; i < EMITTERS; i++) {
+        pthread_create(&e[i], NULL, emitter, (void *)i);
+    }
+    for (size_t i = 0; i < EMITTERS; i++) {
+        pthread_join(e[i], NULL);
+    }
+    __atomic_store_n(&emitters_done, 1, __ATOMIC_RELEASE);
+    for (size_t i = 0; i < QUOTERS; i++) {
+        pthread_join(qt[i], NULL);
+    }
+    printf("quotes checked during the load: %zu + %zu\n", quotes[0], quotes[1]);
+    CHECK(quotes[0] + quotes[1] > 0);
+    if (get_quote("{}", &q, &qlen, &log, &status)) {
+        CHECK(check_quote(q, qlen, &log) == start + EVENTS_TOTAL);
+        free(q);
+        dstack_event_log_free(&log);
+    }
+}
+
+static void test_fixture_mode(void)
+{
+    struct sim fx;
+    char bin[1024];
+    snprintf(bin, sizeof bin, "%s/fixtures/upstream-simulator/attestation.bin",
+             DSTACK_SHARED_DIR);
+    const char *args[] = {"--attestation", bin, NULL};
+    if (!sim_start_upstream(&fx, args)) {
+        CHECK(!"fixture-mode simulator did not start");
+        return;
+    }
+    struct http_reply r;
+    CHECK(http_post_json(fx.dstack_sock, "/GetQuote", "{\"report_data\":\"ab\"}", &r));
+    json_t *j = json_loads(r.body, 0, NULL);
+    const char *qh = json_string_value(json_object_get(j, "quote"));
+    CHECK(qh != NULL && strlen(qh) == 2 * 5010);
+    CHECK(qh != NULL && strncmp(qh + 2 * 568, "ab00", 4) == 0);
+    json_decref(j);
+    http_reply_free(&r);
+    CHECK(http_post_json(fx.dstack_sock, "/EmitEvent", "{\"event\":\"x\"}", &r));
+    CHECK(r.status == 400);
+    http_reply_free(&r);
+    CHECK(sim_stop(&fx) == 0);
+}
+
+int main(void)
+{
+    if (!sim_start(&sim, NULL)) {
+        return 1;
+    }
+    char path[400];
+    snprintf(path, sizeof path, "%s/tdx-root-ca.pem", sim.dir);
+    root_pem = read_text(path);
+    CHECK(root_pem != NULL && strstr(root_pem, "BEGIN CERTIFICATE") != NULL);
+    if (root_pem != NULL) {
+        test_basic();
+        test_concurrency();
+    }
+    CHECK(sim_stop(&sim) == 0);
+    free(root_pem);
+    test_fixture_mode();
+    return check_exit();
+}
