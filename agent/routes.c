@@ -8,6 +8,7 @@
 static const struct rpc_route dstack_routes[] = {
     {"Version", h_version, ROUTE_NO_INPUT},
     {"GpuInfo", h_gpu_info, ROUTE_NO_INPUT},
+    {"Info", h_info, ROUTE_NO_INPUT},
     {"GetTlsKey", h_get_tls_key, 0},
     {"GetKey", h_get_key, 0},
     {"Sign", h_sign, 0},
@@ -20,6 +21,7 @@ static const struct rpc_route dstack_routes[] = {
 /* tappd.sock, legacy service Tappd (spec/wire-api.md §5). */
 static const struct rpc_route tappd_routes[] = {
     {"Version", h_version, ROUTE_NO_INPUT},
+    {"Info", h_info, ROUTE_NO_INPUT},
     {"DeriveKey", h_derive_key, 0},
     {"DeriveK256Key", h_derive_k256_key, 0},
     {"TdxQuote", h_tdx_quote, 0},
