@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dstack/attest.h>
 #include <dstack/common.h>
 
 #ifdef __cplusplus
@@ -222,6 +223,17 @@ struct dstack_get_quote_response {
 DSTACK_API dstack_err dstack_get_quote(struct dstack_client *c, const uint8_t *report_data,
                                        size_t len, struct dstack_get_quote_response **out);
 DSTACK_API void dstack_get_quote_response_free(struct dstack_get_quote_response *q);
+
+/* Decodes q->event_log (the Python decode_event_log()) into *out (initialise it with
+ * dstack_event_log_init; free with dstack_event_log_free). DSTACK_EFORMAT with the position of the
+ * first bad entry in dstack_last_error(). */
+DSTACK_API dstack_err dstack_get_quote_response_event_log(const struct dstack_get_quote_response *q,
+                                                          struct dstack_event_log *out);
+
+/* RTMR0-3 replayed from q->event_log (correct for RTMR3: runtime digests are recomputed;
+ * include/dstack/attest.h dstack_replay_rtmrs). */
+DSTACK_API dstack_err dstack_get_quote_response_replay_rtmrs(
+    const struct dstack_get_quote_response *q, uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN]);
 
 struct dstack_attest_response {
     struct dstack_bytes attestation;

@@ -1,0 +1,100 @@
+/* Shared parts of the dstack command: the subcommand table entry, option parsing, input and
+ * output helpers. Output is JSON on stdout; errors go to stderr with exit status 1 (2 for usage).
+ */
+#ifndef DSTACK_CLI_H
+#define DSTACK_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <dstack/client.h>
+#include <dstack/helpers.h>
+
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+/* Options every subcommand accepts, filled by cli_parse. */
+struct cli_common {
+    const char *endpoint; /* --endpoint */
+    unsigned timeout_ms;  /* --timeout */
+    bool hex;             /* --hex: data arguments are hex */
+    const char *file;     /* --file: data from a file, "-" = stdin */
+};
+
+/* One extra option of a subcommand: --name VALUE (has_arg) or --name (flag). */
+struct cli_opt {
+    const char *name;
+    bool has_arg;
+    const char **value; /* set for has_arg */
+    bool *flag;         /* set for flags */
+    const char **list;  /* repeatable: values appended here (capacity list_cap) */
+    size_t *list_len;
+    size_t list_cap;
+};
+
+struct cli_cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+    const char *usage; /* full --help text after "usage: dstack <name> " */
+};
+
+/* Parses argv[1..] (argv[0] is the subcommand name): common options, the given extra options and
+ * positionals (returned in pos/n_pos, at most max_pos). Handles --help by printing the usage and
+ * returning -1 with *exit_code 0; bad usage prints an error and returns -1 with *exit_code 2. */
+int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_common *common,
+              const struct cli_opt *opts, size_t n_opts, char **pos, size_t max_pos, size_t *n_pos,
+              int *exit_code);
+
+/* The command being run (for messages and --help). */
+const struct cli_cmd *cli_find(const char *name);
+
+/* Creates the client from --endpoint/--timeout (the SDK's resolution when no --endpoint). */
+int cli_client(const struct cli_common *common, struct dstack_client **out);
+
+/* Data for commands taking bytes: --file, else the positional (text, or hex with --hex).
+ * `required`: a missing value is a usage error. *out is malloc'd (free()); never NULL on 0. */
+int cli_data(const struct cli_common *common, const char *pos, bool required, uint8_t **out,
+             size_t *len);
+
+/* Reads a whole file ("-" = stdin), capped at 64 MiB. */
+int cli_read_file(const char *path, char **out, size_t *len);
+
+/* Decodes a hex argument into a malloc'd buffer; prints "<what>: invalid hex" on failure. */
+int cli_hex_arg(const char *what, const char *hex, uint8_t **out, size_t *len);
+
+/* Prints "dstack <cmd>: <message of the last libdstack error>" and returns CLI_EXIT_FAIL. */
+int cli_fail(const char *cmd, dstack_err err);
+/* Prints "dstack <cmd>: <msg>" and returns code. */
+int cli_error(const char *cmd, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Prints JSON text (re-indented, key order kept) or a json_t (stolen) and a newline. */
+int cli_print_json_text(const char *json);
+int cli_print_json(json_t *v);
+
+/* Subcommand entry points (cmd_*.c). */
+int cmd_get_key(int argc, char **argv);
+int cmd_get_tls_key(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_get_quote(int argc, char **argv);
+int cmd_attest(int argc, char **argv);
+int cmd_emit_event(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_gpu_info(int argc, char **argv);
+int cmd_is_reachable(int argc, char **argv);
+int cmd_call(int argc, char **argv);
+int cmd_compose_hash(int argc, char **argv);
+int cmd_encrypt_env(int argc, char **argv);
+int cmd_verify_env_pubkey(int argc, char **argv);
+int cmd_eth_address(int argc, char **argv);
+int cmd_decode_quote(int argc, char **argv);
+int cmd_replay_rtmrs(int argc, char **argv);
+int cmd_tappd(int argc, char **argv);
+
+#endif

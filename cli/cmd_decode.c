@@ -1,0 +1,137 @@
+/* decode-quote, replay-rtmrs: offline decoders over include/dstack/quote.h and attest.h. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <dstack/attest.h>
+#include <dstack/quote.h>
+
+#include "util/hex.h"
+
+static void put_hex(json_t *obj, const char *key, const uint8_t *b, size_t len)
+{
+    char *h = hex_encode_alloc(b, len);
+    json_object_set_new(obj, key, h ? json_string(h) : json_null());
+    free(h);
+}
+
+int cmd_decode_quote(int argc, char **argv)
+{
+    const struct cli_cmd *cmd = cli_find("decode-quote");
+    struct cli_common co;
+    char *pos[1];
+    size_t n_pos = 0;
+    int rc = 0;
+    if (cli_parse(cmd, argc, argv, &co, NULL, 0, pos, 1, &n_pos, &rc) != 0) {
+        return rc;
+    }
+    if (n_pos == 1) {
+        co.hex = true; /* a quote on the command line is always hex */
+    }
+    uint8_t *q = NULL;
+    size_t len = 0;
+    if ((rc = cli_data(&co, n_pos ? pos[0] : NULL, true, &q, &len)) != 0) {
+        return rc;
+    }
+    struct dstack_quote p;
+    dstack_err err = dstack_quote_parse(q, len, &p);
+    if (err != DSTACK_OK) {
+        free(q);
+        return cli_error(cmd->name, CLI_EXIT_FAIL, "not a TDX v4/v5 quote (%s)",
+                         dstack_err_str(err));
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "version", json_integer(p.header.version));
+    json_object_set_new(o, "tee_type", json_integer(p.header.tee_type));
+    json_object_set_new(o, "body_type", json_integer(p.body_type));
+    json_object_set_new(o, "td15", json_boolean(p.report.td15));
+    put_hex(o, "tee_tcb_svn", p.report.tee_tcb_svn, sizeof p.report.tee_tcb_svn);
+    put_hex(o, "mr_seam", p.report.mr_seam, DSTACK_MR_LEN);
+    put_hex(o, "mr_signer_seam", p.report.mr_signer_seam, DSTACK_MR_LEN);
+    put_hex(o, "td_attributes", p.report.td_attributes, sizeof p.report.td_attributes);
+    put_hex(o, "xfam", p.report.xfam, sizeof p.report.xfam);
+    put_hex(o, "mr_td", p.report.mr_td, DSTACK_MR_LEN);
+    put_hex(o, "mr_config_id", p.report.mr_config_id, DSTACK_MR_LEN);
+    put_hex(o, "mr_owner", p.report.mr_owner, DSTACK_MR_LEN);
+    put_hex(o, "mr_owner_config", p.report.mr_owner_config, DSTACK_MR_LEN);
+    static const char *const rt[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+    for (int i = 0; i < 4; i++) {
+        put_hex(o, rt[i], p.report.rtmr[i], DSTACK_MR_LEN);
+    }
+    put_hex(o, "report_data", p.report.report_data, DSTACK_REPORT_DATA_LEN);
+    free(q);
+    return cli_print_json(o);
+}
+
+int cmd_replay_rtmrs(int argc, char **argv)
+{
+    const struct cli_cmd *cmd = cli_find("replay-rtmrs");
+    struct cli_common co;
+    char *pos[1];
+    size_t n_pos = 0;
+    int rc = 0;
+    if (cli_parse(cmd, argc, argv, &co, NULL, 0, pos, 1, &n_pos, &rc) != 0) {
+        return rc;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    if (co.file != NULL) {
+        if ((rc = cli_read_file(co.file, &text, &len)) != 0) {
+            return rc;
+        }
+    } else if (n_pos == 1) {
+        text = strdup(pos[0]);
+        len = text ? strlen(text) : 0;
+    } else {
+        return cli_error(cmd->name, CLI_EXIT_USAGE, "missing event log (JSON or --file)");
+    }
+    if (text == NULL) {
+        return cli_error(cmd->name, CLI_EXIT_FAIL, "out of memory");
+    }
+    /* Accept a GetQuote/Info answer too: take its event_log member. */
+    json_t *doc = json_loadb(text, len, 0, NULL);
+    const json_t *ev = json_is_object(doc) ? json_object_get(doc, "event_log") : NULL;
+    json_t *tcb = NULL;
+    if (ev == NULL && json_is_object(doc) && json_is_string(json_object_get(doc, "tcb_info"))) {
+        tcb = json_loads(json_string_value(json_object_get(doc, "tcb_info")), 0, NULL);
+        ev = json_object_get(tcb, "event_log");
+    } else if (ev == NULL && json_is_object(doc)) {
+        ev = json_object_get(json_object_get(doc, "tcb_info"), "event_log");
+    }
+    char *log_text = NULL;
+    if (json_is_string(ev)) {
+        log_text = strdup(json_string_value(ev));
+    } else if (json_is_array(ev)) {
+        log_text = json_dumps(ev, JSON_COMPACT);
+    }
+    json_decref(tcb);
+    json_decref(doc);
+    if (log_text != NULL) {
+        free(text);
+        text = log_text;
+        len = strlen(text);
+    }
+    struct dstack_event_log log;
+    dstack_event_log_init(&log);
+    char why[256] = "";
+    dstack_err err = dstack_event_log_parse(text, len, &log, why, sizeof why);
+    free(text);
+    if (err != DSTACK_OK) {
+        return cli_error(cmd->name, CLI_EXIT_FAIL, "%s", why[0] ? why : dstack_err_str(err));
+    }
+    uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
+    err = dstack_replay_rtmrs(&log, rtmr);
+    size_t count = log.count;
+    dstack_event_log_free(&log);
+    if (err != DSTACK_OK) {
+        return cli_error(cmd->name, CLI_EXIT_FAIL, "cannot replay: %s", dstack_err_str(err));
+    }
+    json_t *o = json_object();
+    static const char *const rt[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+    for (int i = 0; i < 4; i++) {
+        put_hex(o, rt[i], rtmr[i], DSTACK_MR_LEN);
+    }
+    json_object_set_new(o, "events", json_integer((json_int_t)count));
+    return cli_print_json(o);
+}

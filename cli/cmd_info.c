@@ -1,0 +1,100 @@
+/* info, version, gpu-info, is-reachable, call. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Commands without arguments that print the agent's answer. */
+static int simple_call(const char *name, const char *method, int argc, char **argv)
+{
+    const struct cli_cmd *cmd = cli_find(name);
+    struct cli_common co;
+    size_t n_pos = 0;
+    int rc = 0;
+    if (cli_parse(cmd, argc, argv, &co, NULL, 0, NULL, 0, &n_pos, &rc) != 0) {
+        return rc;
+    }
+    struct dstack_client *c = NULL;
+    if ((rc = cli_client(&co, &c)) != 0) {
+        return rc;
+    }
+    char *resp = NULL;
+    dstack_err err = dstack_call(c, method, NULL, &resp);
+    dstack_client_free(c);
+    if (err != DSTACK_OK) {
+        return cli_fail(name, err);
+    }
+    json_t *obj = json_loads(resp, 0, NULL);
+    free(resp);
+    /* Info: show tcb_info as the object it encodes (as the JS SDK's info() returns it). */
+    const json_t *tcb = json_object_get(obj, "tcb_info");
+    if (json_is_string(tcb) && json_string_length(tcb) > 0) {
+        json_t *parsed = json_loads(json_string_value(tcb), 0, NULL);
+        if (parsed != NULL) {
+            json_object_set_new(obj, "tcb_info", parsed);
+        }
+    }
+    return cli_print_json(obj);
+}
+
+int cmd_info(int argc, char **argv)
+{
+    return simple_call("info", "Info", argc, argv);
+}
+
+int cmd_version(int argc, char **argv)
+{
+    return simple_call("version", "Version", argc, argv);
+}
+
+int cmd_gpu_info(int argc, char **argv)
+{
+    return simple_call("gpu-info", "GpuInfo", argc, argv);
+}
+
+int cmd_is_reachable(int argc, char **argv)
+{
+    const struct cli_cmd *cmd = cli_find("is-reachable");
+    struct cli_common co;
+    size_t n_pos = 0;
+    int rc = 0;
+    if (cli_parse(cmd, argc, argv, &co, NULL, 0, NULL, 0, &n_pos, &rc) != 0) {
+        return rc;
+    }
+    struct dstack_client_options o = {.timeout_ms = co.timeout_ms};
+    struct dstack_client *c = NULL;
+    bool ok = dstack_client_new(co.endpoint, &o, &c) == DSTACK_OK && dstack_is_reachable(c);
+    dstack_client_free(c);
+    cli_print_json(json_pack("{s:b}", "reachable", ok));
+    return ok ? 0 : CLI_EXIT_FAIL;
+}
+
+int cmd_call(int argc, char **argv)
+{
+    const struct cli_cmd *cmd = cli_find("call");
+    struct cli_common co;
+    char *pos[2];
+    size_t n_pos = 0;
+    int rc = 0;
+    if (cli_parse(cmd, argc, argv, &co, NULL, 0, pos, 2, &n_pos, &rc) != 0) {
+        return rc;
+    }
+    if (n_pos < 1) {
+        return cli_error(cmd->name, CLI_EXIT_USAGE, "missing METHOD (see --help)");
+    }
+    char *body = NULL;
+    size_t blen = 0;
+    if (co.file != NULL && (rc = cli_read_file(co.file, &body, &blen)) != 0) {
+        return rc;
+    }
+    struct dstack_client *c = NULL;
+    if ((rc = cli_client(&co, &c)) == 0) {
+        char *resp = NULL;
+        dstack_err err = dstack_call(c, pos[0], body ? body : (n_pos > 1 ? pos[1] : NULL), &resp);
+        rc = err == DSTACK_OK ? cli_print_json_text(resp) : cli_fail(cmd->name, err);
+        free(resp);
+        dstack_client_free(c);
+    }
+    free(body);
+    return rc;
+}

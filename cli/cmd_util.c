@@ -1,0 +1,172 @@
+/* compose-hash, encrypt-env, verify-env-pubkey: deployment utilities that need no agent. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/hex.h"
+
+int cmd_compose_hash(int argc, char **argv)
+{
+    const struct cli_cmd *cmd = cli_find("compose-hash");
+    struct cli_common co;
+    bool normalize = false, canonical = false;
+    const struct cli_opt opts[] = {{.name = "normalize", .flag = &normalize},
+                                   {.name = "canonical", .flag = &canonical}};
+    char *pos[1];
+    size_t n_pos = 0;
+    int rc = 0;
+    if (cli_parse(cmd, argc, argv, &co, opts, 2, pos, 1, &n_pos, &rc) != 0) {
+        return rc;
+    }
+    const char *path = n_pos ? pos[0] : co.file;
+    if (path == NULL) {
+        return cli_error(cmd->name, CLI_EXIT_USAGE, "missing FILE (- for stdin)");
+    }
+    char *text = NULL;
+    size_t len = 0;
+    if ((rc = cli_read_file(path, &text, &len)) != 0) {
+        return rc;
+    }
+    char hex[DSTACK_COMPOSE_HASH_HEX_LEN + 1];
+    char *canon = NULL;
+    dstack_err err = dstack_compose_hash(text, len, normalize, hex);
+    if (err == DSTACK_OK && canonical) {
+        err = dstack_compose_canonical_json(text, len, normalize, &canon);
+    }
+    free(text);
+    if (err != DSTACK_OK) {
+        return cli_fail(cmd->name, err);
+    }
+    json_t *out = json_pack("{s:s}", "compose_hash", hex);
+    if (canon != NULL) {
+        json_object_set_new(out, "canonical_json", json_string(canon));
+        free(canon);
+    }
+    return cli_print_json(out);
+}
+
+int cmd_encrypt_env(int argc, char **argv)
+{
+    const struct cli_cmd *cmd = cli_find("encrypt-env");
+    struct cli_common co;
+    const char *pub = NULL, *env_file = NULL;
+    const struct cli_opt opts[] = {{.name = "public-key", .has_arg = true, .value = &pub},
+                                   {.name = "env-file", .has_arg = true, .value = &env_file}};
+    char *pos[1024];
+    size_t n_pos = 0;
+    int rc = 0;
+    if (cli_parse(cmd, argc, argv, &co, opts, 2, pos, 1024, &n_pos, &rc) != 0) {
+        return rc;
+    }
+    if (pub == NULL) {
+        return cli_error(cmd->name, CLI_EXIT_USAGE, "missing --public-key (see --help)");
+    }
+    char *file = NULL;
+    size_t flen = 0;
+    if (env_file != NULL && (rc = cli_read_file(env_file, &file, &flen)) != 0) {
+        return rc;
+    }
+    struct dstack_env_var *vars = calloc(n_pos + flen / 2 + 1, sizeof *vars);
+    size_t n = 0;
+    if (vars == NULL) {
+        free(file);
+        return cli_error(cmd->name, CLI_EXIT_FAIL, "out of memory");
+    }
+    /* KEY=VALUE arguments, then the lines of --env-file (blank lines and # comments skipped) */
+    for (size_t i = 0; i < n_pos; i++) {
+        char *eq = strchr(pos[i], '=');
+        if (eq == NULL || eq == pos[i]) {
+            free(vars);
+            free(file);
+            return cli_error(cmd->name, CLI_EXIT_USAGE, "'%s' is not KEY=VALUE", pos[i]);
+        }
+        *eq = '\0';
+        vars[n++] = (struct dstack_env_var){pos[i], eq + 1};
+    }
+    for (char *line = file, *next = NULL; line != NULL && *line != '\0'; line = next) {
+        next = strchr(line, '\n');
+        if (next != NULL) {
+            *next++ = '\0';
+        }
+        size_t ll = strlen(line);
+        if (ll > 0 && line[ll - 1] == '\r') {
+            line[--ll] = '\0';
+        }
+        if (ll == 0 || line[0] == '#') {
+            continue;
+        }
+        char *eq = strchr(line, '=');
+        if (eq == NULL || eq == line) {
+            rc = cli_error(cmd->name, CLI_EXIT_USAGE, "%s: '%s' is not KEY=VALUE", env_file, line);
+            free(vars);
+            free(file);
+            return rc;
+        }
+        *eq = '\0';
+        vars[n++] = (struct dstack_env_var){line, eq + 1};
+    }
+    char *hex = NULL;
+    dstack_err err = dstack_encrypt_env_vars(vars, n, pub, &hex);
+    free(vars);
+    free(file);
+    if (err != DSTACK_OK) {
+        return cli_fail(cmd->name, err);
+    }
+    rc = cli_print_json(json_pack("{s:s, s:I}", "encrypted_env", hex, "count", (json_int_t)n));
+    free(hex);
+    return rc;
+}
+
+int cmd_verify_env_pubkey(int argc, char **argv)
+{
+    const struct cli_cmd *cmd = cli_find("verify-env-pubkey");
+    struct cli_common co;
+    const char *pub_hex = NULL, *sig_hex = NULL, *app_id = NULL, *ts = NULL, *max_age = NULL;
+    const struct cli_opt opts[] = {{.name = "public-key", .has_arg = true, .value = &pub_hex},
+                                   {.name = "signature", .has_arg = true, .value = &sig_hex},
+                                   {.name = "app-id", .has_arg = true, .value = &app_id},
+                                   {.name = "timestamp", .has_arg = true, .value = &ts},
+                                   {.name = "max-age", .has_arg = true, .value = &max_age}};
+    size_t n_pos = 0;
+    int rc = 0;
+    if (cli_parse(cmd, argc, argv, &co, opts, 5, NULL, 0, &n_pos, &rc) != 0) {
+        return rc;
+    }
+    if (pub_hex == NULL || sig_hex == NULL || app_id == NULL) {
+        return cli_error(cmd->name, CLI_EXIT_USAGE,
+                         "needs --public-key, --signature and --app-id (see --help)");
+    }
+    uint8_t *pub = NULL, *sig = NULL;
+    size_t pub_len = 0, sig_len = 0;
+    if ((rc = cli_hex_arg("--public-key", pub_hex, &pub, &pub_len)) != 0) {
+        return rc;
+    }
+    if ((rc = cli_hex_arg("--signature", sig_hex, &sig, &sig_len)) != 0) {
+        free(pub);
+        return rc;
+    }
+    char signer[DSTACK_SIGNER_HEX_LEN + 1];
+    dstack_err err;
+    char *end = NULL;
+    if (ts != NULL) {
+        uint64_t t = strtoull(ts, &end, 10);
+        uint64_t age = max_age ? strtoull(max_age, &end, 10) : 0;
+        err = dstack_verify_env_encrypt_public_key(pub, pub_len, sig, sig_len, app_id, t, age,
+                                                   (int64_t)time(NULL), signer);
+    } else {
+        fprintf(stderr,
+                "dstack %s: warning: no --timestamp, checking the deprecated legacy "
+                "signature\n",
+                cmd->name);
+        err =
+            dstack_verify_env_encrypt_public_key_legacy(pub, pub_len, sig, sig_len, app_id, signer);
+    }
+    free(pub);
+    free(sig);
+    if (err != DSTACK_OK) {
+        return cli_fail(cmd->name, err);
+    }
+    return cli_print_json(json_pack("{s:s}", "signer", signer));
+}
