@@ -79,6 +79,9 @@ struct bytes {
 
 static void put(struct bytes *w, const void *p, size_t len)
 {
+    if (len == 0) {
+        return; /* p may be NULL (empty EFI variable data) */
+    }
     if (len > sizeof w->b - w->n) {
         w->overflow = true;
         return;
