@@ -33,6 +33,47 @@
 
 static struct agent agent;
 
+/* With DSTACK_VECTOR_TABLE=<file>, every vector compared below is also written as a markdown
+ * row (request, our output, upstream's value); tests/vectors/keys.md is produced this way. */
+static FILE *vector_table;
+
+static void record(const char *method, const char *request, const char *field, const char *ours,
+                   const char *upstream)
+{
+    if (vector_table == NULL) {
+        return;
+    }
+    fprintf(vector_table, "| %s | `%s` | %s | `%s` | `%s` | %s |\n", method, request, field,
+            ours ? ours : "(error)", upstream,
+            ours != NULL && strcmp(ours, upstream) == 0 ? "yes" : "**NO**");
+}
+
+/* Records each field of want (a flat JSON object with string or string-array values) against
+ * the same field of got. */
+static void record_json(const char *method, const char *request, const char *got,
+                        const char *want)
+{
+    json_t *g = got ? json_loads(got, 0, NULL) : NULL;
+    json_t *w = json_loads(want, 0, NULL);
+    const char *k;
+    json_t *wv;
+    json_object_foreach(w, k, wv) {
+        json_t *gv = json_object_get(g, k);
+        if (json_is_array(wv)) {
+            for (size_t i = 0; i < json_array_size(wv); i++) {
+                char name[64];
+                snprintf(name, sizeof name, "%s[%zu]", k, i);
+                record(method, request, name, json_string_value(json_array_get(gv, i)),
+                       json_string_value(json_array_get(wv, i)));
+            }
+        } else {
+            record(method, request, k, json_string_value(gv), json_string_value(wv));
+        }
+    }
+    json_decref(g);
+    json_decref(w);
+}
+
 /* Runs h on args; returns the compact JSON of the result (malloc'd) or NULL with the error in
  * err. Takes ownership of args. */
 static char *run(rpc_handler h, json_t *args, char err[RPC_ERROR_MAX])
@@ -67,16 +108,20 @@ static char *run_text(rpc_handler h, const char *args, char err[RPC_ERROR_MAX])
 }
 
 /* Expect exactly this response. */
-static void expect_ok(rpc_handler h, const char *args, const char *want)
+static void expect_ok_named(const char *method, rpc_handler h, const char *args,
+                            const char *want)
 {
     char err[RPC_ERROR_MAX];
     char *got = run_text(h, args, err);
+    record_json(method, args, got, want);
     if (got == NULL) {
         fprintf(stderr, "%s -> error %s\n", args, err);
     }
     CHECK_STR(got, want);
     free(got);
 }
+
+#define expect_ok(h, args, want) expect_ok_named(#h, h, args, want)
 
 /* Expect this error message. */
 static void expect_err(rpc_handler h, json_t *args, const char *want)
@@ -238,6 +283,8 @@ static void test_sign(void)
         if (got != NULL && rows[i].sig != NULL) {
             snprintf(want, sizeof want, "{\"signature\":\"%s\",", rows[i].sig);
             CHECK(strncmp(got, want, strlen(want)) == 0);
+            snprintf(want, sizeof want, "{\"signature\":\"%s\"}", rows[i].sig);
+            record_json("h_sign", rows[i].args, got, want);
         }
         free(got);
     }
@@ -378,6 +425,11 @@ static void test_verify(void)
 int main(void)
 {
     const char *path = check_shared_path("fixtures/upstream-simulator/appkeys.json");
+    const char *table = getenv("DSTACK_VECTOR_TABLE");
+    if (table != NULL && (vector_table = fopen(table, "w")) == NULL) {
+        perror(table);
+        return 1;
+    }
     char err[256];
     if (appkeys_load(path, &agent.keys, err, sizeof err) != DSTACK_OK) {
         fprintf(stderr, "%s\n", err);
@@ -387,5 +439,8 @@ int main(void)
     test_sign();
     test_verify();
     appkeys_free(agent.keys);
+    if (vector_table != NULL) {
+        fclose(vector_table);
+    }
     return check_exit();
 }
