@@ -16,7 +16,7 @@ bool request_decode_json(const char *body, size_t len, json_t **out, char err[RE
         return *out != NULL;
     }
     json_error_t jerr;
-    json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (v == NULL) {
         snprintf(err, REQUEST_ERROR_MAX, "%s at line %d column %d", jerr.text, jerr.line,
                  jerr.column);

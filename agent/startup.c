@@ -6,13 +6,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "log.h"
-/* TRANSITIONAL (lead): removed once appkeys.c and sim_files.c land. */
-#if __has_include("appkeys.h") && __has_include("sim_files.h")
 #include "appkeys.h"
+#include "info.h"
+#include "log.h"
 #include "sim_files.h"
-#define STARTUP_COMPLETE 1
-#endif
+#include "tls.h"
 
 #define MAX_CONFIG_FILE (1u << 20) /* compose / sys-config: far above any real one */
 
@@ -46,7 +44,6 @@ dstack_err read_file_limited(const char *path, size_t max, char **out, size_t *l
     return DSTACK_OK;
 }
 
-#ifdef STARTUP_COMPLETE
 /* app-compose.json: kept verbatim (tcb_info.app_compose echoes it); "name" -> app_name. */
 static dstack_err load_compose(struct agent *a, const char *path, char err[STARTUP_ERROR_MAX])
 {
@@ -126,6 +123,22 @@ dstack_err agent_open(struct agent *a, const struct agent_config *cfg,
         snprintf(err, STARTUP_ERROR_MAX, "%s backend: %s", a->tee->name, tee_err);
         goto out;
     }
+    if ((e = info_cache_new(a, &a->info, err, STARTUP_ERROR_MAX)) != DSTACK_OK) {
+        goto out;
+    }
+    /* Info.app_cert: the RA-TLS demo certificate (upstream issues it in the background and
+     * answers "" until then; one quote at start-up is cheap enough to do it up front). */
+    char *demo = NULL;
+    if (tls_demo_cert(a, &demo) == DSTACK_OK) {
+        e = info_cache_set_app_cert(a->info, demo);
+        free(demo);
+        if (e != DSTACK_OK) {
+            snprintf(err, STARTUP_ERROR_MAX, "cannot cache the demo certificate");
+            goto out;
+        }
+    } else {
+        log_warn("demo certificate unavailable; Info.app_cert stays empty");
+    }
 out:
     if (e != DSTACK_OK) {
         agent_close(a);
@@ -135,6 +148,7 @@ out:
 
 void agent_close(struct agent *a)
 {
+    info_cache_free(a->info);
     if (a->tee != NULL && a->tee_state != NULL) {
         a->tee->close(a->tee_state);
     }
@@ -144,4 +158,3 @@ void agent_close(struct agent *a)
     free(a->vm_config);
     memset(a, 0, sizeof *a);
 }
-#endif

@@ -115,7 +115,7 @@ static void test_bad_inputs(void)
     expect_error(sim.dstack_sock, "POST", "/GetKey", js, "{\"path\":null}",
                  "path: invalid type: null, expected a string");
     expect_error(sim.dstack_sock, "POST", "/GetKey", js, "{\"path\":\"a\",\"path\":\"b\"}",
-                 "duplicate object key near '\\\"b\\\"' at line 1 column 24");
+                 "duplicate object key near '\\\"path\\\"' at line 1 column 18");
     /* invalid and odd-length hex */
     expect_error(sim.dstack_sock, "POST", "/GetQuote", js, "{\"report_data\":\"zz\"}",
                  "report_data: Invalid hex character");

@@ -1,0 +1,110 @@
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+
+static char tmp_path[64];
+
+static const char *write_tmp(const char *text)
+{
+    snprintf(tmp_path, sizeof tmp_path, "/tmp/dstack-config-XXXXXX");
+    int fd = mkstemp(tmp_path);
+    if (fd >= 0) {
+        CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+        close(fd);
+    }
+    return tmp_path;
+}
+
+static const struct {
+    const char *text;
+    const char *err_contains; /* NULL = accepted */
+} file_cases[] = {
+    {"{\"default\":{\"core\":{\"keys_file\":\"/k.json\",\"compose_file\":\"/c.json\"}}}", NULL},
+    {"{\"default\":{\"core\":{\"data_disks\":[\"/\"]}}}", NULL}, /* upstream's agent.json */
+    {"{\"internal\":{\"address\":\"unix:/tmp/x.sock\",\"methods\":[\"Version\"]}}", NULL},
+    {"{\"listeners\":[{\"address\":\"127.0.0.1\",\"port\":8090,\"api\":\"tappd\"}]}", NULL},
+    {"{\"default\":{\"core\":{\"keys_file\":5}}}", "default.core.keys_file must be a string"},
+    {"{\"default\":{\"workers\":-1}}", "default.workers must be an integer"},
+    {"{\"default\":{\"log_level\":\"loud\"}}", "unknown level"},
+    {"{\"internal\":{\"methods\":[\"NoSuch\"]}}", "unknown method \"NoSuch\""},
+    {"{\"listeners\":[{\"api\":\"dstack\"}]}", "listeners[0].address is required"},
+    {"{\"listeners\":[{\"address\":\"x:1\",\"api\":\"grpc\"}]}", "unknown API"},
+    {"{\"listeners\":[{\"address\":\"x:1\",\"mode\":\"999\"}]}", "invalid socket mode"},
+    {"[1]", "must be an object of profiles"},
+    {"{\"default\":", "config file"},
+    {"{\"a\":1,\"a\":2}", "duplicate"},
+};
+
+static void test_files(void)
+{
+    for (size_t i = 0; i < sizeof file_cases / sizeof file_cases[0]; i++) {
+        struct agent_config cfg;
+        config_defaults(&cfg, false);
+        char err[CONFIG_ERROR_MAX] = "";
+        const char *path = write_tmp(file_cases[i].text);
+        int rc = config_load_file(&cfg, path, err);
+        if (file_cases[i].err_contains == NULL) {
+            CHECK(rc == 0);
+        } else {
+            CHECK(rc != 0 && strstr(err, file_cases[i].err_contains) != NULL);
+            CHECK(strstr(err, path) != NULL); /* the message names the file */
+            if (rc == 0 || strstr(err, file_cases[i].err_contains) == NULL) {
+                fprintf(stderr, "case %zu: %s\n", i, err);
+            }
+        }
+        unlink(path);
+    }
+    struct agent_config cfg;
+    config_defaults(&cfg, false);
+    char err[CONFIG_ERROR_MAX];
+    CHECK(config_load_file(&cfg, "/nonexistent/dstack.json", err) != 0);
+    CHECK(strstr(err, "/nonexistent/dstack.json") != NULL);
+}
+
+static void test_args(void)
+{
+    struct agent_config cfg;
+    char err[CONFIG_ERROR_MAX] = "";
+    config_defaults(&cfg, true);
+    char *argv[] = {"sim", "--dir", "/tmp/simdir", "--listen", "127.0.0.1:8090", "--methods",
+                    "Version,Info", "--threads", "3", "--log-level", "debug", NULL};
+    CHECK(config_parse_args(&cfg, true, 11, argv, err) == 0);
+    CHECK(config_finish(&cfg, true, err) == 0);
+    CHECK(cfg.n_listeners == 3);
+    CHECK_STR(cfg.listeners[0].address, "unix:/tmp/simdir/dstack.sock");
+    CHECK_STR(cfg.listeners[1].address, "unix:/tmp/simdir/tappd.sock");
+    CHECK_STR(cfg.listeners[2].address, "127.0.0.1:8090");
+    CHECK(cfg.listeners[2].n_methods == 2);
+    CHECK_STR(cfg.keys_file, "/tmp/simdir/appkeys.json");
+    CHECK(cfg.threads == 3);
+
+    static const struct {
+        const char *a, *b;
+        const char *err_contains;
+    } bad[] = {
+        {"--threads", "x", "--threads: invalid value"},
+        {"--idle-timeout", "0", "at least 1 second"},
+        {"--methods", "Version", "--methods must follow --listen"},
+        {"--log-level", "chatty", "unknown level"},
+        {"--socket-mode", "9", "invalid socket mode"},
+        {"--bogus", "1", "unknown or incomplete option"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        config_defaults(&cfg, true);
+        char *av[] = {"sim", (char *)bad[i].a, (char *)bad[i].b, NULL};
+        CHECK(config_parse_args(&cfg, true, 3, av, err) == -1);
+        CHECK(strstr(err, bad[i].err_contains) != NULL);
+    }
+    config_defaults(&cfg, true);
+    char *none[] = {"sim", "--no-default-listeners", NULL};
+    CHECK(config_parse_args(&cfg, true, 2, none, err) == 0);
+    CHECK(config_finish(&cfg, true, err) == -1 && strstr(err, "no listener") != NULL);
+}
+
+int main(void)
+{
+    test_files();
+    test_args();
+    return check_exit();
+}
