@@ -95,6 +95,8 @@ int cmd_verify_env_pubkey(int argc, char **argv);
 int cmd_eth_address(int argc, char **argv);
 int cmd_decode_quote(int argc, char **argv);
 int cmd_replay_rtmrs(int argc, char **argv);
+int cmd_verify_quote(int argc, char **argv);
+int cmd_verify_ra_tls(int argc, char **argv);
 int cmd_tappd(int argc, char **argv);
 
 #endif

@@ -40,6 +40,15 @@ static const struct cli_cmd commands[] = {
      "(HEX | --file F [--hex])"},
     {"replay-rtmrs", cmd_replay_rtmrs, "RTMR0-3 replayed from an event log JSON (no agent).",
      "(--file F | JSON)"},
+    {"verify-quote", cmd_verify_quote,
+     "Verify a TDX quote under a trusted root; a GetQuote answer also replays its event log.",
+     "(HEX | --file F [--hex]) --root PEM [--report-data HEX]\n"
+     "       F: raw quote bytes, hex (--hex) or a GetQuote/TdxQuote JSON answer"},
+    {"verify-ra-tls", cmd_verify_ra_tls,
+     "Verify an RA-TLS certificate chain: CA, key binding, quote (no agent).",
+     "(FILE | --file F) --ca PEM [--quote-root PEM]\n"
+     "       FILE: PEM chain, leaf first, or a GetTlsKey/DeriveKey JSON answer;\n"
+     "       --ca: the app CA PEM or an appkeys.json; --quote-root: also verify the quote"},
     {"tappd", cmd_tappd, "Deprecated tappd.sock API.",
      "(derive-key PATH [--subject S] | tdx-quote DATA [--hash-algorithm A] | raw-quote HEX64 |\n"
      "        info | is-reachable)"},

@@ -1,0 +1,165 @@
+/* verify-quote: a TDX quote checked offline against a trusted root (include/dstack/quote.h
+ * dstack_quote_verify: quote and QE report signatures, QE binding, PCK chain; see
+ * docs/attestation.md for what is and is not checked). Optionally its report data, and for a
+ * whole GetQuote answer its event log replayed to the quote's RTMRs (spec/attestation.md §3.4). */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <dstack/attest.h>
+#include <dstack/quote.h>
+
+#include "util/hex.h"
+
+static void put_hex(json_t *obj, const char *key, const uint8_t *b, size_t len)
+{
+    char *h = hex_encode_alloc(b, len);
+    json_object_set_new(obj, key, h ? json_string(h) : json_null());
+    free(h);
+}
+
+/* The quote from the input: a GetQuote/TdxQuote answer (JSON text, its "quote" and "event_log"),
+ * hex text, or raw bytes. *log_json (malloc'd or NULL) is the answer's event log. */
+static int load_quote(const char *name, const struct cli_common *co, const char *pos, uint8_t **q,
+                      size_t *qlen, char **log_json)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+    *log_json = NULL;
+    if (pos != NULL && co->file != NULL) {
+        return cli_error(name, CLI_EXIT_USAGE, "give the quote either as argument or --file");
+    }
+    if (pos != NULL) { /* on the command line a quote is hex */
+        return cli_hex_arg(name, pos, q, qlen);
+    }
+    if (co->file == NULL) {
+        return cli_error(name, CLI_EXIT_USAGE, "missing quote (HEX or --file F; see --help)");
+    }
+    if ((rc = cli_read_file(co->file, &text, &len)) != 0) {
+        return rc;
+    }
+    size_t skip = strspn(text, " \t\r\n");
+    if (skip < len && text[skip] == '{') {
+        json_t *doc = json_loadb(text, len, 0, NULL);
+        const char *qh = json_string_value(json_object_get(doc, "quote"));
+        const char *ev = json_string_value(json_object_get(doc, "event_log"));
+        if (qh == NULL) {
+            rc = cli_error(name, CLI_EXIT_FAIL, "JSON input has no \"quote\" string");
+        } else {
+            rc = cli_hex_arg(name, qh, q, qlen);
+            if (rc == 0 && ev != NULL && ev[0] != '\0' && (*log_json = strdup(ev)) == NULL) {
+                free(*q);
+                *q = NULL;
+                rc = cli_error(name, CLI_EXIT_FAIL, "out of memory");
+            }
+        }
+        json_decref(doc);
+    } else if (co->hex) {
+        rc = memchr(text, '\0', len) ? cli_error(name, CLI_EXIT_USAGE, "invalid hex")
+                                     : cli_hex_arg(name, text, q, qlen);
+    } else {
+        *q = (uint8_t *)text; /* raw quote bytes */
+        *qlen = len;
+        return 0;
+    }
+    free(text);
+    return rc;
+}
+
+int cmd_verify_quote(int argc, char **argv)
+{
+    const struct cli_cmd *cmd = cli_find("verify-quote");
+    struct cli_common co;
+    const char *root_path = NULL, *want_rd_hex = NULL;
+    const struct cli_opt opts[] = {
+        {.name = "root", .has_arg = true, .value = &root_path},
+        {.name = "report-data", .has_arg = true, .value = &want_rd_hex},
+    };
+    char *pos[1];
+    size_t n_pos = 0;
+    int rc = 0;
+    if (cli_parse(cmd, argc, argv, &co, opts, 2, pos, 1, &n_pos, &rc) != 0) {
+        return rc;
+    }
+    if (root_path == NULL) {
+        return cli_error(cmd->name, CLI_EXIT_USAGE,
+                         "--root FILE is required (the trusted root CA PEM, e.g. the "
+                         "simulator's tdx-root-ca.pem)");
+    }
+    uint8_t want_rd[DSTACK_REPORT_DATA_LEN] = {0};
+    if (want_rd_hex != NULL) {
+        uint8_t *b = NULL;
+        size_t blen = 0;
+        if ((rc = cli_hex_arg("--report-data", want_rd_hex, &b, &blen)) != 0) {
+            return rc;
+        }
+        if (blen > DSTACK_REPORT_DATA_LEN) {
+            free(b);
+            return cli_error(cmd->name, CLI_EXIT_USAGE, "--report-data is over 64 bytes");
+        }
+        memcpy(want_rd, b, blen); /* zero-padded on the right, as the agent pads */
+        free(b);
+    }
+    uint8_t *q = NULL;
+    size_t qlen = 0;
+    char *log_json = NULL, *root = NULL;
+    size_t root_len = 0;
+    struct dstack_event_log log;
+    dstack_event_log_init(&log);
+    if ((rc = load_quote(cmd->name, &co, n_pos ? pos[0] : NULL, &q, &qlen, &log_json)) != 0 ||
+        (rc = cli_read_file(root_path, &root, &root_len)) != 0) {
+        goto out;
+    }
+    char why[256] = "";
+    dstack_err err = dstack_quote_verify(q, qlen, root, root_len, why, sizeof why);
+    if (err != DSTACK_OK) {
+        rc = cli_error(cmd->name, CLI_EXIT_FAIL, "invalid quote: %s",
+                       why[0] ? why : dstack_err_str(err));
+        goto out;
+    }
+    struct dstack_quote p;
+    if (dstack_quote_parse(q, qlen, &p) != DSTACK_OK) { /* cannot happen after verify */
+        rc = cli_error(cmd->name, CLI_EXIT_FAIL, "quote does not parse");
+        goto out;
+    }
+    if (want_rd_hex != NULL && memcmp(p.report.report_data, want_rd, sizeof want_rd) != 0) {
+        rc = cli_error(cmd->name, CLI_EXIT_FAIL, "invalid quote: report data differs from "
+                                                 "--report-data");
+        goto out;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "valid", json_true());
+    json_object_set_new(o, "version", json_integer(p.header.version));
+    put_hex(o, "report_data", p.report.report_data, DSTACK_REPORT_DATA_LEN);
+    put_hex(o, "mr_td", p.report.mr_td, DSTACK_MR_LEN);
+    static const char *const rt[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+    for (int i = 0; i < 4; i++) {
+        put_hex(o, rt[i], p.report.rtmr[i], DSTACK_MR_LEN);
+    }
+    if (log_json != NULL) {
+        uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
+        why[0] = '\0';
+        err = dstack_event_log_parse(log_json, strlen(log_json), &log, why, sizeof why);
+        if (err == DSTACK_OK) {
+            err = dstack_replay_rtmrs(&log, rtmr);
+        }
+        if (err != DSTACK_OK || memcmp(rtmr, p.report.rtmr, sizeof rtmr) != 0) {
+            json_decref(o);
+            rc = cli_error(cmd->name, CLI_EXIT_FAIL, "invalid quote: %s",
+                           err != DSTACK_OK ? (why[0] ? why : dstack_err_str(err))
+                                            : "the event log does not replay to the quote's RTMRs");
+            goto out;
+        }
+        json_object_set_new(o, "event_log_replayed", json_true());
+        json_object_set_new(o, "events", json_integer((json_int_t)log.count));
+    }
+    rc = cli_print_json(o);
+out:
+    dstack_event_log_free(&log);
+    free(root);
+    free(log_json);
+    free(q);
+    return rc;
+}

@@ -1,0 +1,186 @@
+/* verify-ra-tls: an RA-TLS certificate chain (GetTlsKey / tappd DeriveKey output, or a peer's
+ * chain saved as PEM) checked offline: the chain up to a trusted CA, the attestation extension
+ * binding the leaf key (report data = SHA-512("ratls-cert:" || SPKI)), and with --quote-root the
+ * quote inside it (include/dstack/ratls.h, spec/crypto.md §5.5-§5.7). Prints the app info. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <dstack/quote.h>
+#include <dstack/ratls.h>
+
+#include "attest/versioned.h"
+#include "util/hex.h"
+#include "x509/appinfo_ext.h"
+
+static void put_hex(json_t *obj, const char *key, const uint8_t *b, size_t len)
+{
+    char *h = hex_encode_alloc(b, len);
+    json_object_set_new(obj, key, h ? json_string(h) : json_null());
+    free(h);
+}
+
+static bool starts_json(const char *text, size_t len)
+{
+    size_t skip = strspn(text, " \t\r\n");
+    return skip < len && text[skip] == '{';
+}
+
+/* PEM text of a file, or of a JSON member: `array_key` (an array of PEM strings, joined) or
+ * `string_key` (one PEM string). Lets GetTlsKey answers and appkeys.json be passed directly. */
+static int load_pem(const char *name, const char *path, const char *array_key,
+                    const char *string_key, char **out, size_t *out_len)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = cli_read_file(path, &text, &len);
+    if (rc != 0 || !starts_json(text, len)) {
+        *out = text;
+        *out_len = len;
+        return rc;
+    }
+    json_t *doc = json_loadb(text, len, 0, NULL);
+    free(text);
+    const json_t *arr = array_key ? json_object_get(doc, array_key) : NULL;
+    const char *one = string_key ? json_string_value(json_object_get(doc, string_key)) : NULL;
+    size_t total = 0, i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        total += json_string_length(v) + 1;
+    }
+    if (one != NULL) {
+        total += strlen(one) + 1;
+    }
+    char *pem = total > 0 ? malloc(total + 1) : NULL;
+    size_t n = 0;
+    if (pem != NULL) {
+        json_array_foreach(arr, i, v)
+        {
+            if (json_is_string(v)) {
+                memcpy(pem + n, json_string_value(v), json_string_length(v));
+                n += json_string_length(v);
+                pem[n++] = '\n';
+            }
+        }
+        if (one != NULL) {
+            memcpy(pem + n, one, strlen(one));
+            n += strlen(one);
+            pem[n++] = '\n';
+        }
+        pem[n] = '\0';
+    }
+    json_decref(doc);
+    if (pem == NULL) {
+        return cli_error(name, CLI_EXIT_FAIL, "%s: no certificate found in the JSON (%s%s%s)",
+                         path, array_key ? array_key : "", array_key && string_key ? ", " : "",
+                         string_key ? string_key : "");
+    }
+    *out = pem;
+    *out_len = n;
+    return 0;
+}
+
+/* The decoded app-info extension (spec/crypto.md §5.7) as JSON; NULL when it does not decode. */
+static json_t *app_info_json(const uint8_t *b, size_t len)
+{
+    struct appinfo *ai = calloc(1, sizeof *ai); /* ~4 KiB: keep it off the stack */
+    json_t *o = NULL;
+    if (ai != NULL && appinfo_decode(b, len, ai) == DSTACK_OK) {
+        o = json_object();
+        put_hex(o, "app_id", ai->app_id.p, ai->app_id.len);
+        put_hex(o, "compose_hash", ai->compose_hash.p, ai->compose_hash.len);
+        put_hex(o, "instance_id", ai->instance_id.p, ai->instance_id.len);
+        put_hex(o, "device_id", ai->device_id.p, ai->device_id.len);
+        put_hex(o, "mr_system", ai->mr_system, sizeof ai->mr_system);
+        put_hex(o, "mr_aggregated", ai->mr_aggregated, sizeof ai->mr_aggregated);
+        put_hex(o, "os_image_hash", ai->os_image_hash.p, ai->os_image_hash.len);
+        json_object_set_new(o, "key_provider_info",
+                            json_stringn((const char *)ai->key_provider_info.p,
+                                         ai->key_provider_info.len));
+    }
+    free(ai);
+    return o;
+}
+
+/* What the verified leaf says: usage, the quote's measurements, app info. */
+static json_t *describe(const struct dstack_ratls_cert *leaf, bool quote_verified)
+{
+    json_t *o = json_object();
+    const uint8_t *b = NULL;
+    size_t len = 0;
+    json_object_set_new(o, "valid", json_true());
+    json_object_set_new(o, "quote_verified", json_boolean(quote_verified));
+    if (dstack_ratls_cert_usage(leaf, &b, &len) == DSTACK_OK) {
+        json_object_set_new(o, "usage", json_stringn((const char *)b, len));
+    }
+    struct versioned_attestation a = {0};
+    if (dstack_ratls_cert_attestation(leaf, &b, &len) == DSTACK_OK &&
+        versioned_decode(b, len, &a) == DSTACK_OK) {
+        struct dstack_quote p;
+        put_hex(o, "report_data", a.report_data, sizeof a.report_data);
+        if (dstack_quote_parse(a.quote, a.quote_len, &p) == DSTACK_OK) {
+            put_hex(o, "mr_td", p.report.mr_td, DSTACK_MR_LEN);
+            static const char *const rt[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+            for (int i = 0; i < 4; i++) {
+                put_hex(o, rt[i], p.report.rtmr[i], DSTACK_MR_LEN);
+            }
+        }
+    }
+    versioned_free(&a);
+    if (dstack_ratls_cert_app_info(leaf, &b, &len) == DSTACK_OK) {
+        json_t *ai = app_info_json(b, len);
+        json_object_set_new(o, "app_info", ai ? ai : json_null());
+    }
+    return o;
+}
+
+int cmd_verify_ra_tls(int argc, char **argv)
+{
+    const struct cli_cmd *cmd = cli_find("verify-ra-tls");
+    struct cli_common co;
+    const char *ca_path = NULL, *root_path = NULL;
+    const struct cli_opt opts[] = {
+        {.name = "ca", .has_arg = true, .value = &ca_path},
+        {.name = "quote-root", .has_arg = true, .value = &root_path},
+    };
+    char *pos[1];
+    size_t n_pos = 0;
+    int rc = 0;
+    if (cli_parse(cmd, argc, argv, &co, opts, 2, pos, 1, &n_pos, &rc) != 0) {
+        return rc;
+    }
+    const char *chain_path = n_pos ? pos[0] : co.file;
+    if (chain_path == NULL || (n_pos && co.file != NULL)) {
+        return cli_error(cmd->name, CLI_EXIT_USAGE, "give one chain: FILE or --file F");
+    }
+    if (ca_path == NULL) {
+        return cli_error(cmd->name, CLI_EXIT_USAGE,
+                         "--ca FILE is required (the app CA PEM, or an appkeys.json)");
+    }
+    char *chain = NULL, *ca = NULL, *root = NULL;
+    size_t chain_len = 0, ca_len = 0, root_len = 0;
+    struct dstack_ratls_cert *leaf = NULL;
+    if ((rc = load_pem(cmd->name, chain_path, "certificate_chain", NULL, &chain, &chain_len)) !=
+            0 ||
+        (rc = load_pem(cmd->name, ca_path, NULL, "ca_cert", &ca, &ca_len)) != 0 ||
+        (root_path != NULL && (rc = cli_read_file(root_path, &root, &root_len)) != 0)) {
+        goto out;
+    }
+    char why[512] = "";
+    dstack_err err = dstack_ratls_verify_chain(chain, chain_len, ca, ca_len, root, root_len,
+                                               &leaf, why, sizeof why);
+    if (err != DSTACK_OK) {
+        rc = cli_error(cmd->name, CLI_EXIT_FAIL, "invalid RA-TLS certificate: %s",
+                       why[0] ? why : dstack_err_str(err));
+        goto out;
+    }
+    rc = cli_print_json(describe(leaf, root != NULL));
+out:
+    dstack_ratls_cert_free(leaf);
+    free(root);
+    free(ca);
+    free(chain);
+    return rc;
+}
