@@ -21,12 +21,12 @@ dstack_err read_file_limited(const char *path, size_t max, char **out, size_t *l
     *len = 0;
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        snprintf(err, STARTUP_ERROR_MAX, "%s: %s", path, strerror(errno));
+        snprintf(err, STARTUP_ERROR_MAX, "%.400s: %s", path, strerror(errno));
         return DSTACK_EIO;
     }
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-        snprintf(err, STARTUP_ERROR_MAX, "%s: not a regular file of at most %zu bytes", path, max);
+        snprintf(err, STARTUP_ERROR_MAX, "%.400s: not a regular file of at most %zu bytes", path, max);
         fclose(f);
         return DSTACK_EIO;
     }
@@ -34,7 +34,7 @@ dstack_err read_file_limited(const char *path, size_t max, char **out, size_t *l
     size_t n = buf != NULL ? fread(buf, 1, (size_t)st.st_size, f) : 0;
     fclose(f);
     if (buf == NULL || n != (size_t)st.st_size) {
-        snprintf(err, STARTUP_ERROR_MAX, "%s: read failed", path);
+        snprintf(err, STARTUP_ERROR_MAX, "%.400s: read failed", path);
         free(buf);
         return DSTACK_EIO;
     }
@@ -55,14 +55,14 @@ static dstack_err load_compose(struct agent *a, const char *path, char err[START
     json_error_t jerr;
     json_t *doc = json_loadb(a->compose_text, a->compose_len, 0, &jerr);
     if (!json_is_object(doc)) {
-        snprintf(err, STARTUP_ERROR_MAX, "%s: not a JSON object (%s, line %d)", path,
+        snprintf(err, STARTUP_ERROR_MAX, "%.300s: not a JSON object (%.150s, line %d)", path,
                  doc ? "wrong type" : jerr.text, jerr.line);
         json_decref(doc);
         return DSTACK_EFORMAT;
     }
     const json_t *name = json_object_get(doc, "name");
     if (name != NULL && !json_is_string(name)) {
-        snprintf(err, STARTUP_ERROR_MAX, "%s: \"name\" must be a string", path);
+        snprintf(err, STARTUP_ERROR_MAX, "%.400s: \"name\" must be a string", path);
         json_decref(doc);
         return DSTACK_EFORMAT;
     }
@@ -85,7 +85,7 @@ static dstack_err load_sys_config(struct agent *a, const char *path, char err[ST
     free(text);
     const json_t *vm = json_object_get(doc, "vm_config");
     if (!json_is_object(doc) || !json_is_string(vm)) {
-        snprintf(err, STARTUP_ERROR_MAX, "%s: %s", path,
+        snprintf(err, STARTUP_ERROR_MAX, "%.300s: %.200s", path,
                  doc == NULL ? jerr.text : "\"vm_config\" (a JSON string) is required");
         json_decref(doc);
         return DSTACK_EFORMAT;
@@ -120,7 +120,7 @@ dstack_err agent_open(struct agent *a, const struct agent_config *cfg,
     }
     char tee_err[TEE_ERROR_MAX] = "";
     if ((e = a->tee->open(cfg, &a->tee_state, tee_err)) != DSTACK_OK) {
-        snprintf(err, STARTUP_ERROR_MAX, "%s backend: %s", a->tee->name, tee_err);
+        snprintf(err, STARTUP_ERROR_MAX, "%s backend: %.400s", a->tee->name, tee_err);
         goto out;
     }
     if ((e = info_cache_new(a, &a->info, err, STARTUP_ERROR_MAX)) != DSTACK_OK) {

@@ -12,6 +12,8 @@ if [[ -f tests/compat/package.json ]]; then
     (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+scripts/check-banned.sh
+
 run_suite() { # name, cmake flags...
     local dir=$1; shift
     cmake -S . -B "$dir" -DDSTACK_WERROR=ON "$@" >/dev/null

@@ -33,7 +33,9 @@ static bool spawn(struct sim *s, const char *const *pre, const char *const *extr
     size_t n = 0;
     char *wrapper = getenv("DSTACK_TEST_WRAPPER") ? strdup(getenv("DSTACK_TEST_WRAPPER")) : NULL;
     if (wrapper != NULL) {
-        for (char *tok = strtok(wrapper, " "); tok != NULL && n < 16; tok = strtok(NULL, " ")) {
+        char *save = NULL;
+        for (char *tok = strtok_r(wrapper, " ", &save); tok != NULL && n < 16;
+             tok = strtok_r(NULL, " ", &save)) {
             argv[n++] = tok;
         }
     }

@@ -379,8 +379,7 @@ static void test_emit_and_persistence(void)
     free(text);
     text = slurp(path, &len);
     char *bad = malloc(len + 64);
-    snprintf(bad, len + 64, "%s", "{\"event\":\"x\",\"payload\":\"***\"}\n");
-    strcat(bad, text);
+    snprintf(bad, len + 64, "%s%s", "{\"event\":\"x\",\"payload\":\"***\"}\n", text);
     write_text(path, bad, "w");
     st = NULL;
     err[0] = '\0';
