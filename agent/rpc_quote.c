@@ -135,27 +135,22 @@ static bool padded_report_data(struct rpc_call *call, uint8_t rd[DSTACK_REPORT_D
     return true;
 }
 
-/* V0 SCALE VersionedAttestation of a snapshot (attestation.md §7.2): the quote, the full event
- * log, the runtime events (every event of type 0x08000001, as from_tdx_quote collects them),
- * report data and the vm_config string. DSTACK_EUNSUPPORTED when a runtime event is V2: V0
- * cannot carry versions and upstream switches to V1 msgpack then, which we do not emit yet. */
-static dstack_err encode_v0(const struct quote_snapshot *s, const uint8_t rd[DSTACK_REPORT_DATA_LEN],
-                            const char *config, uint8_t **out, size_t *out_len)
+/* The VersionedAttestation of a snapshot (attestation.md §7.2): the quote, the full event log,
+ * the runtime events (every event of type 0x08000001, as from_tdx_quote collects them), report
+ * data and the vm_config string. V0 SCALE when every runtime event is V1, else V1 msgpack with
+ * V2 pre-images (into_versioned, attestation.rs L2411-2429; backend.rs L55-62). */
+static dstack_err encode_attestation(const struct quote_snapshot *s,
+                                     const uint8_t rd[DSTACK_REPORT_DATA_LEN], const char *config,
+                                     uint8_t **out, size_t *out_len)
 {
     struct versioned_attestation va;
     memset(&va, 0, sizeof va);
     dstack_err err = DSTACK_ENOMEM;
     size_t n_rt = 0;
     for (size_t i = 0; i < s->log.count; i++) {
-        const struct dstack_event *e = &s->log.events[i];
-        if (e->event_type == DSTACK_RUNTIME_EVENT_TYPE) {
-            if (e->version != DSTACK_EVENT_V1) {
-                return DSTACK_EUNSUPPORTED;
-            }
-            n_rt++;
-        }
+        n_rt += s->log.events[i].event_type == DSTACK_RUNTIME_EVENT_TYPE;
     }
-    /* Borrowed pointers only: va is never passed to versioned_free. */
+    /* Borrowed pointers except the pre-image texts: va is never passed to versioned_free. */
     va.events = calloc(s->log.count + 1, sizeof *va.events);
     va.runtime = calloc(n_rt + 1, sizeof *va.runtime);
     if (va.events == NULL || va.runtime == NULL) {
@@ -175,19 +170,29 @@ static dstack_err encode_v0(const struct quote_snapshot *s, const uint8_t rd[DST
         v->event_len = strlen(e->event);
         v->payload = e->payload;
         v->payload_len = e->payload_len;
+        v->version = e->version;
+        if (e->has_preimage &&
+            (v->preimage = hex_encode_alloc(e->preimage, e->preimage_len)) == NULL) {
+            goto out;
+        }
         if (e->event_type == DSTACK_RUNTIME_EVENT_TYPE) {
             struct versioned_runtime_event *r = &va.runtime[va.n_runtime++];
             r->event = e->event;
             r->event_len = v->event_len;
             r->payload = e->payload;
             r->payload_len = e->payload_len;
+            r->version = e->version;
         }
     }
     memcpy(va.report_data, rd, DSTACK_REPORT_DATA_LEN);
     va.config = (char *)(config ? config : "");
     va.config_len = strlen(va.config);
-    err = versioned_encode_v0(&va, out, out_len);
+    err = versioned_v0_ok(&va) ? versioned_encode_v0(&va, out, out_len)
+                               : versioned_encode_v1(&va, out, out_len);
 out:
+    for (size_t i = 0; va.events != NULL && i < va.n_events; i++) {
+        free(va.events[i].preimage);
+    }
     free(va.events);
     free(va.runtime);
     return err;
@@ -227,7 +232,7 @@ bool h_get_quote(struct rpc_call *call)
               put(r, "event_log", event_log_text(&s.log)) &&
               put(r, "report_data", rpc_hex(rd, sizeof rd)) &&
               put(r, "vm_config", json_string(vm_config));
-    if (ok && encode_v0(&s, rd, vm_config, &att, &att_len) == DSTACK_OK) {
+    if (ok && encode_attestation(&s, rd, vm_config, &att, &att_len) == DSTACK_OK) {
         ok = put(r, "attestation", rpc_hex(att, att_len));
     }
     free(att);
@@ -250,12 +255,10 @@ bool h_attest(struct rpc_call *call)
         return false;
     }
     const char *vm_config = call->agent->vm_config ? call->agent->vm_config : "";
-    dstack_err e = encode_v0(&s, rd, vm_config, &att, &att_len);
+    dstack_err e = encode_attestation(&s, rd, vm_config, &att, &att_len);
     snapshot_free(&s);
     if (e != DSTACK_OK) {
-        return rpc_fail(call, "Failed to encode the attestation: %s",
-                        e == DSTACK_EUNSUPPORTED ? "event log V2 needs the V1 msgpack format"
-                                                 : dstack_err_str(e));
+        return rpc_fail(call, "Failed to encode the attestation: %s", dstack_err_str(e));
     }
     json_t *r = json_object();
     bool ok = r != NULL && put(r, "attestation", rpc_hex(att, att_len));

@@ -288,6 +288,185 @@ dstack_err versioned_copy(const struct versioned_attestation *src,
     return err;
 }
 
+/* ---- msgpack (V1) ---- */
+
+static void mp_be(struct scale_buf *b, uint8_t tag, uint64_t v, size_t n)
+{
+    uint8_t out[9];
+    out[0] = tag;
+    for (size_t i = 0; i < n; i++) {
+        out[1 + i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+    }
+    scale_put_raw(b, out, 1 + n);
+}
+
+/* rmp::encode::write_uint: the shortest form. */
+static void mp_uint(struct scale_buf *b, uint64_t v)
+{
+    if (v < 0x80) {
+        scale_put_u8(b, (uint8_t)v);
+    } else if (v <= UINT8_MAX) {
+        mp_be(b, 0xcc, v, 1);
+    } else if (v <= UINT16_MAX) {
+        mp_be(b, 0xcd, v, 2);
+    } else if (v <= UINT32_MAX) {
+        mp_be(b, 0xce, v, 4);
+    } else {
+        mp_be(b, 0xcf, v, 8);
+    }
+}
+
+/* fix / 16 / 32 headers of maps and arrays */
+static void mp_container(struct scale_buf *b, uint8_t fix, uint8_t tag16, size_t n)
+{
+    if (n < 16) {
+        scale_put_u8(b, (uint8_t)(fix | n));
+    } else if (n <= UINT16_MAX) {
+        mp_be(b, tag16, n, 2);
+    } else {
+        mp_be(b, (uint8_t)(tag16 + 1), n, 4);
+    }
+}
+
+static void mp_map(struct scale_buf *b, size_t n)
+{
+    mp_container(b, 0x80, 0xde, n);
+}
+
+static void mp_array(struct scale_buf *b, size_t n)
+{
+    mp_container(b, 0x90, 0xdc, n);
+}
+
+static void mp_str(struct scale_buf *b, const char *s, size_t n)
+{
+    if (n < 32) {
+        scale_put_u8(b, (uint8_t)(0xa0 | n));
+    } else if (n <= UINT8_MAX) {
+        mp_be(b, 0xd9, n, 1);
+    } else if (n <= UINT16_MAX) {
+        mp_be(b, 0xda, n, 2);
+    } else {
+        mp_be(b, 0xdb, n, 4);
+    }
+    scale_put_raw(b, s, n);
+}
+
+static void mp_key(struct scale_buf *b, const char *s)
+{
+    mp_str(b, s, strlen(s));
+}
+
+static void mp_bin(struct scale_buf *b, const uint8_t *p, size_t n)
+{
+    if (n <= UINT8_MAX) {
+        mp_be(b, 0xc4, n, 1);
+    } else if (n <= UINT16_MAX) {
+        mp_be(b, 0xc5, n, 2);
+    } else {
+        mp_be(b, 0xc6, n, 4);
+    }
+    scale_put_raw(b, p, n);
+}
+
+/* Vec<u8> without serde_bytes: a sequence of u8. */
+static void mp_u8_seq(struct scale_buf *b, const uint8_t *p, size_t n)
+{
+    mp_array(b, n);
+    for (size_t i = 0; i < n; i++) {
+        mp_uint(b, p[i]);
+    }
+}
+
+bool versioned_v0_ok(const struct versioned_attestation *a)
+{
+    for (size_t i = 0; i < a->n_runtime; i++) {
+        if (a->runtime[i].version > 1) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < a->n_events; i++) {
+        if (a->events[i].version > 1) {
+            return false;
+        }
+    }
+    return true;
+}
+
+dstack_err versioned_encode_v1(const struct versioned_attestation *a, uint8_t **out,
+                               size_t *out_len)
+{
+    struct scale_buf b = {0};
+    if (a == NULL || out == NULL || out_len == NULL) {
+        return DSTACK_EINVAL;
+    }
+    if (a->quote_kind != VERSIONED_QUOTE_DSTACK_TDX) {
+        return DSTACK_EUNSUPPORTED;
+    }
+    mp_map(&b, 3);
+    mp_key(&b, "version");
+    mp_uint(&b, 1);
+    mp_key(&b, "platform");
+    mp_map(&b, 2); /* adjacently tagged enum: {"kind", "data"} */
+    mp_key(&b, "kind");
+    mp_key(&b, "tdx");
+    mp_key(&b, "data");
+    mp_map(&b, 2);
+    mp_key(&b, "quote");
+    mp_u8_seq(&b, a->quote, a->quote_len);
+    mp_key(&b, "event_log");
+    mp_array(&b, a->n_events);
+    for (size_t i = 0; i < a->n_events; i++) {
+        const struct versioned_event *e = &a->events[i];
+        bool v2 = e->version > 1;
+        mp_map(&b, 5 + (v2 ? 1u : 0u) + (e->preimage ? 1u : 0u));
+        mp_key(&b, "imr");
+        mp_uint(&b, e->imr);
+        mp_key(&b, "event_type");
+        mp_uint(&b, e->event_type);
+        mp_key(&b, "digest");
+        mp_bin(&b, e->digest, e->digest_len);
+        mp_key(&b, "event");
+        mp_str(&b, e->event, e->event_len);
+        mp_key(&b, "event_payload");
+        mp_bin(&b, e->payload, e->payload_len);
+        if (v2) {
+            mp_key(&b, "version");
+            mp_uint(&b, e->version);
+        }
+        if (e->preimage) {
+            mp_key(&b, "preimage");
+            mp_str(&b, e->preimage, strlen(e->preimage));
+        }
+    }
+    mp_key(&b, "stack");
+    mp_map(&b, 2);
+    mp_key(&b, "kind");
+    mp_key(&b, "dstack");
+    mp_key(&b, "data");
+    mp_map(&b, 3);
+    mp_key(&b, "report_data");
+    mp_u8_seq(&b, a->report_data, DSTACK_REPORT_DATA_LEN);
+    mp_key(&b, "runtime_events");
+    mp_array(&b, a->n_runtime);
+    for (size_t i = 0; i < a->n_runtime; i++) {
+        const struct versioned_runtime_event *r = &a->runtime[i];
+        bool v2 = r->version > 1;
+        mp_map(&b, v2 ? 3 : 2);
+        mp_key(&b, "event");
+        mp_str(&b, r->event, r->event_len);
+        mp_key(&b, "payload");
+        mp_bin(&b, r->payload, r->payload_len);
+        if (v2) {
+            mp_key(&b, "version");
+            mp_uint(&b, r->version);
+        }
+    }
+    mp_key(&b, "config");
+    mp_str(&b, a->config ? a->config : "", a->config_len);
+    return scale_buf_finish(&b, out, out_len);
+}
+
 static json_t *hex_json(const uint8_t *p, size_t n)
 {
     char *h = hex_encode_alloc(p, n);
@@ -331,6 +510,7 @@ void versioned_free(struct versioned_attestation *a)
         free(a->events[i].digest);
         free(a->events[i].event);
         free(a->events[i].payload);
+        free(a->events[i].preimage);
     }
     free(a->events);
     for (size_t i = 0; i < a->n_runtime; i++) {

@@ -28,7 +28,7 @@
 #define VERSIONED_RUNTIME_EVENT_TYPE 0x08000001u /* DSTACK_RUNTIME_EVENT_TYPE */
 #define VERSIONED_ACPI_DATA_EVENT_TYPE 10u      /* EV_PLATFORM_CONFIG_FLAGS */
 
-struct versioned_event {   /* TdxEvent (V1 events only: V0 cannot carry version/preimage) */
+struct versioned_event {   /* TdxEvent */
     uint32_t imr;
     uint32_t event_type;
     uint8_t *digest;       /* usually 48 bytes; 0 when stripped */
@@ -37,6 +37,9 @@ struct versioned_event {   /* TdxEvent (V1 events only: V0 cannot carry version/
     size_t event_len;
     uint8_t *payload;
     size_t payload_len;
+    /* V1 msgpack only (V0 cannot carry them; the V0 decoder leaves them 0/NULL): */
+    unsigned version;      /* 2 for V2 runtime events, else 0 or 1 (= V1) */
+    char *preimage;        /* hex text of the digest pre-image, NULL when unset */
 };
 
 struct versioned_runtime_event {
@@ -44,6 +47,7 @@ struct versioned_runtime_event {
     size_t event_len;
     uint8_t *payload;
     size_t payload_len;
+    unsigned version;      /* as above */
 };
 
 /* Owns every pointer; release with versioned_free. */
@@ -75,6 +79,19 @@ dstack_err versioned_encode_v0(const struct versioned_attestation *a, uint8_t **
  * Runtime events, report data and config are kept. */
 dstack_err versioned_encode_v0_stripped(const struct versioned_attestation *a, uint8_t **out,
                                         size_t *out_len);
+
+/* Encodes V1 bytes: rmp_serde::to_vec_named of AttestationV1 (dstack-attest v1.rs L65-300,
+ * spec/attestation.md §7.2): {"version":1,"platform":{"kind":"tdx","data":{"quote":[u8...],
+ * "event_log":[TdxEvent...]}},"stack":{"kind":"dstack","data":{"report_data":[u8...],
+ * "runtime_events":[{"event","payload"(bin)[,"version":2]}],"config":str}}}. Plain Vec<u8>
+ * fields are msgpack arrays of integers, serde-human-bytes fields msgpack bin, integers in their
+ * shortest form. Used when a runtime event is V2 (V0 cannot say so). */
+dstack_err versioned_encode_v1(const struct versioned_attestation *a, uint8_t **out,
+                               size_t *out_len);
+
+/* True when every runtime event is V1, i.e. the V0 encoding loses nothing (upstream's
+ * into_versioned picks V0 exactly then, attestation.rs L2411-2429). */
+bool versioned_v0_ok(const struct versioned_attestation *a);
 
 /* Writes report data into the quote at its version-correct offset (568 v4, 574 v5) and into
  * the report_data field, as upstream's with_report_data (v1.rs L327-384). DSTACK_EFORMAT when

@@ -384,6 +384,33 @@ static void test_emit_event(struct agent *a, struct test_tee *t)
     CHECK(n == 8);
     free(q);
     json_decref(c.result);
+
+    /* A V2 runtime event (compose event_log_version 2): V0 cannot carry it, so Attest and
+     * GetQuote's attestation switch to V1 msgpack, and the log carries version + preimage. */
+    uint8_t d[DSTACK_SHA384_LEN];
+    CHECK(dstack_runtime_event_digest(DSTACK_EVENT_V2, "compose-hash", (const uint8_t *)"\xab\xcd",
+                                      2, d) == DSTACK_OK);
+    dstack_rtmr_extend(t->rtmr[3], d);
+    CHECK(dstack_event_log_push_runtime(&t->log, "compose-hash", (const uint8_t *)"\xab\xcd", 2,
+                                        DSTACK_EVENT_V2) == DSTACK_OK);
+    CHECK(call(h_attest, a, "{}", &c));
+    att = hex_field(c.result, "attestation", &alen);
+    CHECK(att != NULL && alen > 1 && att[0] == 0x83); /* msgpack map of 3 */
+    CHECK(att != NULL && versioned_decode(att, alen, &va) == DSTACK_EUNSUPPORTED);
+    free(att);
+    json_decref(c.result);
+    CHECK(call(h_get_quote, a, "{}", &c));
+    att = hex_field(c.result, "attestation", &alen);
+    CHECK(att != NULL && att[0] == 0x83);
+    free(att);
+    const char *text = json_string_value(json_object_get(c.result, "event_log"));
+    CHECK(text != NULL && strstr(text, "\"version\":2,\"preimage\":\"7b226e616d65223a22636f6d706f73652d68617368222c227061796c6f6164223a2261626364222c2274797065223a3133343231373732397d\"") != NULL);
+    q = hex_field(c.result, "quote", &qlen);
+    CHECK(q != NULL && dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);
+    check_replay(c.result, &pq, &n);
+    CHECK(n == 9);
+    free(q);
+    json_decref(c.result);
 }
 
 /* ---- fixture mode: upstream's attestation.bin through sim_quoter ---- */
