@@ -1,0 +1,278 @@
+#include "sc_config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sc_config_defaults(struct sc_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->host, sizeof cfg->host, "%s", SC_DEFAULT_HOST);
+    cfg->port = SC_DEFAULT_PORT;
+    cfg->threads = SC_DEFAULT_THREADS;
+    cfg->agent_concurrency = SC_DEFAULT_AGENT_CONCURRENCY;
+    cfg->timeout_s = SC_DEFAULT_TIMEOUT_S;
+    cfg->idle_timeout_s = SC_DEFAULT_IDLE_TIMEOUT_S;
+    cfg->log_level = SC_LOG_INFO;
+}
+
+int sc_config_parse_port(const char *s, uint16_t *out)
+{
+    if (s == NULL || s[0] == '\0' || strlen(s) > 5) {
+        return -1;
+    }
+    unsigned long v = 0;
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9') {
+            return -1;
+        }
+        v = v * 10 + (unsigned long)(*p - '0');
+    }
+    if (v > 65535) {
+        return -1;
+    }
+    *out = (uint16_t)v;
+    return 0;
+}
+
+int sc_config_parse_host(const char *s, char out[SC_HOST_MAX])
+{
+    if (s == NULL) {
+        return -1;
+    }
+    size_t n = strlen(s);
+    if (n >= 2 && s[0] == '[' && s[n - 1] == ']') { /* "[::1]", as in a URL */
+        s++;
+        n -= 2;
+    }
+    if (n == 0 || n >= SC_HOST_MAX) {
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= ' ' || c >= 0x7f || c == '/' || c == '[' || c == ']' || c == '@' || c == '?' ||
+            c == '#') {
+            return -1;
+        }
+    }
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* The value of `name` in envp; NULL when unset or empty (an empty value counts as unset). */
+static const char *env_get(char *const *envp, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; envp != NULL && envp[i] != NULL; i++) {
+        if (strncmp(envp[i], name, n) == 0 && envp[i][n] == '=') {
+            return envp[i][n + 1] != '\0' ? envp[i] + n + 1 : NULL;
+        }
+    }
+    return NULL;
+}
+
+/* The value of a setting under the seed's and the code's spellings, refusing a disagreement. */
+static int env_pair(char *const *envp, const char *seed_name, const char *code_name,
+                    const char **value, const char **from, char err[SC_CONFIG_ERROR_MAX])
+{
+    const char *a = env_get(envp, seed_name);
+    const char *b = env_get(envp, code_name);
+    if (a != NULL && b != NULL && strcmp(a, b) != 0) {
+        snprintf(err, SC_CONFIG_ERROR_MAX,
+                 "%s=\"%.100s\" and %s=\"%.100s\" disagree; set only one of them", seed_name, a,
+                 code_name, b);
+        return -1;
+    }
+    *value = a != NULL ? a : b;
+    *from = a != NULL ? seed_name : code_name;
+    return 0;
+}
+
+int sc_config_from_env(struct sc_config *cfg, char *const *envp, char err[SC_CONFIG_ERROR_MAX])
+{
+    const char *v = NULL, *from = NULL;
+    if (env_pair(envp, "QUOTE_SIDECAR__SERVER__HOST", "QUOTE_SIDECAR_SERVER__HOST", &v, &from,
+                 err) != 0) {
+        return -1;
+    }
+    if (v != NULL && sc_config_parse_host(v, cfg->host) != 0) {
+        snprintf(err, SC_CONFIG_ERROR_MAX,
+                 "%s: invalid host \"%.100s\" (expected an IP address or a host name)", from, v);
+        return -1;
+    }
+    if (env_pair(envp, "QUOTE_SIDECAR__SERVER__PORT", "QUOTE_SIDECAR_SERVER__PORT", &v, &from,
+                 err) != 0) {
+        return -1;
+    }
+    if (v != NULL && sc_config_parse_port(v, &cfg->port) != 0) {
+        snprintf(err, SC_CONFIG_ERROR_MAX, "%s: invalid port \"%.100s\" (expected 0-65535)", from,
+                 v);
+        return -1;
+    }
+    v = env_get(envp, "RUST_LOG");
+    if (v != NULL && sc_log_filter_parse(v, &cfg->log_level) != 0) {
+        snprintf(cfg->log_warning, sizeof cfg->log_warning,
+                 "RUST_LOG: cannot read \"%.100s\" (levels: off, error, warn, info, debug, "
+                 "trace); logging at the default level",
+                 v);
+    }
+    return 0;
+}
+
+static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+    char *end = NULL;
+    errno = 0;
+    if (s == NULL || s[0] < '0' || s[0] > '9') {
+        return -1;
+    }
+    unsigned long v = strtoul(s, &end, 10);
+    if (*end != '\0' || errno != 0 || v < min || v > max) {
+        return -1;
+    }
+    *out = (unsigned)v;
+    return 0;
+}
+
+enum {
+    OPT_HOST = 1000,
+    OPT_PORT,
+    OPT_ENDPOINT,
+    OPT_THREADS,
+    OPT_AGENT_CONC,
+    OPT_TIMEOUT,
+    OPT_IDLE,
+    OPT_LOG_LEVEL,
+};
+
+static const struct option long_options[] = {
+    {"host", required_argument, NULL, OPT_HOST},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"agent-concurrency", required_argument, NULL, OPT_AGENT_CONC},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+const char *sc_config_usage(void)
+{
+    return "Usage: dstack-quote-sidecar [options]\n"
+           "\n"
+           "HTTP sidecar for dstack quotes and attestations (GET /, /health, /ready, /quote,\n"
+           "/attest, /info). Environment: QUOTE_SIDECAR__SERVER__HOST, QUOTE_SIDECAR__SERVER__PORT\n"
+           "(or QUOTE_SIDECAR_SERVER__HOST/PORT), RUST_LOG, DSTACK_SIMULATOR_ENDPOINT.\n"
+           "\n"
+           "  -H, --host ADDR            bind address (default 0.0.0.0)\n"
+           "  -p, --port PORT            port, 0 = any free one (default 9999)\n"
+           "  -e, --endpoint EP          agent: socket path or http(s):// URL (default: as the SDK)\n"
+           "      --threads N            worker threads (default 16)\n"
+           "      --agent-concurrency N  agent calls in flight at most (default 16)\n"
+           "      --timeout SEC          per agent call and wait for a free slot (default 30)\n"
+           "      --idle-timeout SEC     close idle client connections (default 60)\n"
+           "      --log-level LEVEL      off, error, warn, info, debug or trace (over RUST_LOG)\n"
+           "  -h, --help                 this text\n"
+           "  -V, --version              print the version\n";
+}
+
+enum sc_config_args sc_config_parse_args(struct sc_config *cfg, int argc, char **argv,
+                                         char err[SC_CONFIG_ERROR_MAX])
+{
+    opterr = 0;
+    optind = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":H:p:e:hV", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'H':
+        case OPT_HOST:
+            if (sc_config_parse_host(optarg, cfg->host) != 0) {
+                snprintf(err, SC_CONFIG_ERROR_MAX,
+                         "--host: invalid host \"%.100s\" (expected an IP address or a host name)",
+                         optarg);
+                return SC_ARGS_ERROR;
+            }
+            break;
+        case 'p':
+        case OPT_PORT:
+            if (sc_config_parse_port(optarg, &cfg->port) != 0) {
+                snprintf(err, SC_CONFIG_ERROR_MAX, "--port: invalid port \"%.100s\" (expected 0-65535)",
+                         optarg);
+                return SC_ARGS_ERROR;
+            }
+            break;
+        case 'e':
+        case OPT_ENDPOINT:
+            if (strlen(optarg) >= sizeof cfg->endpoint) {
+                snprintf(err, SC_CONFIG_ERROR_MAX, "--endpoint: longer than %zu bytes",
+                         sizeof cfg->endpoint - 1);
+                return SC_ARGS_ERROR;
+            }
+            snprintf(cfg->endpoint, sizeof cfg->endpoint, "%s", optarg);
+            break;
+        case OPT_THREADS:
+            if (parse_uint(optarg, 1, SC_MAX_THREADS, &cfg->threads) != 0) {
+                snprintf(err, SC_CONFIG_ERROR_MAX, "--threads: invalid value \"%.100s\" (1-%u)",
+                         optarg, SC_MAX_THREADS);
+                return SC_ARGS_ERROR;
+            }
+            break;
+        case OPT_AGENT_CONC:
+            if (parse_uint(optarg, 1, SC_MAX_AGENT_CONCURRENCY, &cfg->agent_concurrency) != 0) {
+                snprintf(err, SC_CONFIG_ERROR_MAX,
+                         "--agent-concurrency: invalid value \"%.100s\" (1-%u)", optarg,
+                         SC_MAX_AGENT_CONCURRENCY);
+                return SC_ARGS_ERROR;
+            }
+            break;
+        case OPT_TIMEOUT:
+            if (parse_uint(optarg, 1, SC_MAX_TIMEOUT_S, &cfg->timeout_s) != 0) {
+                snprintf(err, SC_CONFIG_ERROR_MAX, "--timeout: invalid value \"%.100s\" (1-%u)",
+                         optarg, SC_MAX_TIMEOUT_S);
+                return SC_ARGS_ERROR;
+            }
+            break;
+        case OPT_IDLE:
+            if (parse_uint(optarg, 1, SC_MAX_TIMEOUT_S, &cfg->idle_timeout_s) != 0) {
+                snprintf(err, SC_CONFIG_ERROR_MAX,
+                         "--idle-timeout: invalid value \"%.100s\" (1-%u)", optarg,
+                         SC_MAX_TIMEOUT_S);
+                return SC_ARGS_ERROR;
+            }
+            break;
+        case OPT_LOG_LEVEL:
+            if (sc_log_level_parse(optarg, &cfg->log_level) != 0) {
+                snprintf(err, SC_CONFIG_ERROR_MAX,
+                         "--log-level: unknown level \"%.100s\" (off, error, warn, info, debug, "
+                         "trace)",
+                         optarg);
+                return SC_ARGS_ERROR;
+            }
+            cfg->log_warning[0] = '\0'; /* the flag replaces an unreadable RUST_LOG */
+            break;
+        case 'h':
+            return SC_ARGS_HELP;
+        case 'V':
+            return SC_ARGS_VERSION;
+        case ':':
+            snprintf(err, SC_CONFIG_ERROR_MAX, "%.100s needs a value", argv[optind - 1]);
+            return SC_ARGS_ERROR;
+        default:
+            snprintf(err, SC_CONFIG_ERROR_MAX, "unknown option %.100s (see --help)",
+                     argv[optind - 1]);
+            return SC_ARGS_ERROR;
+        }
+    }
+    if (optind < argc) {
+        snprintf(err, SC_CONFIG_ERROR_MAX, "unexpected argument \"%.100s\" (see --help)",
+                 argv[optind]);
+        return SC_ARGS_ERROR;
+    }
+    return SC_ARGS_RUN;
+}
