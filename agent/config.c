@@ -58,9 +58,11 @@ void config_defaults(struct agent_config *cfg, bool simulator)
         snprintf(cfg->sim_dir, sizeof cfg->sim_dir, ".");
         add_listener(cfg, "unix:./dstack.sock", API_DSTACK, ignored);
         add_listener(cfg, "unix:./tappd.sock", API_TAPPD, ignored);
+        add_listener(cfg, "unix:./external.sock", API_WORKER, ignored); /* as upstream's */
         return;
     }
     snprintf(cfg->backend, sizeof cfg->backend, "tdx");
+    cfg->thread_per_connection = true;
     snprintf(cfg->server_ident, sizeof cfg->server_ident, "dstack guest agent");
     snprintf(cfg->keys_file, sizeof cfg->keys_file, "/dstack/.host-shared/.appkeys.json");
     snprintf(cfg->compose_file, sizeof cfg->compose_file, "/dstack/.host-shared/app-compose.json");
@@ -68,6 +70,7 @@ void config_defaults(struct agent_config *cfg, bool simulator)
              "/dstack/.host-shared/.sys-config.json");
     add_listener(cfg, "unix:/var/run/dstack/dstack.sock", API_DSTACK, ignored);
     add_listener(cfg, "unix:/var/run/dstack/tappd.sock", API_TAPPD, ignored);
+    add_listener(cfg, "0.0.0.0:8090", API_WORKER, ignored); /* public: no key material */
 }
 
 /* ---- the JSON file ------------------------------------------------------------------------ */
@@ -118,17 +121,24 @@ static int parse_mode(const char *s, unsigned *mode, char err[CONFIG_ERROR_MAX])
     return 0;
 }
 
+static const char *const api_names[] = {[API_DSTACK] = "dstack", [API_TAPPD] = "tappd",
+                                         [API_WORKER] = "worker"};
+
+const char *config_api_name(enum listener_api api)
+{
+    return api_names[api];
+}
+
 static int parse_api(const char *s, enum listener_api *api, char err[CONFIG_ERROR_MAX])
 {
-    if (strcmp(s, "dstack") == 0) {
-        *api = API_DSTACK;
-    } else if (strcmp(s, "tappd") == 0) {
-        *api = API_TAPPD;
-    } else {
-        snprintf(err, CONFIG_ERROR_MAX, "unknown API \"%s\" (dstack or tappd)", s);
-        return -1;
+    for (size_t i = 0; i < sizeof api_names / sizeof api_names[0]; i++) {
+        if (strcmp(s, api_names[i]) == 0) {
+            *api = (enum listener_api)i;
+            return 0;
+        }
     }
-    return 0;
+    snprintf(err, CONFIG_ERROR_MAX, "unknown API \"%.40s\" (dstack, tappd or worker)", s);
+    return -1;
 }
 
 /* Adds one method to a listener's allow-list, checking that the API has it. */
@@ -237,6 +247,38 @@ static int load_listener(struct agent_config *cfg, const json_t *obj, enum liste
     return 0;
 }
 
+/* default.core.tdx (docs/tdx.md). */
+static int load_tdx(struct agent_config *cfg, const json_t *tdx, char err[CONFIG_ERROR_MAX])
+{
+    const char *w = "default.core.tdx";
+    struct tdx_config *t = &cfg->tdx;
+    unsigned long long queue = t->quote_queue, timeout = t->quote_timeout_ms,
+                       gen = t->generation_timeout_ms;
+    if (tdx == NULL) {
+        return 0;
+    }
+    if (!json_is_object(tdx)) {
+        snprintf(err, CONFIG_ERROR_MAX, "%s must be an object", w);
+        return -1;
+    }
+    if (get_string(tdx, "configfs_dir", t->configfs_dir, sizeof t->configfs_dir, w, err) ||
+        get_string(tdx, "rtmr_sysfs_dir", t->rtmr_sysfs_dir, sizeof t->rtmr_sysfs_dir, w, err) ||
+        get_string(tdx, "ccel_file", t->ccel_file, sizeof t->ccel_file, w, err) ||
+        get_string(tdx, "runtime_log_dir", t->runtime_log_dir, sizeof t->runtime_log_dir, w,
+                   err) ||
+        get_string(tdx, "device", t->device, sizeof t->device, w, err) ||
+        get_string(tdx, "attest_config", t->attest_config, sizeof t->attest_config, w, err) ||
+        get_uint(tdx, "quote_queue", 4096, &queue, w, err) ||
+        get_uint(tdx, "quote_timeout_ms", 600000, &timeout, w, err) ||
+        get_uint(tdx, "generation_timeout_ms", 600000, &gen, w, err)) {
+        return -1;
+    }
+    t->quote_queue = (unsigned)queue;
+    t->quote_timeout_ms = (unsigned)timeout;
+    t->generation_timeout_ms = (unsigned)gen;
+    return 0;
+}
+
 static int load_default_profile(struct agent_config *cfg, const json_t *def,
                                 char err[CONFIG_ERROR_MAX])
 {
@@ -265,6 +307,14 @@ static int load_default_profile(struct agent_config *cfg, const json_t *def,
         }
         cfg->log_level = lv;
     }
+    const json_t *tpc = json_object_get(def, "thread_per_connection");
+    if (tpc != NULL && !json_is_boolean(tpc)) {
+        snprintf(err, CONFIG_ERROR_MAX, "default.thread_per_connection must be true or false");
+        return -1;
+    }
+    if (tpc != NULL) {
+        cfg->thread_per_connection = json_is_true(tpc);
+    }
     const json_t *core = json_object_get(def, "core");
     if (core == NULL) {
         return 0;
@@ -281,6 +331,9 @@ static int load_default_profile(struct agent_config *cfg, const json_t *def,
         get_string(core, "gpu_attestation_file", cfg->gpu_attestation_file,
                    sizeof cfg->gpu_attestation_file, w, err) ||
         get_string(core, "backend", cfg->backend, sizeof cfg->backend, w, err)) {
+        return -1;
+    }
+    if (load_tdx(cfg, json_object_get(core, "tdx"), err) != 0) {
         return -1;
     }
     const json_t *sim = json_object_get(core, "simulator");
@@ -330,6 +383,10 @@ int config_load_file(struct agent_config *cfg, const char *path, char err[CONFIG
             if (load_listener(cfg, value, API_TAPPD, &cfg->listeners[1], key, inner) != 0) {
                 goto out;
             }
+        } else if (strcmp(key, "external") == 0) {
+            if (load_listener(cfg, value, API_WORKER, &cfg->listeners[2], key, inner) != 0) {
+                goto out;
+            }
         } else if (strcmp(key, "listeners") == 0) {
             if (!json_is_array(value)) {
                 snprintf(inner, sizeof inner, "\"listeners\" must be an array");
@@ -345,7 +402,7 @@ int config_load_file(struct agent_config *cfg, const char *path, char err[CONFIG
                 }
             }
         } else {
-            /* Upstream profiles we do not serve (external, guest-api) and unknown keys. */
+            /* Upstream profiles we do not serve (guest-api) and unknown keys. */
             log_warn("config file %s: ignoring \"%s\"", path, key);
         }
     }
@@ -368,6 +425,7 @@ enum {
     OPT_BACKEND,
     OPT_LISTEN,
     OPT_TAPPD_LISTEN,
+    OPT_WORKER_LISTEN,
     OPT_METHODS,
     OPT_SOCKET_MODE,
     OPT_NO_DEFAULT,
@@ -393,6 +451,7 @@ static const struct option long_options[] = {
     {"backend", required_argument, NULL, OPT_BACKEND},
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"listen-tappd", required_argument, NULL, OPT_TAPPD_LISTEN},
+    {"listen-worker", required_argument, NULL, OPT_WORKER_LISTEN},
     {"methods", required_argument, NULL, OPT_METHODS},
     {"socket-mode", required_argument, NULL, OPT_SOCKET_MODE},
     {"no-default-listeners", no_argument, NULL, OPT_NO_DEFAULT},
@@ -427,6 +486,8 @@ static void print_help(bool simulator)
         "      --backend NAME       TEE backend: simulator or tdx\n"
         "      --listen ADDR        add a dstack-API listener: unix:/path or host:port\n"
         "      --listen-tappd ADDR  add a tappd-API listener\n"
+        "      --listen-worker ADDR add a Worker-API (public: Info, Version,\n"
+        "                           GetAttestationForAppKey) listener\n"
         "      --methods A,B,...    restrict the last listener to these methods\n"
         "      --socket-mode MODE   file mode of the last unix listener (octal)\n"
         "      --no-default-listeners  serve only the listeners given with --listen*\n"
@@ -517,7 +578,12 @@ int config_parse_args(struct agent_config *cfg, bool simulator, int argc, char *
             break;
         case OPT_LISTEN:
         case OPT_TAPPD_LISTEN:
-            last = add_listener(cfg, optarg, c == OPT_LISTEN ? API_DSTACK : API_TAPPD, err);
+        case OPT_WORKER_LISTEN:
+            last = add_listener(cfg, optarg,
+                                c == OPT_LISTEN         ? API_DSTACK
+                                : c == OPT_TAPPD_LISTEN ? API_TAPPD
+                                                        : API_WORKER,
+                                err);
             if (last == NULL) {
                 return -1;
             }

@@ -13,6 +13,7 @@
 enum listener_api {
     API_DSTACK, /* /<Method>                        (dstack.sock) */
     API_TAPPD,  /* /prpc/[Tappd.]<Method>           (tappd.sock)  */
+    API_WORKER, /* /prpc/[Worker.]<Method>          (external, TCP 8090 upstream) */
 };
 
 struct listener_config {
@@ -21,6 +22,21 @@ struct listener_config {
     unsigned mode;      /* socket file mode for unix listeners */
     size_t n_methods;   /* 0 = every method of the API */
     char methods[CONFIG_MAX_METHODS][32];
+};
+
+/* The tdx backend's kernel interfaces and quote queue (docs/tdx.md). Empty paths take upstream's
+ * environment overrides (DCAP_TDX_QUOTE_CONFIGFS_PATH, DCAP_TDX_RTMR_SYSFS_PATH,
+ * DSTACK_CCEL_FILE), then upstream's defaults; zero numbers take the defaults of tdx_paths.h. */
+struct tdx_config {
+    char configfs_dir[1024];    /* configfs-tsm report directory */
+    char rtmr_sysfs_dir[1024];  /* .../tdx_guest/measurements */
+    char ccel_file[1024];
+    char runtime_log_dir[1024]; /* /run/log/dstack: runtime_events.log, lock, version */
+    char device[256];           /* /dev/tdx_guest */
+    char attest_config[256];    /* /etc/tdx-attest.conf (QGS vsock port) */
+    unsigned quote_queue;       /* GetQuote requests allowed to wait for the device */
+    unsigned quote_timeout_ms;  /* how long one of them may wait */
+    unsigned generation_timeout_ms; /* configfs: wait for `generation` to move */
 };
 
 struct agent_config {
@@ -38,6 +54,8 @@ struct agent_config {
     size_t max_body;          /* bytes */
     int log_level;            /* log.h levels */
     bool watchdog;
+    bool thread_per_connection; /* a slow handler (a real quote) never delays other requests */
+    struct tdx_config tdx;
     size_t n_listeners;
     struct listener_config listeners[CONFIG_MAX_LISTENERS];
 };
@@ -45,6 +63,9 @@ struct agent_config {
 #endif
 
 #define CONFIG_ERROR_MAX 512
+
+/* "dstack", "tappd" or "worker". */
+const char *config_api_name(enum listener_api api);
 
 /* Defaults of the real agent (upstream's paths) or of the simulator (files in sim_dir). */
 void config_defaults(struct agent_config *cfg, bool simulator);

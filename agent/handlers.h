@@ -26,4 +26,8 @@ bool h_tdx_quote(struct rpc_call *call);
 bool h_raw_quote(struct rpc_call *call);
 bool h_emit_event(struct rpc_call *call);
 
+/* rpc_worker.c: the external Worker service */
+bool h_worker_info(struct rpc_call *call);
+bool h_get_attestation_for_app_key(struct rpc_call *call);
+
 #endif

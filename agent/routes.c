@@ -28,14 +28,26 @@ static const struct rpc_route tappd_routes[] = {
     {"RawQuote", h_raw_quote, 0},
 };
 
+/* The external server, service Worker (spec/wire-api.md §6): public information only. */
+static const struct rpc_route worker_routes[] = {
+    {"Info", h_worker_info, ROUTE_NO_INPUT},
+    {"Version", h_version, ROUTE_NO_INPUT},
+    {"GetAttestationForAppKey", h_get_attestation_for_app_key, 0},
+};
+
+#define TABLE(t) (*count = sizeof(t) / sizeof((t)[0]), (t))
+
 static const struct rpc_route *table_of(enum listener_api api, size_t *count)
 {
-    if (api == API_TAPPD) {
-        *count = sizeof tappd_routes / sizeof tappd_routes[0];
-        return tappd_routes;
+    switch (api) {
+    case API_TAPPD:
+        return TABLE(tappd_routes);
+    case API_WORKER:
+        return TABLE(worker_routes);
+    case API_DSTACK:
+        break;
     }
-    *count = sizeof dstack_routes / sizeof dstack_routes[0];
-    return dstack_routes;
+    return TABLE(dstack_routes);
 }
 
 const struct rpc_route *routes_find(enum listener_api api, const char *name)

@@ -13,6 +13,7 @@
 #include "crypto/hash.h"
 #include "crypto/keccak.h"
 #include "handlers.h"
+#include "rpc_quote.h"
 #include "util/hex.h"
 
 /* A quote and the event log it was taken against. */
@@ -218,10 +219,15 @@ static bool put(json_t *obj, const char *key, json_t *value)
 bool h_get_quote(struct rpc_call *call)
 {
     uint8_t rd[DSTACK_REPORT_DATA_LEN];
+    return padded_report_data(call, rd) && rpc_quote_response(call, rd);
+}
+
+bool rpc_quote_response(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_DATA_LEN])
+{
     struct quote_snapshot s;
     uint8_t *att = NULL;
     size_t att_len = 0;
-    if (!padded_report_data(call, rd) || !take_snapshot(call, rd, &s)) {
+    if (!take_snapshot(call, rd, &s)) {
         return false;
     }
     const char *vm_config = call->agent->vm_config ? call->agent->vm_config : "";
@@ -230,7 +236,7 @@ bool h_get_quote(struct rpc_call *call)
      * attestation is omitted when empty. */
     bool ok = r != NULL && put(r, "quote", rpc_hex(s.quote, s.quote_len)) &&
               put(r, "event_log", event_log_text(&s.log)) &&
-              put(r, "report_data", rpc_hex(rd, sizeof rd)) &&
+              put(r, "report_data", rpc_hex(rd, DSTACK_REPORT_DATA_LEN)) &&
               put(r, "vm_config", json_string(vm_config));
     if (ok && encode_attestation(&s, rd, vm_config, &att, &att_len) == DSTACK_OK) {
         ok = put(r, "attestation", rpc_hex(att, att_len));

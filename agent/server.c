@@ -92,16 +92,16 @@ static enum MHD_Result send_not_found(struct listener *l, struct MHD_Connection 
 /* The method name from the path, or NULL when the path has the wrong shape (-> 404). */
 static const char *method_from_path(enum listener_api api, const char *url)
 {
-    const char *prefix = api == API_TAPPD ? "/prpc/" : "/";
+    const char *prefix = api == API_DSTACK ? "/" : "/prpc/";
     size_t plen = strlen(prefix);
     if (strncmp(url, prefix, plen) != 0) {
         return NULL;
     }
     const char *name = url + plen;
-    if (api == API_TAPPD) { /* str::trim_start_matches("Tappd."): repeated prefixes go too */
-        while (strncmp(name, "Tappd.", 6) == 0) {
-            name += 6;
-        }
+    /* str::trim_start_matches("Tappd." / "Worker."): repeated prefixes go too. */
+    const char *service = api == API_TAPPD ? "Tappd." : api == API_WORKER ? "Worker." : NULL;
+    while (service != NULL && strncmp(name, service, strlen(service)) == 0) {
+        name += strlen(service);
     }
     if (name[0] == '\0' || strchr(name, '/') != NULL) {
         return NULL;
@@ -326,7 +326,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&l->in_flight, 1);
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
+                                                               va_list ap)
 {
     (void)cls;
     char msg[512];
@@ -377,7 +378,7 @@ dstack_err server_start(struct server *s, struct agent *a, const int *activated,
         if (i < n_activated && activated[i] >= 0) {
             l->fd = activated[i];
             log_info("listening on socket-activated fd %d (%s API)", l->fd,
-                     l->cfg->api == API_TAPPD ? "tappd" : "dstack");
+                     config_api_name(l->cfg->api));
         } else {
             int is_unix = 0;
             l->fd = listen_open(l->cfg->address, l->cfg->mode, &is_unix, err, SERVER_ERROR_MAX);
@@ -389,15 +390,18 @@ dstack_err server_start(struct server *s, struct agent *a, const int *activated,
                 snprintf(l->unix_path, sizeof l->unix_path, "%s",
                          listen_unix_path(l->cfg->address));
             }
-            log_info("listening on %s (%s API%s)", l->cfg->address,
-                     l->cfg->api == API_TAPPD ? "tappd" : "dstack",
+            log_info("listening on %s (%s API%s)", l->cfg->address, config_api_name(l->cfg->api),
                      l->cfg->n_methods ? ", restricted" : "");
         }
-        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                         MHD_USE_ERROR_LOG;
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+        /* Thread per connection (the real agent): a handler blocked on the quote device for a
+         * second holds only its own connection, never a pool thread shared with GetKey. */
+        flags |= cfg->thread_per_connection ? MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL
+                                            : MHD_USE_EPOLL;
         l->mhd = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, l->fd,
-            MHD_OPTION_THREAD_POOL_SIZE, pool_size(cfg), MHD_OPTION_CONNECTION_TIMEOUT,
+            MHD_OPTION_THREAD_POOL_SIZE, cfg->thread_per_connection ? 0u : pool_size(cfg),
+            MHD_OPTION_CONNECTION_TIMEOUT,
             cfg->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
             NULL, MHD_OPTION_END);

@@ -30,6 +30,9 @@ static const struct {
     {"{\"internal\":{\"methods\":[\"NoSuch\"]}}", "unknown method \"NoSuch\""},
     {"{\"listeners\":[{\"api\":\"dstack\"}]}", "listeners[0].address is required"},
     {"{\"listeners\":[{\"address\":\"x:1\",\"api\":\"grpc\"}]}", "unknown API"},
+    {"{\"external\":{\"address\":\"127.0.0.1\",\"port\":18090}}", NULL},
+    {"{\"listeners\":[{\"address\":\"x:1\",\"api\":\"worker\",\"methods\":[\"GetKey\"]}]}",
+     "unknown method \"GetKey\""}, /* the Worker API has no key methods */
     {"{\"listeners\":[{\"address\":\"x:1\",\"mode\":\"999\"}]}", "invalid socket mode"},
     {"[1]", "must be an object of profiles"},
     {"{\"default\":", "config file"},
@@ -71,11 +74,13 @@ static void test_args(void)
                     "Version,Info", "--threads", "3", "--log-level", "debug", NULL};
     CHECK(config_parse_args(&cfg, true, 11, argv, err) == 0);
     CHECK(config_finish(&cfg, true, err) == 0);
-    CHECK(cfg.n_listeners == 3);
+    CHECK(cfg.n_listeners == 4);
     CHECK_STR(cfg.listeners[0].address, "unix:/tmp/simdir/dstack.sock");
     CHECK_STR(cfg.listeners[1].address, "unix:/tmp/simdir/tappd.sock");
-    CHECK_STR(cfg.listeners[2].address, "127.0.0.1:8090");
-    CHECK(cfg.listeners[2].n_methods == 2);
+    CHECK_STR(cfg.listeners[2].address, "unix:/tmp/simdir/external.sock");
+    CHECK(cfg.listeners[2].api == API_WORKER);
+    CHECK_STR(cfg.listeners[3].address, "127.0.0.1:8090");
+    CHECK(cfg.listeners[3].n_methods == 2);
     CHECK_STR(cfg.keys_file, "/tmp/simdir/appkeys.json");
     CHECK(cfg.threads == 3);
 

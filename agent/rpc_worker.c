@@ -1,0 +1,58 @@
+/* The external Worker service (spec/wire-api.md §6.1-§6.3): public Info, Version and the
+ * attestation of the app's signing key. Served on TCP 8090 upstream; nothing here reveals a
+ * private key. */
+#include <string.h>
+
+#include "agent.h"
+#include "appkeys.h"
+#include "handlers.h"
+#include "info.h"
+#include "rpc_quote.h"
+#include "util/base64.h"
+
+/* Info with tcb_info and vm_config hidden unless the compose has public_tcbinfo (default true). */
+bool h_worker_info(struct rpc_call *call)
+{
+    char err[RPC_ERROR_MAX];
+    json_t *out = NULL;
+    if (info_get(call->agent->info, call->agent, true, &out, err, sizeof err) != DSTACK_OK) {
+        return rpc_fail(call, "%s", err);
+    }
+    call->result = out;
+    return true;
+}
+
+/* A quote whose report data names the public key of Sign's key (GetKey "vms"/"signing"):
+ * "dip1::ed25519-pk:" or "dip1::secp256k1c-pk:" + base64url (no padding), zero-padded to 64
+ * (rpc_service.rs:627-675, crypto.md §4.4). "" and secp256k1_prehashed are refused like
+ * upstream (the first by its match, the second by GetKey). */
+bool h_get_attestation_for_app_key(struct rpc_call *call)
+{
+    const char *alg;
+    if (!rpc_arg_string(call, "algorithm", &alg)) {
+        return false;
+    }
+    const struct app_keys *keys = call->agent->keys;
+    const struct appkeys_signing_key *sk;
+    const char *prefix;
+    if (strcmp(alg, "ed25519") == 0) {
+        sk = &keys->vms_ed25519;
+        prefix = "dip1::ed25519-pk:";
+    } else if (strcmp(alg, "secp256k1") == 0 || strcmp(alg, "k256") == 0) {
+        sk = &keys->vms_k256;
+        prefix = "dip1::secp256k1c-pk:";
+    } else {
+        return rpc_fail(call, "Unsupported algorithm");
+    }
+    uint8_t rd[DSTACK_REPORT_DATA_LEN] = {0};
+    char text[DSTACK_REPORT_DATA_LEN + 1];
+    size_t plen = strlen(prefix);
+    /* 17 + 43 = 60 bytes for Ed25519, 20 + 44 = 64 for secp256k1: always fits. */
+    if (plen + base64_encoded_len(sk->pub_len, true) > DSTACK_REPORT_DATA_LEN) {
+        return rpc_fail(call, "report data does not fit");
+    }
+    memcpy(text, prefix, plen);
+    base64_encode(sk->pub, sk->pub_len, true, text + plen);
+    memcpy(rd, text, strlen(text));
+    return rpc_quote_response(call, rd);
+}

@@ -1,0 +1,231 @@
+/* Listener features: TCP, restricted method lists, socket file modes, stale sockets, systemd
+ * socket activation and readiness notification, and start-up refusals. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "check.h"
+#include "harness.h"
+
+static int free_tcp_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    getsockname(fd, (struct sockaddr *)&sa, &len);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+static long tcp_version(int port)
+{
+    CURL *c = curl_easy_init();
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/Version", port);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
+    long status = 0;
+    if (curl_easy_perform(c) == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    }
+    curl_easy_cleanup(c);
+    return status;
+}
+
+static void test_tcp_restricted_and_modes(void)
+{
+    struct sim s;
+    int port = free_tcp_port();
+    char tcp[64], quote_sock[64];
+    snprintf(tcp, sizeof tcp, "127.0.0.1:%d", port);
+    snprintf(quote_sock, sizeof quote_sock, "unix:/tmp/dstack-it-quote-%d.sock", (int)getpid());
+    const char *args[] = {"--socket-mode", "0660", "--listen", tcp, "--listen", quote_sock,
+                          "--methods", "GetQuote,Attest,Info,Version", "--socket-mode", "0666",
+                          NULL};
+    if (!sim_start(&s, args)) {
+        CHECK(false);
+        return;
+    }
+    CHECK(tcp_version(port) == 200);
+    struct stat st;
+    CHECK(stat(s.dstack_sock, &st) == 0 && (st.st_mode & 0777) == 0660);
+    CHECK(stat(quote_sock + 5, &st) == 0 && (st.st_mode & 0777) == 0666);
+
+    struct http_reply r;
+    CHECK(http_post_json(quote_sock + 5, "/GetQuote", "{\"report_data\":\"00\"}", &r));
+    CHECK(r.status == 200);
+    http_reply_free(&r);
+    CHECK(http_post_json(quote_sock + 5, "/GetKey", "{\"path\":\"a\"}", &r));
+    CHECK(r.status == 403);
+    CHECK_STR(r.body, "{\n  \"error\": \"Method GetKey is not served on this socket\"\n}");
+    http_reply_free(&r);
+    CHECK(http_post_json(quote_sock + 5, "/GetTlsKey", "{}", &r) && r.status == 403);
+    http_reply_free(&r);
+    /* Unknown methods keep upstream's answer even on a restricted socket. */
+    CHECK(http_post_json(quote_sock + 5, "/Nope", "{}", &r) && r.status == 400);
+    http_reply_free(&r);
+
+    /* A second simulator on the same live socket refuses to start, naming the socket. */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s --dir %s --no-default-listeners --listen %s 2>&1 | grep -q "
+                              "'served by another running process'",
+             DSTACK_SIMULATOR_BIN, s.dir, quote_sock);
+    CHECK(system(cmd) == 0);
+    CHECK(sim_stop(&s) == 0);
+    CHECK(access(quote_sock + 5, F_OK) != 0);
+}
+
+static void test_stale_socket_replaced(void)
+{
+    struct sim s;
+    char dir[] = "/tmp/dstack-it-stale-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    /* A socket file nobody listens on, as a crashed agent leaves behind. */
+    char path[96];
+    snprintf(path, sizeof path, "%s/stale.sock", dir);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    CHECK(bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+    close(fd);
+    char listen_arg[160];
+    snprintf(listen_arg, sizeof listen_arg, "unix:%s", path);
+    const char *args[] = {"--listen", listen_arg, NULL};
+    CHECK(sim_start(&s, args));
+    struct http_reply r;
+    CHECK(http_post_json(path, "/Version", "{}", &r) && r.status == 200);
+    http_reply_free(&r);
+    CHECK(sim_stop(&s) == 0);
+    /* A regular file in the way is never replaced. */
+    FILE *f = fopen(path, "w");
+    fputs("precious", f);
+    fclose(f);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s --dir %s --listen unix:%s 2>&1 | grep -q 'is not a socket'",
+             DSTACK_SIMULATOR_BIN, dir, path);
+    CHECK(system(cmd) == 0);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && S_ISREG(st.st_mode));
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    (void)system(cmd);
+}
+
+static int unix_listener(const char *path)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    unlink(path);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 16) != 0) {
+        return -1;
+    }
+    return fd;
+}
+
+/* systemd hands over fds 3 and 4 and reads READY=1 from NOTIFY_SOCKET. */
+static void test_socket_activation_and_notify(void)
+{
+    char dir[] = "/tmp/dstack-it-sd-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char dpath[96], tpath[96], npath[96];
+    snprintf(dpath, sizeof dpath, "%s/act-dstack.sock", dir);
+    snprintf(tpath, sizeof tpath, "%s/act-tappd.sock", dir);
+    snprintf(npath, sizeof npath, "%s/notify.sock", dir);
+    int dfd = unix_listener(dpath), tfd = unix_listener(tpath);
+    int nfd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    struct sockaddr_un na = {.sun_family = AF_UNIX};
+    snprintf(na.sun_path, sizeof na.sun_path, "%s", npath);
+    CHECK(dfd >= 0 && tfd >= 0 && bind(nfd, (struct sockaddr *)&na, sizeof na) == 0);
+
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(dfd, 3);
+        dup2(tfd, 4);
+        char pidbuf[32];
+        snprintf(pidbuf, sizeof pidbuf, "%d", (int)getpid());
+        setenv("LISTEN_PID", pidbuf, 1);
+        setenv("LISTEN_FDS", "2", 1);
+        setenv("NOTIFY_SOCKET", npath, 1);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        execl(DSTACK_SIMULATOR_BIN, DSTACK_SIMULATOR_BIN, "--dir", dir, (char *)NULL);
+        _exit(127);
+    }
+    close(dfd);
+    close(tfd);
+    char msg[256] = "";
+    struct pollfd p = {.fd = nfd, .events = POLLIN};
+    if (poll(&p, 1, 10000) > 0) {
+        ssize_t n = recv(nfd, msg, sizeof msg - 1, 0);
+        msg[n > 0 ? n : 0] = '\0';
+    }
+    CHECK(strstr(msg, "READY=1") != NULL);
+    struct http_reply r;
+    CHECK(http_post_json(dpath, "/Version", "{}", &r) && r.status == 200);
+    http_reply_free(&r);
+    CHECK(http_unix(tpath, "POST", "/prpc/Tappd.Version", "application/json", "{}", &r) &&
+          r.status == 200);
+    http_reply_free(&r);
+    /* The configured ./dstack.sock was not bound: the activated fd replaced it. */
+    char own[160];
+    snprintf(own, sizeof own, "%s/dstack.sock", dir);
+    CHECK(access(own, F_OK) != 0);
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(nfd);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    (void)system(cmd);
+}
+
+static void test_startup_refusals(void)
+{
+    static const struct {
+        const char *args;
+        const char *message;
+    } cases[] = {
+        {"--keys /nonexistent/appkeys.json", "/nonexistent/appkeys.json"},
+        {"--listen 127.0.0.1:99999", "invalid port"},
+        {"--threads many", "--threads: invalid value"},
+        {"-c /nonexistent/agent.json", "config file /nonexistent/agent.json"},
+        {"--backend quantum", "unknown TEE backend \"quantum\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char dir[] = "/tmp/dstack-it-refuse-XXXXXX";
+        CHECK(mkdtemp(dir) != NULL);
+        char cmd[700];
+        snprintf(cmd, sizeof cmd, "%s --dir %s %s >%s/out 2>&1; test $? -ne 0 && grep -qF -- '%s' %s/out",
+                 DSTACK_SIMULATOR_BIN, dir, cases[i].args, dir, cases[i].message, dir);
+        int rc = system(cmd);
+        if (rc != 0) {
+            fprintf(stderr, "refusal case %zu (%s) failed\n", i, cases[i].args);
+        }
+        CHECK(rc == 0);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        (void)system(cmd);
+    }
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    test_tcp_restricted_and_modes();
+    test_stale_socket_replaced();
+    test_socket_activation_and_notify();
+    test_startup_refusals();
+    return check_exit();
+}
