@@ -229,6 +229,20 @@ double bench_proc_cpu(pid_t pid)
     return any ? total : stat_cpu(pid);
 }
 
+struct bench_cpu bench_cpu_read(pid_t pid)
+{
+    struct bench_cpu c = {bench_proc_cpu(pid), stat_cpu(pid)};
+    return c;
+}
+
+double bench_cpu_delta(struct bench_cpu before, struct bench_cpu after)
+{
+    double sched = after.sched - before.sched, ticks = after.ticks - before.ticks;
+    double tick = 1.0 / (double)sysconf(_SC_CLK_TCK);
+    /* a tick clock that runs ahead by more than its rounding means threads came and went */
+    return ticks > sched * 1.05 + 2 * tick ? ticks : sched;
+}
+
 long bench_proc_rss_kib(pid_t pid)
 {
     char path[64], line[256];

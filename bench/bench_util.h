@@ -34,6 +34,14 @@ double bench_self_cpu(void);
  * exited are not counted, so measure across a window in which the process keeps its threads
  * (libmicrohttpd's pool lives as long as the daemon). */
 double bench_proc_cpu(pid_t pid);
+/* A reading of both clocks: the precise per-thread sum above and the coarse whole-process
+ * /proc/<pid>/stat ticks, which keep the time of threads that exited (thread-per-connection
+ * servers). bench_cpu_delta uses the precise one unless the coarse one shows more. */
+struct bench_cpu {
+    double sched, ticks;
+};
+struct bench_cpu bench_cpu_read(pid_t pid);
+double bench_cpu_delta(struct bench_cpu before, struct bench_cpu after);
 /* VmRSS of pid in KiB; 0 on failure. */
 long bench_proc_rss_kib(pid_t pid);
 

@@ -1,0 +1,44 @@
+// The official JS SDK (@phala/dstack-sdk, tests/compat/node_modules) timed on the same calls
+// and inputs as bench_sdk.c. Usage: node sdk_bench.mjs <compat dir> <socket> <calls> <loops>
+// <compose json file> <kms x25519 pub hex> <app id hex> <pubkey hex> <signature hex> <ts>
+// Prints one JSON line: microseconds per call.
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+const [compat, sock, callsArg, loopsArg, composeFile, kmsPub, appId, pubHex, sigHex, ts] =
+    process.argv.slice(2);
+const sdkDir = `${compat}/node_modules/@phala/dstack-sdk/dist`;
+const sdk = await import(pathToFileURL(`${sdkDir}/index.mjs`).href);
+const { encryptEnvVars } = await import(pathToFileURL(`${sdkDir}/encrypt-env-vars.mjs`).href);
+const calls = Number(callsArg);
+const loops = Number(loopsArg);
+
+async function perCall(n, fn) {
+    await fn(); // warm-up (JIT, first connection)
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+        await fn();
+    }
+    return Number(process.hrtime.bigint() - t0) / 1e3 / n;
+}
+
+const client = new sdk.DstackClient(sock);
+const rd = Buffer.alloc(64, 7);
+const compose = JSON.parse(readFileSync(composeFile, 'utf8'));
+const envs = [{ key: 'FOO', value: 'bar' }, { key: 'TOKEN', value: 'x'.repeat(64) }];
+const pub = Buffer.from(pubHex, 'hex');
+const sig = Buffer.from(sigHex, 'hex');
+
+const out = {
+    getKey: await perCall(calls, () => client.getKey('bench/sdk', 'signing', 'secp256k1')),
+    getQuote: await perCall(calls, () => client.getQuote(rd)),
+    info: await perCall(calls, () => client.info()),
+    composeHash: await perCall(loops, () => sdk.getComposeHash(compose)),
+    encryptEnv: await perCall(loops, () => encryptEnvVars(envs, kmsPub)),
+    verifyEnvKey: await perCall(loops, () => {
+        if (sdk.verifyEnvEncryptPublicKey(pub, sig, appId, BigInt(ts)) === null) {
+            throw new Error('verifyEnvEncryptPublicKey rejected the signature');
+        }
+    }),
+};
+console.log(JSON.stringify(out));
