@@ -1,0 +1,73 @@
+/* libFuzzer target: event logs from outside (a GetQuote answer's event_log, spec/attestation.md
+ * §3.1) and the runtime-event log file the agent reloads at start-up (§4.2). A parsed log must
+ * replay, re-encode and parse back to the same replay; byte 0 picks the parser. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dstack/attest.h>
+
+#include "attest/runtime_log.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_log(struct dstack_event_log *log)
+{
+    uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
+    dstack_err replayed = dstack_replay_rtmrs(log, rtmr);
+    (void)dstack_event_log_find_runtime(log, "app-id");
+    (void)dstack_event_log_fill_v2_preimages(log);
+    for (unsigned flags = 0; flags <= DSTACK_EVLOG_JSON_PRETTY; flags++) {
+        char *text = NULL;
+        if (dstack_event_log_format(log, flags, &text) != DSTACK_OK) {
+            continue;
+        }
+        struct dstack_event_log again;
+        char err[128];
+        if (dstack_event_log_parse(text, strlen(text), &again, err, sizeof err) != DSTACK_OK) {
+            __builtin_trap(); /* our own encoding must parse */
+        }
+        uint8_t rtmr2[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
+        if (again.count != log->count || dstack_replay_rtmrs(&again, rtmr2) != replayed ||
+            (replayed == DSTACK_OK && memcmp(rtmr, rtmr2, sizeof rtmr) != 0)) {
+            __builtin_trap(); /* a round trip changes nothing the verifier sees */
+        }
+        dstack_event_log_free(&again);
+        free(text);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1) {
+        return 0;
+    }
+    const char *text = (const char *)data + 1;
+    size_t len = size - 1;
+    struct dstack_event_log log;
+    dstack_event_log_init(&log);
+    char err[256];
+    if ((data[0] & 1) == 0) {
+        if (dstack_event_log_parse(text, len, &log, err, sizeof err) == DSTACK_OK) {
+            check_log(&log);
+        } else if (log.count != 0) {
+            __builtin_trap(); /* refused logs are left empty */
+        }
+    } else {
+        size_t valid = 0;
+        dstack_err e = runtime_log_parse(text, len, &log, &valid, err, sizeof err);
+        if (e == DSTACK_OK) {
+            if (valid > len) {
+                __builtin_trap();
+            }
+            for (size_t i = 0; i < log.count; i++) {
+                if (log.events[i].imr != 3) {
+                    __builtin_trap();
+                }
+            }
+            check_log(&log);
+        }
+    }
+    dstack_event_log_free(&log);
+    return 0;
+}
