@@ -9,9 +9,9 @@ static const struct rpc_route dstack_routes[] = {
     {"Version", h_version, ROUTE_NO_INPUT},
     {"GpuInfo", h_gpu_info, ROUTE_NO_INPUT},
     {"Info", h_info, ROUTE_NO_INPUT},
-    {"GetTlsKey", h_get_tls_key, 0},
-    {"GetKey", h_get_key, 0},
-    {"Sign", h_sign, 0},
+    {"GetTlsKey", h_get_tls_key, ROUTE_KEYS},
+    {"GetKey", h_get_key, ROUTE_KEYS},
+    {"Sign", h_sign, ROUTE_KEYS},
     {"Verify", h_verify, 0},
     {"GetQuote", h_get_quote, 0},
     {"Attest", h_attest, 0},
@@ -22,8 +22,8 @@ static const struct rpc_route dstack_routes[] = {
 static const struct rpc_route tappd_routes[] = {
     {"Version", h_version, ROUTE_NO_INPUT},
     {"Info", h_info, ROUTE_NO_INPUT},
-    {"DeriveKey", h_derive_key, 0},
-    {"DeriveK256Key", h_derive_k256_key, 0},
+    {"DeriveKey", h_derive_key, ROUTE_KEYS},
+    {"DeriveK256Key", h_derive_k256_key, ROUTE_KEYS},
     {"TdxQuote", h_tdx_quote, 0},
     {"RawQuote", h_raw_quote, 0},
 };

@@ -7,6 +7,7 @@
 
 enum {
     ROUTE_NO_INPUT = 1u << 0, /* input is google.protobuf.Empty: the payload is never read */
+    ROUTE_KEYS = 1u << 1,     /* serves app keys: refused while the backend says keys_refused */
 };
 
 struct rpc_route {

@@ -95,8 +95,9 @@ static bool take_snapshot(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_
     }
     dstack_err e = a->tee->quote(a->tee_state, rd, &s->quote, &s->quote_len);
     if (e != DSTACK_OK || s->quote == NULL) {
+        const char *why = a->tee->quote_error != NULL ? a->tee->quote_error(a->tee_state) : "";
         snapshot_free(s);
-        return rpc_fail(call, "Failed to get quote: %s", dstack_err_str(e));
+        return rpc_fail(call, "Failed to get quote: %s", why[0] ? why : dstack_err_str(e));
     }
     e = a->tee->event_log(a->tee_state, &log_json);
     if (e == DSTACK_OK) {

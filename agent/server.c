@@ -187,6 +187,14 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
         return send_error(l, conn, MHD_HTTP_FORBIDDEN, msg);
     }
 
+    char refused[TEE_ERROR_MAX];
+    const struct agent *ag = l->agent;
+    if ((route->flags & ROUTE_KEYS) && ag->tee != NULL && ag->tee->keys_refused != NULL &&
+        ag->tee->keys_refused(ag->tee_state, refused)) {
+        json_decref(q.obj);
+        return send_error(l, conn, MHD_HTTP_BAD_REQUEST, refused);
+    }
+
     struct rpc_call call = {.agent = l->agent};
     json_t *args = NULL;
     if (route->flags & ROUTE_NO_INPUT) {
@@ -219,7 +227,13 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
     json_decref(args);
     if (!ok) {
         json_decref(call.result);
+        free(call.result_text);
         return send_error(l, conn, MHD_HTTP_BAD_REQUEST, call.error[0] ? call.error : "failed");
+    }
+    if (call.result_text != NULL) { /* encoded by the handler (rpc.h) */
+        json_decref(call.result);
+        return send_body(l, conn, MHD_HTTP_OK, "application/json", call.result_text,
+                         call.result_text_len);
     }
     char *body = call.result != NULL ? json_dumps(call.result, JSON_COMPACT | JSON_ENCODE_ANY)
                                      : strdup("null");

@@ -5,6 +5,6 @@
 #include "tee/tee.h"
 
 extern const struct tee_backend tee_sim; /* sim.c */
-/* extern const struct tee_backend tee_tdx;    tdx.c, the real-hardware issue */
+extern const struct tee_backend tee_tdx; /* tdx.c */
 
 #endif

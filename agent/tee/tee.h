@@ -3,6 +3,7 @@
 #ifndef DSTACK_AGENT_TEE_H
 #define DSTACK_AGENT_TEE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,12 @@ struct tee_backend {
     /* Extends RTMR3 with a runtime event and records it in the log (NULL: unsupported). */
     dstack_err (*emit_event)(void *state, const char *name, const uint8_t *payload, size_t len,
                              char err[TEE_ERROR_MAX]);
+    /* Optional: why the last quote() of the calling thread failed ("" when it did not), so the
+     * client reads "quote queue full" rather than a bare error code. */
+    const char *(*quote_error)(void *state);
+    /* Optional: true while app keys must not be served, with the reason in err (tdx: the runtime
+     * event log does not replay to RTMR3, so the measurements the keys stand for are unknown). */
+    bool (*keys_refused)(void *state, char err[TEE_ERROR_MAX]);
 };
 
 /* NULL when no backend has that name. */

@@ -1,0 +1,55 @@
+/* Where the tdx backend finds the kernel's interfaces: config value, else upstream's environment
+ * override (which must be absolute, as upstream requires: tdx-attest/src/linux.rs
+ * absolute_env_path, cc-eventlog/src/tcg.rs ccel_file_path), else upstream's default
+ * (spec/attestation.md §5.4). Tests point every one of them into a temporary tree. */
+#ifndef DSTACK_AGENT_TEE_TDX_PATHS_H
+#define DSTACK_AGENT_TEE_TDX_PATHS_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "tee/tee.h"
+
+#define TDX_PATH_MAX 1024
+
+#define TDX_CONFIGFS_BASE "/sys/kernel/config/tsm/report"
+#define TDX_CONFIGFS_DEFAULT TDX_CONFIGFS_BASE "/com.intel.dcap"
+#define TDX_CONFIGFS_ENV "DCAP_TDX_QUOTE_CONFIGFS_PATH"
+#define TDX_RTMR_SYSFS_DEFAULT "/sys/devices/virtual/misc/tdx_guest/measurements"
+#define TDX_RTMR_SYSFS_ENV "DCAP_TDX_RTMR_SYSFS_PATH"
+#define TDX_RUNTIME_LOG_DIR_DEFAULT "/run/log/dstack"
+#define TDX_DEVICE_DEFAULT "/dev/tdx_guest"
+#define TDX_ATTEST_CONFIG_DEFAULT "/etc/tdx-attest.conf"
+
+/* Upstream keeps configfs/sysfs override paths under 240 bytes (linux.rs prepare_configfs). */
+#define TDX_OVERRIDE_PATH_MAX 240
+
+/* Quote queue defaults: one quote runs (the device serialises them anyway), this many wait. */
+#define TDX_QUOTE_QUEUE_DEFAULT 8u
+#define TDX_QUOTE_TIMEOUT_MS_DEFAULT 5000u
+#define TDX_GENERATION_TIMEOUT_MS_DEFAULT 5000u /* linux.rs CONFIGFS_GEN_WAIT_TIMEOUT_SECS */
+
+struct tdx_paths {
+    char configfs_dir[TDX_PATH_MAX];
+    bool configfs_explicit; /* set by config or env: used as is, never created, no fallback */
+    char configfs_base[TDX_PATH_MAX];
+    char rtmr_dir[TDX_PATH_MAX];
+    bool rtmr_explicit;     /* must exist when set */
+    char ccel_file[TDX_PATH_MAX];
+    char log_dir[TDX_PATH_MAX];
+    char device[TDX_PATH_MAX];
+    char attest_config[TDX_PATH_MAX];
+    unsigned quote_queue;
+    unsigned quote_timeout_ms;
+    unsigned generation_timeout_ms;
+};
+
+/* Resolves every path; DSTACK_EINVAL with err naming the variable for a relative or empty
+ * environment override or one that is too long. */
+dstack_err tdx_paths_resolve(const struct agent_config *cfg, struct tdx_paths *out,
+                             char err[TEE_ERROR_MAX]);
+
+/* dir "/" name into out; false when it does not fit. */
+bool tdx_path_join(char out[TDX_PATH_MAX], const char *dir, const char *name);
+
+#endif

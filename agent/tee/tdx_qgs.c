@@ -1,0 +1,239 @@
+/* QGS over vsock (tdx_qgs.h). All message integers are little-endian; the 4-byte length prefix
+ * on the socket is big-endian (linux.rs:L582-586). */
+#include "tee/tdx_qgs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <linux/vm_sockets.h>
+
+#include "tee/tdx_configfs.h" /* TDX_QUOTE_MIN_LEN */
+
+struct tdx_report_req {
+    uint8_t report_data[DSTACK_REPORT_DATA_LEN];
+    uint8_t report[TDX_REPORT_LEN];
+};
+_Static_assert(_IOWR('T', 1, struct tdx_report_req) == TDX_CMD_GET_REPORT0, "ioctl number");
+
+static void le16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void le32(uint8_t *p, uint32_t v)
+{
+    le16(p, (uint16_t)v);
+    le16(p + 2, (uint16_t)(v >> 16));
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+unsigned tdx_qgs_port_parse(const char *text)
+{
+    const char *line = text;
+    while (line != NULL && *line != '\0') {
+        const char *next = strchr(line, '\n');
+        const char *p = line;
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+        if (strncmp(p, "port", 4) == 0) {
+            p += 4;
+            while (*p == ' ' || *p == '\t') {
+                p++;
+            }
+            if (*p == '=') {
+                p++;
+                while (*p == ' ' || *p == '\t') {
+                    p++;
+                }
+                unsigned long v = 0;
+                const char *d = p;
+                while (*d >= '0' && *d <= '9' && v <= 0xFFFFFFFFul) {
+                    v = v * 10 + (unsigned long)(*d - '0');
+                    d++;
+                }
+                const char *end = d;
+                while (*end == ' ' || *end == '\t' || *end == '\r') {
+                    end++;
+                }
+                /* u32::parse of the trimmed rest: digits only, in range. */
+                if (d > p && (*end == '\n' || *end == '\0') && v <= 0xFFFFFFFFul) {
+                    return (unsigned)v;
+                }
+            }
+        }
+        line = next != NULL ? next + 1 : NULL;
+    }
+    return 0;
+}
+
+void tdx_qgs_build_request(const uint8_t report[TDX_REPORT_LEN], uint8_t msg[TDX_QGS_REQUEST_LEN])
+{
+    le16(msg, 1);                     /* major version */
+    le16(msg + 2, 0);                 /* minor version */
+    le32(msg + 4, TDX_QGS_GET_QUOTE_REQ);
+    le32(msg + 8, TDX_QGS_REQUEST_LEN); /* size of the whole message */
+    le32(msg + 12, 0);                /* error code */
+    le32(msg + 16, TDX_REPORT_LEN);   /* report size */
+    le32(msg + 20, 0);                /* id list size */
+    memcpy(msg + 24, report, TDX_REPORT_LEN);
+}
+
+dstack_err tdx_qgs_parse_response(const uint8_t *msg, size_t len, uint8_t **quote,
+                                  size_t *quote_len, char err[TEE_ERROR_MAX])
+{
+    if (len < 24) {
+        snprintf(err, TEE_ERROR_MAX, "QGS response too short: %zu bytes", len);
+        return DSTACK_ETEE;
+    }
+    uint32_t type = get_le32(msg + 4), code = get_le32(msg + 12);
+    if (type != TDX_QGS_GET_QUOTE_RESP) {
+        snprintf(err, TEE_ERROR_MAX, "QGS: unexpected message type %u", type);
+        return DSTACK_ETEE;
+    }
+    if (code != 0) {
+        snprintf(err, TEE_ERROR_MAX, "QGS error code 0x%x", code);
+        return DSTACK_ETEE;
+    }
+    size_t id_size = get_le32(msg + 16), q_size = get_le32(msg + 20);
+    if (id_size > len - 24 || q_size > len - 24 - id_size) {
+        snprintf(err, TEE_ERROR_MAX, "QGS response truncated: %zu bytes for %zu + %zu", len,
+                 id_size, q_size);
+        return DSTACK_ETEE;
+    }
+    if (q_size <= TDX_QUOTE_MIN_LEN) {
+        snprintf(err, TEE_ERROR_MAX, "QGS quote too short: %zu bytes", q_size);
+        return DSTACK_ETEE;
+    }
+    *quote = malloc(q_size);
+    if (*quote == NULL) {
+        snprintf(err, TEE_ERROR_MAX, "out of memory");
+        return DSTACK_ENOMEM;
+    }
+    memcpy(*quote, msg + 24 + id_size, q_size);
+    *quote_len = q_size;
+    return DSTACK_OK;
+}
+
+dstack_err tdx_qgs_available(const struct tdx_paths *p, unsigned *port, char err[TEE_ERROR_MAX])
+{
+    char text[4096];
+    FILE *f = fopen(p->attest_config, "r");
+    size_t n = f != NULL ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f != NULL) {
+        fclose(f);
+    }
+    text[n] = '\0';
+    *port = tdx_qgs_port_parse(text);
+    if (*port == 0) {
+        snprintf(err, TEE_ERROR_MAX, "no QGS vsock port in %.100s", p->attest_config);
+        return DSTACK_EUNSUPPORTED;
+    }
+    return DSTACK_OK;
+}
+
+static dstack_err get_report(const char *device, const uint8_t rd[DSTACK_REPORT_DATA_LEN],
+                             uint8_t report[TDX_REPORT_LEN], char err[TEE_ERROR_MAX])
+{
+    int fd = open(device, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", device, strerror(errno));
+        return DSTACK_ETEE;
+    }
+    struct tdx_report_req req;
+    memcpy(req.report_data, rd, DSTACK_REPORT_DATA_LEN);
+    memset(req.report, 0, sizeof req.report);
+    int rc = ioctl(fd, TDX_CMD_GET_REPORT0, &req);
+    int saved = errno;
+    close(fd);
+    if (rc != 0) {
+        snprintf(err, TEE_ERROR_MAX, "TDX_CMD_GET_REPORT0 on %.100s: %.100s", device, strerror(saved));
+        return DSTACK_ETEE;
+    }
+    memcpy(report, req.report, TDX_REPORT_LEN);
+    return DSTACK_OK;
+}
+
+static bool io_all(int fd, uint8_t *buf, size_t len, bool writing)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = writing ? send(fd, buf + done, len - done, MSG_NOSIGNAL)
+                            : recv(fd, buf + done, len - done, 0);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        done += (size_t)n;
+    }
+    return true;
+}
+
+dstack_err tdx_qgs_quote(const struct tdx_paths *p, unsigned port, unsigned timeout_ms,
+                         const uint8_t report_data[DSTACK_REPORT_DATA_LEN], uint8_t **quote,
+                         size_t *quote_len, char err[TEE_ERROR_MAX])
+{
+    uint8_t report[TDX_REPORT_LEN];
+    uint8_t req[4 + TDX_QGS_REQUEST_LEN];
+    uint8_t *resp = NULL;
+    dstack_err e = get_report(p->device, report_data, report, err);
+    if (e != DSTACK_OK) {
+        return e;
+    }
+    tdx_qgs_build_request(report, req + 4);
+    req[0] = 0, req[1] = 0, req[2] = (uint8_t)(TDX_QGS_REQUEST_LEN >> 8),
+    req[3] = (uint8_t)TDX_QGS_REQUEST_LEN;
+
+    int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, TEE_ERROR_MAX, "vsock: %.100s", strerror(errno));
+        return DSTACK_ETEE;
+    }
+    struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    struct sockaddr_vm addr = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST,
+                               .svm_port = port};
+    uint8_t len_be[4];
+    e = DSTACK_ETEE;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        snprintf(err, TEE_ERROR_MAX, "cannot reach QGS on vsock port %u: %.100s", port,
+                 strerror(errno));
+        goto out;
+    }
+    if (!io_all(fd, req, sizeof req, true) || !io_all(fd, len_be, 4, false)) {
+        snprintf(err, TEE_ERROR_MAX, "QGS on vsock port %u: %.100s", port,
+                 errno ? strerror(errno) : "connection closed");
+        goto out;
+    }
+    size_t len = (size_t)len_be[0] << 24 | (size_t)len_be[1] << 16 | (size_t)len_be[2] << 8 |
+                 len_be[3];
+    if (len > TDX_QGS_MAX_RESPONSE) {
+        snprintf(err, TEE_ERROR_MAX, "QGS response too large: %zu bytes", len);
+        goto out;
+    }
+    resp = malloc(len ? len : 1);
+    if (resp == NULL || !io_all(fd, resp, len, false)) {
+        snprintf(err, TEE_ERROR_MAX, "QGS on vsock port %u: truncated response", port);
+        goto out;
+    }
+    e = tdx_qgs_parse_response(resp, len, quote, quote_len, err);
+out:
+    free(resp);
+    close(fd);
+    return e;
+}

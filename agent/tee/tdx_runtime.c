@@ -1,0 +1,347 @@
+/* Runtime events and RTMR3 (tdx_runtime.h). */
+#include "tee/tdx_runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attest/runtime_log.h"
+#include "log.h"
+#include "tee/tdx_rtmr.h"
+#include "util/hex.h"
+
+static void set_mismatch(struct tdx_runtime *rt, const char *why)
+{
+    pthread_mutex_lock(&rt->why_mu);
+    snprintf(rt->why, sizeof rt->why, "%s", why);
+    atomic_store(&rt->mismatch, true);
+    pthread_mutex_unlock(&rt->why_mu);
+    log_error("%s", why);
+}
+
+bool tdx_runtime_refused(struct tdx_runtime *rt, char err[TEE_ERROR_MAX])
+{
+    if (!atomic_load(&rt->mismatch)) {
+        return false;
+    }
+    pthread_mutex_lock(&rt->why_mu);
+    snprintf(err, TEE_ERROR_MAX, "%.100s", rt->why);
+    pthread_mutex_unlock(&rt->why_mu);
+    return true;
+}
+
+dstack_err tdx_runtime_init(struct tdx_runtime *rt, const struct tdx_paths *p,
+                            char err[TEE_ERROR_MAX])
+{
+    memset(rt, 0, sizeof *rt);
+    rt->paths = p;
+    atomic_init(&rt->mismatch, false);
+    if (!tdx_path_join(rt->log_path, p->log_dir, TDX_RUNTIME_LOG_NAME) ||
+        !tdx_path_join(rt->lock_path, p->log_dir, TDX_RUNTIME_LOCK_NAME) ||
+        !tdx_path_join(rt->version_path, p->log_dir, TDX_RUNTIME_VERSION_NAME) ||
+        !tdx_path_join(rt->pending_path, p->log_dir, TDX_RUNTIME_PENDING_NAME)) {
+        snprintf(err, TEE_ERROR_MAX, "runtime log directory path too long");
+        return DSTACK_EINVAL;
+    }
+    /* dstack-util creates the directory at boot; create it when we come first (§4.2). */
+    if (mkdir(p->log_dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, TEE_ERROR_MAX, "cannot create %.100s: %.100s", p->log_dir, strerror(errno));
+        return DSTACK_EIO;
+    }
+    if (pthread_mutex_init(&rt->why_mu, NULL) != 0) {
+        snprintf(err, TEE_ERROR_MAX, "out of memory");
+        return DSTACK_ENOMEM;
+    }
+    return DSTACK_OK;
+}
+
+void tdx_runtime_destroy(struct tdx_runtime *rt)
+{
+    pthread_mutex_destroy(&rt->why_mu);
+}
+
+/* The lock file, flocked `op` within TDX_RUNTIME_LOCK_TIMEOUT_MS; -1 with err. A blocking
+ * flock would let a stuck emitter in another process hang every request behind it. */
+static int take_lock(struct tdx_runtime *rt, int op, char err[TEE_ERROR_MAX])
+{
+    int fd = open(rt->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", rt->lock_path, strerror(errno));
+        return -1;
+    }
+    for (unsigned waited = 0; flock(fd, op | LOCK_NB) != 0; waited += 2) {
+        if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= TDX_RUNTIME_LOCK_TIMEOUT_MS) {
+            snprintf(err, TEE_ERROR_MAX, "cannot lock %.100s: %.100s", rt->lock_path,
+                     errno == EWOULDBLOCK ? "held too long by another emitter" : strerror(errno));
+            close(fd);
+            return -1;
+        }
+        struct timespec ts = {0, 2 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return fd;
+}
+
+/* A whole file (NUL-terminated); missing = empty when missing_ok. */
+static dstack_err slurp(const char *path, bool missing_ok, char **out, size_t *len,
+                        char err[TEE_ERROR_MAX])
+{
+    *out = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && missing_ok) {
+        *out = calloc(1, 1);
+        return *out ? DSTACK_OK : DSTACK_ENOMEM;
+    }
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (size_t)st.st_size > TDX_RUNTIME_LOG_MAX) {
+        snprintf(err, TEE_ERROR_MAX, "cannot read %.100s: %.100s", path,
+                 fd < 0 ? strerror(errno) : "not a regular file below the size limit");
+        if (fd >= 0) {
+            close(fd);
+        }
+        return DSTACK_EIO;
+    }
+    size_t cap = (size_t)st.st_size;
+    char *buf = malloc(cap + 1);
+    size_t n = 0;
+    while (buf != NULL && n < cap) {
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            break;
+        }
+        n += (size_t)r;
+    }
+    close(fd);
+    if (buf == NULL) {
+        snprintf(err, TEE_ERROR_MAX, "out of memory");
+        return DSTACK_ENOMEM;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return DSTACK_OK;
+}
+
+static dstack_err parse_file(const char *path, bool missing_ok, struct dstack_event_log *out,
+                             char err[TEE_ERROR_MAX])
+{
+    char *text = NULL;
+    size_t len = 0, valid = 0;
+    char perr[200] = "";
+    dstack_err e = slurp(path, missing_ok, &text, &len, err);
+    if (e != DSTACK_OK) {
+        return e;
+    }
+    e = runtime_log_parse(text, len, out, &valid, perr, sizeof perr);
+    free(text);
+    if (e != DSTACK_OK) {
+        snprintf(err, TEE_ERROR_MAX, "%.100s: %.100s", path, perr);
+    }
+    return e;
+}
+
+static void replay_rtmr3(const struct dstack_event_log *log, uint8_t mr[DSTACK_MR_LEN])
+{
+    memset(mr, 0, DSTACK_MR_LEN);
+    for (size_t i = 0; i < log->count; i++) {
+        uint8_t d[DSTACK_SHA384_LEN];
+        if (log->events[i].imr == 3 && dstack_event_digest(&log->events[i], d) == DSTACK_OK) {
+            dstack_rtmr_extend(mr, d);
+        }
+    }
+}
+
+static dstack_err write_all(const char *path, int flags, const char *data, size_t len,
+                            char err[TEE_ERROR_MAX])
+{
+    int fd = open(path, flags | O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", path, strerror(errno));
+        return DSTACK_EIO;
+    }
+    /* One write(2) with O_APPEND: a line lands whole or not at all in practice. */
+    ssize_t n;
+    do {
+        n = write(fd, data, len);
+    } while (n < 0 && errno == EINTR);
+    int saved = errno;
+    if (close(fd) != 0 && n == (ssize_t)len) {
+        n = -1;
+        saved = errno;
+    }
+    if (n != (ssize_t)len) {
+        snprintf(err, TEE_ERROR_MAX, "cannot write %.100s: %.100s", path,
+                 n < 0 ? strerror(saved) : "short write");
+        return DSTACK_EIO;
+    }
+    return DSTACK_OK;
+}
+
+dstack_err tdx_runtime_check(struct tdx_runtime *rt, tdx_read_rtmr3_fn read_rtmr3, void *ctx,
+                             char err[TEE_ERROR_MAX])
+{
+    int lock = take_lock(rt, LOCK_EX, err);
+    if (lock < 0) {
+        return DSTACK_EIO;
+    }
+    struct dstack_event_log log, pending;
+    dstack_event_log_init(&log);
+    dstack_event_log_init(&pending);
+    uint8_t reg[DSTACK_MR_LEN], replayed[DSTACK_MR_LEN];
+    char *line = NULL;
+    size_t line_len = 0;
+    dstack_err e = read_rtmr3(ctx, reg, err);
+    if (e != DSTACK_OK) {
+        goto out;
+    }
+    e = parse_file(rt->log_path, true, &log, err);
+    if (e != DSTACK_OK) {
+        char why[TEE_ERROR_MAX];
+        snprintf(why, sizeof why, "runtime event log unreadable, refusing to serve keys: %.100s",
+                 err);
+        set_mismatch(rt, why);
+        e = DSTACK_OK;
+        goto out;
+    }
+    replay_rtmr3(&log, replayed);
+    if (memcmp(replayed, reg, DSTACK_MR_LEN) == 0) {
+        unlink(rt->pending_path); /* an emission that never reached the register */
+        log_info("runtime event log %s (%zu events) replays to RTMR3", rt->log_path, log.count);
+        goto out;
+    }
+    /* A crash between extend and append leaves the line in the pending file. */
+    if (parse_file(rt->pending_path, false, &pending, err) == DSTACK_OK && pending.count == 1) {
+        uint8_t d[DSTACK_SHA384_LEN];
+        dstack_event_digest(&pending.events[0], d);
+        dstack_rtmr_extend(replayed, d);
+        if (memcmp(replayed, reg, DSTACK_MR_LEN) == 0 &&
+            slurp(rt->pending_path, false, &line, &line_len, err) == DSTACK_OK &&
+            write_all(rt->log_path, O_APPEND, line, line_len, err) == DSTACK_OK) {
+            unlink(rt->pending_path);
+            log_warn("runtime event log %s: recovered event \"%s\" that reached RTMR3 before a "
+                     "crash",
+                     rt->log_path, pending.events[0].event);
+            goto out;
+        }
+    }
+    char hreg[2 * DSTACK_MR_LEN + 1], hlog[2 * DSTACK_MR_LEN + 1], why[TEE_ERROR_MAX];
+    replay_rtmr3(&log, replayed);
+    hex_encode(reg, DSTACK_MR_LEN, hreg);
+    hex_encode(replayed, DSTACK_MR_LEN, hlog);
+    snprintf(why, sizeof why,
+             "measurement mismatch: %.100s (%zu events) replays to RTMR3 %.16s..., the register "
+             "holds %.16s...; refusing to serve keys",
+             rt->log_path, log.count, hlog, hreg);
+    set_mismatch(rt, why);
+    err[0] = '\0';
+out:
+    free(line);
+    dstack_event_log_free(&log);
+    dstack_event_log_free(&pending);
+    close(lock);
+    return e;
+}
+
+dstack_err tdx_runtime_read(struct tdx_runtime *rt, struct dstack_event_log *out,
+                            char err[TEE_ERROR_MAX])
+{
+    int lock = take_lock(rt, LOCK_SH, err);
+    if (lock < 0) {
+        return DSTACK_EIO;
+    }
+    dstack_err e = parse_file(rt->log_path, true, out, err);
+    close(lock);
+    return e;
+}
+
+/* runtime_event_version: "1" or "2" (dstack-attest lib.rs:L85-138); absent means 1 here. */
+static dstack_err read_version(struct tdx_runtime *rt, unsigned *version, char err[TEE_ERROR_MAX])
+{
+    char *text = NULL;
+    size_t len = 0;
+    dstack_err e = slurp(rt->version_path, true, &text, &len, err);
+    if (e != DSTACK_OK) {
+        return e;
+    }
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' ' || text[len - 1] == '\r')) {
+        text[--len] = '\0';
+    }
+    if (len == 0 || strcmp(text, "1") == 0) {
+        *version = DSTACK_EVENT_V1;
+    } else if (strcmp(text, "2") == 0) {
+        *version = DSTACK_EVENT_V2;
+    } else {
+        snprintf(err, TEE_ERROR_MAX, "%.100s: \"%.20s\" is not a runtime event version (1 or 2)",
+                 rt->version_path, text);
+        e = DSTACK_EFORMAT;
+    }
+    free(text);
+    return e;
+}
+
+dstack_err tdx_runtime_emit(struct tdx_runtime *rt, const char *name, const uint8_t *payload,
+                            size_t len, char err[TEE_ERROR_MAX])
+{
+    unsigned version = DSTACK_EVENT_V1;
+    uint8_t digest[DSTACK_SHA384_LEN];
+    char *line = NULL;
+    size_t line_len = 0;
+    if (tdx_runtime_refused(rt, err)) {
+        return DSTACK_ETEE;
+    }
+    int lock = take_lock(rt, LOCK_EX, err);
+    if (lock < 0) {
+        return DSTACK_EIO;
+    }
+    dstack_err e = read_version(rt, &version, err);
+    if (e != DSTACK_OK) {
+        goto out;
+    }
+    if (runtime_log_format_line(name, payload, len, version, &line, &line_len) != DSTACK_OK ||
+        dstack_runtime_event_digest(version, name, payload, len, digest) != DSTACK_OK) {
+        snprintf(err, TEE_ERROR_MAX, "invalid event name (empty or not UTF-8)");
+        e = DSTACK_EINVAL;
+        goto out;
+    }
+    if ((e = write_all(rt->pending_path, O_TRUNC, line, line_len, err)) != DSTACK_OK) {
+        goto out;
+    }
+    e = tdx_rtmr_extend(rt->paths, 3, digest, err);
+    if (e == DSTACK_EIO) { /* short write: the register may or may not have moved */
+        char why[TEE_ERROR_MAX];
+        snprintf(why, sizeof why, "RTMR3 state unknown after a failed extension, refusing to "
+                 "serve keys: %.100s", err);
+        set_mismatch(rt, why);
+        e = DSTACK_ETEE;
+        goto out; /* the pending line stays: the next start tells which it was */
+    }
+    if (e != DSTACK_OK) {
+        unlink(rt->pending_path);
+        goto out;
+    }
+    /* The register accepted it: only now does the line go into the log (§4.3). */
+    if ((e = write_all(rt->log_path, O_APPEND, line, line_len, err)) != DSTACK_OK) {
+        char why[TEE_ERROR_MAX];
+        snprintf(why, sizeof why, "RTMR3 was extended with \"%.60s\" but the log could not "
+                 "follow, refusing to serve keys: %.100s", name, err);
+        set_mismatch(rt, why);
+        e = DSTACK_ETEE;
+        goto out;
+    }
+    unlink(rt->pending_path);
+out:
+    free(line);
+    close(lock);
+    return e;
+}
