@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -120,6 +121,7 @@ dstack_err dstack_ratls_cert_parse(const void *data, size_t len, struct dstack_r
     if (c == NULL) {
         return DSTACK_ENOMEM;
     }
+    ERR_set_mark(); /* see ERR_pop_to_mark below */
     if (data == NULL || (c->x509 = parse_x509(data, len)) == NULL) {
         goto out;
     }
@@ -139,6 +141,10 @@ dstack_err dstack_ratls_cert_parse(const void *data, size_t len, struct dstack_r
 out:
     OPENSSL_free(spki);
     dstack_ratls_cert_free(c);
+    /* Leave the caller's OpenSSL error queue as we found it: a failed parse (and PEM reading,
+     * which ends on "no start line") pushes entries that an application's TLS code on the same
+     * thread would later read through SSL_get_error / ERR_get_error. */
+    ERR_pop_to_mark();
     return err;
 }
 
@@ -194,9 +200,8 @@ dstack_err dstack_ratls_report_data(const uint8_t *spki, size_t spki_len,
     return err;
 }
 
-dstack_err dstack_ratls_check_binding(const struct dstack_ratls_cert *c,
-                                      const char *quote_root_pem, size_t root_len, char *why,
-                                      size_t why_cap)
+static dstack_err check_binding(const struct dstack_ratls_cert *c, const char *quote_root_pem,
+                                size_t root_len, char *why, size_t why_cap)
 {
     uint8_t want[DSTACK_REPORT_DATA_LEN];
     struct versioned_attestation a = {0};
@@ -245,6 +250,16 @@ out:
     return err;
 }
 
+dstack_err dstack_ratls_check_binding(const struct dstack_ratls_cert *c,
+                                      const char *quote_root_pem, size_t root_len, char *why,
+                                      size_t why_cap)
+{
+    ERR_set_mark(); /* the quote verifier parses the PCK chain's PEM */
+    dstack_err err = check_binding(c, quote_root_pem, root_len, why, why_cap);
+    ERR_pop_to_mark();
+    return err;
+}
+
 /* All certificates of a PEM text, in order. */
 static STACK_OF(X509) *read_pem_chain(const char *pem, size_t len)
 {
@@ -275,6 +290,7 @@ dstack_err dstack_ratls_verify_chain(const char *chain_pem, size_t chain_len, co
                                      size_t why_cap)
 {
     dstack_err err = DSTACK_EVERIFY;
+    ERR_set_mark(); /* reading PEM ends on "no start line": keep it off the caller's queue */
     STACK_OF(X509) *chain = read_pem_chain(chain_pem, chain_len);
     STACK_OF(X509) *cas = read_pem_chain(ca_pem, ca_len);
     X509_STORE *store = X509_STORE_new();
@@ -315,7 +331,7 @@ dstack_err dstack_ratls_verify_chain(const char *chain_pem, size_t chain_len, co
         err = DSTACK_EFORMAT;
         goto out;
     }
-    err = dstack_ratls_check_binding(leaf, quote_root_pem, root_len, why, why_cap);
+    err = check_binding(leaf, quote_root_pem, root_len, why, why_cap);
     if (err == DSTACK_OK && leaf_out != NULL) {
         *leaf_out = leaf;
         leaf = NULL;
@@ -327,5 +343,6 @@ out:
     X509_STORE_free(store);
     sk_X509_pop_free(chain, X509_free);
     sk_X509_pop_free(cas, X509_free);
+    ERR_pop_to_mark();
     return err;
 }
