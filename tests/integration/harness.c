@@ -27,6 +27,20 @@ static bool socket_answers(const char *path)
     return ok;
 }
 
+static bool log_says_ready(const char *log_path)
+{
+    FILE *f = fopen(log_path, "r");
+    char line[512];
+    bool ready = false;
+    while (f != NULL && !ready && fgets(line, sizeof line, f) != NULL) {
+        ready = strstr(line, " ready (") != NULL;
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return ready;
+}
+
 static bool spawn(struct sim *s, const char *const *pre, const char *const *extra)
 {
     const char *argv[64];
@@ -63,7 +77,8 @@ static bool spawn(struct sim *s, const char *const *pre, const char *const *extr
     }
     free(wrapper);
     for (int i = 0; i < 1500; i++) { /* up to 30 s: valgrind starts slowly */
-        if (socket_answers(s->dstack_sock)) {
+        /* Every listener is up once the daemon logs "ready" (it binds them in turn). */
+        if (socket_answers(s->dstack_sock) && log_says_ready(log_path)) {
             return true;
         }
         int status;
