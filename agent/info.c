@@ -150,7 +150,21 @@ struct info_cache {
     uint8_t rtmr3[DSTACK_MR_LEN]; /* what `full` was built for */
     json_t *full;                 /* internal listeners */
     json_t *external;             /* Worker listener */
+    /* The two responses above with app_cert, encoded as the server would (compact), built on
+     * first use and dropped with what they encode: Info then costs a copy, not a 20 KB dump
+     * (bench/bench_transport.c). [0] = full, [1] = external. */
+    char *text[2];
+    size_t text_len[2];
 };
+
+static void drop_texts(struct info_cache *c)
+{
+    for (size_t i = 0; i < 2; i++) {
+        free(c->text[i]);
+        c->text[i] = NULL;
+        c->text_len[i] = 0;
+    }
+}
 
 /* A DMI string, trimmed, "" when unreadable (rpc_service.rs reads /sys/class/dmi/id). */
 static void read_dmi(const char *name, char *out, size_t cap)
@@ -293,6 +307,7 @@ void info_cache_free(struct info_cache *c)
     }
     json_decref(c->full);
     json_decref(c->external);
+    drop_texts(c);
     free(c->app_cert);
     pthread_mutex_destroy(&c->lock);
     free(c);
@@ -307,14 +322,44 @@ dstack_err info_cache_set_app_cert(struct info_cache *c, const char *pem)
     pthread_mutex_lock(&c->lock);
     free(c->app_cert);
     c->app_cert = copy;
+    drop_texts(c);
     pthread_mutex_unlock(&c->lock);
+    return DSTACK_OK;
+}
+
+/* Locks the cache and rebuilds it first when RTMR3 moved since it was built (an emitted
+ * event), under the lock so concurrent requests wait for one rebuild. Unlocked on failure. */
+static dstack_err cache_lock_fresh(struct info_cache *c, struct agent *a, char *err,
+                                   size_t err_cap)
+{
+    uint8_t mrtd[DSTACK_MR_LEN], rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
+    dstack_err e;
+    if ((e = a->tee->measurements(a->tee_state, mrtd, rtmr)) != DSTACK_OK) {
+        snprintf(err, err_cap, "reading the measurements: %s", dstack_err_str(e));
+        return e;
+    }
+    pthread_mutex_lock(&c->lock);
+    if (memcmp(rtmr[3], c->rtmr3, DSTACK_MR_LEN) != 0) {
+        json_t *full = NULL, *ext = NULL;
+        e = build_from_backend(a, "", c->cloud_vendor, c->cloud_product, &full, &ext, c->rtmr3,
+                               err, err_cap);
+        if (e != DSTACK_OK) {
+            pthread_mutex_unlock(&c->lock);
+            return e;
+        }
+        json_decref(c->full);
+        json_decref(c->external);
+        c->full = full;
+        c->external = ext;
+        drop_texts(c);
+    }
     return DSTACK_OK;
 }
 
 dstack_err info_get(struct info_cache *c, struct agent *a, bool external, json_t **out,
                     char *err, size_t err_cap)
 {
-    uint8_t mrtd[DSTACK_MR_LEN], rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN], r3[DSTACK_MR_LEN];
+    uint8_t r3[DSTACK_MR_LEN];
     dstack_err e;
 
     *out = NULL;
@@ -333,24 +378,8 @@ dstack_err info_get(struct info_cache *c, struct agent *a, bool external, json_t
         }
         return e;
     }
-    if ((e = a->tee->measurements(a->tee_state, mrtd, rtmr)) != DSTACK_OK) {
-        snprintf(err, err_cap, "reading the measurements: %s", dstack_err_str(e));
+    if ((e = cache_lock_fresh(c, a, err, err_cap)) != DSTACK_OK) {
         return e;
-    }
-    pthread_mutex_lock(&c->lock);
-    if (memcmp(rtmr[3], c->rtmr3, DSTACK_MR_LEN) != 0) {
-        /* RTMR3 moved: rebuild under the lock so concurrent requests wait for one rebuild. */
-        json_t *full = NULL, *ext = NULL;
-        e = build_from_backend(a, "", c->cloud_vendor, c->cloud_product, &full, &ext, c->rtmr3,
-                               err, err_cap);
-        if (e != DSTACK_OK) {
-            pthread_mutex_unlock(&c->lock);
-            return e;
-        }
-        json_decref(c->full);
-        json_decref(c->external);
-        c->full = full;
-        c->external = ext;
     }
     const json_t *src = external && !c->public_tcbinfo ? c->external : c->full;
     /* A private copy: the caller owns and may change it; the cached one stays immutable. */
@@ -365,5 +394,53 @@ dstack_err info_get(struct info_cache *c, struct agent *a, bool external, json_t
         return DSTACK_ENOMEM;
     }
     *out = copy;
+    return DSTACK_OK;
+}
+
+dstack_err info_get_text(struct info_cache *c, struct agent *a, bool external, char **out,
+                         size_t *len, char *err, size_t err_cap)
+{
+    *out = NULL;
+    *len = 0;
+    if (c == NULL) {
+        json_t *obj = NULL;
+        dstack_err e = info_get(NULL, a, external, &obj, err, err_cap);
+        if (e != DSTACK_OK) {
+            return e;
+        }
+        *out = json_dumps(obj, JSON_COMPACT | JSON_ENCODE_ANY);
+        json_decref(obj);
+        if (*out == NULL) {
+            snprintf(err, err_cap, "out of memory");
+            return DSTACK_ENOMEM;
+        }
+        *len = strlen(*out);
+        return DSTACK_OK;
+    }
+    dstack_err e = cache_lock_fresh(c, a, err, err_cap);
+    if (e != DSTACK_OK) {
+        return e;
+    }
+    size_t idx = external && !c->public_tcbinfo ? 1 : 0;
+    if (c->text[idx] == NULL) {
+        /* The same object info_get hands out, encoded once. */
+        json_t *copy = json_copy(idx == 1 ? c->external : c->full);
+        if (copy != NULL && json_object_set_new(copy, "app_cert", json_string(c->app_cert)) == 0) {
+            c->text[idx] = json_dumps(copy, JSON_COMPACT | JSON_ENCODE_ANY);
+            c->text_len[idx] = c->text[idx] != NULL ? strlen(c->text[idx]) : 0;
+        }
+        json_decref(copy);
+    }
+    char *text = c->text[idx] != NULL ? malloc(c->text_len[idx] + 1) : NULL;
+    if (text != NULL) {
+        memcpy(text, c->text[idx], c->text_len[idx] + 1);
+        *len = c->text_len[idx];
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (text == NULL) {
+        snprintf(err, err_cap, "out of memory");
+        return DSTACK_ENOMEM;
+    }
+    *out = text;
     return DSTACK_OK;
 }

@@ -55,4 +55,9 @@ dstack_err info_cache_set_app_cert(struct info_cache *c, const char *pem);
 dstack_err info_get(struct info_cache *c, struct agent *a, bool external, json_t **out,
                     char *err, size_t err_cap);
 
+/* info_get's answer already encoded as compact JSON (what the server would send), *out malloc'd
+ * (*len bytes + NUL). With a cache the encoding is kept until RTMR3 or app_cert change. */
+dstack_err info_get_text(struct info_cache *c, struct agent *a, bool external, char **out,
+                         size_t *len, char *err, size_t err_cap);
+
 #endif

@@ -6,10 +6,10 @@
 bool h_info(struct rpc_call *call)
 {
     char err[RPC_ERROR_MAX];
-    json_t *out = NULL;
-    if (info_get(call->agent->info, call->agent, false, &out, err, sizeof err) != DSTACK_OK) {
+    /* The cached encoding: Info is large and changes only when an event is emitted. */
+    if (info_get_text(call->agent->info, call->agent, false, &call->result_text,
+                      &call->result_text_len, err, sizeof err) != DSTACK_OK) {
         return rpc_fail(call, "%s", err);
     }
-    call->result = out;
     return true;
 }

@@ -168,6 +168,39 @@ static void test_build_lite(void)
     free(text);
 }
 
+/* h_info answers with encoded text (rpc.h result_text); decode it and reset the call. */
+static json_t *handler_answer(struct rpc_call *call)
+{
+    json_t *j = call->result;
+    if (call->result_text != NULL) {
+        CHECK(j == NULL);
+        j = json_loadb(call->result_text, call->result_text_len, JSON_DECODE_ANY, NULL);
+        CHECK(j != NULL);
+        free(call->result_text);
+    }
+    call->result = NULL;
+    call->result_text = NULL;
+    call->result_text_len = 0;
+    return j;
+}
+
+/* The cached encoding (info_get_text) is byte for byte what the server makes of info_get. */
+static void check_text_matches(struct agent *a, bool external)
+{
+    char err[256];
+    json_t *obj = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    CHECK(info_get(a->info, a, external, &obj, err, sizeof err) == DSTACK_OK);
+    CHECK(info_get_text(a->info, a, external, &text, &len, err, sizeof err) == DSTACK_OK);
+    char *want = json_dumps(obj, JSON_COMPACT | JSON_ENCODE_ANY);
+    CHECK(want != NULL && text != NULL && len == strlen(want));
+    CHECK_STR(text, want);
+    free(want);
+    free(text);
+    json_decref(obj);
+}
+
 static void test_cache_over_simulator(void)
 {
     char dir[] = "/tmp/test_info.XXXXXX";
@@ -207,15 +240,15 @@ static void test_cache_over_simulator(void)
     call.agent = &a;
     call.args = json_object();
     CHECK(h_info(&call));
-    json_t *uncached = call.result;
+    json_t *uncached = handler_answer(&call);
     check_order(uncached, info_keys, sizeof info_keys / sizeof info_keys[0]);
 
     CHECK(info_cache_new(&a, &a.info, err, sizeof err) == DSTACK_OK);
-    call.result = NULL;
     CHECK(h_info(&call));
-    json_t *i1 = call.result;
+    json_t *i1 = handler_answer(&call);
     CHECK(json_equal(i1, uncached));
     CHECK_STR(str(i1, "app_name"), "info-app");
+    check_text_matches(&a, false);
     /* RTMR3 of tcb_info equals the simulator's register and the replay of tcb_info.event_log. */
     json_t *t1 = json_loads(str(i1, "tcb_info"), 0, NULL);
     struct dstack_event_log log;
@@ -241,6 +274,7 @@ static void test_cache_over_simulator(void)
 
     /* EmitEvent moves RTMR3: Info follows (rtmr3, mr_aggregated, event_log), ids do not. */
     CHECK(a.tee->emit_event(a.tee_state, "my-event", (const uint8_t *)"x", 1, err) == DSTACK_OK);
+    check_text_matches(&a, false); /* the encoding follows RTMR3 too */
     CHECK(info_get(a.info, &a, false, &i2, err, sizeof err) == DSTACK_OK);
     json_t *t2 = json_loads(str(i2, "tcb_info"), 0, NULL);
     CHECK(strcmp(str(t2, "rtmr3"), str(t1, "rtmr3")) != 0);
@@ -259,6 +293,8 @@ static void test_cache_over_simulator(void)
     CHECK(info_cache_set_app_cert(a.info, "-----BEGIN CERTIFICATE-----\nx\n") == DSTACK_OK);
     CHECK(info_get(a.info, &a, false, &i2, err, sizeof err) == DSTACK_OK);
     CHECK_STR(str(i2, "app_cert"), "-----BEGIN CERTIFICATE-----\nx\n");
+    check_text_matches(&a, false);
+    check_text_matches(&a, true);
     check_order(i2, info_keys, sizeof info_keys / sizeof info_keys[0]);
     json_decref(i2);
 

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds dstack-c in Release (build-bench/) and runs every benchmark in bench/, printing one
+# table: figure, measured value, target, PASS/FAIL. See docs/performance.md.
+#   DSTACK_BENCH_SCALE=0.2 scripts/bench.sh     # a quick pass (fewer iterations)
+#   DSTACK_BENCH_PRELIMINARY=1 ...              # marks every row "(prelim.)": loaded machine
+#   scripts/bench.sh crypto transport           # only some programs
+# Exit status: 0 when every row passes, 3 when a target is missed, 1 when a program failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${DSTACK_BENCH_BUILD:-build-bench}
+jobs=${DSTACK_BENCH_JOBS:-2}
+
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null || exit 1
+cmake --build "$build" -j"$jobs" >/dev/null || { echo "build failed" >&2; exit 1; }
+
+benches=("$@")
+if [[ ${#benches[@]} -eq 0 ]]; then
+    benches=(crypto transport scaling memory startup sdk)
+fi
+
+echo "dstack-c benchmarks — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), scale ${DSTACK_BENCH_SCALE:-1}"
+echo
+echo "| figure | measured | target | result |"
+echo "| --- | --- | --- | --- |"
+status=0
+for b in "${benches[@]}"; do
+    bin="$build/bench/bench_$b"
+    if [[ ! -x "$bin" ]]; then
+        echo "| bench_$b | not built | - | FAIL |"
+        status=1
+        continue
+    fi
+    "$bin"
+    rc=$?
+    if [[ $rc -ne 0 && $rc -ne 3 ]]; then
+        echo "| bench_$b | exited with $rc | - | FAIL |"
+        status=1
+    elif [[ $rc -eq 3 && $status -eq 0 ]]; then
+        status=3
+    fi
+done
+exit $status
