@@ -98,6 +98,7 @@ static bool spawn(struct sim *s, const char *const *pre, const char *const *extr
 
 static bool prepare(struct sim *s)
 {
+    s->upstream = false;
     snprintf(s->dir, sizeof s->dir, "/tmp/dstack-it-XXXXXX");
     if (mkdtemp(s->dir) == NULL) {
         perror("mkdtemp");
@@ -113,9 +114,10 @@ bool sim_start(struct sim *s, const char *const *extra_args)
     return prepare(s) && spawn(s, NULL, extra_args);
 }
 
-bool sim_start_upstream(struct sim *s, const char *const *extra_args)
+static const char *const *upstream_args(void)
 {
     static char keys[512], compose[512], sys[512];
+    static const char *pre[] = {"--keys", keys, "--compose", compose, "--sys-config", sys, NULL};
     snprintf(keys, sizeof keys, "%s/fixtures/upstream-simulator/appkeys.json", DSTACK_SHARED_DIR);
     snprintf(compose, sizeof compose, "%s/fixtures/upstream-simulator/app-compose.json",
              DSTACK_SHARED_DIR);
@@ -125,8 +127,27 @@ bool sim_start_upstream(struct sim *s, const char *const *extra_args)
         printf("SKIP: %s is absent (the upstream fixtures live in ../shared)\n", keys);
         exit(77);
     }
-    const char *pre[] = {"--keys", keys, "--compose", compose, "--sys-config", sys, NULL};
-    return prepare(s) && spawn(s, pre, extra_args);
+    return pre;
+}
+
+bool sim_start_upstream(struct sim *s, const char *const *extra_args)
+{
+    const char *const *pre = upstream_args();
+    if (!prepare(s)) {
+        return false;
+    }
+    s->upstream = true;
+    return spawn(s, pre, extra_args);
+}
+
+bool sim_restart(struct sim *s, int sig, const char *const *extra_args)
+{
+    if (s->pid > 0) {
+        kill(s->pid, sig);
+        waitpid(s->pid, NULL, 0);
+        s->pid = -1;
+    }
+    return spawn(s, s->upstream ? upstream_args() : NULL, extra_args);
 }
 
 int sim_stop(struct sim *s)

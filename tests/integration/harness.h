@@ -12,6 +12,7 @@ struct sim {
     char dstack_sock[300];
     char tappd_sock[300];
     pid_t pid;
+    bool upstream; /* started on upstream's simulator files */
 };
 
 /* Starts the simulator with extra arguments (NULL-terminated, may be NULL) in a new temporary
@@ -22,6 +23,10 @@ bool sim_start(struct sim *s, const char *const *extra_args);
 /* Like sim_start, on upstream's simulator files in ../shared (skips the test, exit 77, when
  * they are absent). */
 bool sim_start_upstream(struct sim *s, const char *const *extra_args);
+
+/* Sends sig (SIGTERM or SIGKILL), waits, and starts the simulator again in the same folder
+ * with the same files and extra arguments. Returns false when the new one does not start. */
+bool sim_restart(struct sim *s, int sig, const char *const *extra_args);
 
 /* SIGTERM, then waits; returns the exit status (0 = clean shutdown) and removes the folder. */
 int sim_stop(struct sim *s);
