@@ -167,12 +167,14 @@ const char *sc_config_usage(void)
     return "Usage: dstack-quote-sidecar [options]\n"
            "\n"
            "HTTP sidecar for dstack quotes and attestations (GET /, /health, /ready, /quote,\n"
-           "/attest, /info). Environment: QUOTE_SIDECAR__SERVER__HOST, QUOTE_SIDECAR__SERVER__PORT\n"
+           "/attest, /info). Environment: QUOTE_SIDECAR__SERVER__HOST, "
+           "QUOTE_SIDECAR__SERVER__PORT\n"
            "(or QUOTE_SIDECAR_SERVER__HOST/PORT), RUST_LOG, DSTACK_SIMULATOR_ENDPOINT.\n"
            "\n"
            "  -H, --host ADDR            bind address (default 0.0.0.0)\n"
            "  -p, --port PORT            port, 0 = any free one (default 9999)\n"
-           "  -e, --endpoint EP          agent: socket path or http(s):// URL (default: as the SDK)\n"
+           "  -e, --endpoint EP          agent: socket path or http(s):// URL (default: as the "
+           "SDK)\n"
            "      --threads N            worker threads (default 16)\n"
            "      --agent-concurrency N  agent calls in flight at most (default 16)\n"
            "      --timeout SEC          per agent call and wait for a free slot (default 30)\n"
@@ -202,8 +204,8 @@ enum sc_config_args sc_config_parse_args(struct sc_config *cfg, int argc, char *
         case 'p':
         case OPT_PORT:
             if (sc_config_parse_port(optarg, &cfg->port) != 0) {
-                snprintf(err, SC_CONFIG_ERROR_MAX, "--port: invalid port \"%.100s\" (expected 0-65535)",
-                         optarg);
+                snprintf(err, SC_CONFIG_ERROR_MAX,
+                         "--port: invalid port \"%.100s\" (expected 0-65535)", optarg);
                 return SC_ARGS_ERROR;
             }
             break;

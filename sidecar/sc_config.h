@@ -22,10 +22,10 @@
 
 #define SC_DEFAULT_HOST "0.0.0.0"
 #define SC_DEFAULT_PORT 9999u
-#define SC_DEFAULT_THREADS 16u          /* MHD worker threads (each serves one request at a time) */
+#define SC_DEFAULT_THREADS 16u /* MHD worker threads (each serves one request at a time) */
 #define SC_DEFAULT_AGENT_CONCURRENCY 16u /* agent calls in flight at most (= agent connections) */
-#define SC_DEFAULT_TIMEOUT_S 30u        /* per agent call, also the wait for a free agent slot */
-#define SC_DEFAULT_IDLE_TIMEOUT_S 60u   /* idle client connections are closed after this */
+#define SC_DEFAULT_TIMEOUT_S 30u         /* per agent call, also the wait for a free agent slot */
+#define SC_DEFAULT_IDLE_TIMEOUT_S 60u    /* idle client connections are closed after this */
 #define SC_MAX_THREADS 1024u
 #define SC_MAX_AGENT_CONCURRENCY 1024u
 #define SC_MAX_TIMEOUT_S 3600u

@@ -12,7 +12,7 @@ struct sc_gate {
     pthread_cond_t freed;
     unsigned limit;
     unsigned held;
-    unsigned peak;      /* most holders seen at once (tests and the debug log read it) */
+    unsigned peak;       /* most holders seen at once (tests and the debug log read it) */
     unsigned long waits; /* acquisitions that had to wait */
 };
 

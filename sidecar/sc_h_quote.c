@@ -111,9 +111,9 @@ void sc_h_attest(struct sidecar *sc, const struct sc_request *req, struct sc_res
         return;
     }
     json_t *body = json_object();
-    if (body != NULL && json_object_set_new(body, "attestation",
-                                            hex_string(a->attestation.data, a->attestation.len)) !=
-                            0) {
+    if (body != NULL &&
+        json_object_set_new(body, "attestation",
+                            hex_string(a->attestation.data, a->attestation.len)) != 0) {
         json_decref(body);
         body = NULL;
     }

@@ -4,7 +4,14 @@
 #ifndef DSTACK_SIDECAR_LOG_H
 #define DSTACK_SIDECAR_LOG_H
 
-enum sc_log_level { SC_LOG_OFF = -1, SC_LOG_ERROR, SC_LOG_WARN, SC_LOG_INFO, SC_LOG_DEBUG, SC_LOG_TRACE };
+enum sc_log_level {
+    SC_LOG_OFF = -1,
+    SC_LOG_ERROR,
+    SC_LOG_WARN,
+    SC_LOG_INFO,
+    SC_LOG_DEBUG,
+    SC_LOG_TRACE
+};
 
 /* The crate name of upstream's sidecar, accepted as a RUST_LOG target. */
 #define SC_LOG_TARGET "dstack_quote_sidecar"
@@ -24,7 +31,8 @@ int sc_log_level_parse(const char *name, enum sc_log_level *out);
  * are skipped. -1 when a level is unknown or nothing is named; *out is untouched then. */
 int sc_log_filter_parse(const char *rust_log, enum sc_log_level *out);
 
-void sc_log_msg(enum sc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sc_log_msg(enum sc_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #define sc_log_error(...) sc_log_msg(SC_LOG_ERROR, __VA_ARGS__)
 #define sc_log_warn(...) sc_log_msg(SC_LOG_WARN, __VA_ARGS__)

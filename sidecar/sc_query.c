@@ -131,8 +131,8 @@ unsigned sc_query_report_data(const char *query, size_t len, struct sc_report_da
         size_t klen_raw = eq != NULL ? (size_t)(eq - pair) : plen;
         size_t klen, vlen = 0;
         if (sc_percent_decode(pair, klen_raw, key, sizeof key, &klen) != 0 ||
-            (eq != NULL && sc_percent_decode(eq + 1, plen - klen_raw - 1, val, sizeof val,
-                                             &vlen) != 0)) {
+            (eq != NULL &&
+             sc_percent_decode(eq + 1, plen - klen_raw - 1, val, sizeof val, &vlen) != 0)) {
             snprintf(err, SC_QUERY_ERROR_MAX,
                      "invalid percent-encoding in the query string ('%%' must be followed by "
                      "two hex digits)");

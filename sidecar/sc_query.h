@@ -17,7 +17,7 @@
 
 #include <dstack/common.h>
 
-#define SC_QUERY_MAX 4096u            /* raw query bytes accepted */
+#define SC_QUERY_MAX 4096u /* raw query bytes accepted */
 #define SC_QUERY_ERROR_MAX 160
 #define SC_DEFAULT_DATA "hello world" /* upstream handlers.rs default */
 

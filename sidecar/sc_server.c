@@ -68,8 +68,7 @@ static void log_path(const char *url, char out[SC_LOG_PATH_MAX])
 }
 
 static enum MHD_Result send_response(struct sc_server *s, struct MHD_Connection *conn,
-                                     struct sc_req *r, struct sc_response *resp,
-                                     const char *allow)
+                                     struct sc_req *r, struct sc_response *resp, const char *allow)
 {
     char *body = resp->body != NULL ? json_dumps(resp->body, JSON_COMPACT) : NULL;
     json_decref(resp->body);
@@ -109,9 +108,8 @@ static enum MHD_Result send_response(struct sc_server *s, struct MHD_Connection 
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     (void)upload_data;
@@ -141,8 +139,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                               r->path);
             return send_response(s, conn, r, &resp, NULL);
         }
-        if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-            strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+        if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
             sc_response_error(&resp, 405, "Method not allowed", "%s %s: use GET", r->method,
                               r->path);
             return send_response(s, conn, r, &resp, "GET, HEAD");
@@ -177,8 +174,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     double ms = (double)(now.tv_sec - r->start.tv_sec) * 1e3 +
                 (double)(now.tv_nsec - r->start.tv_nsec) / 1e6;
     if (r->status != 0) {
-        sc_log_info("%s %s %u %.3fms", r->method[0] ? r->method : "-",
-                    r->path[0] ? r->path : "-", r->status, ms);
+        sc_log_info("%s %s %u %.3fms", r->method[0] ? r->method : "-", r->path[0] ? r->path : "-",
+                    r->status, ms);
     } else {
         /* Not answered: libmicrohttpd refused the request (e.g. its own 414) or the client
          * went away first. */
@@ -219,9 +216,9 @@ static int listen_socket(const char *host, uint16_t port, uint16_t *bound,
     for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
         fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
         int one = 1;
-        if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-                        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
-                        listen(fd, SC_LISTEN_BACKLOG) != 0)) {
+        if (fd >= 0 &&
+            (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+             bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SC_LISTEN_BACKLOG) != 0)) {
             last_errno = errno;
             close(fd);
             fd = -1;
@@ -261,8 +258,8 @@ int sc_server_start(struct sc_server *s, struct sidecar *app, char err[SC_SERVER
     /* A fixed pool of workers, each running its handlers to completion: together with the agent
      * gate this bounds threads, memory and agent connections whatever the load. ITC lets
      * MHD_quiesce_daemon stop the pool's listening at shutdown. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     s->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -271,8 +268,8 @@ int sc_server_start(struct sc_server *s, struct sidecar *app, char err[SC_SERVER
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
     if (s->mhd == NULL) {
-        snprintf(err, SC_SERVER_ERROR_MAX, "cannot start the HTTP server on %s:%u",
-                 cfg->host, (unsigned)s->port);
+        snprintf(err, SC_SERVER_ERROR_MAX, "cannot start the HTTP server on %s:%u", cfg->host,
+                 (unsigned)s->port);
         close(s->fd);
         s->fd = -1;
         return -1;

@@ -15,9 +15,9 @@ struct MHD_Daemon;
 struct sc_server {
     struct sidecar *app;
     struct MHD_Daemon *mhd;
-    int fd;                 /* listening socket (we bind it to report errors clearly) */
-    uint16_t port;          /* the bound port (differs from the config's when that was 0) */
-    atomic_uint in_flight;  /* requests received and not yet answered */
+    int fd;                /* listening socket (we bind it to report errors clearly) */
+    uint16_t port;         /* the bound port (differs from the config's when that was 0) */
+    atomic_uint in_flight; /* requests received and not yet answered */
 };
 
 /* Binds cfg->host:cfg->port and starts the workers. 0, or -1 with a reason in err such as

@@ -62,7 +62,8 @@ static int free_tcp_port(void)
 static bool port_answers(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
     if (fd >= 0) {
@@ -234,8 +235,8 @@ static json_t *get_json(int port, const char *path, long want_status)
 {
     struct reply r = http(port, "GET", path);
     if (r.status != want_status) {
-        fprintf(stderr, "GET %s: status %ld (curl %d), want %ld: %s\n", path, r.status,
-                (int)r.rc, want_status, r.body);
+        fprintf(stderr, "GET %s: status %ld (curl %d), want %ld: %s\n", path, r.status, (int)r.rc,
+                want_status, r.body);
     }
     CHECK(r.status == want_status);
     CHECK(strstr(r.headers, "Content-Type: application/json\r\n") != NULL);
@@ -251,8 +252,8 @@ static void expect_error(int port, const char *method, const char *path, long wa
 {
     struct reply r = http(port, method, path);
     if (r.status != want_status) {
-        fprintf(stderr, "%s %.80s: status %ld, want %ld: %s\n", method, path, r.status,
-                want_status, r.body);
+        fprintf(stderr, "%s %.80s: status %ld, want %ld: %s\n", method, path, r.status, want_status,
+                r.body);
     }
     CHECK(r.status == want_status);
     if (want_error != NULL) {
@@ -453,7 +454,8 @@ static void test_bad_inputs(int port)
     const char *d65 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdefX";
     char path[70000];
     snprintf(path, sizeof path, "/quote?data=%s", d65);
-    expect_error(port, "GET", path, 400, "Failed to get quote: data must be at most 64 bytes, got 65");
+    expect_error(port, "GET", path, 400,
+                 "Failed to get quote: data must be at most 64 bytes, got 65");
     snprintf(path, sizeof path, "/attest?data=%s", d65);
     expect_error(port, "GET", path, 400, "Failed to attest: data must be at most 64 bytes, got 65");
     expect_error(port, "GET", "/quote?data=%zz", 400,
@@ -561,9 +563,9 @@ struct flood {
     int port;
     int requests;
     atomic_int ok;
-    atomic_int answered;   /* any complete HTTP answer */
-    atomic_int refused;    /* could not connect (after shutdown began) */
-    atomic_int broken;     /* connected but no complete answer: must stay 0 */
+    atomic_int answered; /* any complete HTTP answer */
+    atomic_int refused;  /* could not connect (after shutdown began) */
+    atomic_int broken;   /* connected but no complete answer: must stay 0 */
     atomic_bool stop;
 };
 
@@ -750,23 +752,37 @@ static void test_startup_refusals(void)
         int status;
         const char *msg;
     } cases[] = {
-        {{"QUOTE_SIDECAR__SERVER__PORT=99999"}, {NULL}, 2,
+        {{"QUOTE_SIDECAR__SERVER__PORT=99999"},
+         {NULL},
+         2,
          "dstack-quote-sidecar: QUOTE_SIDECAR__SERVER__PORT: invalid port \"99999\" (expected "
          "0-65535)\n"},
-        {{"QUOTE_SIDECAR_SERVER__PORT=http"}, {NULL}, 2,
+        {{"QUOTE_SIDECAR_SERVER__PORT=http"},
+         {NULL},
+         2,
          "dstack-quote-sidecar: QUOTE_SIDECAR_SERVER__PORT: invalid port \"http\" (expected "
          "0-65535)\n"},
-        {{"QUOTE_SIDECAR__SERVER__HOST=not a host"}, {NULL}, 2,
+        {{"QUOTE_SIDECAR__SERVER__HOST=not a host"},
+         {NULL},
+         2,
          "dstack-quote-sidecar: QUOTE_SIDECAR__SERVER__HOST: invalid host \"not a host\" "
          "(expected an IP address or a host name)\n"},
-        {{"QUOTE_SIDECAR__SERVER__PORT=1", "QUOTE_SIDECAR_SERVER__PORT=2"}, {NULL}, 2,
+        {{"QUOTE_SIDECAR__SERVER__PORT=1", "QUOTE_SIDECAR_SERVER__PORT=2"},
+         {NULL},
+         2,
          "dstack-quote-sidecar: QUOTE_SIDECAR__SERVER__PORT=\"1\" and "
          "QUOTE_SIDECAR_SERVER__PORT=\"2\" disagree; set only one of them\n"},
-        {{NULL}, {"--port", "-5"}, 2,
+        {{NULL},
+         {"--port", "-5"},
+         2,
          "dstack-quote-sidecar: --port: invalid port \"-5\" (expected 0-65535)\n"},
         {{"QUOTE_SIDECAR__SERVER__HOST=no-such-host.invalid", "QUOTE_SIDECAR__SERVER__PORT=0"},
-         {NULL}, 1, "dstack-quote-sidecar: invalid host \"no-such-host.invalid\": "},
-        {{"QUOTE_SIDECAR__SERVER__HOST=192.0.2.1", "QUOTE_SIDECAR__SERVER__PORT=0"}, {NULL}, 1,
+         {NULL},
+         1,
+         "dstack-quote-sidecar: invalid host \"no-such-host.invalid\": "},
+        {{"QUOTE_SIDECAR__SERVER__HOST=192.0.2.1", "QUOTE_SIDECAR__SERVER__PORT=0"},
+         {NULL},
+         1,
          "dstack-quote-sidecar: cannot listen on 192.0.2.1:0: Cannot assign requested address\n"},
     };
     char log[400];

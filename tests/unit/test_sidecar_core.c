@@ -45,10 +45,10 @@ static void test_routes(void)
         const char *path;
         sc_handler_fn fn;
     } cases[] = {
-        {"/", sc_h_root},           {"/health", sc_h_health}, {"/ready", sc_h_ready},
-        {"/quote", sc_h_quote},     {"/attest", sc_h_attest}, {"/info", sc_h_info},
-        {"/quote/", NULL},          {"/Quote", NULL},         {"", NULL},
-        {"/healthz", NULL},         {"//quote", NULL},        {"/quote?data=x", NULL},
+        {"/", sc_h_root},       {"/health", sc_h_health}, {"/ready", sc_h_ready},
+        {"/quote", sc_h_quote}, {"/attest", sc_h_attest}, {"/info", sc_h_info},
+        {"/quote/", NULL},      {"/Quote", NULL},         {"", NULL},
+        {"/healthz", NULL},     {"//quote", NULL},        {"/quote?data=x", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct sc_route *r = sc_route_find(cases[i].path);
@@ -74,7 +74,9 @@ static void test_handlers_without_agent(void)
           ts[26] == 'Z');
 
     /* Error texts from outside are made printable ASCII so that JSON and log lines hold. */
-    sc_response_error(&resp, 502, "Failed to get quote", "agent said: %s", "bad\n\xff\x01" "end");
+    sc_response_error(&resp, 502, "Failed to get quote", "agent said: %s",
+                      "bad\n\xff\x01"
+                      "end");
     CHECK(resp.status == 502);
     s = json_dumps(resp.body, JSON_COMPACT);
     CHECK_STR(s, "{\"error\":\"Failed to get quote: agent said: bad ??end\"}");
