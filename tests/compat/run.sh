@@ -3,10 +3,14 @@
 #   - SIM:       a simulator on its own generated files      -> DSTACK_SIMULATOR_ENDPOINT
 #   - UPSTREAM:  a simulator on upstream's simulator files    -> DSTACK_UPSTREAM_ENDPOINT
 #   - LIMITED:   a dstack listener restricted to GetKey, Info -> DSTACK_LIMITED_ENDPOINT
-# Usage: run.sh <dstack-simulator binary> <shared dir>
+#   - DSTACK_CLI: the dstack command (libdstack), for the cross-check tests
+# Usage: run.sh <dstack-simulator binary> <shared dir> [dstack binary]
 set -euo pipefail
 sim_bin=$1
 shared=$2
+if [[ -n "${3:-}" ]]; then
+    export DSTACK_CLI="$3"
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 
 if [[ ! -d "$here/node_modules/@phala/dstack-sdk" ]]; then
