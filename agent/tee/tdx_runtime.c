@@ -19,7 +19,8 @@
 static void set_mismatch(struct tdx_runtime *rt, const char *why)
 {
     pthread_mutex_lock(&rt->why_mu);
-    snprintf(rt->why, sizeof rt->why, "%s", why);
+    memcpy(rt->why, why, TEE_ERROR_MAX);
+    rt->why[TEE_ERROR_MAX - 1] = '\0';
     atomic_store(&rt->mismatch, true);
     pthread_mutex_unlock(&rt->why_mu);
     log_error("%s", why);
@@ -31,7 +32,7 @@ bool tdx_runtime_refused(struct tdx_runtime *rt, char err[TEE_ERROR_MAX])
         return false;
     }
     pthread_mutex_lock(&rt->why_mu);
-    snprintf(err, TEE_ERROR_MAX, "%.100s", rt->why);
+    memcpy(err, rt->why, TEE_ERROR_MAX);
     pthread_mutex_unlock(&rt->why_mu);
     return true;
 }
@@ -146,7 +147,7 @@ static dstack_err parse_file(const char *path, bool missing_ok, struct dstack_ev
     e = runtime_log_parse(text, len, out, &valid, perr, sizeof perr);
     free(text);
     if (e != DSTACK_OK) {
-        snprintf(err, TEE_ERROR_MAX, "%.100s: %.100s", path, perr);
+        snprintf(err, TEE_ERROR_MAX, "%.100s: %.140s", path, perr);
     }
     return e;
 }
@@ -240,8 +241,8 @@ dstack_err tdx_runtime_check(struct tdx_runtime *rt, tdx_read_rtmr3_fn read_rtmr
     hex_encode(reg, DSTACK_MR_LEN, hreg);
     hex_encode(replayed, DSTACK_MR_LEN, hlog);
     snprintf(why, sizeof why,
-             "measurement mismatch: %.100s (%zu events) replays to RTMR3 %.16s..., the register "
-             "holds %.16s...; refusing to serve keys",
+             "measurement mismatch, refusing to serve keys: %.100s (%zu events) replays to "
+             "RTMR3 %.16s..., the register holds %.16s...",
              rt->log_path, log.count, hlog, hreg);
     set_mismatch(rt, why);
     err[0] = '\0';

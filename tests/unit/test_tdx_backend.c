@@ -1,0 +1,544 @@
+/* The tdx backend (agent/tee/tdx*.c) against the fake kernel of fake_tdx.h: configfs quotes and
+ * their failure modes, RTMR3 extension before the log line, the start-up replay check and its
+ * repair, the quote queue, the QGS message codec. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <dstack/attest.h>
+#include <dstack/ccel.h>
+#include <dstack/quote.h>
+
+#include "attest/evlog_internal.h"
+#include "attest/runtime_log.h"
+#include "check.h"
+#include "config.h"
+#include "fake_tdx.h"
+#include "log.h"
+#include "tee/backends.h"
+#include "tee/tdx_gate.h"
+#include "tee/tdx_qgs.h"
+
+static struct fake_tdx fk;
+static struct agent_config cfg;
+static const char *ccel_path;
+
+static void config_for(struct agent_config *c, const struct fake_tdx *f)
+{
+    config_defaults(c, false);
+    snprintf(c->tdx.configfs_dir, sizeof c->tdx.configfs_dir, "%s", f->report_dir);
+    snprintf(c->tdx.rtmr_sysfs_dir, sizeof c->tdx.rtmr_sysfs_dir, "%s", f->rtmr_dir);
+    snprintf(c->tdx.runtime_log_dir, sizeof c->tdx.runtime_log_dir, "%s", f->log_dir);
+    snprintf(c->tdx.ccel_file, sizeof c->tdx.ccel_file, "%s", ccel_path);
+    snprintf(c->tdx.device, sizeof c->tdx.device, "%s/no-tdx-guest", f->root);
+    snprintf(c->tdx.attest_config, sizeof c->tdx.attest_config, "%s/no-attest.conf", f->root);
+    c->tdx.generation_timeout_ms = 300;
+}
+
+static void *open_ok(void)
+{
+    void *st = NULL;
+    char err[TEE_ERROR_MAX] = "";
+    dstack_err e = tee_tdx.open(&cfg, &st, err);
+    if (e != DSTACK_OK) {
+        fprintf(stderr, "open: %s\n", err);
+    }
+    CHECK(e == DSTACK_OK && st != NULL);
+    return st;
+}
+
+static size_t count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = 0;
+    int c;
+    while (f != NULL && (c = fgetc(f)) != EOF) {
+        n += c == '\n';
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return n;
+}
+
+static void log_path(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s/%s", fk.log_dir, name);
+}
+
+/* The boot log from the CCEL (labelled), the registers from a quote. */
+static void test_open_and_measure(void)
+{
+    void *st = open_ok();
+    if (st == NULL) {
+        return;
+    }
+    json_t *j = NULL;
+    CHECK(tee_tdx.event_log(st, &j) == DSTACK_OK);
+    CHECK(json_array_size(j) == 18);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(j, 8), "event")), "acpi-loader");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(j, 10), "event")), "acpi-tables");
+    json_decref(j);
+
+    uint8_t mrtd[48], rtmr[4][48];
+    CHECK(tee_tdx.measurements(st, mrtd, rtmr) == DSTACK_OK);
+    CHECK(memcmp(mrtd, fk.mrtd, 48) == 0);
+    CHECK(memcmp(rtmr, fk.rtmr, sizeof rtmr) == 0);
+    CHECK(!tee_tdx.keys_refused(st, (char[TEE_ERROR_MAX]){0}));
+    tee_tdx.close(st);
+}
+
+/* A quote over our report data, signed by the fake chain; every kernel-side failure mode. */
+static void test_quotes(void)
+{
+    void *st = open_ok();
+    if (st == NULL) {
+        return;
+    }
+    uint8_t rd[64];
+    for (int i = 0; i < 64; i++) {
+        rd[i] = (uint8_t)(0xA0 + i);
+    }
+    uint8_t *q = NULL;
+    size_t qlen = 0;
+    char why[256] = "";
+    CHECK(tee_tdx.quote(st, rd, &q, &qlen) == DSTACK_OK);
+    CHECK(qlen > 1020 && memcmp(q + 568, rd, 64) == 0);
+    CHECK(dstack_quote_verify(q, qlen, fake_tdx_root_pem(&fk), strlen(fake_tdx_root_pem(&fk)),
+                              why, sizeof why) == DSTACK_OK);
+    CHECK_STR(tee_tdx.quote_error(st), "");
+    free(q);
+
+    /* Another writer once: detected by the generation jump, retried, still our quote. */
+    unsigned before = atomic_load(&fk.quotes);
+    atomic_store(&fk.mode, FAKE_RACE_ONCE);
+    CHECK(tee_tdx.quote(st, rd, &q, &qlen) == DSTACK_OK);
+    CHECK(atomic_load(&fk.quotes) == before + 2);
+    CHECK(q != NULL && memcmp(q + 568, rd, 64) == 0);
+    free(q);
+
+    /* v5 layout: report data read back at 574. */
+    atomic_store(&fk.mode, FAKE_V5);
+    CHECK(tee_tdx.quote(st, rd, &q, &qlen) == DSTACK_OK);
+    CHECK(q != NULL && q[0] == 5 && memcmp(q + 574, rd, 64) == 0);
+    free(q);
+
+    static const struct {
+        int mode;
+        const char *err_has;
+    } bad[] = {
+        {FAKE_RACE_ALWAYS, "another writer used"},
+        {FAKE_STUCK, "timed out after 300 ms waiting for"},
+        {FAKE_STALE, "over other report data"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        atomic_store(&fk.mode, bad[i].mode);
+        rd[0] = (uint8_t)(0x10 + i); /* fresh report data, so a stale outblob cannot match */
+        q = NULL;
+        CHECK(tee_tdx.quote(st, rd, &q, &qlen) == DSTACK_ETEE);
+        CHECK(q == NULL);
+        if (strstr(tee_tdx.quote_error(st), bad[i].err_has) == NULL) {
+            fprintf(stderr, "mode %d: %s\n", bad[i].mode, tee_tdx.quote_error(st));
+        }
+        CHECK(strstr(tee_tdx.quote_error(st), bad[i].err_has) != NULL);
+    }
+    atomic_store(&fk.mode, FAKE_NORMAL);
+    /* After STUCK the kernel owes a generation; the next quote resynchronises. */
+    CHECK(tee_tdx.quote(st, rd, &q, &qlen) == DSTACK_OK);
+    free(q);
+    tee_tdx.close(st);
+}
+
+struct emitter {
+    void *st;
+    int id;
+    int ok;
+};
+
+static void *emit_many(void *arg)
+{
+    struct emitter *em = arg;
+    for (int i = 0; i < 10; i++) {
+        char name[32], err[TEE_ERROR_MAX];
+        uint8_t payload[2] = {(uint8_t)em->id, (uint8_t)i};
+        snprintf(name, sizeof name, "ev-%d-%d", em->id, i);
+        em->ok += tee_tdx.emit_event(em->st, name, payload, sizeof payload, err) == DSTACK_OK;
+    }
+    return NULL;
+}
+
+/* The replay of the log file against the fake register. */
+static bool log_matches_register(void)
+{
+    char path[400];
+    log_path(path, sizeof path, "runtime_events.log");
+    FILE *f = fopen(path, "rb");
+    static char text[1 << 20];
+    size_t n = f != NULL ? fread(text, 1, sizeof text, f) : 0;
+    if (f != NULL) {
+        fclose(f);
+    }
+    struct dstack_event_log log;
+    dstack_event_log_init(&log);
+    size_t valid = 0;
+    uint8_t rtmr[4][48], reg[48];
+    bool ok = runtime_log_parse(text, n, &log, &valid, NULL, 0) == DSTACK_OK &&
+              dstack_replay_rtmrs(&log, rtmr) == DSTACK_OK;
+    fake_tdx_rtmr3(&fk, reg);
+    ok = ok && memcmp(rtmr[3], reg, 48) == 0;
+    dstack_event_log_free(&log);
+    return ok;
+}
+
+/* 8 emitters at once: every event reaches the register and the log, in the same order. */
+static void test_emit_concurrent(void)
+{
+    void *st = open_ok();
+    if (st == NULL) {
+        return;
+    }
+    pthread_t t[8];
+    struct emitter em[8];
+    for (int i = 0; i < 8; i++) {
+        em[i] = (struct emitter){st, i, 0};
+        pthread_create(&t[i], NULL, emit_many, &em[i]);
+    }
+    int ok = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        ok += em[i].ok;
+    }
+    CHECK(ok == 80);
+    char path[400];
+    log_path(path, sizeof path, "runtime_events.log");
+    CHECK(count_lines(path) == 80);
+    CHECK(log_matches_register());
+    json_t *j = NULL;
+    CHECK(tee_tdx.event_log(st, &j) == DSTACK_OK);
+    CHECK(json_array_size(j) == 18 + 80);
+    json_decref(j);
+    /* The quote carries the extended RTMR3. */
+    uint8_t mrtd[48], rtmr[4][48], reg[48];
+    CHECK(tee_tdx.measurements(st, mrtd, rtmr) == DSTACK_OK);
+    fake_tdx_rtmr3(&fk, reg);
+    CHECK(memcmp(rtmr[3], reg, 48) == 0);
+    log_path(path, sizeof path, "runtime_event.pending");
+    CHECK(access(path, F_OK) != 0);
+    tee_tdx.close(st);
+}
+
+/* The register refuses: no log line, no pending line, keys still served. */
+static void test_extend_failures(void)
+{
+    void *st = open_ok();
+    if (st == NULL) {
+        return;
+    }
+    char logp[400], saved[400], err[TEE_ERROR_MAX];
+    log_path(logp, sizeof logp, "runtime_events.log");
+    snprintf(saved, sizeof saved, "%s.saved", fk.fifo);
+    CHECK(rename(fk.fifo, saved) == 0);
+    size_t lines = count_lines(logp);
+    static const struct {
+        const char *what;
+        int kind; /* 0 = absent, 1 = /dev/full (ENOSPC), 2 = FIFO without a reader */
+        const char *err_has;
+    } cases[] = {
+        {"absent", 0, "cannot open"},
+        {"no space", 1, "No space left"},
+        {"no reader", 2, "No such device"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (cases[i].kind == 1) {
+            CHECK(symlink("/dev/full", fk.fifo) == 0);
+        } else if (cases[i].kind == 2) {
+            CHECK(mkfifo(fk.fifo, 0600) == 0);
+        }
+        err[0] = '\0';
+        CHECK(tee_tdx.emit_event(st, "refused", NULL, 0, err) == DSTACK_ETEE);
+        if (strstr(err, cases[i].err_has) == NULL) {
+            fprintf(stderr, "%s: %s\n", cases[i].what, err);
+        }
+        CHECK(strstr(err, cases[i].err_has) != NULL);
+        CHECK(count_lines(logp) == lines);
+        unlink(fk.fifo);
+    }
+    char pending[400];
+    log_path(pending, sizeof pending, "runtime_event.pending");
+    CHECK(access(pending, F_OK) != 0);
+    CHECK(!tee_tdx.keys_refused(st, err));
+    CHECK(rename(saved, fk.fifo) == 0);
+    /* Bad names never touch the register. */
+    CHECK(tee_tdx.emit_event(st, "\xff", NULL, 0, err) == DSTACK_EINVAL);
+    CHECK(tee_tdx.emit_event(st, "fine", (const uint8_t *)"x", 1, err) == DSTACK_OK);
+    CHECK(log_matches_register());
+    tee_tdx.close(st);
+}
+
+/* Start-up: a crash between extend and append is repaired from the pending line; a log that
+ * does not replay to the register puts the backend in the mismatch state. */
+static void test_startup_check(void)
+{
+    char logp[400], pending[400], err[TEE_ERROR_MAX] = "";
+    log_path(logp, sizeof logp, "runtime_events.log");
+    log_path(pending, sizeof pending, "runtime_event.pending");
+
+    /* Crash after the extension: the register has it, the log does not. */
+    char *line = NULL;
+    size_t line_len = 0;
+    uint8_t d[48];
+    CHECK(runtime_log_format_line("crashed", (const uint8_t *)"\x01", 1, 1, &line, &line_len) ==
+          DSTACK_OK);
+    CHECK(dstack_runtime_event_digest(1, "crashed", (const uint8_t *)"\x01", 1, d) == DSTACK_OK);
+    CHECK(fake_write_file(fk.log_dir, "runtime_event.pending", line, line_len));
+    int fd = open(fk.fifo, O_WRONLY | O_NONBLOCK);
+    CHECK(fd >= 0 && write(fd, d, 48) == 48);
+    close(fd);
+    size_t lines = count_lines(logp);
+    void *st = open_ok();
+    CHECK(st != NULL && !tee_tdx.keys_refused(st, err));
+    CHECK(count_lines(logp) == lines + 1);
+    CHECK(access(pending, F_OK) != 0);
+    CHECK(log_matches_register());
+    tee_tdx.close(st);
+
+    /* A pending line that never reached the register is dropped. */
+    CHECK(fake_write_file(fk.log_dir, "runtime_event.pending", line, line_len));
+    st = open_ok();
+    CHECK(st != NULL && !tee_tdx.keys_refused(st, err));
+    CHECK(count_lines(logp) == lines + 1 && access(pending, F_OK) != 0);
+    tee_tdx.close(st);
+
+    /* A line the register never saw: mismatch, keys and emission refused. */
+    FILE *f = fopen(logp, "a");
+    fwrite(line, 1, line_len, f);
+    fclose(f);
+    st = open_ok();
+    CHECK(st != NULL && tee_tdx.keys_refused(st, err));
+    CHECK(strstr(err, "measurement mismatch") != NULL && strstr(err, "refusing") != NULL);
+    CHECK(tee_tdx.emit_event(st, "more", NULL, 0, err) == DSTACK_ETEE);
+    CHECK(strstr(err, "measurement mismatch") != NULL);
+    tee_tdx.close(st);
+
+    /* A garbled log is a mismatch too, not a crash. */
+    f = fopen(logp, "a");
+    fputs("{\"event\":\"x\",\"payload\":\"!!\"}\n", f);
+    fclose(f);
+    st = open_ok();
+    CHECK(st != NULL && tee_tdx.keys_refused(st, err));
+    CHECK(strstr(err, "runtime event log unreadable") != NULL);
+    tee_tdx.close(st);
+    unlink(logp);
+    free(line);
+}
+
+/* Registers from sysfs regular files; no quote path at all: quotes fail clearly, the rest runs.
+ * Then configuration mistakes that must stop start-up. */
+static void test_unavailable_and_misconfigured(void)
+{
+    char root[128] = "/tmp/tdx-sysfs-XXXXXX";
+    CHECK(mkdtemp(root) != NULL);
+    struct agent_config c;
+    config_for(&c, &fk);
+    snprintf(c.tdx.configfs_dir, sizeof c.tdx.configfs_dir, "%s", "");
+    snprintf(c.tdx.rtmr_sysfs_dir, sizeof c.tdx.rtmr_sysfs_dir, "%s", root);
+    snprintf(c.tdx.runtime_log_dir, sizeof c.tdx.runtime_log_dir, "%s/log", root);
+    uint8_t zero[48] = {0}, mrtd[48];
+    memset(mrtd, 0x22, sizeof mrtd);
+    fake_write_file(root, "mrtd:sha384", mrtd, 48);
+    for (int i = 0; i < 4; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "rtmr%d:sha384", i);
+        fake_write_file(root, name, zero, 48);
+    }
+    unsetenv("DCAP_TDX_QUOTE_CONFIGFS_PATH");
+    void *st = NULL;
+    char err[TEE_ERROR_MAX] = "";
+    CHECK(tee_tdx.open(&c, &st, err) == DSTACK_OK);
+    if (st != NULL) {
+        uint8_t rd[64] = {1}, *q = NULL, got[48], rtmr[4][48];
+        size_t qlen = 0;
+        CHECK(tee_tdx.quote(st, rd, &q, &qlen) == DSTACK_EUNSUPPORTED);
+        CHECK(strstr(tee_tdx.quote_error(st), "quotes unavailable: no configfs-tsm") != NULL);
+        CHECK(strstr(tee_tdx.quote_error(st), "no QGS vsock port") != NULL);
+        CHECK(tee_tdx.measurements(st, got, rtmr) == DSTACK_OK);
+        CHECK(memcmp(got, mrtd, 48) == 0);
+        CHECK(!tee_tdx.keys_refused(st, err));
+        tee_tdx.close(st);
+    }
+    /* A short register file is an error, not a zero register. */
+    fake_write_file(root, "rtmr2:sha384", zero, 47);
+    st = NULL;
+    CHECK(tee_tdx.open(&c, &st, err) != DSTACK_OK && st == NULL);
+
+    static const struct {
+        const char *what;
+        const char *err_has;
+    } cases[] = {
+        {"configfs missing", "does not exist"},
+        {"provider", "not a TDX guest"},
+        {"ccel", "CCEL"},
+        {"env relative", "must be an absolute path"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        config_for(&c, &fk);
+        char prov[400];
+        snprintf(prov, sizeof prov, "%s/provider", fk.report_dir);
+        if (i == 0) {
+            snprintf(c.tdx.configfs_dir, sizeof c.tdx.configfs_dir, "%s/nowhere", root);
+        } else if (i == 1) {
+            fake_write_file(fk.report_dir, "provider", "sev_guest\n", 10);
+        } else if (i == 2) {
+            snprintf(c.tdx.ccel_file, sizeof c.tdx.ccel_file, "%s/mrtd:sha384", root);
+        } else {
+            c.tdx.configfs_dir[0] = '\0';
+            setenv("DCAP_TDX_QUOTE_CONFIGFS_PATH", "relative/dir", 1);
+        }
+        st = NULL;
+        err[0] = '\0';
+        CHECK(tee_tdx.open(&c, &st, err) != DSTACK_OK && st == NULL);
+        if (strstr(err, cases[i].err_has) == NULL) {
+            fprintf(stderr, "%s: %s\n", cases[i].what, err);
+        }
+        CHECK(strstr(err, cases[i].err_has) != NULL);
+        fake_write_file(fk.report_dir, "provider", "tdx_guest\n", 10);
+        unsetenv("DCAP_TDX_QUOTE_CONFIGFS_PATH");
+    }
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    (void)!system(cmd);
+}
+
+struct gate_try {
+    struct tdx_gate *g;
+    dstack_err e;
+    char err[128];
+};
+
+static void *gate_try(void *arg)
+{
+    struct gate_try *t = arg;
+    t->e = tdx_gate_enter(t->g, t->err, sizeof t->err);
+    if (t->e == DSTACK_OK) {
+        tdx_gate_leave(t->g);
+    }
+    return NULL;
+}
+
+/* The queue: 1 running, 2 waiting with a 100 ms deadline, the rest turned away at once. */
+static void test_gate(void)
+{
+    struct tdx_gate g;
+    char err[128];
+    CHECK(tdx_gate_init(&g, 1, 2, 100) == DSTACK_OK);
+    CHECK(tdx_gate_enter(&g, err, sizeof err) == DSTACK_OK); /* held by the test */
+    struct gate_try t[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        t[i] = (struct gate_try){.g = &g};
+        pthread_create(&th[i], NULL, gate_try, &t[i]);
+    }
+    int full = 0, late = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        full += t[i].e == DSTACK_ETEE && strstr(t[i].err, "already waiting") != NULL;
+        late += t[i].e == DSTACK_ETEE && strstr(t[i].err, "no turn within 100 ms") != NULL;
+    }
+    CHECK(full == 2 && late == 2);
+    CHECK(g.refused_full == 2 && g.refused_timeout == 2);
+    /* A waiter gets the slot when it is released in time. */
+    t[0] = (struct gate_try){.g = &g};
+    pthread_create(&th[0], NULL, gate_try, &t[0]);
+    usleep(20000);
+    tdx_gate_leave(&g);
+    pthread_join(th[0], NULL);
+    CHECK(t[0].e == DSTACK_OK);
+    tdx_gate_destroy(&g);
+}
+
+/* QGS framing (attestation.md §5.2), table-driven over the response parser. */
+static void test_qgs_codec(void)
+{
+    uint8_t report[TDX_REPORT_LEN], msg[TDX_QGS_REQUEST_LEN];
+    memset(report, 0x7c, sizeof report);
+    tdx_qgs_build_request(report, msg);
+    static const uint8_t head[24] = {1, 0, 0, 0, 0, 0, 0, 0, 0x18, 0x04, 0, 0,
+                                     0, 0, 0, 0, 0, 4, 0, 0, 0,    0,    0, 0};
+    CHECK(memcmp(msg, head, 24) == 0 && memcmp(msg + 24, report, TDX_REPORT_LEN) == 0);
+
+    enum { QLEN = 1100, ID = 5 };
+    static uint8_t resp[24 + ID + QLEN];
+    const struct {
+        const char *what;
+        uint32_t type, code, id, qsize;
+        size_t len;
+        dstack_err want;
+        const char *err_has;
+    } cases[] = {
+        {"good", 1, 0, ID, QLEN, sizeof resp, DSTACK_OK, ""},
+        {"short", 1, 0, ID, QLEN, 23, DSTACK_ETEE, "too short"},
+        {"request type", 0, 0, ID, QLEN, sizeof resp, DSTACK_ETEE, "unexpected message type"},
+        {"error code", 1, 0x12, ID, QLEN, sizeof resp, DSTACK_ETEE, "QGS error code 0x12"},
+        {"id past end", 1, 0, 0xFFFFFFF0u, QLEN, sizeof resp, DSTACK_ETEE, "truncated"},
+        {"quote past end", 1, 0, ID, QLEN + 1, sizeof resp, DSTACK_ETEE, "truncated"},
+        {"tiny quote", 1, 0, ID, 1000, sizeof resp, DSTACK_ETEE, "quote too short"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(resp, 0, sizeof resp);
+        resp[0] = 1;
+        uint32_t v[4] = {cases[i].type, cases[i].code, cases[i].id, cases[i].qsize};
+        size_t at[4] = {4, 12, 16, 20};
+        for (int k = 0; k < 4; k++) {
+            for (int b = 0; b < 4; b++) {
+                resp[at[k] + (size_t)b] = (uint8_t)(v[k] >> (8 * b));
+            }
+        }
+        memset(resp + 24 + ID, 0x42, QLEN);
+        uint8_t *q = NULL;
+        size_t qlen = 0;
+        char err[TEE_ERROR_MAX] = "";
+        dstack_err e = tdx_qgs_parse_response(resp, cases[i].len, &q, &qlen, err);
+        CHECK(e == cases[i].want);
+        CHECK(strstr(err, cases[i].err_has) != NULL);
+        if (e == DSTACK_OK) {
+            CHECK(qlen == QLEN && q[0] == 0x42 && q[QLEN - 1] == 0x42);
+        }
+        free(q);
+    }
+    static const struct {
+        const char *text;
+        unsigned port;
+    } conf[] = {
+        {"port=4050\n", 4050},   {"# comment\n  port = 4051 \n", 4051},
+        {"#port=1\n", 0},        {"port=abc\n", 0},
+        {"port=99999999999\n", 0}, {"portal=3\n", 0},
+        {"", 0},                 {"x=1\nport =7", 7},
+    };
+    for (size_t i = 0; i < sizeof conf / sizeof conf[0]; i++) {
+        CHECK(tdx_qgs_port_parse(conf[i].text) == conf[i].port);
+    }
+}
+
+int main(void)
+{
+    log_set_level(LOG_ERROR);
+    ccel_path = check_shared_path("fixtures/upstream-tdx/ccel.bin");
+    if (!fake_tdx_start(&fk, ccel_path)) {
+        fprintf(stderr, "cannot start the fake TDX kernel\n");
+        return 1;
+    }
+    config_for(&cfg, &fk);
+    test_open_and_measure();
+    test_quotes();
+    test_emit_concurrent();
+    test_extend_failures();
+    test_startup_check();
+    test_unavailable_and_misconfigured();
+    test_gate();
+    test_qgs_codec();
+    fake_tdx_stop(&fk);
+    return check_exit();
+}
