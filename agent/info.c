@@ -237,11 +237,14 @@ static dstack_err build_from_backend(struct agent *a, const char *app_cert, cons
             dstack_event_log_free(&log);
             return e;
         }
-        if (memcmp(replayed[3], rtmr[3], DSTACK_MR_LEN) != 0) {
+        if (memcmp(replayed[3], rtmr[3], DSTACK_MR_LEN) != 0 && attempt < 7) {
             dstack_event_log_free(&log);
             e = DSTACK_ETEE;
             continue; /* raced with EmitEvent */
         }
+        /* Still apart after 8 reads: not a race but a log that does not replay to the
+         * register (tdx: measurement mismatch, keys refused). Info reports both as they are,
+         * as upstream does: tcb_info has the register, mr_aggregated the replay. */
         struct info_inputs in = {
             .mrtd = mrtd,
             .rtmr = (const uint8_t(*)[DSTACK_MR_LEN])rtmr,
