@@ -6,7 +6,7 @@
 
 /* dstack.sock, service DstackGuest (spec/wire-api.md §4). */
 static const struct rpc_route dstack_routes[] = {
-    {"Version", h_version, ROUTE_NO_INPUT},
+    {"Version", h_version, ROUTE_NO_INPUT | ROUTE_STATIC},
     {"GpuInfo", h_gpu_info, ROUTE_NO_INPUT},
     {"Info", h_info, ROUTE_NO_INPUT},
     {"GetTlsKey", h_get_tls_key, ROUTE_KEYS},
@@ -20,7 +20,7 @@ static const struct rpc_route dstack_routes[] = {
 
 /* tappd.sock, legacy service Tappd (spec/wire-api.md §5). */
 static const struct rpc_route tappd_routes[] = {
-    {"Version", h_version, ROUTE_NO_INPUT},
+    {"Version", h_version, ROUTE_NO_INPUT | ROUTE_STATIC},
     {"Info", h_info, ROUTE_NO_INPUT},
     {"DeriveKey", h_derive_key, ROUTE_KEYS},
     {"DeriveK256Key", h_derive_k256_key, ROUTE_KEYS},
@@ -31,7 +31,7 @@ static const struct rpc_route tappd_routes[] = {
 /* The external server, service Worker (spec/wire-api.md §6): public information only. */
 static const struct rpc_route worker_routes[] = {
     {"Info", h_worker_info, ROUTE_NO_INPUT},
-    {"Version", h_version, ROUTE_NO_INPUT},
+    {"Version", h_version, ROUTE_NO_INPUT | ROUTE_STATIC},
     {"GetAttestationForAppKey", h_get_attestation_for_app_key, 0},
 };
 

@@ -25,6 +25,27 @@ struct request {
 
 /* ---- responses ---------------------------------------------------------------------------- */
 
+/* Content-Type, Server and Rocket's Shield defaults, which upstream sends on every response
+ * (wire-api.md §2.7). */
+static void add_common_headers(struct listener *l, struct MHD_Response *resp, const char *type)
+{
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, l->agent->cfg->server_ident);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "SAMEORIGIN");
+    MHD_add_response_header(resp, "Permissions-Policy", "interest-cohort=()");
+}
+
+static bool is_ascii(const char *body, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)body[i] >= 0x80) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static enum MHD_Result send_body(struct listener *l, struct MHD_Connection *conn,
                                  unsigned status, const char *type, char *body, size_t len)
 {
@@ -34,26 +55,68 @@ static enum MHD_Result send_body(struct listener *l, struct MHD_Connection *conn
         free(body);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, l->agent->cfg->server_ident);
-    /* Rocket's Shield defaults, which upstream sends on every response (wire-api.md §2.7). */
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "X-Frame-Options", "SAMEORIGIN");
-    MHD_add_response_header(resp, "Permissions-Policy", "interest-cohort=()");
+    add_common_headers(l, resp, type);
     /* The JS SDK's unix transport counts UTF-16 units against Content-Length and waits for the
      * server to close when the body holds multi-byte characters (wire-api.md §2.9). It sends no
      * User-Agent, unlike every other SDK; close after answering such a request. */
-    if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT) == NULL) {
-        for (size_t i = 0; i < len; i++) {
-            if ((unsigned char)body[i] >= 0x80) {
-                MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-                break;
-            }
-        }
+    if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT) == NULL &&
+        !is_ascii(body, len)) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     }
     enum MHD_Result r = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return r;
+}
+
+/* ---- static answers (ROUTE_STATIC) -------------------------------------------------------- */
+
+/* The kept response of a ROUTE_STATIC route, or NULL before its first answer. Queued again as
+ * is: libmicrohttpd reference-counts responses, so one serves every connection. */
+static struct MHD_Response *static_find(struct listener *l, const struct rpc_route *route)
+{
+    struct MHD_Response *resp = NULL;
+    pthread_mutex_lock(&l->static_lock);
+    for (size_t i = 0; i < l->n_statics; i++) {
+        if (l->statics[i].route == route) {
+            resp = l->statics[i].resp;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&l->static_lock);
+    return resp;
+}
+
+/* Keeps a copy of a static route's first answer. ASCII only: the per-request Connection: close
+ * of send_body never applies to it. Best effort: nothing is kept when out of room or memory. */
+static void static_keep(struct listener *l, const struct rpc_route *route, const char *body,
+                        size_t len)
+{
+    if (!is_ascii(body, len)) {
+        return;
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL) {
+        return;
+    }
+    add_common_headers(l, resp, "application/json");
+    pthread_mutex_lock(&l->static_lock);
+    bool kept = false;
+    if (l->n_statics < sizeof l->statics / sizeof l->statics[0]) {
+        kept = true;
+        for (size_t i = 0; i < l->n_statics; i++) {
+            kept &= l->statics[i].route != route; /* another thread was first */
+        }
+        if (kept) {
+            l->statics[l->n_statics].route = route;
+            l->statics[l->n_statics].resp = resp;
+            l->n_statics++;
+        }
+    }
+    pthread_mutex_unlock(&l->static_lock);
+    if (!kept) {
+        MHD_destroy_response(resp);
+    }
 }
 
 /* {\n  "error": "<msg>"\n}, serde_json's to_string_pretty (wire-api.md §2.6). */
@@ -195,6 +258,14 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
         return send_error(l, conn, MHD_HTTP_BAD_REQUEST, refused);
     }
 
+    if (route->flags & ROUTE_STATIC) {
+        struct MHD_Response *kept = static_find(l, route);
+        if (kept != NULL) {
+            json_decref(q.obj);
+            return MHD_queue_response(conn, MHD_HTTP_OK, kept);
+        }
+    }
+
     struct rpc_call call = {.agent = l->agent};
     json_t *args = NULL;
     if (route->flags & ROUTE_NO_INPUT) {
@@ -240,6 +311,9 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
     json_decref(call.result);
     if (body == NULL) {
         return send_error(l, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
+    if (route->flags & ROUTE_STATIC) {
+        static_keep(l, route, body, strlen(body));
     }
     return send_body(l, conn, MHD_HTTP_OK, "application/json", body, strlen(body));
 }
@@ -367,6 +441,14 @@ static void listener_close(struct listener *l)
         MHD_stop_daemon(l->mhd);
         l->mhd = NULL;
     }
+    if (l->static_lock_ready) {
+        for (size_t i = 0; i < l->n_statics; i++) {
+            MHD_destroy_response(l->statics[i].resp);
+        }
+        l->n_statics = 0;
+        pthread_mutex_destroy(&l->static_lock);
+        l->static_lock_ready = false;
+    }
     if (l->fd >= 0) {
         close(l->fd);
         l->fd = -1;
@@ -388,6 +470,12 @@ dstack_err server_start(struct server *s, struct agent *a, const int *activated,
         l->cfg = &cfg->listeners[i];
         l->fd = -1;
         atomic_init(&l->in_flight, 0);
+        l->static_lock_ready = pthread_mutex_init(&l->static_lock, NULL) == 0;
+        if (!l->static_lock_ready) {
+            snprintf(err, SERVER_ERROR_MAX, "out of memory");
+            server_stop(s, 0);
+            return DSTACK_ENOMEM;
+        }
         s->count = i + 1;
         if (i < n_activated && activated[i] >= 0) {
             l->fd = activated[i];
@@ -411,7 +499,7 @@ dstack_err server_start(struct server *s, struct agent *a, const int *activated,
         /* Thread per connection (the real agent): a handler blocked on the quote device for a
          * second holds only its own connection, never a pool thread shared with GetKey. */
         flags |= cfg->thread_per_connection ? MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL
-                                            : MHD_USE_EPOLL;
+                                            : MHD_USE_EPOLL | MHD_USE_TURBO;
         l->mhd = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, l->fd,
             MHD_OPTION_THREAD_POOL_SIZE, cfg->thread_per_connection ? 0u : pool_size(cfg),

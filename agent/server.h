@@ -2,13 +2,18 @@
 #ifndef DSTACK_AGENT_SERVER_H
 #define DSTACK_AGENT_SERVER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "agent.h"
 #include "config.h"
 
 #define SERVER_ERROR_MAX 512
+
+struct MHD_Response;
+struct rpc_route;
 
 struct listener {
     struct agent *agent;
@@ -17,6 +22,14 @@ struct listener {
     int fd;
     char unix_path[256]; /* unlinked on stop; "" for TCP and socket-activated listeners */
     atomic_long in_flight;
+    /* Responses of ROUTE_STATIC routes, built once (server.c static_find/static_keep). */
+    pthread_mutex_t static_lock;
+    bool static_lock_ready;
+    size_t n_statics;
+    struct {
+        const struct rpc_route *route;
+        struct MHD_Response *resp;
+    } statics[4];
 };
 
 struct server {
