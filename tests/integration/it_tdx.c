@@ -421,6 +421,10 @@ int main(void)
         test_pressure();
         test_mismatch_refusal();
         CHECK(agent_stop() == 0);
+        /* Under ASan/UBSan the daemon's reports land in its log. */
+        char cmd[500];
+        snprintf(cmd, sizeof cmd, "grep -qE 'runtime error|AddressSanitizer' %s", agent_log);
+        CHECK(system(cmd) != 0);
     } else {
         CHECK(!"agent start");
     }
