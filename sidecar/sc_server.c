@@ -3,6 +3,7 @@
 #include "sc_server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdbool.h>
@@ -23,6 +24,8 @@
  * libmicrohttpd's own 414; one above SC_QUERY_MAX gets ours. */
 #define SC_CONNECTION_MEMORY (64u * 1024u)
 #define SC_LOG_PATH_MAX 128
+/* At shutdown, how long a connection that has sent nothing yet is waited for. */
+#define SC_FRESH_WAIT_MS 2000u
 
 /* One request, created when its request line arrives (the URI logger sees the raw URI with the
  * query string still encoded, which we decode ourselves, strictly). */
@@ -37,10 +40,44 @@ struct sc_req {
     const struct sc_route *route;
 };
 
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+/* Per connection: whether it has sent a request yet. A connection accepted just before SIGTERM
+ * whose request is still on its way must be served, not closed (sc_server_stop waits for it). */
+struct sc_conn {
+    bool fresh;
+};
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
 {
     (void)conn;
     struct sc_server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct sc_conn *c = calloc(1, sizeof *c);
+        if (c != NULL) {
+            c->fresh = true;
+            atomic_fetch_add(&s->fresh, 1);
+        }
+        *socket_context = c;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        struct sc_conn *c = *socket_context;
+        if (c != NULL && c->fresh) {
+            atomic_fetch_sub(&s->fresh, 1);
+        }
+        free(c);
+        *socket_context = NULL;
+    }
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct sc_server *s = cls;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct sc_conn *c = ci != NULL ? ci->socket_context : NULL;
+    if (c != NULL && c->fresh) {
+        c->fresh = false;
+        atomic_fetch_sub(&s->fresh, 1);
+    }
     struct sc_req *r = calloc(1, sizeof *r);
     if (r == NULL) {
         return NULL;
@@ -251,6 +288,7 @@ int sc_server_start(struct sc_server *s, struct sidecar *app, char err[SC_SERVER
     memset(s, 0, sizeof *s);
     s->app = app;
     atomic_init(&s->in_flight, 0);
+    atomic_init(&s->fresh, 0);
     s->fd = listen_socket(cfg->host, cfg->port, &s->port, err);
     if (s->fd < 0) {
         return -1;
@@ -260,13 +298,14 @@ int sc_server_start(struct sc_server *s, struct sidecar *app, char err[SC_SERVER
      * MHD_quiesce_daemon stop the pool's listening at shutdown. */
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    s->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
-        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT, SC_CONNECTION_LIMIT,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SC_CONNECTION_MEMORY,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+    s->mhd =
+        MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
+                         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
+                         cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT, SC_CONNECTION_LIMIT,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SC_CONNECTION_MEMORY,
+                         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_CONNECTION,
+                         on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
     if (s->mhd == NULL) {
         snprintf(err, SC_SERVER_ERROR_MAX, "cannot start the HTTP server on %s:%u", cfg->host,
                  (unsigned)s->port);
@@ -285,11 +324,34 @@ unsigned sc_server_stop(struct sc_server *s, unsigned grace_ms)
     atomic_store(&s->app->shutting_down, true);
     MHD_socket lfd = MHD_quiesce_daemon(s->mhd);
     if (lfd != MHD_INVALID_SOCKET) {
+        /* Connections the kernel completed but nobody accepted yet would be reset by close():
+         * their clients already sent a request. Hand them to the workers first. */
+        int fl = fcntl(lfd, F_GETFL);
+        if (fl >= 0) {
+            (void)fcntl(lfd, F_SETFL, fl | O_NONBLOCK);
+        }
+        for (;;) {
+            struct sockaddr_storage sa;
+            socklen_t salen = sizeof sa;
+            int cfd = accept4(lfd, (struct sockaddr *)&sa, &salen, SOCK_CLOEXEC);
+            if (cfd < 0) {
+                break;
+            }
+            /* libmicrohttpd owns the socket from here, closing it itself on failure. */
+            (void)MHD_add_connection(s->mhd, cfd, (struct sockaddr *)&sa, salen);
+        }
         close(lfd);
     }
     s->fd = -1;
-    struct timespec step = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
-    for (unsigned waited = 0; atomic_load(&s->in_flight) > 0 && waited < grace_ms; waited += 10) {
+    /* Wait for requests in flight, and (briefly) for connections whose request line has not
+     * arrived yet. */
+    struct timespec step = {.tv_sec = 0, .tv_nsec = 5 * 1000 * 1000};
+    for (unsigned waited = 0; waited < grace_ms; waited += 5) {
+        bool busy = atomic_load(&s->in_flight) > 0;
+        bool fresh = atomic_load(&s->fresh) > 0 && waited < SC_FRESH_WAIT_MS;
+        if (!busy && !fresh) {
+            break;
+        }
         nanosleep(&step, NULL);
     }
     unsigned left = atomic_load(&s->in_flight);

@@ -18,6 +18,7 @@ struct sc_server {
     int fd;                /* listening socket (we bind it to report errors clearly) */
     uint16_t port;         /* the bound port (differs from the config's when that was 0) */
     atomic_uint in_flight; /* requests received and not yet answered */
+    atomic_uint fresh;     /* connections accepted that have not sent a request line yet */
 };
 
 /* Binds cfg->host:cfg->port and starts the workers. 0, or -1 with a reason in err such as
