@@ -117,7 +117,7 @@ static dstack_err parse_header(struct cursor *c, char *err, size_t cap)
     }
     bool has_sha384 = false;
     for (uint32_t i = 0; i < n_algs; i++) {
-        uint16_t alg, dsize;
+        uint16_t alg = 0, dsize = 0;
         take_u16(&s, &alg); /* cannot fail: n_algs * 4 bytes fit, checked above */
         take_u16(&s, &dsize);
         size_t want = alg_digest_size(alg);
