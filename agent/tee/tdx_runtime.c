@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,8 +135,10 @@ static dstack_err slurp(const char *path, bool missing_ok, char **out, size_t *l
     return DSTACK_OK;
 }
 
+/* *torn (may be NULL) receives the length of whole lines when a torn last line follows them,
+ * SIZE_MAX otherwise. */
 static dstack_err parse_file(const char *path, bool missing_ok, struct dstack_event_log *out,
-                             char err[TEE_ERROR_MAX])
+                             size_t *torn, char err[TEE_ERROR_MAX])
 {
     char *text = NULL;
     size_t len = 0, valid = 0;
@@ -146,6 +149,9 @@ static dstack_err parse_file(const char *path, bool missing_ok, struct dstack_ev
     }
     e = runtime_log_parse(text, len, out, &valid, perr, sizeof perr);
     free(text);
+    if (torn != NULL) {
+        *torn = e == DSTACK_OK && valid < len ? valid : SIZE_MAX;
+    }
     if (e != DSTACK_OK) {
         snprintf(err, TEE_ERROR_MAX, "%.100s: %.140s", path, perr);
     }
@@ -206,7 +212,15 @@ dstack_err tdx_runtime_check(struct tdx_runtime *rt, tdx_read_rtmr3_fn read_rtmr
     if (e != DSTACK_OK) {
         goto out;
     }
-    e = parse_file(rt->log_path, true, &log, err);
+    size_t torn = SIZE_MAX;
+    e = parse_file(rt->log_path, true, &log, &torn, err);
+    if (e == DSTACK_OK && torn != SIZE_MAX) {
+        /* A crash mid-append: drop the partial line so the next one starts on its own line
+         * (runtime_log.h); the pending file below still holds the whole event. */
+        if (truncate(rt->log_path, (off_t)torn) == 0) {
+            log_warn("runtime event log %s: dropped a torn last line", rt->log_path);
+        }
+    }
     if (e != DSTACK_OK) {
         char why[TEE_ERROR_MAX];
         snprintf(why, sizeof why, "runtime event log unreadable, refusing to serve keys: %.100s",
@@ -222,7 +236,8 @@ dstack_err tdx_runtime_check(struct tdx_runtime *rt, tdx_read_rtmr3_fn read_rtmr
         goto out;
     }
     /* A crash between extend and append leaves the line in the pending file. */
-    if (parse_file(rt->pending_path, false, &pending, err) == DSTACK_OK && pending.count == 1) {
+    if (parse_file(rt->pending_path, false, &pending, NULL, err) == DSTACK_OK &&
+        pending.count == 1) {
         uint8_t d[DSTACK_SHA384_LEN];
         dstack_event_digest(&pending.events[0], d);
         dstack_rtmr_extend(replayed, d);
@@ -261,7 +276,7 @@ dstack_err tdx_runtime_read(struct tdx_runtime *rt, struct dstack_event_log *out
     if (lock < 0) {
         return DSTACK_EIO;
     }
-    dstack_err e = parse_file(rt->log_path, true, out, err);
+    dstack_err e = parse_file(rt->log_path, true, out, NULL, err);
     close(lock);
     return e;
 }

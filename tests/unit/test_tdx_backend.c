@@ -305,6 +305,26 @@ static void test_startup_check(void)
     CHECK(log_matches_register());
     tee_tdx.close(st);
 
+    /* Killed mid-append: a torn partial line in the log, the whole one in the pending file. */
+    char *line2 = NULL;
+    size_t line2_len = 0;
+    CHECK(runtime_log_format_line("torn", NULL, 0, 1, &line2, &line2_len) == DSTACK_OK);
+    CHECK(dstack_runtime_event_digest(1, "torn", NULL, 0, d) == DSTACK_OK);
+    CHECK(fake_write_file(fk.log_dir, "runtime_event.pending", line2, line2_len));
+    fd = open(fk.fifo, O_WRONLY | O_NONBLOCK);
+    CHECK(fd >= 0 && write(fd, d, 48) == 48);
+    close(fd);
+    FILE *tf = fopen(logp, "a");
+    fwrite(line2, 1, 9, tf); /* {"event": */
+    fclose(tf);
+    st = open_ok();
+    CHECK(st != NULL && !tee_tdx.keys_refused(st, err));
+    CHECK(count_lines(logp) == lines + 2 && access(pending, F_OK) != 0);
+    CHECK(log_matches_register());
+    tee_tdx.close(st);
+    free(line2);
+    lines++;
+
     /* A pending line that never reached the register is dropped. */
     CHECK(fake_write_file(fk.log_dir, "runtime_event.pending", line, line_len));
     st = open_ok();
