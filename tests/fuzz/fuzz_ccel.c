@@ -1,0 +1,33 @@
+/* libFuzzer target: the CCEL ACPI table (include/dstack/ccel.h, spec/attestation.md §3.2), boot
+ * event log bytes from firmware the guest does not trust. A parsed log gets upstream's ACPI
+ * labels and must replay (every record carries its SHA-384 digest). */
+#include <stdint.h>
+#include <string.h>
+
+#include <dstack/attest.h>
+#include <dstack/ccel.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct dstack_event_log log;
+    dstack_event_log_init(&log);
+    char err[256];
+    if (dstack_ccel_parse(data, size, &log, err, sizeof err) == DSTACK_OK) {
+        (void)dstack_event_log_label_acpi(&log);
+        uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
+        for (size_t i = 0; i < log.count; i++) {
+            if (!log.events[i].has_digest || log.events[i].imr > 3) {
+                __builtin_trap(); /* the parser promised a SHA-384 digest and an RTMR index */
+            }
+        }
+        if (dstack_replay_rtmrs(&log, rtmr) != DSTACK_OK) {
+            __builtin_trap();
+        }
+    } else if (log.count != 0 || err[0] == '\0') {
+        __builtin_trap(); /* a refusal leaves the log as it was and says where */
+    }
+    dstack_event_log_free(&log);
+    return 0;
+}
