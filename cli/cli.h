@@ -93,6 +93,7 @@ int cmd_compose_hash(int argc, char **argv);
 int cmd_encrypt_env(int argc, char **argv);
 int cmd_verify_env_pubkey(int argc, char **argv);
 int cmd_eth_address(int argc, char **argv);
+int cmd_solana_pubkey(int argc, char **argv);
 int cmd_decode_quote(int argc, char **argv);
 int cmd_replay_rtmrs(int argc, char **argv);
 int cmd_verify_quote(int argc, char **argv);

@@ -1,4 +1,4 @@
-/* get-key, get-tls-key, sign, verify, eth-address. */
+/* get-key, get-tls-key, sign, verify. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -165,58 +165,4 @@ out:
     free(sig);
     free(pub);
     return rc;
-}
-
-int cmd_eth_address(int argc, char **argv)
-{
-    const struct cli_cmd *cmd = cli_find("eth-address");
-    struct cli_common co;
-    const char *key_hex = NULL, *purpose = NULL;
-    const struct cli_opt opts[] = {{.name = "key", .has_arg = true, .value = &key_hex},
-                                   {.name = "purpose", .has_arg = true, .value = &purpose}};
-    char *pos[1];
-    size_t n_pos = 0;
-    int rc = 0;
-    if (cli_parse(cmd, argc, argv, &co, opts, 2, pos, 1, &n_pos, &rc) != 0) {
-        return rc;
-    }
-    if ((key_hex == NULL) == (n_pos == 0)) {
-        return cli_error(cmd->name, CLI_EXIT_USAGE, "give either --key HEX or a PATH");
-    }
-    struct secret32 key = {0};
-    char addr[DSTACK_ETH_ADDRESS_LEN + 1];
-    dstack_err err = DSTACK_OK;
-    if (key_hex != NULL) {
-        size_t n = 0;
-        if (hex_decode(key_hex, strlen(key_hex), key.b, sizeof key.b, &n) != DSTACK_OK ||
-            n != sizeof key.b) {
-            return cli_error(cmd->name, CLI_EXIT_USAGE, "--key wants 32 bytes of hex");
-        }
-    } else {
-        struct dstack_client *c = NULL;
-        if ((rc = cli_client(&co, &c)) != 0) {
-            return rc;
-        }
-        struct dstack_get_key_response *k = NULL;
-        err = dstack_get_key(c, pos[0], purpose, "secp256k1", &k);
-        if (err == DSTACK_OK && k->key_len != sizeof key.b) {
-            dstack_get_key_response_free(k);
-            dstack_client_free(c);
-            return cli_error(cmd->name, CLI_EXIT_FAIL, "agent returned a short key");
-        }
-        if (err == DSTACK_OK) {
-            memcpy(key.b, k->key, sizeof key.b);
-        }
-        dstack_get_key_response_free(k);
-        dstack_client_free(c);
-        if (err != DSTACK_OK) {
-            return cli_fail(cmd->name, err);
-        }
-    }
-    err = dstack_eth_address(key.b, addr);
-    secret_wipe(&key, sizeof key);
-    if (err != DSTACK_OK) {
-        return cli_fail(cmd->name, err);
-    }
-    return cli_print_json(json_pack("{s:s}", "address", addr));
 }

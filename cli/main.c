@@ -35,7 +35,14 @@ static const struct cli_cmd commands[] = {
      "Recover the KMS signer of an env-encrypt public key (no agent).",
      "--public-key HEX --signature HEX --app-id HEX [--timestamp SECS] [--max-age SECS]"},
     {"eth-address", cmd_eth_address, "Ethereum address of a secp256k1 key (EIP-55).",
-     "(--key HEX | PATH [--purpose P])   PATH derives the key from the agent first"},
+     "(--key HEX | --key-file F | PATH [--purpose P] | --tls-key F [--secure])\n"
+     "       PATH derives the key with GetKey first (to_account); --tls-key F takes a\n"
+     "       GetTlsKey/DeriveKey JSON answer or PEM: SHA-256 of its DER with --secure\n"
+     "       (to_account_secure), else the deprecated first 32 DER bytes (one address for all)"},
+    {"solana-pubkey", cmd_solana_pubkey, "Solana keypair (Keypair.fromSeed) of a key, base58.",
+     "(--key HEX | --key-file F | PATH [--purpose P] | --tls-key F [--secure]) [--secret]\n"
+     "       key sources as eth-address (to_keypair / to_keypair_secure); --secret adds the\n"
+     "       64-byte secret key (seed || public key) in hex"},
     {"decode-quote", cmd_decode_quote, "Fields of a TDX v4/v5 quote (no agent).",
      "(HEX | --file F [--hex])"},
     {"replay-rtmrs", cmd_replay_rtmrs, "RTMR0-3 replayed from an event log JSON (no agent).",

@@ -1,5 +1,6 @@
 /* libdstack helpers that need no agent: app-compose hash, encrypted environment variables, KMS
- * env-key signature check, Ethereum address (spec/sdk-and-sidecar.md §5, spec/crypto.md §7-§9).
+ * env-key signature check, Ethereum and Solana wallets, base58 (spec/sdk-and-sidecar.md §5,
+ * spec/crypto.md §7-§9).
  * Errors: the dstack_err return value plus dstack_last_error() (include/dstack/client.h). */
 #ifndef DSTACK_HELPERS_H
 #define DSTACK_HELPERS_H
@@ -8,7 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dstack/client.h>
 #include <dstack/common.h>
+
+/* Marks the helpers kept only so that wallets created with them stay reachable. */
+#if defined(__GNUC__) || defined(__clang__)
+#define DSTACK_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#else
+#define DSTACK_DEPRECATED(msg)
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -100,6 +109,79 @@ DSTACK_API dstack_err dstack_verify_env_encrypt_public_key_legacy(
  * scalar. */
 DSTACK_API dstack_err dstack_eth_address(const uint8_t key[DSTACK_KEY_LEN],
                                          char out[DSTACK_ETH_ADDRESS_LEN + 1]);
+
+/* ---- Wallets from keys (sdk-and-sidecar.md §5.4, crypto.md §9.2) ----
+ *
+ * From a GetKey answer: the Python to_account/to_account_secure (JS toViemAccount/-Secure) are
+ * the same function, dstack_eth_address(k->key); to_keypair/to_keypair_secure are both
+ * dstack_solana_keypair(k->key). The key is already 32 uniformly random bytes.
+ *
+ * From a GetTlsKey/DeriveKey answer (discouraged: use GetKey) the SDKs differ:
+ *  - to_account / to_keypair take the first 32 bytes of the PKCS#8 DER. For P-256 those are a
+ *    fixed header, so EVERY TLS key maps to the same wallet (address
+ *    0xf3D21A3A689AD889541d993A51e3109aC3E36c12). Kept, deprecated, so old wallets stay reachable.
+ *  - to_account_secure / to_keypair_secure take SHA-256 of the whole DER.
+ * Each TLS-key function reports the Python SDK's warning through `log` (NULL = silent), e.g.
+ *   to_account: Please don't use getTlsKey method to get key, use getKey instead.
+ * (prefixes to_account, to_account_secure, to_keypair, to_keypair_secure). */
+
+#define DSTACK_SOLANA_PUBKEY_LEN 32
+#define DSTACK_SOLANA_SECRET_KEY_LEN 64
+#define DSTACK_SOLANA_PUBKEY_B58_MAX 44 /* base58 of 32 bytes is at most 44 characters */
+
+/* A Solana keypair as @solana/web3.js Keypair.fromSeed builds it. Holds a secret: wipe it with
+ * dstack_solana_keypair_wipe. */
+struct dstack_solana_keypair {
+    uint8_t secret_key[DSTACK_SOLANA_SECRET_KEY_LEN]; /* seed(32) || public key(32) */
+    uint8_t public_key[DSTACK_SOLANA_PUBKEY_LEN];     /* Ed25519 public key */
+    char public_key_base58[DSTACK_SOLANA_PUBKEY_B58_MAX + 1]; /* Keypair.publicKey.toBase58() */
+};
+
+/* Ed25519 keypair from a 32-byte seed (e.g. a GetKey key). */
+DSTACK_API dstack_err dstack_solana_keypair(const uint8_t seed[DSTACK_KEY_LEN],
+                                            struct dstack_solana_keypair *out);
+DSTACK_API void dstack_solana_keypair_wipe(struct dstack_solana_keypair *kp);
+
+/* The 32 wallet bytes of a TLS-key answer: secure = SHA-256(DER), else DER[0..32] (the constant
+ * header). Only k->key (the PEM) is read. No warning is logged here. */
+DSTACK_API dstack_err dstack_tls_key_wallet_seed(const struct dstack_get_tls_key_response *k,
+                                                 bool secure, uint8_t seed[DSTACK_KEY_LEN]);
+
+/* Python ethereum.to_account(tls_key).address — the same address for every key. */
+DSTACK_DEPRECATED("every TLS key maps to one address; use dstack_eth_address on a GetKey key")
+DSTACK_API dstack_err dstack_eth_address_from_tls_key(const struct dstack_get_tls_key_response *k,
+                                                      dstack_log_fn log, void *log_user,
+                                                      char out[DSTACK_ETH_ADDRESS_LEN + 1]);
+/* Python ethereum.to_account_secure(tls_key).address. */
+DSTACK_API dstack_err dstack_eth_address_from_tls_key_secure(
+    const struct dstack_get_tls_key_response *k, dstack_log_fn log, void *log_user,
+    char out[DSTACK_ETH_ADDRESS_LEN + 1]);
+/* Python solana.to_keypair(tls_key) — the same keypair for every key. */
+DSTACK_DEPRECATED("every TLS key maps to one keypair; use dstack_solana_keypair on a GetKey key")
+DSTACK_API dstack_err dstack_solana_keypair_from_tls_key(
+    const struct dstack_get_tls_key_response *k, dstack_log_fn log, void *log_user,
+    struct dstack_solana_keypair *out);
+/* Python solana.to_keypair_secure(tls_key). */
+DSTACK_API dstack_err dstack_solana_keypair_from_tls_key_secure(
+    const struct dstack_get_tls_key_response *k, dstack_log_fn log, void *log_user,
+    struct dstack_solana_keypair *out);
+
+/* ---- Base58 (Bitcoin alphabet, as Solana uses it) ---- */
+
+#define DSTACK_BASE58_MAX_INPUT 1024 /* bytes; the conversion is quadratic */
+/* Characters needed for n bytes, without the NUL (log 256 / log 58 < 1.38). */
+#define DSTACK_BASE58_ENCODED_MAX(n) ((n) * 138 / 100 + 1)
+
+/* Writes the NUL-terminated base58 text of data into out (out_cap bytes, NUL included; use
+ * DSTACK_BASE58_ENCODED_MAX(len) + 1). Leading zero bytes become '1'. DSTACK_EINVAL when len is
+ * over DSTACK_BASE58_MAX_INPUT or out is too small. */
+DSTACK_API dstack_err dstack_base58_encode(const uint8_t *data, size_t len, char *out,
+                                           size_t out_cap);
+/* Decodes text_len characters into out (out_cap bytes), *out_len bytes written. DSTACK_EFORMAT
+ * for a character outside the alphabet (0, O, I, l, anything else), DSTACK_EINVAL when out is
+ * too small. */
+DSTACK_API dstack_err dstack_base58_decode(const char *text, size_t text_len, uint8_t *out,
+                                           size_t out_cap, size_t *out_len);
 
 #ifdef __cplusplus
 }
