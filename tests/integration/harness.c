@@ -15,11 +15,25 @@
 #include <time.h>
 #include <unistd.h>
 
+bool unix_addr(struct sockaddr_un *sa, const char *path)
+{
+    size_t n = strlen(path);
+    memset(sa, 0, sizeof *sa);
+    sa->sun_family = AF_UNIX;
+    if (n >= sizeof sa->sun_path) {
+        return false;
+    }
+    memcpy(sa->sun_path, path, n + 1);
+    return true;
+}
+
 static bool socket_answers(const char *path)
 {
+    struct sockaddr_un sa;
+    if (!unix_addr(&sa, path)) {
+        return false;
+    }
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
     bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
     if (fd >= 0) {
         close(fd);
@@ -249,9 +263,11 @@ void http_reply_free(struct http_reply *r)
 long raw_exchange(const char *sock, const char *data, size_t len, char *out, size_t cap,
                   int timeout_ms)
 {
+    struct sockaddr_un sa;
+    if (!unix_addr(&sa, sock)) {
+        return -1;
+    }
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         if (fd >= 0) {
             close(fd);

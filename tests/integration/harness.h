@@ -31,6 +31,10 @@ bool sim_restart(struct sim *s, int sig, const char *const *extra_args);
 /* SIGTERM, then waits; returns the exit status (0 = clean shutdown) and removes the folder. */
 int sim_stop(struct sim *s);
 
+struct sockaddr_un;
+/* Fills a Unix socket address; false when the path does not fit. */
+bool unix_addr(struct sockaddr_un *sa, const char *path);
+
 struct http_reply {
     long status;
     char *body;        /* NUL-terminated, malloc'd */

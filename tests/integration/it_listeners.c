@@ -96,8 +96,8 @@ static void test_stale_socket_replaced(void)
     char path[96];
     snprintf(path, sizeof path, "%s/stale.sock", dir);
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    struct sockaddr_un sa;
+    CHECK(unix_addr(&sa, path));
     CHECK(bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
     close(fd);
     char listen_arg[160];
@@ -125,8 +125,10 @@ static void test_stale_socket_replaced(void)
 static int unix_listener(const char *path)
 {
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    struct sockaddr_un sa;
+    if (!unix_addr(&sa, path)) {
+        return -1;
+    }
     unlink(path);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 16) != 0) {
         return -1;
@@ -145,8 +147,8 @@ static void test_socket_activation_and_notify(void)
     snprintf(npath, sizeof npath, "%s/notify.sock", dir);
     int dfd = unix_listener(dpath), tfd = unix_listener(tpath);
     int nfd = socket(AF_UNIX, SOCK_DGRAM, 0);
-    struct sockaddr_un na = {.sun_family = AF_UNIX};
-    snprintf(na.sun_path, sizeof na.sun_path, "%s", npath);
+    struct sockaddr_un na;
+    CHECK(unix_addr(&na, npath));
     CHECK(dfd >= 0 && tfd >= 0 && bind(nfd, (struct sockaddr *)&na, sizeof na) == 0);
 
     pid_t pid = fork();

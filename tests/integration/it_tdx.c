@@ -58,9 +58,11 @@ static bool write_config(void)
 
 static bool sock_connects(const char *path)
 {
+    struct sockaddr_un sa;
+    if (!unix_addr(&sa, path)) {
+        return false;
+    }
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
     bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
     if (fd >= 0) {
         close(fd);

@@ -454,7 +454,8 @@ static void test_fixture_mode(void)
     const char *path = check_shared_path("fixtures/upstream-simulator/attestation.bin");
     struct agent_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    snprintf(cfg.attestation_file, sizeof cfg.attestation_file, "%s", path);
+    CHECK(strlen(path) < sizeof cfg.attestation_file);
+    memcpy(cfg.attestation_file, path, strlen(path) + 1);
     struct sim_quoter *sq = NULL;
     char err[TEE_ERROR_MAX] = "";
     CHECK(sim_quoter_open(&cfg, &sq, err) == DSTACK_OK);
