@@ -342,6 +342,134 @@ DSTACK_API dstack_err dstack_verify(struct dstack_client *c, const char *algorit
                                     bool *valid);
 
 /* ---------------------------------------------------------------------------------------------
+ * Async interface — many requests at once without threads (the seed's AsyncDstackClient)
+ *
+ * A struct dstack_async drives requests of one client on a libcurl multi handle. Submitting
+ * returns at once; the request runs while the application calls dstack_async_perform() (or
+ * dstack_async_run()/dstack_async_wait(), or the event-loop hooks below), and ends with exactly one
+ * call of its callback: on success with the decoded response (owned by the callback: free it with
+ * its *_free), otherwise with resp NULL and the error code; during the callback
+ * dstack_last_error() holds the message (the same texts as the blocking calls, including the
+ * agent's {"error"} text and DSTACK_ECANCELED "request cancelled").
+ *
+ * Callbacks run on the thread that drives the async object, from inside dstack_async_perform/
+ * run/wait/on_socket/on_timeout/cancel/free. They may submit and cancel requests; they must not
+ * call dstack_async_free. One struct dstack_async belongs to one thread at a time; the client may
+ * meanwhile serve blocking calls on other threads. Checks that need no agent (report data over 64
+ * bytes, empty event name, prehashed digest length) fail the submit call itself, with no callback.
+ * GetKey with a non-secp256k1 algorithm and GetTlsKey with the 0.5.7 options probe Version first,
+ * as the blocking calls do, chained inside the same request.
+ */
+
+struct dstack_async; /* opaque */
+
+/* Request id: non-zero, unique within one struct dstack_async. */
+typedef uint64_t dstack_async_id;
+
+/* max_connections: connections kept to the agent at most (requests beyond wait in a queue inside
+ * libcurl); 0 = no limit. The client must outlive the async object. */
+DSTACK_API dstack_err dstack_async_new(struct dstack_client *c, unsigned max_connections,
+                                       struct dstack_async **out);
+
+/* Cancels every pending request (each callback runs with DSTACK_ECANCELED) and frees. NULL ok. */
+DSTACK_API void dstack_async_free(struct dstack_async *a);
+
+/* Requests not yet completed. */
+DSTACK_API size_t dstack_async_pending(const struct dstack_async *a);
+
+/* Cancels one request: its callback runs with DSTACK_ECANCELED before this returns.
+ * DSTACK_EINVAL when the id is unknown or already completed. */
+DSTACK_API dstack_err dstack_async_cancel(struct dstack_async *a, dstack_async_id id);
+
+/* Non-blocking: moves every transfer as far as it can go without waiting and runs the callbacks
+ * of the finished ones. *pending (may be NULL) gets dstack_async_pending() afterwards. */
+DSTACK_API dstack_err dstack_async_perform(struct dstack_async *a, size_t *pending);
+
+/* Blocks until some transfer can progress or timeout_ms passes (libcurl's poll), then performs.
+ * Returns at once when nothing is pending. */
+DSTACK_API dstack_err dstack_async_wait(struct dstack_async *a, unsigned timeout_ms,
+                                        size_t *pending);
+
+/* Waits and performs until no request is pending. */
+DSTACK_API dstack_err dstack_async_run(struct dstack_async *a);
+
+/* Event-loop integration (libcurl's multi_socket model), instead of perform/wait/run — do not mix
+ * the two on one async object. After dstack_async_set_loop, the library tells the loop which
+ * sockets to watch and when to wake it:
+ *   watch(fd, events, user): watch fd for DSTACK_ASYNC_IN and/or DSTACK_ASYNC_OUT; events 0 =
+ *                             stop watching fd;
+ *   timer(timeout_ms, user):  call dstack_async_on_timeout after timeout_ms (0 = as soon as
+ *                             possible); -1 = cancel the timer.
+ * The loop reports readiness with dstack_async_on_socket(a, fd, DSTACK_ASYNC_IN|OUT) and expiry
+ * with dstack_async_on_timeout(a); both run the callbacks of finished requests. */
+#define DSTACK_ASYNC_IN 1
+#define DSTACK_ASYNC_OUT 2
+typedef void (*dstack_async_watch_fn)(int fd, int events, void *user);
+typedef void (*dstack_async_timer_fn)(long timeout_ms, void *user);
+DSTACK_API dstack_err dstack_async_set_loop(struct dstack_async *a, dstack_async_watch_fn watch,
+                                            dstack_async_timer_fn timer, void *user);
+DSTACK_API dstack_err dstack_async_on_socket(struct dstack_async *a, int fd, int events);
+DSTACK_API dstack_err dstack_async_on_timeout(struct dstack_async *a);
+
+/* Callbacks: err is DSTACK_OK with resp non-NULL (yours to free), or an error with resp NULL. */
+typedef void (*dstack_async_call_fn)(dstack_err err, char *response, void *user);
+typedef void (*dstack_async_get_key_fn)(dstack_err err, struct dstack_get_key_response *resp,
+                                        void *user);
+typedef void (*dstack_async_get_tls_key_fn)(dstack_err err,
+                                            struct dstack_get_tls_key_response *resp, void *user);
+typedef void (*dstack_async_get_quote_fn)(dstack_err err, struct dstack_get_quote_response *resp,
+                                          void *user);
+typedef void (*dstack_async_attest_fn)(dstack_err err, struct dstack_attest_response *resp,
+                                       void *user);
+typedef void (*dstack_async_info_fn)(dstack_err err, struct dstack_info_response *resp,
+                                     void *user);
+typedef void (*dstack_async_version_fn)(dstack_err err, struct dstack_version_response *resp,
+                                        void *user);
+typedef void (*dstack_async_sign_fn)(dstack_err err, struct dstack_sign_response *resp,
+                                     void *user);
+/* Verify: valid is meaningful only when err is DSTACK_OK. EmitEvent: err only. */
+typedef void (*dstack_async_verify_fn)(dstack_err err, bool valid, void *user);
+typedef void (*dstack_async_done_fn)(dstack_err err, void *user);
+
+/* Submitters: the arguments and checks of the blocking call of the same name; the data are copied,
+ * so they need not outlive the call. *id (may be NULL) receives the request id. On failure no
+ * callback will run. */
+DSTACK_API dstack_err dstack_async_call(struct dstack_async *a, const char *method,
+                                        const char *json_body, dstack_async_call_fn cb, void *user,
+                                        dstack_async_id *id);
+DSTACK_API dstack_err dstack_async_get_key(struct dstack_async *a, const char *path,
+                                           const char *purpose, const char *algorithm,
+                                           dstack_async_get_key_fn cb, void *user,
+                                           dstack_async_id *id);
+DSTACK_API dstack_err dstack_async_get_tls_key(struct dstack_async *a,
+                                               const struct dstack_tls_key_options *opts,
+                                               dstack_async_get_tls_key_fn cb, void *user,
+                                               dstack_async_id *id);
+DSTACK_API dstack_err dstack_async_get_quote(struct dstack_async *a, const uint8_t *report_data,
+                                             size_t len, dstack_async_get_quote_fn cb, void *user,
+                                             dstack_async_id *id);
+DSTACK_API dstack_err dstack_async_attest(struct dstack_async *a, const uint8_t *report_data,
+                                          size_t len, dstack_async_attest_fn cb, void *user,
+                                          dstack_async_id *id);
+DSTACK_API dstack_err dstack_async_info(struct dstack_async *a, dstack_async_info_fn cb,
+                                        void *user, dstack_async_id *id);
+DSTACK_API dstack_err dstack_async_version(struct dstack_async *a, dstack_async_version_fn cb,
+                                           void *user, dstack_async_id *id);
+DSTACK_API dstack_err dstack_async_sign(struct dstack_async *a, const char *algorithm,
+                                        const uint8_t *data, size_t len, dstack_async_sign_fn cb,
+                                        void *user, dstack_async_id *id);
+DSTACK_API dstack_err dstack_async_verify(struct dstack_async *a, const char *algorithm,
+                                          const uint8_t *data, size_t data_len,
+                                          const uint8_t *sig, size_t sig_len,
+                                          const uint8_t *public_key, size_t pub_len,
+                                          dstack_async_verify_fn cb, void *user,
+                                          dstack_async_id *id);
+DSTACK_API dstack_err dstack_async_emit_event(struct dstack_async *a, const char *event,
+                                              const uint8_t *payload, size_t len,
+                                              dstack_async_done_fn cb, void *user,
+                                              dstack_async_id *id);
+
+/* ---------------------------------------------------------------------------------------------
  * Legacy tappd API (tappd.sock, /prpc/Tappd.<Method>; sdk-and-sidecar.md §4). Deprecated: each
  * call reports the upstream warning text through the log callback, never to stdout.
  */

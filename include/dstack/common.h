@@ -28,7 +28,8 @@ extern "C" {
     X(DSTACK_EVERIFY, "verification failed")                      \
     X(DSTACK_EIO, "input/output error")                           \
     X(DSTACK_EFORMAT, "malformed data")                           \
-    X(DSTACK_EUNSUPPORTED, "not supported")
+    X(DSTACK_EUNSUPPORTED, "not supported")                       \
+    X(DSTACK_ECANCELED, "request cancelled")
 
 #define DSTACK_ERR_ENUM(name, msg) name,
 typedef enum { DSTACK_ERRORS(DSTACK_ERR_ENUM) DSTACK_ERR_COUNT } dstack_err;

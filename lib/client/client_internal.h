@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include <dstack/client.h>
@@ -47,6 +48,30 @@ struct client_http_result {
 dstack_err transport_post(struct dstack_client *c, const char *method, const char *body,
                           unsigned timeout_ms, struct client_http_result *out);
 void transport_result_free(struct client_http_result *r);
+
+/* One transfer's state, split out so the async interface (async.c) drives the same setup and
+ * error mapping on handles of a libcurl multi handle. */
+struct transport_body {
+    char *data;
+    size_t len, cap;
+    bool too_large;
+};
+struct transport_xfer {
+    char *url;
+    struct curl_slist *headers;
+    struct transport_body buf;
+    char errbuf[CURL_ERROR_SIZE];
+    unsigned timeout_ms; /* resolved (never 0) */
+};
+/* Sets h up for POST <prefix><method> with body (borrowed until the transfer ends). */
+dstack_err transport_prepare(struct dstack_client *c, CURL *h, const char *method, const char *body,
+                             unsigned timeout_ms, struct transport_xfer *x);
+/* Maps the outcome of a finished transfer: rc != CURLE_OK -> DSTACK_ETRANSPORT/EPROTO with the
+ * texts of the blocking calls; else *out takes the body (any HTTP status). */
+dstack_err transport_complete(struct dstack_client *c, CURL *h, const char *method, CURLcode rc,
+                              struct transport_xfer *x, struct client_http_result *out);
+/* Frees x's buffers and clears h's pointers to them (h may be NULL). */
+void transport_xfer_release(CURL *h, struct transport_xfer *x);
 void transport_pool_free(struct dstack_client *c);
 dstack_err transport_global_init(void);
 
@@ -57,6 +82,11 @@ dstack_err transport_global_init(void);
  * DSTACK_ESERVER with the agent's {"error"} text. */
 dstack_err client_rpc(struct dstack_client *c, const char *method, json_t *req, unsigned timeout_ms,
                       json_t **resp, char **text);
+
+/* The second half of client_rpc: turns an HTTP result into the parsed 2xx object (and its text,
+ * taken from r, when text is non-NULL) or DSTACK_ESERVER/EPROTO. r's body is wiped and freed. */
+dstack_err client_rpc_result(const char *method, struct client_http_result *r, json_t **resp,
+                             char **text);
 
 /* Deprecation notes and informational lines go to the user's callback only. */
 void client_log(const struct dstack_client *c, enum dstack_log_level level, const char *fmt, ...)
@@ -70,6 +100,33 @@ dstack_err client_quote_from_json(const json_t *obj, char *text,
                                   struct dstack_get_quote_response **out);
 /* Builds an Info result; takes ownership of text. */
 dstack_err client_info_from_json(const json_t *obj, char *text, struct dstack_info_response **out);
+
+/* Request builders and result decoders of each RPC, shared by the blocking calls and the async
+ * interface (async.c). Builders run the client-side checks (with their messages) and return a
+ * new JSON object; decoders take ownership of text. */
+bool client_key_needs_version(const char *algorithm);
+dstack_err client_key_unsupported(const char *algorithm);
+dstack_err client_key_request(const char *path, const char *purpose, const char *algorithm,
+                              json_t **req);
+dstack_err client_key_from_json(const json_t *obj, char *text, struct dstack_get_key_response **out);
+bool client_tls_needs_version(const struct dstack_tls_key_options *o);
+dstack_err client_tls_unsupported(const struct dstack_tls_key_options *o);
+dstack_err client_tls_request(const struct dstack_tls_key_options *o, json_t **req);
+dstack_err client_check_report_data(const uint8_t *data, size_t len);
+dstack_err client_report_data_request(const uint8_t *data, size_t len, json_t **req);
+dstack_err client_attest_from_json(const json_t *obj, char *text,
+                                   struct dstack_attest_response **out);
+dstack_err client_emit_request(const char *event, const uint8_t *payload, size_t len,
+                               json_t **req);
+dstack_err client_sign_request(const char *algorithm, const uint8_t *data, size_t len,
+                               json_t **req);
+dstack_err client_sign_from_json(const json_t *obj, char *text, struct dstack_sign_response **out);
+dstack_err client_verify_request(const char *algorithm, const uint8_t *data, size_t data_len,
+                                 const uint8_t *sig, size_t sig_len, const uint8_t *public_key,
+                                 size_t pub_len, json_t **req);
+dstack_err client_verify_from_json(const json_t *obj, bool *valid);
+dstack_err client_version_from_json(const json_t *obj, char *text,
+                                    struct dstack_version_response **out);
 
 /* ---- JSON field helpers (json_fields.c) ---- */
 

@@ -193,24 +193,30 @@ dstack_err dstack_version(struct dstack_client *c, struct dstack_version_respons
     if (err != DSTACK_OK) {
         return err;
     }
+    err = client_version_from_json(resp, text, out);
+    json_decref(resp);
+    return err;
+}
+
+dstack_err client_version_from_json(const json_t *obj, char *text,
+                                    struct dstack_version_response **out)
+{
     struct dstack_version_response *v = calloc(1, sizeof *v);
     if (v == NULL) {
         free(text);
-        err = client_fail(DSTACK_ENOMEM, "out of memory");
-    } else {
-        v->json = text;
-        err = jf_string(resp, "version", &v->version);
-        if (err == DSTACK_OK) {
-            err = jf_string(resp, "rev", &v->rev);
-        }
-        if (err == DSTACK_OK) {
-            *out = v;
-        } else {
-            dstack_version_response_free(v);
-        }
+        return client_fail(DSTACK_ENOMEM, "out of memory");
     }
-    json_decref(resp);
-    return err;
+    v->json = text;
+    dstack_err err = jf_string(obj, "version", &v->version);
+    if (err == DSTACK_OK) {
+        err = jf_string(obj, "rev", &v->rev);
+    }
+    if (err != DSTACK_OK) {
+        dstack_version_response_free(v);
+        return err;
+    }
+    *out = v;
+    return DSTACK_OK;
 }
 
 void dstack_gpu_info_response_free(struct dstack_gpu_info_response *g)

@@ -33,7 +33,7 @@ void dstack_get_key_response_free(struct dstack_get_key_response *k)
     free(k);
 }
 
-static dstack_err key_from_json(const json_t *obj, char *text, struct dstack_get_key_response **out)
+dstack_err client_key_from_json(const json_t *obj, char *text, struct dstack_get_key_response **out)
 {
     dstack_err err;
     struct dstack_bytes key = {0};
@@ -81,9 +81,32 @@ dstack_err dstack_get_key_response_decode(const char *json, struct dstack_get_ke
     }
     char *text = jf_strdup(json);
     dstack_err err =
-        text == NULL ? client_fail(DSTACK_ENOMEM, "out of memory") : key_from_json(obj, text, out);
+        text == NULL ? client_fail(DSTACK_ENOMEM, "out of memory") : client_key_from_json(obj, text, out);
     json_decref(obj);
     return err;
+}
+
+bool client_key_needs_version(const char *algorithm)
+{
+    return algorithm != NULL && strcmp(algorithm, "secp256k1") != 0 &&
+           strcmp(algorithm, "k256") != 0 && algorithm[0] != '\0';
+}
+
+dstack_err client_key_unsupported(const char *algorithm)
+{
+    return client_fail(DSTACK_EUNSUPPORTED,
+                       "algorithm \"%s\" is not supported: OS version too old (Version RPC "
+                       "unavailable)",
+                       algorithm);
+}
+
+dstack_err client_key_request(const char *path, const char *purpose, const char *algorithm,
+                              json_t **req)
+{
+    *req = json_pack("{s:s, s:s, s:s}", "path", path ? path : "", "purpose",
+                     purpose ? purpose : "", "algorithm", algorithm ? algorithm : "secp256k1");
+    return *req != NULL ? DSTACK_OK
+                        : client_fail(DSTACK_EINVAL, "path, purpose and algorithm must be UTF-8");
 }
 
 dstack_err dstack_get_key(struct dstack_client *c, const char *path, const char *purpose,
@@ -94,27 +117,20 @@ dstack_err dstack_get_key(struct dstack_client *c, const char *path, const char 
         return client_fail(DSTACK_EINVAL, "dstack_get_key: NULL argument");
     }
     *out = NULL;
-    if (algorithm == NULL) {
-        algorithm = "secp256k1";
+    if (client_key_needs_version(algorithm) && !version_available(c)) {
+        return client_key_unsupported(algorithm);
     }
-    if (strcmp(algorithm, "secp256k1") != 0 && strcmp(algorithm, "k256") != 0 &&
-        algorithm[0] != '\0' && !version_available(c)) {
-        return client_fail(DSTACK_EUNSUPPORTED,
-                           "algorithm \"%s\" is not supported: OS version too old (Version RPC "
-                           "unavailable)",
-                           algorithm);
-    }
-    json_t *req = json_pack("{s:s, s:s, s:s}", "path", path ? path : "", "purpose",
-                            purpose ? purpose : "", "algorithm", algorithm);
-    if (req == NULL) {
-        return client_fail(DSTACK_EINVAL, "path, purpose and algorithm must be UTF-8");
+    json_t *req = NULL;
+    dstack_err err = client_key_request(path, purpose, algorithm, &req);
+    if (err != DSTACK_OK) {
+        return err;
     }
     json_t *resp = NULL;
     char *text = NULL;
-    dstack_err err = client_rpc(c, "GetKey", req, 0, &resp, &text);
+    err = client_rpc(c, "GetKey", req, 0, &resp, &text);
     json_decref(req);
     if (err == DSTACK_OK) {
-        err = key_from_json(resp, text, out); /* takes text */
+        err = client_key_from_json(resp, text, out); /* takes text */
     }
     json_decref(resp);
     return err;
@@ -169,8 +185,41 @@ dstack_err client_tls_key_from_json(const json_t *obj, char *text,
     return DSTACK_OK;
 }
 
-static dstack_err tls_request(const struct dstack_tls_key_options *o, json_t **out)
+bool client_tls_needs_version(const struct dstack_tls_key_options *o)
 {
+    return o->has_not_before || o->has_not_after || o->has_with_app_info;
+}
+
+dstack_err client_tls_unsupported(const struct dstack_tls_key_options *opts)
+{
+    char names[64] = "";
+    const char *sep = "";
+    size_t used = 0;
+    const struct {
+        bool on;
+        const char *name;
+    } opt[] = {{opts->has_not_before, "not_before"},
+               {opts->has_not_after, "not_after"},
+               {opts->has_with_app_info, "with_app_info"}};
+    for (size_t i = 0; i < 3; i++) {
+        if (opt[i].on) {
+            int n = snprintf(names + used, sizeof names - used, "%s%s", sep, opt[i].name);
+            used += (size_t)n;
+            sep = ", ";
+        }
+    }
+    return client_fail(DSTACK_EUNSUPPORTED,
+                       "TLS key options [%s] are not supported: OS version too old "
+                       "(Version RPC unavailable)",
+                       names);
+}
+
+dstack_err client_tls_request(const struct dstack_tls_key_options *o, json_t **out)
+{
+    *out = NULL;
+    if (o->not_before > INT64_MAX || o->not_after > INT64_MAX) {
+        return client_fail(DSTACK_EINVAL, "not_before/not_after out of range");
+    }
     json_t *req = json_pack("{s:s, s:b, s:b, s:b}", "subject", o->subject ? o->subject : "",
                             "usage_ra_tls", o->usage_ra_tls, "usage_server_auth",
                             o->usage_server_auth, "usage_client_auth", o->usage_client_auth);
@@ -214,35 +263,11 @@ dstack_err dstack_get_tls_key(struct dstack_client *c, const struct dstack_tls_k
         dstack_tls_key_options_init(&defaults);
         opts = &defaults;
     }
-    if (opts->not_before > INT64_MAX || opts->not_after > INT64_MAX) {
-        return client_fail(DSTACK_EINVAL, "not_before/not_after out of range");
-    }
-    if (opts->has_not_before || opts->has_not_after || opts->has_with_app_info) {
-        if (!version_available(c)) {
-            char names[64] = "";
-            const char *sep = "";
-            size_t used = 0;
-            const struct {
-                bool on;
-                const char *name;
-            } opt[] = {{opts->has_not_before, "not_before"},
-                       {opts->has_not_after, "not_after"},
-                       {opts->has_with_app_info, "with_app_info"}};
-            for (size_t i = 0; i < 3; i++) {
-                if (opt[i].on) {
-                    int n = snprintf(names + used, sizeof names - used, "%s%s", sep, opt[i].name);
-                    used += (size_t)n;
-                    sep = ", ";
-                }
-            }
-            return client_fail(DSTACK_EUNSUPPORTED,
-                               "TLS key options [%s] are not supported: OS version too old "
-                               "(Version RPC unavailable)",
-                               names);
-        }
+    if (client_tls_needs_version(opts) && !version_available(c)) {
+        return client_tls_unsupported(opts);
     }
     json_t *req = NULL;
-    dstack_err err = tls_request(opts, &req);
+    dstack_err err = client_tls_request(opts, &req);
     if (err != DSTACK_OK) {
         return err;
     }

@@ -6,7 +6,7 @@
 
 /* The agent accepts up to 64 bytes and pads with zeros; refuse more before any request, like
  * every SDK (§2.3). Empty data is allowed (§9.1). */
-static dstack_err check_report_data(const uint8_t *data, size_t len)
+dstack_err client_check_report_data(const uint8_t *data, size_t len)
 {
     if (len > DSTACK_REPORT_DATA_LEN) {
         return client_fail(DSTACK_EINVAL, "report_data must be at most %d bytes, got %zu",
@@ -66,15 +66,8 @@ dstack_err client_quote_from_json(const json_t *obj, char *text,
 static dstack_err post_report_data(struct dstack_client *c, const char *method, const uint8_t *data,
                                    size_t len, json_t **resp, char **text)
 {
-    dstack_err err = check_report_data(data, len);
-    if (err != DSTACK_OK) {
-        return err;
-    }
-    json_t *req = json_object();
-    if (req == NULL) {
-        return client_fail(DSTACK_ENOMEM, "out of memory");
-    }
-    err = jf_set_hex(req, "report_data", data, len);
+    json_t *req = NULL;
+    dstack_err err = client_report_data_request(data, len, &req);
     if (err == DSTACK_OK) {
         err = client_rpc(c, method, req, 0, resp, text);
     }
@@ -109,6 +102,24 @@ void dstack_attest_response_free(struct dstack_attest_response *a)
     }
 }
 
+dstack_err client_attest_from_json(const json_t *obj, char *text,
+                                   struct dstack_attest_response **out)
+{
+    struct dstack_attest_response *a = calloc(1, sizeof *a);
+    if (a == NULL) {
+        free(text);
+        return client_fail(DSTACK_ENOMEM, "out of memory");
+    }
+    a->json = text;
+    dstack_err err = jf_hex(obj, "attestation", &a->attestation);
+    if (err != DSTACK_OK) {
+        dstack_attest_response_free(a);
+        return err;
+    }
+    *out = a;
+    return DSTACK_OK;
+}
+
 dstack_err dstack_attest(struct dstack_client *c, const uint8_t *report_data, size_t len,
                          struct dstack_attest_response **out)
 {
@@ -121,31 +132,16 @@ dstack_err dstack_attest(struct dstack_client *c, const uint8_t *report_data, si
     char *text = NULL;
     dstack_err err = post_report_data(c, "Attest", report_data, len, &resp, &text);
     if (err == DSTACK_OK) {
-        struct dstack_attest_response *a = calloc(1, sizeof *a);
-        if (a == NULL) {
-            free(text);
-            err = client_fail(DSTACK_ENOMEM, "out of memory");
-        } else {
-            a->json = text;
-            err = jf_hex(resp, "attestation", &a->attestation);
-            if (err == DSTACK_OK) {
-                *out = a;
-            } else {
-                dstack_attest_response_free(a);
-            }
-        }
+        err = client_attest_from_json(resp, text, out);
     }
     json_decref(resp);
     return err;
 }
 
-dstack_err dstack_emit_event(struct dstack_client *c, const char *event, const uint8_t *payload,
-                             size_t len)
+dstack_err client_emit_request(const char *event, const uint8_t *payload, size_t len,
+                               json_t **out)
 {
-    client_clear_error();
-    if (c == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_emit_event: NULL client");
-    }
+    *out = NULL;
     /* Every SDK refuses an empty name before sending (§2.8). */
     if (event == NULL || event[0] == '\0') {
         return client_fail(DSTACK_EINVAL, "event name cannot be empty");
@@ -158,10 +154,48 @@ dstack_err dstack_emit_event(struct dstack_client *c, const char *event, const u
         return client_fail(DSTACK_EINVAL, "event name must be UTF-8");
     }
     dstack_err err = jf_set_hex(req, "payload", payload, len);
-    json_t *resp = NULL;
-    if (err == DSTACK_OK) {
-        err = client_rpc(c, "EmitEvent", req, 0, &resp, NULL);
+    if (err != DSTACK_OK) {
+        json_decref(req);
+        return err;
     }
+    *out = req;
+    return DSTACK_OK;
+}
+
+dstack_err client_report_data_request(const uint8_t *data, size_t len, json_t **out)
+{
+    *out = NULL;
+    dstack_err err = client_check_report_data(data, len);
+    if (err != DSTACK_OK) {
+        return err;
+    }
+    json_t *req = json_object();
+    if (req == NULL) {
+        return client_fail(DSTACK_ENOMEM, "out of memory");
+    }
+    err = jf_set_hex(req, "report_data", data, len);
+    if (err != DSTACK_OK) {
+        json_decref(req);
+        return err;
+    }
+    *out = req;
+    return DSTACK_OK;
+}
+
+dstack_err dstack_emit_event(struct dstack_client *c, const char *event, const uint8_t *payload,
+                             size_t len)
+{
+    client_clear_error();
+    if (c == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_emit_event: NULL client");
+    }
+    json_t *req = NULL;
+    dstack_err err = client_emit_request(event, payload, len, &req);
+    if (err != DSTACK_OK) {
+        return err;
+    }
+    json_t *resp = NULL;
+    err = client_rpc(c, "EmitEvent", req, 0, &resp, NULL);
     json_decref(req);
     json_decref(resp);
     return err;

@@ -10,37 +10,25 @@
 /* Keeps error messages readable when a proxy answers with an HTML page. */
 #define BODY_EXCERPT 200
 
-dstack_err client_rpc(struct dstack_client *c, const char *method, json_t *req, unsigned timeout_ms,
-                      json_t **resp, char **text)
+dstack_err client_rpc_result(const char *method, struct client_http_result *r, json_t **resp,
+                             char **text)
 {
     dstack_err err = DSTACK_OK;
-    struct client_http_result r = {0};
-    char *body = NULL;
-    json_t *parsed = NULL;
-
     *resp = NULL;
     if (text != NULL) {
         *text = NULL;
     }
-    body = req != NULL ? json_dumps(req, JSON_COMPACT) : jf_strdup("{}");
-    if (body == NULL) {
-        return client_fail(DSTACK_ENOMEM, "out of memory");
-    }
-    err = transport_post(c, method, body, timeout_ms, &r);
-    if (err != DSTACK_OK) {
-        goto out;
-    }
     json_error_t jerr;
-    parsed = json_loadb(r.body, r.body_len, 0, &jerr);
-    if (r.status < 200 || r.status >= 300) {
+    json_t *parsed = json_loadb(r->body, r->body_len, 0, &jerr);
+    if (r->status < 200 || r->status >= 300) {
         const json_t *e = json_is_object(parsed) ? json_object_get(parsed, "error") : NULL;
         if (json_is_string(e)) {
-            err = client_fail(DSTACK_ESERVER, "%s failed (HTTP %ld): %s", method, r.status,
+            err = client_fail(DSTACK_ESERVER, "%s failed (HTTP %ld): %s", method, r->status,
                               json_string_value(e));
         } else {
-            int n = (int)(r.body_len < BODY_EXCERPT ? r.body_len : BODY_EXCERPT);
-            err = client_fail(DSTACK_ESERVER, "%s failed (HTTP %ld): %.*s", method, r.status, n,
-                              r.body);
+            int n = (int)(r->body_len < BODY_EXCERPT ? r->body_len : BODY_EXCERPT);
+            err = client_fail(DSTACK_ESERVER, "%s failed (HTTP %ld): %.*s", method, r->status, n,
+                              r->body);
         }
         goto out;
     }
@@ -49,16 +37,37 @@ dstack_err client_rpc(struct dstack_client *c, const char *method, json_t *req, 
         goto out;
     }
     if (text != NULL) {
-        *text = r.body;
-        r.body = NULL;
+        *text = r->body;
+        r->body = NULL;
     }
     *resp = parsed;
     parsed = NULL;
 out:
     json_decref(parsed);
     /* Responses may carry key material (GetKey, GetTlsKey). */
-    secret_wipe(r.body, r.body_len);
-    transport_result_free(&r);
+    if (r->body != NULL) {
+        secret_wipe(r->body, r->body_len);
+    }
+    transport_result_free(r);
+    return err;
+}
+
+dstack_err client_rpc(struct dstack_client *c, const char *method, json_t *req, unsigned timeout_ms,
+                      json_t **resp, char **text)
+{
+    struct client_http_result r = {0};
+    *resp = NULL;
+    if (text != NULL) {
+        *text = NULL;
+    }
+    char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : jf_strdup("{}");
+    if (body == NULL) {
+        return client_fail(DSTACK_ENOMEM, "out of memory");
+    }
+    dstack_err err = transport_post(c, method, body, timeout_ms, &r);
+    if (err == DSTACK_OK) {
+        err = client_rpc_result(method, &r, resp, text);
+    }
     free(body);
     return err;
 }

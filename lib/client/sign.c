@@ -15,13 +15,8 @@ void dstack_sign_response_free(struct dstack_sign_response *s)
     }
 }
 
-dstack_err dstack_sign(struct dstack_client *c, const char *algorithm, const uint8_t *data,
-                       size_t len, struct dstack_sign_response **out)
+dstack_err client_sign_request(const char *algorithm, const uint8_t *data, size_t len, json_t **out)
 {
-    client_clear_error();
-    if (c == NULL || algorithm == NULL || out == NULL || (len > 0 && data == NULL)) {
-        return client_fail(DSTACK_EINVAL, "dstack_sign: NULL argument");
-    }
     *out = NULL;
     /* Python/JS check the digest length before sending; exact algorithm string, no alias. */
     if (strcmp(algorithm, "secp256k1_prehashed") == 0 && len != DSTACK_SHA256_LEN) {
@@ -33,36 +28,58 @@ dstack_err dstack_sign(struct dstack_client *c, const char *algorithm, const uin
     if (req == NULL) {
         return client_fail(DSTACK_EINVAL, "algorithm must be UTF-8");
     }
-    json_t *resp = NULL;
-    char *text = NULL;
     dstack_err err = jf_set_hex(req, "data", data, len);
-    if (err == DSTACK_OK) {
-        err = client_rpc(c, "Sign", req, 0, &resp, &text);
-    }
-    json_decref(req);
     if (err != DSTACK_OK) {
+        json_decref(req);
         return err;
     }
+    *out = req;
+    return DSTACK_OK;
+}
+
+dstack_err client_sign_from_json(const json_t *obj, char *text, struct dstack_sign_response **out)
+{
     struct dstack_sign_response *s = calloc(1, sizeof *s);
     if (s == NULL) {
         free(text);
-        err = client_fail(DSTACK_ENOMEM, "out of memory");
-        goto out;
+        return client_fail(DSTACK_ENOMEM, "out of memory");
     }
     s->json = text;
-    err = jf_hex(resp, "signature", &s->signature);
+    dstack_err err = jf_hex(obj, "signature", &s->signature);
     if (err == DSTACK_OK) {
-        err = jf_hex(resp, "public_key", &s->public_key);
+        err = jf_hex(obj, "public_key", &s->public_key);
     }
     if (err == DSTACK_OK) {
-        err = jf_hex_array(resp, "signature_chain", &s->signature_chain, &s->signature_chain_len);
+        err = jf_hex_array(obj, "signature_chain", &s->signature_chain, &s->signature_chain_len);
     }
     if (err != DSTACK_OK) {
         dstack_sign_response_free(s);
-        goto out;
+        return err;
     }
     *out = s;
-out:
+    return DSTACK_OK;
+}
+
+dstack_err dstack_sign(struct dstack_client *c, const char *algorithm, const uint8_t *data,
+                       size_t len, struct dstack_sign_response **out)
+{
+    client_clear_error();
+    if (c == NULL || algorithm == NULL || out == NULL || (len > 0 && data == NULL)) {
+        return client_fail(DSTACK_EINVAL, "dstack_sign: NULL argument");
+    }
+    *out = NULL;
+    json_t *req = NULL;
+    dstack_err err = client_sign_request(algorithm, data, len, &req);
+    if (err != DSTACK_OK) {
+        return err;
+    }
+    json_t *resp = NULL;
+    char *text = NULL;
+    err = client_rpc(c, "Sign", req, 0, &resp, &text);
+    json_decref(req);
+    if (err == DSTACK_OK) {
+        err = client_sign_from_json(resp, text, out);
+    }
     json_decref(resp);
     return err;
 }
@@ -77,11 +94,30 @@ dstack_err dstack_verify(struct dstack_client *c, const char *algorithm, const u
         return client_fail(DSTACK_EINVAL, "dstack_verify: NULL argument");
     }
     *valid = false;
+    json_t *req = NULL;
+    dstack_err err = client_verify_request(algorithm, data, data_len, sig, sig_len, public_key,
+                                           pub_len, &req);
+    json_t *resp = NULL;
+    if (err == DSTACK_OK) {
+        err = client_rpc(c, "Verify", req, 0, &resp, NULL);
+    }
+    if (err == DSTACK_OK) {
+        err = client_verify_from_json(resp, valid);
+    }
+    json_decref(req);
+    json_decref(resp);
+    return err;
+}
+
+dstack_err client_verify_request(const char *algorithm, const uint8_t *data, size_t data_len,
+                                 const uint8_t *sig, size_t sig_len, const uint8_t *public_key,
+                                 size_t pub_len, json_t **out)
+{
+    *out = NULL;
     json_t *req = json_pack("{s:s}", "algorithm", algorithm);
     if (req == NULL) {
         return client_fail(DSTACK_EINVAL, "algorithm must be UTF-8");
     }
-    json_t *resp = NULL;
     dstack_err err = jf_set_hex(req, "data", data, data_len);
     if (err == DSTACK_OK) {
         err = jf_set_hex(req, "signature", sig, sig_len);
@@ -89,18 +125,20 @@ dstack_err dstack_verify(struct dstack_client *c, const char *algorithm, const u
     if (err == DSTACK_OK) {
         err = jf_set_hex(req, "public_key", public_key, pub_len);
     }
-    if (err == DSTACK_OK) {
-        err = client_rpc(c, "Verify", req, 0, &resp, NULL);
+    if (err != DSTACK_OK) {
+        json_decref(req);
+        return err;
     }
-    if (err == DSTACK_OK) {
-        const json_t *v = json_object_get(resp, "valid");
-        if (v != NULL && !json_is_boolean(v)) {
-            err = client_fail(DSTACK_EPROTO, "Verify: field valid is not a boolean");
-        } else {
-            *valid = json_is_true(v); /* absent = false: prost omits default values */
-        }
+    *out = req;
+    return DSTACK_OK;
+}
+
+dstack_err client_verify_from_json(const json_t *obj, bool *valid)
+{
+    const json_t *v = json_object_get(obj, "valid");
+    if (v != NULL && !json_is_boolean(v)) {
+        return client_fail(DSTACK_EPROTO, "Verify: field valid is not a boolean");
     }
-    json_decref(req);
-    json_decref(resp);
-    return err;
+    *valid = json_is_true(v); /* absent = false: prost omits default values */
+    return DSTACK_OK;
 }

@@ -13,12 +13,6 @@ struct client_conn {
     struct client_conn *next;
 };
 
-struct body_buf {
-    char *data;
-    size_t len, cap;
-    bool too_large;
-};
-
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_OK;
 
@@ -39,7 +33,7 @@ dstack_err transport_global_init(void)
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *user)
 {
-    struct body_buf *b = user;
+    struct transport_body *b = user;
     size_t n = size * nmemb;
     if (n > CLIENT_MAX_RESPONSE - b->len) {
         b->too_large = true;
@@ -125,88 +119,106 @@ static char *build_url(const struct dstack_client *c, const char *method)
     return url;
 }
 
-dstack_err transport_post(struct dstack_client *c, const char *method, const char *body,
-                          unsigned timeout_ms, struct client_http_result *out)
+void transport_xfer_release(CURL *h, struct transport_xfer *x)
 {
-    dstack_err err = DSTACK_OK;
-    struct client_conn *conn = NULL;
-    struct curl_slist *headers = NULL;
-    struct body_buf buf = {0};
-    char errbuf[CURL_ERROR_SIZE] = "";
-    char ua[256];
-    char *url = NULL;
-
-    memset(out, 0, sizeof *out);
-    if (timeout_ms == 0) {
-        timeout_ms = c->timeout_ms;
+    if (h != NULL) {
+        /* Drop options pointing at x before the handle is reused or pooled. */
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
     }
-    url = build_url(c, method);
-    conn = pool_take(c);
+    curl_slist_free_all(x->headers);
+    x->headers = NULL;
+    free(x->buf.data);
+    x->buf.data = NULL;
+    x->buf.len = x->buf.cap = 0;
+    free(x->url);
+    x->url = NULL;
+}
+
+dstack_err transport_prepare(struct dstack_client *c, CURL *h, const char *method, const char *body,
+                             unsigned timeout_ms, struct transport_xfer *x)
+{
+    char ua[256];
+    memset(x, 0, sizeof *x);
+    x->timeout_ms = timeout_ms != 0 ? timeout_ms : c->timeout_ms;
+    x->url = build_url(c, method);
     (void)snprintf(ua, sizeof ua, "User-Agent: %s", c->user_agent);
-    headers = curl_slist_append(NULL, "Content-Type: application/json");
-    struct curl_slist *h2 = headers ? curl_slist_append(headers, ua) : NULL;
+    struct curl_slist *h1 = curl_slist_append(NULL, "Content-Type: application/json");
+    struct curl_slist *h2 = h1 ? curl_slist_append(h1, ua) : NULL;
     /* "Expect: 100-continue" would cost a round trip on bodies over 1 KiB. */
     struct curl_slist *h3 = h2 ? curl_slist_append(h2, "Expect:") : NULL;
-    if (url == NULL || conn == NULL || h3 == NULL) {
-        err = client_fail(DSTACK_ENOMEM, "out of memory");
-        goto out;
+    x->headers = h3 ? h3 : h1;
+    if (x->url == NULL || h3 == NULL) {
+        transport_xfer_release(NULL, x);
+        return client_fail(DSTACK_ENOMEM, "out of memory");
     }
-    headers = h3;
-
-    CURL *h = conn->h;
     curl_easy_reset(h); /* keeps the connection cache; clears options of the previous call */
-    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_URL, x->url);
     if (c->kind == DSTACK_ENDPOINT_UNIX) {
         curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->endpoint);
     }
     curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body); /* not copied: body outlives the transfer */
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &buf);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x->buf);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM in a multi-threaded app */
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)x->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)x->timeout_ms);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    return DSTACK_OK;
+}
 
-    CURLcode rc = curl_easy_perform(h);
+dstack_err transport_complete(struct dstack_client *c, CURL *h, const char *method, CURLcode rc,
+                              struct transport_xfer *x, struct client_http_result *out)
+{
+    memset(out, 0, sizeof *out);
     if (rc != CURLE_OK) {
-        if (buf.too_large) {
-            err = client_fail(DSTACK_EPROTO, "%s response exceeds %u bytes", method,
-                              CLIENT_MAX_RESPONSE);
-        } else if (rc == CURLE_OPERATION_TIMEDOUT) {
-            err = client_fail(DSTACK_ETRANSPORT, "%s: request timed out after %u ms (%s)", method,
-                              timeout_ms, c->endpoint);
-        } else {
-            err = client_fail(DSTACK_ETRANSPORT, "%s: cannot reach the agent at %s: %s", method,
-                              c->endpoint, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        if (x->buf.too_large) {
+            return client_fail(DSTACK_EPROTO, "%s response exceeds %u bytes", method,
+                               CLIENT_MAX_RESPONSE);
         }
-        goto out;
+        if (rc == CURLE_OPERATION_TIMEDOUT) {
+            return client_fail(DSTACK_ETRANSPORT, "%s: request timed out after %u ms (%s)", method,
+                               x->timeout_ms, c->endpoint);
+        }
+        return client_fail(DSTACK_ETRANSPORT, "%s: cannot reach the agent at %s: %s", method,
+                           c->endpoint, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
     }
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    out->status = status;
-    if (buf.data == NULL) {
-        buf.data = calloc(1, 1);
-        if (buf.data == NULL) {
-            err = client_fail(DSTACK_ENOMEM, "out of memory");
-            goto out;
+    if (x->buf.data == NULL) {
+        x->buf.data = calloc(1, 1);
+        if (x->buf.data == NULL) {
+            return client_fail(DSTACK_ENOMEM, "out of memory");
         }
     }
-    out->body = buf.data;
-    out->body_len = buf.len;
-    buf.data = NULL;
-out:
-    if (conn != NULL) {
-        /* Drop options pointing at our stack before the handle waits in the pool. */
-        curl_easy_setopt(conn->h, CURLOPT_HTTPHEADER, NULL);
-        curl_easy_setopt(conn->h, CURLOPT_ERRORBUFFER, NULL);
-        pool_give(c, conn);
+    out->status = status;
+    out->body = x->buf.data;
+    out->body_len = x->buf.len;
+    x->buf.data = NULL;
+    x->buf.len = x->buf.cap = 0;
+    return DSTACK_OK;
+}
+
+dstack_err transport_post(struct dstack_client *c, const char *method, const char *body,
+                          unsigned timeout_ms, struct client_http_result *out)
+{
+    struct transport_xfer x;
+    memset(out, 0, sizeof *out);
+    struct client_conn *conn = pool_take(c);
+    if (conn == NULL) {
+        return client_fail(DSTACK_ENOMEM, "out of memory");
     }
-    curl_slist_free_all(headers);
-    free(buf.data);
-    free(url);
+    dstack_err err = transport_prepare(c, conn->h, method, body, timeout_ms, &x);
+    if (err == DSTACK_OK) {
+        CURLcode rc = curl_easy_perform(conn->h);
+        err = transport_complete(c, conn->h, method, rc, &x, out);
+        transport_xfer_release(conn->h, &x);
+    }
+    pool_give(c, conn);
     return err;
 }

@@ -1,0 +1,732 @@
+/* The async interface: requests of one client as easy handles of a libcurl multi handle, each
+ * finishing with one typed callback (include/dstack/client.h, "Async interface"). The request
+ * bodies, client-side checks, transfer setup, error texts and decoders are the blocking calls'
+ * own (client_*_request/_from_json, transport_prepare/complete, client_rpc_result), so both
+ * paths behave alike; only the driving differs. */
+#include "client/client_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/secret.h"
+
+/* Easy handles kept for reuse between requests (connections live in the multi handle's cache). */
+#define ASYNC_IDLE_HANDLES 64
+
+enum async_kind {
+    AK_CALL,
+    AK_GET_KEY,
+    AK_TLS,
+    AK_QUOTE,
+    AK_ATTEST,
+    AK_INFO,
+    AK_VERSION,
+    AK_SIGN,
+    AK_VERIFY,
+    AK_EMIT,
+};
+
+union async_cb {
+    dstack_async_call_fn call;
+    dstack_async_get_key_fn get_key;
+    dstack_async_get_tls_key_fn tls;
+    dstack_async_get_quote_fn quote;
+    dstack_async_attest_fn attest;
+    dstack_async_info_fn info;
+    dstack_async_version_fn version;
+    dstack_async_sign_fn sign;
+    dstack_async_verify_fn verify;
+    dstack_async_done_fn done;
+};
+
+struct async_req {
+    dstack_async_id id;
+    enum async_kind kind;
+    union async_cb cb;
+    void *user;
+    char *method; /* the RPC of the request */
+    char *body;   /* its JSON body */
+    /* Version probe (GetKey non-secp256k1, GetTlsKey 0.5.7 options), run first when set. */
+    bool probing;
+    char *probe_algorithm;                 /* GetKey: for the "not supported" text */
+    struct dstack_tls_key_options probe_tls; /* GetTlsKey: which options were asked */
+    CURL *h; /* in the multi handle while non-NULL */
+    struct transport_xfer x;
+    struct async_req *prev, *next;
+};
+
+struct dstack_async {
+    struct dstack_client *c;
+    CURLM *m;
+    struct async_req *head; /* pending requests */
+    size_t pending;
+    dstack_async_id next_id;
+    CURL *idle[ASYNC_IDLE_HANDLES];
+    size_t n_idle;
+    dstack_async_watch_fn watch;
+    dstack_async_timer_fn timer;
+    void *loop_user;
+};
+
+static const char probe_body[] = "{}";
+
+/* ---- handles and request lifetime ---- */
+
+static CURL *handle_take(struct dstack_async *a)
+{
+    return a->n_idle > 0 ? a->idle[--a->n_idle] : curl_easy_init();
+}
+
+static void handle_give(struct dstack_async *a, CURL *h)
+{
+    if (a->n_idle < ASYNC_IDLE_HANDLES) {
+        a->idle[a->n_idle++] = h;
+    } else {
+        curl_easy_cleanup(h);
+    }
+}
+
+/* Takes the request's handle out of the multi handle and back to the idle list. */
+static void detach(struct dstack_async *a, struct async_req *r)
+{
+    if (r->h != NULL) {
+        curl_multi_remove_handle(a->m, r->h);
+        transport_xfer_release(r->h, &r->x);
+        handle_give(a, r->h);
+        r->h = NULL;
+    }
+}
+
+static void req_free(struct async_req *r)
+{
+    free(r->method);
+    free(r->body);
+    free(r->probe_algorithm);
+    free(r);
+}
+
+static void unlink_req(struct dstack_async *a, struct async_req *r)
+{
+    if (r->prev != NULL) {
+        r->prev->next = r->next;
+    } else {
+        a->head = r->next;
+    }
+    if (r->next != NULL) {
+        r->next->prev = r->prev;
+    }
+    r->prev = r->next = NULL;
+    a->pending--;
+}
+
+/* Starts POST <method> for r (the probe when r->probing). */
+static dstack_err start(struct dstack_async *a, struct async_req *r)
+{
+    const char *method = r->probing ? "Version" : r->method;
+    const char *body = r->probing ? probe_body : r->body;
+    CURL *h = handle_take(a);
+    if (h == NULL) {
+        return client_fail(DSTACK_ENOMEM, "out of memory");
+    }
+    dstack_err err = transport_prepare(a->c, h, method, body, 0, &r->x);
+    if (err != DSTACK_OK) {
+        handle_give(a, h);
+        return err;
+    }
+    curl_easy_setopt(h, CURLOPT_PRIVATE, (char *)r);
+    CURLMcode mc = curl_multi_add_handle(a->m, h);
+    if (mc != CURLM_OK) {
+        transport_xfer_release(h, &r->x);
+        handle_give(a, h);
+        return client_fail(DSTACK_ETRANSPORT, "libcurl: %s", curl_multi_strerror(mc));
+    }
+    r->h = h;
+    return DSTACK_OK;
+}
+
+/* Ends r: unlinks it, decodes the answer for its kind and runs its callback once. resp/text are
+ * the parsed 2xx answer when err is DSTACK_OK (text is taken). dstack_last_error() holds the
+ * message of err while the callback runs. */
+static void complete(struct dstack_async *a, struct async_req *r, dstack_err err, json_t *resp,
+                     char *text)
+{
+    unlink_req(a, r);
+    if (err == DSTACK_OK) {
+        client_clear_error();
+    }
+    void *u = r->user;
+    switch (r->kind) {
+    case AK_CALL:
+        r->cb.call(err, err == DSTACK_OK ? text : NULL, u);
+        text = NULL;
+        break;
+    case AK_GET_KEY: {
+        struct dstack_get_key_response *k = NULL;
+        if (err == DSTACK_OK) {
+            err = client_key_from_json(resp, text, &k);
+            text = NULL;
+        }
+        r->cb.get_key(err, k, u);
+        break;
+    }
+    case AK_TLS: {
+        struct dstack_get_tls_key_response *k = NULL;
+        if (err == DSTACK_OK) {
+            err = client_tls_key_from_json(resp, text, &k);
+            text = NULL;
+        }
+        r->cb.tls(err, k, u);
+        break;
+    }
+    case AK_QUOTE: {
+        struct dstack_get_quote_response *q = NULL;
+        if (err == DSTACK_OK) {
+            err = client_quote_from_json(resp, text, &q);
+            text = NULL;
+        }
+        r->cb.quote(err, q, u);
+        break;
+    }
+    case AK_ATTEST: {
+        struct dstack_attest_response *at = NULL;
+        if (err == DSTACK_OK) {
+            err = client_attest_from_json(resp, text, &at);
+            text = NULL;
+        }
+        r->cb.attest(err, at, u);
+        break;
+    }
+    case AK_INFO: {
+        struct dstack_info_response *i = NULL;
+        if (err == DSTACK_OK) {
+            err = client_info_from_json(resp, text, &i);
+            text = NULL;
+        }
+        r->cb.info(err, i, u);
+        break;
+    }
+    case AK_VERSION: {
+        struct dstack_version_response *v = NULL;
+        if (err == DSTACK_OK) {
+            err = client_version_from_json(resp, text, &v);
+            text = NULL;
+        }
+        r->cb.version(err, v, u);
+        break;
+    }
+    case AK_SIGN: {
+        struct dstack_sign_response *s = NULL;
+        if (err == DSTACK_OK) {
+            err = client_sign_from_json(resp, text, &s);
+            text = NULL;
+        }
+        r->cb.sign(err, s, u);
+        break;
+    }
+    case AK_VERIFY: {
+        bool valid = false;
+        if (err == DSTACK_OK) {
+            err = client_verify_from_json(resp, &valid);
+        }
+        r->cb.verify(err, valid, u);
+        break;
+    }
+    case AK_EMIT:
+        r->cb.done(err, u);
+        break;
+    }
+    if (text != NULL) {
+        secret_wipe(text, strlen(text));
+        free(text);
+    }
+    req_free(r);
+}
+
+/* A transfer of r finished with rc: map the outcome, chain after a probe, or complete. */
+static void finished(struct dstack_async *a, struct async_req *r, CURLcode rc)
+{
+    const char *method = r->probing ? "Version" : r->method;
+    struct client_http_result res;
+    CURL *h = r->h;
+    curl_multi_remove_handle(a->m, h);
+    dstack_err err = transport_complete(a->c, h, method, rc, &r->x, &res);
+    transport_xfer_release(h, &r->x);
+    handle_give(a, h);
+    r->h = NULL;
+    json_t *resp = NULL;
+    char *text = NULL;
+    if (err == DSTACK_OK) {
+        bool want_text = !r->probing && r->kind != AK_VERIFY && r->kind != AK_EMIT;
+        err = client_rpc_result(method, &res, &resp, want_text ? &text : NULL);
+    }
+    if (r->probing) {
+        json_decref(resp);
+        r->probing = false;
+        if (err != DSTACK_OK) {
+            err = r->kind == AK_GET_KEY ? client_key_unsupported(r->probe_algorithm)
+                                        : client_tls_unsupported(&r->probe_tls);
+        } else {
+            err = start(a, r);
+        }
+        if (err != DSTACK_OK) {
+            complete(a, r, err, NULL, NULL);
+        }
+        return;
+    }
+    complete(a, r, err, resp, text);
+    json_decref(resp);
+}
+
+/* Runs the callbacks of every finished transfer. */
+static void drain(struct dstack_async *a)
+{
+    CURLMsg *msg;
+    int left = 0;
+    while ((msg = curl_multi_info_read(a->m, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE) {
+            continue;
+        }
+        CURL *h = msg->easy_handle;
+        CURLcode rc = msg->data.result; /* msg dies with curl_multi_remove_handle */
+        char *priv = NULL;
+        curl_easy_getinfo(h, CURLINFO_PRIVATE, &priv);
+        if (priv != NULL) {
+            finished(a, (struct async_req *)priv, rc);
+        }
+    }
+}
+
+/* ---- lifetime ---- */
+
+static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    (void)easy;
+    (void)socketp;
+    struct dstack_async *a = userp;
+    int events = 0;
+    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) {
+        events |= DSTACK_ASYNC_IN;
+    }
+    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) {
+        events |= DSTACK_ASYNC_OUT;
+    }
+    if (a->watch != NULL) {
+        a->watch((int)s, events, a->loop_user);
+    }
+    return 0;
+}
+
+static int on_curl_timer(CURLM *m, long timeout_ms, void *userp)
+{
+    (void)m;
+    struct dstack_async *a = userp;
+    if (a->timer != NULL) {
+        a->timer(timeout_ms, a->loop_user);
+    }
+    return 0;
+}
+
+dstack_err dstack_async_new(struct dstack_client *c, unsigned max_connections,
+                            struct dstack_async **out)
+{
+    client_clear_error();
+    if (c == NULL || out == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_async_new: NULL argument");
+    }
+    *out = NULL;
+    struct dstack_async *a = calloc(1, sizeof *a);
+    if (a == NULL || (a->m = curl_multi_init()) == NULL) {
+        free(a);
+        return client_fail(DSTACK_ENOMEM, "out of memory");
+    }
+    a->c = c;
+    a->next_id = 1;
+    if (max_connections > 0) {
+        curl_multi_setopt(a->m, CURLMOPT_MAX_HOST_CONNECTIONS, (long)max_connections);
+        curl_multi_setopt(a->m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)max_connections);
+    }
+    *out = a;
+    return DSTACK_OK;
+}
+
+size_t dstack_async_pending(const struct dstack_async *a)
+{
+    return a != NULL ? a->pending : 0;
+}
+
+static dstack_err cancel_req(struct dstack_async *a, struct async_req *r)
+{
+    detach(a, r);
+    dstack_err err = client_fail(DSTACK_ECANCELED, "request cancelled");
+    complete(a, r, err, NULL, NULL);
+    return DSTACK_OK;
+}
+
+dstack_err dstack_async_cancel(struct dstack_async *a, dstack_async_id id)
+{
+    client_clear_error();
+    if (a == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_async_cancel: NULL argument");
+    }
+    for (struct async_req *r = a->head; r != NULL; r = r->next) {
+        if (r->id == id) {
+            return cancel_req(a, r);
+        }
+    }
+    return client_fail(DSTACK_EINVAL, "no pending request %llu", (unsigned long long)id);
+}
+
+void dstack_async_free(struct dstack_async *a)
+{
+    if (a == NULL) {
+        return;
+    }
+    /* A callback may submit more requests; they are cancelled in turn. */
+    while (a->head != NULL) {
+        (void)cancel_req(a, a->head);
+    }
+    for (size_t i = 0; i < a->n_idle; i++) {
+        curl_easy_cleanup(a->idle[i]);
+    }
+    curl_multi_cleanup(a->m);
+    free(a);
+}
+
+/* ---- driving ---- */
+
+dstack_err dstack_async_perform(struct dstack_async *a, size_t *pending)
+{
+    client_clear_error();
+    if (a == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_async_perform: NULL argument");
+    }
+    int running = 0;
+    CURLMcode mc = curl_multi_perform(a->m, &running);
+    drain(a);
+    if (pending != NULL) {
+        *pending = a->pending;
+    }
+    return mc == CURLM_OK ? DSTACK_OK
+                          : client_fail(DSTACK_ETRANSPORT, "libcurl: %s", curl_multi_strerror(mc));
+}
+
+dstack_err dstack_async_wait(struct dstack_async *a, unsigned timeout_ms, size_t *pending)
+{
+    client_clear_error();
+    if (a == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_async_wait: NULL argument");
+    }
+    if (a->pending > 0) {
+        /* curl_multi_poll shortens the wait to libcurl's own next timeout. */
+        CURLMcode mc = curl_multi_poll(a->m, NULL, 0, (int)(timeout_ms > 60000 ? 60000 : timeout_ms),
+                                       NULL);
+        if (mc != CURLM_OK) {
+            return client_fail(DSTACK_ETRANSPORT, "libcurl: %s", curl_multi_strerror(mc));
+        }
+    }
+    return dstack_async_perform(a, pending);
+}
+
+dstack_err dstack_async_run(struct dstack_async *a)
+{
+    if (a == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_async_run: NULL argument");
+    }
+    size_t pending = a->pending;
+    dstack_err err = dstack_async_perform(a, &pending);
+    while (err == DSTACK_OK && pending > 0) {
+        err = dstack_async_wait(a, 1000, &pending);
+    }
+    return err;
+}
+
+dstack_err dstack_async_set_loop(struct dstack_async *a, dstack_async_watch_fn watch,
+                                 dstack_async_timer_fn timer, void *user)
+{
+    client_clear_error();
+    if (a == NULL || watch == NULL || timer == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_async_set_loop: NULL argument");
+    }
+    a->watch = watch;
+    a->timer = timer;
+    a->loop_user = user;
+    curl_multi_setopt(a->m, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    curl_multi_setopt(a->m, CURLMOPT_SOCKETDATA, a);
+    curl_multi_setopt(a->m, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(a->m, CURLMOPT_TIMERDATA, a);
+    return DSTACK_OK;
+}
+
+static dstack_err socket_action(struct dstack_async *a, curl_socket_t fd, int ev)
+{
+    int running = 0;
+    CURLMcode mc = curl_multi_socket_action(a->m, fd, ev, &running);
+    drain(a);
+    return mc == CURLM_OK ? DSTACK_OK
+                          : client_fail(DSTACK_ETRANSPORT, "libcurl: %s", curl_multi_strerror(mc));
+}
+
+dstack_err dstack_async_on_socket(struct dstack_async *a, int fd, int events)
+{
+    client_clear_error();
+    if (a == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_async_on_socket: NULL argument");
+    }
+    int ev = ((events & DSTACK_ASYNC_IN) ? CURL_CSELECT_IN : 0) |
+             ((events & DSTACK_ASYNC_OUT) ? CURL_CSELECT_OUT : 0);
+    return socket_action(a, (curl_socket_t)fd, ev);
+}
+
+dstack_err dstack_async_on_timeout(struct dstack_async *a)
+{
+    client_clear_error();
+    if (a == NULL) {
+        return client_fail(DSTACK_EINVAL, "dstack_async_on_timeout: NULL argument");
+    }
+    return socket_action(a, CURL_SOCKET_TIMEOUT, 0);
+}
+
+/* ---- submitting ---- */
+
+/* Queues a request of `kind` posting req (taken; NULL = {}) to method. */
+static dstack_err submit(struct dstack_async *a, enum async_kind kind, const char *method,
+                         json_t *req, union async_cb cb, void *user, dstack_async_id *id,
+                         struct async_req **out)
+{
+    struct async_req *r = calloc(1, sizeof *r);
+    char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : jf_strdup("{}");
+    char *m = jf_strdup(method);
+    json_decref(req);
+    if (r == NULL || body == NULL || m == NULL) {
+        free(r);
+        free(body);
+        free(m);
+        return client_fail(DSTACK_ENOMEM, "out of memory");
+    }
+    r->kind = kind;
+    r->cb = cb;
+    r->user = user;
+    r->method = m;
+    r->body = body;
+    r->id = a->next_id++;
+    *out = r;
+    if (id != NULL) {
+        *id = r->id;
+    }
+    return DSTACK_OK;
+}
+
+/* Links r in and starts its first transfer; on failure r is freed and no callback runs. */
+static dstack_err launch(struct dstack_async *a, struct async_req *r, dstack_async_id *id)
+{
+    r->next = a->head;
+    if (a->head != NULL) {
+        a->head->prev = r;
+    }
+    a->head = r;
+    a->pending++;
+    dstack_err err = start(a, r);
+    if (err != DSTACK_OK) {
+        unlink_req(a, r);
+        req_free(r);
+        if (id != NULL) {
+            *id = 0;
+        }
+    }
+    return err;
+}
+
+static dstack_err begin(struct dstack_async *a, bool have_cb, dstack_async_id *id,
+                        const char *fn)
+{
+    client_clear_error();
+    if (id != NULL) {
+        *id = 0;
+    }
+    if (a == NULL || !have_cb) {
+        return client_fail(DSTACK_EINVAL, "%s: NULL argument", fn);
+    }
+    return DSTACK_OK;
+}
+
+/* Submit + launch for requests without a probe. */
+static dstack_err simple(struct dstack_async *a, enum async_kind kind, const char *method,
+                         json_t *req, union async_cb cb, void *user, dstack_async_id *id)
+{
+    struct async_req *r = NULL;
+    dstack_err err = submit(a, kind, method, req, cb, user, id, &r);
+    return err == DSTACK_OK ? launch(a, r, id) : err;
+}
+
+dstack_err dstack_async_call(struct dstack_async *a, const char *method, const char *json_body,
+                             dstack_async_call_fn cb, void *user, dstack_async_id *id)
+{
+    dstack_err err = begin(a, cb != NULL, id, "dstack_async_call");
+    if (err != DSTACK_OK) {
+        return err;
+    }
+    if (method == NULL || method[0] == '\0') {
+        return client_fail(DSTACK_EINVAL, "dstack_async_call: empty method");
+    }
+    json_t *req = NULL;
+    if (json_body != NULL) {
+        json_error_t jerr;
+        req = json_loads(json_body, 0, &jerr);
+        if (!json_is_object(req)) {
+            json_decref(req);
+            return client_fail(DSTACK_EINVAL, "request body is not a JSON object: %s", jerr.text);
+        }
+    }
+    return simple(a, AK_CALL, method, req, (union async_cb){.call = cb}, user, id);
+}
+
+dstack_err dstack_async_get_key(struct dstack_async *a, const char *path, const char *purpose,
+                                const char *algorithm, dstack_async_get_key_fn cb, void *user,
+                                dstack_async_id *id)
+{
+    dstack_err err = begin(a, cb != NULL, id, "dstack_async_get_key");
+    json_t *req = NULL;
+    if (err == DSTACK_OK) {
+        err = client_key_request(path, purpose, algorithm, &req);
+    }
+    struct async_req *r = NULL;
+    if (err == DSTACK_OK) {
+        err = submit(a, AK_GET_KEY, "GetKey", req, (union async_cb){.get_key = cb}, user, id, &r);
+    }
+    if (err == DSTACK_OK && client_key_needs_version(algorithm)) {
+        r->probing = true;
+        r->probe_algorithm = jf_strdup(algorithm);
+        if (r->probe_algorithm == NULL) {
+            req_free(r);
+            if (id != NULL) {
+                *id = 0;
+            }
+            return client_fail(DSTACK_ENOMEM, "out of memory");
+        }
+    }
+    return err == DSTACK_OK ? launch(a, r, id) : err;
+}
+
+dstack_err dstack_async_get_tls_key(struct dstack_async *a,
+                                    const struct dstack_tls_key_options *opts,
+                                    dstack_async_get_tls_key_fn cb, void *user, dstack_async_id *id)
+{
+    dstack_err err = begin(a, cb != NULL, id, "dstack_async_get_tls_key");
+    struct dstack_tls_key_options defaults;
+    if (opts == NULL) {
+        dstack_tls_key_options_init(&defaults);
+        opts = &defaults;
+    }
+    json_t *req = NULL;
+    if (err == DSTACK_OK) {
+        err = client_tls_request(opts, &req);
+    }
+    struct async_req *r = NULL;
+    if (err == DSTACK_OK) {
+        err = submit(a, AK_TLS, "GetTlsKey", req, (union async_cb){.tls = cb}, user, id, &r);
+    }
+    if (err == DSTACK_OK && client_tls_needs_version(opts)) {
+        r->probing = true;
+        r->probe_tls = *opts;
+        r->probe_tls.subject = NULL; /* only the has_* flags are used; no borrowed pointers */
+        r->probe_tls.alt_names = NULL;
+    }
+    return err == DSTACK_OK ? launch(a, r, id) : err;
+}
+
+static dstack_err report_data_call(struct dstack_async *a, enum async_kind kind,
+                                   const char *method, const uint8_t *data, size_t len,
+                                   union async_cb cb, bool have_cb, void *user,
+                                   dstack_async_id *id, const char *fn)
+{
+    dstack_err err = begin(a, have_cb, id, fn);
+    json_t *req = NULL;
+    if (err == DSTACK_OK) {
+        err = client_report_data_request(data, len, &req);
+    }
+    return err == DSTACK_OK ? simple(a, kind, method, req, cb, user, id) : err;
+}
+
+dstack_err dstack_async_get_quote(struct dstack_async *a, const uint8_t *report_data, size_t len,
+                                  dstack_async_get_quote_fn cb, void *user, dstack_async_id *id)
+{
+    return report_data_call(a, AK_QUOTE, "GetQuote", report_data, len,
+                            (union async_cb){.quote = cb}, cb != NULL, user, id,
+                            "dstack_async_get_quote");
+}
+
+dstack_err dstack_async_attest(struct dstack_async *a, const uint8_t *report_data, size_t len,
+                               dstack_async_attest_fn cb, void *user, dstack_async_id *id)
+{
+    return report_data_call(a, AK_ATTEST, "Attest", report_data, len,
+                            (union async_cb){.attest = cb}, cb != NULL, user, id,
+                            "dstack_async_attest");
+}
+
+dstack_err dstack_async_info(struct dstack_async *a, dstack_async_info_fn cb, void *user,
+                             dstack_async_id *id)
+{
+    dstack_err err = begin(a, cb != NULL, id, "dstack_async_info");
+    return err == DSTACK_OK ? simple(a, AK_INFO, "Info", NULL, (union async_cb){.info = cb}, user,
+                                     id)
+                            : err;
+}
+
+dstack_err dstack_async_version(struct dstack_async *a, dstack_async_version_fn cb, void *user,
+                                dstack_async_id *id)
+{
+    dstack_err err = begin(a, cb != NULL, id, "dstack_async_version");
+    return err == DSTACK_OK ? simple(a, AK_VERSION, "Version", NULL,
+                                     (union async_cb){.version = cb}, user, id)
+                            : err;
+}
+
+dstack_err dstack_async_sign(struct dstack_async *a, const char *algorithm, const uint8_t *data,
+                             size_t len, dstack_async_sign_fn cb, void *user, dstack_async_id *id)
+{
+    dstack_err err = begin(a, cb != NULL, id, "dstack_async_sign");
+    if (err == DSTACK_OK && (algorithm == NULL || (len > 0 && data == NULL))) {
+        err = client_fail(DSTACK_EINVAL, "dstack_async_sign: NULL argument");
+    }
+    json_t *req = NULL;
+    if (err == DSTACK_OK) {
+        err = client_sign_request(algorithm, data, len, &req);
+    }
+    return err == DSTACK_OK ? simple(a, AK_SIGN, "Sign", req, (union async_cb){.sign = cb}, user,
+                                     id)
+                            : err;
+}
+
+dstack_err dstack_async_verify(struct dstack_async *a, const char *algorithm, const uint8_t *data,
+                               size_t data_len, const uint8_t *sig, size_t sig_len,
+                               const uint8_t *public_key, size_t pub_len,
+                               dstack_async_verify_fn cb, void *user, dstack_async_id *id)
+{
+    dstack_err err = begin(a, cb != NULL, id, "dstack_async_verify");
+    if (err == DSTACK_OK && (algorithm == NULL || (data_len > 0 && data == NULL) ||
+                             (sig_len > 0 && sig == NULL) || (pub_len > 0 && public_key == NULL))) {
+        err = client_fail(DSTACK_EINVAL, "dstack_async_verify: NULL argument");
+    }
+    json_t *req = NULL;
+    if (err == DSTACK_OK) {
+        err = client_verify_request(algorithm, data, data_len, sig, sig_len, public_key, pub_len,
+                                    &req);
+    }
+    return err == DSTACK_OK ? simple(a, AK_VERIFY, "Verify", req, (union async_cb){.verify = cb},
+                                     user, id)
+                            : err;
+}
+
+dstack_err dstack_async_emit_event(struct dstack_async *a, const char *event,
+                                   const uint8_t *payload, size_t len, dstack_async_done_fn cb,
+                                   void *user, dstack_async_id *id)
+{
+    dstack_err err = begin(a, cb != NULL, id, "dstack_async_emit_event");
+    json_t *req = NULL;
+    if (err == DSTACK_OK) {
+        err = client_emit_request(event, payload, len, &req);
+    }
+    return err == DSTACK_OK ? simple(a, AK_EMIT, "EmitEvent", req, (union async_cb){.done = cb},
+                                     user, id)
+                            : err;
+}
