@@ -2,7 +2,12 @@
  * crypto.md §8): optional normalisation, sortObject + JSON.stringify, SHA-256. */
 #include <dstack/helpers.h>
 
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <openssl/rand.h>
 
 #include "client/client_internal.h"
 #include "client/js_json.h"
@@ -48,6 +53,107 @@ static void normalize_compose(json_t *obj)
     }
 }
 
+/* JSON.parse reads a number literal beyond the double range (1e400, -1e400) as +-Infinity: the
+ * SDK's replacer writes it as null, yet it is truthy for normalisation. jansson refuses such
+ * literals, so they are rewritten to a marker string, random per call so that no input holds
+ * it, which is truthy like Infinity, and which becomes null after normalisation. */
+#define INF_MARKER_HEX 32
+
+static bool number_char(char c)
+{
+    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+/* *out is NULL when the text has no overflowing literal (nothing to rewrite). */
+static dstack_err rewrite_infinities(const char *json, size_t len, const char *marker,
+                                     char **out, size_t *out_len)
+{
+    *out = NULL;
+    struct strbuf b = {0};
+    bool in_string = false, found = false;
+    size_t copied = 0; /* json[0..copied) is in b */
+    for (size_t i = 0; i < len; i++) {
+        char c = json[i];
+        if (in_string) {
+            if (c == '\\') {
+                i++;
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+            continue;
+        }
+        if (c != '-' && (c < '0' || c > '9')) {
+            continue;
+        }
+        size_t end = i;
+        while (end < len && number_char(json[end])) {
+            end++;
+        }
+        char *tok = malloc(end - i + 1);
+        if (tok == NULL) {
+            strbuf_free(&b);
+            return client_fail(DSTACK_ENOMEM, "out of memory");
+        }
+        memcpy(tok, json + i, end - i);
+        tok[end - i] = '\0';
+        errno = 0;
+        char *stop = NULL;
+        double v = strtod(tok, &stop);
+        bool overflow = errno == ERANGE && isinf(v) && *stop == '\0';
+        free(tok);
+        if (overflow) {
+            found = true;
+            strbuf_append(&b, json + copied, i - copied);
+            strbuf_append(&b, "\"", 1);
+            strbuf_append(&b, marker, strlen(marker));
+            strbuf_append(&b, "\"", 1);
+            copied = end;
+        }
+        i = end - 1;
+    }
+    if (!found) {
+        strbuf_free(&b);
+        return DSTACK_OK;
+    }
+    strbuf_append(&b, json + copied, len - copied);
+    if (b.failed || b.data == NULL) {
+        strbuf_free(&b);
+        return client_fail(DSTACK_ENOMEM, "out of memory");
+    }
+    *out = b.data;
+    *out_len = b.len;
+    return DSTACK_OK;
+}
+
+/* Replaces the marker strings by null, at any depth (jansson bounds the depth on parsing). */
+static void infinities_to_null(json_t *v, const char *marker)
+{
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *item;
+        json_object_foreach (v, key, item) {
+            if (json_is_string(item) && strcmp(json_string_value(item), marker) == 0) {
+                json_object_set_new(v, key, json_null());
+            } else {
+                infinities_to_null(item, marker);
+            }
+        }
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            json_t *item = json_array_get(v, i);
+            if (json_is_string(item) && strcmp(json_string_value(item), marker) == 0) {
+                json_array_set_new(v, i, json_null());
+            } else {
+                infinities_to_null(item, marker);
+            }
+        }
+    }
+}
+
 dstack_err dstack_compose_canonical_json(const char *json, size_t len, bool normalize, char **out)
 {
     client_clear_error();
@@ -55,10 +161,32 @@ dstack_err dstack_compose_canonical_json(const char *json, size_t len, bool norm
         return client_fail(DSTACK_EINVAL, "dstack_compose_canonical_json: NULL argument");
     }
     *out = NULL;
+    uint8_t nonce[INF_MARKER_HEX / 2];
+    char marker[sizeof "\\u0001dstack-infinity-" + INF_MARKER_HEX];
+    char *rewritten = NULL;
+    size_t rewritten_len = 0;
+    if (RAND_bytes(nonce, sizeof nonce) != 1) {
+        return client_fail(DSTACK_ECRYPTO, "random bytes unavailable");
+    }
+    /* In the JSON text the marker starts with the escape \u0001; decoded, with byte 0x01. */
+    memcpy(marker, "\\u0001dstack-infinity-", sizeof "\\u0001dstack-infinity-" - 1);
+    hex_encode(nonce, sizeof nonce, marker + sizeof "\\u0001dstack-infinity-" - 1);
+    dstack_err err = rewrite_infinities(json, len, marker, &rewritten, &rewritten_len);
+    if (err != DSTACK_OK) {
+        return err;
+    }
     json_error_t jerr;
     /* Every JSON number is a double in JavaScript; reading integers as reals gives the same
      * rounding for integers beyond 2^53. */
-    json_t *obj = json_loadb(json, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &jerr);
+    json_t *obj = rewritten != NULL ? json_loadb(rewritten, rewritten_len,
+                                                 JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &jerr)
+                                    : json_loadb(json, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL,
+                                                 &jerr);
+    free(rewritten);
+    /* the decoded marker: byte 0x01 instead of the 6-character escape */
+    char decoded[sizeof marker];
+    decoded[0] = '\x01';
+    memcpy(decoded + 1, marker + 6, strlen(marker + 6) + 1);
     if (obj == NULL) {
         return client_fail(DSTACK_EFORMAT, "app-compose is not valid JSON: %s (line %d)", jerr.text,
                            jerr.line);
@@ -68,7 +196,10 @@ dstack_err dstack_compose_canonical_json(const char *json, size_t len, bool norm
         return client_fail(DSTACK_EFORMAT, "app-compose must be a JSON object");
     }
     if (normalize) {
-        normalize_compose(obj);
+        normalize_compose(obj); /* the marker is a non-empty string: truthy, like Infinity */
+    }
+    if (rewritten_len > 0) {
+        infinities_to_null(obj, decoded);
     }
     struct strbuf b = {0};
     bool ok = js_json_dump(&b, obj, true);

@@ -192,6 +192,48 @@ static void test_bad_inputs(void)
     CHECK(dstack_compose_hash(NULL, 0, false, hex) == DSTACK_EINVAL);
 }
 
+/* JSON.parse reads literals beyond the double range as +-Infinity: written as null by the SDK's
+ * replacer, truthy for normalisation (expected texts and hashes from the JS SDK 0.5.8). */
+static void test_infinity(void)
+{
+    static const struct {
+        const char *in;
+        bool normalize;
+        const char *want, *hash;
+    } cases[] = {
+        {"{\"a\":1e400}", false, "{\"a\":null}",
+         "d091f9c83c091f79652fe8786375b3fe4ce0861a56f5bfbafedbe431877ff0e8"},
+        {"{\"a\":-1e400,\"b\":[1e999,\"x\"],\"c\":{\"d\":1e400}}", false,
+         "{\"a\":null,\"b\":[null,\"x\"],\"c\":{\"d\":null}}",
+         "4cac7506b6e72f3e69a2ec3ae30b6e496275c006c33061682fe89410e2eb2b0f"},
+        /* Infinity is truthy: normalize keeps pre_launch_script (as null) */
+        {"{\"runner\":\"bash\",\"pre_launch_script\":1e400}", true,
+         "{\"pre_launch_script\":null,\"runner\":\"bash\"}",
+         "b78e513c75a937c775f9e0cc0775bb4676360cbd7b3c875f831339537a87f0bc"},
+        /* a string that looks like one, the largest finite double, and underflow to 0 */
+        {"{\"s\":\"1e400\",\"n\":1e308,\"u\":1e-400,\"e\":\"\\\"1e400\"}", false,
+         "{\"e\":\"\\\"1e400\",\"n\":1e+308,\"s\":\"1e400\",\"u\":0}", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = NULL;
+        CHECK(dstack_compose_canonical_json(cases[i].in, strlen(cases[i].in), cases[i].normalize,
+                                            &out) == DSTACK_OK);
+        CHECK_STR(out, cases[i].want);
+        free(out);
+        if (cases[i].hash != NULL) {
+            char hex[DSTACK_COMPOSE_HASH_HEX_LEN + 1];
+            CHECK(dstack_compose_hash(cases[i].in, strlen(cases[i].in), cases[i].normalize, hex) ==
+                  DSTACK_OK);
+            CHECK_STR(hex, cases[i].hash);
+        }
+    }
+    /* still refused: malformed numbers */
+    char *out = NULL;
+    CHECK(dstack_compose_canonical_json("{\"a\":1e}", 8, false, &out) == DSTACK_EFORMAT);
+    CHECK(dstack_compose_canonical_json("{\"a\":--1e400}", 13, false, &out) == DSTACK_EFORMAT);
+    CHECK(out == NULL);
+}
+
 int main(void)
 {
     test_js_number();
@@ -199,5 +241,6 @@ int main(void)
     test_hash_vectors();
     test_bad_inputs();
     test_fixture();
+    test_infinity();
     return check_exit();
 }
