@@ -91,6 +91,7 @@ int cmd_is_reachable(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 int cmd_compose_hash(int argc, char **argv);
 int cmd_encrypt_env(int argc, char **argv);
+int cmd_decrypt_env(int argc, char **argv);
 int cmd_verify_env_pubkey(int argc, char **argv);
 int cmd_eth_address(int argc, char **argv);
 int cmd_solana_pubkey(int argc, char **argv);

@@ -1,4 +1,5 @@
-/* compose-hash, encrypt-env, verify-env-pubkey: deployment utilities that need no agent. */
+/* compose-hash, encrypt-env, decrypt-env, verify-env-pubkey: deployment utilities that need no
+ * agent. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 #include <time.h>
 
 #include "util/hex.h"
+#include "util/secret.h"
 
 int cmd_compose_hash(int argc, char **argv)
 {
@@ -169,4 +171,71 @@ int cmd_verify_env_pubkey(int argc, char **argv)
         return cli_fail(cmd->name, err);
     }
     return cli_print_json(json_pack("{s:s}", "signer", signer));
+}
+
+int cmd_decrypt_env(int argc, char **argv)
+{
+    const struct cli_cmd *cmd = cli_find("decrypt-env");
+    struct cli_common co;
+    const char *sk_hex = NULL, *sk_file = NULL;
+    const struct cli_opt opts[] = {{.name = "secret-key", .has_arg = true, .value = &sk_hex},
+                                   {.name = "secret-key-file", .has_arg = true, .value = &sk_file}};
+    char *pos[1];
+    size_t n_pos = 0;
+    int rc = 0;
+    if (cli_parse(cmd, argc, argv, &co, opts, 2, pos, 1, &n_pos, &rc) != 0) {
+        return rc;
+    }
+    if ((sk_hex == NULL) == (sk_file == NULL)) {
+        return cli_error(cmd->name, CLI_EXIT_USAGE, "give one of --secret-key, --secret-key-file");
+    }
+    char *sk_text = NULL;
+    size_t sk_len = 0;
+    if (sk_file != NULL && (rc = cli_read_file(sk_file, &sk_text, &sk_len)) != 0) {
+        return rc;
+    }
+    uint8_t sk[DSTACK_X25519_KEY_LEN];
+    const char *h = sk_file != NULL ? sk_text : sk_hex;
+    size_t hl = sk_file != NULL ? sk_len : strlen(sk_hex);
+    while (hl > 0 && (h[hl - 1] == '\n' || h[hl - 1] == '\r' || h[hl - 1] == ' ')) {
+        hl--;
+    }
+    if (hl >= 2 && h[0] == '0' && (h[1] == 'x' || h[1] == 'X')) {
+        h += 2;
+        hl -= 2;
+    }
+    size_t n = 0;
+    bool key_ok = hex_decode(h, hl, sk, sizeof sk, &n) == DSTACK_OK && n == sizeof sk;
+    if (sk_text != NULL) {
+        secret_wipe(sk_text, sk_len);
+        free(sk_text);
+    }
+    if (!key_ok) {
+        secret_wipe(sk, sizeof sk);
+        return cli_error(cmd->name, CLI_EXIT_USAGE, "the secret key must be 32 bytes of hex");
+    }
+    /* The SDKs' output is hex: the argument and --file are hex unless --file holds raw bytes
+     * (the .encrypted-env file), which is read as is without --hex. */
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (co.file == NULL) {
+        co.hex = true;
+    }
+    if ((rc = cli_data(&co, n_pos ? pos[0] : NULL, true, &data, &len)) != 0) {
+        secret_wipe(sk, sizeof sk);
+        return rc;
+    }
+    char *plain = NULL;
+    size_t plain_len = 0;
+    dstack_err err = dstack_decrypt_env_vars(data, len, sk, &plain, &plain_len);
+    secret_wipe(sk, sizeof sk);
+    free(data);
+    if (err != DSTACK_OK) {
+        return cli_fail(cmd->name, err);
+    }
+    json_t *out = json_object();
+    json_object_set_new(out, "plaintext", json_stringn(plain, plain_len));
+    secret_wipe(plain, plain_len);
+    free(plain);
+    return cli_print_json(out);
 }

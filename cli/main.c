@@ -31,6 +31,11 @@ static const struct cli_cmd commands[] = {
      "FILE [--normalize] [--canonical]"},
     {"encrypt-env", cmd_encrypt_env, "Encrypt environment variables for a KMS key (no agent).",
      "--public-key HEX [KEY=VALUE]... [--env-file F]"},
+    {"decrypt-env", cmd_decrypt_env,
+     "Decrypt an encrypted env with the recipient's X25519 secret key (no agent).",
+     "(--secret-key HEX | --secret-key-file F) (HEX | --file F [--hex])\n"
+     "       what the guest does with encrypt-env's output: the argument is hex, --file F\n"
+     "       raw bytes (.encrypted-env) or hex with --hex; prints the plaintext JSON text"},
     {"verify-env-pubkey", cmd_verify_env_pubkey,
      "Recover the KMS signer of an env-encrypt public key (no agent).",
      "--public-key HEX --signature HEX --app-id HEX [--timestamp SECS] [--max-age SECS]"},

@@ -306,6 +306,12 @@ static bool dump(struct strbuf *b, const json_t *v, bool sorted, int depth)
     case JSON_OBJECT:
         break;
     }
+    /* sortObject only sorts objects whose .constructor is Object: an own "constructor" key
+     * shadows it, so such an object and everything below it are returned unsorted (and its own
+     * "__proto__" properties, created by JSON.parse, are written). get-compose-hash.ts:21-36 */
+    if (sorted && json_object_getn(v, "constructor", 11) != NULL) {
+        sorted = false;
+    }
     size_t n = json_object_size(v);
     struct js_key *keys = calloc(n ? n : 1, sizeof *keys);
     if (keys == NULL) {
@@ -328,6 +334,28 @@ static bool dump(struct strbuf *b, const json_t *v, bool sorted, int depth)
     }
     if (sorted) {
         qsort(keys, m, sizeof *keys, key_cmp);
+    } else {
+        /* JavaScript property order: array-index keys ascending (unique, so qsort's instability
+         * does not matter), then the other keys in insertion order. */
+        size_t n_index = 0;
+        for (size_t i = 0; i < m; i++) {
+            n_index += keys[i].is_index;
+        }
+        if (n_index > 0 && n_index < m) {
+            struct js_key *tmp = calloc(m, sizeof *tmp);
+            if (tmp == NULL) {
+                free(keys);
+                b->failed = true;
+                return true;
+            }
+            size_t a = 0, z = n_index;
+            for (size_t i = 0; i < m; i++) {
+                tmp[keys[i].is_index ? a++ : z++] = keys[i];
+            }
+            memcpy(keys, tmp, m * sizeof *keys);
+            free(tmp);
+        }
+        qsort(keys, n_index, sizeof *keys, key_cmp);
     }
     bool ok = true;
     strbuf_putc(b, '{');

@@ -234,6 +234,34 @@ static void test_infinity(void)
     CHECK(out == NULL);
 }
 
+/* sortObject skips objects with an own "constructor" key (obj.constructor !== Object): they and
+ * their subtree keep JavaScript property order (index keys first) and their "__proto__" keys.
+ * Expected texts from the JS SDK 0.5.8 (found by tests/compat/differential.test.mjs). */
+static void test_constructor_key(void)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"{\"b\":1,\"constructor\":2,\"a\":3}", "{\"b\":1,\"constructor\":2,\"a\":3}"},
+        {"{\"x\":{\"b\":1,\"constructor\":{\"z\":1,\"y\":2},\"a\":3,\"__proto__\":{\"q\":1},"
+         "\"7\":1,\"3\":{\"b\":1,\"a\":2}}}",
+         "{\"x\":{\"3\":{\"b\":1,\"a\":2},\"7\":1,\"b\":1,\"constructor\":{\"z\":1,\"y\":2},"
+         "\"a\":3,\"__proto__\":{\"q\":1}}}"},
+        {"{\"a\":[{\"constructor\":1,\"z\":{\"b\":1,\"a\":0}},{\"b\":1,\"a\":2}]}",
+         "{\"a\":[{\"constructor\":1,\"z\":{\"b\":1,\"a\":0}},{\"a\":2,\"b\":1}]}"},
+        /* "Constructor" and "constructor " are ordinary keys */
+        {"{\"b\":1,\"Constructor\":2,\"constructor \":3}",
+         "{\"Constructor\":2,\"b\":1,\"constructor \":3}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = NULL;
+        CHECK(dstack_compose_canonical_json(cases[i].in, strlen(cases[i].in), false, &out) ==
+              DSTACK_OK);
+        CHECK_STR(out, cases[i].want);
+        free(out);
+    }
+}
+
 int main(void)
 {
     test_js_number();
@@ -242,5 +270,6 @@ int main(void)
     test_bad_inputs();
     test_fixture();
     test_infinity();
+    test_constructor_key();
     return check_exit();
 }
