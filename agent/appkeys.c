@@ -2,11 +2,13 @@
 #include "appkeys.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -359,11 +361,17 @@ dstack_err appkeys_load(const char *path, struct app_keys **out, char *err, size
     struct stat st;
     char *text = NULL;
     size_t len = 0;
-    FILE *fp = fopen(path, "rb");
+    /* O_NONBLOCK: a FIFO in place of the file must not block start-up (fstat refuses it). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    FILE *fp = fd >= 0 ? fdopen(fd, "rb") : NULL;
 
     *out = NULL;
     if (fp == NULL) {
-        return fail(err, err_len, DSTACK_EIO, "%s: %s", path, strerror(errno));
+        int saved = errno;
+        if (fd >= 0) {
+            close(fd);
+        }
+        return fail(err, err_len, DSTACK_EIO, "%s: %s", path, strerror(saved));
     }
     if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) ||
         (size_t)st.st_size > APPKEYS_MAX_FILE) {

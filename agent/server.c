@@ -2,11 +2,14 @@
  * the body under its cap, decodes it into one json_t, calls the handler and encodes the answer. */
 #include "server.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -361,7 +364,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         clock_gettime(CLOCK_MONOTONIC, &req->start);
         *con_cls = req;
-        atomic_fetch_add(&l->in_flight, 1);
+        atomic_fetch_add(&l->in_flight, 1); /* before leaving `fresh`: stop never sees a gap */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        atomic_bool *fresh = ci != NULL ? ci->socket_context : NULL;
+        if (fresh != NULL && atomic_exchange(fresh, false)) {
+            atomic_fetch_sub(&l->fresh, 1);
+        }
         if (!is_get && !is_post) {
             req->answered = true;
             return send_not_found(l, conn);
@@ -412,6 +421,30 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(req);
     *con_cls = NULL;
     atomic_fetch_sub(&l->in_flight, 1);
+}
+
+/* Counts connections accepted but not yet into their first request, so that server_stop
+ * also waits for a client that connected just before SIGTERM and is still sending headers. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)conn;
+    struct listener *l = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        atomic_bool *fresh = malloc(sizeof *fresh);
+        if (fresh != NULL) {
+            atomic_init(fresh, true);
+            atomic_fetch_add(&l->fresh, 1);
+        }
+        *socket_context = fresh;
+        return;
+    }
+    atomic_bool *fresh = *socket_context;
+    if (fresh != NULL && atomic_exchange(fresh, false)) { /* closed before any request */
+        atomic_fetch_sub(&l->fresh, 1);
+    }
+    free(fresh);
+    *socket_context = NULL;
 }
 
 __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
@@ -470,6 +503,7 @@ dstack_err server_start(struct server *s, struct agent *a, const int *activated,
         l->cfg = &cfg->listeners[i];
         l->fd = -1;
         atomic_init(&l->in_flight, 0);
+        atomic_init(&l->fresh, 0);
         l->static_lock_ready = pthread_mutex_init(&l->static_lock, NULL) == 0;
         if (!l->static_lock_ready) {
             snprintf(err, SERVER_ERROR_MAX, "out of memory");
@@ -505,7 +539,8 @@ dstack_err server_start(struct server *s, struct agent *a, const int *activated,
             MHD_OPTION_THREAD_POOL_SIZE, cfg->thread_per_connection ? 0u : pool_size(cfg),
             MHD_OPTION_CONNECTION_TIMEOUT,
             cfg->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_NOTIFY_CONNECTION,
+            on_connection, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
             NULL, MHD_OPTION_END);
         if (l->mhd == NULL) {
             snprintf(err, SERVER_ERROR_MAX, "cannot start the HTTP server on %s",
@@ -517,17 +552,48 @@ dstack_err server_start(struct server *s, struct agent *a, const int *activated,
     return DSTACK_OK;
 }
 
+/* After quiesce: connections the kernel completed but nobody accepted yet would be reset when
+ * the listening socket closes, though their clients already sent a request. Hand them to MHD. */
+static void drain_backlog(struct listener *l)
+{
+    int flags = fcntl(l->fd, F_GETFL);
+    if (flags < 0 || fcntl(l->fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+        return;
+    }
+    for (;;) {
+        struct sockaddr_storage sa;
+        socklen_t len = sizeof sa;
+        int c = accept4(l->fd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC);
+        if (c < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) {
+                continue;
+            }
+            return; /* EAGAIN: empty */
+        }
+        /* On failure MHD closes the socket itself (microhttpd.h, MHD_add_connection). */
+        (void)MHD_add_connection(l->mhd, c, (struct sockaddr *)&sa, len);
+    }
+}
+
 void server_stop(struct server *s, unsigned grace_ms)
 {
+    /* First make the Unix socket files disappear: new clients fail at once (ENOENT) instead of
+     * queueing on a socket that is about to close. */
     for (size_t i = 0; i < s->count; i++) {
-        if (s->listeners[i].mhd != NULL) {
-            MHD_quiesce_daemon(s->listeners[i].mhd); /* stop accepting; the fd stays ours */
+        if (s->listeners[i].unix_path[0] != '\0') {
+            unlink(s->listeners[i].unix_path);
+        }
+    }
+    for (size_t i = 0; i < s->count; i++) {
+        struct listener *l = &s->listeners[i];
+        if (l->mhd != NULL && MHD_quiesce_daemon(l->mhd) >= 0 && l->fd >= 0) {
+            drain_backlog(l); /* the fd stays ours after quiesce */
         }
     }
     for (unsigned waited = 0; waited < grace_ms; waited += 10) {
         long busy = 0;
         for (size_t i = 0; i < s->count; i++) {
-            busy += atomic_load(&s->listeners[i].in_flight);
+            busy += atomic_load(&s->listeners[i].in_flight) + atomic_load(&s->listeners[i].fresh);
         }
         if (busy == 0) {
             break;

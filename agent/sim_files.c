@@ -157,7 +157,12 @@ static dstack_err ensure_keys(const struct agent_config *cfg, char *err, size_t 
         snprintf(err, err_cap, "simulator seed: %s", dstack_err_str(e));
         return e;
     }
-    FILE *f = fopen(cfg->compose_file, "rb");
+    /* O_NONBLOCK: a FIFO must not block start-up; agent_open then refuses the file. */
+    int fd = open(cfg->compose_file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (f == NULL && fd >= 0) {
+        close(fd);
+    }
     size_t len = 0;
     if (f != NULL) {
         compose = malloc(SIM_FILES_COMPOSE_MAX);

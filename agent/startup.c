@@ -1,10 +1,12 @@
 #include "startup.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "appkeys.h"
 #include "info.h"
@@ -19,9 +21,15 @@ dstack_err read_file_limited(const char *path, size_t max, char **out, size_t *l
 {
     *out = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
+    /* O_NONBLOCK: a FIFO put in place of the file must not block start-up forever (the fstat
+     * below refuses it); regular files ignore the flag. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
     if (f == NULL) {
         snprintf(err, STARTUP_ERROR_MAX, "%.400s: %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
         return DSTACK_EIO;
     }
     struct stat st;

@@ -2,10 +2,12 @@
 #include "tee/sim_quote.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <dstack/quote.h>
 
@@ -21,11 +23,16 @@ struct sim_quoter {
 static dstack_err read_file(const char *path, size_t max, uint8_t **out, size_t *out_len,
                             char err[TEE_ERROR_MAX])
 {
-    FILE *f = fopen(path, "rb");
+    /* O_NONBLOCK: a FIFO must not block start-up (fstat refuses it below). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
     struct stat st;
     if (f == NULL) {
         snprintf(err, TEE_ERROR_MAX, "cannot open attestation file %.150s: %s", path,
                  strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
         return DSTACK_EIO;
     }
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
