@@ -25,3 +25,9 @@ echo "== plain build =="
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== ASan + UBSan build =="
 ASAN_OPTIONS=detect_leaks=1 run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DDSTACK_SANITIZE=ON
+# (The plain build's ctest above also runs the valgrind.* tests: the daemon under memcheck.)
+echo "== libFuzzer targets (clang, a few seconds each; scripts/fuzz-long.sh for long runs) =="
+CC=clang cmake -S . -B build-fuzz -DDSTACK_WERROR=ON -DDSTACK_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug \
+    >/dev/null
+cmake --build build-fuzz -j"$jobs" --target fuzz_targets
+(cd build-fuzz && ctest --output-on-failure -j"$jobs" -L fuzz)
