@@ -4,6 +4,7 @@
  * well-formed request, and its RSS (/proc/<pid>/status) stays bounded. Every phase is bounded
  * in time and stops by itself. */
 #include <curl/curl.h>
+#include <jansson.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -30,7 +31,9 @@
 #define FLOOD_P99_LIMIT_MS 2000.0
 
 static struct sim sim;
-static const char *const sim_args[] = {"--idle-timeout", "3", "--max-body", "65536", NULL};
+/* debug logging: the secret scan at the end then covers every line the daemon can write */
+static const char *const sim_args[] = {"--idle-timeout", "3", "--max-body", "65536",
+                                       "--log-level", "debug", NULL};
 
 /* ---- small socket helpers ----------------------------------------------------------------- */
 
@@ -579,6 +582,86 @@ static void test_quote_flood(void)
     still_serving("GetQuote flood");
 }
 
+/* Every secret the daemon holds, and a key it derived, must be absent from its log (all of it,
+ * at debug level, after everything above). Hex in both cases and PEM body lines are looked
+ * for; a 16-character prefix is enough to count as a leak. */
+static size_t leaks_in(const char *log, const char *secret)
+{
+    size_t n = strlen(secret);
+    if (n < 32) {
+        return 0;
+    }
+    char probe[17], upper[17];
+    memcpy(probe, secret, 16);
+    probe[16] = '\0';
+    for (size_t i = 0; i < 17; i++) {
+        upper[i] = (char)(probe[i] >= 'a' && probe[i] <= 'f' ? probe[i] - 32 : probe[i]);
+    }
+    return (strstr(log, probe) != NULL) + (strcmp(upper, probe) != 0 && strstr(log, upper));
+}
+
+static void test_no_secret_in_log(void)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/appkeys.json", sim.dir);
+    json_t *keys = json_load_file(path, 0, NULL);
+    snprintf(path, sizeof path, "%s/simulator.log", sim.dir);
+    FILE *f = fopen(path, "r");
+    CHECK(keys != NULL && f != NULL);
+    if (keys == NULL || f == NULL) {
+        return;
+    }
+    static char log[1 << 22];
+    size_t len = fread(log, 1, sizeof log - 1, f);
+    log[len] = '\0';
+    fclose(f);
+    size_t lines = 0, secrets = 0, leaks = 0;
+    for (size_t i = 0; i < len; i++) {
+        lines += log[i] == '\n';
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(keys, k, v) { /* k256_key, disk_crypt_key, env_crypt_key, ... */
+        if (json_is_string(v) && json_string_length(v) >= 32 &&
+            strcmp(k, "k256_signature") != 0 && strcmp(k, "ca_cert") != 0) {
+            secrets++;
+            leaks += leaks_in(log, json_string_value(v));
+        }
+    }
+    /* the key provider's CA key: every PEM body line */
+    json_t *kp = json_object_get(keys, "key_provider");
+    const char *pem = json_string_value(json_object_get(json_object_get(kp, "None"), "key"));
+    for (const char *line = pem; line != NULL && *line != '\0';) {
+        const char *nl = strchr(line, '\n');
+        size_t n = nl != NULL ? (size_t)(nl - line) : strlen(line);
+        if (n >= 40 && line[0] != '-') {
+            char body[128];
+            snprintf(body, sizeof body, "%.*s", (int)(n < 127 ? n : 127), line);
+            secrets++;
+            leaks += leaks_in(log, body);
+        }
+        line = nl != NULL ? nl + 1 : NULL;
+    }
+    /* a derived key the daemon handed out */
+    struct http_reply r;
+    CHECK(http_post_json(sim.dstack_sock, "/GetKey", "{\"path\":\"hostile\"}", &r));
+    json_t *got = json_loads(r.body, 0, NULL);
+    const char *derived = json_string_value(json_object_get(got, "key"));
+    CHECK(derived != NULL);
+    if (derived != NULL) {
+        secrets++;
+        leaks += leaks_in(log, derived);
+    }
+    json_decref(got);
+    http_reply_free(&r);
+    json_decref(keys);
+    printf("  log scan: %zu lines at debug level, %zu secrets looked for, %zu found\n", lines,
+           secrets, leaks);
+    CHECK(lines > 10);
+    CHECK(secrets >= 4);
+    CHECK(leaks == 0);
+}
+
 static void raise_nofile(void)
 {
     struct rlimit rl;
@@ -615,6 +698,7 @@ int main(void)
     test_pipelined();
     test_malformed();
     test_quote_flood();
+    test_no_secret_in_log();
     long rss3 = rss_kb(sim.pid);
 
     printf("  daemon RSS: %ld kB at start, %ld / %ld kB after each 1000-connection round, "
