@@ -31,9 +31,11 @@
 #define FLOOD_P99_LIMIT_MS 2000.0
 
 static struct sim sim;
-/* debug logging: the secret scan at the end then covers every line the daemon can write */
-static const char *const sim_args[] = {"--idle-timeout", "3", "--max-body", "65536",
-                                       "--log-level", "debug", NULL};
+/* debug logging: the secret scan at the end then covers every line the daemon can write.
+ * Run twice: the simulator's epoll pool, then thread per connection as the real agent serves
+ * (-c file with default.thread_per_connection). */
+static const char *sim_args[] = {"--idle-timeout", "3", "--max-body", "65536", "--log-level",
+                                 "debug", NULL, NULL, NULL};
 
 /* ---- small socket helpers ----------------------------------------------------------------- */
 
@@ -678,11 +680,33 @@ static void raise_nofile(void)
     }
 }
 
+static void run_all(void);
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread */
     raise_nofile(); /* the simulator inherits it */
+    char conf[] = "/tmp/it_hostile_conf.XXXXXX";
+    int cfd = mkstemp(conf);
+    const char *tpc = "{\"default\":{\"thread_per_connection\":true}}";
+    CHECK(cfd >= 0 && write(cfd, tpc, strlen(tpc)) == (ssize_t)strlen(tpc));
+    close(cfd);
+    for (int mode = 0; mode < 2; mode++) {
+        if (mode == 1) {
+            sim_args[6] = "-c";
+            sim_args[7] = conf;
+        }
+        printf("%s:\n", mode ? "thread per connection" : "epoll thread pool");
+        run_all();
+    }
+    unlink(conf);
+    curl_global_cleanup();
+    return check_exit();
+}
+
+static void run_all(void)
+{
     CHECK(sim_start(&sim, sim_args));
     still_serving("start-up");
     long rss0 = rss_kb(sim.pid);
@@ -710,6 +734,4 @@ int main(void)
     CHECK(rss2 - rss1 < 24 * 1024);
     CHECK(rss3 < rss0 + 256 * 1024);
     CHECK(sim_stop(&sim) == 0);
-    curl_global_cleanup();
-    return check_exit();
 }
