@@ -103,7 +103,8 @@ dstack_err info_build(const struct info_inputs *in, json_t **out)
         kp_text = kp_copy;
     }
     json_t *agg = hex_json(mr_agg, sizeof mr_agg);
-    json_t *os_hash = os_image_hash(in->vm_config);
+    json_t *os_hash =
+        os_image_hash(in->attested_vm_config != NULL ? in->attested_vm_config : in->vm_config);
     json_t *compose_hash =
         hex_or_empty(dstack_event_log_find_runtime(in->log, "compose-hash"));
     char *tcb = NULL;
@@ -214,14 +215,14 @@ static dstack_err build_from_backend(struct agent *a, const char *app_cert, cons
 {
     dstack_err e = DSTACK_ETEE;
     for (int attempt = 0; attempt < 8; attempt++) {
-        uint8_t mrtd[DSTACK_MR_LEN], rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
+        struct tee_measurements m;
         uint8_t replayed[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
         json_t *jlog = NULL;
         struct dstack_event_log log;
         char perr[200] = "";
 
         dstack_event_log_init(&log);
-        if ((e = a->tee->measurements(a->tee_state, mrtd, rtmr)) != DSTACK_OK ||
+        if ((e = a->tee->measurements(a->tee_state, &m)) != DSTACK_OK ||
             (e = a->tee->event_log(a->tee_state, &jlog)) != DSTACK_OK) {
             snprintf(err, err_cap, "reading the measurements: %s", dstack_err_str(e));
             return e;
@@ -237,7 +238,7 @@ static dstack_err build_from_backend(struct agent *a, const char *app_cert, cons
             dstack_event_log_free(&log);
             return e;
         }
-        if (memcmp(replayed[3], rtmr[3], DSTACK_MR_LEN) != 0 && attempt < 7) {
+        if (memcmp(replayed[3], m.rtmr[3], DSTACK_MR_LEN) != 0 && attempt < 7) {
             dstack_event_log_free(&log);
             e = DSTACK_ETEE;
             continue; /* raced with EmitEvent */
@@ -245,14 +246,21 @@ static dstack_err build_from_backend(struct agent *a, const char *app_cert, cons
         /* Still apart after 8 reads: not a race but a log that does not replay to the
          * register (tdx: measurement mismatch, keys refused). Info reports both as they are,
          * as upstream does: tcb_info has the register, mr_aggregated the replay. */
+        const char *attested = a->tee->attested_vm_config != NULL
+                                   ? a->tee->attested_vm_config(a->tee_state)
+                                   : NULL;
         struct info_inputs in = {
-            .mrtd = mrtd,
-            .rtmr = (const uint8_t(*)[DSTACK_MR_LEN])rtmr,
+            .mrtd = m.mrtd,
+            .mr_config_id = m.mr_config_id,
+            .mr_owner = m.mr_owner,
+            .mr_owner_config = m.mr_owner_config,
+            .rtmr = (const uint8_t(*)[DSTACK_MR_LEN])m.rtmr,
             .log = &log,
             .compose_text = a->compose_text,
             .compose_len = a->compose_len,
             .app_name = a->app_name,
             .vm_config = a->vm_config,
+            .attested_vm_config = attested,
             .app_cert = app_cert,
             .cloud_vendor = vendor,
             .cloud_product = product,
@@ -268,7 +276,7 @@ static dstack_err build_from_backend(struct agent *a, const char *app_cert, cons
         }
         dstack_event_log_free(&log);
         if (e == DSTACK_OK) {
-            memcpy(rtmr3, rtmr[3], DSTACK_MR_LEN);
+            memcpy(rtmr3, m.rtmr[3], DSTACK_MR_LEN);
         } else {
             snprintf(err, err_cap, "building Info: %s", dstack_err_str(e));
         }
@@ -335,14 +343,14 @@ dstack_err info_cache_set_app_cert(struct info_cache *c, const char *pem)
 static dstack_err cache_lock_fresh(struct info_cache *c, struct agent *a, char *err,
                                    size_t err_cap)
 {
-    uint8_t mrtd[DSTACK_MR_LEN], rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
+    struct tee_measurements m;
     dstack_err e;
-    if ((e = a->tee->measurements(a->tee_state, mrtd, rtmr)) != DSTACK_OK) {
+    if ((e = a->tee->measurements(a->tee_state, &m)) != DSTACK_OK) {
         snprintf(err, err_cap, "reading the measurements: %s", dstack_err_str(e));
         return e;
     }
     pthread_mutex_lock(&c->lock);
-    if (memcmp(rtmr[3], c->rtmr3, DSTACK_MR_LEN) != 0) {
+    if (memcmp(m.rtmr[3], c->rtmr3, DSTACK_MR_LEN) != 0) {
         json_t *full = NULL, *ext = NULL;
         e = build_from_backend(a, "", c->cloud_vendor, c->cloud_product, &full, &ext, c->rtmr3,
                                err, err_cap);

@@ -30,6 +30,7 @@ struct info_inputs {
     size_t compose_len;
     const char *app_name;
     const char *vm_config;                          /* sys-config vm_config string */
+    const char *attested_vm_config; /* os_image_hash source when it differs; NULL = vm_config */
     const char *app_cert;                           /* "" until the demo cert exists */
     const char *cloud_vendor;
     const char *cloud_product;

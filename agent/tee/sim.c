@@ -14,6 +14,7 @@
 struct sim_backend {
     struct sim_state *st;      /* NULL in fixture mode */
     struct sim_quoter *quoter; /* signing chain, or the fixture */
+    char *fixture_vm_config;   /* fixture mode: the attested config's vm_config, else NULL */
 };
 
 static void sim_close(void *state)
@@ -22,6 +23,7 @@ static void sim_close(void *state)
     if (b != NULL) {
         sim_state_free(b->st);
         sim_quoter_close(b->quoter);
+        free(b->fixture_vm_config);
         free(b);
     }
 }
@@ -36,8 +38,15 @@ static dstack_err sim_open(const struct agent_config *cfg, void **state, char er
         return e;
     }
     e = sim_quoter_open(cfg, &b->quoter, err);
-    if (e == DSTACK_OK && sim_quoter_fixture(b->quoter) == NULL) {
+    const struct versioned_attestation *fx = e == DSTACK_OK ? sim_quoter_fixture(b->quoter) : NULL;
+    if (e == DSTACK_OK && fx == NULL) {
         e = sim_state_open(cfg, &b->st, err, TEE_ERROR_MAX);
+    } else if (e == DSTACK_OK) {
+        /* The fixture's config is a whole sys-config; its "vm_config" string is attested. */
+        json_t *conf = json_loadb(fx->config, fx->config_len, 0, NULL);
+        const char *vm = json_string_value(json_object_get(conf, "vm_config"));
+        b->fixture_vm_config = vm != NULL ? strdup(vm) : NULL;
+        json_decref(conf);
     }
     if (e != DSTACK_OK) {
         sim_close(b);
@@ -58,8 +67,7 @@ static dstack_err sim_event_log(void *state, json_t **out)
     return sim_state_snapshot(b->st, NULL, out);
 }
 
-static dstack_err sim_measurements(void *state, uint8_t mrtd[DSTACK_MR_LEN],
-                                   uint8_t rtmr[4][DSTACK_MR_LEN])
+static dstack_err sim_measurements(void *state, struct tee_measurements *out)
 {
     struct sim_backend *b = state;
     const struct versioned_attestation *fx = sim_quoter_fixture(b->quoter);
@@ -67,18 +75,28 @@ static dstack_err sim_measurements(void *state, uint8_t mrtd[DSTACK_MR_LEN],
         struct dstack_quote q;
         dstack_err e = dstack_quote_parse(fx->quote, fx->quote_len, &q);
         if (e == DSTACK_OK) {
-            memcpy(mrtd, q.report.mr_td, DSTACK_MR_LEN);
-            memcpy(rtmr, q.report.rtmr, sizeof q.report.rtmr);
+            tee_measurements_from_report(&q.report, out);
         }
         return e;
     }
     struct sim_measurements m;
     dstack_err e = sim_state_snapshot(b->st, &m, NULL);
     if (e == DSTACK_OK) {
-        memcpy(mrtd, m.mrtd, DSTACK_MR_LEN);
-        memcpy(rtmr, m.rtmr, sizeof m.rtmr);
+        memcpy(out->mrtd, m.mrtd, DSTACK_MR_LEN);
+        memcpy(out->mr_config_id, m.mr_config_id, DSTACK_MR_LEN);
+        memcpy(out->mr_owner, m.mr_owner, DSTACK_MR_LEN);
+        memcpy(out->mr_owner_config, m.mr_owner_config, DSTACK_MR_LEN);
+        memcpy(out->rtmr, m.rtmr, sizeof m.rtmr);
     }
     return e;
+}
+
+/* Fixture mode: the vm_config inside the attestation's config (a whole sys-config), which is
+ * where upstream's Info takes os_image_hash from. */
+static const char *sim_attested_vm_config(void *state)
+{
+    struct sim_backend *b = state;
+    return b->fixture_vm_config;
 }
 
 /* A quote signed over the registers of this instant (attestation.md §8.3). */
@@ -123,6 +141,7 @@ const struct tee_backend tee_sim = {
     .close = sim_close,
     .event_log = sim_event_log,
     .measurements = sim_measurements,
+    .attested_vm_config = sim_attested_vm_config,
     .quote = sim_quote,
     .emit_event = sim_emit_event,
 };

@@ -89,11 +89,11 @@ static dstack_err quote_gated(struct tdx_backend *b, const uint8_t rd[DSTACK_REP
 
 /* MRTD and RTMRs: sysfs when it has them (cheap), else a fresh quote over zero report data,
  * as upstream's Attestation::local() does for Info (attestation.md §6.1). */
-static dstack_err read_registers(struct tdx_backend *b, uint8_t mrtd[DSTACK_MR_LEN],
-                                 uint8_t rtmr[4][DSTACK_MR_LEN], char err[TEE_ERROR_MAX])
+static dstack_err read_registers(struct tdx_backend *b, struct tee_measurements *m,
+                                 char err[TEE_ERROR_MAX])
 {
     if (b->sysfs_registers) {
-        return tdx_rtmr_read_all(&b->paths, mrtd, rtmr, err);
+        return tdx_rtmr_read_all(&b->paths, m, err);
     }
     static const uint8_t zero[DSTACK_REPORT_DATA_LEN];
     uint8_t *q = NULL;
@@ -105,8 +105,7 @@ static dstack_err read_registers(struct tdx_backend *b, uint8_t mrtd[DSTACK_MR_L
     }
     e = dstack_quote_parse(q, qlen, &parsed);
     if (e == DSTACK_OK) {
-        memcpy(mrtd, parsed.report.mr_td, DSTACK_MR_LEN);
-        memcpy(rtmr, parsed.report.rtmr, sizeof parsed.report.rtmr);
+        tee_measurements_from_report(&parsed.report, m);
     } else {
         snprintf(err, TEE_ERROR_MAX, "the platform's quote does not parse (%zu bytes)", qlen);
     }
@@ -116,10 +115,10 @@ static dstack_err read_registers(struct tdx_backend *b, uint8_t mrtd[DSTACK_MR_L
 
 static dstack_err read_rtmr3(void *ctx, uint8_t rtmr3[DSTACK_MR_LEN], char err[TEE_ERROR_MAX])
 {
-    uint8_t mrtd[DSTACK_MR_LEN], rtmr[4][DSTACK_MR_LEN];
-    dstack_err e = read_registers(ctx, mrtd, rtmr, err);
+    struct tee_measurements m;
+    dstack_err e = read_registers(ctx, &m, err);
     if (e == DSTACK_OK) {
-        memcpy(rtmr3, rtmr[3], DSTACK_MR_LEN);
+        memcpy(rtmr3, m.rtmr[3], DSTACK_MR_LEN);
     }
     return e;
 }
@@ -197,9 +196,9 @@ static dstack_err tdx_open(const struct agent_config *cfg, void **state, char er
         goto fail;
     }
     b->rt_ready = true;
-    uint8_t mrtd[DSTACK_MR_LEN], rtmr[4][DSTACK_MR_LEN];
+    struct tee_measurements regs;
     char serr[TEE_ERROR_MAX];
-    b->sysfs_registers = tdx_rtmr_read_all(&b->paths, mrtd, rtmr, serr) == DSTACK_OK;
+    b->sysfs_registers = tdx_rtmr_read_all(&b->paths, &regs, serr) == DSTACK_OK;
     if (!b->sysfs_registers) {
         log_info("tdx: registers read from quotes (%s)", serr);
     }
@@ -243,11 +242,10 @@ static dstack_err tdx_event_log(void *state, json_t **out)
     return e;
 }
 
-static dstack_err tdx_measurements(void *state, uint8_t mrtd[DSTACK_MR_LEN],
-                                   uint8_t rtmr[4][DSTACK_MR_LEN])
+static dstack_err tdx_measurements(void *state, struct tee_measurements *out)
 {
     char err[TEE_ERROR_MAX] = "";
-    dstack_err e = read_registers(state, mrtd, rtmr, err);
+    dstack_err e = read_registers(state, out, err);
     if (e != DSTACK_OK) {
         snprintf(quote_err, sizeof quote_err, "%.100s", err);
         log_warn("tdx: reading the registers: %s", err);

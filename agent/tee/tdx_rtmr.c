@@ -147,14 +147,24 @@ static dstack_err read_register(const char *base, const char *name, uint8_t out[
     return DSTACK_OK;
 }
 
-dstack_err tdx_rtmr_read_all(const struct tdx_paths *p, uint8_t mrtd[DSTACK_MR_LEN],
-                             uint8_t rtmr[4][DSTACK_MR_LEN], char err[TEE_ERROR_MAX])
+dstack_err tdx_rtmr_read_all(const struct tdx_paths *p, struct tee_measurements *m,
+                             char err[TEE_ERROR_MAX])
 {
-    dstack_err e = read_register(p->rtmr_dir, "mrtd:sha384", mrtd, err);
+    /* Kernel ABI sysfs-devices-virtual-misc-tdx_guest (v6.16): every TD report register. */
+    dstack_err e = read_register(p->rtmr_dir, "mrtd:sha384", m->mrtd, err);
+    if (e == DSTACK_OK) {
+        e = read_register(p->rtmr_dir, "mrconfigid", m->mr_config_id, err);
+    }
+    if (e == DSTACK_OK) {
+        e = read_register(p->rtmr_dir, "mrowner", m->mr_owner, err);
+    }
+    if (e == DSTACK_OK) {
+        e = read_register(p->rtmr_dir, "mrownerconfig", m->mr_owner_config, err);
+    }
     for (unsigned i = 0; i < 4 && e == DSTACK_OK; i++) {
         char name[32];
         snprintf(name, sizeof name, "rtmr%u:sha384", i);
-        e = read_register(p->rtmr_dir, name, rtmr[i], err);
+        e = read_register(p->rtmr_dir, name, m->rtmr[i], err);
     }
     return e;
 }

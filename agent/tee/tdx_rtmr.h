@@ -27,8 +27,8 @@
 dstack_err tdx_rtmr_extend(const struct tdx_paths *p, unsigned index,
                            const uint8_t digest[DSTACK_SHA384_LEN], char err[TEE_ERROR_MAX]);
 
-/* The five registers from sysfs, when all are readable regular files of 48 bytes. */
-dstack_err tdx_rtmr_read_all(const struct tdx_paths *p, uint8_t mrtd[DSTACK_MR_LEN],
-                             uint8_t rtmr[4][DSTACK_MR_LEN], char err[TEE_ERROR_MAX]);
+/* The eight TD-report registers from sysfs, when all are readable regular files of 48 bytes. */
+dstack_err tdx_rtmr_read_all(const struct tdx_paths *p, struct tee_measurements *m,
+                             char err[TEE_ERROR_MAX]);
 
 #endif

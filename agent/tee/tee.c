@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <dstack/quote.h>
+
 #include "tee/backends.h"
 
 static const struct tee_backend *const tee_backends[] = {
@@ -21,4 +23,13 @@ const struct tee_backend *tee_backend_find(const char *name)
         }
     }
     return NULL;
+}
+
+void tee_measurements_from_report(const struct dstack_td_report *r, struct tee_measurements *out)
+{
+    memcpy(out->mrtd, r->mr_td, DSTACK_MR_LEN);
+    memcpy(out->mr_config_id, r->mr_config_id, DSTACK_MR_LEN);
+    memcpy(out->mr_owner, r->mr_owner, DSTACK_MR_LEN);
+    memcpy(out->mr_owner_config, r->mr_owner_config, DSTACK_MR_LEN);
+    memcpy(out->rtmr, r->rtmr, sizeof out->rtmr);
 }

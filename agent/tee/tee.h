@@ -13,6 +13,15 @@
 
 struct agent_config;
 
+/* The TD's measurement registers, as a TD report carries them. */
+struct tee_measurements {
+    uint8_t mrtd[DSTACK_MR_LEN];
+    uint8_t mr_config_id[DSTACK_MR_LEN];    /* set by the VMM (dstack: compose binding) */
+    uint8_t mr_owner[DSTACK_MR_LEN];
+    uint8_t mr_owner_config[DSTACK_MR_LEN];
+    uint8_t rtmr[4][DSTACK_MR_LEN];
+};
+
 #define TEE_ERROR_MAX 256
 
 struct tee_backend {
@@ -23,9 +32,8 @@ struct tee_backend {
     /* The full event log (boot events IMR 0-2, then runtime events IMR 3), as a JSON array of
      * upstream TdxEvent objects (spec/attestation.md §3.1). New reference. */
     dstack_err (*event_log)(void *state, json_t **out);
-    /* MRTD and RTMR0-3 as the platform reports them. */
-    dstack_err (*measurements)(void *state, uint8_t mrtd[DSTACK_MR_LEN],
-                               uint8_t rtmr[4][DSTACK_MR_LEN]);
+    /* The registers as the platform reports them (mr_aggregated needs all of them). */
+    dstack_err (*measurements)(void *state, struct tee_measurements *out);
     /* A quote over report data; malloc'd. NULL where the backend cannot quote yet. */
     dstack_err (*quote)(void *state, const uint8_t report_data[DSTACK_REPORT_DATA_LEN],
                         uint8_t **quote, size_t *quote_len);
@@ -38,7 +46,15 @@ struct tee_backend {
     /* Optional: true while app keys must not be served, with the reason in err (tdx: the runtime
      * event log does not replay to RTMR3, so the measurements the keys stand for are unknown). */
     bool (*keys_refused)(void *state, char err[TEE_ERROR_MAX]);
+    /* Optional: the vm_config string embedded in the attestation when it differs from
+     * sys-config's (simulator fixture mode); Info's os_image_hash comes from it, as upstream's
+     * decode_app_info reads the attested config (wire-api.md §4.5). NULL: sys-config's. */
+    const char *(*attested_vm_config)(void *state);
 };
+
+struct dstack_td_report;
+/* The registers of a parsed TD report. */
+void tee_measurements_from_report(const struct dstack_td_report *r, struct tee_measurements *out);
 
 /* NULL when no backend has that name. */
 const struct tee_backend *tee_backend_find(const char *name);

@@ -267,6 +267,34 @@ static void test_fixture_mode(void)
     CHECK(http_post_json(fx.dstack_sock, "/EmitEvent", "{\"event\":\"x\"}", &r));
     CHECK(r.status == 400);
     http_reply_free(&r);
+
+    /* Info reproduces upstream's simulator values (spec/crypto.md §12.6, wire-api.md §4.5):
+     * os_image_hash from the attested config, mr_aggregated over MRCONFIGID too. */
+    static const struct {
+        const char *field, *want;
+    } info[] = {
+        {"app_id", "5bb4ff9a3837357f19dc176407a5709c62eb6c56"},
+        {"instance_id", "1691ed1b47506cad7d08834668691d88246f5b1f"},
+        {"compose_hash", "c143116fef3940e7f776bfc0919c256232ae5338a6e948c96b711e0b2383483a"},
+        {"device_id", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"os_image_hash", "e61be43dd1cc6a6f5edefd7c51b608983780839b0000ce60dd99737dcffe09b9"},
+        {"mr_aggregated", "85334a62c97d0f8bf82d0245d31b539d17a2d7c258e2a13efc928aaea0e107cb"},
+        {"app_name", "guest-agent"},
+    };
+    CHECK(http_post_json(fx.dstack_sock, "/Info", "{}", &r) && r.status == 200);
+    j = json_loads(r.body, 0, NULL);
+    for (size_t i = 0; i < sizeof info / sizeof info[0]; i++) {
+        CHECK_STR(json_string_value(json_object_get(j, info[i].field)), info[i].want);
+    }
+    const char *kp = json_string_value(json_object_get(j, "key_provider_info"));
+    CHECK(kp != NULL && strncmp(kp, "{\"name\":\"kms\",\"id\":\"3059", 22) == 0);
+    json_t *tcb = json_loads(json_string_value(json_object_get(j, "tcb_info")), 0, NULL);
+    CHECK_STR(json_string_value(json_object_get(tcb, "rtmr3")),
+              "f28a1490ee924e9396c2ccf2d93ad536b83cbe159a1d45024d1fd7acdcc102145efcfcd0cfa2094164"
+              "46c70226affadf");
+    json_decref(tcb);
+    json_decref(j);
+    http_reply_free(&r);
     CHECK(sim_stop(&fx) == 0);
 }
 

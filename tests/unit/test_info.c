@@ -254,12 +254,13 @@ static void test_cache_over_simulator(void)
     struct dstack_event_log log;
     char *logtxt = json_dumps(json_object_get(t1, "event_log"), JSON_COMPACT);
     CHECK(dstack_event_log_parse(logtxt, strlen(logtxt), &log, NULL, 0) == DSTACK_OK);
-    uint8_t rtmr[4][48], mrtd[48], reg[4][48];
+    uint8_t rtmr[4][48];
+    struct tee_measurements reg;
     CHECK(dstack_replay_rtmrs(&log, rtmr) == DSTACK_OK);
-    CHECK(a.tee->measurements(a.tee_state, mrtd, reg) == DSTACK_OK);
-    CHECK(memcmp(rtmr, reg, sizeof reg) == 0);
+    CHECK(a.tee->measurements(a.tee_state, &reg) == DSTACK_OK);
+    CHECK(memcmp(rtmr, reg.rtmr, sizeof rtmr) == 0);
     char hex[97];
-    hex_encode(reg[3], 48, hex);
+    hex_encode(reg.rtmr[3], 48, hex);
     CHECK_STR(str(t1, "rtmr3"), hex);
     CHECK_STR(str(t1, "app_compose"), a.compose_text);
     free(logtxt);
@@ -283,8 +284,8 @@ static void test_cache_over_simulator(void)
     CHECK_STR(str(i2, "compose_hash"), str(uncached, "compose_hash"));
     CHECK(json_array_size(json_object_get(t2, "event_log")) ==
           json_array_size(json_object_get(t1, "event_log")) + 1);
-    CHECK(a.tee->measurements(a.tee_state, mrtd, reg) == DSTACK_OK);
-    hex_encode(reg[3], 48, hex);
+    CHECK(a.tee->measurements(a.tee_state, &reg) == DSTACK_OK);
+    hex_encode(reg.rtmr[3], 48, hex);
     CHECK_STR(str(t2, "rtmr3"), hex);
     json_decref(t2);
     json_decref(i2);

@@ -83,10 +83,10 @@ static void test_open_and_measure(void)
     CHECK_STR(json_string_value(json_object_get(json_array_get(j, 10), "event")), "acpi-tables");
     json_decref(j);
 
-    uint8_t mrtd[48], rtmr[4][48];
-    CHECK(tee_tdx.measurements(st, mrtd, rtmr) == DSTACK_OK);
-    CHECK(memcmp(mrtd, fk.mrtd, 48) == 0);
-    CHECK(memcmp(rtmr, fk.rtmr, sizeof rtmr) == 0);
+    struct tee_measurements m;
+    CHECK(tee_tdx.measurements(st, &m) == DSTACK_OK);
+    CHECK(memcmp(m.mrtd, fk.mrtd, 48) == 0);
+    CHECK(memcmp(m.rtmr, fk.rtmr, sizeof m.rtmr) == 0);
     CHECK(!tee_tdx.keys_refused(st, (char[TEE_ERROR_MAX]){0}));
     tee_tdx.close(st);
 }
@@ -221,10 +221,11 @@ static void test_emit_concurrent(void)
     CHECK(json_array_size(j) == 18 + 80);
     json_decref(j);
     /* The quote carries the extended RTMR3. */
-    uint8_t mrtd[48], rtmr[4][48], reg[48];
-    CHECK(tee_tdx.measurements(st, mrtd, rtmr) == DSTACK_OK);
+    struct tee_measurements m;
+    uint8_t reg[48];
+    CHECK(tee_tdx.measurements(st, &m) == DSTACK_OK);
     fake_tdx_rtmr3(&fk, reg);
-    CHECK(memcmp(rtmr[3], reg, 48) == 0);
+    CHECK(memcmp(m.rtmr[3], reg, 48) == 0);
     log_path(path, sizeof path, "runtime_event.pending");
     CHECK(access(path, F_OK) != 0);
     tee_tdx.close(st);
@@ -368,7 +369,12 @@ static void test_unavailable_and_misconfigured(void)
     snprintf(c.tdx.runtime_log_dir, sizeof c.tdx.runtime_log_dir, "%s/log", root);
     uint8_t zero[48] = {0}, mrtd[48];
     memset(mrtd, 0x22, sizeof mrtd);
+    uint8_t config_id[48];
+    memset(config_id, 0x33, sizeof config_id);
     fake_write_file(root, "mrtd:sha384", mrtd, 48);
+    fake_write_file(root, "mrconfigid", config_id, 48);
+    fake_write_file(root, "mrowner", zero, 48);
+    fake_write_file(root, "mrownerconfig", zero, 48);
     for (int i = 0; i < 4; i++) {
         char name[32];
         snprintf(name, sizeof name, "rtmr%d:sha384", i);
@@ -379,13 +385,15 @@ static void test_unavailable_and_misconfigured(void)
     char err[TEE_ERROR_MAX] = "";
     CHECK(tee_tdx.open(&c, &st, err) == DSTACK_OK);
     if (st != NULL) {
-        uint8_t rd[64] = {1}, *q = NULL, got[48], rtmr[4][48];
+        uint8_t rd[64] = {1}, *q = NULL;
+        struct tee_measurements got;
         size_t qlen = 0;
         CHECK(tee_tdx.quote(st, rd, &q, &qlen) == DSTACK_EUNSUPPORTED);
         CHECK(strstr(tee_tdx.quote_error(st), "quotes unavailable: no configfs-tsm") != NULL);
         CHECK(strstr(tee_tdx.quote_error(st), "no QGS vsock port") != NULL);
-        CHECK(tee_tdx.measurements(st, got, rtmr) == DSTACK_OK);
-        CHECK(memcmp(got, mrtd, 48) == 0);
+        CHECK(tee_tdx.measurements(st, &got) == DSTACK_OK);
+        CHECK(memcmp(got.mrtd, mrtd, 48) == 0);
+        CHECK(memcmp(got.mr_config_id, config_id, 48) == 0); /* feeds mr_aggregated */
         CHECK(!tee_tdx.keys_refused(st, err));
         tee_tdx.close(st);
     }
