@@ -1,5 +1,6 @@
 /* GetQuote, Attest, EmitEvent (wire-api.md §4.3-§4.4, sdk-and-sidecar.md §2.3-§2.4, §2.8, §3). */
 #include "client/client_internal.h"
+#include "client/quote_fast.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,39 @@ static dstack_err post_report_data(struct dstack_client *c, const char *method, 
     return err;
 }
 
+dstack_err client_quote_from_http(struct client_http_result *r,
+                                  struct dstack_get_quote_response **out)
+{
+    if (r->status >= 200 && r->status < 300) {
+        struct dstack_get_quote_response *q = calloc(1, sizeof *q);
+        if (q == NULL) {
+            transport_result_free(r);
+            return client_fail(DSTACK_ENOMEM, "out of memory");
+        }
+        enum qf_result qr = quote_fast_decode(r->body, r->body_len, q);
+        if (qr == QF_OK) {
+            q->json = r->body; /* taken */
+            r->body = NULL;
+            *out = q;
+            return DSTACK_OK;
+        }
+        free(q);
+        if (qr == QF_NOMEM) {
+            transport_result_free(r);
+            return client_fail(DSTACK_ENOMEM, "out of memory");
+        }
+    }
+    /* errors and everything outside the fast decoder's subset: the general path */
+    json_t *resp = NULL;
+    char *text = NULL;
+    dstack_err err = client_rpc_result("GetQuote", r, &resp, &text);
+    if (err == DSTACK_OK) {
+        err = client_quote_from_json(resp, text, out);
+    }
+    json_decref(resp);
+    return err;
+}
+
 dstack_err dstack_get_quote(struct dstack_client *c, const uint8_t *report_data, size_t len,
                             struct dstack_get_quote_response **out)
 {
@@ -83,13 +117,23 @@ dstack_err dstack_get_quote(struct dstack_client *c, const uint8_t *report_data,
         return client_fail(DSTACK_EINVAL, "dstack_get_quote: NULL argument");
     }
     *out = NULL;
-    json_t *resp = NULL;
-    char *text = NULL;
-    dstack_err err = post_report_data(c, "GetQuote", report_data, len, &resp, &text);
-    if (err == DSTACK_OK) {
-        err = client_quote_from_json(resp, text, out);
+    json_t *req = NULL;
+    dstack_err err = client_report_data_request(report_data, len, &req);
+    if (err != DSTACK_OK) {
+        return err;
     }
-    json_decref(resp);
+    char *body = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    if (body == NULL) {
+        return client_fail(DSTACK_ENOMEM, "out of memory");
+    }
+    struct client_http_result r = {0};
+    err = transport_post(c, "GetQuote", body, 0, &r);
+    free(body);
+    if (err == DSTACK_OK) {
+        err = client_quote_from_http(&r, out);
+    }
+    transport_result_free(&r);
     return err;
 }
 
