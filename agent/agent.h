@@ -12,6 +12,7 @@
 
 struct app_keys; /* appkeys.h: the keys file, in locked memory */
 struct info_cache; /* info.h: the Info response, rebuilt when RTMR3 moves */
+struct quote_cache; /* quote_cache.h: GetQuote's encoded event log, per measurement state */
 
 struct agent {
     const struct agent_config *cfg;
@@ -23,6 +24,7 @@ struct agent {
     const struct tee_backend *tee;
     void *tee_state;
     struct info_cache *info; /* info_cache_new after the backend opens; NULL = build per call */
+    struct quote_cache *quotes; /* NULL = encode the event log per call */
 };
 
 #endif

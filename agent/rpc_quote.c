@@ -9,24 +9,24 @@
 
 #include "agent.h"
 #include "attest/evlog_internal.h"
-#include "attest/versioned.h"
+#include "quote_cache.h"
 #include "crypto/hash.h"
 #include "crypto/keccak.h"
 #include "handlers.h"
 #include "rpc_quote.h"
 #include "util/hex.h"
 
-/* A quote and the event log it was taken against. */
+/* A quote and the encoded event log it was taken against (quote_cache.h). */
 struct quote_snapshot {
     uint8_t *quote;
     size_t quote_len;
-    struct dstack_event_log log;
+    struct quote_evlog *ev;
 };
 
 static void snapshot_free(struct quote_snapshot *s)
 {
     free(s->quote);
-    dstack_event_log_free(&s->log);
+    quote_evlog_unref(s->ev);
     memset(s, 0, sizeof *s);
 }
 
@@ -34,11 +34,14 @@ static void snapshot_free(struct quote_snapshot *s)
  * them. The log only grows, so the quote's RTMR3 is the replay of a prefix of its IMR 3 events:
  * keep the events up to that point (and every boot event), so the log returned with a quote
  * always replays to that quote's RTMRs. If no prefix matches (a platform whose RTMR3 is not
- * the log's replay, e.g. a fixture), the log is left whole. */
-static dstack_err trim_to_quote(struct quote_snapshot *s)
+ * the log's replay, e.g. a fixture), the log is left whole. *exact tells whether a prefix
+ * matched: only then is the log a function of the quote's registers, and cacheable. */
+static dstack_err trim_to_quote(struct dstack_event_log *log, const uint8_t *quote,
+                                size_t quote_len, bool *exact)
 {
     struct dstack_quote q;
-    if (dstack_quote_parse(s->quote, s->quote_len, &q) != DSTACK_OK) {
+    *exact = false;
+    if (dstack_quote_parse(quote, quote_len, &q) != DSTACK_OK) {
         return DSTACK_OK; /* nothing to align with */
     }
     uint8_t mr[DSTACK_MR_LEN] = {0};
@@ -46,8 +49,8 @@ static dstack_err trim_to_quote(struct quote_snapshot *s)
     if (memcmp(mr, q.report.rtmr[3], DSTACK_MR_LEN) == 0) {
         cut = 0;
     }
-    for (size_t i = 0; cut == SIZE_MAX && i < s->log.count; i++) {
-        const struct dstack_event *e = &s->log.events[i];
+    for (size_t i = 0; cut == SIZE_MAX && i < log->count; i++) {
+        const struct dstack_event *e = &log->events[i];
         uint8_t d[DSTACK_SHA384_LEN];
         if (e->imr != 3) {
             continue;
@@ -60,13 +63,17 @@ static dstack_err trim_to_quote(struct quote_snapshot *s)
             cut = i + 1;
         }
     }
-    if (cut == SIZE_MAX || cut >= s->log.count) {
+    if (cut == SIZE_MAX) {
+        return DSTACK_OK;
+    }
+    *exact = true;
+    if (cut >= log->count) {
         return DSTACK_OK;
     }
     struct dstack_event_log kept;
     dstack_event_log_init(&kept);
-    for (size_t i = 0; i < s->log.count; i++) {
-        const struct dstack_event *e = &s->log.events[i];
+    for (size_t i = 0; i < log->count; i++) {
+        const struct dstack_event *e = &log->events[i];
         if (i >= cut && e->imr == 3) {
             continue;
         }
@@ -78,17 +85,58 @@ static dstack_err trim_to_quote(struct quote_snapshot *s)
             return err;
         }
     }
-    dstack_event_log_free(&s->log);
-    s->log = kept;
+    dstack_event_log_free(log);
+    *log = kept;
     return DSTACK_OK;
+}
+
+/* The encoded log behind a fresh quote: the cached one when the quote's registers match it,
+ * else read from the backend, cut to the quote and encoded (and cached when exact). */
+static bool snapshot_log(struct rpc_call *call, struct quote_snapshot *s)
+{
+    struct agent *a = call->agent;
+    uint8_t key[QUOTE_CACHE_KEY_LEN];
+    bool keyed = quote_cache_key(s->quote, s->quote_len, key);
+    if (keyed && (s->ev = quote_cache_get(a->quotes, key)) != NULL) {
+        return true;
+    }
+    json_t *log_json = NULL;
+    struct dstack_event_log log;
+    char err[256] = "";
+    bool exact = false;
+    dstack_event_log_init(&log);
+    dstack_err e = a->tee->event_log(a->tee_state, &log_json);
+    if (e == DSTACK_OK) {
+        e = evlog_from_json(log_json, &log, err, sizeof err);
+    }
+    json_decref(log_json);
+    if (e == DSTACK_OK) {
+        e = trim_to_quote(&log, s->quote, s->quote_len, &exact);
+    }
+    if (e == DSTACK_OK) {
+        e = dstack_event_log_fill_v2_preimages(&log);
+    }
+    if (e != DSTACK_OK) {
+        dstack_event_log_free(&log);
+        return rpc_fail(call, "Failed to read the event log: %s", err[0] ? err : dstack_err_str(e));
+    }
+    e = quote_evlog_new(&log, a->vm_config, &s->ev);
+    dstack_event_log_free(&log);
+    if (e != DSTACK_OK) {
+        /* jansson refusing the text (not UTF-8) was reported this way before the cache */
+        return rpc_fail(call, "out of memory");
+    }
+    if (keyed && exact) {
+        memcpy(s->ev->key, key, QUOTE_CACHE_KEY_LEN);
+        quote_cache_put(a->quotes, s->ev);
+    }
+    return true;
 }
 
 static bool take_snapshot(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_DATA_LEN],
                           struct quote_snapshot *s)
 {
     struct agent *a = call->agent;
-    json_t *log_json = NULL;
-    char err[256] = "";
     memset(s, 0, sizeof *s);
     if (a == NULL || a->tee == NULL || a->tee->quote == NULL || a->tee->event_log == NULL) {
         return rpc_fail(call, "Failed to get quote: not supported by this TEE backend");
@@ -99,20 +147,9 @@ static bool take_snapshot(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_
         snapshot_free(s);
         return rpc_fail(call, "Failed to get quote: %s", why[0] ? why : dstack_err_str(e));
     }
-    e = a->tee->event_log(a->tee_state, &log_json);
-    if (e == DSTACK_OK) {
-        e = evlog_from_json(log_json, &s->log, err, sizeof err);
-    }
-    json_decref(log_json);
-    if (e == DSTACK_OK) {
-        e = trim_to_quote(s);
-    }
-    if (e == DSTACK_OK) {
-        e = dstack_event_log_fill_v2_preimages(&s->log);
-    }
-    if (e != DSTACK_OK) {
+    if (!snapshot_log(call, s)) {
         snapshot_free(s);
-        return rpc_fail(call, "Failed to read the event log: %s", err[0] ? err : dstack_err_str(e));
+        return false;
     }
     return true;
 }
@@ -137,84 +174,93 @@ static bool padded_report_data(struct rpc_call *call, uint8_t rd[DSTACK_REPORT_D
     return true;
 }
 
-/* The VersionedAttestation of a snapshot (attestation.md §7.2): the quote, the full event log,
- * the runtime events (every event of type 0x08000001, as from_tdx_quote collects them), report
- * data and the vm_config string. V0 SCALE when every runtime event is V1, else V1 msgpack with
- * V2 pre-images (into_versioned, attestation.rs L2411-2429; backend.rs L55-62). */
-static dstack_err encode_attestation(const struct quote_snapshot *s,
-                                     const uint8_t rd[DSTACK_REPORT_DATA_LEN], const char *config,
-                                     uint8_t **out, size_t *out_len)
-{
-    struct versioned_attestation va;
-    memset(&va, 0, sizeof va);
-    dstack_err err = DSTACK_ENOMEM;
-    size_t n_rt = 0;
-    for (size_t i = 0; i < s->log.count; i++) {
-        n_rt += s->log.events[i].event_type == DSTACK_RUNTIME_EVENT_TYPE;
-    }
-    /* Borrowed pointers except the pre-image texts: va is never passed to versioned_free. */
-    va.events = calloc(s->log.count + 1, sizeof *va.events);
-    va.runtime = calloc(n_rt + 1, sizeof *va.runtime);
-    if (va.events == NULL || va.runtime == NULL) {
-        goto out;
-    }
-    va.quote_kind = VERSIONED_QUOTE_DSTACK_TDX;
-    va.quote = s->quote;
-    va.quote_len = s->quote_len;
-    for (size_t i = 0; i < s->log.count; i++) {
-        struct dstack_event *e = &s->log.events[i];
-        struct versioned_event *v = &va.events[va.n_events++];
-        v->imr = e->imr;
-        v->event_type = e->event_type;
-        v->digest = e->has_digest ? e->digest : NULL;
-        v->digest_len = e->has_digest ? DSTACK_SHA384_LEN : 0;
-        v->event = e->event;
-        v->event_len = strlen(e->event);
-        v->payload = e->payload;
-        v->payload_len = e->payload_len;
-        v->version = e->version;
-        if (e->has_preimage &&
-            (v->preimage = hex_encode_alloc(e->preimage, e->preimage_len)) == NULL) {
-            goto out;
-        }
-        if (e->event_type == DSTACK_RUNTIME_EVENT_TYPE) {
-            struct versioned_runtime_event *r = &va.runtime[va.n_runtime++];
-            r->event = e->event;
-            r->event_len = v->event_len;
-            r->payload = e->payload;
-            r->payload_len = e->payload_len;
-            r->version = e->version;
-        }
-    }
-    memcpy(va.report_data, rd, DSTACK_REPORT_DATA_LEN);
-    va.config = (char *)(config ? config : "");
-    va.config_len = strlen(va.config);
-    err = versioned_v0_ok(&va) ? versioned_encode_v0(&va, out, out_len)
-                               : versioned_encode_v1(&va, out, out_len);
-out:
-    for (size_t i = 0; va.events != NULL && i < va.n_events; i++) {
-        free(va.events[i].preimage);
-    }
-    free(va.events);
-    free(va.runtime);
-    return err;
-}
+/* ---- responses, written as the compact JSON the server would have encoded ----------------
+ * The responses of this file are objects of strings. Writing them directly (rpc_call
+ * result_text) spares a ~60 KB json_dumps that re-escapes the event log on every request
+ * (docs/performance.md); the string literals come from jansson (quote_json_literal),
+ * so the bytes are what json_dumps(JSON_COMPACT) made of the same object
+ * (tests/unit/test_rpc_quote.c compares them). */
 
-static json_t *event_log_text(const struct dstack_event_log *log)
+struct field {
+    const char *key;   /* plain ASCII, no escaping needed */
+    const char *lit;   /* a JSON literal, as is ("..." included) */
+    size_t lit_len;
+    const uint8_t *hex; /* or bytes written as a hex string */
+    size_t hex_len;     /* bytes */
+    const struct quote_att_plan *att; /* or the spliced V0 attestation */
+};
+
+/* {"k":v,...} into a malloc'd buffer. The attestation field copies the quote's hex from the
+ * "quote" field when one was written before it. */
+static char *write_object(const struct field *f, size_t n, const struct quote_snapshot *s,
+                          const char *rd_hex, size_t *out_len)
 {
-    char *text = NULL;
-    if (dstack_event_log_format(log, DSTACK_EVLOG_JSON_COMPACT, &text) != DSTACK_OK) {
+    size_t len = 2; /* {} */
+    for (size_t i = 0; i < n; i++) {
+        size_t v = f[i].lit != NULL ? f[i].lit_len
+                   : f[i].att != NULL ? f[i].att->hex_len + 2
+                                      : 2 * f[i].hex_len + 2;
+        len += (i > 0) + strlen(f[i].key) + 3 + v;
+    }
+    char *out = malloc(len + 1), *p = out;
+    const char *quote_hex = NULL;
+    if (out == NULL) {
         return NULL;
     }
-    json_t *j = json_string(text);
-    free(text);
-    return j;
+    *p++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0) {
+            *p++ = ',';
+        }
+        size_t klen = strlen(f[i].key);
+        *p++ = '"';
+        memcpy(p, f[i].key, klen);
+        p += klen;
+        *p++ = '"';
+        *p++ = ':';
+        if (f[i].lit != NULL) {
+            memcpy(p, f[i].lit, f[i].lit_len);
+            p += f[i].lit_len;
+            continue;
+        }
+        *p++ = '"';
+        if (f[i].att != NULL) {
+            p = quote_evlog_att_write(s->ev, f[i].att, s->quote, s->quote_len, quote_hex, rd_hex,
+                                      p);
+        } else {
+            if (f[i].hex == s->quote) {
+                quote_hex = p;
+            }
+            hex_encode(f[i].hex, f[i].hex_len, p); /* writes a NUL, overwritten next */
+            p += 2 * f[i].hex_len;
+        }
+        *p++ = '"';
+    }
+    *p++ = '}';
+    *p = '\0';
+    *out_len = (size_t)(p - out);
+    return out;
 }
 
-/* Adds a new reference under key; false (and the value released) on failure. */
-static bool put(json_t *obj, const char *key, json_t *value)
+/* Attestation as a field: the spliced V0 form (plan) when the log allows it, else the whole
+ * encoding per request into *bytes. false when it cannot be encoded. */
+static bool attestation_field(const struct quote_snapshot *s,
+                              const uint8_t rd[DSTACK_REPORT_DATA_LEN],
+                              struct quote_att_plan *plan, uint8_t **bytes, struct field *f,
+                              dstack_err *why)
 {
-    return value != NULL && json_object_set_new(obj, key, value) == 0;
+    *bytes = NULL;
+    f->key = "attestation";
+    if (s->ev->att_v0) {
+        *why = quote_evlog_att_plan(s->ev, s->quote_len, plan);
+        f->att = plan;
+        return *why == DSTACK_OK;
+    }
+    size_t len = 0;
+    *why = quote_evlog_att_encode(s->ev, s->quote, s->quote_len, rd, bytes, &len);
+    f->hex = *bytes;
+    f->hex_len = len;
+    return *why == DSTACK_OK;
 }
 
 bool h_get_quote(struct rpc_call *call)
@@ -226,56 +272,51 @@ bool h_get_quote(struct rpc_call *call)
 bool rpc_quote_response(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_DATA_LEN])
 {
     struct quote_snapshot s;
-    uint8_t *att = NULL;
-    size_t att_len = 0;
     if (!take_snapshot(call, rd, &s)) {
         return false;
     }
-    const char *vm_config = call->agent->vm_config ? call->agent->vm_config : "";
-    json_t *r = json_object();
+    char rd_hex[2 * DSTACK_REPORT_DATA_LEN + 1];
+    hex_encode(rd, DSTACK_REPORT_DATA_LEN, rd_hex);
     /* Field order quote, event_log, report_data, vm_config, attestation (wire-api.md §4.3);
-     * attestation is omitted when empty. */
-    bool ok = r != NULL && put(r, "quote", rpc_hex(s.quote, s.quote_len)) &&
-              put(r, "event_log", event_log_text(&s.log)) &&
-              put(r, "report_data", rpc_hex(rd, DSTACK_REPORT_DATA_LEN)) &&
-              put(r, "vm_config", json_string(vm_config));
-    if (ok && encode_attestation(&s, rd, vm_config, &att, &att_len) == DSTACK_OK) {
-        ok = put(r, "attestation", rpc_hex(att, att_len));
-    }
+     * attestation is omitted when it cannot be encoded. */
+    struct field f[5] = {
+        {.key = "quote", .hex = s.quote, .hex_len = s.quote_len},
+        {.key = "event_log", .lit = s.ev->log_json, .lit_len = s.ev->log_json_len},
+        {.key = "report_data", .hex = rd, .hex_len = DSTACK_REPORT_DATA_LEN},
+        {.key = "vm_config", .lit = s.ev->vm_config_json, .lit_len = s.ev->vm_config_json_len},
+    };
+    struct quote_att_plan plan;
+    uint8_t *att = NULL;
+    dstack_err why;
+    size_t n = attestation_field(&s, rd, &plan, &att, &f[4], &why) ? 5 : 4;
+    call->result_text = write_object(f, n, &s, rd_hex, &call->result_text_len);
     free(att);
     snapshot_free(&s);
-    if (!ok) {
-        json_decref(r);
-        return rpc_fail(call, "out of memory");
-    }
-    call->result = r;
-    return true;
+    return call->result_text != NULL || rpc_fail(call, "out of memory");
 }
 
 bool h_attest(struct rpc_call *call)
 {
     uint8_t rd[DSTACK_REPORT_DATA_LEN];
     struct quote_snapshot s;
-    uint8_t *att = NULL;
-    size_t att_len = 0;
     if (!padded_report_data(call, rd) || !take_snapshot(call, rd, &s)) {
         return false;
     }
-    const char *vm_config = call->agent->vm_config ? call->agent->vm_config : "";
-    dstack_err e = encode_attestation(&s, rd, vm_config, &att, &att_len);
-    snapshot_free(&s);
-    if (e != DSTACK_OK) {
-        return rpc_fail(call, "Failed to encode the attestation: %s", dstack_err_str(e));
+    char rd_hex[2 * DSTACK_REPORT_DATA_LEN + 1];
+    hex_encode(rd, DSTACK_REPORT_DATA_LEN, rd_hex);
+    struct field f[1] = {{.key = NULL}};
+    struct quote_att_plan plan;
+    uint8_t *att = NULL;
+    dstack_err why;
+    if (!attestation_field(&s, rd, &plan, &att, &f[0], &why)) {
+        free(att);
+        snapshot_free(&s);
+        return rpc_fail(call, "Failed to encode the attestation: %s", dstack_err_str(why));
     }
-    json_t *r = json_object();
-    bool ok = r != NULL && put(r, "attestation", rpc_hex(att, att_len));
+    call->result_text = write_object(f, 1, &s, rd_hex, &call->result_text_len);
     free(att);
-    if (!ok) {
-        json_decref(r);
-        return rpc_fail(call, "out of memory");
-    }
-    call->result = r;
-    return true;
+    snapshot_free(&s);
+    return call->result_text != NULL || rpc_fail(call, "out of memory");
 }
 
 /* QuoteContentType::to_report_data_with_hash (attestation.rs L506-576, crypto.md §2.8):
@@ -360,17 +401,22 @@ static bool tdx_quote(struct rpc_call *call, const char *alg, const char *prefix
     if (!take_snapshot(call, rd, &s)) {
         return false;
     }
-    json_t *r = json_object();
-    bool ok = r != NULL && put(r, "quote", rpc_hex(s.quote, s.quote_len)) &&
-              put(r, "event_log", event_log_text(&s.log)) &&
-              put(r, "hash_algorithm", json_string(alg)) && put(r, "prefix", json_string(tag));
-    snapshot_free(&s);
-    if (!ok) {
-        json_decref(r);
-        return rpc_fail(call, "out of memory");
+    char *alg_lit = NULL, *tag_lit = NULL;
+    size_t alg_len = 0, tag_len = 0;
+    if (quote_json_literal(alg, &alg_lit, &alg_len) == DSTACK_OK &&
+        quote_json_literal(tag, &tag_lit, &tag_len) == DSTACK_OK) {
+        struct field f[4] = {
+            {.key = "quote", .hex = s.quote, .hex_len = s.quote_len},
+            {.key = "event_log", .lit = s.ev->log_json, .lit_len = s.ev->log_json_len},
+            {.key = "hash_algorithm", .lit = alg_lit, .lit_len = alg_len},
+            {.key = "prefix", .lit = tag_lit, .lit_len = tag_len},
+        };
+        call->result_text = write_object(f, 4, &s, NULL, &call->result_text_len);
     }
-    call->result = r;
-    return true;
+    free(alg_lit);
+    free(tag_lit);
+    snapshot_free(&s);
+    return call->result_text != NULL || rpc_fail(call, "out of memory");
 }
 
 bool h_tdx_quote(struct rpc_call *call)

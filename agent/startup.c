@@ -11,6 +11,7 @@
 #include "appkeys.h"
 #include "info.h"
 #include "log.h"
+#include "quote_cache.h"
 #include "sim_files.h"
 #include "tls.h"
 
@@ -134,6 +135,10 @@ dstack_err agent_open(struct agent *a, const struct agent_config *cfg,
     if ((e = info_cache_new(a, &a->info, err, STARTUP_ERROR_MAX)) != DSTACK_OK) {
         goto out;
     }
+    if ((e = quote_cache_new(&a->quotes)) != DSTACK_OK) {
+        snprintf(err, STARTUP_ERROR_MAX, "out of memory");
+        goto out;
+    }
     /* Info.app_cert: the RA-TLS demo certificate (upstream issues it in the background and
      * answers "" until then; one quote at start-up is cheap enough to do it up front). */
     char *demo = NULL;
@@ -157,6 +162,7 @@ out:
 void agent_close(struct agent *a)
 {
     info_cache_free(a->info);
+    quote_cache_free(a->quotes);
     if (a->tee != NULL && a->tee_state != NULL) {
         a->tee->close(a->tee_state);
     }

@@ -153,6 +153,7 @@ static double run_handler(struct agent *a, const struct op *op)
             fprintf(stderr, "bench: %s handler failed: %s\n", op->name, call.error);
         }
         json_decref(call.result);
+        free(call.result_text); /* pre-encoded answers (GetQuote, Info) */
     }
     double per = (thread_cpu() - t0) / (double)op->iters;
     json_decref(args);

@@ -15,6 +15,7 @@
 #include "attest/versioned.h"
 #include "check.h"
 #include "handlers.h"
+#include "quote_cache.h"
 #include "tee/sim_quote.h"
 #include "util/hex.h"
 
@@ -111,6 +112,12 @@ static void tt_free(struct test_tee *t)
 }
 
 /* ---- helpers ---- */
+static char *g_last_text; /* the last successful answer as the handler wrote it */
+
+/* The quote handlers answer with pre-encoded JSON (rpc_call.result_text). It must be exactly
+ * what the server's json_dumps(JSON_COMPACT) makes of the same object - the encoding these
+ * responses had before - so every answer is parsed back and dumped again for comparison, and
+ * the parsed object goes to c->result for the field checks. */
 static bool call(rpc_handler h, struct agent *a, const char *args_json, struct rpc_call *c)
 {
     memset(c, 0, sizeof *c);
@@ -119,7 +126,96 @@ static bool call(rpc_handler h, struct agent *a, const char *args_json, struct r
     c->args = args;
     bool ok = h(c);
     json_decref(args);
+    free(g_last_text);
+    g_last_text = NULL;
+    if (ok && c->result_text != NULL) {
+        CHECK(c->result == NULL);
+        CHECK(strlen(c->result_text) == c->result_text_len);
+        json_error_t jerr;
+        c->result = json_loadb(c->result_text, c->result_text_len, 0, &jerr);
+        CHECK(json_is_object(c->result));
+        char *again = json_dumps(c->result, JSON_COMPACT | JSON_ENCODE_ANY);
+        CHECK(again != NULL && strcmp(again, c->result_text) == 0);
+        free(again);
+        g_last_text = c->result_text;
+        c->result_text = NULL;
+    }
+    CHECK(ok || (c->result == NULL && c->result_text == NULL));
     return ok;
+}
+
+/* The GetQuote answer as the handler built it before it wrote JSON itself: a jansson object of
+ * the quote, the backend's whole event log as compact text, report data, vm_config and the V0
+ * attestation from versioned_encode_v0, dumped like the server does. Independent of
+ * quote_cache.c: the event log comes from the test backend's own list. */
+static char *old_get_quote_text(const struct dstack_event_log *log, const uint8_t *quote,
+                                size_t quote_len, const uint8_t rd[64], const char *vm_config)
+{
+    struct versioned_attestation va;
+    memset(&va, 0, sizeof va);
+    va.events = calloc(log->count + 1, sizeof *va.events);
+    va.runtime = calloc(log->count + 1, sizeof *va.runtime);
+    va.quote = (uint8_t *)quote;
+    va.quote_len = quote_len;
+    for (size_t i = 0; i < log->count; i++) {
+        const struct dstack_event *e = &log->events[i];
+        struct versioned_event *v = &va.events[va.n_events++];
+        v->imr = e->imr;
+        v->event_type = e->event_type;
+        v->digest = (uint8_t *)e->digest;
+        v->digest_len = DSTACK_SHA384_LEN;
+        v->event = e->event;
+        v->event_len = strlen(e->event);
+        v->payload = e->payload;
+        v->payload_len = e->payload_len;
+        if (e->event_type == DSTACK_RUNTIME_EVENT_TYPE) {
+            struct versioned_runtime_event *r = &va.runtime[va.n_runtime++];
+            r->event = e->event;
+            r->event_len = v->event_len;
+            r->payload = e->payload;
+            r->payload_len = e->payload_len;
+        }
+    }
+    memcpy(va.report_data, rd, 64);
+    va.config = (char *)vm_config;
+    va.config_len = strlen(vm_config);
+    uint8_t *att = NULL;
+    size_t att_len = 0;
+    char *log_text = NULL;
+    CHECK(versioned_encode_v0(&va, &att, &att_len) == DSTACK_OK);
+    CHECK(dstack_event_log_format(log, DSTACK_EVLOG_JSON_COMPACT, &log_text) == DSTACK_OK);
+    char *qh = hex_encode_alloc(quote, quote_len), *ah = hex_encode_alloc(att, att_len);
+    char rh[129];
+    hex_encode(rd, 64, rh);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "quote", qh, "event_log", log_text,
+                          "report_data", rh, "vm_config", vm_config, "attestation", ah);
+    char *text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(o);
+    free(qh);
+    free(ah);
+    free(att);
+    free(log_text);
+    free(va.events);
+    free(va.runtime);
+    return text;
+}
+
+/* The last answer equals, byte for byte, the old encoding of the same quote over log. */
+static void check_old_encoding(const json_t *result, const struct dstack_event_log *log,
+                               const char *vm_config)
+{
+    size_t qlen = 0;
+    const char *qh = json_string_value(json_object_get(result, "quote"));
+    const char *rh = json_string_value(json_object_get(result, "report_data"));
+    uint8_t *q = NULL, rd[64];
+    size_t rlen = 0;
+    CHECK(qh != NULL && hex_decode_alloc(qh, strlen(qh), &q, &qlen) == DSTACK_OK);
+    CHECK(rh != NULL && hex_decode(rh, strlen(rh), rd, sizeof rd, &rlen) == DSTACK_OK &&
+          rlen == 64);
+    char *want = q != NULL ? old_get_quote_text(log, q, qlen, rd, vm_config) : NULL;
+    CHECK(want != NULL && g_last_text != NULL && strcmp(want, g_last_text) == 0);
+    free(want);
+    free(q);
 }
 
 static uint8_t *hex_field(const json_t *obj, const char *key, size_t *len)
@@ -173,6 +269,7 @@ static void test_get_quote(struct agent *a, const char *root)
     size_t n;
     check_replay(c.result, &pq, &n);
     CHECK(n == 4);
+    check_old_encoding(c.result, &((struct test_tee *)a->tee_state)->log, "{\"cpu_count\":1}");
 
     /* attestation: V0 with the same quote, report data and config */
     size_t alen;
@@ -359,9 +456,13 @@ static void test_emit_event(struct agent *a, struct test_tee *t)
     json_decref(c.result);
 
     /* An EmitEvent landing between the quote and the event log: the log returned with the
-     * quote is cut back to the quote's RTMR3. */
+     * quote is cut back to the quote's RTMR3. (Without the cache: with it, the registers have
+     * not moved since the last call and the log is not read at all.) */
+    struct quote_cache *cache = a->quotes;
+    a->quotes = NULL;
     t->race = 3;
     CHECK(call(h_get_quote, a, "{}", &c));
+    a->quotes = cache;
     q = hex_field(c.result, "quote", &qlen);
     CHECK(q != NULL && dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);
     check_replay(c.result, &pq, &n);
@@ -411,6 +512,82 @@ static void test_emit_event(struct agent *a, struct test_tee *t)
     CHECK(n == 9);
     free(q);
     json_decref(c.result);
+}
+
+/* Escaping: an event name and a vm_config holding every kind of character JSON escapes (quote,
+ * backslash, control characters, slash, non-ASCII) come out exactly as json_dumps writes them;
+ * and the cache: one entry per quote registers, moved on by EmitEvent, never kept for a log
+ * that does not replay to the quote. */
+static void test_escaping_and_cache(void)
+{
+    struct test_tee t;
+    tt_init(&t);
+    if (t.pki == NULL) {
+        tt_free(&t);
+        return;
+    }
+    static char vm[] = "{\"q\":\"a\\\"b\\\\c/d\\u0001\\t\u00e9\u2028\"}\x7f\x01\n";
+    struct agent a = {.tee = &test_backend, .tee_state = &t, .vm_config = vm};
+    CHECK(quote_cache_new(&a.quotes) == DSTACK_OK);
+    pthread_mutex_lock(&t.lock);
+    tt_emit_locked(&t, "we\"ird\\name/\t\x01\xc3\xa9\xe2\x80\xa8", (const uint8_t *)"\0\1", 2);
+    pthread_mutex_unlock(&t.lock);
+
+    struct rpc_call c;
+    for (int round = 0; round < 2; round++) { /* the second answer comes from the cache */
+        CHECK(call(h_get_quote, &a, "{\"report_data\":\"ff00\"}", &c));
+        CHECK_STR(json_string_value(json_object_get(c.result, "vm_config")), vm);
+        check_old_encoding(c.result, &t.log, vm);
+        size_t qlen;
+        uint8_t *q = hex_field(c.result, "quote", &qlen);
+        uint8_t key[QUOTE_CACHE_KEY_LEN];
+        CHECK(q != NULL && quote_cache_key(q, qlen, key));
+        struct quote_evlog *ev = quote_cache_get(a.quotes, key);
+        CHECK(ev != NULL && ev->att_v0 && ev->log.count == 5);
+        quote_evlog_unref(ev);
+        free(q);
+        json_decref(c.result);
+    }
+    /* Attest and TdxQuote from the same entry, in their old encodings too */
+    CHECK(call(h_attest, &a, "{\"report_data\":\"ff00\"}", &c));
+    CHECK(json_object_size(c.result) == 1);
+    json_decref(c.result);
+    CHECK(call(h_tdx_quote, &a, "{\"report_data\":\"00\",\"prefix\":\"p\\\"\\u00e9\"}", &c));
+    CHECK_STR(json_string_value(json_object_get(c.result, "prefix")), "p\"\u00e9");
+    json_decref(c.result);
+
+    /* EmitEvent: the next quote misses the old entry and the cache moves on */
+    CHECK(call(h_emit_event, &a, "{\"event\":\"next\",\"payload\":\"01\"}", &c));
+    json_decref(c.result);
+    CHECK(call(h_get_quote, &a, "{}", &c));
+    check_old_encoding(c.result, &t.log, vm);
+    size_t qlen, n;
+    uint8_t *q = hex_field(c.result, "quote", &qlen);
+    struct dstack_quote pq;
+    CHECK(q != NULL && dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);
+    check_replay(c.result, &pq, &n);
+    CHECK(n == 6);
+    free(q);
+    json_decref(c.result);
+
+    /* RTMR3 that no prefix of the log replays to: the whole log, every time, nothing cached */
+    pthread_mutex_lock(&t.lock);
+    uint8_t saved[DSTACK_MR_LEN];
+    memcpy(saved, t.rtmr[3], DSTACK_MR_LEN);
+    memset(t.rtmr[3], 0x5a, DSTACK_MR_LEN);
+    pthread_mutex_unlock(&t.lock);
+    for (int round = 0; round < 2; round++) {
+        CHECK(call(h_get_quote, &a, "{}", &c));
+        check_old_encoding(c.result, &t.log, vm);
+        q = hex_field(c.result, "quote", &qlen);
+        uint8_t key[QUOTE_CACHE_KEY_LEN];
+        CHECK(q != NULL && quote_cache_key(q, qlen, key) && quote_cache_get(a.quotes, key) == NULL);
+        free(q);
+        json_decref(c.result);
+    }
+    memcpy(t.rtmr[3], saved, DSTACK_MR_LEN);
+    quote_cache_free(a.quotes);
+    tt_free(&t);
 }
 
 /* ---- fixture mode: upstream's attestation.bin through sim_quoter ---- */
@@ -467,6 +644,7 @@ static void test_fixture_mode(void)
     g_fixture = sim_quoter_fixture(sq);
     CHECK(g_fixture != NULL && sim_quoter_pki(sq) == NULL);
     struct agent a = {.tee = &fixture_backend, .vm_config = g_fixture->config};
+    CHECK(quote_cache_new(&a.quotes) == DSTACK_OK); /* its log replays: Attest fills the cache */
 
     struct rpc_call c;
     char args[300];
@@ -490,6 +668,14 @@ static void test_fixture_mode(void)
     json_decref(c.result);
 
     CHECK(call(h_get_quote, &a, args, &c));
+    /* its attestation field is upstream's file too */
+    att = hex_field(c.result, "attestation", &alen);
+    bin = read_file(path, &flen);
+    memcpy(bin + 572, rd, 64);
+    memcpy(bin + 8885, rd, 64);
+    CHECK(att != NULL && alen == flen && memcmp(att, bin, flen) == 0);
+    free(att);
+    free(bin);
     size_t qlen, n;
     uint8_t *q = hex_field(c.result, "quote", &qlen);
     struct dstack_quote pq;
@@ -502,6 +688,12 @@ static void test_fixture_mode(void)
     CHECK(n == 33);
     free(q);
     json_decref(c.result);
+    uint8_t key[QUOTE_CACHE_KEY_LEN];
+    struct quote_evlog *ev = NULL;
+    CHECK(quote_cache_key(g_fixture->quote, g_fixture->quote_len, key) &&
+          (ev = quote_cache_get(a.quotes, key)) != NULL && ev->att_v0);
+    quote_evlog_unref(ev);
+    quote_cache_free(a.quotes);
 
     /* A v5 fixture (the v4 quote with a TD10 body descriptor): report data goes to 574. */
     struct versioned_attestation v5;
@@ -586,13 +778,19 @@ int main(void)
     struct agent a = {.tee = &test_backend, .tee_state = &t, .vm_config = "{\"cpu_count\":1}"};
     if (t.pki != NULL) {
         const char *root = quote_pki_root_pem(t.pki);
+        test_get_quote(&a, root); /* no cache: the log is encoded per call */
+        CHECK(quote_cache_new(&a.quotes) == DSTACK_OK);
         test_get_quote(&a, root);
+        test_get_quote(&a, root); /* from the cache */
         test_attest(&a);
         test_tdx_quote(&a);
         test_emit_event(&a, &t);
+        quote_cache_free(a.quotes);
     }
     tt_free(&t);
+    test_escaping_and_cache();
     test_no_backend();
     test_fixture_mode();
+    free(g_last_text);
     return check_exit();
 }
