@@ -115,8 +115,8 @@ static void free_pem(char *pem)
 /* Checks that exactly one key source was given. */
 static int check_sources(const char *cmd, const struct key_source *src, size_t n_pos)
 {
-    int given = (src->key_hex != NULL) + (src->key_file != NULL) + (src->tls_key != NULL) +
-                (n_pos > 0);
+    int given =
+        (src->key_hex != NULL) + (src->key_file != NULL) + (src->tls_key != NULL) + (n_pos > 0);
     if (given != 1) {
         return cli_error(cmd, CLI_EXIT_USAGE,
                          "give one of --key HEX, --key-file F, --tls-key F or a PATH");
@@ -143,8 +143,8 @@ int cmd_eth_address(int argc, char **argv)
     char *pos[1];
     size_t n_pos = 0;
     int rc = 0;
-    if (cli_parse(cmd, argc, argv, &co, opts, sizeof opts / sizeof opts[0], pos, 1, &n_pos,
-                  &rc) != 0) {
+    if (cli_parse(cmd, argc, argv, &co, opts, sizeof opts / sizeof opts[0], pos, 1, &n_pos, &rc) !=
+        0) {
         return rc;
     }
     if ((rc = check_sources(cmd->name, &src, n_pos)) != 0) {
@@ -193,8 +193,8 @@ int cmd_solana_pubkey(int argc, char **argv)
     char *pos[1];
     size_t n_pos = 0;
     int rc = 0;
-    if (cli_parse(cmd, argc, argv, &co, opts, sizeof opts / sizeof opts[0], pos, 1, &n_pos,
-                  &rc) != 0) {
+    if (cli_parse(cmd, argc, argv, &co, opts, sizeof opts / sizeof opts[0], pos, 1, &n_pos, &rc) !=
+        0) {
         return rc;
     }
     if ((rc = check_sources(cmd->name, &src, n_pos)) != 0) {
@@ -225,8 +225,8 @@ int cmd_solana_pubkey(int argc, char **argv)
     }
     char pub_hex[2 * DSTACK_SOLANA_PUBKEY_LEN + 1];
     hex_encode(kp.public_key, sizeof kp.public_key, pub_hex);
-    json_t *out = json_pack("{s:s, s:s}", "public_key", kp.public_key_base58, "public_key_hex",
-                            pub_hex);
+    json_t *out =
+        json_pack("{s:s, s:s}", "public_key", kp.public_key_base58, "public_key_hex", pub_hex);
     if (out != NULL && show_secret) {
         char sk_hex[2 * DSTACK_SOLANA_SECRET_KEY_LEN + 1];
         hex_encode(kp.secret_key, sizeof kp.secret_key, sk_hex);

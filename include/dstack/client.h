@@ -421,12 +421,10 @@ typedef void (*dstack_async_get_quote_fn)(dstack_err err, struct dstack_get_quot
                                           void *user);
 typedef void (*dstack_async_attest_fn)(dstack_err err, struct dstack_attest_response *resp,
                                        void *user);
-typedef void (*dstack_async_info_fn)(dstack_err err, struct dstack_info_response *resp,
-                                     void *user);
+typedef void (*dstack_async_info_fn)(dstack_err err, struct dstack_info_response *resp, void *user);
 typedef void (*dstack_async_version_fn)(dstack_err err, struct dstack_version_response *resp,
                                         void *user);
-typedef void (*dstack_async_sign_fn)(dstack_err err, struct dstack_sign_response *resp,
-                                     void *user);
+typedef void (*dstack_async_sign_fn)(dstack_err err, struct dstack_sign_response *resp, void *user);
 /* Verify: valid is meaningful only when err is DSTACK_OK. EmitEvent: err only. */
 typedef void (*dstack_async_verify_fn)(dstack_err err, bool valid, void *user);
 typedef void (*dstack_async_done_fn)(dstack_err err, void *user);
@@ -451,17 +449,16 @@ DSTACK_API dstack_err dstack_async_get_quote(struct dstack_async *a, const uint8
 DSTACK_API dstack_err dstack_async_attest(struct dstack_async *a, const uint8_t *report_data,
                                           size_t len, dstack_async_attest_fn cb, void *user,
                                           dstack_async_id *id);
-DSTACK_API dstack_err dstack_async_info(struct dstack_async *a, dstack_async_info_fn cb,
-                                        void *user, dstack_async_id *id);
+DSTACK_API dstack_err dstack_async_info(struct dstack_async *a, dstack_async_info_fn cb, void *user,
+                                        dstack_async_id *id);
 DSTACK_API dstack_err dstack_async_version(struct dstack_async *a, dstack_async_version_fn cb,
                                            void *user, dstack_async_id *id);
 DSTACK_API dstack_err dstack_async_sign(struct dstack_async *a, const char *algorithm,
                                         const uint8_t *data, size_t len, dstack_async_sign_fn cb,
                                         void *user, dstack_async_id *id);
 DSTACK_API dstack_err dstack_async_verify(struct dstack_async *a, const char *algorithm,
-                                          const uint8_t *data, size_t data_len,
-                                          const uint8_t *sig, size_t sig_len,
-                                          const uint8_t *public_key, size_t pub_len,
+                                          const uint8_t *data, size_t data_len, const uint8_t *sig,
+                                          size_t sig_len, const uint8_t *public_key, size_t pub_len,
                                           dstack_async_verify_fn cb, void *user,
                                           dstack_async_id *id);
 DSTACK_API dstack_err dstack_async_emit_event(struct dstack_async *a, const char *event,

@@ -132,8 +132,8 @@ DSTACK_API dstack_err dstack_eth_address(const uint8_t key[DSTACK_KEY_LEN],
 /* A Solana keypair as @solana/web3.js Keypair.fromSeed builds it. Holds a secret: wipe it with
  * dstack_solana_keypair_wipe. */
 struct dstack_solana_keypair {
-    uint8_t secret_key[DSTACK_SOLANA_SECRET_KEY_LEN]; /* seed(32) || public key(32) */
-    uint8_t public_key[DSTACK_SOLANA_PUBKEY_LEN];     /* Ed25519 public key */
+    uint8_t secret_key[DSTACK_SOLANA_SECRET_KEY_LEN];         /* seed(32) || public key(32) */
+    uint8_t public_key[DSTACK_SOLANA_PUBKEY_LEN];             /* Ed25519 public key */
     char public_key_base58[DSTACK_SOLANA_PUBKEY_B58_MAX + 1]; /* Keypair.publicKey.toBase58() */
 };
 
@@ -158,9 +158,9 @@ DSTACK_API dstack_err dstack_eth_address_from_tls_key_secure(
     char out[DSTACK_ETH_ADDRESS_LEN + 1]);
 /* Python solana.to_keypair(tls_key) — the same keypair for every key. */
 DSTACK_DEPRECATED("every TLS key maps to one keypair; use dstack_solana_keypair on a GetKey key")
-DSTACK_API dstack_err dstack_solana_keypair_from_tls_key(
-    const struct dstack_get_tls_key_response *k, dstack_log_fn log, void *log_user,
-    struct dstack_solana_keypair *out);
+DSTACK_API dstack_err
+dstack_solana_keypair_from_tls_key(const struct dstack_get_tls_key_response *k, dstack_log_fn log,
+                                   void *log_user, struct dstack_solana_keypair *out);
 /* Python solana.to_keypair_secure(tls_key). */
 DSTACK_API dstack_err dstack_solana_keypair_from_tls_key_secure(
     const struct dstack_get_tls_key_response *k, dstack_log_fn log, void *log_user,
@@ -170,7 +170,7 @@ DSTACK_API dstack_err dstack_solana_keypair_from_tls_key_secure(
 
 #define DSTACK_BASE58_MAX_INPUT 1024 /* bytes; the conversion is quadratic */
 /* Characters needed for n bytes, without the NUL (log 256 / log 58 < 1.38). */
-#define DSTACK_BASE58_ENCODED_MAX(n) ((n) * 138 / 100 + 1)
+#define DSTACK_BASE58_ENCODED_MAX(n) ((n)*138 / 100 + 1)
 
 /* Writes the NUL-terminated base58 text of data into out (out_cap bytes, NUL included; use
  * DSTACK_BASE58_ENCODED_MAX(len) + 1). Leading zero bytes become '1'. DSTACK_EINVAL when len is

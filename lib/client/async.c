@@ -48,9 +48,9 @@ struct async_req {
     char *body;   /* its JSON body */
     /* Version probe (GetKey non-secp256k1, GetTlsKey 0.5.7 options), run first when set. */
     bool probing;
-    char *probe_algorithm;                 /* GetKey: for the "not supported" text */
+    char *probe_algorithm;                   /* GetKey: for the "not supported" text */
     struct dstack_tls_key_options probe_tls; /* GetTlsKey: which options were asked */
-    CURL *h; /* in the multi handle while non-NULL */
+    CURL *h;                                 /* in the multi handle while non-NULL */
     struct transport_xfer x;
     struct async_req *prev, *next;
 };
@@ -418,8 +418,8 @@ dstack_err dstack_async_wait(struct dstack_async *a, unsigned timeout_ms, size_t
     }
     if (a->pending > 0) {
         /* curl_multi_poll shortens the wait to libcurl's own next timeout. */
-        CURLMcode mc = curl_multi_poll(a->m, NULL, 0, (int)(timeout_ms > 60000 ? 60000 : timeout_ms),
-                                       NULL);
+        CURLMcode mc =
+            curl_multi_poll(a->m, NULL, 0, (int)(timeout_ms > 60000 ? 60000 : timeout_ms), NULL);
         if (mc != CURLM_OK) {
             return client_fail(DSTACK_ETRANSPORT, "libcurl: %s", curl_multi_strerror(mc));
         }
@@ -536,8 +536,7 @@ static dstack_err launch(struct dstack_async *a, struct async_req *r, dstack_asy
     return err;
 }
 
-static dstack_err begin(struct dstack_async *a, bool have_cb, dstack_async_id *id,
-                        const char *fn)
+static dstack_err begin(struct dstack_async *a, bool have_cb, dstack_async_id *id, const char *fn)
 {
     client_clear_error();
     if (id != NULL) {
@@ -634,10 +633,9 @@ dstack_err dstack_async_get_tls_key(struct dstack_async *a,
     return err == DSTACK_OK ? launch(a, r, id) : err;
 }
 
-static dstack_err report_data_call(struct dstack_async *a, enum async_kind kind,
-                                   const char *method, const uint8_t *data, size_t len,
-                                   union async_cb cb, bool have_cb, void *user,
-                                   dstack_async_id *id, const char *fn)
+static dstack_err report_data_call(struct dstack_async *a, enum async_kind kind, const char *method,
+                                   const uint8_t *data, size_t len, union async_cb cb, bool have_cb,
+                                   void *user, dstack_async_id *id, const char *fn)
 {
     dstack_err err = begin(a, have_cb, id, fn);
     json_t *req = NULL;
@@ -667,18 +665,18 @@ dstack_err dstack_async_info(struct dstack_async *a, dstack_async_info_fn cb, vo
                              dstack_async_id *id)
 {
     dstack_err err = begin(a, cb != NULL, id, "dstack_async_info");
-    return err == DSTACK_OK ? simple(a, AK_INFO, "Info", NULL, (union async_cb){.info = cb}, user,
-                                     id)
-                            : err;
+    return err == DSTACK_OK
+               ? simple(a, AK_INFO, "Info", NULL, (union async_cb){.info = cb}, user, id)
+               : err;
 }
 
 dstack_err dstack_async_version(struct dstack_async *a, dstack_async_version_fn cb, void *user,
                                 dstack_async_id *id)
 {
     dstack_err err = begin(a, cb != NULL, id, "dstack_async_version");
-    return err == DSTACK_OK ? simple(a, AK_VERSION, "Version", NULL,
-                                     (union async_cb){.version = cb}, user, id)
-                            : err;
+    return err == DSTACK_OK
+               ? simple(a, AK_VERSION, "Version", NULL, (union async_cb){.version = cb}, user, id)
+               : err;
 }
 
 dstack_err dstack_async_sign(struct dstack_async *a, const char *algorithm, const uint8_t *data,
@@ -692,15 +690,15 @@ dstack_err dstack_async_sign(struct dstack_async *a, const char *algorithm, cons
     if (err == DSTACK_OK) {
         err = client_sign_request(algorithm, data, len, &req);
     }
-    return err == DSTACK_OK ? simple(a, AK_SIGN, "Sign", req, (union async_cb){.sign = cb}, user,
-                                     id)
-                            : err;
+    return err == DSTACK_OK
+               ? simple(a, AK_SIGN, "Sign", req, (union async_cb){.sign = cb}, user, id)
+               : err;
 }
 
 dstack_err dstack_async_verify(struct dstack_async *a, const char *algorithm, const uint8_t *data,
                                size_t data_len, const uint8_t *sig, size_t sig_len,
-                               const uint8_t *public_key, size_t pub_len,
-                               dstack_async_verify_fn cb, void *user, dstack_async_id *id)
+                               const uint8_t *public_key, size_t pub_len, dstack_async_verify_fn cb,
+                               void *user, dstack_async_id *id)
 {
     dstack_err err = begin(a, cb != NULL, id, "dstack_async_verify");
     if (err == DSTACK_OK && (algorithm == NULL || (data_len > 0 && data == NULL) ||
@@ -712,9 +710,9 @@ dstack_err dstack_async_verify(struct dstack_async *a, const char *algorithm, co
         err = client_verify_request(algorithm, data, data_len, sig, sig_len, public_key, pub_len,
                                     &req);
     }
-    return err == DSTACK_OK ? simple(a, AK_VERIFY, "Verify", req, (union async_cb){.verify = cb},
-                                     user, id)
-                            : err;
+    return err == DSTACK_OK
+               ? simple(a, AK_VERIFY, "Verify", req, (union async_cb){.verify = cb}, user, id)
+               : err;
 }
 
 dstack_err dstack_async_emit_event(struct dstack_async *a, const char *event,
@@ -726,7 +724,7 @@ dstack_err dstack_async_emit_event(struct dstack_async *a, const char *event,
     if (err == DSTACK_OK) {
         err = client_emit_request(event, payload, len, &req);
     }
-    return err == DSTACK_OK ? simple(a, AK_EMIT, "EmitEvent", req, (union async_cb){.done = cb},
-                                     user, id)
-                            : err;
+    return err == DSTACK_OK
+               ? simple(a, AK_EMIT, "EmitEvent", req, (union async_cb){.done = cb}, user, id)
+               : err;
 }

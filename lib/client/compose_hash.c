@@ -65,8 +65,8 @@ static bool number_char(char c)
 }
 
 /* *out is NULL when the text has no overflowing literal (nothing to rewrite). */
-static dstack_err rewrite_infinities(const char *json, size_t len, const char *marker,
-                                     char **out, size_t *out_len)
+static dstack_err rewrite_infinities(const char *json, size_t len, const char *marker, char **out,
+                                     size_t *out_len)
 {
     *out = NULL;
     struct strbuf b = {0};
@@ -135,7 +135,8 @@ static void infinities_to_null(json_t *v, const char *marker)
     if (json_is_object(v)) {
         const char *key;
         json_t *item;
-        json_object_foreach (v, key, item) {
+        json_object_foreach(v, key, item)
+        {
             if (json_is_string(item) && strcmp(json_string_value(item), marker) == 0) {
                 json_object_set_new(v, key, json_null());
             } else {
@@ -178,10 +179,10 @@ dstack_err dstack_compose_canonical_json(const char *json, size_t len, bool norm
     json_error_t jerr;
     /* Every JSON number is a double in JavaScript; reading integers as reals gives the same
      * rounding for integers beyond 2^53. */
-    json_t *obj = rewritten != NULL ? json_loadb(rewritten, rewritten_len,
-                                                 JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &jerr)
-                                    : json_loadb(json, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL,
-                                                 &jerr);
+    json_t *obj =
+        rewritten != NULL
+            ? json_loadb(rewritten, rewritten_len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &jerr)
+            : json_loadb(json, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &jerr);
     free(rewritten);
     /* the decoded marker: byte 0x01 instead of the 6-character escape */
     char decoded[sizeof marker];

@@ -80,8 +80,8 @@ dstack_err dstack_get_key_response_decode(const char *json, struct dstack_get_ke
         return client_fail(DSTACK_EFORMAT, "GetKey response is not a JSON object: %s", jerr.text);
     }
     char *text = jf_strdup(json);
-    dstack_err err =
-        text == NULL ? client_fail(DSTACK_ENOMEM, "out of memory") : client_key_from_json(obj, text, out);
+    dstack_err err = text == NULL ? client_fail(DSTACK_ENOMEM, "out of memory")
+                                  : client_key_from_json(obj, text, out);
     json_decref(obj);
     return err;
 }
@@ -103,8 +103,8 @@ dstack_err client_key_unsupported(const char *algorithm)
 dstack_err client_key_request(const char *path, const char *purpose, const char *algorithm,
                               json_t **req)
 {
-    *req = json_pack("{s:s, s:s, s:s}", "path", path ? path : "", "purpose",
-                     purpose ? purpose : "", "algorithm", algorithm ? algorithm : "secp256k1");
+    *req = json_pack("{s:s, s:s, s:s}", "path", path ? path : "", "purpose", purpose ? purpose : "",
+                     "algorithm", algorithm ? algorithm : "secp256k1");
     return *req != NULL ? DSTACK_OK
                         : client_fail(DSTACK_EINVAL, "path, purpose and algorithm must be UTF-8");
 }

@@ -182,8 +182,7 @@ dstack_err dstack_attest(struct dstack_client *c, const uint8_t *report_data, si
     return err;
 }
 
-dstack_err client_emit_request(const char *event, const uint8_t *payload, size_t len,
-                               json_t **out)
+dstack_err client_emit_request(const char *event, const uint8_t *payload, size_t len, json_t **out)
 {
     *out = NULL;
     /* Every SDK refuses an empty name before sending (§2.8). */

@@ -95,8 +95,8 @@ dstack_err dstack_verify(struct dstack_client *c, const char *algorithm, const u
     }
     *valid = false;
     json_t *req = NULL;
-    dstack_err err = client_verify_request(algorithm, data, data_len, sig, sig_len, public_key,
-                                           pub_len, &req);
+    dstack_err err =
+        client_verify_request(algorithm, data, data_len, sig, sig_len, public_key, pub_len, &req);
     json_t *resp = NULL;
     if (err == DSTACK_OK) {
         err = client_rpc(c, "Verify", req, 0, &resp, NULL);

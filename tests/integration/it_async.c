@@ -241,8 +241,7 @@ static void test_every_kind(void)
     o.subject = "async.example";
     o.has_with_app_info = true; /* 0.5.7 option: Version probed first, then GetTlsKey */
     o.with_app_info = true;
-    CHECK(dstack_async_get_quote(a, (const uint8_t *)"async", 5, on_quote, &r, NULL) ==
-          DSTACK_OK);
+    CHECK(dstack_async_get_quote(a, (const uint8_t *)"async", 5, on_quote, &r, NULL) == DSTACK_OK);
     CHECK(dstack_async_attest(a, (const uint8_t *)"x", 1, on_attest, &r, NULL) == DSTACK_OK);
     CHECK(dstack_async_info(a, on_info, &r, NULL) == DSTACK_OK);
     CHECK(dstack_async_version(a, on_version, &r, NULL) == DSTACK_OK);
@@ -290,8 +289,7 @@ static void test_every_kind(void)
 
     /* agent 400: its error text reaches the callback through dstack_last_error() */
     struct key_slot bad = {.a = a};
-    CHECK(dstack_async_get_key(a, "x", "", "secp256k1_prehashed", on_key, &bad, NULL) ==
-          DSTACK_OK);
+    CHECK(dstack_async_get_key(a, "x", "", "secp256k1_prehashed", on_key, &bad, NULL) == DSTACK_OK);
     CHECK(dstack_async_run(a) == DSTACK_OK);
     CHECK(bad.calls == 1 && bad.err == DSTACK_ESERVER);
     r.n = 0;
@@ -307,8 +305,7 @@ static void test_every_kind(void)
     CHECK_STR(dstack_last_error(), "report_data must be at most 64 bytes, got 65");
     CHECK(dstack_async_emit_event(a, "", NULL, 0, on_emit, &r, NULL) == DSTACK_EINVAL);
     CHECK_STR(dstack_last_error(), "event name cannot be empty");
-    CHECK(dstack_async_sign(a, "secp256k1_prehashed", big, 9, on_sign, &r, NULL) ==
-          DSTACK_EINVAL);
+    CHECK(dstack_async_sign(a, "secp256k1_prehashed", big, 9, on_sign, &r, NULL) == DSTACK_EINVAL);
     CHECK(strstr(dstack_last_error(), "32-byte digest") != NULL);
     CHECK(dstack_async_call(a, "Version", "[1]", on_call, &r, NULL) == DSTACK_EINVAL);
     CHECK(dstack_async_info(a, NULL, &r, NULL) == DSTACK_EINVAL);
@@ -520,8 +517,8 @@ static void loop_watch(int fd, int events, void *user)
 {
     struct loop *l = user;
     struct epoll_event ev = {.data.fd = fd};
-    ev.events = ((events & DSTACK_ASYNC_IN) ? EPOLLIN : 0u) |
-                ((events & DSTACK_ASYNC_OUT) ? EPOLLOUT : 0u);
+    ev.events =
+        ((events & DSTACK_ASYNC_IN) ? EPOLLIN : 0u) | ((events & DSTACK_ASYNC_OUT) ? EPOLLOUT : 0u);
     if (events == 0) {
         if (epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL) == 0) {
             l->watched--;
@@ -626,7 +623,7 @@ int main(void)
     char limited_arg[420];
     snprintf(limited_sock, sizeof limited_sock, "/tmp/dstack-it-async-%d.sock", (int)getpid());
     snprintf(limited_arg, sizeof limited_arg, "unix:%s", limited_sock);
-    const char *extra[] = {"--listen", listen_arg, "--listen",  limited_arg,
+    const char *extra[] = {"--listen",  listen_arg,    "--listen", limited_arg,
                            "--methods", "GetKey,Info", NULL};
     if (!sim_start(&sim, extra)) {
         return 1;

@@ -91,9 +91,9 @@ static void test_cases(void)
         {"{\"event_log\":\"raw é 中 😀\"}", QF_OK},
         {"{\"vm_config\":\"{\\\"cpu_count\\\":2}\" , \"quote\" : \"01\"}", QF_OK},
         /* handed back: the general decoder settles them */
-        {"{\"quote\":\"0x00\"}", QF_FALLBACK},       /* prefix: jf_hex accepts it */
-        {"{\"quote\":\"0\"}", QF_FALLBACK},          /* odd length: an error there */
-        {"{\"quote\":\"zz\"}", QF_FALLBACK},         /* not hex */
+        {"{\"quote\":\"0x00\"}", QF_FALLBACK}, /* prefix: jf_hex accepts it */
+        {"{\"quote\":\"0\"}", QF_FALLBACK},    /* odd length: an error there */
+        {"{\"quote\":\"zz\"}", QF_FALLBACK},   /* not hex */
         {"{\"quote\":\"\\u0030\\u0030\"}", QF_FALLBACK},
         {"{\"quote\":1}", QF_FALLBACK},
         {"{\"quote\":\"00\",\"quote\":\"01\"}", QF_FALLBACK}, /* duplicate: jansson keeps last */
@@ -121,8 +121,7 @@ static void test_cases(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         enum qf_result r = compare(cases[i].text, strlen(cases[i].text));
         if (r != cases[i].want) {
-            fprintf(stderr, "case %zu: got %d want %d: %s\n", i, r, cases[i].want,
-                    cases[i].text);
+            fprintf(stderr, "case %zu: got %d want %d: %s\n", i, r, cases[i].want, cases[i].text);
             CHECK(!"verdict");
         }
     }
@@ -157,8 +156,9 @@ static char *realistic(size_t *len)
     h = hex_encode_alloc(raw, 64);
     strbuf_puts(&b, h);
     free(h);
-    strbuf_puts(&b, "\",\"vm_config\":\"{\\\"os_image_hash\\\":\\\"88ae94\\\",\\\"cpu_count\\\":2}\","
-                    "\"attestation\":\"");
+    strbuf_puts(&b,
+                "\",\"vm_config\":\"{\\\"os_image_hash\\\":\\\"88ae94\\\",\\\"cpu_count\\\":2}\","
+                "\"attestation\":\"");
     h = hex_encode_alloc(raw, 7150);
     strbuf_puts(&b, h);
     free(h);
@@ -252,8 +252,8 @@ static void test_from_http(void)
     r = (struct client_http_result){.status = 200, .body = strdup("[1]"), .body_len = 3};
     CHECK(client_quote_from_http(&r, &q) == DSTACK_EPROTO && q == NULL);
     transport_result_free(&r);
-    r = (struct client_http_result){.status = 200, .body = strdup("{\"quote\":\"0g\"}"),
-                                    .body_len = 14};
+    r = (struct client_http_result){
+        .status = 200, .body = strdup("{\"quote\":\"0g\"}"), .body_len = 14};
     CHECK(client_quote_from_http(&r, &q) == DSTACK_EPROTO && q == NULL);
     CHECK_STR(dstack_last_error(), "response field quote is not valid hex");
     transport_result_free(&r);

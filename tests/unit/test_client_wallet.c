@@ -55,8 +55,7 @@ static void test_base58_bad(void)
     /* characters outside the alphabet: 0 O I l, punctuation, NUL inside */
     static const char *const bad[] = {"0", "O", "I", "l", "2g!", "abc def", "+"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        CHECK(dstack_base58_decode(bad[i], strlen(bad[i]), out, sizeof out, &n) ==
-              DSTACK_EFORMAT);
+        CHECK(dstack_base58_decode(bad[i], strlen(bad[i]), out, sizeof out, &n) == DSTACK_EFORMAT);
         CHECK(n == 0);
     }
     CHECK(dstack_base58_decode("2g\0x", 4, out, sizeof out, &n) == DSTACK_EFORMAT);
@@ -73,13 +72,13 @@ static void test_base58_bad(void)
     static char bigout[DSTACK_BASE58_ENCODED_MAX(DSTACK_BASE58_MAX_INPUT + 1) + 1];
     CHECK(dstack_base58_encode(big, sizeof big, bigout, sizeof bigout) == DSTACK_EINVAL);
     /* the cap itself works and round-trips (1024 zero bytes = 1024 '1's) */
-    CHECK(dstack_base58_encode(big, DSTACK_BASE58_MAX_INPUT, bigout, sizeof bigout) ==
-          DSTACK_OK);
+    CHECK(dstack_base58_encode(big, DSTACK_BASE58_MAX_INPUT, bigout, sizeof bigout) == DSTACK_OK);
     CHECK(strlen(bigout) == DSTACK_BASE58_MAX_INPUT);
 }
 
 /* crypto.md §12.11: the simulator's getKey('/') key. */
-static const char sim_key_hex[] = "f6c1ed94488394d78e0a4e5ab75d62e9f085d73b0b555d0614fb90ca13d9464d";
+static const char sim_key_hex[] =
+    "f6c1ed94488394d78e0a4e5ab75d62e9f085d73b0b555d0614fb90ca13d9464d";
 
 static void test_solana_keypair(void)
 {
