@@ -731,7 +731,14 @@ static void run_all(void)
     CHECK(rss0 > 0 && rss3 > 0);
     /* glibc keeps freed arenas, so RSS moves by a few MB between rounds; a per-connection leak
      * of 1000 x MHD's 32 kB pool would show as ~32 MB per round. */
+#if defined(__SANITIZE_ADDRESS__)
+    /* ASan keeps up to 256 MB of freed memory in quarantine, so RSS says nothing here; the
+     * ASan build checks leaks with LeakSanitizer at the daemon's exit instead. */
+    (void)rss1;
+    (void)rss2;
+#else
     CHECK(rss2 - rss1 < 24 * 1024);
     CHECK(rss3 < rss0 + 256 * 1024);
+#endif
     CHECK(sim_stop(&sim) == 0);
 }
