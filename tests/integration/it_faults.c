@@ -119,23 +119,6 @@ static int proc_signal_wait(struct proc *p, int sig)
     return st;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        *len = 0;
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    *len = fread(buf, 1, (size_t)n, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
-}
-
 static char *make_dir(void)
 {
     static char dir[64];
@@ -263,7 +246,7 @@ static void test_kill9_during_emits(void)
         char path[400];
         snprintf(path, sizeof path, "%s/runtime_events.log", dir);
         size_t len;
-        char *text = slurp(path, &len);
+        char *text = check_read_file(path, &len);
         struct dstack_event_log log;
         dstack_event_log_init(&log);
         size_t valid = 0;
@@ -398,7 +381,7 @@ static void expect_refusal(const char *what, const char *option, const char *pat
     int st;
     bool up = proc_start(&p, dir, extra, &st);
     size_t len;
-    char *log = slurp(p.log, &len);
+    char *log = check_read_file(p.log, &len);
     bool named = log != NULL && strstr(log, path) != NULL;
     if (up || st <= 0 || !named) {
         fprintf(stderr, "%s (%s %s): up=%d status=%d log: %s\n", what, option, path, up, st,
@@ -523,13 +506,18 @@ static void *term_client(void *arg)
     return NULL;
 }
 
-static void test_sigterm_in_flight(void)
+/* conf: NULL for the simulator's epoll pool, or a -c file selecting thread per connection. */
+static void test_sigterm_in_flight(const char *conf)
 {
     enum { CLIENTS = 12 };
     char *dir = strdup(make_dir());
     struct proc p;
     int st;
-    CHECK(proc_start(&p, dir, NULL, &st));
+    const char *extra[] = {"-c", conf, NULL};
+    CHECK(proc_start(&p, dir, conf != NULL ? extra : NULL, &st));
+    atomic_store(&term_ok, 0);
+    atomic_store(&term_refused, 0);
+    atomic_store(&term_lost, 0);
     term_sock = p.sock;
     pthread_t th[CLIENTS];
     atomic_store(&term_stop, false);
@@ -549,9 +537,10 @@ static void test_sigterm_in_flight(void)
     bool dstack_gone = access(path, F_OK) != 0;
     snprintf(path, sizeof path, "%s/tappd.sock", dir);
     bool tappd_gone = access(path, F_OK) != 0;
-    printf("  SIGTERM under %d clients: %ld answered (%ld before the signal), %ld refused after "
+    printf("  SIGTERM (%s) under %d clients: %ld answered (%ld before the signal), %ld refused after "
            "close, %ld lost; exit %d, sockets removed: %s\n",
-           CLIENTS, atomic_load(&term_ok), ok_before, atomic_load(&term_refused),
+           conf != NULL ? "thread per connection" : "epoll pool", CLIENTS, atomic_load(&term_ok),
+           ok_before, atomic_load(&term_refused),
            atomic_load(&term_lost), status, dstack_gone && tappd_gone ? "yes" : "NO");
     CHECK(ok_before > 0);
     CHECK(atomic_load(&term_lost) == 0);
@@ -568,7 +557,14 @@ int main(void)
     test_kill9_during_emits();
     test_full_disk();
     test_bad_files();
-    test_sigterm_in_flight();
+    test_sigterm_in_flight(NULL);
+    char conf[] = "/tmp/it_faults_conf.XXXXXX";
+    int cfd = mkstemp(conf);
+    const char *tpc = "{\"default\":{\"thread_per_connection\":true}}";
+    CHECK(cfd >= 0 && write(cfd, tpc, strlen(tpc)) == (ssize_t)strlen(tpc));
+    close(cfd);
+    test_sigterm_in_flight(conf);
+    unlink(conf);
     curl_global_cleanup();
     return check_exit();
 }

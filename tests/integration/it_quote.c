@@ -17,19 +17,6 @@
 static struct sim sim;
 static char *root_pem;
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-    char *buf = calloc(1, 65536);
-    size_t n = fread(buf, 1, 65535, f);
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
-}
-
 /* POST GetQuote; on success returns the quote bytes and the event log. */
 static bool get_quote(const char *args, uint8_t **q, size_t *qlen, struct dstack_event_log *log,
                       long *status)
@@ -305,7 +292,7 @@ int main(void)
     }
     char path[400];
     snprintf(path, sizeof path, "%s/tdx-root-ca.pem", sim.dir);
-    root_pem = read_text(path);
+    root_pem = check_read_text(path);
     CHECK(root_pem != NULL && strstr(root_pem, "BEGIN CERTIFICATE") != NULL);
     if (root_pem != NULL) {
         test_basic();

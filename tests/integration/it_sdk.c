@@ -27,22 +27,6 @@
 static struct sim sim; /* our simulator on its own generated files, plus a TCP listener */
 static char tcp_url[64];
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-    size_t cap = 1 << 20, n;
-    char *buf = calloc(1, cap);
-    n = buf ? fread(buf, 1, cap - 1, f) : 0;
-    fclose(f);
-    if (buf != NULL) {
-        buf[n] = '\0';
-    }
-    return buf;
-}
-
 static struct dstack_client *client_for(const char *endpoint, unsigned timeout_ms)
 {
     struct dstack_client_options o = {.timeout_ms = timeout_ms};
@@ -738,7 +722,7 @@ static void test_cli(struct dstack_client *c)
     int st = 0;
     free(run_cli(args, &st));
     CHECK(st == 0);
-    char *qtext = read_text(qfile);
+    char *qtext = check_read_text(qfile);
     json_t *qj = qtext ? json_loads(qtext, 0, NULL) : NULL;
     free(qtext);
     CHECK(json_array_size(json_object_get(qj, "replayed_rtmrs")) == 4);
@@ -844,9 +828,9 @@ int main(void)
     }
     char path[400];
     snprintf(path, sizeof path, "%s/tdx-root-ca.pem", sim.dir);
-    root_pem = read_text(path);
+    root_pem = check_read_text(path);
     snprintf(path, sizeof path, "%s/appkeys.json", sim.dir);
-    char *keys = read_text(path);
+    char *keys = check_read_text(path);
     json_t *kj = keys ? json_loads(keys, 0, NULL) : NULL;
     const char *ca = json_string_value(json_object_get(kj, "ca_cert"));
     app_ca = ca ? strdup(ca) : NULL;

@@ -144,20 +144,6 @@ static int sidecar_stop(struct sidecar_proc *p)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-    size_t cap = 1 << 20;
-    char *buf = calloc(1, cap + 1);
-    size_t n = fread(buf, 1, cap, f);
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
-}
-
 /* ---- HTTP with libcurl --------------------------------------------------------------------- */
 
 struct reply {
@@ -519,7 +505,7 @@ static void test_info(int port, const struct sim *s)
  * a quote or report data. */
 static void test_log_lines(const struct sidecar_proc *p, const char *quote_fragment)
 {
-    char *log = read_file(p->log);
+    char *log = check_read_text(p->log);
     CHECK(log != NULL);
     if (log == NULL) {
         return;
@@ -671,7 +657,7 @@ static void test_graceful_shutdown(const char *const *env)
     CHECK(status == 0);
     CHECK(atomic_load(&f.broken) == 0);
     CHECK(atomic_load(&f.ok) == atomic_load(&f.answered));
-    char *log = read_file(p.log);
+    char *log = check_read_text(p.log);
     CHECK(log != NULL && strstr(log, "received SIGTERM, shutting down gracefully") != NULL);
     CHECK(log != NULL && strstr(log, "shutdown complete") != NULL);
     free(log);
@@ -792,7 +778,7 @@ static void test_startup_refusals(void)
         int st = 0;
         waitpid(pid, &st, 0);
         CHECK(WIFEXITED(st) && WEXITSTATUS(st) == cases[i].status);
-        char *out = read_file(log);
+        char *out = check_read_text(log);
         const char *line = out != NULL ? strstr(out, "dstack-quote-sidecar: ") : NULL;
         if (line == NULL || strncmp(line, cases[i].msg, strlen(cases[i].msg)) != 0) {
             fprintf(stderr, "refusal %zu: got %s\n", i, out ? out : "(nothing)");
@@ -816,7 +802,7 @@ static void test_startup_refusals(void)
     int st = 0;
     waitpid(pid, &st, 0);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
-    char *out = read_file(log);
+    char *out = check_read_text(log);
     CHECK(out != NULL && strstr(out, want) != NULL);
     free(out);
     close(busy);
@@ -838,7 +824,7 @@ int main(void)
     }
     char pem_path[400];
     snprintf(pem_path, sizeof pem_path, "%s/tdx-root-ca.pem", s.dir);
-    root_pem = read_file(pem_path);
+    root_pem = check_read_text(pem_path);
     CHECK(root_pem != NULL);
 
     char endpoint_env[400];

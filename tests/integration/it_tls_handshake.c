@@ -29,21 +29,6 @@ static struct sim sim;
 static char *root_pem; /* quote root: <dir>/tdx-root-ca.pem */
 static char *app_ca;   /* app CA: appkeys.json ca_cert */
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-    char *buf = calloc(1, 1 << 20);
-    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-    fclose(f);
-    if (buf != NULL) {
-        buf[n] = '\0';
-    }
-    return buf;
-}
-
 static struct dstack_get_tls_key_response *tls_key(struct dstack_client *c, bool ra_tls,
                                                    bool client_auth)
 {
@@ -279,9 +264,9 @@ int main(void)
     }
     char path[400];
     snprintf(path, sizeof path, "%s/tdx-root-ca.pem", sim.dir);
-    root_pem = read_text(path);
+    root_pem = check_read_text(path);
     snprintf(path, sizeof path, "%s/appkeys.json", sim.dir);
-    char *keys = read_text(path);
+    char *keys = check_read_text(path);
     json_t *kj = keys ? json_loads(keys, 0, NULL) : NULL;
     const char *ca = json_string_value(json_object_get(kj, "ca_cert"));
     app_ca = ca ? strdup(ca) : NULL;

@@ -44,6 +44,45 @@ static int check_total;
         free(check_h_);                                                                     \
     } while (0)
 
+/* A whole file, NUL-terminated (the NUL is not counted in *len); NULL when unreadable. */
+static inline char *check_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    *len = 0;
+    if (f == NULL) {
+        return NULL;
+    }
+    for (;;) {
+        if (n == cap) {
+            char *p = realloc(buf, (cap = cap ? 2 * cap : 65536) + 1);
+            if (p == NULL) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = p;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        if (r == 0) {
+            break;
+        }
+        n += r;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* check_read_file for text whose length the caller does not need. */
+static inline char *check_read_text(const char *path)
+{
+    size_t len;
+    return check_read_file(path, &len);
+}
+
 static inline int check_exit(void)
 {
     printf("%d checks, %d failed\n", check_total, check_failed);

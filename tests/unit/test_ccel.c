@@ -10,28 +10,6 @@
 
 #include "check.h"
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf != NULL) {
-        buf[n] = 0;
-        *len = (size_t)n;
-    }
-    return buf;
-}
-
 static void put_u32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v;
@@ -69,7 +47,7 @@ static void walk(const uint8_t *d, size_t len)
 static void test_fixture_exact(const uint8_t *bin, size_t len)
 {
     size_t jlen = 0;
-    char *want = (char *)read_file(
+    char *want = (char *)(uint8_t *)check_read_file(
         check_shared_path("fixtures/upstream-tdx/ccel.expected.json"), &jlen);
     CHECK(want != NULL);
     if (want == NULL) {
@@ -266,7 +244,7 @@ static void test_label_rules(void)
 int main(void)
 {
     size_t len = 0;
-    uint8_t *bin = read_file(check_shared_path("fixtures/upstream-tdx/ccel.bin"), &len);
+    uint8_t *bin = (uint8_t *)check_read_file(check_shared_path("fixtures/upstream-tdx/ccel.bin"), &len);
     CHECK(bin != NULL && len == 65536);
     if (bin == NULL) {
         return check_exit();

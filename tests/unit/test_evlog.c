@@ -14,31 +14,6 @@
 #include "check.h"
 #include "util/hex.h"
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 65536;
-            buf = realloc(buf, cap + 1);
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        if (r == 0) {
-            break;
-        }
-        n += r;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 static void test_digest_vectors(void)
 {
     static const struct {
@@ -142,7 +117,7 @@ static void test_format(void)
 static void test_ccel_expected(void)
 {
     size_t len = 0;
-    char *text = read_file(check_shared_path("fixtures/upstream-tdx/ccel.expected.json"), &len);
+    char *text = check_read_file(check_shared_path("fixtures/upstream-tdx/ccel.expected.json"), &len);
     CHECK(text != NULL);
     if (text == NULL) {
         return;
@@ -172,7 +147,7 @@ static void test_replay_lite(void)
 {
     size_t len = 0;
     char *text =
-        read_file(check_shared_path("fixtures/upstream-tdx/tdx-lite-getquote.json"), &len);
+        check_read_file(check_shared_path("fixtures/upstream-tdx/tdx-lite-getquote.json"), &len);
     CHECK(text != NULL);
     if (text == NULL) {
         return;
@@ -235,7 +210,7 @@ static void test_replay_lite(void)
 static void test_mr_aggregated(void)
 {
     size_t len = 0;
-    char *bin = read_file(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &len);
+    char *bin = check_read_file(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &len);
     CHECK(bin != NULL && len == 9504);
     if (bin == NULL || len != 9504) {
         free(bin);

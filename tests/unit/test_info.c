@@ -49,28 +49,11 @@ static const char *str(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t r = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    buf[r] = '\0';
-    *len = r;
-    return buf;
-}
-
 static void test_build_lite(void)
 {
     size_t len = 0;
     char *text =
-        slurp(check_shared_path("fixtures/upstream-tdx/tdx-lite-getquote.json"), &len);
+        check_read_file(check_shared_path("fixtures/upstream-tdx/tdx-lite-getquote.json"), &len);
     json_t *root = json_loadb(text, len, 0, NULL);
     const char *qh = str(root, "quote"), *lh = str(root, "event_log"), *vm = str(root, "vm_config");
     uint8_t *q = NULL;
@@ -224,10 +207,10 @@ static void test_cache_over_simulator(void)
     memset(&a, 0, sizeof a);
     a.cfg = &cfg;
     a.tee = tee_backend_find("simulator");
-    a.compose_text = slurp(cfg.compose_file, &a.compose_len);
+    a.compose_text = check_read_file(cfg.compose_file, &a.compose_len);
     a.app_name = strdup("info-app");
     size_t n = 0;
-    char *sys = slurp(cfg.sys_config_file, &n);
+    char *sys = check_read_file(cfg.sys_config_file, &n);
     json_t *sysj = json_loads(sys, 0, NULL);
     a.vm_config = strdup(str(sysj, "vm_config"));
     json_decref(sysj);

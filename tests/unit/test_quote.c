@@ -4,21 +4,6 @@
 
 #include "check.h"
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 16);
-    *len = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    return buf;
-}
-
 static const char want_mrtd[] = "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407"
                                 "de03ae6dc5f87f27428b2538873118b7";
 static const char want_rtmr0[] = "4edda8aee0f2c19361be87a0b5849145b7548c84cb6c774634482b8260eed534"
@@ -161,7 +146,7 @@ static void test_bad(const uint8_t *q4, size_t len)
 int main(void)
 {
     size_t len = 0;
-    uint8_t *q4 = read_file(check_shared_path("fixtures/upstream-tdx/tdx_quote.bin"), &len);
+    uint8_t *q4 = (uint8_t *)check_read_file(check_shared_path("fixtures/upstream-tdx/tdx_quote.bin"), &len);
     CHECK(q4 != NULL && len == 5006);
     test_v4_fixture(q4, len);
     test_v5(q4, len);

@@ -9,21 +9,6 @@
 #include "attest/quote_build.h"
 #include "check.h"
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    *len = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    return buf;
-}
-
 static struct quote_pki *make_pki(uint8_t fill)
 {
     uint8_t seed[QUOTE_SEED_LEN];
@@ -131,7 +116,7 @@ static char *last_pem(const uint8_t *chain, size_t len)
 static void test_real_fixture(void)
 {
     size_t len = 0;
-    uint8_t *q = read_file(check_shared_path("fixtures/upstream-tdx/tdx_quote.bin"), &len);
+    uint8_t *q = (uint8_t *)check_read_file(check_shared_path("fixtures/upstream-tdx/tdx_quote.bin"), &len);
     struct dstack_quote p;
     CHECK(q != NULL && dstack_quote_parse(q, len, &p) == DSTACK_OK);
     char *root = last_pem(p.pck_chain, p.pck_chain_len);

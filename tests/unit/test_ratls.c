@@ -14,18 +14,6 @@
 static struct x509_ca *ca;
 static char *ca_pem;
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = malloc(1 << 20);
-    *len = f != NULL ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-    buf[*len] = '\0';
-    if (f != NULL) {
-        fclose(f);
-    }
-    return buf;
-}
-
 /* A leaf for `key` carrying `att` (NULL: none), chained with the CA PEM. */
 static char *chain_for(const struct p256_key *key, const uint8_t *att, size_t att_len)
 {
@@ -64,7 +52,7 @@ static dstack_err attestation_for(const struct versioned_attestation *fx, const 
 int main(void)
 {
     size_t n = 0;
-    char *keys_text = slurp(check_shared_path("fixtures/upstream-simulator/appkeys.json"), &n);
+    char *keys_text = check_read_file(check_shared_path("fixtures/upstream-simulator/appkeys.json"), &n);
     json_t *keys = json_loads(keys_text, 0, NULL);
     free(keys_text);
     const char *cert = json_string_value(json_object_get(keys, "ca_cert"));
@@ -78,7 +66,7 @@ int main(void)
     CHECK(hex_decode(k, strlen(k), k256, sizeof k256, &n) == DSTACK_OK);
     json_decref(keys);
 
-    char *att_bin = slurp(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &n);
+    char *att_bin = check_read_file(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &n);
     struct versioned_attestation fx;
     CHECK(versioned_decode((const uint8_t *)att_bin, n, &fx) == DSTACK_OK);
     free(att_bin);

@@ -611,21 +611,6 @@ static dstack_err fx_quote(void *st, const uint8_t rd[DSTACK_REPORT_DATA_LEN], u
 static const struct tee_backend fixture_backend = {
     .name = "fixture", .event_log = fx_event_log, .quote = fx_quote};
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    *len = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    return buf;
-}
-
 static void test_fixture_mode(void)
 {
     const char *path = check_shared_path("fixtures/upstream-simulator/attestation.bin");
@@ -658,7 +643,7 @@ static void test_fixture_mode(void)
     CHECK(call(h_attest, &a, args, &c));
     size_t alen, flen;
     uint8_t *att = hex_field(c.result, "attestation", &alen);
-    uint8_t *bin = read_file(path, &flen);
+    uint8_t *bin = (uint8_t *)check_read_file(path, &flen);
     /* upstream's bytes with report data at file[572..636] and [8885..8949] (wire-api.md §10) */
     memcpy(bin + 572, rd, 64);
     memcpy(bin + 8885, rd, 64);
@@ -670,7 +655,7 @@ static void test_fixture_mode(void)
     CHECK(call(h_get_quote, &a, args, &c));
     /* its attestation field is upstream's file too */
     att = hex_field(c.result, "attestation", &alen);
-    bin = read_file(path, &flen);
+    bin = (uint8_t *)check_read_file(path, &flen);
     memcpy(bin + 572, rd, 64);
     memcpy(bin + 8885, rd, 64);
     CHECK(att != NULL && alen == flen && memcmp(att, bin, flen) == 0);

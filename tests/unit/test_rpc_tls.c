@@ -53,27 +53,14 @@ static const struct tee_backend fake_tee = {
 static struct agent agent;
 static const char *ca_pem;
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-    char *buf = malloc(1 << 20);
-    *len = fread(buf, 1, (1 << 20) - 1, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
-}
-
 static void setup(void)
 {
     size_t n = 0;
     char err[256] = "";
-    char *keys = read_file(check_shared_path("fixtures/upstream-simulator/appkeys.json"), &n);
+    char *keys = check_read_file(check_shared_path("fixtures/upstream-simulator/appkeys.json"), &n);
     CHECK(appkeys_parse("appkeys.json", keys, n, &agent.keys, err, sizeof err) == DSTACK_OK);
     free(keys);
-    char *att = read_file(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &n);
+    char *att = check_read_file(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &n);
     CHECK(versioned_decode((const uint8_t *)att, n, &fixture) == DSTACK_OK);
     free(att);
     agent.tee = &fake_tee;

@@ -71,21 +71,6 @@ static void test_compact(void)
     CHECK(scale_read_bytes(&r, &p, &n) == DSTACK_EFORMAT);
 }
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    *len = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    return buf;
-}
-
 static void sha384(const void *a, size_t an, const void *b, size_t bn, uint8_t out[48])
 {
     EVP_MD_CTX *c = EVP_MD_CTX_new();
@@ -99,7 +84,7 @@ static void sha384(const void *a, size_t an, const void *b, size_t bn, uint8_t o
 static void test_fixture(void)
 {
     size_t len = 0;
-    uint8_t *bin = read_file(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &len);
+    uint8_t *bin = (uint8_t *)check_read_file(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &len);
     CHECK(bin != NULL && len == 9504);
     struct versioned_attestation a;
     CHECK(versioned_decode(bin, len, &a) == DSTACK_OK);

@@ -42,23 +42,6 @@ static void make_cfg(struct agent_config *cfg, const char *sub, const char *seed
     }
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t r = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    buf[r] = '\0';
-    *len = r;
-    return buf;
-}
-
 static void write_text(const char *path, const char *text, const char *mode)
 {
     FILE *f = fopen(path, mode);
@@ -106,21 +89,21 @@ static void test_default_files_and_boot(void)
     make_cfg(&cfg, "defaults", "seed-one");
     CHECK(sim_files_ensure(&cfg, err, sizeof err) == DSTACK_OK);
     size_t len = 0;
-    char *compose = slurp(cfg.compose_file, &len);
+    char *compose = check_read_file(cfg.compose_file, &len);
     CHECK_STR(compose, sim_files_default_compose);
     /* An existing file is left alone. */
     write_text(cfg.compose_file, "{\"name\":\"mine\"}", "w");
     CHECK(sim_files_ensure(&cfg, err, sizeof err) == DSTACK_OK);
     free(compose);
-    compose = slurp(cfg.compose_file, &len);
+    compose = check_read_file(cfg.compose_file, &len);
     CHECK_STR(compose, "{\"name\":\"mine\"}");
     free(compose);
     unlink(cfg.compose_file);
     CHECK(sim_files_ensure(&cfg, err, sizeof err) == DSTACK_OK);
-    compose = slurp(cfg.compose_file, &len);
+    compose = check_read_file(cfg.compose_file, &len);
 
     /* sys-config: vm_config string with the seed's os_image_hash. */
-    char *sys = slurp(cfg.sys_config_file, &len);
+    char *sys = check_read_file(cfg.sys_config_file, &len);
     json_t *doc = json_loads(sys, 0, NULL);
     const char *vm = json_string_value(json_object_get(doc, "vm_config"));
     CHECK(vm != NULL);
@@ -318,7 +301,7 @@ static void test_emit_and_persistence(void)
     char path[1200];
     snprintf(path, sizeof path, "%s/runtime_events.log", cfg.sim_dir);
     size_t len = 0;
-    char *text = slurp(path, &len);
+    char *text = check_read_file(path, &len);
     static const char last[] = "{\"event\":\"custom-event\",\"payload\":\"3q2+7w==\"}\n";
     CHECK(text != NULL && len > strlen(last) &&
           strcmp(text + len - strlen(last), last) == 0);
@@ -337,14 +320,14 @@ static void test_emit_and_persistence(void)
     sim_state_free(st);
 
     /* A torn last write (crash mid-append) is dropped and the file cut back. */
-    text = slurp(path, &len);
+    text = check_read_file(path, &len);
     write_text(path, "{\"event\":\"half", "a");
     st = NULL;
     CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_OK);
     check_consistent(st, &re, NULL);
     CHECK(memcmp(re.rtmr, after.rtmr, sizeof re.rtmr) == 0);
     size_t len2 = 0;
-    char *text2 = slurp(path, &len2);
+    char *text2 = check_read_file(path, &len2);
     CHECK(len2 == len && memcmp(text, text2, len) == 0);
     free(text2);
     /* ...and appending afterwards works. */
@@ -377,7 +360,7 @@ static void test_emit_and_persistence(void)
 
     /* A corrupt line in the middle stops start-up with a message naming the file. */
     free(text);
-    text = slurp(path, &len);
+    text = check_read_file(path, &len);
     char *bad = malloc(len + 64);
     snprintf(bad, len + 64, "%s%s", "{\"event\":\"x\",\"payload\":\"***\"}\n", text);
     write_text(path, bad, "w");
