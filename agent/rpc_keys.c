@@ -3,6 +3,7 @@
  * §4.1-§4.3; wire-api.md §4.2, §4.7, §4.8, §5.2). Everything that does not depend on the
  * request (the HKDF extract step, Sign's key, its public keys and chain) is computed once when
  * the keys file is loaded (appkeys.c). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
@@ -167,30 +168,80 @@ out:
     return ok;
 }
 
-/* {"<key_field>": hex(key), "<chain_field>": [hex(sig0), hex(k256_signature)]} */
+/* ---- answers ----------------------------------------------------------------------------
+ * The answers are small objects of ASCII keys whose values are hex strings, arrays of them or
+ * a bool. They are written directly as the compact JSON json_dumps made of them (rpc.h
+ * result_text): a jansson object, five hex allocations and a json_dumps cost about a tenth of
+ * a Sign (docs/performance.md). Built on the stack, copied once, the stack copy wiped (GetKey's
+ * answer holds a private key). */
+#define ANSWER_MAX 1024 /* Sign: 4 signatures/keys of at most 2 * APPKEYS_SIG_MAX digits */
+
+struct answer {
+    char buf[ANSWER_MAX];
+    size_t len;
+    bool full;
+};
+
+static void ans_str(struct answer *a, const char *s)
+{
+    size_t n = strlen(s);
+    if (a->full || n > sizeof a->buf - a->len) {
+        a->full = true;
+        return;
+    }
+    memcpy(a->buf + a->len, s, n);
+    a->len += n;
+}
+
+/* "<hex>" */
+static void ans_hex(struct answer *a, const uint8_t *b, size_t n)
+{
+    if (a->full || sizeof a->buf - a->len < 3 || n > (sizeof a->buf - a->len - 3) / 2) {
+        a->full = true;
+        return;
+    }
+    a->buf[a->len++] = '"';
+    hex_encode(b, n, a->buf + a->len); /* its NUL is overwritten by the closing quote */
+    a->len += 2 * n;
+    a->buf[a->len++] = '"';
+}
+
+static bool ans_finish(struct answer *a, struct rpc_call *call)
+{
+    bool ok = !a->full && (call->result_text = malloc(a->len + 1)) != NULL;
+    if (ok) {
+        memcpy(call->result_text, a->buf, a->len);
+        call->result_text[a->len] = '\0';
+        call->result_text_len = a->len;
+    }
+    secret_wipe(a->buf, a->len);
+    return ok || rpc_fail(call, "out of memory");
+}
+
+/* {"<key_field>":hex(key),"<chain_field>":[hex(sig0),hex(k256_signature)]} */
 static bool key_response(struct rpc_call *call, const char *key_field, const char *chain_field)
 {
     const struct app_keys *keys = call->agent->keys;
     struct derived_key dk;
+    struct answer a;
     if (!derive_key(call, &dk)) {
         return false;
     }
-    json_t *res = json_object();
-    json_t *chain = json_array();
-    bool ok = res != NULL && chain != NULL &&
-              json_object_set_new(res, key_field, rpc_hex(dk.key.b, sizeof dk.key.b)) == 0 &&
-              json_array_append_new(chain, rpc_hex(dk.sig0, sizeof dk.sig0)) == 0 &&
-              json_array_append_new(chain, rpc_hex(keys->k256_signature,
-                                                   keys->k256_signature_len)) == 0 &&
-              json_object_set(res, chain_field, chain) == 0;
-    json_decref(chain);
+    a.len = 0;
+    a.full = false;
+    ans_str(&a, "{\"");
+    ans_str(&a, key_field);
+    ans_str(&a, "\":");
+    ans_hex(&a, dk.key.b, sizeof dk.key.b);
+    ans_str(&a, ",\"");
+    ans_str(&a, chain_field);
+    ans_str(&a, "\":[");
+    ans_hex(&a, dk.sig0, sizeof dk.sig0);
+    ans_str(&a, ",");
+    ans_hex(&a, keys->k256_signature, keys->k256_signature_len);
+    ans_str(&a, "]}");
     secret_wipe(&dk, sizeof dk);
-    if (!ok) {
-        json_decref(res);
-        return rpc_fail(call, "out of memory");
-    }
-    call->result = res;
-    return true;
+    return ans_finish(&a, call);
 }
 
 bool h_get_key(struct rpc_call *call)
@@ -253,23 +304,22 @@ bool h_sign(struct rpc_call *call)
         goto out;
     }
     size_t sig_len = alg == ALG_ED25519 ? ED25519_SIG_LEN : K256_SIG_LEN;
-    json_t *res = json_object();
-    json_t *chain = json_array();
-    ok = res != NULL && chain != NULL &&
-         json_object_set_new(res, "signature", rpc_hex(sig, sig_len)) == 0 &&
-         json_array_append_new(chain, rpc_hex(sig, sig_len)) == 0 &&
-         json_array_append_new(chain, rpc_hex(sk->sig0, sizeof sk->sig0)) == 0 &&
-         json_array_append_new(chain,
-                               rpc_hex(keys->k256_signature, keys->k256_signature_len)) == 0 &&
-         json_object_set(res, "signature_chain", chain) == 0 &&
-         json_object_set_new(res, "public_key", rpc_hex(sk->pub, sk->pub_len)) == 0;
-    json_decref(chain);
-    if (!ok) {
-        json_decref(res);
-        rpc_fail(call, "out of memory");
-        goto out;
-    }
-    call->result = res;
+    /* {"signature":..,"signature_chain":[sig,sig0,k256_signature],"public_key":..} */
+    struct answer a;
+    a.len = 0;
+    a.full = false;
+    ans_str(&a, "{\"signature\":");
+    ans_hex(&a, sig, sig_len);
+    ans_str(&a, ",\"signature_chain\":[");
+    ans_hex(&a, sig, sig_len);
+    ans_str(&a, ",");
+    ans_hex(&a, sk->sig0, sizeof sk->sig0);
+    ans_str(&a, ",");
+    ans_hex(&a, keys->k256_signature, keys->k256_signature_len);
+    ans_str(&a, "],\"public_key\":");
+    ans_hex(&a, sk->pub, sk->pub_len);
+    ans_str(&a, "}");
+    ok = ans_finish(&a, call);
 out:
     secret_wipe(z, sizeof z);
     free(data);
@@ -341,11 +391,13 @@ bool h_verify(struct rpc_call *call)
         rpc_fail(call, "verification failed: %s", dstack_err_str(e));
         goto out;
     }
-    call->result = json_pack("{s:b}", "valid", valid);
-    if (call->result == NULL) {
+    static const char yes[] = "{\"valid\":true}", no[] = "{\"valid\":false}";
+    call->result_text = strdup(valid ? yes : no);
+    if (call->result_text == NULL) {
         rpc_fail(call, "out of memory");
         goto out;
     }
+    call->result_text_len = valid ? sizeof yes - 1 : sizeof no - 1;
     ok = true;
 out:
     free(data);

@@ -459,6 +459,13 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
 
 /* ---- lifecycle ---------------------------------------------------------------------------- */
 
+/* Per-connection memory of libmicrohttpd: request line, headers and the read buffer the body
+ * streams through (bodies never need to fit; on_request copies them out). The default 32 KiB
+ * is zeroed again before every keep-alive request, which cost ~49k instructions a request -
+ * a tenth of a Sign (docs/performance.md). 16 KiB still takes a request line and headers of
+ * ~12 KiB (longer ones get 414/431) and halves the memory a held connection pins. */
+#define SERVER_CONN_POOL (16u * 1024u)
+
 static unsigned pool_size(const struct agent_config *cfg)
 {
     if (cfg->threads > 0) {
@@ -539,6 +546,7 @@ dstack_err server_start(struct server *s, struct agent *a, const int *activated,
             MHD_OPTION_THREAD_POOL_SIZE, cfg->thread_per_connection ? 0u : pool_size(cfg),
             MHD_OPTION_CONNECTION_TIMEOUT,
             cfg->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONN_POOL,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_NOTIFY_CONNECTION,
             on_connection, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
             NULL, MHD_OPTION_END);

@@ -46,7 +46,8 @@ static void serve(int fd, const char *body, size_t len)
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ITC, 0, NULL,
         NULL, answer, NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)(cores > 0 ? cores : 2), MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-        MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(16u * 1024u) /* as agent/server.c SERVER_CONN_POOL */, MHD_OPTION_END);
     if (d == NULL) {
         _exit(1);
     }
