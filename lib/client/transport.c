@@ -8,6 +8,8 @@
 
 #include <curl/curl.h>
 
+#include "util/secret.h"
+
 struct client_conn {
     CURL *h;
     struct client_conn *next;
@@ -129,6 +131,9 @@ void transport_xfer_release(CURL *h, struct transport_xfer *x)
     }
     curl_slist_free_all(x->headers);
     x->headers = NULL;
+    if (x->buf.data != NULL) { /* a cut-off answer may still hold key material */
+        secret_wipe(x->buf.data, x->buf.len);
+    }
     free(x->buf.data);
     x->buf.data = NULL;
     x->buf.len = x->buf.cap = 0;
