@@ -98,8 +98,8 @@ dstack_err client_tls_key_from_json(const json_t *obj, char *text,
 /* Builds a GetQuote/TdxQuote result from a response; takes ownership of text. */
 dstack_err client_quote_from_json(const json_t *obj, char *text,
                                   struct dstack_get_quote_response **out);
-/* A GetQuote answer as received: 2xx through the direct decoder (quote_fast.c), falling back to
- * jansson; other statuses mapped as client_rpc does. r's body is taken or freed. */
+/* A GetQuote answer as received; statuses mapped as client_rpc does. r's body is taken or
+ * freed. */
 dstack_err client_quote_from_http(struct client_http_result *r,
                                   struct dstack_get_quote_response **out);
 /* Builds an Info result; takes ownership of text. */

@@ -1,6 +1,5 @@
 /* GetQuote, Attest, EmitEvent (wire-api.md §4.3-§4.4, sdk-and-sidecar.md §2.3-§2.4, §2.8, §3). */
 #include "client/client_internal.h"
-#include "client/quote_fast.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -79,26 +78,6 @@ static dstack_err post_report_data(struct dstack_client *c, const char *method, 
 dstack_err client_quote_from_http(struct client_http_result *r,
                                   struct dstack_get_quote_response **out)
 {
-    if (r->status >= 200 && r->status < 300) {
-        struct dstack_get_quote_response *q = calloc(1, sizeof *q);
-        if (q == NULL) {
-            transport_result_free(r);
-            return client_fail(DSTACK_ENOMEM, "out of memory");
-        }
-        enum qf_result qr = quote_fast_decode(r->body, r->body_len, q);
-        if (qr == QF_OK) {
-            q->json = r->body; /* taken */
-            r->body = NULL;
-            *out = q;
-            return DSTACK_OK;
-        }
-        free(q);
-        if (qr == QF_NOMEM) {
-            transport_result_free(r);
-            return client_fail(DSTACK_ENOMEM, "out of memory");
-        }
-    }
-    /* errors and everything outside the fast decoder's subset: the general path */
     json_t *resp = NULL;
     char *text = NULL;
     dstack_err err = client_rpc_result("GetQuote", r, &resp, &text);
