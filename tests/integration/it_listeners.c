@@ -222,6 +222,33 @@ static void test_startup_refusals(void)
     }
 }
 
+/* GpuInfo: the report file verbatim, "" when it is absent (wire-api.md §4.6). */
+static void test_gpu_info(void)
+{
+    char path[] = "/tmp/dstack-it-gpu-XXXXXX";
+    int fd = mkstemp(path);
+    const char *report = "{\"gpus\": [\"H100\"],\n \"verdict\": \"pass\"}\n";
+    CHECK(fd >= 0 && write(fd, report, strlen(report)) == (ssize_t)strlen(report));
+    close(fd);
+    struct sim s;
+    const char *args[] = {"--gpu-attestation", path, NULL};
+    if (!sim_start(&s, args)) {
+        CHECK(false);
+        unlink(path);
+        return;
+    }
+    struct http_reply r;
+    CHECK(http_post_json(s.dstack_sock, "/GpuInfo", "{}", &r) && r.status == 200);
+    CHECK_STR(r.body, "{\"attestation\":\"{\\\"gpus\\\": [\\\"H100\\\"],\\n "
+                      "\\\"verdict\\\": \\\"pass\\\"}\\n\"}");
+    http_reply_free(&r);
+    unlink(path); /* gone: the next call answers "" */
+    CHECK(http_post_json(s.dstack_sock, "/GpuInfo", "{}", &r) && r.status == 200);
+    CHECK_STR(r.body, "{\"attestation\":\"\"}");
+    http_reply_free(&r);
+    CHECK(sim_stop(&s) == 0);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -229,5 +256,6 @@ int main(void)
     test_stale_socket_replaced();
     test_socket_activation_and_notify();
     test_startup_refusals();
+    test_gpu_info();
     return check_exit();
 }
