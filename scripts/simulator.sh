@@ -15,6 +15,8 @@ cat <<MSG
 dstack simulator — files and sockets in $root/sim-data
   dstack API:  $root/sim-data/dstack.sock
   tappd API:   $root/sim-data/tappd.sock
+  Worker API:  $root/sim-data/external.sock   (public Info, Version, GetAttestationForAppKey)
+  Quote root:  $root/sim-data/tdx-root-ca.pem  (verify simulated quotes against it)
 
 Point an SDK at it:
   export DSTACK_SIMULATOR_ENDPOINT=$root/sim-data/dstack.sock
