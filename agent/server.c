@@ -18,10 +18,25 @@
 #include "request.h"
 #include "routes.h"
 
+/* Request bodies buffered at once on one listener, whatever the number of connections: each may
+ * reach max_body (10 MiB by default), and 4096 connections of them would be 40 GiB. Beyond the
+ * budget a body is refused with 503 (its bytes are read and dropped); at least one body of
+ * max_body always fits. */
+#define BODY_BUDGET ((size_t)64 * 1024 * 1024)
+/* The first 16 KiB of every body are not charged, so ordinary requests (all far smaller) are
+ * never refused while large ones hold the budget; 4096 connections of them make 64 MiB more. */
+#define BODY_FREE ((size_t)16 * 1024)
+
+static size_t body_charge(size_t cap)
+{
+    return cap > BODY_FREE ? cap - BODY_FREE : 0;
+}
+
 struct request {
     char *body;
     size_t len, cap;
     bool too_large;
+    bool over_budget; /* refused: the listener's BODY_BUDGET is in use by other requests */
     bool answered; /* a response was queued before the body was read */
     struct timespec start;
 };
@@ -235,6 +250,11 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
     }
     struct query_ctx q = {.obj = is_get ? request_query_new() : NULL};
     MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_query, &q);
+    if (req->over_budget) {
+        json_decref(q.obj);
+        return send_error(l, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                          "server busy: too many large request bodies in flight, retry later");
+    }
     if (req->too_large) { /* encoded per the json flag only, like upstream (§2.6) */
         json_decref(q.obj);
         return send_error(l, conn, MHD_HTTP_BAD_REQUEST, "failed to read data: payload too large");
@@ -323,9 +343,11 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
 
 /* ---- libmicrohttpd callbacks -------------------------------------------------------------- */
 
-static bool body_append(struct request *req, const char *data, size_t n, size_t max)
+static bool body_append(struct listener *l, struct request *req, const char *data, size_t n,
+                        size_t max)
 {
     if (n > max - req->len) {
+        req->too_large = true;
         return false;
     }
     if (n > req->cap - req->len) {
@@ -333,8 +355,19 @@ static bool body_append(struct request *req, const char *data, size_t n, size_t 
         while (cap - req->len < n) {
             cap = cap > max / 2 ? max : cap * 2;
         }
+        /* Reserve the growth against the listener's budget before allocating it. */
+        size_t grow = body_charge(cap) - body_charge(req->cap);
+        size_t budget = max > BODY_BUDGET ? max : BODY_BUDGET;
+        size_t held = atomic_fetch_add(&l->body_bytes, grow);
+        if (grow > budget || held > budget - grow) {
+            atomic_fetch_sub(&l->body_bytes, grow);
+            req->over_budget = true;
+            return false;
+        }
         char *p = realloc(req->body, cap);
         if (p == NULL) {
+            atomic_fetch_sub(&l->body_bytes, grow);
+            req->over_budget = true;
             return false;
         }
         req->body = p;
@@ -387,9 +420,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
-        if (!is_get && !req->answered && !req->too_large &&
-            !body_append(req, upload_data, *upload_data_size, l->agent->cfg->max_body)) {
-            req->too_large = true;
+        if (!is_get && !req->answered && !req->too_large && !req->over_budget) {
+            /* on refusal body_append sets too_large or over_budget; the rest is dropped */
+            (void)body_append(l, req, upload_data, *upload_data_size, l->agent->cfg->max_body);
         }
         *upload_data_size = 0;
         return MHD_YES;
@@ -417,6 +450,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         log_debug("%s request done in %.3f ms (%u, %zu body bytes)", l->cfg->address, ms,
                   (unsigned)toe, req->len);
     }
+    atomic_fetch_sub(&l->body_bytes, body_charge(req->cap));
     free(req->body);
     free(req);
     *con_cls = NULL;
@@ -511,6 +545,7 @@ dstack_err server_start(struct server *s, struct agent *a, const int *activated,
         l->fd = -1;
         atomic_init(&l->in_flight, 0);
         atomic_init(&l->fresh, 0);
+        atomic_init(&l->body_bytes, 0);
         l->static_lock_ready = pthread_mutex_init(&l->static_lock, NULL) == 0;
         if (!l->static_lock_ready) {
             snprintf(err, SERVER_ERROR_MAX, "out of memory");

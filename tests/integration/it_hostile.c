@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -664,6 +665,71 @@ static void test_no_secret_in_log(void)
     CHECK(leaks == 0);
 }
 
+/* Many clients each sending a body just under the default 10 MiB cap and then stalling: what
+ * the daemon buffers for them is bounded as a whole, not only per request. Own simulator with
+ * the default cap. */
+static void test_many_large_bodies(void)
+{
+    enum { CLIENTS = 48 };
+    const size_t body = 10u * 1024 * 1024 - 1024;
+    struct sim big;
+    const char *const args[] = {"--idle-timeout", "5", NULL};
+    CHECK(sim_start(&big, args));
+    long rss0 = rss_kb(big.pid);
+    char *chunk = malloc(body);
+    memset(chunk, ' ', body);
+    int fds[CLIENTS];
+    char head[256];
+    snprintf(head, sizeof head,
+             "POST /GetKey HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             body + 1024);
+    size_t sent_all = 0;
+    for (size_t i = 0; i < CLIENTS; i++) {
+        fds[i] = uconnect(big.dstack_sock);
+        CHECK(fds[i] >= 0);
+        struct timeval tv = {2, 0}; /* a refusing server stops reading; do not block forever */
+        setsockopt(fds[i], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        sent_all += send_all(fds[i], head, strlen(head)) && send_all(fds[i], chunk, body);
+    }
+    usleep(300 * 1000);
+    long rss1 = rss_kb(big.pid);
+    struct http_reply r;
+    CHECK(http_post_json(big.dstack_sock, "/Version", "{}", &r) && r.status == 200);
+    http_reply_free(&r);
+    /* Finishing the bodies: the first client was within the budget and is served, the last
+     * one was over it and hears why. */
+    int st_first[1] = {0}, st_last[1] = {0};
+    static char buf[4096];
+    size_t len = 0;
+    bool closed;
+    CHECK(send_all(fds[0], chunk, 1024));
+    (void)read_responses(fds[0], buf, sizeof buf, &len, 1, 10000, st_first, 1, &closed);
+    len = 0;
+    CHECK(send_all(fds[CLIENTS - 1], chunk, 1024));
+    (void)read_responses(fds[CLIENTS - 1], buf, sizeof buf, &len, 1, 10000, st_last, 1, &closed);
+    CHECK(st_first[0] == 200);
+    CHECK(st_last[0] == 503 && strstr(buf, "server busy") != NULL);
+    for (size_t i = 0; i < CLIENTS; i++) {
+        close(fds[i]);
+    }
+    usleep(300 * 1000);
+    /* The budget is released with the connections: a large body is served again. */
+    chunk[0] = '{';
+    chunk[1] = '}';
+    chunk[body - 1] = '\0';
+    CHECK(http_post_json(big.dstack_sock, "/GetKey", chunk, &r) && r.status == 200);
+    http_reply_free(&r);
+    printf("  %d stalled clients with %.1f MiB bodies (%zu fully sent): daemon RSS %ld -> %ld "
+           "kB; within the budget served (%d), over it refused (%d), budget released after\n",
+           CLIENTS, (double)body / (1 << 20), sent_all, rss0, rss1, st_first[0], st_last[0]);
+#if !defined(__SANITIZE_ADDRESS__)
+    CHECK(rss1 - rss0 < 200 * 1024); /* 48 x 10 MiB unbounded would be ~500 MB */
+#endif
+    CHECK(sim_stop(&big) == 0);
+    free(chunk);
+}
+
 static void raise_nofile(void)
 {
     struct rlimit rl;
@@ -701,6 +767,7 @@ int main(void)
         run_all();
     }
     unlink(conf);
+    test_many_large_bodies();
     curl_global_cleanup();
     return check_exit();
 }
