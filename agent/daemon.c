@@ -1,7 +1,6 @@
 /* Start-up, systemd integration (socket activation, READY/WATCHDOG), signals, shutdown. */
 #include "daemon.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <signal.h>
@@ -12,37 +11,18 @@
 #include <time.h>
 
 #include "log.h"
+#include "self_probe.h"
 #include "server.h"
 #include "startup.h"
 
 #define SHUTDOWN_GRACE_MS 5000
 
 /* Upstream's watchdog probes its own Version endpoint before every ping (wire-api.md §1.1). */
-static bool self_probe(const struct agent_config *cfg)
+static bool probe_first_listener(const struct server *srv)
 {
-    const struct listener_config *l = &cfg->listeners[0];
-    CURL *curl = curl_easy_init();
-    if (curl == NULL) {
-        return false;
-    }
-    char url[300];
-    if (strncmp(l->address, "unix:", 5) == 0 || l->address[0] == '/' || l->address[0] == '.') {
-        curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH,
-                         strncmp(l->address, "unix:", 5) == 0 ? l->address + 5 : l->address);
-        snprintf(url, sizeof url, "http://localhost%s", l->api == API_TAPPD ? "/prpc/Version"
-                                                                            : "/Version");
-    } else {
-        snprintf(url, sizeof url, "http://%s%s", l->address,
-                 l->api == API_TAPPD ? "/prpc/Version" : "/Version");
-    }
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 2000L);
-    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-    CURLcode rc = curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(curl);
-    return rc == CURLE_OK && status >= 200 && status < 300;
+    const struct listener *l = &srv->listeners[0];
+    return srv->count > 0 && l->fd >= 0 &&
+           self_probe(l->fd, l->cfg->api == API_TAPPD ? "/prpc/Version" : "/Version", 2000);
 }
 
 /* Socket activation: fd 3 serves the first listener (dstack), fd 4 the second (tappd), as
@@ -60,7 +40,8 @@ static size_t activated_fds(int fds[CONFIG_MAX_LISTENERS])
     return count;
 }
 
-static void wait_for_signal(const struct agent_config *cfg, const sigset_t *set)
+static void wait_for_signal(const struct agent_config *cfg, const struct server *srv,
+                            const sigset_t *set)
 {
     uint64_t wd_usec = 0;
     bool watchdog = cfg->watchdog && sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0;
@@ -77,7 +58,7 @@ static void wait_for_signal(const struct agent_config *cfg, const sigset_t *set)
             return;
         }
         if (watchdog && errno == EAGAIN) {
-            if (self_probe(cfg)) {
+            if (probe_first_listener(srv)) {
                 sd_notify(0, "WATCHDOG=1");
             } else {
                 log_warn("watchdog: self-probe of %s failed", cfg->listeners[0].address);
@@ -108,7 +89,6 @@ int daemon_main(int argc, char **argv, bool simulator)
     log_set_level((enum log_level)cfg.log_level);
     /* The process holds app keys: no core dumps, no ptrace by other users. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
 
     /* Signals are taken synchronously by the main thread; every other thread inherits the mask. */
     sigset_t set;
@@ -121,7 +101,6 @@ int daemon_main(int argc, char **argv, bool simulator)
 
     if (agent_open(&agent, &cfg, err) != DSTACK_OK) {
         log_error("start-up failed: %s", err);
-        curl_global_cleanup();
         return 1;
     }
     int fds[CONFIG_MAX_LISTENERS];
@@ -129,19 +108,17 @@ int daemon_main(int argc, char **argv, bool simulator)
     if (server_start(&server, &agent, fds, n_fds, err) != DSTACK_OK) {
         log_error("start-up failed: %s", err);
         agent_close(&agent);
-        curl_global_cleanup();
         return 1;
     }
     log_info("%s %s ready (%s backend)", simulator ? "dstack-simulator" : "dstack-guest-agent",
              DSTACK_WIRE_VERSION, agent.tee->name);
     sd_notify(0, "READY=1");
 
-    wait_for_signal(&cfg, &set);
+    wait_for_signal(&cfg, &server, &set);
 
     sd_notify(0, "STOPPING=1");
     server_stop(&server, SHUTDOWN_GRACE_MS);
     agent_close(&agent);
-    curl_global_cleanup();
     log_info("stopped");
     return 0;
 }
