@@ -152,15 +152,36 @@ static bool closed_by_server(int fd, int timeout_ms)
     }
 }
 
+static long status_kb(pid_t pid, const char *field);
+
 static long rss_kb(pid_t pid)
+{
+    return status_kb(pid, "VmRSS:");
+}
+
+/* The keys sit in locked memory (lib/util/secret.c): VmLck counts them. mlock is best effort,
+ * so only checked where RLIMIT_MEMLOCK leaves room (root, or a generous limit). */
+static void check_keys_locked(void)
+{
+    long lck = status_kb(sim.pid, "VmLck:");
+    struct rlimit rl;
+    bool room = geteuid() == 0 || (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur >= 1 << 20);
+    printf("  daemon VmLck: %ld kB (keys in locked memory)%s\n", lck,
+           room ? "" : " - not checked, RLIMIT_MEMLOCK is small");
+    if (room) {
+        CHECK(lck > 0);
+    }
+}
+
+static long status_kb(pid_t pid, const char *field)
 {
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
     FILE *f = fopen(path, "r");
     long kb = -1;
     while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, "VmRSS:", 6) == 0) {
-            kb = strtol(line + 6, NULL, 10);
+        if (strncmp(line, field, strlen(field)) == 0) {
+            kb = strtol(line + strlen(field), NULL, 10);
         }
     }
     if (f != NULL) {
@@ -776,6 +797,7 @@ static void run_all(void)
 {
     CHECK(sim_start(&sim, sim_args));
     still_serving("start-up");
+    check_keys_locked();
     long rss0 = rss_kb(sim.pid);
 
     test_many_connections();
