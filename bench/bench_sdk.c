@@ -182,10 +182,12 @@ static bool run_js(const char *sock, const char *compose_file, const char *kms_p
     return ok;
 }
 
-static int row(const char *what, double ours, double js)
+/* Issue 9 numbers the SDK calls figure 7 and the utilities figure 8 (figure 6 is the quote
+ * pressure of bench_quote_pressure). */
+static int row(int figure, const char *what, double ours, double js)
 {
     char fig[96], val[128];
-    snprintf(fig, sizeof fig, "6. libdstack vs JS SDK, %s", what);
+    snprintf(fig, sizeof fig, "%d. libdstack vs JS SDK, %s", figure, what);
     snprintf(val, sizeof val, "%.1fx (ours %.1f us, JS %.1f us per call)", js / ours, ours * 1e6,
              js * 1e6);
     return !bench_row(fig, val, ">= 5x", js >= 5 * ours);
@@ -213,33 +215,33 @@ int main(void)
     if (read_file_limited(compose_file, 1u << 20, &compose, &compose_len, err) != DSTACK_OK ||
         !time_calls(sim.dstack_sock, calls, &a) ||
         !time_utils(compose, compose_len, kms_pub_hex, loops, &a)) {
-        bench_row("6. libdstack vs JS SDK", "libdstack calls failed", ">= 5x", false);
+        bench_row("7. libdstack vs JS SDK", "libdstack calls failed", ">= 5x", false);
         failures++;
     } else if (!have_js) {
-        bench_info("6. libdstack vs JS SDK", "skipped: node or tests/compat/node_modules missing "
+        bench_info("7. libdstack vs JS SDK", "skipped: node or tests/compat/node_modules missing "
                                              "(npm ci in tests/compat)");
     } else if (!run_js(sim.dstack_sock, compose_file, kms_pub_hex, calls, loops, &js)) {
-        bench_row("6. libdstack vs JS SDK", "the JS run failed", ">= 5x", false);
+        bench_row("7. libdstack vs JS SDK", "the JS run failed", ">= 5x", false);
         failures++;
     } else {
         /* ours again after the JS run; the faster of the two sides the noise with JS's */
         time_calls(sim.dstack_sock, calls, &b);
         time_utils(compose, compose_len, kms_pub_hex, loops, &b);
 #define BEST(f) (b.f > 0 && b.f < a.f ? b.f : a.f)
-        failures += row("GetKey", BEST(get_key), js.get_key);
-        failures += row("GetQuote", BEST(get_quote), js.get_quote);
-        failures += row("Info", BEST(info), js.info);
-        failures += row("compose hash", BEST(compose), js.compose);
-        failures += row("encrypt_env_vars", BEST(encrypt), js.encrypt);
-        failures += row("verify_env_encrypt_public_key", BEST(verify), js.verify);
+        failures += row(7, "GetKey", BEST(get_key), js.get_key);
+        failures += row(7, "GetQuote", BEST(get_quote), js.get_quote);
+        failures += row(7, "Info", BEST(info), js.info);
+        failures += row(8, "compose hash", BEST(compose), js.compose);
+        failures += row(8, "encrypt_env_vars", BEST(encrypt), js.encrypt);
+        failures += row(8, "verify_env_encrypt_public_key", BEST(verify), js.verify);
 #undef BEST
-        bench_info("6. libdstack vs JS SDK, Ethereum address",
+        bench_info("8. libdstack vs JS SDK, Ethereum address",
                    "skipped: the JS SDK needs viem (not in tests/compat)");
     }
     if (access(DSTACK_SIDECAR_BIN, X_OK) != 0) {
-        bench_info("6. sidecar /quote vs direct GetQuote", "skipped: no dstack-quote-sidecar yet");
+        bench_info("9. sidecar /quote vs direct GetQuote", "skipped: no dstack-quote-sidecar yet");
     } else {
-        bench_info("6. sidecar /quote vs direct GetQuote",
+        bench_info("9. sidecar /quote vs direct GetQuote",
                    "not measured yet: the sidecar landed after this benchmark was written");
     }
     free(compose);
