@@ -166,8 +166,13 @@ static void check_keys_locked(void)
     long lck = status_kb(sim.pid, "VmLck:");
     struct rlimit rl;
     bool room = geteuid() == 0 || (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur >= 1 << 20);
+#if defined(__SANITIZE_ADDRESS__)
+    /* The sanitizer runtimes turn mlock into a no-op that returns 0 (the daemon under test is
+     * built the same way as this test). */
+    room = false;
+#endif
     printf("  daemon VmLck: %ld kB (keys in locked memory)%s\n", lck,
-           room ? "" : " - not checked, RLIMIT_MEMLOCK is small");
+           room ? "" : " - not checked (small RLIMIT_MEMLOCK, or mlock is a no-op under ASan)");
     if (room) {
         CHECK(lck > 0);
     }
