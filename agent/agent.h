@@ -10,8 +10,8 @@
 #include "config.h"
 #include "tee/tee.h"
 
-struct app_keys; /* appkeys.h: the keys file, in locked memory */
-struct info_cache; /* info.h: the Info response, rebuilt when RTMR3 moves */
+struct app_keys;    /* appkeys.h: the keys file, in locked memory */
+struct info_cache;  /* info.h: the Info response, rebuilt when RTMR3 moves */
 struct quote_cache; /* quote_cache.h: GetQuote's encoded event log, per measurement state */
 
 struct agent {
@@ -19,11 +19,11 @@ struct agent {
     struct app_keys *keys;
     char *compose_text; /* app-compose.json, verbatim (echoed in tcb_info.app_compose) */
     size_t compose_len;
-    char *app_name;     /* compose "name" */
-    char *vm_config;    /* sys-config "vm_config" string */
+    char *app_name;  /* compose "name" */
+    char *vm_config; /* sys-config "vm_config" string */
     const struct tee_backend *tee;
     void *tee_state;
-    struct info_cache *info; /* info_cache_new after the backend opens; NULL = build per call */
+    struct info_cache *info;    /* info_cache_new after the backend opens; NULL = build per call */
     struct quote_cache *quotes; /* NULL = encode the event log per call */
 };
 

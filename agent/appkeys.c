@@ -44,13 +44,15 @@ static void wipe_json(json_t *v)
     } else if (json_is_object(v)) {
         const char *k;
         json_t *x;
-        json_object_foreach(v, k, x) {
+        json_object_foreach(v, k, x)
+        {
             wipe_json(x);
         }
     } else if (json_is_array(v)) {
         size_t i;
         json_t *x;
-        json_array_foreach(v, i, x) {
+        json_array_foreach(v, i, x)
+        {
             wipe_json(x);
         }
     }
@@ -86,9 +88,9 @@ static dstack_err check_field(const char *name, const struct raw_field *f, char 
                               size_t err_len)
 {
     if (f->v == NULL) {
-        return f->required ? fail(err, err_len, DSTACK_EFORMAT, "%s: missing field `%s`", name,
-                                  f->name)
-                           : DSTACK_OK;
+        return f->required
+                   ? fail(err, err_len, DSTACK_EFORMAT, "%s: missing field `%s`", name, f->name)
+                   : DSTACK_OK;
     }
     if (!json_is_string(f->v)) {
         return fail(err, err_len, DSTACK_EFORMAT, "%s: %s: expected a %s string", name, f->name,
@@ -137,8 +139,7 @@ static dstack_err find_provider(const char *name, const json_t *kp, struct raw_f
     }
     if (!json_is_object(kp) || json_object_size(kp) != 1) {
         return fail(err, err_len, DSTACK_EFORMAT,
-                    "%s: key_provider: expected an object with one of None, Local, Tpm, Kms",
-                    name);
+                    "%s: key_provider: expected an object with one of None, Local, Tpm, Kms", name);
     }
     const char *variant = json_object_iter_key(json_object_iter((json_t *)kp));
     int which = -1;
@@ -154,8 +155,8 @@ static dstack_err find_provider(const char *name, const json_t *kp, struct raw_f
     }
     const json_t *body = json_object_get(kp, variant);
     if (!json_is_object(body)) {
-        return fail(err, err_len, DSTACK_EFORMAT, "%s: key_provider.%s: expected an object",
-                    name, variant);
+        return fail(err, err_len, DSTACK_EFORMAT, "%s: key_provider.%s: expected an object", name,
+                    variant);
     }
     *kind = (enum key_provider_kind)which;
     static const struct {
@@ -164,9 +165,12 @@ static dstack_err find_provider(const char *name, const json_t *kp, struct raw_f
         bool hex;
         unsigned variants; /* bit i = key_provider_names[i] */
     } members[] = {
-        {F_KP_KEY, "key", false, 0x7},        {F_KP_MR, "mr", true, 0x2},
-        {F_KP_PUBKEY, "pubkey", true, 0xc},   {F_KP_URL, "url", false, 0x8},
-        {F_KP_TMP_KEY, "tmp_ca_key", false, 0x8}, {F_KP_TMP_CERT, "tmp_ca_cert", false, 0x8},
+        {F_KP_KEY, "key", false, 0x7},
+        {F_KP_MR, "mr", true, 0x2},
+        {F_KP_PUBKEY, "pubkey", true, 0xc},
+        {F_KP_URL, "url", false, 0x8},
+        {F_KP_TMP_KEY, "tmp_ca_key", false, 0x8},
+        {F_KP_TMP_CERT, "tmp_ca_cert", false, 0x8},
     };
     for (size_t i = 0; i < sizeof members / sizeof members[0]; i++) {
         if (!(members[i].variants & (1u << which))) {
@@ -242,8 +246,7 @@ static dstack_err derive_cached(struct app_keys *k, const char *name, char *err,
     k->vms_ed25519_pkey = ed25519_key_new(k->vms_key.b);
     /* A derived key outside [1, n) has probability ~2^-128; upstream would then fail every
      * secp256k1 Sign with "Failed to parse k256 key". Refusing the file says so up front. */
-    if (k256_pubkey(k->vms_key.b, k->vms_k256.pub) != DSTACK_OK ||
-        k->vms_ed25519_pkey == NULL ||
+    if (k256_pubkey(k->vms_key.b, k->vms_k256.pub) != DSTACK_OK || k->vms_ed25519_pkey == NULL ||
         ed25519_key_pubkey(k->vms_ed25519_pkey, k->vms_ed25519.pub) != DSTACK_OK ||
         precompute_signing(k, &k->vms_k256) != DSTACK_OK ||
         precompute_signing(k, &k->vms_ed25519) != DSTACK_OK) {
@@ -286,8 +289,8 @@ dstack_err appkeys_parse(const char *name, const char *text, size_t len, struct 
         f[i].v = json_object_get(doc, f[i].name);
     }
     enum key_provider_kind kind = KEY_PROVIDER_NONE;
-    if ((e = find_provider(name, json_object_get(doc, "key_provider"), f, &kind, err,
-                           err_len)) != DSTACK_OK) {
+    if ((e = find_provider(name, json_object_get(doc, "key_provider"), f, &kind, err, err_len)) !=
+        DSTACK_OK) {
         goto out;
     }
     region = sizeof *k;

@@ -36,7 +36,7 @@ struct appkeys_bytes {
 struct appkeys_signing_key {
     uint8_t pub[K256_PUBKEY_LEN]; /* 33 B compressed secp256k1, or 32 B Ed25519 */
     size_t pub_len;
-    uint8_t sig0[K256_RSIG_LEN];  /* app key over keccak256("signing:" hex(pub)) */
+    uint8_t sig0[K256_RSIG_LEN]; /* app key over keccak256("signing:" hex(pub)) */
 };
 
 struct app_keys {
@@ -58,12 +58,12 @@ struct app_keys {
     const char *ca_cert; /* PEM, verbatim */
 
     enum key_provider_kind provider;
-    const char *ca_key;              /* None/Local/Tpm "key": PKCS#8 PEM of ca_cert's key */
-    struct appkeys_bytes mr;         /* Local */
-    struct appkeys_bytes pubkey;     /* Tpm, Kms */
-    const char *kms_url;             /* Kms */
-    const char *tmp_ca_key;          /* Kms */
-    const char *tmp_ca_cert;         /* Kms */
+    const char *ca_key;          /* None/Local/Tpm "key": PKCS#8 PEM of ca_cert's key */
+    struct appkeys_bytes mr;     /* Local */
+    struct appkeys_bytes pubkey; /* Tpm, Kms */
+    const char *kms_url;         /* Kms */
+    const char *tmp_ca_key;      /* Kms */
+    const char *tmp_ca_cert;     /* Kms */
 
     /* Sign's key: GetKey(path "vms", purpose "signing") (rpc_service.rs:L368-381). */
     struct secret32 vms_key;

@@ -26,16 +26,14 @@
 
 /* SHA-256("dstack-c simulator development seed v1") */
 const uint8_t appkeys_dev_seed[DSTACK_KEY_LEN] = {
-    0xcf, 0x1d, 0x56, 0x50, 0xe5, 0x4a, 0x99, 0x5b,
-    0xd5, 0x25, 0xf9, 0x4d, 0x66, 0xbe, 0xad, 0xc6,
-    0x96, 0x2c, 0xdc, 0x8f, 0xd4, 0xb0, 0xbd, 0xde,
-    0xac, 0xbb, 0x17, 0x3e, 0x55, 0x35, 0x4d, 0x12,
+    0xcf, 0x1d, 0x56, 0x50, 0xe5, 0x4a, 0x99, 0x5b, 0xd5, 0x25, 0xf9, 0x4d, 0x66, 0xbe, 0xad, 0xc6,
+    0x96, 0x2c, 0xdc, 0x8f, 0xd4, 0xb0, 0xbd, 0xde, 0xac, 0xbb, 0x17, 0x3e, 0x55, 0x35, 0x4d, 0x12,
 };
 
 #define INFO_KMS_K256 "dstack-c dev kms k256 root"
 #define INFO_KMS_CA "dstack-c dev kms ca p256"
-#define CA_NOT_BEFORE 157766400LL  /* 1975-01-01T00:00:00Z, rcgen's default */
-#define CA_NOT_AFTER 4102444800LL  /* 2100-01-01T00:00:00Z: a development CA that never expires */
+#define CA_NOT_BEFORE 157766400LL /* 1975-01-01T00:00:00Z, rcgen's default */
+#define CA_NOT_AFTER 4102444800LL /* 2100-01-01T00:00:00Z: a development CA that never expires */
 
 static dstack_err gen_fail(char *err, size_t err_len, dstack_err code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -87,8 +85,7 @@ dstack_err appkeys_dh_secret(const uint8_t root_scalar[static DSTACK_KEY_LEN],
         info[i].len = ctx_len[i];
     }
     /* derive_p256_key_pair: IKM = the root's 32-byte scalar (ra-tls kdf.rs:L37-59) */
-    if ((e = kdf_derive(root_scalar, DSTACK_KEY_LEN, info, n_ctx, d.b, sizeof d.b)) ==
-            DSTACK_OK &&
+    if ((e = kdf_derive(root_scalar, DSTACK_KEY_LEN, info, n_ctx, d.b, sizeof d.b)) == DSTACK_OK &&
         (e = p256_from_scalar(d.b, &key)) == DSTACK_OK) {
         p256_pkcs8(&key, der);
         e = hash_sha256(der, sizeof der, out);
@@ -124,8 +121,8 @@ static dstack_err make_ca_cert(const struct p256_key *key, char **pem_out)
     serial[0] &= 0x7f;
     if ((bn = BN_bin2bn(serial, 20, NULL)) == NULL || !X509_set_version(x, X509_VERSION_3) ||
         BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL ||
-        !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)"Dstack",
-                                    -1, -1, 0) ||
+        !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)"Dstack", -1,
+                                    -1, 0) ||
         !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
                                     (const unsigned char *)"Dstack KMS CA", -1, -1, 0) ||
         !X509_set_subject_name(x, name) || !X509_set_issuer_name(x, name) ||
@@ -296,8 +293,8 @@ out:
         free(text);
     }
     if (doc != NULL) {
-        json_t *v = json_object_get(json_object_get(json_object_get(doc, "key_provider"), "None"),
-                                    "key");
+        json_t *v =
+            json_object_get(json_object_get(json_object_get(doc, "key_provider"), "None"), "key");
         if (v != NULL) {
             secret_wipe((char *)json_string_value(v), json_string_length(v));
         }

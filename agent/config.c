@@ -75,8 +75,8 @@ void config_defaults(struct agent_config *cfg, bool simulator)
 
 /* ---- the JSON file ------------------------------------------------------------------------ */
 
-static int get_string(const json_t *obj, const char *key, char *dst, size_t cap,
-                      const char *where, char err[CONFIG_ERROR_MAX])
+static int get_string(const json_t *obj, const char *key, char *dst, size_t cap, const char *where,
+                      char err[CONFIG_ERROR_MAX])
 {
     const json_t *v = json_object_get(obj, key);
     if (v == NULL) {
@@ -121,8 +121,8 @@ static int parse_mode(const char *s, unsigned *mode, char err[CONFIG_ERROR_MAX])
     return 0;
 }
 
-static const char *const api_names[] = {[API_DSTACK] = "dstack", [API_TAPPD] = "tappd",
-                                         [API_WORKER] = "worker"};
+static const char *const api_names[] = {
+    [API_DSTACK] = "dstack", [API_TAPPD] = "tappd", [API_WORKER] = "worker"};
 
 const char *config_api_name(enum listener_api api)
 {
@@ -156,8 +156,7 @@ static int allow_method(struct listener_config *l, const char *name, char err[CO
     return 0;
 }
 
-static int allow_methods_csv(struct listener_config *l, const char *csv,
-                             char err[CONFIG_ERROR_MAX])
+static int allow_methods_csv(struct listener_config *l, const char *csv, char err[CONFIG_ERROR_MAX])
 {
     char name[64];
     while (*csv != '\0') {
@@ -234,7 +233,8 @@ static int load_listener(struct agent_config *cfg, const json_t *obj, enum liste
         l->n_methods = 0;
         size_t i;
         const json_t *m;
-        json_array_foreach(methods, i, m) {
+        json_array_foreach(methods, i, m)
+        {
             if (!json_is_string(m)) {
                 snprintf(err, CONFIG_ERROR_MAX, "%s.methods[%zu] must be a string", where, i);
                 return -1;
@@ -264,8 +264,7 @@ static int load_tdx(struct agent_config *cfg, const json_t *tdx, char err[CONFIG
     if (get_string(tdx, "configfs_dir", t->configfs_dir, sizeof t->configfs_dir, w, err) ||
         get_string(tdx, "rtmr_sysfs_dir", t->rtmr_sysfs_dir, sizeof t->rtmr_sysfs_dir, w, err) ||
         get_string(tdx, "ccel_file", t->ccel_file, sizeof t->ccel_file, w, err) ||
-        get_string(tdx, "runtime_log_dir", t->runtime_log_dir, sizeof t->runtime_log_dir, w,
-                   err) ||
+        get_string(tdx, "runtime_log_dir", t->runtime_log_dir, sizeof t->runtime_log_dir, w, err) ||
         get_string(tdx, "device", t->device, sizeof t->device, w, err) ||
         get_string(tdx, "attest_config", t->attest_config, sizeof t->attest_config, w, err) ||
         get_uint(tdx, "quote_queue", 4096, &queue, w, err) ||
@@ -326,8 +325,8 @@ static int load_default_profile(struct agent_config *cfg, const json_t *def,
     const char *w = "default.core";
     if (get_string(core, "keys_file", cfg->keys_file, sizeof cfg->keys_file, w, err) ||
         get_string(core, "compose_file", cfg->compose_file, sizeof cfg->compose_file, w, err) ||
-        get_string(core, "sys_config_file", cfg->sys_config_file, sizeof cfg->sys_config_file,
-                   w, err) ||
+        get_string(core, "sys_config_file", cfg->sys_config_file, sizeof cfg->sys_config_file, w,
+                   err) ||
         get_string(core, "gpu_attestation_file", cfg->gpu_attestation_file,
                    sizeof cfg->gpu_attestation_file, w, err) ||
         get_string(core, "backend", cfg->backend, sizeof cfg->backend, w, err)) {
@@ -340,8 +339,8 @@ static int load_default_profile(struct agent_config *cfg, const json_t *def,
     if (sim != NULL) {
         w = "default.core.simulator";
         if (!json_is_object(sim) ||
-            get_string(sim, "attestation_file", cfg->attestation_file,
-                       sizeof cfg->attestation_file, w, err) ||
+            get_string(sim, "attestation_file", cfg->attestation_file, sizeof cfg->attestation_file,
+                       w, err) ||
             get_string(sim, "seed", cfg->sim_seed, sizeof cfg->sim_seed, w, err) ||
             get_string(sim, "dir", cfg->sim_dir, sizeof cfg->sim_dir, w, err)) {
             if (!json_is_object(sim)) {
@@ -370,7 +369,8 @@ int config_load_file(struct agent_config *cfg, const char *path, char err[CONFIG
     }
     const char *key;
     json_t *value;
-    json_object_foreach(root, key, value) {
+    json_object_foreach(root, key, value)
+    {
         if (strcmp(key, "default") == 0) {
             if (load_default_profile(cfg, value, inner) != 0) {
                 goto out;
@@ -394,7 +394,8 @@ int config_load_file(struct agent_config *cfg, const char *path, char err[CONFIG
             }
             size_t i;
             json_t *l;
-            json_array_foreach(value, i, l) {
+            json_array_foreach(value, i, l)
+            {
                 char where[32];
                 snprintf(where, sizeof where, "listeners[%zu]", i);
                 if (load_listener(cfg, l, API_DSTACK, NULL, where, inner) != 0) {
@@ -477,31 +478,30 @@ static void print_help(bool simulator)
     } else {
         printf("The dstack guest agent: serves the guest API of a confidential VM.\n\n");
     }
-    printf(
-        "  -c, --config FILE        JSON config (upstream dstack.json layout)\n"
-        "      --keys FILE          app keys file (appkeys.json)\n"
-        "      --compose FILE       app-compose.json\n"
-        "      --sys-config FILE    sys-config.json\n"
-        "      --gpu-attestation F  file served by GpuInfo\n"
-        "      --backend NAME       TEE backend: simulator or tdx\n"
-        "      --listen ADDR        add a dstack-API listener: unix:/path or host:port\n"
-        "      --listen-tappd ADDR  add a tappd-API listener\n"
-        "      --listen-worker ADDR add a Worker-API (public: Info, Version,\n"
-        "                           GetAttestationForAppKey) listener\n"
-        "      --methods A,B,...    restrict the last listener to these methods\n"
-        "      --socket-mode MODE   file mode of the last unix listener (octal)\n"
-        "      --no-default-listeners  serve only the listeners given with --listen*\n"
-        "      --seed SEED          simulator: development seed for generated identities\n"
-        "      --dir DIR            simulator: folder of its files and sockets (default .)\n"
-        "      --attestation FILE   simulator: serve an upstream attestation.bin\n"
-        "      --threads N          worker threads per listener (default: cores)\n"
-        "      --idle-timeout SEC   close idle connections after SEC seconds (default %d)\n"
-        "      --max-body BYTES     request body cap (default %u)\n"
-        "      --log-level LEVEL    error, warn, info, debug or trace\n"
-        "      --watchdog           systemd watchdog pings (with WATCHDOG_USEC)\n"
-        "      --ident TEXT         Server: header\n"
-        "  -V, --version            print the version\n",
-        DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY);
+    printf("  -c, --config FILE        JSON config (upstream dstack.json layout)\n"
+           "      --keys FILE          app keys file (appkeys.json)\n"
+           "      --compose FILE       app-compose.json\n"
+           "      --sys-config FILE    sys-config.json\n"
+           "      --gpu-attestation F  file served by GpuInfo\n"
+           "      --backend NAME       TEE backend: simulator or tdx\n"
+           "      --listen ADDR        add a dstack-API listener: unix:/path or host:port\n"
+           "      --listen-tappd ADDR  add a tappd-API listener\n"
+           "      --listen-worker ADDR add a Worker-API (public: Info, Version,\n"
+           "                           GetAttestationForAppKey) listener\n"
+           "      --methods A,B,...    restrict the last listener to these methods\n"
+           "      --socket-mode MODE   file mode of the last unix listener (octal)\n"
+           "      --no-default-listeners  serve only the listeners given with --listen*\n"
+           "      --seed SEED          simulator: development seed for generated identities\n"
+           "      --dir DIR            simulator: folder of its files and sockets (default .)\n"
+           "      --attestation FILE   simulator: serve an upstream attestation.bin\n"
+           "      --threads N          worker threads per listener (default: cores)\n"
+           "      --idle-timeout SEC   close idle connections after SEC seconds (default %d)\n"
+           "      --max-body BYTES     request body cap (default %u)\n"
+           "      --log-level LEVEL    error, warn, info, debug or trace\n"
+           "      --watchdog           systemd watchdog pings (with WATCHDOG_USEC)\n"
+           "      --ident TEXT         Server: header\n"
+           "  -V, --version            print the version\n",
+           DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY);
 }
 
 static int parse_uint(const char *s, unsigned long long max, unsigned long long *out,
@@ -698,8 +698,8 @@ int config_finish(struct agent_config *cfg, bool simulator, char err[CONFIG_ERRO
         if (default_path(cfg->keys_file, sizeof cfg->keys_file, dir, "appkeys.json", err) ||
             default_path(cfg->compose_file, sizeof cfg->compose_file, dir, "app-compose.json",
                          err) ||
-            default_path(cfg->sys_config_file, sizeof cfg->sys_config_file, dir,
-                         "sys-config.json", err)) {
+            default_path(cfg->sys_config_file, sizeof cfg->sys_config_file, dir, "sys-config.json",
+                         err)) {
             return -1;
         }
         /* The default sockets live in the simulator's folder too. */

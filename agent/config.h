@@ -17,10 +17,10 @@ enum listener_api {
 };
 
 struct listener_config {
-    char address[256];  /* "unix:/path" or "host:port" */
+    char address[256]; /* "unix:/path" or "host:port" */
     enum listener_api api;
-    unsigned mode;      /* socket file mode for unix listeners */
-    size_t n_methods;   /* 0 = every method of the API */
+    unsigned mode;    /* socket file mode for unix listeners */
+    size_t n_methods; /* 0 = every method of the API */
     char methods[CONFIG_MAX_METHODS][32];
 };
 
@@ -28,31 +28,31 @@ struct listener_config {
  * environment overrides (DCAP_TDX_QUOTE_CONFIGFS_PATH, DCAP_TDX_RTMR_SYSFS_PATH,
  * DSTACK_CCEL_FILE), then upstream's defaults; zero numbers take the defaults of tdx_paths.h. */
 struct tdx_config {
-    char configfs_dir[1024];    /* configfs-tsm report directory */
-    char rtmr_sysfs_dir[1024];  /* .../tdx_guest/measurements */
+    char configfs_dir[1024];   /* configfs-tsm report directory */
+    char rtmr_sysfs_dir[1024]; /* .../tdx_guest/measurements */
     char ccel_file[1024];
-    char runtime_log_dir[1024]; /* /run/log/dstack: runtime_events.log, lock, version */
-    char device[256];           /* /dev/tdx_guest */
-    char attest_config[256];    /* /etc/tdx-attest.conf (QGS vsock port) */
-    unsigned quote_queue;       /* GetQuote requests allowed to wait for the device */
-    unsigned quote_timeout_ms;  /* how long one of them may wait */
+    char runtime_log_dir[1024];     /* /run/log/dstack: runtime_events.log, lock, version */
+    char device[256];               /* /dev/tdx_guest */
+    char attest_config[256];        /* /etc/tdx-attest.conf (QGS vsock port) */
+    unsigned quote_queue;           /* GetQuote requests allowed to wait for the device */
+    unsigned quote_timeout_ms;      /* how long one of them may wait */
     unsigned generation_timeout_ms; /* configfs: wait for `generation` to move */
 };
 
 struct agent_config {
-    char backend[32];         /* "simulator" or "tdx" */
+    char backend[32]; /* "simulator" or "tdx" */
     char keys_file[1024];
     char compose_file[1024];
     char sys_config_file[1024];
     char gpu_attestation_file[1024];
-    char sim_dir[1024];       /* simulator: folder of its state files */
-    char sim_seed[128];       /* simulator: development seed (hex or text) */
+    char sim_dir[1024];          /* simulator: folder of its state files */
+    char sim_seed[128];          /* simulator: development seed (hex or text) */
     char attestation_file[1024]; /* simulator fixture mode (--attestation) */
-    char server_ident[64];    /* Server: header */
-    unsigned threads;         /* 0 = number of cores */
-    unsigned idle_timeout;    /* seconds */
-    size_t max_body;          /* bytes */
-    int log_level;            /* log.h levels */
+    char server_ident[64];       /* Server: header */
+    unsigned threads;            /* 0 = number of cores */
+    unsigned idle_timeout;       /* seconds */
+    size_t max_body;             /* bytes */
+    int log_level;               /* log.h levels */
     bool watchdog;
     bool thread_per_connection; /* a slow handler (a real quote) never delays other requests */
     struct tdx_config tdx;

@@ -60,14 +60,13 @@ static char *tcb_info_text(const struct info_inputs *in, json_t *mr_aggregated, 
     }
     json_t *app_compose = json_stringn(in->compose_text != NULL ? in->compose_text : "",
                                        in->compose_text != NULL ? in->compose_len : 0);
-    json_t *t = json_pack("{s:o,s:o,s:o,s:o,s:o,s:O,s:O,s:O,s:s,s:o,s:o}", "mrtd",
-                          hex_json(in->mrtd, DSTACK_MR_LEN), "rtmr0",
-                          hex_json(in->rtmr[0], DSTACK_MR_LEN), "rtmr1",
-                          hex_json(in->rtmr[1], DSTACK_MR_LEN), "rtmr2",
-                          hex_json(in->rtmr[2], DSTACK_MR_LEN), "rtmr3",
-                          hex_json(in->rtmr[3], DSTACK_MR_LEN), "mr_aggregated", mr_aggregated,
-                          "os_image_hash", os_hash, "compose_hash", compose_hash, "device_id",
-                          INFO_DEVICE_ID, "event_log", log, "app_compose", app_compose);
+    json_t *t = json_pack(
+        "{s:o,s:o,s:o,s:o,s:o,s:O,s:O,s:O,s:s,s:o,s:o}", "mrtd", hex_json(in->mrtd, DSTACK_MR_LEN),
+        "rtmr0", hex_json(in->rtmr[0], DSTACK_MR_LEN), "rtmr1",
+        hex_json(in->rtmr[1], DSTACK_MR_LEN), "rtmr2", hex_json(in->rtmr[2], DSTACK_MR_LEN),
+        "rtmr3", hex_json(in->rtmr[3], DSTACK_MR_LEN), "mr_aggregated", mr_aggregated,
+        "os_image_hash", os_hash, "compose_hash", compose_hash, "device_id", INFO_DEVICE_ID,
+        "event_log", log, "app_compose", app_compose);
     char *s = t != NULL ? json_dumps(t, JSON_INDENT(2)) : NULL;
     json_decref(t);
     return s;
@@ -86,9 +85,8 @@ dstack_err info_build(const struct info_inputs *in, json_t **out)
     uint8_t regs[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
     memcpy(regs, in->rtmr, 3 * DSTACK_MR_LEN);
     memcpy(regs[3], replayed[3], DSTACK_MR_LEN);
-    if ((e = dstack_mr_aggregated(in->mrtd, (const uint8_t(*)[DSTACK_MR_LEN])regs,
-                                  in->mr_config_id, in->mr_owner, in->mr_owner_config, mr_agg)) !=
-        DSTACK_OK) {
+    if ((e = dstack_mr_aggregated(in->mrtd, (const uint8_t(*)[DSTACK_MR_LEN])regs, in->mr_config_id,
+                                  in->mr_owner, in->mr_owner_config, mr_agg)) != DSTACK_OK) {
         return e;
     }
     const struct dstack_event *kp = dstack_event_log_find_runtime(in->log, "key-provider");
@@ -105,8 +103,7 @@ dstack_err info_build(const struct info_inputs *in, json_t **out)
     json_t *agg = hex_json(mr_agg, sizeof mr_agg);
     json_t *os_hash =
         os_image_hash(in->attested_vm_config != NULL ? in->attested_vm_config : in->vm_config);
-    json_t *compose_hash =
-        hex_or_empty(dstack_event_log_find_runtime(in->log, "compose-hash"));
+    json_t *compose_hash = hex_or_empty(dstack_event_log_find_runtime(in->log, "compose-hash"));
     char *tcb = NULL;
     if (!in->hide_tcb_info) {
         tcb = tcb_info_text(in, agg, os_hash, compose_hash);
@@ -116,14 +113,12 @@ dstack_err info_build(const struct info_inputs *in, json_t **out)
     if (agg != NULL && os_hash != NULL && compose_hash != NULL &&
         (in->hide_tcb_info || tcb != NULL)) {
         o = json_pack("{s:o,s:o,s:s,s:s,s:s,s:s,s:O,s:O,s:s,s:O,s:s,s:s,s:s}", "app_id",
-                      hex_or_empty(dstack_event_log_find_runtime(in->log, "app-id")),
-                      "instance_id",
+                      hex_or_empty(dstack_event_log_find_runtime(in->log, "app-id")), "instance_id",
                       hex_or_empty(dstack_event_log_find_runtime(in->log, "instance-id")),
                       "app_cert", in->app_cert != NULL ? in->app_cert : "", "tcb_info",
-                      tcb != NULL ? tcb : "", "app_name",
-                      in->app_name != NULL ? in->app_name : "", "device_id", INFO_DEVICE_ID,
-                      "mr_aggregated", agg, "os_image_hash", os_hash, "key_provider_info",
-                      kp_text, "compose_hash", compose_hash, "vm_config",
+                      tcb != NULL ? tcb : "", "app_name", in->app_name != NULL ? in->app_name : "",
+                      "device_id", INFO_DEVICE_ID, "mr_aggregated", agg, "os_image_hash", os_hash,
+                      "key_provider_info", kp_text, "compose_hash", compose_hash, "vm_config",
                       in->hide_tcb_info || in->vm_config == NULL ? "" : in->vm_config,
                       "cloud_vendor", in->cloud_vendor != NULL ? in->cloud_vendor : "",
                       "cloud_product", in->cloud_product != NULL ? in->cloud_product : "");
@@ -186,8 +181,8 @@ static void read_dmi(const char *name, char *out, size_t cap)
     }
     memmove(out, out + start, n - start + 1);
     n = strlen(out);
-    while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t' || out[n - 1] == '\n' ||
-                     out[n - 1] == '\r')) {
+    while (n > 0 &&
+           (out[n - 1] == ' ' || out[n - 1] == '\t' || out[n - 1] == '\n' || out[n - 1] == '\r')) {
         out[--n] = '\0';
     }
     if (!evlog_utf8_valid(out, n)) {
@@ -198,8 +193,8 @@ static void read_dmi(const char *name, char *out, size_t cap)
 static bool compose_public_tcbinfo(const struct agent *a)
 {
     /* AppCompose public_tcbinfo defaults to true (dstack-types lib.rs). */
-    json_t *doc = a->compose_text != NULL ? json_loadb(a->compose_text, a->compose_len, 0, NULL)
-                                          : NULL;
+    json_t *doc =
+        a->compose_text != NULL ? json_loadb(a->compose_text, a->compose_len, 0, NULL) : NULL;
     const json_t *v = json_object_get(doc, "public_tcbinfo");
     bool pub = !json_is_false(v);
     json_decref(doc);
@@ -246,9 +241,8 @@ static dstack_err build_from_backend(struct agent *a, const char *app_cert, cons
         /* Still apart after 8 reads: not a race but a log that does not replay to the
          * register (tdx: measurement mismatch, keys refused). Info reports both as they are,
          * as upstream does: tcb_info has the register, mr_aggregated the replay. */
-        const char *attested = a->tee->attested_vm_config != NULL
-                                   ? a->tee->attested_vm_config(a->tee_state)
-                                   : NULL;
+        const char *attested =
+            a->tee->attested_vm_config != NULL ? a->tee->attested_vm_config(a->tee_state) : NULL;
         struct info_inputs in = {
             .mrtd = m.mrtd,
             .mr_config_id = m.mr_config_id,
@@ -340,8 +334,7 @@ dstack_err info_cache_set_app_cert(struct info_cache *c, const char *pem)
 
 /* Locks the cache and rebuilds it first when RTMR3 moved since it was built (an emitted
  * event), under the lock so concurrent requests wait for one rebuild. Unlocked on failure. */
-static dstack_err cache_lock_fresh(struct info_cache *c, struct agent *a, char *err,
-                                   size_t err_cap)
+static dstack_err cache_lock_fresh(struct info_cache *c, struct agent *a, char *err, size_t err_cap)
 {
     struct tee_measurements m;
     dstack_err e;
@@ -352,8 +345,8 @@ static dstack_err cache_lock_fresh(struct info_cache *c, struct agent *a, char *
     pthread_mutex_lock(&c->lock);
     if (memcmp(m.rtmr[3], c->rtmr3, DSTACK_MR_LEN) != 0) {
         json_t *full = NULL, *ext = NULL;
-        e = build_from_backend(a, "", c->cloud_vendor, c->cloud_product, &full, &ext, c->rtmr3,
-                               err, err_cap);
+        e = build_from_backend(a, "", c->cloud_vendor, c->cloud_product, &full, &ext, c->rtmr3, err,
+                               err_cap);
         if (e != DSTACK_OK) {
             pthread_mutex_unlock(&c->lock);
             return e;
@@ -367,8 +360,8 @@ static dstack_err cache_lock_fresh(struct info_cache *c, struct agent *a, char *
     return DSTACK_OK;
 }
 
-dstack_err info_get(struct info_cache *c, struct agent *a, bool external, json_t **out,
-                    char *err, size_t err_cap)
+dstack_err info_get(struct info_cache *c, struct agent *a, bool external, json_t **out, char *err,
+                    size_t err_cap)
 {
     uint8_t r3[DSTACK_MR_LEN];
     dstack_err e;
@@ -381,8 +374,7 @@ dstack_err info_get(struct info_cache *c, struct agent *a, bool external, json_t
         read_dmi("product_name", product, sizeof product);
         bool hide = external && !compose_public_tcbinfo(a);
         json_t *ext = NULL;
-        e = build_from_backend(a, "", vendor, product, &full, hide ? &ext : NULL, r3, err,
-                               err_cap);
+        e = build_from_backend(a, "", vendor, product, &full, hide ? &ext : NULL, r3, err, err_cap);
         if (e == DSTACK_OK) {
             *out = hide ? ext : full;
             json_decref(hide ? full : ext);

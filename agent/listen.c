@@ -105,7 +105,8 @@ static int listen_tcp(const char *address, char *err, size_t errlen)
         snprintf(err, errlen, "invalid port \"%s\" in listen address \"%s\"", port, address);
         return -1;
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(host, port, &hints, &res);

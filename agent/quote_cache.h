@@ -31,8 +31,8 @@ struct quote_evlog {
     struct dstack_event_log log; /* cut to the quote, V2 pre-images filled */
     char *log_json;              /* the compact event log text as a JSON string literal "..." */
     size_t log_json_len;
-    char *vm_config;             /* the config string the attestation carries */
-    char *vm_config_json;        /* vm_config as a JSON string literal */
+    char *vm_config;      /* the config string the attestation carries */
+    char *vm_config_json; /* vm_config as a JSON string literal */
     size_t vm_config_json_len;
     /* V0 attestation = 0x00 ‖ variant ‖ Vec<u8> quote ‖ mid ‖ [u8;64] report_data ‖ cfg
      * (attest/versioned.h). When att_v0, mid and cfg are kept in hex and a request only adds

@@ -23,8 +23,8 @@ bool request_decode_json(const char *body, size_t len, json_t **out, char err[RE
         return false;
     }
     if (!json_is_object(v)) {
-        static const char *const names[] = {"map", "sequence", "string", "integer",
-                                            "floating point", "boolean", "boolean", "null"};
+        static const char *const names[] = {
+            "map", "sequence", "string", "integer", "floating point", "boolean", "boolean", "null"};
         snprintf(err, REQUEST_ERROR_MAX, "invalid type: %s, expected a JSON object",
                  names[json_typeof(v)]);
         json_decref(v);

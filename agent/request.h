@@ -11,8 +11,7 @@
 #define REQUEST_ERROR_MAX 256
 
 /* A JSON body. Empty -> {}. Must be an object; duplicate keys are rejected. */
-bool request_decode_json(const char *body, size_t len, json_t **out,
-                         char err[REQUEST_ERROR_MAX]);
+bool request_decode_json(const char *body, size_t len, json_t **out, char err[REQUEST_ERROR_MAX]);
 
 /* Query-string decoding, one already percent-decoded pair at a time (serde_qs rules):
  * `name=value`, `name[]=v` and `name[N]=v` build arrays, a repeated plain key is an error. */

@@ -16,9 +16,9 @@ struct agent;
 
 struct rpc_call {
     struct agent *agent;
-    const json_t *args;       /* request object, never NULL ({} when the payload was empty) */
-    bool from_query;          /* args came from a GET query string: every scalar is a string */
-    json_t *result;           /* set by the handler on success (the call owns the reference) */
+    const json_t *args; /* request object, never NULL ({} when the payload was empty) */
+    bool from_query;    /* args came from a GET query string: every scalar is a string */
+    json_t *result;     /* set by the handler on success (the call owns the reference) */
     /* Instead of result: the answer already encoded as compact JSON (malloc'd, the call owns
      * it), sent as is. For cached answers that cost more to encode than to copy (Info). */
     char *result_text;

@@ -127,8 +127,8 @@ static bool derive_key(struct rpc_call *call, struct derived_key *out)
         return false;
     }
     enum key_alg alg = parse_alg(algorithm);
-    if (alg_len != strlen(algorithm) || (alg != ALG_SECP256K1 && alg != ALG_ED25519 &&
-                                         alg != ALG_EMPTY)) {
+    if (alg_len != strlen(algorithm) ||
+        (alg != ALG_SECP256K1 && alg != ALG_ED25519 && alg != ALG_EMPTY)) {
         return rpc_fail(call, ERR_UNSUPPORTED);
     }
     struct kdf_slice info = {path, path_len};
@@ -354,9 +354,10 @@ bool h_verify(struct rpc_call *call)
         e = ed25519_verify(pub, pub_len, sig, sig_len, data, data_len, &valid, &what);
         if (e == DSTACK_EFORMAT) {
             /* dalek: InternalError::PointDecompression / Signature::from_slice */
-            rpc_fail(call, "%s", strcmp(what, "public key") == 0
-                                     ? ERR_SIGNATURE ": Cannot decompress Edwards point"
-                                     : ERR_SIGNATURE);
+            rpc_fail(call, "%s",
+                     strcmp(what, "public key") == 0 ? ERR_SIGNATURE
+                         ": Cannot decompress Edwards point"
+                                                     : ERR_SIGNATURE);
             goto out;
         }
         break;

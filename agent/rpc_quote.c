@@ -77,9 +77,9 @@ static dstack_err trim_to_quote(struct dstack_event_log *log, const uint8_t *quo
         if (i >= cut && e->imr == 3) {
             continue;
         }
-        dstack_err err = dstack_event_log_push(&kept, e->imr, e->event_type,
-                                               e->has_digest ? e->digest : NULL, e->event,
-                                               e->payload, e->payload_len, e->version);
+        dstack_err err =
+            dstack_event_log_push(&kept, e->imr, e->event_type, e->has_digest ? e->digest : NULL,
+                                  e->event, e->payload, e->payload_len, e->version);
         if (err != DSTACK_OK) {
             dstack_event_log_free(&kept);
             return err;
@@ -182,11 +182,11 @@ static bool padded_report_data(struct rpc_call *call, uint8_t rd[DSTACK_REPORT_D
  * (tests/unit/test_rpc_quote.c compares them). */
 
 struct field {
-    const char *key;   /* plain ASCII, no escaping needed */
-    const char *lit;   /* a JSON literal, as is ("..." included) */
+    const char *key; /* plain ASCII, no escaping needed */
+    const char *lit; /* a JSON literal, as is ("..." included) */
     size_t lit_len;
-    const uint8_t *hex; /* or bytes written as a hex string */
-    size_t hex_len;     /* bytes */
+    const uint8_t *hex;               /* or bytes written as a hex string */
+    size_t hex_len;                   /* bytes */
     const struct quote_att_plan *att; /* or the spliced V0 attestation */
 };
 
@@ -197,7 +197,7 @@ static char *write_object(const struct field *f, size_t n, const struct quote_sn
 {
     size_t len = 2; /* {} */
     for (size_t i = 0; i < n; i++) {
-        size_t v = f[i].lit != NULL ? f[i].lit_len
+        size_t v = f[i].lit != NULL   ? f[i].lit_len
                    : f[i].att != NULL ? f[i].att->hex_len + 2
                                       : 2 * f[i].hex_len + 2;
         len += (i > 0) + strlen(f[i].key) + 3 + v;
@@ -245,9 +245,8 @@ static char *write_object(const struct field *f, size_t n, const struct quote_sn
 /* Attestation as a field: the spliced V0 form (plan) when the log allows it, else the whole
  * encoding per request into *bytes. false when it cannot be encoded. */
 static bool attestation_field(const struct quote_snapshot *s,
-                              const uint8_t rd[DSTACK_REPORT_DATA_LEN],
-                              struct quote_att_plan *plan, uint8_t **bytes, struct field *f,
-                              dstack_err *why)
+                              const uint8_t rd[DSTACK_REPORT_DATA_LEN], struct quote_att_plan *plan,
+                              uint8_t **bytes, struct field *f, dstack_err *why)
 {
     *bytes = NULL;
     f->key = "attestation";

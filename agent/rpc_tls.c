@@ -14,7 +14,7 @@
 #include "tls.h"
 
 /* issue_cert, cert-client sign_csr and CaCert::sign_csr each add a context. */
-#define TLS_SIGN_PREFIX                                                                     \
+#define TLS_SIGN_PREFIX                                                                            \
     "Failed to sign the CSR: Failed to sign certificate: Failed to sign certificate: "
 
 dstack_err tls_issue(struct agent *a, const struct p256_key *key, const struct tls_request *req,
@@ -34,8 +34,9 @@ dstack_err tls_issue(struct agent *a, const struct p256_key *key, const struct t
     }
     if (a->keys->provider == KEY_PROVIDER_KMS || a->keys->ca_key == NULL) {
         /* Upstream sends the CSR to KMS.SignCert here; not implemented in this agent. */
-        snprintf(err, X509_ERR_MAX, "Failed to sign the CSR: KMS certificate issuance is not "
-                                    "supported by this agent");
+        snprintf(err, X509_ERR_MAX,
+                 "Failed to sign the CSR: KMS certificate issuance is not "
+                 "supported by this agent");
         return DSTACK_EUNSUPPORTED;
     }
     uint64_t nb = 0, na = 0;
@@ -205,8 +206,8 @@ bool h_derive_key(struct rpc_call *call)
 
 dstack_err tls_demo_cert(struct agent *a, char **pem)
 {
-    struct tls_request req = {.subject = "demo-cert", .usage_client_auth = true,
-                              .usage_ra_tls = true};
+    struct tls_request req = {
+        .subject = "demo-cert", .usage_client_auth = true, .usage_ra_tls = true};
     struct p256_key key;
     char *leaf = NULL, *ca = NULL;
     char err[X509_ERR_MAX] = "";

@@ -37,7 +37,7 @@ struct request {
     size_t len, cap;
     bool too_large;
     bool over_budget; /* refused: the listener's BODY_BUDGET is in use by other requests */
-    bool answered; /* a response was queued before the body was read */
+    bool answered;    /* a response was queued before the body was read */
     struct timespec start;
 };
 
@@ -64,11 +64,10 @@ static bool is_ascii(const char *body, size_t len)
     return true;
 }
 
-static enum MHD_Result send_body(struct listener *l, struct MHD_Connection *conn,
-                                 unsigned status, const char *type, char *body, size_t len)
+static enum MHD_Result send_body(struct listener *l, struct MHD_Connection *conn, unsigned status,
+                                 const char *type, char *body, size_t len)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (resp == NULL) {
         free(body);
         return MHD_NO;
@@ -138,8 +137,8 @@ static void static_keep(struct listener *l, const struct rpc_route *route, const
 }
 
 /* {\n  "error": "<msg>"\n}, serde_json's to_string_pretty (wire-api.md §2.6). */
-static enum MHD_Result send_error(struct listener *l, struct MHD_Connection *conn,
-                                  unsigned status, const char *msg)
+static enum MHD_Result send_error(struct listener *l, struct MHD_Connection *conn, unsigned status,
+                                  const char *msg)
 {
     json_t *obj = json_pack("{s:s}", "error", msg);
     char *body = obj != NULL ? json_dumps(obj, JSON_INDENT(2)) : NULL;
@@ -229,8 +228,8 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
 
 static bool is_json_content_type(struct MHD_Connection *conn)
 {
-    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *ct =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (ct == NULL) {
         return false;
     }
@@ -308,8 +307,9 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
             /* Upstream would decode a body without a JSON content type as protobuf, which no
              * SDK sends; we accept JSON either way and say what to do otherwise. */
             if (!q.json_flag && !is_json_content_type(conn)) {
-                snprintf(err, sizeof err, "request body is not JSON; send a JSON object with "
-                                          "Content-Type: application/json");
+                snprintf(err, sizeof err,
+                         "request body is not JSON; send a JSON object with "
+                         "Content-Type: application/json");
             }
             return send_error(l, conn, MHD_HTTP_BAD_REQUEST, err);
         }
@@ -379,15 +379,14 @@ static bool body_append(struct listener *l, struct request *req, const char *dat
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct listener *l = cls;
     struct request *req = *con_cls;
-    bool is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
-                  strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    bool is_get =
+        strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     bool is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 
     if (req == NULL) {
@@ -408,8 +407,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             req->answered = true;
             return send_not_found(l, conn);
         }
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (is_post && cl != NULL && strtoull(cl, NULL, 10) > l->agent->cfg->max_body) {
             /* Answered before reading the body; the connection closes after the response. */
             req->too_large = true;
@@ -481,8 +480,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     *socket_context = NULL;
 }
 
-__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
-                                                               va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     char msg[512];
@@ -533,8 +531,8 @@ static void listener_close(struct listener *l)
     }
 }
 
-dstack_err server_start(struct server *s, struct agent *a, const int *activated,
-                        size_t n_activated, char err[SERVER_ERROR_MAX])
+dstack_err server_start(struct server *s, struct agent *a, const int *activated, size_t n_activated,
+                        char err[SERVER_ERROR_MAX])
 {
     const struct agent_config *cfg = a->cfg;
     memset(s, 0, sizeof *s);
@@ -579,15 +577,12 @@ dstack_err server_start(struct server *s, struct agent *a, const int *activated,
         l->mhd = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, l->fd,
             MHD_OPTION_THREAD_POOL_SIZE, cfg->thread_per_connection ? 0u : pool_size(cfg),
-            MHD_OPTION_CONNECTION_TIMEOUT,
-            cfg->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONN_POOL,
+            MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned)4096, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONN_POOL,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_NOTIFY_CONNECTION,
-            on_connection, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-            NULL, MHD_OPTION_END);
+            on_connection, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
         if (l->mhd == NULL) {
-            snprintf(err, SERVER_ERROR_MAX, "cannot start the HTTP server on %s",
-                     l->cfg->address);
+            snprintf(err, SERVER_ERROR_MAX, "cannot start the HTTP server on %s", l->cfg->address);
             server_stop(s, 0);
             return DSTACK_EIO;
         }

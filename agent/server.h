@@ -41,8 +41,8 @@ struct server {
 
 /* Binds every configured listener (or takes the systemd-activated fds: activated[i] replaces
  * listener i, -1 = none) and starts serving. On failure nothing is left bound. */
-dstack_err server_start(struct server *s, struct agent *a, const int *activated,
-                        size_t n_activated, char err[SERVER_ERROR_MAX]);
+dstack_err server_start(struct server *s, struct agent *a, const int *activated, size_t n_activated,
+                        char err[SERVER_ERROR_MAX]);
 
 /* Stops accepting, lets requests in flight finish (up to grace_ms), then frees everything and
  * removes the socket files it created. */

@@ -64,9 +64,8 @@ static char *default_sys_config(const char *seed)
         return NULL;
     }
     /* Fields of upstream's SysConfig (wire-api.md §9.2); the simulator has no KMS or gateway. */
-    json_t *doc = json_pack("{s:[],s:[],s:s,s:s,s:s,s:s}", "kms_urls", "gateway_urls",
-                            "pccs_url", "", "docker_registry", "", "host_api_url", "",
-                            "vm_config", vm);
+    json_t *doc = json_pack("{s:[],s:[],s:s,s:s,s:s,s:s}", "kms_urls", "gateway_urls", "pccs_url",
+                            "", "docker_registry", "", "host_api_url", "", "vm_config", vm);
     free(vm);
     char *s = doc != NULL ? json_dumps(doc, JSON_INDENT(4)) : NULL;
     json_decref(doc);

@@ -35,7 +35,8 @@ dstack_err read_file_limited(const char *path, size_t max, char **out, size_t *l
     }
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-        snprintf(err, STARTUP_ERROR_MAX, "%.400s: not a regular file of at most %zu bytes", path, max);
+        snprintf(err, STARTUP_ERROR_MAX, "%.400s: not a regular file of at most %zu bytes", path,
+                 max);
         fclose(f);
         return DSTACK_EIO;
     }
@@ -56,8 +57,7 @@ dstack_err read_file_limited(const char *path, size_t max, char **out, size_t *l
 /* app-compose.json: kept verbatim (tcb_info.app_compose echoes it); "name" -> app_name. */
 static dstack_err load_compose(struct agent *a, const char *path, char err[STARTUP_ERROR_MAX])
 {
-    dstack_err e = read_file_limited(path, MAX_CONFIG_FILE, &a->compose_text, &a->compose_len,
-                                     err);
+    dstack_err e = read_file_limited(path, MAX_CONFIG_FILE, &a->compose_text, &a->compose_len, err);
     if (e != DSTACK_OK) {
         return e;
     }
@@ -104,8 +104,7 @@ static dstack_err load_sys_config(struct agent *a, const char *path, char err[ST
     return a->vm_config ? DSTACK_OK : DSTACK_ENOMEM;
 }
 
-dstack_err agent_open(struct agent *a, const struct agent_config *cfg,
-                      char err[STARTUP_ERROR_MAX])
+dstack_err agent_open(struct agent *a, const struct agent_config *cfg, char err[STARTUP_ERROR_MAX])
 {
     memset(a, 0, sizeof *a);
     a->cfg = cfg;

@@ -6,8 +6,7 @@
 
 #define STARTUP_ERROR_MAX 512
 
-dstack_err agent_open(struct agent *a, const struct agent_config *cfg,
-                      char err[STARTUP_ERROR_MAX]);
+dstack_err agent_open(struct agent *a, const struct agent_config *cfg, char err[STARTUP_ERROR_MAX]);
 void agent_close(struct agent *a);
 
 /* Reads a whole regular file of at most max bytes (NUL-terminated). */

@@ -19,10 +19,10 @@ struct tls_request {
     const char *subject;
     const char *const *alt_names;
     size_t n_alt_names;
-    bool usage_ra_tls;      /* ext_quote */
+    bool usage_ra_tls; /* ext_quote */
     bool usage_server_auth;
     bool usage_client_auth;
-    bool with_app_info;     /* ext_app_info */
+    bool with_app_info; /* ext_app_info */
     bool has_not_before;
     uint64_t not_before;
     bool has_not_after;
@@ -33,7 +33,7 @@ struct tls_request {
 struct tls_evidence {
     uint8_t *attestation; /* stripped V0 VersionedAttestation, or NULL */
     size_t attestation_len;
-    uint8_t *app_info;    /* msgpack AppInfo, or NULL */
+    uint8_t *app_info; /* msgpack AppInfo, or NULL */
     size_t app_info_len;
 };
 

@@ -31,8 +31,8 @@ static dstack_err load_event_log(struct agent *a, struct dstack_event_log *log,
     json_t *j = NULL;
     char *text = NULL;
     char why[128] = "";
-    dstack_err e = a->tee->event_log != NULL ? a->tee->event_log(a->tee_state, &j)
-                                             : DSTACK_EUNSUPPORTED;
+    dstack_err e =
+        a->tee->event_log != NULL ? a->tee->event_log(a->tee_state, &j) : DSTACK_EUNSUPPORTED;
     if (e != DSTACK_OK || j == NULL) {
         tls_err(err, "event log unavailable", NULL);
         json_decref(j);
@@ -144,8 +144,8 @@ static struct appinfo_bytes payload_of(const struct dstack_event_log *log, const
 
 /* AppInfo for TDX (decode_app_info_ex, attestation.rs:L918-971). */
 static dstack_err build_app_info(struct agent *a, const uint8_t *quote, size_t quote_len,
-                                 const struct dstack_event_log *log, uint8_t **out,
-                                 size_t *out_len, char err[X509_ERR_MAX])
+                                 const struct dstack_event_log *log, uint8_t **out, size_t *out_len,
+                                 char err[X509_ERR_MAX])
 {
     struct dstack_quote q;
     uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
@@ -185,9 +185,8 @@ static dstack_err build_app_info(struct agent *a, const uint8_t *quote, size_t q
     if ((e = hash_sha256("", 0, device_id)) != DSTACK_OK ||
         (e = dstack_mr_system(q.report.mr_td, rtmr, p->key_provider_info.p,
                               p->key_provider_info.len, p->mr_system)) != DSTACK_OK ||
-        (e = dstack_mr_aggregated(q.report.mr_td, rtmr, q.report.mr_config_id,
-                                  q.report.mr_owner, q.report.mr_owner_config,
-                                  p->mr_aggregated)) != DSTACK_OK) {
+        (e = dstack_mr_aggregated(q.report.mr_td, rtmr, q.report.mr_config_id, q.report.mr_owner,
+                                  q.report.mr_owner_config, p->mr_aggregated)) != DSTACK_OK) {
         tls_err(err, "cannot compute the measurements", NULL);
         goto out;
     }
@@ -254,14 +253,12 @@ dstack_err tls_cert_evidence(struct agent *a, const uint8_t spki[P256_SPKI_LEN],
     if ((e = load_event_log(a, &log, err)) != DSTACK_OK) {
         goto out;
     }
-    if (quote &&
-        (e = build_v0_stripped(a, q, q_len, &log, rd, &out->attestation,
-                               &out->attestation_len, err)) != DSTACK_OK) {
+    if (quote && (e = build_v0_stripped(a, q, q_len, &log, rd, &out->attestation,
+                                        &out->attestation_len, err)) != DSTACK_OK) {
         goto out;
     }
-    if (app_info &&
-        (e = build_app_info(a, q, q_len, &log, &out->app_info, &out->app_info_len, err)) !=
-            DSTACK_OK) {
+    if (app_info && (e = build_app_info(a, q, q_len, &log, &out->app_info, &out->app_info_len,
+                                        err)) != DSTACK_OK) {
         goto out;
     }
 out:

@@ -168,14 +168,19 @@ static double run_daemon(const struct bench_sim *s, const struct op *op)
     if (!lg_format(&req, "POST", op->path, op->body, false)) {
         return -1;
     }
-    struct lg_config cfg = {.sock = s->dstack_sock, .reqs = &req, .n_reqs = 1,
-                            .conns = BENCH_CONNS, .requests = op->iters, .seconds = 60};
+    struct lg_config cfg = {.sock = s->dstack_sock,
+                            .reqs = &req,
+                            .n_reqs = 1,
+                            .conns = BENCH_CONNS,
+                            .requests = op->iters,
+                            .seconds = 60};
     struct lg_result res;
     struct bench_cpu c0 = bench_cpu_read(s->pid);
     bool ran = lg_run(&cfg, &res);
     struct bench_cpu c1 = bench_cpu_read(s->pid);
     free(req.data);
-    double per = ran && res.failed == 0 && res.ok > 0 ? bench_cpu_delta(c0, c1) / (double)res.ok : -1;
+    double per =
+        ran && res.failed == 0 && res.ok > 0 ? bench_cpu_delta(c0, c1) / (double)res.ok : -1;
     if (ran && res.failed != 0) {
         fprintf(stderr, "bench: %s: %llu failed requests\n", op->name,
                 (unsigned long long)res.failed);

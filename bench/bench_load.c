@@ -21,18 +21,21 @@ int main(int argc, char **argv)
     if (!lg_format(&req, "POST", argv[2], strcmp(argv[3], "-") == 0 ? "{}" : argv[3], new_conn)) {
         return 1;
     }
-    struct lg_config cfg = {.sock = argv[1], .reqs = &req, .n_reqs = 1,
+    struct lg_config cfg = {.sock = argv[1],
+                            .reqs = &req,
+                            .n_reqs = 1,
                             .conns = (unsigned)strtoul(argv[4], NULL, 10),
-                            .requests = strtoull(argv[5], NULL, 10), .seconds = 600,
-                            .new_conn = new_conn, .latencies = true};
+                            .requests = strtoull(argv[5], NULL, 10),
+                            .seconds = 600,
+                            .new_conn = new_conn,
+                            .latencies = true};
     struct lg_result res;
     if (!lg_run(&cfg, &res)) {
         return 1;
     }
     printf("%llu ok, %llu failed, %.0f req/s, p50 %.0f us, p99 %.0f us\n",
-           (unsigned long long)res.ok, (unsigned long long)res.failed,
-           (double)res.ok / res.seconds, bench_quantile(res.lat_us, res.n_lat, 0.5),
-           bench_quantile(res.lat_us, res.n_lat, 0.99));
+           (unsigned long long)res.ok, (unsigned long long)res.failed, (double)res.ok / res.seconds,
+           bench_quantile(res.lat_us, res.n_lat, 0.5), bench_quantile(res.lat_us, res.n_lat, 0.99));
     lg_result_free(&res);
     free(req.data);
     return res.failed == 0 ? 0 : 3;

@@ -45,8 +45,12 @@ int main(void)
     long rss[2] = {0, 0};
     uint64_t ok = 0, failed = 0;
     for (int phase = 0; phase < 2; phase++) {
-        struct lg_config cfg = {.sock = sim.dstack_sock, .reqs = reqs, .n_reqs = n_mix,
-                                .conns = 64, .requests = per_phase, .seconds = 300};
+        struct lg_config cfg = {.sock = sim.dstack_sock,
+                                .reqs = reqs,
+                                .n_reqs = n_mix,
+                                .conns = 64,
+                                .requests = per_phase,
+                                .seconds = 300};
         struct lg_result res;
         if (lg_run(&cfg, &res)) {
             ok += res.ok;

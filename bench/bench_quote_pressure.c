@@ -227,8 +227,8 @@ static bool write_config(char *path, size_t cap)
             "\"configfs_dir\": \"%s\", \"rtmr_sysfs_dir\": \"%s\", \"runtime_log_dir\": \"%s\","
             "\"ccel_file\": \"%s/fixtures/upstream-tdx/ccel.bin\", \"device\": \"%s/none\","
             "\"attest_config\": \"%s/none\"}}}}\n",
-            sh, sh, sh, g_fk.report_dir, g_fk.rtmr_dir, g_fk.log_dir, DSTACK_SHARED_DIR,
-            g_fk.root, g_fk.root);
+            sh, sh, sh, g_fk.report_dir, g_fk.rtmr_dir, g_fk.log_dir, DSTACK_SHARED_DIR, g_fk.root,
+            g_fk.root);
     return fclose(f) == 0;
 }
 
@@ -237,8 +237,8 @@ static pid_t agent_start(const char *cfg)
     char listen[420], log[300];
     snprintf(listen, sizeof listen, "unix:%s", g_sock);
     snprintf(log, sizeof log, "%s/agent.log", g_fk.root);
-    const char *argv[] = {DSTACK_AGENT_BIN, "--backend", "tdx", "-c", cfg,
-                          "--no-default-listeners", "--listen", listen, NULL};
+    const char *argv[] = {DSTACK_AGENT_BIN,         "--backend", "tdx",  "-c", cfg,
+                          "--no-default-listeners", "--listen",  listen, NULL};
     pid_t pid = fork();
     if (pid == 0) {
         if (freopen(log, "a", stderr) != NULL) {
@@ -352,8 +352,8 @@ int main(void)
                            quotes_busy > 0 && busy_p99 < FAST_ERROR_MS && quote_other == 0);
     snprintf(val, sizeof val, "%s; GetQuote after the storm: %d",
              alive ? "agent alive" : "agent exited", after);
-    failures += !bench_row("6. quote pressure: nothing crashes", val, "alive, 200",
-                           alive && after == 200);
+    failures +=
+        !bench_row("6. quote pressure: nothing crashes", val, "alive, 200", alive && after == 200);
 
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);

@@ -28,8 +28,13 @@ static bool run_level(const char *sock, struct level *lv, double seconds)
     if (!lg_format(&req, "POST", "/GetKey", BODY, lv->new_conn)) {
         return false;
     }
-    struct lg_config cfg = {.sock = sock, .reqs = &req, .n_reqs = 1, .conns = lv->conns,
-                            .new_conn = lv->new_conn, .seconds = seconds, .latencies = true};
+    struct lg_config cfg = {.sock = sock,
+                            .reqs = &req,
+                            .n_reqs = 1,
+                            .conns = lv->conns,
+                            .new_conn = lv->new_conn,
+                            .seconds = seconds,
+                            .latencies = true};
     struct lg_result res;
     bool ok = lg_run(&cfg, &res);
     free(req.data);
@@ -55,8 +60,8 @@ int main(void)
     if (!bench_sim_start(&sim, NULL, NULL)) {
         return 1;
     }
-    struct level levels[] = {{1, false, 0, 0, 0},  {2, false, 0, 0, 0},   {4, false, 0, 0, 0},
-                             {16, false, 0, 0, 0}, {64, false, 0, 0, 0},  {256, false, 0, 0, 0},
+    struct level levels[] = {{1, false, 0, 0, 0},  {2, false, 0, 0, 0},  {4, false, 0, 0, 0},
+                             {16, false, 0, 0, 0}, {64, false, 0, 0, 0}, {256, false, 0, 0, 0},
                              {16, true, 0, 0, 0}};
     size_t n = sizeof levels / sizeof levels[0];
     double seconds = 3.0 * bench_scale(); /* per level, over all rounds */
@@ -64,7 +69,8 @@ int main(void)
     run_level(sim.dstack_sock, &warm, seconds / 3);
     int failures = 0;
     bool failed[sizeof levels / sizeof levels[0]] = {false};
-    double rps[sizeof levels / sizeof levels[0]][ROUNDS], p50[sizeof levels / sizeof levels[0]][ROUNDS],
+    double rps[sizeof levels / sizeof levels[0]][ROUNDS],
+        p50[sizeof levels / sizeof levels[0]][ROUNDS],
         p99[sizeof levels / sizeof levels[0]][ROUNDS];
     for (int r = 0; r < ROUNDS; r++) {
         for (size_t i = 0; i < n; i++) {

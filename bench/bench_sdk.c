@@ -122,9 +122,9 @@ static bool time_utils(const char *compose, size_t compose_len, const char *kms_
     t->encrypt = (bench_now() - t0) / n;
     t0 = bench_now();
     for (int i = 0; ok && i < n; i++) {
-        ok &= dstack_verify_env_encrypt_public_key(env_pub, sizeof env_pub, env_sig,
-                                                   sizeof env_sig, app_id_hex, env_ts, 0,
-                                                   (int64_t)time(NULL), signer) == DSTACK_OK;
+        ok &= dstack_verify_env_encrypt_public_key(env_pub, sizeof env_pub, env_sig, sizeof env_sig,
+                                                   app_id_hex, env_ts, 0, (int64_t)time(NULL),
+                                                   signer) == DSTACK_OK;
     }
     t->verify = (bench_now() - t0) / n;
     if (!ok) {

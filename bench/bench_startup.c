@@ -73,10 +73,10 @@ int main(void)
         failures++;
     } else {
         double med = bench_median(t, n), max = bench_quantile(t, n, 1.0);
-        snprintf(val, sizeof val, "%.1f ms median (max %.1f ms, %zu runs)", med * 1e3,
-                 max * 1e3, n);
-        failures += !bench_row("5. start-up to Version (existing files)", val, "<= 50 ms",
-                               med <= 0.050);
+        snprintf(val, sizeof val, "%.1f ms median (max %.1f ms, %zu runs)", med * 1e3, max * 1e3,
+                 n);
+        failures +=
+            !bench_row("5. start-up to Version (existing files)", val, "<= 50 ms", med <= 0.050);
     }
     bench_sim_stop(&sim, false);
     return failures == 0 ? 0 : 3;

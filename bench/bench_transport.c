@@ -22,14 +22,15 @@ static double cpu_per_request(pid_t pid, const char *sock, const char *path, uin
     if (!lg_format(&req, "POST", path, "{}", false)) {
         return -1;
     }
-    struct lg_config cfg = {.sock = sock, .reqs = &req, .n_reqs = 1, .conns = CONNS,
-                            .requests = n, .seconds = 60};
+    struct lg_config cfg = {
+        .sock = sock, .reqs = &req, .n_reqs = 1, .conns = CONNS, .requests = n, .seconds = 60};
     struct lg_result res;
     struct bench_cpu c0 = bench_cpu_read(pid);
     bool ran = lg_run(&cfg, &res);
     struct bench_cpu c1 = bench_cpu_read(pid);
     free(req.data);
-    double per = ran && res.failed == 0 && res.ok == n ? bench_cpu_delta(c0, c1) / (double)res.ok : -1;
+    double per =
+        ran && res.failed == 0 && res.ok == n ? bench_cpu_delta(c0, c1) / (double)res.ok : -1;
     lg_result_free(&res);
     return per;
 }
@@ -54,9 +55,8 @@ int main(void)
     int failures = 0;
     for (size_t i = 0; i < n_cases; i++) {
         cases[i].body = lg_fetch(sim.dstack_sock, "POST", cases[i].path, "{}");
-        if (cases[i].body == NULL ||
-            !trivial_server_start(&cases[i].floor, sim.dir, cases[i].name, cases[i].body,
-                                  strlen(cases[i].body))) {
+        if (cases[i].body == NULL || !trivial_server_start(&cases[i].floor, sim.dir, cases[i].name,
+                                                           cases[i].body, strlen(cases[i].body))) {
             fprintf(stderr, "bench: cannot set up %s\n", cases[i].name);
             failures++;
         }
@@ -71,13 +71,13 @@ int main(void)
         cpu_per_request(cases[i].floor.pid, cases[i].floor.sock, cases[i].path, cases[i].n / 10);
         for (int r = 0; r < ROUNDS; r++) {
             d[r] = cpu_per_request(sim.pid, sim.dstack_sock, cases[i].path, cases[i].n);
-            f[r] = cpu_per_request(cases[i].floor.pid, cases[i].floor.sock, cases[i].path,
-                                   cases[i].n);
+            f[r] =
+                cpu_per_request(cases[i].floor.pid, cases[i].floor.sock, cases[i].path, cases[i].n);
         }
         double dm = bench_median(d, ROUNDS), fm = bench_median(f, ROUNDS);
         char fig[128], val[160];
-        snprintf(fig, sizeof fig, "2. daemon CPU / transport floor, %s (%zu B body)",
-                 cases[i].name, strlen(cases[i].body));
+        snprintf(fig, sizeof fig, "2. daemon CPU / transport floor, %s (%zu B body)", cases[i].name,
+                 strlen(cases[i].body));
         if (dm <= 0 || fm <= 0) {
             bench_row(fig, "requests failed", cases[i].target, false);
             failures++;

@@ -27,7 +27,7 @@ struct conn {
     size_t len, cap;
     size_t header_len; /* 0 until the blank line was seen */
     size_t body_len;
-    bool until_close;  /* no Content-Length: the body ends with the connection */
+    bool until_close; /* no Content-Length: the body ends with the connection */
     bool server_closes;
     int status;
     uint64_t start_ns;
@@ -209,9 +209,8 @@ static bool parse_head(struct conn *c)
         return false;
     }
     c->header_len = (size_t)(end - c->buf) + 4;
-    c->status = c->len > 12 && strncmp(c->buf, "HTTP/1.", 7) == 0
-                    ? (int)strtol(c->buf + 9, NULL, 10)
-                    : 0;
+    c->status =
+        c->len > 12 && strncmp(c->buf, "HTTP/1.", 7) == 0 ? (int)strtol(c->buf + 9, NULL, 10) : 0;
     c->until_close = true;
     for (char *line = memchr(c->buf, '\n', c->header_len); line != NULL && line < end;
          line = memchr(line + 1, '\n', (size_t)(end - line))) {

@@ -18,18 +18,18 @@ struct lg_config {
     const char *sock;              /* Unix socket path */
     const struct lg_request *reqs; /* sent in turn (a mix), each connection taking the next */
     size_t n_reqs;
-    unsigned conns;                /* concurrent connections, 1..4096 */
-    bool new_conn;                 /* a new connection per request (send Connection: close) */
-    uint64_t requests;             /* stop after this many responses (0 = no cap) */
-    double seconds;                /* and/or after this long (0 = no cap); one must be set */
-    bool latencies;                /* record each request's latency */
+    unsigned conns;    /* concurrent connections, 1..4096 */
+    bool new_conn;     /* a new connection per request (send Connection: close) */
+    uint64_t requests; /* stop after this many responses (0 = no cap) */
+    double seconds;    /* and/or after this long (0 = no cap); one must be set */
+    bool latencies;    /* record each request's latency */
 };
 
 struct lg_result {
-    uint64_t ok;       /* 200 responses */
-    uint64_t failed;   /* other statuses, broken connections, connect failures */
-    double seconds;    /* wall time from the first request to the last response */
-    double *lat_us;    /* latencies in microseconds (n_lat of them) when asked */
+    uint64_t ok;     /* 200 responses */
+    uint64_t failed; /* other statuses, broken connections, connect failures */
+    double seconds;  /* wall time from the first request to the last response */
+    double *lat_us;  /* latencies in microseconds (n_lat of them) when asked */
     size_t n_lat;
 };
 

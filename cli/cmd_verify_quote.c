@@ -125,8 +125,9 @@ int cmd_verify_quote(int argc, char **argv)
         goto out;
     }
     if (want_rd_hex != NULL && memcmp(p.report.report_data, want_rd, sizeof want_rd) != 0) {
-        rc = cli_error(cmd->name, CLI_EXIT_FAIL, "invalid quote: report data differs from "
-                                                 "--report-data");
+        rc = cli_error(cmd->name, CLI_EXIT_FAIL,
+                       "invalid quote: report data differs from "
+                       "--report-data");
         goto out;
     }
     json_t *o = json_object();

@@ -73,8 +73,8 @@ static int load_pem(const char *name, const char *path, const char *array_key,
     }
     json_decref(doc);
     if (pem == NULL) {
-        return cli_error(name, CLI_EXIT_FAIL, "%s: no certificate found in the JSON (%s%s%s)",
-                         path, array_key ? array_key : "", array_key && string_key ? ", " : "",
+        return cli_error(name, CLI_EXIT_FAIL, "%s: no certificate found in the JSON (%s%s%s)", path,
+                         array_key ? array_key : "", array_key && string_key ? ", " : "",
                          string_key ? string_key : "");
     }
     *out = pem;
@@ -96,9 +96,9 @@ static json_t *app_info_json(const uint8_t *b, size_t len)
         put_hex(o, "mr_system", ai->mr_system, sizeof ai->mr_system);
         put_hex(o, "mr_aggregated", ai->mr_aggregated, sizeof ai->mr_aggregated);
         put_hex(o, "os_image_hash", ai->os_image_hash.p, ai->os_image_hash.len);
-        json_object_set_new(o, "key_provider_info",
-                            json_stringn((const char *)ai->key_provider_info.p,
-                                         ai->key_provider_info.len));
+        json_object_set_new(
+            o, "key_provider_info",
+            json_stringn((const char *)ai->key_provider_info.p, ai->key_provider_info.len));
     }
     free(ai);
     return o;
@@ -169,8 +169,8 @@ int cmd_verify_ra_tls(int argc, char **argv)
         goto out;
     }
     char why[512] = "";
-    dstack_err err = dstack_ratls_verify_chain(chain, chain_len, ca, ca_len, root, root_len,
-                                               &leaf, why, sizeof why);
+    dstack_err err = dstack_ratls_verify_chain(chain, chain_len, ca, ca_len, root, root_len, &leaf,
+                                               why, sizeof why);
     if (err != DSTACK_OK) {
         rc = cli_error(cmd->name, CLI_EXIT_FAIL, "invalid RA-TLS certificate: %s",
                        why[0] ? why : dstack_err_str(err));

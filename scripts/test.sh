@@ -13,6 +13,7 @@ if [[ -f tests/compat/package.json ]]; then
 fi
 
 scripts/check-banned.sh
+scripts/check-format.sh
 
 run_suite() { # name, cmake flags...
     local dir=$1; shift

@@ -122,8 +122,8 @@ static dstack_err sim_quote(void *state, const uint8_t report_data[DSTACK_REPORT
     return sim_quoter_quote(b->quoter, &td, report_data, quote, quote_len);
 }
 
-static dstack_err sim_emit_event(void *state, const char *name, const uint8_t *payload,
-                                 size_t len, char err[TEE_ERROR_MAX])
+static dstack_err sim_emit_event(void *state, const char *name, const uint8_t *payload, size_t len,
+                                 char err[TEE_ERROR_MAX])
 {
     struct sim_backend *b = state;
     if (b->st == NULL) {

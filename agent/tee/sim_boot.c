@@ -48,9 +48,9 @@ static const uint8_t guid_uiapp[16] = {0x21, 0xaa, 0x2c, 0x46, 0x14, 0x76, 0x03,
                                        0x83, 0x6e, 0x8a, 0xb6, 0xf4, 0x66, 0x23, 0x31};
 
 /* The kernel command line measured into RTMR2 (its digest only appears in the log). */
-#define SIM_CMDLINE_HEAD                                                                          \
-    "console=ttyS0 init=/init panic=1 net.ifnames=0 biosdevname=0 mce=off oops=panic "         \
-    "pci=noearly pci=nommconf random.trust_cpu=y random.trust_bootloader=n tsc=reliable "      \
+#define SIM_CMDLINE_HEAD                                                                           \
+    "console=ttyS0 init=/init panic=1 net.ifnames=0 biosdevname=0 mce=off oops=panic "             \
+    "pci=noearly pci=nommconf random.trust_cpu=y random.trust_bootloader=n tsc=reliable "          \
     "no-kvmclock dstack.rootfs_size=421728256 dstack.rootfs_hash="
 
 void sim_seed_hash(const char *seed, const char *label, uint8_t out[SIM_HASH_LEN])
@@ -206,8 +206,7 @@ static dstack_err rtmr0_firmware(const char *seed, struct dstack_event_log *log)
     put(&w, fv, sizeof fv);
     put_le(&w, 0xffc00000u, 8);
     put_le(&w, 0x00084000u, 8);
-    if ((e = push_blob(log, seed, 0, EV_EFI_PLATFORM_FIRMWARE_BLOB2, "cfv", "", &w)) !=
-        DSTACK_OK) {
+    if ((e = push_blob(log, seed, 0, EV_EFI_PLATFORM_FIRMWARE_BLOB2, "cfv", "", &w)) != DSTACK_OK) {
         return e;
     }
     /* Secure-boot configuration, all empty (dstack boots with secure boot off). */
@@ -215,15 +214,13 @@ static dstack_err rtmr0_firmware(const char *seed, struct dstack_event_log *log)
         const uint8_t *guid;
         const char *name;
     } vars[] = {
-        {guid_efi_global, "SecureBoot"}, {guid_efi_global, "PK"},
-        {guid_efi_global, "KEK"},        {guid_image_security_db, "db"},
-        {guid_image_security_db, "dbx"},
+        {guid_efi_global, "SecureBoot"}, {guid_efi_global, "PK"},         {guid_efi_global, "KEK"},
+        {guid_image_security_db, "db"},  {guid_image_security_db, "dbx"},
     };
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         w.n = 0;
         efi_variable(&w, vars[i].guid, vars[i].name, NULL, 0);
-        if ((e = push_measured(log, 0, EV_EFI_VARIABLE_DRIVER_CONFIG, w.b, w.n, &w)) !=
-            DSTACK_OK) {
+        if ((e = push_measured(log, 0, EV_EFI_VARIABLE_DRIVER_CONFIG, w.b, w.n, &w)) != DSTACK_OK) {
             return e;
         }
     }
@@ -265,8 +262,7 @@ static dstack_err rtmr1_kernel(const char *seed, struct dstack_event_log *log)
     put_le(&w, 0, 8);           /* link-time address */
     put_le(&w, dp.n, 8);
     put(&w, dp.b, dp.n);
-    return push_blob(log, seed, 1, EV_EFI_BOOT_SERVICES_APPLICATION, "kernel-authenticode", "",
-                     &w);
+    return push_blob(log, seed, 1, EV_EFI_BOOT_SERVICES_APPLICATION, "kernel-authenticode", "", &w);
 }
 
 /* BootOrder = {0000} and Boot0000 = UiApp; the digest covers the variable data only. */
@@ -498,18 +494,16 @@ dstack_err sim_boot_runtime_events(const struct sim_boot_inputs *in, struct dsta
     if ((e = dstack_event_log_push_runtime(log, "system-preparing", NULL, 0, v)) != DSTACK_OK ||
         (e = dstack_event_log_push_runtime(log, "app-id", app_id, DSTACK_APP_ID_LEN, v)) !=
             DSTACK_OK ||
-        (e = dstack_event_log_push_runtime(log, "compose-hash", compose_hash,
-                                           sizeof compose_hash, v)) != DSTACK_OK ||
+        (e = dstack_event_log_push_runtime(log, "compose-hash", compose_hash, sizeof compose_hash,
+                                           v)) != DSTACK_OK ||
         (e = push_init_scripts(in->compose, in->compose_len, v, log)) != DSTACK_OK ||
-        (e = dstack_event_log_push_runtime(log, "instance-id", id,
-                                           ci.no_instance_id ? 0 : DSTACK_APP_ID_LEN, v)) !=
-            DSTACK_OK ||
+        (e = dstack_event_log_push_runtime(
+             log, "instance-id", id, ci.no_instance_id ? 0 : DSTACK_APP_ID_LEN, v)) != DSTACK_OK ||
         (e = dstack_event_log_push_runtime(log, "boot-mr-done", NULL, 0, v)) != DSTACK_OK) {
         goto out;
     }
-    if (os_len > 0 &&
-        (e = dstack_event_log_push_runtime(log, "os-image-hash", os_hash, os_len, v)) !=
-            DSTACK_OK) {
+    if (os_len > 0 && (e = dstack_event_log_push_runtime(log, "os-image-hash", os_hash, os_len,
+                                                         v)) != DSTACK_OK) {
         goto out;
     }
     if ((e = dstack_event_log_push_runtime(log, "key-provider", (const uint8_t *)kp, strlen(kp),

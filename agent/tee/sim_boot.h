@@ -25,18 +25,18 @@ dstack_err sim_boot_firmware_events(const char *seed, struct dstack_event_log *l
 /* What the system runtime events are computed from. */
 struct sim_boot_inputs {
     const char *seed;
-    const uint8_t *compose;      /* app-compose.json, raw bytes */
+    const uint8_t *compose; /* app-compose.json, raw bytes */
     size_t compose_len;
-    const char *vm_config;       /* sys-config vm_config string (may be NULL) */
-    const uint8_t *ca_spki;      /* DER SubjectPublicKeyInfo of the CA key, NULL if unknown */
+    const char *vm_config;  /* sys-config vm_config string (may be NULL) */
+    const uint8_t *ca_spki; /* DER SubjectPublicKeyInfo of the CA key, NULL if unknown */
     size_t ca_spki_len;
 };
 
 /* Parsed bits of the compose that shape the boot (dstack-types AppCompose). */
 struct sim_compose_info {
-    unsigned event_log_version;  /* 1 or 2 ("event_log_version") */
+    unsigned event_log_version; /* 1 or 2 ("event_log_version") */
     bool no_instance_id;
-    char storage_fs[16];         /* "storage_fs", default "zfs" like dstack-util */
+    char storage_fs[16]; /* "storage_fs", default "zfs" like dstack-util */
 };
 
 /* Reads the fields above; DSTACK_EFORMAT with err set when the compose is not a JSON object or a

@@ -14,7 +14,7 @@
 #include "attest/scale.h"
 
 struct sim_quoter {
-    struct quote_pki *pki;               /* normal mode */
+    struct quote_pki *pki; /* normal mode */
     bool fixture_mode;
     struct versioned_attestation fixture; /* fixture mode */
 };
@@ -37,8 +37,8 @@ static dstack_err read_file(const char *path, size_t max, uint8_t **out, size_t 
     }
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
         (uint64_t)st.st_size > max) {
-        snprintf(err, TEE_ERROR_MAX, "attestation file %.150s: not a regular file of at most %zu bytes",
-                 path, max);
+        snprintf(err, TEE_ERROR_MAX,
+                 "attestation file %.150s: not a regular file of at most %zu bytes", path, max);
         fclose(f);
         return DSTACK_EFORMAT;
     }
@@ -69,7 +69,8 @@ static dstack_err open_fixture(struct sim_quoter *q, const char *path, char err[
     free(bytes);
     if (e == DSTACK_EUNSUPPORTED) {
         snprintf(err, TEE_ERROR_MAX,
-                 "attestation file %.150s: only V0 (SCALE) DstackTdx attestations are supported", path);
+                 "attestation file %.150s: only V0 (SCALE) DstackTdx attestations are supported",
+                 path);
         return e;
     }
     if (e != DSTACK_OK) {
@@ -79,9 +80,10 @@ static dstack_err open_fixture(struct sim_quoter *q, const char *path, char err[
     }
     if (dstack_quote_report_data_offset(q->fixture.quote, q->fixture.quote_len, &off) !=
         DSTACK_OK) {
-        snprintf(err, TEE_ERROR_MAX,
-                 "attestation file %.150s: the quote is not a TDX v4/v5 quote (wrong version or length)",
-                 path);
+        snprintf(
+            err, TEE_ERROR_MAX,
+            "attestation file %.150s: the quote is not a TDX v4/v5 quote (wrong version or length)",
+            path);
         return DSTACK_EFORMAT;
     }
     q->fixture_mode = true;
@@ -99,8 +101,7 @@ static dstack_err open_pki(struct sim_quoter *q, const struct agent_config *cfg,
     }
     memset(seed, 0, sizeof seed);
     if (e != DSTACK_OK) {
-        snprintf(err, TEE_ERROR_MAX, "cannot build the simulated PCK chain: %s",
-                 dstack_err_str(e));
+        snprintf(err, TEE_ERROR_MAX, "cannot build the simulated PCK chain: %s", dstack_err_str(e));
         return e;
     }
     const char *dir = cfg->sim_dir[0] ? cfg->sim_dir : ".";

@@ -398,9 +398,8 @@ dstack_err sim_state_copy_log(struct sim_state *st, struct sim_measurements *m,
     }
     for (size_t i = 0; i < st->log.count && e == DSTACK_OK; i++) {
         const struct dstack_event *ev = &st->log.events[i];
-        e = dstack_event_log_push(out, ev->imr, ev->event_type,
-                                  ev->has_digest ? ev->digest : NULL, ev->event, ev->payload,
-                                  ev->payload_len, ev->version);
+        e = dstack_event_log_push(out, ev->imr, ev->event_type, ev->has_digest ? ev->digest : NULL,
+                                  ev->event, ev->payload, ev->payload_len, ev->version);
     }
     pthread_mutex_unlock(&st->lock);
     if (e != DSTACK_OK) {

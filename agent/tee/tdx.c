@@ -38,7 +38,7 @@ struct tdx_backend {
     bool gate_ready;
     struct tdx_runtime rt;
     bool rt_ready;
-    bool sysfs_registers; /* MRTD and RTMRs readable from sysfs */
+    bool sysfs_registers;         /* MRTD and RTMRs readable from sysfs */
     struct dstack_event_log boot; /* CCEL events, labelled; immutable after open */
 };
 
@@ -226,8 +226,8 @@ static dstack_err tdx_event_log(void *state, json_t **out)
     dstack_err e = DSTACK_OK;
     for (size_t i = 0; i < b->boot.count && e == DSTACK_OK; i++) {
         const struct dstack_event *ev = &b->boot.events[i];
-        e = dstack_event_log_push(&log, ev->imr, ev->event_type, ev->digest, ev->event,
-                                  ev->payload, ev->payload_len, ev->version);
+        e = dstack_event_log_push(&log, ev->imr, ev->event_type, ev->digest, ev->event, ev->payload,
+                                  ev->payload_len, ev->version);
     }
     if (e == DSTACK_OK) {
         e = tdx_runtime_read(&b->rt, &log, err);
@@ -270,8 +270,8 @@ static const char *tdx_quote_error(void *state)
     return quote_err;
 }
 
-static dstack_err tdx_emit_event(void *state, const char *name, const uint8_t *payload,
-                                 size_t len, char err[TEE_ERROR_MAX])
+static dstack_err tdx_emit_event(void *state, const char *name, const uint8_t *payload, size_t len,
+                                 char err[TEE_ERROR_MAX])
 {
     struct tdx_backend *b = state;
     return tdx_runtime_emit(&b->rt, name, payload, len, err);

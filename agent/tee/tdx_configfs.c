@@ -14,10 +14,10 @@
 
 #include <dstack/quote.h>
 
-#define POLL_MS 10           /* linux.rs CONFIGFS_GEN_POLL_INTERVAL_MS */
-#define EBUSY_RETRIES 3      /* linux.rs write_inblob_with_retry / read_outblob_with_retry */
-#define EBUSY_WAIT_MS 100    /* upstream sleeps 10 s; our callers hold a deadline of seconds */
-#define MKDIR_POLLS 50       /* configfs fills a new directory at once; allow 50 ms anyway */
+#define POLL_MS 10        /* linux.rs CONFIGFS_GEN_POLL_INTERVAL_MS */
+#define EBUSY_RETRIES 3   /* linux.rs write_inblob_with_retry / read_outblob_with_retry */
+#define EBUSY_WAIT_MS 100 /* upstream sleeps 10 s; our callers hold a deadline of seconds */
+#define MKDIR_POLLS 50    /* configfs fills a new directory at once; allow 50 ms anyway */
 
 static void sleep_ms(unsigned ms)
 {
@@ -85,8 +85,8 @@ static dstack_err check_provider(const char *dir, char err[TEE_ERROR_MAX])
     }
     if (strncmp(p, TDX_PROVIDER_PREFIX, strlen(TDX_PROVIDER_PREFIX)) != 0) {
         text[strcspn(text, "\n")] = '\0';
-        snprintf(err, TEE_ERROR_MAX, "%.100s: provider is \"%.40s\", not a TDX guest (%.100s)", dir, p,
-                 TDX_PROVIDER_PREFIX);
+        snprintf(err, TEE_ERROR_MAX, "%.100s: provider is \"%.40s\", not a TDX guest (%.100s)", dir,
+                 p, TDX_PROVIDER_PREFIX);
         return DSTACK_ETEE;
     }
     return DSTACK_OK;
@@ -111,7 +111,8 @@ dstack_err tdx_configfs_prepare(const struct tdx_paths *p, char dir[TDX_PATH_MAX
         return DSTACK_EUNSUPPORTED;
     }
     if (!is_dir(p->configfs_dir) && mkdir(p->configfs_dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, TEE_ERROR_MAX, "cannot create %.100s: %.100s", p->configfs_dir, strerror(errno));
+        snprintf(err, TEE_ERROR_MAX, "cannot create %.100s: %.100s", p->configfs_dir,
+                 strerror(errno));
         return DSTACK_ETEE;
     }
     /* configfs populates a new report directory itself; give it a moment (linux.rs polls). */
@@ -128,8 +129,7 @@ dstack_err tdx_configfs_prepare(const struct tdx_paths *p, char dir[TDX_PATH_MAX
 }
 
 /* `generation`: a decimal counter. */
-static dstack_err read_generation(const char *path, unsigned long long *g,
-                                  char err[TEE_ERROR_MAX])
+static dstack_err read_generation(const char *path, unsigned long long *g, char err[TEE_ERROR_MAX])
 {
     char text[32];
     dstack_err e = read_attr(path, text, sizeof text, err);
@@ -308,8 +308,10 @@ static enum attempt_result attempt(const char *dir, unsigned gen_timeout_ms,
         goto out;
     }
     if (g3 != g2) {
-        snprintf(err, TEE_ERROR_MAX, "another writer used %.100s while the quote was read "
-                 "(generation %llu -> %llu)", dir, g2, g3);
+        snprintf(err, TEE_ERROR_MAX,
+                 "another writer used %.100s while the quote was read "
+                 "(generation %llu -> %llu)",
+                 dir, g2, g3);
         res = ATTEMPT_RETRY;
         goto out;
     }
@@ -354,8 +356,7 @@ dstack_err tdx_configfs_quote(const char *dir, unsigned generation_timeout_ms,
     }
     size_t n = strlen(err);
     if (n < TEE_ERROR_MAX - 1) {
-        snprintf(err + n, TEE_ERROR_MAX - n, " (gave up after %d attempts)",
-                 TDX_CONFIGFS_ATTEMPTS);
+        snprintf(err + n, TEE_ERROR_MAX - n, " (gave up after %d attempts)", TDX_CONFIGFS_ATTEMPTS);
     }
     return DSTACK_ETEE;
 }

@@ -23,8 +23,7 @@ static dstack_err pick(char out[TDX_PATH_MAX], bool *explicit_, const char *conf
         v = configured;
     } else if (v != NULL) {
         if (v[0] != '/') {
-            snprintf(err, TEE_ERROR_MAX, "%.100s must be an absolute path, not \"%.100s\"", env,
-                     v);
+            snprintf(err, TEE_ERROR_MAX, "%.100s must be an absolute path, not \"%.100s\"", env, v);
             return DSTACK_EINVAL;
         }
         if (strlen(v) >= max_env) {
@@ -67,9 +66,9 @@ dstack_err tdx_paths_resolve(const struct agent_config *cfg, struct tdx_paths *o
     }
     memcpy(out->configfs_base, TDX_CONFIGFS_BASE, sizeof TDX_CONFIGFS_BASE);
     out->quote_queue = t->quote_queue ? t->quote_queue : TDX_QUOTE_QUEUE_DEFAULT;
-    out->quote_timeout_ms = t->quote_timeout_ms ? t->quote_timeout_ms
-                                                : TDX_QUOTE_TIMEOUT_MS_DEFAULT;
-    out->generation_timeout_ms = t->generation_timeout_ms ? t->generation_timeout_ms
-                                                          : TDX_GENERATION_TIMEOUT_MS_DEFAULT;
+    out->quote_timeout_ms =
+        t->quote_timeout_ms ? t->quote_timeout_ms : TDX_QUOTE_TIMEOUT_MS_DEFAULT;
+    out->generation_timeout_ms =
+        t->generation_timeout_ms ? t->generation_timeout_ms : TDX_GENERATION_TIMEOUT_MS_DEFAULT;
     return DSTACK_OK;
 }

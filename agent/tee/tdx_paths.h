@@ -34,7 +34,7 @@ struct tdx_paths {
     bool configfs_explicit; /* set by config or env: used as is, never created, no fallback */
     char configfs_base[TDX_PATH_MAX];
     char rtmr_dir[TDX_PATH_MAX];
-    bool rtmr_explicit;     /* must exist when set */
+    bool rtmr_explicit; /* must exist when set */
     char ccel_file[TDX_PATH_MAX];
     char log_dir[TDX_PATH_MAX];
     char device[TDX_PATH_MAX];

@@ -81,13 +81,13 @@ unsigned tdx_qgs_port_parse(const char *text)
 
 void tdx_qgs_build_request(const uint8_t report[TDX_REPORT_LEN], uint8_t msg[TDX_QGS_REQUEST_LEN])
 {
-    le16(msg, 1);                     /* major version */
-    le16(msg + 2, 0);                 /* minor version */
+    le16(msg, 1);     /* major version */
+    le16(msg + 2, 0); /* minor version */
     le32(msg + 4, TDX_QGS_GET_QUOTE_REQ);
     le32(msg + 8, TDX_QGS_REQUEST_LEN); /* size of the whole message */
-    le32(msg + 12, 0);                /* error code */
-    le32(msg + 16, TDX_REPORT_LEN);   /* report size */
-    le32(msg + 20, 0);                /* id list size */
+    le32(msg + 12, 0);                  /* error code */
+    le32(msg + 16, TDX_REPORT_LEN);     /* report size */
+    le32(msg + 20, 0);                  /* id list size */
     memcpy(msg + 24, report, TDX_REPORT_LEN);
 }
 
@@ -159,7 +159,8 @@ static dstack_err get_report(const char *device, const uint8_t rd[DSTACK_REPORT_
     int saved = errno;
     close(fd);
     if (rc != 0) {
-        snprintf(err, TEE_ERROR_MAX, "TDX_CMD_GET_REPORT0 on %.100s: %.100s", device, strerror(saved));
+        snprintf(err, TEE_ERROR_MAX, "TDX_CMD_GET_REPORT0 on %.100s: %.100s", device,
+                 strerror(saved));
         return DSTACK_ETEE;
     }
     memcpy(report, req.report, TDX_REPORT_LEN);
@@ -206,8 +207,8 @@ dstack_err tdx_qgs_quote(const struct tdx_paths *p, unsigned port, unsigned time
     struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    struct sockaddr_vm addr = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST,
-                               .svm_port = port};
+    struct sockaddr_vm addr = {
+        .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = port};
     uint8_t len_be[4];
     e = DSTACK_ETEE;
     if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
@@ -220,8 +221,8 @@ dstack_err tdx_qgs_quote(const struct tdx_paths *p, unsigned port, unsigned time
                  errno ? strerror(errno) : "connection closed");
         goto out;
     }
-    size_t len = (size_t)len_be[0] << 24 | (size_t)len_be[1] << 16 | (size_t)len_be[2] << 8 |
-                 len_be[3];
+    size_t len =
+        (size_t)len_be[0] << 24 | (size_t)len_be[1] << 16 | (size_t)len_be[2] << 8 | len_be[3];
     if (len > TDX_QGS_MAX_RESPONSE) {
         snprintf(err, TEE_ERROR_MAX, "QGS response too large: %zu bytes", len);
         goto out;

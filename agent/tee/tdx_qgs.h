@@ -14,7 +14,8 @@
 #include "tee/tdx_paths.h"
 
 #define TDX_REPORT_LEN 1024u
-#define TDX_CMD_GET_REPORT0 0xC4405401u /* _IOWR('T', 1, struct { u8 rd[64]; u8 report[1024]; }) */
+/* _IOWR('T', 1, struct { u8 rd[64]; u8 report[1024]; }) */
+#define TDX_CMD_GET_REPORT0 0xC4405401u
 #define TDX_QGS_HEADER_LEN 16u
 #define TDX_QGS_REQUEST_LEN (TDX_QGS_HEADER_LEN + 8u + TDX_REPORT_LEN) /* 1048 */
 #define TDX_QGS_MAX_RESPONSE (16u * 1024)                              /* QGS_REQ_BUF_SIZE */
@@ -25,8 +26,7 @@
 unsigned tdx_qgs_port_parse(const char *text);
 
 /* The GET_QUOTE_REQ message (without the 4-byte length prefix). */
-void tdx_qgs_build_request(const uint8_t report[TDX_REPORT_LEN],
-                           uint8_t msg[TDX_QGS_REQUEST_LEN]);
+void tdx_qgs_build_request(const uint8_t report[TDX_REPORT_LEN], uint8_t msg[TDX_QGS_REQUEST_LEN]);
 
 /* The quote inside a GET_QUOTE_RESP body (malloc'd). Checks type, error code and that
  * selected_id and the quote lie inside the message; the quote must be > 1020 bytes. */

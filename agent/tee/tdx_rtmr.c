@@ -48,8 +48,9 @@ static dstack_err extend_sysfs(const char *base, unsigned index,
         return DSTACK_OK;
     }
     if (n >= 0) {
-        snprintf(err, TEE_ERROR_MAX, "short write to %.100s (%zd of %d bytes): RTMR%u state unknown",
-                 path, n, DSTACK_SHA384_LEN, index);
+        snprintf(err, TEE_ERROR_MAX,
+                 "short write to %.100s (%zd of %d bytes): RTMR%u state unknown", path, n,
+                 DSTACK_SHA384_LEN, index);
         return DSTACK_EIO;
     } else if (saved == EPERM || saved == EACCES) {
         snprintf(err, TEE_ERROR_MAX, "permission denied extending RTMR%u (%.100s)", index, path);

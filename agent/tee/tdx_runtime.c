@@ -336,8 +336,10 @@ dstack_err tdx_runtime_emit(struct tdx_runtime *rt, const char *name, const uint
     e = tdx_rtmr_extend(rt->paths, 3, digest, err);
     if (e == DSTACK_EIO) { /* short write: the register may or may not have moved */
         char why[TEE_ERROR_MAX];
-        snprintf(why, sizeof why, "RTMR3 state unknown after a failed extension, refusing to "
-                 "serve keys: %.100s", err);
+        snprintf(why, sizeof why,
+                 "RTMR3 state unknown after a failed extension, refusing to "
+                 "serve keys: %.100s",
+                 err);
         set_mismatch(rt, why);
         e = DSTACK_ETEE;
         goto out; /* the pending line stays: the next start tells which it was */
@@ -349,8 +351,10 @@ dstack_err tdx_runtime_emit(struct tdx_runtime *rt, const char *name, const uint
     /* The register accepted it: only now does the line go into the log (§4.3). */
     if ((e = write_all(rt->log_path, O_APPEND, line, line_len, err)) != DSTACK_OK) {
         char why[TEE_ERROR_MAX];
-        snprintf(why, sizeof why, "RTMR3 was extended with \"%.60s\" but the log could not "
-                 "follow, refusing to serve keys: %.100s", name, err);
+        snprintf(why, sizeof why,
+                 "RTMR3 was extended with \"%.60s\" but the log could not "
+                 "follow, refusing to serve keys: %.100s",
+                 name, err);
         set_mismatch(rt, why);
         e = DSTACK_ETEE;
         goto out;

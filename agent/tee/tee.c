@@ -8,8 +8,7 @@
 #include "tee/backends.h"
 
 static const struct tee_backend *const tee_backends[] = {
-    &tee_sim,
-    &tee_tdx, /* real TDX: configfs-tsm or QGS quotes, RTMR3, CCEL + runtime_events.log */
+    &tee_sim, &tee_tdx, /* real TDX: configfs-tsm or QGS quotes, RTMR3, CCEL + runtime_events.log */
 };
 
 const struct tee_backend *tee_backend_find(const char *name)

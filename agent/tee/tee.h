@@ -16,7 +16,7 @@ struct agent_config;
 /* The TD's measurement registers, as a TD report carries them. */
 struct tee_measurements {
     uint8_t mrtd[DSTACK_MR_LEN];
-    uint8_t mr_config_id[DSTACK_MR_LEN];    /* set by the VMM (dstack: compose binding) */
+    uint8_t mr_config_id[DSTACK_MR_LEN]; /* set by the VMM (dstack: compose binding) */
     uint8_t mr_owner[DSTACK_MR_LEN];
     uint8_t mr_owner_config[DSTACK_MR_LEN];
     uint8_t rtmr[4][DSTACK_MR_LEN];

@@ -37,11 +37,11 @@ struct dstack_event {
     uint32_t event_type; /* TCG event type, DSTACK_RUNTIME_EVENT_TYPE for runtime events */
     bool has_digest;     /* false when the JSON digest was "" or absent (stripped logs) */
     uint8_t digest[DSTACK_SHA384_LEN];
-    char *event;         /* NUL-terminated UTF-8 name ("" for firmware events) */
-    uint8_t *payload;    /* NULL when empty */
+    char *event;      /* NUL-terminated UTF-8 name ("" for firmware events) */
+    uint8_t *payload; /* NULL when empty */
     size_t payload_len;
-    unsigned version;    /* DSTACK_EVENT_V1 or DSTACK_EVENT_V2 */
-    uint8_t *preimage;   /* digest pre-image, only when has_preimage */
+    unsigned version;  /* DSTACK_EVENT_V1 or DSTACK_EVENT_V2 */
+    uint8_t *preimage; /* digest pre-image, only when has_preimage */
     size_t preimage_len;
     bool has_preimage;
 };
@@ -66,9 +66,9 @@ DSTACK_API dstack_err dstack_event_log_push(struct dstack_event_log *log, uint32
                                             size_t payload_len, unsigned version);
 
 /* Appends a dstack runtime event (IMR 3, DSTACK_RUNTIME_EVENT_TYPE) with its digest computed. */
-DSTACK_API dstack_err dstack_event_log_push_runtime(struct dstack_event_log *log,
-                                                    const char *name, const uint8_t *payload,
-                                                    size_t payload_len, unsigned version);
+DSTACK_API dstack_err dstack_event_log_push_runtime(struct dstack_event_log *log, const char *name,
+                                                    const uint8_t *payload, size_t payload_len,
+                                                    unsigned version);
 
 /* Decodes a JSON array of TdxEvent objects (spec/attestation.md §3.1). Every field is checked:
  * imr/event_type are u32 numbers, digest ("" or absent allowed) is 48 bytes of hex, event is a
@@ -121,8 +121,8 @@ DSTACK_API dstack_err dstack_event_log_fill_v2_preimages(struct dstack_event_log
 
 /* The first runtime event called `name` before "system-ready", as upstream's app-info decoder
  * scans (attestation.rs decode_app_info); NULL when there is none. */
-DSTACK_API const struct dstack_event *dstack_event_log_find_runtime(
-    const struct dstack_event_log *log, const char *name);
+DSTACK_API const struct dstack_event *
+dstack_event_log_find_runtime(const struct dstack_event_log *log, const char *name);
 
 /* mr_aggregated = SHA-256(MRTD || RTMR0 || RTMR1 || RTMR2 || RTMR3 [|| MRCONFIGID || MROWNER ||
  * MROWNERCONFIG when any of the three is non-zero]) (attestation.rs:L1751-1793). The three

@@ -16,19 +16,19 @@ extern "C" {
 #endif
 
 /* One table generates the enum and the messages (dstack_err_str). */
-#define DSTACK_ERRORS(X)                                          \
-    X(DSTACK_OK, "ok")                                            \
-    X(DSTACK_EINVAL, "invalid argument")                          \
-    X(DSTACK_ENOMEM, "out of memory")                             \
-    X(DSTACK_EPROTO, "unexpected response")                       \
-    X(DSTACK_ETRANSPORT, "cannot reach the agent")                \
-    X(DSTACK_ESERVER, "the agent returned an error")              \
-    X(DSTACK_ETEE, "TEE operation failed")                        \
-    X(DSTACK_ECRYPTO, "cryptographic operation failed")           \
-    X(DSTACK_EVERIFY, "verification failed")                      \
-    X(DSTACK_EIO, "input/output error")                           \
-    X(DSTACK_EFORMAT, "malformed data")                           \
-    X(DSTACK_EUNSUPPORTED, "not supported")                       \
+#define DSTACK_ERRORS(X)                                                                           \
+    X(DSTACK_OK, "ok")                                                                             \
+    X(DSTACK_EINVAL, "invalid argument")                                                           \
+    X(DSTACK_ENOMEM, "out of memory")                                                              \
+    X(DSTACK_EPROTO, "unexpected response")                                                        \
+    X(DSTACK_ETRANSPORT, "cannot reach the agent")                                                 \
+    X(DSTACK_ESERVER, "the agent returned an error")                                               \
+    X(DSTACK_ETEE, "TEE operation failed")                                                         \
+    X(DSTACK_ECRYPTO, "cryptographic operation failed")                                            \
+    X(DSTACK_EVERIFY, "verification failed")                                                       \
+    X(DSTACK_EIO, "input/output error")                                                            \
+    X(DSTACK_EFORMAT, "malformed data")                                                            \
+    X(DSTACK_EUNSUPPORTED, "not supported")                                                        \
     X(DSTACK_ECANCELED, "request cancelled")
 
 #define DSTACK_ERR_ENUM(name, msg) name,

@@ -26,8 +26,7 @@ extern "C" {
 #define DSTACK_CHAIN_SIG_LEN 65 /* r || s || v, v in 0..3 */
 
 /* Legacy Keccak-256 (Ethereum's), not SHA3-256. */
-DSTACK_API void dstack_keccak256(const void *data, size_t len,
-                                 uint8_t out[DSTACK_KECCAK256_LEN]);
+DSTACK_API void dstack_keccak256(const void *data, size_t len, uint8_t out[DSTACK_KECCAK256_LEN]);
 
 /* The public key of a GetKey key as the agent signed it: algorithm "secp256k1", "k256" or ""
  * gives the 33-byte compressed key, "ed25519" the 32-byte key. *out_len receives the length;
@@ -49,20 +48,24 @@ DSTACK_API dstack_err dstack_sig_chain_recover(const char *purpose, const uint8_
 
 /* A GetKey (or tappd DeriveK256Key) answer: key, the request's purpose and algorithm, and
  * its two-element signature_chain. */
-DSTACK_API dstack_err dstack_get_key_chain_recover(
-    const uint8_t key[DSTACK_KEY_LEN], const char *purpose, const char *algorithm,
-    const uint8_t *chain0, size_t chain0_len, const uint8_t *chain1, size_t chain1_len,
-    const uint8_t *app_id, size_t app_id_len, uint8_t app_pub[DSTACK_K256_PUBKEY_LEN],
-    uint8_t kms_pub[DSTACK_K256_PUBKEY_LEN]);
+DSTACK_API dstack_err dstack_get_key_chain_recover(const uint8_t key[DSTACK_KEY_LEN],
+                                                   const char *purpose, const char *algorithm,
+                                                   const uint8_t *chain0, size_t chain0_len,
+                                                   const uint8_t *chain1, size_t chain1_len,
+                                                   const uint8_t *app_id, size_t app_id_len,
+                                                   uint8_t app_pub[DSTACK_K256_PUBKEY_LEN],
+                                                   uint8_t kms_pub[DSTACK_K256_PUBKEY_LEN]);
 
 /* A Sign answer: its signature, public_key and three-element signature_chain. Checks that
  * chain[0] equals the signature (DSTACK_EVERIFY otherwise); chain[1] signs
  * "signing:" hex(public_key) (the agent's Sign key is GetKey(path "vms", purpose "signing")). */
-DSTACK_API dstack_err dstack_sign_chain_recover(
-    const uint8_t *signature, size_t signature_len, const uint8_t *public_key,
-    size_t public_key_len, const uint8_t *const chain[3], const size_t chain_len[3],
-    const uint8_t *app_id, size_t app_id_len, uint8_t app_pub[DSTACK_K256_PUBKEY_LEN],
-    uint8_t kms_pub[DSTACK_K256_PUBKEY_LEN]);
+DSTACK_API dstack_err dstack_sign_chain_recover(const uint8_t *signature, size_t signature_len,
+                                                const uint8_t *public_key, size_t public_key_len,
+                                                const uint8_t *const chain[3],
+                                                const size_t chain_len[3], const uint8_t *app_id,
+                                                size_t app_id_len,
+                                                uint8_t app_pub[DSTACK_K256_PUBKEY_LEN],
+                                                uint8_t kms_pub[DSTACK_K256_PUBKEY_LEN]);
 
 #ifdef __cplusplus
 }

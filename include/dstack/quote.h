@@ -18,16 +18,17 @@ extern "C" {
 #endif
 
 #define DSTACK_QUOTE_HEADER_LEN 48
-#define DSTACK_QUOTE_V5_DESC_LEN 6      /* u16 body_type, u32 body_size */
-#define DSTACK_TD_REPORT10_LEN 584      /* TDREPORT10 body */
-#define DSTACK_TD_REPORT15_LEN 648      /* TD10 + TEE_TCB_SVN2[16] + MRSERVICETD[48] */
-#define DSTACK_QE_REPORT_LEN 384        /* SGX REPORTBODY of the quoting enclave */
-#define DSTACK_QUOTE_SIG_LEN 64         /* ECDSA P-256 r||s */
-#define DSTACK_QUOTE_PUBKEY_LEN 64      /* P-256 x||y, no 0x04 */
+#define DSTACK_QUOTE_V5_DESC_LEN 6 /* u16 body_type, u32 body_size */
+#define DSTACK_TD_REPORT10_LEN 584 /* TDREPORT10 body */
+#define DSTACK_TD_REPORT15_LEN 648 /* TD10 + TEE_TCB_SVN2[16] + MRSERVICETD[48] */
+#define DSTACK_QE_REPORT_LEN 384   /* SGX REPORTBODY of the quoting enclave */
+#define DSTACK_QUOTE_SIG_LEN 64    /* ECDSA P-256 r||s */
+#define DSTACK_QUOTE_PUBKEY_LEN 64 /* P-256 x||y, no 0x04 */
 #define DSTACK_QUOTE_TEE_TDX 0x81u
 #define DSTACK_QUOTE_AK_ECDSA_P256 2u
-#define DSTACK_QUOTE_CERT_QE_REPORT 6u  /* certification data: QE report + nested data */
-#define DSTACK_QUOTE_CERT_PCK_CHAIN 5u  /* certification data: PEM chain leaf||intermediate||root */
+#define DSTACK_QUOTE_CERT_QE_REPORT 6u /* certification data: QE report + nested data */
+/* certification data: PEM chain leaf||intermediate||root */
+#define DSTACK_QUOTE_CERT_PCK_CHAIN 5u
 
 /* Offsets inside the QE report (SGX REPORTBODY, attestation.md §1.4). */
 #define DSTACK_QE_OFF_MR_SIGNER 128
@@ -85,30 +86,31 @@ struct dstack_td_report {
 
 struct dstack_quote {
     struct dstack_quote_header header;
-    uint16_t body_type;    /* v5: from the descriptor; v4: DSTACK_QUOTE_BODY_TD10 */
-    size_t body_offset;    /* 48 (v4) or 54 (v5) */
-    size_t body_len;       /* 584 or 648 */
-    size_t signed_len;     /* bytes covered by the quote signature: body_offset + body_len */
+    uint16_t body_type; /* v5: from the descriptor; v4: DSTACK_QUOTE_BODY_TD10 */
+    size_t body_offset; /* 48 (v4) or 54 (v5) */
+    size_t body_len;    /* 584 or 648 */
+    size_t signed_len;  /* bytes covered by the quote signature: body_offset + body_len */
     struct dstack_td_report report;
 
     /* Signature data (borrowed pointers into the parsed buffer). */
     uint32_t sig_data_len;
-    const uint8_t *signature;   /* DSTACK_QUOTE_SIG_LEN, over [0, signed_len) */
-    const uint8_t *attest_key;  /* DSTACK_QUOTE_PUBKEY_LEN */
-    const uint8_t *qe_report;   /* DSTACK_QE_REPORT_LEN, inside certification data type 6 */
+    const uint8_t *signature;     /* DSTACK_QUOTE_SIG_LEN, over [0, signed_len) */
+    const uint8_t *attest_key;    /* DSTACK_QUOTE_PUBKEY_LEN */
+    const uint8_t *qe_report;     /* DSTACK_QE_REPORT_LEN, inside certification data type 6 */
     const uint8_t *qe_report_sig; /* DSTACK_QUOTE_SIG_LEN, by the PCK leaf key */
-    const uint8_t *qe_auth;     /* qe_auth_len bytes */
+    const uint8_t *qe_auth;       /* qe_auth_len bytes */
     size_t qe_auth_len;
-    uint16_t pck_cert_type;     /* inner certification data type (5 = PEM chain) */
-    const uint8_t *pck_chain;   /* pck_chain_len bytes */
+    uint16_t pck_cert_type;   /* inner certification data type (5 = PEM chain) */
+    const uint8_t *pck_chain; /* pck_chain_len bytes */
     size_t pck_chain_len;
-    size_t end;                 /* offset just after the signature data; bytes after it ignored */
+    size_t end; /* offset just after the signature data; bytes after it ignored */
 };
 
 /* Parses a v4 or v5 TDX quote. DSTACK_EFORMAT on any structural error (short buffer, a length
  * that runs past the end, wrong version/key type/TEE type, unknown body type, outer
  * certification data not of type 6). DSTACK_EINVAL on NULL arguments. */
-DSTACK_API dstack_err dstack_quote_parse(const uint8_t *quote, size_t len, struct dstack_quote *out);
+DSTACK_API dstack_err dstack_quote_parse(const uint8_t *quote, size_t len,
+                                         struct dstack_quote *out);
 
 /* Offset of REPORTDATA for this quote's version: 568 (v4) or 574 (v5). Checks only the header,
  * the v5 body descriptor and that the whole TD report body lies inside the buffer; the

@@ -122,8 +122,8 @@ static dstack_err parse_header(struct cursor *c, char *err, size_t cap)
         take_u16(&s, &dsize);
         size_t want = alg_digest_size(alg);
         if (want != 0 && want != dsize) {
-            return fail(err, cap, "CCEL header: algorithm 0x%04x listed with %u-byte digests",
-                        alg, dsize);
+            return fail(err, cap, "CCEL header: algorithm 0x%04x listed with %u-byte digests", alg,
+                        dsize);
         }
         has_sha384 |= alg == DSTACK_TPM_ALG_SHA384;
     }

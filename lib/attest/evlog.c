@@ -174,26 +174,41 @@ static size_t jcs_string(const char *s, char *out)
 {
     static const char hexd[] = "0123456789abcdef";
     size_t n = 0;
-#define PUT(ch)                                                                                 \
-    do {                                                                                        \
-        if (out != NULL) {                                                                      \
-            out[n] = (char)(ch);                                                                \
-        }                                                                                       \
-        n++;                                                                                    \
+#define PUT(ch)                                                                                    \
+    do {                                                                                           \
+        if (out != NULL) {                                                                         \
+            out[n] = (char)(ch);                                                                   \
+        }                                                                                          \
+        n++;                                                                                       \
     } while (0)
     PUT('"');
     for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
         unsigned char c = *p;
         char esc = 0;
         switch (c) {
-        case '\b': esc = 'b'; break;
-        case '\f': esc = 'f'; break;
-        case '\n': esc = 'n'; break;
-        case '\r': esc = 'r'; break;
-        case '\t': esc = 't'; break;
-        case '"': esc = '"'; break;
-        case '\\': esc = '\\'; break;
-        default: break;
+        case '\b':
+            esc = 'b';
+            break;
+        case '\f':
+            esc = 'f';
+            break;
+        case '\n':
+            esc = 'n';
+            break;
+        case '\r':
+            esc = 'r';
+            break;
+        case '\t':
+            esc = 't';
+            break;
+        case '"':
+            esc = '"';
+            break;
+        case '\\':
+            esc = '\\';
+            break;
+        default:
+            break;
         }
         if (esc != 0) {
             PUT('\\');
@@ -214,9 +229,8 @@ static size_t jcs_string(const char *s, char *out)
     return n;
 }
 
-dstack_err dstack_runtime_event_preimage(unsigned version, const char *name,
-                                         const uint8_t *payload, size_t payload_len,
-                                         uint8_t **out, size_t *out_len)
+dstack_err dstack_runtime_event_preimage(unsigned version, const char *name, const uint8_t *payload,
+                                         size_t payload_len, uint8_t **out, size_t *out_len)
 {
     static const uint8_t type_le[4] = {0x01, 0x00, 0x00, 0x08}; /* le32(0x08000001) */
     static const char v2_head[] = "{\"name\":";
@@ -287,8 +301,7 @@ dstack_err dstack_runtime_event_preimage(unsigned version, const char *name,
 dstack_err evlog_sha384(const void *data, size_t len, uint8_t out[DSTACK_SHA384_LEN])
 {
     unsigned int olen = 0;
-    if (EVP_Digest(data, len, out, &olen, EVP_sha384(), NULL) != 1 ||
-        olen != DSTACK_SHA384_LEN) {
+    if (EVP_Digest(data, len, out, &olen, EVP_sha384(), NULL) != 1 || olen != DSTACK_SHA384_LEN) {
         return DSTACK_ECRYPTO;
     }
     return DSTACK_OK;
@@ -297,8 +310,7 @@ dstack_err evlog_sha384(const void *data, size_t len, uint8_t out[DSTACK_SHA384_
 dstack_err evlog_sha256(const void *data, size_t len, uint8_t out[DSTACK_SHA256_LEN])
 {
     unsigned int olen = 0;
-    if (EVP_Digest(data, len, out, &olen, EVP_sha256(), NULL) != 1 ||
-        olen != DSTACK_SHA256_LEN) {
+    if (EVP_Digest(data, len, out, &olen, EVP_sha256(), NULL) != 1 || olen != DSTACK_SHA256_LEN) {
         return DSTACK_ECRYPTO;
     }
     return DSTACK_OK;
@@ -309,8 +321,8 @@ dstack_err dstack_runtime_event_digest(unsigned version, const char *name, const
 {
     uint8_t *pre = NULL;
     size_t pre_len = 0;
-    dstack_err err = dstack_runtime_event_preimage(version, name, payload, payload_len, &pre,
-                                                   &pre_len);
+    dstack_err err =
+        dstack_runtime_event_preimage(version, name, payload, payload_len, &pre, &pre_len);
     if (err == DSTACK_OK) {
         err = evlog_sha384(pre, pre_len, out);
     }
@@ -368,9 +380,8 @@ dstack_err dstack_event_log_fill_v2_preimages(struct dstack_event_log *log)
             e->has_preimage) {
             continue;
         }
-        dstack_err err = dstack_runtime_event_preimage(e->version, e->event, e->payload,
-                                                       e->payload_len, &e->preimage,
-                                                       &e->preimage_len);
+        dstack_err err = dstack_runtime_event_preimage(
+            e->version, e->event, e->payload, e->payload_len, &e->preimage, &e->preimage_len);
         if (err != DSTACK_OK) {
             return err;
         }

@@ -78,10 +78,9 @@ dstack_err dstack_event_log_format(const struct dstack_event_log *log, unsigned 
     return *out != NULL ? DSTACK_OK : DSTACK_ENOMEM;
 }
 
-static dstack_err fail(char *err, size_t cap, size_t index, const char *field, const char *fmt,
-                       ...) __attribute__((format(printf, 5, 6)));
-static dstack_err fail(char *err, size_t cap, size_t index, const char *field, const char *fmt,
-                       ...)
+static dstack_err fail(char *err, size_t cap, size_t index, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static dstack_err fail(char *err, size_t cap, size_t index, const char *field, const char *fmt, ...)
 {
     if (err != NULL && cap > 0) {
         char msg[160];
@@ -118,8 +117,7 @@ static bool get_hex(const json_t *v, uint8_t **out, size_t *out_len)
     if (!json_is_string(v)) {
         return false;
     }
-    return hex_decode_alloc(json_string_value(v), json_string_length(v), out, out_len) ==
-           DSTACK_OK;
+    return hex_decode_alloc(json_string_value(v), json_string_length(v), out, out_len) == DSTACK_OK;
 }
 
 static dstack_err event_from_json(const json_t *o, size_t i, struct dstack_event *e, char *err,
@@ -154,8 +152,7 @@ static dstack_err event_from_json(const json_t *o, size_t i, struct dstack_event
         }
         if (digest_len != 0 && digest_len != DSTACK_SHA384_LEN) {
             free(digest);
-            return fail(err, cap, i, "digest", "expected 48 bytes (SHA-384), got %zu",
-                        digest_len);
+            return fail(err, cap, i, "digest", "expected 48 bytes (SHA-384), got %zu", digest_len);
         }
         if (digest_len != 0) {
             memcpy(e->digest, digest, DSTACK_SHA384_LEN);
@@ -229,8 +226,7 @@ dstack_err evlog_from_json(const json_t *array, struct dstack_event_log *out, ch
     }
     if (json_array_size(array) > DSTACK_EVENT_LOG_MAX_EVENTS) {
         if (err != NULL && err_cap > 0) {
-            snprintf(err, err_cap, "event_log: more than %u events",
-                     DSTACK_EVENT_LOG_MAX_EVENTS);
+            snprintf(err, err_cap, "event_log: more than %u events", DSTACK_EVENT_LOG_MAX_EVENTS);
         }
         return DSTACK_EFORMAT;
     }

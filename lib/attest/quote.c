@@ -27,8 +27,7 @@ static uint16_t le16(const uint8_t *b)
 
 static uint32_t le32(const uint8_t *b)
 {
-    return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) |
-           ((uint32_t)b[3] << 24);
+    return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
 }
 
 static bool rd_u16(struct rd *r, uint16_t *out)
@@ -201,8 +200,8 @@ dstack_err dstack_quote_parse(const uint8_t *quote, size_t len, struct dstack_qu
         return DSTACK_EINVAL;
     }
     memset(out, 0, sizeof *out);
-    dstack_err err = locate_body(quote, len, &out->header, &out->body_type, &out->body_offset,
-                                 &out->body_len);
+    dstack_err err =
+        locate_body(quote, len, &out->header, &out->body_type, &out->body_offset, &out->body_len);
     if (err != DSTACK_OK) {
         return err;
     }

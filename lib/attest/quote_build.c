@@ -21,18 +21,18 @@
 #include "util/secret.h"
 #include "x509/p256.h"
 
-#define TRY(x)                          \
-    do {                                \
-        if ((err = (x)) != DSTACK_OK) { \
-            goto out;                   \
-        }                               \
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        if ((err = (x)) != DSTACK_OK) {                                                            \
+            goto out;                                                                              \
+        }                                                                                          \
     } while (0)
-#define ENSURE(c, e)       \
-    do {                   \
-        if (!(c)) {        \
-            err = (e);     \
-            goto out;      \
-        }                  \
+#define ENSURE(c, e)                                                                               \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            err = (e);                                                                             \
+            goto out;                                                                              \
+        }                                                                                          \
     } while (0)
 
 /* Intel's QE vendor id (attestation.md §1.1; mock-attestation tdx.rs INTEL_QE_VENDOR_ID). */
@@ -43,17 +43,16 @@ static const uint8_t intel_qe_vendor_id[16] = {0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9
  * all zero, SGX type Standard, and a TCB of CPUSVN/PCESVN zero — the values upstream's mock PCK
  * carries (mock-attestation tdx.rs pck_extension). DER checked with `openssl asn1parse`. */
 static const uint8_t sgx_pck_extension[] = {
-    0x30, 0x81, 0x9c, 0x30, 0x1e, 0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d,
-    0x01, 0x01, 0x04, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x30, 0x10, 0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d,
-    0x01, 0x0d, 0x01, 0x03, 0x04, 0x02, 0x00, 0x00, 0x30, 0x14, 0x06, 0x0a, 0x2a, 0x86, 0x48,
-    0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x04, 0x04, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x30, 0x0f, 0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x05, 0x0a,
-    0x01, 0x00, 0x30, 0x41, 0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01,
-    0x02, 0x30, 0x33, 0x30, 0x10, 0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d,
-    0x01, 0x02, 0x11, 0x02, 0x01, 0x00, 0x30, 0x1f, 0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf8,
-    0x4d, 0x01, 0x0d, 0x01, 0x02, 0x12, 0x04, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+    0x30, 0x81, 0x9c, 0x30, 0x1e, 0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01,
+    0x01, 0x04, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x30, 0x10, 0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01,
+    0x03, 0x04, 0x02, 0x00, 0x00, 0x30, 0x14, 0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01,
+    0x0d, 0x01, 0x04, 0x04, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x30, 0x0f, 0x06, 0x0a, 0x2a,
+    0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x05, 0x0a, 0x01, 0x00, 0x30, 0x41, 0x06, 0x0a,
+    0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x02, 0x30, 0x33, 0x30, 0x10, 0x06, 0x0b,
+    0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x02, 0x11, 0x02, 0x01, 0x00, 0x30, 0x1f,
+    0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x02, 0x12, 0x04, 0x10, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
 
 #define QE_AUTH_LEN 32
 
@@ -107,8 +106,8 @@ static dstack_err derive_key(const uint8_t seed[QUOTE_SEED_LEN], const char *lab
     return err;
 }
 
-static dstack_err derive_evp(const uint8_t seed[QUOTE_SEED_LEN], const char *label,
-                             EVP_PKEY **out, uint8_t pub[DSTACK_QUOTE_PUBKEY_LEN])
+static dstack_err derive_evp(const uint8_t seed[QUOTE_SEED_LEN], const char *label, EVP_PKEY **out,
+                             uint8_t pub[DSTACK_QUOTE_PUBKEY_LEN])
 {
     struct p256_key k;
     dstack_err err = derive_key(seed, label, &k);
@@ -186,18 +185,18 @@ static X509 *make_cert(enum cert_kind kind, long serial, const char *cn, EVP_PKE
 {
     X509 *c = X509_new();
     X509_NAME *name = X509_NAME_new();
-    int ok = c != NULL && name != NULL && X509_set_version(c, X509_VERSION_3) == 1 &&
-             ASN1_INTEGER_set(X509_get_serialNumber(c), serial) == 1 &&
-             X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                                        (const unsigned char *)"dstack-c simulator", -1, -1,
-                                        0) == 1 &&
-             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1,
-                                        -1, 0) == 1 &&
-             X509_set_subject_name(c, name) == 1 &&
-             X509_set_issuer_name(c, issuer ? X509_get_subject_name(issuer) : name) == 1 &&
-             ASN1_TIME_set(X509_getm_notBefore(c), (time_t)QUOTE_PKI_NOT_BEFORE) != NULL &&
-             ASN1_TIME_set(X509_getm_notAfter(c), (time_t)QUOTE_PKI_NOT_AFTER) != NULL &&
-             X509_set_pubkey(c, key) == 1;
+    int ok =
+        c != NULL && name != NULL && X509_set_version(c, X509_VERSION_3) == 1 &&
+        ASN1_INTEGER_set(X509_get_serialNumber(c), serial) == 1 &&
+        X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                                   (const unsigned char *)"dstack-c simulator", -1, -1, 0) == 1 &&
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
+                                   0) == 1 &&
+        X509_set_subject_name(c, name) == 1 &&
+        X509_set_issuer_name(c, issuer ? X509_get_subject_name(issuer) : name) == 1 &&
+        ASN1_TIME_set(X509_getm_notBefore(c), (time_t)QUOTE_PKI_NOT_BEFORE) != NULL &&
+        ASN1_TIME_set(X509_getm_notAfter(c), (time_t)QUOTE_PKI_NOT_AFTER) != NULL &&
+        X509_set_pubkey(c, key) == 1;
     X509 *iss = issuer ? issuer : c;
     if (ok && kind != CERT_PCK) {
         ok = add_ext(c, iss, NID_basic_constraints, "critical,CA:TRUE") &&
@@ -307,8 +306,8 @@ dstack_err quote_seed_from_string(const char *text, uint8_t seed[QUOTE_SEED_LEN]
         return DSTACK_EINVAL;
     }
     size_t len = strlen(text);
-    if (len == 2 * QUOTE_SEED_LEN &&
-        hex_decode(text, len, seed, QUOTE_SEED_LEN, &n) == DSTACK_OK && n == QUOTE_SEED_LEN) {
+    if (len == 2 * QUOTE_SEED_LEN && hex_decode(text, len, seed, QUOTE_SEED_LEN, &n) == DSTACK_OK &&
+        n == QUOTE_SEED_LEN) {
         return DSTACK_OK;
     }
     return hash_sha256(text, len, seed);
@@ -409,8 +408,8 @@ dstack_err quote_build_v4(const struct quote_pki *pki, const struct quote_td *td
     ENSURE(pki != NULL && td != NULL && report_data != NULL && out != NULL && out_len != NULL,
            DSTACK_EINVAL);
     /* Sizes of the nested certification data (attestation.md §1.4). */
-    size_t cert6_len = DSTACK_QE_REPORT_LEN + DSTACK_QUOTE_SIG_LEN + 2 + QE_AUTH_LEN + 2 + 4 +
-                       pki->chain_len;
+    size_t cert6_len =
+        DSTACK_QE_REPORT_LEN + DSTACK_QUOTE_SIG_LEN + 2 + QE_AUTH_LEN + 2 + 4 + pki->chain_len;
     size_t sig_len = DSTACK_QUOTE_SIG_LEN + DSTACK_QUOTE_PUBKEY_LEN + 2 + 4 + cert6_len;
     size_t signed_len = DSTACK_QUOTE_HEADER_LEN + DSTACK_TD_REPORT10_LEN;
     size_t total = signed_len + 4 + sig_len;

@@ -44,8 +44,7 @@ static EVP_PKEY *pubkey_from_raw(const uint8_t xy[DSTACK_QUOTE_PUBKEY_LEN])
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
     if (bld != NULL && ctx != NULL &&
         OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1 &&
-        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point) ==
-            1 &&
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point) == 1 &&
         (params = OSSL_PARAM_BLD_to_param(bld)) != NULL && EVP_PKEY_fromdata_init(ctx) == 1) {
         if (EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
             key = NULL; /* not a point on the curve */
@@ -147,7 +146,8 @@ static bool verify_path(X509 *const *certs, size_t n, X509 *root, char *why, siz
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     STACK_OF(X509) *untrusted = sk_X509_new_null();
-    if (store == NULL || ctx == NULL || untrusted == NULL || X509_STORE_add_cert(store, root) != 1) {
+    if (store == NULL || ctx == NULL || untrusted == NULL ||
+        X509_STORE_add_cert(store, root) != 1) {
         say(why, cap, "out of memory");
         goto out;
     }

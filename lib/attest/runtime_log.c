@@ -96,8 +96,8 @@ dstack_err runtime_log_base64_decode(const char *in, size_t len, uint8_t **out, 
                 return DSTACK_EFORMAT;
             }
         }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-                     (uint32_t)v[3];
+        uint32_t w =
+            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
         /* Canonical encodings only: the bits a padded group drops must be zero. */
         if (last && ((pad == 2 && (w & 0xffff) != 0) || (pad == 1 && (w & 0xff) != 0))) {
             free(buf);
@@ -200,8 +200,7 @@ static dstack_err parse_line(const char *s, size_t len, struct dstack_event *e)
     }
     e->imr = 3;
     e->event_type = DSTACK_RUNTIME_EVENT_TYPE;
-    err = dstack_runtime_event_digest(e->version, e->event, e->payload, e->payload_len,
-                                      e->digest);
+    err = dstack_runtime_event_digest(e->version, e->event, e->payload, e->payload_len, e->digest);
     e->has_digest = err == DSTACK_OK;
 out:
     json_decref(o);

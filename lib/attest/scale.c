@@ -35,8 +35,7 @@ dstack_err scale_read_u32(struct scale_rd *r, uint32_t *out)
     if (scale_read_raw(r, 4, &b) != DSTACK_OK) {
         return DSTACK_EFORMAT;
     }
-    *out = (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) |
-           ((uint32_t)b[3] << 24);
+    *out = (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
     return DSTACK_OK;
 }
 

@@ -26,20 +26,20 @@
 #define VERSIONED_V0 0x00u
 #define VERSIONED_QUOTE_DSTACK_TDX 0u
 #define VERSIONED_RUNTIME_EVENT_TYPE 0x08000001u /* DSTACK_RUNTIME_EVENT_TYPE */
-#define VERSIONED_ACPI_DATA_EVENT_TYPE 10u      /* EV_PLATFORM_CONFIG_FLAGS */
+#define VERSIONED_ACPI_DATA_EVENT_TYPE 10u       /* EV_PLATFORM_CONFIG_FLAGS */
 
-struct versioned_event {   /* TdxEvent */
+struct versioned_event { /* TdxEvent */
     uint32_t imr;
     uint32_t event_type;
-    uint8_t *digest;       /* usually 48 bytes; 0 when stripped */
+    uint8_t *digest; /* usually 48 bytes; 0 when stripped */
     size_t digest_len;
-    char *event;           /* NUL-terminated; event_len excludes the NUL */
+    char *event; /* NUL-terminated; event_len excludes the NUL */
     size_t event_len;
     uint8_t *payload;
     size_t payload_len;
     /* V1 msgpack only (V0 cannot carry them; the V0 decoder leaves them 0/NULL): */
-    unsigned version;      /* 2 for V2 runtime events, else 0 or 1 (= V1) */
-    char *preimage;        /* hex text of the digest pre-image, NULL when unset */
+    unsigned version; /* 2 for V2 runtime events, else 0 or 1 (= V1) */
+    char *preimage;   /* hex text of the digest pre-image, NULL when unset */
 };
 
 struct versioned_runtime_event {
@@ -47,12 +47,12 @@ struct versioned_runtime_event {
     size_t event_len;
     uint8_t *payload;
     size_t payload_len;
-    unsigned version;      /* as above */
+    unsigned version; /* as above */
 };
 
 /* Owns every pointer; release with versioned_free. */
 struct versioned_attestation {
-    uint8_t quote_kind;    /* VERSIONED_QUOTE_DSTACK_TDX */
+    uint8_t quote_kind; /* VERSIONED_QUOTE_DSTACK_TDX */
     uint8_t *quote;
     size_t quote_len;
     struct versioned_event *events;
@@ -60,7 +60,7 @@ struct versioned_attestation {
     struct versioned_runtime_event *runtime;
     size_t n_runtime;
     uint8_t report_data[DSTACK_REPORT_DATA_LEN];
-    char *config;          /* NUL-terminated */
+    char *config; /* NUL-terminated */
     size_t config_len;
 };
 

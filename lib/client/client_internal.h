@@ -112,7 +112,8 @@ bool client_key_needs_version(const char *algorithm);
 dstack_err client_key_unsupported(const char *algorithm);
 dstack_err client_key_request(const char *path, const char *purpose, const char *algorithm,
                               json_t **req);
-dstack_err client_key_from_json(const json_t *obj, char *text, struct dstack_get_key_response **out);
+dstack_err client_key_from_json(const json_t *obj, char *text,
+                                struct dstack_get_key_response **out);
 bool client_tls_needs_version(const struct dstack_tls_key_options *o);
 dstack_err client_tls_unsupported(const struct dstack_tls_key_options *o);
 dstack_err client_tls_request(const struct dstack_tls_key_options *o, json_t **req);
@@ -120,8 +121,7 @@ dstack_err client_check_report_data(const uint8_t *data, size_t len);
 dstack_err client_report_data_request(const uint8_t *data, size_t len, json_t **req);
 dstack_err client_attest_from_json(const json_t *obj, char *text,
                                    struct dstack_attest_response **out);
-dstack_err client_emit_request(const char *event, const uint8_t *payload, size_t len,
-                               json_t **req);
+dstack_err client_emit_request(const char *event, const uint8_t *payload, size_t len, json_t **req);
 dstack_err client_sign_request(const char *algorithm, const uint8_t *data, size_t len,
                                json_t **req);
 dstack_err client_sign_from_json(const json_t *obj, char *text, struct dstack_sign_response **out);

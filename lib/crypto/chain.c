@@ -34,10 +34,10 @@ dstack_err dstack_key_public(const uint8_t key[DSTACK_KEY_LEN], const char *algo
     return DSTACK_EUNSUPPORTED;
 }
 
-dstack_err dstack_sig_chain_recover(const char *purpose, const uint8_t *pubkey,
-                                    size_t pubkey_len, const uint8_t *app_sig,
-                                    size_t app_sig_len, const uint8_t *kms_sig,
-                                    size_t kms_sig_len, const uint8_t *app_id, size_t app_id_len,
+dstack_err dstack_sig_chain_recover(const char *purpose, const uint8_t *pubkey, size_t pubkey_len,
+                                    const uint8_t *app_sig, size_t app_sig_len,
+                                    const uint8_t *kms_sig, size_t kms_sig_len,
+                                    const uint8_t *app_id, size_t app_id_len,
                                     uint8_t app_pub[DSTACK_K256_PUBKEY_LEN],
                                     uint8_t kms_pub[DSTACK_K256_PUBKEY_LEN])
 {
@@ -46,8 +46,8 @@ dstack_err dstack_sig_chain_recover(const char *purpose, const uint8_t *pubkey,
     char pubhex[2 * K256_PUBKEY_LEN + 1];
     dstack_err err;
 
-    if (purpose == NULL || pubkey == NULL || app_sig == NULL || kms_sig == NULL ||
-        app_id == NULL || app_pub == NULL || kms_pub == NULL) {
+    if (purpose == NULL || pubkey == NULL || app_sig == NULL || kms_sig == NULL || app_id == NULL ||
+        app_pub == NULL || kms_pub == NULL) {
         return DSTACK_EINVAL;
     }
     if ((pubkey_len != K256_PUBKEY_LEN && pubkey_len != ED25519_PUBKEY_LEN) ||
@@ -79,9 +79,8 @@ dstack_err dstack_sig_chain_recover(const char *purpose, const uint8_t *pubkey,
 
 dstack_err dstack_get_key_chain_recover(const uint8_t key[DSTACK_KEY_LEN], const char *purpose,
                                         const char *algorithm, const uint8_t *chain0,
-                                        size_t chain0_len, const uint8_t *chain1,
-                                        size_t chain1_len, const uint8_t *app_id,
-                                        size_t app_id_len,
+                                        size_t chain0_len, const uint8_t *chain1, size_t chain1_len,
+                                        const uint8_t *app_id, size_t app_id_len,
                                         uint8_t app_pub[DSTACK_K256_PUBKEY_LEN],
                                         uint8_t kms_pub[DSTACK_K256_PUBKEY_LEN])
 {
@@ -91,8 +90,8 @@ dstack_err dstack_get_key_chain_recover(const uint8_t key[DSTACK_KEY_LEN], const
     if (err != DSTACK_OK) {
         return err;
     }
-    return dstack_sig_chain_recover(purpose, pub, pub_len, chain0, chain0_len, chain1,
-                                    chain1_len, app_id, app_id_len, app_pub, kms_pub);
+    return dstack_sig_chain_recover(purpose, pub, pub_len, chain0, chain0_len, chain1, chain1_len,
+                                    app_id, app_id_len, app_pub, kms_pub);
 }
 
 dstack_err dstack_sign_chain_recover(const uint8_t *signature, size_t signature_len,
@@ -108,7 +107,6 @@ dstack_err dstack_sign_chain_recover(const uint8_t *signature, size_t signature_
     if (chain_len[0] != signature_len || memcmp(chain[0], signature, signature_len) != 0) {
         return DSTACK_EVERIFY;
     }
-    return dstack_sig_chain_recover("signing", public_key, public_key_len, chain[1],
-                                    chain_len[1], chain[2], chain_len[2], app_id, app_id_len,
-                                    app_pub, kms_pub);
+    return dstack_sig_chain_recover("signing", public_key, public_key_len, chain[1], chain_len[1],
+                                    chain[2], chain_len[2], app_id, app_id_len, app_pub, kms_pub);
 }

@@ -54,8 +54,8 @@ out:
     return err;
 }
 
-dstack_err ed25519_sign(const uint8_t seed[static ED25519_SEED_LEN], const uint8_t *msg,
-                        size_t len, uint8_t out[static ED25519_SIG_LEN])
+dstack_err ed25519_sign(const uint8_t seed[static ED25519_SEED_LEN], const uint8_t *msg, size_t len,
+                        uint8_t out[static ED25519_SIG_LEN])
 {
     EVP_PKEY *key = ed25519_key_new(seed);
     dstack_err err = ed25519_key_sign(key, msg, len, out);
@@ -76,9 +76,8 @@ static void ed_constants(void)
     }
     /* p = 2^255 - 19; d = -121665 / 121666 mod p (RFC 8032 §5.1). */
     if (!BN_set_bit(p, 255) || !BN_sub_word(p, 19) || !BN_copy(pm2, p) || !BN_sub_word(pm2, 2) ||
-        !BN_rshift1(half, p) || !BN_set_word(t, 121666) ||
-        BN_mod_inverse(d, t, p, bn) == NULL || !BN_mul_word(d, 121665) ||
-        !BN_nnmod(d, d, p, bn) || !BN_sub(d, p, d)) {
+        !BN_rshift1(half, p) || !BN_set_word(t, 121666) || BN_mod_inverse(d, t, p, bn) == NULL ||
+        !BN_mul_word(d, 121665) || !BN_nnmod(d, d, p, bn) || !BN_sub(d, p, d)) {
         goto fail;
     }
     ed_p = p;
@@ -119,12 +118,12 @@ bool ed25519_point_valid(const uint8_t pub[static ED25519_PUBKEY_LEN])
     memcpy(le, pub, sizeof le);
     le[31] &= 0x7f; /* the sign of x */
     if (BN_lebin2bn(le, sizeof le, y) == NULL || !BN_nnmod(y, y, ed_p, bn) ||
-        !BN_mod_sqr(y, y, ed_p, bn) ||                    /* y := y^2 */
-        !BN_copy(u, y) || !BN_sub_word(u, 1) ||           /* u = y^2 - 1 (>= -1) */
+        !BN_mod_sqr(y, y, ed_p, bn) ||          /* y := y^2 */
+        !BN_copy(u, y) || !BN_sub_word(u, 1) || /* u = y^2 - 1 (>= -1) */
         !BN_nnmod(u, u, ed_p, bn) || !BN_mod_mul(v, ed_d, y, ed_p, bn) ||
-        !BN_add_word(v, 1) ||                              /* v = d y^2 + 1 */
-        !BN_mod_exp(w, v, ed_p_minus_2, ed_p, bn) ||      /* 1/v (Fermat) */
-        !BN_mod_mul(w, w, u, ed_p, bn)) {                  /* w = u / v */
+        !BN_add_word(v, 1) ||                        /* v = d y^2 + 1 */
+        !BN_mod_exp(w, v, ed_p_minus_2, ed_p, bn) || /* 1/v (Fermat) */
+        !BN_mod_mul(w, w, u, ed_p, bn)) {            /* w = u / v */
         goto out;
     }
     if (BN_is_zero(w)) {
@@ -142,9 +141,8 @@ out:
     return ok;
 }
 
-dstack_err ed25519_verify(const uint8_t *pub, size_t pub_len, const uint8_t *sig,
-                          size_t sig_len, const uint8_t *msg, size_t len, bool *valid,
-                          const char **what)
+dstack_err ed25519_verify(const uint8_t *pub, size_t pub_len, const uint8_t *sig, size_t sig_len,
+                          const uint8_t *msg, size_t len, bool *valid, const char **what)
 {
     static const uint8_t empty = 0;
     const char *dummy;

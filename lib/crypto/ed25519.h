@@ -23,8 +23,8 @@ dstack_err ed25519_pubkey(const uint8_t seed[static ED25519_SEED_LEN],
                           uint8_t out[static ED25519_PUBKEY_LEN]);
 dstack_err ed25519_key_pubkey(EVP_PKEY *key, uint8_t out[static ED25519_PUBKEY_LEN]);
 
-dstack_err ed25519_sign(const uint8_t seed[static ED25519_SEED_LEN], const uint8_t *msg,
-                        size_t len, uint8_t out[static ED25519_SIG_LEN]);
+dstack_err ed25519_sign(const uint8_t seed[static ED25519_SEED_LEN], const uint8_t *msg, size_t len,
+                        uint8_t out[static ED25519_SIG_LEN]);
 dstack_err ed25519_key_sign(EVP_PKEY *key, const uint8_t *msg, size_t len,
                             uint8_t out[static ED25519_SIG_LEN]);
 
@@ -32,9 +32,8 @@ dstack_err ed25519_key_sign(EVP_PKEY *key, const uint8_t *msg, size_t len,
  * the public key must be 32 bytes that decompress to a curve point, the signature 64 bytes,
  * else DSTACK_EFORMAT with *what naming the field ("public key", "signature"). A well-formed
  * but wrong signature (including a non-canonical S) gives DSTACK_OK and *valid = false. */
-dstack_err ed25519_verify(const uint8_t *pub, size_t pub_len, const uint8_t *sig,
-                          size_t sig_len, const uint8_t *msg, size_t len, bool *valid,
-                          const char **what);
+dstack_err ed25519_verify(const uint8_t *pub, size_t pub_len, const uint8_t *sig, size_t sig_len,
+                          const uint8_t *msg, size_t len, bool *valid, const char **what);
 
 /* Does this 32-byte encoding decompress to a point (curve25519-dalek's decompress: the sign
  * bit ignored for the test, y taken mod p, x^2 = (y^2 - 1) / (d y^2 + 1) must have a root)? */

@@ -122,8 +122,8 @@ static int hmac2(const uint8_t key[32], const uint8_t *a, size_t a_len, const ui
  * ecdsa 0.16.9 does (hazmat.rs:L103-108, rfc6979 0.4 lib.rs:L65-148). libsecp256k1 calls it
  * again with counter+1 when the candidate is out of range; each call replays the DRBG. */
 static int k256_nonce_unreduced(unsigned char *nonce32, const unsigned char *msg32,
-                                const unsigned char *key32, const unsigned char *algo16,
-                                void *data, unsigned int counter)
+                                const unsigned char *key32, const unsigned char *algo16, void *data,
+                                unsigned int counter)
 {
     uint8_t k[32], v[32], seed[1 + 64], tmp[33];
     int ok = 1;
@@ -186,7 +186,7 @@ static dstack_err k256_parse_pub(const secp256k1_context *ctx, const uint8_t *pu
             tmp[0] = 0x02;
         }
         return secp256k1_ec_pubkey_parse(ctx, pk, tmp, sizeof tmp) == 1 ? DSTACK_OK
-                                                                         : DSTACK_EFORMAT;
+                                                                        : DSTACK_EFORMAT;
     }
     /* 0x04 only: libsecp256k1 also takes the hybrid 0x06/0x07 forms, which k256 rejects. */
     if (len == K256_PUBKEY_FULL_LEN && pub[0] == 0x04) {
@@ -203,8 +203,7 @@ static dstack_err k256_parse_sig(const secp256k1_context *ctx, const uint8_t *si
     if (len != K256_SIG_LEN || is_zero32(sig) || is_zero32(sig + 32)) {
         return DSTACK_EFORMAT;
     }
-    return secp256k1_ecdsa_signature_parse_compact(ctx, out, sig) == 1 ? DSTACK_OK
-                                                                       : DSTACK_EFORMAT;
+    return secp256k1_ecdsa_signature_parse_compact(ctx, out, sig) == 1 ? DSTACK_OK : DSTACK_EFORMAT;
 }
 
 dstack_err k256_verify(const uint8_t *pub, size_t pub_len, const uint8_t *sig, size_t sig_len,

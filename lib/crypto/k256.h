@@ -11,10 +11,10 @@
 #include <dstack/common.h>
 
 #define K256_SECKEY_LEN 32
-#define K256_PUBKEY_LEN 33       /* SEC1 compressed */
-#define K256_PUBKEY_FULL_LEN 65  /* SEC1 uncompressed */
-#define K256_SIG_LEN 64          /* r || s */
-#define K256_RSIG_LEN 65         /* r || s || recovery id */
+#define K256_PUBKEY_LEN 33      /* SEC1 compressed */
+#define K256_PUBKEY_FULL_LEN 65 /* SEC1 uncompressed */
+#define K256_SIG_LEN 64         /* r || s */
+#define K256_RSIG_LEN 65        /* r || s || recovery id */
 #define K256_DIGEST_LEN 32
 
 /* The shared context, created and randomized once (NULL only if libsecp256k1 cannot allocate). */

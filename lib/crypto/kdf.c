@@ -72,8 +72,7 @@ out:
 #define KDF_INFO_STACK KDF_OPENSSL_INFO_MAX
 
 static dstack_err kdf_run(int mode, const uint8_t *key, size_t key_len,
-                          const struct kdf_slice *info, size_t n_info, uint8_t *out,
-                          size_t out_len)
+                          const struct kdf_slice *info, size_t n_info, uint8_t *out, size_t out_len)
 {
     dstack_err err = DSTACK_ECRYPTO;
     uint8_t stack_info[KDF_INFO_STACK];
@@ -126,8 +125,8 @@ static dstack_err kdf_run(int mode, const uint8_t *key, size_t key_len,
     size_t n = 0;
     params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
     params[n++] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-    params[n++] = OSSL_PARAM_construct_octet_string(
-        OSSL_KDF_PARAM_KEY, (void *)(key_len ? key : &empty), key_len);
+    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+                                                    (void *)(key_len ? key : &empty), key_len);
     if (mode != EVP_KDF_HKDF_MODE_EXPAND_ONLY) {
         params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (char *)KDF_SALT,
                                                         strlen(KDF_SALT));
@@ -153,14 +152,12 @@ out:
 dstack_err kdf_derive(const uint8_t *ikm, size_t ikm_len, const struct kdf_slice *info,
                       size_t n_info, uint8_t *out, size_t out_len)
 {
-    return kdf_run(EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND, ikm, ikm_len, info, n_info, out,
-                   out_len);
+    return kdf_run(EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND, ikm, ikm_len, info, n_info, out, out_len);
 }
 
 dstack_err kdf_extract(const uint8_t *ikm, size_t ikm_len, struct secret32 *prk)
 {
-    return kdf_run(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, ikm, ikm_len, NULL, 0, prk->b,
-                   sizeof prk->b);
+    return kdf_run(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, ikm, ikm_len, NULL, 0, prk->b, sizeof prk->b);
 }
 
 dstack_err kdf_expand(const struct secret32 *prk, const struct kdf_slice *info, size_t n_info,

@@ -48,8 +48,7 @@ static void keccak_f1600(uint64_t a[25])
         /* chi */
         for (int y = 0; y < 5; y++) {
             for (int x = 0; x < 5; x++) {
-                a[x + 5 * y] =
-                    b[x + 5 * y] ^ (~b[(x + 1) % 5 + 5 * y] & b[(x + 2) % 5 + 5 * y]);
+                a[x + 5 * y] = b[x + 5 * y] ^ (~b[(x + 1) % 5 + 5 * y] & b[(x + 2) % 5 + 5 * y]);
             }
         }
         /* iota */

@@ -58,7 +58,7 @@ dstack_err hex_decode(const char *in, size_t in_len, uint8_t *out, size_t cap, s
     for (size_t i = 0; i < in_len / 2; i++) {
         int hi = hex_nibble((unsigned char)in[2 * i]);
         int lo = hex_nibble((unsigned char)in[2 * i + 1]);
-        bad |= (hi | lo) & 0x100; /* -1 has every bit set */
+        bad |= (hi | lo) & 0x100;                                         /* -1 has every bit set */
         out[i] = (uint8_t)(((unsigned)hi << 4) | ((unsigned)lo & 0x0fu)); /* no UB shift of -1 */
     }
     if (bad) {

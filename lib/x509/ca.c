@@ -13,8 +13,8 @@
 #include "x509/pem.h"
 
 struct x509_ca {
-    char *pem;          /* verbatim */
-    uint8_t *name;      /* issuer Name DER as rcgen re-encodes it */
+    char *pem;     /* verbatim */
+    uint8_t *name; /* issuer Name DER as rcgen re-encodes it */
     size_t name_len;
     struct p256_key key;
     EVP_PKEY *pkey;
@@ -114,8 +114,8 @@ void x509_ca_free(struct x509_ca *ca)
     free(ca);
 }
 
-dstack_err x509_ca_load(const char *cert_pem, size_t cert_len, const char *key_pem,
-                        size_t key_len, struct x509_ca **out, char err[X509_ERR_MAX])
+dstack_err x509_ca_load(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
+                        struct x509_ca **out, char err[X509_ERR_MAX])
 {
     dstack_err e = DSTACK_EFORMAT;
     struct x509_ca *ca = calloc(1, sizeof *ca);
@@ -187,8 +187,7 @@ const uint8_t *x509_ca_name(const struct x509_ca *ca, size_t *len)
 }
 
 dstack_err x509_leaf_issue(const struct x509_ca *ca, const struct x509_leaf_req *req,
-                           const uint8_t point[P256_POINT_LEN], char **pem,
-                           char err[X509_ERR_MAX])
+                           const uint8_t point[P256_POINT_LEN], char **pem, char err[X509_ERR_MAX])
 {
     uint8_t *tbs = NULL, *der = NULL;
     size_t tbs_len = 0, der_len = 0;

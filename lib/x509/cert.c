@@ -13,8 +13,8 @@
 #include "x509/pem.h"
 
 /* ecdsa-with-SHA256 AlgorithmIdentifier, no NULL parameters (RFC 5758 §3.2). */
-static const uint8_t alg_ecdsa_sha256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48,
-                                           0xce, 0x3d, 0x04, 0x03, 0x02};
+static const uint8_t alg_ecdsa_sha256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
+                                           0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
 static const uint8_t oid_cn[] = {0x55, 0x04, 0x03};
 static const uint8_t oid_san[] = {0x55, 0x1d, 0x11};
 static const uint8_t oid_key_usage[] = {0x55, 0x1d, 0x0f};
@@ -148,8 +148,7 @@ static dstack_err write_san(struct der_writer *w, const struct x509_leaf_req *re
         } else {
             /* rcgen Ia5String::try_from -> Error::InvalidAsn1String (error.rs:L122-130). */
             if (err != NULL) {
-                snprintf(err, X509_ERR_MAX, "Invalid IA5String: '%.*s'", X509_ERR_MAX - 32,
-                         name);
+                snprintf(err, X509_ERR_MAX, "Invalid IA5String: '%.*s'", X509_ERR_MAX - 32, name);
             }
             return DSTACK_EINVAL;
         }
@@ -193,8 +192,8 @@ static void write_extensions(struct der_writer *w, const struct x509_leaf_req *r
 }
 
 dstack_err x509_leaf_tbs(const struct x509_leaf_req *req, const uint8_t point[P256_POINT_LEN],
-                         const uint8_t *issuer, size_t issuer_len, uint8_t **tbs,
-                         size_t *tbs_len, char err[X509_ERR_MAX])
+                         const uint8_t *issuer, size_t issuer_len, uint8_t **tbs, size_t *tbs_len,
+                         char err[X509_ERR_MAX])
 {
     struct der_writer w;
     uint8_t digest[DSTACK_SHA256_LEN];

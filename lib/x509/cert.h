@@ -33,17 +33,17 @@ enum x509_ext_id {
 
 /* What the caller asks for; every pointer is borrowed. */
 struct x509_leaf_req {
-    const char *subject;           /* CN, UTF-8 */
-    const char *const *alt_names;  /* IP literals become IP SANs, the rest DNS (ASCII) */
+    const char *subject;          /* CN, UTF-8 */
+    const char *const *alt_names; /* IP literals become IP SANs, the rest DNS (ASCII) */
     size_t n_alt_names;
     bool server_auth;
     bool client_auth;
-    uint64_t not_before;           /* unix seconds, <= DER_TIME_MAX */
+    uint64_t not_before; /* unix seconds, <= DER_TIME_MAX */
     uint64_t not_after;
-    const char *usage;             /* cert-usage extension; NULL = none */
-    const uint8_t *app_info;       /* msgpack AppInfo; NULL = none */
+    const char *usage;       /* cert-usage extension; NULL = none */
+    const uint8_t *app_info; /* msgpack AppInfo; NULL = none */
     size_t app_info_len;
-    const uint8_t *attestation;    /* stripped versioned attestation; NULL = none */
+    const uint8_t *attestation; /* stripped versioned attestation; NULL = none */
     size_t attestation_len;
 };
 
@@ -54,8 +54,8 @@ struct x509_ca;
  * err where it has one, when either does not parse, the Name has a multi-valued RDN or an
  * unsupported string type (rcgen DistinguishedName::from_name, lib.rs:L352-393), or the key
  * is not the certificate's ("CA certificate does not match private key", cert.rs:L44-66). */
-dstack_err x509_ca_load(const char *cert_pem, size_t cert_len, const char *key_pem,
-                        size_t key_len, struct x509_ca **out, char err[X509_ERR_MAX]);
+dstack_err x509_ca_load(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
+                        struct x509_ca **out, char err[X509_ERR_MAX]);
 void x509_ca_free(struct x509_ca *ca); /* NULL ok; wipes the key */
 /* The CA certificate PEM exactly as loaded (the second element of every chain). */
 const char *x509_ca_pem(const struct x509_ca *ca);
@@ -75,8 +75,8 @@ bool x509_parse_ip(const char *s, uint8_t out[16], size_t *out_len);
  * DSTACK_EINVAL with a message for a non-ASCII DNS name (rcgen's "Invalid IA5String: '<s>'"),
  * an out-of-range time, or a certificate beyond the size cap. */
 dstack_err x509_leaf_tbs(const struct x509_leaf_req *req, const uint8_t point[P256_POINT_LEN],
-                         const uint8_t *issuer, size_t issuer_len, uint8_t **tbs,
-                         size_t *tbs_len, char err[X509_ERR_MAX]);
+                         const uint8_t *issuer, size_t issuer_len, uint8_t **tbs, size_t *tbs_len,
+                         char err[X509_ERR_MAX]);
 
 /* Wraps a TBS into a Certificate signed with ECDSA-P256-SHA256 by `key`. */
 dstack_err x509_sign_tbs(const uint8_t *tbs, size_t tbs_len, EVP_PKEY *key, uint8_t **der,
@@ -84,7 +84,6 @@ dstack_err x509_sign_tbs(const uint8_t *tbs, size_t tbs_len, EVP_PKEY *key, uint
 
 /* Issues a leaf for `point` under `ca`: PEM "CERTIFICATE" text, malloc'd. */
 dstack_err x509_leaf_issue(const struct x509_ca *ca, const struct x509_leaf_req *req,
-                           const uint8_t point[P256_POINT_LEN], char **pem,
-                           char err[X509_ERR_MAX]);
+                           const uint8_t point[P256_POINT_LEN], char **pem, char err[X509_ERR_MAX]);
 
 #endif

@@ -44,11 +44,11 @@ struct der_writer {
     uint8_t *buf;
     size_t len;
     size_t cap;
-    size_t max;                     /* hard cap on len */
-    size_t open[DER_MAX_DEPTH];     /* start offset of each open constructed value */
+    size_t max;                 /* hard cap on len */
+    size_t open[DER_MAX_DEPTH]; /* start offset of each open constructed value */
     uint8_t open_tag[DER_MAX_DEPTH];
     size_t depth;
-    dstack_err err;                 /* first error; DSTACK_OK while healthy */
+    dstack_err err; /* first error; DSTACK_OK while healthy */
 };
 
 /* Starts an empty writer whose output may not exceed max bytes (0 = DER_DEFAULT_MAX). */

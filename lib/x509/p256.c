@@ -18,9 +18,9 @@
 /* SEQ { INTEGER 0, AlgId{id-ecPublicKey, prime256v1}, OCTET STRING { ECPrivateKey { 1, d,
  * [1] pub } } } as the p256 crate writes it: no [0] parameters inside the SEC1 structure. */
 static const uint8_t pkcs8_head[] = {
-    0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce,
-    0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x04,
-    0x6d, 0x30, 0x6b, 0x02, 0x01, 0x01, 0x04, 0x20,
+    0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86,
+    0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+    0x03, 0x01, 0x07, 0x04, 0x6d, 0x30, 0x6b, 0x02, 0x01, 0x01, 0x04, 0x20,
 };
 static const uint8_t pkcs8_mid[] = {0xa1, 0x44, 0x03, 0x42, 0x00};
 
@@ -44,8 +44,7 @@ dstack_err p256_from_scalar(const uint8_t d[static DSTACK_KEY_LEN], struct p256_
     BN_CTX *ctx = BN_CTX_secure_new();
 
     memset(out, 0, sizeof *out);
-    if (group == NULL || k == NULL || ctx == NULL ||
-        BN_bin2bn(d, DSTACK_KEY_LEN, k) == NULL) {
+    if (group == NULL || k == NULL || ctx == NULL || BN_bin2bn(d, DSTACK_KEY_LEN, k) == NULL) {
         goto out;
     }
     BN_set_flags(k, BN_FLG_CONSTTIME);
@@ -56,8 +55,8 @@ dstack_err p256_from_scalar(const uint8_t d[static DSTACK_KEY_LEN], struct p256_
     }
     q = EC_POINT_new(group);
     if (q == NULL || EC_POINT_mul(group, q, k, NULL, NULL, ctx) != 1 ||
-        EC_POINT_point2oct(group, q, POINT_CONVERSION_UNCOMPRESSED, out->point,
-                           sizeof out->point, ctx) != sizeof out->point) {
+        EC_POINT_point2oct(group, q, POINT_CONVERSION_UNCOMPRESSED, out->point, sizeof out->point,
+                           ctx) != sizeof out->point) {
         goto out;
     }
     memcpy(out->d.b, d, DSTACK_KEY_LEN);
@@ -145,8 +144,8 @@ dstack_err p256_from_pem(const char *pem, size_t len, struct p256_key *out)
     }
     pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
     if (pk == NULL || !EVP_PKEY_is_a(pk, "EC") ||
-        EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
-                                       NULL) != 1 ||
+        EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, NULL) !=
+            1 ||
         strcmp(group, "prime256v1") != 0 ||
         EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 ||
         BN_bn2binpad(d, scalar.b, sizeof scalar.b) != (int)sizeof scalar.b) {
@@ -173,8 +172,8 @@ dstack_err p256_to_evp(const struct p256_key *k, EVP_PKEY **out)
     if (bld == NULL || d == NULL || BN_bin2bn(k->d.b, DSTACK_KEY_LEN, d) == NULL ||
         OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) != 1 ||
         OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) != 1 ||
-        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, k->point,
-                                         sizeof k->point) != 1) {
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, k->point, sizeof k->point) !=
+            1) {
         goto out;
     }
     params = OSSL_PARAM_BLD_to_param(bld);

@@ -20,8 +20,8 @@
 #define P256_PKCS8_PEM_MAX 256
 
 struct p256_key {
-    struct secret32 d;               /* big-endian scalar, 1 <= d < n */
-    uint8_t point[P256_POINT_LEN];   /* uncompressed public point */
+    struct secret32 d;             /* big-endian scalar, 1 <= d < n */
+    uint8_t point[P256_POINT_LEN]; /* uncompressed public point */
 };
 
 /* Public point of scalar d. DSTACK_EINVAL unless 1 <= d < n (no retry, like upstream's

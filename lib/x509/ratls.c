@@ -250,9 +250,8 @@ out:
     return err;
 }
 
-dstack_err dstack_ratls_check_binding(const struct dstack_ratls_cert *c,
-                                      const char *quote_root_pem, size_t root_len, char *why,
-                                      size_t why_cap)
+dstack_err dstack_ratls_check_binding(const struct dstack_ratls_cert *c, const char *quote_root_pem,
+                                      size_t root_len, char *why, size_t why_cap)
 {
     ERR_set_mark(); /* the quote verifier parses the PCK chain's PEM */
     dstack_err err = check_binding(c, quote_root_pem, root_len, why, why_cap);
@@ -261,7 +260,7 @@ dstack_err dstack_ratls_check_binding(const struct dstack_ratls_cert *c,
 }
 
 /* All certificates of a PEM text, in order. */
-static STACK_OF(X509) *read_pem_chain(const char *pem, size_t len)
+static STACK_OF(X509) * read_pem_chain(const char *pem, size_t len)
 {
     if (len > INT32_MAX) {
         return NULL;
@@ -286,8 +285,7 @@ static STACK_OF(X509) *read_pem_chain(const char *pem, size_t len)
 
 dstack_err dstack_ratls_verify_chain(const char *chain_pem, size_t chain_len, const char *ca_pem,
                                      size_t ca_len, const char *quote_root_pem, size_t root_len,
-                                     struct dstack_ratls_cert **leaf_out, char *why,
-                                     size_t why_cap)
+                                     struct dstack_ratls_cert **leaf_out, char *why, size_t why_cap)
 {
     dstack_err err = DSTACK_EVERIFY;
     ERR_set_mark(); /* reading PEM ends on "no start line": keep it off the caller's queue */

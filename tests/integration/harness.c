@@ -135,8 +135,7 @@ static const char *const *upstream_args(void)
     snprintf(keys, sizeof keys, "%s/fixtures/upstream-simulator/appkeys.json", DSTACK_SHARED_DIR);
     snprintf(compose, sizeof compose, "%s/fixtures/upstream-simulator/app-compose.json",
              DSTACK_SHARED_DIR);
-    snprintf(sys, sizeof sys, "%s/fixtures/upstream-simulator/sys-config.json",
-             DSTACK_SHARED_DIR);
+    snprintf(sys, sizeof sys, "%s/fixtures/upstream-simulator/sys-config.json", DSTACK_SHARED_DIR);
     if (access(keys, R_OK) != 0) {
         printf("SKIP: %s is absent (the upstream fixtures live in ../shared)\n", keys);
         exit(77);

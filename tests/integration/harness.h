@@ -37,9 +37,9 @@ bool unix_addr(struct sockaddr_un *sa, const char *path);
 
 struct http_reply {
     long status;
-    char *body;        /* NUL-terminated, malloc'd */
+    char *body; /* NUL-terminated, malloc'd */
     size_t body_len;
-    char *headers;     /* raw response headers */
+    char *headers; /* raw response headers */
 };
 
 /* One HTTP request over a Unix socket. content_type NULL = no header; body NULL = no body.

@@ -295,8 +295,8 @@ static void test_full_disk(void)
 {
     char *dir = strdup(make_dir());
     if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=256k") != 0) {
-        printf("  SKIP full disk: cannot mount a tmpfs on %s (%s); needs root/CAP_SYS_ADMIN\n",
-               dir, strerror(errno));
+        printf("  SKIP full disk: cannot mount a tmpfs on %s (%s); needs root/CAP_SYS_ADMIN\n", dir,
+               strerror(errno));
         rm_rf(dir);
         free(dir);
         return;
@@ -373,8 +373,9 @@ static void expect_refusal(const char *what, const char *option, const char *pat
     const char *extra[12] = {option, path, NULL};
     if (proc_bin == agent_bin) {
         /* the tdx backend would fail later on this machine; the bad file must fail first */
-        const char *more[] = {"--backend", "tdx", "--keys", good_keys, "--compose", good_compose,
-                              "--sys-config", good_sys, option, path, NULL};
+        const char *more[] = {"--backend",  "tdx",          "--keys", good_keys, "--compose",
+                              good_compose, "--sys-config", good_sys, option,    path,
+                              NULL};
         memcpy(extra, more, sizeof more);
     }
     struct proc p;
@@ -413,7 +414,8 @@ static void test_bad_files(void)
     CHECK(mkfifo(fifo, 0600) == 0); /* opening it for reading would block forever */
     CHECK(mkdir(sub, 0700) == 0);
     write_file(empty, "");
-    write_file(garbage, "\x7f" "ELF\x01\x02 not json at all");
+    write_file(garbage, "\x7f"
+                        "ELF\x01\x02 not json at all");
     write_file(trunc, "{\"k256_key\":\"0102");
     write_file(wrong, "[1,2,3]");
     /* Good files for the agent runs: what the simulator generates. */
@@ -429,8 +431,8 @@ static void test_bad_files(void)
 
     const char *options[] = {"--keys", "--compose", "--sys-config", "--attestation"};
     const char *files[] = {bad, fifo, sub, empty, garbage, trunc, wrong};
-    const char *kinds[] = {"missing", "fifo", "directory", "empty", "garbage", "truncated",
-                           "wrong type"};
+    const char *kinds[] = {"missing", "fifo",      "directory", "empty",
+                           "garbage", "truncated", "wrong type"};
     size_t refused = 0, tried = 0;
     for (int agent = 0; agent < 2; agent++) {
         proc_bin = agent ? agent_bin : DSTACK_SIMULATOR_BIN;
@@ -442,8 +444,8 @@ static void test_bad_files(void)
                     continue;
                 }
                 char what[80];
-                snprintf(what, sizeof what, "%s: %s %s", agent ? "agent" : "simulator",
-                         kinds[f], options[o] + 2);
+                snprintf(what, sizeof what, "%s: %s %s", agent ? "agent" : "simulator", kinds[f],
+                         options[o] + 2);
                 int before = check_failed;
                 expect_refusal(what, options[o], files[f]);
                 refused += check_failed == before;
@@ -460,8 +462,7 @@ static void test_bad_files(void)
         chmod(noperm, 0);
         expect_refusal("unreadable keys", "--keys", noperm);
     }
-    printf("  %zu/%zu bad start-up files refused with a message naming the file\n", refused,
-           tried);
+    printf("  %zu/%zu bad start-up files refused with a message naming the file\n", refused, tried);
     rm_rf(dir);
     free(dir);
 }
@@ -537,11 +538,12 @@ static void test_sigterm_in_flight(const char *conf)
     bool dstack_gone = access(path, F_OK) != 0;
     snprintf(path, sizeof path, "%s/tappd.sock", dir);
     bool tappd_gone = access(path, F_OK) != 0;
-    printf("  SIGTERM (%s) under %d clients: %ld answered (%ld before the signal), %ld refused after "
-           "close, %ld lost; exit %d, sockets removed: %s\n",
-           conf != NULL ? "thread per connection" : "epoll pool", CLIENTS, atomic_load(&term_ok),
-           ok_before, atomic_load(&term_refused),
-           atomic_load(&term_lost), status, dstack_gone && tappd_gone ? "yes" : "NO");
+    printf(
+        "  SIGTERM (%s) under %d clients: %ld answered (%ld before the signal), %ld refused after "
+        "close, %ld lost; exit %d, sockets removed: %s\n",
+        conf != NULL ? "thread per connection" : "epoll pool", CLIENTS, atomic_load(&term_ok),
+        ok_before, atomic_load(&term_refused), atomic_load(&term_lost), status,
+        dstack_gone && tappd_gone ? "yes" : "NO");
     CHECK(ok_before > 0);
     CHECK(atomic_load(&term_lost) == 0);
     CHECK(status == 0);

@@ -23,9 +23,9 @@
 #include "check.h"
 #include "harness.h"
 
-#define IDLE_TIMEOUT_S 3   /* --idle-timeout given to the simulator */
-#define MAX_BODY 65536     /* --max-body given to the simulator */
-#define MANY 1000          /* concurrent connections */
+#define IDLE_TIMEOUT_S 3 /* --idle-timeout given to the simulator */
+#define MAX_BODY 65536   /* --max-body given to the simulator */
+#define MANY 1000        /* concurrent connections */
 /* Latency bound for Version while GetQuote floods the daemon. Generous on purpose: CI runs on a
  * loaded 2-core machine, sometimes under ASan; what it catches is a daemon that stops serving
  * (head-of-line blocking behind the flood, a stuck pool), not a slow one. */
@@ -35,8 +35,8 @@ static struct sim sim;
 /* debug logging: the secret scan at the end then covers every line the daemon can write.
  * Run twice: the simulator's epoll pool, then thread per connection as the real agent serves
  * (-c file with default.thread_per_connection). */
-static const char *sim_args[] = {"--idle-timeout", "3", "--max-body", "65536", "--log-level",
-                                 "debug", NULL, NULL, NULL};
+static const char *sim_args[] = {"--idle-timeout", "3",  "--max-body", "65536", "--log-level",
+                                 "debug",          NULL, NULL,         NULL};
 
 /* ---- small socket helpers ----------------------------------------------------------------- */
 
@@ -390,7 +390,7 @@ static void test_body_cap(void)
         {MAX_BODY, false, 200},     /* exactly the cap: served */
         {MAX_BODY + 1, false, 400}, /* one over: refused from the header */
         {MAX_BODY, true, 200},
-        {MAX_BODY + 1, true, 400},  /* no Content-Length: refused while reading */
+        {MAX_BODY + 1, true, 400}, /* no Content-Length: refused while reading */
         {4 * MAX_BODY, true, 400},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -500,7 +500,8 @@ static void test_malformed(void)
         "POST /GetKey HTTP/1.1\r\nHost: d\r\nContent-Length: abc\r\n\r\n{}",
         "POST /GetKey HTTP/1.1\r\nHost: d\r\nContent-Length: -5\r\n\r\n{}",
         "POST /GetKey HTTP/1.1\r\nHost: d\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
-        "POST /GetKey HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+        "POST /GetKey HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: "
+        "chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
         "POST /GetKey HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n"
         "fffffffffffffffffff\r\n",
         "POST /GetKey HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: gzip\r\n\r\n{}",
@@ -650,9 +651,10 @@ static void test_no_secret_in_log(void)
     }
     const char *k;
     json_t *v;
-    json_object_foreach(keys, k, v) { /* k256_key, disk_crypt_key, env_crypt_key, ... */
-        if (json_is_string(v) && json_string_length(v) >= 32 &&
-            strcmp(k, "k256_signature") != 0 && strcmp(k, "ca_cert") != 0) {
+    json_object_foreach(keys, k, v)
+    { /* k256_key, disk_crypt_key, env_crypt_key, ... */
+        if (json_is_string(v) && json_string_length(v) >= 32 && strcmp(k, "k256_signature") != 0 &&
+            strcmp(k, "ca_cert") != 0) {
             secrets++;
             leaks += leaks_in(log, json_string_value(v));
         }
@@ -778,7 +780,7 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread */
-    raise_nofile(); /* the simulator inherits it */
+    raise_nofile();                        /* the simulator inherits it */
     char conf[] = "/tmp/it_hostile_conf.XXXXXX";
     int cfd = mkstemp(conf);
     const char *tpc = "{\"default\":{\"thread_per_connection\":true}}";

@@ -51,9 +51,9 @@ static void test_tcp_restricted_and_modes(void)
     char tcp[64], quote_sock[64];
     snprintf(tcp, sizeof tcp, "127.0.0.1:%d", port);
     snprintf(quote_sock, sizeof quote_sock, "unix:/tmp/dstack-it-quote-%d.sock", (int)getpid());
-    const char *args[] = {"--socket-mode", "0660", "--listen", tcp, "--listen", quote_sock,
-                          "--methods", "GetQuote,Attest,Info,Version", "--socket-mode", "0666",
-                          NULL};
+    const char *args[] = {"--socket-mode", "0660",     "--listen",  tcp,
+                          "--listen",      quote_sock, "--methods", "GetQuote,Attest,Info,Version",
+                          "--socket-mode", "0666",     NULL};
     if (!sim_start(&s, args)) {
         CHECK(false);
         return;
@@ -79,8 +79,9 @@ static void test_tcp_restricted_and_modes(void)
 
     /* A second simulator on the same live socket refuses to start, naming the socket. */
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "%s --dir %s --no-default-listeners --listen %s 2>&1 | grep -q "
-                              "'served by another running process'",
+    snprintf(cmd, sizeof cmd,
+             "%s --dir %s --no-default-listeners --listen %s 2>&1 | grep -q "
+             "'served by another running process'",
              DSTACK_SIMULATOR_BIN, s.dir, quote_sock);
     CHECK(system(cmd) == 0);
     CHECK(sim_stop(&s) == 0);
@@ -210,7 +211,8 @@ static void test_startup_refusals(void)
         char dir[] = "/tmp/dstack-it-refuse-XXXXXX";
         CHECK(mkdtemp(dir) != NULL);
         char cmd[700];
-        snprintf(cmd, sizeof cmd, "%s --dir %s %s >%s/out 2>&1; test $? -ne 0 && grep -qF -- '%s' %s/out",
+        snprintf(cmd, sizeof cmd,
+                 "%s --dir %s %s >%s/out 2>&1; test $? -ne 0 && grep -qF -- '%s' %s/out",
                  DSTACK_SIMULATOR_BIN, dir, cases[i].args, dir, cases[i].message, dir);
         int rc = system(cmd);
         if (rc != 0) {

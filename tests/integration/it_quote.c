@@ -94,8 +94,8 @@ static void test_basic(void)
     CHECK(http_post_json(sim.dstack_sock, "/EmitEvent", "{\"event\":\"\"}", &r));
     CHECK(r.status == 400);
     http_reply_free(&r);
-    CHECK(http_post_json(sim.dstack_sock, "/EmitEvent", "{\"event\":\"x\",\"payload\":\"xyz\"}",
-                         &r));
+    CHECK(
+        http_post_json(sim.dstack_sock, "/EmitEvent", "{\"event\":\"x\",\"payload\":\"xyz\"}", &r));
     CHECK(r.status == 400);
     http_reply_free(&r);
 
@@ -236,8 +236,7 @@ static void test_fixture_mode(void)
 {
     struct sim fx;
     char bin[1024];
-    snprintf(bin, sizeof bin, "%s/fixtures/upstream-simulator/attestation.bin",
-             DSTACK_SHARED_DIR);
+    snprintf(bin, sizeof bin, "%s/fixtures/upstream-simulator/attestation.bin", DSTACK_SHARED_DIR);
     const char *args[] = {"--attestation", bin, NULL};
     if (!sim_start_upstream(&fx, args)) {
         CHECK(!"fixture-mode simulator did not start");

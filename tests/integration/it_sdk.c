@@ -97,8 +97,8 @@ static void test_upstream_get_key(struct dstack_client *c)
     CHECK(hex_decode(UPSTREAM_APP_ID, 40, app_id, sizeof app_id, &n) == DSTACK_OK);
     for (size_t i = 0; i < sizeof key_vectors / sizeof key_vectors[0]; i++) {
         struct dstack_get_key_response *k = NULL;
-        dstack_err err = dstack_get_key(c, key_vectors[i].path, key_vectors[i].purpose,
-                                        key_vectors[i].alg, &k);
+        dstack_err err =
+            dstack_get_key(c, key_vectors[i].path, key_vectors[i].purpose, key_vectors[i].alg, &k);
         if (err != DSTACK_OK) {
             fprintf(stderr, "get_key %s: %s\n", key_vectors[i].path, dstack_last_error());
         }
@@ -117,11 +117,11 @@ static void test_upstream_get_key(struct dstack_client *c)
             CHECK(dstack_key_public(k->key, key_vectors[i].alg, pub, &pub_len) == DSTACK_OK);
             CHECK_HEX(pub, pub_len, key_vectors[i].pub);
             /* The chain recovers the app root and the KMS root of the Go SDK's test. */
-            CHECK(dstack_get_key_chain_recover(
-                      k->key, key_vectors[i].purpose, key_vectors[i].alg,
-                      k->signature_chain[0].data, k->signature_chain[0].len,
-                      k->signature_chain[1].data, k->signature_chain[1].len, app_id,
-                      sizeof app_id, app_pub, kms_pub) == DSTACK_OK);
+            CHECK(
+                dstack_get_key_chain_recover(k->key, key_vectors[i].purpose, key_vectors[i].alg,
+                                             k->signature_chain[0].data, k->signature_chain[0].len,
+                                             k->signature_chain[1].data, k->signature_chain[1].len,
+                                             app_id, sizeof app_id, app_pub, kms_pub) == DSTACK_OK);
             CHECK_HEX(app_pub, sizeof app_pub, UPSTREAM_APP_PUB);
             CHECK_HEX(kms_pub, sizeof kms_pub, UPSTREAM_KMS_PUB);
             /* ... and not for another purpose. */
@@ -184,10 +184,9 @@ static void test_upstream_sign(struct dstack_client *c)
             const size_t chain_len[3] = {s->signature_chain[0].len, s->signature_chain[1].len,
                                          s->signature_chain[2].len};
             uint8_t app_pub[DSTACK_K256_PUBKEY_LEN], kms_pub[DSTACK_K256_PUBKEY_LEN];
-            CHECK(dstack_sign_chain_recover(s->signature.data, s->signature.len,
-                                            s->public_key.data, s->public_key.len, chain,
-                                            chain_len, app_id, sizeof app_id, app_pub,
-                                            kms_pub) == DSTACK_OK);
+            CHECK(dstack_sign_chain_recover(s->signature.data, s->signature.len, s->public_key.data,
+                                            s->public_key.len, chain, chain_len, app_id,
+                                            sizeof app_id, app_pub, kms_pub) == DSTACK_OK);
             CHECK_HEX(kms_pub, sizeof kms_pub, UPSTREAM_KMS_PUB);
         }
         /* Round trip through Verify; a flipped bit in the data or the signature is refused. */
@@ -306,8 +305,8 @@ static void check_quote_rtmrs(const struct dstack_get_quote_response *q, const u
 {
     struct dstack_quote p;
     char why[256] = "";
-    dstack_err e = dstack_quote_verify(q->quote.data, q->quote.len, root_pem, strlen(root_pem),
-                                       why, sizeof why);
+    dstack_err e = dstack_quote_verify(q->quote.data, q->quote.len, root_pem, strlen(root_pem), why,
+                                       sizeof why);
     if (e != DSTACK_OK) {
         fprintf(stderr, "quote verify: %s\n", why);
     }
@@ -379,8 +378,8 @@ static const char *info_rtmr3_checked(const struct dstack_info_response *i)
     struct dstack_event_log log;
     dstack_event_log_init(&log);
     uint8_t rt[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
-    CHECK(dstack_event_log_parse(i->tcb_info->event_log, strlen(i->tcb_info->event_log), &log,
-                                 NULL, 0) == DSTACK_OK);
+    CHECK(dstack_event_log_parse(i->tcb_info->event_log, strlen(i->tcb_info->event_log), &log, NULL,
+                                 0) == DSTACK_OK);
     CHECK(dstack_replay_rtmrs(&log, rt) == DSTACK_OK);
     for (int r = 0; r < DSTACK_RTMR_COUNT; r++) {
         CHECK_HEX(rt[r], DSTACK_MR_LEN, i->tcb_info->rtmr[r]);
@@ -421,9 +420,9 @@ static void test_info_and_emit_event(struct dstack_client *c)
     /* The last runtime event is ours, with its payload, and RTMR3 moved by exactly it. */
     struct dstack_event_log log;
     dstack_event_log_init(&log);
-    CHECK(i->tcb_info != NULL && dstack_event_log_parse(i->tcb_info->event_log,
-                                                        strlen(i->tcb_info->event_log), &log,
-                                                        NULL, 0) == DSTACK_OK);
+    CHECK(i->tcb_info != NULL &&
+          dstack_event_log_parse(i->tcb_info->event_log, strlen(i->tcb_info->event_log), &log, NULL,
+                                 0) == DSTACK_OK);
     if (log.count > 0) {
         const struct dstack_event *e = &log.events[log.count - 1];
         CHECK(e->imr == 3 && e->event_type == DSTACK_RUNTIME_EVENT_TYPE);
@@ -432,8 +431,8 @@ static void test_info_and_emit_event(struct dstack_client *c)
         uint8_t mr[DSTACK_MR_LEN], d[DSTACK_SHA384_LEN];
         size_t n = 0;
         CHECK(hex_decode(before, strlen(before), mr, sizeof mr, &n) == DSTACK_OK);
-        CHECK(dstack_runtime_event_digest(e->version, "it-sdk-event", payload, sizeof payload,
-                                          d) == DSTACK_OK);
+        CHECK(dstack_runtime_event_digest(e->version, "it-sdk-event", payload, sizeof payload, d) ==
+              DSTACK_OK);
         dstack_rtmr_extend(mr, d);
         CHECK_HEX(mr, sizeof mr, after);
     }
@@ -517,8 +516,8 @@ static void test_tls_key(struct dstack_client *c)
     char *chain = join_chain(t1);
     struct dstack_ratls_cert *leaf = NULL;
     char why[256] = "";
-    dstack_err e = dstack_ratls_verify_chain(chain, strlen(chain), app_ca, strlen(app_ca),
-                                             root_pem, strlen(root_pem), &leaf, why, sizeof why);
+    dstack_err e = dstack_ratls_verify_chain(chain, strlen(chain), app_ca, strlen(app_ca), root_pem,
+                                             strlen(root_pem), &leaf, why, sizeof why);
     if (e != DSTACK_OK) {
         fprintf(stderr, "ratls verify: %s\n", why);
     }
@@ -726,8 +725,10 @@ static void test_cli(struct dstack_client *c)
     json_t *qj = qtext ? json_loads(qtext, 0, NULL) : NULL;
     free(qtext);
     CHECK(json_array_size(json_object_get(qj, "replayed_rtmrs")) == 4);
-    snprintf(args, sizeof args, "verify-quote --file '%s' --root '%s/tdx-root-ca.pem' "
-                                "--report-data c0ffee", qfile, sim.dir);
+    snprintf(args, sizeof args,
+             "verify-quote --file '%s' --root '%s/tdx-root-ca.pem' "
+             "--report-data c0ffee",
+             qfile, sim.dir);
     j = run_cli_json(args, 0);
     CHECK(json_is_true(json_object_get(j, "valid")));
     CHECK(json_is_true(json_object_get(j, "event_log_replayed")));
@@ -738,8 +739,10 @@ static void test_cli(struct dstack_client *c)
                   json_string_value(json_array_get(json_object_get(qj, "replayed_rtmrs"), r)));
     }
     json_decref(j);
-    snprintf(args, sizeof args, "verify-quote --file '%s' --root '%s/tdx-root-ca.pem' "
-                                "--report-data c0ffef", qfile, sim.dir);
+    snprintf(args, sizeof args,
+             "verify-quote --file '%s' --root '%s/tdx-root-ca.pem' "
+             "--report-data c0ffef",
+             qfile, sim.dir);
     free(run_cli(args, &st));
     CHECK(st == 1);
     /* The quote alone, as hex on the command line. */
@@ -747,8 +750,7 @@ static void test_cli(struct dstack_client *c)
     size_t long_cap = strlen(qhex ? qhex : "") + 600;
     char *long_args = malloc(long_cap);
     if (long_args != NULL && qhex != NULL) {
-        snprintf(long_args, long_cap, "verify-quote %s --root '%s/tdx-root-ca.pem'", qhex,
-                 sim.dir);
+        snprintf(long_args, long_cap, "verify-quote %s --root '%s/tdx-root-ca.pem'", qhex, sim.dir);
         j = run_cli_json(long_args, 0);
         CHECK(json_is_true(json_object_get(j, "valid")) &&
               json_object_get(j, "event_log_replayed") == NULL);

@@ -75,8 +75,9 @@ static bool agent_start(void)
     char listen[320], listen_tappd[320];
     snprintf(listen, sizeof listen, "unix:%s", dstack_sock);
     snprintf(listen_tappd, sizeof listen_tappd, "unix:%s", tappd_sock);
-    const char *argv[] = {agent_bin, "--backend", "tdx", "-c", cfg_path,
-                          "--no-default-listeners", "--listen", listen, "--listen-tappd",
+    const char *argv[] = {agent_bin,    "--backend", "tdx",
+                          "-c",         cfg_path,    "--no-default-listeners",
+                          "--listen",   listen,      "--listen-tappd",
                           listen_tappd, NULL};
     agent_pid = fork();
     if (agent_pid == 0) {
@@ -153,9 +154,9 @@ static void check_get_quote(uint8_t rtmr3_out[48])
     size_t qlen = 0;
     uint8_t *q = hex_field(j, "quote", &qlen);
     char why[256] = "";
-    CHECK(q != NULL && dstack_quote_verify(q, qlen, fake_tdx_root_pem(&fk),
-                                           strlen(fake_tdx_root_pem(&fk)), why,
-                                           sizeof why) == DSTACK_OK);
+    CHECK(q != NULL &&
+          dstack_quote_verify(q, qlen, fake_tdx_root_pem(&fk), strlen(fake_tdx_root_pem(&fk)), why,
+                              sizeof why) == DSTACK_OK);
     struct dstack_quote pq;
     CHECK(q != NULL && dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);
     static const uint8_t rd[64] = {1, 2, 3, 4};

@@ -94,7 +94,7 @@ struct server {
     char client_chain[16384]; /* PEM of the client's chain when it sent one */
 };
 
-static void chain_pem(STACK_OF(X509) *sk, X509 *first, char *out, size_t cap)
+static void chain_pem(STACK_OF(X509) * sk, X509 *first, char *out, size_t cap)
 {
     BIO *b = BIO_new(BIO_s_mem());
     if (first != NULL) {
@@ -128,8 +128,7 @@ static void *serve_one(void *arg)
         s->handshake_ok = n == 4 && memcmp(buf, "ping", 4) == 0 && SSL_write(ssl, "pong", 4) == 4;
         X509 *peer = SSL_get1_peer_certificate(ssl);
         if (peer != NULL) { /* server side: the chain excludes the leaf */
-            chain_pem(SSL_get_peer_cert_chain(ssl), peer, s->client_chain,
-                      sizeof s->client_chain);
+            chain_pem(SSL_get_peer_cert_chain(ssl), peer, s->client_chain, sizeof s->client_chain);
             X509_free(peer);
         }
         SSL_shutdown(ssl);
@@ -143,8 +142,8 @@ static void *serve_one(void *arg)
 }
 
 struct outcome {
-    bool connected;       /* handshake and ping/pong completed */
-    long verify_result;   /* SSL_get_verify_result */
+    bool connected;     /* handshake and ping/pong completed */
+    long verify_result; /* SSL_get_verify_result */
     char peer_chain[16384];
 };
 
@@ -342,8 +341,7 @@ int main(void)
         snprintf(chain, n, "%s%s", t->certificate_chain[0], t->certificate_chain[1]);
         why[0] = '\0';
         CHECK(dstack_ratls_verify_chain(chain, strlen(chain), app_ca, strlen(app_ca), other_ca,
-                                        strlen(other_ca), NULL, why,
-                                        sizeof why) == DSTACK_EVERIFY);
+                                        strlen(other_ca), NULL, why, sizeof why) == DSTACK_EVERIFY);
         CHECK(strncmp(why, "quote verification failed: ", 27) == 0);
         CHECK(ERR_peek_error() == 0);
         free(chain);

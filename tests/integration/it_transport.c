@@ -27,8 +27,8 @@ static void expect(const char *sock, const char *method, const char *path, const
 }
 
 /* The error body upstream sends: serde_json pretty print of {"error": msg}. */
-static void expect_error(const char *sock, const char *method, const char *path,
-                         const char *ctype, const char *body, const char *msg)
+static void expect_error(const char *sock, const char *method, const char *path, const char *ctype,
+                         const char *body, const char *msg)
 {
     char want[1024];
     snprintf(want, sizeof want, "{\n  \"error\": \"%s\"\n}", msg);
@@ -124,8 +124,7 @@ static void test_bad_inputs(void)
     expect_error(sim.dstack_sock, "POST", "/GetQuote", js, "{\"report_data\":12}",
                  "report_data: invalid type: integer `12`, expected a hex string");
     /* a body that is not JSON and has no JSON content type */
-    expect_error(sim.dstack_sock, "POST", "/GetKey", "application/x-www-form-urlencoded",
-                 "path=a",
+    expect_error(sim.dstack_sock, "POST", "/GetKey", "application/x-www-form-urlencoded", "path=a",
                  "request body is not JSON; send a JSON object with Content-Type: "
                  "application/json");
     /* ... but JSON without the content type is accepted (curl -d sends a form type) */

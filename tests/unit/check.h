@@ -10,38 +10,38 @@
 static int check_failed;
 static int check_total;
 
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        check_total++;                                                               \
-        if (!(cond)) {                                                               \
-            check_failed++;                                                          \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        check_total++;                                                                             \
+        if (!(cond)) {                                                                             \
+            check_failed++;                                                                        \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_STR(got, want)                                                              \
-    do {                                                                                  \
-        const char *check_g_ = (got), *check_w_ = (want);                                 \
-        check_total++;                                                                    \
-        if (check_g_ == NULL || strcmp(check_g_, check_w_) != 0) {                        \
-            check_failed++;                                                               \
-            fprintf(stderr, "%s:%d: %s\n  got:  %s\n  want: %s\n", __FILE__, __LINE__, #got, \
-                    check_g_ ? check_g_ : "(null)", check_w_);                            \
-        }                                                                                 \
+#define CHECK_STR(got, want)                                                                       \
+    do {                                                                                           \
+        const char *check_g_ = (got), *check_w_ = (want);                                          \
+        check_total++;                                                                             \
+        if (check_g_ == NULL || strcmp(check_g_, check_w_) != 0) {                                 \
+            check_failed++;                                                                        \
+            fprintf(stderr, "%s:%d: %s\n  got:  %s\n  want: %s\n", __FILE__, __LINE__, #got,       \
+                    check_g_ ? check_g_ : "(null)", check_w_);                                     \
+        }                                                                                          \
     } while (0)
 
 /* Compare a byte buffer with an expected lowercase hex string. */
-#define CHECK_HEX(buf, len, want_hex)                                                       \
-    do {                                                                                    \
-        const unsigned char *check_b_ = (const unsigned char *)(buf);                       \
-        size_t check_l_ = (len);                                                            \
-        char *check_h_ = malloc(2 * check_l_ + 1);                                          \
-        for (size_t check_i_ = 0; check_i_ < check_l_; check_i_++) {                        \
-            snprintf(check_h_ + 2 * check_i_, 3, "%02x", check_b_[check_i_]);               \
-        }                                                                                   \
-        check_h_[2 * check_l_] = '\0';                                                      \
-        CHECK_STR(check_h_, want_hex);                                                      \
-        free(check_h_);                                                                     \
+#define CHECK_HEX(buf, len, want_hex)                                                              \
+    do {                                                                                           \
+        const unsigned char *check_b_ = (const unsigned char *)(buf);                              \
+        size_t check_l_ = (len);                                                                   \
+        char *check_h_ = malloc(2 * check_l_ + 1);                                                 \
+        for (size_t check_i_ = 0; check_i_ < check_l_; check_i_++) {                               \
+            snprintf(check_h_ + 2 * check_i_, 3, "%02x", check_b_[check_i_]);                      \
+        }                                                                                          \
+        check_h_[2 * check_l_] = '\0';                                                             \
+        CHECK_STR(check_h_, want_hex);                                                             \
+        free(check_h_);                                                                            \
     } while (0)
 
 /* A whole file, NUL-terminated (the NUL is not counted in *len); NULL when unreadable. */

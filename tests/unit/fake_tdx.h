@@ -72,8 +72,7 @@ struct fake_tdx {
     atomic_uint quotes, extends;
 };
 
-static inline bool fake_write_file(const char *dir, const char *name, const void *data,
-                                   size_t len)
+static inline bool fake_write_file(const char *dir, const char *name, const void *data, size_t len)
 {
     char tmp[400], path[400];
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
@@ -141,7 +140,7 @@ static inline void fake_make_quote(struct fake_tdx *f)
             uint8_t *v5 = malloc(qlen + 6);
             memcpy(v5, q, 48);
             v5[0] = 5;
-            v5[48] = 2, v5[49] = 0; /* body type TD10 */
+            v5[48] = 2, v5[49] = 0;                               /* body type TD10 */
             v5[50] = 0x48, v5[51] = 0x02, v5[52] = 0, v5[53] = 0; /* 584 */
             memcpy(v5 + 54, q + 48, qlen - 48);
             free(q);
@@ -167,8 +166,8 @@ static inline void *fake_kernel(void *arg)
 {
     struct fake_tdx *f = arg;
     for (;;) {
-        struct pollfd p[3] = {{f->stop_pipe[0], POLLIN, 0}, {f->ino, POLLIN, 0},
-                              {f->fifo_fd, POLLIN, 0}};
+        struct pollfd p[3] = {
+            {f->stop_pipe[0], POLLIN, 0}, {f->ino, POLLIN, 0}, {f->fifo_fd, POLLIN, 0}};
         if (poll(p, 3, -1) < 0) {
             if (errno == EINTR) {
                 continue;
@@ -226,8 +225,8 @@ static inline bool fake_tdx_start(struct fake_tdx *f, const char *ccel_path)
     snprintf(f->rtmr_dir, sizeof f->rtmr_dir, "%.128s/measurements", f->root);
     snprintf(f->log_dir, sizeof f->log_dir, "%.128s/log", f->root);
     snprintf(f->fifo, sizeof f->fifo, "%.256s/rtmr3:sha384", f->rtmr_dir);
-    if (mkdir(dir, 0755) != 0 || mkdir(f->report_dir, 0755) != 0 ||
-        mkdir(f->rtmr_dir, 0755) != 0 || mkfifo(f->fifo, 0600) != 0 ||
+    if (mkdir(dir, 0755) != 0 || mkdir(f->report_dir, 0755) != 0 || mkdir(f->rtmr_dir, 0755) != 0 ||
+        mkfifo(f->fifo, 0600) != 0 ||
         !fake_write_file(f->report_dir, "provider", "tdx_guest\n", 10) ||
         !fake_write_file(f->report_dir, "generation", "0\n", 2) ||
         !fake_write_file(f->report_dir, "inblob", "", 0) ||

@@ -14,8 +14,8 @@
 #include "x509/cert.h"
 
 #define SIM_K256 "d6e88992cdeeee35fe70b5db61ab66cdb191fb9b6ec9313757ef162dd7214d5d"
-#define SIM_SIG                                                                            \
-    "9e618603e72d01fedb82deff6daf2d62a572becf0059eec3f89c1ab40e1f2e594d2a283f843f34e8f39e4cc" \
+#define SIM_SIG                                                                                    \
+    "9e618603e72d01fedb82deff6daf2d62a572becf0059eec3f89c1ab40e1f2e594d2a283f843f34e8f39e4cc"      \
     "49a612496ce67223a12ac923f8efe330346dfc6c500"
 
 static size_t unhex(const char *h, uint8_t *out, size_t cap)
@@ -58,11 +58,13 @@ static void test_fixture(void)
     CHECK_HEX(k->vms_k256.pub, k->vms_k256.pub_len,
               "036105f01d1fd781568f7c208b087b1c4f522601410ed7e9c7870d573de7c46d54");
     CHECK_HEX(k->vms_k256.sig0, 65,
-              "51ec279eb0da3fb45335c2fd6badaf701905bf35f229912976c4ae3c9d649cf97f964473f2dce7118743bad84a6df707d11c9b5f0b38379204e14fd2c7baddba01");
+              "51ec279eb0da3fb45335c2fd6badaf701905bf35f229912976c4ae3c9d649cf97f964473f2dce7118743"
+              "bad84a6df707d11c9b5f0b38379204e14fd2c7baddba01");
     CHECK_HEX(k->vms_ed25519.pub, k->vms_ed25519.pub_len,
               "698f56bd587d8ce3ca8db0e1c361ba9d190089f98dc4d9df800ff92ed073a65d");
     CHECK_HEX(k->vms_ed25519.sig0, 65,
-              "d61ff204728dae76ba4e29313003433d533d069f9c98ebb3382104145f1c664c59fac4326a86420ec3f450303d3a675d595f546448076a464343bcc25143c4a300");
+              "d61ff204728dae76ba4e29313003433d533d069f9c98ebb3382104145f1c664c59fac4326a86420ec3f4"
+              "50303d3a675d595f546448076a464343bcc25143c4a300");
     /* the CA pair is usable by the certificate issuer */
     struct x509_ca *ca = NULL;
     char xerr[X509_ERR_MAX] = "";
@@ -99,7 +101,11 @@ static void test_bad_files(void)
         {"\"00\"", NULL, NULL, NULL, NULL},
         {"\"0x00\"", NULL, NULL, NULL, NULL},
         /* left-padded 24-byte key (elliptic-curve from_slice MIN_SIZE) */
-        {"\"00\"", "\"" "ee35fe70b5db61ab66cdb191fb9b6ec9313757ef162dd721" "\"", NULL, NULL, NULL},
+        {"\"00\"",
+         "\""
+         "ee35fe70b5db61ab66cdb191fb9b6ec9313757ef162dd721"
+         "\"",
+         NULL, NULL, NULL},
         {"1", NULL, NULL, NULL, "disk_crypt_key: expected a hex string"},
         {"\"0\"", NULL, NULL, NULL, "disk_crypt_key: odd number of hex digits"},
         {"\"zz\"", NULL, NULL, NULL, "disk_crypt_key: invalid hex character"},
@@ -131,9 +137,9 @@ static void test_bad_files(void)
     char err[256];
     struct app_keys *k;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *text = doc(cases[i].disk, cases[i].k256 ? cases[i].k256 : good_k256,
-                               cases[i].sig ? cases[i].sig : good_sig,
-                               cases[i].kp ? cases[i].kp : good_kp);
+        const char *text =
+            doc(cases[i].disk, cases[i].k256 ? cases[i].k256 : good_k256,
+                cases[i].sig ? cases[i].sig : good_sig, cases[i].kp ? cases[i].kp : good_kp);
         err[0] = '\0';
         k = (struct app_keys *)1;
         dstack_err e = appkeys_parse("keys.json", text, strlen(text), &k, err, sizeof err);
@@ -155,8 +161,8 @@ static void test_bad_files(void)
     }
 
     /* the 24-byte key is the HKDF IKM as is, and the scalar left-padded */
-    const char *t24 = doc("\"00\"", "\"ee35fe70b5db61ab66cdb191fb9b6ec9313757ef162dd721\"",
-                          good_sig, good_kp);
+    const char *t24 =
+        doc("\"00\"", "\"ee35fe70b5db61ab66cdb191fb9b6ec9313757ef162dd721\"", good_sig, good_kp);
     CHECK(appkeys_parse("k", t24, strlen(t24), &k, err, sizeof err) == DSTACK_OK);
     if (k != NULL) {
         CHECK(k->k256_key_len == 24);
@@ -172,7 +178,8 @@ static void test_bad_files(void)
         {"[]", "keys.json: expected a JSON object"},
         {"{\"a\": 1, \"a\": 2}", "keys.json: invalid JSON"},
         {"{}", "keys.json: missing field `key_provider`"},
-        {"{\"key_provider\": {\"None\": {\"key\": \"k\"}}}", "keys.json: missing field `disk_crypt_key`"},
+        {"{\"key_provider\": {\"None\": {\"key\": \"k\"}}}",
+         "keys.json: missing field `disk_crypt_key`"},
     };
     for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
         CHECK(appkeys_parse("keys.json", raw[i].text, strlen(raw[i].text), &k, err, sizeof err) !=
@@ -197,8 +204,8 @@ static void test_bad_files(void)
         CHECK(k->env_crypt_key.len == 0);
         appkeys_free(k);
     }
-    const char *tpm = doc("\"00\"", good_k256, good_sig,
-                          "{\"Tpm\": {\"key\": \"K\", \"pubkey\": \"ff\"}}");
+    const char *tpm =
+        doc("\"00\"", good_k256, good_sig, "{\"Tpm\": {\"key\": \"K\", \"pubkey\": \"ff\"}}");
     CHECK(appkeys_parse("k", tpm, strlen(tpm), &k, err, sizeof err) == DSTACK_OK);
     if (k != NULL) {
         CHECK(k->provider == KEY_PROVIDER_TPM);
@@ -290,7 +297,8 @@ static void test_generate(void)
         const uint8_t *name = x509_ca_name(ca, &nlen);
         /* SEQ { SET { O=Dstack }, SET { CN=Dstack KMS CA } } as UTF8Strings (spec §5.3) */
         CHECK_HEX(name, nlen,
-                  "3029310f300d060355040a0c0644737461636b3116301406035504030c0d44737461636b204b4d53204341");
+                  "3029310f300d060355040a0c0644737461636b3116301406035504030c0d44737461636b204b4d53"
+                  "204341");
     } else {
         fprintf(stderr, "x509_ca_load: %s\n", xerr);
     }

@@ -32,8 +32,8 @@ static void walk(const uint8_t *d, size_t len)
     n_records = 0;
     while (off + 4 <= len && n_records < MAX_RECORDS) {
         record_at[n_records++] = off;
-        uint32_t idx = (uint32_t)d[off] | (uint32_t)d[off + 1] << 8 |
-                       (uint32_t)d[off + 2] << 16 | (uint32_t)d[off + 3] << 24;
+        uint32_t idx = (uint32_t)d[off] | (uint32_t)d[off + 1] << 8 | (uint32_t)d[off + 2] << 16 |
+                       (uint32_t)d[off + 3] << 24;
         if (idx == 0xFFFFFFFFu) {
             break;
         }
@@ -244,7 +244,8 @@ static void test_label_rules(void)
 int main(void)
 {
     size_t len = 0;
-    uint8_t *bin = (uint8_t *)check_read_file(check_shared_path("fixtures/upstream-tdx/ccel.bin"), &len);
+    uint8_t *bin =
+        (uint8_t *)check_read_file(check_shared_path("fixtures/upstream-tdx/ccel.bin"), &len);
     CHECK(bin != NULL && len == 65536);
     if (bin == NULL) {
         return check_exit();

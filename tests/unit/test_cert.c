@@ -294,8 +294,8 @@ static void test_openssl_decodes(void)
     X509_free(cax);
 
     /* Without alt names or EKU flags: no SAN and no EKU extension. */
-    struct x509_leaf_req bare = {.subject = "", .not_before = 0, .not_after = 1,
-                                 .usage = X509_USAGE_APP_CUSTOM};
+    struct x509_leaf_req bare = {
+        .subject = "", .not_before = 0, .not_after = 1, .usage = X509_USAGE_APP_CUSTOM};
     x = issue(&bare, &k);
     CHECK(x != NULL);
     if (x != NULL) {
@@ -354,11 +354,13 @@ static void test_bad_inputs(void)
     size_t tbs_len = 0;
     char err[X509_ERR_MAX] = "";
 
-    const char *nonascii[] = {"ok.example", "b\xc3\xbc" "cher.de"};
-    struct x509_leaf_req req = {.subject = "x", .alt_names = nonascii, .n_alt_names = 2,
-                                .not_after = 1};
+    const char *nonascii[] = {"ok.example", "b\xc3\xbc"
+                                            "cher.de"};
+    struct x509_leaf_req req = {
+        .subject = "x", .alt_names = nonascii, .n_alt_names = 2, .not_after = 1};
     CHECK(x509_leaf_tbs(&req, k.point, name, name_len, &tbs, &tbs_len, err) == DSTACK_EINVAL);
-    CHECK_STR(err, "Invalid IA5String: 'b\xc3\xbc" "cher.de'");
+    CHECK_STR(err, "Invalid IA5String: 'b\xc3\xbc"
+                   "cher.de'");
     CHECK(tbs == NULL);
 
     /* Strings that look like IPs but are not (Rust IpAddr::from_str) stay DNS names. */
@@ -366,10 +368,11 @@ static void test_bad_inputs(void)
         const char *s;
         size_t ip_len; /* 0 = not an IP */
     } ips[] = {
-        {"127.0.0.1", 4}, {"0.0.0.0", 4}, {"255.255.255.255", 4}, {"::", 16}, {"fe80::1", 16},
-        {"::ffff:1.2.3.4", 16}, {"1.2.3", 0}, {"256.1.1.1", 0}, {"01.2.3.4", 0},
-        {"1.2.3.4 ", 0}, {"[::1]", 0}, {"fe80::1%eth0", 0}, {"1.2.3.4.5", 0}, {"", 0},
-        {"0x7f.0.0.1", 0},
+        {"127.0.0.1", 4}, {"0.0.0.0", 4},   {"255.255.255.255", 4},
+        {"::", 16},       {"fe80::1", 16},  {"::ffff:1.2.3.4", 16},
+        {"1.2.3", 0},     {"256.1.1.1", 0}, {"01.2.3.4", 0},
+        {"1.2.3.4 ", 0},  {"[::1]", 0},     {"fe80::1%eth0", 0},
+        {"1.2.3.4.5", 0}, {"", 0},          {"0x7f.0.0.1", 0},
     };
     for (size_t i = 0; i < sizeof ips / sizeof ips[0]; i++) {
         uint8_t out[16];
@@ -387,13 +390,16 @@ static void test_bad_inputs(void)
     memset(subject, 'a', 2000);
     subject[2000] = '\0';
     const char **many = calloc(10000, sizeof *many);
-    char (*names)[24] = calloc(10000, sizeof *names);
+    char(*names)[24] = calloc(10000, sizeof *names);
     for (size_t i = 0; i < 10000; i++) {
         snprintf(names[i], sizeof names[i], "h%zu.example.com", i);
         many[i] = names[i];
     }
-    struct x509_leaf_req big = {.subject = subject, .alt_names = many, .n_alt_names = 10000,
-                                .not_after = 1, .usage = X509_USAGE_APP_CUSTOM};
+    struct x509_leaf_req big = {.subject = subject,
+                                .alt_names = many,
+                                .n_alt_names = 10000,
+                                .not_after = 1,
+                                .usage = X509_USAGE_APP_CUSTOM};
     X509 *x = issue(&big, &k);
     CHECK(x != NULL);
     if (x != NULL) {

@@ -70,8 +70,9 @@ static void test_args(void)
     struct agent_config cfg;
     char err[CONFIG_ERROR_MAX] = "";
     config_defaults(&cfg, true);
-    char *argv[] = {"sim", "--dir", "/tmp/simdir", "--listen", "127.0.0.1:8090", "--methods",
-                    "Version,Info", "--threads", "3", "--log-level", "debug", NULL};
+    char *argv[] = {
+        "sim",          "--dir",     "/tmp/simdir", "--listen",    "127.0.0.1:8090", "--methods",
+        "Version,Info", "--threads", "3",           "--log-level", "debug",          NULL};
     CHECK(config_parse_args(&cfg, true, 11, argv, err) == 0);
     CHECK(config_finish(&cfg, true, err) == 0);
     CHECK(cfg.n_listeners == 4);

@@ -18,14 +18,9 @@ static void test_uint(void)
         uint64_t v;
         const char *want;
     } cases[] = {
-        {0, "020100"},
-        {1, "020101"},
-        {2, "020102"},
-        {127, "02017f"},
-        {128, "02020080"}, /* top bit set: a 00 pad keeps it positive */
-        {255, "020200ff"},
-        {256, "02020100"},
-        {0xffffffffffffffffull, "020900ffffffffffffffff"},
+        {0, "020100"},     {1, "020101"},     {2, "020102"},
+        {127, "02017f"},   {128, "02020080"}, /* top bit set: a 00 pad keeps it positive */
+        {255, "020200ff"}, {256, "02020100"}, {0xffffffffffffffffull, "020900ffffffffffffffff"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct der_writer w;
@@ -42,7 +37,8 @@ static void test_uint(void)
     der_uint_bytes(&w, lead0, sizeof lead0);
     der_uint_bytes(&w, zeros, sizeof zeros);
     der_uint_bytes(&w, high, sizeof high);
-    check_output(&w, "0202123402010002030080" "01");
+    check_output(&w, "0202123402010002030080"
+                     "01");
 }
 
 static void test_lengths(void)
@@ -51,7 +47,7 @@ static void test_lengths(void)
         size_t len;
         const char *header;
     } cases[] = {
-        {0, "0400"}, {127, "047f"}, {128, "048180"}, {255, "0481ff"},
+        {0, "0400"},       {127, "047f"},       {128, "048180"},       {255, "0481ff"},
         {256, "04820100"}, {65535, "0482ffff"}, {65536, "0483010000"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -104,7 +100,8 @@ static void test_bits_and_oids(void)
     der_oid(&w, phala_attestation, 9);
     der_oid(&w, cn, 4);
     der_oid(&w, joint_big, 3);
-    check_output(&w, "0303078000" "030100"
+    check_output(&w, "0303078000"
+                     "030100"
                      "06082a8648ce3d040302"
                      "060a2b0601040183e73d0108"
                      "0603550403"
@@ -136,14 +133,14 @@ static void test_time(void)
         uint64_t t;
         const char *want; /* tag + length + ASCII, as hex */
     } cases[] = {
-        {0, "170d3730303130313030303030305a"},          /* 700101000000Z */
-        {157766400, "170d3735303130313030303030305a"},  /* rcgen default 1975-01-01 */
-        {2082758400, "170d3336303130313030303030305a"}, /* 2036-01-01 (TBS_A) */
-        {2524607999, "170d3439313233313233353935395a"}, /* 2049-12-31T23:59:59 UTCTime */
-        {2524608000, "180f32303530303130313030303030305a"}, /* 2050-01-01 GeneralizedTime */
-        {2556143999, "180f32303530313233313233353935395a"}, /* 2050-12-31T23:59:59 */
-        {2556144000, "180f32303531303130313030303030305a"}, /* 2051-01-01 */
-        {951782400, "170d3030303232393030303030305a"},  /* 2000-02-29 leap day */
+        {0, "170d3730303130313030303030305a"},                   /* 700101000000Z */
+        {157766400, "170d3735303130313030303030305a"},           /* rcgen default 1975-01-01 */
+        {2082758400, "170d3336303130313030303030305a"},          /* 2036-01-01 (TBS_A) */
+        {2524607999, "170d3439313233313233353935395a"},          /* 2049-12-31T23:59:59 UTCTime */
+        {2524608000, "180f32303530303130313030303030305a"},      /* 2050-01-01 GeneralizedTime */
+        {2556143999, "180f32303530313233313233353935395a"},      /* 2050-12-31T23:59:59 */
+        {2556144000, "180f32303531303130313030303030305a"},      /* 2051-01-01 */
+        {951782400, "170d3030303232393030303030305a"},           /* 2000-02-29 leap day */
         {253402300799ull, "180f39393939313233313233353935395a"}, /* 9999-12-31T23:59:59 */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -31,7 +31,8 @@ static void test_digest_vectors(void)
          "1a76b2a80a0be71eae59f80945d876351a7a3fb8e9fd1ff1cede5734aa84ea11fd72b4edfbb6f04e5a85edd1"
          "14c751bd"},
         {2, "compose-hash", "abcd",
-         "7b226e616d65223a22636f6d706f73652d68617368222c227061796c6f6164223a2261626364222c2274797065"
+         "7b226e616d65223a22636f6d706f73652d68617368222c227061796c6f6164223a2261626364222c227479706"
+         "5"
          "223a3133343231373732397d",
          "9dde1673f544faa94b921825209593ddde08d0baf9cd6990175dffaf3081f1bb10311d56de189491feb33842"
          "a050ad7b"},
@@ -61,9 +62,10 @@ static void test_digest_vectors(void)
     }
     uint8_t d[DSTACK_SHA384_LEN];
     CHECK(dstack_runtime_event_digest(3, "x", NULL, 0, d) == DSTACK_EINVAL);
-    CHECK(dstack_runtime_event_digest(1, "\xff", NULL, 0, d) == DSTACK_EINVAL);    /* not UTF-8 */
+    CHECK(dstack_runtime_event_digest(1, "\xff", NULL, 0, d) == DSTACK_EINVAL);     /* not UTF-8 */
     CHECK(dstack_runtime_event_digest(1, "\xc0\xaf", NULL, 0, d) == DSTACK_EINVAL); /* overlong */
-    CHECK(dstack_runtime_event_digest(1, "\xed\xa0\x80", NULL, 0, d) == DSTACK_EINVAL); /* surrogate */
+    CHECK(dstack_runtime_event_digest(1, "\xed\xa0\x80", NULL, 0, d) ==
+          DSTACK_EINVAL); /* surrogate */
     CHECK(dstack_runtime_event_digest(1, "x", NULL, 3, d) == DSTACK_EINVAL);
 }
 
@@ -81,16 +83,16 @@ static void test_format(void)
     CHECK(dstack_event_log_push(&log, 1, 4, NULL, "", NULL, 0, 1) == DSTACK_OK);
     CHECK(dstack_event_log_fill_v2_preimages(&log) == DSTACK_OK);
     CHECK(dstack_event_log_format(&log, DSTACK_EVLOG_JSON_COMPACT, &s) == DSTACK_OK);
-    CHECK_STR(s,
-              "[{\"imr\":0,\"event_type\":10,\"digest\":\"abababababababababababababababababababab"
-              "abababababababababababababababababababababababababababab\",\"event\":\"acpi-loader\","
-              "\"event_payload\":\"414350492044415441\"},"
-              "{\"imr\":3,\"event_type\":134217729,\"digest\":\"9dde1673f544faa94b921825209593ddde08"
-              "d0baf9cd6990175dffaf3081f1bb10311d56de189491feb33842a050ad7b\",\"event\":\"compose-"
-              "hash\",\"event_payload\":\"abcd\",\"version\":2,\"preimage\":\"7b226e616d65223a22636f"
-              "6d706f73652d68617368222c227061796c6f6164223a2261626364222c2274797065223a31333432313737"
-              "32397d\"},"
-              "{\"imr\":1,\"event_type\":4,\"digest\":\"\",\"event\":\"\",\"event_payload\":\"\"}]");
+    CHECK_STR(
+        s, "[{\"imr\":0,\"event_type\":10,\"digest\":\"abababababababababababababababababababab"
+           "abababababababababababababababababababababababababababab\",\"event\":\"acpi-loader\","
+           "\"event_payload\":\"414350492044415441\"},"
+           "{\"imr\":3,\"event_type\":134217729,\"digest\":\"9dde1673f544faa94b921825209593ddde08"
+           "d0baf9cd6990175dffaf3081f1bb10311d56de189491feb33842a050ad7b\",\"event\":\"compose-"
+           "hash\",\"event_payload\":\"abcd\",\"version\":2,\"preimage\":\"7b226e616d65223a22636f"
+           "6d706f73652d68617368222c227061796c6f6164223a2261626364222c2274797065223a31333432313737"
+           "32397d\"},"
+           "{\"imr\":1,\"event_type\":4,\"digest\":\"\",\"event\":\"\",\"event_payload\":\"\"}]");
     free(s);
     /* Round trip through the parser gives the same text. */
     struct dstack_event_log back;
@@ -117,7 +119,8 @@ static void test_format(void)
 static void test_ccel_expected(void)
 {
     size_t len = 0;
-    char *text = check_read_file(check_shared_path("fixtures/upstream-tdx/ccel.expected.json"), &len);
+    char *text =
+        check_read_file(check_shared_path("fixtures/upstream-tdx/ccel.expected.json"), &len);
     CHECK(text != NULL);
     if (text == NULL) {
         return;
@@ -210,7 +213,8 @@ static void test_replay_lite(void)
 static void test_mr_aggregated(void)
 {
     size_t len = 0;
-    char *bin = check_read_file(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &len);
+    char *bin =
+        check_read_file(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &len);
     CHECK(bin != NULL && len == 9504);
     if (bin == NULL || len != 9504) {
         free(bin);
@@ -224,8 +228,8 @@ static void test_mr_aggregated(void)
                                body + 232, body + 280, out) == DSTACK_OK);
     CHECK_HEX(out, sizeof out, "85334a62c97d0f8bf82d0245d31b539d17a2d7c258e2a13efc928aaea0e107cb");
     /* Without the config registers the value changes (they are not ignored). */
-    CHECK(dstack_mr_aggregated(body + 136, (const uint8_t(*)[DSTACK_MR_LEN])rtmr, NULL, NULL,
-                               NULL, out) == DSTACK_OK);
+    CHECK(dstack_mr_aggregated(body + 136, (const uint8_t(*)[DSTACK_MR_LEN])rtmr, NULL, NULL, NULL,
+                               out) == DSTACK_OK);
     char h[65];
     hex_encode(out, sizeof out, h);
     CHECK(strcmp(h, "85334a62c97d0f8bf82d0245d31b539d17a2d7c258e2a13efc928aaea0e107cb") != 0);
@@ -234,8 +238,8 @@ static void test_mr_aggregated(void)
         "{\"name\":\"kms\",\"id\":\"3059301306072a8648ce3d020106082a8648ce3d030107034200041"
         "9b2457dd9b8aa6446d980f136fff7812ecd6c77740eeb0e28b10d56c0c00028a5b6e59dcea307d583bd1f7"
         "0769e9c116df2bcfb1758a95d8613e7de1c8482c0\"}";
-    CHECK(dstack_mr_system(body + 136, (const uint8_t(*)[DSTACK_MR_LEN])rtmr,
-                           (const uint8_t *)kp, strlen(kp), out) == DSTACK_OK);
+    CHECK(dstack_mr_system(body + 136, (const uint8_t(*)[DSTACK_MR_LEN])rtmr, (const uint8_t *)kp,
+                           strlen(kp), out) == DSTACK_OK);
     CHECK_HEX(out, sizeof out, "51ea38f8eee6dc72dbae9b74531ae6d6204295d265dabb4e6c34621a2a1a1197");
     free(bin);
 }
@@ -288,8 +292,8 @@ static void test_bad_logs(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct dstack_event_log log;
         char err[256] = "";
-        dstack_err rc = dstack_event_log_parse(cases[i].json, strlen(cases[i].json), &log, err,
-                                               sizeof err);
+        dstack_err rc =
+            dstack_event_log_parse(cases[i].json, strlen(cases[i].json), &log, err, sizeof err);
         CHECK(rc == DSTACK_EFORMAT);
         CHECK(log.count == 0 && log.events == NULL);
         if (strncmp(err, cases[i].err, strlen(cases[i].err)) != 0) {
@@ -335,9 +339,9 @@ static void test_runtime_log(void)
         const char *in;
         const char *out_hex; /* NULL = refused */
     } b64[] = {
-        {"", ""},         {"YQ==", "61"},   {"YWI=", "6162"}, {"YWJj", "616263"},
-        {"YR==", NULL},   {"YWJ=", NULL},   {"YQ=", NULL},    {"Y===", NULL},
-        {"YQ=a", NULL},   {"Y-E_", NULL},   {"=YQ=", NULL},   {"YQ==YQ==", NULL},
+        {"", ""},       {"YQ==", "61"}, {"YWI=", "6162"}, {"YWJj", "616263"},
+        {"YR==", NULL}, {"YWJ=", NULL}, {"YQ=", NULL},    {"Y===", NULL},
+        {"YQ=a", NULL}, {"Y-E_", NULL}, {"=YQ=", NULL},   {"YQ==YQ==", NULL},
     };
     for (size_t i = 0; i < sizeof b64 / sizeof b64[0]; i++) {
         uint8_t *out = NULL;
@@ -365,12 +369,14 @@ static void test_runtime_log(void)
     CHECK(log.count == 2);
     CHECK(valid == strlen(file) - strlen("{\"event\":\"custo"));
     CHECK(log.events[0].imr == 3 && log.events[0].event_type == DSTACK_RUNTIME_EVENT_TYPE);
-    CHECK_HEX(log.events[0].digest, DSTACK_SHA384_LEN,
-              "67b4be4efed0893cfa2bb1d35dca209ad8348b4c97f980807bcde8b9a0f26398dd0923d6eccb5aa2096d9"
-              "8046da8740f");
-    CHECK_HEX(log.events[1].digest, DSTACK_SHA384_LEN,
-              "1a76b2a80a0be71eae59f80945d876351a7a3fb8e9fd1ff1cede5734aa84ea11fd72b4edfbb6f04e5a85e"
-              "dd114c751bd");
+    CHECK_HEX(
+        log.events[0].digest, DSTACK_SHA384_LEN,
+        "67b4be4efed0893cfa2bb1d35dca209ad8348b4c97f980807bcde8b9a0f26398dd0923d6eccb5aa2096d9"
+        "8046da8740f");
+    CHECK_HEX(
+        log.events[1].digest, DSTACK_SHA384_LEN,
+        "1a76b2a80a0be71eae59f80945d876351a7a3fb8e9fd1ff1cede5734aa84ea11fd72b4edfbb6f04e5a85e"
+        "dd114c751bd");
     /* A complete last line without its newline (crash between the two writes) is kept. */
     static const char nonl[] = "{\"event\":\"x\",\"payload\":\"\"}";
     CHECK(runtime_log_parse(nonl, strlen(nonl), &log, &valid, err, sizeof err) == DSTACK_OK);
@@ -388,8 +394,8 @@ static void test_runtime_log(void)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
-        CHECK(runtime_log_parse(bad[i].text, strlen(bad[i].text), &log, &valid, err,
-                                sizeof err) == DSTACK_EFORMAT);
+        CHECK(runtime_log_parse(bad[i].text, strlen(bad[i].text), &log, &valid, err, sizeof err) ==
+              DSTACK_EFORMAT);
         CHECK(log.count == 3);
         CHECK(strncmp(err, bad[i].err, strlen(bad[i].err)) == 0);
     }

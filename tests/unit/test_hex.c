@@ -12,8 +12,8 @@ static const struct {
     {"0xdead", DSTACK_OK, "dead"},
     {"0x0Xbeef", DSTACK_OK, "beef"}, /* prefixes repeat, as upstream's trim_start_matches */
     {"0x", DSTACK_OK, ""},
-    {"0", DSTACK_EFORMAT, NULL},   /* odd length */
-    {"0g", DSTACK_EFORMAT, NULL},  /* not a digit */
+    {"0", DSTACK_EFORMAT, NULL},  /* odd length */
+    {"0g", DSTACK_EFORMAT, NULL}, /* not a digit */
     {"zz", DSTACK_EFORMAT, NULL},
     {"0x0", DSTACK_EFORMAT, NULL},
     {"ab:d", DSTACK_EFORMAT, NULL},

@@ -20,13 +20,13 @@
 #include "util/hex.h"
 
 static const char *const info_keys[] = {
-    "app_id",         "instance_id",   "app_cert",          "tcb_info",     "app_name",
-    "device_id",      "mr_aggregated", "os_image_hash",     "key_provider_info",
-    "compose_hash",   "vm_config",     "cloud_vendor",      "cloud_product",
+    "app_id",    "instance_id",   "app_cert",      "tcb_info",          "app_name",
+    "device_id", "mr_aggregated", "os_image_hash", "key_provider_info", "compose_hash",
+    "vm_config", "cloud_vendor",  "cloud_product",
 };
 static const char *const tcb_keys[] = {
-    "mrtd",          "rtmr0",         "rtmr1",        "rtmr2",     "rtmr3",     "mr_aggregated",
-    "os_image_hash", "compose_hash",  "device_id",    "event_log", "app_compose",
+    "mrtd",          "rtmr0",        "rtmr1",     "rtmr2",     "rtmr3",       "mr_aggregated",
+    "os_image_hash", "compose_hash", "device_id", "event_log", "app_compose",
 };
 
 static void check_order(const json_t *o, const char *const *keys, size_t n)
@@ -35,7 +35,8 @@ static void check_order(const json_t *o, const char *const *keys, size_t n)
     const char *k;
     const json_t *v;
     CHECK(json_object_size(o) == n);
-    json_object_foreach((json_t *)o, k, v) {
+    json_object_foreach((json_t *)o, k, v)
+    {
         (void)v;
         if (i < n) {
             CHECK_STR(k, keys[i]);

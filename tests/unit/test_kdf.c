@@ -31,14 +31,17 @@ int main(void)
          "8d48a799fe1f635d802f1aeeded950ca3b387f7b4eadfc7c98af4186190b9449"},
         /* spec §12.2 / wire-api §4.2: the simulator's k256_key and GetKey paths */
         {SIM_K256, "", "aa221ae548b5a8f52fcb8687cfd873712f6a1232b2717e5ee3d58ab74f21905b"},
-        {SIM_K256, "/test/path", "b9fbb7171185c421c58610a2acba8ceae93623ae47815618cbad1e98fc042cb7"},
+        {SIM_K256, "/test/path",
+         "b9fbb7171185c421c58610a2acba8ceae93623ae47815618cbad1e98fc042cb7"},
         {SIM_K256, "vms", "1091a4d6721f6a719ca57320e4975f7e237649131111ee1c5032f661dc1cfef2"},
         {SIM_K256, "test", "133e8ca6e532ead3e38f00347408771da296e9c70e8e3e362f485154e64ef4e8"},
         {SIM_K256, "my/path", "d30f18bd6ff895e190f41f86009d502748f1da5a8b8ee504d784bd313b08570e"},
-        {SIM_K256, "my/key/path", "866d0884686e5afdbdaace8bd77c0b4f69a30dbe9506d69270a07bf247c8f4f0"},
+        {SIM_K256, "my/key/path",
+         "866d0884686e5afdbdaace8bd77c0b4f69a30dbe9506d69270a07bf247c8f4f0"},
         {SIM_K256, "/", "f6c1ed94488394d78e0a4e5ab75d62e9f085d73b0b555d0614fb90ca13d9464d"},
         {SIM_K256, "/test", "5659d67867ac5487dc181b88d96abf4749728a6282100684d48a04a304e5a06d"},
-        {SIM_K256, "test/wallet", "143a1b5adb60fb8a1b39c908d98bdecf11e748f79034e09a4af94712baa93cd5"},
+        {SIM_K256, "test/wallet",
+         "143a1b5adb60fb8a1b39c908d98bdecf11e748f79034e09a4af94712baa93cd5"},
         /* spec §12.2: upstream's unit-test key (rpc_service.rs:L1125-1155), path "vms" */
         {UNIT_K256, "vms", "9db79b3fefe69f2a7b7efbc908c854bf845a629023361f2c9cb3db09fb99010f"},
     };
@@ -58,8 +61,8 @@ int main(void)
 
     /* Slices are concatenated without separators: [repo-test] kdf.rs:L118-147 derives the P-256
      * scalar b60ac47b... from the root scalar with ["context one", "context two"] (§12.1). */
-    size_t n = unhex("f57527cea4ab7ffb49af99b158cdc0e3ec06398f528349ea236b7d2afe19cec1", ikm,
-                     sizeof ikm);
+    size_t n =
+        unhex("f57527cea4ab7ffb49af99b158cdc0e3ec06398f528349ea236b7d2afe19cec1", ikm, sizeof ikm);
     struct kdf_slice two[] = {{"context one", 11}, {"context two", 11}};
     CHECK(kdf_derive(ikm, n, two, 2, out, 32) == DSTACK_OK);
     CHECK_HEX(out, 32, "b60ac47b8fcfbdf96031b9e94f0b60cfe9de05eccb5a1dca41a26f757833c0e7");
@@ -94,7 +97,8 @@ int main(void)
         {1024, 32, "f0c8bb1baadd3f7342e601b901a8a3a831760eb8d87009e0dcb7f44ec660b68c"},
         {1025, 32, "5a3a85276a04cb447f708f611b84622fa597e12aa23d2c99bdd4dc35c3d63036"},
         {2000, 80,
-         "c1017b6c4f3a3b8d4431ff552bb124b9da5a1fca86c96216e4fada97f2d2798ea16d41b9d6ed888155444cc63f9c3b383697c296559b52e38fde716280ba6efe62175390273b070c1dc469a7076e8198"},
+         "c1017b6c4f3a3b8d4431ff552bb124b9da5a1fca86c96216e4fada97f2d2798ea16d41b9d6ed888155444cc63"
+         "f9c3b383697c296559b52e38fde716280ba6efe62175390273b070c1dc469a7076e8198"},
     };
     for (size_t i = 0; i < sizeof longs / sizeof longs[0]; i++) {
         struct kdf_slice qs = {q, longs[i].info_len};
@@ -115,7 +119,8 @@ int main(void)
     struct kdf_slice x = {"x", 1};
     CHECK(kdf_derive(NULL, 0, &x, 1, out, 64) == DSTACK_OK);
     CHECK_HEX(out, 64,
-              "05fe9e04cd6be60449a281282468121f3f13d099fb0f8b31d8dd4f9071c3d7f5728468ea2c0a9e6f2d5da9ff179c8055c5ef8d25f3df4eb5d086994de1ac811e");
+              "05fe9e04cd6be60449a281282468121f3f13d099fb0f8b31d8dd4f9071c3d7f5728468ea2c0a9e6f2d5d"
+              "a9ff179c8055c5ef8d25f3df4eb5d086994de1ac811e");
 
     /* Bad lengths: refused, output wiped. */
     memset(out, 0xaa, sizeof out);

@@ -114,17 +114,17 @@ static void test_bad(const uint8_t *q4, size_t len)
         uint8_t val;
         dstack_err want;
     } cases[] = {
-        {0, 3, DSTACK_EFORMAT},     /* version 3 (SGX-era) */
-        {0, 6, DSTACK_EFORMAT},     /* version 6 */
-        {1, 1, DSTACK_EFORMAT},     /* version 0x0104 */
-        {2, 3, DSTACK_EFORMAT},     /* attestation key type 3 (P-384) */
-        {4, 0x00, DSTACK_EFORMAT},  /* TEE type SGX */
-        {635, 0x01, DSTACK_EFORMAT}, /* sig_data_len 16 MiB + ...: past the end */
-        {764, 5, DSTACK_EFORMAT},   /* outer certification type 5 instead of 6 */
-        {769, 0x01, DSTACK_EFORMAT}, /* certification data size past the end */
+        {0, 3, DSTACK_EFORMAT},       /* version 3 (SGX-era) */
+        {0, 6, DSTACK_EFORMAT},       /* version 6 */
+        {1, 1, DSTACK_EFORMAT},       /* version 0x0104 */
+        {2, 3, DSTACK_EFORMAT},       /* attestation key type 3 (P-384) */
+        {4, 0x00, DSTACK_EFORMAT},    /* TEE type SGX */
+        {635, 0x01, DSTACK_EFORMAT},  /* sig_data_len 16 MiB + ...: past the end */
+        {764, 5, DSTACK_EFORMAT},     /* outer certification type 5 instead of 6 */
+        {769, 0x01, DSTACK_EFORMAT},  /* certification data size past the end */
         {1219, 0xff, DSTACK_EFORMAT}, /* QE auth data size past the end */
         {1255, 0xff, DSTACK_EFORMAT}, /* PCK chain size past the end */
-        {8, 7, DSTACK_OK},          /* qe_svn is not checked by the parser */
+        {8, 7, DSTACK_OK},            /* qe_svn is not checked by the parser */
     };
     uint8_t *q = malloc(len);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -146,7 +146,8 @@ static void test_bad(const uint8_t *q4, size_t len)
 int main(void)
 {
     size_t len = 0;
-    uint8_t *q4 = (uint8_t *)check_read_file(check_shared_path("fixtures/upstream-tdx/tdx_quote.bin"), &len);
+    uint8_t *q4 =
+        (uint8_t *)check_read_file(check_shared_path("fixtures/upstream-tdx/tdx_quote.bin"), &len);
     CHECK(q4 != NULL && len == 5006);
     test_v4_fixture(q4, len);
     test_v5(q4, len);

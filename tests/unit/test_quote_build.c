@@ -16,9 +16,8 @@
 static const char root_pub_hex[] =
     "8afafcdc8362b9f56fdeab940ec18cb13cc1a78eff69248567a2b534d940bff0"
     "c22d8b54b408663705e7267104eb34bf0ac69914996c5614143dc77f5b993200";
-static const char ak_pub_hex[] =
-    "85adaa0957d57cc3fe5727159e90d7b5187f9c1e5563261aec8bc753a77e50e6"
-    "c95ca91021bbbb9a3d2c93f54a8923e912727b3c438c0c2b55355e87d00d1605";
+static const char ak_pub_hex[] = "85adaa0957d57cc3fe5727159e90d7b5187f9c1e5563261aec8bc753a77e50e6"
+                                 "c95ca91021bbbb9a3d2c93f54a8923e912727b3c438c0c2b55355e87d00d1605";
 
 static void fill_td(struct quote_td *td)
 {
@@ -55,7 +54,7 @@ static void test_layout(const struct quote_pki *pki)
     CHECK(quote_build_v4(pki, &td, rd, &q, &len) == DSTACK_OK);
     struct dstack_quote p;
     CHECK(dstack_quote_parse(q, len, &p) == DSTACK_OK);
-    CHECK(p.end == len); /* no padding after the signature data */
+    CHECK(p.end == len);                          /* no padding after the signature data */
     CHECK_HEX(q, 12, "040002008100000001000000"); /* v4, ECDSA-P256, TDX, qe_svn 1, pce_svn 0 */
     CHECK_HEX(p.header.qe_vendor_id, 16, "939a7233f79c4ca9940a0db3957f0607");
     CHECK(memcmp(p.report.mr_td, td.mr_td, 48) == 0);
@@ -103,8 +102,8 @@ static void test_chain(const struct quote_pki *pki)
     EVP_PKEY *k = rc ? X509_get0_pubkey(rc) : NULL;
     uint8_t pt[65];
     size_t ptl = 0;
-    CHECK(k != NULL && EVP_PKEY_get_octet_string_param(k, "encoded-pub-key", pt, sizeof pt,
-                                                       &ptl) == 1);
+    CHECK(k != NULL &&
+          EVP_PKEY_get_octet_string_param(k, "encoded-pub-key", pt, sizeof pt, &ptl) == 1);
     CHECK(ptl == 65);
     CHECK_HEX(pt + 1, 64, root_pub_hex);
     CHECK(rc != NULL && X509_check_ca(rc) == 1);

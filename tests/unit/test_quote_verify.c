@@ -61,8 +61,8 @@ static void test_simulated(void)
     }
     CHECK(accepted == 0);
     /* and a few other bit positions across every region */
-    static const size_t offsets[] = {0, 5, 30, 100, 200, 520, 600, 631, 640, 710, 765, 800,
-                                     1160, 1230, 1300, 2000, 3000};
+    static const size_t offsets[] = {0,   5,   30,  100,  200,  520,  600,  631, 640,
+                                     710, 765, 800, 1160, 1230, 1300, 2000, 3000};
     for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
         for (uint8_t bit = 2; bit != 0; bit = (uint8_t)(bit << 1)) {
             q[offsets[i]] ^= bit;
@@ -74,13 +74,11 @@ static void test_simulated(void)
     CHECK(dstack_quote_verify(q, len, root, strlen(root), why, sizeof why) == DSTACK_OK);
 
     /* Truncated quotes, a quote with trailing bytes (accepted: QGS pads), bad roots. */
-    CHECK(dstack_quote_verify(q, len - 1, root, strlen(root), why, sizeof why) ==
-          DSTACK_EFORMAT);
+    CHECK(dstack_quote_verify(q, len - 1, root, strlen(root), why, sizeof why) == DSTACK_EFORMAT);
     CHECK(dstack_quote_verify(q, 631, root, strlen(root), why, sizeof why) == DSTACK_EFORMAT);
     uint8_t *padded = calloc(1, len + 70);
     memcpy(padded, q, len);
-    CHECK(dstack_quote_verify(padded, len + 70, root, strlen(root), why, sizeof why) ==
-          DSTACK_OK);
+    CHECK(dstack_quote_verify(padded, len + 70, root, strlen(root), why, sizeof why) == DSTACK_OK);
     free(padded);
     CHECK(dstack_quote_verify(q, len, "not a pem", 9, why, sizeof why) == DSTACK_EINVAL);
     CHECK(dstack_quote_verify(q, len, NULL, 0, why, sizeof why) == DSTACK_EINVAL);
@@ -116,7 +114,8 @@ static char *last_pem(const uint8_t *chain, size_t len)
 static void test_real_fixture(void)
 {
     size_t len = 0;
-    uint8_t *q = (uint8_t *)check_read_file(check_shared_path("fixtures/upstream-tdx/tdx_quote.bin"), &len);
+    uint8_t *q =
+        (uint8_t *)check_read_file(check_shared_path("fixtures/upstream-tdx/tdx_quote.bin"), &len);
     struct dstack_quote p;
     CHECK(q != NULL && dstack_quote_parse(q, len, &p) == DSTACK_OK);
     char *root = last_pem(p.pck_chain, p.pck_chain_len);

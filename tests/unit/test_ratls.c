@@ -17,8 +17,11 @@ static char *ca_pem;
 /* A leaf for `key` carrying `att` (NULL: none), chained with the CA PEM. */
 static char *chain_for(const struct p256_key *key, const uint8_t *att, size_t att_len)
 {
-    struct x509_leaf_req req = {.subject = "t", .not_before = 0, .not_after = 2000000000,
-                                .usage = X509_USAGE_APP_CUSTOM, .attestation = att,
+    struct x509_leaf_req req = {.subject = "t",
+                                .not_before = 0,
+                                .not_after = 2000000000,
+                                .usage = X509_USAGE_APP_CUSTOM,
+                                .attestation = att,
                                 .attestation_len = att_len};
     char *leaf = NULL;
     char err[X509_ERR_MAX];
@@ -31,8 +34,8 @@ static char *chain_for(const struct p256_key *key, const uint8_t *att, size_t at
 }
 
 /* The stripped attestation binding `key`, from the fixture. */
-static dstack_err attestation_for(const struct versioned_attestation *fx, const struct p256_key *key,
-                                  uint8_t **out, size_t *out_len)
+static dstack_err attestation_for(const struct versioned_attestation *fx,
+                                  const struct p256_key *key, uint8_t **out, size_t *out_len)
 {
     uint8_t spki[P256_SPKI_LEN], rd[DSTACK_REPORT_DATA_LEN];
     struct versioned_attestation a;
@@ -52,7 +55,8 @@ static dstack_err attestation_for(const struct versioned_attestation *fx, const 
 int main(void)
 {
     size_t n = 0;
-    char *keys_text = check_read_file(check_shared_path("fixtures/upstream-simulator/appkeys.json"), &n);
+    char *keys_text =
+        check_read_file(check_shared_path("fixtures/upstream-simulator/appkeys.json"), &n);
     json_t *keys = json_loads(keys_text, 0, NULL);
     free(keys_text);
     const char *cert = json_string_value(json_object_get(keys, "ca_cert"));
@@ -66,7 +70,8 @@ int main(void)
     CHECK(hex_decode(k, strlen(k), k256, sizeof k256, &n) == DSTACK_OK);
     json_decref(keys);
 
-    char *att_bin = check_read_file(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &n);
+    char *att_bin =
+        check_read_file(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &n);
     struct versioned_attestation fx;
     CHECK(versioned_decode((const uint8_t *)att_bin, n, &fx) == DSTACK_OK);
     free(att_bin);
@@ -90,8 +95,8 @@ int main(void)
     /* Good: chain verifies, binding holds, the extension round-trips. */
     char *good = chain_for(&a, att, att_len);
     struct dstack_ratls_cert *leaf = NULL;
-    CHECK(dstack_ratls_verify_chain(good, strlen(good), ca_pem, strlen(ca_pem), NULL, 0, &leaf,
-                                    why, sizeof why) == DSTACK_OK);
+    CHECK(dstack_ratls_verify_chain(good, strlen(good), ca_pem, strlen(ca_pem), NULL, 0, &leaf, why,
+                                    sizeof why) == DSTACK_OK);
     const uint8_t *got = NULL;
     size_t got_len = 0;
     CHECK(leaf != NULL && dstack_ratls_cert_attestation(leaf, &got, &got_len) == DSTACK_OK);
@@ -113,15 +118,15 @@ int main(void)
 
     /* Tampered: key b presenting a's attestation. */
     char *swapped = chain_for(&b, att, att_len);
-    CHECK(dstack_ratls_verify_chain(swapped, strlen(swapped), ca_pem, strlen(ca_pem), NULL, 0,
-                                    NULL, why, sizeof why) == DSTACK_EVERIFY);
+    CHECK(dstack_ratls_verify_chain(swapped, strlen(swapped), ca_pem, strlen(ca_pem), NULL, 0, NULL,
+                                    why, sizeof why) == DSTACK_EVERIFY);
     CHECK_STR(why, "quote report data does not bind the certificate key");
 
     /* Tampered: one byte of the quote's REPORTDATA flipped. */
     att[2 + 2 + 568] ^= 0x55; /* 00 00 | compact(5010) = 2 bytes | quote[568] = REPORTDATA[0] */
     char *flipped = chain_for(&a, att, att_len);
-    CHECK(dstack_ratls_verify_chain(flipped, strlen(flipped), ca_pem, strlen(ca_pem), NULL, 0,
-                                    NULL, why, sizeof why) == DSTACK_EVERIFY);
+    CHECK(dstack_ratls_verify_chain(flipped, strlen(flipped), ca_pem, strlen(ca_pem), NULL, 0, NULL,
+                                    why, sizeof why) == DSTACK_EVERIFY);
     CHECK_STR(why, "quote report data does not bind the certificate key");
 
     /* Tampered: truncated attestation. */

@@ -53,8 +53,8 @@ int main(void)
         const char *chain, *ca;
         dstack_err want;
     } cases[] = {
-        {NULL, NULL, DSTACK_EVERIFY},                       /* TLS-valid, no attestation */
-        {"garbage", NULL, DSTACK_EFORMAT},                   /* no certificate in the chain */
+        {NULL, NULL, DSTACK_EVERIFY},      /* TLS-valid, no attestation */
+        {"garbage", NULL, DSTACK_EFORMAT}, /* no certificate in the chain */
         {NULL, "-----BEGIN CERTIFICATE-----\nAAAA\n", DSTACK_EFORMAT}, /* broken CA PEM */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -74,8 +74,8 @@ int main(void)
     CHECK(dstack_ratls_cert_parse(pem, strlen(pem), &c) == DSTACK_OK && c != NULL);
     CHECK(ERR_peek_error() == 0);
     char why[128] = "";
-    CHECK(c != NULL && dstack_ratls_check_binding(c, pem, strlen(pem), why, sizeof why) ==
-                           DSTACK_EVERIFY);
+    CHECK(c != NULL &&
+          dstack_ratls_check_binding(c, pem, strlen(pem), why, sizeof why) == DSTACK_EVERIFY);
     CHECK_STR(why, "certificate has no attestation extension");
     dstack_ratls_cert_free(c);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

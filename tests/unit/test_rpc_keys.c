@@ -13,22 +13,22 @@
 #include "handlers.h"
 #include "util/hex.h"
 
-#define KMS_SIG                                                                            \
-    "9e618603e72d01fedb82deff6daf2d62a572becf0059eec3f89c1ab40e1f2e594d2a283f843f34e8f39e4cc" \
+#define KMS_SIG                                                                                    \
+    "9e618603e72d01fedb82deff6daf2d62a572becf0059eec3f89c1ab40e1f2e594d2a283f843f34e8f39e4cc"      \
     "49a612496ce67223a12ac923f8efe330346dfc6c500"
-#define VMS_K256_SIG0                                                                      \
-    "51ec279eb0da3fb45335c2fd6badaf701905bf35f229912976c4ae3c9d649cf97f964473f2dce7118743bad" \
+#define VMS_K256_SIG0                                                                              \
+    "51ec279eb0da3fb45335c2fd6badaf701905bf35f229912976c4ae3c9d649cf97f964473f2dce7118743bad"      \
     "84a6df707d11c9b5f0b38379204e14fd2c7baddba01"
-#define VMS_ED_SIG0                                                                        \
-    "d61ff204728dae76ba4e29313003433d533d069f9c98ebb3382104145f1c664c59fac4326a86420ec3f4503" \
+#define VMS_ED_SIG0                                                                                \
+    "d61ff204728dae76ba4e29313003433d533d069f9c98ebb3382104145f1c664c59fac4326a86420ec3f4503"      \
     "03d3a675d595f546448076a464343bcc25143c4a300"
 #define VMS_K256_PUB "036105f01d1fd781568f7c208b087b1c4f522601410ed7e9c7870d573de7c46d54"
 #define VMS_ED_PUB "698f56bd587d8ce3ca8db0e1c361ba9d190089f98dc4d9df800ff92ed073a65d"
-#define HELLO_K256                                                                         \
-    "4c5f038f26c2294e6647926a2f93d9c377d82feb4a053ff0ad856b59c428d49a73d86c665ac0f10d9218e79" \
+#define HELLO_K256                                                                                 \
+    "4c5f038f26c2294e6647926a2f93d9c377d82feb4a053ff0ad856b59c428d49a73d86c665ac0f10d9218e79"      \
     "bf1bdd035d145ccf43c3f2d76a27ce3d877c3b1fe"
-#define HELLO_ED                                                                           \
-    "ea96b5ca601a622062db4f06159fb33247e6393a64ecc1f576d92b18084f77872bba9c8787269b26ee545e2" \
+#define HELLO_ED                                                                                   \
+    "ea96b5ca601a622062db4f06159fb33247e6393a64ecc1f576d92b18084f77872bba9c8787269b26ee545e2"      \
     "51e08dd6f212ebf630e86b854b906ed945ec6a907"
 
 static struct agent agent;
@@ -50,14 +50,14 @@ static void record(const char *method, const char *request, const char *field, c
 
 /* Records each field of want (a flat JSON object with string or string-array values) against
  * the same field of got. */
-static void record_json(const char *method, const char *request, const char *got,
-                        const char *want)
+static void record_json(const char *method, const char *request, const char *got, const char *want)
 {
     json_t *g = got ? json_loads(got, 0, NULL) : NULL;
     json_t *w = json_loads(want, 0, NULL);
     const char *k;
     json_t *wv;
-    json_object_foreach(w, k, wv) {
+    json_object_foreach(w, k, wv)
+    {
         json_t *gv = json_object_get(g, k);
         if (json_is_array(wv)) {
             for (size_t i = 0; i < json_array_size(wv); i++) {
@@ -117,8 +117,7 @@ static char *run_text(rpc_handler h, const char *args, char err[RPC_ERROR_MAX])
 }
 
 /* Expect exactly this response. */
-static void expect_ok_named(const char *method, rpc_handler h, const char *args,
-                            const char *want)
+static void expect_ok_named(const char *method, rpc_handler h, const char *args, const char *want)
 {
     char err[RPC_ERROR_MAX];
     char *got = run_text(h, args, err);
@@ -156,12 +155,15 @@ static void test_get_key(void)
     } rows[] = {
         {"{\"path\":\"my/key/path\",\"purpose\":\"signing\",\"algorithm\":\"secp256k1\"}",
          "866d0884686e5afdbdaace8bd77c0b4f69a30dbe9506d69270a07bf247c8f4f0",
-         "4e9bccd54a86c85b72d04453183a9aa8c989861142cc5caf2cdba12f99e834c81c0117311cf290357f9db94b79faba8074e3fe8764e6576a5fb657a89060fe3301"},
+         "4e9bccd54a86c85b72d04453183a9aa8c989861142cc5caf2cdba12f99e834c81c0117311cf290357f9db94b7"
+         "9faba8074e3fe8764e6576a5fb657a89060fe3301"},
         {"{\"path\":\"my/key/path\",\"purpose\":\"signing\",\"algorithm\":\"ed25519\"}",
          "866d0884686e5afdbdaace8bd77c0b4f69a30dbe9506d69270a07bf247c8f4f0",
-         "bdcf39cde546877d89884b708d82470d866b8f1abc6e6e67e1cb37c243eb45aa20984c8943eae83091655125c339b94108e9c4ae800e463b7fbae44cea26167300"},
+         "bdcf39cde546877d89884b708d82470d866b8f1abc6e6e67e1cb37c243eb45aa20984c8943eae83091655125c"
+         "339b94108e9c4ae800e463b7fbae44cea26167300"},
         {"{}", "aa221ae548b5a8f52fcb8687cfd873712f6a1232b2717e5ee3d58ab74f21905b",
-         "64ce2f1b381d04f7404fda78bdc942c314d89b7069d97eea1897e51b249dd3b1700995cbf7efe7ff04195dd6e31f153b702eeeeaffc5941510739dc39b9bd9cf01"},
+         "64ce2f1b381d04f7404fda78bdc942c314d89b7069d97eea1897e51b249dd3b1700995cbf7efe7ff04195dd6e"
+         "31f153b702eeeeaffc5941510739dc39b9bd9cf01"},
         {"{\"path\":\"vms\",\"purpose\":\"signing\"}",
          "1091a4d6721f6a719ca57320e4975f7e237649131111ee1c5032f661dc1cfef2", VMS_K256_SIG0},
         {"{\"path\":\"vms\",\"purpose\":\"signing\",\"algorithm\":\"k256\"}",
@@ -170,17 +172,21 @@ static void test_get_key(void)
          "1091a4d6721f6a719ca57320e4975f7e237649131111ee1c5032f661dc1cfef2", VMS_ED_SIG0},
         {"{\"path\":\"/test/path\",\"purpose\":\"test-purpose\",\"algorithm\":\"secp256k1\"}",
          "b9fbb7171185c421c58610a2acba8ceae93623ae47815618cbad1e98fc042cb7",
-         "f50c51735a97072f0c98125ed61fc84e2fdb36e95990b9e57337dadc0e2a9712227f04e07209faecb8891d59ec144a6c13e411dc90b3423f28071bd3fe11978d01"},
+         "f50c51735a97072f0c98125ed61fc84e2fdb36e95990b9e57337dadc0e2a9712227f04e07209faecb8891d59e"
+         "c144a6c13e411dc90b3423f28071bd3fe11978d01"},
         {"{\"path\":\"test\",\"purpose\":\"signing\",\"algorithm\":\"ed25519\"}",
          "133e8ca6e532ead3e38f00347408771da296e9c70e8e3e362f485154e64ef4e8",
-         "d85afcef55a4be6b46dc03f2644537c6bbf29c1184472aa812012846c8352eaa414ea1d1bc7c4958257bbc19cbb4b1c7b4b1230f6356ccca5ccfd23375240d7801"},
+         "d85afcef55a4be6b46dc03f2644537c6bbf29c1184472aa812012846c8352eaa414ea1d1bc7c4958257bbc19c"
+         "bb4b1c7b4b1230f6356ccca5ccfd23375240d7801"},
         {"{\"path\":\"my/path\",\"purpose\":\"eth\",\"algorithm\":\"secp256k1\"}",
          "d30f18bd6ff895e190f41f86009d502748f1da5a8b8ee504d784bd313b08570e",
-         "19fb4a86cb7f329e165a5446f98fdfe600e5b19368a17844d784172dbe76ec756055cf7a9389feceeef82337bfe062250d075f5dd03a3713ae84fca50a2e7bfe00"},
+         "19fb4a86cb7f329e165a5446f98fdfe600e5b19368a17844d784172dbe76ec756055cf7a9389feceeef82337b"
+         "fe062250d075f5dd03a3713ae84fca50a2e7bfe00"},
         /* unknown fields are ignored (wire-api §2.3) */
         {"{\"path\":\"\",\"purpose\":\"\",\"algorithm\":\"\",\"extra\":1}",
          "aa221ae548b5a8f52fcb8687cfd873712f6a1232b2717e5ee3d58ab74f21905b",
-         "64ce2f1b381d04f7404fda78bdc942c314d89b7069d97eea1897e51b249dd3b1700995cbf7efe7ff04195dd6e31f153b702eeeeaffc5941510739dc39b9bd9cf01"},
+         "64ce2f1b381d04f7404fda78bdc942c314d89b7069d97eea1897e51b249dd3b1700995cbf7efe7ff04195dd6e"
+         "31f153b702eeeeaffc5941510739dc39b9bd9cf01"},
     };
     char want[1024];
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -198,8 +204,7 @@ static void test_get_key(void)
     static const char *bad_alg[] = {"secp256k1_prehashed", "K256", "Ed25519", "rsa", "p256",
                                     " secp256k1"};
     for (size_t i = 0; i < sizeof bad_alg / sizeof bad_alg[0]; i++) {
-        expect_err(h_get_key, json_pack("{s:s}", "algorithm", bad_alg[i]),
-                   "Unsupported algorithm");
+        expect_err(h_get_key, json_pack("{s:s}", "algorithm", bad_alg[i]), "Unsupported algorithm");
         expect_err(h_derive_k256_key, json_pack("{s:s}", "algorithm", bad_alg[i]),
                    "Unsupported algorithm");
     }
@@ -254,9 +259,10 @@ static void test_sign(void)
 {
     char want[1024];
     /* wire-api.md §4.7: data "hello" */
-    snprintf(want, sizeof want,
-             "{\"signature\":\"%s\",\"signature_chain\":[\"%s\",\"%s\",\"%s\"],\"public_key\":\"%s\"}",
-             HELLO_K256, HELLO_K256, VMS_K256_SIG0, KMS_SIG, VMS_K256_PUB);
+    snprintf(
+        want, sizeof want,
+        "{\"signature\":\"%s\",\"signature_chain\":[\"%s\",\"%s\",\"%s\"],\"public_key\":\"%s\"}",
+        HELLO_K256, HELLO_K256, VMS_K256_SIG0, KMS_SIG, VMS_K256_PUB);
     expect_ok(h_sign, "{\"algorithm\":\"secp256k1\",\"data\":\"68656c6c6f\"}", want);
     expect_ok(h_sign, "{\"algorithm\":\"k256\",\"data\":\"0x68656C6C6F\"}", want);
     /* prehashed with SHA-256("hello") gives the same signature */
@@ -264,9 +270,10 @@ static void test_sign(void)
               "{\"algorithm\":\"secp256k1_prehashed\",\"data\":"
               "\"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\"}",
               want);
-    snprintf(want, sizeof want,
-             "{\"signature\":\"%s\",\"signature_chain\":[\"%s\",\"%s\",\"%s\"],\"public_key\":\"%s\"}",
-             HELLO_ED, HELLO_ED, VMS_ED_SIG0, KMS_SIG, VMS_ED_PUB);
+    snprintf(
+        want, sizeof want,
+        "{\"signature\":\"%s\",\"signature_chain\":[\"%s\",\"%s\",\"%s\"],\"public_key\":\"%s\"}",
+        HELLO_ED, HELLO_ED, VMS_ED_SIG0, KMS_SIG, VMS_ED_PUB);
     expect_ok(h_sign, "{\"algorithm\":\"ed25519\",\"data\":\"68656c6c6f\"}", want);
 
     /* spec §12.2: "hello dstack"; §12.5: z = 32 x ff (RustCrypto's unreduced nonce) */
@@ -275,15 +282,19 @@ static void test_sign(void)
     } rows[] = {
         {"{\"algorithm\":\"secp256k1\",\"data\":\"68656c6c6f20647374616b\"}", NULL},
         {"{\"algorithm\":\"secp256k1\",\"data\":\"68656c6c6f2064737461636b\"}",
-         "372ee0e4cf6c19c38762c8fdad740b221bb530d5c5346f8d95083f6e905e79ab02212b0d849c304764b4af0f9b5598e9e8cad053bdd6b51de3fd0869e9d35acb"},
+         "372ee0e4cf6c19c38762c8fdad740b221bb530d5c5346f8d95083f6e905e79ab02212b0d849c304764b4af0f9"
+         "b5598e9e8cad053bdd6b51de3fd0869e9d35acb"},
         {"{\"algorithm\":\"ed25519\",\"data\":\"68656c6c6f2064737461636b\"}",
-         "8dbbc7f61a6a87b4a9e39694555dd2475037a450147a222064c5a64426cfcb582e226476553516a5e983cee53c5724a810c334f09f89c9dcbf9387f32dbcb90d"},
+         "8dbbc7f61a6a87b4a9e39694555dd2475037a450147a222064c5a64426cfcb582e226476553516a5e983cee53"
+         "c5724a810c334f09f89c9dcbf9387f32dbcb90d"},
         {"{\"algorithm\":\"secp256k1_prehashed\",\"data\":"
          "\"62def9deb63593d05474b22851c0616dbc10ca66aa4f93900ab923a0fa52c54f\"}",
-         "d79fbb0129ff07098837226231994646c809cda435f3783b2c752728e091e80b094145e622686554e6257e8888b99731e824315c46f7ddf85c07ec858bd6b869"},
+         "d79fbb0129ff07098837226231994646c809cda435f3783b2c752728e091e80b094145e622686554e6257e888"
+         "8b99731e824315c46f7ddf85c07ec858bd6b869"},
         {"{\"algorithm\":\"secp256k1_prehashed\",\"data\":"
          "\"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\"}",
-         "fc35de03dff94601683141bcdd8ca1e8491bbc2cb17f40401d8ebff1ff568ba464eb6c82ab8c01c9d0dd08607642385b9266f56ebfb94ad1cf8d300a842d2a3f"},
+         "fc35de03dff94601683141bcdd8ca1e8491bbc2cb17f40401d8ebff1ff568ba464eb6c82ab8c01c9d0dd08607"
+         "642385b9266f56ebfb94ad1cf8d300a842d2a3f"},
     };
     char err[RPC_ERROR_MAX];
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -332,8 +343,8 @@ static void expect_valid(const char *alg, const char *data, const char *sig, con
 {
     char err[RPC_ERROR_MAX];
     char *got = run(h_verify,
-                    json_pack("{s:s,s:s,s:s,s:s}", "algorithm", alg, "data", data, "signature",
-                              sig, "public_key", pub),
+                    json_pack("{s:s,s:s,s:s,s:s}", "algorithm", alg, "data", data, "signature", sig,
+                              "public_key", pub),
                     err);
     if (got == NULL) {
         fprintf(stderr, "verify %s -> error %s\n", alg, err);
@@ -342,8 +353,8 @@ static void expect_valid(const char *alg, const char *data, const char *sig, con
     free(got);
 }
 
-static void expect_verify_err(const char *alg, const char *data, const char *sig,
-                              const char *pub, const char *msg)
+static void expect_verify_err(const char *alg, const char *data, const char *sig, const char *pub,
+                              const char *msg)
 {
     expect_err(h_verify,
                json_pack("{s:s,s:s,s:s,s:s}", "algorithm", alg, "data", data, "signature", sig,
@@ -418,8 +429,7 @@ static void test_verify(void)
     snprintf(bad, sizeof bad, "%s01", HELLO_K256); /* 65 bytes */
     expect_verify_err("secp256k1", hello, bad, VMS_K256_PUB, "signature error");
     expect_verify_err("secp256k1", hello, "", VMS_K256_PUB, "signature error");
-    expect_verify_err("secp256k1_prehashed", "", HELLO_K256 "ff", VMS_K256_PUB,
-                      "signature error");
+    expect_verify_err("secp256k1_prehashed", "", HELLO_K256 "ff", VMS_K256_PUB, "signature error");
     expect_verify_err("rsa", hello, HELLO_K256, VMS_K256_PUB, "Unsupported algorithm");
     expect_verify_err("", hello, HELLO_K256, VMS_K256_PUB, "Unsupported algorithm");
     char err[RPC_ERROR_MAX];

@@ -29,8 +29,7 @@ struct test_tee {
     int race; /* emit this many events inside the next event_log call */
 };
 
-static dstack_err tt_emit_locked(struct test_tee *t, const char *name, const uint8_t *p,
-                                 size_t n)
+static dstack_err tt_emit_locked(struct test_tee *t, const char *name, const uint8_t *p, size_t n)
 {
     uint8_t d[DSTACK_SHA384_LEN];
     dstack_err e = dstack_runtime_event_digest(DSTACK_EVENT_V1, name, p, n, d);
@@ -235,8 +234,7 @@ static void check_replay(const json_t *result, const struct dstack_quote *q, siz
     const char *text = json_string_value(json_object_get(result, "event_log"));
     struct dstack_event_log log;
     uint8_t rt[4][DSTACK_MR_LEN];
-    CHECK(text != NULL &&
-          dstack_event_log_parse(text, strlen(text), &log, NULL, 0) == DSTACK_OK);
+    CHECK(text != NULL && dstack_event_log_parse(text, strlen(text), &log, NULL, 0) == DSTACK_OK);
     CHECK(dstack_replay_rtmrs(&log, rt) == DSTACK_OK);
     CHECK(memcmp(rt, q->report.rtmr, sizeof rt) == 0);
     *n_events = log.count;
@@ -251,7 +249,8 @@ static void test_get_quote(struct agent *a, const char *root)
     size_t k = 0;
     const char *key;
     json_t *v;
-    json_object_foreach(c.result, key, v) {
+    json_object_foreach(c.result, key, v)
+    {
         CHECK(k < 5 && strcmp(key, keys[k]) == 0); /* field order (wire-api.md §4.3) */
         k++;
     }
@@ -350,8 +349,8 @@ static const struct {
 
 static void openssl_rd(const char *alg, uint8_t rd[64])
 {
-    const char *name = strcmp(alg, "sha256") == 0   ? "SHA256"
-                       : strcmp(alg, "sha384") == 0 ? "SHA384"
+    const char *name = strcmp(alg, "sha256") == 0     ? "SHA256"
+                       : strcmp(alg, "sha384") == 0   ? "SHA384"
                        : strcmp(alg, "sha3-384") == 0 ? "SHA3-384"
                                                       : "SHA3-512";
     unsigned int n = 0;
@@ -505,7 +504,10 @@ static void test_emit_event(struct agent *a, struct test_tee *t)
     CHECK(att != NULL && att[0] == 0x83);
     free(att);
     const char *text = json_string_value(json_object_get(c.result, "event_log"));
-    CHECK(text != NULL && strstr(text, "\"version\":2,\"preimage\":\"7b226e616d65223a22636f6d706f73652d68617368222c227061796c6f6164223a2261626364222c2274797065223a3133343231373732397d\"") != NULL);
+    CHECK(text != NULL &&
+          strstr(text, "\"version\":2,\"preimage\":"
+                       "\"7b226e616d65223a22636f6d706f73652d68617368222c227061796c6f6164223a2261626"
+                       "364222c2274797065223a3133343231373732397d\"") != NULL);
     q = hex_field(c.result, "quote", &qlen);
     CHECK(q != NULL && dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);
     check_replay(c.result, &pq, &n);

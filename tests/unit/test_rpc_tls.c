@@ -60,7 +60,8 @@ static void setup(void)
     char *keys = check_read_file(check_shared_path("fixtures/upstream-simulator/appkeys.json"), &n);
     CHECK(appkeys_parse("appkeys.json", keys, n, &agent.keys, err, sizeof err) == DSTACK_OK);
     free(keys);
-    char *att = check_read_file(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &n);
+    char *att =
+        check_read_file(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &n);
     CHECK(versioned_decode((const uint8_t *)att, n, &fixture) == DSTACK_OK);
     free(att);
     agent.tee = &fake_tee;
@@ -116,15 +117,22 @@ static void test_tbs_b(void)
 
     const char *alt[] = {"example.com"};
     struct x509_leaf_req req = {
-        .subject = "example.com", .alt_names = alt, .n_alt_names = 1, .server_auth = true,
-        .client_auth = true, .not_before = X509_DEFAULT_NOT_BEFORE, .not_after = 2082758400,
-        .usage = X509_USAGE_APP_CUSTOM, .app_info = ev.app_info,
-        .app_info_len = ev.app_info_len, .attestation = ev.attestation,
+        .subject = "example.com",
+        .alt_names = alt,
+        .n_alt_names = 1,
+        .server_auth = true,
+        .client_auth = true,
+        .not_before = X509_DEFAULT_NOT_BEFORE,
+        .not_after = 2082758400,
+        .usage = X509_USAGE_APP_CUSTOM,
+        .app_info = ev.app_info,
+        .app_info_len = ev.app_info_len,
+        .attestation = ev.attestation,
         .attestation_len = ev.attestation_len,
     };
     struct x509_ca *ca = NULL;
-    CHECK(x509_ca_load(ca_pem, strlen(ca_pem), agent.keys->ca_key, strlen(agent.keys->ca_key),
-                       &ca, err) == DSTACK_OK);
+    CHECK(x509_ca_load(ca_pem, strlen(ca_pem), agent.keys->ca_key, strlen(agent.keys->ca_key), &ca,
+                       err) == DSTACK_OK);
     size_t name_len = 0;
     const uint8_t *name = x509_ca_name(ca, &name_len);
     uint8_t *tbs = NULL;
@@ -172,8 +180,8 @@ static void check_answer(json_t *res, bool ra_tls, uint8_t spki_out[P256_SPKI_LE
     char chain_text[32768];
     snprintf(chain_text, sizeof chain_text, "%s%s", leaf, ca_pem);
     char why[256] = "";
-    dstack_err e = dstack_ratls_verify_chain(chain_text, strlen(chain_text), ca_pem,
-                                             strlen(ca_pem), NULL, 0, NULL, why, sizeof why);
+    dstack_err e = dstack_ratls_verify_chain(chain_text, strlen(chain_text), ca_pem, strlen(ca_pem),
+                                             NULL, 0, NULL, why, sizeof why);
     CHECK(e == (ra_tls ? DSTACK_OK : DSTACK_EVERIFY));
     if (!ra_tls) {
         CHECK_STR(why, "certificate has no attestation extension");
@@ -209,7 +217,8 @@ static void test_get_tls_key(void)
          "not_before is out of range (after 9999-12-31T23:59:59Z)"},
         {"{\"alt_names\":[\"ok\",\"b\\u00fccher.de\"]}",
          "Failed to sign the CSR: Failed to sign certificate: Failed to sign certificate: "
-         "Invalid IA5String: 'b\xc3\xbc" "cher.de'"},
+         "Invalid IA5String: 'b\xc3\xbc"
+         "cher.de'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(call(h_get_tls_key, bad[i].args, err) == NULL);
@@ -232,12 +241,11 @@ static void test_derive_key(void)
         const char *args;
         const char *pem;
     } cases[] = {
-        {"{\"path\":\"\"}",
-         "-----BEGIN PRIVATE KEY-----\n"
-         "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgqiIa5Ui1qPUvy4aH\n"
-         "z9hzcS9qEjKycX5e49WKt08hkFuhRANCAASKsjepekWIat50KbJyyOuHS36a4t0R\n"
-         "pOHSlbNIb0V/HiZIxBx9lep43f0XALNXkz1yhgyYDNhy6LqFVaA9Wkn8\n"
-         "-----END PRIVATE KEY-----\n"},
+        {"{\"path\":\"\"}", "-----BEGIN PRIVATE KEY-----\n"
+                            "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgqiIa5Ui1qPUvy4aH\n"
+                            "z9hzcS9qEjKycX5e49WKt08hkFuhRANCAASKsjepekWIat50KbJyyOuHS36a4t0R\n"
+                            "pOHSlbNIb0V/HiZIxBx9lep43f0XALNXkz1yhgyYDNhy6LqFVaA9Wkn8\n"
+                            "-----END PRIVATE KEY-----\n"},
         {"{\"path\":\"my/key/path\",\"subject\":\"my/key/path\",\"usage_ra_tls\":true}",
          "-----BEGIN PRIVATE KEY-----\n"
          "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQghm0IhGhuWv29qs6L\n"
@@ -274,8 +282,8 @@ static void test_demo_cert(void)
     }
     struct dstack_ratls_cert *leaf = NULL;
     char why[256] = "";
-    CHECK(dstack_ratls_verify_chain(pem, strlen(pem), ca_pem, strlen(ca_pem), NULL, 0, &leaf,
-                                    why, sizeof why) == DSTACK_OK);
+    CHECK(dstack_ratls_verify_chain(pem, strlen(pem), ca_pem, strlen(ca_pem), NULL, 0, &leaf, why,
+                                    sizeof why) == DSTACK_OK);
     const uint8_t *usage = NULL;
     size_t n = 0;
     CHECK(leaf != NULL && dstack_ratls_cert_usage(leaf, &usage, &n) == DSTACK_OK);

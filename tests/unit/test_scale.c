@@ -17,8 +17,8 @@ static const struct {
     {1, "04"},
     {63, "fc"},
     {64, "0101"},
-    {5010, "494e"},          /* the fixture's quote length (attestation.md §7.2) */
-    {33, "84"},              /* the fixture's event count */
+    {5010, "494e"}, /* the fixture's quote length (attestation.md §7.2) */
+    {33, "84"},     /* the fixture's event count */
     {16383, "fdff"},
     {16384, "02000100"},
     {(1u << 30) - 1, "feffffff"},
@@ -30,8 +30,16 @@ static const struct {
 
 /* Encodings the decoder must refuse: truncated or not in shortest form. */
 static const char *bad_compacts[] = {
-    "", "01", "0300", "02000000", "0100", "fd00" /* 63 in 2 bytes */, "03ffffff3f" /* < 2^30 */,
-    "07ffffffff00" /* top byte zero */, "070000000000", "17ffffffffffffffffff" /* 9-byte int */,
+    "",
+    "01",
+    "0300",
+    "02000000",
+    "0100",
+    "fd00" /* 63 in 2 bytes */,
+    "03ffffff3f" /* < 2^30 */,
+    "07ffffffff00" /* top byte zero */,
+    "070000000000",
+    "17ffffffffffffffffff" /* 9-byte int */,
 };
 
 static void test_compact(void)
@@ -53,8 +61,7 @@ static void test_compact(void)
     for (size_t i = 0; i < sizeof bad_compacts / sizeof bad_compacts[0]; i++) {
         uint8_t in[16];
         size_t n = 0;
-        CHECK(hex_decode(bad_compacts[i], strlen(bad_compacts[i]), in, sizeof in, &n) ==
-              DSTACK_OK);
+        CHECK(hex_decode(bad_compacts[i], strlen(bad_compacts[i]), in, sizeof in, &n) == DSTACK_OK);
         struct scale_rd r = {in, n, 0};
         uint64_t v;
         dstack_err err = scale_read_compact(&r, &v);
@@ -84,7 +91,8 @@ static void sha384(const void *a, size_t an, const void *b, size_t bn, uint8_t o
 static void test_fixture(void)
 {
     size_t len = 0;
-    uint8_t *bin = (uint8_t *)check_read_file(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &len);
+    uint8_t *bin = (uint8_t *)check_read_file(
+        check_shared_path("fixtures/upstream-simulator/attestation.bin"), &len);
     CHECK(bin != NULL && len == 9504);
     struct versioned_attestation a;
     CHECK(versioned_decode(bin, len, &a) == DSTACK_OK);
@@ -221,16 +229,34 @@ static void test_v1_msgpack(void)
     uint8_t quote[] = {9, 200}, d0[] = {0xaa, 0xaa}, d1[] = {0xbb, 0xbb}, p0[] = {1}, p1[] = {0xab};
     char empty[] = "", x[] = "x", pre[] = "7b7d", cfg[] = "c";
     struct versioned_event ev[2] = {
-        {.imr = 0, .event_type = 0x8000000bu, .digest = d0, .digest_len = 2, .event = empty,
-         .payload = p0, .payload_len = 1},
-        {.imr = 3, .event_type = 0x08000001u, .digest = d1, .digest_len = 2, .event = x,
-         .event_len = 1, .payload = p1, .payload_len = 1, .version = 2, .preimage = pre},
+        {.imr = 0,
+         .event_type = 0x8000000bu,
+         .digest = d0,
+         .digest_len = 2,
+         .event = empty,
+         .payload = p0,
+         .payload_len = 1},
+        {.imr = 3,
+         .event_type = 0x08000001u,
+         .digest = d1,
+         .digest_len = 2,
+         .event = x,
+         .event_len = 1,
+         .payload = p1,
+         .payload_len = 1,
+         .version = 2,
+         .preimage = pre},
     };
     struct versioned_runtime_event rt = {
         .event = x, .event_len = 1, .payload = p1, .payload_len = 1, .version = 2};
-    struct versioned_attestation a = {.quote = quote, .quote_len = 2, .events = ev,
-                                      .n_events = 2, .runtime = &rt, .n_runtime = 1,
-                                      .config = cfg, .config_len = 1};
+    struct versioned_attestation a = {.quote = quote,
+                                      .quote_len = 2,
+                                      .events = ev,
+                                      .n_events = 2,
+                                      .runtime = &rt,
+                                      .n_runtime = 1,
+                                      .config = cfg,
+                                      .config_len = 1};
     a.report_data[63] = 0xff;
     CHECK(!versioned_v0_ok(&a));
     uint8_t *out = NULL;

@@ -57,7 +57,7 @@ static const struct {
     {"HTTP/1.0 200 OK\r\n\r\n", true},
     {"HTTP/1.1 400 Bad Request\r\n\r\n", false},
     {"HTTP/1.1 500 Internal Server Error\r\n\r\n", false},
-    {"HTTP/1.1 2", false},            /* cut short */
+    {"HTTP/1.1 2", false},              /* cut short */
     {"SSH-2.0-OpenSSH_9.6\r\n", false}, /* not HTTP */
     {"HTTP/1.1 2xx OK\r\n\r\n", false},
     {NULL, false}, /* closed without a word */

@@ -76,7 +76,7 @@ static void check_consistent(struct sim_state *st, struct sim_measurements *m_ou
 }
 
 static const char *const system_events[] = {
-    "system-preparing", "app-id",       "compose-hash", "instance-id", "boot-mr-done",
+    "system-preparing", "app-id",       "compose-hash", "instance-id",  "boot-mr-done",
     "os-image-hash",    "key-provider", "storage-fs",   "system-ready",
 };
 #define N_BOOT 20
@@ -167,8 +167,7 @@ static void test_default_files_and_boot(void)
     static const char kp_head[] = "{\"name\":\"kms\",\"id\":\"3059301306072a8648ce3d020106082a"
                                   "8648ce3d030107034200";
     CHECK(access(cfg.keys_file, R_OK) == 0);
-    CHECK(e != NULL && e->payload_len == 204 &&
-          memcmp(e->payload, kp_head, strlen(kp_head)) == 0);
+    CHECK(e != NULL && e->payload_len == 204 && memcmp(e->payload, kp_head, strlen(kp_head)) == 0);
     e = dstack_event_log_find_runtime(&log, "storage-fs");
     CHECK(e != NULL && e->payload_len == 4 && memcmp(e->payload, "ext4", 4) == 0);
     /* instance-id = SHA-256(seed-derived 20 bytes || app_id)[..20]. */
@@ -283,8 +282,7 @@ static void test_emit_and_persistence(void)
     check_consistent(st, &after, NULL);
     uint8_t d[48], want[48];
     memcpy(want, before.rtmr[3], 48);
-    CHECK(dstack_runtime_event_digest(1, "custom-event", payload, sizeof payload, d) ==
-          DSTACK_OK);
+    CHECK(dstack_runtime_event_digest(1, "custom-event", payload, sizeof payload, d) == DSTACK_OK);
     dstack_rtmr_extend(want, d);
     CHECK(memcmp(after.rtmr[3], want, 48) == 0);
     CHECK(memcmp(after.rtmr[0], before.rtmr[0], 48) == 0);
@@ -303,8 +301,7 @@ static void test_emit_and_persistence(void)
     size_t len = 0;
     char *text = check_read_file(path, &len);
     static const char last[] = "{\"event\":\"custom-event\",\"payload\":\"3q2+7w==\"}\n";
-    CHECK(text != NULL && len > strlen(last) &&
-          strcmp(text + len - strlen(last), last) == 0);
+    CHECK(text != NULL && len > strlen(last) && strcmp(text + len - strlen(last), last) == 0);
     free(text);
     sim_state_free(st);
 
@@ -465,8 +462,10 @@ static void test_concurrency_and_v2(void)
     struct agent_config cfg;
     char err[512] = "";
     make_cfg(&cfg, "v2", "seed-v2");
-    write_text(cfg.compose_file, "{\"name\":\"v2\",\"event_log_version\":2,"
-                                 "\"init_script\":[\"echo a\",\"echo b\"]}", "w");
+    write_text(cfg.compose_file,
+               "{\"name\":\"v2\",\"event_log_version\":2,"
+               "\"init_script\":[\"echo a\",\"echo b\"]}",
+               "w");
     CHECK(sim_files_ensure(&cfg, err, sizeof err) == DSTACK_OK);
     struct sim_state *st = NULL;
     CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_OK);

@@ -107,8 +107,8 @@ static void test_quotes(void)
     char why[256] = "";
     CHECK(tee_tdx.quote(st, rd, &q, &qlen) == DSTACK_OK);
     CHECK(qlen > 1020 && memcmp(q + 568, rd, 64) == 0);
-    CHECK(dstack_quote_verify(q, qlen, fake_tdx_root_pem(&fk), strlen(fake_tdx_root_pem(&fk)),
-                              why, sizeof why) == DSTACK_OK);
+    CHECK(dstack_quote_verify(q, qlen, fake_tdx_root_pem(&fk), strlen(fake_tdx_root_pem(&fk)), why,
+                              sizeof why) == DSTACK_OK);
     CHECK_STR(tee_tdx.quote_error(st), "");
     free(q);
 
@@ -540,10 +540,14 @@ static void test_qgs_codec(void)
         const char *text;
         unsigned port;
     } conf[] = {
-        {"port=4050\n", 4050},   {"# comment\n  port = 4051 \n", 4051},
-        {"#port=1\n", 0},        {"port=abc\n", 0},
-        {"port=99999999999\n", 0}, {"portal=3\n", 0},
-        {"", 0},                 {"x=1\nport =7", 7},
+        {"port=4050\n", 4050},
+        {"# comment\n  port = 4051 \n", 4051},
+        {"#port=1\n", 0},
+        {"port=abc\n", 0},
+        {"port=99999999999\n", 0},
+        {"portal=3\n", 0},
+        {"", 0},
+        {"x=1\nport =7", 7},
     };
     for (size_t i = 0; i < sizeof conf / sizeof conf[0]; i++) {
         CHECK(tdx_qgs_port_parse(conf[i].text) == conf[i].port);
