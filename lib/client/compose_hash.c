@@ -58,14 +58,31 @@ static void normalize_compose(json_t *obj)
  * literals, so they are rewritten to a marker string, random per call so that no input holds
  * it, which is truthy like Infinity, and which becomes null after normalisation. */
 #define INF_MARKER_HEX 32
+#define INF_MARKER_PREFIX "\\u0001dstack-infinity-"
+#define INF_MARKER_SIZE (sizeof INF_MARKER_PREFIX + INF_MARKER_HEX)
+
+/* Fills marker (INF_MARKER_SIZE bytes): in the JSON text it starts with the escape \u0001,
+ * decoded with byte 0x01. Made only when a literal overflows: RAND_bytes cost more than the rest
+ * of a typical compose hash's scan. */
+static bool make_marker(char *marker)
+{
+    uint8_t nonce[INF_MARKER_HEX / 2];
+    if (RAND_bytes(nonce, sizeof nonce) != 1) {
+        return false;
+    }
+    memcpy(marker, INF_MARKER_PREFIX, sizeof INF_MARKER_PREFIX - 1);
+    hex_encode(nonce, sizeof nonce, marker + sizeof INF_MARKER_PREFIX - 1);
+    return true;
+}
 
 static bool number_char(char c)
 {
     return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
 
-/* *out is NULL when the text has no overflowing literal (nothing to rewrite). */
-static dstack_err rewrite_infinities(const char *json, size_t len, const char *marker, char **out,
+/* *out is NULL when the text has no overflowing literal (nothing to rewrite); otherwise marker
+ * ("" on entry) holds the marker written in its place. */
+static dstack_err rewrite_infinities(const char *json, size_t len, char *marker, char **out,
                                      size_t *out_len)
 {
     *out = NULL;
@@ -93,19 +110,29 @@ static dstack_err rewrite_infinities(const char *json, size_t len, const char *m
         while (end < len && number_char(json[end])) {
             end++;
         }
-        char *tok = malloc(end - i + 1);
-        if (tok == NULL) {
-            strbuf_free(&b);
-            return client_fail(DSTACK_ENOMEM, "out of memory");
+        /* Only a literal with an exponent can overflow a double under JSON's grammar (at most
+         * ~1e308 needs 309 digits, read by strtod below as well: the short test is a filter). */
+        bool overflow = false;
+        if (end - i > 308 || memchr(json + i, 'e', end - i) != NULL ||
+            memchr(json + i, 'E', end - i) != NULL) {
+            char *tok = malloc(end - i + 1);
+            if (tok == NULL) {
+                strbuf_free(&b);
+                return client_fail(DSTACK_ENOMEM, "out of memory");
+            }
+            memcpy(tok, json + i, end - i);
+            tok[end - i] = '\0';
+            errno = 0;
+            char *stop = NULL;
+            double v = strtod(tok, &stop);
+            overflow = errno == ERANGE && isinf(v) && *stop == '\0';
+            free(tok);
         }
-        memcpy(tok, json + i, end - i);
-        tok[end - i] = '\0';
-        errno = 0;
-        char *stop = NULL;
-        double v = strtod(tok, &stop);
-        bool overflow = errno == ERANGE && isinf(v) && *stop == '\0';
-        free(tok);
         if (overflow) {
+            if (marker[0] == '\0' && !make_marker(marker)) {
+                strbuf_free(&b);
+                return client_fail(DSTACK_ECRYPTO, "random bytes unavailable");
+            }
             found = true;
             strbuf_append(&b, json + copied, i - copied);
             strbuf_append(&b, "\"", 1);
@@ -162,16 +189,9 @@ dstack_err dstack_compose_canonical_json(const char *json, size_t len, bool norm
         return client_fail(DSTACK_EINVAL, "dstack_compose_canonical_json: NULL argument");
     }
     *out = NULL;
-    uint8_t nonce[INF_MARKER_HEX / 2];
-    char marker[sizeof "\\u0001dstack-infinity-" + INF_MARKER_HEX];
+    char marker[INF_MARKER_SIZE] = "";
     char *rewritten = NULL;
     size_t rewritten_len = 0;
-    if (RAND_bytes(nonce, sizeof nonce) != 1) {
-        return client_fail(DSTACK_ECRYPTO, "random bytes unavailable");
-    }
-    /* In the JSON text the marker starts with the escape \u0001; decoded, with byte 0x01. */
-    memcpy(marker, "\\u0001dstack-infinity-", sizeof "\\u0001dstack-infinity-" - 1);
-    hex_encode(nonce, sizeof nonce, marker + sizeof "\\u0001dstack-infinity-" - 1);
     dstack_err err = rewrite_infinities(json, len, marker, &rewritten, &rewritten_len);
     if (err != DSTACK_OK) {
         return err;
@@ -184,10 +204,6 @@ dstack_err dstack_compose_canonical_json(const char *json, size_t len, bool norm
             ? json_loadb(rewritten, rewritten_len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &jerr)
             : json_loadb(json, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &jerr);
     free(rewritten);
-    /* the decoded marker: byte 0x01 instead of the 6-character escape */
-    char decoded[sizeof marker];
-    decoded[0] = '\x01';
-    memcpy(decoded + 1, marker + 6, strlen(marker + 6) + 1);
     if (obj == NULL) {
         return client_fail(DSTACK_EFORMAT, "app-compose is not valid JSON: %s (line %d)", jerr.text,
                            jerr.line);
@@ -200,6 +216,10 @@ dstack_err dstack_compose_canonical_json(const char *json, size_t len, bool norm
         normalize_compose(obj); /* the marker is a non-empty string: truthy, like Infinity */
     }
     if (rewritten_len > 0) {
+        /* the decoded marker: byte 0x01 instead of the 6-character escape */
+        char decoded[INF_MARKER_SIZE];
+        decoded[0] = '\x01';
+        memcpy(decoded + 1, marker + 6, strlen(marker + 6) + 1);
         infinities_to_null(obj, decoded);
     }
     struct strbuf b = {0};

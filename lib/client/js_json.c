@@ -122,7 +122,7 @@ void js_number(double v, char *out, size_t cap)
     out[o] = '\0';
 }
 
-/* Decodes one UTF-8 sequence (jansson has validated it); returns the code point. */
+/* Decodes one UTF-8 sequence (validated by jansson for parsed text); returns the code point. */
 static uint32_t utf8_next(const unsigned char **s, const unsigned char *end)
 {
     const unsigned char *p = *s;
@@ -131,7 +131,9 @@ static uint32_t utf8_next(const unsigned char **s, const unsigned char *end)
     if (more > 0) {
         c &= (uint32_t)(0x3f >> more);
     }
-    while (more-- > 0 && p < end) {
+    /* only continuation bytes: a broken sequence in caller text (env vars) must not swallow a
+     * following '"' or '\\' into a raw copy */
+    while (more-- > 0 && p < end && (*p & 0xc0) == 0x80) {
         c = (c << 6) | (*p++ & 0x3fu);
     }
     *s = p;
@@ -144,6 +146,18 @@ void js_string(struct strbuf *b, const char *s, size_t len)
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     strbuf_putc(b, '"');
     while (p < end) {
+        /* A run of bytes JSON.stringify writes unchanged, appended at once: everything but '"',
+         * '\\', control characters and the lead byte 0xED (UTF-8 of U+D000-U+DFFF, where lone
+         * surrogates would need an escape). Continuation bytes (0x80-0xBF) never stop the run, and
+         * the other multi-byte sequences are copied as they are, as the loop below would. */
+        const unsigned char *run = p;
+        while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p != 0xed) {
+            p++;
+        }
+        if (p > run) {
+            strbuf_append(b, (const char *)run, (size_t)(p - run));
+            continue;
+        }
         const unsigned char *start = p;
         uint32_t c = utf8_next(&p, end);
         const char *esc = NULL;
