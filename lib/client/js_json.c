@@ -186,6 +186,14 @@ void js_string(struct strbuf *b, const char *s, size_t len)
         default:
             break;
         }
+        if (*start >= 0x80) {
+            /* a complete 3-byte sequence of U+D800-U+DFFF: lone surrogate, escaped below;
+             * anything else (valid, or broken caller text) is copied as it is */
+            if (p - start != 3 || c < 0xd800 || c > 0xdfff) {
+                strbuf_append(b, (const char *)start, (size_t)(p - start));
+                continue;
+            }
+        }
         if (esc != NULL) {
             strbuf_puts(b, esc);
         } else if (c < 0x20 || (c >= 0xd800 && c <= 0xdfff)) {

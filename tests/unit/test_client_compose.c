@@ -262,6 +262,53 @@ static void test_constructor_key(void)
     }
 }
 
+/* JSON.stringify of strings: runs of plain bytes copied, escapes, non-ASCII kept as UTF-8
+ * (U+D7FF and U+E000 sit beside the surrogate range the 0xED lead byte covers), and broken UTF-8
+ * from caller text (env vars) never swallowing a following quote or backslash. */
+static void test_js_string(void)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"", "\"\""},
+        {"plain text", "\"plain text\""},
+        {"a\"b\\c", "\"a\\\"b\\\\c\""},
+        {"\n\r\t\b\f\x01\x1f\x7f", "\"\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\""},
+        {"caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x80\xa8",
+         "\"caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x80\xa8\""},
+        {"\xed\x9f\xbf|\xee\x80\x80", "\"\xed\x9f\xbf|\xee\x80\x80\""},
+        {"\xe0\"x", "\"\xe0\\\"x\""},
+        {"\xed\"\\", "\"\xed\\\"\\\\\""},
+        {"\xf0\x9f\n", "\"\xf0\x9f\\n\""},
+        {"\xed\xa0\x80-\xed\xbf\xbf", "\"\\ud800-\\udfff\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct strbuf b = {0};
+        js_string(&b, cases[i].in, strlen(cases[i].in));
+        CHECK(!b.failed && b.data != NULL);
+        CHECK_STR(b.data, cases[i].want);
+        strbuf_free(&b);
+    }
+}
+
+/* Overflow without an exponent: 2e308 (309 digits) is beyond the double range, 2e307 is not. */
+static void test_long_integers(void)
+{
+    char in[400], want[400];
+    for (int digits = 308; digits <= 309; digits++) {
+        int n = snprintf(in, sizeof in, "{\"a\":2");
+        for (int i = 1; i < digits; i++) {
+            in[n++] = '0';
+        }
+        snprintf(in + n, sizeof in - (size_t)n, "}");
+        snprintf(want, sizeof want, "{\"a\":%s}", digits == 308 ? "2e+307" : "null");
+        char *out = NULL;
+        CHECK(dstack_compose_canonical_json(in, strlen(in), false, &out) == DSTACK_OK);
+        CHECK_STR(out, want);
+        free(out);
+    }
+}
+
 int main(void)
 {
     test_js_number();
@@ -271,5 +318,7 @@ int main(void)
     test_fixture();
     test_infinity();
     test_constructor_key();
+    test_js_string();
+    test_long_integers();
     return check_exit();
 }
