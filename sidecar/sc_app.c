@@ -42,6 +42,12 @@ int sc_app_init(struct sidecar *sc, const struct sc_config *cfg, char *err, size
         snprintf(err, err_cap, "cannot create a mutex");
         return -1;
     }
+    if (sc_evlog_cache_init(&sc->evlog) != 0) {
+        pthread_mutex_destroy(&sc->client_lock);
+        sc_gate_destroy(&sc->gate);
+        snprintf(err, err_cap, "cannot create a mutex");
+        return -1;
+    }
     sc->client = client_create(sc);
     if (sc->client == NULL) {
         /* Not fatal: the agent's socket may appear later; /ready answers 503 until then. */
@@ -55,6 +61,7 @@ void sc_app_free(struct sidecar *sc)
 {
     dstack_client_free(sc->client);
     sc->client = NULL;
+    sc_evlog_cache_free(&sc->evlog);
     pthread_mutex_destroy(&sc->client_lock);
     sc_gate_destroy(&sc->gate);
 }

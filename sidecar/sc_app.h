@@ -10,6 +10,7 @@
 #include <dstack/client.h>
 
 #include "sc_config.h"
+#include "sc_evlog_cache.h"
 #include "sc_gate.h"
 
 struct sidecar {
@@ -19,7 +20,8 @@ struct sidecar {
      * exist yet (the sidecar may start before the agent). Never freed before shutdown. */
     pthread_mutex_t client_lock;
     struct dstack_client *client;
-    struct sc_gate gate; /* bounds agent calls in flight (cfg->agent_concurrency) */
+    struct sc_gate gate;         /* bounds agent calls in flight (cfg->agent_concurrency) */
+    struct sc_evlog_cache evlog; /* /quote: RTMRs and string literal of the last event log */
     atomic_bool shutting_down;
 };
 

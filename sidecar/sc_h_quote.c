@@ -1,11 +1,13 @@
 /* GET /quote and GET /attest (seed "Generate Quote" / "Generate Attestation";
  * spec/sdk-and-sidecar.md §11 for what upstream's handlers.rs really returns). */
+#include <stdlib.h>
 #include <string.h>
 
 #include <dstack/attest.h>
 
 #include "sc_handler.h"
 #include "sc_query.h"
+#include "sc_quote_body.h"
 #include "util/hex.h"
 
 /* Reads the report data and takes an agent slot; false when resp already holds the error. */
@@ -32,30 +34,6 @@ static bool begin(struct sidecar *sc, const struct sc_request *req, const char *
     return true;
 }
 
-static json_t *hex_string(const uint8_t *b, size_t len)
-{
-    char *h = hex_encode_alloc(b, len);
-    json_t *s = h != NULL ? json_stringn_nocheck(h, 2 * len) : NULL;
-    free(h);
-    return s;
-}
-
-/* {"rtmr0": hex, ..., "rtmr3": hex}: data a client can use, where upstream returned a Rust
- * Debug string of a BTreeMap (§11). */
-static json_t *rtmrs_object(const uint8_t rt[DSTACK_RTMR_COUNT][DSTACK_MR_LEN])
-{
-    json_t *o = json_object();
-    for (int i = 0; o != NULL && i < DSTACK_RTMR_COUNT; i++) {
-        char key[8] = "rtmr0";
-        key[4] = (char)('0' + i);
-        if (json_object_set_new(o, key, hex_string(rt[i], DSTACK_MR_LEN)) != 0) {
-            json_decref(o);
-            o = NULL;
-        }
-    }
-    return o;
-}
-
 void sc_h_quote(struct sidecar *sc, const struct sc_request *req, struct sc_response *resp)
 {
     static const char *const what = "Failed to get quote";
@@ -72,27 +50,20 @@ void sc_h_quote(struct sidecar *sc, const struct sc_request *req, struct sc_resp
         return;
     }
     /* The SDK's replay recomputes runtime-event digests, so RTMR3 is right even though the
-     * agent strips them (attest.h dstack_replay_rtmrs; the published replay_rtmrs was not). */
-    uint8_t rt[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
-    if (dstack_get_quote_response_replay_rtmrs(q, rt) != DSTACK_OK) {
-        sc_response_error(resp, 502, "Failed to replay RTMRs", "%s", dstack_last_error());
-        dstack_get_quote_response_free(q);
-        return;
-    }
-    json_t *body = json_object();
-    /* Field order of upstream's handler (quote, event_log, vm_config), then ours. */
-    if (body != NULL &&
-        (json_object_set_new(body, "quote", hex_string(q->quote.data, q->quote.len)) != 0 ||
-         json_object_set_new(body, "event_log", json_string(q->event_log)) != 0 ||
-         json_object_set_new(body, "vm_config", json_string(q->vm_config)) != 0 ||
-         json_object_set_new(body, "report_data",
-                             hex_string(q->report_data.data, q->report_data.len)) != 0 ||
-         json_object_set_new(body, "rtmrs", rtmrs_object(rt)) != 0)) {
-        json_decref(body);
-        body = NULL;
-    }
+     * agent strips them (attest.h dstack_replay_rtmrs; the published replay_rtmrs was not). The
+     * replay and the log's literal are kept for the next request with the same log. */
+    char *text = NULL;
+    size_t len = 0;
+    bool replay_failed = false;
+    err = sc_quote_body(&sc->evlog, q, &text, &len, &replay_failed);
     dstack_get_quote_response_free(q);
-    sc_response_ok(resp, body);
+    if (replay_failed) {
+        sc_response_error(resp, 502, "Failed to replay RTMRs", "%s", dstack_last_error());
+    } else if (err != DSTACK_OK) {
+        sc_response_ok(resp, NULL); /* 500, as a failed allocation */
+    } else {
+        sc_response_ok_text(resp, text, len);
+    }
 }
 
 void sc_h_attest(struct sidecar *sc, const struct sc_request *req, struct sc_response *resp)
@@ -110,13 +81,17 @@ void sc_h_attest(struct sidecar *sc, const struct sc_request *req, struct sc_res
         sc_response_error(resp, 502, what, "%s", dstack_last_error());
         return;
     }
-    json_t *body = json_object();
-    if (body != NULL &&
-        json_object_set_new(body, "attestation",
-                            hex_string(a->attestation.data, a->attestation.len)) != 0) {
-        json_decref(body);
-        body = NULL;
+    /* {"attestation":"<hex>"} written directly: json_dumps would re-escape every hex digit */
+    static const char head[] = "{\"attestation\":\"", tail[] = "\"}";
+    size_t len = sizeof head - 1 + 2 * a->attestation.len + sizeof tail - 1;
+    char *text = malloc(len + 1);
+    if (text != NULL) {
+        memcpy(text, head, sizeof head - 1);
+        hex_encode(a->attestation.data, a->attestation.len, text + sizeof head - 1);
+        memcpy(text + len - (sizeof tail - 1), tail, sizeof tail);
+        sc_response_ok_text(resp, text, len);
+    } else {
+        sc_response_ok(resp, NULL);
     }
     dstack_attest_response_free(a);
-    sc_response_ok(resp, body);
 }

@@ -15,8 +15,10 @@ struct sc_request {
 };
 
 struct sc_response {
-    unsigned status;      /* HTTP status */
-    json_t *body;         /* owned; serialised compact, as axum's Json does */
+    unsigned status; /* HTTP status */
+    json_t *body;    /* owned; serialised compact, as axum's Json does */
+    char *text;      /* owned, malloc'd; when set, the body already serialised (text_len) */
+    size_t text_len;
     unsigned retry_after; /* seconds; sent as Retry-After when non-zero */
 };
 
@@ -30,6 +32,9 @@ void sc_response_error(struct sc_response *resp, unsigned status, const char *pr
 
 /* Sets resp to 200 with `body` (owned; NULL means the allocation failed -> 500). */
 void sc_response_ok(struct sc_response *resp, json_t *body);
+
+/* Sets resp to 200 with a body already serialised (owned, malloc'd, len bytes). */
+void sc_response_ok_text(struct sc_response *resp, char *text, size_t len);
 
 /* Handlers (sc_h_*.c). */
 void sc_h_root(struct sidecar *sc, const struct sc_request *req, struct sc_response *resp);

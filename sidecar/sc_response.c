@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "sc_handler.h"
 
@@ -23,13 +24,27 @@ void sc_response_error(struct sc_response *resp, unsigned status, const char *pr
         }
     }
     json_decref(resp->body);
+    free(resp->text);
+    resp->text = NULL;
     resp->status = status;
     resp->body = json_pack("{s:s}", "error", msg);
 }
 
 void sc_response_ok(struct sc_response *resp, json_t *body)
 {
+    free(resp->text);
+    resp->text = NULL;
     json_decref(resp->body);
     resp->body = body;
     resp->status = body != NULL ? 200u : 500u;
+}
+
+void sc_response_ok_text(struct sc_response *resp, char *text, size_t len)
+{
+    json_decref(resp->body);
+    resp->body = NULL;
+    free(resp->text);
+    resp->text = text;
+    resp->text_len = len;
+    resp->status = 200u;
 }

@@ -107,7 +107,13 @@ static void log_path(const char *url, char out[SC_LOG_PATH_MAX])
 static enum MHD_Result send_response(struct sc_server *s, struct MHD_Connection *conn,
                                      struct sc_req *r, struct sc_response *resp, const char *allow)
 {
-    char *body = resp->body != NULL ? json_dumps(resp->body, JSON_COMPACT) : NULL;
+    char *body = resp->text;
+    size_t len = resp->text_len;
+    if (body == NULL && resp->body != NULL) {
+        body = json_dumps(resp->body, JSON_COMPACT);
+        len = body != NULL ? strlen(body) : 0;
+    }
+    resp->text = NULL;
     json_decref(resp->body);
     resp->body = NULL;
     if (body == NULL) {
@@ -116,9 +122,9 @@ static enum MHD_Result send_response(struct sc_server *s, struct MHD_Connection 
         if (body == NULL) {
             return MHD_NO;
         }
+        len = strlen(body);
     }
-    struct MHD_Response *mr =
-        MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *mr = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (mr == NULL) {
         free(body);
         return MHD_NO;

@@ -3,14 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-void strbuf_append(struct strbuf *b, const char *s, size_t n)
+static bool grow(struct strbuf *b, size_t n)
 {
     if (b->failed) {
-        return;
+        return false;
     }
     if (n > STRBUF_MAX - b->len) {
         b->failed = true;
-        return;
+        return false;
     }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
@@ -20,10 +20,18 @@ void strbuf_append(struct strbuf *b, const char *s, size_t n)
         char *d = realloc(b->data, cap);
         if (d == NULL) {
             b->failed = true;
-            return;
+            return false;
         }
         b->data = d;
         b->cap = cap;
+    }
+    return true;
+}
+
+void strbuf_append(struct strbuf *b, const char *s, size_t n)
+{
+    if (!grow(b, n)) {
+        return;
     }
     memcpy(b->data + b->len, s, n);
     b->len += n;
@@ -38,6 +46,17 @@ void strbuf_puts(struct strbuf *b, const char *s)
 void strbuf_putc(struct strbuf *b, char c)
 {
     strbuf_append(b, &c, 1);
+}
+
+char *strbuf_extend(struct strbuf *b, size_t n)
+{
+    if (!grow(b, n)) {
+        return NULL;
+    }
+    char *at = b->data + b->len;
+    b->len += n;
+    b->data[b->len] = '\0';
+    return at;
 }
 
 void strbuf_free(struct strbuf *b)

@@ -16,6 +16,9 @@ struct strbuf {
 void strbuf_append(struct strbuf *b, const char *s, size_t n);
 void strbuf_puts(struct strbuf *b, const char *s);
 void strbuf_putc(struct strbuf *b, char c);
+/* Appends n bytes for the caller to fill and returns where they start (the text stays
+ * NUL-terminated after them); NULL when the buffer has failed. */
+char *strbuf_extend(struct strbuf *b, size_t n);
 void strbuf_free(struct strbuf *b);
 
 #endif

@@ -1,0 +1,76 @@
+#include "sc_evlog_cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+int sc_evlog_cache_init(struct sc_evlog_cache *c)
+{
+    memset(c, 0, sizeof *c);
+    return pthread_mutex_init(&c->lock, NULL) == 0 ? 0 : -1;
+}
+
+void sc_evlog_cache_free(struct sc_evlog_cache *c)
+{
+    free(c->log);
+    free(c->literal);
+    pthread_mutex_destroy(&c->lock);
+    memset(c, 0, sizeof *c);
+}
+
+/* A JSON string literal written by jansson itself (the bytes json_dumps of the whole answer
+ * wrote before); NULL when s is not UTF-8 or out of memory. */
+static char *string_literal(const char *s, size_t len, size_t *out_len, dstack_err *err)
+{
+    json_t *str = json_stringn(s, len);
+    char *lit = str != NULL ? json_dumps(str, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    *err = str == NULL ? DSTACK_EFORMAT : DSTACK_ENOMEM;
+    json_decref(str);
+    *out_len = lit != NULL ? strlen(lit) : 0;
+    return lit;
+}
+
+dstack_err sc_evlog_cache_get(struct sc_evlog_cache *c, const struct dstack_get_quote_response *q,
+                              uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN], struct strbuf *out,
+                              bool *replay_failed)
+{
+    *replay_failed = false;
+    size_t len = strlen(q->event_log);
+    pthread_mutex_lock(&c->lock);
+    if (c->log != NULL && c->log_len == len && memcmp(c->log, q->event_log, len) == 0) {
+        memcpy(rtmr, c->rtmr, sizeof c->rtmr);
+        strbuf_append(out, c->literal, c->literal_len);
+        pthread_mutex_unlock(&c->lock);
+        return out->failed ? DSTACK_ENOMEM : DSTACK_OK;
+    }
+    pthread_mutex_unlock(&c->lock);
+    /* A miss: replayed and encoded outside the lock, then kept as the new entry. */
+    dstack_err err = dstack_get_quote_response_replay_rtmrs(q, rtmr);
+    if (err != DSTACK_OK) {
+        *replay_failed = true;
+        return err;
+    }
+    size_t lit_len = 0;
+    char *lit = string_literal(q->event_log, len, &lit_len, &err);
+    if (lit == NULL) {
+        return err;
+    }
+    strbuf_append(out, lit, lit_len);
+    char *log = malloc(len + 1);
+    if (log == NULL) {
+        free(lit);
+        return out->failed ? DSTACK_ENOMEM : DSTACK_OK; /* answered, just not kept */
+    }
+    memcpy(log, q->event_log, len + 1);
+    pthread_mutex_lock(&c->lock);
+    free(c->log);
+    free(c->literal);
+    c->log = log;
+    c->log_len = len;
+    c->literal = lit;
+    c->literal_len = lit_len;
+    memcpy(c->rtmr, rtmr, sizeof c->rtmr);
+    pthread_mutex_unlock(&c->lock);
+    return out->failed ? DSTACK_ENOMEM : DSTACK_OK;
+}
