@@ -28,7 +28,8 @@ bool sim_start_upstream(struct sim *s, const char *const *extra_args);
  * with the same files and extra arguments. Returns false when the new one does not start. */
 bool sim_restart(struct sim *s, int sig, const char *const *extra_args);
 
-/* SIGTERM, then waits; returns the exit status (0 = clean shutdown) and removes the folder. */
+/* SIGTERM, then waits; returns the exit status (0 = clean shutdown; 98 when any key of the keys
+ * file appears in the daemon's log, which runs at debug level) and removes the folder. */
 int sim_stop(struct sim *s);
 
 struct sockaddr_un;

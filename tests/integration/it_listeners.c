@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "check.h"
 #include "harness.h"
@@ -251,6 +252,29 @@ static void test_gpu_info(void)
     CHECK(sim_stop(&s) == 0);
 }
 
+/* The harness's log scan bites: a log holding the app key makes sim_stop fail. */
+static void test_log_scan_detects_a_key(void)
+{
+    char keys[512];
+    snprintf(keys, sizeof keys, "%s/fixtures/upstream-simulator/appkeys.json", DSTACK_SHARED_DIR);
+    json_t *k = json_load_file(keys, 0, NULL);
+    const char *k256 = json_string_value(json_object_get(k, "k256_key"));
+    if (k256 == NULL) {
+        json_decref(k);
+        return; /* no fixtures: nothing to plant */
+    }
+    struct sim s = {.pid = -1, .upstream = true};
+    snprintf(s.dir, sizeof s.dir, "/tmp/dstack-it-scan-XXXXXX");
+    CHECK(mkdtemp(s.dir) != NULL);
+    char path[400];
+    snprintf(path, sizeof path, "%s/simulator.log", s.dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "2026-01-01T00:00:00Z debug leaked %s here\n", k256);
+    fclose(f);
+    CHECK(sim_stop(&s) == 98);
+    json_decref(k);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -259,5 +283,6 @@ int main(void)
     test_socket_activation_and_notify();
     test_startup_refusals();
     test_gpu_info();
+    test_log_scan_detects_a_key();
     return check_exit();
 }
