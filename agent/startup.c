@@ -14,44 +14,14 @@
 #include "quote_cache.h"
 #include "sim_files.h"
 #include "tls.h"
+#include "util/file.h"
 
 #define MAX_CONFIG_FILE (1u << 20) /* compose / sys-config: far above any real one */
 
 dstack_err read_file_limited(const char *path, size_t max, char **out, size_t *len,
                              char err[STARTUP_ERROR_MAX])
 {
-    *out = NULL;
-    *len = 0;
-    /* O_NONBLOCK: a FIFO put in place of the file must not block start-up forever (the fstat
-     * below refuses it); regular files ignore the flag. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
-    if (f == NULL) {
-        snprintf(err, STARTUP_ERROR_MAX, "%.400s: %s", path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-        }
-        return DSTACK_EIO;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-        snprintf(err, STARTUP_ERROR_MAX, "%.400s: not a regular file of at most %zu bytes", path,
-                 max);
-        fclose(f);
-        return DSTACK_EIO;
-    }
-    char *buf = malloc((size_t)st.st_size + 1);
-    size_t n = buf != NULL ? fread(buf, 1, (size_t)st.st_size, f) : 0;
-    fclose(f);
-    if (buf == NULL || n != (size_t)st.st_size) {
-        snprintf(err, STARTUP_ERROR_MAX, "%.400s: read failed", path);
-        free(buf);
-        return DSTACK_EIO;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return DSTACK_OK;
+    return file_read_all(path, max, out, len, NULL, err, STARTUP_ERROR_MAX);
 }
 
 /* app-compose.json: kept verbatim (tcb_info.app_compose echoes it); "name" -> app_name. */

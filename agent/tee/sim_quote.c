@@ -12,6 +12,7 @@
 #include <dstack/quote.h>
 
 #include "attest/scale.h"
+#include "util/file.h"
 
 struct sim_quoter {
     struct quote_pki *pki; /* normal mode */
@@ -19,40 +20,18 @@ struct sim_quoter {
     struct versioned_attestation fixture; /* fixture mode */
 };
 
-/* Reads a whole regular file of at most max bytes. */
+/* The whole attestation file; messages say which file it is. */
 static dstack_err read_file(const char *path, size_t max, uint8_t **out, size_t *out_len,
                             char err[TEE_ERROR_MAX])
 {
-    /* O_NONBLOCK: a FIFO must not block start-up (fstat refuses it below). */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
-    struct stat st;
-    if (f == NULL) {
-        snprintf(err, TEE_ERROR_MAX, "cannot open attestation file %.150s: %s", path,
-                 strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-        }
-        return DSTACK_EIO;
+    char inner[TEE_ERROR_MAX];
+    char *text = NULL;
+    dstack_err e = file_read_all(path, max, &text, out_len, NULL, inner, sizeof inner);
+    if (e != DSTACK_OK) {
+        snprintf(err, TEE_ERROR_MAX, "attestation file %.200s", inner);
+        return e;
     }
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
-        (uint64_t)st.st_size > max) {
-        snprintf(err, TEE_ERROR_MAX,
-                 "attestation file %.150s: not a regular file of at most %zu bytes", path, max);
-        fclose(f);
-        return DSTACK_EFORMAT;
-    }
-    size_t n = (size_t)st.st_size;
-    uint8_t *buf = malloc(n ? n : 1);
-    if (buf == NULL || fread(buf, 1, n, f) != n) {
-        snprintf(err, TEE_ERROR_MAX, "cannot read attestation file %.150s", path);
-        free(buf);
-        fclose(f);
-        return buf == NULL ? DSTACK_ENOMEM : DSTACK_EIO;
-    }
-    fclose(f);
-    *out = buf;
-    *out_len = n;
+    *out = (uint8_t *)text;
     return DSTACK_OK;
 }
 

@@ -17,6 +17,7 @@
 #include "attest/evlog_internal.h"
 #include "attest/runtime_log.h"
 #include "tee/sim_boot.h"
+#include "util/file.h"
 #include "util/secret.h"
 
 #define SIM_INPUT_MAX (1u << 20) /* compose, sys-config, keys: far above any real one */
@@ -31,55 +32,6 @@ struct sim_state {
     char log_path[1100];
 };
 
-/* Reads a regular file of at most max bytes; *out is malloc'd and NUL-terminated. ENOENT is
- * reported through *missing instead of an error when missing != NULL. */
-static dstack_err read_small(const char *path, size_t max, char **out, size_t *len, bool *missing,
-                             char *err, size_t cap)
-{
-    *out = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT && missing != NULL) {
-            *missing = true;
-            return DSTACK_OK;
-        }
-        snprintf(err, cap, "%s: %s", path, strerror(errno));
-        return DSTACK_EIO;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-        snprintf(err, cap, "%s: not a regular file of at most %zu bytes", path, max);
-        close(fd);
-        return DSTACK_EIO;
-    }
-    size_t size = (size_t)st.st_size, n = 0;
-    char *buf = malloc(size + 1);
-    while (buf != NULL && n < size) {
-        ssize_t r = read(fd, buf + n, size - n);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            break;
-        }
-        n += (size_t)r;
-    }
-    close(fd);
-    if (buf == NULL || n != size) {
-        snprintf(err, cap, "%s: read failed", path);
-        free(buf);
-        return DSTACK_EIO;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    if (missing != NULL) {
-        *missing = false;
-    }
-    return DSTACK_OK;
-}
-
 /* DER SPKI of the keys file's ca_cert (public; the CA key itself is never touched here). The
  * file holds secrets too, so its text is wiped once the certificate is copied out. An absent
  * file gives no SPKI (key-provider "none"). */
@@ -89,7 +41,7 @@ static dstack_err read_ca_spki(const char *path, uint8_t **spki, size_t *spki_le
     char *text = NULL;
     size_t len = 0;
     bool missing = false;
-    dstack_err e = read_small(path, SIM_INPUT_MAX, &text, &len, &missing, err, cap);
+    dstack_err e = file_read_all(path, SIM_INPUT_MAX, &text, &len, &missing, err, cap);
     json_t *doc = NULL;
     BIO *bio = NULL;
     X509 *x = NULL;
@@ -129,7 +81,7 @@ static dstack_err read_vm_config(const char *path, char **vm_config, char *err, 
 {
     char *text = NULL;
     size_t len = 0;
-    dstack_err e = read_small(path, SIM_INPUT_MAX, &text, &len, NULL, err, cap);
+    dstack_err e = file_read_all(path, SIM_INPUT_MAX, &text, &len, NULL, err, cap);
     if (e != DSTACK_OK) {
         return e;
     }
@@ -222,7 +174,7 @@ static dstack_err load_runtime_events(struct sim_state *st, const struct dstack_
     dstack_err e;
 
     dstack_event_log_init(&stored);
-    e = read_small(st->log_path, SIM_RUNTIME_LOG_MAX, &text, &len, &missing, err, cap);
+    e = file_read_all(st->log_path, SIM_RUNTIME_LOG_MAX, &text, &len, &missing, err, cap);
     if (e != DSTACK_OK) {
         goto out;
     }
@@ -311,8 +263,8 @@ dstack_err sim_state_open(const struct agent_config *cfg, struct sim_state **out
         e = DSTACK_EINVAL;
         goto out;
     }
-    if ((e = read_small(cfg->compose_file, SIM_INPUT_MAX, &compose, &compose_len, NULL, err,
-                        err_cap)) != DSTACK_OK ||
+    if ((e = file_read_all(cfg->compose_file, SIM_INPUT_MAX, &compose, &compose_len, NULL, err,
+                           err_cap)) != DSTACK_OK ||
         (e = read_vm_config(cfg->sys_config_file, &vm_config, err, err_cap)) != DSTACK_OK ||
         (e = read_ca_spki(cfg->keys_file, &spki, &spki_len, err, err_cap)) != DSTACK_OK) {
         goto out;

@@ -15,6 +15,7 @@
 #include "attest/runtime_log.h"
 #include "log.h"
 #include "tee/tdx_rtmr.h"
+#include "util/file.h"
 #include "util/hex.h"
 
 static void set_mismatch(struct tdx_runtime *rt, const char *why)
@@ -94,45 +95,14 @@ static int take_lock(struct tdx_runtime *rt, int op, char err[TEE_ERROR_MAX])
 static dstack_err slurp(const char *path, bool missing_ok, char **out, size_t *len,
                         char err[TEE_ERROR_MAX])
 {
-    *out = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT && missing_ok) {
+    bool missing = false;
+    dstack_err e = file_read_all(path, TDX_RUNTIME_LOG_MAX, out, len, missing_ok ? &missing : NULL,
+                                 err, TEE_ERROR_MAX);
+    if (e == DSTACK_OK && missing) {
         *out = calloc(1, 1);
-        return *out ? DSTACK_OK : DSTACK_ENOMEM;
+        return *out != NULL ? DSTACK_OK : DSTACK_ENOMEM;
     }
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        (size_t)st.st_size > TDX_RUNTIME_LOG_MAX) {
-        snprintf(err, TEE_ERROR_MAX, "cannot read %.100s: %.100s", path,
-                 fd < 0 ? strerror(errno) : "not a regular file below the size limit");
-        if (fd >= 0) {
-            close(fd);
-        }
-        return DSTACK_EIO;
-    }
-    size_t cap = (size_t)st.st_size;
-    char *buf = malloc(cap + 1);
-    size_t n = 0;
-    while (buf != NULL && n < cap) {
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            break;
-        }
-        n += (size_t)r;
-    }
-    close(fd);
-    if (buf == NULL) {
-        snprintf(err, TEE_ERROR_MAX, "out of memory");
-        return DSTACK_ENOMEM;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return DSTACK_OK;
+    return e;
 }
 
 /* *torn (may be NULL) receives the length of whole lines when a torn last line follows them,
