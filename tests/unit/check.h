@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/hex.h"
+
 /* unused where only the helpers below are wanted (the integration harness) */
 static int check_failed __attribute__((unused));
 static int check_total __attribute__((unused));
@@ -44,6 +46,17 @@ static int check_total __attribute__((unused));
         CHECK_STR(check_h_, want_hex);                                                             \
         free(check_h_);                                                                            \
     } while (0)
+
+/* Hex test data into out; a malformed constant is a bug in the test itself (exit 2). */
+static inline size_t check_unhex(const char *h, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    if (hex_decode(h, strlen(h), out, cap, &n) != DSTACK_OK) {
+        fprintf(stderr, "bad test hex %s\n", h);
+        exit(2);
+    }
+    return n;
+}
 
 /* A whole file, NUL-terminated (the NUL is not counted in *len); NULL when unreadable. */
 static inline char *check_read_file(const char *path, size_t *len)

@@ -18,16 +18,6 @@
     "9e618603e72d01fedb82deff6daf2d62a572becf0059eec3f89c1ab40e1f2e594d2a283f843f34e8f39e4cc"      \
     "49a612496ce67223a12ac923f8efe330346dfc6c500"
 
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    if (hex_decode(h, strlen(h), out, cap, &n) != DSTACK_OK) {
-        fprintf(stderr, "bad test hex %s\n", h);
-        exit(2);
-    }
-    return n;
-}
-
 static void test_fixture(void)
 {
     const char *path = check_shared_path("fixtures/upstream-simulator/appkeys.json");
@@ -220,15 +210,17 @@ static void test_dh_secret(void)
 {
     uint8_t root[32], out[32], app[20], inst[20];
     /* [repo-test] kdf.rs:L118-147 (spec §12.1) */
-    unhex("f57527cea4ab7ffb49af99b158cdc0e3ec06398f528349ea236b7d2afe19cec1", root, sizeof root);
+    check_unhex("f57527cea4ab7ffb49af99b158cdc0e3ec06398f528349ea236b7d2afe19cec1", root,
+                sizeof root);
     const void *c1[] = {"context one", "context two"};
     const size_t l1[] = {11, 11};
     CHECK(appkeys_dh_secret(root, c1, l1, 2, out) == DSTACK_OK);
     CHECK_HEX(out, 32, "663afd58820be8ad645f9c035e93199d114ab16f738db62393bc1d7d623e8813");
     /* [repo-data] the previous simulator keys (spec §12.3): env and disk keys of app ea549f02 */
-    unhex("d4f60214a61f0e651fbf97e4b2da696ac7f898f1aa9f3d1f1282c49c6c7c0a72", root, sizeof root);
-    unhex("ea549f02e1a25fabd1cb788380e033ec5461b2ff", app, sizeof app);
-    unhex("59df8036b824b0aac54f8998b9e1fb2a0cfc5d3a", inst, sizeof inst);
+    check_unhex("d4f60214a61f0e651fbf97e4b2da696ac7f898f1aa9f3d1f1282c49c6c7c0a72", root,
+                sizeof root);
+    check_unhex("ea549f02e1a25fabd1cb788380e033ec5461b2ff", app, sizeof app);
+    check_unhex("59df8036b824b0aac54f8998b9e1fb2a0cfc5d3a", inst, sizeof inst);
     const void *env[] = {app, "env-encrypt-key"};
     const size_t env_len[] = {20, 15};
     CHECK(appkeys_dh_secret(root, env, env_len, 2, out) == DSTACK_OK);
@@ -251,8 +243,8 @@ static void test_generate(void)
 
     CHECK(mkdtemp(dir) != NULL);
     snprintf(path, sizeof path, "%s/appkeys.json", dir);
-    unhex("5bb4ff9a3837357f19dc176407a5709c62eb6c56", app, sizeof app);
-    unhex("1691ed1b47506cad7d08834668691d88246f5b1f", inst, sizeof inst);
+    check_unhex("5bb4ff9a3837357f19dc176407a5709c62eb6c56", app, sizeof app);
+    check_unhex("1691ed1b47506cad7d08834668691d88246f5b1f", inst, sizeof inst);
 
     CHECK(appkeys_generate(path, appkeys_dev_seed, app, inst, err, sizeof err) == DSTACK_OK);
     CHECK(appkeys_load(path, &a, err, sizeof err) == DSTACK_OK);

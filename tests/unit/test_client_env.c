@@ -8,25 +8,16 @@
 #include "crypto/kdf.h"
 #include "util/hex.h"
 
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    if (hex_decode(h, strlen(h), out, cap, &n) != DSTACK_OK) {
-        fprintf(stderr, "bad test hex %s\n", h);
-        exit(2);
-    }
-    return n;
-}
-
 static void test_env_vectors(void)
 {
     /* dstack-util/src/crypto.rs test (crypto.md §12.8, repo-test) */
     uint8_t sk[32], ct[128];
-    unhex("7c282bf94b35dc47801dc953bfa0896fc2bd313381d3e8eca4e42f6536d2a96f", sk, sizeof sk);
-    size_t n = unhex("0bd18749612f4c8b9dd583c7d6a646b90abd34e3c731a7708d0caf9039095641e1f0948e775f"
-                     "0b7351788db7f246d51806954626dcccb6a60d64665ca3715c6bef75616cab476d27bba04080"
-                     "361200d6a58cec",
-                     ct, sizeof ct);
+    check_unhex("7c282bf94b35dc47801dc953bfa0896fc2bd313381d3e8eca4e42f6536d2a96f", sk, sizeof sk);
+    size_t n =
+        check_unhex("0bd18749612f4c8b9dd583c7d6a646b90abd34e3c731a7708d0caf9039095641e1f0948e775f"
+                    "0b7351788db7f246d51806954626dcccb6a60d64665ca3715c6bef75616cab476d27bba04080"
+                    "361200d6a58cec",
+                    ct, sizeof ct);
     char *plain = NULL;
     size_t plain_len = 0;
     CHECK(dstack_decrypt_env_vars(ct, n, sk, &plain, &plain_len) == DSTACK_OK);
@@ -40,7 +31,8 @@ static void test_env_vectors(void)
 
     /* computed vector: fixed ephemeral key 01..20 and IV a0..ab (crypto.md §12.8) */
     uint8_t pub[32], eph[32], iv[12];
-    unhex("298710e105127bf86fb44f5ca549727fff93e7f2a6bde7cc79d01dbf5bc12a06", pub, sizeof pub);
+    check_unhex("298710e105127bf86fb44f5ca549727fff93e7f2a6bde7cc79d01dbf5bc12a06", pub,
+                sizeof pub);
     for (int i = 0; i < 32; i++) {
         eph[i] = (uint8_t)(i + 1);
     }
@@ -63,7 +55,7 @@ static void test_env_round_trip(void)
     /* recipient = the simulator's env_crypt_key ca1a38... (crypto.md §12.3) whose public key is
      * 298710e1...2a06: random encryption, then decryption with the secret key. */
     uint8_t sk[32];
-    unhex("ca1a3895d9d613287fc14034d0ec60abb5089896e7c8fd7c2f02bd91fa0076aa", sk, sizeof sk);
+    check_unhex("ca1a3895d9d613287fc14034d0ec60abb5089896e7c8fd7c2f02bd91fa0076aa", sk, sizeof sk);
     const struct dstack_env_var vars[] = {
         {"DATABASE_URL", "postgresql://u:p@h/db"},
         {"GREETING", "Hello \xe4\xb8\x96\xe7\x95\x8c \xf0\x9f\x8c\x8d"},
@@ -129,10 +121,11 @@ static void test_env_pubkey(void)
     char signer[DSTACK_SIGNER_HEX_LEN + 1];
     uint8_t pub[32], sig[65];
     /* Python/JS test fixture (crypto.md §12.3, repo-test) */
-    unhex("e33a1832c6562067ff8f844a61e51ad051f1180b66ec2551fb0251735f3ee90a", pub, 32);
-    unhex("8542c49081fbf4e03f62034f13fbf70630bdf256a53032e38465a27c36fd6bed7a5e7111652004aef37f7f"
-          "d92fbfc1285212c4ae6a6154203a48f5e16cad2cef00",
-          sig, 65);
+    check_unhex("e33a1832c6562067ff8f844a61e51ad051f1180b66ec2551fb0251735f3ee90a", pub, 32);
+    check_unhex(
+        "8542c49081fbf4e03f62034f13fbf70630bdf256a53032e38465a27c36fd6bed7a5e7111652004aef37f7f"
+        "d92fbfc1285212c4ae6a6154203a48f5e16cad2cef00",
+        sig, 65);
     const char *zero_id = "0000000000000000000000000000000000000000";
     const char *want = "0x0217610d74cbd39b6143842c6d8bc310d79da1d82cc9d17f8876376221eda0c38f";
     CHECK(dstack_verify_env_encrypt_public_key_legacy(pub, 32, sig, 65, zero_id, signer) ==
@@ -177,15 +170,17 @@ static void test_env_pubkey(void)
     char root_hex[69] = "0x";
     hex_encode(root_pub, 33, root_hex + 2);
     const char *app = "ea549f02e1a25fabd1cb788380e033ec5461b2ff";
-    unhex("298710e105127bf86fb44f5ca549727fff93e7f2a6bde7cc79d01dbf5bc12a06", pub, 32);
-    unhex("9851d8f3346275acb27d216faa36378d267e8a44c60bfe8f54dcabe223a8199e4b2cd9398c9890e5a7a10c"
-          "7ca0ae58ea85ef61743b5eda826cf5b3b0b75b908801",
-          sig, 65);
+    check_unhex("298710e105127bf86fb44f5ca549727fff93e7f2a6bde7cc79d01dbf5bc12a06", pub, 32);
+    check_unhex(
+        "9851d8f3346275acb27d216faa36378d267e8a44c60bfe8f54dcabe223a8199e4b2cd9398c9890e5a7a10c"
+        "7ca0ae58ea85ef61743b5eda826cf5b3b0b75b908801",
+        sig, 65);
     CHECK(dstack_verify_env_encrypt_public_key_legacy(pub, 32, sig, 65, app, signer) == DSTACK_OK);
     CHECK_STR(signer, root_hex);
-    unhex("0cea5c372b38d7fedd7f208bd480b3c1d503b88e1d4ad6dcfe72f2091bb6f8c957ddda45627d054669e96e"
-          "aca72236a697866403c60b403ce3f05df37e46524d00",
-          sig, 65);
+    check_unhex(
+        "0cea5c372b38d7fedd7f208bd480b3c1d503b88e1d4ad6dcfe72f2091bb6f8c957ddda45627d054669e96e"
+        "aca72236a697866403c60b403ce3f05df37e46524d00",
+        sig, 65);
     const uint64_t ts = 1700000000;
     static const struct {
         int64_t now_delta;
@@ -219,11 +214,11 @@ static void test_eth_address(void)
     char addr[DSTACK_ETH_ADDRESS_LEN + 1];
     uint8_t key[32];
     /* web3.js documentation key */
-    unhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318", key, 32);
+    check_unhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318", key, 32);
     CHECK(dstack_eth_address(key, addr) == DSTACK_OK);
     CHECK_STR(addr, "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23");
     /* the constant first 32 bytes of every P-256 PKCS#8 DER (crypto.md §9.2, §12.11) */
-    unhex("308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b02", key, 32);
+    check_unhex("308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b02", key, 32);
     CHECK(dstack_eth_address(key, addr) == DSTACK_OK);
     CHECK_STR(addr, "0xf3D21A3A689AD889541d993A51e3109aC3E36c12");
     /* invalid scalars */
@@ -250,7 +245,7 @@ static void test_eth_address(void)
     memcpy(khex, k + 13, 64);
     khex[64] = '\0';
     uint8_t ikm[32];
-    unhex(khex, ikm, 32);
+    check_unhex(khex, ikm, 32);
     struct kdf_slice info = {"/", 1};
     CHECK(kdf_derive(ikm, 32, &info, 1, key, 32) == DSTACK_OK);
     char kh[65];

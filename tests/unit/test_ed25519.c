@@ -10,16 +10,6 @@
 #define VMS_SEED "1091a4d6721f6a719ca57320e4975f7e237649131111ee1c5032f661dc1cfef2"
 #define VMS_PUB "698f56bd587d8ce3ca8db0e1c361ba9d190089f98dc4d9df800ff92ed073a65d"
 
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    if (hex_decode(h, strlen(h), out, cap, &n) != DSTACK_OK) {
-        fprintf(stderr, "bad test hex %s\n", h);
-        exit(2);
-    }
-    return n;
-}
-
 /* out = S + L (little-endian), the non-canonical twin of S. */
 static void add_l(const uint8_t s[32], uint8_t out[32])
 {
@@ -56,7 +46,7 @@ int main(void)
     const char *what;
 
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        unhex(keys[i].seed, seed, sizeof seed);
+        check_unhex(keys[i].seed, seed, sizeof seed);
         CHECK(ed25519_pubkey(seed, pub) == DSTACK_OK);
         CHECK_HEX(pub, 32, keys[i].pub);
     }
@@ -70,8 +60,8 @@ int main(void)
         {"hello dstack", "8dbbc7f61a6a87b4a9e39694555dd2475037a450147a222064c5a64426cfcb582e2264765"
                          "53516a5e983cee53c5724a810c334f09f89c9dcbf9387f32dbcb90d"},
     };
-    unhex(VMS_SEED, seed, sizeof seed);
-    unhex(VMS_PUB, pub, sizeof pub);
+    check_unhex(VMS_SEED, seed, sizeof seed);
+    check_unhex(VMS_PUB, pub, sizeof pub);
     EVP_PKEY *key = ed25519_key_new(seed);
     CHECK(key != NULL);
     uint8_t kpub[32];
@@ -146,7 +136,7 @@ int main(void)
 
     /* GetKey: the ed25519 seed is the same HKDF output as the secp256k1 key (spec §4.1). */
     uint8_t k[32], derived[32];
-    unhex("d6e88992cdeeee35fe70b5db61ab66cdb191fb9b6ec9313757ef162dd7214d5d", k, sizeof k);
+    check_unhex("d6e88992cdeeee35fe70b5db61ab66cdb191fb9b6ec9313757ef162dd7214d5d", k, sizeof k);
     struct kdf_slice path = {"vms", 3};
     CHECK(kdf_derive(k, 32, &path, 1, derived, 32) == DSTACK_OK);
     CHECK(memcmp(derived, seed, 32) == 0);

@@ -21,16 +21,6 @@
 #define VMS_KEY "1091a4d6721f6a719ca57320e4975f7e237649131111ee1c5032f661dc1cfef2"
 #define VMS_PUB "036105f01d1fd781568f7c208b087b1c4f522601410ed7e9c7870d573de7c46d54"
 
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    if (hex_decode(h, strlen(h), out, cap, &n) != DSTACK_OK) {
-        fprintf(stderr, "bad test hex %s\n", h);
-        exit(2);
-    }
-    return n;
-}
-
 /* out = n - s (for building a high-S twin of a low-S signature). */
 static void negate_mod_n(const uint8_t s[32], uint8_t out[32])
 {
@@ -89,9 +79,9 @@ static void test_getkey_signatures(void)
     };
     uint8_t root[32], key[32], pub[33], digest[32], sig[65], rec[33], app_id[20], kms[65];
     uint8_t app_pub[33], kms_pub[33];
-    unhex(SIM_K256, root, sizeof root);
-    unhex(SIM_APP_ID, app_id, sizeof app_id);
-    unhex(SIM_KMS_SIG, kms, sizeof kms);
+    check_unhex(SIM_K256, root, sizeof root);
+    check_unhex(SIM_APP_ID, app_id, sizeof app_id);
+    check_unhex(SIM_KMS_SIG, kms, sizeof kms);
 
     /* the app root public key (= Go test expectedAppPubkey) */
     CHECK(k256_pubkey(root, pub) == DSTACK_OK);
@@ -99,7 +89,7 @@ static void test_getkey_signatures(void)
 
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         if (rows[i].key != NULL) {
-            unhex(rows[i].key, key, sizeof key);
+            check_unhex(rows[i].key, key, sizeof key);
             CHECK(k256_pubkey(key, pub) == DSTACK_OK);
             CHECK_HEX(pub, 33, rows[i].pubhex);
         }
@@ -116,7 +106,7 @@ static void test_getkey_signatures(void)
 
         /* the public chain verifier recovers both links */
         uint8_t pk[33];
-        size_t pk_len = unhex(rows[i].pubhex, pk, sizeof pk);
+        size_t pk_len = check_unhex(rows[i].pubhex, pk, sizeof pk);
         CHECK(dstack_sig_chain_recover(rows[i].purpose, pk, pk_len, sig, 65, kms, 65, app_id, 20,
                                        app_pub, kms_pub) == DSTACK_OK);
         CHECK_HEX(app_pub, 33,
@@ -130,7 +120,8 @@ static void test_getkey_signatures(void)
     keccak_init(&kc, 32);
     keccak_update(&kc, "dstack-kms-issued:", 18);
     keccak_update(&kc, app_id, 20);
-    unhex("02818494263695e8839122dbd88e281d7380622999df4e60a14befa0f2d096fc7c", pub, sizeof pub);
+    check_unhex("02818494263695e8839122dbd88e281d7380622999df4e60a14befa0f2d096fc7c", pub,
+                sizeof pub);
     keccak_update(&kc, pub, 33);
     keccak_final(&kc, digest);
     CHECK_HEX(digest, 32, "1f1acc59bf7234477601c8abf24b462777d69b8497e91189bb4c4c0568308bf5");
@@ -138,8 +129,9 @@ static void test_getkey_signatures(void)
     CHECK_HEX(rec, 33, "0321529e458424ab1f710a3a57ec4dad2fb195ddca572f7469242ba6c7563085b6");
 
     /* Chain verification through the GetKey convenience, and its failures. */
-    unhex("b9fbb7171185c421c58610a2acba8ceae93623ae47815618cbad1e98fc042cb7", key, sizeof key);
-    unhex(rows[1].sig0, sig, sizeof sig);
+    check_unhex("b9fbb7171185c421c58610a2acba8ceae93623ae47815618cbad1e98fc042cb7", key,
+                sizeof key);
+    check_unhex(rows[1].sig0, sig, sizeof sig);
     CHECK(dstack_get_key_chain_recover(key, "test-purpose", "secp256k1", sig, 65, kms, 65, app_id,
                                        20, app_pub, kms_pub) == DSTACK_OK);
     CHECK_HEX(kms_pub, 33, "0321529e458424ab1f710a3a57ec4dad2fb195ddca572f7469242ba6c7563085b6");
@@ -167,7 +159,7 @@ static void test_kms_derivation(void)
     memset(root, 0x11, sizeof root);
     CHECK(k256_pubkey(root, app_pub) == DSTACK_OK);
     CHECK(app_pub[0] == 0x03);
-    unhex("ea549f02e1a25fabd1cb788380e033ec5461b2ff", app_id, sizeof app_id);
+    check_unhex("ea549f02e1a25fabd1cb788380e033ec5461b2ff", app_id, sizeof app_id);
     struct kdf_slice info[] = {{app_id, 20}, {"app-key", 7}};
     CHECK(kdf_derive(root, 32, info, 2, app_sk, 32) == DSTACK_OK);
     CHECK_HEX(app_sk, 32, "be074a5d2fd9556582d91a13459e16a775114e17442392da2e4bd966471883e7");
@@ -188,12 +180,13 @@ static void test_kms_derivation(void)
     uint8_t msg[26 + 20 + 32], pk[32], esig[65], rec[33];
     memcpy(msg, "dstack-env-encrypt-pubkey:", 26);
     memset(msg + 26, 0, 20);
-    unhex("e33a1832c6562067ff8f844a61e51ad051f1180b66ec2551fb0251735f3ee90a", pk, sizeof pk);
+    check_unhex("e33a1832c6562067ff8f844a61e51ad051f1180b66ec2551fb0251735f3ee90a", pk, sizeof pk);
     memcpy(msg + 46, pk, 32);
     keccak256(msg, sizeof msg, digest);
-    unhex("8542c49081fbf4e03f62034f13fbf70630bdf256a53032e38465a27c36fd6bed7a5e7111652004aef37f7fd9"
-          "2fbfc1285212c4ae6a6154203a48f5e16cad2cef00",
-          esig, sizeof esig);
+    check_unhex(
+        "8542c49081fbf4e03f62034f13fbf70630bdf256a53032e38465a27c36fd6bed7a5e7111652004aef37f7fd9"
+        "2fbfc1285212c4ae6a6154203a48f5e16cad2cef00",
+        esig, sizeof esig);
     CHECK(k256_recover(digest, esig, rec) == DSTACK_OK);
     CHECK_HEX(rec, 33, "0217610d74cbd39b6143842c6d8bc310d79da1d82cc9d17f8876376221eda0c38f");
 }
@@ -202,8 +195,8 @@ static void test_ethereum_vector(void)
 {
     /* [repo-test of k256] ethereum_end_to_end_example (spec §12.2). */
     uint8_t sk[32], msg[64], digest[32], sig[65];
-    unhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318", sk, sizeof sk);
-    size_t n = unhex(
+    check_unhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318", sk, sizeof sk);
+    size_t n = check_unhex(
         "e9808504e3b29200831e848094f0109fc8df283027b6285cc889f5aa624eac1f55843b9aca0080018080", msg,
         sizeof msg);
     keccak256(msg, n, digest);
@@ -239,8 +232,8 @@ static void test_sign(void)
     uint8_t sk[32], z[32], sig[64], pub[33], bad[65];
     bool valid;
     const char *what;
-    unhex(VMS_KEY, sk, sizeof sk);
-    unhex(VMS_PUB, pub, sizeof pub);
+    check_unhex(VMS_KEY, sk, sizeof sk);
+    check_unhex(VMS_PUB, pub, sizeof pub);
 
     static const char prehash_msg[] = "test message for secp256k1 prehashed";
     CHECK(hash_sha256(prehash_msg, strlen(prehash_msg), z) == DSTACK_OK);
@@ -252,7 +245,7 @@ static void test_sign(void)
         if (rows[i].data != NULL) {
             CHECK(hash_sha256(rows[i].data, strlen(rows[i].data), z) == DSTACK_OK);
         } else {
-            unhex(rows[i].z, z, sizeof z);
+            check_unhex(rows[i].z, z, sizeof z);
         }
         CHECK(k256_sign(sk, z, sig) == DSTACK_OK);
         CHECK_HEX(sig, 64, rows[i].want);
@@ -287,9 +280,9 @@ static void test_sign(void)
     /* both verify: a nonce rule only picks among valid signatures */
     CHECK(k256_verify(pub, 33, dflt, 64, z, &valid, &what) == DSTACK_OK && valid);
     CHECK(k256_ge_order(z));
-    unhex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140", z, sizeof z);
+    check_unhex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140", z, sizeof z);
     CHECK(!k256_ge_order(z)); /* n - 1 */
-    unhex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141", z, sizeof z);
+    check_unhex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141", z, sizeof z);
     CHECK(k256_ge_order(z)); /* n */
 }
 
@@ -301,8 +294,8 @@ static void test_verify_inputs(void)
     size_t len = sizeof full;
     secp256k1_pubkey pk;
 
-    unhex(VMS_KEY, sk, sizeof sk);
-    unhex(VMS_PUB, pub, sizeof pub);
+    check_unhex(VMS_KEY, sk, sizeof sk);
+    check_unhex(VMS_PUB, pub, sizeof pub);
     CHECK(hash_sha256("hello", 5, z) == DSTACK_OK);
     CHECK(k256_sign(sk, z, sig) == DSTACK_OK);
 

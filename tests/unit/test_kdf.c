@@ -8,16 +8,6 @@
 #define SIM_K256 "d6e88992cdeeee35fe70b5db61ab66cdb191fb9b6ec9313757ef162dd7214d5d"
 #define UNIT_K256 "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b"
 
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    if (hex_decode(h, strlen(h), out, cap, &n) != DSTACK_OK) {
-        fprintf(stderr, "bad test hex %s\n", h);
-        exit(2);
-    }
-    return n;
-}
-
 int main(void)
 {
     /* One info slice (the path), 32 bytes out: GetKey's key. */
@@ -49,7 +39,7 @@ int main(void)
     struct secret32 prk;
 
     for (size_t i = 0; i < sizeof one / sizeof one[0]; i++) {
-        size_t ikm_len = unhex(one[i].ikm, ikm, sizeof ikm);
+        size_t ikm_len = check_unhex(one[i].ikm, ikm, sizeof ikm);
         struct kdf_slice info = {one[i].info, strlen(one[i].info)};
         CHECK(kdf_derive(ikm, ikm_len, &info, 1, out, 32) == DSTACK_OK);
         CHECK_HEX(out, 32, one[i].want);
@@ -61,8 +51,8 @@ int main(void)
 
     /* Slices are concatenated without separators: [repo-test] kdf.rs:L118-147 derives the P-256
      * scalar b60ac47b... from the root scalar with ["context one", "context two"] (§12.1). */
-    size_t n =
-        unhex("f57527cea4ab7ffb49af99b158cdc0e3ec06398f528349ea236b7d2afe19cec1", ikm, sizeof ikm);
+    size_t n = check_unhex("f57527cea4ab7ffb49af99b158cdc0e3ec06398f528349ea236b7d2afe19cec1", ikm,
+                           sizeof ikm);
     struct kdf_slice two[] = {{"context one", 11}, {"context two", 11}};
     CHECK(kdf_derive(ikm, n, two, 2, out, 32) == DSTACK_OK);
     CHECK_HEX(out, 32, "b60ac47b8fcfbdf96031b9e94f0b60cfe9de05eccb5a1dca41a26f757833c0e7");
@@ -75,7 +65,7 @@ int main(void)
 
     /* Long infos take the heap path ([computed] Python cryptography 48 HKDF). */
     static char big[4000];
-    n = unhex(SIM_K256, ikm, sizeof ikm);
+    n = check_unhex(SIM_K256, ikm, sizeof ikm);
     memset(big, 'a', 600);
     struct kdf_slice b600 = {big, 600};
     CHECK(kdf_derive(ikm, n, &b600, 1, out, 32) == DSTACK_OK);
