@@ -76,8 +76,11 @@ static enum MHD_Result send_body(struct listener *l, struct MHD_Connection *conn
     /* The JS SDK's unix transport counts UTF-16 units against Content-Length and waits for the
      * server to close when the body holds multi-byte characters (wire-api.md §2.9). It sends no
      * User-Agent, unlike every other SDK; close after answering such a request. */
-    if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT) == NULL &&
-        !is_ascii(body, len)) {
+    /* While stopping, every answer ends its connection: a keep-alive client then reconnects
+     * (and finds the socket gone) instead of sending its next request into a closing socket. */
+    if (atomic_load(&l->closing) ||
+        (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT) == NULL &&
+         !is_ascii(body, len))) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     }
     enum MHD_Result r = MHD_queue_response(conn, status, resp);
@@ -280,7 +283,7 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
         return send_error(l, conn, MHD_HTTP_BAD_REQUEST, refused);
     }
 
-    if (route->flags & ROUTE_STATIC) {
+    if ((route->flags & ROUTE_STATIC) && !atomic_load(&l->closing)) {
         struct MHD_Response *kept = static_find(l, route);
         if (kept != NULL) {
             json_decref(q.obj);
@@ -543,6 +546,7 @@ dstack_err server_start(struct server *s, struct agent *a, const int *activated,
         l->fd = -1;
         atomic_init(&l->in_flight, 0);
         atomic_init(&l->fresh, 0);
+        atomic_init(&l->closing, false);
         atomic_init(&l->body_bytes, 0);
         l->static_lock_ready = pthread_mutex_init(&l->static_lock, NULL) == 0;
         if (!l->static_lock_ready) {
@@ -624,14 +628,22 @@ void server_stop(struct server *s, unsigned grace_ms)
     }
     for (size_t i = 0; i < s->count; i++) {
         struct listener *l = &s->listeners[i];
+        atomic_store(&l->closing, true);
         if (l->mhd != NULL && MHD_quiesce_daemon(l->mhd) >= 0 && l->fd >= 0) {
             drain_backlog(l); /* the fd stays ours after quiesce */
         }
     }
+    /* Wait for requests in flight, connections that have not sent theirs yet, and keep-alive
+     * connections, which end after their next answer (Connection: close) or the idle timeout. */
     for (unsigned waited = 0; waited < grace_ms; waited += 10) {
         long busy = 0;
         for (size_t i = 0; i < s->count; i++) {
-            busy += atomic_load(&s->listeners[i].in_flight) + atomic_load(&s->listeners[i].fresh);
+            struct listener *l = &s->listeners[i];
+            busy += atomic_load(&l->in_flight) + atomic_load(&l->fresh);
+            const union MHD_DaemonInfo *info =
+                l->mhd != NULL ? MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS)
+                               : NULL;
+            busy += info != NULL ? (long)info->num_connections : 0;
         }
         if (busy == 0) {
             break;

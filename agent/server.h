@@ -22,7 +22,8 @@ struct listener {
     int fd;
     char unix_path[256]; /* unlinked on stop; "" for TCP and socket-activated listeners */
     atomic_long in_flight;
-    atomic_long fresh; /* accepted connections whose first request has not begun (server_stop) */
+    atomic_long fresh;   /* accepted connections whose first request has not begun (server_stop) */
+    atomic_bool closing; /* server_stop began: every answer carries Connection: close */
     atomic_size_t body_bytes; /* request body buffers held right now (server.c BODY_BUDGET) */
     /* Responses of ROUTE_STATIC routes, built once (server.c static_find/static_keep). */
     pthread_mutex_t static_lock;
