@@ -20,6 +20,24 @@
 
 #include "check.h"
 
+char *sim_quote_root(const struct sim *s)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/tdx-root-ca.pem", s->dir);
+    return check_read_text(path);
+}
+
+char *sim_app_ca(const struct sim *s)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/appkeys.json", s->dir);
+    json_t *keys = json_load_file(path, 0, NULL);
+    const char *ca = json_string_value(json_object_get(keys, "ca_cert"));
+    char *out = ca != NULL ? strdup(ca) : NULL;
+    json_decref(keys);
+    return out;
+}
+
 bool unix_addr(struct sockaddr_un *sa, const char *path)
 {
     size_t n = strlen(path);

@@ -32,6 +32,11 @@ bool sim_restart(struct sim *s, int sig, const char *const *extra_args);
  * file appears in the daemon's log, which runs at debug level) and removes the folder. */
 int sim_stop(struct sim *s);
 
+/* The root certificate the simulator signs its quotes under (<dir>/tdx-root-ca.pem), and the
+ * app CA certificate of its keys file; malloc'd PEM, NULL when unreadable. */
+char *sim_quote_root(const struct sim *s);
+char *sim_app_ca(const struct sim *s);
+
 struct sockaddr_un;
 /* Fills a Unix socket address; false when the path does not fit. */
 bool unix_addr(struct sockaddr_un *sa, const char *path);

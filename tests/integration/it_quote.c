@@ -289,9 +289,7 @@ int main(void)
     if (!sim_start(&sim, NULL)) {
         return 1;
     }
-    char path[400];
-    snprintf(path, sizeof path, "%s/tdx-root-ca.pem", sim.dir);
-    root_pem = check_read_text(path);
+    root_pem = sim_quote_root(&sim);
     CHECK(root_pem != NULL && strstr(root_pem, "BEGIN CERTIFICATE") != NULL);
     if (root_pem != NULL) {
         test_basic();

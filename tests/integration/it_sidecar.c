@@ -822,9 +822,7 @@ int main(void)
     if (!sim_start(&s, NULL)) {
         return 1;
     }
-    char pem_path[400];
-    snprintf(pem_path, sizeof pem_path, "%s/tdx-root-ca.pem", s.dir);
-    root_pem = check_read_text(pem_path);
+    root_pem = sim_quote_root(&s);
     CHECK(root_pem != NULL);
 
     char endpoint_env[400];

@@ -261,16 +261,8 @@ int main(void)
     if (!sim_start(&sim, NULL)) {
         return 1;
     }
-    char path[400];
-    snprintf(path, sizeof path, "%s/tdx-root-ca.pem", sim.dir);
-    root_pem = check_read_text(path);
-    snprintf(path, sizeof path, "%s/appkeys.json", sim.dir);
-    char *keys = check_read_text(path);
-    json_t *kj = keys ? json_loads(keys, 0, NULL) : NULL;
-    const char *ca = json_string_value(json_object_get(kj, "ca_cert"));
-    app_ca = ca ? strdup(ca) : NULL;
-    json_decref(kj);
-    free(keys);
+    root_pem = sim_quote_root(&sim);
+    app_ca = sim_app_ca(&sim);
     char *other_ca = foreign_ca();
     struct dstack_client *c = NULL;
     CHECK(root_pem != NULL && app_ca != NULL && other_ca != NULL);
