@@ -165,6 +165,8 @@ static dstack_err write_all(const char *path, int flags, const char *data, size_
     return DSTACK_OK;
 }
 
+static dstack_err log_end_line(struct tdx_runtime *rt, bool *torn_cut, char err[TEE_ERROR_MAX]);
+
 dstack_err tdx_runtime_check(struct tdx_runtime *rt, tdx_read_rtmr3_fn read_rtmr3, void *ctx,
                              char err[TEE_ERROR_MAX])
 {
@@ -182,14 +184,13 @@ dstack_err tdx_runtime_check(struct tdx_runtime *rt, tdx_read_rtmr3_fn read_rtmr
     if (e != DSTACK_OK) {
         goto out;
     }
-    size_t torn = SIZE_MAX;
-    e = parse_file(rt->log_path, true, &log, &torn, err);
-    if (e == DSTACK_OK && torn != SIZE_MAX) {
-        /* A crash mid-append: drop the partial line so the next one starts on its own line
-         * (runtime_log.h); the pending file below still holds the whole event. */
-        if (truncate(rt->log_path, (off_t)torn) == 0) {
-            log_warn("runtime event log %s: dropped a torn last line", rt->log_path);
-        }
+    /* A crash mid-append: a torn partial line is cut (the pending file below still holds the
+     * whole event), a whole entry missing its newline gets one, so the repair below and every
+     * later line start on their own line. */
+    bool torn_cut = false;
+    e = log_end_line(rt, &torn_cut, err);
+    if (e == DSTACK_OK) {
+        e = parse_file(rt->log_path, true, &log, NULL, err);
     }
     if (e != DSTACK_OK) {
         char why[TEE_ERROR_MAX];
@@ -251,19 +252,30 @@ dstack_err tdx_runtime_read(struct tdx_runtime *rt, struct dstack_event_log *out
     return e;
 }
 
-/* runtime_event_version: "1" or "2" (dstack-attest lib.rs:L85-138); absent means 1 here. */
+/* runtime_event_version: "1" or "2", written by dstack-util during system setup. Missing or
+ * anything else refuses the emission, as upstream's runtime_event_version_file does
+ * (dstack-attest/src/lib.rs): guessing a version would extend RTMR3 with a digest the rest of the
+ * boot did not agree on. */
 static dstack_err read_version(struct tdx_runtime *rt, unsigned *version, char err[TEE_ERROR_MAX])
 {
     char *text = NULL;
     size_t len = 0;
-    dstack_err e = slurp(rt->version_path, true, &text, &len, err);
+    bool missing = false;
+    dstack_err e = file_read_all(rt->version_path, 64, &text, &len, &missing, err, TEE_ERROR_MAX);
     if (e != DSTACK_OK) {
         return e;
+    }
+    if (missing) {
+        snprintf(err, TEE_ERROR_MAX,
+                 "runtime event version is not configured (%.100s is missing); complete dstack "
+                 "system setup before emitting events",
+                 rt->version_path);
+        return DSTACK_ETEE;
     }
     while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' ' || text[len - 1] == '\r')) {
         text[--len] = '\0';
     }
-    if (len == 0 || strcmp(text, "1") == 0) {
+    if (strcmp(text, "1") == 0) {
         *version = DSTACK_EVENT_V1;
     } else if (strcmp(text, "2") == 0) {
         *version = DSTACK_EVENT_V2;
@@ -273,6 +285,60 @@ static dstack_err read_version(struct tdx_runtime *rt, unsigned *version, char e
         e = DSTACK_EFORMAT;
     }
     free(text);
+    return e;
+}
+
+/* Before anything is appended, the log must end in '\n'. Upstream's dstack-util writes the JSON
+ * and its newline in two write_all calls (cc-eventlog/src/runtime_events.rs), so a crash
+ * between them leaves a whole entry without its newline; our next line would be glued onto it
+ * and the file would never parse again. A whole last entry gets its newline; a torn one (not
+ * JSON) is cut off. Called under the exclusive lock. *torn_cut is set when a torn line was cut:
+ * its event may have reached RTMR3 already. */
+static dstack_err log_end_line(struct tdx_runtime *rt, bool *torn_cut, char err[TEE_ERROR_MAX])
+{
+    *torn_cut = false;
+    int fd = open(rt->log_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            return DSTACK_OK;
+        }
+        snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", rt->log_path, strerror(errno));
+        return DSTACK_EIO;
+    }
+    struct stat st;
+    char last = '\n';
+    bool ok = fstat(fd, &st) == 0 && (st.st_size == 0 || pread(fd, &last, 1, st.st_size - 1) == 1);
+    close(fd);
+    if (!ok) {
+        snprintf(err, TEE_ERROR_MAX, "cannot read %.100s", rt->log_path);
+        return DSTACK_EIO;
+    }
+    if (last == '\n') {
+        return DSTACK_OK; /* the common case: one byte read */
+    }
+    struct dstack_event_log log;
+    size_t torn = SIZE_MAX;
+    dstack_event_log_init(&log);
+    dstack_err e = parse_file(rt->log_path, true, &log, &torn, err);
+    dstack_event_log_free(&log);
+    if (e != DSTACK_OK) {
+        return e;
+    }
+    if (torn != SIZE_MAX) {
+        if (truncate(rt->log_path, (off_t)torn) != 0) {
+            snprintf(err, TEE_ERROR_MAX, "cannot cut the torn last line of %.100s: %.100s",
+                     rt->log_path, strerror(errno));
+            return DSTACK_EIO;
+        }
+        *torn_cut = true;
+        log_warn("runtime event log %s: dropped a torn last line", rt->log_path);
+        return DSTACK_OK;
+    }
+    e = write_all(rt->log_path, O_APPEND, "\n", 1, err);
+    if (e == DSTACK_OK) {
+        log_warn("runtime event log %s: added the newline missing after the last entry",
+                 rt->log_path);
+    }
     return e;
 }
 
@@ -290,8 +356,22 @@ dstack_err tdx_runtime_emit(struct tdx_runtime *rt, const char *name, const uint
     if (lock < 0) {
         return DSTACK_EIO;
     }
+    bool torn_cut = false;
     dstack_err e = read_version(rt, &version, err);
+    if (e == DSTACK_OK) {
+        e = log_end_line(rt, &torn_cut, err);
+    }
     if (e != DSTACK_OK) {
+        goto out;
+    }
+    if (torn_cut) {
+        /* Another emitter died mid-append; its event may be in RTMR3 and now in no log. */
+        snprintf(err, TEE_ERROR_MAX,
+                 "measurement mismatch, refusing to serve keys: %.100s ended in a torn line (an "
+                 "emitter crashed mid-append)",
+                 rt->log_path);
+        set_mismatch(rt, err);
+        e = DSTACK_ETEE;
         goto out;
     }
     if (runtime_log_format_line(name, payload, len, version, &line, &line_len) != DSTACK_OK ||

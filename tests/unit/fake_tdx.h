@@ -207,6 +207,20 @@ static inline void fake_tdx_rtmr3(struct fake_tdx *f, uint8_t out[DSTACK_MR_LEN]
     pthread_mutex_unlock(&f->mu);
 }
 
+/* A new boot: RTMR3 back to zero, the runtime log directory (a tmpfs under /run) emptied and
+ * the event-log version written again by system setup. */
+static inline void fake_tdx_reboot(struct fake_tdx *f)
+{
+    fake_apply_extends(f);
+    pthread_mutex_lock(&f->mu);
+    memset(f->rtmr[3], 0, DSTACK_MR_LEN);
+    pthread_mutex_unlock(&f->mu);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -f '%s'/*", f->log_dir);
+    (void)!system(cmd);
+    fake_write_file(f->log_dir, "runtime_event_version", "1", 1);
+}
+
 static inline const char *fake_tdx_root_pem(const struct fake_tdx *f)
 {
     return quote_pki_root_pem(f->pki);
@@ -226,7 +240,9 @@ static inline bool fake_tdx_start(struct fake_tdx *f, const char *ccel_path)
     snprintf(f->log_dir, sizeof f->log_dir, "%.128s/log", f->root);
     snprintf(f->fifo, sizeof f->fifo, "%.256s/rtmr3:sha384", f->rtmr_dir);
     if (mkdir(dir, 0755) != 0 || mkdir(f->report_dir, 0755) != 0 || mkdir(f->rtmr_dir, 0755) != 0 ||
-        mkfifo(f->fifo, 0600) != 0 ||
+        mkfifo(f->fifo, 0600) != 0 || mkdir(f->log_dir, 0755) != 0 ||
+        /* dstack-util's system setup writes the event-log version before anything emits */
+        !fake_write_file(f->log_dir, "runtime_event_version", "1", 1) ||
         !fake_write_file(f->report_dir, "provider", "tdx_guest\n", 10) ||
         !fake_write_file(f->report_dir, "generation", "0\n", 2) ||
         !fake_write_file(f->report_dir, "inblob", "", 0) ||

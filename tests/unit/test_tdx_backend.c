@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -356,6 +357,108 @@ static void test_startup_check(void)
     free(line);
 }
 
+/* What dstack-util does in another process: RTMR3 extended through sysfs, then the line
+ * appended, here with only the first `keep` bytes of it written (a crash in between). */
+static void foreign_emit(const char *name, size_t keep)
+{
+    char *line = NULL, logp[400];
+    size_t line_len = 0;
+    uint8_t d[48];
+    CHECK(runtime_log_format_line(name, (const uint8_t *)"p", 1, 1, &line, &line_len) == DSTACK_OK);
+    CHECK(dstack_runtime_event_digest(1, name, (const uint8_t *)"p", 1, d) == DSTACK_OK);
+    int fd = open(fk.fifo, O_WRONLY | O_NONBLOCK);
+    CHECK(fd >= 0 && write(fd, d, 48) == 48);
+    close(fd);
+    log_path(logp, sizeof logp, "runtime_events.log");
+    FILE *f = fopen(logp, "a");
+    CHECK(f != NULL && fwrite(line, 1, keep < line_len ? keep : line_len, f) > 0);
+    fclose(f);
+    free(line);
+}
+
+static size_t line_length(const char *name)
+{
+    char *line = NULL;
+    size_t len = 0;
+    runtime_log_format_line(name, (const uint8_t *)"p", 1, 1, &line, &len);
+    free(line);
+    return len;
+}
+
+/* dstack-util writes the JSON and its newline in two writes: a crash between them leaves a whole
+ * entry without '\n'. Our next append must not glue onto it, at start-up or while running; a
+ * torn entry (not JSON) is cut and, since its event may be in RTMR3, keys are refused. */
+static void test_log_missing_newline(void)
+{
+    char logp[400], err[TEE_ERROR_MAX] = "";
+    log_path(logp, sizeof logp, "runtime_events.log");
+    fake_tdx_reboot(&fk);
+    foreign_emit("util-before-start", line_length("util-before-start") - 1);
+    void *st = open_ok();
+    CHECK(st != NULL && !tee_tdx.keys_refused(st, err));
+    CHECK(tee_tdx.emit_event(st, "agent-1", NULL, 0, err) == DSTACK_OK);
+    CHECK(count_lines(logp) == 2 && log_matches_register());
+
+    /* While the agent runs. */
+    foreign_emit("util-while-running", line_length("util-while-running") - 1);
+    CHECK(tee_tdx.emit_event(st, "agent-2", NULL, 0, err) == DSTACK_OK);
+    tee_tdx.close(st);
+    CHECK(count_lines(logp) == 4 && log_matches_register());
+    st = open_ok(); /* restart: the log replays, keys are served */
+    CHECK(st != NULL && !tee_tdx.keys_refused(st, err));
+    json_t *j = NULL;
+    CHECK(tee_tdx.event_log(st, &j) == DSTACK_OK && json_array_size(j) == 18 + 4);
+    json_decref(j);
+
+    /* Torn in the middle of the JSON: cut, and keys refused (its event reached RTMR3). */
+    foreign_emit("util-torn", 9);
+    err[0] = '\0';
+    CHECK(tee_tdx.emit_event(st, "agent-3", NULL, 0, err) == DSTACK_ETEE);
+    CHECK(strstr(err, "torn line") != NULL);
+    CHECK(tee_tdx.keys_refused(st, err) && strstr(err, "measurement mismatch") != NULL);
+    CHECK(count_lines(logp) == 4);
+    tee_tdx.close(st);
+}
+
+/* Without runtime_event_version nothing is emitted (upstream refuses too), nor with a bad one. */
+static void test_event_version(void)
+{
+    char ver[400], logp[400], err[TEE_ERROR_MAX] = "";
+    fake_tdx_reboot(&fk);
+    log_path(ver, sizeof ver, "runtime_event_version");
+    log_path(logp, sizeof logp, "runtime_events.log");
+    void *st = open_ok();
+    static const struct {
+        const char *content; /* NULL: no file */
+        dstack_err want;
+        const char *err_has;
+    } cases[] = {
+        {NULL, DSTACK_ETEE, "runtime event version is not configured"},
+        {"", DSTACK_EFORMAT, "is not a runtime event version"},
+        {"3\n", DSTACK_EFORMAT, "\"3\" is not a runtime event version"},
+        {"2\n", DSTACK_OK, ""},
+    };
+    for (size_t i = 0; st != NULL && i < sizeof cases / sizeof cases[0]; i++) {
+        unlink(ver);
+        if (cases[i].content != NULL) {
+            fake_write_file(fk.log_dir, "runtime_event_version", cases[i].content,
+                            strlen(cases[i].content));
+        }
+        err[0] = '\0';
+        CHECK(tee_tdx.emit_event(st, "versioned", NULL, 0, err) == cases[i].want);
+        if (strstr(err, cases[i].err_has) == NULL) {
+            fprintf(stderr, "version case %zu: %s\n", i, err);
+        }
+        CHECK(strstr(err, cases[i].err_has) != NULL);
+        CHECK(count_lines(logp) == (cases[i].want == DSTACK_OK ? 1u : 0u));
+    }
+    CHECK(log_matches_register());
+    if (st != NULL) {
+        tee_tdx.close(st);
+    }
+    fake_write_file(fk.log_dir, "runtime_event_version", "1", 1);
+}
+
 /* Registers from sysfs regular files; no quote path at all: quotes fail clearly, the rest runs.
  * Then configuration mistakes that must stop start-up. */
 static void test_unavailable_and_misconfigured(void)
@@ -568,6 +671,8 @@ int main(void)
     test_emit_concurrent();
     test_extend_failures();
     test_startup_check();
+    test_log_missing_newline();
+    test_event_version();
     test_unavailable_and_misconfigured();
     test_gate();
     test_qgs_codec();
