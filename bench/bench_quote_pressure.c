@@ -213,7 +213,7 @@ static struct fake_tdx g_fk;
 
 static bool write_config(char *path, size_t cap)
 {
-    const char *sh = DSTACK_SHARED_DIR "/fixtures/upstream-simulator";
+    const char *sh = DSTACK_FIXTURE_DIR "/upstream/simulator";
     snprintf(path, cap, "%s/agent.json", g_fk.root);
     FILE *f = fopen(path, "w");
     if (f == NULL) {
@@ -225,9 +225,9 @@ static bool write_config(char *path, size_t cap)
             "\"keys_file\": \"%s/appkeys.json\", \"compose_file\": \"%s/app-compose.json\","
             "\"sys_config_file\": \"%s/sys-config.json\", \"tdx\": {"
             "\"configfs_dir\": \"%s\", \"rtmr_sysfs_dir\": \"%s\", \"runtime_log_dir\": \"%s\","
-            "\"ccel_file\": \"%s/fixtures/upstream-tdx/ccel.bin\", \"device\": \"%s/none\","
+            "\"ccel_file\": \"%s/upstream/tdx/ccel.bin\", \"device\": \"%s/none\","
             "\"attest_config\": \"%s/none\"}}}}\n",
-            sh, sh, sh, g_fk.report_dir, g_fk.rtmr_dir, g_fk.log_dir, DSTACK_SHARED_DIR, g_fk.root,
+            sh, sh, sh, g_fk.report_dir, g_fk.rtmr_dir, g_fk.log_dir, DSTACK_FIXTURE_DIR, g_fk.root,
             g_fk.root);
     return fclose(f) == 0;
 }
@@ -275,9 +275,9 @@ static double pct(struct samples *s, double q)
 int main(void)
 {
     static char ccel[600];
-    snprintf(ccel, sizeof ccel, "%s/fixtures/upstream-tdx/ccel.bin", DSTACK_SHARED_DIR);
+    snprintf(ccel, sizeof ccel, "%s/upstream/tdx/ccel.bin", DSTACK_FIXTURE_DIR);
     if (access(ccel, R_OK) != 0 || access(DSTACK_AGENT_BIN, X_OK) != 0) {
-        bench_info("6. quote pressure", "skipped: needs ../shared/fixtures and dstack-guest-agent");
+        bench_info("6. quote pressure", "skipped: needs tests/fixtures and dstack-guest-agent");
         return 0;
     }
     signal(SIGPIPE, SIG_IGN);

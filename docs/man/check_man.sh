@@ -8,8 +8,8 @@ dir=$2
 fail=0
 for page in "$dir"/*.1; do
     if ! command -v groff >/dev/null; then
-        echo "SKIP: groff is not installed"
-        exit 77
+        echo "FAIL: groff is not installed (scripts/deps.sh --test installs it)"
+        exit 1
     fi
     warn=$(groff -man -Tutf8 -ww -z "$page" 2>&1 || true)
     if [[ -n "$warn" ]]; then

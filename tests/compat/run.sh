@@ -4,10 +4,11 @@
 #   - UPSTREAM:  a simulator on upstream's simulator files    -> DSTACK_UPSTREAM_ENDPOINT
 #   - LIMITED:   a dstack listener restricted to GetKey, Info -> DSTACK_LIMITED_ENDPOINT
 #   - DSTACK_CLI: the dstack command (libdstack), for the cross-check tests
-# Usage: run.sh <dstack-simulator binary> <shared dir> [dstack binary]
+# Usage: run.sh <dstack-simulator binary> <fixture dir> [dstack binary]
+# Fails when any JS test is skipped: a missing fixture or CLI is a broken setup, not a pass.
 set -euo pipefail
 sim_bin=$1
-shared=$2
+fixtures=$2
 if [[ -n "${3:-}" ]]; then
     export DSTACK_CLI="$3"
 fi
@@ -48,18 +49,25 @@ export TAPPD_SIMULATOR_ENDPOINT="$work/sim/tappd.sock"
 export DSTACK_LIMITED_ENDPOINT="$work/sim/limited.sock"
 export DSTACK_SIM_DIR="$work/sim"
 
-up="$shared/fixtures/upstream-simulator"
-if [[ -f "$up/appkeys.json" ]]; then
-    "$sim_bin" --dir "$work/up" --keys "$up/appkeys.json" --compose "$up/app-compose.json" \
-        --sys-config "$up/sys-config.json" >"$work/up.log" 2>&1 &
-    pids+=($!)
-    wait_socket "$work/up/dstack.sock"
-    export DSTACK_UPSTREAM_ENDPOINT="$work/up/dstack.sock"
-    export DSTACK_UPSTREAM_TAPPD_ENDPOINT="$work/up/tappd.sock"
-    export DSTACK_UPSTREAM_FIXTURES="$up"
-else
-    echo "note: $up is absent; the upstream-vector tests skip" >&2
+up="$fixtures/upstream/simulator"
+if [[ ! -f "$up/appkeys.json" ]]; then
+    echo "FAIL: fixture $up/appkeys.json is missing (tests/fixtures/PROVENANCE.md)" >&2
+    exit 1
 fi
+"$sim_bin" --dir "$work/up" --keys "$up/appkeys.json" --compose "$up/app-compose.json" \
+    --sys-config "$up/sys-config.json" >"$work/up.log" 2>&1 &
+pids+=($!)
+wait_socket "$work/up/dstack.sock"
+export DSTACK_UPSTREAM_ENDPOINT="$work/up/dstack.sock"
+export DSTACK_UPSTREAM_TAPPD_ENDPOINT="$work/up/tappd.sock"
+export DSTACK_UPSTREAM_FIXTURES="$up"
 
 cd "$here"
-node --test --test-reporter=spec ./*.test.mjs
+node --test --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$work/tap.txt" ./*.test.mjs
+skipped=$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$work/tap.txt")
+if [[ "$skipped" != "0" ]]; then
+    echo "FAIL: ${skipped:-an unknown number of} JS tests were skipped" >&2
+    grep -E '# SKIP' "$work/tap.txt" >&2 || true
+    exit 1
+fi

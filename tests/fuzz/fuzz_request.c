@@ -44,7 +44,7 @@ static dstack_err bounded_emit(void *state, const char *name, const uint8_t *pay
 static void use_fixture(char *dst, size_t cap, const char *name)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/fixtures/upstream-simulator/%s", DSTACK_SHARED_DIR, name);
+    snprintf(path, sizeof path, "%s/upstream/simulator/%s", DSTACK_FIXTURE_DIR, name);
     if (access(path, R_OK) == 0) {
         snprintf(dst, cap, "%s", path);
     }

@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # The seed's curl examples (seeds/guest-agent-rpc-api.md), run verbatim with curl against the
 # simulator on upstream's simulator files, with their answers checked.
-# Usage: curl_examples.sh <dstack-simulator> <shared dir>
+# Usage: curl_examples.sh <dstack-simulator> <fixture dir>
 set -euo pipefail
 sim_bin=$1
-shared=$2
-up="$shared/fixtures/upstream-simulator"
+up="$2/upstream/simulator"
 if [[ ! -f "$up/appkeys.json" ]]; then
-    echo "SKIP: $up is absent (the upstream fixtures live in ../shared)"
-    exit 77
+    echo "FAIL: fixture $up/appkeys.json is missing (tests/fixtures/PROVENANCE.md)"
+    exit 1
 fi
 command -v jq >/dev/null || { echo "FAIL: jq is missing (scripts/deps.sh --test installs it)"; exit 1; }
 

@@ -157,13 +157,12 @@ static const char *const *upstream_args(void)
 {
     static char keys[512], compose[512], sys[512];
     static const char *pre[] = {"--keys", keys, "--compose", compose, "--sys-config", sys, NULL};
-    snprintf(keys, sizeof keys, "%s/fixtures/upstream-simulator/appkeys.json", DSTACK_SHARED_DIR);
-    snprintf(compose, sizeof compose, "%s/fixtures/upstream-simulator/app-compose.json",
-             DSTACK_SHARED_DIR);
-    snprintf(sys, sizeof sys, "%s/fixtures/upstream-simulator/sys-config.json", DSTACK_SHARED_DIR);
+    snprintf(keys, sizeof keys, "%s/upstream/simulator/appkeys.json", DSTACK_FIXTURE_DIR);
+    snprintf(compose, sizeof compose, "%s/upstream/simulator/app-compose.json", DSTACK_FIXTURE_DIR);
+    snprintf(sys, sizeof sys, "%s/upstream/simulator/sys-config.json", DSTACK_FIXTURE_DIR);
     if (access(keys, R_OK) != 0) {
-        printf("SKIP: %s is absent (the upstream fixtures live in ../shared)\n", keys);
-        exit(77);
+        printf("FAIL: fixture %s is missing (tests/fixtures/PROVENANCE.md)\n", keys);
+        exit(1);
     }
     return pre;
 }
@@ -211,8 +210,8 @@ static int scan_log_for_secrets(const struct sim *s)
 {
     char keys_path[512], log_path[400];
     if (s->upstream) {
-        snprintf(keys_path, sizeof keys_path, "%s/fixtures/upstream-simulator/appkeys.json",
-                 DSTACK_SHARED_DIR);
+        snprintf(keys_path, sizeof keys_path, "%s/upstream/simulator/appkeys.json",
+                 DSTACK_FIXTURE_DIR);
     } else {
         snprintf(keys_path, sizeof keys_path, "%s/appkeys.json", s->dir);
     }

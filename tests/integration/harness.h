@@ -20,8 +20,8 @@ struct sim {
  * --error-exitcode=99") to run it under a tool. Returns false with a message on stderr. */
 bool sim_start(struct sim *s, const char *const *extra_args);
 
-/* Like sim_start, on upstream's simulator files in ../shared (skips the test, exit 77, when
- * they are absent). */
+/* Like sim_start, on upstream's simulator files in tests/fixtures/upstream/simulator (exits 1
+ * when they are missing). */
 bool sim_start_upstream(struct sim *s, const char *const *extra_args);
 
 /* Sends sig (SIGTERM or SIGKILL), waits, and starts the simulator again in the same folder

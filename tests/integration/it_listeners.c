@@ -256,7 +256,7 @@ static void test_gpu_info(void)
 static void test_log_scan_detects_a_key(void)
 {
     char keys[512];
-    snprintf(keys, sizeof keys, "%s/fixtures/upstream-simulator/appkeys.json", DSTACK_SHARED_DIR);
+    snprintf(keys, sizeof keys, "%s/upstream/simulator/appkeys.json", DSTACK_FIXTURE_DIR);
     json_t *k = json_load_file(keys, 0, NULL);
     const char *k256 = json_string_value(json_object_get(k, "k256_key"));
     if (k256 == NULL) {

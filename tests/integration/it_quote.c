@@ -236,7 +236,7 @@ static void test_fixture_mode(void)
 {
     struct sim fx;
     char bin[1024];
-    snprintf(bin, sizeof bin, "%s/fixtures/upstream-simulator/attestation.bin", DSTACK_SHARED_DIR);
+    snprintf(bin, sizeof bin, "%s/upstream/simulator/attestation.bin", DSTACK_FIXTURE_DIR);
     const char *args[] = {"--attestation", bin, NULL};
     if (!sim_start_upstream(&fx, args)) {
         CHECK(!"fixture-mode simulator did not start");

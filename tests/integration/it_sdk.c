@@ -269,7 +269,7 @@ static void test_upstream_tappd(const struct sim *up)
 static void test_upstream(void)
 {
     char keys[512];
-    snprintf(keys, sizeof keys, "%s/fixtures/upstream-simulator/appkeys.json", DSTACK_SHARED_DIR);
+    snprintf(keys, sizeof keys, "%s/upstream/simulator/appkeys.json", DSTACK_FIXTURE_DIR);
     if (access(keys, R_OK) != 0) {
         printf("note: %s is absent; the upstream vectors are not checked\n", keys);
         return;

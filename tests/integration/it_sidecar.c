@@ -29,8 +29,8 @@
 #ifndef DSTACK_SIDECAR_BIN
 int main(void)
 {
-    printf("SKIP: dstack-quote-sidecar is not part of this build\n");
-    return 77;
+    printf("FAIL: dstack-quote-sidecar is not part of this build\n");
+    return 1;
 }
 #else
 

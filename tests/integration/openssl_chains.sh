@@ -2,7 +2,7 @@
 # Certificates checked with the openssl command line, as an operator would: every chain from
 # GetTlsKey and tappd DeriveKey verifies against the CA of the keys file, `openssl x509 -text`
 # shows the expected subject, SANs, KeyUsage, EKU and dstack extensions, and the returned private
-# key matches the leaf. Usage: openssl_chains.sh <dstack-simulator> <shared dir>
+# key matches the leaf. Usage: openssl_chains.sh <dstack-simulator> <fixture dir (unused)>
 set -euo pipefail
 sim_bin=$1
 command -v jq >/dev/null && command -v openssl >/dev/null ||

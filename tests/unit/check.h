@@ -103,15 +103,18 @@ static inline int check_exit(void)
     return check_failed == 0 ? 0 : 1;
 }
 
-/* Path of a file under ../shared; exits 77 (CTest "skipped") when the folder is absent. */
-static inline const char *check_shared_path(const char *rel)
+/* Path of a data file under tests/fixtures (rel like "upstream/tdx/ccel.bin"). A missing file
+ * is a broken checkout, not a reason to skip: the test fails with the path it wanted. */
+static inline const char *check_fixture(const char *rel)
 {
     static char path[4096];
     struct stat st;
-    snprintf(path, sizeof path, "%s/%s", DSTACK_SHARED_DIR, rel);
+    snprintf(path, sizeof path, "%s/%s", DSTACK_FIXTURE_DIR, rel);
     if (stat(path, &st) != 0) {
-        printf("SKIP: %s is absent (the upstream fixtures live in ../shared)\n", path);
-        exit(77);
+        printf("FAIL: fixture %s is missing (tests/fixtures/PROVENANCE.md says where it comes "
+               "from)\n",
+               path);
+        exit(1);
     }
     return path;
 }

@@ -47,8 +47,8 @@ static void walk(const uint8_t *d, size_t len)
 static void test_fixture_exact(const uint8_t *bin, size_t len)
 {
     size_t jlen = 0;
-    char *want = (char *)(uint8_t *)check_read_file(
-        check_shared_path("fixtures/upstream-tdx/ccel.expected.json"), &jlen);
+    char *want =
+        (char *)(uint8_t *)check_read_file(check_fixture("upstream/tdx/ccel.expected.json"), &jlen);
     CHECK(want != NULL);
     if (want == NULL) {
         return;
@@ -244,8 +244,7 @@ static void test_label_rules(void)
 int main(void)
 {
     size_t len = 0;
-    uint8_t *bin =
-        (uint8_t *)check_read_file(check_shared_path("fixtures/upstream-tdx/ccel.bin"), &len);
+    uint8_t *bin = (uint8_t *)check_read_file(check_fixture("upstream/tdx/ccel.bin"), &len);
     CHECK(bin != NULL && len == 65536);
     if (bin == NULL) {
         return check_exit();

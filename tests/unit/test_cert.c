@@ -45,7 +45,7 @@ static char *ca_pem_text;
 
 static void load_simulator_keys(void)
 {
-    const char *path = check_shared_path("fixtures/upstream-simulator/appkeys.json");
+    const char *path = check_fixture("upstream/simulator/appkeys.json");
     json_error_t jerr;
     json_t *root = json_load_file(path, 0, &jerr);
     CHECK(root != NULL);

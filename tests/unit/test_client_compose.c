@@ -147,7 +147,7 @@ static void test_hash_vectors(void)
 
 static void test_fixture(void)
 {
-    const char *path = check_shared_path("fixtures/upstream-simulator/app-compose.json");
+    const char *path = check_fixture("upstream/simulator/app-compose.json");
     FILE *f = fopen(path, "rb");
     CHECK(f != NULL);
     if (f == NULL) {

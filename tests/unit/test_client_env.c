@@ -228,7 +228,7 @@ static void test_eth_address(void)
     CHECK(dstack_eth_address(key, addr) == DSTACK_EINVAL);
 
     /* simulator getKey('/') (crypto.md §12.11): HKDF of the fixture k256_key with path "/" */
-    const char *path = check_shared_path("fixtures/upstream-simulator/appkeys.json");
+    const char *path = check_fixture("upstream/simulator/appkeys.json");
     FILE *f = fopen(path, "rb");
     char buf[8192];
     size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;

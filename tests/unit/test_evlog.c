@@ -119,8 +119,7 @@ static void test_format(void)
 static void test_ccel_expected(void)
 {
     size_t len = 0;
-    char *text =
-        check_read_file(check_shared_path("fixtures/upstream-tdx/ccel.expected.json"), &len);
+    char *text = check_read_file(check_fixture("upstream/tdx/ccel.expected.json"), &len);
     CHECK(text != NULL);
     if (text == NULL) {
         return;
@@ -149,8 +148,7 @@ static void test_ccel_expected(void)
 static void test_replay_lite(void)
 {
     size_t len = 0;
-    char *text =
-        check_read_file(check_shared_path("fixtures/upstream-tdx/tdx-lite-getquote.json"), &len);
+    char *text = check_read_file(check_fixture("upstream/tdx/tdx-lite-getquote.json"), &len);
     CHECK(text != NULL);
     if (text == NULL) {
         return;
@@ -213,8 +211,7 @@ static void test_replay_lite(void)
 static void test_mr_aggregated(void)
 {
     size_t len = 0;
-    char *bin =
-        check_read_file(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &len);
+    char *bin = check_read_file(check_fixture("upstream/simulator/attestation.bin"), &len);
     CHECK(bin != NULL && len == 9504);
     if (bin == NULL || len != 9504) {
         free(bin);

@@ -53,8 +53,7 @@ static const char *str(const json_t *o, const char *k)
 static void test_build_lite(void)
 {
     size_t len = 0;
-    char *text =
-        check_read_file(check_shared_path("fixtures/upstream-tdx/tdx-lite-getquote.json"), &len);
+    char *text = check_read_file(check_fixture("upstream/tdx/tdx-lite-getquote.json"), &len);
     json_t *root = json_loadb(text, len, 0, NULL);
     const char *qh = str(root, "quote"), *lh = str(root, "event_log"), *vm = str(root, "vm_config");
     uint8_t *q = NULL;

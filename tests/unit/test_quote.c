@@ -146,8 +146,7 @@ static void test_bad(const uint8_t *q4, size_t len)
 int main(void)
 {
     size_t len = 0;
-    uint8_t *q4 =
-        (uint8_t *)check_read_file(check_shared_path("fixtures/upstream-tdx/tdx_quote.bin"), &len);
+    uint8_t *q4 = (uint8_t *)check_read_file(check_fixture("upstream/tdx/tdx_quote.bin"), &len);
     CHECK(q4 != NULL && len == 5006);
     test_v4_fixture(q4, len);
     test_v5(q4, len);

@@ -114,8 +114,7 @@ static char *last_pem(const uint8_t *chain, size_t len)
 static void test_real_fixture(void)
 {
     size_t len = 0;
-    uint8_t *q =
-        (uint8_t *)check_read_file(check_shared_path("fixtures/upstream-tdx/tdx_quote.bin"), &len);
+    uint8_t *q = (uint8_t *)check_read_file(check_fixture("upstream/tdx/tdx_quote.bin"), &len);
     struct dstack_quote p;
     CHECK(q != NULL && dstack_quote_parse(q, len, &p) == DSTACK_OK);
     char *root = last_pem(p.pck_chain, p.pck_chain_len);

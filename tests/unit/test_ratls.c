@@ -55,8 +55,7 @@ static dstack_err attestation_for(const struct versioned_attestation *fx,
 int main(void)
 {
     size_t n = 0;
-    char *keys_text =
-        check_read_file(check_shared_path("fixtures/upstream-simulator/appkeys.json"), &n);
+    char *keys_text = check_read_file(check_fixture("upstream/simulator/appkeys.json"), &n);
     json_t *keys = json_loads(keys_text, 0, NULL);
     free(keys_text);
     const char *cert = json_string_value(json_object_get(keys, "ca_cert"));
@@ -70,8 +69,7 @@ int main(void)
     CHECK(hex_decode(k, strlen(k), k256, sizeof k256, &n) == DSTACK_OK);
     json_decref(keys);
 
-    char *att_bin =
-        check_read_file(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &n);
+    char *att_bin = check_read_file(check_fixture("upstream/simulator/attestation.bin"), &n);
     struct versioned_attestation fx;
     CHECK(versioned_decode((const uint8_t *)att_bin, n, &fx) == DSTACK_OK);
     free(att_bin);

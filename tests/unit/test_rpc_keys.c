@@ -443,7 +443,7 @@ static void test_verify(void)
 
 int main(void)
 {
-    const char *path = check_shared_path("fixtures/upstream-simulator/appkeys.json");
+    const char *path = check_fixture("upstream/simulator/appkeys.json");
     const char *table = getenv("DSTACK_VECTOR_TABLE");
     if (table != NULL && (vector_table = fopen(table, "w")) == NULL) {
         perror(table);

@@ -615,7 +615,7 @@ static const struct tee_backend fixture_backend = {
 
 static void test_fixture_mode(void)
 {
-    const char *path = check_shared_path("fixtures/upstream-simulator/attestation.bin");
+    const char *path = check_fixture("upstream/simulator/attestation.bin");
     struct agent_config cfg;
     memset(&cfg, 0, sizeof cfg);
     CHECK(strlen(path) < sizeof cfg.attestation_file);

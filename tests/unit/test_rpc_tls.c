@@ -57,11 +57,10 @@ static void setup(void)
 {
     size_t n = 0;
     char err[256] = "";
-    char *keys = check_read_file(check_shared_path("fixtures/upstream-simulator/appkeys.json"), &n);
+    char *keys = check_read_file(check_fixture("upstream/simulator/appkeys.json"), &n);
     CHECK(appkeys_parse("appkeys.json", keys, n, &agent.keys, err, sizeof err) == DSTACK_OK);
     free(keys);
-    char *att =
-        check_read_file(check_shared_path("fixtures/upstream-simulator/attestation.bin"), &n);
+    char *att = check_read_file(check_fixture("upstream/simulator/attestation.bin"), &n);
     CHECK(versioned_decode((const uint8_t *)att, n, &fixture) == DSTACK_OK);
     free(att);
     agent.tee = &fake_tee;

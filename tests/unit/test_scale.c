@@ -91,8 +91,8 @@ static void sha384(const void *a, size_t an, const void *b, size_t bn, uint8_t o
 static void test_fixture(void)
 {
     size_t len = 0;
-    uint8_t *bin = (uint8_t *)check_read_file(
-        check_shared_path("fixtures/upstream-simulator/attestation.bin"), &len);
+    uint8_t *bin =
+        (uint8_t *)check_read_file(check_fixture("upstream/simulator/attestation.bin"), &len);
     CHECK(bin != NULL && len == 9504);
     struct versioned_attestation a;
     CHECK(versioned_decode(bin, len, &a) == DSTACK_OK);

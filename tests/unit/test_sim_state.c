@@ -222,11 +222,11 @@ static void test_upstream_files(void)
     char err[512] = "";
     make_cfg(&cfg, "upstream", "");
     snprintf(cfg.compose_file, sizeof cfg.compose_file, "%s",
-             check_shared_path("fixtures/upstream-simulator/app-compose.json"));
+             check_fixture("upstream/simulator/app-compose.json"));
     snprintf(cfg.sys_config_file, sizeof cfg.sys_config_file, "%s",
-             check_shared_path("fixtures/upstream-simulator/sys-config.json"));
+             check_fixture("upstream/simulator/sys-config.json"));
     snprintf(cfg.keys_file, sizeof cfg.keys_file, "%s",
-             check_shared_path("fixtures/upstream-simulator/appkeys.json"));
+             check_fixture("upstream/simulator/appkeys.json"));
     struct sim_state *st = NULL;
     CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_OK);
     if (st == NULL) {

@@ -660,7 +660,7 @@ static void test_qgs_codec(void)
 int main(void)
 {
     log_set_level(LOG_ERROR);
-    ccel_path = check_shared_path("fixtures/upstream-tdx/ccel.bin");
+    ccel_path = check_fixture("upstream/tdx/ccel.bin");
     if (!fake_tdx_start(&fk, ccel_path)) {
         fprintf(stderr, "cannot start the fake TDX kernel\n");
         return 1;
