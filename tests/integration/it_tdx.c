@@ -89,7 +89,8 @@ static bool agent_start(void)
     }
     for (int i = 0; i < 1000; i++) {
         struct http_reply r = {0};
-        if (sock_connects(dstack_sock) &&
+        /* both listeners: the tappd one may come up a moment after the dstack one */
+        if (sock_connects(dstack_sock) && sock_connects(tappd_sock) &&
             http_unix(dstack_sock, "GET", "/Version", NULL, NULL, &r) && r.status == 200) {
             http_reply_free(&r);
             return true;
