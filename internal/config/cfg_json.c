@@ -1,0 +1,169 @@
+/* The one place the configuration reader calls the JSON parser (cJSON; to be routed through
+ * lib/json once it lands). cJSON keeps no positions, so messages name the key path instead. */
+#include "cfg_json.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cfg_toml_priv.h"
+
+#define JSON_DEPTH_MAX 32
+#define JSON_INT_MAX 9007199254740992.0 /* 2^53: larger doubles are not exact integers */
+
+struct conv {
+    struct cfg_parse_error *err;
+    char path[256];
+};
+
+static bool conv_fail(struct conv *c, const char *what)
+{
+    snprintf(c->err->msg, sizeof c->err->msg, "%.100s: %s", c->path[0] ? c->path : "top level",
+             what);
+    return false;
+}
+
+static bool valid_utf8(const char *s)
+{
+    const char *end = s + strlen(s);
+    while (s < end) {
+        size_t n = toml_utf8_len(s, end);
+        if (n == 0) {
+            return false;
+        }
+        s += n;
+    }
+    return true;
+}
+
+static bool convert(struct conv *c, const cJSON *j, struct cfg_node *n, unsigned depth);
+
+static bool convert_children(struct conv *c, const cJSON *j, struct cfg_node *n, unsigned depth)
+{
+    size_t path_len = strlen(c->path);
+    size_t index = 0;
+    for (const cJSON *e = j->child; e != NULL; e = e->next, index++) {
+        const char *key = n->type == CFG_TABLE ? e->string : NULL;
+        if (key != NULL) {
+            snprintf(c->path + path_len, sizeof c->path - path_len, "%s%s", path_len ? "." : "",
+                     key);
+            if (!valid_utf8(key)) {
+                return conv_fail(c, "invalid UTF-8 in the key");
+            }
+            if (cfg_table_find(n, key, strlen(key)) != NULL) {
+                return conv_fail(c, "key defined twice");
+            }
+        } else {
+            snprintf(c->path + path_len, sizeof c->path - path_len, "[%zu]", index);
+        }
+        struct cfg_node *child = cfg_node_new(CFG_STRING, key, key ? strlen(key) : 0, 0, 0);
+        if (child == NULL || !cfg_node_append(n, child)) {
+            cfg_node_free(child);
+            return conv_fail(c, "out of memory");
+        }
+        if (!convert(c, e, child, depth + 1)) {
+            return false;
+        }
+        c->path[path_len] = '\0';
+    }
+    return true;
+}
+
+static bool convert(struct conv *c, const cJSON *j, struct cfg_node *n, unsigned depth)
+{
+    if (depth > JSON_DEPTH_MAX) {
+        return conv_fail(c, "nested deeper than 32 levels");
+    }
+    if (cJSON_IsObject(j) || cJSON_IsArray(j)) {
+        n->type = cJSON_IsObject(j) ? CFG_TABLE : CFG_ARRAY;
+        n->origin = CFG_DEFINED_HEADER;
+        return convert_children(c, j, n, depth);
+    }
+    if (cJSON_IsString(j)) {
+        if (!valid_utf8(j->valuestring)) {
+            return conv_fail(c, "invalid UTF-8 in the string");
+        }
+        n->type = CFG_STRING;
+        n->str_len = strlen(j->valuestring);
+        n->str = strdup(j->valuestring);
+        return n->str != NULL || conv_fail(c, "out of memory");
+    }
+    if (cJSON_IsBool(j)) {
+        n->type = CFG_BOOL;
+        n->flag = cJSON_IsTrue(j);
+        return true;
+    }
+    if (cJSON_IsNumber(j)) {
+        double v = j->valuedouble;
+        if (!isfinite(v) || floor(v) != v || fabs(v) > JSON_INT_MAX) {
+            return conv_fail(c, "expected an integer (no fraction, at most 2^53)");
+        }
+        n->type = CFG_INT;
+        n->num = (int64_t)v;
+        return true;
+    }
+    return conv_fail(c, "null is not a configuration value");
+}
+
+/* 1-based line and column of the byte at off. */
+static void position(const char *text, size_t off, struct cfg_parse_error *err)
+{
+    err->line = 1;
+    size_t line_start = 0;
+    for (size_t i = 0; i < off; i++) {
+        if (text[i] == '\n') {
+            err->line++;
+            line_start = i + 1;
+        }
+    }
+    err->column = (unsigned)(off - line_start) + 1;
+}
+
+int cfg_json_parse(const char *text, size_t len, struct cfg_node **out, struct cfg_parse_error *err)
+{
+    memset(err, 0, sizeof *err);
+    *out = NULL;
+    const char *parse_end = NULL;
+    /* Trailing text is checked here: cJSON's own check wants the NUL inside len. */
+    cJSON *j = cJSON_ParseWithLengthOpts(text, len, &parse_end, 0);
+    if (j != NULL && parse_end != NULL) {
+        while (parse_end < text + len && strchr(" \t\r\n", *parse_end) != NULL && *parse_end) {
+            parse_end++;
+        }
+        if (parse_end != text + len) {
+            cJSON_Delete(j);
+            j = NULL;
+        }
+    }
+    if (j == NULL) {
+        size_t off = parse_end != NULL && parse_end >= text && parse_end <= text + len
+                         ? (size_t)(parse_end - text)
+                         : 0;
+        position(text, off, err);
+        snprintf(err->msg, sizeof err->msg, "invalid JSON");
+        return -1;
+    }
+    if (memchr(text, '\0', len) != NULL) {
+        cJSON_Delete(j);
+        snprintf(err->msg, sizeof err->msg, "NUL byte in the file");
+        return -1;
+    }
+    struct conv c = {.err = err};
+    struct cfg_node *root = cfg_node_new(CFG_TABLE, NULL, 0, 1, 1);
+    bool ok = root != NULL && cJSON_IsObject(j);
+    if (root == NULL) {
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+    } else if (!ok) {
+        snprintf(err->msg, sizeof err->msg, "expected an object of profiles at the top level");
+    } else {
+        ok = convert(&c, j, root, 0);
+    }
+    cJSON_Delete(j);
+    if (!ok) {
+        cfg_node_free(root);
+        return -1;
+    }
+    *out = root;
+    return 0;
+}
