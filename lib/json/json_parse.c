@@ -1,0 +1,284 @@
+/* json_parse: the lexical pass (json_scan.c), cJSON's parser, then one walk over the tree that
+ * gives strings their carried length, marks float literals, keeps long integers' literals and
+ * settles duplicate keys. */
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json/json_internal.h"
+#include "util/file.h"
+
+#define DUPS_QUADRATIC_MAX 16 /* objects up to this size compare keys pairwise */
+
+struct walk {
+    const char *text;
+    size_t len;
+    unsigned flags;
+    const struct json_scan *scan;
+    size_t next_string, next_number; /* next unused mark */
+    size_t n_strings, n_numbers;     /* ordinals seen */
+    cJSON *root;
+    struct json_error *err;
+};
+
+static void visit_string(struct walk *w, cJSON *v)
+{
+    size_t ordinal = w->n_strings++;
+    const struct json_marks *m = &w->scan->strings;
+    if (w->next_string < m->n && m->v[w->next_string].ordinal == ordinal) {
+        v->type |= JSON_T_LEN;
+        v->valueint = (int)m->v[w->next_string].decoded_len;
+        w->next_string++;
+    }
+}
+
+static bool visit_number(struct walk *w, cJSON *v)
+{
+    size_t ordinal = w->n_numbers++;
+    if (isinf(v->valuedouble) && !(w->flags & JSON_HUGE_INF)) {
+        size_t at = json_scan_number_at(w->text, w->len, ordinal);
+        json_error_at(w->err, w->text, w->len, at, "number out of range");
+        return false;
+    }
+    const struct json_marks *m = &w->scan->numbers;
+    if (w->next_number < m->n && m->v[w->next_number].ordinal == ordinal) {
+        const struct json_mark *k = &m->v[w->next_number++];
+        if (k->is_float) {
+            v->type |= JSON_T_FLOAT;
+        } else {
+            v->valuestring = strndup(w->text + k->offset, k->len); /* freed by cJSON_Delete */
+            if (v->valuestring == NULL) {
+                json_error_at(w->err, w->text, w->len, k->offset, "out of memory");
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* Counts strings in document order up to target's key: its ordinal (error path only). */
+static bool key_ordinal(const cJSON *v, const cJSON *target, size_t *n)
+{
+    if (cJSON_IsString(v)) {
+        (*n)++;
+    }
+    if (!cJSON_IsObject(v) && !cJSON_IsArray(v)) {
+        return false;
+    }
+    for (const cJSON *c = v->child; c != NULL; c = c->next) {
+        if (cJSON_IsObject(v)) {
+            if (c == target) {
+                return true;
+            }
+            (*n)++;
+        }
+        if (key_ordinal(c, target, n)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool refuse_duplicate(struct walk *w, const cJSON *dup)
+{
+    size_t n = 0;
+    key_ordinal(w->root, dup, &n);
+    size_t at = json_scan_string_end(w->text, w->len, n);
+    json_error_at(w->err, w->text, w->len, at, "duplicate object key near '\"%.60s\"'",
+                  dup->string);
+    return false;
+}
+
+/* JSON.parse: the last value goes to the first key's place; the others go. */
+static void keep_last(cJSON *obj, cJSON *first, cJSON *last)
+{
+    cJSON_DetachItemViaPointer(obj, last);
+    cJSON_ReplaceItemViaPointer(obj, first, last);
+}
+
+struct member {
+    cJSON *node;
+    size_t pos;
+};
+
+static int by_key_then_position(const void *a, const void *b)
+{
+    const struct member *x = a, *y = b;
+    int c = strcmp(x->node->string, y->node->string);
+    if (c != 0) {
+        return c;
+    }
+    return x->pos < y->pos ? -1 : 1;
+}
+
+/* Large objects: sorted by key, duplicates are neighbours (n log n, not n^2). */
+static bool dups_sorted(struct walk *w, cJSON *obj, size_t n)
+{
+    struct member *v = malloc(n * sizeof *v);
+    if (v == NULL) {
+        json_error_at(w->err, w->text, w->len, 0, "out of memory");
+        return false;
+    }
+    size_t k = 0;
+    for (cJSON *c = obj->child; c != NULL; c = c->next, k++) {
+        v[k] = (struct member){.node = c, .pos = k};
+    }
+    qsort(v, n, sizeof *v, by_key_then_position);
+    const struct member *dup = NULL; /* the earliest repeated key */
+    for (size_t i = 1; i < n; i++) {
+        if (strcmp(v[i - 1].node->string, v[i].node->string) == 0 &&
+            (dup == NULL || v[i].pos < dup->pos)) {
+            dup = &v[i];
+        }
+    }
+    if (dup != NULL && !(w->flags & JSON_DUPS_LAST)) {
+        cJSON *node = dup->node;
+        free(v);
+        return refuse_duplicate(w, node);
+    }
+    for (size_t i = 0; dup != NULL && i < n;) {
+        size_t j = i + 1;
+        while (j < n && strcmp(v[i].node->string, v[j].node->string) == 0) {
+            j++;
+        }
+        for (size_t m = i + 1; m + 1 < j; m++) {
+            cJSON_Delete(cJSON_DetachItemViaPointer(obj, v[m].node));
+        }
+        if (j - i > 1) {
+            keep_last(obj, v[i].node, v[j - 1].node);
+        }
+        i = j;
+    }
+    free(v);
+    return true;
+}
+
+static bool check_dups(struct walk *w, cJSON *obj)
+{
+    size_t n = 0;
+    for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+        n++;
+    }
+    if (n < 2) {
+        return true;
+    }
+    if (n > DUPS_QUADRATIC_MAX) {
+        return dups_sorted(w, obj, n);
+    }
+    for (cJSON *c = obj->child->next; c != NULL;) {
+        cJSON *next = c->next, *first = NULL;
+        for (cJSON *p = obj->child; p != c && first == NULL; p = p->next) {
+            if (strcmp(p->string, c->string) == 0) {
+                first = p;
+            }
+        }
+        if (first != NULL) {
+            if (!(w->flags & JSON_DUPS_LAST)) {
+                return refuse_duplicate(w, c);
+            }
+            keep_last(obj, first, c);
+        }
+        c = next;
+    }
+    return true;
+}
+
+static bool walk(struct walk *w, cJSON *v)
+{
+    if (cJSON_IsString(v)) {
+        visit_string(w, v);
+        return true;
+    }
+    if (cJSON_IsNumber(v)) {
+        return visit_number(w, v);
+    }
+    bool object = cJSON_IsObject(v);
+    if (!object && !cJSON_IsArray(v)) {
+        return true;
+    }
+    for (cJSON *c = v->child; c != NULL; c = c->next) {
+        w->n_strings += object; /* the key comes before its value */
+        if (!walk(w, c)) {
+            return false;
+        }
+    }
+    return !object || check_dups(w, v);
+}
+
+static size_t skip_space(const char *text, size_t len, size_t i)
+{
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) {
+        i++;
+    }
+    return i;
+}
+
+/* cJSON's own verdict on the grammar, with the position it stopped at. */
+static cJSON *parse_grammar(const char *text, size_t len, struct json_error *err)
+{
+    const char *end = NULL;
+    cJSON *root = len > 0 ? cJSON_ParseWithLengthOpts(text, len, &end, 0) : NULL;
+    size_t pos = end != NULL && end >= text ? (size_t)(end - text) : len;
+    if (root == NULL) {
+        pos = skip_space(text, len, pos);
+        if (pos >= len) {
+            json_error_at(err, text, len, len, "premature end of input");
+        } else {
+            json_error_at(err, text, len, pos, "invalid JSON near '%.20s'", text + pos);
+        }
+        return NULL;
+    }
+    pos = skip_space(text, len, pos);
+    if (pos < len) {
+        json_error_at(err, text, len, pos, "end of file expected near '%.20s'", text + pos);
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+cJSON *json_parse(const char *text, size_t len, unsigned flags, struct json_error *err)
+{
+    struct json_error scratch;
+    if (err == NULL) {
+        err = &scratch;
+    }
+    memset(err, 0, sizeof *err);
+    if (text == NULL || len > INT_MAX) {
+        json_error_at(err, "", 0, 0, "%s", text == NULL ? "no JSON text" : "JSON text too large");
+        return NULL;
+    }
+    struct json_scan scan = {0};
+    cJSON *root = NULL;
+    if (json_scan_text(text, len, flags, &scan, err)) {
+        root = parse_grammar(text, len, err);
+    }
+    if (root != NULL) {
+        struct walk w = {
+            .text = text, .len = len, .flags = flags, .scan = &scan, .root = root, .err = err};
+        if (!walk(&w, root)) {
+            cJSON_Delete(root);
+            root = NULL;
+        }
+    }
+    json_scan_free(&scan);
+    return root;
+}
+
+cJSON *json_parse_file(const char *path, size_t max, unsigned flags, struct json_error *err)
+{
+    struct json_error scratch;
+    if (err == NULL) {
+        err = &scratch;
+    }
+    memset(err, 0, sizeof *err);
+    char *text = NULL;
+    size_t len = 0;
+    if (file_read_all(path, max, &text, &len, NULL, err->text, sizeof err->text) != DSTACK_OK) {
+        return NULL;
+    }
+    cJSON *root = json_parse(text, len, flags, err);
+    free(text);
+    return root;
+}
