@@ -75,6 +75,9 @@ bool json_is_int(const cJSON *v);
 bool json_u64(const cJSON *v, uint64_t *out);
 bool json_i64(const cJSON *v, int64_t *out);
 
+/* The i-th element of an array (NULL past the end). O(i): loops walk with cJSON_ArrayForEach. */
+const cJSON *json_at(const cJSON *arr, size_t i);
+
 /* serde's word for v's type in error messages: "map", "sequence", "string", "integer",
  * "floating point", "boolean", "null". */
 const char *json_kind(const cJSON *v);
@@ -90,6 +93,10 @@ cJSON *json_hex_string(const uint8_t *bytes, size_t len);
 
 /* A string node holding len bytes that may include U+0000 (json_str_len gives len back). */
 cJSON *json_string_len(const char *s, size_t len);
+
+/* Integer nodes that stay exact beyond 2^53 (the literal rides along, json_dump writes it). */
+cJSON *json_int_new(int64_t v);
+cJSON *json_uint_new(uint64_t v);
 
 /* Adds (or replaces) obj[key] = v, taking v; false (v freed) on OOM or a NULL v/obj. */
 bool json_set(cJSON *obj, const char *key, cJSON *v);

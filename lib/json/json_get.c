@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,18 @@ bool json_i64(const cJSON *v, int64_t *out)
     return true;
 }
 
+const cJSON *json_at(const cJSON *arr, size_t i)
+{
+    if (!cJSON_IsArray(arr)) {
+        return NULL;
+    }
+    const cJSON *c = arr->child;
+    while (c != NULL && i-- > 0) {
+        c = c->next;
+    }
+    return c;
+}
+
 const char *json_kind(const cJSON *v)
 {
     if (cJSON_IsObject(v)) {
@@ -188,4 +201,36 @@ bool json_push(cJSON *arr, cJSON *v)
         return false;
     }
     return true;
+}
+
+/* A number node; beyond 2^53 it also keeps its decimal literal (json_number_text). */
+static cJSON *int_node(double d, bool exact, const char *literal)
+{
+    cJSON *n = cJSON_CreateNumber(d);
+    if (n != NULL && !exact) {
+        n->valuestring = strdup(literal);
+        if (n->valuestring == NULL) {
+            cJSON_Delete(n);
+            return NULL;
+        }
+    }
+    return n;
+}
+
+#define EXACT_LIMIT 9007199254740992.0 /* 2^53 */
+
+cJSON *json_int_new(int64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%lld", (long long)v);
+    double d = (double)v;
+    return int_node(d, d < EXACT_LIMIT && d > -EXACT_LIMIT, buf);
+}
+
+cJSON *json_uint_new(uint64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
+    double d = (double)v;
+    return int_node(d, d < EXACT_LIMIT, buf);
 }
