@@ -80,8 +80,7 @@ static dstack_err quote_gated(struct tdx_backend *b, const uint8_t rd[DSTACK_REP
         e = tdx_configfs_quote(b->configfs_dir, b->paths.generation_timeout_ms, rd, quote,
                                quote_len, err);
     } else {
-        e = tdx_qgs_quote(&b->paths, b->qgs_port, b->paths.generation_timeout_ms, rd, quote,
-                          quote_len, err);
+        e = tdx_qgs_quote(&b->paths, b->qgs_port, rd, quote, quote_len, err);
     }
     tdx_gate_leave(&b->gate);
     return e;

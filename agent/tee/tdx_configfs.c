@@ -14,10 +14,8 @@
 
 #include <dstack/quote.h>
 
-#define POLL_MS 10        /* linux.rs CONFIGFS_GEN_POLL_INTERVAL_MS */
-#define EBUSY_RETRIES 3   /* linux.rs write_inblob_with_retry / read_outblob_with_retry */
-#define EBUSY_WAIT_MS 100 /* upstream sleeps 10 s; our callers hold a deadline of seconds */
-#define MKDIR_POLLS 50    /* configfs fills a new directory at once; allow 50 ms anyway */
+#define POLL_MS 10     /* linux.rs CONFIGFS_GEN_POLL_INTERVAL_MS */
+#define MKDIR_POLLS 50 /* configfs fills a new directory at once; allow 50 ms anyway */
 
 static void sleep_ms(unsigned ms)
 {
@@ -150,38 +148,43 @@ static dstack_err read_generation(const char *path, unsigned long long *g, char 
     return DSTACK_OK;
 }
 
+/* One write, no retry. configfs keeps a binary attribute's bytes in a buffer and hands them to
+ * the provider when the file is closed, and ->release's result is ignored
+ * (fs/configfs/file.c configfs_release_bin_file), so write() never sees the kernel's EBUSY:
+ * upstream's EBUSY retry (linux.rs write_inblob_with_retry) cannot fire. Whether the kernel
+ * took the bytes shows in `generation`, which the caller waits for. */
 static dstack_err write_inblob(const char *path, const uint8_t rd[DSTACK_REPORT_DATA_LEN],
                                char err[TEE_ERROR_MAX])
 {
-    for (int attempt = 0;; attempt++) {
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0) {
-            snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", path, strerror(errno));
-            return DSTACK_ETEE;
-        }
-        ssize_t n;
-        do {
-            n = write(fd, rd, DSTACK_REPORT_DATA_LEN);
-        } while (n < 0 && errno == EINTR);
-        int saved = errno;
-        close(fd);
-        if (n == DSTACK_REPORT_DATA_LEN) {
-            return DSTACK_OK;
-        }
-        if (n < 0 && saved == EBUSY && attempt + 1 < EBUSY_RETRIES) {
-            sleep_ms(EBUSY_WAIT_MS);
-            continue;
-        }
-        if (n >= 0) {
-            snprintf(err, TEE_ERROR_MAX, "short write to %.100s (%zd of %d bytes)", path, n,
-                     DSTACK_REPORT_DATA_LEN);
-        } else {
-            snprintf(err, TEE_ERROR_MAX, "cannot write %.100s: %.100s", path, strerror(saved));
-        }
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", path, strerror(errno));
         return DSTACK_ETEE;
     }
+    ssize_t n = write(fd, rd, DSTACK_REPORT_DATA_LEN);
+    int saved = errno;
+    close(fd);
+    if (n == DSTACK_REPORT_DATA_LEN) {
+        return DSTACK_OK;
+    }
+    if (n >= 0) {
+        snprintf(err, TEE_ERROR_MAX, "short write to %.100s (%zd of %d bytes)", path, n,
+                 DSTACK_REPORT_DATA_LEN);
+    } else {
+        snprintf(err, TEE_ERROR_MAX, "cannot write %.100s: %.100s", path, strerror(saved));
+    }
+    return DSTACK_ETEE;
 }
 
+/* The quote, read whole. This read is where the kernel asks the host for the quote and waits for
+ * it, up to 30 s (drivers/virt/coco/configfs-tsm report.c tsm_report_read ->
+ * tdx-guest.c tdx_report_new -> wait_for_quote_completion). Its errors are not retried:
+ *   ETIMEDOUT  the host did not answer in 30 s; the request stays in flight in the host,
+ *   EINTR      a signal woke msleep_interruptible(); the request stays in flight too,
+ *   EBUSY      the previous request is still in flight,
+ * and a retry 100 ms later (on the same fd or a new one) only meets EBUSY until the host is done,
+ * which may be another 30 s. The caller reports the error; the client may ask again. (The
+ * agent blocks its signals in every thread, agent/daemon.c, so EINTR does not reach it.) */
 static dstack_err read_outblob(const char *path, uint8_t **out, size_t *out_len,
                                char err[TEE_ERROR_MAX])
 {
@@ -191,46 +194,35 @@ static dstack_err read_outblob(const char *path, uint8_t **out, size_t *out_len,
         snprintf(err, TEE_ERROR_MAX, "out of memory");
         return DSTACK_ENOMEM;
     }
-    for (int attempt = 0;; attempt++) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", path, strerror(errno));
-            free(buf);
-            return DSTACK_ETEE;
-        }
-        size_t n = 0;
-        int saved = 0;
-        while (n < TDX_QUOTE_BUF_LEN + 1) {
-            ssize_t r = read(fd, buf + n, TDX_QUOTE_BUF_LEN + 1 - n);
-            if (r < 0 && errno == EINTR) {
-                continue;
-            }
-            if (r <= 0) {
-                saved = r < 0 ? errno : 0;
-                break;
-            }
-            n += (size_t)r;
-        }
-        close(fd);
-        /* The kernel talks to the host on this read: EBUSY/ETIMEDOUT are worth a retry
-         * (linux.rs read_outblob_with_retry). */
-        if ((saved == EBUSY || saved == ETIMEDOUT) && attempt + 1 < EBUSY_RETRIES) {
-            sleep_ms(EBUSY_WAIT_MS);
-            continue;
-        }
-        if (saved != 0) {
-            snprintf(err, TEE_ERROR_MAX, "cannot read %.100s: %.100s", path, strerror(saved));
-        } else if (n <= TDX_QUOTE_MIN_LEN || n >= TDX_QUOTE_BUF_LEN) {
-            snprintf(err, TEE_ERROR_MAX, "%.100s: %.100s (%zu bytes)", path,
-                     n == 0 ? "empty outblob" : "invalid quote size", n);
-        } else {
-            *out = buf;
-            *out_len = n;
-            return DSTACK_OK;
-        }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", path, strerror(errno));
         free(buf);
         return DSTACK_ETEE;
     }
+    size_t n = 0;
+    int saved = 0;
+    while (n < TDX_QUOTE_BUF_LEN + 1) {
+        ssize_t r = read(fd, buf + n, TDX_QUOTE_BUF_LEN + 1 - n);
+        if (r <= 0) {
+            saved = r < 0 ? errno : 0;
+            break;
+        }
+        n += (size_t)r;
+    }
+    close(fd);
+    if (saved != 0) {
+        snprintf(err, TEE_ERROR_MAX, "cannot read %.100s: %.100s", path, strerror(saved));
+    } else if (n <= TDX_QUOTE_MIN_LEN || n >= TDX_QUOTE_BUF_LEN) {
+        snprintf(err, TEE_ERROR_MAX, "%.100s: %.100s (%zu bytes)", path,
+                 n == 0 ? "empty outblob" : "invalid quote size", n);
+    } else {
+        *out = buf;
+        *out_len = n;
+        return DSTACK_OK;
+    }
+    free(buf);
+    return DSTACK_ETEE;
 }
 
 /* Takes the cross-process lock on inblob within timeout_ms (flock is per open file, so threads

@@ -2,16 +2,17 @@
 #include "tee/tdx_gate.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
-#include <time.h>
 
 dstack_err tdx_gate_init(struct tdx_gate *g, unsigned max_running, unsigned max_waiting,
-                         unsigned timeout_ms)
+                         unsigned stall_ms)
 {
     pthread_condattr_t attr;
     *g = (struct tdx_gate){.max_running = max_running ? max_running : 1,
                            .max_waiting = max_waiting,
-                           .timeout_ms = timeout_ms};
+                           .stall_ms = stall_ms};
+    clock_gettime(CLOCK_MONOTONIC, &g->last_progress);
     if (pthread_mutex_init(&g->mu, NULL) != 0) {
         return DSTACK_ENOMEM;
     }
@@ -31,17 +32,24 @@ void tdx_gate_destroy(struct tdx_gate *g)
     pthread_mutex_destroy(&g->mu);
 }
 
+static struct timespec add_ms(struct timespec t, unsigned ms)
+{
+    t.tv_sec += (time_t)(ms / 1000);
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+static bool before(struct timespec a, struct timespec b)
+{
+    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+}
+
 dstack_err tdx_gate_enter(struct tdx_gate *g, char *err, size_t err_cap)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += (time_t)(g->timeout_ms / 1000);
-    deadline.tv_nsec += (long)(g->timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
-
     pthread_mutex_lock(&g->mu);
     if (g->running >= g->max_running && g->waiting >= g->max_waiting) {
         g->refused_full++;
@@ -52,16 +60,26 @@ dstack_err tdx_gate_enter(struct tdx_gate *g, char *err, size_t err_cap)
         return DSTACK_ETEE;
     }
     g->waiting++;
-    int rc = 0;
-    while (g->running >= g->max_running && rc != ETIMEDOUT) {
-        rc = pthread_cond_timedwait(&g->cv, &g->mu, &deadline);
+    struct timespec since; /* the stall is measured from our arrival or the last progress */
+    clock_gettime(CLOCK_MONOTONIC, &since);
+    while (g->running >= g->max_running) {
+        if (before(since, g->last_progress)) {
+            since = g->last_progress;
+        }
+        struct timespec deadline = add_ms(since, g->stall_ms);
+        int rc = pthread_cond_timedwait(&g->cv, &g->mu, &deadline);
+        /* Signalled or not, a quote that finished meanwhile moves the deadline on. */
+        if (rc == ETIMEDOUT && !before(since, g->last_progress)) {
+            break;
+        }
     }
     g->waiting--;
     if (g->running >= g->max_running) {
-        g->refused_timeout++;
+        g->refused_stalled++;
         pthread_mutex_unlock(&g->mu);
-        snprintf(err, err_cap, "quote device busy: no turn within %u ms, try again later",
-                 g->timeout_ms);
+        snprintf(err, err_cap,
+                 "quote device busy: no quote finished in the last %u ms, try again later",
+                 g->stall_ms);
         return DSTACK_ETEE;
     }
     g->running++;
@@ -74,6 +92,7 @@ void tdx_gate_leave(struct tdx_gate *g)
 {
     pthread_mutex_lock(&g->mu);
     g->running--;
+    clock_gettime(CLOCK_MONOTONIC, &g->last_progress);
     pthread_cond_signal(&g->cv);
     pthread_mutex_unlock(&g->mu);
 }

@@ -24,10 +24,20 @@
 /* Upstream keeps configfs/sysfs override paths under 240 bytes (linux.rs prepare_configfs). */
 #define TDX_OVERRIDE_PATH_MAX 240
 
-/* Quote queue defaults: one quote runs (the device serialises them anyway), this many wait. */
-#define TDX_QUOTE_QUEUE_DEFAULT 8u
-#define TDX_QUOTE_TIMEOUT_MS_DEFAULT 5000u
-#define TDX_GENERATION_TIMEOUT_MS_DEFAULT 5000u /* linux.rs CONFIGFS_GEN_WAIT_TIMEOUT_SECS */
+/* Quote timings (docs/tdx.md "Timings"). The kernel gives one quote up to 30 s
+ * (drivers/virt/coco/tdx-guest/tdx-guest.c getquote_timeout) and a quote usually takes a few
+ * seconds, so no wait of ours is shorter than 30 s plus 5 s for the round trip through configfs
+ * or vsock. One quote runs (the device serialises them anyway); 64 may wait, enough for every
+ * container of a CVM asking at boot, and a waiter gives up only after 35 s in which no quote
+ * finished. Beyond 64 waiting, requests are refused at once. */
+#define TDX_KERNEL_QUOTE_TIMEOUT_MS 30000u
+#define TDX_QUOTE_WAIT_MS (TDX_KERNEL_QUOTE_TIMEOUT_MS + 5000u)
+#define TDX_QUOTE_QUEUE_DEFAULT 64u
+#define TDX_QUOTE_TIMEOUT_MS_DEFAULT TDX_QUOTE_WAIT_MS /* no progress for this long: give up */
+/* configfs: the wait for `generation` to move and for another process's flock on inblob.
+ * Upstream waits 5 s for the generation (linux.rs CONFIGFS_GEN_WAIT_TIMEOUT_SECS) and forever
+ * for the flock; another process holds the flock for a whole quote. */
+#define TDX_GENERATION_TIMEOUT_MS_DEFAULT TDX_QUOTE_WAIT_MS
 
 struct tdx_paths {
     char configfs_dir[TDX_PATH_MAX];

@@ -167,7 +167,9 @@ static dstack_err get_report(const char *device, const uint8_t rd[DSTACK_REPORT_
     return DSTACK_OK;
 }
 
-static bool io_all(int fd, uint8_t *buf, size_t len, bool writing)
+/* All of buf sent or received: 0, else the errno of the failure (EPIPE for a peer that closed,
+ * EAGAIN when the socket timeout passed). */
+static int io_all(int fd, uint8_t *buf, size_t len, bool writing)
 {
     size_t done = 0;
     while (done < len) {
@@ -176,15 +178,26 @@ static bool io_all(int fd, uint8_t *buf, size_t len, bool writing)
         if (n < 0 && errno == EINTR) {
             continue;
         }
-        if (n <= 0) {
-            return false;
+        if (n < 0) {
+            return errno;
+        }
+        if (n == 0) {
+            return EPIPE;
         }
         done += (size_t)n;
     }
-    return true;
+    return 0;
 }
 
-dstack_err tdx_qgs_quote(const struct tdx_paths *p, unsigned port, unsigned timeout_ms,
+static const char *io_error(int e)
+{
+    if (e == EAGAIN || e == EWOULDBLOCK) {
+        return "no answer within " TDX_QGS_TIMEOUT_TEXT;
+    }
+    return e == EPIPE ? "connection closed by QGS" : strerror(e);
+}
+
+dstack_err tdx_qgs_quote(const struct tdx_paths *p, unsigned port,
                          const uint8_t report_data[DSTACK_REPORT_DATA_LEN], uint8_t **quote,
                          size_t *quote_len, char err[TEE_ERROR_MAX])
 {
@@ -204,7 +217,7 @@ dstack_err tdx_qgs_quote(const struct tdx_paths *p, unsigned port, unsigned time
         snprintf(err, TEE_ERROR_MAX, "vsock: %.100s", strerror(errno));
         return DSTACK_ETEE;
     }
-    struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
+    struct timeval tv = {(time_t)(TDX_QGS_TIMEOUT_MS / 1000), 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     struct sockaddr_vm addr = {
@@ -216,9 +229,12 @@ dstack_err tdx_qgs_quote(const struct tdx_paths *p, unsigned port, unsigned time
                  strerror(errno));
         goto out;
     }
-    if (!io_all(fd, req, sizeof req, true) || !io_all(fd, len_be, 4, false)) {
-        snprintf(err, TEE_ERROR_MAX, "QGS on vsock port %u: %.100s", port,
-                 errno ? strerror(errno) : "connection closed");
+    int io = io_all(fd, req, sizeof req, true);
+    if (io == 0) {
+        io = io_all(fd, len_be, 4, false);
+    }
+    if (io != 0) {
+        snprintf(err, TEE_ERROR_MAX, "QGS on vsock port %u: %.100s", port, io_error(io));
         goto out;
     }
     size_t len =
@@ -228,8 +244,14 @@ dstack_err tdx_qgs_quote(const struct tdx_paths *p, unsigned port, unsigned time
         goto out;
     }
     resp = malloc(len ? len : 1);
-    if (resp == NULL || !io_all(fd, resp, len, false)) {
-        snprintf(err, TEE_ERROR_MAX, "QGS on vsock port %u: truncated response", port);
+    if (resp == NULL) {
+        snprintf(err, TEE_ERROR_MAX, "out of memory");
+        e = DSTACK_ENOMEM;
+        goto out;
+    }
+    if ((io = io_all(fd, resp, len, false)) != 0) {
+        snprintf(err, TEE_ERROR_MAX, "QGS on vsock port %u: response cut short: %.100s", port,
+                 io_error(io));
         goto out;
     }
     e = tdx_qgs_parse_response(resp, len, quote, quote_len, err);

@@ -36,8 +36,15 @@ dstack_err tdx_qgs_parse_response(const uint8_t *msg, size_t len, uint8_t **quot
 /* The port from p->attest_config; DSTACK_EUNSUPPORTED (err says why) when there is none. */
 dstack_err tdx_qgs_available(const struct tdx_paths *p, unsigned *port, char err[TEE_ERROR_MAX]);
 
-/* A quote through p->device and QGS on vsock CID 2 port `port`, with a socket timeout. */
-dstack_err tdx_qgs_quote(const struct tdx_paths *p, unsigned port, unsigned timeout_ms,
+/* How long QGS may take to answer. Intel's tdx_attest.c and upstream (linux.rs) set no timeout,
+ * and the first quote of a boot may wait for QGS to fetch collateral from the PCCS; the kernel's
+ * own path allows a quote 30 s. The bound only keeps a host that never answers from holding the
+ * quote device for ever. */
+#define TDX_QGS_TIMEOUT_MS 120000u
+#define TDX_QGS_TIMEOUT_TEXT "120 s"
+
+/* A quote through p->device and QGS on vsock CID 2 port `port`. */
+dstack_err tdx_qgs_quote(const struct tdx_paths *p, unsigned port,
                          const uint8_t report_data[DSTACK_REPORT_DATA_LEN], uint8_t **quote,
                          size_t *quote_len, char err[TEE_ERROR_MAX]);
 

@@ -348,9 +348,10 @@ static void test_pressure(void)
            "(%zu calls) p50 %.2f ms p90 %.2f ms p99 %.2f ms\n",
            N_KEY, n_base, base_p50, base_p90, n_samples, p50, p90, p99);
     CHECK(ok >= 1 && ok + overload == N_QUOTE && other == 0);
-    CHECK(overload > 0); /* 64 at 500 ms cannot all fit a 3 s deadline */
-    /* Deadline 3 s to wait + one quote of 0.5 s + slack: no request hangs. */
-    CHECK(worst < 3000 + 500 + 1500);
+    CHECK(overload > 0); /* 64 cannot all fit one running + 8 waiting */
+    /* The last one served waited for 8 quotes of 0.5 s, then took its own; slack of 0.4 s per
+     * quote for a loaded box: no request hangs. */
+    CHECK(worst < (8 + 1) * (500 + 400));
     CHECK(atomic_load(&key_failures) == 0);
     CHECK(n_samples >= 20);
     /* Within 2x of unloaded (a 0.25 ms floor absorbs scheduler noise on a shared 2-core box). */

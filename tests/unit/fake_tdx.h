@@ -68,7 +68,9 @@ struct fake_tdx {
     uint8_t rtmr[4][DSTACK_MR_LEN];
     unsigned long long generation;
     atomic_int mode;
-    atomic_uint delay_ms;
+    atomic_uint delay_ms;        /* how long a quote takes (the real kernel: a few seconds) */
+    atomic_uint delay_jitter_ms; /* plus up to this much, varying from quote to quote */
+    uint32_t rng;                /* xorshift state of the jitter (the kernel thread only) */
     atomic_uint quotes, extends;
 };
 
@@ -120,7 +122,13 @@ static inline void fake_make_quote(struct fake_tdx *f)
         return; /* a close without a write (the writer's lock descriptor) */
     }
     fake_apply_extends(f);
-    unsigned delay = atomic_load(&f->delay_ms);
+    unsigned delay = atomic_load(&f->delay_ms), jitter = atomic_load(&f->delay_jitter_ms);
+    if (jitter > 0) {
+        f->rng ^= f->rng << 13;
+        f->rng ^= f->rng >> 17;
+        f->rng ^= f->rng << 5;
+        delay += f->rng % (jitter + 1);
+    }
     if (delay > 0) {
         struct timespec ts = {(time_t)(delay / 1000), (long)(delay % 1000) * 1000000L};
         nanosleep(&ts, NULL);
@@ -255,6 +263,7 @@ static inline bool fake_tdx_start(struct fake_tdx *f, const char *ccel_path)
         return false;
     }
     memset(f->mrtd, 0x11, sizeof f->mrtd);
+    f->rng = 0x2545F491u;
     /* RTMR0-2: the CCEL's replay. */
     FILE *cf = fopen(ccel_path, "rb");
     static uint8_t ccel[1u << 20];
