@@ -32,17 +32,19 @@ extern "C" {
 #define DSTACK_TPM_ALG_SHA512 0x000Du
 
 /* Decodes a CCEL log and appends its events to out as upstream's TcgEventLog::to_cc_event_log
- * yields them (tcg.rs:L299-319, L372-404): imr = MR index - 1 (records with index 0 are
- * dropped, as GCP fills some), event_type, the one SHA-384 digest, event "", payload = event
- * data. ACPI labelling is a separate step (dstack_event_log_label_acpi).
+ * yields them (cc-eventlog/src/tcg.rs): imr = MR index - 1, event_type, the one SHA-384 digest,
+ * event "", payload = event data. ACPI labelling is a separate step
+ * (dstack_event_log_label_acpi).
  *
- * Checked: the header record is EV_NO_ACTION with a "Spec ID Event03" structure that fits its
- * event data and lists its algorithms with their standard sizes; every record lies inside the
- * buffer, carries exactly one digest and that digest is SHA-384 (TDX RTMRs are SHA-384; a
- * record with another count or algorithm would not replay). Parsing stops at the sentinel or
- * exactly at the end of the buffer. On failure *out is unchanged and err (capacity err_cap,
- * may be NULL) says what and where, e.g. "CCEL record 7 at offset 0x3a4: event data runs past
- * the end of the log". DSTACK_EFORMAT for malformed input. */
+ * As tolerant as upstream: the header record must be EV_NO_ACTION with a "Spec ID Event03"
+ * structure that fits its event data, but its algorithm table is not held against the records
+ * (each digest is sized by its algorithm id). Records of MR index 0 (GCP fills some) may carry
+ * any number of SHA-1, SHA-256, SHA-384 and SHA-512 digests and are dropped. Every other record
+ * carries exactly one digest, and it must be SHA-384 (upstream would keep another algorithm's
+ * digest, which cannot replay into a TDX RTMR). Every length is checked against the buffer;
+ * parsing stops at the sentinel or exactly at the end of the buffer. On failure *out is
+ * unchanged and err (capacity err_cap, may be NULL) says what and where, e.g. "CCEL record 7 at
+ * offset 0x3a4: event data runs past the end of the log". DSTACK_EFORMAT for malformed input. */
 DSTACK_API dstack_err dstack_ccel_parse(const uint8_t *data, size_t len,
                                         struct dstack_event_log *out, char *err, size_t err_cap);
 

@@ -112,27 +112,56 @@ static dstack_err parse_header(struct cursor *c, char *err, size_t cap)
     }
     uint32_t n_algs = (uint32_t)fixed[24] | (uint32_t)fixed[25] << 8 | (uint32_t)fixed[26] << 16 |
                       (uint32_t)fixed[27] << 24;
-    if (n_algs == 0 || n_algs > (size - SPEC_ID_FIXED_LEN) / 4) {
+    if (n_algs > (size - SPEC_ID_FIXED_LEN) / 4) {
         return fail(err, cap, "CCEL header: %u algorithms do not fit the Spec ID event", n_algs);
     }
-    bool has_sha384 = false;
+    /* The table is walked for its length only: record digests are sized by their algorithm
+     * id, as upstream's TcgDigest decoder does (tcg.rs alg_id_to_digest_size), so a table that
+     * omits SHA-384 or lists odd sizes is accepted as upstream accepts it. */
     for (uint32_t i = 0; i < n_algs; i++) {
         uint16_t alg = 0, dsize = 0;
         take_u16(&s, &alg); /* cannot fail: n_algs * 4 bytes fit, checked above */
         take_u16(&s, &dsize);
-        size_t want = alg_digest_size(alg);
-        if (want != 0 && want != dsize) {
-            return fail(err, cap, "CCEL header: algorithm 0x%04x listed with %u-byte digests", alg,
-                        dsize);
-        }
-        has_sha384 |= alg == DSTACK_TPM_ALG_SHA384;
     }
     const uint8_t *vsize, *vinfo;
     if (!take(&s, 1, &vsize) || !take(&s, vsize[0], &vinfo)) {
         return fail(err, cap, "CCEL header: vendor info runs past the Spec ID event");
     }
-    if (!has_sha384) {
-        return fail(err, cap, "CCEL header: SHA-384 is not among the log's algorithms");
+    return DSTACK_OK;
+}
+
+/* The digests of one record. Records of MR index 0 (GCP fills some) may carry any number of
+ * SHA-1/256/384/512 digests: they are decoded to find the record's end and then dropped
+ * (tcg.rs to_cc_event_log filters them before TdxEvent::try_from counts digests). Any other
+ * record must carry exactly one digest (try_from), and it must be SHA-384: a TDX RTMR is
+ * SHA-384 and our events hold 48-byte digests, where upstream would carry a shorter one that
+ * could never replay. */
+static dstack_err take_digests(struct cursor *c, uint32_t imr, const uint8_t **digest, size_t n,
+                               size_t at, char *err, size_t cap)
+{
+    uint32_t count;
+    if (!take_u32(c, &count)) {
+        return fail(err, cap, "CCEL record %zu at offset 0x%zx: truncated header", n, at);
+    }
+    if (imr != 0 && count != 1) {
+        return fail(err, cap, "CCEL record %zu at offset 0x%zx: %u digests, want 1", n, at, count);
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        uint16_t alg;
+        const uint8_t *d;
+        if (!take_u16(c, &alg)) {
+            return fail(err, cap, "CCEL record %zu at offset 0x%zx: truncated digest", n, at);
+        }
+        size_t size = alg_digest_size(alg);
+        if (size == 0 || (imr != 0 && alg != DSTACK_TPM_ALG_SHA384)) {
+            return fail(err, cap,
+                        "CCEL record %zu at offset 0x%zx: digest algorithm 0x%04x, want %s", n, at,
+                        alg, imr != 0 ? "SHA-384" : "SHA-1, SHA-256, SHA-384 or SHA-512");
+        }
+        if (!take(c, size, &d)) {
+            return fail(err, cap, "CCEL record %zu at offset 0x%zx: truncated digest", n, at);
+        }
+        *digest = d;
     }
     return DSTACK_OK;
 }
@@ -150,8 +179,7 @@ dstack_err dstack_ccel_parse(const uint8_t *data, size_t len, struct dstack_even
 
     for (size_t n = 1; e == DSTACK_OK && c.off < c.len; n++) {
         size_t at = c.off;
-        uint32_t imr, type, count, size;
-        uint16_t alg;
+        uint32_t imr, type, size;
         const uint8_t *digest, *ev;
         if (!take_u32(&c, &imr)) {
             e = fail(err, err_cap, "CCEL record %zu at offset 0x%zx: truncated index", n, at);
@@ -160,28 +188,16 @@ dstack_err dstack_ccel_parse(const uint8_t *data, size_t len, struct dstack_even
         if (imr == CCEL_SENTINEL) {
             break; /* the 0xFF padding that follows is not looked at (tcg.rs:L288-297) */
         }
-        if (!take_u32(&c, &type) || !take_u32(&c, &count)) {
+        if (!take_u32(&c, &type)) {
             e = fail(err, err_cap, "CCEL record %zu at offset 0x%zx: truncated header", n, at);
             break;
         }
-        if (count != 1) {
-            /* TdxEvent::try_from wants exactly one digest (tcg.rs:L376-381). */
-            e = fail(err, err_cap, "CCEL record %zu at offset 0x%zx: %u digests, want 1", n, at,
-                     count);
+        digest = NULL;
+        if ((e = take_digests(&c, imr, &digest, n, at, err, err_cap)) != DSTACK_OK) {
             break;
         }
-        if (!take_u16(&c, &alg)) {
-            e = fail(err, err_cap, "CCEL record %zu at offset 0x%zx: truncated digest", n, at);
-            break;
-        }
-        if (alg != DSTACK_TPM_ALG_SHA384) {
-            e = fail(err, err_cap,
-                     "CCEL record %zu at offset 0x%zx: digest algorithm 0x%04x, want SHA-384", n,
-                     at, alg);
-            break;
-        }
-        if (!take(&c, DSTACK_SHA384_LEN, &digest) || !take_u32(&c, &size)) {
-            e = fail(err, err_cap, "CCEL record %zu at offset 0x%zx: truncated digest", n, at);
+        if (!take_u32(&c, &size)) {
+            e = fail(err, err_cap, "CCEL record %zu at offset 0x%zx: truncated event size", n, at);
             break;
         }
         if (!take(&c, size, &ev)) {
@@ -192,7 +208,7 @@ dstack_err dstack_ccel_parse(const uint8_t *data, size_t len, struct dstack_even
             break;
         }
         if (imr == 0) {
-            continue; /* "GCP fills some IMRs starting from 0" (tcg.rs:L311-318) */
+            continue; /* "GCP fills some IMRs starting from 0" (tcg.rs to_cc_event_log) */
         }
         e = dstack_event_log_push(&log, imr - 1, type, digest, "", size ? ev : NULL, size,
                                   DSTACK_EVENT_V1);

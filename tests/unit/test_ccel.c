@@ -181,8 +181,11 @@ static void test_garbled(const uint8_t *bin, size_t len)
         {"header size", 28, 0xFFFFFF00u, DSTACK_EFORMAT, "runs past"},
         {"signature", 32, 0x41414141u, DSTACK_EFORMAT, "Spec ID"},
         {"numAlgs huge", 32 + 24, 0x40000000u, DSTACK_EFORMAT, "algorithms do not fit"},
-        {"numAlgs zero", 32 + 24, 0, DSTACK_EFORMAT, "algorithms do not fit"},
-        {"alg size", 32 + 30, 0x00200000u | 0x000C, DSTACK_EFORMAT, "listed with"},
+        /* No table: the vendor-info size is then read from the first table entry. */
+        {"numAlgs zero", 32 + 24, 0, DSTACK_EFORMAT, "vendor info runs past"},
+        /* SHA-384 listed with 32-byte digests: upstream does not hold the header's table
+         * against the records (it sizes digests by algorithm id), neither do we. */
+        {"alg size", 32 + 28, 0x00200000u | 0x000C, DSTACK_OK, ""},
         {"digest count 2", r3 + 8, 2, DSTACK_EFORMAT, "2 digests, want 1"},
         {"digest count 0", r3 + 8, 0, DSTACK_EFORMAT, "0 digests, want 1"},
         {"sha256 digest", r3 + 12, 0x000B0000u | 0x000B, DSTACK_EFORMAT, "want SHA-384"},
@@ -215,6 +218,82 @@ static void test_garbled(const uint8_t *bin, size_t len)
     }
     free(copy);
     CHECK(dstack_ccel_parse(NULL, 0, NULL, NULL, 0) == DSTACK_EINVAL);
+}
+
+static size_t put_record(uint8_t *p, uint32_t imr, const uint16_t *algs, uint32_t count,
+                         const char *event)
+{
+    size_t o = 0;
+    put_u32(p + o, imr);
+    put_u32(p + o + 4, 1); /* EV_POST_CODE */
+    put_u32(p + o + 8, count);
+    o += 12;
+    for (uint32_t i = 0; i < count; i++) {
+        size_t size = algs[i] == DSTACK_TPM_ALG_SHA1     ? 20
+                      : algs[i] == DSTACK_TPM_ALG_SHA256 ? 32
+                      : algs[i] == DSTACK_TPM_ALG_SHA384 ? 48
+                      : algs[i] == DSTACK_TPM_ALG_SHA512 ? 64
+                                                         : 8;
+        p[o] = (uint8_t)algs[i];
+        p[o + 1] = (uint8_t)(algs[i] >> 8);
+        memset(p + o + 2, (int)(0x10 + i), size);
+        o += 2 + size;
+    }
+    put_u32(p + o, (uint32_t)strlen(event));
+    memcpy(p + o + 4, event, strlen(event));
+    return o + 4 + strlen(event);
+}
+
+/* Digest banks as GCP and multi-bank firmware write them: records of MR index 0 with any number
+ * of SHA-1/256/384/512 digests are dropped (upstream filters them before counting digests),
+ * other records need exactly one SHA-384 digest. */
+static void test_digest_banks(const uint8_t *bin)
+{
+    static const uint16_t three[] = {DSTACK_TPM_ALG_SHA1, DSTACK_TPM_ALG_SHA256,
+                                     DSTACK_TPM_ALG_SHA512};
+    static const uint16_t one384[] = {DSTACK_TPM_ALG_SHA384};
+    static const uint16_t two[] = {DSTACK_TPM_ALG_SHA256, DSTACK_TPM_ALG_SHA384};
+    static const uint16_t odd[] = {0x1234};
+    static const uint16_t sha256[] = {DSTACK_TPM_ALG_SHA256};
+    static const struct {
+        const char *name;
+        uint32_t imr;
+        const uint16_t *algs;
+        uint32_t count;
+        dstack_err want;
+        const char *err_has;
+    } cases[] = {
+        {"imr 0, three banks", 0, three, 3, DSTACK_OK, ""},
+        {"imr 0, no digest", 0, NULL, 0, DSTACK_OK, ""},
+        {"imr 0, SHA-384", 0, one384, 1, DSTACK_OK, ""},
+        {"imr 0, unknown algorithm", 0, odd, 1, DSTACK_EFORMAT, "digest algorithm 0x1234"},
+        {"imr 2, two banks", 2, two, 2, DSTACK_EFORMAT, "2 digests, want 1"},
+        {"imr 2, SHA-256 only", 2, sha256, 1, DSTACK_EFORMAT, "want SHA-384"},
+    };
+    uint8_t *buf = malloc(header_end + 1024);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memcpy(buf, bin, header_end);
+        size_t len = header_end;
+        len += put_record(buf + len, cases[i].imr, cases[i].algs, cases[i].count, "gcp");
+        len += put_record(buf + len, 1, one384, 1, "kept");
+        put_u32(buf + len, 0xFFFFFFFFu);
+        len += 4;
+        struct dstack_event_log log;
+        dstack_event_log_init(&log);
+        char err[256] = "";
+        dstack_err e = dstack_ccel_parse(buf, len, &log, err, sizeof err);
+        if (e != cases[i].want || strstr(err, cases[i].err_has) == NULL) {
+            fprintf(stderr, "case %s: got %s \"%s\"\n", cases[i].name, dstack_err_str(e), err);
+        }
+        CHECK(e == cases[i].want && strstr(err, cases[i].err_has) != NULL);
+        if (e == DSTACK_OK) {
+            /* The index-0 record is gone; the other one follows it intact. */
+            CHECK(log.count == 1 && log.events[0].imr == 0 && log.events[0].payload_len == 4 &&
+                  memcmp(log.events[0].payload, "kept", 4) == 0 && log.events[0].digest[0] == 0x10);
+        }
+        dstack_event_log_free(&log);
+    }
+    free(buf);
 }
 
 /* Labelling only touches events that match all three conditions, and at most three. */
@@ -254,6 +333,7 @@ int main(void)
     test_sentinel_and_end(bin, len);
     test_truncations(bin);
     test_garbled(bin, len);
+    test_digest_banks(bin);
     test_label_rules();
     free(bin);
     return check_exit();
