@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_check.h"
 #include "log.h"
 #include "routes.h"
+#include "srv.h"
 
 #define DEFAULT_MAX_BODY (10u * 1024 * 1024) /* upstream's per-method default limit */
 #define DEFAULT_IDLE_TIMEOUT 15              /* Rocket's header-read/idle timeout */
@@ -50,6 +52,8 @@ void config_defaults(struct agent_config *cfg, bool simulator)
     memset(cfg, 0, sizeof *cfg);
     char ignored[CONFIG_ERROR_MAX];
     cfg->idle_timeout = DEFAULT_IDLE_TIMEOUT;
+    cfg->request_timeout = SRV_DEFAULT_REQUEST_TIMEOUT_S;
+    cfg->min_rate = SRV_DEFAULT_MIN_RATE;
     cfg->max_body = DEFAULT_MAX_BODY;
     cfg->log_level = LOG_INFO;
     if (simulator) {
@@ -231,6 +235,7 @@ static int load_listener(struct agent_config *cfg, const json_t *obj, enum liste
             return -1;
         }
         l->n_methods = 0;
+        l->restricted = true; /* even when empty: config_check refuses that */
         size_t i;
         const json_t *m;
         json_array_foreach(methods, i, m)
@@ -593,6 +598,7 @@ int config_parse_args(struct agent_config *cfg, bool simulator, int argc, char *
                 snprintf(err, CONFIG_ERROR_MAX, "--methods must follow --listen");
                 return -1;
             }
+            last->restricted = true; /* even when empty: config_check refuses that */
             if (allow_methods_csv(last, optarg, err) != 0) {
                 return -1;
             }
@@ -724,5 +730,5 @@ int config_finish(struct agent_config *cfg, bool simulator, char err[CONFIG_ERRO
         snprintf(err, CONFIG_ERROR_MAX, "max_body must be at least 1 byte");
         return -1;
     }
-    return 0;
+    return config_check_listeners(cfg, err);
 }

@@ -20,7 +20,8 @@ struct listener_config {
     char address[256]; /* "unix:/path" or "host:port" */
     enum listener_api api;
     unsigned mode;    /* socket file mode for unix listeners */
-    size_t n_methods; /* 0 = every method of the API */
+    bool restricted;  /* a method list was given: only those are served (config_check.c) */
+    size_t n_methods; /* without `restricted`, every method of the API */
     char methods[CONFIG_MAX_METHODS][32];
 };
 
@@ -51,8 +52,12 @@ struct agent_config {
     char server_ident[64];       /* Server: header */
     unsigned threads;            /* 0 = number of cores */
     unsigned idle_timeout;       /* seconds */
-    size_t max_body;             /* bytes */
-    int log_level;               /* log.h levels */
+    unsigned request_timeout;    /* seconds for a whole request (internal/server/srv.h); 0 = none */
+    unsigned min_rate;           /* body bytes per second; 0 = none */
+    size_t n_allowed_hosts;      /* Host names TCP listeners accept besides IP literals */
+    char allowed_hosts[8][256];
+    size_t max_body; /* bytes */
+    int log_level;   /* log.h levels */
     bool watchdog;
     bool thread_per_connection; /* a slow handler (a real quote) never delays other requests */
     struct tdx_config tdx;

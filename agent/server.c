@@ -3,20 +3,18 @@
 #include "server.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "listen.h"
 #include "log.h"
 #include "request.h"
 #include "routes.h"
+#include "srv.h"
 
 /* Request bodies buffered at once on one listener, whatever the number of connections: each may
  * reach max_body (10 MiB by default), and 4096 connections of them would be 40 GiB. Beyond the
@@ -78,7 +76,7 @@ static enum MHD_Result send_body(struct listener *l, struct MHD_Connection *conn
      * User-Agent, unlike every other SDK; close after answering such a request. */
     /* While stopping, every answer ends its connection: a keep-alive client then reconnects
      * (and finds the socket gone) instead of sending its next request into a closing socket. */
-    if (atomic_load(&l->closing) ||
+    if (srv_listener_closing(l->srv) ||
         (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT) == NULL &&
          !is_ascii(body, len))) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -194,7 +192,7 @@ static const char *method_from_path(enum listener_api api, const char *url)
 
 static bool listener_allows(const struct listener_config *cfg, const char *method)
 {
-    if (cfg->n_methods == 0) {
+    if (!cfg->restricted) {
         return true;
     }
     for (size_t i = 0; i < cfg->n_methods; i++) {
@@ -283,7 +281,7 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
         return send_error(l, conn, MHD_HTTP_BAD_REQUEST, refused);
     }
 
-    if ((route->flags & ROUTE_STATIC) && !atomic_load(&l->closing)) {
+    if ((route->flags & ROUTE_STATIC) && !srv_listener_closing(l->srv)) {
         struct MHD_Response *kept = static_find(l, route);
         if (kept != NULL) {
             json_decref(q.obj);
@@ -399,13 +397,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         clock_gettime(CLOCK_MONOTONIC, &req->start);
         *con_cls = req;
-        atomic_fetch_add(&l->in_flight, 1); /* before leaving `fresh`: stop never sees a gap */
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-        atomic_bool *fresh = ci != NULL ? ci->socket_context : NULL;
-        if (fresh != NULL && atomic_exchange(fresh, false)) {
-            atomic_fetch_sub(&l->fresh, 1);
-        }
         if (!is_get && !is_post) {
             req->answered = true;
             return send_not_found(l, conn);
@@ -456,40 +447,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(req->body);
     free(req);
     *con_cls = NULL;
-    atomic_fetch_sub(&l->in_flight, 1);
 }
 
-/* Counts connections accepted but not yet into their first request, so that server_stop
- * also waits for a client that connected just before SIGTERM and is still sending headers. */
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode toe)
+/* The core's refusals (srv_guard.h) in our error format. */
+static enum MHD_Result on_refuse(void *cls, struct MHD_Connection *conn, void **con_cls,
+                                 unsigned status, const char *msg)
 {
-    (void)conn;
-    struct listener *l = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        atomic_bool *fresh = malloc(sizeof *fresh);
-        if (fresh != NULL) {
-            atomic_init(fresh, true);
-            atomic_fetch_add(&l->fresh, 1);
-        }
-        *socket_context = fresh;
-        return;
-    }
-    atomic_bool *fresh = *socket_context;
-    if (fresh != NULL && atomic_exchange(fresh, false)) { /* closed before any request */
-        atomic_fetch_sub(&l->fresh, 1);
-    }
-    free(fresh);
-    *socket_context = NULL;
+    (void)con_cls;
+    return send_error(cls, conn, status, msg);
 }
 
-__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+static void on_core_log(enum srv_log_level level, const char *msg)
 {
-    (void)cls;
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    msg[strcspn(msg, "\n")] = '\0';
-    log_debug("http: %s", msg);
+    static const enum log_level map[] = {LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG};
+    log_msg(map[level], "%s", msg);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------------- */
@@ -510,28 +481,88 @@ static unsigned pool_size(const struct agent_config *cfg)
     return n > 0 ? (unsigned)n : 2;
 }
 
-static void listener_close(struct listener *l)
+/* Descriptors kept out of the connection budget: what the process holds besides connections
+ * (docs/security.md, "File descriptors"): files a request opens (the state and event log, the
+ * quote device or configfs entries), the watchdog's self-probe, outgoing connections (QGS over
+ * vsock, KMS) and the log. */
+#define SERVER_FD_RESERVE 64
+
+static unsigned pool_threads(const struct agent_config *cfg)
 {
-    if (l->mhd != NULL) {
-        MHD_stop_daemon(l->mhd);
-        l->mhd = NULL;
+    return cfg->thread_per_connection ? 0 : pool_size(cfg);
+}
+
+/* What the core and libmicrohttpd hold per listener: the acceptor's eventfd, and per worker
+ * thread an epoll fd and an inter-thread channel. */
+static unsigned long core_fds(const struct agent_config *cfg)
+{
+    return 2 + 2 * (unsigned long)pool_threads(cfg);
+}
+
+/* "GetQuote, Info, Version" for the start-up line of a restricted listener. */
+static void methods_text(const struct listener_config *lc, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < lc->n_methods && used < cap; i++) {
+        int n = snprintf(out + used, cap - used, "%s%s", i ? ", " : "", lc->methods[i]);
+        used += n > 0 ? (size_t)n : 0;
     }
-    if (l->static_lock_ready) {
-        for (size_t i = 0; i < l->n_statics; i++) {
-            MHD_destroy_response(l->statics[i].resp);
-        }
-        l->n_statics = 0;
-        pthread_mutex_destroy(&l->static_lock);
-        l->static_lock_ready = false;
+}
+
+/* Binds listener i, or takes its socket-activated fd. */
+static dstack_err listener_open(struct listener *l, int activated, char err[SERVER_ERROR_MAX])
+{
+    char methods[CONFIG_MAX_METHODS * 34];
+    methods_text(l->cfg, methods, sizeof methods);
+    const char *api = config_api_name(l->cfg->api);
+    if (activated >= 0) {
+        l->fd = activated;
+        l->tcp = srv_socket_port(activated) != 0;
+        log_info("listening on socket-activated fd %d (%s API%s%s)", l->fd, api,
+                 l->cfg->restricted ? ", restricted to " : "", methods);
+        return DSTACK_OK;
     }
-    if (l->fd >= 0) {
-        close(l->fd);
-        l->fd = -1;
+    enum srv_socket_kind kind;
+    l->fd = srv_listen_open(l->cfg->address, l->cfg->mode, &kind, err);
+    if (l->fd < 0) {
+        return DSTACK_EIO;
     }
-    if (l->unix_path[0] != '\0') {
-        unlink(l->unix_path);
-        l->unix_path[0] = '\0';
+    l->tcp = kind == SRV_SOCKET_TCP;
+    if (kind == SRV_SOCKET_UNIX) {
+        snprintf(l->unix_path, sizeof l->unix_path, "%s", srv_listen_unix_path(l->cfg->address));
     }
+    log_info("listening on %s (%s API%s%s)", l->cfg->address, api,
+             l->cfg->restricted ? ", restricted to " : "", methods);
+    return DSTACK_OK;
+}
+
+static dstack_err listener_serve(struct listener *l, unsigned share, char err[SERVER_ERROR_MAX])
+{
+    const struct agent_config *cfg = l->agent->cfg;
+    struct srv_listener_config c = {
+        .name = l->cfg->address,
+        .fd = l->fd,
+        .threads = pool_threads(cfg),
+        .connection_memory = SERVER_CONN_POOL,
+        .limits = {.max_connections = share,
+                   .idle_timeout_s = cfg->idle_timeout,
+                   .request_timeout_s = cfg->request_timeout,
+                   .min_rate = cfg->min_rate},
+        .guard = {.enabled = l->tcp, .port = l->tcp ? srv_socket_port(l->fd) : 0},
+        .handler = {.cls = l,
+                    .on_request = on_request,
+                    .on_completed = on_completed,
+                    .refuse = on_refuse},
+        .log = on_core_log,
+    };
+    for (size_t i = 0; i < cfg->n_allowed_hosts && i < SRV_MAX_ALLOWED_HOSTS; i++) {
+        snprintf(c.guard.allowed_hosts[i], sizeof c.guard.allowed_hosts[i], "%s",
+                 cfg->allowed_hosts[i]);
+        c.guard.n_allowed_hosts = i + 1;
+    }
+    l->core_owns_fd = true; /* srv_listener_start closes it on failure */
+    return srv_listener_start(&c, &l->srv, err) == 0 ? DSTACK_OK : DSTACK_EIO;
 }
 
 dstack_err server_start(struct server *s, struct agent *a, const int *activated, size_t n_activated,
@@ -539,54 +570,41 @@ dstack_err server_start(struct server *s, struct agent *a, const int *activated,
 {
     const struct agent_config *cfg = a->cfg;
     memset(s, 0, sizeof *s);
+    unsigned long limit = srv_fd_raise_limit();
     for (size_t i = 0; i < cfg->n_listeners; i++) {
         struct listener *l = &s->listeners[i];
         l->agent = a;
         l->cfg = &cfg->listeners[i];
         l->fd = -1;
-        atomic_init(&l->in_flight, 0);
-        atomic_init(&l->fresh, 0);
-        atomic_init(&l->closing, false);
         atomic_init(&l->body_bytes, 0);
         l->static_lock_ready = pthread_mutex_init(&l->static_lock, NULL) == 0;
+        s->count = i + 1;
         if (!l->static_lock_ready) {
             snprintf(err, SERVER_ERROR_MAX, "out of memory");
             server_stop(s, 0);
             return DSTACK_ENOMEM;
         }
-        s->count = i + 1;
-        if (i < n_activated && activated[i] >= 0) {
-            l->fd = activated[i];
-            log_info("listening on socket-activated fd %d (%s API)", l->fd,
-                     config_api_name(l->cfg->api));
-        } else {
-            int is_unix = 0;
-            l->fd = listen_open(l->cfg->address, l->cfg->mode, &is_unix, err, SERVER_ERROR_MAX);
-            if (l->fd < 0) {
-                server_stop(s, 0);
-                return DSTACK_EIO;
-            }
-            if (is_unix) {
-                snprintf(l->unix_path, sizeof l->unix_path, "%s",
-                         listen_unix_path(l->cfg->address));
-            }
-            log_info("listening on %s (%s API%s)", l->cfg->address, config_api_name(l->cfg->api),
-                     l->cfg->n_methods ? ", restricted" : "");
+        if (listener_open(l, i < n_activated ? activated[i] : -1, err) != DSTACK_OK) {
+            server_stop(s, 0);
+            return DSTACK_EIO;
         }
-        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-        /* Thread per connection (the real agent): a handler blocked on the quote device for a
-         * second holds only its own connection, never a pool thread shared with GetKey. */
-        flags |= cfg->thread_per_connection ? MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL
-                                            : MHD_USE_EPOLL | MHD_USE_TURBO;
-        l->mhd = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, l->fd,
-            MHD_OPTION_THREAD_POOL_SIZE, cfg->thread_per_connection ? 0u : pool_size(cfg),
-            MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
-            (unsigned)4096, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONN_POOL,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_NOTIFY_CONNECTION,
-            on_connection, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
-        if (l->mhd == NULL) {
-            snprintf(err, SERVER_ERROR_MAX, "cannot start the HTTP server on %s", l->cfg->address);
+    }
+    /* Every listener gets the same share, so a restricted socket's clients can never take the
+     * connections of dstack.sock (issue: one socket's clients starving every socket). */
+    unsigned long reserve = srv_fd_open_count() + SERVER_FD_RESERVE + s->count * core_fds(cfg);
+    unsigned share = srv_fd_share(limit, reserve, s->count);
+    if (share == 0) {
+        snprintf(err, SERVER_ERROR_MAX,
+                 "the file descriptor limit (%lu) leaves too few for %zu listeners (%lu reserved); "
+                 "raise LimitNOFILE",
+                 limit, s->count, reserve);
+        server_stop(s, 0);
+        return DSTACK_EIO;
+    }
+    log_info("file descriptors: limit %lu, %lu reserved, %u connections per listener", limit,
+             reserve, share);
+    for (size_t i = 0; i < s->count; i++) {
+        if (listener_serve(&s->listeners[i], share, err) != DSTACK_OK) {
             server_stop(s, 0);
             return DSTACK_EIO;
         }
@@ -594,64 +612,37 @@ dstack_err server_start(struct server *s, struct agent *a, const int *activated,
     return DSTACK_OK;
 }
 
-/* After quiesce: connections the kernel completed but nobody accepted yet would be reset when
- * the listening socket closes, though their clients already sent a request. Hand them to MHD. */
-static void drain_backlog(struct listener *l)
-{
-    int flags = fcntl(l->fd, F_GETFL);
-    if (flags < 0 || fcntl(l->fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-        return;
-    }
-    for (;;) {
-        struct sockaddr_storage sa;
-        socklen_t len = sizeof sa;
-        int c = accept4(l->fd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC);
-        if (c < 0) {
-            if (errno == EINTR || errno == ECONNABORTED) {
-                continue;
-            }
-            return; /* EAGAIN: empty */
-        }
-        /* On failure MHD closes the socket itself (microhttpd.h, MHD_add_connection). */
-        (void)MHD_add_connection(l->mhd, c, (struct sockaddr *)&sa, len);
-    }
-}
-
 void server_stop(struct server *s, unsigned grace_ms)
 {
     /* First make the Unix socket files disappear: new clients fail at once (ENOENT) instead of
      * queueing on a socket that is about to close. */
+    struct srv_listener *cores[CONFIG_MAX_LISTENERS];
     for (size_t i = 0; i < s->count; i++) {
         if (s->listeners[i].unix_path[0] != '\0') {
             unlink(s->listeners[i].unix_path);
         }
+        cores[i] = s->listeners[i].srv;
     }
+    /* Requests in flight, connections that have not sent theirs yet, and keep-alive
+     * connections (they end after their next answer: Connection: close) are all waited for.
+     * Answers given meanwhile still read l->srv. */
+    (void)srv_stop(cores, s->count, grace_ms, grace_ms);
     for (size_t i = 0; i < s->count; i++) {
         struct listener *l = &s->listeners[i];
-        atomic_store(&l->closing, true);
-        if (l->mhd != NULL && MHD_quiesce_daemon(l->mhd) >= 0 && l->fd >= 0) {
-            drain_backlog(l); /* the fd stays ours after quiesce */
+        l->srv = NULL;
+        if (l->static_lock_ready) {
+            for (size_t k = 0; k < l->n_statics; k++) {
+                MHD_destroy_response(l->statics[k].resp);
+            }
+            l->n_statics = 0;
+            pthread_mutex_destroy(&l->static_lock);
+            l->static_lock_ready = false;
         }
-    }
-    /* Wait for requests in flight, connections that have not sent theirs yet, and keep-alive
-     * connections, which end after their next answer (Connection: close) or the idle timeout. */
-    for (unsigned waited = 0; waited < grace_ms; waited += 10) {
-        long busy = 0;
-        for (size_t i = 0; i < s->count; i++) {
-            struct listener *l = &s->listeners[i];
-            busy += atomic_load(&l->in_flight) + atomic_load(&l->fresh);
-            const union MHD_DaemonInfo *info =
-                l->mhd != NULL ? MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS)
-                               : NULL;
-            busy += info != NULL ? (long)info->num_connections : 0;
+        if (l->fd >= 0 && !l->core_owns_fd) {
+            close(l->fd);
         }
-        if (busy == 0) {
-            break;
-        }
-        usleep(10 * 1000);
-    }
-    for (size_t i = 0; i < s->count; i++) {
-        listener_close(&s->listeners[i]);
+        l->fd = -1;
+        l->unix_path[0] = '\0';
     }
     s->count = 0;
 }

@@ -1,4 +1,5 @@
-/* The agent's HTTP server: one libmicrohttpd daemon per listener, each with a thread pool. */
+/* The agent's HTTP server: routes and answers over the shared server core (internal/server),
+ * one core listener per configured listener. */
 #ifndef DSTACK_AGENT_SERVER_H
 #define DSTACK_AGENT_SERVER_H
 
@@ -14,16 +15,16 @@
 
 struct MHD_Response;
 struct rpc_route;
+struct srv_listener;
 
 struct listener {
     struct agent *agent;
     const struct listener_config *cfg;
-    struct MHD_Daemon *mhd;
-    int fd;
-    char unix_path[256]; /* unlinked on stop; "" for TCP and socket-activated listeners */
-    atomic_long in_flight;
-    atomic_long fresh;   /* accepted connections whose first request has not begun (server_stop) */
-    atomic_bool closing; /* server_stop began: every answer carries Connection: close */
+    struct srv_listener *srv;
+    int fd;                   /* the listening socket (the core owns it; the self-probe reads it) */
+    bool core_owns_fd;        /* handed to the core, which closes it */
+    bool tcp;                 /* TCP: the core checks Host, Origin and Content-Type */
+    char unix_path[256];      /* unlinked on stop; "" for TCP and socket-activated listeners */
     atomic_size_t body_bytes; /* request body buffers held right now (server.c BODY_BUDGET) */
     /* Responses of ROUTE_STATIC routes, built once (server.c static_find/static_keep). */
     pthread_mutex_t static_lock;

@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "listen.h"
+#include "srv.h"
 
 static struct MHD_Response *g_resp;
 static const int g_marker;
@@ -64,10 +64,10 @@ bool trivial_server_start(struct trivial_server *t, const char *dir, const char 
                           const char *body, size_t len)
 {
     snprintf(t->sock, sizeof t->sock, "%s/%s.sock", dir, name);
-    char addr[320], err[256];
+    char addr[320], err[SRV_ERROR_MAX];
     snprintf(addr, sizeof addr, "unix:%s", t->sock);
-    int is_unix = 0;
-    int fd = listen_open(addr, 0600, &is_unix, err, sizeof err);
+    enum srv_socket_kind kind;
+    int fd = srv_listen_open(addr, 0600, &kind, err);
     if (fd < 0) {
         fprintf(stderr, "bench: trivial responder: %s\n", err);
         return false;

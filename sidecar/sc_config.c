@@ -15,6 +15,8 @@ void sc_config_defaults(struct sc_config *cfg)
     cfg->agent_concurrency = SC_DEFAULT_AGENT_CONCURRENCY;
     cfg->timeout_s = SC_DEFAULT_TIMEOUT_S;
     cfg->idle_timeout_s = SC_DEFAULT_IDLE_TIMEOUT_S;
+    cfg->request_timeout_s = SC_DEFAULT_REQUEST_TIMEOUT_S;
+    cfg->min_rate = SC_DEFAULT_MIN_RATE;
     cfg->log_level = SC_LOG_INFO;
 }
 
@@ -145,6 +147,8 @@ enum {
     OPT_AGENT_CONC,
     OPT_TIMEOUT,
     OPT_IDLE,
+    OPT_REQUEST_TIMEOUT,
+    OPT_MIN_RATE,
     OPT_LOG_LEVEL,
 };
 
@@ -156,6 +160,8 @@ static const struct option long_options[] = {
     {"agent-concurrency", required_argument, NULL, OPT_AGENT_CONC},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"idle-timeout", required_argument, NULL, OPT_IDLE},
+    {"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
+    {"min-rate", required_argument, NULL, OPT_MIN_RATE},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -179,6 +185,9 @@ const char *sc_config_usage(void)
            "      --agent-concurrency N  agent calls in flight at most (default 16)\n"
            "      --timeout SEC          per agent call and wait for a free slot (default 30)\n"
            "      --idle-timeout SEC     close idle client connections (default 60)\n"
+           "      --request-timeout SEC  a request's headers and body within SEC (default 30)\n"
+           "      --min-rate BYTES       a body's bytes per second at least, 0 = any (default "
+           "4096)\n"
            "      --log-level LEVEL      off, error, warn, info, debug or trace (over RUST_LOG)\n"
            "  -h, --help                 this text\n"
            "  -V, --version              print the version\n";
@@ -245,6 +254,21 @@ enum sc_config_args sc_config_parse_args(struct sc_config *cfg, int argc, char *
                 snprintf(err, SC_CONFIG_ERROR_MAX,
                          "--idle-timeout: invalid value \"%.100s\" (1-%u)", optarg,
                          SC_MAX_TIMEOUT_S);
+                return SC_ARGS_ERROR;
+            }
+            break;
+        case OPT_REQUEST_TIMEOUT:
+            if (parse_uint(optarg, 1, SC_MAX_TIMEOUT_S, &cfg->request_timeout_s) != 0) {
+                snprintf(err, SC_CONFIG_ERROR_MAX,
+                         "--request-timeout: invalid value \"%.100s\" (1-%u)", optarg,
+                         SC_MAX_TIMEOUT_S);
+                return SC_ARGS_ERROR;
+            }
+            break;
+        case OPT_MIN_RATE:
+            if (parse_uint(optarg, 0, SC_MAX_MIN_RATE, &cfg->min_rate) != 0) {
+                snprintf(err, SC_CONFIG_ERROR_MAX, "--min-rate: invalid value \"%.100s\" (0-%u)",
+                         optarg, SC_MAX_MIN_RATE);
                 return SC_ARGS_ERROR;
             }
             break;

@@ -26,6 +26,9 @@
 #define SC_DEFAULT_AGENT_CONCURRENCY 16u /* agent calls in flight at most (= agent connections) */
 #define SC_DEFAULT_TIMEOUT_S 30u         /* per agent call, also the wait for a free agent slot */
 #define SC_DEFAULT_IDLE_TIMEOUT_S 60u    /* idle client connections are closed after this */
+#define SC_DEFAULT_REQUEST_TIMEOUT_S 30u /* a request's headers complete within this */
+#define SC_DEFAULT_MIN_RATE 4096u        /* body bytes/s (internal/server/srv.h) */
+#define SC_MAX_MIN_RATE (1u << 30)
 #define SC_MAX_THREADS 1024u
 #define SC_MAX_AGENT_CONCURRENCY 1024u
 #define SC_MAX_TIMEOUT_S 3600u
@@ -38,6 +41,8 @@ struct sc_config {
     unsigned agent_concurrency;
     unsigned timeout_s;
     unsigned idle_timeout_s;
+    unsigned request_timeout_s; /* whole-request deadline (docs/sidecar.md, "Limits") */
+    unsigned min_rate;          /* 0 = none */
     enum sc_log_level log_level;
     char log_warning[SC_CONFIG_ERROR_MAX]; /* a RUST_LOG value we could not read ("" = none) */
 };

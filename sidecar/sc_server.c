@@ -2,24 +2,21 @@
  * log one line per request. Handlers never see HTTP (sc_handler.h). */
 #include "sc_server.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <microhttpd.h>
-#include <netdb.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "sc_log.h"
 #include "sc_query.h"
 #include "sc_routes.h"
+#include "srv.h"
 
-#define SC_LISTEN_BACKLOG 511
-#define SC_CONNECTION_LIMIT 4096u
+/* Descriptors kept out of the connection budget besides the agent connections: the log, the
+ * agent's socket path lookups, libmicrohttpd's own (docs/sidecar.md, "Limits"). */
+#define SC_FD_RESERVE 64
 /* Per-connection memory: request line, headers and our answer's headers. A URI above it gets
  * libmicrohttpd's own 414; one above SC_QUERY_MAX gets ours. */
 #define SC_CONNECTION_MEMORY (64u * 1024u)
@@ -40,44 +37,10 @@ struct sc_req {
     const struct sc_route *route;
 };
 
-/* Per connection: whether it has sent a request yet. A connection accepted just before SIGTERM
- * whose request is still on its way must be served, not closed (sc_server_stop waits for it). */
-struct sc_conn {
-    bool fresh;
-};
-
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode toe)
-{
-    (void)conn;
-    struct sc_server *s = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        struct sc_conn *c = calloc(1, sizeof *c);
-        if (c != NULL) {
-            c->fresh = true;
-            atomic_fetch_add(&s->fresh, 1);
-        }
-        *socket_context = c;
-    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-        struct sc_conn *c = *socket_context;
-        if (c != NULL && c->fresh) {
-            atomic_fetch_sub(&s->fresh, 1);
-        }
-        free(c);
-        *socket_context = NULL;
-    }
-}
-
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    struct sc_server *s = cls;
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    struct sc_conn *c = ci != NULL ? ci->socket_context : NULL;
-    if (c != NULL && c->fresh) {
-        c->fresh = false;
-        atomic_fetch_sub(&s->fresh, 1);
-    }
+    (void)cls;
+    (void)conn;
     struct sc_req *r = calloc(1, sizeof *r);
     if (r == NULL) {
         return NULL;
@@ -85,7 +48,6 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     clock_gettime(CLOCK_MONOTONIC, &r->start);
     r->uri_len = strlen(uri);
     r->uri = strdup(uri);
-    atomic_fetch_add(&s->in_flight, 1);
     return r;
 }
 
@@ -207,7 +169,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)conn;
-    struct sc_server *s = cls;
+    (void)cls;
     struct sc_req *r = *con_cls;
     if (r == NULL) {
         return;
@@ -228,64 +190,24 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(r->uri);
     free(r);
     *con_cls = NULL;
-    atomic_fetch_sub(&s->in_flight, 1);
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+/* The core's refusals (two Content-Lengths, Transfer-Encoding with one) in our error format. */
+static enum MHD_Result on_refuse(void *cls, struct MHD_Connection *conn, void **con_cls,
+                                 unsigned status, const char *msg)
 {
-    (void)cls;
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    msg[strcspn(msg, "\n")] = '\0';
-    sc_log_debug("http: %s", msg);
+    struct sc_server *s = cls;
+    struct sc_req none = {0};
+    struct sc_req *r = *con_cls != NULL ? *con_cls : &none;
+    struct sc_response resp = {0};
+    sc_response_error(&resp, status, "Bad request", "%s", msg);
+    return send_response(s, conn, r, &resp, NULL);
 }
 
-static int listen_socket(const char *host, uint16_t port, uint16_t *bound,
-                         char err[SC_SERVER_ERROR_MAX])
+static void on_core_log(enum srv_log_level level, const char *msg)
 {
-    char port_s[8];
-    snprintf(port_s, sizeof port_s, "%u", (unsigned)port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    int rc = getaddrinfo(host, port_s, &hints, &res);
-    if (rc != 0) {
-        snprintf(err, SC_SERVER_ERROR_MAX, "invalid host \"%s\": %s", host, gai_strerror(rc));
-        return -1;
-    }
-    int fd = -1;
-    int last_errno = 0;
-    for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        int one = 1;
-        if (fd >= 0 &&
-            (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-             bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SC_LISTEN_BACKLOG) != 0)) {
-            last_errno = errno;
-            close(fd);
-            fd = -1;
-        } else if (fd < 0) {
-            last_errno = errno;
-        }
-    }
-    freeaddrinfo(res);
-    if (fd < 0) {
-        snprintf(err, SC_SERVER_ERROR_MAX, "cannot listen on %s:%u: %s", host, (unsigned)port,
-                 strerror(last_errno));
-        return -1;
-    }
-    struct sockaddr_storage sa;
-    socklen_t salen = sizeof sa;
-    *bound = port;
-    if (getsockname(fd, (struct sockaddr *)&sa, &salen) == 0) {
-        if (sa.ss_family == AF_INET) {
-            *bound = ntohs(((struct sockaddr_in *)&sa)->sin_port);
-        } else if (sa.ss_family == AF_INET6) {
-            *bound = ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
-        }
-    }
-    return fd;
+    static const enum sc_log_level map[] = {SC_LOG_ERROR, SC_LOG_WARN, SC_LOG_INFO, SC_LOG_DEBUG};
+    sc_log_msg(map[level], "%s", msg);
 }
 
 int sc_server_start(struct sc_server *s, struct sidecar *app, char err[SC_SERVER_ERROR_MAX])
@@ -293,30 +215,44 @@ int sc_server_start(struct sc_server *s, struct sidecar *app, char err[SC_SERVER
     const struct sc_config *cfg = app->cfg;
     memset(s, 0, sizeof *s);
     s->app = app;
-    atomic_init(&s->in_flight, 0);
-    atomic_init(&s->fresh, 0);
-    s->fd = listen_socket(cfg->host, cfg->port, &s->port, err);
-    if (s->fd < 0) {
+    unsigned long limit = srv_fd_raise_limit();
+    int fd = srv_listen_tcp(cfg->host, cfg->port, err);
+    if (fd < 0) {
+        return -1;
+    }
+    s->port = srv_socket_port(fd);
+    /* Each agent call may hold one outgoing connection; each worker an epoll fd and a channel. */
+    unsigned long reserve = srv_fd_open_count() + SC_FD_RESERVE + cfg->agent_concurrency + 2 +
+                            2 * (unsigned long)cfg->threads;
+    s->max_connections = srv_fd_share(limit, reserve, 1);
+    if (s->max_connections == 0) {
+        snprintf(err, SC_SERVER_ERROR_MAX,
+                 "the file descriptor limit (%lu) leaves too few for client connections (%lu "
+                 "reserved); raise LimitNOFILE",
+                 limit, reserve);
+        close(fd);
         return -1;
     }
     /* A fixed pool of workers, each running its handlers to completion: together with the agent
-     * gate this bounds threads, memory and agent connections whatever the load. ITC lets
-     * MHD_quiesce_daemon stop the pool's listening at shutdown. */
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    s->mhd =
-        MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
-                         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
-                         cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT, SC_CONNECTION_LIMIT,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SC_CONNECTION_MEMORY,
-                         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_CONNECTION,
-                         on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
-    if (s->mhd == NULL) {
-        snprintf(err, SC_SERVER_ERROR_MAX, "cannot start the HTTP server on %s:%u", cfg->host,
-                 (unsigned)s->port);
-        close(s->fd);
-        s->fd = -1;
+     * gate this bounds threads, memory and agent connections whatever the load. The Host check
+     * stays off: verifiers reach the sidecar under names of their own (a gateway's). */
+    struct srv_listener_config c = {
+        .name = cfg->host,
+        .fd = fd,
+        .threads = cfg->threads,
+        .connection_memory = SC_CONNECTION_MEMORY,
+        .limits = {.max_connections = s->max_connections,
+                   .idle_timeout_s = cfg->idle_timeout_s,
+                   .request_timeout_s = cfg->request_timeout_s,
+                   .min_rate = cfg->min_rate},
+        .handler = {.cls = s,
+                    .on_request = on_request,
+                    .on_completed = on_completed,
+                    .on_uri = on_uri,
+                    .refuse = on_refuse},
+        .log = on_core_log,
+    };
+    if (srv_listener_start(&c, &s->srv, err) != 0) {
         return -1;
     }
     return 0;
@@ -324,44 +260,13 @@ int sc_server_start(struct sc_server *s, struct sidecar *app, char err[SC_SERVER
 
 unsigned sc_server_stop(struct sc_server *s, unsigned grace_ms)
 {
-    if (s->mhd == NULL) {
+    if (s->srv == NULL) {
         return 0;
     }
     atomic_store(&s->app->shutting_down, true);
-    MHD_socket lfd = MHD_quiesce_daemon(s->mhd);
-    if (lfd != MHD_INVALID_SOCKET) {
-        /* Connections the kernel completed but nobody accepted yet would be reset by close():
-         * their clients already sent a request. Hand them to the workers first. */
-        int fl = fcntl(lfd, F_GETFL);
-        if (fl >= 0) {
-            (void)fcntl(lfd, F_SETFL, fl | O_NONBLOCK);
-        }
-        for (;;) {
-            struct sockaddr_storage sa;
-            socklen_t salen = sizeof sa;
-            int cfd = accept4(lfd, (struct sockaddr *)&sa, &salen, SOCK_CLOEXEC);
-            if (cfd < 0) {
-                break;
-            }
-            /* libmicrohttpd owns the socket from here, closing it itself on failure. */
-            (void)MHD_add_connection(s->mhd, cfd, (struct sockaddr *)&sa, salen);
-        }
-        close(lfd);
-    }
-    s->fd = -1;
-    /* Wait for requests in flight, and (briefly) for connections whose request line has not
-     * arrived yet. */
-    struct timespec step = {.tv_sec = 0, .tv_nsec = 5 * 1000 * 1000};
-    for (unsigned waited = 0; waited < grace_ms; waited += 5) {
-        bool busy = atomic_load(&s->in_flight) > 0;
-        bool fresh = atomic_load(&s->fresh) > 0 && waited < SC_FRESH_WAIT_MS;
-        if (!busy && !fresh) {
-            break;
-        }
-        nanosleep(&step, NULL);
-    }
-    unsigned left = atomic_load(&s->in_flight);
-    MHD_stop_daemon(s->mhd);
-    s->mhd = NULL;
+    /* Requests in flight get grace_ms; connections that sent nothing yet, SC_FRESH_WAIT_MS. */
+    unsigned fresh_wait = grace_ms < SC_FRESH_WAIT_MS ? grace_ms : SC_FRESH_WAIT_MS;
+    unsigned left = srv_stop(&s->srv, 1, grace_ms, fresh_wait);
+    s->srv = NULL;
     return left;
 }

@@ -1,8 +1,8 @@
-/* HTTP server of the sidecar (libmicrohttpd, a fixed pool of worker threads). */
+/* HTTP server of the sidecar: its routes over the shared server core, a fixed pool of worker
+ * threads. */
 #ifndef DSTACK_SIDECAR_SERVER_H
 #define DSTACK_SIDECAR_SERVER_H
 
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,15 +10,13 @@
 
 #define SC_SERVER_ERROR_MAX 512
 
-struct MHD_Daemon;
+struct srv_listener;
 
 struct sc_server {
     struct sidecar *app;
-    struct MHD_Daemon *mhd;
-    int fd;                /* listening socket (we bind it to report errors clearly) */
-    uint16_t port;         /* the bound port (differs from the config's when that was 0) */
-    atomic_uint in_flight; /* requests received and not yet answered */
-    atomic_uint fresh;     /* connections accepted that have not sent a request line yet */
+    struct srv_listener *srv; /* the shared server core (internal/server/srv.h) */
+    uint16_t port;            /* the bound port (differs from the config's when that was 0) */
+    unsigned max_connections; /* this listener's share of the fd budget */
 };
 
 /* Binds cfg->host:cfg->port and starts the workers. 0, or -1 with a reason in err such as

@@ -1,0 +1,178 @@
+/* Listening sockets: Unix (stale files removed, mode set) and TCP. An AF_VSOCK listener needs
+ * only its own opener here: the rest of the core takes any listening fd. */
+#include "srv.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define SRV_LISTEN_BACKLOG 1024
+
+const char *srv_listen_unix_path(const char *address)
+{
+    if (strncmp(address, "unix:", 5) == 0) {
+        return address + 5;
+    }
+    if (address[0] == '/' || address[0] == '.') {
+        return address;
+    }
+    return NULL;
+}
+
+/* A socket file left by a previous run is removed; one that still answers belongs to a live
+ * process and is left alone (Rocket's `reuse` does the same with a lock file). */
+static int clear_stale(const char *path, char err[SRV_ERROR_MAX])
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT) {
+            return 0;
+        }
+        snprintf(err, SRV_ERROR_MAX, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        snprintf(err, SRV_ERROR_MAX, "%s exists and is not a socket; refusing to replace it", path);
+        return -1;
+    }
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int live = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (probe >= 0) {
+        close(probe);
+    }
+    if (live) {
+        snprintf(err, SRV_ERROR_MAX, "%s is served by another running process", path);
+        return -1;
+    }
+    if (unlink(path) != 0) {
+        snprintf(err, SRV_ERROR_MAX, "cannot remove stale socket %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int listen_unix(const char *path, unsigned mode, char err[SRV_ERROR_MAX])
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sa.sun_path || path[0] == '\0') {
+        snprintf(err, SRV_ERROR_MAX, "unix socket path \"%s\" is empty or too long (max %zu bytes)",
+                 path, sizeof sa.sun_path - 1);
+        return -1;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    if (clear_stale(path, err) != 0) {
+        return -1;
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, SRV_ERROR_MAX, "socket: %s", strerror(errno));
+        return -1;
+    }
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || chmod(path, (mode_t)mode) != 0 ||
+        listen(fd, SRV_LISTEN_BACKLOG) != 0) {
+        snprintf(err, SRV_ERROR_MAX, "cannot listen on %s: %s", path, strerror(errno));
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    return fd;
+}
+
+int srv_listen_tcp(const char *host, uint16_t port, char err[SRV_ERROR_MAX])
+{
+    char port_s[8];
+    snprintf(port_s, sizeof port_s, "%u", (unsigned)port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(host, port_s, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, SRV_ERROR_MAX, "invalid host \"%s\": %s", host ? host : "*",
+                 gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1;
+    int last_errno = 0;
+    for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        if (fd < 0) {
+            last_errno = errno;
+        } else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+                   bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+                   listen(fd, SRV_LISTEN_BACKLOG) != 0) {
+            last_errno = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        snprintf(err, SRV_ERROR_MAX, "cannot listen on %s:%u: %s", host ? host : "*",
+                 (unsigned)port, strerror(last_errno));
+    }
+    return fd;
+}
+
+/* "host:port" or "[v6]:port", port 1-65535. */
+static int listen_host_port(const char *address, char err[SRV_ERROR_MAX])
+{
+    char host[256];
+    const char *colon = strrchr(address, ':');
+    if (colon == NULL || colon == address || colon[1] == '\0' ||
+        (size_t)(colon - address) >= sizeof host) {
+        snprintf(err, SRV_ERROR_MAX, "invalid listen address \"%s\" (want unix:/path or host:port)",
+                 address);
+        return -1;
+    }
+    const char *h = address;
+    size_t hlen = (size_t)(colon - address);
+    if (h[0] == '[' && h[hlen - 1] == ']') { /* [::1]:8090 */
+        h++;
+        hlen -= 2;
+    }
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    char *end = NULL;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end != '\0' || p < 1 || p > 65535) {
+        snprintf(err, SRV_ERROR_MAX, "invalid port \"%s\" in listen address \"%s\"", colon + 1,
+                 address);
+        return -1;
+    }
+    return srv_listen_tcp(host, (uint16_t)p, err);
+}
+
+int srv_listen_open(const char *address, unsigned mode, enum srv_socket_kind *kind,
+                    char err[SRV_ERROR_MAX])
+{
+    const char *path = srv_listen_unix_path(address);
+    *kind = path != NULL ? SRV_SOCKET_UNIX : SRV_SOCKET_TCP;
+    return path != NULL ? listen_unix(path, mode, err) : listen_host_port(address, err);
+}
+
+uint16_t srv_socket_port(int fd)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof sa;
+    if (getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+        return 0;
+    }
+    if (sa.ss_family == AF_INET) {
+        return ntohs(((struct sockaddr_in *)&sa)->sin_port);
+    }
+    if (sa.ss_family == AF_INET6) {
+        return ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+    }
+    return 0;
+}
