@@ -209,7 +209,8 @@ static void *arena_put(uint8_t **cursor, const struct raw_field *f, size_t *len)
     return at;
 }
 
-/* GetKey(vms, signing) for one algorithm: the public key and sig0 (spec §4.1, §4.2). */
+/* GetKey(vms, signing) for one algorithm: the public key and sig0 (docs/api/GetKey.md,
+ * docs/api/Sign.md). */
 static dstack_err precompute_signing(const struct app_keys *k, struct appkeys_signing_key *out)
 {
     char pubhex[2 * K256_PUBKEY_LEN + 1];

@@ -1,5 +1,5 @@
-/* The keys file (upstream AppKeys, dstack/dstack-types/src/lib.rs:L2103-2140; spec/crypto.md §1,
- * wire-api.md §9.1), loaded once into locked, non-dumpable memory, plus everything GetKey and
+/* The keys file (upstream AppKeys, dstack/dstack-types/src/lib.rs:L2103-2140; docs/wire.md,
+ * docs/wire.md), loaded once into locked, non-dumpable memory, plus everything GetKey and
  * Sign need that does not depend on the request (computed once at load). */
 #ifndef DSTACK_AGENT_APPKEYS_H
 #define DSTACK_AGENT_APPKEYS_H
@@ -43,7 +43,7 @@ struct app_keys {
     size_t region_len; /* bytes of the locked region that holds this struct and its arena */
 
     /* k256_key exactly as the file holds it: the HKDF IKM of every derivation. Upstream's
-     * SigningKey::from_slice accepts 24..=32 bytes, left-padded (spec/crypto.md §2.4). */
+     * SigningKey::from_slice accepts 24..=32 bytes, left-padded (docs/api/Sign.md). */
     uint8_t k256_key[K256_SECKEY_LEN];
     size_t k256_key_len;
     struct secret32 k256_scalar;          /* the same, left-padded to 32: the signing scalar */
@@ -88,14 +88,13 @@ void appkeys_free(struct app_keys *keys);
  * appkeys_generate writes a keys file the way a KMS would issue it, from a 32-byte seed:
  *   kms_k256_root = HKDF-RATLS(seed, "dstack-c dev kms k256 root")          (secp256k1 scalar)
  *   kms_ca_key    = HKDF-RATLS(seed, "dstack-c dev kms ca p256")            (P-256 scalar)
- *   k256_key      = HKDF-RATLS(kms_k256_root, app_id || "app-key")          (KMS, spec §6.2)
- *   k256_signature= ECDSA-rec(kms_k256_root,
- *                     keccak256("dstack-kms-issued:" || app_id || k256_pub)) (spec §6.2)
- *   disk_crypt_key= SHA256(PKCS8(P256(HKDF(kms_ca_key, app_id || instance_id ||
- *                                              "app-disk-crypt-key"))))    (spec §2.3, §6.1)
- *   env_crypt_key = SHA256(PKCS8(P256(HKDF(kms_ca_key, app_id || "env-encrypt-key"))))
- *   ca_cert       = self-signed P-256 CA "O=Dstack, CN=Dstack KMS CA" by kms_ca_key
- *   key_provider  = {"None": {"key": PKCS#8 PEM of kms_ca_key}}, gateway_app_id "any".
+ *   k256_key      = HKDF-RATLS(kms_k256_root, app_id || "app-key")          (KMS,
+ * docs/simulator.md) k256_signature= ECDSA-rec(kms_k256_root, keccak256("dstack-kms-issued:" ||
+ * app_id || k256_pub)) (docs/simulator.md) disk_crypt_key= SHA256(PKCS8(P256(HKDF(kms_ca_key,
+ * app_id || instance_id || "app-disk-crypt-key"))))    (upstream dstack/ra-tls/src/kdf.rs,
+ * docs/simulator.md) env_crypt_key = SHA256(PKCS8(P256(HKDF(kms_ca_key, app_id ||
+ * "env-encrypt-key")))) ca_cert       = self-signed P-256 CA "O=Dstack, CN=Dstack KMS CA" by
+ * kms_ca_key key_provider  = {"None": {"key": PKCS#8 PEM of kms_ca_key}}, gateway_app_id "any".
  * Every key is a pure function of (seed, app_id, instance_id); only the CA certificate's ECDSA
  * signature varies between runs. */
 
@@ -107,8 +106,8 @@ extern const uint8_t appkeys_dev_seed[DSTACK_KEY_LEN];
 dstack_err appkeys_dev_kms_pubkey(const uint8_t seed[static DSTACK_KEY_LEN],
                                   uint8_t out[static K256_PUBKEY_LEN]);
 
-/* KMS derive_dh_secret (spec §2.3): SHA-256 of the 138-byte PKCS#8 of the P-256 key derived
- * from root_scalar with the concatenated context. */
+/* KMS derive_dh_secret (upstream dstack/ra-tls/src/kdf.rs): SHA-256 of the 138-byte PKCS#8 of the
+ * P-256 key derived from root_scalar with the concatenated context. */
 dstack_err appkeys_dh_secret(const uint8_t root_scalar[static DSTACK_KEY_LEN],
                              const void *const *ctx, const size_t *ctx_len, size_t n_ctx,
                              uint8_t out[static DSTACK_SHA256_LEN]);

@@ -1,5 +1,5 @@
 /* Development keys for the simulator: a keys file issued the way upstream's KMS issues one
- * (dstack/kms/src/main_service.rs:L356-406, crypto.rs:L11-43; spec/crypto.md §6), from a seed
+ * (dstack/kms/src/main_service.rs:L356-406, crypto.rs:L11-43; docs/simulator.md), from a seed
  * instead of a real KMS root. The derivations are listed in appkeys.h and docs/simulator.md. */
 #include "appkeys.h"
 
@@ -114,7 +114,8 @@ static dstack_err make_ca_cert(const struct p256_key *key, char **pem_out)
     if (x == NULL || name == NULL || p256_to_evp(key, &pkey) != DSTACK_OK) {
         goto out;
     }
-    /* rcgen's serial rule: SHA-256 of the public point, 20 bytes, top bit clear (spec §5.2) */
+    /* rcgen's serial rule: SHA-256 of the public point, 20 bytes, top bit clear (upstream
+     * dstack/ra-tls/src/cert.rs) */
     if (hash_sha256(key->point, sizeof key->point, serial) != DSTACK_OK) {
         goto out;
     }

@@ -17,7 +17,7 @@
 
 #define SHUTDOWN_GRACE_MS 5000
 
-/* Upstream's watchdog probes its own Version endpoint before every ping (wire-api.md §1.1). */
+/* Upstream's watchdog probes its own Version endpoint before every ping (docs/configuration.md). */
 static bool probe_first_listener(const struct server *srv)
 {
     const struct listener *l = &srv->listeners[0];

@@ -1,4 +1,4 @@
-/* AppInfo (see info.h). Field sources: spec/attestation.md §6.1-§6.3, wire-api.md §4.5. */
+/* AppInfo (see info.h). Field sources: docs/api/Info.md. */
 #include "info.h"
 
 #include <pthread.h>
@@ -50,7 +50,7 @@ static json_t *os_image_hash(const char *vm_config)
     return out;
 }
 
-/* serde_json::to_string_pretty of upstream's tcb_info object (attestation.md §6.2). */
+/* serde_json::to_string_pretty of upstream's tcb_info object (docs/api/Info.md). */
 static char *tcb_info_text(const struct info_inputs *in, json_t *mr_aggregated, json_t *os_hash,
                            json_t *compose_hash)
 {

@@ -1,4 +1,4 @@
-/* The Info RPC's AppInfo (spec/wire-api.md §4.5, attestation.md §6), for every backend.
+/* The Info RPC's AppInfo (docs/api/Info.md), for every backend.
  *
  * info_build turns measurements + event log + the agent's files into the response object;
  * struct info_cache keeps the last one and rebuilds it only when RTMR3 moved (an emitted

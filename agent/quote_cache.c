@@ -43,7 +43,7 @@ static dstack_err hex_dup(const uint8_t *b, size_t len, char **out, size_t *out_
 /* The VersionedAttestation of (log, quote, report data, config) as a view: every pointer is
  * borrowed except the pre-image texts, so release it with view_free, never versioned_free.
  * Runtime events are every event of type 0x08000001, as from_tdx_quote collects them
- * (attestation.md §7.2). */
+ * (docs/wire.md). */
 static dstack_err view_init(const struct dstack_event_log *log, const uint8_t *quote,
                             size_t quote_len, const uint8_t rd[DSTACK_REPORT_DATA_LEN],
                             const char *config, struct versioned_attestation *va)

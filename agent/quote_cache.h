@@ -71,7 +71,7 @@ struct quote_evlog *quote_cache_get(struct quote_cache *c, const uint8_t key[QUO
 /* Makes ev (whose key is set) the cached entry; the cache takes its own reference. */
 void quote_cache_put(struct quote_cache *c, struct quote_evlog *ev);
 
-/* The VersionedAttestation of (quote, report data) over ev, whole (attestation.md §7.2): V0
+/* The VersionedAttestation of (quote, report data) over ev, whole (docs/wire.md): V0
  * SCALE when every runtime event is V1, else V1 msgpack with V2 pre-images (into_versioned,
  * attestation.rs L2411-2429; backend.rs L55-62). *out malloc'd. */
 dstack_err quote_evlog_att_encode(const struct quote_evlog *ev, const uint8_t *quote,

@@ -1,4 +1,4 @@
-/* Request payload decoding into the JSON object handlers read (spec/wire-api.md §2.2-2.3).
+/* Request payload decoding into the JSON object handlers read (docs/wire.md).
  * Independent of the HTTP library so it can be unit-tested and fuzzed. */
 #ifndef DSTACK_AGENT_REQUEST_H
 #define DSTACK_AGENT_REQUEST_H

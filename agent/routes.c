@@ -4,7 +4,7 @@
 
 #include "handlers.h"
 
-/* dstack.sock, service DstackGuest (spec/wire-api.md §4). */
+/* dstack.sock, service DstackGuest (docs/api/README.md). */
 static const struct rpc_route dstack_routes[] = {
     {"Version", h_version, ROUTE_NO_INPUT | ROUTE_STATIC},
     {"GpuInfo", h_gpu_info, ROUTE_NO_INPUT},
@@ -18,7 +18,7 @@ static const struct rpc_route dstack_routes[] = {
     {"EmitEvent", h_emit_event, 0},
 };
 
-/* tappd.sock, legacy service Tappd (spec/wire-api.md §5). */
+/* tappd.sock, legacy service Tappd (docs/api/README.md). */
 static const struct rpc_route tappd_routes[] = {
     {"Version", h_version, ROUTE_NO_INPUT | ROUTE_STATIC},
     {"Info", h_info, ROUTE_NO_INPUT},
@@ -28,7 +28,7 @@ static const struct rpc_route tappd_routes[] = {
     {"RawQuote", h_raw_quote, 0},
 };
 
-/* The external server, service Worker (spec/wire-api.md §6): public information only. */
+/* The external server, service Worker (docs/api/Worker.md): public information only. */
 static const struct rpc_route worker_routes[] = {
     {"Info", h_worker_info, ROUTE_NO_INPUT},
     {"Version", h_version, ROUTE_NO_INPUT | ROUTE_STATIC},

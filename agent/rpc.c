@@ -1,4 +1,4 @@
-/* Typed request-field access with upstream's serde semantics (spec/wire-api.md §2.3). */
+/* Typed request-field access with upstream's serde semantics (docs/wire.md). */
 #include "rpc.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* The handler side of the RPC layer. Handlers never see HTTP: the server decodes the request
  * (JSON body or GET query string) into one json_t object, calls the handler, and encodes the
- * result or the error (HTTP 400, {"error": msg}) exactly as spec/wire-api.md §2 describes. */
+ * result or the error (HTTP 400, {"error": msg}) exactly as docs/wire.md describes. */
 #ifndef DSTACK_AGENT_RPC_H
 #define DSTACK_AGENT_RPC_H
 
@@ -29,10 +29,10 @@ struct rpc_call {
 /* A handler returns true and sets call->result, or returns rpc_fail(...). */
 typedef bool (*rpc_handler)(struct rpc_call *call);
 
-/* Records the error message (upstream's text where the spec gives one) and returns false. */
+/* Records the error message (upstream's text where it has one) and returns false. */
 bool rpc_fail(struct rpc_call *call, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Typed access to request fields, following upstream's serde rules (spec/wire-api.md §2.3):
+/* Typed access to request fields, following upstream's serde rules (docs/wire.md):
  * an absent field takes its default; a present field of the wrong type fails the call with a
  * serde-like message ("invalid type: ..., expected ..."). From a query string, bools must be
  * exactly "true"/"false" and integers decimal. Each returns false after rpc_fail. */

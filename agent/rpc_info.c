@@ -1,4 +1,4 @@
-/* Version and GpuInfo (spec/wire-api.md §4.6, §4.9). */
+/* Version and GpuInfo (docs/api/GpuInfo.md, docs/api/Version.md). */
 #include <stdlib.h>
 
 #include "agent.h"

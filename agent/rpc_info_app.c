@@ -1,4 +1,4 @@
-/* Info on dstack.sock and tappd.sock (spec/wire-api.md §4.5, §5.5): the cached AppInfo. */
+/* Info on dstack.sock and tappd.sock (docs/api/Info.md): the cached AppInfo. */
 #include "agent.h"
 #include "handlers.h"
 #include "info.h"

@@ -1,8 +1,8 @@
 /* GetKey, Sign, Verify (dstack.sock) and DeriveK256Key (tappd.sock), reproducing upstream's
- * dstack/guest-agent/src/rpc_service.rs:L310-459, L537-545 at 312dc605 (spec/crypto.md §3,
- * §4.1-§4.3; wire-api.md §4.2, §4.7, §4.8, §5.2). Everything that does not depend on the
- * request (the HKDF extract step, Sign's key, its public keys and chain) is computed once when
- * the keys file is loaded (appkeys.c). */
+ * dstack/guest-agent/src/rpc_service.rs:L310-459, L537-545 at 312dc605 (docs/api/GetKey.md,
+ * Sign.md, Verify.md, DeriveK256Key.md). Everything that does not depend on the request (the HKDF
+ * extract step, Sign's key, its public keys and chain) is computed once when the keys file is
+ * loaded (appkeys.c). */
 #include <stdlib.h>
 #include <string.h>
 

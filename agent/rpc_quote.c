@@ -1,6 +1,5 @@
 /* Quote RPCs: GetQuote, Attest (dstack.sock), TdxQuote, RawQuote (tappd.sock) and EmitEvent
- * (spec/wire-api.md §4.3, §4.4, §5.3, §5.4, §11; spec/attestation.md §4.5, §7; report-data
- * rules spec/crypto.md §2.8, §4.8). */
+ * (docs/api/GetQuote.md, Attest.md, TdxQuote.md, RawQuote.md, EmitEvent.md). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -276,7 +275,7 @@ bool rpc_quote_response(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_DA
     }
     char rd_hex[2 * DSTACK_REPORT_DATA_LEN + 1];
     hex_encode(rd, DSTACK_REPORT_DATA_LEN, rd_hex);
-    /* Field order quote, event_log, report_data, vm_config, attestation (wire-api.md §4.3);
+    /* Field order quote, event_log, report_data, vm_config, attestation (docs/api/GetQuote.md);
      * attestation is omitted when it cannot be encoded. */
     struct field f[5] = {
         {.key = "quote", .hex = s.quote, .hex_len = s.quote_len},
@@ -318,7 +317,7 @@ bool h_attest(struct rpc_call *call)
     return call->result_text != NULL || rpc_fail(call, "out of memory");
 }
 
-/* QuoteContentType::to_report_data_with_hash (attestation.rs L506-576, crypto.md §2.8):
+/* QuoteContentType::to_report_data_with_hash (attestation.rs L506-576, docs/api/GetQuote.md):
  * H(tag ‖ ":" ‖ content) zero-padded to 64 bytes. false for an unknown algorithm. */
 static bool hash_report_data(const char *alg, const char *tag, const uint8_t *content, size_t len,
                              uint8_t rd[DSTACK_REPORT_DATA_LEN], bool *oom)
@@ -368,7 +367,7 @@ static bool hash_report_data(const char *alg, const char *tag, const uint8_t *co
     return false;
 }
 
-/* Tappd TdxQuote / RawQuote body (rpc_service.rs L547-581, wire-api.md §5.3). */
+/* Tappd TdxQuote / RawQuote body (rpc_service.rs L547-581, docs/api/TdxQuote.md). */
 static bool tdx_quote(struct rpc_call *call, const char *alg, const char *prefix)
 {
     uint8_t *data = NULL;
@@ -433,7 +432,8 @@ bool h_raw_quote(struct rpc_call *call)
 }
 
 /* EmitEvent (removed upstream at HEAD, kept for the SDKs that still call it; attestation.md
- * §4.5): the backend extends RTMR3 and appends the runtime event under one lock. */
+ * docs/api/EmitEvent.md): the backend extends RTMR3 and appends the runtime event under one lock.
+ */
 bool h_emit_event(struct rpc_call *call)
 {
     const char *name;

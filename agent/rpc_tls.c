@@ -1,6 +1,6 @@
-/* GetTlsKey, Tappd.DeriveKey and the demo certificate (spec/crypto.md §4.5-§4.7, wire-api.md
- * §4.1, §5.1; upstream dstack/guest-agent/src/rpc_service.rs:L89-131, L274-308, L507-535 and
- * dstack/cert-client/src/lib.rs:L27-51 for the local-CA issuance). */
+/* GetTlsKey, Tappd.DeriveKey and the demo certificate (docs/api/GetTlsKey.md, docs/api/Info.md,
+ * docs/api/DeriveKey.md; upstream dstack/guest-agent/src/rpc_service.rs:L89-131, L274-308, L507-535
+ * and dstack/cert-client/src/lib.rs:L27-51 for the local-CA issuance). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* The external Worker service (spec/wire-api.md §6.1-§6.3): public Info, Version and the
+/* The external Worker service (docs/api/Worker.md): public Info, Version and the
  * attestation of the app's signing key. Served on TCP 8090 upstream; nothing here reveals a
  * private key. */
 #include <string.h>
@@ -24,7 +24,7 @@ bool h_worker_info(struct rpc_call *call)
 
 /* A quote whose report data names the public key of Sign's key (GetKey "vms"/"signing"):
  * "dip1::ed25519-pk:" or "dip1::secp256k1c-pk:" + base64url (no padding), zero-padded to 64
- * (rpc_service.rs:627-675, crypto.md §4.4). "" and secp256k1_prehashed are refused like
+ * (rpc_service.rs:627-675, docs/api/Worker.md). "" and secp256k1_prehashed are refused like
  * upstream (the first by its match, the second by GetKey). */
 bool h_get_attestation_for_app_key(struct rpc_call *call)
 {

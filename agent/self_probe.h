@@ -1,4 +1,4 @@
-/* The watchdog's self-probe (wire-api.md §1.1: upstream asks its own Version endpoint before
+/* The watchdog's self-probe (docs/configuration.md: upstream asks its own Version endpoint before
  * every systemd watchdog ping): one plain HTTP/1.1 request on a new connection to the address a
  * listening socket is bound to, read up to the status line. A client line, not a parser; it
  * replaced libcurl in the daemon, whose ~30 shared libraries cost ~1.5 MiB of RSS at start

@@ -1,4 +1,4 @@
-/* HTTP transport of the agent (spec/wire-api.md §2). The callback only finds the route, reads
+/* HTTP transport of the agent (docs/wire.md). The callback only finds the route, reads
  * the body under its cap, decodes it into one json_t, calls the handler and encodes the answer. */
 #include "server.h"
 
@@ -42,7 +42,7 @@ struct request {
 /* ---- responses ---------------------------------------------------------------------------- */
 
 /* Content-Type, Server and Rocket's Shield defaults, which upstream sends on every response
- * (wire-api.md §2.7). */
+ * (docs/wire.md). */
 static void add_common_headers(struct listener *l, struct MHD_Response *resp, const char *type)
 {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
@@ -72,7 +72,7 @@ static enum MHD_Result send_body(struct listener *l, struct MHD_Connection *conn
     }
     add_common_headers(l, resp, type);
     /* The JS SDK's unix transport counts UTF-16 units against Content-Length and waits for the
-     * server to close when the body holds multi-byte characters (wire-api.md §2.9). It sends no
+     * server to close when the body holds multi-byte characters (docs/wire.md). It sends no
      * User-Agent, unlike every other SDK; close after answering such a request. */
     /* While stopping, every answer ends its connection: a keep-alive client then reconnects
      * (and finds the socket gone) instead of sending its next request into a closing socket. */
@@ -137,7 +137,7 @@ static void static_keep(struct listener *l, const struct rpc_route *route, const
     }
 }
 
-/* {\n  "error": "<msg>"\n}, serde_json's to_string_pretty (wire-api.md §2.6). */
+/* {\n  "error": "<msg>"\n}, serde_json's to_string_pretty (docs/wire.md). */
 static enum MHD_Result send_error(struct listener *l, struct MHD_Connection *conn, unsigned status,
                                   const char *msg)
 {
@@ -255,7 +255,8 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
         return send_error(l, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                           "server busy: too many large request bodies in flight, retry later");
     }
-    if (req->too_large) { /* encoded per the json flag only, like upstream (§2.6) */
+    if (req->too_large) { /* encoded per the json flag only, like upstream (docs/wire.md "Errors")
+                           */
         json_decref(q.obj);
         return send_error(l, conn, MHD_HTTP_BAD_REQUEST, "failed to read data: payload too large");
     }

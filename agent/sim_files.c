@@ -63,7 +63,7 @@ static char *default_sys_config(const char *seed)
     if (vm == NULL) {
         return NULL;
     }
-    /* Fields of upstream's SysConfig (wire-api.md §9.2); the simulator has no KMS or gateway. */
+    /* Fields of upstream's SysConfig (docs/wire.md); the simulator has no KMS or gateway. */
     json_t *doc = json_pack("{s:[],s:[],s:s,s:s,s:s,s:s}", "kms_urls", "gateway_urls", "pccs_url",
                             "", "docker_registry", "", "host_api_url", "", "vm_config", vm);
     free(vm);

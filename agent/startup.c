@@ -50,7 +50,7 @@ static dstack_err load_compose(struct agent *a, const char *path, char err[START
     return a->app_name ? DSTACK_OK : DSTACK_ENOMEM;
 }
 
-/* sys-config.json: only its required "vm_config" string is surfaced (wire-api.md §9.2). */
+/* sys-config.json: only its required "vm_config" string is surfaced (docs/wire.md). */
 static dstack_err load_sys_config(struct agent *a, const char *path, char err[STARTUP_ERROR_MAX])
 {
     char *text = NULL;

@@ -1,5 +1,5 @@
 /* TLS certificates issued by the agent: GetTlsKey, Tappd.DeriveKey and Info's demo certificate
- * (spec/crypto.md §4.5-§4.7, wire-api.md §4.1, §5.1). */
+ * (docs/api/GetTlsKey.md, docs/api/Info.md, docs/api/GetTlsKey.md, docs/api/DeriveKey.md). */
 #ifndef DSTACK_AGENT_TLS_H
 #define DSTACK_AGENT_TLS_H
 

@@ -1,7 +1,8 @@
 /* The RA-TLS extension payloads of a certificate key, from the TEE backend: the stripped V0
- * attestation (crypto.md §5.6) whose quote binds SHA-512("ratls-cert:" || SPKI), and the
- * msgpack AppInfo (crypto.md §5.7) decoded from the same evidence, as upstream's
- * issue_cert -> certificate_attestation -> sign_csr (rpc_service.rs:L89-106, cert.rs:L96-101). */
+ * attestation (docs/api/GetTlsKey.md) whose quote binds SHA-512("ratls-cert:" || SPKI), and the
+ * msgpack AppInfo (upstream dstack/ra-tls/src/cert.rs) decoded from the same evidence, as
+ * upstream's issue_cert -> certificate_attestation -> sign_csr (rpc_service.rs:L89-106,
+ * cert.rs:L96-101). */
 #include "tls.h"
 
 #include <stdio.h>

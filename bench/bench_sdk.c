@@ -1,4 +1,4 @@
-/* Figures 7-9 (issue 9 §7-§9): libdstack against the official JS SDK, and the sidecar.
+/* Figures 7-9 (issue 9, figures 7-9): libdstack against the official JS SDK, and the sidecar.
  *   SDK calls: sequential GetKey, GetQuote and Info through dstack_* and through the JS SDK's
  *              DstackClient, against the same simulator in the same run; wall time per call.
  *   utilities: compose hash, encrypt_env_vars and verify_env_encrypt_public_key in-process
@@ -41,7 +41,7 @@ static const char app_id_hex[] = "ea549f02e1a25fabd1cb788380e033ec5461b2ff";
 static uint8_t kms_sk[32], env_pub[32], env_sig[K256_RSIG_LEN];
 static uint64_t env_ts;
 
-/* A KMS-style signature over a fixed X25519 key (helpers.h, crypto.md §9.1). */
+/* A KMS-style signature over a fixed X25519 key (helpers.h, docs/sdk.md). */
 static void make_env_signature(void)
 {
     static const char tag[] = "dstack-env-encrypt-pubkey:";

@@ -23,7 +23,7 @@ int cmd_get_quote(int argc, char **argv)
     if ((rc = cli_data(&co, n_pos ? pos[0] : NULL, false, &data, &len)) != 0) {
         return rc;
     }
-    if (len == 0) { /* allowed, as in the JS/Go SDKs (§9.1), but worth a note */
+    if (len == 0) { /* allowed, as in the JS/Go SDKs, but worth a note */
         fprintf(stderr, "dstack get-quote: note: empty report data (64 zero bytes)\n");
     }
     struct dstack_client *c = NULL;

@@ -1,7 +1,7 @@
 /* verify-quote: a TDX quote checked offline against a trusted root (include/dstack/quote.h
  * dstack_quote_verify: quote and QE report signatures, QE binding, PCK chain; see
  * docs/attestation.md for what is and is not checked). Optionally its report data, and for a
- * whole GetQuote answer its event log replayed to the quote's RTMRs (spec/attestation.md §3.4). */
+ * whole GetQuote answer its event log replayed to the quote's RTMRs (docs/attestation.md). */
 #include "cli.h"
 
 #include <stdlib.h>

@@ -1,7 +1,8 @@
 /* verify-ra-tls: an RA-TLS certificate chain (GetTlsKey / tappd DeriveKey output, or a peer's
  * chain saved as PEM) checked offline: the chain up to a trusted CA, the attestation extension
  * binding the leaf key (report data = SHA-512("ratls-cert:" || SPKI)), and with --quote-root the
- * quote inside it (include/dstack/ratls.h, spec/crypto.md §5.5-§5.7). Prints the app info. */
+ * quote inside it (include/dstack/ratls.h, upstream dstack/ra-tls/src/cert.rs). Prints the app
+ * info. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -82,7 +83,8 @@ static int load_pem(const char *name, const char *path, const char *array_key,
     return 0;
 }
 
-/* The decoded app-info extension (spec/crypto.md §5.7) as JSON; NULL when it does not decode. */
+/* The decoded app-info extension (upstream dstack/ra-tls/src/cert.rs) as JSON; NULL when it does
+ * not decode. */
 static json_t *app_info_json(const uint8_t *b, size_t len)
 {
     struct appinfo *ai = calloc(1, sizeof *ai); /* ~4 KiB: keep it off the stack */

@@ -1,4 +1,4 @@
-/* eth-address and solana-pubkey: wallets from a key (spec/sdk-and-sidecar.md §5.4).
+/* eth-address and solana-pubkey: wallets from a key (docs/sdk.md).
  * The key comes from --key HEX, --key-file F (hex; "-" = stdin, keeps it out of argv), GetKey
  * PATH through the agent, or --tls-key F (a GetTlsKey/DeriveKey JSON answer or a PEM; the
  * discouraged TLS variants, the legacy one unless --secure). */

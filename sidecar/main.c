@@ -1,5 +1,5 @@
 /* dstack-quote-sidecar: an HTTP service in front of the dstack guest agent
- * (seeds/quote-sidecar-readme.md; spec/sdk-and-sidecar.md §11). */
+ * (docs/sidecar.md). */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>

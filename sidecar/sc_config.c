@@ -76,7 +76,7 @@ static const char *env_get(char *const *envp, const char *name)
     return NULL;
 }
 
-/* The value of a setting under the seed's and the code's spellings, refusing a disagreement. */
+/* The value of a setting under the README's and the code's spellings, refusing a disagreement. */
 static int env_pair(char *const *envp, const char *seed_name, const char *code_name,
                     const char **value, const char **from, char err[SC_CONFIG_ERROR_MAX])
 {

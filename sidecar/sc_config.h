@@ -1,6 +1,6 @@
 /* Configuration of dstack-quote-sidecar: defaults, then the environment, then flags.
  *
- * Environment (seeds/quote-sidecar-readme.md "Configuration", spec/sdk-and-sidecar.md §11):
+ * Environment (docs/sidecar.md "Configuration"):
  *   QUOTE_SIDECAR__SERVER__HOST / __PORT   the names the seed README documents;
  *   QUOTE_SIDECAR_SERVER__HOST / __PORT    the names upstream's code really reads (config-rs with
  *                                          prefix_separator "_" and separator "__", config.rs).

@@ -1,5 +1,5 @@
 /* GET /ready (ours: 200 only while the agent answers) and GET /info (the iExec fork's route:
- * the agent's Info, spec/sdk-and-sidecar.md §11). */
+ * the agent's Info, docs/sidecar.md). */
 #include "sc_handler.h"
 
 /* A readiness probe must answer quickly; it waits this long for a free agent slot. */
@@ -54,7 +54,7 @@ void sc_h_info(struct sidecar *sc, const struct sc_request *req, struct sc_respo
         sc_response_error(resp, 502, what, "%s", dstack_last_error());
         return;
     }
-    /* The agent's answer as it is: every field, tcb_info still a JSON string (wire-api.md). */
+    /* The agent's answer as it is: every field, tcb_info still a JSON string (docs/api/Info.md). */
     json_error_t jerr;
     json_t *body = json_loads(info->json, 0, &jerr);
     dstack_info_response_free(info);

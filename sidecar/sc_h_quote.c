@@ -1,5 +1,5 @@
 /* GET /quote and GET /attest (seed "Generate Quote" / "Generate Attestation";
- * spec/sdk-and-sidecar.md §11 for what upstream's handlers.rs really returns). */
+ * docs/sidecar.md for what upstream's handlers.rs really returns). */
 #include <stdlib.h>
 #include <string.h>
 

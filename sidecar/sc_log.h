@@ -1,6 +1,7 @@
-/* Leveled logging of the sidecar to stderr, RUST_LOG-style levels (the seed's "Logging" section).
- * One write per line so concurrent worker threads never interleave. Never pass quote bodies,
- * report data or anything the agent returned: request lines carry method, path, status, time. */
+/* Leveled logging of the sidecar to stderr, RUST_LOG-style levels (the sidecar README's "Logging"
+ * section, docs/sidecar.md). One write per line so concurrent worker threads never interleave.
+ * Never pass quote bodies, report data or anything the agent returned: request lines carry method,
+ * path, status, time. */
 #ifndef DSTACK_SIDECAR_LOG_H
 #define DSTACK_SIDECAR_LOG_H
 

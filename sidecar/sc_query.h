@@ -1,6 +1,6 @@
 /* The query string of /quote and /attest: ?data=<percent-encoded text> or ?hex=<hex bytes>.
  *
- * Upstream's sidecar (spec/sdk-and-sidecar.md §11) reads `data` with axum's Query extractor
+ * Upstream's sidecar (docs/sidecar.md) reads `data` with axum's Query extractor
  * (form-urlencoded: percent-decoding, '+' is a space), defaults to "hello world" and hands the
  * UTF-8 bytes to the SDK, which allows at most 64. We decode strictly and say what is wrong:
  *   - a '%' not followed by two hex digits, a parameter other than data/hex, a parameter given

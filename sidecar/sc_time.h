@@ -1,5 +1,5 @@
 /* Timestamps for GET / (the seed shows "2026-02-12T09:30:45.123456Z": RFC 3339, UTC, 'Z',
- * microseconds; upstream's chrono to_rfc3339() would print "+00:00" instead, §11). */
+ * microseconds; upstream's chrono to_rfc3339() would print "+00:00" instead, docs/sidecar.md). */
 #ifndef DSTACK_SIDECAR_TIME_H
 #define DSTACK_SIDECAR_TIME_H
 

@@ -99,7 +99,7 @@ static const char *sim_attested_vm_config(void *state)
     return b->fixture_vm_config;
 }
 
-/* A quote signed over the registers of this instant (attestation.md §8.3). */
+/* A quote signed over the registers of this instant (docs/attestation.md). */
 static dstack_err sim_quote(void *state, const uint8_t report_data[DSTACK_REPORT_DATA_LEN],
                             uint8_t **quote, size_t *quote_len)
 {

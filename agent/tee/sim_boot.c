@@ -1,6 +1,6 @@
 /* Synthetic dstack boot for the simulator (see sim_boot.h). Event types and payload layouts
  * follow the TCG PC Client Platform Firmware Profile and UEFI structures as OVMF and the Linux
- * EFI stub write them on a dstack TDX guest (compare ../shared/fixtures/upstream-tdx/
+ * EFI stub write them on a dstack TDX guest (compare tests/fixtures/upstream/tdx/
  * ccel.expected.json and tdx-lite-getquote.json). Where the real digest covers data the
  * simulator does not have (firmware volume, kernel, initrd, ACPI tables) it is
  * sim_seed_hash(label); where the real digest covers the payload itself (EFI variables,
@@ -16,7 +16,7 @@
 
 #include "util/hex.h"
 
-/* TCG event types (PC Client PFP spec §10.4.1). */
+/* TCG event types (PC Client PFP docs/api/README.md). */
 #define EV_SEPARATOR 0x4u
 #define EV_EVENT_TAG 0x6u
 #define EV_PLATFORM_CONFIG_FLAGS 0xau

@@ -1,7 +1,7 @@
 /* The simulator's synthetic boot: a TDX-like boot event log for IMR 0-2, MRTD, and the runtime
- * events a dstack OS emits into IMR 3 while it boots (spec/attestation.md §4.6). Every value is
- * deterministic from the simulator seed and the simulator's files; docs/simulator-measurements.md
- * explains each event. */
+ * events a dstack OS emits into IMR 3 while it boots (docs/simulator-measurements.md). Every value
+ * is deterministic from the simulator seed and the simulator's files;
+ * docs/simulator-measurements.md explains each event. */
 #ifndef DSTACK_AGENT_TEE_SIM_BOOT_H
 #define DSTACK_AGENT_TEE_SIM_BOOT_H
 
@@ -44,7 +44,7 @@ struct sim_compose_info {
 dstack_err sim_compose_parse(const uint8_t *compose, size_t len, struct sim_compose_info *out,
                              char *err, size_t err_cap);
 
-/* The app identity a dstack boot derives: app_id = SHA-256(compose bytes)[..20] (crypto.md §8),
+/* The app identity a dstack boot derives: app_id = SHA-256(compose bytes)[..20] (docs/sdk.md),
  * instance_id = SHA-256(instance_id_seed || app_id)[..20] (system_setup.rs measure_app_info)
  * with instance_id_seed = sim_seed_hash(seed, "instance-id-seed")[..20]. */
 dstack_err sim_boot_identity(const char *seed, const uint8_t *compose, size_t compose_len,

@@ -141,7 +141,7 @@ dstack_err sim_quoter_quote(const struct sim_quoter *q, const struct quote_td *t
         return td ? quote_build_v4(q->pki, td, report_data, out, out_len) : DSTACK_EINVAL;
     }
     /* Upstream patches quote[568..632] whatever the version (v1.rs L327-339); we write at the
-     * offset of this quote's version (attestation.md §1.3, §9 item 2). */
+     * offset of this quote's version (docs/attestation.md item 2). */
     size_t off;
     dstack_err e = dstack_quote_report_data_offset(q->fixture.quote, q->fixture.quote_len, &off);
     if (e != DSTACK_OK) {

@@ -5,10 +5,10 @@
  *    written to <sim_dir>/tdx-root-ca.pem at start so anyone can verify the quotes
  *    (`dstack_quote_verify`, docs/attestation.md);
  *  - fixture mode (--attestation FILE): an upstream attestation.bin (V0 VersionedAttestation,
- *    spec/attestation.md §7.2) is served as upstream's simulator serves it: the quote with the
- *    report data written at the version-correct offset (568 v4, 574 v5; spec §1.3), measurements
+ *    docs/wire.md) is served as upstream's simulator serves it: the quote with the
+ *    report data written at the version-correct offset (568 v4, 574 v5; docs/wire.md), measurements
  *    and event log from the file, never changing. Those quotes do not verify (upstream's do not
- *    either, spec §2.1): the signature covers the report data.
+ *    either, upstream dstack/ra-tls/src/kdf.rs): the signature covers the report data.
  *
  * A struct sim_quoter is immutable after open: any thread may call sim_quoter_quote. */
 #ifndef DSTACK_AGENT_TEE_SIM_QUOTE_H

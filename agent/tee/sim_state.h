@@ -4,7 +4,7 @@
  * returns registers and log from the same instant; EmitEvent goes through sim_state_emit.
  *
  * Runtime events persist in <sim_dir>/runtime_events.log, in upstream's line format
- * (spec/attestation.md §4.2), so emitted events survive restarts. On open the system events of a
+ * (docs/tdx.md), so emitted events survive restarts. On open the system events of a
  * dstack boot are recomputed from the seed and the files; when the stored log starts with exactly
  * those events it is kept (with everything emitted after them), otherwise - first start, other
  * compose, other seed - it is rewritten as a fresh boot. RTMR3 is always the replay of the

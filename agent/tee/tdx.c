@@ -3,11 +3,11 @@
  *
  *   tdx_paths.c     where the kernel interfaces are (config, upstream's env overrides, defaults)
  *   tdx_gate.c      the quote queue: one quote at a time, a bounded line with a deadline
- *   tdx_configfs.c  quotes through configfs-tsm (attestation.md §5.1)
- *   tdx_qgs.c       quotes through QGS on vsock (§5.2)
- *   tdx_rtmr.c      RTMR extension and register reads (§4.4)
- *   tdx_runtime.c   runtime_events.log, the emitter lock, the start-up consistency check (§4.2-3)
- *   lib/attest/ccel.c  the CCEL parser (§3.2) */
+ *   tdx_configfs.c  quotes through configfs-tsm (docs/tdx.md)
+ *   tdx_qgs.c       quotes through QGS on vsock
+ *   tdx_rtmr.c      RTMR extension and register reads
+ *   tdx_runtime.c   runtime_events.log, the emitter lock, the start-up consistency check
+ *   lib/attest/ccel.c  the CCEL parser (docs/tdx.md covers them all) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +87,7 @@ static dstack_err quote_gated(struct tdx_backend *b, const uint8_t rd[DSTACK_REP
 }
 
 /* MRTD and RTMRs: sysfs when it has them (cheap), else a fresh quote over zero report data,
- * as upstream's Attestation::local() does for Info (attestation.md §6.1). */
+ * as upstream's Attestation::local() does for Info (docs/api/Info.md). */
 static dstack_err read_registers(struct tdx_backend *b, struct tee_measurements *m,
                                  char err[TEE_ERROR_MAX])
 {
@@ -144,7 +144,7 @@ static dstack_err load_ccel(struct tdx_backend *b, char err[TEE_ERROR_MAX])
     return e;
 }
 
-/* configfs-tsm when present, else QGS on vsock, else none (attestation.md §5). */
+/* configfs-tsm when present, else QGS on vsock, else none (docs/tdx.md). */
 static dstack_err pick_quote_method(struct tdx_backend *b, char err[TEE_ERROR_MAX])
 {
     char why_cfs[TEE_ERROR_MAX] = "", why_qgs[TEE_ERROR_MAX] = "";
@@ -201,7 +201,7 @@ static dstack_err tdx_open(const struct agent_config *cfg, void **state, char er
     if (!b->sysfs_registers) {
         log_info("tdx: registers read from quotes (%s)", serr);
     }
-    /* The log must replay to the register before any key is served (attestation.md §4.3). */
+    /* The log must replay to the register before any key is served (docs/api/EmitEvent.md). */
     if ((e = tdx_runtime_check(&b->rt, read_rtmr3, b, err)) != DSTACK_OK) {
         char inner[TEE_ERROR_MAX];
         memcpy(inner, err, sizeof inner);

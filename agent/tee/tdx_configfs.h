@@ -1,4 +1,4 @@
-/* Quotes through Linux configfs-tsm (spec/attestation.md §5.1; kernel ABI
+/* Quotes through Linux configfs-tsm (docs/tdx.md; kernel ABI
  * Documentation/ABI/testing/configfs-tsm-report; upstream tdx-attest/src/linux.rs:L356-452).
  *
  * The report directory holds inblob (write the 64 report-data bytes), outblob (read the quote;

@@ -1,7 +1,7 @@
 /* Where the tdx backend finds the kernel's interfaces: config value, else upstream's environment
  * override (which must be absolute, as upstream requires: tdx-attest/src/linux.rs
  * absolute_env_path, cc-eventlog/src/tcg.rs ccel_file_path), else upstream's default
- * (spec/attestation.md §5.4). Tests point every one of them into a temporary tree. */
+ * (docs/tdx.md). Tests point every one of them into a temporary tree. */
 #ifndef DSTACK_AGENT_TEE_TDX_PATHS_H
 #define DSTACK_AGENT_TEE_TDX_PATHS_H
 

@@ -1,5 +1,5 @@
 /* Quotes from the host's Quote Generation Service over vsock, for guests without configfs-tsm
- * (spec/attestation.md §5.2; upstream tdx-attest/src/linux.rs:L561-718): the TDREPORT comes
+ * (docs/tdx.md; upstream tdx-attest/src/linux.rs:L561-718): the TDREPORT comes
  * from /dev/tdx_guest (TDX_CMD_GET_REPORT0), goes to QGS in a GET_QUOTE_REQ message, and the
  * GET_QUOTE_RESP carries the quote. The QGS port is the `port = N` line of
  * /etc/tdx-attest.conf; without one this path is unavailable. */

@@ -1,4 +1,4 @@
-/* TDX measurement registers through the kernel (spec/attestation.md §4.4, §5.4):
+/* TDX measurement registers through the kernel (docs/tdx.md):
  *
  *  - extend: sysfs `<measurements>/rtmr<N>:sha384` (Linux >= 6.16; write exactly 48 bytes, the
  *    kernel does RTMR = SHA384(RTMR || data)), else the out-of-tree ioctl TDX_CMD_EXTEND_RTMR on

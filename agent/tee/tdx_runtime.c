@@ -52,7 +52,7 @@ dstack_err tdx_runtime_init(struct tdx_runtime *rt, const struct tdx_paths *p,
         snprintf(err, TEE_ERROR_MAX, "runtime log directory path too long");
         return DSTACK_EINVAL;
     }
-    /* dstack-util creates the directory at boot; create it when we come first (§4.2). */
+    /* dstack-util creates the directory at boot; create it when we come first (docs/tdx.md). */
     if (mkdir(p->log_dir, 0755) != 0 && errno != EEXIST) {
         snprintf(err, TEE_ERROR_MAX, "cannot create %.100s: %.100s", p->log_dir, strerror(errno));
         return DSTACK_EIO;
@@ -398,7 +398,7 @@ dstack_err tdx_runtime_emit(struct tdx_runtime *rt, const char *name, const uint
         unlink(rt->pending_path);
         goto out;
     }
-    /* The register accepted it: only now does the line go into the log (§4.3). */
+    /* The register accepted it: only now does the line go into the log (docs/api/EmitEvent.md). */
     if ((e = write_all(rt->log_path, O_APPEND, line, line_len, err)) != DSTACK_OK) {
         char why[TEE_ERROR_MAX];
         snprintf(why, sizeof why,

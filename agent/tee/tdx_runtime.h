@@ -1,4 +1,4 @@
-/* The runtime event log of a TDX guest and RTMR3, kept in step (spec/attestation.md §4.2-§4.4).
+/* The runtime event log of a TDX guest and RTMR3, kept in step (docs/tdx.md).
  *
  * Files, in the runtime log directory (/run/log/dstack, shared with dstack-util and anything
  * else that emits events):

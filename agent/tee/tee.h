@@ -30,7 +30,7 @@ struct tee_backend {
     dstack_err (*open)(const struct agent_config *cfg, void **state, char err[TEE_ERROR_MAX]);
     void (*close)(void *state);
     /* The full event log (boot events IMR 0-2, then runtime events IMR 3), as a JSON array of
-     * upstream TdxEvent objects (spec/attestation.md §3.1). New reference. */
+     * upstream TdxEvent objects (docs/wire.md). New reference. */
     dstack_err (*event_log)(void *state, json_t **out);
     /* The registers as the platform reports them (mr_aggregated needs all of them). */
     dstack_err (*measurements)(void *state, struct tee_measurements *out);
@@ -48,7 +48,7 @@ struct tee_backend {
     bool (*keys_refused)(void *state, char err[TEE_ERROR_MAX]);
     /* Optional: the vm_config string embedded in the attestation when it differs from
      * sys-config's (simulator fixture mode); Info's os_image_hash comes from it, as upstream's
-     * decode_app_info reads the attested config (wire-api.md §4.5). NULL: sys-config's. */
+     * decode_app_info reads the attested config (docs/api/Info.md). NULL: sys-config's. */
     const char *(*attested_vm_config)(void *state);
 };
 

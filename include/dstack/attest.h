@@ -1,4 +1,5 @@
-/* Event logs, runtime-event digests and RTMR replay (spec/attestation.md §3, §4.1, §6.3).
+/* Event logs, runtime-event digests and RTMR replay (docs/attestation.md, docs/api/EmitEvent.md,
+ * docs/api/Info.md).
  *
  * An event log is what upstream calls Vec<TdxEvent> (dstack/cc-eventlog/src/tdx.rs:L35-66):
  * boot events for IMR 0-2 (from the CCEL table, or synthetic in the simulator) followed by the
@@ -70,7 +71,7 @@ DSTACK_API dstack_err dstack_event_log_push_runtime(struct dstack_event_log *log
                                                     const uint8_t *payload, size_t payload_len,
                                                     unsigned version);
 
-/* Decodes a JSON array of TdxEvent objects (spec/attestation.md §3.1). Every field is checked:
+/* Decodes a JSON array of TdxEvent objects (docs/wire.md). Every field is checked:
  * imr/event_type are u32 numbers, digest ("" or absent allowed) is 48 bytes of hex, event is a
  * string, event_payload is hex, version is 1 or 2, preimage is hex; unknown keys are ignored as
  * serde does; duplicate keys are refused. On failure *out is left empty and err (capacity
@@ -109,7 +110,7 @@ DSTACK_API dstack_err dstack_event_digest(const struct dstack_event *e,
 DSTACK_API void dstack_rtmr_extend(uint8_t mr[DSTACK_MR_LEN],
                                    const uint8_t digest[DSTACK_SHA384_LEN]);
 
-/* RTMR0-3 from the log (spec/attestation.md §3.4): each register starts at 48 zero bytes and is
+/* RTMR0-3 from the log (docs/attestation.md): each register starts at 48 zero bytes and is
  * extended with every event of its IMR in log order. Unlike the published SDKs' replay_rtmrs,
  * runtime-event digests are recomputed, so stripped logs (digest "") replay correctly.
  * DSTACK_EFORMAT for an IMR above 3 or a boot event without a digest. */

@@ -1,4 +1,4 @@
-/* The CCEL ACPI table: the TDX boot event log of RTMR0-2 (spec/attestation.md §3.2).
+/* The CCEL ACPI table: the TDX boot event log of RTMR0-2 (docs/tdx.md).
  *
  * The table's data (/sys/firmware/acpi/tables/data/CCEL in a TDX guest) is a TCG PC Client
  * crypto-agile event log: one legacy TCG_PCClientPCREvent carrying the "Spec ID Event03"

@@ -1,7 +1,7 @@
 /* libdstack client: talk to the dstack guest agent (dstack.sock, or the simulator over HTTP).
  *
- * The C counterpart of the Python SDK's DstackClient (seeds/python-sdk-reference.md); behaviour
- * follows spec/sdk-and-sidecar.md §1-§4 and the recommendations of its §9.
+ * The C counterpart of the Python SDK's DstackClient (upstream sdk/python/src/dstack_sdk);
+ * behaviour and the choices where the official SDKs differ are in docs/sdk.md.
  *
  * Conventions of every function here:
  *  - outputs come last; a result allocated by the library has a named *_free (NULL is accepted);
@@ -55,12 +55,12 @@ struct dstack_bytes {
 
 struct dstack_client; /* opaque */
 
-/* Default request timeout and the reachability probe's (spec/sdk-and-sidecar.md §9.7). */
+/* Default request timeout and the reachability probe's (docs/sdk.md). */
 #define DSTACK_DEFAULT_TIMEOUT_MS 3000u
 #define DSTACK_REACHABLE_TIMEOUT_MS 500u
 
 /* The four socket paths probed, in order, when neither an endpoint nor the environment names
- * one (§1.2); the first is also the fallback when none exists. */
+ * one (docs/sdk.md); the first is also the fallback when none exists. */
 #define DSTACK_SOCKET_PATHS                                                                        \
     {                                                                                              \
         "/var/run/dstack.sock", "/run/dstack.sock", "/var/run/dstack/dstack.sock",                 \
@@ -84,7 +84,7 @@ enum dstack_endpoint_kind {
     DSTACK_ENDPOINT_HTTP = 1, /* http:// or https:// base URL */
 };
 
-/* Resolves the endpoint as every official SDK does (§1.2), without connecting:
+/* Resolves the endpoint as every official SDK does (docs/sdk.md), without connecting:
  *   1. `endpoint` when non-NULL and non-empty;
  *   2. the environment variable `env_var` (DSTACK_SIMULATOR_ENDPOINT for the current API,
  *      TAPPD_SIMULATOR_ENDPOINT for the legacy one) when set and non-empty (an empty value counts
@@ -129,7 +129,7 @@ DSTACK_API dstack_err dstack_call(struct dstack_client *c, const char *method,
                                   const char *json_body, char **response);
 
 /* ---------------------------------------------------------------------------------------------
- * GetKey — deterministic key derived from the app key (wire-api.md §4.2, sdk-and-sidecar §2.1)
+ * GetKey — deterministic key derived from the app key (docs/api/GetKey.md, docs/sdk.md)
  */
 
 struct dstack_get_key_response {
@@ -156,7 +156,7 @@ DSTACK_API dstack_err dstack_get_key_response_decode(const char *json,
                                                      struct dstack_get_key_response **out);
 
 /* ---------------------------------------------------------------------------------------------
- * GetTlsKey — fresh random P-256 key and certificate chain (wire-api.md §4.1, §2.2)
+ * GetTlsKey — fresh random P-256 key and certificate chain (docs/api/GetTlsKey.md, docs/wire.md)
  */
 
 struct dstack_tls_key_options {
@@ -205,7 +205,7 @@ DSTACK_API dstack_err dstack_get_tls_key_response_der(const struct dstack_get_tl
 DSTACK_API void dstack_bytes_wipe_free(struct dstack_bytes *b);
 
 /* ---------------------------------------------------------------------------------------------
- * GetQuote / Attest / EmitEvent (wire-api.md §4.3, §4.4; sdk-and-sidecar §2.3, §2.4, §2.8)
+ * GetQuote / Attest / EmitEvent (docs/api/GetQuote.md, docs/api/Attest.md; docs/sdk.md)
  */
 
 struct dstack_get_quote_response {
@@ -217,7 +217,7 @@ struct dstack_get_quote_response {
     char *json;
 };
 
-/* Quote over `report_data` (len <= 64; empty allowed: the agent pads with zeros, §9.1).
+/* Quote over `report_data` (len <= 64; empty allowed: the agent pads with zeros).
  * len > 64: DSTACK_EINVAL "report_data must be at most 64 bytes, got N" without a request.
  * Free with dstack_get_quote_response_free. */
 DSTACK_API dstack_err dstack_get_quote(struct dstack_client *c, const uint8_t *report_data,
@@ -252,7 +252,8 @@ DSTACK_API dstack_err dstack_emit_event(struct dstack_client *c, const char *eve
                                         const uint8_t *payload, size_t len);
 
 /* ---------------------------------------------------------------------------------------------
- * Info / Version / GpuInfo / reachability (wire-api.md §4.5, §4.6, §4.9; §2.5, §2.6)
+ * Info / Version / GpuInfo / reachability (docs/api/Info.md, docs/api/GpuInfo.md,
+ * docs/api/Version.md)
  */
 
 struct dstack_info_tcb {
@@ -314,7 +315,7 @@ DSTACK_API void dstack_gpu_info_response_free(struct dstack_gpu_info_response *g
 DSTACK_API bool dstack_is_reachable(struct dstack_client *c);
 
 /* ---------------------------------------------------------------------------------------------
- * Sign / Verify (wire-api.md §4.7, §4.8; §2.7)
+ * Sign / Verify (docs/api/Sign.md, docs/api/Verify.md)
  */
 
 struct dstack_sign_response {
@@ -342,7 +343,7 @@ DSTACK_API dstack_err dstack_verify(struct dstack_client *c, const char *algorit
                                     bool *valid);
 
 /* ---------------------------------------------------------------------------------------------
- * Async interface — many requests at once without threads (the seed's AsyncDstackClient)
+ * Async interface — many requests at once without threads (the Python SDK's AsyncDstackClient)
  *
  * A struct dstack_async drives requests of one client on a libcurl multi handle. Submitting
  * returns at once; the request runs while the application calls dstack_async_perform() (or
@@ -467,7 +468,7 @@ DSTACK_API dstack_err dstack_async_emit_event(struct dstack_async *a, const char
                                               dstack_async_id *id);
 
 /* ---------------------------------------------------------------------------------------------
- * Legacy tappd API (tappd.sock, /prpc/Tappd.<Method>; sdk-and-sidecar.md §4). Deprecated: each
+ * Legacy tappd API (tappd.sock, /prpc/Tappd.<Method>; docs/sdk.md). Deprecated: each
  * call reports the upstream warning text through the log callback, never to stdout.
  */
 

@@ -1,7 +1,7 @@
 /* Cryptography an app needs next to the agent's answers: keccak256 and the provenance check of
  * derived keys. GetKey and Sign return a signature chain; recovering its signers gives the app's
  * root public key and the KMS root public key that issued it, as upstream's Go SDK test
- * (sdk/go/dstack/client_web3_test.go) and spec/crypto.md §4.1, §6.2 describe:
+ * (sdk/go/dstack/client_web3_test.go) and docs/api/GetKey.md, docs/simulator.md describe:
  *
  *   app_pub = ecrecover(keccak256(purpose ":" hex(pubkey)), chain[0])
  *   kms_pub = ecrecover(keccak256("dstack-kms-issued:" || app_id || app_pub), chain[1])

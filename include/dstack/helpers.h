@@ -1,6 +1,6 @@
 /* libdstack helpers that need no agent: app-compose hash, encrypted environment variables, KMS
- * env-key signature check, Ethereum and Solana wallets, base58 (spec/sdk-and-sidecar.md §5,
- * spec/crypto.md §7-§9).
+ * env-key signature check, Ethereum and Solana wallets, base58 (docs/sdk.md,
+ * upstream dstack/dstack-util/src/crypto.rs, docs/sdk.md).
  * Errors: the dstack_err return value plus dstack_last_error() (include/dstack/client.h). */
 #ifndef DSTACK_HELPERS_H
 #define DSTACK_HELPERS_H
@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-/* ---- Compose hash (sdk-and-sidecar.md §5.1, crypto.md §8) ---- */
+/* ---- Compose hash (docs/sdk.md) ---- */
 
 #define DSTACK_COMPOSE_HASH_HEX_LEN 64
 
@@ -42,7 +42,8 @@ DSTACK_API dstack_err dstack_compose_canonical_json(const char *json, size_t len
 DSTACK_API dstack_err dstack_compose_hash(const char *json, size_t len, bool normalize,
                                           char out[DSTACK_COMPOSE_HASH_HEX_LEN + 1]);
 
-/* ---- Encrypted environment variables (crypto.md §7, sdk-and-sidecar.md §5.2) ---- */
+/* ---- Encrypted environment variables (upstream dstack/dstack-util/src/crypto.rs, docs/sdk.md)
+ * ---- */
 
 #define DSTACK_X25519_KEY_LEN 32
 #define DSTACK_ENV_IV_LEN 12
@@ -75,7 +76,7 @@ DSTACK_API dstack_err dstack_decrypt_env_vars(const uint8_t *data, size_t len,
                                               const uint8_t secret_key[DSTACK_X25519_KEY_LEN],
                                               char **plaintext, size_t *plain_len);
 
-/* ---- KMS env-encrypt public key signature (crypto.md §9.1, sdk-and-sidecar.md §5.3) ---- */
+/* ---- KMS env-encrypt public key signature (docs/sdk.md) ---- */
 
 #define DSTACK_ENV_PUBKEY_MAX_AGE 300 /* seconds, the SDKs' default */
 #define DSTACK_ENV_PUBKEY_FUTURE_SKEW 60
@@ -100,7 +101,7 @@ DSTACK_API dstack_err dstack_verify_env_encrypt_public_key_legacy(
     const uint8_t *public_key, size_t pub_len, const uint8_t *signature, size_t sig_len,
     const char *app_id, char signer[DSTACK_SIGNER_HEX_LEN + 1]);
 
-/* ---- Ethereum (crypto.md §9.2) ---- */
+/* ---- Ethereum (docs/sdk.md) ---- */
 
 #define DSTACK_ETH_ADDRESS_LEN 42 /* "0x" + 40 hex digits */
 
@@ -110,7 +111,7 @@ DSTACK_API dstack_err dstack_verify_env_encrypt_public_key_legacy(
 DSTACK_API dstack_err dstack_eth_address(const uint8_t key[DSTACK_KEY_LEN],
                                          char out[DSTACK_ETH_ADDRESS_LEN + 1]);
 
-/* ---- Wallets from keys (sdk-and-sidecar.md §5.4, crypto.md §9.2) ----
+/* ---- Wallets from keys (docs/sdk.md) ----
  *
  * From a GetKey answer: the Python to_account/to_account_secure (JS toViemAccount/-Secure) are
  * the same function, dstack_eth_address(k->key); to_keypair/to_keypair_secure are both

@@ -1,4 +1,4 @@
-/* TDX DCAP quotes, versions 4 and 5: layout and parsing (spec/attestation.md §1).
+/* TDX DCAP quotes, versions 4 and 5: layout and parsing (docs/attestation.md).
  *
  * A parsed quote borrows the caller's buffer: every pointer in struct dstack_quote points into
  * the bytes given to dstack_quote_parse and stays valid as long as they do. The parser checks
@@ -30,13 +30,13 @@ extern "C" {
 /* certification data: PEM chain leaf||intermediate||root */
 #define DSTACK_QUOTE_CERT_PCK_CHAIN 5u
 
-/* Offsets inside the QE report (SGX REPORTBODY, attestation.md §1.4). */
+/* Offsets inside the QE report (SGX REPORTBODY, docs/attestation.md). */
 #define DSTACK_QE_OFF_MR_SIGNER 128
 #define DSTACK_QE_OFF_ISV_PROD_ID 256
 #define DSTACK_QE_OFF_ISV_SVN 258
 #define DSTACK_QE_OFF_REPORT_DATA 320
 
-/* v5 body types (attestation.md §1.3). */
+/* v5 body types (docs/attestation.md). */
 #define DSTACK_QUOTE_BODY_SGX 1u
 #define DSTACK_QUOTE_BODY_TD10 2u
 #define DSTACK_QUOTE_BODY_TD15 3u

@@ -3,7 +3,7 @@
  * dstack leaf certificates carry the app's attestation in extension 1.3.6.1.4.1.62397.1.8 (a
  * stripped VersionedAttestation whose quote's report data is SHA-512("ratls-cert:" || SPKI DER)
  * of the certificate key), the app info in ...1.9 (msgpack) and the usage in ...1.4
- * (spec/crypto.md §5.5-§5.7, upstream dstack/ra-tls/src/cert.rs). Upstream verifies these only
+ * (upstream dstack/ra-tls/src/cert.rs). Upstream verifies these only
  * in Go; this is the C equivalent.
  *
  * Ownership: a struct dstack_ratls_cert owns a parsed certificate and its extension bytes; the

@@ -1,6 +1,6 @@
 /* Values derived from an event log and the measurement registers, as upstream's app-info
  * decoder computes them (dstack/dstack-attest/src/attestation.rs:L911-1025, L1751-1793;
- * spec/attestation.md §6.3). Shared by Info in every backend and by verifiers. */
+ * docs/api/Info.md). Shared by Info in every backend and by verifiers. */
 #include <dstack/attest.h>
 
 #include <string.h>
@@ -18,7 +18,7 @@ const struct dstack_event *dstack_event_log_find_runtime(const struct dstack_eve
         if (strcmp(e->event, name) == 0) {
             return e;
         }
-        /* Anything after system-ready is application-defined (§4.6). */
+        /* Anything after system-ready is application-defined (docs/simulator-measurements.md). */
         if (strcmp(e->event, "system-ready") == 0) {
             return NULL;
         }

@@ -1,4 +1,4 @@
-/* CCEL (TCG crypto-agile event log) decoding and ACPI labelling (spec/attestation.md §3.2).
+/* CCEL (TCG crypto-agile event log) decoding and ACPI labelling (docs/tdx.md).
  *
  * Layout (TCG PC Client Platform Firmware Profile §10.2; upstream cc-eventlog/src/tcg.rs):
  *   header  u32 pcrIndex, u32 eventType (EV_NO_ACTION), u8 sha1[20], u32 eventSize,

@@ -1,5 +1,5 @@
-/* Event-log storage, runtime-event digests and RTMR replay (spec/attestation.md §3.4, §4.1).
- * JSON lives in evlog_json.c, app-info helpers in appinfo.c. */
+/* Event-log storage, runtime-event digests and RTMR replay (docs/attestation.md,
+ * docs/api/EmitEvent.md). JSON lives in evlog_json.c, app-info helpers in appinfo.c. */
 #include <dstack/attest.h>
 
 #include <stdlib.h>

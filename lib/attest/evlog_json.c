@@ -1,4 +1,4 @@
-/* TdxEvent JSON in both directions (spec/attestation.md §3.1, wire-api.md §9.3). The key order
+/* TdxEvent JSON in both directions (docs/wire.md). The key order
  * is serde's struct declaration order (dstack/cc-eventlog/src/tdx.rs:L35-66); `version` is
  * skipped when 1 and `preimage` when unset. Bytes are lowercase hex. */
 #include <dstack/attest.h>

@@ -1,4 +1,4 @@
-/* TDX quote v4/v5 parser (spec/attestation.md §1; layout as dcap-qvl src/quote.rs decodes it).
+/* TDX quote v4/v5 parser (docs/attestation.md; layout as dcap-qvl src/quote.rs decodes it).
  * Every read goes through struct rd, which refuses to step past the end of the buffer. */
 #include <dstack/quote.h>
 
@@ -77,7 +77,7 @@ static dstack_err locate_body(const uint8_t *q, size_t len, struct dstack_quote_
         *body_off = DSTACK_QUOTE_HEADER_LEN;
         *body_len = DSTACK_TD_REPORT10_LEN;
     } else if (h->version == 5) {
-        /* v5: a 6-byte descriptor (u16 type, u32 size) precedes the body (§1.3). */
+        /* v5: a 6-byte descriptor (u16 type, u32 size) precedes the body (docs/attestation.md). */
         if (len < DSTACK_QUOTE_HEADER_LEN + DSTACK_QUOTE_V5_DESC_LEN) {
             return DSTACK_EFORMAT;
         }
@@ -143,7 +143,7 @@ static void parse_td_report(const uint8_t *b, bool td15, struct dstack_td_report
 
 /* Signature data, v4 layout (also used by v5, dcap-qvl quote.rs "Quote v5 uses v4 auth data"):
  * u32 len | sig[64] | ak[64] | u16 type(6) | u32 size | QE report[384] | QE sig[64] |
- * u16 auth_len | auth | u16 type(5) | u32 size | chain   (attestation.md §1.4) */
+ * u16 auth_len | auth | u16 type(5) | u32 size | chain   (docs/attestation.md) */
 static dstack_err parse_auth(const uint8_t *q, size_t len, struct dstack_quote *out)
 {
     struct rd all = {q, len, out->signed_len};

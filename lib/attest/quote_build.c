@@ -1,5 +1,5 @@
 /* Simulated DCAP quoting: seed-derived PCK chain, QE report, signed v4 quotes.
- * See quote_build.h; layout per spec/attestation.md §1.1-§1.4. */
+ * See quote_build.h; layout per docs/attestation.md. */
 #include "attest/quote_build.h"
 
 #include <fcntl.h>
@@ -35,7 +35,7 @@
         }                                                                                          \
     } while (0)
 
-/* Intel's QE vendor id (attestation.md §1.1; mock-attestation tdx.rs INTEL_QE_VENDOR_ID). */
+/* Intel's QE vendor id (docs/attestation.md; mock-attestation tdx.rs INTEL_QE_VENDOR_ID). */
 static const uint8_t intel_qe_vendor_id[16] = {0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
                                                0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07};
 
@@ -365,7 +365,7 @@ static void put32(uint8_t *b, uint32_t v)
     }
 }
 
-/* The QE report (SGX REPORTBODY, attestation.md §1.4): mr_signer 0x44*32, isv_prod_id 1,
+/* The QE report (SGX REPORTBODY, docs/attestation.md): mr_signer 0x44*32, isv_prod_id 1,
  * isv_svn 1 as upstream's mock QE identity expects; report_data binds the attestation key. */
 static dstack_err build_qe_report(const struct quote_pki *pki, const uint8_t *qe_auth,
                                   uint8_t rep[DSTACK_QE_REPORT_LEN])
@@ -407,7 +407,7 @@ dstack_err quote_build_v4(const struct quote_pki *pki, const struct quote_td *td
 
     ENSURE(pki != NULL && td != NULL && report_data != NULL && out != NULL && out_len != NULL,
            DSTACK_EINVAL);
-    /* Sizes of the nested certification data (attestation.md §1.4). */
+    /* Sizes of the nested certification data (docs/attestation.md). */
     size_t cert6_len =
         DSTACK_QE_REPORT_LEN + DSTACK_QUOTE_SIG_LEN + 2 + QE_AUTH_LEN + 2 + 4 + pki->chain_len;
     size_t sig_len = DSTACK_QUOTE_SIG_LEN + DSTACK_QUOTE_PUBKEY_LEN + 2 + 4 + cert6_len;

@@ -1,6 +1,6 @@
 /* A simulated TDX quoting stack: a PCK chain (root -> PCK platform CA -> PCK leaf), a quoting
  * enclave report signed by the PCK key, and v4 quotes signed by an attestation key that the QE
- * report binds — the structure DCAP verifiers check (spec/attestation.md §1.4, §8.2, §8.3).
+ * report binds — the structure DCAP verifiers check (docs/attestation.md).
  *
  * Every key is derived from a 32-byte seed exactly as upstream's mock PKI derives its P-256 keys
  * (dstack/crates/mock-attestation/src/lib.rs:L52-65): the scalar is the first valid
@@ -46,7 +46,7 @@ const char *quote_pki_chain_pem(const struct quote_pki *pki); /* leaf ‖ interm
 dstack_err quote_pki_write_root_pem(const struct quote_pki *pki, const char *path);
 
 /* The TD report fields a simulator chooses. quote_td_defaults fills what upstream's mock
- * generator uses (tdx.rs attest_with_measurements, attestation.md §8.3): TDATTRIBUTES
+ * generator uses (tdx.rs attest_with_measurements, docs/attestation.md): TDATTRIBUTES
  * 00 00 00 10 00 00 00 00 (SEPT_VE_DISABLE, no DEBUG), everything else zero. */
 struct quote_td {
     uint8_t tee_tcb_svn[16];

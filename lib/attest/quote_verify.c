@@ -1,6 +1,6 @@
 /* Quote signature-chain verification (see dstack_quote_verify in include/dstack/quote.h; the
  * checks follow dcap-qvl src/verify.rs verify_impl minus the collateral-dependent ones,
- * spec/attestation.md §8.2). */
+ * docs/attestation.md). */
 #include <dstack/quote.h>
 
 #include <stdarg.h>
@@ -230,7 +230,7 @@ dstack_err dstack_quote_verify(const uint8_t *quote, size_t len, const char *roo
         goto out;
     }
 
-    /* QE report_data = SHA-256(attestation key ‖ QE auth data) ‖ 0^32 (attestation.md §1.4). */
+    /* QE report_data = SHA-256(attestation key ‖ QE auth data) ‖ 0^32 (docs/attestation.md). */
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     bool hashed = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
                   EVP_DigestUpdate(md, q.attest_key, DSTACK_QUOTE_PUBKEY_LEN) == 1 &&

@@ -1,4 +1,4 @@
-/* Upstream's runtime event log file, one JSON object per line (spec/attestation.md §4.2,
+/* Upstream's runtime event log file, one JSON object per line (docs/tdx.md,
  * dstack/cc-eventlog/src/runtime_events.rs:L50-103):
  *     {"event":"app-id","payload":"W7T/mjg3NX8Z3BdkB6VwnGLrbFY="}
  * payload is standard base64 with padding; "version":2 follows only for V2 events. The real

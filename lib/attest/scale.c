@@ -1,5 +1,5 @@
 /* SCALE compact integers, little-endian fixed ints and length-prefixed byte strings
- * (parity-scale-codec; spec/attestation.md §7.2):
+ * (parity-scale-codec; docs/wire.md):
  *   n < 2^6  : one byte   n<<2
  *   n < 2^14 : le16       n<<2 | 1
  *   n < 2^30 : le32       n<<2 | 2

@@ -1,5 +1,5 @@
 /* SCALE codec pieces used by dstack's legacy (V0) attestation format and its CSR encoding
- * (parity-scale-codec; spec/attestation.md §7.2, spec/crypto.md §5.6, §5.9).
+ * (parity-scale-codec; docs/wire.md, docs/api/GetTlsKey.md, upstream dstack/ra-tls/src/cert.rs).
  *
  * Reading: struct scale_rd walks a borrowed buffer and never reads past its end.
  * Writing: struct scale_buf grows on the heap up to SCALE_BUF_MAX; after the first failure

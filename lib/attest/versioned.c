@@ -1,4 +1,4 @@
-/* VersionedAttestation V0 (SCALE) codec; see versioned.h and spec/attestation.md §7.2. */
+/* VersionedAttestation V0 (SCALE) codec; see versioned.h and docs/wire.md. */
 #include "attest/versioned.h"
 
 #include <stdlib.h>
@@ -481,7 +481,7 @@ json_t *versioned_event_log_json(const struct versioned_attestation *a)
     for (size_t i = 0; arr != NULL && i < a->n_events; i++) {
         const struct versioned_event *e = &a->events[i];
         json_t *o = json_object();
-        /* Field order as serde emits TdxEvent (attestation.md §3.1); jansson keeps insertion
+        /* Field order as serde emits TdxEvent (docs/wire.md); jansson keeps insertion
          * order when dumping. */
         if (o == NULL || json_object_set_new(o, "imr", json_integer(e->imr)) != 0 ||
             json_object_set_new(o, "event_type", json_integer(e->event_type)) != 0 ||

@@ -1,5 +1,5 @@
 /* VersionedAttestation, legacy V0 (SCALE) form: decode, encode, strip, patch report data
- * (spec/attestation.md §7.2, spec/wire-api.md §9.4, spec/crypto.md §5.6).
+ * (docs/wire.md, docs/api/GetTlsKey.md).
  *
  *   V0 bytes = 0x00 ‖ AttestationQuote ‖ Vec<RuntimeEvent> ‖ [u8;64] report_data ‖ String config
  *   AttestationQuote = u8 variant (0 = DstackTdx) ‖ Vec<u8> quote ‖ Vec<TdxEvent> event_log
@@ -10,8 +10,8 @@
  * V1 (msgpack, first byte 0x80..0x8f, 0xde, 0xdf) is recognised and reported as
  * DSTACK_EUNSUPPORTED by the decoder.
  *
- * For RA-TLS (crypto.md §5.6) call versioned_encode_v0_stripped: it is the byte string that goes
- * into the certificate extension 1.3.6.1.4.1.62397.1.8 (DER OCTET STRING content). */
+ * For RA-TLS (docs/api/GetTlsKey.md) call versioned_encode_v0_stripped: it is the byte string that
+ * goes into the certificate extension 1.3.6.1.4.1.62397.1.8 (DER OCTET STRING content). */
 #ifndef DSTACK_ATTEST_VERSIONED_H
 #define DSTACK_ATTEST_VERSIONED_H
 
@@ -81,7 +81,7 @@ dstack_err versioned_encode_v0_stripped(const struct versioned_attestation *a, u
                                         size_t *out_len);
 
 /* Encodes V1 bytes: rmp_serde::to_vec_named of AttestationV1 (dstack-attest v1.rs L65-300,
- * spec/attestation.md §7.2): {"version":1,"platform":{"kind":"tdx","data":{"quote":[u8...],
+ * docs/wire.md): {"version":1,"platform":{"kind":"tdx","data":{"quote":[u8...],
  * "event_log":[TdxEvent...]}},"stack":{"kind":"dstack","data":{"report_data":[u8...],
  * "runtime_events":[{"event","payload"(bin)[,"version":2]}],"config":str}}}. Plain Vec<u8>
  * fields are msgpack arrays of integers, serde-human-bytes fields msgpack bin, integers in their
@@ -104,7 +104,7 @@ dstack_err versioned_copy(const struct versioned_attestation *src,
                           struct versioned_attestation *dst);
 
 /* The event log as a JSON array of upstream TdxEvent objects
- * {"imr","event_type","digest","event","event_payload"} (attestation.md §3.1). New reference
+ * {"imr","event_type","digest","event","event_payload"} (docs/wire.md). New reference
  * or NULL on allocation failure. */
 json_t *versioned_event_log_json(const struct versioned_attestation *a);
 

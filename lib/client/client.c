@@ -71,7 +71,7 @@ dstack_err dstack_tappd_client_new(const char *endpoint, const struct dstack_cli
                                    dstack_log_fn log, void *log_user, struct dstack_client **out)
 {
     client_clear_error();
-    /* Legacy service mounted at /prpc/ with the "Tappd." prefix (wire-api.md §5). */
+    /* Legacy service mounted at /prpc/ with the "Tappd." prefix (docs/api/README.md). */
     dstack_err err =
         client_create(endpoint, "TAPPD_SIMULATOR_ENDPOINT", tappd_paths,
                       sizeof tappd_paths / sizeof tappd_paths[0], "/prpc/Tappd.", opts, out);

@@ -11,7 +11,7 @@
 
 #include <dstack/client.h>
 
-/* Largest response body accepted: the agent caps requests at 10 MiB (wire-api.md §2.3) and an
+/* Largest response body accepted: the agent caps requests at 10 MiB (docs/wire.md) and an
  * attestation is at most 10 MiB hex-encoded twice over inside GetQuote; 64 MiB bounds memory. */
 #define CLIENT_MAX_RESPONSE (64u * 1024u * 1024u)
 

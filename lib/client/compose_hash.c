@@ -1,5 +1,5 @@
-/* get_compose_hash with the JS SDK as the reference (sdk-and-sidecar.md §5.1, §9.9;
- * crypto.md §8): optional normalisation, sortObject + JSON.stringify, SHA-256. */
+/* get_compose_hash with the JS SDK as the reference (docs/sdk.md;
+ * docs/sdk.md): optional normalisation, sortObject + JSON.stringify, SHA-256. */
 #include <dstack/helpers.h>
 
 #include <errno.h>

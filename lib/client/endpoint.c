@@ -1,4 +1,4 @@
-/* Endpoint resolution, identical in order to the official SDKs (spec/sdk-and-sidecar.md §1.2):
+/* Endpoint resolution, identical in order to the official SDKs (docs/sdk.md):
  * explicit argument > non-empty environment variable > first existing socket path > default. */
 #include "client/client_internal.h"
 
@@ -30,7 +30,7 @@ dstack_err dstack_endpoint_resolve(const char *endpoint, const char *env_var,
     if (endpoint != NULL && endpoint[0] != '\0') {
         chosen = endpoint;
     } else if (env_var != NULL && getenv(env_var) != NULL && getenv(env_var)[0] != '\0') {
-        /* An empty variable counts as unset (the JS SDK's `if (process.env.X)`, §9.8). */
+        /* An empty variable counts as unset (the JS SDK's `if (process.env.X)`). */
         chosen = getenv(env_var);
     } else {
         for (size_t i = 0; i < n_probe && chosen == NULL; i++) {

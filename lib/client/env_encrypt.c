@@ -1,6 +1,6 @@
-/* Encrypted environment variables (crypto.md §7; sdk/js/src/encrypt-env-vars.ts,
- * dstack-util/src/crypto.rs): X25519, the raw shared secret as the AES-256-GCM key, no AAD,
- * wire = eph_pub(32) || iv(12) || ciphertext || tag(16). */
+/* Encrypted environment variables (upstream dstack/dstack-util/src/crypto.rs;
+ * sdk/js/src/encrypt-env-vars.ts, dstack-util/src/crypto.rs): X25519, the raw shared secret as the
+ * AES-256-GCM key, no AAD, wire = eph_pub(32) || iv(12) || ciphertext || tag(16). */
 #include <dstack/helpers.h>
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* verify_env_encrypt_public_key and its legacy form (crypto.md §9.1, sdk-and-sidecar.md §5.3;
+/* verify_env_encrypt_public_key and its legacy form (docs/sdk.md;
  * sdk/js/src/verify-env-encrypt-public-key.ts, sdk/go/dstack/verify_signature.go). */
 #include <dstack/helpers.h>
 
@@ -32,7 +32,7 @@ static dstack_err recover_signer(const uint8_t *public_key, size_t pub_len, cons
     }
     uint8_t rsig[K256_RSIG_LEN];
     memcpy(rsig, sig, sizeof rsig);
-    /* v: 0/1, or Ethereum's 27/28 (sdk-and-sidecar.md §5.3 recommends both). */
+    /* v: 0/1, or Ethereum's 27/28 (docs/sdk.md recommends both). */
     if (rsig[64] == 27 || rsig[64] == 28) {
         rsig[64] = (uint8_t)(rsig[64] - 27);
     }

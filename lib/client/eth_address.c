@@ -1,4 +1,4 @@
-/* Ethereum address with EIP-55 checksum (crypto.md §9.2; EIP-55). */
+/* Ethereum address with EIP-55 checksum (docs/sdk.md; EIP-55). */
 #include <dstack/helpers.h>
 
 #include <secp256k1.h>

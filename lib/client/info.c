@@ -1,5 +1,5 @@
-/* Info (with tcb_info decoded), Version, GpuInfo, reachability (wire-api.md §4.5-§4.9,
- * sdk-and-sidecar.md §2.5-§2.6). */
+/* Info (with tcb_info decoded), Version, GpuInfo, reachability (docs/api/Info.md,
+ * docs/api/Version.md, docs/sdk.md). */
 #include "client/client_internal.h"
 
 #include <stdlib.h>
@@ -40,7 +40,7 @@ void dstack_info_response_free(struct dstack_info_response *i)
     free(i);
 }
 
-/* tcb_info is a JSON text inside the JSON (§2.5); "" means the agent hides it. */
+/* tcb_info is a JSON text inside the JSON (docs/api/Info.md); "" means the agent hides it. */
 static dstack_err tcb_decode(const char *text, struct dstack_info_tcb **out)
 {
     *out = NULL;
@@ -258,8 +258,8 @@ dstack_err dstack_gpu_info(struct dstack_client *c, struct dstack_gpu_info_respo
     return err;
 }
 
-/* 2xx + a JSON object within 500 ms (§9.6); the legacy client probes /prpc/Tappd.Info through
- * its path prefix. */
+/* 2xx + a JSON object within 500 ms (docs/sdk.md); the legacy client probes /prpc/Tappd.Info
+ * through its path prefix. */
 bool dstack_is_reachable(struct dstack_client *c)
 {
     if (c == NULL) {

@@ -1,4 +1,4 @@
-/* Reading and writing the hex/string members of RPC messages (wire-api.md §8). */
+/* Reading and writing the hex/string members of RPC messages (docs/wire.md). */
 #include "client/client_internal.h"
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* GetKey and GetTlsKey (wire-api.md §4.1-§4.2, sdk-and-sidecar.md §2.1-§2.2). */
+/* GetKey and GetTlsKey (docs/api/GetTlsKey.md, docs/api/GetKey.md, docs/sdk.md). */
 #include "client/client_internal.h"
 
 #include <stdio.h>
@@ -142,7 +142,7 @@ void dstack_tls_key_options_init(struct dstack_tls_key_options *o)
 {
     if (o != NULL) {
         memset(o, 0, sizeof *o);
-        o->usage_server_auth = true; /* Python/JS/Rust default (§9.3) */
+        o->usage_server_auth = true; /* Python/JS/Rust default (docs/sdk.md) */
     }
 }
 

@@ -1,11 +1,11 @@
-/* GetQuote, Attest, EmitEvent (wire-api.md §4.3-§4.4, sdk-and-sidecar.md §2.3-§2.4, §2.8, §3). */
+/* GetQuote, Attest, EmitEvent (docs/api/GetQuote.md, docs/api/Attest.md, docs/sdk.md). */
 #include "client/client_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* The agent accepts up to 64 bytes and pads with zeros; refuse more before any request, like
- * every SDK (§2.3). Empty data is allowed (§9.1). */
+ * every SDK. Empty data is allowed (docs/sdk.md). */
 dstack_err client_check_report_data(const uint8_t *data, size_t len)
 {
     if (len > DSTACK_REPORT_DATA_LEN) {
@@ -164,7 +164,7 @@ dstack_err dstack_attest(struct dstack_client *c, const uint8_t *report_data, si
 dstack_err client_emit_request(const char *event, const uint8_t *payload, size_t len, json_t **out)
 {
     *out = NULL;
-    /* Every SDK refuses an empty name before sending (§2.8). */
+    /* Every SDK refuses an empty name before sending. */
     if (event == NULL || event[0] == '\0') {
         return client_fail(DSTACK_EINVAL, "event name cannot be empty");
     }

@@ -1,4 +1,4 @@
-/* One RPC: JSON in, JSON out, errors mapped the way spec/sdk-and-sidecar.md §9.2 recommends
+/* One RPC: JSON in, JSON out, errors mapped the way docs/sdk.md recommends
  * (every non-2xx answer is an error carrying the agent's {"error"} text). */
 #include "client/client_internal.h"
 

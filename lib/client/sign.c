@@ -1,4 +1,4 @@
-/* Sign / Verify (wire-api.md §4.7-§4.8, sdk-and-sidecar.md §2.7). */
+/* Sign / Verify (docs/api/Sign.md, docs/api/Verify.md, docs/sdk.md). */
 #include "client/client_internal.h"
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* The deprecated tappd.sock API (sdk-and-sidecar.md §4, wire-api.md §5). Only the calls the
+/* The deprecated tappd.sock API (docs/sdk.md, docs/api/README.md). Only the calls the
  * legacy SDKs make work here; warnings go to the client's log callback. */
 #include "client/client_internal.h"
 
@@ -92,7 +92,7 @@ dstack_err dstack_tappd_tdx_quote(struct dstack_client *c, const uint8_t *report
     const uint8_t *send = report_data;
     size_t send_len = len;
     if (strcmp(hash_algorithm, "raw") == 0) {
-        /* raw: the agent wants exactly 64 bytes; the SDKs left-pad (zfill/padStart, §3). */
+        /* raw: the agent wants exactly 64 bytes; the SDKs left-pad (zfill/padStart). */
         if (len > DSTACK_REPORT_DATA_LEN) {
             return client_fail(DSTACK_EINVAL,
                                "report data is too large, it should be at most 64 bytes");

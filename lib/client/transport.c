@@ -1,6 +1,6 @@
 /* HTTP/1.1 over a Unix socket or TCP with libcurl. Each client owns a pool of easy handles; a
  * call borrows one, so threads never share a handle (libcurl's rule) and a handle returned to
- * the pool keeps its keep-alive connection for the next call (sdk-and-sidecar.md §8.2). */
+ * the pool keeps its keep-alive connection for the next call (docs/sdk.md). */
 #include "client/client_internal.h"
 
 #include <stdlib.h>

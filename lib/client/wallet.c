@@ -1,5 +1,5 @@
 /* Wallet helpers: Solana keypairs and the TLS-key ("deriveKey") account variants of
- * spec/sdk-and-sidecar.md §5.4 and spec/crypto.md §9.2.
+ * docs/sdk.md and docs/sdk.md.
  *
  * GetKey answers already carry 32 uniformly random bytes, so to_account/to_keypair and their
  * "secure" twins use them as they are (sdk/js/src/viem.ts, solana.ts; Python ethereum.py,

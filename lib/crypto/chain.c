@@ -55,7 +55,7 @@ dstack_err dstack_sig_chain_recover(const char *purpose, const uint8_t *pubkey, 
         app_id_len != DSTACK_APP_ID_LEN) {
         return DSTACK_EINVAL;
     }
-    /* app signature: keccak256(purpose ":" lowercase-hex(pubkey)), spec/crypto.md §4.1 */
+    /* app signature: keccak256(purpose ":" lowercase-hex(pubkey)), docs/api/GetKey.md */
     hex_encode(pubkey, pubkey_len, pubhex);
     keccak_init(&kc, KECCAK256_LEN);
     keccak_update(&kc, purpose, strlen(purpose));
@@ -65,7 +65,7 @@ dstack_err dstack_sig_chain_recover(const char *purpose, const uint8_t *pubkey, 
     if ((err = k256_recover(digest, app_sig, app_pub)) != DSTACK_OK) {
         return err == DSTACK_EFORMAT ? DSTACK_EVERIFY : err;
     }
-    /* KMS signature: keccak256("dstack-kms-issued:" || app_id || app_pub), spec §6.2 */
+    /* KMS signature: keccak256("dstack-kms-issued:" || app_id || app_pub), docs/simulator.md */
     keccak_init(&kc, KECCAK256_LEN);
     keccak_update(&kc, KMS_ISSUED_PREFIX, strlen(KMS_ISSUED_PREFIX));
     keccak_update(&kc, app_id, app_id_len);

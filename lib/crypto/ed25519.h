@@ -1,6 +1,6 @@
 /* Ed25519 (RFC 8032, pure) through OpenSSL: a 32-byte seed as ed25519-dalek's
  * SigningKey::from_bytes takes it, 32-byte public keys, 64-byte signatures
- * (spec/crypto.md §2.6). */
+ * (docs/api/Sign.md). */
 #ifndef DSTACK_CRYPTO_ED25519_H
 #define DSTACK_CRYPTO_ED25519_H
 

@@ -90,7 +90,7 @@ dstack_err k256_sign_recoverable(const uint8_t sk[static K256_SECKEY_LEN],
         return DSTACK_ECRYPTO;
     }
     /* Hashed messages are < n except with probability ~2^-128, where RustCrypto and
-     * libsecp256k1's default RFC 6979 agree (spec/crypto.md §2.4). libsecp256k1 signs low-S
+     * libsecp256k1's default RFC 6979 agree (docs/api/Sign.md). libsecp256k1 signs low-S
      * and adjusts the recovery id accordingly, as k256's SignPrimitive does. */
     if (secp256k1_ecdsa_sign_recoverable(ctx, &sig, digest, sk, NULL, NULL) != 1) {
         return DSTACK_EINVAL;

@@ -1,4 +1,4 @@
-/* secp256k1 ECDSA through libsecp256k1, with upstream's conventions (spec/crypto.md §2.4):
+/* secp256k1 ECDSA through libsecp256k1, with upstream's conventions (docs/api/Sign.md):
  * RFC 6979 nonces with HMAC-SHA256, low-S, recovery id 0..3 appended as a 65th byte where
  * upstream uses recoverable signatures, SEC1 compressed public keys. */
 #ifndef DSTACK_CRYPTO_K256_H
@@ -35,12 +35,12 @@ dstack_err k256_sign_recoverable(const uint8_t sk[static K256_SECKEY_LEN],
 
 /* Plain signature r || s over a 32-byte prehash z (Sign). The nonce follows RustCrypto, which
  * feeds the unreduced z into RFC 6979; libsecp256k1 reduces z mod n first, so the two differ
- * exactly when z >= n, and then we use our own nonce function (spec/crypto.md §2.4, §12.5). */
+ * exactly when z >= n, and then we use our own nonce function (docs/api/Sign.md). */
 dstack_err k256_sign(const uint8_t sk[static K256_SECKEY_LEN],
                      const uint8_t z[static K256_DIGEST_LEN], uint8_t out[static K256_SIG_LEN]);
 
 /* Verifies r || s over z with a SEC1 public key, as k256's VerifyingKey::from_sec1_bytes +
- * Signature::from_slice + verify_prehash do (spec/crypto.md §4.3):
+ * Signature::from_slice + verify_prehash do (docs/api/Verify.md):
  *  - public key: 02/03 + X (33 B), 05 + X (33 B, "compact": the even-Y point), 04 + X + Y
  *    (65 B, on the curve); anything else (hybrid 06/07, identity, other lengths)
  *    -> DSTACK_EFORMAT with *what = "public key";

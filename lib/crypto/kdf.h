@@ -1,6 +1,6 @@
 /* Upstream's derive_key: HKDF-SHA256 (RFC 5869) with the fixed salt "RATLS"; the info is the
  * plain concatenation of the context slices, without separators or length prefixes
- * (spec/crypto.md §2.1, upstream dstack/ra-tls/src/kdf.rs:L22-35, ring Prk::expand). */
+ * (upstream dstack/ra-tls/src/kdf.rs:L22-35, ring Prk::expand). */
 #ifndef DSTACK_CRYPTO_KDF_H
 #define DSTACK_CRYPTO_KDF_H
 

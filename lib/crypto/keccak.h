@@ -1,5 +1,5 @@
 /* Legacy Keccak (the pre-FIPS-202 padding byte 0x01, as Ethereum and upstream's sha3::Keccak256
- * use it). OpenSSL 3.0 has no KECCAK-256 (spec/crypto.md §0, §2.5), so this is our own sponge.
+ * use it). OpenSSL 3.0 has no KECCAK-256, so this is our own sponge.
  * keccak256("") = c5d24601...5d85a470, unlike sha3_256("") = a7ffc6f8...80f8434a. */
 #ifndef DSTACK_CRYPTO_KECCAK_H
 #define DSTACK_CRYPTO_KECCAK_H

@@ -1,6 +1,6 @@
 /* The PHALA_RATLS_APP_INFO extension payload (1.3.6.1.4.1.62397.1.9): upstream's AppInfo
  * serialized by rmp_serde::to_vec, i.e. a msgpack array of 9 (compact struct), byte fields as
- * bin, init_script_hashes as nil or an array of bin (spec/crypto.md §5.7;
+ * bin, init_script_hashes as nil or an array of bin (upstream dstack/ra-tls/src/cert.rs;
  * dstack/dstack-attest/src/attestation.rs:L2574-2608, dstack/ra-tls/src/cert.rs:L384-388). */
 #ifndef DSTACK_X509_APPINFO_EXT_H
 #define DSTACK_X509_APPINFO_EXT_H

@@ -1,4 +1,4 @@
-/* Leaf TBS and signing, rcgen 0.13.2 byte-exact (spec/crypto.md §5.1-§5.5). */
+/* Leaf TBS and signing, rcgen 0.13.2 byte-exact (upstream dstack/ra-tls/src/cert.rs). */
 #include "x509/cert.h"
 
 #include <arpa/inet.h>

@@ -1,7 +1,8 @@
-/* Leaf certificates exactly as upstream's ra-tls + rcgen 0.13.2 issue them (spec/crypto.md §5;
- * dstack/ra-tls/src/cert.rs:L361-423, rcgen src/certificate.rs:L634-836). The TBS is written by
- * hand (OpenSSL's X509 API cannot reproduce rcgen's non-minimal KeyUsage, per-attribute RDNs or
- * serial); only the ECDSA signature comes from OpenSSL. */
+/* Leaf certificates exactly as upstream's ra-tls + rcgen 0.13.2 issue them (upstream
+ * dstack/ra-tls/src/cert.rs; dstack/ra-tls/src/cert.rs:L361-423, rcgen
+ * src/certificate.rs:L634-836). The TBS is written by hand (OpenSSL's X509 API cannot reproduce
+ * rcgen's non-minimal KeyUsage, per-attribute RDNs or serial); only the ECDSA signature comes from
+ * OpenSSL. */
 #ifndef DSTACK_X509_CERT_H
 #define DSTACK_X509_CERT_H
 

@@ -1,4 +1,5 @@
-/* A small DER writer for the certificates of spec/crypto.md §5 (rcgen 0.13.2 byte-exact).
+/* A small DER writer for the certificates of upstream dstack/ra-tls/src/cert.rs (rcgen 0.13.2
+ * byte-exact).
  *
  * The writer appends into one growable buffer with a hard cap. Errors are sticky: every call
  * after a failure is a no-op, and der_finish reports the first error, so callers write the

@@ -1,4 +1,4 @@
-/* P-256 keys from 32 bytes, PKCS#8/SPKI templates (spec/crypto.md §2.2). */
+/* P-256 keys from 32 bytes, PKCS#8/SPKI templates (upstream dstack/ra-tls/src/kdf.rs). */
 #include "x509/p256.h"
 
 #include <string.h>

@@ -1,6 +1,6 @@
-/* P-256 key pairs as upstream's ra-tls/rcgen handle them (spec/crypto.md §2.2): a key from 32
- * bytes of HKDF output (derive_p256_key_pair_from_bytes, dstack/ra-tls/src/kdf.rs:L45-59), its
- * PKCS#8 DER/PEM and SPKI DER built from fixed templates, and an EVP_PKEY for signing. */
+/* P-256 key pairs as upstream's ra-tls/rcgen handle them (upstream dstack/ra-tls/src/kdf.rs): a key
+ * from 32 bytes of HKDF output (derive_p256_key_pair_from_bytes, dstack/ra-tls/src/kdf.rs:L45-59),
+ * its PKCS#8 DER/PEM and SPKI DER built from fixed templates, and an EVP_PKEY for signing. */
 #ifndef DSTACK_X509_P256_H
 #define DSTACK_X509_P256_H
 

@@ -1,4 +1,4 @@
-/* PEM encoding, 64-column base64 with LF endings (spec/crypto.md §2.2). */
+/* PEM encoding, 64-column base64 with LF endings (upstream dstack/ra-tls/src/kdf.rs). */
 #include "x509/pem.h"
 
 #include <stdlib.h>

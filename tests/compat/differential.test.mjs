@@ -309,7 +309,7 @@ test('verify-env-pubkey: signer recovery equals the JS SDK on valid and tampered
                            '--app-id', appId, '--timestamp', String(ts)]).json?.signer, expect);
     }
   }
-  // v = 27/28 (Ethereum style): the JS SDK fails; libdstack accepts them as 0/1 (spec §5.3).
+  // v = 27/28 (Ethereum style): the JS SDK fails; libdstack accepts them as 0/1 (docs/sdk.md).
   const kms = secp256k1.utils.randomPrivateKey();
   const pub = bytes(32), appId = hex(bytes(20));
   const sig = signRecoverable(envMessage(pub, appId), kms);

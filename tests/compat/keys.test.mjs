@@ -1,7 +1,7 @@
 // Keys and signatures through the official JS SDK 0.5.8: GetKey for both algorithms, Sign ->
 // Verify round trips, tampered signatures, and the signature chain recovered with
 // @noble/curves (which the SDK itself depends on) to the KMS root public key
-// (spec/crypto.md §4.1-§4.3, §6.2; wire-api.md §4.2, §4.7, §4.8).
+// (docs/api/GetKey.md, Sign.md, Verify.md; docs/simulator.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ const upstreamEndpoint = process.env.DSTACK_UPSTREAM_ENDPOINT;
 const upstream = upstreamEndpoint ? new DstackClient(upstreamEndpoint) : null;
 
 // Upstream simulator keys: app root key and the KMS root that issued it (Go SDK test
-// client_web3_test.go; spec/crypto.md §12.2).
+// client_web3_test.go; tests/vectors/keys.md).
 const UPSTREAM_APP_PUB = '02818494263695e8839122dbd88e281d7380622999df4e60a14befa0f2d096fc7c';
 const UPSTREAM_KMS_PUB = '0321529e458424ab1f710a3a57ec4dad2fb195ddca572f7469242ba6c7563085b6';
 
@@ -31,7 +31,7 @@ const DEV_KMS_PUB = bytesToHex(
                               utf8ToBytes('dstack-c dev kms k256 root'), 32), true));
 
 // The app id our simulator's keys were issued for: Info's app_id, which for the simulator's
-// own files is the first 20 bytes of SHA-256(app-compose.json) (spec/crypto.md §8).
+// own files is the first 20 bytes of SHA-256(app-compose.json) (docs/sdk.md).
 async function simAppId() {
   try {
     return (await sim.info()).app_id;
@@ -91,7 +91,7 @@ test('upstream keys: GetKey vectors and the chain to upstream\'s KMS root', { sk
   const e = await upstream.getKey('my/key/path', 'signing', 'ed25519');
   assert.equal(bytesToHex(e.signature_chain[0]),
     'bdcf39cde546877d89884b708d82470d866b8f1abc6e6e67e1cb37c243eb45aa20984c8943eae83091655125c339b94108e9c4ae800e463b7fbae44cea26167300');
-  // The fixture's app id (spec/crypto.md §12.6), which its k256_signature was issued for.
+  // The fixture's app id (tests/vectors/keys.md), which its k256_signature was issued for.
   const g = await upstream.getKey('/test/path', 'test-purpose', 'secp256k1');
   const chain = recoverChain('test-purpose', secp256k1.getPublicKey(g.key, true),
                              g.signature_chain[0], g.signature_chain[1],

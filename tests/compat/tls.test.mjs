@@ -3,8 +3,8 @@
 // extensions), the chain verifying to the app CA, the returned key matching the leaf, fresh keys
 // per call, notBefore/notAfter honoured (UTCTime and GeneralizedTime), withAppInfo and usageRaTls
 // (report data = SHA-512("ratls-cert:" || SPKI) inside the attestation extension), and the
-// tappd DeriveKey vectors of spec/crypto.md §12.4 on upstream's simulator files.
-// Spec: crypto.md §5 (certificate encoding), §12.4; wire-api.md §4.1, §5.1.
+// tappd DeriveKey vectors of tests/vectors/keys.md on upstream's simulator files.
+// Rules: upstream dstack/ra-tls/src/cert.rs, docs/api/GetTlsKey.md, docs/api/DeriveKey.md.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey, createPublicKey, createHash } from 'node:crypto';
@@ -15,7 +15,7 @@ const upstreamTappd = process.env.DSTACK_UPSTREAM_TAPPD_ENDPOINT;
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
-// DER of the OIDs (crypto.md §5.5): 1.3.6.1.4.1.62397.1.{4,8,9} and KeyUsage with upstream's
+// DER of the OIDs (upstream dstack/ra-tls/src/cert.rs): 1.3.6.1.4.1.62397.1.{4,8,9} and KeyUsage with upstream's
 // non-minimal BIT STRING (03 03 07 80 00 = digitalSignature), critical.
 const OID_CERT_USAGE = '060a2b0601040183e73d0104';
 const OID_ATTESTATION = '060a2b0601040183e73d0108';
@@ -163,7 +163,7 @@ test('getTlsKey: bad inputs come back as the agent\'s 400 text', async () => {
   }
 });
 
-// spec/crypto.md §12.4: tappd DeriveKey(path, random_seed=false) on upstream's simulator keys.
+// tests/vectors/keys.md: tappd DeriveKey(path, random_seed=false) on upstream's simulator keys.
 const DERIVE_VECTORS = [
   {
     path: '',
@@ -183,7 +183,7 @@ const DERIVE_VECTORS = [
     scalar: '133e8ca6e532ead3e38f00347408771da296e9c70e8e3e362f485154e64ef4e8' },
 ];
 
-test('TappdClient.deriveKey reproduces the §12.4 vectors (upstream simulator files)',
+test('TappdClient.deriveKey reproduces upstream's vectors (upstream simulator files)',
      { skip: !upstreamTappd && 'DSTACK_UPSTREAM_TAPPD_ENDPOINT not set (fixtures absent)' },
      async () => {
   const tappd = new TappdClient(upstreamTappd);

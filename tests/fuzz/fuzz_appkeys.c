@@ -1,5 +1,5 @@
-/* libFuzzer target: the keys file the host hands the guest (upstream AppKeys JSON, spec/crypto.md
- * §1, wire-api.md §9.1), parsed by agent/appkeys.c into locked memory at start-up. */
+/* libFuzzer target: the keys file the host hands the guest (upstream AppKeys JSON, docs/api/
+ * docs/wire.md), parsed by agent/appkeys.c into locked memory at start-up. */
 #include <stdlib.h>
 #include <string.h>
 

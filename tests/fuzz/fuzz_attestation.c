@@ -1,4 +1,4 @@
-/* libFuzzer target: the V0 VersionedAttestation decoder (spec/attestation.md §7.2), as the
+/* libFuzzer target: the V0 VersionedAttestation decoder (docs/wire.md), as the
  * simulator's --attestation loads it; decoded inputs must re-encode to the same bytes. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* libFuzzer target: the CCEL ACPI table (include/dstack/ccel.h, spec/attestation.md §3.2), boot
+/* libFuzzer target: the CCEL ACPI table (include/dstack/ccel.h, docs/tdx.md), boot
  * event log bytes from firmware the guest does not trust. A parsed log gets upstream's ACPI
  * labels and must replay (every record carries its SHA-384 digest). */
 #include <stdbool.h>

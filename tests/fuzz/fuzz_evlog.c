@@ -1,6 +1,6 @@
-/* libFuzzer target: event logs from outside (a GetQuote answer's event_log, spec/attestation.md
- * §3.1) and the runtime-event log file the agent reloads at start-up (§4.2). A parsed log must
- * replay, re-encode and parse back to the same replay; byte 0 picks the parser. */
+/* libFuzzer target: event logs from outside (a GetQuote answer's event_log, docs/attestation.md
+ * docs/wire.md) and the runtime-event log file the agent reloads at start-up (docs/tdx.md). A
+ * parsed log must replay, re-encode and parse back to the same replay; byte 0 picks the parser. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,6 @@
-/* libFuzzer target: the TDX quote parser and verifier on arbitrary bytes (spec/attestation.md
- * §1). Build: clang -fsanitize=fuzzer,address,undefined with libdstack (see tests/fuzz/README). */
+/* libFuzzer target: the TDX quote parser and verifier on arbitrary bytes (docs/attestation.md
+ * docs/attestation.md). Build: clang -fsanitize=fuzzer,address,undefined with libdstack (see
+ * tests/fuzz/README). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * What a client on dstack.sock / tappd.sock controls: the JSON body (request_decode_json) or the
  * GET query pairs (request_query_add), then every rpc_arg_* accessor the chosen handler calls.
  * The real handlers run over a simulator agent holding upstream's fixture keys (generated dev
- * keys when ../shared is absent), exactly as server.c dispatches them.
+ * keys when tests/fixtures is absent), exactly as server.c dispatches them.
  *
  * Input layout: byte 0 picks the route (both APIs' tables, in order), byte 1 bit 0 = GET query
  * mode; the rest is the body, or "k=v&k=v" pairs already percent-decoded (MHD's job). */

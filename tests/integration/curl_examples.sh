@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The seed's curl examples (seeds/guest-agent-rpc-api.md), run verbatim with curl against the
+# The curl examples of upstream's API document (sdk/curl/api.md), run verbatim with curl against the
 # simulator on upstream's simulator files, with their answers checked.
 # Usage: curl_examples.sh <dstack-simulator> <fixture dir>
 set -euo pipefail
@@ -59,17 +59,17 @@ out=$(curl -s -w '\n%{http_code}' --unix-socket "$sock" -X POST \
     "algorithm": "ed25519",
   }')
 check "GetKey trailing comma is a 400 with a JSON error" "[[ \$(tail -1 <<<'$out') == 400 ]] && head -n -1 <<<'$out' | jq -e .error >/dev/null && echo ok"
-# ... and without the comma, the vector of spec/wire-api.md §4.2.
+# ... and without the comma, the vector of docs/api/GetKey.md.
 out=$(curl -s --unix-socket "$sock" -X POST http://dstack/GetKey -H 'Content-Type: application/json' \
   -d '{"path": "my/key/path", "purpose": "signing", "algorithm": "ed25519"}')
 check "GetKey ed25519 key" "[[ \$(jq -r .key <<<'$out') == 866d0884686e5afdbdaace8bd77c0b4f69a30dbe9506d69270a07bf247c8f4f0 ]] && echo ok"
 check "GetKey ed25519 chain[0]" "[[ \$(jq -r '.signature_chain[0]' <<<'$out') == bdcf39cde546877d89884b708d82470d866b8f1abc6e6e67e1cb37c243eb45aa20984c8943eae83091655125c339b94108e9c4ae800e463b7fbae44cea26167300 ]] && echo ok"
 
-# 3. GetKey by GET (quoted: the seed's unquoted '&' would split the shell command).
+# 3. GetKey by GET (quoted: the document's unquoted '&' would split the shell command).
 out=$(curl -s --unix-socket "$sock" "http://dstack/GetKey?path=my/key/path&purpose=signing&algorithm=ed25519")
 check "GetKey GET" "[[ \$(jq -r '.signature_chain[0]' <<<'$out') == bdcf39cde546877d89884b708d82470d866b8f1abc6e6e67e1cb37c243eb45aa20984c8943eae83091655125c339b94108e9c4ae800e463b7fbae44cea26167300 ]] && echo ok"
 out=$(curl -s --unix-socket "$sock" 'http://dstack/GetKey?path=my/key/path&purpose=signing')
-check "GetKey GET secp256k1 (wire-api §4.2 example)" "[[ \$(jq -r '.signature_chain[0]' <<<'$out') == 4e9bccd54a86c85b72d04453183a9aa8c989861142cc5caf2cdba12f99e834c81c0117311cf290357f9db94b79faba8074e3fe8764e6576a5fb657a89060fe3301 ]] && echo ok"
+check "GetKey GET secp256k1 (docs/api/GetKey.md example)" "[[ \$(jq -r '.signature_chain[0]' <<<'$out') == 4e9bccd54a86c85b72d04453183a9aa8c989861142cc5caf2cdba12f99e834c81c0117311cf290357f9db94b79faba8074e3fe8764e6576a5fb657a89060fe3301 ]] && echo ok"
 
 # 4. GetQuote by POST and by GET.
 out=$(curl -s --unix-socket "$sock" -X POST \
@@ -103,7 +103,7 @@ check "EmitEvent 200" "[[ $code == 200 ]] && echo ok"
 curl -s --unix-socket "$sock" http://dstack/Info >"$res"
 check "EmitEvent in Info's log" "jq -r .tcb_info \"$res\" | jq -e '.event_log[-1] | .event == \"custom-event\" and .event_payload == \"deadbeef\"' >/dev/null && echo ok"
 
-# 7. Sign, then Verify its answer; the seed's placeholder Verify is a clear 400.
+# 7. Sign, then Verify its answer; the document's placeholder Verify is a clear 400.
 out=$(curl -s --unix-socket "$sock" -X POST \
   http://dstack/Sign \
   -H 'Content-Type: application/json' \

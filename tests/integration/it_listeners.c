@@ -225,7 +225,7 @@ static void test_startup_refusals(void)
     }
 }
 
-/* GpuInfo: the report file verbatim, "" when it is absent (wire-api.md §4.6). */
+/* GpuInfo: the report file verbatim, "" when it is absent (docs/api/GpuInfo.md). */
 static void test_gpu_info(void)
 {
     char path[] = "/tmp/dstack-it-gpu-XXXXXX";

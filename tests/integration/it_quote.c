@@ -254,7 +254,7 @@ static void test_fixture_mode(void)
     CHECK(r.status == 400);
     http_reply_free(&r);
 
-    /* Info reproduces upstream's simulator values (spec/crypto.md §12.6, wire-api.md §4.5):
+    /* Info reproduces upstream's simulator values (tests/vectors/keys.md, docs/api/Info.md):
      * os_image_hash from the attested config, mr_aggregated over MRCONFIGID too. */
     static const struct {
         const char *field, *want;

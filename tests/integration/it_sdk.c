@@ -1,5 +1,5 @@
 /* libdstack against the real dstack-simulator: every client method over the Unix socket and over
- * TCP, the byte-exact vectors of spec/crypto.md §12.2 and §12.4 on upstream's simulator files,
+ * TCP, the byte-exact vectors of tests/vectors/keys.md on upstream's simulator files,
  * error paths (agent down, HTTP 400, timeout), and the dstack command over the same simulator. */
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -47,13 +47,13 @@ static void log_count(enum dstack_log_level level, const char *msg, void *user)
     }
 }
 
-/* ---- Vectors on upstream's simulator files (spec/crypto.md §12.2, §12.4) ---------------- */
+/* ---- Vectors on upstream's simulator files (tests/vectors/keys.md) ---------------- */
 
 #define UPSTREAM_APP_ID "5bb4ff9a3837357f19dc176407a5709c62eb6c56"
 #define UPSTREAM_APP_PUB "02818494263695e8839122dbd88e281d7380622999df4e60a14befa0f2d096fc7c"
 #define UPSTREAM_KMS_PUB "0321529e458424ab1f710a3a57ec4dad2fb195ddca572f7469242ba6c7563085b6"
 /* UPSTREAM_APP_ID is the app the KMS issued the fixture's keys for (its "app-id" event, spec
- * §12.2); Info's app_id is derived from the fixture's compose and differs. */
+ * tests/vectors/keys.md); Info's app_id is derived from the fixture's compose and differs. */
 static char upstream_info_app_id[41];
 
 static const struct {
@@ -216,7 +216,7 @@ static void test_upstream_sign(struct dstack_client *c)
               "Pre-hashed signing requires a 32-byte digest, but received 9 bytes");
 }
 
-/* Tappd DeriveKey(path "", random_seed false): the PEM of spec/crypto.md §12.4. */
+/* Tappd DeriveKey(path "", random_seed false): the PEM of tests/vectors/keys.md. */
 static void test_upstream_tappd(const struct sim *up)
 {
     static const char pem[] = "-----BEGIN PRIVATE KEY-----\n"
@@ -336,7 +336,7 @@ static void test_quote_and_attest(struct dstack_client *c)
         CHECK(q->attestation.len > 0 || q->vm_config != NULL);
     }
     dstack_get_quote_response_free(q);
-    /* Empty report data: 64 zero bytes (JS/Go behaviour, spec/sdk-and-sidecar.md §9.1). */
+    /* Empty report data: 64 zero bytes (JS/Go behaviour, docs/sdk.md). */
     uint8_t zero[DSTACK_REPORT_DATA_LEN] = {0};
     q = NULL;
     CHECK(dstack_get_quote(c, NULL, 0, &q) == DSTACK_OK);

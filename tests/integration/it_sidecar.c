@@ -2,8 +2,8 @@
  * (issue 8): every route, the seed README's curl examples verbatim, quotes whose REPORTDATA is
  * the padded data and whose RTMRs equal the `rtmrs` object and the event-log replay, /attest
  * decodable, every refusal with its status, bounded agent connections under a flood, an agent
- * that goes away and comes back (the seed's HTTP simulator set-up), start-up refusals, and a
- * graceful SIGTERM with requests in flight. */
+ * that goes away and comes back (the sidecar README's HTTP simulator set-up), start-up refusals,
+ * and a graceful SIGTERM with requests in flight. */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -663,8 +663,9 @@ static void test_graceful_shutdown(const char *const *env)
     free(log);
 }
 
-/* The seed's development set-up: the simulator on HTTP, DSTACK_SIMULATOR_ENDPOINT=http://...
- * Then the agent goes away (502, readiness 503) and comes back (recovery). */
+/* The sidecar README's development set-up: the simulator on HTTP,
+ * DSTACK_SIMULATOR_ENDPOINT=http://... Then the agent goes away (502, readiness 503) and comes back
+ * (recovery). */
 static void test_agent_down_and_back(void)
 {
     int sim_port = free_tcp_port();
@@ -827,7 +828,7 @@ int main(void)
 
     char endpoint_env[400];
     snprintf(endpoint_env, sizeof endpoint_env, "DSTACK_SIMULATOR_ENDPOINT=%s", s.dstack_sock);
-    /* Host and port from the seed's variable names (the flags are not used here). */
+    /* Host and port from the README's variable names (the flags are not used here). */
     int port = free_tcp_port();
     char port_env[64];
     snprintf(port_env, sizeof port_env, "QUOTE_SIDECAR__SERVER__PORT=%d", port);

@@ -2,7 +2,7 @@
  * key and chain from the running simulator, a client verifies the chain against the app CA of the
  * simulator's keys file (hostname and IP SANs included), then runs libdstack's RA-TLS
  * verification (include/dstack/ratls.h) on the peer certificate: the attestation extension binds
- * the leaf key (report data = SHA-512("ratls-cert:" || SPKI), spec/crypto.md §5.6) and its quote
+ * the leaf key (report data = SHA-512("ratls-cert:" || SPKI), docs/api/GetTlsKey.md) and its quote
  * verifies under the simulator's tdx-root-ca.pem (docs/attestation.md). Mutual TLS with a client
  * certificate, a foreign CA, a wrong host name and a certificate without attestation are refused
  * where they must be. */

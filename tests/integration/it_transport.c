@@ -1,4 +1,4 @@
-/* The daemon's wire rules (spec/wire-api.md §2) over a real socket: routing, GET/POST, errors,
+/* The daemon's wire rules (docs/wire.md) over a real socket: routing, GET/POST, errors,
  * headers, and the bad-input table of issue 2. After every bad input the daemon still serves. */
 #include <jansson.h>
 #include <sys/wait.h>
@@ -82,7 +82,7 @@ static void test_routing(void)
     expect(sim.tappd_sock, "POST", "/Version", "application/json", "{}", 404, NULL);
     expect(sim.dstack_sock, "POST", "/", "application/json", "{}", 404, NULL);
     expect(sim.dstack_sock, "GET", "/Version/extra", NULL, NULL, 404, NULL);
-    /* Unknown method: 400 with upstream's message (wire-api.md §8.1: 42 bytes). */
+    /* Unknown method: 400 with upstream's message (docs/wire.md: 42 bytes). */
     expect_error(sim.dstack_sock, "POST", "/GetFoo", "application/json", "{}",
                  "Service not found: GetFoo");
     expect_error(sim.dstack_sock, "POST", "/DstackGuest.GetKey", "application/json", "{}",

@@ -1,4 +1,4 @@
-/* The external Worker service (spec/wire-api.md §6): public Info, Version and
+/* The external Worker service (docs/api/Worker.md): public Info, Version and
  * GetAttestationForAppKey, on the simulator's external.sock. */
 #include <jansson.h>
 #include <unistd.h>
@@ -43,7 +43,7 @@ static void test_upstream_vectors(void)
     snprintf(ext, sizeof ext, "%s/external.sock", s.dir);
     long status = 0;
     char text[80];
-    /* spec/wire-api.md §6.3: the simulator's report data for both algorithms. */
+    /* docs/api/Worker.md: the simulator's report data for both algorithms. */
     json_t *j = call_json(ext, "/prpc/Worker.GetAttestationForAppKey",
                           "{\"algorithm\":\"secp256k1\"}", &status);
     CHECK(status == 200);

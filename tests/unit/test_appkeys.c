@@ -1,6 +1,7 @@
-/* The keys file: upstream's simulator appkeys.json loads with the values of spec/crypto.md §1
- * and §12.2; malformed files are refused with the file and the field named; the development
- * generator issues keys the way upstream's KMS does (spec §2.3, §6, vectors §12.1, §12.3). */
+/* The keys file: upstream's simulator appkeys.json loads with the values of docs/wire.md
+ * and tests/vectors/keys.md; malformed files are refused with the file and the field named; the
+ * development generator issues keys the way upstream's KMS does (upstream dstack/ra-tls/src/kdf.rs,
+ * docs/simulator.md). */
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,7 +44,7 @@ static void test_fixture(void)
     CHECK(strncmp(k->ca_cert, "-----BEGIN CERTIFICATE-----\nMIIBmzCCAUCg", 40) == 0);
     CHECK(strncmp(k->ca_key, "-----BEGIN PRIVATE KEY-----\n", 28) == 0);
     CHECK(k->kms_url == NULL && k->mr.p == NULL && k->pubkey.len == 0);
-    /* Sign's key, precomputed: spec §12.2 "vms"/"signing" rows */
+    /* Sign's key, precomputed: tests/vectors/keys.md "vms"/"signing" rows */
     CHECK_HEX(k->vms_key.b, 32, "1091a4d6721f6a719ca57320e4975f7e237649131111ee1c5032f661dc1cfef2");
     CHECK_HEX(k->vms_k256.pub, k->vms_k256.pub_len,
               "036105f01d1fd781568f7c208b087b1c4f522601410ed7e9c7870d573de7c46d54");
@@ -209,14 +210,15 @@ static void test_bad_files(void)
 static void test_dh_secret(void)
 {
     uint8_t root[32], out[32], app[20], inst[20];
-    /* [repo-test] kdf.rs:L118-147 (spec §12.1) */
+    /* [repo-test] kdf.rs:L118-147 (computed with upstream's code) */
     check_unhex("f57527cea4ab7ffb49af99b158cdc0e3ec06398f528349ea236b7d2afe19cec1", root,
                 sizeof root);
     const void *c1[] = {"context one", "context two"};
     const size_t l1[] = {11, 11};
     CHECK(appkeys_dh_secret(root, c1, l1, 2, out) == DSTACK_OK);
     CHECK_HEX(out, 32, "663afd58820be8ad645f9c035e93199d114ab16f738db62393bc1d7d623e8813");
-    /* [repo-data] the previous simulator keys (spec §12.3): env and disk keys of app ea549f02 */
+    /* [repo-data] the previous simulator keys (computed with upstream's code): env and disk keys of
+     * app ea549f02 */
     check_unhex("d4f60214a61f0e651fbf97e4b2da696ac7f898f1aa9f3d1f1282c49c6c7c0a72", root,
                 sizeof root);
     check_unhex("ea549f02e1a25fabd1cb788380e033ec5461b2ff", app, sizeof app);
@@ -287,7 +289,8 @@ static void test_generate(void)
     if (ca != NULL) {
         size_t nlen = 0;
         const uint8_t *name = x509_ca_name(ca, &nlen);
-        /* SEQ { SET { O=Dstack }, SET { CN=Dstack KMS CA } } as UTF8Strings (spec §5.3) */
+        /* SEQ { SET { O=Dstack }, SET { CN=Dstack KMS CA } } as UTF8Strings (upstream
+         * dstack/ra-tls/src/cert.rs) */
         CHECK_HEX(name, nlen,
                   "3029310f300d060355040a0c0644737461636b3116301406035504030c0d44737461636b204b4d53"
                   "204341");

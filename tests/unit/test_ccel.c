@@ -1,4 +1,4 @@
-/* CCEL decoding (lib/attest/ccel.c) on the real table in ../shared/fixtures/upstream-tdx:
+/* CCEL decoding (lib/attest/ccel.c) on the real table in tests/fixtures/upstream/tdx:
  * byte-exact against upstream's own parser output for it, then hostile variants. */
 #include <dstack/attest.h>
 #include <dstack/ccel.h>

@@ -1,4 +1,5 @@
-/* P-256 keys (§2.2), PKCS#8 PEM vectors and leaf certificates (§5) against spec/crypto.md §12.4:
+/* P-256 keys, PKCS#8 PEM vectors and leaf certificates (upstream dstack/ra-tls/src/cert.rs) against
+ * upstream's values:
  * TBS_A byte for byte, serials, the DeriveKey PEMs; OpenSSL decodes SAN/KU/EKU and verifies the
  * signature under the simulator CA; validity edges and bad inputs. */
 #include <jansson.h>
@@ -31,7 +32,7 @@ static const char *PEM_PATH_EMPTY =
     "pOHSlbNIb0V/HiZIxBx9lep43f0XALNXkz1yhgyYDNhy6LqFVaA9Wkn8\n"
     "-----END PRIVATE KEY-----\n";
 
-/* spec/wire-api.md §5.1 simulator vector, path "my/key/path". */
+/* docs/api/DeriveKey.md simulator vector, path "my/key/path". */
 static const char *PEM_MY_KEY_PATH =
     "-----BEGIN PRIVATE KEY-----\n"
     "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQghm0IhGhuWv29qs6L\n"
@@ -125,7 +126,7 @@ static void test_keys(void)
     CHECK(p256_from_pem(pem, strlen(pem), &back) == DSTACK_OK);
     CHECK(memcmp(back.d.b, k.d.b, 32) == 0 && memcmp(back.point, k.point, 65) == 0);
 
-    /* §12.1 [computed] HKDF("RATLS", 00..1f, "") and the kdf.rs derived key vector. */
+    /* [computed] HKDF("RATLS", 00..1f, "") and the kdf.rs derived key vector. */
     uint8_t ikm[32];
     for (size_t i = 0; i < 32; i++) {
         ikm[i] = (uint8_t)i;

@@ -1,5 +1,5 @@
 /* Compose hash: JSON.stringify number formatting, sortObject key order, normalisation, and the
- * golden vectors of spec/sdk-and-sidecar.md §5.1 and spec/crypto.md §12.10. */
+ * golden vectors of docs/sdk.md and vectors computed with upstream's code. */
 #include <dstack/client.h>
 #include <dstack/helpers.h>
 
@@ -49,7 +49,7 @@ static void test_canonical(void)
         bool normalize;
         const char *want;
     } cases[] = {
-        /* crypto.md §12.10 */
+        /* computed with upstream's code */
         {"{\"runner\":\"docker-compose\",\"docker_compose_file\":\"services: {}\","
          "\"manifest_version\":2,\"name\":\"demo\",\"kms_enabled\":true,\"gateway_enabled\":false,"
          "\"allowed_envs\":[\"FOO\"]}",
@@ -108,7 +108,7 @@ static void test_hash_vectors(void)
         const char *in;
         const char *want;
     } cases[] = {
-        /* sdk-and-sidecar.md §5.1 (the \\n are literal backslash-n in the JSON text) */
+        /* docs/sdk.md (the \\n are literal backslash-n in the JSON text) */
         {"{\"manifest_version\":1,\"name\":\"test-app\",\"runner\":\"docker-compose\","
          "\"docker_compose_file\":\"services:\\\\n  app:\\\\n    image: test\\\\n    ports:\\\\n"
          "      - 8080:8080\"}",
@@ -121,7 +121,7 @@ static void test_hash_vectors(void)
          "\"\xe6\xb5\x8b\xe8\xaf\x95\xe5\xba\x94\xe7\x94\xa8\","
          "\"bash_script\":\"echo '\xf0\x9f\x9a\x80 Deploy'\"}",
          "b5a696948a9454f4d234ee6d5f1fd3f43e3a34be1133a3a50cde3c543fbc955a"},
-        /* crypto.md §12.10 */
+        /* computed with upstream's code */
         {"{\"runner\":\"docker-compose\",\"docker_compose_file\":\"services: {}\","
          "\"manifest_version\":2,\"name\":\"demo\",\"kms_enabled\":true,\"gateway_enabled\":false,"
          "\"allowed_envs\":[\"FOO\"]}",
@@ -132,7 +132,7 @@ static void test_hash_vectors(void)
         CHECK(dstack_compose_hash(cases[i].in, strlen(cases[i].in), false, hex) == DSTACK_OK);
         CHECK_STR(hex, cases[i].want);
     }
-    /* The JS/Python divergence example (§5.1): JS gives 4d2a3c0d...1385. */
+    /* The JS/Python divergence example (docs/sdk.md): JS gives 4d2a3c0d...1385. */
     const char *div =
         "{\"runner\":\"docker-compose\",\"w\":\"<a&b>\",\"x\":1.0,\"y\":1.5,\"z\":1e21}";
     char hex[DSTACK_COMPOSE_HASH_HEX_LEN + 1] = "";
@@ -158,7 +158,7 @@ static void test_fixture(void)
     fclose(f);
     char hex[65];
     CHECK(dstack_compose_hash(buf, n, false, hex) == DSTACK_OK);
-    /* crypto.md §12.10: SDK canonical hash of sdk/simulator/app-compose.json */
+    /* computed with upstream's code: SDK canonical hash of sdk/simulator/app-compose.json */
     CHECK_STR(hex, "84d4e7a031ef7d048d1492ca00b754c32513934e53f62b2dcf84b3e440656f61");
 }
 

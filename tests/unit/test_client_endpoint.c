@@ -1,4 +1,4 @@
-/* Endpoint resolution (spec/sdk-and-sidecar.md §1.2) as a table: explicit argument, non-empty
+/* Endpoint resolution (docs/sdk.md) as a table: explicit argument, non-empty
  * environment variable, probe list, fallback; URL vs socket; existence check and its text. */
 #include <dstack/client.h>
 

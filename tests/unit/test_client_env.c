@@ -1,5 +1,5 @@
-/* Encrypted env vars (crypto.md §7, §12.8), KMS env-key signature check (§9.1, §12.3,
- * sdk-and-sidecar.md §5.3) and the Ethereum address helper (§9.2, §12.11). */
+/* Encrypted env vars (upstream dstack/dstack-util/src/crypto.rs, vectors computed with upstream's
+ * code), KMS env-key signature check (docs/sdk.md) and the Ethereum address helper. */
 #include <dstack/client.h>
 #include <dstack/helpers.h>
 
@@ -10,7 +10,7 @@
 
 static void test_env_vectors(void)
 {
-    /* dstack-util/src/crypto.rs test (crypto.md §12.8, repo-test) */
+    /* dstack-util/src/crypto.rs test (upstream's test) */
     uint8_t sk[32], ct[128];
     check_unhex("7c282bf94b35dc47801dc953bfa0896fc2bd313381d3e8eca4e42f6536d2a96f", sk, sizeof sk);
     size_t n =
@@ -29,7 +29,7 @@ static void test_env_vectors(void)
     CHECK(plain == NULL);
     CHECK(dstack_decrypt_env_vars(ct, 59, sk, &plain, &plain_len) == DSTACK_EFORMAT);
 
-    /* computed vector: fixed ephemeral key 01..20 and IV a0..ab (crypto.md §12.8) */
+    /* computed vector: fixed ephemeral key 01..20 and IV a0..ab (computed with upstream's code) */
     uint8_t pub[32], eph[32], iv[12];
     check_unhex("298710e105127bf86fb44f5ca549727fff93e7f2a6bde7cc79d01dbf5bc12a06", pub,
                 sizeof pub);
@@ -52,8 +52,8 @@ static void test_env_vectors(void)
 
 static void test_env_round_trip(void)
 {
-    /* recipient = the simulator's env_crypt_key ca1a38... (crypto.md §12.3) whose public key is
-     * 298710e1...2a06: random encryption, then decryption with the secret key. */
+    /* recipient = the simulator's env_crypt_key ca1a38... (computed with upstream's code) whose
+     * public key is 298710e1...2a06: random encryption, then decryption with the secret key. */
     uint8_t sk[32];
     check_unhex("ca1a3895d9d613287fc14034d0ec60abb5089896e7c8fd7c2f02bd91fa0076aa", sk, sizeof sk);
     const struct dstack_env_var vars[] = {
@@ -120,7 +120,7 @@ static void test_env_pubkey(void)
 {
     char signer[DSTACK_SIGNER_HEX_LEN + 1];
     uint8_t pub[32], sig[65];
-    /* Python/JS test fixture (crypto.md §12.3, repo-test) */
+    /* Python/JS test fixture (upstream's test) */
     check_unhex("e33a1832c6562067ff8f844a61e51ad051f1180b66ec2551fb0251735f3ee90a", pub, 32);
     check_unhex(
         "8542c49081fbf4e03f62034f13fbf70630bdf256a53032e38465a27c36fd6bed7a5e7111652004aef37f7f"
@@ -163,7 +163,8 @@ static void test_env_pubkey(void)
     CHECK(dstack_verify_env_encrypt_public_key_legacy(pub, 32, zsig, 65, zero_id, signer) !=
           DSTACK_OK);
 
-    /* Synthetic KMS root 32 x 0x11 (crypto.md §12.3): both signatures recover its public key. */
+    /* Synthetic KMS root 32 x 0x11 (computed with upstream's code): both signatures recover its
+     * public key. */
     uint8_t root[32], root_pub[33];
     memset(root, 0x11, sizeof root);
     CHECK(k256_pubkey(root, root_pub) == DSTACK_OK);
@@ -217,7 +218,8 @@ static void test_eth_address(void)
     check_unhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318", key, 32);
     CHECK(dstack_eth_address(key, addr) == DSTACK_OK);
     CHECK_STR(addr, "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23");
-    /* the constant first 32 bytes of every P-256 PKCS#8 DER (crypto.md §9.2, §12.11) */
+    /* the constant first 32 bytes of every P-256 PKCS#8 DER (docs/sdk.md, vectors computed with
+     * upstream's code) */
     check_unhex("308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b02", key, 32);
     CHECK(dstack_eth_address(key, addr) == DSTACK_OK);
     CHECK_STR(addr, "0xf3D21A3A689AD889541d993A51e3109aC3E36c12");
@@ -227,7 +229,8 @@ static void test_eth_address(void)
     memset(key, 0xff, sizeof key);
     CHECK(dstack_eth_address(key, addr) == DSTACK_EINVAL);
 
-    /* simulator getKey('/') (crypto.md §12.11): HKDF of the fixture k256_key with path "/" */
+    /* simulator getKey('/') (computed with upstream's code): HKDF of the fixture k256_key with path
+     * "/" */
     const char *path = check_fixture("upstream/simulator/appkeys.json");
     FILE *f = fopen(path, "rb");
     char buf[8192];

@@ -1,6 +1,6 @@
 /* Wallet helpers: base58 (Bitcoin Core's base58_encode_decode.json vectors), Solana keypairs and
- * Ethereum addresses from GetKey keys (spec/crypto.md §12.11), and the TLS-key variants of
- * spec/sdk-and-sidecar.md §5.4 (legacy constant account, secure SHA-256(DER) account). */
+ * Ethereum addresses from GetKey keys (computed with upstream's code), and the TLS-key variants of
+ * docs/sdk.md (legacy constant account, secure SHA-256(DER) account). */
 #include <dstack/client.h>
 #include <dstack/helpers.h>
 
@@ -76,7 +76,7 @@ static void test_base58_bad(void)
     CHECK(strlen(bigout) == DSTACK_BASE58_MAX_INPUT);
 }
 
-/* crypto.md §12.11: the simulator's getKey('/') key. */
+/* computed with upstream's code: the simulator's getKey('/') key. */
 static const char sim_key_hex[] =
     "f6c1ed94488394d78e0a4e5ab75d62e9f085d73b0b555d0614fb90ca13d9464d";
 
@@ -116,7 +116,7 @@ static void capture(enum dstack_log_level level, const char *msg, void *user)
     (void)snprintf(c->last, sizeof c->last, "%s", msg);
 }
 
-/* crypto.md §12.4: the simulator's Tappd DeriveKey("") PEM. */
+/* tests/vectors/keys.md: the simulator's Tappd DeriveKey("") PEM. */
 static const char derive_empty_pem[] =
     "-----BEGIN PRIVATE KEY-----\n"
     "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgqiIa5Ui1qPUvy4aH\n"
@@ -130,7 +130,7 @@ static void test_tls_key_variants(void)
     struct log_capture cap = {0};
     char addr[DSTACK_ETH_ADDRESS_LEN + 1];
 
-    /* Legacy: DER[0..32] is the fixed P-256 PKCS#8 header (crypto.md §9.2). */
+    /* Legacy: DER[0..32] is the fixed P-256 PKCS#8 header (docs/sdk.md). */
     uint8_t seed[32];
     CHECK(dstack_tls_key_wallet_seed(&legacy_in, false, seed) == DSTACK_OK);
     CHECK_HEX(seed, 32, "308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b02");
@@ -140,9 +140,9 @@ static void test_tls_key_variants(void)
     CHECK_STR(cap.last, "to_account: Please don't use getTlsKey method to get key, use getKey "
                         "instead.");
 
-    /* Secure, on DeriveKey("/") (scalar of crypto.md §12.4): SHA-256 of the whole DER,
-     * 3395d250…5ec2 -> 0x649B…89cd (§12.11). The PEM is built from the scalar with the agent's
-     * own template. */
+    /* Secure, on DeriveKey("/") (scalar of tests/vectors/keys.md): SHA-256 of the whole DER,
+     * 3395d250…5ec2 -> 0x649B…89cd (computed with upstream's SDK). The PEM is built from the scalar
+     * with the agent's own template. */
     struct p256_key k;
     uint8_t d[32];
     size_t n = 0;

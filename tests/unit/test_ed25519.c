@@ -1,5 +1,5 @@
-/* Ed25519 through OpenSSL, as upstream's ed25519-dalek uses it (spec/crypto.md §2.6, §4.2, §4.3;
- * vectors §12.2, wire-api.md §4.2, §4.7). */
+/* Ed25519 through OpenSSL, as upstream's ed25519-dalek uses it (docs/api/Sign.md,
+ * docs/api/Verify.md; tests/vectors/keys.md, docs/api/GetKey.md, docs/api/Sign.md). */
 #include <string.h>
 
 #include "check.h"
@@ -28,8 +28,8 @@ static void add_l(const uint8_t s[32], uint8_t out[32])
 
 int main(void)
 {
-    /* seed -> public key (spec §12.2 GetKey ed25519 rows; the unit-test key's "vms" public key
-     * is base64url 5Pbre1Am... in rpc_service.rs:L1135-1153) */
+    /* seed -> public key (tests/vectors/keys.md GetKey ed25519 rows; the unit-test key's "vms"
+     * public key is base64url 5Pbre1Am... in rpc_service.rs:L1135-1153) */
     static const struct {
         const char *seed, *pub;
     } keys[] = {
@@ -51,7 +51,7 @@ int main(void)
         CHECK_HEX(pub, 32, keys[i].pub);
     }
 
-    /* Sign with the "vms" key (wire-api §4.7, spec §12.2) */
+    /* Sign with the "vms" key (docs/api/Sign.md, tests/vectors/keys.md) */
     static const struct {
         const char *msg, *sig;
     } sigs[] = {
@@ -111,7 +111,7 @@ int main(void)
         CHECK(ed25519_point_valid(p) == pts[i].point);
     }
 
-    /* Malformed inputs are errors, not valid=false (rpc_service.rs verify; spec §4.3). */
+    /* Malformed inputs are errors, not valid=false (rpc_service.rs verify; docs/api/Verify.md). */
     memset(bad, 0, sizeof bad);
     bad[0] = 2; /* y = 2: not a point */
     CHECK(ed25519_verify(bad, 32, sig, 64, NULL, 0, &valid, &what) == DSTACK_EFORMAT);
@@ -134,7 +134,8 @@ int main(void)
     CHECK(ed25519_verify(bad, 32, sig, 64, NULL, 0, &valid, &what) == DSTACK_OK && !valid);
     CHECK(ed25519_verify(NULL, 32, sig, 64, NULL, 0, &valid, &what) == DSTACK_EFORMAT);
 
-    /* GetKey: the ed25519 seed is the same HKDF output as the secp256k1 key (spec §4.1). */
+    /* GetKey: the ed25519 seed is the same HKDF output as the secp256k1 key (docs/api/GetKey.md).
+     */
     uint8_t k[32], derived[32];
     check_unhex("d6e88992cdeeee35fe70b5db61ab66cdb191fb9b6ec9313757ef162dd7214d5d", k, sizeof k);
     struct kdf_slice path = {"vms", 3};

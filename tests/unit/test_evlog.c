@@ -1,6 +1,6 @@
-/* Event log: runtime-event digests (spec/attestation.md §4.1), JSON both ways (§3.1), replay
- * (§3.4) against real TDX captures, app-info values (§6.3), the runtime_events.log codec
- * (§4.2), and a table of malformed logs. */
+/* Event log: runtime-event digests (docs/api/EmitEvent.md), JSON both ways (docs/wire.md),
+ * replay against real TDX captures, app-info values (docs/api/Info.md), the runtime_events.log
+ * codec (docs/tdx.md), and a table of malformed logs. */
 #include <dstack/attest.h>
 
 #include <stdint.h>
@@ -23,7 +23,7 @@ static void test_digest_vectors(void)
         const char *preimage_hex;
         const char *digest_hex;
     } cases[] = {
-        /* attestation.md §4.1 */
+        /* docs/api/EmitEvent.md */
         {1, "app-id", "deadbeef", "010000083a6170702d69643adeadbeef",
          "67b4be4efed0893cfa2bb1d35dca209ad8348b4c97f980807bcde8b9a0f26398dd0923d6eccb5aa2096d9804"
          "6da8740f"},
@@ -144,7 +144,7 @@ static void test_ccel_expected(void)
 }
 
 /* A GetQuote answer captured on real TDX (HEAD, stripped: runtime digests are ""). Replay must
- * equal the quote's RTMR0-3 (TD report body at 48, RTMR0 at +328, spec/attestation.md §1.2). */
+ * equal the quote's RTMR0-3 (TD report body at 48, RTMR0 at +328, docs/attestation.md). */
 static void test_replay_lite(void)
 {
     size_t len = 0;
@@ -191,7 +191,7 @@ static void test_replay_lite(void)
     CHECK_STR(log.events[8].event, "acpi-loader");
     CHECK_STR(log.events[10].event, "acpi-tables");
 
-    /* A runtime event after system-ready is ignored by app-info lookups (§4.6). */
+    /* A runtime event after system-ready is ignored by app-info lookups. */
     CHECK(dstack_event_log_push_runtime(&log, "late", NULL, 0, 1) == DSTACK_OK);
     CHECK(dstack_event_log_find_runtime(&log, "late") == NULL);
     /* ...but moves RTMR3. */
@@ -206,8 +206,9 @@ static void test_replay_lite(void)
     free(text);
 }
 
-/* mr_aggregated / mr_system of upstream's simulator fixture (crypto.md §12.6): its quote sits at
- * attestation.bin[4..5014]; MRCONFIGID is non-zero, so the three config registers are mixed in. */
+/* mr_aggregated / mr_system of upstream's simulator fixture (tests/vectors/keys.md): its quote sits
+ * at attestation.bin[4..5014]; MRCONFIGID is non-zero, so the three config registers are mixed in.
+ */
 static void test_mr_aggregated(void)
 {
     size_t len = 0;
@@ -316,7 +317,7 @@ static void test_bad_logs(void)
 
 static void test_runtime_log(void)
 {
-    /* attestation.md §4.2 example line. */
+    /* docs/tdx.md example line. */
     static const uint8_t app_id[] = {0x5b, 0xb4, 0xff, 0x9a, 0x38, 0x37, 0x35, 0x7f, 0x19, 0xdc,
                                      0x17, 0x64, 0x07, 0xa5, 0x70, 0x9c, 0x62, 0xeb, 0x6c, 0x56};
     char *line = NULL;

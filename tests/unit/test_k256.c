@@ -1,5 +1,5 @@
-/* secp256k1 through libsecp256k1 with upstream's conventions (spec/crypto.md §2.4, §4.1-§4.3,
- * §6.2, vectors §12.2, §12.3, §12.5; wire-api.md §4.2, §4.7). */
+/* secp256k1 through libsecp256k1 with upstream's conventions (docs/api/Sign.md, docs/api/GetKey.md,
+ * docs/api/Verify.md, docs/simulator.md; vectors from upstream's tests and data). */
 #include <string.h>
 
 #include <secp256k1.h>
@@ -40,8 +40,8 @@ static void negate_mod_n(const uint8_t s[32], uint8_t out[32])
 static void test_getkey_signatures(void)
 {
     /* GetKey's sig0 = recoverable ECDSA by the app root key over keccak256(purpose ":" pubhex)
-     * (spec §12.2 table, wire-api §4.2 table). pubhex is the compressed secp256k1 key of the
-     * derived key, or for ed25519 rows the Ed25519 key (checked in test_ed25519). */
+     * (tests/vectors/keys.md table, docs/api/GetKey.md table). pubhex is the compressed secp256k1
+     * key of the derived key, or for ed25519 rows the Ed25519 key (checked in test_ed25519). */
     static const struct {
         const char *key; /* NULL for ed25519 rows: pubhex given */
         const char *purpose;
@@ -115,7 +115,8 @@ static void test_getkey_signatures(void)
                   "0321529e458424ab1f710a3a57ec4dad2fb195ddca572f7469242ba6c7563085b6");
     }
 
-    /* [repo-data] spec §12.2: the KMS digest and signer of the simulator's k256_signature. */
+    /* [repo-data] tests/vectors/keys.md: the KMS digest and signer of the simulator's
+     * k256_signature. */
     struct keccak_ctx kc;
     keccak_init(&kc, 32);
     keccak_update(&kc, "dstack-kms-issued:", 18);
@@ -153,7 +154,7 @@ static void test_getkey_signatures(void)
 
 static void test_kms_derivation(void)
 {
-    /* [computed] spec §12.3: synthetic KMS root 32 x 0x11 issuing the app key for
+    /* [computed] synthetic KMS root 32 x 0x11 issuing the app key for
      * ea549f02...b2ff: app_sk = HKDF(root, app_id || "app-key"), then "dstack-kms-issued". */
     uint8_t root[32], app_id[20], app_sk[32], app_pub[33], digest[32], sig[65];
     memset(root, 0x11, sizeof root);
@@ -176,7 +177,8 @@ static void test_kms_derivation(void)
               "e033ab8dd8fd15ff22474b9c5b7361a62e3f3380024905e434ee9eb957e7f8242203c5af3cabee526f85"
               "aee2184f5a53cef68d5928122b2b6039a2f66c71717b00");
 
-    /* [repo-test] legacy env-encrypt pubkey signature (sdk python/js tests, spec §12.3). */
+    /* [repo-test] legacy env-encrypt pubkey signature (sdk python/js tests, vectors computed with
+     * upstream's code). */
     uint8_t msg[26 + 20 + 32], pk[32], esig[65], rec[33];
     memcpy(msg, "dstack-env-encrypt-pubkey:", 26);
     memset(msg + 26, 0, 20);
@@ -193,7 +195,7 @@ static void test_kms_derivation(void)
 
 static void test_ethereum_vector(void)
 {
-    /* [repo-test of k256] ethereum_end_to_end_example (spec §12.2). */
+    /* [repo-test of k256] ethereum_end_to_end_example (tests/vectors/keys.md). */
     uint8_t sk[32], msg[64], digest[32], sig[65];
     check_unhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318", sk, sizeof sk);
     size_t n = check_unhex(
@@ -208,8 +210,8 @@ static void test_ethereum_vector(void)
 
 static void test_sign(void)
 {
-    /* Sign: r || s over SHA-256(data), or over a raw 32-byte digest (wire-api §4.7, spec §12.2,
-     * §12.5), with the "vms" key. */
+    /* Sign: r || s over SHA-256(data), or over a raw 32-byte digest (docs/api/Sign.md,
+     * tests/vectors/keys.md, vectors computed with upstream's code), with the "vms" key. */
     static const struct {
         const char *data; /* text, SHA-256'd first; NULL: z given */
         const char *z;
@@ -224,7 +226,7 @@ static void test_sign(void)
         {NULL, "62def9deb63593d05474b22851c0616dbc10ca66aa4f93900ab923a0fa52c54f",
          "d79fbb0129ff07098837226231994646c809cda435f3783b2c752728e091e80b094145e622686554e6257e888"
          "8b99731e824315c46f7ddf85c07ec858bd6b869"},
-        /* spec §12.5: z = 32 x ff >= n, RustCrypto's unreduced-nonce rule */
+        /* computed with upstream's code: z = 32 x ff >= n, RustCrypto's unreduced-nonce rule */
         {NULL, "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
          "fc35de03dff94601683141bcdd8ca1e8491bbc2cb17f40401d8ebff1ff568ba464eb6c82ab8c01c9d0dd08607"
          "642385b9266f56ebfb94ad1cf8d300a842d2a3f"},
@@ -265,8 +267,8 @@ static void test_sign(void)
         CHECK(k256_verify(pub, 33, bad, 64, z, &valid, &what) == DSTACK_OK && !valid);
     }
 
-    /* spec §12.5: libsecp256k1's default nonce (z reduced first) gives another signature for
-     * z >= n; ours must not be that one. */
+    /* computed with upstream's code: libsecp256k1's default nonce (z reduced first) gives another
+     * signature for z >= n; ours must not be that one. */
     memset(z, 0xff, sizeof z);
     secp256k1_ecdsa_signature raw;
     uint8_t dflt[64];

@@ -1,4 +1,4 @@
-/* HKDF-SHA256 with salt "RATLS" (spec/crypto.md §2.1, vectors §12.1, §12.2, wire-api.md §4.2). */
+/* HKDF-SHA256 with salt "RATLS" (upstream dstack/ra-tls/src/kdf.rs, docs/api/GetKey.md). */
 #include <string.h>
 
 #include "check.h"
@@ -16,10 +16,10 @@ int main(void)
         const char *info;
         const char *want;
     } one[] = {
-        /* [computed] spec/crypto.md §12.1: ikm 00..1f, empty info */
+        /* [computed] ikm 00..1f, empty info */
         {"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "",
          "8d48a799fe1f635d802f1aeeded950ca3b387f7b4eadfc7c98af4186190b9449"},
-        /* spec §12.2 / wire-api §4.2: the simulator's k256_key and GetKey paths */
+        /* tests/vectors/keys.md / docs/api/GetKey.md: the simulator's k256_key and GetKey paths */
         {SIM_K256, "", "aa221ae548b5a8f52fcb8687cfd873712f6a1232b2717e5ee3d58ab74f21905b"},
         {SIM_K256, "/test/path",
          "b9fbb7171185c421c58610a2acba8ceae93623ae47815618cbad1e98fc042cb7"},
@@ -32,7 +32,8 @@ int main(void)
         {SIM_K256, "/test", "5659d67867ac5487dc181b88d96abf4749728a6282100684d48a04a304e5a06d"},
         {SIM_K256, "test/wallet",
          "143a1b5adb60fb8a1b39c908d98bdecf11e748f79034e09a4af94712baa93cd5"},
-        /* spec §12.2: upstream's unit-test key (rpc_service.rs:L1125-1155), path "vms" */
+        /* tests/vectors/keys.md: upstream's unit-test key (rpc_service.rs:L1125-1155), path "vms"
+         */
         {UNIT_K256, "vms", "9db79b3fefe69f2a7b7efbc908c854bf845a629023361f2c9cb3db09fb99010f"},
     };
     uint8_t ikm[64], out[96], out2[96];
@@ -50,7 +51,7 @@ int main(void)
     }
 
     /* Slices are concatenated without separators: [repo-test] kdf.rs:L118-147 derives the P-256
-     * scalar b60ac47b... from the root scalar with ["context one", "context two"] (§12.1). */
+     * scalar b60ac47b... from the root scalar with ["context one", "context two"]. */
     size_t n = check_unhex("f57527cea4ab7ffb49af99b158cdc0e3ec06398f528349ea236b7d2afe19cec1", ikm,
                            sizeof ikm);
     struct kdf_slice two[] = {{"context one", 11}, {"context two", 11}};

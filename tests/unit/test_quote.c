@@ -1,5 +1,5 @@
 /* TDX quote parser: the real v4 quote fixture, synthetic v5 quotes (TD10 and TD15 bodies) made
- * from it, and hostile inputs (spec/attestation.md §1). */
+ * from it, and hostile inputs (docs/attestation.md). */
 #include <dstack/quote.h>
 
 #include "check.h"

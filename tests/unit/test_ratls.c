@@ -1,5 +1,5 @@
-/* RA-TLS verification (include/dstack/ratls.h): the report-data vector of §12.4, a good
- * certificate accepted, and tampered ones refused (attestation of another key, corrupted
+/* RA-TLS verification (include/dstack/ratls.h): the report-data vector of tests/vectors/keys.md, a
+ * good certificate accepted, and tampered ones refused (attestation of another key, corrupted
  * attestation, foreign CA, garbage input). */
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -74,7 +74,7 @@ int main(void)
     CHECK(versioned_decode((const uint8_t *)att_bin, n, &fx) == DSTACK_OK);
     free(att_bin);
 
-    /* §12.4: report data of the path "" key. */
+    /* report data of the path "" key. */
     struct p256_key a, b;
     CHECK(p256_derive(k256, sizeof k256, "", 0, &a) == DSTACK_OK);
     CHECK(p256_generate(&b) == DSTACK_OK);

@@ -1,7 +1,8 @@
 /* GetKey, Sign, Verify and tappd DeriveK256Key called directly, with upstream's simulator keys
- * file (../shared/fixtures/upstream-simulator/appkeys.json). Responses are compared as the
- * exact compact JSON the server sends (field order of spec/wire-api.md §8); vectors from
- * wire-api.md §4.2, §4.7 and spec/crypto.md §12.2, §12.5. */
+ * file (tests/fixtures/upstream/simulator/appkeys.json). Responses are compared as the
+ * exact compact JSON the server sends (field order of docs/wire.md); vectors from
+ * docs/api/GetKey.md, docs/api/Sign.md and tests/vectors/keys.md, vectors computed with upstream's
+ * code. */
 #include <string.h>
 
 #include <jansson.h>
@@ -149,7 +150,7 @@ static void expect_err_text(rpc_handler h, const char *args, const char *want)
 
 static void test_get_key(void)
 {
-    /* wire-api.md §4.2 table and spec §12.2 table */
+    /* docs/api/GetKey.md table and tests/vectors/keys.md table */
     static const struct {
         const char *args, *key, *sig0;
     } rows[] = {
@@ -182,7 +183,7 @@ static void test_get_key(void)
          "d30f18bd6ff895e190f41f86009d502748f1da5a8b8ee504d784bd313b08570e",
          "19fb4a86cb7f329e165a5446f98fdfe600e5b19368a17844d784172dbe76ec756055cf7a9389feceeef82337b"
          "fe062250d075f5dd03a3713ae84fca50a2e7bfe00"},
-        /* unknown fields are ignored (wire-api §2.3) */
+        /* unknown fields are ignored (docs/wire.md) */
         {"{\"path\":\"\",\"purpose\":\"\",\"algorithm\":\"\",\"extra\":1}",
          "aa221ae548b5a8f52fcb8687cfd873712f6a1232b2717e5ee3d58ab74f21905b",
          "64ce2f1b381d04f7404fda78bdc942c314d89b7069d97eea1897e51b249dd3b1700995cbf7efe7ff04195dd6e"
@@ -193,7 +194,8 @@ static void test_get_key(void)
         snprintf(want, sizeof want, "{\"key\":\"%s\",\"signature_chain\":[\"%s\",\"%s\"]}",
                  rows[i].key, rows[i].sig0, KMS_SIG);
         expect_ok(h_get_key, rows[i].args, want);
-        /* tappd DeriveK256Key: the same numbers under its own field names (wire-api §5.2) */
+        /* tappd DeriveK256Key: the same numbers under its own field names
+         * (docs/api/DeriveK256Key.md) */
         snprintf(want, sizeof want,
                  "{\"k256_key\":\"%s\",\"k256_signature_chain\":[\"%s\",\"%s\"]}", rows[i].key,
                  rows[i].sig0, KMS_SIG);
@@ -258,7 +260,7 @@ static void test_get_key(void)
 static void test_sign(void)
 {
     char want[1024];
-    /* wire-api.md §4.7: data "hello" */
+    /* docs/api/Sign.md: data "hello" */
     snprintf(
         want, sizeof want,
         "{\"signature\":\"%s\",\"signature_chain\":[\"%s\",\"%s\",\"%s\"],\"public_key\":\"%s\"}",
@@ -276,7 +278,7 @@ static void test_sign(void)
         HELLO_ED, HELLO_ED, VMS_ED_SIG0, KMS_SIG, VMS_ED_PUB);
     expect_ok(h_sign, "{\"algorithm\":\"ed25519\",\"data\":\"68656c6c6f\"}", want);
 
-    /* spec §12.2: "hello dstack"; §12.5: z = 32 x ff (RustCrypto's unreduced nonce) */
+    /* tests/vectors/keys.md: "hello dstack"; and z = 32 x ff (RustCrypto's unreduced nonce) */
     static const struct {
         const char *args, *sig;
     } rows[] = {
@@ -313,7 +315,7 @@ static void test_sign(void)
     CHECK(got != NULL);
     free(got);
 
-    /* bad inputs (wire-api §4.7; the decoder's hex messages from rpc_arg_bytes) */
+    /* bad inputs (docs/api/Sign.md; the decoder's hex messages from rpc_arg_bytes) */
     expect_err_text(h_sign,
                     "{\"algorithm\":\"secp256k1_prehashed\",\"data\":"
                     "\"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b98\"}",

@@ -251,7 +251,7 @@ static void test_get_quote(struct agent *a, const char *root)
     json_t *v;
     json_object_foreach(c.result, key, v)
     {
-        CHECK(k < 5 && strcmp(key, keys[k]) == 0); /* field order (wire-api.md §4.3) */
+        CHECK(k < 5 && strcmp(key, keys[k]) == 0); /* field order (docs/api/GetQuote.md) */
         k++;
     }
     CHECK(k == 5);
@@ -324,7 +324,7 @@ static void test_attest(struct agent *a)
     CHECK_STR(c.error, "Report data is too long");
 }
 
-/* crypto.md §12.9: content "test", tag "app-data". */
+/* computed with upstream's code: content "test", tag "app-data". */
 static const struct {
     const char *alg;
     const char *rd_hex; /* NULL: computed here with OpenSSL */
@@ -437,7 +437,7 @@ static void test_emit_event(struct agent *a, struct test_tee *t)
     CHECK(json_is_object(c.result) && json_object_size(c.result) == 0);
     json_decref(c.result);
     CHECK(t->log.count == 5);
-    /* The V1 digest vector of attestation.md §4.1. */
+    /* The V1 digest vector of docs/api/EmitEvent.md. */
     CHECK_HEX(t->log.events[4].digest, 48,
               "67b4be4efed0893cfa2bb1d35dca209ad8348b4c97f980807bcde8b9a0f26398dd0923d6eccb5aa2"
               "096d98046da8740f");
@@ -646,7 +646,7 @@ static void test_fixture_mode(void)
     size_t alen, flen;
     uint8_t *att = hex_field(c.result, "attestation", &alen);
     uint8_t *bin = (uint8_t *)check_read_file(path, &flen);
-    /* upstream's bytes with report data at file[572..636] and [8885..8949] (wire-api.md §10) */
+    /* upstream's bytes with report data at file[572..636] and [8885..8949] (docs/simulator.md) */
     memcpy(bin + 572, rd, 64);
     memcpy(bin + 8885, rd, 64);
     CHECK(att != NULL && alen == flen && memcmp(att, bin, flen) == 0);

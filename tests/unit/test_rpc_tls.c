@@ -1,6 +1,6 @@
 /* GetTlsKey / Tappd.DeriveKey / demo cert through the handlers, with the simulator keys file and
  * a TEE backend serving the simulator's attestation fixture (report data patched, as upstream's
- * simulator does). Checks TBS_B (spec/crypto.md §12.4), the DeriveKey PEM vectors, chains under
+ * simulator does). Checks TBS_B (tests/vectors/keys.md), the DeriveKey PEM vectors, chains under
  * OpenSSL verification plus our RA-TLS check, and upstream's error texts. */
 #include <jansson.h>
 #include <openssl/pem.h>

@@ -1,5 +1,5 @@
 /* SCALE compact integers and the V0 VersionedAttestation codec, against the upstream
- * simulator's attestation.bin (spec/wire-api.md §10, spec/attestation.md §7.2). */
+ * simulator's attestation.bin (docs/simulator.md, docs/wire.md). */
 #include <openssl/evp.h>
 
 #include <dstack/quote.h>
@@ -17,7 +17,7 @@ static const struct {
     {1, "04"},
     {63, "fc"},
     {64, "0101"},
-    {5010, "494e"}, /* the fixture's quote length (attestation.md §7.2) */
+    {5010, "494e"}, /* the fixture's quote length (docs/wire.md) */
     {33, "84"},     /* the fixture's event count */
     {16383, "fdff"},
     {16384, "02000100"},
@@ -106,7 +106,7 @@ static void test_fixture(void)
     static const uint8_t zero[64];
     CHECK(memcmp(a.report_data, zero, 64) == 0);
 
-    /* First event: 00000000 0b000080 c0 <48B digest> 00 a8 <42B payload> (§7.2). */
+    /* First event: 00000000 0b000080 c0 <48B digest> 00 a8 <42B payload> (docs/wire.md). */
     CHECK(a.events[0].imr == 0 && a.events[0].event_type == 0x8000000bu);
     CHECK(a.events[0].digest_len == 48 && a.events[0].event_len == 0);
     CHECK(a.events[0].payload_len == 42);
@@ -119,7 +119,7 @@ static void test_fixture(void)
               "5bb4ff9a3837357f19dc176407a5709c62eb6c56");
     CHECK_STR(a.runtime[8].event, "system-ready");
 
-    /* Replaying the IMR 3 digests gives the quote's RTMR3 (crypto.md §12.6). */
+    /* Replaying the IMR 3 digests gives the quote's RTMR3 (tests/vectors/keys.md). */
     uint8_t mr[48] = {0};
     for (size_t i = 0; i < a.n_events; i++) {
         if (a.events[i].imr == 3) {
@@ -160,7 +160,7 @@ static void test_fixture(void)
     CHECK(diffs == 0);
     free(enc);
 
-    /* Stripped form (crypto.md §5.6): 3 ACPI DATA + 9 IMR-3 events. */
+    /* Stripped form (docs/api/GetTlsKey.md): 3 ACPI DATA + 9 IMR-3 events. */
     CHECK(versioned_encode_v0_stripped(&a, &enc, &enc_len) == DSTACK_OK);
     struct versioned_attestation s;
     CHECK(versioned_decode(enc, enc_len, &s) == DSTACK_OK);
@@ -177,7 +177,7 @@ static void test_fixture(void)
     versioned_free(&s);
     free(enc);
 
-    /* Event log JSON (attestation.md §3.1 example). */
+    /* Event log JSON (docs/wire.md example). */
     json_t *log = versioned_event_log_json(&a);
     CHECK(log != NULL && json_array_size(log) == 33);
     char *first = json_dumps(json_array_get(log, 0), JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -223,7 +223,7 @@ static void test_fixture(void)
 }
 
 /* V1 msgpack of a tiny attestation; expected bytes from an independent Python encoder of the
- * rmp_serde::to_vec_named shape (attestation.md §7.2). */
+ * rmp_serde::to_vec_named shape (docs/wire.md). */
 static void test_v1_msgpack(void)
 {
     uint8_t quote[] = {9, 200}, d0[] = {0xaa, 0xaa}, d1[] = {0xbb, 0xbb}, p0[] = {1}, p1[] = {0xab};

@@ -1,5 +1,5 @@
-/* dstack-quote-sidecar configuration: environment (both spellings of the variables, §11),
- * flags over the environment, port/host validation, RUST_LOG levels. */
+/* dstack-quote-sidecar configuration: environment (both spellings of the variables,
+ * docs/sidecar.md), flags over the environment, port/host validation, RUST_LOG levels. */
 #include "check.h"
 #include "sc_config.h"
 #include "sc_log.h"

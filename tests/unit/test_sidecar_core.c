@@ -19,7 +19,7 @@ static void test_rfc3339(void)
         const char *want;
     } cases[] = {
         {0, 0, 0, "1970-01-01T00:00:00.000000Z"},
-        /* The seed's example instant. */
+        /* The sidecar README's example instant. */
         {1770888645, 123456000, 0, "2026-02-12T09:30:45.123456Z"},
         {1770888645, 123456999, 0, "2026-02-12T09:30:45.123456Z"}, /* truncated, not rounded */
         {951782400, 999999999, 0, "2000-02-29T00:00:00.999999Z"},

@@ -39,7 +39,7 @@ static const struct {
     unsigned status;
     const char *want; /* hex of the report data, or the error text */
 } rd_cases[] = {
-    /* Upstream's default (handlers.rs) and the seed's examples. */
+    /* Upstream's default (handlers.rs) and the sidecar README's examples. */
     {NULL, 0, "68656c6c6f20776f726c64"},
     {"", 0, "68656c6c6f20776f726c64"},
     {"data=user:alice:nonce123", 0, "757365723a616c6963653a6e6f6e6365313233"},

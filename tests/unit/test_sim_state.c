@@ -102,7 +102,7 @@ static void test_default_files_and_boot(void)
     CHECK(sim_files_ensure(&cfg, err, sizeof err) == DSTACK_OK);
     compose = check_read_file(cfg.compose_file, &len);
 
-    /* sys-config: vm_config string with the seed's os_image_hash. */
+    /* sys-config: vm_config string with the development seed's os_image_hash. */
     char *sys = check_read_file(cfg.sys_config_file, &len);
     json_t *doc = json_loads(sys, 0, NULL);
     const char *vm = json_string_value(json_object_get(doc, "vm_config"));
@@ -163,7 +163,7 @@ static void test_default_files_and_boot(void)
     CHECK(e != NULL && e->payload_len == 32 && memcmp(e->payload, h, 32) == 0);
     e = dstack_event_log_find_runtime(&log, "key-provider");
     /* appkeys.json was generated: the key provider is its CA's P-256 SPKI (204 bytes, as in
-     * upstream's fixture, crypto.md §12.6). */
+     * upstream's fixture, tests/vectors/keys.md). */
     static const char kp_head[] = "{\"name\":\"kms\",\"id\":\"3059301306072a8648ce3d020106082a"
                                   "8648ce3d030107034200";
     CHECK(access(cfg.keys_file, R_OK) == 0);
@@ -214,8 +214,8 @@ static void test_default_files_and_boot(void)
 }
 
 /* Upstream's own simulator files, used unchanged: compose-hash is the raw-file hash of
- * crypto.md §12.10, key-provider names the CA key's SPKI exactly as upstream's fixture event does
- * (attestation.md §6.3), os-image-hash comes from its sys-config. */
+ * vectors computed with upstream's code, key-provider names the CA key's SPKI exactly as upstream's
+ * fixture event does (docs/api/Info.md), os-image-hash comes from its sys-config. */
 static void test_upstream_files(void)
 {
     struct agent_config cfg;

@@ -674,7 +674,7 @@ static void test_gate(void)
     tdx_gate_destroy(&g);
 }
 
-/* QGS framing (attestation.md §5.2), table-driven over the response parser. */
+/* QGS framing (docs/tdx.md), table-driven over the response parser. */
 static void test_qgs_codec(void)
 {
     uint8_t report[TDX_REPORT_LEN], msg[TDX_QGS_REQUEST_LEN];
