@@ -183,7 +183,7 @@ const DERIVE_VECTORS = [
     scalar: '133e8ca6e532ead3e38f00347408771da296e9c70e8e3e362f485154e64ef4e8' },
 ];
 
-test('TappdClient.deriveKey reproduces upstream's vectors (upstream simulator files)',
+test('TappdClient.deriveKey reproduces the upstream vectors (upstream simulator files)',
      { skip: !upstreamTappd && 'DSTACK_UPSTREAM_TAPPD_ENDPOINT not set (fixtures absent)' },
      async () => {
   const tappd = new TappdClient(upstreamTappd);
