@@ -98,6 +98,17 @@ int cmd_solana_pubkey(int argc, char **argv);
 int cmd_decode_quote(int argc, char **argv);
 int cmd_replay_rtmrs(int argc, char **argv);
 int cmd_verify_quote(int argc, char **argv);
+
+/* verify-quote's DCAP mode (cmd_verify_dcap.c): collateral from a file or a PCCS. */
+struct cli_dcap_args {
+    const char *collateral_path; /* --collateral FILE (dcap-qvl JSON) */
+    const char *pccs_url;        /* --pccs-url URL when no --collateral */
+    const char *cache_dir;       /* --cache-dir DIR for PCCS answers (NULL: no cache) */
+    const char *now_text;        /* --now UNIX_SECONDS (NULL: the clock) */
+    uint64_t now;
+};
+int cli_verify_dcap(const char *name, const struct cli_dcap_args *args, const uint8_t *q,
+                    size_t qlen);
 int cmd_verify_ra_tls(int argc, char **argv);
 int cmd_tappd(int argc, char **argv);
 

@@ -4,7 +4,9 @@
  * whole GetQuote answer its event log replayed to the quote's RTMRs (docs/attestation.md). */
 #include "cli.h"
 
+#include <ctype.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <dstack/attest.h>
@@ -19,6 +21,20 @@ static void put_hex(json_t *obj, const char *key, const uint8_t *b, size_t len)
     free(h);
 }
 
+/* Hex text (a raw quote starts with a binary header, so it never is). */
+static bool is_hex_text(const char *t, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (isxdigit((unsigned char)t[i])) {
+            n++;
+        } else if (!isspace((unsigned char)t[i])) {
+            return false;
+        }
+    }
+    return n > 0;
+}
+
 /* The quote from the input: a GetQuote/TdxQuote answer (JSON text, its "quote" and "event_log"),
  * hex text, or raw bytes. *log_json (malloc'd or NULL) is the answer's event log. */
 static int load_quote(const char *name, const struct cli_common *co, const char *pos, uint8_t **q,
@@ -31,13 +47,18 @@ static int load_quote(const char *name, const struct cli_common *co, const char 
     if (pos != NULL && co->file != NULL) {
         return cli_error(name, CLI_EXIT_USAGE, "give the quote either as argument or --file");
     }
-    if (pos != NULL) { /* on the command line a quote is hex */
+    /* On the command line a quote is hex, or the name of a file holding one. */
+    const char *path = co->file;
+    if (pos != NULL && access(pos, R_OK) != 0) {
         return cli_hex_arg(name, pos, q, qlen);
     }
-    if (co->file == NULL) {
+    if (pos != NULL) {
+        path = pos;
+    }
+    if (path == NULL) {
         return cli_error(name, CLI_EXIT_USAGE, "missing quote (HEX or --file F; see --help)");
     }
-    if ((rc = cli_read_file(co->file, &text, &len)) != 0) {
+    if ((rc = cli_read_file(path, &text, &len)) != 0) {
         return rc;
     }
     size_t skip = strspn(text, " \t\r\n");
@@ -56,7 +77,7 @@ static int load_quote(const char *name, const struct cli_common *co, const char 
             }
         }
         json_decref(doc);
-    } else if (co->hex) {
+    } else if (co->hex || is_hex_text(text, len)) {
         rc = memchr(text, '\0', len) ? cli_error(name, CLI_EXIT_USAGE, "invalid hex")
                                      : cli_hex_arg(name, text, q, qlen);
     } else {
@@ -68,20 +89,49 @@ static int load_quote(const char *name, const struct cli_common *co, const char 
     return rc;
 }
 
+static int verify_dcap(const char *name, const struct cli_common *co, const char *pos,
+                       const struct cli_dcap_args *dcap)
+{
+    uint8_t *q = NULL;
+    size_t qlen = 0;
+    char *log_json = NULL;
+    int rc = load_quote(name, co, pos, &q, &qlen, &log_json);
+    if (rc == 0) {
+        rc = cli_verify_dcap(name, dcap, q, qlen);
+    }
+    free(log_json);
+    free(q);
+    return rc;
+}
+
 int cmd_verify_quote(int argc, char **argv)
 {
     const struct cli_cmd *cmd = cli_find("verify-quote");
     struct cli_common co;
     const char *root_path = NULL, *want_rd_hex = NULL;
+    struct cli_dcap_args dcap = {0};
     const struct cli_opt opts[] = {
         {.name = "root", .has_arg = true, .value = &root_path},
         {.name = "report-data", .has_arg = true, .value = &want_rd_hex},
+        {.name = "collateral", .has_arg = true, .value = &dcap.collateral_path},
+        {.name = "pccs-url", .has_arg = true, .value = &dcap.pccs_url},
+        {.name = "cache-dir", .has_arg = true, .value = &dcap.cache_dir},
+        {.name = "now", .has_arg = true, .value = &dcap.now_text},
     };
     char *pos[1];
     size_t n_pos = 0;
     int rc = 0;
-    if (cli_parse(cmd, argc, argv, &co, opts, 2, pos, 1, &n_pos, &rc) != 0) {
+    if (cli_parse(cmd, argc, argv, &co, opts, sizeof opts / sizeof opts[0], pos, 1, &n_pos, &rc) !=
+        0) {
         return rc;
+    }
+    if (dcap.collateral_path != NULL || dcap.pccs_url != NULL) {
+        if (root_path != NULL || want_rd_hex != NULL) {
+            return cli_error(cmd->name, CLI_EXIT_USAGE,
+                             "--collateral/--pccs-url verify against Intel's root; "
+                             "--root and --report-data belong to the other mode");
+        }
+        return verify_dcap(cmd->name, &co, n_pos ? pos[0] : NULL, &dcap);
     }
     if (root_path == NULL) {
         return cli_error(cmd->name, CLI_EXIT_USAGE,

@@ -53,9 +53,12 @@ static const struct cli_cmd commands[] = {
     {"replay-rtmrs", cmd_replay_rtmrs, "RTMR0-3 replayed from an event log JSON (no agent).",
      "(--file F | JSON)"},
     {"verify-quote", cmd_verify_quote,
-     "Verify a TDX quote under a trusted root; a GetQuote answer also replays its event log.",
-     "(HEX | --file F [--hex]) --root PEM [--report-data HEX]\n"
-     "       F: raw quote bytes, hex (--hex) or a GetQuote/TdxQuote JSON answer"},
+     "Verify a quote: DCAP with Intel collateral, or under a trusted root (simulator).",
+     "(QUOTE | --file F [--hex]) (--collateral JSON | --pccs-url URL [--cache-dir D]) "
+     "[--now UNIX]\n"
+     "       dstack verify-quote (HEX | --file F [--hex]) --root PEM [--report-data HEX]\n"
+     "       QUOTE: hex, or a file of raw quote bytes, hex or a GetQuote/TdxQuote JSON answer;\n"
+     "       --collateral: dcap-qvl's JSON collateral; exit 0 whatever the TCB status"},
     {"verify-ra-tls", cmd_verify_ra_tls,
      "Verify an RA-TLS certificate chain: CA, key binding, quote (no agent).",
      "(FILE | --file F) --ca PEM [--quote-root PEM]\n"

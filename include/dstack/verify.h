@@ -1,0 +1,117 @@
+/* DCAP quote verification against Intel collateral (docs/verify.md).
+ *
+ * dstack_dcap_verify checks an SGX (v3) or TDX (v4, v5) quote the way dcap-qvl's verify_impl
+ * does (github Phala-Network/dcap-qvl src/verify.rs): the PCK chain, the TCB info and QE
+ * identity signing chains up to a pinned root (Intel SGX Root CA unless the caller gives
+ * another), both CRLs, the TCB info and QE identity signatures and validity windows, FMSPC,
+ * the QE report (signature, binding to the attestation key, identity policy), the quote
+ * signature, TCB level selection, the status merge and the TD attribute policy. It returns the
+ * merged TCB status with its advisory IDs and the report body, or a failure with a reason.
+ *
+ * Collateral is dcap-qvl's JSON format (QuoteCollateralV3): PEM chains as strings, CRLs and
+ * signatures as hex, TCB info and QE identity as the exact JSON text Intel signed. */
+#ifndef DSTACK_VERIFY_H
+#define DSTACK_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dstack/common.h>
+#include <dstack/quote.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DSTACK_TCB_STATUS_MAX 40 /* longest name: ConfigurationAndSWHardeningNeeded */
+#define DSTACK_ADVISORY_ID_MAX 32
+#define DSTACK_ADVISORIES_MAX 128
+#define DSTACK_SGX_REPORT_LEN 384
+#define DSTACK_FMSPC_LEN 6
+#define DSTACK_PPID_MAX 16
+
+/* A collateral bundle. Every member is owned by the struct (dstack_collateral_free). */
+struct dstack_collateral {
+    char *pck_crl_issuer_chain; /* PEM */
+    uint8_t *root_ca_crl;       /* DER */
+    size_t root_ca_crl_len;
+    uint8_t *pck_crl; /* DER */
+    size_t pck_crl_len;
+    char *tcb_info_issuer_chain; /* PEM */
+    char *tcb_info;              /* the signed JSON text, byte for byte */
+    uint8_t *tcb_info_signature; /* raw r || s */
+    size_t tcb_info_signature_len;
+    char *qe_identity_issuer_chain;
+    char *qe_identity;
+    uint8_t *qe_identity_signature;
+    size_t qe_identity_signature_len;
+    char *pck_certificate_chain; /* optional (NULL): the PCK chain from the collateral */
+};
+
+/* Parses dcap-qvl's JSON collateral. DSTACK_EFORMAT with a reason in why on a missing or
+ * mistyped field, bad hex or bad JSON. */
+DSTACK_API dstack_err dstack_collateral_from_json(const char *json, size_t len,
+                                                  struct dstack_collateral **out, char *why,
+                                                  size_t why_cap);
+/* The bundle as dcap-qvl JSON (malloc'd, NUL-terminated). */
+DSTACK_API dstack_err dstack_collateral_to_json(const struct dstack_collateral *c, char **out);
+DSTACK_API void dstack_collateral_free(struct dstack_collateral *c); /* NULL ok */
+
+/* The SGX enclave report body (the ISV enclave of an SGX quote). */
+struct dstack_sgx_report {
+    uint8_t cpu_svn[16];
+    uint32_t misc_select;
+    uint8_t attributes[16];
+    uint8_t mr_enclave[32];
+    uint8_t mr_signer[32];
+    uint16_t isv_prod_id;
+    uint16_t isv_svn;
+    uint8_t report_data[DSTACK_REPORT_DATA_LEN];
+};
+
+enum dstack_report_kind { DSTACK_REPORT_SGX, DSTACK_REPORT_TD10, DSTACK_REPORT_TD15 };
+
+/* A verified quote. status is one of UpToDate, SWHardeningNeeded, ConfigurationNeeded,
+ * ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded (Revoked fails). */
+struct dstack_dcap_report {
+    char status[DSTACK_TCB_STATUS_MAX];
+    size_t advisory_count;
+    char advisory_ids[DSTACK_ADVISORIES_MAX][DSTACK_ADVISORY_ID_MAX];
+    char platform_status[DSTACK_TCB_STATUS_MAX];
+    char qe_status[DSTACK_TCB_STATUS_MAX];
+    uint16_t version;
+    uint32_t tee_type; /* 0 SGX, 0x81 TDX */
+    enum dstack_report_kind kind;
+    struct dstack_td_report td;   /* kind TD10 / TD15 */
+    struct dstack_sgx_report sgx; /* kind SGX */
+    uint8_t fmspc[DSTACK_FMSPC_LEN];
+    uint8_t ppid[DSTACK_PPID_MAX];
+    size_t ppid_len;
+};
+
+/* Optional settings; NULL means Intel's pinned root and no debug/service TD allowances. */
+struct dstack_dcap_options {
+    const uint8_t *root_ca_der; /* trust anchor instead of the Intel SGX Root CA */
+    size_t root_ca_der_len;
+};
+
+/* Verifies quote against collateral at now (UNIX seconds). DSTACK_OK fills *out.
+ * DSTACK_EFORMAT (malformed quote or collateral) or DSTACK_EVERIFY (a check failed, including a
+ * Revoked status) with a one-line reason in why (may be NULL). */
+DSTACK_API dstack_err dstack_dcap_verify(const uint8_t *quote, size_t len,
+                                         const struct dstack_collateral *col, uint64_t now,
+                                         const struct dstack_dcap_options *opts,
+                                         struct dstack_dcap_report *out, char *why, size_t why_cap);
+
+/* The report as JSON text: status, advisory_ids, platform/qe status, fmspc, ppid and the
+ * report fields in hex (malloc'd). */
+DSTACK_API dstack_err dstack_dcap_report_to_json(const struct dstack_dcap_report *r, char **out);
+
+/* The Intel SGX Root CA certificate (DER) pinned in the library. */
+DSTACK_API const uint8_t *dstack_intel_root_ca_der(size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

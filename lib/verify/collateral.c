@@ -1,0 +1,132 @@
+/* dcap-qvl's collateral JSON (its src/lib.rs QuoteCollateralV3): PEM chains and the signed
+ * TCB info / QE identity as strings, CRLs and signatures as hex strings. */
+#include "dcap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "util/hex.h"
+
+static bool take_str(const cJSON *doc, const char *key, char **out, bool optional)
+{
+    const cJSON *v = vjson_get(doc, key);
+    if (v == NULL && optional) {
+        return true;
+    }
+    if (!cJSON_IsString(v)) {
+        return false;
+    }
+    *out = strdup(v->valuestring);
+    return *out != NULL;
+}
+
+static bool take_hex(const cJSON *doc, const char *key, uint8_t **out, size_t *len)
+{
+    const cJSON *v = vjson_get(doc, key);
+    if (!cJSON_IsString(v)) {
+        return false;
+    }
+    return hex_decode_alloc(v->valuestring, strlen(v->valuestring), out, len) == DSTACK_OK;
+}
+
+dstack_err dstack_collateral_from_json(const char *json, size_t len, struct dstack_collateral **out,
+                                       char *why, size_t why_cap)
+{
+    struct dstack_collateral *c = NULL;
+    const char *bad = NULL;
+    if (json == NULL || out == NULL) {
+        return DSTACK_EINVAL;
+    }
+    *out = NULL;
+    cJSON *doc = vjson_parse(json, len);
+    if (!cJSON_IsObject(doc)) {
+        dcap_say(why, why_cap, "collateral is not a JSON object");
+        vjson_free(doc);
+        return DSTACK_EFORMAT;
+    }
+    if ((c = calloc(1, sizeof *c)) == NULL) {
+        vjson_free(doc);
+        return DSTACK_ENOMEM;
+    }
+    if (!take_str(doc, "pck_crl_issuer_chain", &c->pck_crl_issuer_chain, false)) {
+        bad = "pck_crl_issuer_chain";
+    } else if (!take_hex(doc, "root_ca_crl", &c->root_ca_crl, &c->root_ca_crl_len)) {
+        bad = "root_ca_crl";
+    } else if (!take_hex(doc, "pck_crl", &c->pck_crl, &c->pck_crl_len)) {
+        bad = "pck_crl";
+    } else if (!take_str(doc, "tcb_info_issuer_chain", &c->tcb_info_issuer_chain, false)) {
+        bad = "tcb_info_issuer_chain";
+    } else if (!take_str(doc, "tcb_info", &c->tcb_info, false)) {
+        bad = "tcb_info";
+    } else if (!take_hex(doc, "tcb_info_signature", &c->tcb_info_signature,
+                         &c->tcb_info_signature_len)) {
+        bad = "tcb_info_signature";
+    } else if (!take_str(doc, "qe_identity_issuer_chain", &c->qe_identity_issuer_chain, false)) {
+        bad = "qe_identity_issuer_chain";
+    } else if (!take_str(doc, "qe_identity", &c->qe_identity, false)) {
+        bad = "qe_identity";
+    } else if (!take_hex(doc, "qe_identity_signature", &c->qe_identity_signature,
+                         &c->qe_identity_signature_len)) {
+        bad = "qe_identity_signature";
+    } else if (!take_str(doc, "pck_certificate_chain", &c->pck_certificate_chain, true)) {
+        bad = "pck_certificate_chain";
+    }
+    vjson_free(doc);
+    if (bad != NULL) {
+        dcap_say(why, why_cap, "collateral: \"%s\" is missing or malformed", bad);
+        dstack_collateral_free(c);
+        return DSTACK_EFORMAT;
+    }
+    *out = c;
+    return DSTACK_OK;
+}
+
+static bool put_hex(cJSON *o, const char *key, const uint8_t *b, size_t len)
+{
+    char *h = hex_encode_alloc(b, len);
+    bool ok = h != NULL && cJSON_AddStringToObject(o, key, h) != NULL;
+    free(h);
+    return ok;
+}
+
+dstack_err dstack_collateral_to_json(const struct dstack_collateral *c, char **out)
+{
+    cJSON *o = cJSON_CreateObject();
+    bool ok =
+        o != NULL && c != NULL &&
+        cJSON_AddStringToObject(o, "pck_crl_issuer_chain", c->pck_crl_issuer_chain) &&
+        put_hex(o, "root_ca_crl", c->root_ca_crl, c->root_ca_crl_len) &&
+        put_hex(o, "pck_crl", c->pck_crl, c->pck_crl_len) &&
+        cJSON_AddStringToObject(o, "tcb_info_issuer_chain", c->tcb_info_issuer_chain) &&
+        cJSON_AddStringToObject(o, "tcb_info", c->tcb_info) &&
+        put_hex(o, "tcb_info_signature", c->tcb_info_signature, c->tcb_info_signature_len) &&
+        cJSON_AddStringToObject(o, "qe_identity_issuer_chain", c->qe_identity_issuer_chain) &&
+        cJSON_AddStringToObject(o, "qe_identity", c->qe_identity) &&
+        put_hex(o, "qe_identity_signature", c->qe_identity_signature, c->qe_identity_signature_len);
+    if (ok && c->pck_certificate_chain != NULL) {
+        ok = cJSON_AddStringToObject(o, "pck_certificate_chain", c->pck_certificate_chain);
+    }
+    *out = ok ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    return *out != NULL ? DSTACK_OK : DSTACK_ENOMEM;
+}
+
+void dstack_collateral_free(struct dstack_collateral *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    free(c->pck_crl_issuer_chain);
+    free(c->root_ca_crl);
+    free(c->pck_crl);
+    free(c->tcb_info_issuer_chain);
+    free(c->tcb_info);
+    free(c->tcb_info_signature);
+    free(c->qe_identity_issuer_chain);
+    free(c->qe_identity);
+    free(c->qe_identity_signature);
+    free(c->pck_certificate_chain);
+    free(c);
+}

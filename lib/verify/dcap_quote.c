@@ -1,0 +1,211 @@
+/* DCAP quote layout for every version dcap-qvl accepts (its src/quote.rs Quote::decode; Intel
+ * SGX/TDX DCAP quote format): v3 = SGX, v4 = SGX or TDX (TD report 1.0), v5 = a 6-byte body
+ * descriptor then an SGX, TD 1.0 or TD 1.5 report. Auth data: v3 carries the QE report
+ * directly, v4 and v5 nest it in certification data. */
+#include "dcap.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+struct rd {
+    const uint8_t *p;
+    size_t len;
+    size_t pos;
+};
+
+static const uint8_t *take(struct rd *r, size_t n)
+{
+    if (n > r->len - r->pos) {
+        return NULL;
+    }
+    const uint8_t *at = r->p + r->pos;
+    r->pos += n;
+    return at;
+}
+
+static uint16_t le16(const uint8_t *b)
+{
+    return (uint16_t)(b[0] | (b[1] << 8));
+}
+
+static uint32_t le32(const uint8_t *b)
+{
+    return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
+}
+
+static bool take16(struct rd *r, uint16_t *v)
+{
+    const uint8_t *b = take(r, 2);
+    if (b != NULL) {
+        *v = le16(b);
+    }
+    return b != NULL;
+}
+
+static bool take32(struct rd *r, uint32_t *v)
+{
+    const uint8_t *b = take(r, 4);
+    if (b != NULL) {
+        *v = le32(b);
+    }
+    return b != NULL;
+}
+
+void dcap_say(char *why, size_t cap, const char *fmt, ...)
+{
+    if (why == NULL || cap == 0) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, cap, fmt, ap);
+    va_end(ap);
+}
+
+/* The report body's kind and length from the header (and the v5 descriptor). */
+static bool locate_report(struct rd *r, struct dcap_quote *q, size_t *body_len, char *why,
+                          size_t cap)
+{
+    uint16_t body_type = 0;
+    uint32_t body_size = 0;
+    if (q->version == 5) {
+        /* The descriptor's size is covered by the signature; the body length follows the type. */
+        if (!take16(r, &body_type) || !take32(r, &body_size)) {
+            dcap_say(why, cap, "quote too short for the v5 body descriptor");
+            return false;
+        }
+        q->kind = body_type == 1   ? DSTACK_REPORT_SGX
+                  : body_type == 2 ? DSTACK_REPORT_TD10
+                  : body_type == 3 ? DSTACK_REPORT_TD15
+                                   : (enum dstack_report_kind) - 1;
+        if (body_type < 1 || body_type > 3) {
+            dcap_say(why, cap, "unsupported quote v5 body type %u", body_type);
+            return false;
+        }
+    } else if (q->version == 3 || q->version == 4) {
+        if (q->tee_type == DCAP_TEE_SGX) {
+            q->kind = DSTACK_REPORT_SGX;
+        } else if (q->tee_type == DCAP_TEE_TDX && q->version == 4) {
+            q->kind = DSTACK_REPORT_TD10;
+        } else {
+            dcap_say(why, cap, "invalid TEE type 0x%x for quote version %u", q->tee_type,
+                     q->version);
+            return false;
+        }
+    } else {
+        dcap_say(why, cap, "unsupported quote version %u", q->version);
+        return false;
+    }
+    *body_len = q->kind == DSTACK_REPORT_SGX    ? DSTACK_SGX_REPORT_LEN
+                : q->kind == DSTACK_REPORT_TD10 ? DSTACK_TD_REPORT10_LEN
+                                                : DSTACK_TD_REPORT15_LEN;
+    return true;
+}
+
+/* QE report, its signature, QE auth data and the inner certification data. */
+static bool parse_qe_part(struct rd *r, struct dcap_quote *q)
+{
+    uint16_t auth_len = 0;
+    uint32_t cert_len = 0;
+    if ((q->qe_report = take(r, DSTACK_QE_REPORT_LEN)) == NULL ||
+        (q->qe_report_sig = take(r, DSTACK_QUOTE_SIG_LEN)) == NULL || !take16(r, &auth_len) ||
+        (q->qe_auth = take(r, auth_len)) == NULL || !take16(r, &q->cert_type) ||
+        !take32(r, &cert_len) || (q->cert_data = take(r, cert_len)) == NULL) {
+        return false;
+    }
+    q->qe_auth_len = auth_len;
+    q->cert_len = cert_len;
+    return true;
+}
+
+static bool parse_auth(struct rd *r, struct dcap_quote *q)
+{
+    if ((q->signature = take(r, DSTACK_QUOTE_SIG_LEN)) == NULL ||
+        (q->attest_key = take(r, DSTACK_QUOTE_PUBKEY_LEN)) == NULL) {
+        return false;
+    }
+    if (q->version == 3) {
+        return parse_qe_part(r, q);
+    }
+    /* v4/v5: certification data (type 6 in practice) whose body holds the QE part. */
+    uint16_t outer_type = 0;
+    uint32_t outer_len = 0;
+    const uint8_t *outer = NULL;
+    if (!take16(r, &outer_type) || !take32(r, &outer_len) || (outer = take(r, outer_len)) == NULL) {
+        return false;
+    }
+    struct rd inner = {outer, outer_len, 0};
+    return parse_qe_part(&inner, q);
+}
+
+dstack_err dcap_quote_parse(const uint8_t *quote, size_t len, struct dcap_quote *q, char *why,
+                            size_t cap)
+{
+    struct rd r = {quote, len, 0};
+    const uint8_t *h = take(&r, DSTACK_QUOTE_HEADER_LEN);
+    size_t body_len = 0;
+    uint32_t auth_len = 0;
+    const uint8_t *auth = NULL;
+    memset(q, 0, sizeof *q);
+    if (h == NULL) {
+        dcap_say(why, cap, "quote shorter than its header");
+        return DSTACK_EFORMAT;
+    }
+    q->version = le16(h);
+    q->ak_type = le16(h + 2);
+    q->tee_type = le32(h + 4);
+    memcpy(q->qe_vendor_id, h + 12, sizeof q->qe_vendor_id);
+    if (!locate_report(&r, q, &body_len, why, cap)) {
+        return DSTACK_EFORMAT;
+    }
+    if ((q->body = take(&r, body_len)) == NULL) {
+        dcap_say(why, cap, "quote too short for its report body");
+        return DSTACK_EFORMAT;
+    }
+    q->signed_len = r.pos;
+    if (!take32(&r, &auth_len) || (auth = take(&r, auth_len)) == NULL) {
+        dcap_say(why, cap, "quote signature data runs past the end");
+        return DSTACK_EFORMAT;
+    }
+    struct rd ar = {auth, auth_len, 0};
+    if (!parse_auth(&ar, q)) {
+        dcap_say(why, cap, "quote signature data is truncated");
+        return DSTACK_EFORMAT;
+    }
+    return DSTACK_OK;
+}
+
+void dcap_sgx_report_decode(const uint8_t b[DSTACK_SGX_REPORT_LEN], struct dstack_sgx_report *r)
+{
+    memcpy(r->cpu_svn, b, 16);
+    r->misc_select = le32(b + 16);
+    memcpy(r->attributes, b + 48, 16);
+    memcpy(r->mr_enclave, b + 64, 32);
+    memcpy(r->mr_signer, b + 128, 32);
+    r->isv_prod_id = le16(b + 256);
+    r->isv_svn = le16(b + 258);
+    memcpy(r->report_data, b + 320, DSTACK_REPORT_DATA_LEN);
+}
+
+void dcap_td_report_decode(const uint8_t *b, bool td15, struct dstack_td_report *r)
+{
+    memset(r, 0, sizeof *r);
+    memcpy(r->tee_tcb_svn, b + DSTACK_TD_OFF_TEE_TCB_SVN, 16);
+    memcpy(r->mr_seam, b + DSTACK_TD_OFF_MR_SEAM, DSTACK_MR_LEN);
+    memcpy(r->mr_signer_seam, b + DSTACK_TD_OFF_MR_SIGNER_SEAM, DSTACK_MR_LEN);
+    memcpy(r->seam_attributes, b + DSTACK_TD_OFF_SEAM_ATTRIBUTES, 8);
+    memcpy(r->td_attributes, b + DSTACK_TD_OFF_TD_ATTRIBUTES, 8);
+    memcpy(r->xfam, b + DSTACK_TD_OFF_XFAM, 8);
+    memcpy(r->mr_td, b + DSTACK_TD_OFF_MR_TD, DSTACK_MR_LEN);
+    memcpy(r->mr_config_id, b + DSTACK_TD_OFF_MR_CONFIG_ID, DSTACK_MR_LEN);
+    memcpy(r->mr_owner, b + DSTACK_TD_OFF_MR_OWNER, DSTACK_MR_LEN);
+    memcpy(r->mr_owner_config, b + DSTACK_TD_OFF_MR_OWNER_CONFIG, DSTACK_MR_LEN);
+    memcpy(r->rtmr, b + DSTACK_TD_OFF_RTMR0, sizeof r->rtmr);
+    memcpy(r->report_data, b + DSTACK_TD_OFF_REPORT_DATA, DSTACK_REPORT_DATA_LEN);
+    r->td15 = td15;
+    if (td15) {
+        memcpy(r->tee_tcb_svn2, b + DSTACK_TD_REPORT10_LEN, 16);
+        memcpy(r->mr_service_td, b + DSTACK_TD_REPORT10_LEN + 16, DSTACK_MR_LEN);
+    }
+}

@@ -1,0 +1,94 @@
+/* The collateral cache (pccs_cache.h). A stale entry is simply fetched again and overwritten. */
+#include "pccs_cache.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/x509.h>
+
+#include "dcap.h"
+#include "util/file.h"
+
+#define CACHE_MAX (8u << 20)
+
+static void cache_path(const char *dir, const struct pccs_key *k, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%s-%s-%s.json", dir, k->sgx ? "sgx" : "tdx", k->fmspc, k->ca);
+}
+
+static bool crl_fresh(const uint8_t *der, size_t len, uint64_t now)
+{
+    const unsigned char *p = der;
+    X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+    time_t t = (time_t)now;
+    bool ok = crl != NULL && X509_CRL_get0_nextUpdate(crl) != NULL &&
+              X509_cmp_time(X509_CRL_get0_nextUpdate(crl), &t) > 0;
+    X509_CRL_free(crl);
+    return ok;
+}
+
+static bool fresh(const struct dstack_collateral *c, uint64_t now)
+{
+    struct tcb_info t;
+    struct qe_identity q;
+    bool ok = false;
+    if (tcb_info_parse(c->tcb_info, &t, NULL, 0) != DSTACK_OK) {
+        return false;
+    }
+    if (qe_identity_parse(c->qe_identity, &q, NULL, 0) == DSTACK_OK) {
+        ok = (int64_t)now <= t.next_update && (int64_t)now <= q.next_update &&
+             crl_fresh(c->root_ca_crl, c->root_ca_crl_len, now) &&
+             crl_fresh(c->pck_crl, c->pck_crl_len, now);
+        qe_identity_clear(&q);
+    }
+    tcb_info_clear(&t);
+    return ok;
+}
+
+dstack_err pccs_cache_load(const char *dir, const struct pccs_key *k, uint64_t now,
+                           struct dstack_collateral **out)
+{
+    char path[4096], err_text[256];
+    char *text = NULL;
+    size_t len = 0;
+    bool missing = false;
+    struct dstack_collateral *c = NULL;
+    cache_path(dir, k, path, sizeof path);
+    if (file_read_all(path, CACHE_MAX, &text, &len, &missing, err_text, sizeof err_text) !=
+            DSTACK_OK ||
+        missing) {
+        return DSTACK_EIO;
+    }
+    dstack_err err = dstack_collateral_from_json(text, len, &c, NULL, 0);
+    free(text);
+    if (err != DSTACK_OK || !fresh(c, now)) {
+        dstack_collateral_free(c);
+        return DSTACK_EIO;
+    }
+    *out = c;
+    return DSTACK_OK;
+}
+
+dstack_err pccs_cache_store(const char *dir, const struct pccs_key *k,
+                            const struct dstack_collateral *c)
+{
+    char path[4096], tmp[4200];
+    char *json = NULL;
+    if (dstack_collateral_to_json(c, &json) != DSTACK_OK) {
+        return DSTACK_ENOMEM;
+    }
+    cache_path(dir, k, path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    size_t len = strlen(json);
+    bool ok = fd >= 0 && write(fd, json, len) == (ssize_t)len;
+    ok = fd >= 0 && close(fd) == 0 && ok && rename(tmp, path) == 0;
+    if (!ok) {
+        unlink(tmp);
+    }
+    free(json);
+    return ok ? DSTACK_OK : DSTACK_EIO;
+}

@@ -1,0 +1,266 @@
+/* Certificate chains, CRLs and ECDSA signatures for DCAP (dcap-qvl src/utils.rs
+ * verify_certificate_chain and src/verify.rs). A chain passes two checks:
+ *  - in order, as dcap-qvl's JS port walks it: each certificate is signed by the next one, the
+ *    last by the trust anchor, each is inside its validity at `now`, the leaf is not a CA, and
+ *    no serial of the chain or the anchor is listed in either CRL;
+ *  - OpenSSL's path validation at `now` with both CRLs and CRL checking on every certificate, as
+ *    the Rust crate does with webpki (revocation depth Chain, unknown status Deny, expiration
+ *    Enforce): each CRL's signature, issuer and validity window count. */
+#include "dcap.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+static X509_CRL *crl_from_der(const uint8_t *der, size_t len)
+{
+    const unsigned char *p = der;
+    if (der == NULL || len == 0 || len > LONG_MAX) {
+        return NULL;
+    }
+    X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+    if (crl != NULL && p != der + len) { /* trailing bytes: not the CRL Intel signed */
+        X509_CRL_free(crl);
+        crl = NULL;
+    }
+    return crl;
+}
+
+dstack_err pki_ctx_init(struct pki_ctx *p, const struct dstack_dcap_options *opts,
+                        const struct dstack_collateral *col, uint64_t now, char *why, size_t cap)
+{
+    size_t root_len = 0;
+    const uint8_t *root = dstack_intel_root_ca_der(&root_len);
+    memset(p, 0, sizeof *p);
+    if (opts != NULL && opts->root_ca_der != NULL) {
+        root = opts->root_ca_der;
+        root_len = opts->root_ca_der_len;
+    }
+    const unsigned char *rp = root;
+    p->root = d2i_X509(NULL, &rp, (long)root_len);
+    if (p->root == NULL) {
+        dcap_say(why, cap, "Failed to load root ca");
+        return DSTACK_EINVAL;
+    }
+    p->crls[0] = crl_from_der(col->root_ca_crl, col->root_ca_crl_len);
+    p->crls[1] = crl_from_der(col->pck_crl, col->pck_crl_len);
+    p->now = now;
+    return DSTACK_OK;
+}
+
+void pki_ctx_clear(struct pki_ctx *p)
+{
+    X509_free(p->root);
+    X509_CRL_free(p->crls[0]);
+    X509_CRL_free(p->crls[1]);
+    memset(p, 0, sizeof *p);
+}
+
+dstack_err pki_pem_chain(const char *pem, size_t len, STACK_OF(X509) * *out)
+{
+    BIO *bio = BIO_new_mem_buf(pem, (int)len);
+    STACK_OF(X509) *sk = sk_X509_new_null();
+    X509 *x = NULL;
+    dstack_err err = DSTACK_ENOMEM;
+    if (bio == NULL || sk == NULL || len > INT_MAX) {
+        goto out;
+    }
+    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        if (!sk_X509_push(sk, x)) {
+            X509_free(x);
+            goto out;
+        }
+    }
+    ERR_clear_error(); /* the loop ends on "no start line" */
+    *out = sk;
+    sk = NULL;
+    err = DSTACK_OK;
+out:
+    sk_X509_pop_free(sk, X509_free);
+    BIO_free(bio);
+    return err;
+}
+
+bool pki_cert_revoked(const struct pki_ctx *p, X509 *cert)
+{
+    const ASN1_INTEGER *serial = X509_get0_serialNumber(cert);
+    for (size_t i = 0; i < 2; i++) {
+        STACK_OF(X509_REVOKED) *revs = p->crls[i] ? X509_CRL_get_REVOKED(p->crls[i]) : NULL;
+        for (int k = 0; k < sk_X509_REVOKED_num(revs); k++) {
+            const X509_REVOKED *r = sk_X509_REVOKED_value(revs, k);
+            if (ASN1_INTEGER_cmp(X509_REVOKED_get0_serialNumber(r), serial) == 0) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static bool inside_validity(X509 *c, uint64_t now)
+{
+    time_t t = (time_t)now;
+    return X509_cmp_time(X509_get0_notBefore(c), &t) < 0 &&
+           X509_cmp_time(X509_get0_notAfter(c), &t) > 0;
+}
+
+static bool is_ca(X509 *c)
+{
+    return (X509_get_extension_flags(c) & EXFLAG_CA) != 0;
+}
+
+static dstack_err walk_in_order(const struct pki_ctx *p, STACK_OF(X509) * chain, char *why,
+                                size_t cap)
+{
+    int n = sk_X509_num(chain);
+    if (is_ca(sk_X509_value(chain, 0))) {
+        dcap_say(why, cap, "CaUsedAsEndEntity");
+        return DSTACK_EVERIFY;
+    }
+    for (int i = 0; i < n; i++) {
+        X509 *c = sk_X509_value(chain, i);
+        X509 *issuer = i + 1 < n ? sk_X509_value(chain, i + 1) : p->root;
+        EVP_PKEY *ik = X509_get0_pubkey(issuer);
+        if (ik == NULL || X509_verify(c, ik) != 1) {
+            dcap_say(why, cap,
+                     "Failed to verify certificate chain - signature of certificate %d "
+                     "invalid",
+                     i);
+            return DSTACK_EVERIFY;
+        }
+        if (!inside_validity(c, p->now)) {
+            dcap_say(why, cap, "Certificate is expired or not yet valid");
+            return DSTACK_EVERIFY;
+        }
+        if (pki_cert_revoked(p, c)) {
+            dcap_say(why, cap, "Certificate is revoked");
+            return DSTACK_EVERIFY;
+        }
+    }
+    if (pki_cert_revoked(p, p->root)) {
+        dcap_say(why, cap, "Certificate is revoked");
+        return DSTACK_EVERIFY;
+    }
+    return DSTACK_OK;
+}
+
+static dstack_err openssl_path(const struct pki_ctx *p, STACK_OF(X509) * chain, char *why,
+                               size_t cap)
+{
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+    dstack_err err = DSTACK_ENOMEM;
+    if (store == NULL || ctx == NULL || untrusted == NULL || crls == NULL ||
+        X509_STORE_add_cert(store, p->root) != 1) {
+        goto out;
+    }
+    for (int i = 1; i < sk_X509_num(chain); i++) {
+        if (!sk_X509_push(untrusted, sk_X509_value(chain, i))) {
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < 2; i++) {
+        if (p->crls[i] != NULL && !sk_X509_CRL_push(crls, p->crls[i])) {
+            goto out;
+        }
+    }
+    if (X509_STORE_CTX_init(ctx, store, sk_X509_value(chain, 0), untrusted) != 1) {
+        goto out;
+    }
+    X509_STORE_CTX_set0_crls(ctx, crls);
+    X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
+    X509_VERIFY_PARAM_set_time(vp, (time_t)p->now);
+    X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    err = DSTACK_OK;
+    if (X509_verify_cert(ctx) != 1) {
+        dcap_say(why, cap, "Failed to verify certificate chain: %s",
+                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+        err = DSTACK_EVERIFY;
+    }
+out:
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    sk_X509_free(untrusted);
+    sk_X509_CRL_free(crls);
+    return err;
+}
+
+dstack_err pki_verify_chain(const struct pki_ctx *p, STACK_OF(X509) * chain, const char *what,
+                            char *why, size_t cap)
+{
+    char sub[200] = "";
+    dstack_err err = walk_in_order(p, chain, sub, sizeof sub);
+    if (err == DSTACK_OK) {
+        err = openssl_path(p, chain, sub, sizeof sub);
+    }
+    if (err != DSTACK_OK) {
+        dcap_say(why, cap, "%s: %s", what, sub);
+    }
+    return err;
+}
+
+/* Raw r || s to DER and verify with key. */
+static bool verify_with_key(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t *sig)
+{
+    bool ok = false;
+    ECDSA_SIG *s = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(sig, 32, NULL), *sv = BN_bin2bn(sig + 32, 32, NULL);
+    unsigned char *der = NULL;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (s == NULL || r == NULL || sv == NULL || ctx == NULL || ECDSA_SIG_set0(s, r, sv) != 1) {
+        BN_free(r);
+        BN_free(sv);
+        goto out;
+    }
+    int der_len = i2d_ECDSA_SIG(s, &der);
+    ok = der_len > 0 && EVP_DigestVerifyInit_ex(ctx, NULL, "SHA256", NULL, NULL, key, NULL) == 1 &&
+         EVP_DigestVerify(ctx, der, (size_t)der_len, msg, len) == 1;
+out:
+    OPENSSL_free(der);
+    ECDSA_SIG_free(s);
+    EVP_MD_CTX_free(ctx);
+    ERR_clear_error();
+    return ok;
+}
+
+bool pki_verify_raw_sig(X509 *cert, const uint8_t *msg, size_t len, const uint8_t *sig,
+                        size_t sig_len)
+{
+    EVP_PKEY *key = X509_get0_pubkey(cert);
+    return sig_len == 64 && key != NULL && verify_with_key(key, msg, len, sig);
+}
+
+bool pki_verify_raw_key_sig(const uint8_t xy[64], const uint8_t *msg, size_t len,
+                            const uint8_t sig[64])
+{
+    uint8_t point[65];
+    EVP_PKEY *key = NULL;
+    bool ok = false;
+    point[0] = 0x04;
+    memcpy(point + 1, xy, 64);
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    if (bld != NULL && ctx != NULL &&
+        OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1 &&
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point) == 1 &&
+        (params = OSSL_PARAM_BLD_to_param(bld)) != NULL && EVP_PKEY_fromdata_init(ctx) == 1 &&
+        EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) == 1) {
+        ok = verify_with_key(key, msg, len, sig);
+    }
+    EVP_PKEY_free(key);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    EVP_PKEY_CTX_free(ctx);
+    ERR_clear_error();
+    return ok;
+}

@@ -1,0 +1,153 @@
+/* TCB level selection (dcap-qvl src/verify.rs match_platform_tcb, match_tdx_module_identity,
+ * verify_qe_identity_policy; Intel's "TCB level matching" rules): the first level, in the
+ * order Intel lists them, whose PCESVN and every SGX component (from the PCK certificate) and,
+ * for TDX, every TDX component (TEE_TCB_SVN of the TD report) the platform meets or exceeds. */
+#include "dcap.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static bool meets(const uint8_t *have, size_t have_n, const uint8_t *need, size_t need_n)
+{
+    if (have_n != need_n) {
+        return false;
+    }
+    for (size_t i = 0; i < need_n; i++) {
+        if (have[i] < need[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void status_from(struct tcb_status *out, const struct tcb_status *lv)
+{
+    memcpy(out, lv, sizeof *out);
+}
+
+/* TDX module identity: TEE_TCB_SVN[0] is the module's ISVSVN, [1] its major version, which
+ * names the identity "TDX_%02X" whose MRSIGNER/SEAMATTRIBUTES must match MRSIGNERSEAM and
+ * SEAMATTRIBUTES, and whose levels give a status to merge. Without identities, tdxModule alone
+ * is matched. */
+static dstack_err match_module(const struct tcb_info *t, const struct dstack_td_report *td,
+                               struct tcb_status *st, char *why, size_t cap)
+{
+    const struct tdx_module_identity *m = t->has_module ? &t->module : NULL;
+    uint8_t isvsvn = td->tee_tcb_svn[0], version = td->tee_tcb_svn[1];
+    if (m == NULL) {
+        dcap_say(why, cap, "TDX TCB Info is missing tdxModule field");
+        return DSTACK_EVERIFY;
+    }
+    if (version > 0 && t->n_identities > 0) {
+        char want[16];
+        snprintf(want, sizeof want, "TDX_%02X", version);
+        m = NULL;
+        for (size_t i = 0; i < t->n_identities && m == NULL; i++) {
+            m = strcasecmp(t->identities[i].id, want) == 0 ? &t->identities[i] : NULL;
+        }
+        if (m == NULL) {
+            dcap_say(why, cap, "No TDX module identity with id %s found in TCB Info", want);
+            return DSTACK_EVERIFY;
+        }
+    }
+    if (memcmp(td->mr_signer_seam, m->mrsigner, DSTACK_MR_LEN) != 0) {
+        dcap_say(why, cap, "TDX module MRSIGNER mismatch");
+        return DSTACK_EVERIFY;
+    }
+    for (size_t i = 0; i < 8; i++) {
+        uint8_t a = td->seam_attributes[i], mask = m->attributes_mask[i];
+        if ((a & mask) != (m->attributes[i] & mask) || (a & (uint8_t)~mask) != 0) {
+            dcap_say(why, cap, "TDX module SEAMATTRIBUTES mismatch at byte %zu", i);
+            return DSTACK_EVERIFY;
+        }
+    }
+    if (m == &t->module) {
+        return DSTACK_OK;
+    }
+    for (size_t i = 0; i < m->n_levels; i++) {
+        if (isvsvn >= m->levels[i].isvsvn) {
+            tcb_status_merge(st, &m->levels[i].st);
+            return DSTACK_OK;
+        }
+    }
+    dcap_say(why, cap, "TDX module ISVSVN %u is below minimum required from TDX module TCB levels",
+             isvsvn);
+    return DSTACK_EVERIFY;
+}
+
+dstack_err tcb_match_platform(const struct tcb_info *t, const struct dcap_quote *q,
+                              const struct pck_ext *pck, struct tcb_status *out, char *why,
+                              size_t cap)
+{
+    bool tdx = q->tee_type == DCAP_TEE_TDX;
+    struct dstack_td_report td;
+    if (tdx) {
+        dcap_td_report_decode(q->body, q->kind == DSTACK_REPORT_TD15, &td);
+    }
+    for (size_t i = 0; i < t->n_levels; i++) {
+        const struct tcb_level *lv = &t->levels[i];
+        if (pck->pce_svn < lv->pcesvn) {
+            continue;
+        }
+        if (lv->sgx_n == 0) {
+            dcap_say(why, cap, "No SGX components in the TCB info");
+            return DSTACK_EVERIFY;
+        }
+        if (!meets(pck->cpu_svn, DCAP_SVN_COUNT, lv->sgx, lv->sgx_n)) {
+            continue;
+        }
+        if (tdx) {
+            if (lv->tdx_n == 0) {
+                dcap_say(why, cap, "No TDX components in the TCB info");
+                return DSTACK_EVERIFY;
+            }
+            if (!meets(td.tee_tcb_svn, DCAP_SVN_COUNT, lv->tdx, lv->tdx_n)) {
+                continue;
+            }
+        }
+        status_from(out, &lv->st);
+        return tdx ? match_module(t, &td, out, why, cap) : DSTACK_OK;
+    }
+    dcap_say(why, cap, "No matching TCB level found");
+    return DSTACK_EVERIFY;
+}
+
+dstack_err tcb_match_qe(const struct qe_identity *qi, const uint8_t *qe_report,
+                        struct tcb_status *out, char *why, size_t cap)
+{
+    struct dstack_sgx_report r;
+    dcap_sgx_report_decode(qe_report, &r);
+    if (memcmp(r.mr_signer, qi->mrsigner, sizeof r.mr_signer) != 0) {
+        dcap_say(why, cap, "QE MRSIGNER mismatch");
+        return DSTACK_EVERIFY;
+    }
+    if (r.isv_prod_id != qi->isvprodid) {
+        dcap_say(why, cap, "QE ISVPRODID mismatch: expected %u, got %u", qi->isvprodid,
+                 r.isv_prod_id);
+        return DSTACK_EVERIFY;
+    }
+    if (r.attributes[0] & 0x02) {
+        dcap_say(why, cap, "Debug mode is enabled (QE report)");
+        return DSTACK_EVERIFY;
+    }
+    if ((r.misc_select & qi->miscselect_mask) != (qi->miscselect & qi->miscselect_mask)) {
+        dcap_say(why, cap, "QE MISCSELECT mismatch");
+        return DSTACK_EVERIFY;
+    }
+    for (size_t i = 0; i < sizeof r.attributes; i++) {
+        if ((r.attributes[i] & qi->attributes_mask[i]) !=
+            (qi->attributes[i] & qi->attributes_mask[i])) {
+            dcap_say(why, cap, "QE ATTRIBUTES mismatch at byte %zu", i);
+            return DSTACK_EVERIFY;
+        }
+    }
+    for (size_t i = 0; i < qi->n_levels; i++) {
+        if (r.isv_svn >= qi->levels[i].isvsvn) {
+            status_from(out, &qi->levels[i].st);
+            return DSTACK_OK;
+        }
+    }
+    dcap_say(why, cap, "QE ISVSVN %u is below every level of the QE identity", r.isv_svn);
+    return DSTACK_EVERIFY;
+}
