@@ -1,31 +1,18 @@
-/* The one place lib/verify hands text to the JSON parser (cJSON), so the parse can be routed
- * through the project's strict wrapper in one edit. Trailing text after the value is refused. */
+/* The one place lib/verify hands text to the JSON parser: lib/json's strict json_parse. */
 #include "dcap.h"
 
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "json/json.h"
 #include "util/hex.h"
 
 struct cJSON *vjson_parse(const char *text, size_t len)
 {
-    const char *end = NULL;
-    if (text == NULL) {
-        return NULL;
-    }
-    cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (j == NULL) {
-        return NULL;
-    }
-    while (end < text + len && (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t')) {
-        end++;
-    }
-    if (end != text + len) {
-        cJSON_Delete(j);
-        return NULL;
-    }
-    return j;
+    /* serde's rules, as dcap-qvl's Rust crate reads collateral: duplicate keys and trailing
+     * content refused, integers exact. */
+    return text != NULL ? json_parse(text, len, 0, NULL) : NULL;
 }
 
 void vjson_free(struct cJSON *j)
@@ -50,15 +37,11 @@ bool vjson_str(const struct cJSON *obj, const char *key, char *out, size_t cap)
 /* An integral JSON number in [min, max]. */
 bool vjson_int(const struct cJSON *obj, const char *key, int64_t min, int64_t max, int64_t *out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsNumber(v)) {
+    int64_t v = 0;
+    if (!json_i64(json_get(obj, key), &v) || v < min || v > max) {
         return false;
     }
-    double d = v->valuedouble;
-    if (!(d >= (double)min && d <= (double)max) || d != (double)(int64_t)d) {
-        return false;
-    }
-    *out = (int64_t)d;
+    *out = v;
     return true;
 }
 
