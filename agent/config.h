@@ -1,5 +1,6 @@
-/* Agent configuration: a JSON file following upstream's dstack.json key names where they
- * overlap, then command-line flags over it. See docs/configuration.md. */
+/* Agent configuration: built-in defaults, then upstream's configuration files (dstack.toml or
+ * dstack.json, its profiles and keys, found as upstream finds them), then command-line flags.
+ * See docs/configuration.md. */
 #ifndef DSTACK_AGENT_CONFIG_H
 #define DSTACK_AGENT_CONFIG_H
 
@@ -9,6 +10,8 @@
 
 #define CONFIG_MAX_LISTENERS 8
 #define CONFIG_MAX_METHODS 32
+#define CONFIG_MAX_LIMITS 32
+#define CONFIG_MAX_DATA_DISKS 16
 
 enum listener_api {
     API_DSTACK, /* /<Method>                        (dstack.sock) */
@@ -16,10 +19,21 @@ enum listener_api {
     API_WORKER, /* /prpc/[Worker.]<Method>          (external, TCP 8090 upstream) */
 };
 
+/* limits.<Method> = "1MiB": the body cap of one method (upstream ra-rpc limit_for_method). */
+struct method_limit {
+    char method[32];
+    size_t bytes;
+};
+
 struct listener_config {
-    char address[256]; /* "unix:/path" or "host:port" */
+    /* "unix:PATH", "HOST:PORT", "[V6ADDR]:PORT" or "vsock:CID:PORT" (CID in decimal). */
+    char address[256];
     enum listener_api api;
-    unsigned mode;    /* socket file mode for unix listeners */
+    unsigned mode;       /* socket file mode for unix listeners */
+    bool reuse;          /* upstream's `reuse`; a stale socket file is always replaced here */
+    unsigned keep_alive; /* seconds a connection may idle; 0 = the agent's idle_timeout */
+    size_t n_limits;     /* this profile's limits, over the [default] ones */
+    struct method_limit limits[CONFIG_MAX_LIMITS];
     bool restricted;  /* a method list was given: only those are served (config_check.c) */
     size_t n_methods; /* without `restricted`, every method of the API */
     char methods[CONFIG_MAX_METHODS][32];
@@ -46,26 +60,37 @@ struct agent_config {
     char compose_file[1024];
     char sys_config_file[1024];
     char gpu_attestation_file[1024];
-    char sim_dir[1024];          /* simulator: folder of its state files */
-    char sim_seed[128];          /* simulator: development seed (hex or text) */
-    char attestation_file[1024]; /* simulator fixture mode (--attestation) */
-    char server_ident[64];       /* Server: header */
-    unsigned threads;            /* 0 = number of cores */
-    unsigned idle_timeout;       /* seconds */
-    unsigned request_timeout;    /* seconds for a whole request (internal/server/srv.h); 0 = none */
-    unsigned min_rate;           /* body bytes per second; 0 = none */
-    size_t n_allowed_hosts;      /* Host names TCP listeners accept besides IP literals */
+    char sim_dir[1024];              /* simulator: folder of its state files */
+    char sim_seed[128];              /* simulator: development seed (hex or text) */
+    char attestation_file[1024];     /* simulator fixture mode (--attestation) */
+    bool keep_report_data;           /* fixture mode: keep the file's report_data (upstream's
+                                        patch_report_data = false); zero: the caller's */
+    char mock_attestation_seed[128]; /* upstream's re-signing seed (not supported with a fixture) */
+    char server_ident[64];           /* Server: header */
+    unsigned threads;                /* 0 = number of cores */
+    unsigned idle_timeout;           /* seconds; listeners' keep_alive overrides it */
+    unsigned request_timeout; /* seconds for a whole request (internal/server/srv.h); 0 = none */
+    unsigned min_rate;        /* body bytes per second; 0 = none */
+    size_t n_allowed_hosts;   /* Host names TCP listeners accept besides IP literals */
     char allowed_hosts[8][256];
-    size_t max_body; /* bytes */
-    int log_level;   /* log.h levels */
+    size_t max_body; /* bytes: the cap of methods without a limit */
+    size_t n_limits; /* [default] limits.<Method> */
+    struct method_limit limits[CONFIG_MAX_LIMITS];
+    int log_level;       /* enum log_level (internal/log/log.h) */
+    bool log_level_flag; /* --log-level given: RUST_LOG is not read then */
     bool watchdog;
     bool thread_per_connection; /* a slow handler (a real quote) never delays other requests */
+    size_t n_data_disks;        /* core.data_disks: the mount points SysInfo reports */
+    char data_disks[CONFIG_MAX_DATA_DISKS][256];
     struct tdx_config tdx;
     size_t n_listeners;
     struct listener_config listeners[CONFIG_MAX_LISTENERS];
+    /* The [guest-api] profile: the host-facing Guest API (vsock:CID:PORT in a CVM,
+     * unix:./guest.sock in upstream's simulator). Parsed here, not served yet: the Guest API
+     * (issue 14) appends it to listeners when it exists. */
+    bool guest_api_configured;
+    struct listener_config guest_api;
 };
-
-#endif
 
 #define CONFIG_ERROR_MAX 512
 
@@ -75,13 +100,36 @@ const char *config_api_name(enum listener_api api);
 /* Defaults of the real agent (upstream's paths) or of the simulator (files in sim_dir). */
 void config_defaults(struct agent_config *cfg, bool simulator);
 
-/* Applies a JSON config file (upstream dstack.json profile layout, docs/configuration.md). */
+/* Applies one configuration file (TOML or JSON, told by its content) over cfg: upstream's
+ * profiles and keys (config_file.c). Keys it does not use are warned about by name. */
 int config_load_file(struct agent_config *cfg, const char *path, char err[CONFIG_ERROR_MAX]);
 
-/* Parses the command line over the defaults and the -c file. Returns 0 to run, 1 when --help
- * or --version was answered, -1 on a usage error (message in err). */
+/* Applies every dstack.toml and dstack.json of dirs (NULL-terminated; upstream's are
+ * cfg_search_dirs: /etc/dstack then the working folder), in upstream's order. */
+int config_load_search(struct agent_config *cfg, const char *const dirs[],
+                       char err[CONFIG_ERROR_MAX]);
+
+/* Parses the command line over the defaults, the files upstream's search finds
+ * (config_load_search over cfg_search_dirs) and the -c file. Returns 0 to run, 1 when --help or
+ * --version was answered, -1 on a usage error (message in err). */
 int config_parse_args(struct agent_config *cfg, bool simulator, int argc, char **argv,
                       char err[CONFIG_ERROR_MAX]);
 
 /* Fills the file paths left empty from sim_dir (simulator) and checks consistency. */
 int config_finish(struct agent_config *cfg, bool simulator, char err[CONFIG_ERROR_MAX]);
+
+/* The body cap of method on listener l: its profile's limit, else the [default] one, else
+ * max_body. */
+size_t config_body_limit(const struct agent_config *cfg, const struct listener_config *l,
+                         const char *method);
+
+/* Helpers shared by the file and command-line readers (config.c). */
+int config_copy(char *dst, size_t cap, const char *src, const char *what,
+                char err[CONFIG_ERROR_MAX]);
+struct listener_config *config_add_listener(struct agent_config *cfg, const char *address,
+                                            enum listener_api api, char err[CONFIG_ERROR_MAX]);
+int config_parse_mode(const char *s, unsigned *mode, char err[CONFIG_ERROR_MAX]);
+int config_parse_api(const char *s, enum listener_api *api, char err[CONFIG_ERROR_MAX]);
+int config_allow_method(struct listener_config *l, const char *name, char err[CONFIG_ERROR_MAX]);
+
+#endif

@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <systemd/sd-daemon.h>
@@ -67,6 +68,35 @@ static void wait_for_signal(const struct agent_config *cfg, const struct server 
     }
 }
 
+/* --log-level wins; then RUST_LOG, as upstream's systemd unit sets it; then the file's
+ * log_level (docs/configuration.md, "Logging"). Then what the configuration means that a user
+ * should know at start-up. */
+static void apply_log_level(const struct agent_config *cfg, bool simulator)
+{
+    const char *rust_log = getenv("RUST_LOG");
+    char err[LOG_ERROR_MAX];
+    log_set_level((enum log_level)cfg->log_level);
+    if (!cfg->log_level_flag && rust_log != NULL && rust_log[0] != '\0' &&
+        log_set_filter(rust_log, err) != 0) {
+        log_warn("RUST_LOG=%.100s: %s; logging at %s", rust_log, err,
+                 log_level_name((enum log_level)cfg->log_level));
+    }
+    if (simulator && cfg->attestation_file[0] != '\0') { /* upstream's simulator says the same */
+        log_warn("simulator serves %s; patch_report_data = %s", cfg->attestation_file,
+                 cfg->keep_report_data ? "false" : "true");
+        log_warn(
+            !cfg->keep_report_data
+                ? "simulator will rewrite report_data to match requests; quote verification "
+                  "may fail against the original fixture signature"
+                : "simulator will preserve fixture report_data; cert/key binding and requested "
+                  "report_data may not match");
+    }
+    if (cfg->guest_api_configured) {
+        log_warn("guest-api listener %s configured: the Guest API is not served yet",
+                 cfg->guest_api.address);
+    }
+}
+
 int daemon_main(int argc, char **argv, bool simulator)
 {
     static struct agent_config cfg;
@@ -74,6 +104,7 @@ int daemon_main(int argc, char **argv, bool simulator)
     static struct server server;
     char err[SERVER_ERROR_MAX] = "";
 
+    log_init(simulator ? "dstack_guest_agent_simulator" : "dstack_guest_agent");
     config_defaults(&cfg, simulator);
     int rc = config_parse_args(&cfg, simulator, argc, argv, err);
     if (rc != 0) {
@@ -86,7 +117,7 @@ int daemon_main(int argc, char **argv, bool simulator)
         fprintf(stderr, "error: %s\n", err);
         return 2;
     }
-    log_set_level((enum log_level)cfg.log_level);
+    apply_log_level(&cfg, simulator);
     /* The process holds app keys: no core dumps, no ptrace by other users. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 

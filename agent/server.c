@@ -36,6 +36,7 @@ struct request {
     bool too_large;
     bool over_budget; /* refused: the listener's BODY_BUDGET is in use by other requests */
     bool answered;    /* a response was queued before the body was read */
+    size_t limit;     /* the method's body cap (config_body_limit: limits.<Method>) */
     struct timespec start;
 };
 
@@ -404,7 +405,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (is_post && cl != NULL && strtoull(cl, NULL, 10) > l->agent->cfg->max_body) {
+        req->limit = config_body_limit(l->agent->cfg, l->cfg, method_from_path(l->cfg->api, url));
+        if (is_post && cl != NULL && strtoull(cl, NULL, 10) > req->limit) {
             /* Answered before reading the body; the connection closes after the response. */
             req->too_large = true;
             req->answered = true;
@@ -416,7 +418,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size != 0) {
         if (!is_get && !req->answered && !req->too_large && !req->over_budget) {
             /* on refusal body_append sets too_large or over_budget; the rest is dropped */
-            (void)body_append(l, req, upload_data, *upload_data_size, l->agent->cfg->max_body);
+            (void)body_append(l, req, upload_data, *upload_data_size, req->limit);
         }
         *upload_data_size = 0;
         return MHD_YES;
@@ -436,7 +438,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (req == NULL) {
         return;
     }
-    if (log_get_level() >= LOG_DEBUG) {
+    if (log_enabled(LOG_DEBUG)) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         double ms = (double)(now.tv_sec - req->start.tv_sec) * 1e3 +
@@ -547,7 +549,7 @@ static dstack_err listener_serve(struct listener *l, unsigned share, char err[SE
         .threads = pool_threads(cfg),
         .connection_memory = SERVER_CONN_POOL,
         .limits = {.max_connections = share,
-                   .idle_timeout_s = cfg->idle_timeout,
+                   .idle_timeout_s = l->cfg->keep_alive ? l->cfg->keep_alive : cfg->idle_timeout,
                    .request_timeout_s = cfg->request_timeout,
                    .min_rate = cfg->min_rate},
         .guard = {.enabled = l->tcp, .port = l->tcp ? srv_socket_port(l->fd) : 0},

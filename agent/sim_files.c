@@ -20,28 +20,28 @@
 #define SIM_FILES_COMPOSE_MAX (1u << 20)
 
 /* A compose in upstream's manifest v2 shape (dstack-types AppCompose), as vmm-cli would write
- * it. Its bytes are hashed into compose-hash, so it is a fixed text, never re-serialised. */
+ * it. Its bytes are hashed into compose-hash, so it is a fixed text, never re-serialised; it is
+ * written in the SDK's canonical form (keys sorted, compact, no final new line), so that
+ * `dstack compose-hash app-compose.json` (the SDKs' getComposeHash) gives Info.compose_hash. */
 const char sim_files_default_compose[] =
-    "{\n"
-    "    \"manifest_version\": 2,\n"
-    "    \"name\": \"dstack-simulator-app\",\n"
-    "    \"runner\": \"docker-compose\",\n"
-    "    \"docker_compose_file\": \"services:\\n  app:\\n    image: nginx:stable-alpine\\n"
+    "{\"allowed_envs\":[],"
+    "\"docker_compose_file\":\"services:\\n  app:\\n    image: nginx:stable-alpine\\n"
     "    ports:\\n      - \\\"8080:80\\\"\\n    volumes:\\n"
-    "      - /var/run/dstack.sock:/var/run/dstack.sock\\n    restart: unless-stopped\\n\",\n"
-    "    \"kms_enabled\": true,\n"
-    "    \"gateway_enabled\": false,\n"
-    "    \"local_key_provider_enabled\": false,\n"
-    "    \"key_provider\": \"kms\",\n"
-    "    \"key_provider_id\": \"\",\n"
-    "    \"public_logs\": true,\n"
-    "    \"public_sysinfo\": true,\n"
-    "    \"public_tcbinfo\": true,\n"
-    "    \"allowed_envs\": [],\n"
-    "    \"no_instance_id\": false,\n"
-    "    \"secure_time\": false,\n"
-    "    \"storage_fs\": \"ext4\"\n"
-    "}\n";
+    "      - /var/run/dstack.sock:/var/run/dstack.sock\\n    restart: unless-stopped\\n\","
+    "\"gateway_enabled\":false,"
+    "\"key_provider\":\"kms\","
+    "\"key_provider_id\":\"\","
+    "\"kms_enabled\":true,"
+    "\"local_key_provider_enabled\":false,"
+    "\"manifest_version\":2,"
+    "\"name\":\"dstack-simulator-app\","
+    "\"no_instance_id\":false,"
+    "\"public_logs\":true,"
+    "\"public_sysinfo\":true,"
+    "\"public_tcbinfo\":true,"
+    "\"runner\":\"docker-compose\","
+    "\"secure_time\":false,"
+    "\"storage_fs\":\"ext4\"}";
 
 char *sim_files_default_vm_config(const char *seed)
 {
@@ -184,9 +184,43 @@ out:
     return e;
 }
 
+/* mkdir -p dir: --dir names the simulator's folder, which a new user has not made yet. */
+static dstack_err make_dir(const char *dir, char *err, size_t err_cap)
+{
+    char path[1024];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof path) {
+        snprintf(err, err_cap, "--dir: empty or too long");
+        return DSTACK_EINVAL;
+    }
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != '\0') {
+            continue;
+        }
+        char saved = path[i];
+        path[i] = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+            snprintf(err, err_cap, "cannot create %.300s: %s", path, strerror(errno));
+            return DSTACK_EIO;
+        }
+        path[i] = saved;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, err_cap, "%.300s is not a folder", dir);
+        return DSTACK_EIO;
+    }
+    return DSTACK_OK;
+}
+
 dstack_err sim_files_ensure(const struct agent_config *cfg, char *err, size_t err_cap)
 {
-    dstack_err e = create_if_absent(cfg->compose_file, sim_files_default_compose, err, err_cap);
+    dstack_err e = make_dir(cfg->sim_dir[0] ? cfg->sim_dir : ".", err, err_cap);
+    if (e != DSTACK_OK) {
+        return e;
+    }
+    e = create_if_absent(cfg->compose_file, sim_files_default_compose, err, err_cap);
     if (e != DSTACK_OK) {
         return e;
     }
@@ -201,5 +235,4 @@ dstack_err sim_files_ensure(const struct agent_config *cfg, char *err, size_t er
         return e;
     }
     return ensure_keys(cfg, err, err_cap);
-    return DSTACK_OK;
 }

@@ -6,7 +6,7 @@
 
 #include "sc_app.h"
 #include "sc_config.h"
-#include "sc_log.h"
+#include "log.h"
 #include "sc_server.h"
 
 extern char **environ;
@@ -36,9 +36,10 @@ int main(int argc, char **argv)
     case SC_ARGS_RUN:
         break;
     }
-    sc_log_set_level(cfg.log_level);
+    log_init(SC_LOG_TARGET);
+    log_set_level(cfg.log_level);
     if (cfg.log_warning[0] != '\0') {
-        sc_log_warn("%s", cfg.log_warning);
+        log_warn("%s", cfg.log_warning);
     }
 
     /* Signals are taken synchronously by this thread only: block them before any worker starts
@@ -58,22 +59,22 @@ int main(int argc, char **argv)
     struct sc_server server;
     char serr[SC_SERVER_ERROR_MAX];
     if (sc_server_start(&server, &app, serr) != 0) {
-        sc_log_error("%s", serr);
+        log_error("%s", serr);
         fprintf(stderr, "dstack-quote-sidecar: %s\n", serr);
         sc_app_free(&app);
         return 1;
     }
-    sc_log_info("dstack-quote-sidecar %s listening on %s:%u (%u workers, %u agent connections)",
-                SC_VERSION, cfg.host, (unsigned)server.port, cfg.threads, cfg.agent_concurrency);
+    log_info("dstack-quote-sidecar %s listening on %s:%u (%u workers, %u agent connections)",
+             SC_VERSION, cfg.host, (unsigned)server.port, cfg.threads, cfg.agent_concurrency);
 
     int sig = 0;
     sigwait(&stop_signals, &sig);
-    sc_log_info("received %s, shutting down gracefully", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    log_info("received %s, shutting down gracefully", sig == SIGINT ? "SIGINT" : "SIGTERM");
     unsigned left = sc_server_stop(&server, cfg.timeout_s * 1000u + SC_SHUTDOWN_SLACK_MS);
     if (left > 0) {
-        sc_log_warn("%u requests were still running at the deadline", left);
+        log_warn("%u requests were still running at the deadline", left);
     }
     sc_app_free(&app);
-    sc_log_info("shutdown complete");
+    log_info("shutdown complete");
     return 0;
 }

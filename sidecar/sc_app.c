@@ -3,12 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sc_log.h"
+#include "log.h"
 
 static void on_sdk_log(enum dstack_log_level level, const char *msg, void *user)
 {
     (void)user;
-    sc_log_msg(level == DSTACK_LOG_WARN ? SC_LOG_WARN : SC_LOG_INFO, "dstack sdk: %s", msg);
+    log_msg(level == DSTACK_LOG_WARN ? LOG_WARN : LOG_INFO, "dstack sdk: %s", msg);
 }
 
 /* Caller holds client_lock. */
@@ -24,7 +24,7 @@ static struct dstack_client *client_create(struct sidecar *sc)
         return NULL;
     }
     dstack_client_set_log(c, on_sdk_log, NULL);
-    sc_log_info("agent endpoint: %s", dstack_client_endpoint(c));
+    log_info("agent endpoint: %s", dstack_client_endpoint(c));
     return c;
 }
 
@@ -51,8 +51,7 @@ int sc_app_init(struct sidecar *sc, const struct sc_config *cfg, char *err, size
     sc->client = client_create(sc);
     if (sc->client == NULL) {
         /* Not fatal: the agent's socket may appear later; /ready answers 503 until then. */
-        sc_log_warn("agent not available yet: %s (will retry on each request)",
-                    dstack_last_error());
+        log_warn("agent not available yet: %s (will retry on each request)", dstack_last_error());
     }
     return 0;
 }

@@ -17,7 +17,7 @@ void sc_config_defaults(struct sc_config *cfg)
     cfg->idle_timeout_s = SC_DEFAULT_IDLE_TIMEOUT_S;
     cfg->request_timeout_s = SC_DEFAULT_REQUEST_TIMEOUT_S;
     cfg->min_rate = SC_DEFAULT_MIN_RATE;
-    cfg->log_level = SC_LOG_INFO;
+    cfg->log_level = LOG_INFO;
 }
 
 int sc_config_parse_port(const char *s, uint16_t *out)
@@ -115,11 +115,10 @@ int sc_config_from_env(struct sc_config *cfg, char *const *envp, char err[SC_CON
         return -1;
     }
     v = env_get(envp, "RUST_LOG");
-    if (v != NULL && sc_log_filter_parse(v, &cfg->log_level) != 0) {
+    char why[LOG_ERROR_MAX];
+    if (v != NULL && log_filter_level(v, SC_LOG_TARGET, &cfg->log_level, why) != 0) {
         snprintf(cfg->log_warning, sizeof cfg->log_warning,
-                 "RUST_LOG: cannot read \"%.100s\" (levels: off, error, warn, info, debug, "
-                 "trace); logging at the default level",
-                 v);
+                 "RUST_LOG: cannot read \"%.100s\" (%.200s); logging at the default level", v, why);
     }
     return 0;
 }
@@ -273,7 +272,7 @@ enum sc_config_args sc_config_parse_args(struct sc_config *cfg, int argc, char *
             }
             break;
         case OPT_LOG_LEVEL:
-            if (sc_log_level_parse(optarg, &cfg->log_level) != 0) {
+            if (!log_level_parse(optarg, &cfg->log_level)) {
                 snprintf(err, SC_CONFIG_ERROR_MAX,
                          "--log-level: unknown level \"%.100s\" (off, error, warn, info, debug, "
                          "trace)",

@@ -14,7 +14,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sc_log.h"
+#include "log.h"
+
+/* The crate name of upstream's sidecar: the RUST_LOG target of its lines. */
+#define SC_LOG_TARGET "dstack_quote_sidecar"
 
 #define SC_CONFIG_ERROR_MAX 512
 #define SC_HOST_MAX 256
@@ -43,7 +46,7 @@ struct sc_config {
     unsigned idle_timeout_s;
     unsigned request_timeout_s; /* whole-request deadline (docs/sidecar.md, "Limits") */
     unsigned min_rate;          /* 0 = none */
-    enum sc_log_level log_level;
+    enum log_level log_level;
     char log_warning[SC_CONFIG_ERROR_MAX]; /* a RUST_LOG value we could not read ("" = none) */
 };
 

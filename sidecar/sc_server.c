@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sc_log.h"
+#include "log.h"
 #include "sc_query.h"
 #include "sc_routes.h"
 #include "srv.h"
@@ -179,13 +179,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     double ms = (double)(now.tv_sec - r->start.tv_sec) * 1e3 +
                 (double)(now.tv_nsec - r->start.tv_nsec) / 1e6;
     if (r->status != 0) {
-        sc_log_info("%s %s %u %.3fms", r->method[0] ? r->method : "-", r->path[0] ? r->path : "-",
-                    r->status, ms);
+        log_info("%s %s %u %.3fms", r->method[0] ? r->method : "-", r->path[0] ? r->path : "-",
+                 r->status, ms);
     } else {
         /* Not answered: libmicrohttpd refused the request (e.g. its own 414) or the client
          * went away first. */
-        sc_log_info("%s %s - %.3fms (closed before an answer, code %d)",
-                    r->method[0] ? r->method : "-", r->path[0] ? r->path : "-", ms, (int)toe);
+        log_info("%s %s - %.3fms (closed before an answer, code %d)",
+                 r->method[0] ? r->method : "-", r->path[0] ? r->path : "-", ms, (int)toe);
     }
     free(r->uri);
     free(r);
@@ -206,8 +206,8 @@ static enum MHD_Result on_refuse(void *cls, struct MHD_Connection *conn, void **
 
 static void on_core_log(enum srv_log_level level, const char *msg)
 {
-    static const enum sc_log_level map[] = {SC_LOG_ERROR, SC_LOG_WARN, SC_LOG_INFO, SC_LOG_DEBUG};
-    sc_log_msg(map[level], "%s", msg);
+    static const enum log_level map[] = {LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG};
+    log_msg(map[level], "%s", msg);
 }
 
 int sc_server_start(struct sc_server *s, struct sidecar *app, char err[SC_SERVER_ERROR_MAX])

@@ -17,6 +17,7 @@
 struct sim_quoter {
     struct quote_pki *pki; /* normal mode */
     bool fixture_mode;
+    bool keep_report_data;                /* upstream's core.simulator.patch_report_data = false */
     struct versioned_attestation fixture; /* fixture mode */
 };
 
@@ -100,6 +101,7 @@ dstack_err sim_quoter_open(const struct agent_config *cfg, struct sim_quoter **o
         snprintf(err, TEE_ERROR_MAX, "out of memory");
         return DSTACK_ENOMEM;
     }
+    q->keep_report_data = cfg->keep_report_data;
     dstack_err e = cfg->attestation_file[0] ? open_fixture(q, cfg->attestation_file, err)
                                             : open_pki(q, cfg, err);
     if (e != DSTACK_OK) {
@@ -152,7 +154,9 @@ dstack_err sim_quoter_quote(const struct sim_quoter *q, const struct quote_td *t
         return DSTACK_ENOMEM;
     }
     memcpy(copy, q->fixture.quote, q->fixture.quote_len);
-    memcpy(copy + off, report_data, DSTACK_REPORT_DATA_LEN);
+    if (!q->keep_report_data) { /* false: the fixture's own report_data stays, as upstream */
+        memcpy(copy + off, report_data, DSTACK_REPORT_DATA_LEN);
+    }
     *out = copy;
     *out_len = q->fixture.quote_len;
     return DSTACK_OK;

@@ -52,7 +52,7 @@ static bool convert_children(struct conv *c, const cJSON *j, struct cfg_node *n,
                 return conv_fail(c, "invalid UTF-8 in the key");
             }
             if (cfg_table_find(n, key, strlen(key)) != NULL) {
-                return conv_fail(c, "key defined twice");
+                return conv_fail(c, "duplicate key");
             }
         } else {
             snprintf(c->path + path_len, sizeof c->path - path_len, "[%zu]", index);

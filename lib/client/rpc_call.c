@@ -19,7 +19,13 @@ dstack_err client_rpc_result(const char *method, struct client_http_result *r, j
         *text = NULL;
     }
     json_error_t jerr;
-    json_t *parsed = json_loadb(r->body, r->body_len, 0, &jerr);
+    json_t *parsed = json_loadb(r->body, r->body_len, JSON_DECODE_ANY, &jerr);
+    if (json_is_null(parsed) && r->status >= 200 && r->status < 300) {
+        /* `null` is how upstream's prpc encodes a google.protobuf.Empty answer (serde of `()`,
+         * docs/api/EmitEvent.md): an answer without fields. */
+        json_decref(parsed);
+        parsed = json_object();
+    }
     if (r->status < 200 || r->status >= 300) {
         const json_t *e = json_is_object(parsed) ? json_object_get(parsed, "error") : NULL;
         if (json_is_string(e)) {

@@ -1,5 +1,6 @@
-/* libFuzzer target: the agent's JSON config file (agent/config.h config_load_file, the
- * dstack.json profile layout of docs/configuration.md), then config_finish over the result.
+/* libFuzzer target: the agent's config file, TOML or JSON by content (agent/config.h
+ * config_load_file, upstream's dstack.toml profiles, docs/configuration.md), then config_finish
+ * over the result.
  * Every field must stay NUL-terminated inside its fixed buffer whatever the file holds. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -176,7 +176,7 @@ static const struct {
      "{\"default\":{\"workers\":8,\"core\":{\"data_disks\":[\"/\"]}},\"x\":true}"},
     {" {} \n", "{}"},
     {"[]", "!expected an object of profiles at the top level"},
-    {"{\"a\": 1, \"a\": 2}", "!a: key defined twice"},
+    {"{\"a\": 1, \"a\": 2}", "!a: duplicate key"},
     {"{\"a\": {\"b\": null}}", "!a.b: null is not a configuration value"},
     {"{\"a\": [1, 1.5]}", "!a[1]: expected an integer (no fraction, at most 2^53)"},
     {"{\"a\": 1e300}", "!a: expected an integer (no fraction, at most 2^53)"},

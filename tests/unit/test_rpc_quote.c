@@ -434,8 +434,7 @@ static void test_emit_event(struct agent *a, struct test_tee *t)
     CHECK(t->log.count == 4);
 
     CHECK(call(h_emit_event, a, "{\"event\":\"app-id\",\"payload\":\"deadbeef\"}", &c));
-    CHECK(json_is_object(c.result) && json_object_size(c.result) == 0);
-    json_decref(c.result);
+    CHECK(c.result == NULL); /* Empty: the server answers `null`, as upstream's prpc */
     CHECK(t->log.count == 5);
     /* The V1 digest vector of docs/api/EmitEvent.md. */
     CHECK_HEX(t->log.events[4].digest, 48,
@@ -714,6 +713,16 @@ static void test_fixture_mode(void)
           memcmp(pq.report.report_data, rd, 64) == 0);
     free(out5);
     sim_quoter_close(sq);
+    /* patch_report_data = false (upstream's simulator setting): the file's report_data stays. */
+    cfg.keep_report_data = true;
+    sq = NULL;
+    CHECK(sim_quoter_open(&cfg, &sq, err) == DSTACK_OK);
+    out5 = NULL;
+    CHECK(sq != NULL && sim_quoter_quote(sq, NULL, rd, &out5, &out5_len) == DSTACK_OK);
+    CHECK(out5 != NULL && out5_len == v5.quote_len && memcmp(out5, v5.quote, v5.quote_len) == 0);
+    free(out5);
+    sim_quoter_close(sq);
+    cfg.keep_report_data = false;
     unlink(tmp5);
 
     /* bad files: missing, truncated, wrong quote version */

@@ -2,7 +2,7 @@
  * docs/sidecar.md), flags over the environment, port/host validation, RUST_LOG levels. */
 #include "check.h"
 #include "sc_config.h"
-#include "sc_log.h"
+#include "log.h"
 
 static void test_defaults(void)
 {
@@ -14,7 +14,7 @@ static void test_defaults(void)
     CHECK_STR(c.host, "0.0.0.0");
     CHECK(c.port == 9999);
     CHECK_STR(c.endpoint, "");
-    CHECK(c.log_level == SC_LOG_INFO);
+    CHECK(c.log_level == LOG_INFO);
     CHECK(c.agent_concurrency == SC_DEFAULT_AGENT_CONCURRENCY);
     CHECK(c.timeout_s == SC_DEFAULT_TIMEOUT_S);
 }
@@ -132,30 +132,31 @@ static void test_env(void)
 static const struct {
     const char *rust_log;
     int rc;
-    enum sc_log_level level;
+    enum log_level level;
 } log_cases[] = {
-    {"error", 0, SC_LOG_ERROR},
-    {"warn", 0, SC_LOG_WARN},
-    {"info", 0, SC_LOG_INFO},
-    {"debug", 0, SC_LOG_DEBUG},
-    {"trace", 0, SC_LOG_TRACE},
-    {"off", 0, SC_LOG_OFF},
-    {"DEBUG", 0, SC_LOG_DEBUG},
-    {"dstack_quote_sidecar=debug,tower_http=warn", 0, SC_LOG_DEBUG},
-    {"warn, dstack_quote_sidecar=trace", 0, SC_LOG_TRACE},
-    {"dstack_quote_sidecar", 0, SC_LOG_TRACE},
-    {"info,,", 0, SC_LOG_INFO},
-    {"debgu", -1, SC_LOG_INFO},
-    {"x=loud", -1, SC_LOG_INFO},
-    {"", -1, SC_LOG_INFO},
-    {",", -1, SC_LOG_INFO},
+    {"error", 0, LOG_ERROR},
+    {"warn", 0, LOG_WARN},
+    {"info", 0, LOG_INFO},
+    {"debug", 0, LOG_DEBUG},
+    {"trace", 0, LOG_TRACE},
+    {"off", 0, LOG_OFF},
+    {"DEBUG", 0, LOG_DEBUG},
+    {"dstack_quote_sidecar=debug,tower_http=warn", 0, LOG_DEBUG},
+    {"warn, dstack_quote_sidecar=trace", 0, LOG_TRACE},
+    {"dstack_quote_sidecar", 0, LOG_TRACE},
+    {"info,,", 0, LOG_INFO},
+    {"debgu", -1, LOG_INFO},
+    {"x=loud", -1, LOG_INFO},
+    {"", -1, LOG_INFO},
+    {",", -1, LOG_INFO},
 };
 
 static void test_rust_log(void)
 {
     for (size_t i = 0; i < sizeof log_cases / sizeof log_cases[0]; i++) {
-        enum sc_log_level lv = SC_LOG_INFO;
-        int rc = sc_log_filter_parse(log_cases[i].rust_log, &lv);
+        enum log_level lv = LOG_INFO;
+        char why[LOG_ERROR_MAX];
+        int rc = log_filter_level(log_cases[i].rust_log, SC_LOG_TARGET, &lv, why);
         if (rc != log_cases[i].rc || lv != log_cases[i].level) {
             fprintf(stderr, "RUST_LOG case \"%s\": rc %d level %d\n", log_cases[i].rust_log, rc,
                     (int)lv);
@@ -169,12 +170,12 @@ static void test_rust_log(void)
     sc_config_defaults(&c);
     char *env[] = {"RUST_LOG=debug", NULL};
     CHECK(sc_config_from_env(&c, env, err) == 0);
-    CHECK(c.log_level == SC_LOG_DEBUG);
+    CHECK(c.log_level == LOG_DEBUG);
     CHECK_STR(c.log_warning, "");
     sc_config_defaults(&c);
     char *bad[] = {"RUST_LOG=verbose", NULL};
     CHECK(sc_config_from_env(&c, bad, err) == 0);
-    CHECK(c.log_level == SC_LOG_INFO);
+    CHECK(c.log_level == LOG_INFO);
     CHECK(strstr(c.log_warning, "RUST_LOG: cannot read \"verbose\"") == c.log_warning);
 }
 
@@ -219,7 +220,7 @@ static void test_args(void)
     CHECK(c.threads == 4);
     CHECK(c.agent_concurrency == 2);
     CHECK(c.timeout_s == 5);
-    CHECK(c.log_level == SC_LOG_WARN);
+    CHECK(c.log_level == LOG_WARN);
     CHECK_STR(c.log_warning, ""); /* the flag replaced the unreadable RUST_LOG */
 
     static const struct {
