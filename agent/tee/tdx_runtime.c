@@ -207,10 +207,9 @@ dstack_err tdx_runtime_check(struct tdx_runtime *rt, tdx_read_rtmr3_fn read_rtmr
         goto out;
     }
     /* A crash between extend and append leaves the line in the pending file. */
+    uint8_t d[DSTACK_SHA384_LEN];
     if (parse_file(rt->pending_path, false, &pending, NULL, err) == DSTACK_OK &&
-        pending.count == 1) {
-        uint8_t d[DSTACK_SHA384_LEN];
-        dstack_event_digest(&pending.events[0], d);
+        pending.count == 1 && dstack_event_digest(&pending.events[0], d) == DSTACK_OK) {
         dstack_rtmr_extend(replayed, d);
         if (memcmp(replayed, reg, DSTACK_MR_LEN) == 0 &&
             slurp(rt->pending_path, false, &line, &line_len, err) == DSTACK_OK &&

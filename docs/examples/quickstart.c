@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <dstack/client.h>
-#include <dstack/helpers.h>
+#include <dstack/dstack.h>
 
 static int fail(const char *what, dstack_err err)
 {

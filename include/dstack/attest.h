@@ -61,15 +61,16 @@ DSTACK_API void dstack_event_log_free(struct dstack_event_log *log);
 /* Appends a copy of one event. digest may be NULL (none). For runtime events the digest is
  * whatever the caller passes; use dstack_event_log_push_runtime to compute it.
  * DSTACK_EINVAL: name not valid UTF-8, version not 1/2, or the log is full. */
-DSTACK_API dstack_err dstack_event_log_push(struct dstack_event_log *log, uint32_t imr,
-                                            uint32_t event_type, const uint8_t *digest,
-                                            const char *name, const uint8_t *payload,
-                                            size_t payload_len, unsigned version);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_event_log_push(
+    struct dstack_event_log *log, uint32_t imr, uint32_t event_type, const uint8_t *digest,
+    const char *name, const uint8_t *payload, size_t payload_len, unsigned version);
 
 /* Appends a dstack runtime event (IMR 3, DSTACK_RUNTIME_EVENT_TYPE) with its digest computed. */
-DSTACK_API dstack_err dstack_event_log_push_runtime(struct dstack_event_log *log, const char *name,
-                                                    const uint8_t *payload, size_t payload_len,
-                                                    unsigned version);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_event_log_push_runtime(struct dstack_event_log *log,
+                                                                      const char *name,
+                                                                      const uint8_t *payload,
+                                                                      size_t payload_len,
+                                                                      unsigned version);
 
 /* Decodes a JSON array of TdxEvent objects (docs/wire.md). Every field is checked:
  * imr/event_type are u32 numbers, digest ("" or absent allowed) is 48 bytes of hex, event is a
@@ -77,34 +78,36 @@ DSTACK_API dstack_err dstack_event_log_push_runtime(struct dstack_event_log *log
  * serde does; duplicate keys are refused. On failure *out is left empty and err (capacity
  * err_cap, may be NULL) names the first bad element, e.g. "event_log[3].digest: invalid hex".
  * DSTACK_EFORMAT for malformed input. */
-DSTACK_API dstack_err dstack_event_log_parse(const char *json, size_t len,
-                                             struct dstack_event_log *out, char *err,
-                                             size_t err_cap);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_event_log_parse(const char *json, size_t len,
+                                                               struct dstack_event_log *out,
+                                                               char *err, size_t err_cap);
 
 #define DSTACK_EVLOG_JSON_COMPACT 0u /* serde_json::to_string (GetQuote event_log) */
 #define DSTACK_EVLOG_JSON_PRETTY 1u  /* serde_json::to_string_pretty, 2-space indent */
 
 /* Encodes the log as upstream serialises Vec<TdxEvent>: keys imr, event_type, digest, event,
  * event_payload, then version only when 2 and preimage only when set. *out is malloc'd. */
-DSTACK_API dstack_err dstack_event_log_format(const struct dstack_event_log *log, unsigned flags,
-                                              char **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_event_log_format(const struct dstack_event_log *log,
+                                                                unsigned flags, char **out);
 
 /* The exact bytes hashed into a runtime event's digest (runtime_events.rs:L128-162):
  * V1 le32(0x08000001) ":" name ":" payload; V2 RFC 8785 JSON {"name":..,"payload":"<hex>",
  * "type":134217729}. *out is malloc'd. */
-DSTACK_API dstack_err dstack_runtime_event_preimage(unsigned version, const char *name,
-                                                    const uint8_t *payload, size_t payload_len,
-                                                    uint8_t **out, size_t *out_len);
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_runtime_event_preimage(unsigned version, const char *name, const uint8_t *payload,
+                              size_t payload_len, uint8_t **out, size_t *out_len);
 /* SHA-384 of that pre-image. */
-DSTACK_API dstack_err dstack_runtime_event_digest(unsigned version, const char *name,
-                                                  const uint8_t *payload, size_t payload_len,
-                                                  uint8_t out[DSTACK_SHA384_LEN]);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_runtime_event_digest(unsigned version,
+                                                                    const char *name,
+                                                                    const uint8_t *payload,
+                                                                    size_t payload_len,
+                                                                    uint8_t out[DSTACK_SHA384_LEN]);
 
 /* The digest replay uses for one event: recomputed from name and payload for runtime events
  * (tdx.rs:L121-126 TdxEvent::digest, never the JSON digest, which real GetQuote strips), the
  * recorded digest otherwise. DSTACK_EFORMAT when a boot event carries no digest. */
-DSTACK_API dstack_err dstack_event_digest(const struct dstack_event *e,
-                                          uint8_t out[DSTACK_SHA384_LEN]);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_event_digest(const struct dstack_event *e,
+                                                            uint8_t out[DSTACK_SHA384_LEN]);
 
 /* mr = SHA-384(mr || digest). */
 DSTACK_API void dstack_rtmr_extend(uint8_t mr[DSTACK_MR_LEN],
@@ -114,11 +117,12 @@ DSTACK_API void dstack_rtmr_extend(uint8_t mr[DSTACK_MR_LEN],
  * extended with every event of its IMR in log order. Unlike the published SDKs' replay_rtmrs,
  * runtime-event digests are recomputed, so stripped logs (digest "") replay correctly.
  * DSTACK_EFORMAT for an IMR above 3 or a boot event without a digest. */
-DSTACK_API dstack_err dstack_replay_rtmrs(const struct dstack_event_log *log,
-                                          uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN]);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_replay_rtmrs(
+    const struct dstack_event_log *log, uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN]);
 
 /* Sets `preimage` on every V2 runtime event that lacks one (tdx.rs fill_v2_preimages). */
-DSTACK_API dstack_err dstack_event_log_fill_v2_preimages(struct dstack_event_log *log);
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_event_log_fill_v2_preimages(struct dstack_event_log *log);
 
 /* The first runtime event called `name` before "system-ready", as upstream's app-info decoder
  * scans (attestation.rs decode_app_info); NULL when there is none. */
@@ -128,18 +132,16 @@ dstack_event_log_find_runtime(const struct dstack_event_log *log, const char *na
 /* mr_aggregated = SHA-256(MRTD || RTMR0 || RTMR1 || RTMR2 || RTMR3 [|| MRCONFIGID || MROWNER ||
  * MROWNERCONFIG when any of the three is non-zero]) (attestation.rs:L1751-1793). The three
  * optional registers may be NULL (zero). Pass the *replayed* RTMR3. */
-DSTACK_API dstack_err dstack_mr_aggregated(const uint8_t mrtd[DSTACK_MR_LEN],
-                                           const uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN],
-                                           const uint8_t *mr_config_id, const uint8_t *mr_owner,
-                                           const uint8_t *mr_owner_config,
-                                           uint8_t out[DSTACK_SHA256_LEN]);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_mr_aggregated(
+    const uint8_t mrtd[DSTACK_MR_LEN], const uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN],
+    const uint8_t *mr_config_id, const uint8_t *mr_owner, const uint8_t *mr_owner_config,
+    uint8_t out[DSTACK_SHA256_LEN]);
 
 /* mr_system = SHA-256(MRTD || RTMR0 || RTMR1 || RTMR2 || mr_key_provider), where
  * mr_key_provider = SHA-256(key_provider_info) or 32 zero bytes when it is empty. */
-DSTACK_API dstack_err dstack_mr_system(const uint8_t mrtd[DSTACK_MR_LEN],
-                                       const uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN],
-                                       const uint8_t *key_provider_info, size_t kp_len,
-                                       uint8_t out[DSTACK_SHA256_LEN]);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_mr_system(
+    const uint8_t mrtd[DSTACK_MR_LEN], const uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN],
+    const uint8_t *key_provider_info, size_t kp_len, uint8_t out[DSTACK_SHA256_LEN]);
 
 #ifdef __cplusplus
 }

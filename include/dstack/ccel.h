@@ -45,14 +45,15 @@ extern "C" {
  * parsing stops at the sentinel or exactly at the end of the buffer. On failure *out is
  * unchanged and err (capacity err_cap, may be NULL) says what and where, e.g. "CCEL record 7 at
  * offset 0x3a4: event data runs past the end of the log". DSTACK_EFORMAT for malformed input. */
-DSTACK_API dstack_err dstack_ccel_parse(const uint8_t *data, size_t len,
-                                        struct dstack_event_log *out, char *err, size_t err_cap);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_ccel_parse(const uint8_t *data, size_t len,
+                                                          struct dstack_event_log *out, char *err,
+                                                          size_t err_cap);
 
 /* Names OVMF's three RTMR0 "ACPI DATA" events (imr 0, EV_PLATFORM_CONFIG_FLAGS, payload
  * "ACPI DATA") acpi-loader, acpi-rsdp and acpi-tables in log order, as upstream's
  * label_tdx_acpi_data_events does (cc-eventlog/src/tdx.rs:L201-217); further such events keep
  * their name. The names do not enter the digests. DSTACK_ENOMEM leaves earlier renames done. */
-DSTACK_API dstack_err dstack_event_log_label_acpi(struct dstack_event_log *log);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_event_log_label_acpi(struct dstack_event_log *log);
 
 #ifdef __cplusplus
 }

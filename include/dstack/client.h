@@ -31,15 +31,6 @@ extern "C" {
 #endif
 
 /* ---------------------------------------------------------------------------------------------
- * Errors
- */
-
-/* The message of the last error returned to the calling thread by any libdstack function
- * (client calls and utilities alike). Never NULL; "" when there was none. Valid until the next
- * libdstack call on this thread. */
-DSTACK_API const char *dstack_last_error(void);
-
-/* ---------------------------------------------------------------------------------------------
  * Plain data types shared by the results
  */
 
@@ -95,17 +86,19 @@ enum dstack_endpoint_kind {
  * path. An absolute socket path (starting with '/') chosen by steps 1-2 must exist, else
  * DSTACK_ETRANSPORT with "Unix socket file <path> does not exist" (the Python/JS text).
  * *out is a malloc'd string (free with free()). */
-DSTACK_API dstack_err dstack_endpoint_resolve(const char *endpoint, const char *env_var,
-                                              const char *const *probe_paths, size_t n_probe,
-                                              char **out, enum dstack_endpoint_kind *kind);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_endpoint_resolve(const char *endpoint,
+                                                                const char *env_var,
+                                                                const char *const *probe_paths,
+                                                                size_t n_probe, char **out,
+                                                                enum dstack_endpoint_kind *kind);
 
 /* Creates a client for the current API (dstack.sock). `endpoint` may be NULL (resolution above),
  * a socket path, or an http(s):// URL (a path prefix in the URL is kept: http://h/api + GetKey
  * -> http://h/api/GetKey). `opts` may be NULL. Errors: DSTACK_ETRANSPORT (missing socket file),
  * DSTACK_EINVAL, DSTACK_ENOMEM. Free with dstack_client_free. */
-DSTACK_API dstack_err dstack_client_new(const char *endpoint,
-                                        const struct dstack_client_options *opts,
-                                        struct dstack_client **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_client_new(const char *endpoint,
+                                                          const struct dstack_client_options *opts,
+                                                          struct dstack_client **out);
 
 /* Frees the client and closes its connections. NULL is accepted. No call on this client may be
  * in progress in another thread. */
@@ -113,9 +106,6 @@ DSTACK_API void dstack_client_free(struct dstack_client *c);
 
 /* The resolved endpoint (socket path or base URL), owned by the client. */
 DSTACK_API const char *dstack_client_endpoint(const struct dstack_client *c);
-
-/* Same text as dstack_last_error(); kept for the API shape of the style guide. c may be NULL. */
-DSTACK_API const char *dstack_client_last_error(const struct dstack_client *c);
 
 /* Log callback for deprecation warnings (legacy tappd calls) and informational notes such as
  * "Using simulator endpoint: ...". The library never writes to stdout/stderr itself. */
@@ -125,8 +115,8 @@ DSTACK_API void dstack_client_set_log(struct dstack_client *c, dstack_log_fn fn,
 
 /* Low-level: POST /<method> with `json_body` (NULL = "{}") and return the 200 response body as
  * a malloc'd NUL-terminated string (free with free()). Every method below goes through it. */
-DSTACK_API dstack_err dstack_call(struct dstack_client *c, const char *method,
-                                  const char *json_body, char **response);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_call(struct dstack_client *c, const char *method,
+                                                    const char *json_body, char **response);
 
 /* ---------------------------------------------------------------------------------------------
  * GetKey — deterministic key derived from the app key (docs/api/GetKey.md, docs/sdk.md)
@@ -146,14 +136,15 @@ struct dstack_get_key_response {
  * fails the error is DSTACK_EUNSUPPORTED with
  *   algorithm "<alg>" is not supported: OS version too old (Version RPC unavailable)
  * Free with dstack_get_key_response_free (which wipes the key). */
-DSTACK_API dstack_err dstack_get_key(struct dstack_client *c, const char *path, const char *purpose,
-                                     const char *algorithm, struct dstack_get_key_response **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_get_key(struct dstack_client *c, const char *path,
+                                                       const char *purpose, const char *algorithm,
+                                                       struct dstack_get_key_response **out);
 DSTACK_API void dstack_get_key_response_free(struct dstack_get_key_response *k);
 
 /* Decodes a GetKey response JSON (text) into a struct dstack_get_key_response — the Python
  * decode_key() and decode_signature_chain() in one. Free with dstack_get_key_response_free. */
-DSTACK_API dstack_err dstack_get_key_response_decode(const char *json,
-                                                     struct dstack_get_key_response **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_get_key_response_decode(const char *json, struct dstack_get_key_response **out);
 
 /* ---------------------------------------------------------------------------------------------
  * GetTlsKey — fresh random P-256 key and certificate chain (docs/api/GetTlsKey.md, docs/wire.md)
@@ -190,16 +181,16 @@ struct dstack_get_tls_key_response {
  * DSTACK_EUNSUPPORTED with "TLS key options [not_before, not_after] are not supported: OS version
  * too old (Version RPC unavailable)" (only the options given, in that order).
  * Free with dstack_get_tls_key_response_free (wipes the key). */
-DSTACK_API dstack_err dstack_get_tls_key(struct dstack_client *c,
-                                         const struct dstack_tls_key_options *opts,
-                                         struct dstack_get_tls_key_response **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_get_tls_key(struct dstack_client *c, const struct dstack_tls_key_options *opts,
+                   struct dstack_get_tls_key_response **out);
 DSTACK_API void dstack_get_tls_key_response_free(struct dstack_get_tls_key_response *k);
 
 /* The PKCS#8 DER bytes of the PEM key (the Python/JS as_uint8array()). max_len 0 = all of it;
  * otherwise exactly max_len bytes (zero-padded when the DER is shorter, as Python does).
  * *out is malloc'd; wipe and free it yourself (dstack_bytes_wipe_free). */
-DSTACK_API dstack_err dstack_get_tls_key_response_der(const struct dstack_get_tls_key_response *k,
-                                                      size_t max_len, struct dstack_bytes *out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_get_tls_key_response_der(
+    const struct dstack_get_tls_key_response *k, size_t max_len, struct dstack_bytes *out);
 
 /* Frees out->data after wiping it; sets it to {NULL, 0}. */
 DSTACK_API void dstack_bytes_wipe_free(struct dstack_bytes *b);
@@ -220,19 +211,20 @@ struct dstack_get_quote_response {
 /* Quote over `report_data` (len <= 64; empty allowed: the agent pads with zeros).
  * len > 64: DSTACK_EINVAL "report_data must be at most 64 bytes, got N" without a request.
  * Free with dstack_get_quote_response_free. */
-DSTACK_API dstack_err dstack_get_quote(struct dstack_client *c, const uint8_t *report_data,
-                                       size_t len, struct dstack_get_quote_response **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_get_quote(struct dstack_client *c,
+                                                         const uint8_t *report_data, size_t len,
+                                                         struct dstack_get_quote_response **out);
 DSTACK_API void dstack_get_quote_response_free(struct dstack_get_quote_response *q);
 
 /* Decodes q->event_log (the Python decode_event_log()) into *out (initialise it with
  * dstack_event_log_init; free with dstack_event_log_free). DSTACK_EFORMAT with the position of the
  * first bad entry in dstack_last_error(). */
-DSTACK_API dstack_err dstack_get_quote_response_event_log(const struct dstack_get_quote_response *q,
-                                                          struct dstack_event_log *out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_get_quote_response_event_log(
+    const struct dstack_get_quote_response *q, struct dstack_event_log *out);
 
 /* RTMR0-3 replayed from q->event_log (correct for RTMR3: runtime digests are recomputed;
  * include/dstack/attest.h dstack_replay_rtmrs). */
-DSTACK_API dstack_err dstack_get_quote_response_replay_rtmrs(
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_get_quote_response_replay_rtmrs(
     const struct dstack_get_quote_response *q, uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN]);
 
 struct dstack_attest_response {
@@ -242,14 +234,16 @@ struct dstack_attest_response {
 
 /* Versioned attestation over report_data (same checks as dstack_get_quote).
  * Free with dstack_attest_response_free. */
-DSTACK_API dstack_err dstack_attest(struct dstack_client *c, const uint8_t *report_data, size_t len,
-                                    struct dstack_attest_response **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_attest(struct dstack_client *c,
+                                                      const uint8_t *report_data, size_t len,
+                                                      struct dstack_attest_response **out);
 DSTACK_API void dstack_attest_response_free(struct dstack_attest_response *a);
 
 /* Extends RTMR3 with a runtime event (POST /EmitEvent; removed from upstream HEAD, kept by our
  * agent and by OS <= 0.5.x). Empty or NULL `event`: DSTACK_EINVAL "event name cannot be empty". */
-DSTACK_API dstack_err dstack_emit_event(struct dstack_client *c, const char *event,
-                                        const uint8_t *payload, size_t len);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_emit_event(struct dstack_client *c,
+                                                          const char *event, const uint8_t *payload,
+                                                          size_t len);
 
 /* ---------------------------------------------------------------------------------------------
  * Info / Version / GpuInfo / reachability (docs/api/Info.md, docs/api/GpuInfo.md,
@@ -287,27 +281,29 @@ struct dstack_info_response {
 
 /* Every string field is non-NULL ("" when the agent omitted it). Free with
  * dstack_info_response_free. */
-DSTACK_API dstack_err dstack_info(struct dstack_client *c, struct dstack_info_response **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_info(struct dstack_client *c,
+                                                    struct dstack_info_response **out);
 DSTACK_API void dstack_info_response_free(struct dstack_info_response *i);
 
 /* Decodes an Info response JSON (including tcb_info). */
-DSTACK_API dstack_err dstack_info_response_decode(const char *json,
-                                                  struct dstack_info_response **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_info_response_decode(const char *json, struct dstack_info_response **out);
 
 struct dstack_version_response {
     char *version;
     char *rev;
     char *json;
 };
-DSTACK_API dstack_err dstack_version(struct dstack_client *c, struct dstack_version_response **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_version(struct dstack_client *c,
+                                                       struct dstack_version_response **out);
 DSTACK_API void dstack_version_response_free(struct dstack_version_response *v);
 
 struct dstack_gpu_info_response {
     char *attestation; /* verbatim nvattest output, or "" */
     char *json;
 };
-DSTACK_API dstack_err dstack_gpu_info(struct dstack_client *c,
-                                      struct dstack_gpu_info_response **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_gpu_info(struct dstack_client *c,
+                                                        struct dstack_gpu_info_response **out);
 DSTACK_API void dstack_gpu_info_response_free(struct dstack_gpu_info_response *g);
 
 /* true when POST /Info answers 2xx with JSON within DSTACK_REACHABLE_TIMEOUT_MS (or the client's
@@ -330,17 +326,18 @@ struct dstack_sign_response {
  * SHA-256(data)), "k256", "secp256k1_prehashed" (data must be a 32-byte digest; otherwise
  * DSTACK_EINVAL "Pre-hashed signing requires a 32-byte digest, but received N bytes" without a
  * request). Free with dstack_sign_response_free. */
-DSTACK_API dstack_err dstack_sign(struct dstack_client *c, const char *algorithm,
-                                  const uint8_t *data, size_t len,
-                                  struct dstack_sign_response **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_sign(struct dstack_client *c, const char *algorithm,
+                                                    const uint8_t *data, size_t len,
+                                                    struct dstack_sign_response **out);
 DSTACK_API void dstack_sign_response_free(struct dstack_sign_response *s);
 
 /* Asks the agent to verify a signature. *valid is false for a well-formed wrong signature;
  * malformed keys/signatures come back as DSTACK_ESERVER with the agent's text. */
-DSTACK_API dstack_err dstack_verify(struct dstack_client *c, const char *algorithm,
-                                    const uint8_t *data, size_t data_len, const uint8_t *sig,
-                                    size_t sig_len, const uint8_t *public_key, size_t pub_len,
-                                    bool *valid);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_verify(struct dstack_client *c,
+                                                      const char *algorithm, const uint8_t *data,
+                                                      size_t data_len, const uint8_t *sig,
+                                                      size_t sig_len, const uint8_t *public_key,
+                                                      size_t pub_len, bool *valid);
 
 /* ---------------------------------------------------------------------------------------------
  * Async interface — many requests at once without threads (the Python SDK's AsyncDstackClient)
@@ -369,8 +366,9 @@ typedef uint64_t dstack_async_id;
 
 /* max_connections: connections kept to the agent at most (requests beyond wait in a queue inside
  * libcurl); 0 = no limit. The client must outlive the async object. */
-DSTACK_API dstack_err dstack_async_new(struct dstack_client *c, unsigned max_connections,
-                                       struct dstack_async **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_async_new(struct dstack_client *c,
+                                                         unsigned max_connections,
+                                                         struct dstack_async **out);
 
 /* Cancels every pending request (each callback runs with DSTACK_ECANCELED) and frees. NULL ok. */
 DSTACK_API void dstack_async_free(struct dstack_async *a);
@@ -380,19 +378,21 @@ DSTACK_API size_t dstack_async_pending(const struct dstack_async *a);
 
 /* Cancels one request: its callback runs with DSTACK_ECANCELED before this returns.
  * DSTACK_EINVAL when the id is unknown or already completed. */
-DSTACK_API dstack_err dstack_async_cancel(struct dstack_async *a, dstack_async_id id);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_async_cancel(struct dstack_async *a,
+                                                            dstack_async_id id);
 
 /* Non-blocking: moves every transfer as far as it can go without waiting and runs the callbacks
  * of the finished ones. *pending (may be NULL) gets dstack_async_pending() afterwards. */
-DSTACK_API dstack_err dstack_async_perform(struct dstack_async *a, size_t *pending);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_async_perform(struct dstack_async *a,
+                                                             size_t *pending);
 
 /* Blocks until some transfer can progress or timeout_ms passes (libcurl's poll), then performs.
  * Returns at once when nothing is pending. */
-DSTACK_API dstack_err dstack_async_wait(struct dstack_async *a, unsigned timeout_ms,
-                                        size_t *pending);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_async_wait(struct dstack_async *a,
+                                                          unsigned timeout_ms, size_t *pending);
 
 /* Waits and performs until no request is pending. */
-DSTACK_API dstack_err dstack_async_run(struct dstack_async *a);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_async_run(struct dstack_async *a);
 
 /* Event-loop integration (libcurl's multi_socket model), instead of perform/wait/run — do not mix
  * the two on one async object. After dstack_async_set_loop, the library tells the loop which
@@ -407,10 +407,13 @@ DSTACK_API dstack_err dstack_async_run(struct dstack_async *a);
 #define DSTACK_ASYNC_OUT 2
 typedef void (*dstack_async_watch_fn)(int fd, int events, void *user);
 typedef void (*dstack_async_timer_fn)(long timeout_ms, void *user);
-DSTACK_API dstack_err dstack_async_set_loop(struct dstack_async *a, dstack_async_watch_fn watch,
-                                            dstack_async_timer_fn timer, void *user);
-DSTACK_API dstack_err dstack_async_on_socket(struct dstack_async *a, int fd, int events);
-DSTACK_API dstack_err dstack_async_on_timeout(struct dstack_async *a);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_async_set_loop(struct dstack_async *a,
+                                                              dstack_async_watch_fn watch,
+                                                              dstack_async_timer_fn timer,
+                                                              void *user);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_async_on_socket(struct dstack_async *a, int fd,
+                                                               int events);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_async_on_timeout(struct dstack_async *a);
 
 /* Callbacks: err is DSTACK_OK with resp non-NULL (yours to free), or an error with resp NULL. */
 typedef void (*dstack_async_call_fn)(dstack_err err, char *response, void *user);
@@ -433,39 +436,47 @@ typedef void (*dstack_async_done_fn)(dstack_err err, void *user);
 /* Submitters: the arguments and checks of the blocking call of the same name; the data are copied,
  * so they need not outlive the call. *id (may be NULL) receives the request id. On failure no
  * callback will run. */
-DSTACK_API dstack_err dstack_async_call(struct dstack_async *a, const char *method,
-                                        const char *json_body, dstack_async_call_fn cb, void *user,
-                                        dstack_async_id *id);
-DSTACK_API dstack_err dstack_async_get_key(struct dstack_async *a, const char *path,
-                                           const char *purpose, const char *algorithm,
-                                           dstack_async_get_key_fn cb, void *user,
-                                           dstack_async_id *id);
-DSTACK_API dstack_err dstack_async_get_tls_key(struct dstack_async *a,
-                                               const struct dstack_tls_key_options *opts,
-                                               dstack_async_get_tls_key_fn cb, void *user,
-                                               dstack_async_id *id);
-DSTACK_API dstack_err dstack_async_get_quote(struct dstack_async *a, const uint8_t *report_data,
-                                             size_t len, dstack_async_get_quote_fn cb, void *user,
-                                             dstack_async_id *id);
-DSTACK_API dstack_err dstack_async_attest(struct dstack_async *a, const uint8_t *report_data,
-                                          size_t len, dstack_async_attest_fn cb, void *user,
-                                          dstack_async_id *id);
-DSTACK_API dstack_err dstack_async_info(struct dstack_async *a, dstack_async_info_fn cb, void *user,
-                                        dstack_async_id *id);
-DSTACK_API dstack_err dstack_async_version(struct dstack_async *a, dstack_async_version_fn cb,
-                                           void *user, dstack_async_id *id);
-DSTACK_API dstack_err dstack_async_sign(struct dstack_async *a, const char *algorithm,
-                                        const uint8_t *data, size_t len, dstack_async_sign_fn cb,
-                                        void *user, dstack_async_id *id);
-DSTACK_API dstack_err dstack_async_verify(struct dstack_async *a, const char *algorithm,
-                                          const uint8_t *data, size_t data_len, const uint8_t *sig,
-                                          size_t sig_len, const uint8_t *public_key, size_t pub_len,
-                                          dstack_async_verify_fn cb, void *user,
-                                          dstack_async_id *id);
-DSTACK_API dstack_err dstack_async_emit_event(struct dstack_async *a, const char *event,
-                                              const uint8_t *payload, size_t len,
-                                              dstack_async_done_fn cb, void *user,
-                                              dstack_async_id *id);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_async_call(struct dstack_async *a,
+                                                          const char *method, const char *json_body,
+                                                          dstack_async_call_fn cb, void *user,
+                                                          dstack_async_id *id);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_async_get_key(struct dstack_async *a,
+                                                             const char *path, const char *purpose,
+                                                             const char *algorithm,
+                                                             dstack_async_get_key_fn cb, void *user,
+                                                             dstack_async_id *id);
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_async_get_tls_key(struct dstack_async *a, const struct dstack_tls_key_options *opts,
+                         dstack_async_get_tls_key_fn cb, void *user, dstack_async_id *id);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_async_get_quote(struct dstack_async *a,
+                                                               const uint8_t *report_data,
+                                                               size_t len,
+                                                               dstack_async_get_quote_fn cb,
+                                                               void *user, dstack_async_id *id);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_async_attest(struct dstack_async *a,
+                                                            const uint8_t *report_data, size_t len,
+                                                            dstack_async_attest_fn cb, void *user,
+                                                            dstack_async_id *id);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_async_info(struct dstack_async *a,
+                                                          dstack_async_info_fn cb, void *user,
+                                                          dstack_async_id *id);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_async_version(struct dstack_async *a,
+                                                             dstack_async_version_fn cb, void *user,
+                                                             dstack_async_id *id);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_async_sign(struct dstack_async *a,
+                                                          const char *algorithm,
+                                                          const uint8_t *data, size_t len,
+                                                          dstack_async_sign_fn cb, void *user,
+                                                          dstack_async_id *id);
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_async_verify(struct dstack_async *a, const char *algorithm, const uint8_t *data,
+                    size_t data_len, const uint8_t *sig, size_t sig_len, const uint8_t *public_key,
+                    size_t pub_len, dstack_async_verify_fn cb, void *user, dstack_async_id *id);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_async_emit_event(struct dstack_async *a,
+                                                                const char *event,
+                                                                const uint8_t *payload, size_t len,
+                                                                dstack_async_done_fn cb, void *user,
+                                                                dstack_async_id *id);
 
 /* ---------------------------------------------------------------------------------------------
  * Legacy tappd API (tappd.sock, /prpc/Tappd.<Method>; docs/sdk.md). Deprecated: each
@@ -474,32 +485,31 @@ DSTACK_API dstack_err dstack_async_emit_event(struct dstack_async *a, const char
 
 /* Creates a legacy client: TAPPD_SIMULATOR_ENDPOINT and the tappd socket paths. Logs
  * "TappdClient is deprecated, please use DstackClient instead". Free with dstack_client_free. */
-DSTACK_API dstack_err dstack_tappd_client_new(const char *endpoint,
-                                              const struct dstack_client_options *opts,
-                                              dstack_log_fn log, void *log_user,
-                                              struct dstack_client **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_tappd_client_new(const char *endpoint, const struct dstack_client_options *opts,
+                        dstack_log_fn log, void *log_user, struct dstack_client **out);
 
 /* DeriveKey: deterministic P-256 key + certificate for `path`. subject NULL = path (as the SDKs
  * send). Result as GetTlsKey. */
-DSTACK_API dstack_err dstack_tappd_derive_key(struct dstack_client *c, const char *path,
-                                              const char *subject, const char *const *alt_names,
-                                              size_t n_alt_names,
-                                              struct dstack_get_tls_key_response **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_tappd_derive_key(
+    struct dstack_client *c, const char *path, const char *subject, const char *const *alt_names,
+    size_t n_alt_names, struct dstack_get_tls_key_response **out);
 
 /* TdxQuote: hash_algorithm NULL or "raw": report_data (<= 64 bytes) is left-padded with zeros to
  * 64 as the SDKs do; otherwise sent as is and hashed by the agent ("sha256" ... "keccak512").
  * Result: quote and event_log (report_data/vm_config/attestation empty). */
-DSTACK_API dstack_err dstack_tappd_tdx_quote(struct dstack_client *c, const uint8_t *report_data,
-                                             size_t len, const char *hash_algorithm,
-                                             struct dstack_get_quote_response **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_tappd_tdx_quote(struct dstack_client *c, const uint8_t *report_data, size_t len,
+                       const char *hash_algorithm, struct dstack_get_quote_response **out);
 
 /* RawQuote: report_data must be exactly 64 bytes. */
-DSTACK_API dstack_err dstack_tappd_raw_quote(struct dstack_client *c,
-                                             const uint8_t report_data[DSTACK_REPORT_DATA_LEN],
-                                             struct dstack_get_quote_response **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_tappd_raw_quote(struct dstack_client *c, const uint8_t report_data[DSTACK_REPORT_DATA_LEN],
+                       struct dstack_get_quote_response **out);
 
 /* /prpc/Tappd.Info, decoded like dstack_info. */
-DSTACK_API dstack_err dstack_tappd_info(struct dstack_client *c, struct dstack_info_response **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_tappd_info(struct dstack_client *c,
+                                                          struct dstack_info_response **out);
 
 #ifdef __cplusplus
 }

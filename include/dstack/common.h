@@ -11,6 +11,14 @@
 #define DSTACK_API
 #endif
 
+/* On every function whose result says whether it worked (each dstack_err return): ignoring it is
+ * a compiler warning. Cast to (void) where a failure really does not matter. */
+#if defined(__GNUC__) || defined(__clang__)
+#define DSTACK_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define DSTACK_MUST_CHECK
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -37,6 +45,13 @@ typedef enum { DSTACK_ERRORS(DSTACK_ERR_ENUM) DSTACK_ERR_COUNT } dstack_err;
 
 /* Static English text for an error code; never NULL. */
 DSTACK_API const char *dstack_err_str(dstack_err err);
+
+/* How every libdstack function reports failure (docs/sdk.md "Errors"): it returns a dstack_err
+ * other than DSTACK_OK, leaves its outputs NULL/zero, and sets a message for the calling thread
+ * that dstack_last_error() returns: what failed and why, including the agent's {"error": "..."}
+ * text when the agent refused a call. Never NULL; "" after a success that cleared it. The text
+ * is valid until the next libdstack call on the same thread. */
+DSTACK_API const char *dstack_last_error(void);
 
 /* Sizes fixed by the TDX and dstack formats. */
 #define DSTACK_REPORT_DATA_LEN 64 /* TDREPORT REPORTDATA */

@@ -35,12 +35,12 @@ extern "C" {
  * bash_script, a falsy pre_launch_script is dropped.
  * `json` is UTF-8 text of length len holding a JSON object. *out is malloc'd (free()).
  * DSTACK_EFORMAT when the text is not a JSON object. */
-DSTACK_API dstack_err dstack_compose_canonical_json(const char *json, size_t len, bool normalize,
-                                                    char **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_compose_canonical_json(const char *json, size_t len,
+                                                                      bool normalize, char **out);
 
 /* SHA-256 of the canonical JSON as 64 lowercase hex digits plus NUL (getComposeHash). */
-DSTACK_API dstack_err dstack_compose_hash(const char *json, size_t len, bool normalize,
-                                          char out[DSTACK_COMPOSE_HASH_HEX_LEN + 1]);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_compose_hash(
+    const char *json, size_t len, bool normalize, char out[DSTACK_COMPOSE_HASH_HEX_LEN + 1]);
 
 /* ---- Encrypted environment variables (upstream dstack/dstack-util/src/crypto.rs, docs/sdk.md)
  * ---- */
@@ -58,23 +58,24 @@ struct dstack_env_var {
  * public key given as 64 hex digits (optional 0x): a fresh ephemeral key and IV, AES-256-GCM
  * keyed by the raw shared secret, no AAD. *out_hex (malloc'd) is
  * hex(eph_pub(32) || iv(12) || ciphertext || tag(16)). DSTACK_EINVAL for a bad key. */
-DSTACK_API dstack_err dstack_encrypt_env_vars(const struct dstack_env_var *vars, size_t n,
-                                              const char *public_key_hex, char **out_hex);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_encrypt_env_vars(const struct dstack_env_var *vars,
+                                                                size_t n,
+                                                                const char *public_key_hex,
+                                                                char **out_hex);
 
 /* The same with a caller-chosen ephemeral secret and IV (for test vectors; never reuse them).
  * *out is the raw wire bytes (malloc'd, *out_len bytes). */
-DSTACK_API dstack_err dstack_encrypt_env_vars_det(const struct dstack_env_var *vars, size_t n,
-                                                  const uint8_t public_key[DSTACK_X25519_KEY_LEN],
-                                                  const uint8_t eph_secret[DSTACK_X25519_KEY_LEN],
-                                                  const uint8_t iv[DSTACK_ENV_IV_LEN],
-                                                  uint8_t **out, size_t *out_len);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_encrypt_env_vars_det(
+    const struct dstack_env_var *vars, size_t n, const uint8_t public_key[DSTACK_X25519_KEY_LEN],
+    const uint8_t eph_secret[DSTACK_X25519_KEY_LEN], const uint8_t iv[DSTACK_ENV_IV_LEN],
+    uint8_t **out, size_t *out_len);
 
 /* Decrypts the wire bytes with the recipient's X25519 secret key (what dstack-util does in the
  * guest). *plaintext (malloc'd, NUL-terminated, *plain_len bytes) is the JSON text.
  * DSTACK_EVERIFY on a wrong key or tampered data; DSTACK_EFORMAT when too short. */
-DSTACK_API dstack_err dstack_decrypt_env_vars(const uint8_t *data, size_t len,
-                                              const uint8_t secret_key[DSTACK_X25519_KEY_LEN],
-                                              char **plaintext, size_t *plain_len);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_decrypt_env_vars(
+    const uint8_t *data, size_t len, const uint8_t secret_key[DSTACK_X25519_KEY_LEN],
+    char **plaintext, size_t *plain_len);
 
 /* ---- KMS env-encrypt public key signature (docs/sdk.md) ---- */
 
@@ -89,15 +90,13 @@ DSTACK_API dstack_err dstack_decrypt_env_vars(const uint8_t *data, size_t len,
  * [-60, max_age_seconds] (max_age 0 = 300). `now` is seconds since the epoch (use time(NULL)).
  * DSTACK_EVERIFY for a stale/future timestamp or no recoverable key; DSTACK_EINVAL for bad
  * lengths or app_id. The caller must still compare the signer with a trusted KMS key. */
-DSTACK_API dstack_err dstack_verify_env_encrypt_public_key(const uint8_t *public_key,
-                                                           size_t pub_len, const uint8_t *signature,
-                                                           size_t sig_len, const char *app_id,
-                                                           uint64_t timestamp,
-                                                           uint64_t max_age_seconds, int64_t now,
-                                                           char signer[DSTACK_SIGNER_HEX_LEN + 1]);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_verify_env_encrypt_public_key(
+    const uint8_t *public_key, size_t pub_len, const uint8_t *signature, size_t sig_len,
+    const char *app_id, uint64_t timestamp, uint64_t max_age_seconds, int64_t now,
+    char signer[DSTACK_SIGNER_HEX_LEN + 1]);
 
 /* The legacy message without timestamp (deprecated upstream). */
-DSTACK_API dstack_err dstack_verify_env_encrypt_public_key_legacy(
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_verify_env_encrypt_public_key_legacy(
     const uint8_t *public_key, size_t pub_len, const uint8_t *signature, size_t sig_len,
     const char *app_id, char signer[DSTACK_SIGNER_HEX_LEN + 1]);
 
@@ -108,8 +107,8 @@ DSTACK_API dstack_err dstack_verify_env_encrypt_public_key_legacy(
 /* The EIP-55 checksummed address of the secp256k1 key `key` (e.g. a GetKey key):
  * keccak256(uncompressed public key without 0x04)[12..32]. DSTACK_EINVAL when key is not a valid
  * scalar. */
-DSTACK_API dstack_err dstack_eth_address(const uint8_t key[DSTACK_KEY_LEN],
-                                         char out[DSTACK_ETH_ADDRESS_LEN + 1]);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_eth_address(const uint8_t key[DSTACK_KEY_LEN],
+                                                           char out[DSTACK_ETH_ADDRESS_LEN + 1]);
 
 /* ---- Wallets from keys (docs/sdk.md) ----
  *
@@ -139,31 +138,31 @@ struct dstack_solana_keypair {
 };
 
 /* Ed25519 keypair from a 32-byte seed (e.g. a GetKey key). */
-DSTACK_API dstack_err dstack_solana_keypair(const uint8_t seed[DSTACK_KEY_LEN],
-                                            struct dstack_solana_keypair *out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_solana_keypair(const uint8_t seed[DSTACK_KEY_LEN],
+                                                              struct dstack_solana_keypair *out);
 DSTACK_API void dstack_solana_keypair_wipe(struct dstack_solana_keypair *kp);
 
 /* The 32 wallet bytes of a TLS-key answer: secure = SHA-256(DER), else DER[0..32] (the constant
  * header). Only k->key (the PEM) is read. No warning is logged here. */
-DSTACK_API dstack_err dstack_tls_key_wallet_seed(const struct dstack_get_tls_key_response *k,
-                                                 bool secure, uint8_t seed[DSTACK_KEY_LEN]);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_tls_key_wallet_seed(
+    const struct dstack_get_tls_key_response *k, bool secure, uint8_t seed[DSTACK_KEY_LEN]);
 
 /* Python ethereum.to_account(tls_key).address — the same address for every key. */
 DSTACK_DEPRECATED("every TLS key maps to one address; use dstack_eth_address on a GetKey key")
-DSTACK_API dstack_err dstack_eth_address_from_tls_key(const struct dstack_get_tls_key_response *k,
-                                                      dstack_log_fn log, void *log_user,
-                                                      char out[DSTACK_ETH_ADDRESS_LEN + 1]);
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_eth_address_from_tls_key(const struct dstack_get_tls_key_response *k, dstack_log_fn log,
+                                void *log_user, char out[DSTACK_ETH_ADDRESS_LEN + 1]);
 /* Python ethereum.to_account_secure(tls_key).address. */
-DSTACK_API dstack_err dstack_eth_address_from_tls_key_secure(
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_eth_address_from_tls_key_secure(
     const struct dstack_get_tls_key_response *k, dstack_log_fn log, void *log_user,
     char out[DSTACK_ETH_ADDRESS_LEN + 1]);
 /* Python solana.to_keypair(tls_key) — the same keypair for every key. */
 DSTACK_DEPRECATED("every TLS key maps to one keypair; use dstack_solana_keypair on a GetKey key")
-DSTACK_API dstack_err
+DSTACK_API DSTACK_MUST_CHECK dstack_err
 dstack_solana_keypair_from_tls_key(const struct dstack_get_tls_key_response *k, dstack_log_fn log,
                                    void *log_user, struct dstack_solana_keypair *out);
 /* Python solana.to_keypair_secure(tls_key). */
-DSTACK_API dstack_err dstack_solana_keypair_from_tls_key_secure(
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_solana_keypair_from_tls_key_secure(
     const struct dstack_get_tls_key_response *k, dstack_log_fn log, void *log_user,
     struct dstack_solana_keypair *out);
 
@@ -176,13 +175,14 @@ DSTACK_API dstack_err dstack_solana_keypair_from_tls_key_secure(
 /* Writes the NUL-terminated base58 text of data into out (out_cap bytes, NUL included; use
  * DSTACK_BASE58_ENCODED_MAX(len) + 1). Leading zero bytes become '1'. DSTACK_EINVAL when len is
  * over DSTACK_BASE58_MAX_INPUT or out is too small. */
-DSTACK_API dstack_err dstack_base58_encode(const uint8_t *data, size_t len, char *out,
-                                           size_t out_cap);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_base58_encode(const uint8_t *data, size_t len,
+                                                             char *out, size_t out_cap);
 /* Decodes text_len characters into out (out_cap bytes), *out_len bytes written. DSTACK_EFORMAT
  * for a character outside the alphabet (0, O, I, l, anything else), DSTACK_EINVAL when out is
  * too small. */
-DSTACK_API dstack_err dstack_base58_decode(const char *text, size_t text_len, uint8_t *out,
-                                           size_t out_cap, size_t *out_len);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_base58_decode(const char *text, size_t text_len,
+                                                             uint8_t *out, size_t out_cap,
+                                                             size_t *out_len);
 
 #ifdef __cplusplus
 }

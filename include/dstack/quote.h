@@ -109,14 +109,14 @@ struct dstack_quote {
 /* Parses a v4 or v5 TDX quote. DSTACK_EFORMAT on any structural error (short buffer, a length
  * that runs past the end, wrong version/key type/TEE type, unknown body type, outer
  * certification data not of type 6). DSTACK_EINVAL on NULL arguments. */
-DSTACK_API dstack_err dstack_quote_parse(const uint8_t *quote, size_t len,
-                                         struct dstack_quote *out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_quote_parse(const uint8_t *quote, size_t len,
+                                                           struct dstack_quote *out);
 
 /* Offset of REPORTDATA for this quote's version: 568 (v4) or 574 (v5). Checks only the header,
  * the v5 body descriptor and that the whole TD report body lies inside the buffer; the
  * signature data is not looked at (the simulator's fixture mode patches quotes this way). */
-DSTACK_API dstack_err dstack_quote_report_data_offset(const uint8_t *quote, size_t len,
-                                                      size_t *offset);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_quote_report_data_offset(const uint8_t *quote,
+                                                                        size_t len, size_t *offset);
 
 /* Verifies a quote's signature structure against a trusted root certificate (PEM):
  *   1. the quote parses (v4 or v5, ECDSA-P256, TDX) and its signature data is exactly
@@ -132,8 +132,10 @@ DSTACK_API dstack_err dstack_quote_report_data_offset(const uint8_t *quote, size
  * Not checked (needs Intel collateral from a PCCS): TCB level / FMSPC, CRLs, QE identity,
  * TD attributes policy. DSTACK_EFORMAT for malformed input, DSTACK_EVERIFY when a check fails;
  * why (may be NULL) receives a one-line reason. */
-DSTACK_API dstack_err dstack_quote_verify(const uint8_t *quote, size_t len, const char *root_pem,
-                                          size_t root_pem_len, char *why, size_t why_cap);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_quote_verify(const uint8_t *quote, size_t len,
+                                                            const char *root_pem,
+                                                            size_t root_pem_len, char *why,
+                                                            size_t why_cap);
 
 #ifdef __cplusplus
 }

@@ -29,8 +29,8 @@ struct dstack_ratls_cert;
 
 /* Parses one certificate, PEM (the first CERTIFICATE block) or DER. DSTACK_EFORMAT when it does
  * not parse or an extension is not a DER OCTET STRING of its payload. */
-DSTACK_API dstack_err dstack_ratls_cert_parse(const void *data, size_t len,
-                                              struct dstack_ratls_cert **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_ratls_cert_parse(const void *data, size_t len,
+                                                                struct dstack_ratls_cert **out);
 DSTACK_API void dstack_ratls_cert_free(struct dstack_ratls_cert *c); /* NULL ok */
 
 /* The SubjectPublicKeyInfo DER of the certificate. */
@@ -38,33 +38,32 @@ DSTACK_API const uint8_t *dstack_ratls_cert_spki(const struct dstack_ratls_cert 
 
 /* The raw payload of a dstack extension (inner OCTET STRING content), borrowed.
  * DSTACK_EFORMAT when absent. */
-DSTACK_API dstack_err dstack_ratls_cert_attestation(const struct dstack_ratls_cert *c,
-                                                    const uint8_t **bytes, size_t *len);
-DSTACK_API dstack_err dstack_ratls_cert_app_info(const struct dstack_ratls_cert *c,
-                                                 const uint8_t **bytes, size_t *len);
-DSTACK_API dstack_err dstack_ratls_cert_usage(const struct dstack_ratls_cert *c,
-                                              const uint8_t **bytes, size_t *len);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_ratls_cert_attestation(
+    const struct dstack_ratls_cert *c, const uint8_t **bytes, size_t *len);
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_ratls_cert_app_info(const struct dstack_ratls_cert *c, const uint8_t **bytes, size_t *len);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_ratls_cert_usage(const struct dstack_ratls_cert *c,
+                                                                const uint8_t **bytes, size_t *len);
 
 /* report_data = SHA-512("ratls-cert:" || spki) (attestation.rs QuoteContentType::RaTlsCert). */
-DSTACK_API dstack_err dstack_ratls_report_data(const uint8_t *spki, size_t spki_len,
-                                               uint8_t out[DSTACK_REPORT_DATA_LEN]);
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_ratls_report_data(const uint8_t *spki, size_t spki_len, uint8_t out[DSTACK_REPORT_DATA_LEN]);
 
 /* Checks that the attestation extension binds this certificate's key: it decodes (V0), its
  * report_data and its quote's REPORTDATA both equal dstack_ratls_report_data(SPKI). When
  * quote_root_pem is not NULL the quote is also verified under that root (dstack_quote_verify).
  * DSTACK_EVERIFY with a reason in why (capacity why_cap, may be NULL) when it does not. */
-DSTACK_API dstack_err dstack_ratls_check_binding(const struct dstack_ratls_cert *c,
-                                                 const char *quote_root_pem, size_t root_len,
-                                                 char *why, size_t why_cap);
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_ratls_check_binding(const struct dstack_ratls_cert *c, const char *quote_root_pem,
+                           size_t root_len, char *why, size_t why_cap);
 
 /* Verifies a PEM chain (leaf first, as GetTlsKey returns it concatenated) up to the trusted
  * CA PEM with OpenSSL, then checks the leaf's RA-TLS binding as dstack_ratls_check_binding.
  * On success *leaf_out (may be NULL) receives the parsed leaf for reading the app info. */
-DSTACK_API dstack_err dstack_ratls_verify_chain(const char *chain_pem, size_t chain_len,
-                                                const char *ca_pem, size_t ca_len,
-                                                const char *quote_root_pem, size_t root_len,
-                                                struct dstack_ratls_cert **leaf_out, char *why,
-                                                size_t why_cap);
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_ratls_verify_chain(const char *chain_pem, size_t chain_len, const char *ca_pem,
+                          size_t ca_len, const char *quote_root_pem, size_t root_len,
+                          struct dstack_ratls_cert **leaf_out, char *why, size_t why_cap);
 
 #ifdef __cplusplus
 }

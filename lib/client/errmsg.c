@@ -27,9 +27,3 @@ const char *dstack_last_error(void)
 {
     return errmsg;
 }
-
-const char *dstack_client_last_error(const struct dstack_client *c)
-{
-    (void)c;
-    return errmsg;
-}

@@ -303,11 +303,12 @@ static void test_label_rules(void)
     dstack_event_log_init(&log);
     uint8_t d[DSTACK_SHA384_LEN] = {1};
     const uint8_t acpi[] = "ACPI DATA";
-    dstack_event_log_push(&log, 1, 10, d, "", acpi, 9, 1);  /* wrong imr */
-    dstack_event_log_push(&log, 0, 11, d, "", acpi, 9, 1);  /* wrong type */
-    dstack_event_log_push(&log, 0, 10, d, "", acpi, 10, 1); /* payload with the NUL */
+    CHECK(dstack_event_log_push(&log, 1, 10, d, "", acpi, 9, 1) == DSTACK_OK); /* wrong imr */
+    CHECK(dstack_event_log_push(&log, 0, 11, d, "", acpi, 9, 1) == DSTACK_OK); /* wrong type */
+    CHECK(dstack_event_log_push(&log, 0, 10, d, "", acpi, 10, 1) ==
+          DSTACK_OK); /* payload with the NUL */
     for (int i = 0; i < 4; i++) {
-        dstack_event_log_push(&log, 0, 10, d, "", acpi, 9, 1);
+        CHECK(dstack_event_log_push(&log, 0, 10, d, "", acpi, 9, 1) == DSTACK_OK);
     }
     CHECK(dstack_event_log_label_acpi(&log) == DSTACK_OK);
     CHECK_STR(log.events[0].event, "");

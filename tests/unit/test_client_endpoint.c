@@ -88,7 +88,7 @@ static void test_client_new(void)
     /* the Python/JS test: exact text */
     CHECK(dstack_client_new("/non/existent/socket", NULL, &c) == DSTACK_ETRANSPORT);
     CHECK_STR(dstack_last_error(), "Unix socket file /non/existent/socket does not exist");
-    CHECK_STR(dstack_client_last_error(c), "Unix socket file /non/existent/socket does not exist");
+    CHECK_STR(dstack_last_error(), "Unix socket file /non/existent/socket does not exist");
     CHECK(c == NULL);
     /* HTTP endpoints construct without touching the network */
     CHECK(dstack_client_new("http://localhost:8080", NULL, &c) == DSTACK_OK);

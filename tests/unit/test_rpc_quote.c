@@ -95,8 +95,8 @@ static void tt_init(struct test_tee *t)
     uint8_t d[DSTACK_SHA384_LEN];
     for (uint32_t imr = 0; imr < 2; imr++) {
         memset(d, (int)(0xa0 + imr), sizeof d);
-        dstack_event_log_push(&t->log, imr, 0x80000001u, d, "", (const uint8_t *)"fw", 2,
-                              DSTACK_EVENT_V1);
+        CHECK(dstack_event_log_push(&t->log, imr, 0x80000001u, d, "", (const uint8_t *)"fw", 2,
+                                    DSTACK_EVENT_V1) == DSTACK_OK);
         dstack_rtmr_extend(t->rtmr[imr], d);
     }
     tt_emit_locked(t, "system-preparing", NULL, 0);
