@@ -219,7 +219,8 @@ static bool write_config(char *path, size_t cap)
     if (f == NULL) {
         return false;
     }
-    /* quote_queue / quote_timeout_ms left at the product defaults (64 waiting, 35 s without progress). */
+    /* quote_queue / quote_timeout_ms left at the product defaults (64 waiting, 35 s without
+     * progress). */
     fprintf(f,
             "{\"default\": {\"log_level\": \"warn\", \"core\": {"
             "\"keys_file\": \"%s/appkeys.json\", \"compose_file\": \"%s/app-compose.json\","
