@@ -141,7 +141,7 @@ static dstack_err check_pck_chain(struct run *r)
         err = pki_pem_chain((const char *)r->q.cert_data, r->q.cert_len, &r->pck);
     }
     if (err != DSTACK_OK) {
-        return err;
+        FAIL("Failed to extract PCK certificates: a PEM block is not a certificate");
     }
     if (sk_X509_num(r->pck) < 2) {
         FAIL("Certificate chain is too short in quote");

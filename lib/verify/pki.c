@@ -8,7 +8,9 @@
  *    Enforce): each CRL's signature, issuer and validity window count. */
 #include "dcap.h"
 
+#include <ctype.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -64,29 +66,90 @@ void pki_ctx_clear(struct pki_ctx *p)
     memset(p, 0, sizeof *p);
 }
 
-dstack_err pki_pem_chain(const char *pem, size_t len, STACK_OF(X509) * *out)
+/* The body of one PEM block at p (after BEGIN), as dcap-qvl's extract_certs accepts it: an
+ * optional line break, a run of base64 characters and line breaks, an optional line break, END.
+ * Returns the run's length, or 0 when the block does not have that shape. */
+static size_t pem_body(const char *p, const char *end, const char **body)
 {
-    BIO *bio = BIO_new_mem_buf(pem, (int)len);
-    STACK_OF(X509) *sk = sk_X509_new_null();
+    static const char tail[] = "-----END CERTIFICATE-----";
+    const char *q = p;
+    if (q < end && *q == '\r') {
+        q++;
+    }
+    if (q < end && *q == '\n') {
+        q++;
+    }
+    *body = q;
+    while (q < end && (isalnum((unsigned char)*q) || *q == '+' || *q == '/' || *q == '=' ||
+                       *q == '\r' || *q == '\n')) {
+        q++;
+    }
+    if ((size_t)(end - q) < sizeof tail - 1 || memcmp(q, tail, sizeof tail - 1) != 0 ||
+        q == *body) {
+        return 0;
+    }
+    return (size_t)(q - *body);
+}
+
+/* Base64 with line breaks dropped, decoded; the DER must be exactly one certificate. */
+static X509 *pem_cert(const char *body, size_t n)
+{
+    char *flat = malloc(n + 1);
+    unsigned char *der = malloc(n + 1);
     X509 *x = NULL;
-    dstack_err err = DSTACK_ENOMEM;
-    if (bio == NULL || sk == NULL || len > INT_MAX) {
+    size_t m = 0;
+    if (flat == NULL || der == NULL) {
         goto out;
     }
-    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-        if (!sk_X509_push(sk, x)) {
-            X509_free(x);
-            goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (body[i] != '\r' && body[i] != '\n') {
+            flat[m++] = body[i];
         }
     }
-    ERR_clear_error(); /* the loop ends on "no start line" */
-    *out = sk;
-    sk = NULL;
-    err = DSTACK_OK;
+    int len = m % 4 == 0 && m <= INT_MAX ? EVP_DecodeBlock(der, (unsigned char *)flat, (int)m) : -1;
+    if (len > 0) {
+        for (size_t pad = m; pad > 0 && flat[pad - 1] == '='; pad--) {
+            len--; /* EVP_DecodeBlock counts padding as zero bytes */
+        }
+        const unsigned char *p = der;
+        x = d2i_X509(NULL, &p, len);
+        if (x != NULL && p != der + len) {
+            X509_free(x);
+            x = NULL;
+        }
+    }
 out:
-    sk_X509_pop_free(sk, X509_free);
-    BIO_free(bio);
-    return err;
+    free(flat);
+    free(der);
+    return x;
+}
+
+dstack_err pki_pem_chain(const char *pem, size_t len, STACK_OF(X509) * *out)
+{
+    static const char head[] = "-----BEGIN CERTIFICATE-----";
+    STACK_OF(X509) *sk = sk_X509_new_null();
+    const char *p = pem, *end = pem + len;
+    if (sk == NULL) {
+        return DSTACK_ENOMEM;
+    }
+    while ((p = memmem(p, (size_t)(end - p), head, sizeof head - 1)) != NULL) {
+        const char *body = NULL;
+        p += sizeof head - 1;
+        size_t n = pem_body(p, end, &body);
+        if (n == 0) {
+            continue; /* not a well-formed block: skipped, as dcap-qvl's pattern skips it */
+        }
+        X509 *x = pem_cert(body, n);
+        if (x == NULL || !sk_X509_push(sk, x)) {
+            X509_free(x);
+            sk_X509_pop_free(sk, X509_free);
+            ERR_clear_error();
+            return DSTACK_EFORMAT; /* a block that is no certificate fails the chain */
+        }
+        p = body + n;
+    }
+    *out = sk;
+    return DSTACK_OK;
 }
 
 bool pki_cert_revoked(const struct pki_ctx *p, X509 *cert)
