@@ -10,6 +10,7 @@
 
 #include "cfg_file.h"
 #include "config.h"
+#include "config_check.h"
 #include "log.h"
 
 enum {
@@ -59,6 +60,9 @@ static const struct option long_options[] = {
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"watchdog", no_argument, NULL, OPT_WATCHDOG},
     {"ident", required_argument, NULL, OPT_IDENT},
+    {"request-timeout", required_argument, NULL, CONFIG_OPT_REQUEST_TIMEOUT},
+    {"min-rate", required_argument, NULL, CONFIG_OPT_MIN_RATE},
+    {"allow-host", required_argument, NULL, CONFIG_OPT_ALLOW_HOST},
     {NULL, 0, NULL, 0},
 };
 
@@ -120,6 +124,9 @@ static void print_help(bool simulator)
            "      --attestation FILE   simulator: serve an upstream attestation.bin\n"
            "      --threads N          worker threads per listener (default: cores)\n"
            "      --idle-timeout SEC   close idle connections after SEC seconds (default 15)\n"
+           "      --request-timeout SEC  headers and body of a request within SEC (default 30)\n"
+           "      --min-rate BYTES     bytes per second a body must average, 0 = any (4096)\n"
+           "      --allow-host NAME    a Host name TCP listeners accept besides IP addresses\n"
            "      --max-body BYTES     request body cap (default 10485760)\n"
            "      --log-level LEVEL    off, error, warn, info, debug or trace (default info;\n"
            "                           without it RUST_LOG is read: level or target=level,...)\n"
@@ -256,6 +263,9 @@ static int apply_option(struct args *a, int code, const char *arg, const char *a
     }
     if (code >= OPT_THREADS && code <= OPT_WATCHDOG) {
         return number_option(a, code, arg);
+    }
+    if (code >= CONFIG_OPT_REQUEST_TIMEOUT && code <= CONFIG_OPT_ALLOW_HOST) {
+        return config_server_option(a->cfg, code, arg, a->err);
     }
     snprintf(a->err, CONFIG_ERROR_MAX, "unknown or incomplete option \"%s\" (see --help)",
              as_written);

@@ -9,4 +9,15 @@
  * or `--methods ""` once served GetKey on the socket meant to refuse it. */
 int config_check_listeners(const struct agent_config *cfg, char err[CONFIG_ERROR_MAX]);
 
+/* The server core's options (internal/server/srv.h), kept out of the parser's switch:
+ * --request-timeout SEC (1-3600), --min-rate BYTES (0 = none), --allow-host NAME (repeatable,
+ * at most 8). 0, or -1 with a message. */
+enum {
+    CONFIG_OPT_REQUEST_TIMEOUT = 512,
+    CONFIG_OPT_MIN_RATE,
+    CONFIG_OPT_ALLOW_HOST,
+};
+int config_server_option(struct agent_config *cfg, int opt, const char *value,
+                         char err[CONFIG_ERROR_MAX]);
+
 #endif

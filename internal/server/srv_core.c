@@ -340,10 +340,16 @@ static void sweep(struct srv_listener *l, long long now)
     pthread_mutex_unlock(&l->lock);
 }
 
-/* One line per kind and period, with the count since the last one. */
+/* At most one line per kind and period, with the counts since the last one: the first event
+ * after a quiet period is told at once, a flood of them once per SRV_REPORT_MS. */
 static void report(struct srv_listener *l, long long now)
 {
-    if (now - l->report_ms < SRV_REPORT_MS) {
+    bool pending = l->refused > 0 || l->starved > 0 || l->cut_late > 0 || l->cut_slow > 0 ||
+                   atomic_load(&l->mhd_lines) > SRV_MHD_LINES;
+    if (!pending || now - l->report_ms < SRV_REPORT_MS) {
+        if (!pending && now - l->report_ms >= SRV_REPORT_MS) {
+            atomic_store(&l->mhd_lines, 0); /* a quiet period: libmicrohttpd may speak again */
+        }
         return;
     }
     if (l->refused > 0) {
@@ -358,10 +364,10 @@ static void report(struct srv_listener *l, long long now)
     }
     if (l->cut_late > 0 || l->cut_slow > 0) {
         srv_log(l, SRV_LOG_INFO,
-                "%s: closed %lu connections past the %u s request deadline and %lu below %u "
-                "bytes/s",
-                l->name, l->cut_late, l->cfg.limits.request_timeout_s, l->cut_slow,
-                l->cfg.limits.min_rate);
+                "%s: closed %lu connections past their deadline (idle %u s before a request "
+                "line, %u s for headers and body) and %lu below %u body bytes/s",
+                l->name, l->cut_late, l->cfg.limits.idle_timeout_s, l->cfg.limits.request_timeout_s,
+                l->cut_slow, l->cfg.limits.min_rate);
     }
     unsigned lines = atomic_exchange(&l->mhd_lines, 0);
     if (lines > SRV_MHD_LINES) {
@@ -476,7 +482,7 @@ int srv_listener_start(const struct srv_listener_config *cfg, struct srv_listene
     l->cfg = *cfg;
     snprintf(l->name, sizeof l->name, "%s", cfg->name != NULL ? cfg->name : "listener");
     l->cfg.name = l->name;
-    l->report_ms = now_ms();
+    l->report_ms = now_ms() - SRV_REPORT_MS; /* the first event is told at once */
     build_busy(l);
     l->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     int fl = fcntl(cfg->fd, F_GETFL);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -78,6 +79,13 @@ static bool log_says_ready(const char *log_path)
     return ready;
 }
 
+static unsigned long g_nofile; /* sim_set_nofile: 0 = inherit */
+
+void sim_set_nofile(unsigned long n)
+{
+    g_nofile = n;
+}
+
 static bool spawn(struct sim *s, const char *const *pre, const char *const *extra)
 {
     const char *argv[64];
@@ -106,6 +114,12 @@ static bool spawn(struct sim *s, const char *const *pre, const char *const *extr
     snprintf(log_path, sizeof log_path, "%s/simulator.log", s->dir);
     s->pid = fork();
     if (s->pid == 0) {
+        if (g_nofile > 0) { /* `ulimit -n`: soft and hard, so the daemon cannot raise it */
+            struct rlimit rl = {.rlim_cur = g_nofile, .rlim_max = g_nofile};
+            if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+                _exit(126);
+            }
+        }
         int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fd >= 0) {
             dup2(fd, 2);

@@ -24,6 +24,10 @@ bool sim_start(struct sim *s, const char *const *extra_args);
  * when they are missing). */
 bool sim_start_upstream(struct sim *s, const char *const *extra_args);
 
+/* Every simulator started after this runs with RLIMIT_NOFILE n (soft and hard, as `ulimit -n`
+ * sets them); 0 = the test's own limits. */
+void sim_set_nofile(unsigned long n);
+
 /* Sends sig (SIGTERM or SIGKILL), waits, and starts the simulator again in the same folder
  * with the same files and extra arguments. Returns false when the new one does not start. */
 bool sim_restart(struct sim *s, int sig, const char *const *extra_args);
