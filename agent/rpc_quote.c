@@ -13,6 +13,7 @@
 #include "crypto/keccak.h"
 #include "handlers.h"
 #include "rpc_quote.h"
+#include "tee/event_limits.h"
 #include "util/hex.h"
 
 /* A quote and the encoded event log it was taken against (quote_cache.h). */
@@ -447,6 +448,17 @@ bool h_emit_event(struct rpc_call *call)
     if (name[0] == '\0') {
         free(payload);
         return rpc_fail(call, "event name is required");
+    }
+    /* Refused here, before the backend extends anything (tee/event_limits.h). */
+    if (strlen(name) > EVENT_NAME_MAX) {
+        free(payload);
+        return rpc_fail(call, "event name is %zu bytes, over the limit of %u bytes", strlen(name),
+                        EVENT_NAME_MAX);
+    }
+    if (len > EVENT_PAYLOAD_MAX) {
+        free(payload);
+        return rpc_fail(call, "payload is %zu bytes, over the limit of %u bytes", len,
+                        EVENT_PAYLOAD_MAX);
     }
     if (a == NULL || a->tee == NULL || a->tee->emit_event == NULL) {
         free(payload);

@@ -17,6 +17,7 @@
 #include "attest/evlog_internal.h"
 #include "attest/runtime_log.h"
 #include "tee/sim_boot.h"
+#include "tee/event_limits.h"
 #include "util/file.h"
 #include "util/secret.h"
 
@@ -382,8 +383,10 @@ dstack_err sim_state_emit(struct sim_state *st, const char *name, const uint8_t 
         return e;
     }
     pthread_mutex_lock(&st->lock);
-    if (st->log.count >= DSTACK_EVENT_LOG_MAX_EVENTS) {
-        snprintf(err, err_cap, "the event log is full (%u events)", DSTACK_EVENT_LOG_MAX_EVENTS);
+    /* The bounds hold before anything moves (tee/event_limits.h). */
+    if (st->log.count - st->n_boot >= EVENT_RUNTIME_COUNT_MAX) {
+        snprintf(err, err_cap, "the runtime event log holds %u events, its limit",
+                 EVENT_RUNTIME_COUNT_MAX);
         e = DSTACK_EINVAL;
         goto out;
     }
@@ -391,6 +394,15 @@ dstack_err sim_state_emit(struct sim_state *st, const char *name, const uint8_t 
      * back so no torn entry is left behind for the next start to trip over. */
     struct stat fst;
     off_t before = fstat(st->log_fd, &fst) == 0 ? fst.st_size : -1;
+    if (before < 0 || (size_t)before > EVENT_LOG_BYTES_MAX ||
+        line_len > EVENT_LOG_BYTES_MAX - (size_t)before) {
+        snprintf(err, err_cap,
+                 "the runtime event log would grow past its limit of %u bytes (%lld now, %zu "
+                 "more)",
+                 EVENT_LOG_BYTES_MAX, (long long)before, line_len);
+        e = DSTACK_EINVAL;
+        goto out;
+    }
     if (write_all(st->log_fd, line, line_len) != DSTACK_OK) {
         int saved = errno;
         if (before >= 0 && ftruncate(st->log_fd, before) != 0) {

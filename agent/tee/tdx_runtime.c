@@ -14,6 +14,7 @@
 
 #include "attest/runtime_log.h"
 #include "log.h"
+#include "tee/event_limits.h"
 #include "tee/tdx_rtmr.h"
 #include "util/file.h"
 #include "util/hex.h"
@@ -341,6 +342,43 @@ static dstack_err log_end_line(struct tdx_runtime *rt, bool *torn_cut, char err[
     return e;
 }
 
+/* The log's bytes and lines against tee/event_limits.h, under the emitters' lock: every
+ * emitter appends, so the file itself is counted (at most EVENT_LOG_BYTES_MAX to read). */
+static dstack_err check_log_bounds(struct tdx_runtime *rt, size_t line_len, char err[TEE_ERROR_MAX])
+{
+    int fd = open(rt->log_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            return DSTACK_OK; /* the first event */
+        }
+        snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", rt->log_path, strerror(errno));
+        return DSTACK_EIO;
+    }
+    size_t bytes = 0, lines = 0;
+    char buf[65536];
+    ssize_t n;
+    while (bytes <= EVENT_LOG_BYTES_MAX && (n = read(fd, buf, sizeof buf)) > 0) {
+        bytes += (size_t)n;
+        for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + n - p))) != NULL; p++) {
+            lines++;
+        }
+    }
+    close(fd);
+    if (bytes > EVENT_LOG_BYTES_MAX || line_len > EVENT_LOG_BYTES_MAX - bytes) {
+        snprintf(err, TEE_ERROR_MAX,
+                 "the runtime event log would grow past its limit of %u bytes (%zu now, %zu "
+                 "more)",
+                 EVENT_LOG_BYTES_MAX, bytes, line_len);
+        return DSTACK_EINVAL;
+    }
+    if (lines >= EVENT_RUNTIME_COUNT_MAX) {
+        snprintf(err, TEE_ERROR_MAX, "the runtime event log holds %u events, its limit",
+                 EVENT_RUNTIME_COUNT_MAX);
+        return DSTACK_EINVAL;
+    }
+    return DSTACK_OK;
+}
+
 dstack_err tdx_runtime_emit(struct tdx_runtime *rt, const char *name, const uint8_t *payload,
                             size_t len, char err[TEE_ERROR_MAX])
 {
@@ -378,6 +416,9 @@ dstack_err tdx_runtime_emit(struct tdx_runtime *rt, const char *name, const uint
         snprintf(err, TEE_ERROR_MAX, "invalid event name (empty or not UTF-8)");
         e = DSTACK_EINVAL;
         goto out;
+    }
+    if ((e = check_log_bounds(rt, line_len, err)) != DSTACK_OK) {
+        goto out; /* before RTMR3 moves */
     }
     if ((e = write_all(rt->pending_path, O_TRUNC, line, line_len, err)) != DSTACK_OK) {
         goto out;
