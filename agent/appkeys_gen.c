@@ -21,6 +21,7 @@
 #include "crypto/hash.h"
 #include "crypto/kdf.h"
 #include "crypto/keccak.h"
+#include "util/file.h"
 #include "util/hex.h"
 #include "x509/p256.h"
 
@@ -180,36 +181,11 @@ static json_t *hex_json(const uint8_t *p, size_t len)
     return s;
 }
 
-/* Writes text to path through a temporary file in the same folder, mode 0600, then rename. */
+/* Writes text to path through an exclusively created temporary file in the same folder, mode
+ * 0600, then rename (util/file.h). */
 static dstack_err write_atomic(const char *path, const char *text, char *err, size_t err_len)
 {
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= sizeof tmp) {
-        return gen_fail(err, err_len, DSTACK_EINVAL, "%s: path too long", path);
-    }
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        return gen_fail(err, err_len, DSTACK_EIO, "%s: %s", path, strerror(errno));
-    }
-    size_t len = strlen(text), done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            break;
-        }
-        done += (size_t)w;
-    }
-    int ok = done == len && fchmod(fd, 0600) == 0 && fsync(fd) == 0;
-    ok = (close(fd) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int saved = errno;
-        unlink(tmp);
-        return gen_fail(err, err_len, DSTACK_EIO, "%s: %s", path, strerror(saved));
-    }
-    return DSTACK_OK;
+    return file_write_new(path, text, strlen(text), 0600, true, err, err_len);
 }
 
 dstack_err appkeys_generate(const char *path, const uint8_t seed[static DSTACK_KEY_LEN],

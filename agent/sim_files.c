@@ -14,6 +14,7 @@
 #include "appkeys.h"
 #include "attest/quote_build.h"
 #include "tee/sim_boot.h"
+#include "util/file.h"
 #include "util/secret.h"
 #include "util/hex.h"
 
@@ -83,55 +84,20 @@ static char *default_sys_config(const char *seed)
     return t;
 }
 
-/* Writes text to path unless path exists: a temporary file in the same folder, then link(2),
- * which fails with EEXIST instead of replacing what someone else created. */
+/* Writes text to path unless path exists: an exclusively created temporary file in the same
+ * folder, then link(2), which fails with EEXIST instead of replacing what someone else created
+ * (util/file.h: no planted name, no symlink, is ever followed). */
 static dstack_err create_if_absent(const char *path, const char *text, char *err, size_t cap)
 {
     struct stat st;
-    if (stat(path, &st) == 0) {
+    if (lstat(path, &st) == 0) {
         return DSTACK_OK;
     }
     if (errno != ENOENT) {
         snprintf(err, cap, "%s: %s", path, strerror(errno));
         return DSTACK_EIO;
     }
-    char tmp[1100];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (n < 0 || (size_t)n >= sizeof tmp) {
-        snprintf(err, cap, "%s: path too long", path);
-        return DSTACK_EINVAL;
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        snprintf(err, cap, "cannot create %s: %s", path, strerror(errno));
-        return DSTACK_EIO;
-    }
-    size_t len = strlen(text), done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            snprintf(err, cap, "cannot write %s: %s", path, strerror(errno));
-            close(fd);
-            unlink(tmp);
-            return DSTACK_EIO;
-        }
-        done += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        snprintf(err, cap, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-        return DSTACK_EIO;
-    }
-    if (link(tmp, path) != 0 && errno != EEXIST) {
-        snprintf(err, cap, "cannot create %s: %s", path, strerror(errno));
-        unlink(tmp);
-        return DSTACK_EIO;
-    }
-    unlink(tmp);
-    return DSTACK_OK;
+    return file_write_new(path, text, strlen(text), 0644, false, err, cap);
 }
 
 /* appkeys.json: issued for this compose's app_id and the seed's instance_id, from the 32-byte

@@ -127,11 +127,9 @@ static dstack_err write_all(int fd, const char *p, size_t len)
 static dstack_err rewrite_runtime_log(const char *path, const struct dstack_event_log *events,
                                       char *err, size_t cap)
 {
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    char tmp[FILE_TEMP_PATH_MAX];
+    int fd = file_temp_create(path, 0600, tmp, err, cap); /* never a planted name (util/file.h) */
     if (fd < 0) {
-        snprintf(err, cap, "cannot create %s: %s", tmp, strerror(errno));
         return DSTACK_EIO;
     }
     dstack_err e = DSTACK_OK;
@@ -146,20 +144,12 @@ static dstack_err rewrite_runtime_log(const char *path, const struct dstack_even
         }
         free(line);
     }
-    if (e != DSTACK_OK || fsync(fd) != 0) {
-        e = DSTACK_EIO;
-    }
-    if (close(fd) != 0) {
-        e = DSTACK_EIO;
-    }
-    if (e == DSTACK_OK && rename(tmp, path) != 0) {
-        e = DSTACK_EIO;
-    }
     if (e != DSTACK_OK) {
-        snprintf(err, cap, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
+        snprintf(err, cap, "cannot write %s: %s", tmp, strerror(errno));
+        file_temp_abort(fd, tmp);
+        return DSTACK_EIO;
     }
-    return e;
+    return file_temp_commit(fd, tmp, path, true, err, cap);
 }
 
 /* Loads the stored runtime events when they continue this boot, else starts a fresh one. On
@@ -197,7 +187,7 @@ static dstack_err load_runtime_events(struct sim_state *st, const struct dstack_
             goto out;
         }
     }
-    st->log_fd = open(st->log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    st->log_fd = open(st->log_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
     if (st->log_fd < 0) {
         snprintf(err, cap, "cannot open %s: %s", st->log_path, strerror(errno));
         e = DSTACK_EIO;

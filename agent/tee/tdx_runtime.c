@@ -74,7 +74,9 @@ void tdx_runtime_destroy(struct tdx_runtime *rt)
  * flock would let a stuck emitter in another process hang every request behind it. */
 static int take_lock(struct tdx_runtime *rt, int op, char err[TEE_ERROR_MAX])
 {
-    int fd = open(rt->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* Shared with every emitter (dstack-util creates it too), so not exclusive; never a
+     * symlink planted in the directory. */
+    int fd = open(rt->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", rt->lock_path, strerror(errno));
         return -1;
@@ -143,7 +145,7 @@ static void replay_rtmr3(const struct dstack_event_log *log, uint8_t mr[DSTACK_M
 static dstack_err write_all(const char *path, int flags, const char *data, size_t len,
                             char err[TEE_ERROR_MAX])
 {
-    int fd = open(path, flags | O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open(path, flags | O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", path, strerror(errno));
         return DSTACK_EIO;
@@ -297,7 +299,7 @@ static dstack_err read_version(struct tdx_runtime *rt, unsigned *version, char e
 static dstack_err log_end_line(struct tdx_runtime *rt, bool *torn_cut, char err[TEE_ERROR_MAX])
 {
     *torn_cut = false;
-    int fd = open(rt->log_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int fd = open(rt->log_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         if (errno == ENOENT) {
             return DSTACK_OK;
@@ -420,7 +422,9 @@ dstack_err tdx_runtime_emit(struct tdx_runtime *rt, const char *name, const uint
     if ((e = check_log_bounds(rt, line_len, err)) != DSTACK_OK) {
         goto out; /* before RTMR3 moves */
     }
-    if ((e = write_all(rt->pending_path, O_TRUNC, line, line_len, err)) != DSTACK_OK) {
+    /* The pending line: a new file, created exclusively and renamed into place. */
+    if ((e = file_write_new(rt->pending_path, line, line_len, 0600, true, err, TEE_ERROR_MAX)) !=
+        DSTACK_OK) {
         goto out;
     }
     e = tdx_rtmr_extend(rt->paths, 3, digest, err);

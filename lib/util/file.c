@@ -58,3 +58,84 @@ dstack_err file_read_all(const char *path, size_t max, char **out, size_t *len, 
     *len = n;
     return DSTACK_OK;
 }
+
+int file_temp_create(const char *path, mode_t mode, char tmp[FILE_TEMP_PATH_MAX], char *err,
+                     size_t cap)
+{
+    int n = snprintf(tmp, FILE_TEMP_PATH_MAX, "%s.XXXXXX", path);
+    if (n < 0 || n >= FILE_TEMP_PATH_MAX) {
+        snprintf(err, cap, "%s: path too long", path);
+        return -1;
+    }
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, cap, "cannot create a file beside %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fchmod(fd, mode) != 0) {
+        snprintf(err, cap, "cannot set the mode of %s: %s", tmp, strerror(errno));
+        file_temp_abort(fd, tmp);
+        return -1;
+    }
+    return fd;
+}
+
+void file_temp_abort(int fd, const char *tmp)
+{
+    if (fd >= 0) {
+        close(fd);
+    }
+    unlink(tmp);
+}
+
+dstack_err file_temp_commit(int fd, const char *tmp, const char *path, bool replace, char *err,
+                            size_t cap)
+{
+    if (fsync(fd) != 0) {
+        snprintf(err, cap, "cannot write %s: %s", path, strerror(errno));
+        file_temp_abort(fd, tmp);
+        return DSTACK_EIO;
+    }
+    if (close(fd) != 0) {
+        snprintf(err, cap, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return DSTACK_EIO;
+    }
+    /* link(2) never follows a symlink at its destination and fails on any existing name; rename
+     * replaces the name itself, never a symlink's target. */
+    int rc = replace ? rename(tmp, path) : link(tmp, path);
+    if (rc != 0 && !(!replace && errno == EEXIST)) {
+        snprintf(err, cap, "cannot create %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return DSTACK_EIO;
+    }
+    if (!replace) {
+        unlink(tmp);
+    }
+    return DSTACK_OK;
+}
+
+dstack_err file_write_new(const char *path, const void *data, size_t len, mode_t mode, bool replace,
+                          char *err, size_t cap)
+{
+    char tmp[FILE_TEMP_PATH_MAX];
+    int fd = file_temp_create(path, mode, tmp, err, cap);
+    if (fd < 0) {
+        return DSTACK_EIO;
+    }
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            snprintf(err, cap, "cannot write %s: %s", path, w < 0 ? strerror(errno) : "no space");
+            file_temp_abort(fd, tmp);
+            return DSTACK_EIO;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return file_temp_commit(fd, tmp, path, replace, err, cap);
+}

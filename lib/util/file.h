@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <dstack/common.h>
 
@@ -15,5 +16,28 @@
  * DSTACK_ENOMEM. */
 dstack_err file_read_all(const char *path, size_t max, char **out, size_t *len, bool *missing,
                          char *err, size_t cap);
+
+/* Files the daemons create: never through a name someone else could have planted (a symlink in
+ * the state folder would redirect the write). A new file is created exclusively under a fresh
+ * random name beside its destination (mkostemp: O_CREAT|O_EXCL, which follows no symlink), filled,
+ * fsynced, then renamed over the destination (replace) or linked to it (a destination that
+ * exists already is kept). */
+#define FILE_TEMP_PATH_MAX 1200
+
+/* Creates <path>.XXXXXX with mode; returns its fd (and its name in tmp) or -1 with err. */
+int file_temp_create(const char *path, mode_t mode, char tmp[FILE_TEMP_PATH_MAX], char *err,
+                     size_t cap);
+
+/* fsync + close fd, then renames tmp to path (replace) or links it there (!replace: an existing
+ * path stays, no error); the temporary name is gone either way. */
+dstack_err file_temp_commit(int fd, const char *tmp, const char *path, bool replace, char *err,
+                            size_t cap);
+
+/* Closes fd and removes tmp, after a failure. */
+void file_temp_abort(int fd, const char *tmp);
+
+/* file_temp_create + one write + file_temp_commit. */
+dstack_err file_write_new(const char *path, const void *data, size_t len, mode_t mode, bool replace,
+                          char *err, size_t cap);
 
 #endif

@@ -7,7 +7,8 @@
  *   - an empty method list is a start-up error naming the listener;
  *   - two Content-Lengths, or Transfer-Encoding with Content-Length: 400 before dispatch;
  *   - TCP listeners: a foreign Host, a web page's Origin or Sec-Fetch-Site, and a POST body not
- *     typed JSON are refused. */
+ *     typed JSON are refused;
+ *   - a symlink planted at the simulator's old temporary name is never followed. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -502,11 +503,56 @@ static void test_tcp_web_guard(void)
     CHECK(sim_stop(&s) == 0);
 }
 
+/* ---- 5. symlinks planted in the simulator's folder ------------------------------------------ */
+
+static void test_planted_symlink(void)
+{
+    struct sim s;
+    if (!sim_start(&s, NULL)) {
+        CHECK(false);
+        return;
+    }
+    char victim[] = "/tmp/dstack-it-victim-XXXXXX";
+    int vfd = mkstemp(victim);
+    CHECK(vfd >= 0 && write(vfd, "precious\n", 9) == 9);
+    close(vfd);
+    /* The runtime log is rewritten at start when it is missing: the old code created
+     * runtime_events.log.tmp with O_CREAT|O_TRUNC, then renamed it over the log. */
+    char log_path[400], tmp_path[420];
+    snprintf(log_path, sizeof log_path, "%s/runtime_events.log", s.dir);
+    snprintf(tmp_path, sizeof tmp_path, "%s.tmp", log_path);
+    kill(s.pid, SIGTERM);
+    waitpid(s.pid, NULL, 0);
+    s.pid = -1;
+    CHECK(unlink(log_path) == 0);
+    CHECK(symlink(victim, tmp_path) == 0);
+    CHECK(sim_restart(&s, SIGTERM, NULL));
+    struct http_reply r;
+    CHECK(http_post_json(s.dstack_sock, "/EmitEvent", "{\"event\":\"after\",\"payload\":\"00\"}",
+                         &r) &&
+          r.status == 200);
+    http_reply_free(&r);
+    char *v = check_read_text(victim);
+    struct stat st;
+    bool log_regular = lstat(log_path, &st) == 0 && S_ISREG(st.st_mode);
+    bool link_kept = lstat(tmp_path, &st) == 0 && S_ISLNK(st.st_mode);
+    printf("planted symlink at runtime_events.log.tmp: target %s, log a regular file: %s, "
+           "symlink left alone: %s\n",
+           v != NULL && strcmp(v, "precious\n") == 0 ? "untouched" : "WRITTEN",
+           log_regular ? "yes" : "no", link_kept ? "yes" : "no");
+    CHECK(v != NULL && strcmp(v, "precious\n") == 0);
+    CHECK(log_regular && link_kept);
+    free(v);
+    unlink(victim);
+    CHECK(sim_stop(&s) == 0);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     test_empty_method_list();
     test_conflicting_lengths();
+    test_planted_symlink();
     test_tcp_web_guard();
     test_slow_clients();
     test_fd_exhaustion();
