@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "self_probe.h"
+#include "sim_keys_check.h"
 #include "server.h"
 #include "startup.h"
 
@@ -133,6 +134,9 @@ int daemon_main(int argc, char **argv, bool simulator)
     if (agent_open(&agent, &cfg, err) != DSTACK_OK) {
         log_error("start-up failed: %s", err);
         return 1;
+    }
+    if (simulator) {
+        sim_keys_check(&agent, &cfg);
     }
     int fds[CONFIG_MAX_LISTENERS];
     size_t n_fds = activated_fds(fds);

@@ -1,6 +1,8 @@
 /* Shared parts of the dstack command: the subcommand table entry, option parsing, input and
- * output helpers. Output is JSON on stdout; errors go to stderr with exit status 1 (2 for usage).
- */
+ * output helpers. Output is JSON on stdout; errors go to stderr as "dstack <command>: <message>".
+ * Exit status (dstack(1), EXIT STATUS): 0 ok, 1 a negative answer (an invalid signature, quote
+ * or certificate; an unreachable agent for is-reachable), 2 usage (options, arguments, input
+ * that is not what the command reads), 3 an agent or I/O error. */
 #ifndef DSTACK_CLI_H
 #define DSTACK_CLI_H
 
@@ -13,8 +15,16 @@
 #include <dstack/client.h>
 #include <dstack/helpers.h>
 
-#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_NEGATIVE 1
 #define CLI_EXIT_USAGE 2
+#define CLI_EXIT_FAIL 3 /* the agent answered an error or could not be reached; I/O */
+
+/* Which common options a subcommand takes (its --help lists only those). */
+enum {
+    CLI_AGENT = 1u << 0, /* --endpoint, --timeout: it talks to the agent */
+    CLI_FILE = 1u << 1,  /* --file F */
+    CLI_HEX = 1u << 2,   /* --hex */
+};
 
 /* Options every subcommand accepts, filled by cli_parse. */
 struct cli_common {
@@ -39,12 +49,15 @@ struct cli_cmd {
     const char *name;
     int (*fn)(int argc, char **argv);
     const char *summary;
-    const char *usage; /* full --help text after "usage: dstack <name> " */
+    const char *usage;   /* the synopsis after "usage: dstack <name> " */
+    unsigned takes;      /* CLI_AGENT | CLI_FILE | CLI_HEX */
+    const char *options; /* what each of its own options and arguments means */
 };
 
-/* Parses argv[1..] (argv[0] is the subcommand name): common options, the given extra options and
- * positionals (returned in pos/n_pos, at most max_pos). Handles --help by printing the usage and
- * returning -1 with *exit_code 0; bad usage prints an error and returns -1 with *exit_code 2. */
+/* Parses argv[1..] (argv[0] is the subcommand name): the common options cmd->takes, the given
+ * extra options and positionals (returned in pos/n_pos, at most max_pos). Handles --help by
+ * printing the usage and returning -1 with *exit_code 0; bad usage prints an error and returns -1
+ * with *exit_code 2. Sets the command name errors are prefixed with. */
 int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_common *common,
               const struct cli_opt *opts, size_t n_opts, char **pos, size_t max_pos, size_t *n_pos,
               int *exit_code);
@@ -60,13 +73,24 @@ int cli_client(const struct cli_common *common, struct dstack_client **out);
 int cli_data(const struct cli_common *common, const char *pos, bool required, uint8_t **out,
              size_t *len);
 
+/* The command running, for the "dstack <command>:" prefix of errors ("dstack" before one). */
+const char *cli_command(void);
+
+/* A quote from an argument (hex) or --file: a GetQuote/TdxQuote JSON answer (its "quote", and
+ * its "event_log" into *log_json when not NULL), hex text, or raw bytes, told by content (--hex
+ * forces hex). *q is malloc'd. */
+int cli_quote_input(const struct cli_common *co, const char *pos, uint8_t **q, size_t *qlen,
+                    char **log_json);
+
 /* Reads a whole file ("-" = stdin), capped at 64 MiB. */
 int cli_read_file(const char *path, char **out, size_t *len);
 
 /* Decodes a hex argument into a malloc'd buffer; prints "<what>: invalid hex" on failure. */
 int cli_hex_arg(const char *what, const char *hex, uint8_t **out, size_t *len);
 
-/* Prints "dstack <cmd>: <message of the last libdstack error>" and returns CLI_EXIT_FAIL. */
+/* Prints "dstack <cmd>: <message of the last libdstack error>"; returns CLI_EXIT_NEGATIVE for a
+ * check that said no (DSTACK_EVERIFY), CLI_EXIT_USAGE for an argument or input the library
+ * refused (DSTACK_EINVAL, DSTACK_EFORMAT), else CLI_EXIT_FAIL. */
 int cli_fail(const char *cmd, dstack_err err);
 /* Prints "dstack <cmd>: <msg>" and returns code. */
 int cli_error(const char *cmd, int code, const char *fmt, ...)

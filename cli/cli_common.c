@@ -8,21 +8,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CLI_MAX_INPUT (64u * 1024u * 1024u)
 
-static const char common_help[] =
-    "common options:\n"
-    "  --endpoint E   socket path or http(s):// URL (default: $DSTACK_SIMULATOR_ENDPOINT,\n"
-    "                 then /var/run/dstack.sock, /run/dstack.sock, /var/run/dstack/dstack.sock,\n"
-    "                 /run/dstack/dstack.sock)\n"
-    "  --timeout MS   request timeout in milliseconds (default 3000)\n"
-    "  --help         this text\n";
+static const char *current = NULL; /* the subcommand running */
 
-int cli_error(const char *cmd, int code, const char *fmt, ...)
+const char *cli_command(void)
+{
+    return current;
+}
+
+/* The common options a command takes, for its --help. */
+static void print_common_help(unsigned takes)
+{
+    if (takes == 0) {
+        printf("Needs no agent.\n\noptions:\n  --help         this text\n");
+        return;
+    }
+    printf("common options:\n");
+    if (takes & CLI_AGENT) {
+        printf("  --endpoint E   socket path or http(s):// URL (default: "
+               "$DSTACK_SIMULATOR_ENDPOINT,\n"
+               "                 then /var/run/dstack.sock, /run/dstack.sock,\n"
+               "                 /var/run/dstack/dstack.sock, /run/dstack/dstack.sock)\n"
+               "  --timeout MS   request timeout in milliseconds (default 3000)\n");
+    }
+    if (takes & CLI_FILE) {
+        printf("  --file F       read the input from file F (- = standard input)\n");
+    }
+    if (takes & CLI_HEX) {
+        printf("  --hex          the input (argument or file) is hexadecimal text\n");
+    }
+    printf("  --help         this text\n");
+}
+
+int cli_error(const char *what, int code, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "dstack %s: ", cmd);
+    fprintf(stderr, "dstack%s%s: ", current ? " " : "", current ? current : "");
+    if (what != NULL && what[0] == '-') { /* the option the message is about */
+        fprintf(stderr, "%s: ", what);
+    }
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -33,7 +60,10 @@ int cli_error(const char *cmd, int code, const char *fmt, ...)
 int cli_fail(const char *cmd, dstack_err err)
 {
     const char *msg = dstack_last_error();
-    return cli_error(cmd, CLI_EXIT_FAIL, "%s", msg[0] ? msg : dstack_err_str(err));
+    bool usage = err == DSTACK_EINVAL || err == DSTACK_EFORMAT; /* arguments or input */
+    /* DSTACK_EVERIFY: a check said no (no signer recovers, wrong key or tampered data) */
+    int code = err == DSTACK_EVERIFY ? CLI_EXIT_NEGATIVE : usage ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+    return cli_error(cmd, code, "%s", msg[0] ? msg : dstack_err_str(err));
 }
 
 static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
@@ -57,6 +87,7 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_commo
 {
     memset(common, 0, sizeof *common);
     *n_pos = 0;
+    current = cmd->name;
     bool only_pos = false;
     for (int i = 1; i < argc; i++) {
         char *a = argv[i];
@@ -73,8 +104,11 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_commo
             continue;
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("usage: dstack %s %s\n\n%s\n\n%s", cmd->name, cmd->usage, cmd->summary,
-                   common_help);
+            printf("usage: dstack %s %s\n\n%s\n\n", cmd->name, cmd->usage, cmd->summary);
+            if (cmd->options != NULL && cmd->options[0] != '\0') {
+                printf("%s\n", cmd->options);
+            }
+            print_common_help(cmd->takes);
             *exit_code = 0;
             return -1;
         }
@@ -90,7 +124,7 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_commo
         memcpy(name, a + 2, nl - 2);
         name[nl - 2] = '\0';
         const char *val = inline_val ? inline_val + 1 : NULL;
-        bool is_flag = strcmp(name, "hex") == 0;
+        bool is_flag = strcmp(name, "hex") == 0 && (cmd->takes & CLI_HEX);
         const struct cli_opt *o = NULL;
         for (size_t k = 0; k < n_opts; k++) {
             if (strcmp(opts[k].name, name) == 0) {
@@ -98,8 +132,16 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_commo
                 is_flag = !o->has_arg;
             }
         }
-        bool known = o != NULL || strcmp(name, "endpoint") == 0 || strcmp(name, "timeout") == 0 ||
-                     strcmp(name, "hex") == 0 || strcmp(name, "file") == 0;
+        bool agent_opt = strcmp(name, "endpoint") == 0 || strcmp(name, "timeout") == 0;
+        bool known = o != NULL || (agent_opt && (cmd->takes & CLI_AGENT)) ||
+                     (strcmp(name, "hex") == 0 && (cmd->takes & CLI_HEX)) ||
+                     (strcmp(name, "file") == 0 && (cmd->takes & CLI_FILE));
+        if (!known && agent_opt) {
+            *exit_code =
+                cli_error(cmd->name, CLI_EXIT_USAGE,
+                          "--%s does not apply: %s never contacts the agent", name, cmd->name);
+            return -1;
+        }
         if (!known) {
             *exit_code =
                 cli_error(cmd->name, CLI_EXIT_USAGE, "unknown option '--%s' (see --help)", name);
@@ -152,14 +194,14 @@ int cli_client(const struct cli_common *common, struct dstack_client **out)
 {
     struct dstack_client_options o = {.timeout_ms = common->timeout_ms};
     dstack_err err = dstack_client_new(common->endpoint, &o, out);
-    return err == DSTACK_OK ? 0 : cli_fail("client", err);
+    return err == DSTACK_OK ? 0 : cli_fail(current, err);
 }
 
 int cli_read_file(const char *path, char **out, size_t *len)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (f == NULL) {
-        return cli_error("input", CLI_EXIT_FAIL, "%s: %s", path, strerror(errno));
+        return cli_error(NULL, CLI_EXIT_FAIL, "%s: %s", path, strerror(errno));
     }
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap + 1);
@@ -171,7 +213,7 @@ int cli_read_file(const char *path, char **out, size_t *len)
                 if (f != stdin) {
                     fclose(f);
                 }
-                return cli_error("input", CLI_EXIT_FAIL, "%s: larger than %u bytes", path,
+                return cli_error(NULL, CLI_EXIT_FAIL, "%s: larger than %u bytes", path,
                                  CLI_MAX_INPUT);
             }
             cap *= 2;
@@ -195,7 +237,7 @@ int cli_read_file(const char *path, char **out, size_t *len)
     }
     if (failed) {
         free(buf);
-        return cli_error("input", CLI_EXIT_FAIL, "%s: read error", path);
+        return cli_error(NULL, CLI_EXIT_FAIL, "%s: read error", path);
     }
     buf[n] = '\0';
     *out = buf;
@@ -233,7 +275,7 @@ int cli_data(const struct cli_common *common, const char *pos, bool required, ui
     size_t tlen = 0;
     if (common->file != NULL) {
         if (pos != NULL) {
-            return cli_error("data", CLI_EXIT_USAGE, "give the data either as argument or --file");
+            return cli_error(NULL, CLI_EXIT_USAGE, "give the data either as argument or --file");
         }
         int rc = cli_read_file(common->file, &text, &tlen);
         if (rc != 0) {
@@ -243,21 +285,21 @@ int cli_data(const struct cli_common *common, const char *pos, bool required, ui
         tlen = strlen(pos);
         text = malloc(tlen + 1);
         if (text == NULL) {
-            return cli_error("data", CLI_EXIT_FAIL, "out of memory");
+            return cli_error(NULL, CLI_EXIT_FAIL, "out of memory");
         }
         memcpy(text, pos, tlen + 1);
     } else if (required) {
-        return cli_error("data", CLI_EXIT_USAGE, "missing data (argument or --file; see --help)");
+        return cli_error(NULL, CLI_EXIT_USAGE, "missing data (argument or --file; see --help)");
     } else {
         text = calloc(1, 1);
         if (text == NULL) {
-            return cli_error("data", CLI_EXIT_FAIL, "out of memory");
+            return cli_error(NULL, CLI_EXIT_FAIL, "out of memory");
         }
     }
     if (common->hex) {
         if (memchr(text, '\0', tlen) != NULL) {
             free(text);
-            return cli_error("data", CLI_EXIT_USAGE, "invalid hex");
+            return cli_error(NULL, CLI_EXIT_USAGE, "invalid hex");
         }
         int rc = cli_hex_arg("data", text, out, len);
         free(text);
@@ -271,7 +313,7 @@ int cli_data(const struct cli_common *common, const char *pos, bool required, ui
 int cli_print_json(json_t *v)
 {
     if (v == NULL) {
-        return cli_error("output", CLI_EXIT_FAIL, "out of memory");
+        return cli_error(NULL, CLI_EXIT_FAIL, "out of memory");
     }
     int rc = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(v);
@@ -289,4 +331,87 @@ int cli_print_json_text(const char *json)
         return 0;
     }
     return cli_print_json(v);
+}
+
+/* Hex text: hex digits only, an even count, optional white space at the end. */
+static bool is_hex_text(const char *text, size_t len)
+{
+    while (len > 0 && strchr(" \t\r\n", text[len - 1]) != NULL && text[len - 1] != '\0') {
+        len--;
+    }
+    if (len == 0 || len % 2 != 0) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A GetQuote/TdxQuote answer: its "quote" (hex) and "event_log". */
+static int quote_from_answer(const char *text, size_t len, uint8_t **q, size_t *qlen,
+                             char **log_json)
+{
+    json_t *doc = json_loadb(text, len, 0, NULL);
+    const char *qh = json_string_value(json_object_get(doc, "quote"));
+    const char *ev = json_string_value(json_object_get(doc, "event_log"));
+    int rc;
+    if (qh == NULL) {
+        rc = cli_error(NULL, CLI_EXIT_USAGE,
+                       "the JSON input has no \"quote\" string (a GetQuote answer has one)");
+    } else {
+        rc = cli_hex_arg("quote", qh, q, qlen);
+        if (rc == 0 && log_json != NULL && ev != NULL && ev[0] != '\0' &&
+            (*log_json = strdup(ev)) == NULL) {
+            free(*q);
+            *q = NULL;
+            rc = cli_error(NULL, CLI_EXIT_FAIL, "out of memory");
+        }
+    }
+    json_decref(doc);
+    return rc;
+}
+
+int cli_quote_input(const struct cli_common *co, const char *pos, uint8_t **q, size_t *qlen,
+                    char **log_json)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+    if (log_json != NULL) {
+        *log_json = NULL;
+    }
+    if (pos != NULL && co->file != NULL) {
+        return cli_error(NULL, CLI_EXIT_USAGE, "give the quote either as argument or --file");
+    }
+    /* On the command line a quote is hex, or the name of a file holding one. */
+    const char *path = co->file;
+    if (pos != NULL && access(pos, R_OK) != 0) {
+        return cli_hex_arg(NULL, pos, q, qlen);
+    }
+    if (pos != NULL) {
+        path = pos;
+    }
+    if (path == NULL) {
+        return cli_error(NULL, CLI_EXIT_USAGE, "missing quote (HEX or --file F; see --help)");
+    }
+    if ((rc = cli_read_file(path, &text, &len)) != 0) {
+        return rc;
+    }
+    size_t skip = strspn(text, " \t\r\n");
+    if (skip < len && text[skip] == '{') {
+        rc = quote_from_answer(text, len, q, qlen, log_json);
+    } else if (co->hex || (memchr(text, '\0', len) == NULL && is_hex_text(text, len))) {
+        rc = memchr(text, '\0', len) ? cli_error("--hex", CLI_EXIT_USAGE, "invalid hex")
+                                     : cli_hex_arg(NULL, text, q, qlen);
+    } else {
+        *q = (uint8_t *)text; /* raw quote bytes */
+        *qlen = len;
+        return 0;
+    }
+    free(text);
+    return rc;
 }

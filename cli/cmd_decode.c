@@ -26,19 +26,17 @@ int cmd_decode_quote(int argc, char **argv)
     if (cli_parse(cmd, argc, argv, &co, NULL, 0, pos, 1, &n_pos, &rc) != 0) {
         return rc;
     }
-    if (n_pos == 1) {
-        co.hex = true; /* a quote on the command line is always hex */
-    }
     uint8_t *q = NULL;
     size_t len = 0;
-    if ((rc = cli_data(&co, n_pos ? pos[0] : NULL, true, &q, &len)) != 0) {
+    /* what verify-quote reads: binary, hex or a GetQuote answer, told by content */
+    if ((rc = cli_quote_input(&co, n_pos ? pos[0] : NULL, &q, &len, NULL)) != 0) {
         return rc;
     }
     struct dstack_quote p;
     dstack_err err = dstack_quote_parse(q, len, &p);
     if (err != DSTACK_OK) {
         free(q);
-        return cli_error(cmd->name, CLI_EXIT_FAIL, "not a TDX v4/v5 quote (%s)",
+        return cli_error(cmd->name, CLI_EXIT_USAGE, "not a TDX v4/v5 quote (%s)",
                          dstack_err_str(err));
     }
     json_t *o = json_object();
@@ -118,14 +116,14 @@ int cmd_replay_rtmrs(int argc, char **argv)
     dstack_err err = dstack_event_log_parse(text, len, &log, why, sizeof why);
     free(text);
     if (err != DSTACK_OK) {
-        return cli_error(cmd->name, CLI_EXIT_FAIL, "%s", why[0] ? why : dstack_err_str(err));
+        return cli_error(cmd->name, CLI_EXIT_USAGE, "%s", why[0] ? why : dstack_err_str(err));
     }
     uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
     err = dstack_replay_rtmrs(&log, rtmr);
     size_t count = log.count;
     dstack_event_log_free(&log);
     if (err != DSTACK_OK) {
-        return cli_error(cmd->name, CLI_EXIT_FAIL, "cannot replay: %s", dstack_err_str(err));
+        return cli_error(cmd->name, CLI_EXIT_USAGE, "cannot replay: %s", dstack_err_str(err));
     }
     json_t *o = json_object();
     static const char *const rt[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};

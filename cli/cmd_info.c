@@ -66,7 +66,7 @@ int cmd_is_reachable(int argc, char **argv)
     bool ok = dstack_client_new(co.endpoint, &o, &c) == DSTACK_OK && dstack_is_reachable(c);
     dstack_client_free(c);
     cli_print_json(json_pack("{s:b}", "reachable", ok));
-    return ok ? 0 : CLI_EXIT_FAIL;
+    return ok ? 0 : CLI_EXIT_NEGATIVE;
 }
 
 int cmd_call(int argc, char **argv)
@@ -90,7 +90,8 @@ int cmd_call(int argc, char **argv)
     struct dstack_client *c = NULL;
     if ((rc = cli_client(&co, &c)) == 0) {
         char *resp = NULL;
-        dstack_err err = dstack_call(c, pos[0], body ? body : (n_pos > 1 ? pos[1] : NULL), &resp);
+        dstack_err err =
+            dstack_call_any_api(c, pos[0], body ? body : (n_pos > 1 ? pos[1] : NULL), &resp);
         rc = err == DSTACK_OK ? cli_print_json_text(resp) : cli_fail(cmd->name, err);
         free(resp);
         dstack_client_free(c);

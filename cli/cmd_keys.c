@@ -159,6 +159,9 @@ int cmd_verify(int argc, char **argv)
         goto out;
     }
     rc = cli_print_json(json_pack("{s:b}", "valid", valid));
+    if (rc == 0 && !valid) {
+        rc = CLI_EXIT_NEGATIVE; /* like verify-quote and verify-ra-tls */
+    }
 out:
     dstack_client_free(c);
     free(data);

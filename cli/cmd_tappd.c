@@ -36,7 +36,7 @@ int cmd_tappd(int argc, char **argv)
     dstack_err err = dstack_tappd_client_new(co.endpoint, &o, warn_stderr, NULL, &c);
     if (err != DSTACK_OK) {
         return strcmp(sub, "is-reachable") == 0
-                   ? (cli_print_json(json_pack("{s:b}", "reachable", 0)), CLI_EXIT_FAIL)
+                   ? (cli_print_json(json_pack("{s:b}", "reachable", 0)), CLI_EXIT_NEGATIVE)
                    : cli_fail(cmd->name, err);
     }
     const char *json = NULL;
@@ -71,7 +71,7 @@ int cmd_tappd(int argc, char **argv)
     } else if (strcmp(sub, "is-reachable") == 0) {
         bool ok = dstack_is_reachable(c);
         cli_print_json(json_pack("{s:b}", "reachable", ok));
-        rc = ok ? 0 : CLI_EXIT_FAIL;
+        rc = ok ? 0 : CLI_EXIT_NEGATIVE;
         goto out;
     } else {
         rc = cli_error(cmd->name, CLI_EXIT_USAGE, "unknown subcommand '%s'", sub);

@@ -167,6 +167,12 @@ int cmd_verify_env_pubkey(int argc, char **argv)
     }
     free(pub);
     free(sig);
+    if (err != DSTACK_OK && err != DSTACK_ENOMEM) {
+        /* no signer recovers from what was given (the SDKs answer null): a negative answer */
+        const char *msg = dstack_last_error();
+        return cli_error(cmd->name, CLI_EXIT_NEGATIVE, "no signer: %s",
+                         msg[0] ? msg : dstack_err_str(err));
+    }
     if (err != DSTACK_OK) {
         return cli_fail(cmd->name, err);
     }

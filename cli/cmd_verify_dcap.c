@@ -72,8 +72,8 @@ int cli_verify_dcap(const char *name, const struct cli_dcap_args *args, const ui
     }
     dstack_err err = dstack_dcap_verify(q, qlen, col, a.now, NULL, rep, why, sizeof why);
     if (err != DSTACK_OK) {
-        rc =
-            cli_error(name, CLI_EXIT_FAIL, "invalid quote: %s", why[0] ? why : dstack_err_str(err));
+        rc = cli_error(name, CLI_EXIT_NEGATIVE, "invalid quote: %s",
+                       why[0] ? why : dstack_err_str(err));
         goto out;
     }
     if (dstack_dcap_report_to_json(rep, &json) != DSTACK_OK) {

@@ -4,9 +4,7 @@
  * whole GetQuote answer its event log replayed to the quote's RTMRs (docs/attestation.md). */
 #include "cli.h"
 
-#include <ctype.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
 
 #include <dstack/attest.h>
@@ -21,81 +19,13 @@ static void put_hex(json_t *obj, const char *key, const uint8_t *b, size_t len)
     free(h);
 }
 
-/* Hex text (a raw quote starts with a binary header, so it never is). */
-static bool is_hex_text(const char *t, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (isxdigit((unsigned char)t[i])) {
-            n++;
-        } else if (!isspace((unsigned char)t[i])) {
-            return false;
-        }
-    }
-    return n > 0;
-}
-
-/* The quote from the input: a GetQuote/TdxQuote answer (JSON text, its "quote" and "event_log"),
- * hex text, or raw bytes. *log_json (malloc'd or NULL) is the answer's event log. */
-static int load_quote(const char *name, const struct cli_common *co, const char *pos, uint8_t **q,
-                      size_t *qlen, char **log_json)
-{
-    char *text = NULL;
-    size_t len = 0;
-    int rc;
-    *log_json = NULL;
-    if (pos != NULL && co->file != NULL) {
-        return cli_error(name, CLI_EXIT_USAGE, "give the quote either as argument or --file");
-    }
-    /* On the command line a quote is hex, or the name of a file holding one. */
-    const char *path = co->file;
-    if (pos != NULL && access(pos, R_OK) != 0) {
-        return cli_hex_arg(name, pos, q, qlen);
-    }
-    if (pos != NULL) {
-        path = pos;
-    }
-    if (path == NULL) {
-        return cli_error(name, CLI_EXIT_USAGE, "missing quote (HEX or --file F; see --help)");
-    }
-    if ((rc = cli_read_file(path, &text, &len)) != 0) {
-        return rc;
-    }
-    size_t skip = strspn(text, " \t\r\n");
-    if (skip < len && text[skip] == '{') {
-        json_t *doc = json_loadb(text, len, 0, NULL);
-        const char *qh = json_string_value(json_object_get(doc, "quote"));
-        const char *ev = json_string_value(json_object_get(doc, "event_log"));
-        if (qh == NULL) {
-            rc = cli_error(name, CLI_EXIT_FAIL, "JSON input has no \"quote\" string");
-        } else {
-            rc = cli_hex_arg(name, qh, q, qlen);
-            if (rc == 0 && ev != NULL && ev[0] != '\0' && (*log_json = strdup(ev)) == NULL) {
-                free(*q);
-                *q = NULL;
-                rc = cli_error(name, CLI_EXIT_FAIL, "out of memory");
-            }
-        }
-        json_decref(doc);
-    } else if (co->hex || is_hex_text(text, len)) {
-        rc = memchr(text, '\0', len) ? cli_error(name, CLI_EXIT_USAGE, "invalid hex")
-                                     : cli_hex_arg(name, text, q, qlen);
-    } else {
-        *q = (uint8_t *)text; /* raw quote bytes */
-        *qlen = len;
-        return 0;
-    }
-    free(text);
-    return rc;
-}
-
 static int verify_dcap(const char *name, const struct cli_common *co, const char *pos,
                        const struct cli_dcap_args *dcap)
 {
     uint8_t *q = NULL;
     size_t qlen = 0;
     char *log_json = NULL;
-    int rc = load_quote(name, co, pos, &q, &qlen, &log_json);
+    int rc = cli_quote_input(co, pos, &q, &qlen, &log_json);
     if (rc == 0) {
         rc = cli_verify_dcap(name, dcap, q, qlen);
     }
@@ -158,14 +88,14 @@ int cmd_verify_quote(int argc, char **argv)
     size_t root_len = 0;
     struct dstack_event_log log;
     dstack_event_log_init(&log);
-    if ((rc = load_quote(cmd->name, &co, n_pos ? pos[0] : NULL, &q, &qlen, &log_json)) != 0 ||
+    if ((rc = cli_quote_input(&co, n_pos ? pos[0] : NULL, &q, &qlen, &log_json)) != 0 ||
         (rc = cli_read_file(root_path, &root, &root_len)) != 0) {
         goto out;
     }
     char why[256] = "";
     dstack_err err = dstack_quote_verify(q, qlen, root, root_len, why, sizeof why);
     if (err != DSTACK_OK) {
-        rc = cli_error(cmd->name, CLI_EXIT_FAIL, "invalid quote: %s",
+        rc = cli_error(cmd->name, CLI_EXIT_NEGATIVE, "invalid quote: %s",
                        why[0] ? why : dstack_err_str(err));
         goto out;
     }
@@ -175,7 +105,7 @@ int cmd_verify_quote(int argc, char **argv)
         goto out;
     }
     if (want_rd_hex != NULL && memcmp(p.report.report_data, want_rd, sizeof want_rd) != 0) {
-        rc = cli_error(cmd->name, CLI_EXIT_FAIL,
+        rc = cli_error(cmd->name, CLI_EXIT_NEGATIVE,
                        "invalid quote: report data differs from "
                        "--report-data");
         goto out;
@@ -198,7 +128,7 @@ int cmd_verify_quote(int argc, char **argv)
         }
         if (err != DSTACK_OK || memcmp(rtmr, p.report.rtmr, sizeof rtmr) != 0) {
             json_decref(o);
-            rc = cli_error(cmd->name, CLI_EXIT_FAIL, "invalid quote: %s",
+            rc = cli_error(cmd->name, CLI_EXIT_NEGATIVE, "invalid quote: %s",
                            err != DSTACK_OK ? (why[0] ? why : dstack_err_str(err))
                                             : "the event log does not replay to the quote's RTMRs");
             goto out;

@@ -74,8 +74,8 @@ static int load_pem(const char *name, const char *path, const char *array_key,
     }
     json_decref(doc);
     if (pem == NULL) {
-        return cli_error(name, CLI_EXIT_FAIL, "%s: no certificate found in the JSON (%s%s%s)", path,
-                         array_key ? array_key : "", array_key && string_key ? ", " : "",
+        return cli_error(name, CLI_EXIT_USAGE, "%s: no certificate found in the JSON (%s%s%s)",
+                         path, array_key ? array_key : "", array_key && string_key ? ", " : "",
                          string_key ? string_key : "");
     }
     *out = pem;
@@ -174,7 +174,7 @@ int cmd_verify_ra_tls(int argc, char **argv)
     dstack_err err = dstack_ratls_verify_chain(chain, chain_len, ca, ca_len, root, root_len, &leaf,
                                                why, sizeof why);
     if (err != DSTACK_OK) {
-        rc = cli_error(cmd->name, CLI_EXIT_FAIL, "invalid RA-TLS certificate: %s",
+        rc = cli_error(cmd->name, CLI_EXIT_NEGATIVE, "invalid RA-TLS certificate: %s",
                        why[0] ? why : dstack_err_str(err));
         goto out;
     }

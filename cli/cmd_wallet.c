@@ -88,7 +88,7 @@ static int read_tls_pem(const char *cmd, const char *path, char **pem)
     if (j != NULL) {
         json_t *k = json_object_get(j, "key");
         if (!json_is_string(k)) {
-            rc = cli_error(cmd, CLI_EXIT_FAIL, "%s: JSON without a \"key\" string", path);
+            rc = cli_error(cmd, CLI_EXIT_USAGE, "%s: JSON without a \"key\" string", path);
         } else if ((*pem = strdup(json_string_value(k))) == NULL) {
             rc = cli_error(cmd, CLI_EXIT_FAIL, "out of memory");
         }

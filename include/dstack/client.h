@@ -118,6 +118,12 @@ DSTACK_API void dstack_client_set_log(struct dstack_client *c, dstack_log_fn fn,
 DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_call(struct dstack_client *c, const char *method,
                                                     const char *json_body, char **response);
 
+/* dstack_call for a method named as its API names it, on any socket kind: when the socket
+ * answers POST /<method> with 404 and no JSON (it serves the tappd or Worker API, under /prpc/),
+ * POSTs /prpc/<method> (those APIs take the bare method name). Errors as dstack_call's. */
+DSTACK_API dstack_err dstack_call_any_api(struct dstack_client *c, const char *method,
+                                          const char *json_body, char **response);
+
 /* ---------------------------------------------------------------------------------------------
  * GetKey — deterministic key derived from the app key (docs/api/GetKey.md, docs/sdk.md)
  */

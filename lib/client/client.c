@@ -121,8 +121,38 @@ void client_log(const struct dstack_client *c, enum dstack_log_level level, cons
     c->log(level, line, c->log_user);
 }
 
-dstack_err dstack_call(struct dstack_client *c, const char *method, const char *json_body,
-                       char **response)
+/* POST <prefix>METHOD; on a "/" client whose socket answers 404 without JSON (the route does
+ * not exist there), POST /prpc/METHOD: the tappd and Worker APIs live under /prpc/ and take the
+ * bare method name (upstream's prpc routes trim "Tappd." / "Worker."), so one method name works
+ * on every socket kind. */
+static dstack_err call_with_retry(struct dstack_client *c, const char *method, json_t *req,
+                                  bool any_api, char **response)
+{
+    char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : strdup("{}");
+    struct client_http_result r = {0};
+    if (body == NULL) {
+        return client_fail(DSTACK_ENOMEM, "out of memory");
+    }
+    dstack_err err = transport_post(c, method, body, 0, &r);
+    bool other_api = any_api && err == DSTACK_OK && r.status == 404 &&
+                     strcmp(c->path_prefix, "/") == 0 && (r.body_len == 0 || r.body[0] != '{');
+    if (other_api && strlen(method) < 200) {
+        char prpc[256];
+        snprintf(prpc, sizeof prpc, "prpc/%s", method);
+        transport_result_free(&r);
+        err = transport_post(c, prpc, body, 0, &r);
+    }
+    free(body);
+    json_t *resp = NULL;
+    if (err == DSTACK_OK) {
+        err = client_rpc_result(method, &r, &resp, response);
+    }
+    json_decref(resp);
+    return err;
+}
+
+static dstack_err call(struct dstack_client *c, const char *method, const char *json_body,
+                       bool any_api, char **response)
 {
     client_clear_error();
     if (c == NULL || method == NULL || response == NULL) {
@@ -138,9 +168,19 @@ dstack_err dstack_call(struct dstack_client *c, const char *method, const char *
             return client_fail(DSTACK_EINVAL, "request body is not a JSON object: %s", jerr.text);
         }
     }
-    json_t *resp = NULL;
-    dstack_err err = client_rpc(c, method, req, 0, &resp, response);
+    dstack_err err = call_with_retry(c, method, req, any_api, response);
     json_decref(req);
-    json_decref(resp);
     return err;
+}
+
+dstack_err dstack_call(struct dstack_client *c, const char *method, const char *json_body,
+                       char **response)
+{
+    return call(c, method, json_body, false, response);
+}
+
+dstack_err dstack_call_any_api(struct dstack_client *c, const char *method, const char *json_body,
+                               char **response)
+{
+    return call(c, method, json_body, true, response);
 }

@@ -41,6 +41,7 @@ struct client_http_result {
     long status; /* HTTP status; 0 when no response arrived */
     char *body;  /* NUL-terminated, malloc'd (may hold NULs inside: use body_len) */
     size_t body_len;
+    const char *endpoint; /* the client's, for messages (not owned) */
 };
 
 /* POSTs `body` to <prefix><method> and collects the answer. timeout_ms 0 = client default.

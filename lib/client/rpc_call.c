@@ -8,7 +8,28 @@
 #include "util/secret.h"
 
 /* Keeps error messages readable when a proxy answers with an HTML page. */
-#define BODY_EXCERPT 200
+#define BODY_EXCERPT_SHORT 60
+
+/* An answer that is not the dstack API's: name the endpoint and the likely cause (a socket of
+ * another API answers our paths with an HTML 404 page), quoting a short, printable excerpt. */
+static dstack_err not_dstack_answer(dstack_err code, const char *method,
+                                    const struct client_http_result *r)
+{
+    char excerpt[BODY_EXCERPT_SHORT + 1];
+    size_t n = 0;
+    for (size_t i = 0; i < r->body_len && n < BODY_EXCERPT_SHORT; i++) {
+        char ch = r->body[i];
+        excerpt[n++] = (ch >= 0x20 && ch < 0x7f) ? ch : ' ';
+    }
+    excerpt[n] = '\0';
+    return client_fail(code,
+                       "%s: %s answered HTTP %ld with %s, not a dstack API answer: is it the "
+                       "dstack socket? (tappd.sock serves the tappd API, external.sock the "
+                       "Worker API; `dstack call METHOD` reaches any of them)%s%s%s",
+                       method, r->endpoint ? r->endpoint : "the agent", r->status,
+                       r->body_len ? "a body that is not JSON" : "an empty body", n ? " [" : "",
+                       excerpt, n ? "]" : "");
+}
 
 dstack_err client_rpc_result(const char *method, struct client_http_result *r, json_t **resp,
                              char **text)
@@ -26,20 +47,15 @@ dstack_err client_rpc_result(const char *method, struct client_http_result *r, j
         json_decref(parsed);
         parsed = json_object();
     }
+    const json_t *e = json_is_object(parsed) ? json_object_get(parsed, "error") : NULL;
     if (r->status < 200 || r->status >= 300) {
-        const json_t *e = json_is_object(parsed) ? json_object_get(parsed, "error") : NULL;
-        if (json_is_string(e)) {
-            err = client_fail(DSTACK_ESERVER, "%s failed (HTTP %ld): %s", method, r->status,
-                              json_string_value(e));
-        } else {
-            int n = (int)(r->body_len < BODY_EXCERPT ? r->body_len : BODY_EXCERPT);
-            err = client_fail(DSTACK_ESERVER, "%s failed (HTTP %ld): %.*s", method, r->status, n,
-                              r->body);
-        }
+        err = json_is_string(e) ? client_fail(DSTACK_ESERVER, "%s failed (HTTP %ld): %s", method,
+                                              r->status, json_string_value(e))
+                                : not_dstack_answer(DSTACK_ESERVER, method, r);
         goto out;
     }
     if (!json_is_object(parsed)) {
-        err = client_fail(DSTACK_EPROTO, "%s: response is not a JSON object", method);
+        err = not_dstack_answer(DSTACK_EPROTO, method, r);
         goto out;
     }
     if (text != NULL) {

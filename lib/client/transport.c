@@ -202,6 +202,7 @@ dstack_err transport_complete(struct dstack_client *c, CURL *h, const char *meth
         }
     }
     out->status = status;
+    out->endpoint = c->endpoint;
     out->body = x->buf.data;
     out->body_len = x->buf.len;
     x->buf.data = NULL;

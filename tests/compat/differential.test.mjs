@@ -148,14 +148,14 @@ test('compose hash: JSON texts JSON.parse refuses or that are not objects fail i
     try { const o = JSON.parse(text); jsOk = typeof o === 'object' && !Array.isArray(o); } catch { jsOk = false; }
     assert.equal(jsOk, false, text);
     const got = dstack(['compose-hash', file]);
-    assert.equal(got.code, 1, text);
+    assert.equal(got.code, 2, text); // dstack(1): input that is not what the command reads
     assert.match(got.stderr, /app-compose/);
   }
   // Documented limits of libdstack (jansson): JSON.parse accepts these, dstack refuses them —
   // lone surrogates (not UTF-8) and NUL inside object keys (NUL inside values works).
   for (const text of ['{"a":"\\ud800"}', '{"a\\u0000b":1}']) {
     writeFileSync(join(work, 'limit.json'), text);
-    assert.equal(dstack(['compose-hash', join(work, 'limit.json')]).code, 1, text);
+    assert.equal(dstack(['compose-hash', join(work, 'limit.json')]).code, 2, text);
   }
 });
 
@@ -213,7 +213,7 @@ test('eth-address and solana-pubkey: equal to toViemAccount/toKeypair on many Ge
     try { toViemAccount(getKeyResponse(Buffer.from(h, 'hex'))); } catch { jsThrows = true; }
     assert.equal(jsThrows, true);
     const eth = dstack(['eth-address', '--key', h]);
-    assert.equal(eth.code, 1, h);
+    assert.equal(eth.code, 2, h); // not a secp256k1 key: a malformed argument
   }
 });
 
@@ -369,6 +369,6 @@ test('encrypt-env: JS encrypts -> dstack decrypts; dstack encrypts -> noble decr
   }
   // Bad recipient keys: the JS SDK does not check; libdstack refuses (Go SDK's messages).
   const r = dstack(['encrypt-env', '--public-key', 'abcd', 'A=b']);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2); // a malformed argument (dstack(1), EXIT STATUS)
   assert.match(r.stderr, /invalid public key length: expected 32 bytes, got 2/);
 });

@@ -65,9 +65,11 @@ test('sign: identical deterministic signatures; each side verifies the other\'s'
     assert.equal(v2.valid, true);
     const bad = b.signature.slice(0, 10) + (b.signature[10] === '0' ? '1' : '0') +
       b.signature.slice(11);
-    const v3 = dstack(['verify', alg, '--signature', bad, '--public-key', b.public_key,
-                       ...cliData]);
-    assert.equal(v3.valid, false);
+    // an invalid signature: {"valid": false} and exit status 1 (dstack(1))
+    const v3 = spawnSync(cli, ['verify', alg, '--signature', bad, '--public-key', b.public_key,
+                               ...cliData, '--endpoint', endpoint], { encoding: 'utf8' });
+    assert.equal(v3.status, 1, v3.stderr);
+    assert.equal(JSON.parse(v3.stdout).valid, false);
   }
 });
 

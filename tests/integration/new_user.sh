@@ -4,12 +4,14 @@
 #     attestation.bin) with dstack-simulator started there without arguments: upstream's sockets
 #     and upstream's app id;
 #  2. scripts/simulator.sh's command line in a fresh folder (sim-data does not exist yet), then
-#     `dstack compose-hash sim-data/app-compose.json`: one compose hash, the one Info reports.
+#     `dstack compose-hash sim-data/app-compose.json`: one compose hash, the one Info reports;
+#  3. upstream's appkeys.json without attestation.bin: the compose's app id, and the start-up
+#     warning that explains why GetKey's chain will not verify against upstream's KMS key.
 # Usage: new_user.sh <dstack-simulator> <fixture dir>
 set -euo pipefail
 sim_bin=$(realpath "$1")
 dstack=$(realpath "$(dirname "$sim_bin")/../cli/dstack")
-up="$2/upstream/simulator"
+up="$(realpath "$2")/upstream/simulator"
 src=$(realpath "$(dirname "$0")/../..")
 for f in dstack.toml appkeys.json app-compose.json sys-config.json attestation.bin; do
     [[ -f "$up/$f" ]] || { echo "FAIL: fixture $up/$f is missing (tests/fixtures/PROVENANCE.md)"; exit 1; }
@@ -62,6 +64,22 @@ raw_hash=$(sha256sum sim-data/app-compose.json | cut -d' ' -f1)
     fail "compose hashes differ: Info $info_hash, dstack compose-hash $file_hash, sha256 $raw_hash"
 kill $pid; wait $pid || fail "the simulator did not stop cleanly"
 pid=""
+
+# 3. Upstream's keys without attestation.bin: the app id is the compose's, and the simulator says
+#    why the chains will not verify against upstream's KMS key.
+mkdir "$top/keys-only" && cd "$top/keys-only"
+cp "$up/appkeys.json" "$up/app-compose.json" "$up/sys-config.json" . && chmod u+w ./*
+"$sim_bin" >sim.log 2>&1 &
+pid=$!
+wait_ready sim.log
+app_id=$("$dstack" info --endpoint ./dstack.sock | jq -r .app_id)
+[[ "$app_id" == "$(sha256sum app-compose.json | cut -c1-40)" ]] || fail "app id $app_id is not the compose's"
+grep -q "appkeys.json holds upstream's simulator keys: its k256_signature was issued by upstream's KMS key 0321529e458424ab... for app id 5bb4ff9a3837357f19dc176407a5709c62eb6c56. Without upstream's attestation.bin this simulator's app id is $app_id" sim.log ||
+    fail "no explanation of upstream's keys without attestation.bin: $(grep WARN sim.log)"
+kill $pid; wait $pid || fail "the simulator did not stop cleanly"
+pid=""
+# Its own generated keys: no such warning.
+grep -q "was not issued for this simulator" "$top/fresh/sim.log" && fail "a warning on generated keys"
 
 [[ $failed -eq 0 ]] || exit 1
 echo "new user paths: ok"

@@ -231,7 +231,11 @@ static void test_info_sign_misc(struct dstack_client *c)
     CHECK(dstack_call(c, "GetFoo", "{}", &resp) == DSTACK_ESERVER);
     CHECK_STR(dstack_last_error(), "GetFoo failed (HTTP 400): Service not found: GetFoo");
     CHECK(dstack_call(c, "Html", NULL, &resp) == DSTACK_ESERVER);
-    CHECK_STR(dstack_last_error(), "Html failed (HTTP 404): <html>not found</html>");
+    /* Not the dstack API: the endpoint, the status and the likely cause, then a short excerpt. */
+    CHECK(strstr(dstack_last_error(), "Html: ") == dstack_last_error());
+    CHECK(strstr(dstack_last_error(), " answered HTTP 404 with a body that is not JSON, not a "
+                                      "dstack API answer: is it the dstack socket?") != NULL);
+    CHECK(strstr(dstack_last_error(), "[<html>not found</html>]") != NULL);
     CHECK(dstack_call(c, "Version", "[1]", &resp) == DSTACK_EINVAL);
 }
 
