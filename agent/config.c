@@ -56,6 +56,9 @@ void config_defaults(struct agent_config *cfg, bool simulator)
     cfg->min_rate = SRV_DEFAULT_MIN_RATE;
     cfg->max_body = DEFAULT_MAX_BODY;
     cfg->log_level = LOG_INFO;
+    /* reqwest's limits as ra-rpc's client sets them (ra-rpc/src/client.rs into_client). */
+    cfg->kms.connect_timeout_ms = 5000;
+    cfg->kms.timeout_ms = 60000;
     if (simulator) {
         snprintf(cfg->backend, sizeof cfg->backend, "simulator");
         snprintf(cfg->server_ident, sizeof cfg->server_ident, "dstack Simulator");

@@ -54,6 +54,12 @@ struct tdx_config {
     unsigned generation_timeout_ms; /* configfs: wait for `generation` to move */
 };
 
+/* The KMS client (key_provider Kms, docs/kms.md): upstream's 5 s / 60 s unless configured. */
+struct kms_config {
+    unsigned connect_timeout_ms;
+    unsigned timeout_ms;
+};
+
 struct agent_config {
     char backend[32]; /* "simulator" or "tdx" */
     char keys_file[1024];
@@ -83,6 +89,7 @@ struct agent_config {
     size_t n_data_disks;        /* core.data_disks: the mount points SysInfo reports */
     char data_disks[CONFIG_MAX_DATA_DISKS][256];
     struct tdx_config tdx;
+    struct kms_config kms;
     size_t n_listeners;
     struct listener_config listeners[CONFIG_MAX_LISTENERS];
     /* The [guest-api] profile: the host-facing Guest API (vsock:CID:PORT in a CVM,

@@ -265,6 +265,31 @@ static int read_tdx(struct cfg_node *core, struct tdx_config *t, char err[CONFIG
     return 0;
 }
 
+/* default.core.kms (docs/kms.md): how long a call to the KMS may take. */
+static int read_kms(struct cfg_node *core, struct kms_config *k, char err[CONFIG_ERROR_MAX])
+{
+    const char *w = "default.core.kms";
+    struct cfg_node *kms = NULL;
+    uint64_t connect = k->connect_timeout_ms, total = k->timeout_ms;
+    if (cfg_get_table(core, "kms", &kms, "default.core", err) != 0) {
+        return -1;
+    }
+    if (kms == NULL) {
+        return 0;
+    }
+    if (cfg_get_uint(kms, "connect_timeout_ms", 600000, &connect, w, err) ||
+        cfg_get_uint(kms, "timeout_ms", 600000, &total, w, err)) {
+        return -1;
+    }
+    if (connect == 0 || total == 0) {
+        snprintf(err, CONFIG_ERROR_MAX, "%s: timeouts must be at least 1 ms", w);
+        return -1;
+    }
+    k->connect_timeout_ms = (unsigned)connect;
+    k->timeout_ms = (unsigned)total;
+    return 0;
+}
+
 /* default.core.data_disks: mount points, reported by the Guest API's SysInfo. */
 static int read_data_disks(struct cfg_node *core, struct agent_config *cfg,
                            char err[CONFIG_ERROR_MAX])
@@ -348,7 +373,7 @@ static int read_core(struct cfg_node *def, struct agent_config *cfg, char err[CO
         return -1;
     }
     return read_data_disks(core, cfg, err) || read_tdx(core, &cfg->tdx, err) ||
-                   read_simulator(core, cfg, err)
+                   read_kms(core, &cfg->kms, err) || read_simulator(core, cfg, err)
                ? -1
                : 0;
 }

@@ -11,49 +11,54 @@
 #include "agent.h"
 #include "appkeys.h"
 #include "handlers.h"
+#include "kms/kms_client.h"
 #include "tls.h"
 
 /* issue_cert, cert-client sign_csr and CaCert::sign_csr each add a context. */
 #define TLS_SIGN_PREFIX                                                                            \
     "Failed to sign the CSR: Failed to sign certificate: Failed to sign certificate: "
 
-dstack_err tls_issue(struct agent *a, const struct p256_key *key, const struct tls_request *req,
-                     char **leaf_pem, char **ca_pem, char err[X509_ERR_MAX])
+void tls_chain_free(struct tls_chain *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->pem[i]);
+    }
+    memset(c, 0, sizeof *c);
+}
+
+/* [leaf, CA] under the keys file's own CA (cert-client CertRequestClient::Local). */
+static dstack_err issue_local(struct agent *a, const struct p256_key *key,
+                              const struct tls_request *req, struct tls_chain *out,
+                              char err[TLS_ERR_MAX])
 {
     struct x509_ca *ca = NULL;
     struct tls_evidence ev = {0};
     uint8_t spki[P256_SPKI_LEN];
     char why[X509_ERR_MAX] = "";
+    uint64_t nb = 0, na = 0;
     dstack_err e;
 
-    *leaf_pem = NULL;
-    *ca_pem = NULL;
-    if (a->keys == NULL || a->keys->ca_cert == NULL) {
-        snprintf(err, X509_ERR_MAX, "no keys file is loaded");
-        return DSTACK_EINVAL;
-    }
-    if (a->keys->provider == KEY_PROVIDER_KMS || a->keys->ca_key == NULL) {
-        /* Upstream sends the CSR to KMS.SignCert here; not implemented in this agent. */
-        snprintf(err, X509_ERR_MAX,
-                 "Failed to sign the CSR: KMS certificate issuance is not "
-                 "supported by this agent");
+    if (a->keys->ca_key == NULL) {
+        snprintf(err, TLS_ERR_MAX, "Failed to sign the CSR: the keys file has no CA key");
         return DSTACK_EUNSUPPORTED;
     }
-    uint64_t nb = 0, na = 0;
     e = x509_validity(req->has_not_before, req->not_before, req->has_not_after, req->not_after,
-                      (uint64_t)time(NULL), &nb, &na, err);
+                      (uint64_t)time(NULL), &nb, &na, why);
     if (e != DSTACK_OK) {
+        snprintf(err, TLS_ERR_MAX, "%s", why);
         return e;
     }
     e = x509_ca_load(a->keys->ca_cert, strlen(a->keys->ca_cert), a->keys->ca_key,
                      strlen(a->keys->ca_key), &ca, why);
     if (e != DSTACK_OK) {
-        snprintf(err, X509_ERR_MAX, "Failed to create CA: %.200s", why);
+        snprintf(err, TLS_ERR_MAX, "Failed to create CA: %.200s", why);
         goto out;
     }
     p256_spki(key->point, spki);
-    e = tls_cert_evidence(a, spki, req->usage_ra_tls, req->with_app_info, &ev, err);
-    if (e != DSTACK_OK) {
+    unsigned want = (req->usage_ra_tls ? TLS_EVIDENCE_QUOTE : 0) |
+                    (req->with_app_info ? TLS_EVIDENCE_APP_INFO : 0);
+    if ((e = tls_cert_evidence(a, spki, want, &ev, why)) != DSTACK_OK) {
+        snprintf(err, TLS_ERR_MAX, "%s", why);
         goto out;
     }
     struct x509_leaf_req leaf = {
@@ -70,48 +75,69 @@ dstack_err tls_issue(struct agent *a, const struct p256_key *key, const struct t
         .attestation = ev.attestation,
         .attestation_len = ev.attestation_len,
     };
-    e = x509_leaf_issue(ca, &leaf, key->point, leaf_pem, why);
+    e = x509_leaf_issue(ca, &leaf, key->point, &out->pem[0], why);
     if (e != DSTACK_OK) {
         /* The context chain of issue_cert -> sign_csr -> CaCert::sign_csr. */
-        snprintf(err, X509_ERR_MAX, TLS_SIGN_PREFIX "%.170s", why);
+        snprintf(err, TLS_ERR_MAX, TLS_SIGN_PREFIX "%.170s", why);
         goto out;
     }
-    *ca_pem = strdup(x509_ca_pem(ca));
-    if (*ca_pem == NULL) {
-        free(*leaf_pem);
-        *leaf_pem = NULL;
+    out->n = 1;
+    if ((out->pem[1] = strdup(x509_ca_pem(ca))) == NULL) {
         e = DSTACK_ENOMEM;
-        snprintf(err, X509_ERR_MAX, "out of memory");
+        snprintf(err, TLS_ERR_MAX, "out of memory");
+        goto out;
     }
+    out->n = 2;
 out:
+    if (e != DSTACK_OK) {
+        tls_chain_free(out);
+    }
     tls_evidence_free(&ev);
     x509_ca_free(ca);
     return e;
 }
 
-/* {"key": PKCS#8 PEM, "certificate_chain": [leaf, CA]} (GetTlsKeyResponse). */
+dstack_err tls_issue(struct agent *a, const struct p256_key *key, const struct tls_request *req,
+                     struct tls_chain *out, char err[TLS_ERR_MAX])
+{
+    memset(out, 0, sizeof *out);
+    if (a->keys == NULL || a->keys->ca_cert == NULL) {
+        snprintf(err, TLS_ERR_MAX, "no keys file is loaded");
+        return DSTACK_EINVAL;
+    }
+    if (a->keys->provider == KEY_PROVIDER_KMS) {
+        if (a->kms == NULL) {
+            snprintf(err, TLS_ERR_MAX, "Failed to sign the CSR: the KMS client is not set up");
+            return DSTACK_EUNSUPPORTED;
+        }
+        return kms_sign_cert(a, key, req, out, err);
+    }
+    return issue_local(a, key, req, out, err);
+}
+
+/* {"key": PKCS#8 PEM, "certificate_chain": [leaf, CA...]} (GetTlsKeyResponse). */
 static bool respond_chain(struct rpc_call *call, const struct p256_key *key,
                           const struct tls_request *req)
 {
-    char *leaf = NULL, *ca = NULL;
-    char err[X509_ERR_MAX] = "";
+    struct tls_chain chain = {0};
+    char err[TLS_ERR_MAX] = "";
     char pem[P256_PKCS8_PEM_MAX];
 
-    if (tls_issue(call->agent, key, req, &leaf, &ca, err) != DSTACK_OK) {
+    if (tls_issue(call->agent, key, req, &chain, err) != DSTACK_OK) {
         return rpc_fail(call, "%s", err);
     }
     p256_pkcs8_pem(key, pem);
-    json_t *chain = json_array();
+    json_t *arr = json_array();
     json_t *res = json_object();
-    bool ok = chain != NULL && res != NULL &&
-              json_array_append_new(chain, json_string(leaf)) == 0 &&
-              json_array_append_new(chain, json_string(ca)) == 0 &&
-              json_object_set_new(res, "key", json_string(pem)) == 0 &&
-              json_object_set(res, "certificate_chain", chain) == 0;
+    bool ok = arr != NULL && res != NULL;
+    for (size_t i = 0; ok && i < chain.n; i++) {
+        ok = json_array_append_new(arr, json_string(chain.pem[i])) == 0;
+    }
+    ok = ok && json_object_set_new(res, "key", json_string(pem)) == 0 &&
+         json_object_set(res, "certificate_chain", arr) == 0;
     secret_wipe(pem, sizeof pem);
-    json_decref(chain);
-    free(leaf);
-    free(ca);
+    json_decref(arr);
+    tls_chain_free(&chain);
     if (!ok) {
         json_decref(res);
         return rpc_fail(call, "out of memory");
@@ -135,7 +161,7 @@ bool h_get_tls_key(struct rpc_call *call)
     struct tls_request req = {0};
     const char **alt = NULL;
     struct p256_key key;
-    char err[X509_ERR_MAX] = "";
+    char err[TLS_ERR_MAX] = "";
     uint64_t nb, na;
     bool ok = false;
 
@@ -204,30 +230,38 @@ bool h_derive_key(struct rpc_call *call)
     return ok;
 }
 
-dstack_err tls_demo_cert(struct agent *a, char **pem)
+dstack_err tls_demo_cert(struct agent *a, char **pem, char err[TLS_ERR_MAX])
 {
     struct tls_request req = {
         .subject = "demo-cert", .usage_client_auth = true, .usage_ra_tls = true};
+    struct tls_chain chain = {0};
     struct p256_key key;
-    char *leaf = NULL, *ca = NULL;
-    char err[X509_ERR_MAX] = "";
+    char why[TLS_ERR_MAX] = "cannot make a key";
+    size_t n = 1;
 
     *pem = NULL;
     dstack_err e = p256_generate(&key);
     if (e == DSTACK_OK) {
-        e = tls_issue(a, &key, &req, &leaf, &ca, err);
+        e = tls_issue(a, &key, &req, &chain, why);
     }
     secret_wipe(&key, sizeof key);
-    if (e == DSTACK_OK) {
-        size_t n = strlen(leaf) + 1 + strlen(ca) + 1;
-        *pem = malloc(n);
-        if (*pem == NULL) {
-            e = DSTACK_ENOMEM;
-        } else {
-            snprintf(*pem, n, "%s\n%s", leaf, ca);
-        }
+    for (size_t i = 0; e == DSTACK_OK && i < chain.n; i++) {
+        n += strlen(chain.pem[i]) + 1;
     }
-    free(leaf);
-    free(ca);
+    if (e == DSTACK_OK && (*pem = malloc(n)) == NULL) {
+        e = DSTACK_ENOMEM;
+        snprintf(why, sizeof why, "out of memory");
+    }
+    if (e == DSTACK_OK) {
+        /* certificate_chain.join("\n") */
+        size_t used = 0;
+        for (size_t i = 0; i < chain.n; i++) {
+            used +=
+                (size_t)snprintf(*pem + used, n - used, "%s%s", i > 0 ? "\n" : "", chain.pem[i]);
+        }
+    } else if (err != NULL) {
+        snprintf(err, TLS_ERR_MAX, "%s", why);
+    }
+    tls_chain_free(&chain);
     return e;
 }

@@ -8,8 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app_cert.h"
 #include "appkeys.h"
 #include "info.h"
+#include "kms/kms_client.h"
 #include "log.h"
 #include "quote_cache.h"
 #include "sim_files.h"
@@ -108,18 +110,16 @@ dstack_err agent_open(struct agent *a, const struct agent_config *cfg, char err[
         snprintf(err, STARTUP_ERROR_MAX, "out of memory");
         goto out;
     }
-    /* Info.app_cert: the RA-TLS demo certificate (upstream issues it in the background and
-     * answers "" until then; one quote at start-up is cheap enough to do it up front). */
-    char *demo = NULL;
-    if (tls_demo_cert(a, &demo) == DSTACK_OK) {
-        e = info_cache_set_app_cert(a->info, demo);
-        free(demo);
-        if (e != DSTACK_OK) {
-            snprintf(err, STARTUP_ERROR_MAX, "cannot cache the demo certificate");
+    if (a->keys->provider == KEY_PROVIDER_KMS) {
+        if (kms_http_global_init() != DSTACK_OK || kms_client_new(&a->kms) != DSTACK_OK) {
+            snprintf(err, STARTUP_ERROR_MAX, "cannot set up the KMS client");
+            e = DSTACK_ENOMEM;
             goto out;
         }
-    } else {
-        log_warn("demo certificate unavailable; Info.app_cert stays empty");
+    }
+    if ((e = app_cert_start(a)) != DSTACK_OK) {
+        snprintf(err, STARTUP_ERROR_MAX, "cannot start the Info.app_cert task");
+        goto out;
     }
 out:
     if (e != DSTACK_OK) {
@@ -130,6 +130,8 @@ out:
 
 void agent_close(struct agent *a)
 {
+    app_cert_stop(a); /* first: it uses the backend, the keys and the info cache */
+    kms_client_free(a->kms);
     info_cache_free(a->info);
     quote_cache_free(a->quotes);
     if (a->tee != NULL && a->tee_state != NULL) {

@@ -14,6 +14,18 @@
 
 struct agent;
 
+/* RPC error texts of certificate issuance: room for a KMS URL and its cause. */
+#define TLS_ERR_MAX 768
+
+/* A certificate chain as issued, leaf first: [leaf, CA] from a local CA, [leaf, app CA, root]
+ * from a KMS. Each PEM is malloc'd and kept verbatim. */
+#define TLS_CHAIN_MAX 3
+struct tls_chain {
+    char *pem[TLS_CHAIN_MAX];
+    size_t n;
+};
+void tls_chain_free(struct tls_chain *c); /* frees the PEMs; the struct is left empty */
+
 /* What one certificate request asks for (upstream CertConfigV2, cert.rs:L140-161). */
 struct tls_request {
     const char *subject;
@@ -29,8 +41,15 @@ struct tls_request {
     uint64_t not_after;
 };
 
+/* What tls_cert_evidence builds (flags). */
+#define TLS_EVIDENCE_QUOTE 1u    /* the stripped attestation of the RA-TLS extension */
+#define TLS_EVIDENCE_APP_INFO 2u /* the msgpack AppInfo */
+#define TLS_EVIDENCE_FULL 4u     /* the whole V0 attestation a KMS CSR carries */
+
 /* The extension payloads that come from the TEE (tls_attest.c). */
 struct tls_evidence {
+    uint8_t *full; /* whole V0 VersionedAttestation (CSR), or NULL */
+    size_t full_len;
     uint8_t *attestation; /* stripped V0 VersionedAttestation, or NULL */
     size_t attestation_len;
     uint8_t *app_info; /* msgpack AppInfo, or NULL */
@@ -38,20 +57,21 @@ struct tls_evidence {
 };
 
 /* Quotes SHA-512("ratls-cert:" || spki) through the agent's TEE backend and builds the
- * requested payloads. Errors carry upstream's "Failed to get certificate attestation: ..."
- * prefix in err. */
-dstack_err tls_cert_evidence(struct agent *a, const uint8_t spki[P256_SPKI_LEN], bool quote,
-                             bool app_info, struct tls_evidence *out, char err[X509_ERR_MAX]);
+ * payloads asked for in `want` (TLS_EVIDENCE_*; none = no quote). Errors carry upstream's
+ * "Failed to get certificate attestation: ..." prefix in err. */
+dstack_err tls_cert_evidence(struct agent *a, const uint8_t spki[P256_SPKI_LEN], unsigned want,
+                             struct tls_evidence *out, char err[X509_ERR_MAX]);
 void tls_evidence_free(struct tls_evidence *ev);
 
-/* Issues the chain [leaf PEM, CA PEM verbatim] for key under the keys file's local CA.
- * *leaf_pem and *ca_pem are malloc'd. err holds the RPC error text on failure. */
+/* Issues the chain for key: under the keys file's local CA ([leaf, CA verbatim]) for the None,
+ * Local and Tpm providers, through the KMS (kms/kms_client.h) for Kms. err holds the RPC error
+ * text on failure. */
 dstack_err tls_issue(struct agent *a, const struct p256_key *key, const struct tls_request *req,
-                     char **leaf_pem, char **ca_pem, char err[X509_ERR_MAX]);
+                     struct tls_chain *out, char err[TLS_ERR_MAX]);
 
 /* Info.app_cert: a fresh demo certificate (random key, CN "demo-cert", client auth, RA-TLS)
- * joined with the CA as upstream joins the chain ("\n" between PEMs that already end in "\n",
- * rpc_service.rs:L108-131). *pem is malloc'd. */
-dstack_err tls_demo_cert(struct agent *a, char **pem);
+ * joined as upstream joins the chain ("\n" between PEMs that already end in "\n",
+ * rpc_service.rs:L108-131). *pem is malloc'd; err (may be NULL) gets the cause. */
+dstack_err tls_demo_cert(struct agent *a, char **pem, char err[TLS_ERR_MAX]);
 
 #endif

@@ -55,10 +55,10 @@ static dstack_err load_event_log(struct agent *a, struct dstack_event_log *log,
 /* The attestation upstream's platform builds: quote, the whole event log, the runtime events
  * (IMR 3, dstack type), the report data and the VM config (attestation.rs:L241-267). The
  * pointers are borrowed from log/quote; only the two arrays are ours. */
-static dstack_err build_v0_stripped(struct agent *a, const uint8_t *quote, size_t quote_len,
-                                    const struct dstack_event_log *log,
-                                    const uint8_t rd[DSTACK_REPORT_DATA_LEN], uint8_t **out,
-                                    size_t *out_len, char err[X509_ERR_MAX])
+static dstack_err build_v0(struct agent *a, const uint8_t *quote, size_t quote_len,
+                           const struct dstack_event_log *log,
+                           const uint8_t rd[DSTACK_REPORT_DATA_LEN], bool stripped, uint8_t **out,
+                           size_t *out_len, char err[X509_ERR_MAX])
 {
     struct versioned_attestation v = {0};
     dstack_err e = DSTACK_ENOMEM;
@@ -99,7 +99,8 @@ static dstack_err build_v0_stripped(struct agent *a, const uint8_t *quote, size_
     memcpy(v.report_data, rd, DSTACK_REPORT_DATA_LEN);
     v.config = a->vm_config != NULL ? a->vm_config : (char *)"";
     v.config_len = strlen(v.config);
-    e = versioned_encode_v0_stripped(&v, out, out_len);
+    e = stripped ? versioned_encode_v0_stripped(&v, out, out_len)
+                 : versioned_encode_v0(&v, out, out_len);
     if (e != DSTACK_OK) {
         tls_err(err, "cannot encode the attestation", NULL);
     }
@@ -109,123 +110,8 @@ out:
     return e;
 }
 
-/* os_image_hash of the VM config: the inner "vm_config" JSON string when present (older
- * sys-config shapes), else the object itself (attestation.rs:L410-427). */
-static dstack_err os_image_hash_of(const char *vm_config, uint8_t **out, size_t *out_len)
-{
-    *out = NULL;
-    *out_len = 0;
-    json_t *root = vm_config != NULL ? json_loads(vm_config, 0, NULL) : NULL;
-    json_t *inner = NULL;
-    const json_t *obj = root;
-    if (root != NULL && json_is_string(json_object_get(root, "vm_config"))) {
-        inner = json_loads(json_string_value(json_object_get(root, "vm_config")), 0, NULL);
-        obj = inner;
-    }
-    const char *h = json_string_value(json_object_get(obj, "os_image_hash"));
-    dstack_err e = DSTACK_OK;
-    if (h != NULL) {
-        e = hex_decode_alloc(h, strlen(h), out, out_len);
-    }
-    json_decref(inner);
-    json_decref(root);
-    return e;
-}
-
-static struct appinfo_bytes payload_of(const struct dstack_event_log *log, const char *name)
-{
-    const struct dstack_event *e = dstack_event_log_find_runtime(log, name);
-    struct appinfo_bytes b = {NULL, 0};
-    if (e != NULL) {
-        b.p = e->payload;
-        b.len = e->payload_len;
-    }
-    return b;
-}
-
-/* AppInfo for TDX (decode_app_info_ex, attestation.rs:L918-971). */
-static dstack_err build_app_info(struct agent *a, const uint8_t *quote, size_t quote_len,
-                                 const struct dstack_event_log *log, uint8_t **out, size_t *out_len,
-                                 char err[X509_ERR_MAX])
-{
-    struct dstack_quote q;
-    uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
-    uint8_t device_id[DSTACK_SHA256_LEN];
-    uint8_t *os_hash = NULL;
-    size_t os_hash_len = 0;
-    dstack_err e;
-    struct appinfo *p = calloc(1, sizeof *p); /* large: the script table */
-
-    if (p == NULL) {
-        return DSTACK_ENOMEM;
-    }
-    e = dstack_quote_parse(quote, quote_len, &q);
-    if (e != DSTACK_OK) {
-        tls_err(err, "cannot decode the quote for the app info", NULL);
-        goto out;
-    }
-    /* RTMR0-2 from the quote, RTMR3 replayed from the runtime events. */
-    memcpy(rtmr, q.report.rtmr, sizeof rtmr);
-    memset(rtmr[3], 0, DSTACK_MR_LEN);
-    for (size_t i = 0; i < log->count; i++) {
-        const struct dstack_event *ev = &log->events[i];
-        uint8_t d[DSTACK_SHA384_LEN];
-        if (ev->imr != 3 || ev->event_type != DSTACK_RUNTIME_EVENT_TYPE) {
-            continue;
-        }
-        if ((e = dstack_event_digest(ev, d)) != DSTACK_OK) {
-            tls_err(err, "cannot replay RTMR3", NULL);
-            goto out;
-        }
-        dstack_rtmr_extend(rtmr[3], d);
-    }
-    p->app_id = payload_of(log, "app-id");
-    p->compose_hash = payload_of(log, "compose-hash");
-    p->instance_id = payload_of(log, "instance-id");
-    p->key_provider_info = payload_of(log, "key-provider");
-    if ((e = hash_sha256("", 0, device_id)) != DSTACK_OK ||
-        (e = dstack_mr_system(q.report.mr_td, rtmr, p->key_provider_info.p,
-                              p->key_provider_info.len, p->mr_system)) != DSTACK_OK ||
-        (e = dstack_mr_aggregated(q.report.mr_td, rtmr, q.report.mr_config_id, q.report.mr_owner,
-                                  q.report.mr_owner_config, p->mr_aggregated)) != DSTACK_OK) {
-        tls_err(err, "cannot compute the measurements", NULL);
-        goto out;
-    }
-    p->device_id.p = device_id;
-    p->device_id.len = sizeof device_id;
-    if (os_image_hash_of(a->vm_config, &os_hash, &os_hash_len) != DSTACK_OK) {
-        tls_err(err, "bad os_image_hash in vm_config", NULL);
-        e = DSTACK_EFORMAT;
-        goto out;
-    }
-    p->os_image_hash.p = os_hash;
-    p->os_image_hash.len = os_hash_len;
-    /* Some(the "init-script-hash" payloads before system-ready). */
-    p->has_init_script_hashes = true;
-    for (size_t i = 0; i < log->count; i++) {
-        const struct dstack_event *ev = &log->events[i];
-        if (ev->event_type != DSTACK_RUNTIME_EVENT_TYPE) {
-            continue;
-        }
-        if (strcmp(ev->event, "system-ready") == 0) {
-            break;
-        }
-        if (strcmp(ev->event, "init-script-hash") == 0 &&
-            p->n_init_script_hashes < APPINFO_MAX_SCRIPTS) {
-            p->init_script_hashes[p->n_init_script_hashes].p = ev->payload;
-            p->init_script_hashes[p->n_init_script_hashes].len = ev->payload_len;
-            p->n_init_script_hashes++;
-        }
-    }
-    e = appinfo_encode(p, out, out_len);
-out:
-    free(os_hash);
-    free(p);
-    return e;
-}
-
-dstack_err tls_cert_evidence(struct agent *a, const uint8_t spki[P256_SPKI_LEN], bool quote,
-                             bool app_info, struct tls_evidence *out, char err[X509_ERR_MAX])
+dstack_err tls_cert_evidence(struct agent *a, const uint8_t spki[P256_SPKI_LEN], unsigned want,
+                             struct tls_evidence *out, char err[X509_ERR_MAX])
 {
     uint8_t rd[DSTACK_REPORT_DATA_LEN];
     uint8_t *q = NULL;
@@ -235,7 +121,7 @@ dstack_err tls_cert_evidence(struct agent *a, const uint8_t spki[P256_SPKI_LEN],
 
     memset(out, 0, sizeof *out);
     dstack_event_log_init(&log);
-    if (!quote && !app_info) {
+    if (want == 0) {
         return DSTACK_OK;
     }
     if (a->tee == NULL || a->tee->quote == NULL) {
@@ -254,13 +140,21 @@ dstack_err tls_cert_evidence(struct agent *a, const uint8_t spki[P256_SPKI_LEN],
     if ((e = load_event_log(a, &log, err)) != DSTACK_OK) {
         goto out;
     }
-    if (quote && (e = build_v0_stripped(a, q, q_len, &log, rd, &out->attestation,
-                                        &out->attestation_len, err)) != DSTACK_OK) {
+    if ((want & TLS_EVIDENCE_QUOTE) && (e = build_v0(a, q, q_len, &log, rd, true, &out->attestation,
+                                                     &out->attestation_len, err)) != DSTACK_OK) {
         goto out;
     }
-    if (app_info && (e = build_app_info(a, q, q_len, &log, &out->app_info, &out->app_info_len,
-                                        err)) != DSTACK_OK) {
+    if ((want & TLS_EVIDENCE_FULL) && (e = build_v0(a, q, q_len, &log, rd, false, &out->full,
+                                                    &out->full_len, err)) != DSTACK_OK) {
         goto out;
+    }
+    if (want & TLS_EVIDENCE_APP_INFO) {
+        const char *why = "";
+        e = appinfo_build(q, q_len, &log, a->vm_config, &out->app_info, &out->app_info_len, &why);
+        if (e != DSTACK_OK) {
+            tls_err(err, why, NULL);
+            goto out;
+        }
     }
 out:
     if (e != DSTACK_OK) {
@@ -275,5 +169,6 @@ void tls_evidence_free(struct tls_evidence *ev)
 {
     free(ev->attestation);
     free(ev->app_info);
+    free(ev->full);
     memset(ev, 0, sizeof *ev);
 }

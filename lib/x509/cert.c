@@ -180,6 +180,9 @@ static void write_extensions(struct der_writer *w, const struct x509_leaf_req *r
         ext_end(w);
     }
     /* Custom extensions in upstream's push order (cert.rs:L381-395). */
+    if (req->app_id != NULL) {
+        ext_custom(w, X509_EXT_APP_ID, req->app_id, req->app_id_len);
+    }
     if (req->app_info != NULL) {
         ext_custom(w, X509_EXT_APP_INFO, req->app_info, req->app_info_len);
     }

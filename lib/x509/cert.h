@@ -41,6 +41,8 @@ struct x509_leaf_req {
     bool client_auth;
     uint64_t not_before; /* unix seconds, <= DER_TIME_MAX */
     uint64_t not_after;
+    const uint8_t *app_id; /* APP_ID extension (KMS-issued certificates); NULL = none */
+    size_t app_id_len;
     const char *usage;       /* cert-usage extension; NULL = none */
     const uint8_t *app_info; /* msgpack AppInfo; NULL = none */
     size_t app_info_len;

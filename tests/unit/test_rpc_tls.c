@@ -93,7 +93,8 @@ static void test_tbs_b(void)
     p256_spki(k.point, spki);
     struct tls_evidence ev;
     char err[X509_ERR_MAX] = "";
-    CHECK(tls_cert_evidence(&agent, spki, true, true, &ev, err) == DSTACK_OK);
+    CHECK(tls_cert_evidence(&agent, spki, TLS_EVIDENCE_QUOTE | TLS_EVIDENCE_APP_INFO, &ev, err) ==
+          DSTACK_OK);
     uint8_t h[32];
     CHECK(ev.attestation_len == 6788);
     hash_sha256(ev.attestation, ev.attestation_len, h);
@@ -274,7 +275,7 @@ static void test_derive_key(void)
 static void test_demo_cert(void)
 {
     char *pem = NULL;
-    CHECK(tls_demo_cert(&agent, &pem) == DSTACK_OK);
+    CHECK(tls_demo_cert(&agent, &pem, NULL) == DSTACK_OK);
     CHECK(pem != NULL && strstr(pem, "-----END CERTIFICATE-----\n\n-----BEGIN CERTIFICATE-----"));
     if (pem == NULL) {
         return;

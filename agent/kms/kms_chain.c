@@ -1,0 +1,139 @@
+/* The SignCert answer: SignCertResponse { certificate_chain } (kms_rpc.proto), which upstream's
+ * KMS fills with [leaf, app CA, KMS root] (kms/src/main_service.rs sign_cert). The agent hands
+ * the chain to apps as their TLS identity, so it is checked before anyone sees it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include "kms/kms_client.h"
+
+#define KMS_CHAIN_LEN 3
+
+static X509 *pem_cert(const char *pem)
+{
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    X509 *x = b != NULL ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    return x;
+}
+
+static bool leaf_has_key(X509 *leaf, const uint8_t *spki, size_t spki_len)
+{
+    unsigned char *der = NULL;
+    int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &der);
+    bool same = n > 0 && (size_t)n == spki_len && memcmp(der, spki, spki_len) == 0;
+    OPENSSL_free(der);
+    return same;
+}
+
+/* leaf -> chain[1..] -> a certificate of ca_pem, with OpenSSL's path validation. */
+static dstack_err verify_to_ca(X509 *const certs[KMS_CHAIN_LEN], const char *ca_pem,
+                               char why[KMS_ERR_MAX])
+{
+    dstack_err e = DSTACK_EVERIFY;
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    BIO *b = BIO_new_mem_buf(ca_pem, -1);
+    X509 *ca;
+    int n_ca = 0;
+
+    if (store == NULL || ctx == NULL || untrusted == NULL || b == NULL) {
+        snprintf(why, KMS_ERR_MAX, "out of memory");
+        e = DSTACK_ENOMEM;
+        goto out;
+    }
+    while ((ca = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+        n_ca += X509_STORE_add_cert(store, ca) == 1;
+        X509_free(ca);
+    }
+    for (size_t i = 1; i < KMS_CHAIN_LEN; i++) {
+        if (sk_X509_push(untrusted, certs[i]) <= 0) {
+            goto out;
+        }
+    }
+    if (n_ca == 0 || X509_STORE_CTX_init(ctx, store, certs[0], untrusted) != 1) {
+        snprintf(why, KMS_ERR_MAX, "bad answer: the keys file's ca_cert is unusable");
+        goto out;
+    }
+    if (X509_verify_cert(ctx) != 1) {
+        snprintf(why, KMS_ERR_MAX,
+                 "bad answer: certificate_chain does not verify to the keys file's ca_cert (%s)",
+                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+        goto out;
+    }
+    e = DSTACK_OK;
+out:
+    sk_X509_free(untrusted); /* the certificates belong to the caller */
+    BIO_free(b);
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    return e;
+}
+
+/* One PEM per element, each a single parsable certificate; copies into out. */
+static dstack_err read_chain(const cJSON *arr, X509 *certs[KMS_CHAIN_LEN], struct tls_chain *out,
+                             char why[KMS_ERR_MAX])
+{
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) != KMS_CHAIN_LEN) {
+        snprintf(why, KMS_ERR_MAX,
+                 "bad answer: certificate_chain must be [leaf, app CA, root] (%d elements)",
+                 cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1);
+        return DSTACK_EPROTO;
+    }
+    for (int i = 0; i < KMS_CHAIN_LEN; i++) {
+        const cJSON *s = cJSON_GetArrayItem(arr, i);
+        if (!cJSON_IsString(s) || (certs[i] = pem_cert(s->valuestring)) == NULL) {
+            snprintf(why, KMS_ERR_MAX, "bad answer: certificate_chain[%d] is not a PEM certificate",
+                     i);
+            return DSTACK_EPROTO;
+        }
+        if ((out->pem[i] = strdup(s->valuestring)) == NULL) {
+            snprintf(why, KMS_ERR_MAX, "out of memory");
+            return DSTACK_ENOMEM;
+        }
+        out->n++;
+    }
+    return DSTACK_OK;
+}
+
+dstack_err kms_chain_check(const char *json, size_t len, const uint8_t *spki, size_t spki_len,
+                           const char *ca_pem, struct tls_chain *out, char why[KMS_ERR_MAX])
+{
+    X509 *certs[KMS_CHAIN_LEN] = {NULL};
+    dstack_err e = DSTACK_EPROTO;
+
+    memset(out, 0, sizeof *out);
+    ERR_set_mark(); /* PEM reading leaves "no start line" behind */
+    cJSON *doc = cJSON_ParseWithLength(json, len);
+    if (!cJSON_IsObject(doc)) {
+        snprintf(why, KMS_ERR_MAX, "bad answer: not a JSON object (%zu bytes)", len);
+        goto out;
+    }
+    if ((e = read_chain(cJSON_GetObjectItemCaseSensitive(doc, "certificate_chain"), certs, out,
+                        why)) != DSTACK_OK) {
+        goto out;
+    }
+    if (!leaf_has_key(certs[0], spki, spki_len)) {
+        snprintf(why, KMS_ERR_MAX, "bad answer: the leaf certificate is not for the requested key");
+        e = DSTACK_EVERIFY;
+        goto out;
+    }
+    e = verify_to_ca(certs, ca_pem, why);
+out:
+    for (size_t i = 0; i < KMS_CHAIN_LEN; i++) {
+        X509_free(certs[i]);
+    }
+    cJSON_Delete(doc);
+    ERR_pop_to_mark();
+    if (e != DSTACK_OK) {
+        tls_chain_free(out);
+    }
+    return e;
+}

@@ -1,0 +1,252 @@
+/* KMS issuance: the client identity and SignCert (see kms_client.h). */
+#include "kms/kms_client.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "agent.h"
+#include "appkeys.h"
+#include "kms/kms_csr.h"
+#include "log.h"
+#include "util/hex.h"
+#include "util/secret.h"
+
+/* generate_ra_cert's subject (ra-tls/src/cert.rs:L567-571). */
+#define KMS_CLIENT_SUBJECT "RA-TLS TEMP Cert"
+
+struct kms_client {
+    pthread_mutex_t lock; /* guards the one-time identity set-up */
+    bool ready;
+    atomic_bool cancel;
+    char *cert_pem; /* the client RA-TLS certificate */
+    char *key_pem;  /* its key: P256_PKCS8_PEM_MAX bytes of locked memory */
+    size_t key_pem_len;
+};
+
+dstack_err kms_client_new(struct kms_client **out)
+{
+    struct kms_client *kc = calloc(1, sizeof *kc);
+    *out = NULL;
+    if (kc == NULL) {
+        return DSTACK_ENOMEM;
+    }
+    kc->key_pem = secret_alloc(P256_PKCS8_PEM_MAX);
+    if (kc->key_pem == NULL || pthread_mutex_init(&kc->lock, NULL) != 0) {
+        secret_free(kc->key_pem, P256_PKCS8_PEM_MAX);
+        free(kc);
+        return DSTACK_ENOMEM;
+    }
+    *out = kc;
+    return DSTACK_OK;
+}
+
+void kms_client_cancel(struct kms_client *kc)
+{
+    if (kc != NULL) {
+        atomic_store(&kc->cancel, true);
+    }
+}
+
+void kms_client_free(struct kms_client *kc)
+{
+    if (kc == NULL) {
+        return;
+    }
+    pthread_mutex_destroy(&kc->lock);
+    secret_free(kc->key_pem, P256_PKCS8_PEM_MAX);
+    free(kc->cert_pem);
+    free(kc);
+}
+
+/* The client certificate for `key` under the keys file's temporary CA. */
+static dstack_err issue_client_cert(struct agent *a, const struct p256_key *key, char **pem,
+                                    char why[KMS_ERR_MAX])
+{
+    struct app_keys *k = a->keys;
+    struct x509_ca *ca = NULL;
+    struct tls_evidence ev = {0};
+    uint8_t spki[P256_SPKI_LEN];
+    char x[X509_ERR_MAX] = "";
+    uint64_t nb = 0, na = 0;
+    dstack_err e;
+
+    p256_spki(key->point, spki);
+    if ((e = tls_cert_evidence(a, spki, TLS_EVIDENCE_QUOTE, &ev, x)) != DSTACK_OK) {
+        snprintf(why, KMS_ERR_MAX, "%s", x);
+        goto out;
+    }
+    e = x509_ca_load(k->tmp_ca_cert, strlen(k->tmp_ca_cert), k->tmp_ca_key, strlen(k->tmp_ca_key),
+                     &ca, x);
+    if (e != DSTACK_OK) {
+        snprintf(why, KMS_ERR_MAX, "the keys file's tmp_ca_cert/tmp_ca_key: %s", x);
+        goto out;
+    }
+    (void)x509_validity(false, 0, false, 0, (uint64_t)time(NULL), &nb, &na, x);
+    struct x509_leaf_req req = {
+        .subject = KMS_CLIENT_SUBJECT,
+        .not_before = nb,
+        .not_after = na,
+        .attestation = ev.attestation,
+        .attestation_len = ev.attestation_len,
+    };
+    if ((e = x509_leaf_issue(ca, &req, key->point, pem, x)) != DSTACK_OK) {
+        snprintf(why, KMS_ERR_MAX, "%s", x);
+    }
+out:
+    tls_evidence_free(&ev);
+    x509_ca_free(ca); /* wipes its copy of the temporary CA key */
+    return e;
+}
+
+/* Makes the identity on first use; the temporary CA key is wiped once it has served. */
+static dstack_err ensure_identity(struct agent *a, struct kms_client *kc, char why[KMS_ERR_MAX])
+{
+    struct p256_key key;
+    dstack_err e = DSTACK_OK;
+
+    pthread_mutex_lock(&kc->lock);
+    if (kc->ready) {
+        goto out;
+    }
+    if (a->keys->tmp_ca_key == NULL || a->keys->tmp_ca_cert == NULL) {
+        snprintf(why, KMS_ERR_MAX, "the keys file has no temporary CA");
+        e = DSTACK_EINVAL;
+        goto out;
+    }
+    if ((e = p256_generate(&key)) != DSTACK_OK) {
+        snprintf(why, KMS_ERR_MAX, "cannot make a key");
+        goto out;
+    }
+    if ((e = issue_client_cert(a, &key, &kc->cert_pem, why)) == DSTACK_OK) {
+        p256_pkcs8_pem(&key, kc->key_pem);
+        kc->key_pem_len = strlen(kc->key_pem);
+        struct app_keys *k = a->keys;
+        secret_wipe((char *)k->tmp_ca_key, strlen(k->tmp_ca_key));
+        k->tmp_ca_key = NULL;
+        kc->ready = true;
+        log_info("KMS client certificate ready; the temporary CA key is wiped");
+    }
+    secret_wipe(&key, sizeof key);
+out:
+    pthread_mutex_unlock(&kc->lock);
+    return e;
+}
+
+/* {"api_version":2,"csr":hex,"signature":hex,"vm_config":...}: prpc's JSON, bytes as hex. */
+static char *sign_cert_body(const uint8_t *csr, size_t csr_len, const uint8_t *sig, size_t sig_len,
+                            const char *vm_config)
+{
+    char *csr_hex = hex_encode_alloc(csr, csr_len);
+    char *sig_hex = hex_encode_alloc(sig, sig_len);
+    cJSON *o = cJSON_CreateObject();
+    char *body = NULL;
+    if (csr_hex != NULL && sig_hex != NULL && o != NULL &&
+        cJSON_AddNumberToObject(o, "api_version", 2) != NULL &&
+        cJSON_AddStringToObject(o, "csr", csr_hex) != NULL &&
+        cJSON_AddStringToObject(o, "signature", sig_hex) != NULL &&
+        cJSON_AddStringToObject(o, "vm_config", vm_config != NULL ? vm_config : "") != NULL) {
+        body = cJSON_PrintUnformatted(o);
+    }
+    cJSON_Delete(o);
+    free(csr_hex);
+    free(sig_hex);
+    return body;
+}
+
+static void endpoint_of(const struct agent *a, const struct kms_client *kc, struct kms_endpoint *ep)
+{
+    ep->url = a->keys->kms_url;
+    ep->ca_pem = a->keys->ca_cert;
+    ep->cert_pem = kc->cert_pem;
+    ep->key_pem = kc->key_pem;
+    ep->key_pem_len = kc->key_pem_len;
+    ep->connect_timeout_ms = a->cfg->kms.connect_timeout_ms;
+    ep->timeout_ms = a->cfg->kms.timeout_ms;
+    ep->cancel = &kc->cancel;
+}
+
+/* CSR + signature + SignCert + checks; why gets the cause. */
+static dstack_err sign_cert(struct agent *a, const struct p256_key *key,
+                            const struct tls_request *req, const struct tls_evidence *ev,
+                            struct tls_chain *out, char why[KMS_ERR_MAX])
+{
+    struct kms_endpoint ep;
+    uint8_t spki[P256_SPKI_LEN], sig[KMS_CSR_SIG_MAX];
+    uint8_t *csr = NULL;
+    size_t csr_len = 0, sig_len = 0, reply_len = 0;
+    char *body = NULL, *reply = NULL;
+    char cause[KMS_ERR_MAX] = "";
+    dstack_err e;
+
+    p256_spki(key->point, spki);
+    if ((e = kms_csr_encode(req, spki, sizeof spki, ev->full, ev->full_len, &csr, &csr_len)) !=
+            DSTACK_OK ||
+        (e = kms_csr_sign(key, csr, csr_len, sig, &sig_len)) != DSTACK_OK) {
+        snprintf(why, KMS_ERR_MAX, "cannot encode or sign the CSR");
+        goto out;
+    }
+    body = sign_cert_body(csr, csr_len, sig, sig_len, a->vm_config);
+    if (body == NULL) {
+        snprintf(why, KMS_ERR_MAX, "out of memory");
+        e = DSTACK_ENOMEM;
+        goto out;
+    }
+    endpoint_of(a, a->kms, &ep);
+    if ((e = kms_http_post(&ep, "SignCert", body, &reply, &reply_len, why)) != DSTACK_OK) {
+        goto out;
+    }
+    if ((e = kms_chain_check(reply, reply_len, spki, sizeof spki, a->keys->ca_cert, out, cause)) !=
+        DSTACK_OK) {
+        char shown[600];
+        kms_url_for_log(a->keys->kms_url, shown, sizeof shown);
+        snprintf(why, KMS_ERR_MAX, "KMS %.200s SignCert: %s", shown, cause);
+    }
+out:
+    secret_wipe(sig, sizeof sig); /* the signature is not secret, but it proves possession */
+    free(csr);
+    free(body);
+    free(reply);
+    return e;
+}
+
+dstack_err kms_sign_cert(struct agent *a, const struct p256_key *key, const struct tls_request *req,
+                         struct tls_chain *out, char err[TLS_ERR_MAX])
+{
+    struct tls_evidence ev = {0};
+    uint8_t spki[P256_SPKI_LEN];
+    char why[KMS_ERR_MAX] = "";
+    char x[X509_ERR_MAX] = "";
+    dstack_err e;
+
+    memset(out, 0, sizeof *out);
+    if ((e = ensure_identity(a, a->kms, why)) != DSTACK_OK) {
+        char shown[600];
+        kms_url_for_log(a->keys->kms_url, shown, sizeof shown);
+        snprintf(err, TLS_ERR_MAX, "Failed to sign the CSR: KMS %.200s: no client certificate: %s",
+                 shown, why);
+        goto out;
+    }
+    /* Upstream quotes for every certificate, ext_quote or not: the KMS checks the CSR's
+     * attestation in every case (rpc_service.rs issue_cert, main_service.rs sign_cert). */
+    p256_spki(key->point, spki);
+    if ((e = tls_cert_evidence(a, spki, TLS_EVIDENCE_FULL, &ev, x)) != DSTACK_OK) {
+        snprintf(err, TLS_ERR_MAX, "%s", x);
+        goto out;
+    }
+    if ((e = sign_cert(a, key, req, &ev, out, why)) != DSTACK_OK) {
+        snprintf(err, TLS_ERR_MAX, "Failed to sign the CSR: %s", why);
+    }
+out:
+    if (e != DSTACK_OK) {
+        log_warn("KMS certificate issuance failed: %s", err);
+    }
+    tls_evidence_free(&ev);
+    return e;
+}
