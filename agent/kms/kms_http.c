@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <openssl/x509.h>
 
 #include "util/secret.h"
 
@@ -193,6 +194,15 @@ dstack_err kms_http_post(const struct kms_endpoint *ep, const char *method, cons
         goto out;
     }
     CURLcode rc = curl_easy_perform(c);
+    long verify = X509_V_OK;
+    if (rc == CURLE_SSL_CONNECT_ERROR &&
+        curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &verify) == CURLE_OK &&
+        verify != X509_V_OK) {
+        /* A refused server certificate that OpenSSL reports as a handshake error (a signature
+         * that does not verify under a CA of the same name): name the trust failure. */
+        snprintf(detail, sizeof detail, "%s", X509_verify_cert_error_string(verify));
+        rc = CURLE_PEER_FAILED_VERIFICATION;
+    }
     if (rc != CURLE_OK) {
         curl_cause(rc, detail, ep, r.too_big, cause, sizeof cause);
         snprintf(err, KMS_ERR_MAX, "KMS %.300s %s: %s", shown, method, cause);

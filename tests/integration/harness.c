@@ -254,6 +254,9 @@ static int scan_log_for_secrets(const struct sim *s)
     json_object_foreach(json_object_get(keys, "key_provider"), kind, prov)
     {
         provider_key = json_string_value(json_object_get(prov, "key"));
+        if (provider_key == NULL) { /* Kms: the temporary CA key */
+            provider_key = json_string_value(json_object_get(prov, "tmp_ca_key"));
+        }
     }
     char line[128];
     for (const char *p = provider_key; p != NULL && *p != '\0';) {
