@@ -21,7 +21,8 @@ struct kms_env {
 
 /* kms_args: extra dstack-test-kms options (NULL-terminated, may be NULL); allow_other: the KMS
  * allows a different app id than the simulator's. timeout_ms/connect_ms: 0 = the agent's
- * defaults, else written to a config file passed with -c. */
+ * defaults. The simulator gets a config file (-c) with these limits and a thread per
+ * connection, as the real agent runs. */
 bool kms_env_start(struct kms_env *e, const char *const *kms_args, bool allow_other,
                    unsigned connect_ms, unsigned timeout_ms);
 
