@@ -44,6 +44,7 @@ struct listener_config {
  * DSTACK_CCEL_FILE), then upstream's defaults; zero numbers take the defaults of tdx_paths.h. */
 struct tdx_config {
     char configfs_dir[1024];   /* configfs-tsm report directory */
+    char configfs_base[1024];  /* where the default report directory is made (tests) */
     char rtmr_sysfs_dir[1024]; /* .../tdx_guest/measurements */
     char ccel_file[1024];
     char runtime_log_dir[1024];     /* /run/log/dstack: runtime_events.log, lock, version */

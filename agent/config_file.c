@@ -247,6 +247,7 @@ static int read_tdx(struct cfg_node *core, struct tdx_config *t, char err[CONFIG
         return 0;
     }
     if (cfg_get_string(tdx, "configfs_dir", t->configfs_dir, sizeof t->configfs_dir, w, err) ||
+        cfg_get_string(tdx, "configfs_base", t->configfs_base, sizeof t->configfs_base, w, err) ||
         cfg_get_string(tdx, "rtmr_sysfs_dir", t->rtmr_sysfs_dir, sizeof t->rtmr_sysfs_dir, w,
                        err) ||
         cfg_get_string(tdx, "ccel_file", t->ccel_file, sizeof t->ccel_file, w, err) ||

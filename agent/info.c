@@ -219,7 +219,9 @@ static dstack_err build_from_backend(struct agent *a, const char *app_cert, cons
         dstack_event_log_init(&log);
         if ((e = a->tee->measurements(a->tee_state, &m)) != DSTACK_OK ||
             (e = a->tee->event_log(a->tee_state, &jlog)) != DSTACK_OK) {
-            snprintf(err, err_cap, "reading the measurements: %s", dstack_err_str(e));
+            const char *why = a->tee->quote_error != NULL ? a->tee->quote_error(a->tee_state) : "";
+            snprintf(err, err_cap, "reading the measurements: %s",
+                     why[0] ? why : dstack_err_str(e));
             return e;
         }
         e = evlog_from_json(jlog, &log, perr, sizeof perr);

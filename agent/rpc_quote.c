@@ -108,6 +108,8 @@ static bool snapshot_log(struct rpc_call *call, struct quote_snapshot *s)
     dstack_err e = a->tee->event_log(a->tee_state, &log_json);
     if (e == DSTACK_OK) {
         e = evlog_from_json(log_json, &log, err, sizeof err);
+    } else if (a->tee->quote_error != NULL) { /* the backend's reason (tdx: the CCEL's) */
+        snprintf(err, sizeof err, "%s", a->tee->quote_error(a->tee_state));
     }
     json_decref(log_json);
     if (e == DSTACK_OK) {

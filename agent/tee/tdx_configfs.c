@@ -37,12 +37,15 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* A small text attribute (provider, generation), NUL-terminated. */
+/* A small text attribute (provider, generation), NUL-terminated. On failure errno is the
+ * kernel's. */
 static dstack_err read_attr(const char *path, char *buf, size_t cap, char err[TEE_ERROR_MAX])
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", path, strerror(errno));
+        int saved = errno;
+        snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", path, strerror(saved));
+        errno = saved;
         return DSTACK_ETEE;
     }
     size_t n = 0;
@@ -52,8 +55,10 @@ static dstack_err read_attr(const char *path, char *buf, size_t cap, char err[TE
             continue;
         }
         if (r < 0) {
-            snprintf(err, TEE_ERROR_MAX, "cannot read %.100s: %.100s", path, strerror(errno));
+            int saved = errno;
+            snprintf(err, TEE_ERROR_MAX, "cannot read %.100s: %.100s", path, strerror(saved));
             close(fd);
+            errno = saved;
             return DSTACK_ETEE;
         }
         if (r == 0) {
@@ -75,6 +80,10 @@ static dstack_err check_provider(const char *dir, char err[TEE_ERROR_MAX])
     }
     dstack_err e = read_attr(path, text, sizeof text, err);
     if (e != DSTACK_OK) {
+        if (errno == ENXIO) { /* report.c provider_show: the provider went away */
+            snprintf(err, TEE_ERROR_MAX, "%.100s: no TSM provider registered (%.60s)", path,
+                     strerror(ENXIO));
+        }
         return e;
     }
     const char *p = text;
@@ -93,6 +102,10 @@ static dstack_err check_provider(const char *dir, char err[TEE_ERROR_MAX])
 dstack_err tdx_configfs_prepare(const struct tdx_paths *p, char dir[TDX_PATH_MAX],
                                 char err[TEE_ERROR_MAX])
 {
+    if (p->configfs_bad[0] != '\0') { /* an unusable override: upstream fails the quote */
+        snprintf(err, TEE_ERROR_MAX, "%.200s", p->configfs_bad);
+        return DSTACK_ETEE;
+    }
     if (p->configfs_explicit) {
         /* An override is authoritative: report it broken rather than fall back (linux.rs
          * should_try_configfs). */
@@ -109,8 +122,10 @@ dstack_err tdx_configfs_prepare(const struct tdx_paths *p, char dir[TDX_PATH_MAX
         return DSTACK_EUNSUPPORTED;
     }
     if (!is_dir(p->configfs_dir) && mkdir(p->configfs_dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, TEE_ERROR_MAX, "cannot create %.100s: %.100s", p->configfs_dir,
-                 strerror(errno));
+        /* ENXIO: configfs-tsm is there but no provider registered (report.c
+         * tsm_report_make_item), e.g. the tdx_guest driver is not loaded yet. */
+        snprintf(err, TEE_ERROR_MAX, "cannot create %.100s: %.60s%.60s", p->configfs_dir,
+                 strerror(errno), errno == ENXIO ? " (no TSM provider registered)" : "");
         return DSTACK_ETEE;
     }
     /* configfs populates a new report directory itself; give it a moment (linux.rs polls). */

@@ -13,7 +13,8 @@
 #define TDX_PATH_MAX 1024
 
 #define TDX_CONFIGFS_BASE "/sys/kernel/config/tsm/report"
-#define TDX_CONFIGFS_DEFAULT TDX_CONFIGFS_BASE "/com.intel.dcap"
+#define TDX_CONFIGFS_NAME "com.intel.dcap"
+#define TDX_CONFIGFS_DEFAULT TDX_CONFIGFS_BASE "/" TDX_CONFIGFS_NAME
 #define TDX_CONFIGFS_ENV "DCAP_TDX_QUOTE_CONFIGFS_PATH"
 #define TDX_RTMR_SYSFS_DEFAULT "/sys/devices/virtual/misc/tdx_guest/measurements"
 #define TDX_RTMR_SYSFS_ENV "DCAP_TDX_RTMR_SYSFS_PATH"
@@ -46,6 +47,11 @@ struct tdx_paths {
     char rtmr_dir[TDX_PATH_MAX];
     bool rtmr_explicit; /* must exist when set */
     char ccel_file[TDX_PATH_MAX];
+    /* Why an environment override is unusable ("" when it is fine). Upstream reports these on
+     * the call that needs the path (a quote, an extension, the event log), not at start. */
+    char configfs_bad[TEE_ERROR_MAX];
+    char rtmr_bad[TEE_ERROR_MAX];
+    char ccel_bad[TEE_ERROR_MAX];
     char log_dir[TDX_PATH_MAX];
     char device[TDX_PATH_MAX];
     char attest_config[TDX_PATH_MAX];
@@ -54,8 +60,9 @@ struct tdx_paths {
     unsigned generation_timeout_ms;
 };
 
-/* Resolves every path; DSTACK_EINVAL with err naming the variable for a relative or empty
- * environment override or one that is too long. */
+/* Resolves every path. A relative, empty or too long environment override leaves its path
+ * empty and says why in its *_bad field. DSTACK_EINVAL (err says which) only for a configured
+ * value that does not fit. */
 dstack_err tdx_paths_resolve(const struct agent_config *cfg, struct tdx_paths *out,
                              char err[TEE_ERROR_MAX]);
 

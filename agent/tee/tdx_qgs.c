@@ -16,12 +16,6 @@
 
 #include "tee/tdx_configfs.h" /* TDX_QUOTE_MIN_LEN */
 
-struct tdx_report_req {
-    uint8_t report_data[DSTACK_REPORT_DATA_LEN];
-    uint8_t report[TDX_REPORT_LEN];
-};
-_Static_assert(_IOWR('T', 1, struct tdx_report_req) == TDX_CMD_GET_REPORT0, "ioctl number");
-
 static void le16(uint8_t *p, uint16_t v)
 {
     p[0] = (uint8_t)v;
@@ -144,29 +138,6 @@ dstack_err tdx_qgs_available(const struct tdx_paths *p, unsigned *port, char err
     return DSTACK_OK;
 }
 
-static dstack_err get_report(const char *device, const uint8_t rd[DSTACK_REPORT_DATA_LEN],
-                             uint8_t report[TDX_REPORT_LEN], char err[TEE_ERROR_MAX])
-{
-    int fd = open(device, O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", device, strerror(errno));
-        return DSTACK_ETEE;
-    }
-    struct tdx_report_req req;
-    memcpy(req.report_data, rd, DSTACK_REPORT_DATA_LEN);
-    memset(req.report, 0, sizeof req.report);
-    int rc = ioctl(fd, TDX_CMD_GET_REPORT0, &req);
-    int saved = errno;
-    close(fd);
-    if (rc != 0) {
-        snprintf(err, TEE_ERROR_MAX, "TDX_CMD_GET_REPORT0 on %.100s: %.100s", device,
-                 strerror(saved));
-        return DSTACK_ETEE;
-    }
-    memcpy(report, req.report, TDX_REPORT_LEN);
-    return DSTACK_OK;
-}
-
 /* All of buf sent or received: 0, else the errno of the failure (EPIPE for a peer that closed,
  * EAGAIN when the socket timeout passed). */
 static int io_all(int fd, uint8_t *buf, size_t len, bool writing)
@@ -204,7 +175,7 @@ dstack_err tdx_qgs_quote(const struct tdx_paths *p, unsigned port,
     uint8_t report[TDX_REPORT_LEN];
     uint8_t req[4 + TDX_QGS_REQUEST_LEN];
     uint8_t *resp = NULL;
-    dstack_err e = get_report(p->device, report_data, report, err);
+    dstack_err e = tdx_report_get(p->device, report_data, report, err);
     if (e != DSTACK_OK) {
         return e;
     }

@@ -12,10 +12,8 @@
 #include <dstack/common.h>
 
 #include "tee/tdx_paths.h"
+#include "tee/tdx_report.h"
 
-#define TDX_REPORT_LEN 1024u
-/* _IOWR('T', 1, struct { u8 rd[64]; u8 report[1024]; }) */
-#define TDX_CMD_GET_REPORT0 0xC4405401u
 #define TDX_QGS_HEADER_LEN 16u
 #define TDX_QGS_REQUEST_LEN (TDX_QGS_HEADER_LEN + 8u + TDX_REPORT_LEN) /* 1048 */
 #define TDX_QGS_MAX_RESPONSE (16u * 1024)                              /* QGS_REQ_BUF_SIZE */

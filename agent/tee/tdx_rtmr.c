@@ -10,12 +10,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dstack/attest.h>
+
+#include "tee/tdx_report.h"
+
 struct tdx_extend_rtmr_req {
     uint8_t data[DSTACK_SHA384_LEN];
     uint8_t index;
 };
 _Static_assert(sizeof(struct tdx_extend_rtmr_req) == 49, "kernel ABI: 49 bytes, no padding");
 _Static_assert(_IOR('T', 3, struct tdx_extend_rtmr_req) == TDX_CMD_EXTEND_RTMR, "ioctl number");
+_Static_assert(_IOW('T', 3, struct tdx_extend_rtmr_req) == TDX_CMD_EXTEND_RTMR_W, "ioctl number");
 
 static bool is_dir(const char *path)
 {
@@ -63,29 +68,79 @@ static dstack_err extend_sysfs(const char *base, unsigned index,
     return DSTACK_ETEE;
 }
 
-static dstack_err extend_ioctl(const char *device, unsigned index,
-                               const uint8_t digest[DSTACK_SHA384_LEN], char err[TEE_ERROR_MAX])
+/* One ioctl in the form `cmd`; 0 or the errno. */
+static int ioctl_extend(const char *device, unsigned long cmd, unsigned index,
+                        const uint8_t digest[DSTACK_SHA384_LEN], char err[TEE_ERROR_MAX])
 {
     int fd = open(device, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", device, strerror(errno));
-        return DSTACK_ETEE;
+        int saved = errno;
+        snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", device, strerror(saved));
+        return saved;
     }
     struct tdx_extend_rtmr_req req;
     memcpy(req.data, digest, DSTACK_SHA384_LEN);
     req.index = (uint8_t)index;
-    int rc = ioctl(fd, TDX_CMD_EXTEND_RTMR, &req);
-    int saved = errno;
+    int rc = ioctl(fd, cmd, &req);
+    int saved = rc == 0 ? 0 : errno;
     close(fd);
-    if (rc == 0) {
+    if (saved != 0) {
+        snprintf(err, TEE_ERROR_MAX, "ioctl TDX_CMD_EXTEND_RTMR on %.60s: %.40s%.120s", device,
+                 strerror(saved),
+                 saved == ENOTTY ? " (no RTMR extension here: needs Linux 6.16 sysfs "
+                                   "or dstack's tdx-guest module)"
+                                 : "");
+    }
+    return saved;
+}
+
+/* The out-of-tree ioctl of dstack's tdx-guest module (kernels before 6.16). Intel's patch sets
+ * define TDX_CMD_EXTEND_RTMR as _IOR in some versions and _IOW in others: the _IOR number
+ * (upstream linux.rs) first, the _IOW one when the kernel does not know it (ENOTTY). The v0.5
+ * module returns the raw TDCALL status, which glibc's int return truncates: a failure whose low
+ * 32 bits are zero reads as success. So the register is read from a TDREPORT before and after,
+ * and the extension counts only when it moved to SHA384(before || digest). */
+static dstack_err extend_ioctl(const char *device, unsigned index,
+                               const uint8_t digest[DSTACK_SHA384_LEN], char err[TEE_ERROR_MAX])
+{
+    struct tee_measurements before, after;
+    char why[TEE_ERROR_MAX];
+    dstack_err e = tdx_report_read_registers(device, &before, why);
+    if (e != DSTACK_OK) {
+        snprintf(err, TEE_ERROR_MAX, "RTMR%u not extended: cannot read it first: %.180s", index,
+                 why);
+        return DSTACK_ETEE;
+    }
+    int rc = ioctl_extend(device, TDX_CMD_EXTEND_RTMR, index, digest, err);
+    if (rc == ENOTTY) {
+        rc = ioctl_extend(device, TDX_CMD_EXTEND_RTMR_W, index, digest, err);
+    }
+    if (rc != 0) {
+        return DSTACK_ETEE;
+    }
+    uint8_t want[DSTACK_MR_LEN];
+    memcpy(want, before.rtmr[index], DSTACK_MR_LEN);
+    dstack_rtmr_extend(want, digest);
+    if (tdx_report_read_registers(device, &after, why) != DSTACK_OK) {
+        snprintf(err, TEE_ERROR_MAX, "RTMR%u state unknown: cannot read it back: %.180s", index,
+                 why);
+        return DSTACK_EIO;
+    }
+    if (memcmp(after.rtmr[index], want, DSTACK_MR_LEN) == 0) {
         return DSTACK_OK;
     }
-    snprintf(err, TEE_ERROR_MAX, "ioctl TDX_CMD_EXTEND_RTMR on %.60s: %.40s%.120s", device,
-             strerror(saved),
-             saved == ENOTTY ? " (no RTMR extension here: needs Linux 6.16 sysfs "
-                               "or dstack's tdx-guest module)"
-                             : "");
-    return DSTACK_ETEE;
+    if (memcmp(after.rtmr[index], before.rtmr[index], DSTACK_MR_LEN) == 0) {
+        snprintf(err, TEE_ERROR_MAX,
+                 "ioctl TDX_CMD_EXTEND_RTMR on %.60s reported success but RTMR%u did not move (a "
+                 "TDCALL failure status truncated by the ioctl return)",
+                 device, index);
+        return DSTACK_ETEE;
+    }
+    snprintf(err, TEE_ERROR_MAX,
+             "RTMR%u state unknown: after the ioctl it holds neither its old value nor the "
+             "extended one",
+             index);
+    return DSTACK_EIO;
 }
 
 dstack_err tdx_rtmr_extend(const struct tdx_paths *p, unsigned index,
@@ -94,6 +149,10 @@ dstack_err tdx_rtmr_extend(const struct tdx_paths *p, unsigned index,
     if (index > 3) {
         snprintf(err, TEE_ERROR_MAX, "invalid RTMR index %u", index);
         return DSTACK_EINVAL;
+    }
+    if (p->rtmr_bad[0] != '\0') { /* an unusable override: upstream fails the extension */
+        snprintf(err, TEE_ERROR_MAX, "%.200s", p->rtmr_bad);
+        return DSTACK_ETEE;
     }
     if (is_dir(p->rtmr_dir)) {
         return extend_sysfs(p->rtmr_dir, index, digest, err);
@@ -151,6 +210,10 @@ static dstack_err read_register(const char *base, const char *name, uint8_t out[
 dstack_err tdx_rtmr_read_all(const struct tdx_paths *p, struct tee_measurements *m,
                              char err[TEE_ERROR_MAX])
 {
+    if (p->rtmr_bad[0] != '\0') {
+        snprintf(err, TEE_ERROR_MAX, "%.200s", p->rtmr_bad);
+        return DSTACK_EUNSUPPORTED;
+    }
     /* Kernel ABI sysfs-devices-virtual-misc-tdx_guest (v6.16): every TD report register. */
     dstack_err e = read_register(p->rtmr_dir, "mrtd:sha384", m->mrtd, err);
     if (e == DSTACK_OK) {

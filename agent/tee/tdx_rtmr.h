@@ -3,7 +3,8 @@
  *  - extend: sysfs `<measurements>/rtmr<N>:sha384` (Linux >= 6.16; write exactly 48 bytes, the
  *    kernel does RTMR = SHA384(RTMR || data)), else the out-of-tree ioctl TDX_CMD_EXTEND_RTMR on
  *    /dev/tdx_guest (dstack's module; upstream kernels have none), as tdx-attest/src/linux.rs
- *    extend_rtmr (L274-349) tries them;
+ *    extend_rtmr tries them; the ioctl in both its _IOR and _IOW numbers, and checked by
+ *    reading the register back from a TDREPORT (tdx_rtmr.c extend_ioctl says why);
  *  - read: the same sysfs files (`mrtd:sha384`, `rtmr0..3:sha384`, 48 binary bytes each). Only
  *    regular files are read: sysfs attributes are, and anything else (a FIFO, a device) might
  *    block or hand back something that is not a register. DSTACK_EUNSUPPORTED then: the caller

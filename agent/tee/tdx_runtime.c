@@ -53,11 +53,6 @@ dstack_err tdx_runtime_init(struct tdx_runtime *rt, const struct tdx_paths *p,
         snprintf(err, TEE_ERROR_MAX, "runtime log directory path too long");
         return DSTACK_EINVAL;
     }
-    /* dstack-util creates the directory at boot; create it when we come first (docs/tdx.md). */
-    if (mkdir(p->log_dir, 0755) != 0 && errno != EEXIST) {
-        snprintf(err, TEE_ERROR_MAX, "cannot create %.100s: %.100s", p->log_dir, strerror(errno));
-        return DSTACK_EIO;
-    }
     if (pthread_mutex_init(&rt->why_mu, NULL) != 0) {
         snprintf(err, TEE_ERROR_MAX, "out of memory");
         return DSTACK_ENOMEM;
@@ -77,6 +72,14 @@ static int take_lock(struct tdx_runtime *rt, int op, char err[TEE_ERROR_MAX])
     /* Shared with every emitter (dstack-util creates it too), so not exclusive; never a
      * symlink planted in the directory. */
     int fd = open(rt->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && errno == ENOENT) {
+        /* dstack-util creates the directory at boot; create it when we come first (docs/tdx.md).
+         * A failure here is the caller's error (keys wait, the emission fails), never
+         * start-up's. */
+        if (mkdir(rt->paths->log_dir, 0755) == 0 || errno == EEXIST) {
+            fd = open(rt->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        }
+    }
     if (fd < 0) {
         snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", rt->lock_path, strerror(errno));
         return -1;

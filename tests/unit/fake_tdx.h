@@ -52,11 +52,21 @@ enum fake_mode {
     FAKE_V5,          /* quotes in the v5 layout (report data at 574) */
 };
 
+/* How the fake /dev/tdx_guest answers TDX_CMD_EXTEND_RTMR (fake_tdx_syscalls.h). */
+enum fake_ioctl_mode {
+    FAKE_IOCTL_IOR,        /* dstack's module: _IOR('T', 3, ...) only, the _IOW number is ENOTTY */
+    FAKE_IOCTL_IOW,        /* a patch set that defines it _IOW: the _IOR number is ENOTTY */
+    FAKE_IOCTL_RAW_STATUS, /* v0.5: a TDCALL failure status whose low 32 bits are 0 reads as
+                              success through glibc's int return; nothing is extended */
+};
+
 struct fake_tdx {
     char root[128];
     char report_dir[256];
     char rtmr_dir[256];
     char log_dir[256];
+    char device[300];   /* /dev/tdx_guest: a plain file; fake_tdx_syscalls.h answers its ioctls */
+    char tsm_base[256]; /* /sys/kernel/config/tsm/report, empty until something mkdirs in it */
     char fifo[300];
     struct quote_pki *pki;
     pthread_t thread;
@@ -71,7 +81,9 @@ struct fake_tdx {
     atomic_uint delay_ms;        /* how long a quote takes (the real kernel: a few seconds) */
     atomic_uint delay_jitter_ms; /* plus up to this much, varying from quote to quote */
     uint32_t rng;                /* xorshift state of the jitter (the kernel thread only) */
-    atomic_uint quotes, extends;
+    atomic_uint quotes, extends, reports; /* reports: TDX_CMD_GET_REPORT0 calls */
+    atomic_int ioctl_mode;                /* enum fake_ioctl_mode */
+    atomic_bool no_provider;              /* configfs-tsm without a provider: mkdir gets ENXIO */
 };
 
 static inline bool fake_write_file(const char *dir, const char *name, const void *data, size_t len)
@@ -158,6 +170,7 @@ static inline void fake_make_quote(struct fake_tdx *f)
         fake_write_file(f->report_dir, "outblob", q, qlen);
     }
     free(q);
+    atomic_fetch_add(&f->quotes, 1); /* counted before the generation tells the reader */
     if (mode != FAKE_STUCK) {
         f->generation += mode == FAKE_RACE_ONCE || mode == FAKE_RACE_ALWAYS ? 2 : 1;
         if (mode == FAKE_RACE_ONCE) {
@@ -167,7 +180,6 @@ static inline void fake_make_quote(struct fake_tdx *f)
         int len = snprintf(text, sizeof text, "%llu\n", f->generation);
         fake_write_file(f->report_dir, "generation", text, (size_t)len);
     }
-    atomic_fetch_add(&f->quotes, 1);
 }
 
 static inline void *fake_kernel(void *arg)
@@ -247,8 +259,11 @@ static inline bool fake_tdx_start(struct fake_tdx *f, const char *ccel_path)
     snprintf(f->rtmr_dir, sizeof f->rtmr_dir, "%.128s/measurements", f->root);
     snprintf(f->log_dir, sizeof f->log_dir, "%.128s/log", f->root);
     snprintf(f->fifo, sizeof f->fifo, "%.256s/rtmr3:sha384", f->rtmr_dir);
+    snprintf(f->device, sizeof f->device, "%.128s/tdx_guest", f->root);
+    snprintf(f->tsm_base, sizeof f->tsm_base, "%.128s/tsm-report", f->root);
     if (mkdir(dir, 0755) != 0 || mkdir(f->report_dir, 0755) != 0 || mkdir(f->rtmr_dir, 0755) != 0 ||
         mkfifo(f->fifo, 0600) != 0 || mkdir(f->log_dir, 0755) != 0 ||
+        mkdir(f->tsm_base, 0755) != 0 || !fake_write_file(f->root, "tdx_guest", "", 0) ||
         /* dstack-util's system setup writes the event-log version before anything emits */
         !fake_write_file(f->log_dir, "runtime_event_version", "1", 1) ||
         !fake_write_file(f->report_dir, "provider", "tdx_guest\n", 10) ||

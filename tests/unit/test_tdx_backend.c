@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <dstack/attest.h>
@@ -18,6 +20,7 @@
 #include "check.h"
 #include "config.h"
 #include "fake_tdx.h"
+#include "fake_tdx_syscalls.h"
 #include "log.h"
 #include "tee/backends.h"
 #include "tee/tdx_gate.h"
@@ -501,47 +504,204 @@ static void test_unavailable_and_misconfigured(void)
         CHECK(!tee_tdx.keys_refused(st, err));
         tee_tdx.close(st);
     }
-    /* A short register file is an error, not a zero register. */
+    /* A short register file is an error, not a zero register: with no TDREPORT and no quote
+     * either, the agent still starts; Info says why, keys wait for the RTMR3 check. */
     fake_write_file(root, "rtmr2:sha384", zero, 47);
     st = NULL;
-    CHECK(tee_tdx.open(&c, &st, err) != DSTACK_OK && st == NULL);
+    CHECK(tee_tdx.open(&c, &st, err) == DSTACK_OK && st != NULL);
+    if (st != NULL) {
+        struct tee_measurements got;
+        CHECK(tee_tdx.measurements(st, &got) != DSTACK_OK);
+        CHECK(strstr(tee_tdx.quote_error(st), "quotes unavailable") != NULL);
+        CHECK(tee_tdx.keys_refused(st, err));
+        CHECK(strstr(err, "cannot check RTMR3 against the runtime event log yet") != NULL);
+        CHECK(tee_tdx.emit_event(st, "early", NULL, 0, err) == DSTACK_ETEE);
+        CHECK(strstr(err, "cannot check RTMR3") != NULL);
+        tee_tdx.close(st);
+    }
 
+    /* Broken paths, each alone: start-up succeeds, the call that needs the path fails with the
+     * cause (upstream reports these on get_quote / read_event_log too). */
     static const struct {
         const char *what;
+        bool on_quote; /* else on the event log */
         const char *err_has;
     } cases[] = {
-        {"configfs missing", "does not exist"},
-        {"provider", "not a TDX guest"},
-        {"ccel", "CCEL"},
-        {"env relative", "must be an absolute path"},
+        {"configfs missing", true, "does not exist"},
+        {"provider", true, "not a TDX guest"},
+        {"ccel", false, "CCEL header"},
+        {"ccel missing", false, "boot event log"},
+        {"env relative", true, "must be an absolute path"},
+        {"ccel env relative", false, "DSTACK_CCEL_FILE must be an absolute path"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         config_for(&c, &fk);
-        char prov[400];
-        snprintf(prov, sizeof prov, "%s/provider", fk.report_dir);
         if (i == 0) {
             snprintf(c.tdx.configfs_dir, sizeof c.tdx.configfs_dir, "%s/nowhere", root);
         } else if (i == 1) {
             fake_write_file(fk.report_dir, "provider", "sev_guest\n", 10);
         } else if (i == 2) {
             snprintf(c.tdx.ccel_file, sizeof c.tdx.ccel_file, "%s/mrtd:sha384", root);
-        } else {
+        } else if (i == 3) {
+            snprintf(c.tdx.ccel_file, sizeof c.tdx.ccel_file, "%s/no-ccel", root);
+        } else if (i == 4) {
             c.tdx.configfs_dir[0] = '\0';
             setenv("DCAP_TDX_QUOTE_CONFIGFS_PATH", "relative/dir", 1);
+        } else {
+            c.tdx.ccel_file[0] = '\0';
+            setenv("DSTACK_CCEL_FILE", "relative.bin", 1);
         }
         st = NULL;
         err[0] = '\0';
-        CHECK(tee_tdx.open(&c, &st, err) != DSTACK_OK && st == NULL);
-        if (strstr(err, cases[i].err_has) == NULL) {
+        CHECK(tee_tdx.open(&c, &st, err) == DSTACK_OK && st != NULL);
+        if (st == NULL) {
             fprintf(stderr, "%s: %s\n", cases[i].what, err);
+            continue;
         }
-        CHECK(strstr(err, cases[i].err_has) != NULL);
+        uint8_t rd[64] = {7}, *q = NULL;
+        size_t qlen = 0;
+        json_t *j = NULL;
+        dstack_err e =
+            cases[i].on_quote ? tee_tdx.quote(st, rd, &q, &qlen) : tee_tdx.event_log(st, &j);
+        CHECK(e != DSTACK_OK && q == NULL && j == NULL);
+        if (strstr(tee_tdx.quote_error(st), cases[i].err_has) == NULL) {
+            fprintf(stderr, "%s: %s\n", cases[i].what, tee_tdx.quote_error(st));
+        }
+        CHECK(strstr(tee_tdx.quote_error(st), cases[i].err_has) != NULL);
+        /* The other half still works: quotes with a broken CCEL, the log with a broken quote. */
+        e = cases[i].on_quote ? tee_tdx.event_log(st, &j) : tee_tdx.quote(st, rd, &q, &qlen);
+        CHECK(e == DSTACK_OK);
+        json_decref(j);
+        free(q);
+        tee_tdx.close(st);
         fake_write_file(fk.report_dir, "provider", "tdx_guest\n", 10);
         unsetenv("DCAP_TDX_QUOTE_CONFIGFS_PATH");
+        unsetenv("DSTACK_CCEL_FILE");
     }
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     (void)!system(cmd);
+}
+
+/* A kernel before 6.16: no sysfs registers, RTMR3 extended through dstack's ioctl. Start-up
+ * reads RTMR3 from a local TDREPORT and asks the host for no quote; Info's registers come from
+ * TDREPORTs too. The ioctl works in either of its two numbers, and a v0.5 module's truncated
+ * TDCALL failure (success returned, nothing extended) is caught by reading RTMR3 back. */
+static void test_old_kernel(void)
+{
+    struct agent_config c;
+    char err[TEE_ERROR_MAX] = "", logp[400];
+    log_path(logp, sizeof logp, "runtime_events.log");
+    fake_tdx_reboot(&fk);
+    unsetenv("DCAP_TDX_RTMR_SYSFS_PATH");
+    config_for(&c, &fk);
+    c.tdx.rtmr_sysfs_dir[0] = '\0'; /* upstream's default, absent on this machine */
+    snprintf(c.tdx.device, sizeof c.tdx.device, "%.200s", fk.device);
+    unsigned quotes = atomic_load(&fk.quotes), reports = atomic_load(&fk.reports);
+    void *st = NULL;
+    CHECK(tee_tdx.open(&c, &st, err) == DSTACK_OK && st != NULL);
+    if (st == NULL) {
+        return;
+    }
+    CHECK(atomic_load(&fk.reports) > reports); /* the RTMR3 check read a TDREPORT */
+    CHECK(!tee_tdx.keys_refused(st, err));
+    struct tee_measurements m;
+    CHECK(tee_tdx.measurements(st, &m) == DSTACK_OK);
+    CHECK(memcmp(m.mrtd, fk.mrtd, 48) == 0 && memcmp(m.rtmr, fk.rtmr, sizeof m.rtmr) == 0);
+
+    static const struct {
+        int mode;
+        dstack_err want;
+        const char *err_has;
+    } modes[] = {
+        {FAKE_IOCTL_IOR, DSTACK_OK, ""},
+        {FAKE_IOCTL_IOW, DSTACK_OK, ""},
+        {FAKE_IOCTL_RAW_STATUS, DSTACK_ETEE, "reported success but RTMR3 did not move"},
+        {FAKE_IOCTL_IOR, DSTACK_OK, ""},
+    };
+    size_t lines = 0;
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "ioctl-%zu", i);
+        atomic_store(&fk.ioctl_mode, modes[i].mode);
+        err[0] = '\0';
+        CHECK(tee_tdx.emit_event(st, name, NULL, 0, err) == modes[i].want);
+        if (strstr(err, modes[i].err_has) == NULL) {
+            fprintf(stderr, "ioctl mode %d: %s\n", modes[i].mode, err);
+        }
+        CHECK(strstr(err, modes[i].err_has) != NULL);
+        lines += modes[i].want == DSTACK_OK;
+        CHECK(count_lines(logp) == lines && log_matches_register());
+        CHECK(!tee_tdx.keys_refused(st, err)); /* nothing moved: log and register agree */
+    }
+    tee_tdx.close(st);
+    st = NULL; /* restart */
+    CHECK(tee_tdx.open(&c, &st, err) == DSTACK_OK && st != NULL && !tee_tdx.keys_refused(st, err));
+    CHECK(atomic_load(&fk.quotes) == quotes); /* not one host quote in all of it */
+    if (st != NULL) {
+        tee_tdx.close(st);
+    }
+}
+
+static bool quote_ok(void *st)
+{
+    uint8_t rd[64] = {0x5a}, *q = NULL;
+    size_t qlen = 0;
+    dstack_err e = tee_tdx.quote(st, rd, &q, &qlen);
+    free(q);
+    return e == DSTACK_OK;
+}
+
+/* configfs-tsm without a provider (the TDX driver not bound yet): mkdir of the report directory
+ * gets ENXIO, and so does reading `provider` when it goes away. Start-up goes on; quotes fail
+ * with the cause until the provider is there, then work without a restart. */
+static void test_configfs_enxio(void)
+{
+    struct agent_config c;
+    char err[TEE_ERROR_MAX] = "";
+    unsetenv("DCAP_TDX_QUOTE_CONFIGFS_PATH");
+    config_for(&c, &fk);
+    c.tdx.configfs_dir[0] = '\0'; /* the default directory, made under the base */
+    snprintf(c.tdx.configfs_base, sizeof c.tdx.configfs_base, "%s", fk.tsm_base);
+    snprintf(c.tdx.device, sizeof c.tdx.device, "%.200s", fk.device); /* RTMR3 from TDREPORTs */
+    atomic_store(&fk.no_provider, true);
+    void *st = NULL;
+    CHECK(tee_tdx.open(&c, &st, err) == DSTACK_OK && st != NULL);
+    if (st != NULL) {
+        CHECK(!quote_ok(st));
+        CHECK(strstr(tee_tdx.quote_error(st), "No such device or address (no TSM provider") !=
+              NULL);
+        CHECK(!tee_tdx.keys_refused(st, err));
+        atomic_store(&fk.no_provider, false); /* the driver registers */
+        CHECK(quote_ok(st));
+        tee_tdx.close(st);
+    }
+    atomic_store(&fk.no_provider, false);
+    char made[400];
+    snprintf(made, sizeof made, "%s/com.intel.dcap", fk.tsm_base);
+    unlink(made);
+
+    /* `provider` unreadable with ENXIO (open(2) on a socket fails so, as the provider's does). */
+    char prov[400], saved[400];
+    snprintf(prov, sizeof prov, "%s/provider", fk.report_dir);
+    snprintf(saved, sizeof saved, "%s/provider.saved", fk.report_dir);
+    CHECK(rename(prov, saved) == 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%.100s", prov);
+    int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(sock >= 0 && bind(sock, (struct sockaddr *)&sa, sizeof sa) == 0);
+    config_for(&c, &fk);
+    st = NULL;
+    CHECK(tee_tdx.open(&c, &st, err) == DSTACK_OK && st != NULL);
+    if (st != NULL) {
+        CHECK(!quote_ok(st));
+        CHECK(strstr(tee_tdx.quote_error(st), "no TSM provider registered") != NULL);
+        close(sock);
+        unlink(prov);
+        CHECK(rename(saved, prov) == 0);
+        CHECK(quote_ok(st));
+        tee_tdx.close(st);
+    }
 }
 
 struct quoter {
@@ -750,6 +910,7 @@ int main(void)
         return 1;
     }
     config_for(&cfg, &fk);
+    fake_syscalls = &fk;
     test_open_and_measure();
     test_quotes();
     test_emit_concurrent();
@@ -760,6 +921,8 @@ int main(void)
     test_unavailable_and_misconfigured();
     test_gate();
     test_boot_storm();
+    test_old_kernel();
+    test_configfs_enxio();
     test_qgs_codec();
     fake_tdx_stop(&fk);
     return check_exit();
