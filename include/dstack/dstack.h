@@ -8,6 +8,7 @@
  *   quote.h    TDX quotes: parsing and signature verification
  *   ratls.h    RA-TLS certificates: the quote and app info inside
  *   crypto.h   Keccak-256 and secp256k1 signature recovery
+ *   verify.h   DCAP verification with Intel collateral: TCB status, advisories, report
  *
  * Link with `pkg-config --libs dstack` or CMake's `find_package(dstack)` + `dstack::dstack`. */
 #ifndef DSTACK_DSTACK_H
@@ -22,5 +23,6 @@
 #include <dstack/helpers.h>
 #include <dstack/quote.h>
 #include <dstack/ratls.h>
+#include <dstack/verify.h>
 
 #endif

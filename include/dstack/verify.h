@@ -51,11 +51,12 @@ struct dstack_collateral {
 
 /* Parses dcap-qvl's JSON collateral. DSTACK_EFORMAT with a reason in why on a missing or
  * mistyped field, bad hex or bad JSON. */
-DSTACK_API dstack_err dstack_collateral_from_json(const char *json, size_t len,
-                                                  struct dstack_collateral **out, char *why,
-                                                  size_t why_cap);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_collateral_from_json(const char *json, size_t len,
+                                                                    struct dstack_collateral **out,
+                                                                    char *why, size_t why_cap);
 /* The bundle as dcap-qvl JSON (malloc'd, NUL-terminated). */
-DSTACK_API dstack_err dstack_collateral_to_json(const struct dstack_collateral *c, char **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_collateral_to_json(const struct dstack_collateral *c,
+                                                                  char **out);
 DSTACK_API void dstack_collateral_free(struct dstack_collateral *c); /* NULL ok */
 
 /* The SGX enclave report body (the ISV enclave of an SGX quote). */
@@ -99,14 +100,17 @@ struct dstack_dcap_options {
 /* Verifies quote against collateral at now (UNIX seconds). DSTACK_OK fills *out.
  * DSTACK_EFORMAT (malformed quote or collateral) or DSTACK_EVERIFY (a check failed, including a
  * Revoked status) with a one-line reason in why (may be NULL). */
-DSTACK_API dstack_err dstack_dcap_verify(const uint8_t *quote, size_t len,
-                                         const struct dstack_collateral *col, uint64_t now,
-                                         const struct dstack_dcap_options *opts,
-                                         struct dstack_dcap_report *out, char *why, size_t why_cap);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_dcap_verify(const uint8_t *quote, size_t len,
+                                                           const struct dstack_collateral *col,
+                                                           uint64_t now,
+                                                           const struct dstack_dcap_options *opts,
+                                                           struct dstack_dcap_report *out,
+                                                           char *why, size_t why_cap);
 
 /* The report as JSON text: status, advisory_ids, platform/qe status, fmspc, ppid and the
  * report fields in hex (malloc'd). */
-DSTACK_API dstack_err dstack_dcap_report_to_json(const struct dstack_dcap_report *r, char **out);
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_dcap_report_to_json(const struct dstack_dcap_report *r, char **out);
 
 /* The Intel SGX Root CA certificate (DER) pinned in the library. */
 DSTACK_API const uint8_t *dstack_intel_root_ca_der(size_t *len);

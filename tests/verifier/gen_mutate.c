@@ -42,7 +42,9 @@ static char *edit_collateral(const char *json, col_edit fn, void *arg)
         exit(2);
     }
     fn(c, arg);
-    dstack_collateral_to_json(c, &out);
+    if (dstack_collateral_to_json(c, &out) != DSTACK_OK) {
+        exit(2);
+    }
     dstack_collateral_free(c);
     return out;
 }
