@@ -15,7 +15,7 @@ cmake --build "$build" -j"$jobs" >/dev/null || { echo "build failed" >&2; exit 1
 
 benches=("$@")
 if [[ ${#benches[@]} -eq 0 ]]; then
-    benches=(crypto transport scaling memory startup quote_pressure sdk)
+    benches=(crypto transport scaling memory startup quote_pressure sdk verify)
 fi
 
 echo "dstack-c benchmarks — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), scale ${DSTACK_BENCH_SCALE:-1}"

@@ -122,10 +122,15 @@ dstack_err pck_ext_parse(X509 *leaf, struct pck_ext *out, char *why, size_t cap)
 /* RFC 3339 date-time (as Intel writes issueDate/nextUpdate) to UNIX seconds. */
 bool dcap_time_parse(const char *s, int64_t *out);
 
+/* Parsed certificates and CRLs by DER hash (der_cache.c); each call returns a new reference. */
+X509 *der_cache_x509(const uint8_t *der, size_t len);
+X509_CRL *der_cache_crl(const uint8_t *der, size_t len);
+
 /* PKI checks (pki.c). */
 struct pki_ctx {
     X509 *root;
-    X509_CRL *crls[2]; /* root CA CRL, PCK CRL; NULL when it does not parse */
+    X509_CRL *crls[2];    /* root CA CRL, PCK CRL; NULL when it does not parse */
+    EVP_PKEY *crl_key[2]; /* the key that verified crls[k] (crl_check.c), NULL before */
     uint64_t now;
 };
 dstack_err pki_ctx_init(struct pki_ctx *p, const struct dstack_dcap_options *opts,
@@ -133,14 +138,16 @@ dstack_err pki_ctx_init(struct pki_ctx *p, const struct dstack_dcap_options *opt
 void pki_ctx_clear(struct pki_ctx *p);
 /* Certificates of a PEM text in order; each block must decode. */
 dstack_err pki_pem_chain(const char *pem, size_t len, STACK_OF(X509) * *out);
-dstack_err pki_verify_chain(const struct pki_ctx *p, STACK_OF(X509) * chain, const char *what,
-                            char *why, size_t cap);
+dstack_err pki_verify_chain(struct pki_ctx *p, STACK_OF(X509) * chain, const char *what, char *why,
+                            size_t cap);
 /* ECDSA-P256-SHA256 over msg with a raw r || s signature by cert's key (or a raw x || y key). */
 bool pki_verify_raw_sig(X509 *cert, const uint8_t *msg, size_t len, const uint8_t *sig,
                         size_t sig_len);
 bool pki_verify_raw_key_sig(const uint8_t key[64], const uint8_t *msg, size_t len,
                             const uint8_t sig[64]);
 bool pki_cert_revoked(const struct pki_ctx *p, X509 *cert);
+/* Revocation of every certificate of a built path but its anchor (crl_check.c). */
+dstack_err crl_check_path(struct pki_ctx *p, STACK_OF(X509) * path, char *why, size_t cap);
 
 /* TCB level selection (tcb_match.c). */
 dstack_err tcb_match_platform(const struct tcb_info *t, const struct dcap_quote *q,

@@ -1,11 +1,12 @@
 /* Certificate chains, CRLs and ECDSA signatures for DCAP (dcap-qvl src/utils.rs
  * verify_certificate_chain and src/verify.rs). A chain passes two checks:
  *  - in order, as dcap-qvl's JS port walks it: each certificate is signed by the next one, the
- *    last by the trust anchor, each is inside its validity at `now`, the leaf is not a CA, and
- *    no serial of the chain or the anchor is listed in either CRL;
- *  - OpenSSL's path validation at `now` with both CRLs and CRL checking on every certificate, as
- *    the Rust crate does with webpki (revocation depth Chain, unknown status Deny, expiration
- *    Enforce): each CRL's signature, issuer and validity window count. */
+ *    last by the trust anchor (checked on the path OpenSSL builds, same_order), each is inside
+ *    its validity at `now`, the leaf is not a CA, and no serial of the chain or the anchor is
+ *    listed in either CRL;
+ *  - OpenSSL's path validation at `now` (signatures, validity, CA constraints), then on the path
+ *    it built the CRL of every certificate's issuer (crl_check.c), as the Rust crate asks
+ *    webpki for it (revocation depth Chain, unknown status Deny, expiration Enforce). */
 #include "dcap.h"
 
 #include <ctype.h>
@@ -22,20 +23,6 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-static X509_CRL *crl_from_der(const uint8_t *der, size_t len)
-{
-    const unsigned char *p = der;
-    if (der == NULL || len == 0 || len > LONG_MAX) {
-        return NULL;
-    }
-    X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
-    if (crl != NULL && p != der + len) { /* trailing bytes: not the CRL Intel signed */
-        X509_CRL_free(crl);
-        crl = NULL;
-    }
-    return crl;
-}
-
 dstack_err pki_ctx_init(struct pki_ctx *p, const struct dstack_dcap_options *opts,
                         const struct dstack_collateral *col, uint64_t now, char *why, size_t cap)
 {
@@ -46,14 +33,13 @@ dstack_err pki_ctx_init(struct pki_ctx *p, const struct dstack_dcap_options *opt
         root = opts->root_ca_der;
         root_len = opts->root_ca_der_len;
     }
-    const unsigned char *rp = root;
-    p->root = d2i_X509(NULL, &rp, (long)root_len);
+    p->root = der_cache_x509(root, root_len);
     if (p->root == NULL) {
         dcap_say(why, cap, "Failed to load root ca");
         return DSTACK_EINVAL;
     }
-    p->crls[0] = crl_from_der(col->root_ca_crl, col->root_ca_crl_len);
-    p->crls[1] = crl_from_der(col->pck_crl, col->pck_crl_len);
+    p->crls[0] = der_cache_crl(col->root_ca_crl, col->root_ca_crl_len);
+    p->crls[1] = der_cache_crl(col->pck_crl, col->pck_crl_len);
     p->now = now;
     return DSTACK_OK;
 }
@@ -63,6 +49,8 @@ void pki_ctx_clear(struct pki_ctx *p)
     X509_free(p->root);
     X509_CRL_free(p->crls[0]);
     X509_CRL_free(p->crls[1]);
+    EVP_PKEY_free(p->crl_key[0]);
+    EVP_PKEY_free(p->crl_key[1]);
     memset(p, 0, sizeof *p);
 }
 
@@ -111,12 +99,7 @@ static X509 *pem_cert(const char *body, size_t n)
         for (size_t pad = m; pad > 0 && flat[pad - 1] == '='; pad--) {
             len--; /* EVP_DecodeBlock counts padding as zero bytes */
         }
-        const unsigned char *p = der;
-        x = d2i_X509(NULL, &p, len);
-        if (x != NULL && p != der + len) {
-            X509_free(x);
-            x = NULL;
-        }
+        x = der_cache_x509(der, (size_t)len);
     }
 out:
     free(flat);
@@ -189,15 +172,6 @@ static dstack_err walk_in_order(const struct pki_ctx *p, STACK_OF(X509) * chain,
     }
     for (int i = 0; i < n; i++) {
         X509 *c = sk_X509_value(chain, i);
-        X509 *issuer = i + 1 < n ? sk_X509_value(chain, i + 1) : p->root;
-        EVP_PKEY *ik = X509_get0_pubkey(issuer);
-        if (ik == NULL || X509_verify(c, ik) != 1) {
-            dcap_say(why, cap,
-                     "Failed to verify certificate chain - signature of certificate %d "
-                     "invalid",
-                     i);
-            return DSTACK_EVERIFY;
-        }
         if (!inside_validity(c, p->now)) {
             dcap_say(why, cap, "Certificate is expired or not yet valid");
             return DSTACK_EVERIFY;
@@ -214,15 +188,36 @@ static dstack_err walk_in_order(const struct pki_ctx *p, STACK_OF(X509) * chain,
     return DSTACK_OK;
 }
 
-static dstack_err openssl_path(const struct pki_ctx *p, STACK_OF(X509) * chain, char *why,
-                               size_t cap)
+/* The chain as given must be the path OpenSSL built, in order (each certificate signed by the
+ * next, as dcap-qvl's JS port walks it): built = given, or given plus the anchor. A last given
+ * certificate in the anchor's place (the root's copy in the quote) must be signed by it. */
+static bool same_order(const struct pki_ctx *p, STACK_OF(X509) * given, STACK_OF(X509) * built)
+{
+    int n = sk_X509_num(given), nb = sk_X509_num(built);
+    if (nb != n && nb != n + 1) {
+        return false;
+    }
+    for (int i = 0; i < n; i++) {
+        X509 *g = sk_X509_value(given, i);
+        if (i < nb - 1) {
+            if (X509_cmp(g, sk_X509_value(built, i)) != 0) {
+                return false;
+            }
+        } else if (X509_cmp(g, p->root) != 0 && X509_verify(g, X509_get0_pubkey(p->root)) != 1) {
+            ERR_clear_error();
+            return false;
+        }
+    }
+    return true;
+}
+
+static dstack_err openssl_path(struct pki_ctx *p, STACK_OF(X509) * chain, char *why, size_t cap)
 {
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     STACK_OF(X509) *untrusted = sk_X509_new_null();
-    STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
     dstack_err err = DSTACK_ENOMEM;
-    if (store == NULL || ctx == NULL || untrusted == NULL || crls == NULL ||
+    if (store == NULL || ctx == NULL || untrusted == NULL ||
         X509_STORE_add_cert(store, p->root) != 1) {
         goto out;
     }
@@ -231,34 +226,31 @@ static dstack_err openssl_path(const struct pki_ctx *p, STACK_OF(X509) * chain, 
             goto out;
         }
     }
-    for (size_t i = 0; i < 2; i++) {
-        if (p->crls[i] != NULL && !sk_X509_CRL_push(crls, p->crls[i])) {
-            goto out;
-        }
-    }
     if (X509_STORE_CTX_init(ctx, store, sk_X509_value(chain, 0), untrusted) != 1) {
         goto out;
     }
-    X509_STORE_CTX_set0_crls(ctx, crls);
     X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
     X509_VERIFY_PARAM_set_time(vp, (time_t)p->now);
-    X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
     err = DSTACK_OK;
     if (X509_verify_cert(ctx) != 1) {
         dcap_say(why, cap, "Failed to verify certificate chain: %s",
                  X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
         err = DSTACK_EVERIFY;
+    } else if (!same_order(p, chain, X509_STORE_CTX_get0_chain(ctx))) {
+        dcap_say(why, cap, "Failed to verify certificate chain - not in issuing order");
+        err = DSTACK_EVERIFY;
+    } else {
+        err = crl_check_path(p, X509_STORE_CTX_get0_chain(ctx), why, cap);
     }
 out:
     X509_STORE_CTX_free(ctx);
     X509_STORE_free(store);
     sk_X509_free(untrusted);
-    sk_X509_CRL_free(crls);
     return err;
 }
 
-dstack_err pki_verify_chain(const struct pki_ctx *p, STACK_OF(X509) * chain, const char *what,
-                            char *why, size_t cap)
+dstack_err pki_verify_chain(struct pki_ctx *p, STACK_OF(X509) * chain, const char *what, char *why,
+                            size_t cap)
 {
     char sub[200] = "";
     dstack_err err = walk_in_order(p, chain, sub, sizeof sub);
