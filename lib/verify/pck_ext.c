@@ -91,7 +91,7 @@ static bool parse_tcb(const struct tlv *tcb, struct pck_ext *out)
         v.len < 1 || v.len > 2) {
         return false;
     }
-    out->pce_svn = v.len == 1 ? v.v[0] : (uint16_t)((v.v[0] << 8) | v.v[1]);
+    out->pce_svn = (uint16_t)(v.len == 1 ? v.v[0] : (v.v[0] << 8) | v.v[1]);
     return true;
 }
 
