@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include "json/json.h"
 #include "kms/kms_client.h"
 
 #define KMS_CHAIN_LEN 3
@@ -88,13 +88,13 @@ static dstack_err read_chain(const cJSON *arr, X509 *certs[KMS_CHAIN_LEN], struc
         return DSTACK_EPROTO;
     }
     for (int i = 0; i < KMS_CHAIN_LEN; i++) {
-        const cJSON *s = cJSON_GetArrayItem(arr, i);
-        if (!cJSON_IsString(s) || (certs[i] = pem_cert(s->valuestring)) == NULL) {
+        const char *s = json_str(json_at(arr, (size_t)i));
+        if (s == NULL || (certs[i] = pem_cert(s)) == NULL) {
             snprintf(why, KMS_ERR_MAX, "bad answer: certificate_chain[%d] is not a PEM certificate",
                      i);
             return DSTACK_EPROTO;
         }
-        if ((out->pem[i] = strdup(s->valuestring)) == NULL) {
+        if ((out->pem[i] = strdup(s)) == NULL) {
             snprintf(why, KMS_ERR_MAX, "out of memory");
             return DSTACK_ENOMEM;
         }
@@ -111,13 +111,12 @@ dstack_err kms_chain_check(const char *json, size_t len, const uint8_t *spki, si
 
     memset(out, 0, sizeof *out);
     ERR_set_mark(); /* PEM reading leaves "no start line" behind */
-    cJSON *doc = cJSON_ParseWithLength(json, len);
+    cJSON *doc = json_parse(json, len, 0, NULL);
     if (!cJSON_IsObject(doc)) {
         snprintf(why, KMS_ERR_MAX, "bad answer: not a JSON object (%zu bytes)", len);
         goto out;
     }
-    if ((e = read_chain(cJSON_GetObjectItemCaseSensitive(doc, "certificate_chain"), certs, out,
-                        why)) != DSTACK_OK) {
+    if ((e = read_chain(json_get(doc, "certificate_chain"), certs, out, why)) != DSTACK_OK) {
         goto out;
     }
     if (!leaf_has_key(certs[0], spki, spki_len)) {
@@ -130,7 +129,7 @@ out:
     for (size_t i = 0; i < KMS_CHAIN_LEN; i++) {
         X509_free(certs[i]);
     }
-    cJSON_Delete(doc);
+    json_free(doc);
     ERR_pop_to_mark();
     if (e != DSTACK_OK) {
         tls_chain_free(out);

@@ -9,13 +9,11 @@
 #include <string.h>
 #include <time.h>
 
-#include <cjson/cJSON.h>
-
 #include "agent.h"
 #include "appkeys.h"
+#include "json/json.h"
 #include "kms/kms_csr.h"
 #include "log.h"
-#include "util/hex.h"
 #include "util/secret.h"
 
 /* generate_ra_cert's subject (ra-tls/src/cert.rs:L567-571). */
@@ -143,21 +141,16 @@ out:
 static char *sign_cert_body(const uint8_t *csr, size_t csr_len, const uint8_t *sig, size_t sig_len,
                             const char *vm_config)
 {
-    char *csr_hex = hex_encode_alloc(csr, csr_len);
-    char *sig_hex = hex_encode_alloc(sig, sig_len);
-    cJSON *o = cJSON_CreateObject();
-    char *body = NULL;
-    if (csr_hex != NULL && sig_hex != NULL && o != NULL &&
-        cJSON_AddNumberToObject(o, "api_version", 2) != NULL &&
-        cJSON_AddStringToObject(o, "csr", csr_hex) != NULL &&
-        cJSON_AddStringToObject(o, "signature", sig_hex) != NULL &&
-        cJSON_AddStringToObject(o, "vm_config", vm_config != NULL ? vm_config : "") != NULL) {
-        body = cJSON_PrintUnformatted(o);
-    }
-    cJSON_Delete(o);
-    free(csr_hex);
-    free(sig_hex);
-    return body;
+    struct json_out o = {0};
+    const char *vm = vm_config != NULL ? vm_config : "";
+    json_out_cstr(&o, "{\"api_version\":2,\"csr\":");
+    json_out_hex(&o, csr, csr_len);
+    json_out_cstr(&o, ",\"signature\":");
+    json_out_hex(&o, sig, sig_len);
+    json_out_cstr(&o, ",\"vm_config\":");
+    json_out_string(&o, vm, strlen(vm));
+    json_out_cstr(&o, "}");
+    return json_out_take(&o, NULL);
 }
 
 static void endpoint_of(const struct agent *a, const struct kms_client *kc, struct kms_endpoint *ep)

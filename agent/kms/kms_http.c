@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <openssl/x509.h>
 
+#include "json/json.h"
 #include "util/secret.h"
 
 struct reply_buf {
@@ -82,14 +82,14 @@ static void clean_text(const char *in, size_t len, char *out, size_t cap)
 static void http_error_text(long status, const struct reply_buf *r, char *out, size_t cap)
 {
     char text[300] = "";
-    cJSON *doc = r->p != NULL ? cJSON_ParseWithLength(r->p, r->len) : NULL;
-    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(doc, "error");
-    if (cJSON_IsString(msg)) {
-        clean_text(msg->valuestring, strlen(msg->valuestring), text, sizeof text);
+    cJSON *doc = r->p != NULL ? json_parse(r->p, r->len, 0, NULL) : NULL;
+    const char *msg = json_get_str(doc, "error");
+    if (msg != NULL) {
+        clean_text(msg, strlen(msg), text, sizeof text);
     } else if (r->p != NULL) {
         clean_text(r->p, r->len, text, sizeof text);
     }
-    cJSON_Delete(doc);
+    json_free(doc);
     snprintf(out, cap, "the KMS refused (HTTP %ld): %s", status, text[0] ? text : "(no body)");
 }
 

@@ -6,12 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include <dstack/attest.h>
 #include <dstack/quote.h>
 
 #include "crypto/hash.h"
+#include "json/json.h"
 #include "util/hex.h"
 
 /* The hex os_image_hash of a VM config: the inner "vm_config" JSON string when present (older
@@ -21,21 +20,21 @@ static dstack_err os_image_hash_of(const char *vm_config, uint8_t **out, size_t 
 {
     *out = NULL;
     *out_len = 0;
-    cJSON *root = vm_config != NULL ? cJSON_Parse(vm_config) : NULL;
+    cJSON *root = vm_config != NULL ? json_parse(vm_config, strlen(vm_config), 0, NULL) : NULL;
     cJSON *inner = NULL;
     const cJSON *obj = root;
-    const cJSON *nested = cJSON_GetObjectItemCaseSensitive(root, "vm_config");
-    if (cJSON_IsString(nested)) {
-        inner = cJSON_Parse(nested->valuestring);
+    const char *nested = json_get_str(root, "vm_config");
+    if (nested != NULL) {
+        inner = json_parse(nested, strlen(nested), 0, NULL);
         obj = inner;
     }
-    const cJSON *h = cJSON_GetObjectItemCaseSensitive(obj, "os_image_hash");
+    const char *h = json_get_str(obj, "os_image_hash");
     dstack_err e = DSTACK_OK;
-    if (cJSON_IsString(h)) {
-        e = hex_decode_alloc(h->valuestring, strlen(h->valuestring), out, out_len);
+    if (h != NULL) {
+        e = hex_decode_alloc(h, strlen(h), out, out_len);
     }
-    cJSON_Delete(inner);
-    cJSON_Delete(root);
+    json_free(inner);
+    json_free(root);
     return e;
 }
 

@@ -15,6 +15,7 @@
 #include <dstack/ratls.h>
 
 #include "check.h"
+#include "json/json.h"
 #include "kms_env.h"
 
 static struct kms_env env;
@@ -42,7 +43,7 @@ static struct chain call_chain(const char *sock, const char *path, const char *b
         http_reply_free(&r);
         return c;
     }
-    cJSON *doc = cJSON_Parse(r.body);
+    cJSON *doc = json_parse(r.body, strlen(r.body), 0, NULL);
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(doc, "certificate_chain");
     const cJSON *k = cJSON_GetObjectItemCaseSensitive(doc, "key");
     for (int i = 0; cJSON_IsArray(arr) && i < cJSON_GetArraySize(arr) && i < 3; i++) {
@@ -198,7 +199,7 @@ static void test_app_cert(void)
     for (int i = 0; i < 300 && cert == NULL; i++) {
         struct http_reply r = {0};
         if (http_post_json(env.sim.dstack_sock, "/Info", "{}", &r) && r.status == 200) {
-            cJSON *doc = cJSON_Parse(r.body);
+            cJSON *doc = json_parse(r.body, strlen(r.body), 0, NULL);
             const cJSON *ac = cJSON_GetObjectItemCaseSensitive(doc, "app_cert");
             if (cJSON_IsString(ac) && ac->valuestring[0] != '\0') {
                 cert = strdup(ac->valuestring);

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "json/json.h"
 #include "kms_env.h"
 
 static double now_s(void)
@@ -28,7 +29,7 @@ static char *error_of(const char *sock, const char *path, const char *body)
     struct http_reply r = {0};
     char *err = NULL;
     if (http_post_json(sock, path, body, &r) && r.status == 400) {
-        cJSON *doc = cJSON_Parse(r.body);
+        cJSON *doc = json_parse(r.body, strlen(r.body), 0, NULL);
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "error");
         err = cJSON_IsString(e) ? strdup(e->valuestring) : NULL;
         cJSON_Delete(doc);
@@ -44,7 +45,7 @@ static bool info_answers(struct kms_env *e, bool *app_cert_empty)
     struct http_reply r = {0};
     bool ok = http_post_json(e->sim.dstack_sock, "/Info", "{}", &r) && r.status == 200;
     if (ok && app_cert_empty != NULL) {
-        cJSON *doc = cJSON_Parse(r.body);
+        cJSON *doc = json_parse(r.body, strlen(r.body), 0, NULL);
         const cJSON *ac = cJSON_GetObjectItemCaseSensitive(doc, "app_cert");
         *app_cert_empty = cJSON_IsString(ac) && ac->valuestring[0] == '\0';
         cJSON_Delete(doc);

@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "check.h"
+#include "json/json.h"
 #include "kms_env.h"
 #include "x509/p256.h"
 
@@ -76,7 +77,7 @@ static bool make_client_identity(void)
     size_t len;
     snprintf(path, sizeof path, "%s/appkeys.json", env.sim.dir);
     char *text = check_read_file(path, &len);
-    cJSON *doc = text != NULL ? cJSON_Parse(text) : NULL;
+    cJSON *doc = text != NULL ? json_parse(text, strlen(text), 0, NULL) : NULL;
     const cJSON *kms = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(doc, "key_provider"), "Kms");
     const char *ca_key = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(kms, "tmp_ca_key"));
@@ -175,7 +176,7 @@ static void expect_refusal(const char *name, const char *body, const char *want)
 {
     long status;
     char *answer = post("SignCert?json", body, true, &status);
-    cJSON *doc = answer != NULL ? cJSON_Parse(answer) : NULL;
+    cJSON *doc = answer != NULL ? json_parse(answer, strlen(answer), 0, NULL) : NULL;
     const char *err = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "error"));
     printf("   %s: %ld %s\n", name, status, err != NULL ? err : "(none)");
     CHECK(status == 400);
@@ -231,7 +232,7 @@ static void test_meta_and_methods(void)
 {
     long status;
     char *answer = post("GetMeta?json", "", true, &status);
-    cJSON *doc = answer != NULL ? cJSON_Parse(answer) : NULL;
+    cJSON *doc = answer != NULL ? json_parse(answer, strlen(answer), 0, NULL) : NULL;
     const char *ca = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "ca_cert"));
     const char *k256 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "k256_pubkey"));
     CHECK(status == 200);

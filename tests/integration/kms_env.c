@@ -12,13 +12,14 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "json/json.h"
 
 static bool read_app_id(struct kms_env *e)
 {
     struct http_reply r = {0};
     bool ok = false;
     if (http_post_json(e->sim.dstack_sock, "/Info", "{}", &r) && r.status == 200) {
-        cJSON *doc = cJSON_Parse(r.body);
+        cJSON *doc = json_parse(r.body, strlen(r.body), 0, NULL);
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "app_id");
         if (cJSON_IsString(id) && strlen(id->valuestring) == 40) {
             memcpy(e->app_id, id->valuestring, 41);

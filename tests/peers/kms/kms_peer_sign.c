@@ -14,6 +14,7 @@
 
 #include "attest/versioned.h"
 #include "crypto/k256.h"
+#include "json/json.h"
 #include "kms_peer.h"
 #include "util/hex.h"
 #include "util/secret.h"
@@ -29,38 +30,36 @@ char *json_error(const char *fmt, ...)
     va_end(ap);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "error", msg);
-    char *s = cJSON_Print(o); /* serde_json::to_string_pretty (ra-rpc encode_error) */
+    char *s = json_dump(o, 2, NULL); /* serde_json::to_string_pretty (ra-rpc encode_error) */
     cJSON_Delete(o);
     return s;
 }
 
 /* The SignCertRequest fields; bytes arrive as hex (prpc's serde rules). */
 struct sign_request {
-    double api_version;
+    uint64_t api_version;
     uint8_t *csr, *sig;
     size_t csr_len, sig_len;
 };
 
 static char *parse_request(const char *body, size_t len, struct sign_request *r)
 {
-    cJSON *doc = cJSON_ParseWithLength(body, len);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "api_version");
-    const cJSON *csr = cJSON_GetObjectItemCaseSensitive(doc, "csr");
-    const cJSON *sig = cJSON_GetObjectItemCaseSensitive(doc, "signature");
-    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(doc, "vm_config");
+    cJSON *doc = json_parse(body, len, 0, NULL);
+    const char *csr = json_get_str(doc, "csr");
+    const char *sig = json_get_str(doc, "signature");
+    const cJSON *cfg = json_get(doc, "vm_config");
     char *err = NULL;
-    if (!cJSON_IsObject(doc) || !cJSON_IsNumber(v) || !cJSON_IsString(csr) ||
-        !cJSON_IsString(sig) || (cfg != NULL && !cJSON_IsString(cfg))) {
+    /* api_version is a u32: an integer literal, nothing else (serde). */
+    if (!cJSON_IsObject(doc) || !json_u64(json_get(doc, "api_version"), &r->api_version) ||
+        r->api_version > UINT32_MAX || csr == NULL || sig == NULL ||
+        (cfg != NULL && json_str(cfg) == NULL)) {
         err = json_error("failed to decode the request: expected {api_version, csr, signature, "
                          "vm_config}");
-    } else if (hex_decode_alloc(csr->valuestring, strlen(csr->valuestring), &r->csr, &r->csr_len) !=
-                   DSTACK_OK ||
-               hex_decode_alloc(sig->valuestring, strlen(sig->valuestring), &r->sig, &r->sig_len) !=
-                   DSTACK_OK) {
+    } else if (hex_decode_alloc(csr, strlen(csr), &r->csr, &r->csr_len) != DSTACK_OK ||
+               hex_decode_alloc(sig, strlen(sig), &r->sig, &r->sig_len) != DSTACK_OK) {
         err = json_error("failed to decode the request: csr and signature must be hex");
     }
-    r->api_version = cJSON_IsNumber(v) ? v->valuedouble : -1;
-    cJSON_Delete(doc);
+    json_free(doc);
     return err;
 }
 
@@ -162,7 +161,7 @@ void sign_cert_handle(const struct peer *p, const char *body, size_t len, int *s
         goto out;
     }
     if (r.api_version != 2) { /* v1 CSRs exist upstream; agents send v2 only */
-        *answer = json_error("Unsupported API version: %g", r.api_version);
+        *answer = json_error("Unsupported API version: %llu", (unsigned long long)r.api_version);
         goto out;
     }
     if (csr_decode(r.csr, r.csr_len, &c) != DSTACK_OK) {
