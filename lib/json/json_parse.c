@@ -214,6 +214,12 @@ static size_t skip_space(const char *text, size_t len, size_t i)
     return i;
 }
 
+/* How much of the text after pos an error message quotes: 20 bytes at most, never past len. */
+static int near_len(size_t len, size_t pos)
+{
+    return (int)(len - pos < 20 ? len - pos : 20);
+}
+
 /* cJSON's own verdict on the grammar, with the position it stopped at. */
 static cJSON *parse_grammar(const char *text, size_t len, struct json_error *err)
 {
@@ -225,13 +231,16 @@ static cJSON *parse_grammar(const char *text, size_t len, struct json_error *err
         if (pos >= len) {
             json_error_at(err, text, len, len, "premature end of input");
         } else {
-            json_error_at(err, text, len, pos, "invalid JSON near '%.20s'", text + pos);
+            /* The text need not end in NUL: quote at most what is left of it. */
+            json_error_at(err, text, len, pos, "invalid JSON near '%.*s'", near_len(len, pos),
+                          text + pos);
         }
         return NULL;
     }
     pos = skip_space(text, len, pos);
     if (pos < len) {
-        json_error_at(err, text, len, pos, "end of file expected near '%.20s'", text + pos);
+        json_error_at(err, text, len, pos, "end of file expected near '%.*s'", near_len(len, pos),
+                      text + pos);
         cJSON_Delete(root);
         return NULL;
     }

@@ -213,8 +213,30 @@ static void test_utf8(void)
     CHECK(utf8_valid_prefix("abcdefgh\xffz", 10) == 8);
 }
 
+/* The text need not end in NUL: an error message quotes only bytes inside it (found by
+ * fuzz_kms_answer; ASan reports the over-read this guards against). */
+static void test_unterminated(void)
+{
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"{\"a\"}", "invalid JSON near '}'"},
+        {"{}{}", "end of file expected near '{}'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = strlen(cases[i].text);
+        char *buf = malloc(n); /* no room for a NUL */
+        struct json_error err;
+        memcpy(buf, cases[i].text, n);
+        CHECK(json_parse(buf, n, 0, &err) == NULL);
+        CHECK_STR(err.text, cases[i].want);
+        free(buf);
+    }
+}
+
 int main(void)
 {
+    test_unterminated();
     test_parse_cases();
     test_positions();
     test_nul();
