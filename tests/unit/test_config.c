@@ -38,7 +38,25 @@ static const struct {
     {"[1, 2]", "an object of profiles"},
     {"{\"default\":", "config file"},
     {"{\"a\":1,\"a\":2}", "duplicate"},
+    /* default.core.kms (docs/kms.md) */
+    {"{\"default\":{\"core\":{\"kms\":{\"connect_timeout_ms\":0}}}}", "at least 1 ms"},
+    {"{\"default\":{\"core\":{\"kms\":{\"timeout_ms\":600001}}}}", "default.core.kms.timeout_ms"},
+    {"{\"default\":{\"core\":{\"kms\":5}}}", "default.core.kms"},
 };
+
+/* The KMS limits: upstream's 5 s / 60 s unless the file says otherwise. */
+static void test_kms_limits(void)
+{
+    struct agent_config cfg;
+    char err[CONFIG_ERROR_MAX] = "";
+    config_defaults(&cfg, false);
+    CHECK(cfg.kms.connect_timeout_ms == 5000 && cfg.kms.timeout_ms == 60000);
+    const char *path =
+        write_tmp("[default.core.kms]\nconnect_timeout_ms = 250\ntimeout_ms = 1500\n");
+    CHECK(config_load_file(&cfg, path, err) == 0);
+    CHECK(cfg.kms.connect_timeout_ms == 250 && cfg.kms.timeout_ms == 1500);
+    unlink(path);
+}
 
 static void test_files(void)
 {
@@ -111,6 +129,7 @@ static void test_args(void)
 
 int main(void)
 {
+    test_kms_limits();
     test_files();
     test_args();
     return check_exit();
