@@ -199,7 +199,7 @@ static dstack_err sign_cert(struct agent *a, const struct p256_key *key,
         DSTACK_OK) {
         char shown[600];
         kms_url_for_log(a->keys->kms_url, shown, sizeof shown);
-        snprintf(why, KMS_ERR_MAX, "KMS %.200s SignCert: %s", shown, cause);
+        snprintf(why, KMS_ERR_MAX, "KMS %.200s SignCert: %.290s", shown, cause);
     }
 out:
     secret_wipe(sig, sizeof sig); /* the signature is not secret, but it proves possession */
