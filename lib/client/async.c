@@ -147,7 +147,7 @@ static dstack_err start(struct dstack_async *a, struct async_req *r)
 /* Ends r: unlinks it, decodes the answer for its kind and runs its callback once. resp/text are
  * the parsed 2xx answer when err is DSTACK_OK (text is taken). dstack_last_error() holds the
  * message of err while the callback runs. */
-static void complete(struct dstack_async *a, struct async_req *r, dstack_err err, json_t *resp,
+static void complete(struct dstack_async *a, struct async_req *r, dstack_err err, cJSON *resp,
                      char *text)
 {
     unlink_req(a, r);
@@ -253,14 +253,14 @@ static void finished(struct dstack_async *a, struct async_req *r, CURLcode rc)
     transport_xfer_release(h, &r->x);
     handle_give(a, h);
     r->h = NULL;
-    json_t *resp = NULL;
+    cJSON *resp = NULL;
     char *text = NULL;
     if (err == DSTACK_OK) {
         bool want_text = !r->probing && r->kind != AK_VERIFY && r->kind != AK_EMIT;
         err = client_rpc_result(method, &res, &resp, want_text ? &text : NULL);
     }
     if (r->probing) {
-        json_decref(resp);
+        json_free(resp);
         r->probing = false;
         if (err != DSTACK_OK) {
             err = r->kind == AK_GET_KEY ? client_key_unsupported(r->probe_algorithm)
@@ -274,7 +274,7 @@ static void finished(struct dstack_async *a, struct async_req *r, CURLcode rc)
         return;
     }
     complete(a, r, err, resp, text);
-    json_decref(resp);
+    json_free(resp);
 }
 
 /* Runs the callbacks of every finished transfer. */
@@ -490,13 +490,13 @@ dstack_err dstack_async_on_timeout(struct dstack_async *a)
 
 /* Queues a request of `kind` posting req (taken; NULL = {}) to method. */
 static dstack_err submit(struct dstack_async *a, enum async_kind kind, const char *method,
-                         json_t *req, union async_cb cb, void *user, dstack_async_id *id,
+                         cJSON *req, union async_cb cb, void *user, dstack_async_id *id,
                          struct async_req **out)
 {
     struct async_req *r = calloc(1, sizeof *r);
-    char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : jf_strdup("{}");
+    char *body = req != NULL ? json_dump(req, 0, NULL) : jf_strdup("{}");
     char *m = jf_strdup(method);
-    json_decref(req);
+    json_free(req);
     if (r == NULL || body == NULL || m == NULL) {
         free(r);
         free(body);
@@ -550,7 +550,7 @@ static dstack_err begin(struct dstack_async *a, bool have_cb, dstack_async_id *i
 
 /* Submit + launch for requests without a probe. */
 static dstack_err simple(struct dstack_async *a, enum async_kind kind, const char *method,
-                         json_t *req, union async_cb cb, void *user, dstack_async_id *id)
+                         cJSON *req, union async_cb cb, void *user, dstack_async_id *id)
 {
     struct async_req *r = NULL;
     dstack_err err = submit(a, kind, method, req, cb, user, id, &r);
@@ -567,12 +567,12 @@ dstack_err dstack_async_call(struct dstack_async *a, const char *method, const c
     if (method == NULL || method[0] == '\0') {
         return client_fail(DSTACK_EINVAL, "dstack_async_call: empty method");
     }
-    json_t *req = NULL;
+    cJSON *req = NULL;
     if (json_body != NULL) {
-        json_error_t jerr;
-        req = json_loads(json_body, 0, &jerr);
-        if (!json_is_object(req)) {
-            json_decref(req);
+        struct json_error jerr;
+        req = json_parse(json_body, strlen(json_body), 0, &jerr);
+        if (!cJSON_IsObject(req)) {
+            json_free(req);
             return client_fail(DSTACK_EINVAL, "request body is not a JSON object: %s", jerr.text);
         }
     }
@@ -584,7 +584,7 @@ dstack_err dstack_async_get_key(struct dstack_async *a, const char *path, const 
                                 dstack_async_id *id)
 {
     dstack_err err = begin(a, cb != NULL, id, "dstack_async_get_key");
-    json_t *req = NULL;
+    cJSON *req = NULL;
     if (err == DSTACK_OK) {
         err = client_key_request(path, purpose, algorithm, &req);
     }
@@ -616,7 +616,7 @@ dstack_err dstack_async_get_tls_key(struct dstack_async *a,
         dstack_tls_key_options_init(&defaults);
         opts = &defaults;
     }
-    json_t *req = NULL;
+    cJSON *req = NULL;
     if (err == DSTACK_OK) {
         err = client_tls_request(opts, &req);
     }
@@ -638,7 +638,7 @@ static dstack_err report_data_call(struct dstack_async *a, enum async_kind kind,
                                    void *user, dstack_async_id *id, const char *fn)
 {
     dstack_err err = begin(a, have_cb, id, fn);
-    json_t *req = NULL;
+    cJSON *req = NULL;
     if (err == DSTACK_OK) {
         err = client_report_data_request(data, len, &req);
     }
@@ -686,7 +686,7 @@ dstack_err dstack_async_sign(struct dstack_async *a, const char *algorithm, cons
     if (err == DSTACK_OK && (algorithm == NULL || (len > 0 && data == NULL))) {
         err = client_fail(DSTACK_EINVAL, "dstack_async_sign: NULL argument");
     }
-    json_t *req = NULL;
+    cJSON *req = NULL;
     if (err == DSTACK_OK) {
         err = client_sign_request(algorithm, data, len, &req);
     }
@@ -705,7 +705,7 @@ dstack_err dstack_async_verify(struct dstack_async *a, const char *algorithm, co
                              (sig_len > 0 && sig == NULL) || (pub_len > 0 && public_key == NULL))) {
         err = client_fail(DSTACK_EINVAL, "dstack_async_verify: NULL argument");
     }
-    json_t *req = NULL;
+    cJSON *req = NULL;
     if (err == DSTACK_OK) {
         err = client_verify_request(algorithm, data, data_len, sig, sig_len, public_key, pub_len,
                                     &req);
@@ -720,7 +720,7 @@ dstack_err dstack_async_emit_event(struct dstack_async *a, const char *event,
                                    void *user, dstack_async_id *id)
 {
     dstack_err err = begin(a, cb != NULL, id, "dstack_async_emit_event");
-    json_t *req = NULL;
+    cJSON *req = NULL;
     if (err == DSTACK_OK) {
         err = client_emit_request(event, payload, len, &req);
     }

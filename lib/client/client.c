@@ -125,10 +125,10 @@ void client_log(const struct dstack_client *c, enum dstack_log_level level, cons
  * not exist there), POST /prpc/METHOD: the tappd and Worker APIs live under /prpc/ and take the
  * bare method name (upstream's prpc routes trim "Tappd." / "Worker."), so one method name works
  * on every socket kind. */
-static dstack_err call_with_retry(struct dstack_client *c, const char *method, json_t *req,
+static dstack_err call_with_retry(struct dstack_client *c, const char *method, cJSON *req,
                                   bool any_api, char **response)
 {
-    char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : strdup("{}");
+    char *body = req != NULL ? json_dump(req, 0, NULL) : strdup("{}");
     struct client_http_result r = {0};
     if (body == NULL) {
         return client_fail(DSTACK_ENOMEM, "out of memory");
@@ -143,11 +143,11 @@ static dstack_err call_with_retry(struct dstack_client *c, const char *method, j
         err = transport_post(c, prpc, body, 0, &r);
     }
     free(body);
-    json_t *resp = NULL;
+    cJSON *resp = NULL;
     if (err == DSTACK_OK) {
         err = client_rpc_result(method, &r, &resp, response);
     }
-    json_decref(resp);
+    json_free(resp);
     return err;
 }
 
@@ -159,17 +159,17 @@ static dstack_err call(struct dstack_client *c, const char *method, const char *
         return client_fail(DSTACK_EINVAL, "dstack_call: NULL argument");
     }
     *response = NULL;
-    json_t *req = NULL;
+    cJSON *req = NULL;
     if (json_body != NULL) {
-        json_error_t jerr;
-        req = json_loads(json_body, 0, &jerr);
-        if (req == NULL || !json_is_object(req)) {
-            json_decref(req);
+        struct json_error jerr;
+        req = json_parse(json_body, strlen(json_body), 0, &jerr);
+        if (req == NULL || !cJSON_IsObject(req)) {
+            json_free(req);
             return client_fail(DSTACK_EINVAL, "request body is not a JSON object: %s", jerr.text);
         }
     }
     dstack_err err = call_with_retry(c, method, req, any_api, response);
-    json_decref(req);
+    json_free(req);
     return err;
 }
 

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 
 #include <curl/curl.h>
-#include <jansson.h>
+#include "json/json.h"
 
 #include <dstack/client.h>
 
@@ -81,12 +81,12 @@ dstack_err transport_global_init(void);
 /* POSTs `req` (borrowed; NULL = {}) to `method` and returns the parsed 2xx JSON object in *resp
  * and its text in *text (malloc'd; may be NULL if not wanted). A 4xx/5xx answer becomes
  * DSTACK_ESERVER with the agent's {"error"} text. */
-dstack_err client_rpc(struct dstack_client *c, const char *method, json_t *req, unsigned timeout_ms,
-                      json_t **resp, char **text);
+dstack_err client_rpc(struct dstack_client *c, const char *method, cJSON *req, unsigned timeout_ms,
+                      cJSON **resp, char **text);
 
 /* The second half of client_rpc: turns an HTTP result into the parsed 2xx object (and its text,
  * taken from r, when text is non-NULL) or DSTACK_ESERVER/EPROTO. r's body is wiped and freed. */
-dstack_err client_rpc_result(const char *method, struct client_http_result *r, json_t **resp,
+dstack_err client_rpc_result(const char *method, struct client_http_result *r, cJSON **resp,
                              char **text);
 
 /* Deprecation notes and informational lines go to the user's callback only. */
@@ -94,17 +94,17 @@ void client_log(const struct dstack_client *c, enum dstack_log_level level, cons
     __attribute__((format(printf, 3, 4)));
 
 /* Builds a GetTlsKey/DeriveKey result from a response; takes ownership of text. */
-dstack_err client_tls_key_from_json(const json_t *obj, char *text,
+dstack_err client_tls_key_from_json(const cJSON *obj, char *text,
                                     struct dstack_get_tls_key_response **out);
 /* Builds a GetQuote/TdxQuote result from a response; takes ownership of text. */
-dstack_err client_quote_from_json(const json_t *obj, char *text,
+dstack_err client_quote_from_json(const cJSON *obj, char *text,
                                   struct dstack_get_quote_response **out);
 /* A GetQuote answer as received; statuses mapped as client_rpc does. r's body is taken or
  * freed. */
 dstack_err client_quote_from_http(struct client_http_result *r,
                                   struct dstack_get_quote_response **out);
 /* Builds an Info result; takes ownership of text. */
-dstack_err client_info_from_json(const json_t *obj, char *text, struct dstack_info_response **out);
+dstack_err client_info_from_json(const cJSON *obj, char *text, struct dstack_info_response **out);
 
 /* Request builders and result decoders of each RPC, shared by the blocking calls and the async
  * interface (async.c). Builders run the client-side checks (with their messages) and return a
@@ -112,41 +112,44 @@ dstack_err client_info_from_json(const json_t *obj, char *text, struct dstack_in
 bool client_key_needs_version(const char *algorithm);
 dstack_err client_key_unsupported(const char *algorithm);
 dstack_err client_key_request(const char *path, const char *purpose, const char *algorithm,
-                              json_t **req);
-dstack_err client_key_from_json(const json_t *obj, char *text,
-                                struct dstack_get_key_response **out);
+                              cJSON **req);
+dstack_err client_key_from_json(const cJSON *obj, char *text, struct dstack_get_key_response **out);
 bool client_tls_needs_version(const struct dstack_tls_key_options *o);
 dstack_err client_tls_unsupported(const struct dstack_tls_key_options *o);
-dstack_err client_tls_request(const struct dstack_tls_key_options *o, json_t **req);
+dstack_err client_tls_request(const struct dstack_tls_key_options *o, cJSON **req);
 dstack_err client_check_report_data(const uint8_t *data, size_t len);
-dstack_err client_report_data_request(const uint8_t *data, size_t len, json_t **req);
-dstack_err client_attest_from_json(const json_t *obj, char *text,
+dstack_err client_report_data_request(const uint8_t *data, size_t len, cJSON **req);
+dstack_err client_attest_from_json(const cJSON *obj, char *text,
                                    struct dstack_attest_response **out);
-dstack_err client_emit_request(const char *event, const uint8_t *payload, size_t len, json_t **req);
-dstack_err client_sign_request(const char *algorithm, const uint8_t *data, size_t len,
-                               json_t **req);
-dstack_err client_sign_from_json(const json_t *obj, char *text, struct dstack_sign_response **out);
+dstack_err client_emit_request(const char *event, const uint8_t *payload, size_t len, cJSON **req);
+dstack_err client_sign_request(const char *algorithm, const uint8_t *data, size_t len, cJSON **req);
+dstack_err client_sign_from_json(const cJSON *obj, char *text, struct dstack_sign_response **out);
 dstack_err client_verify_request(const char *algorithm, const uint8_t *data, size_t data_len,
                                  const uint8_t *sig, size_t sig_len, const uint8_t *public_key,
-                                 size_t pub_len, json_t **req);
-dstack_err client_verify_from_json(const json_t *obj, bool *valid);
-dstack_err client_version_from_json(const json_t *obj, char *text,
+                                 size_t pub_len, cJSON **req);
+dstack_err client_verify_from_json(const cJSON *obj, bool *valid);
+dstack_err client_version_from_json(const cJSON *obj, char *text,
                                     struct dstack_version_response **out);
 
 /* ---- JSON field helpers (json_fields.c) ---- */
 
 /* Copies the string member `key` (absent or null -> "") into *out (malloc'd). DSTACK_EPROTO when
  * present with another type. */
-dstack_err jf_string(const json_t *obj, const char *key, char **out);
+/* An object of up to three string members (NULL key ends the list); NULL when a value is NULL or
+ * not UTF-8, or on OOM. */
+cJSON *jf_strings(const char *k1, const char *v1, const char *k2, const char *v2, const char *k3,
+                  const char *v3);
+
+dstack_err jf_string(const cJSON *obj, const char *key, char **out);
 /* Hex string member (absent -> empty) decoded into *out. */
-dstack_err jf_hex(const json_t *obj, const char *key, struct dstack_bytes *out);
+dstack_err jf_hex(const cJSON *obj, const char *key, struct dstack_bytes *out);
 /* Array of hex strings. */
-dstack_err jf_hex_array(const json_t *obj, const char *key, struct dstack_bytes **out,
+dstack_err jf_hex_array(const cJSON *obj, const char *key, struct dstack_bytes **out,
                         size_t *out_len);
 /* Array of strings. */
-dstack_err jf_string_array(const json_t *obj, const char *key, char ***out, size_t *out_len);
+dstack_err jf_string_array(const cJSON *obj, const char *key, char ***out, size_t *out_len);
 /* Adds {"key": hex(data)} to obj. */
-dstack_err jf_set_hex(json_t *obj, const char *key, const uint8_t *data, size_t len);
+dstack_err jf_set_hex(cJSON *obj, const char *key, const uint8_t *data, size_t len);
 void jf_bytes_array_free(struct dstack_bytes *a, size_t n);
 void jf_string_array_free(char **a, size_t n);
 char *jf_strdup(const char *s);

@@ -44,10 +44,10 @@ void dstack_info_response_free(struct dstack_info_response *i)
 static dstack_err tcb_decode(const char *text, struct dstack_info_tcb **out)
 {
     *out = NULL;
-    json_error_t jerr;
-    json_t *obj = json_loads(text, 0, &jerr);
-    if (!json_is_object(obj)) {
-        json_decref(obj);
+    struct json_error jerr;
+    cJSON *obj = json_parse(text, strlen(text), JSON_DUPS_LAST, &jerr);
+    if (!cJSON_IsObject(obj)) {
+        json_free(obj);
         return client_fail(DSTACK_EPROTO, "tcb_info is not a JSON object: %s", jerr.text);
     }
     dstack_err err = DSTACK_OK;
@@ -76,12 +76,12 @@ static dstack_err tcb_decode(const char *text, struct dstack_info_tcb **out)
     if (err != DSTACK_OK) {
         goto out;
     }
-    const json_t *ev = json_object_get(obj, "event_log");
-    if (ev != NULL && !json_is_array(ev)) {
+    const cJSON *ev = json_get(obj, "event_log");
+    if (ev != NULL && !cJSON_IsArray(ev)) {
         err = client_fail(DSTACK_EPROTO, "tcb_info.event_log is not an array");
         goto out;
     }
-    t->event_log = ev != NULL ? json_dumps(ev, JSON_COMPACT) : jf_strdup("[]");
+    t->event_log = ev != NULL ? json_dump(ev, 0, NULL) : jf_strdup("[]");
     if (t->event_log == NULL) {
         err = client_fail(DSTACK_ENOMEM, "out of memory");
         goto out;
@@ -90,11 +90,11 @@ static dstack_err tcb_decode(const char *text, struct dstack_info_tcb **out)
     t = NULL;
 out:
     tcb_free(t);
-    json_decref(obj);
+    json_free(obj);
     return err;
 }
 
-dstack_err client_info_from_json(const json_t *obj, char *text, struct dstack_info_response **out)
+dstack_err client_info_from_json(const cJSON *obj, char *text, struct dstack_info_response **out)
 {
     struct dstack_info_response *i = calloc(1, sizeof *i);
     if (i == NULL) {
@@ -140,16 +140,16 @@ dstack_err dstack_info_response_decode(const char *json, struct dstack_info_resp
         return client_fail(DSTACK_EINVAL, "dstack_info_response_decode: NULL argument");
     }
     *out = NULL;
-    json_error_t jerr;
-    json_t *obj = json_loads(json, 0, &jerr);
-    if (!json_is_object(obj)) {
-        json_decref(obj);
+    struct json_error jerr;
+    cJSON *obj = json_parse(json, strlen(json), JSON_DUPS_LAST, &jerr);
+    if (!cJSON_IsObject(obj)) {
+        json_free(obj);
         return client_fail(DSTACK_EFORMAT, "Info response is not a JSON object: %s", jerr.text);
     }
     char *text = jf_strdup(json);
     dstack_err err = text == NULL ? client_fail(DSTACK_ENOMEM, "out of memory")
                                   : client_info_from_json(obj, text, out);
-    json_decref(obj);
+    json_free(obj);
     return err;
 }
 
@@ -160,13 +160,13 @@ dstack_err dstack_info(struct dstack_client *c, struct dstack_info_response **ou
         return client_fail(DSTACK_EINVAL, "dstack_info: NULL argument");
     }
     *out = NULL;
-    json_t *resp = NULL;
+    cJSON *resp = NULL;
     char *text = NULL;
     dstack_err err = client_rpc(c, "Info", NULL, 0, &resp, &text);
     if (err == DSTACK_OK) {
         err = client_info_from_json(resp, text, out);
     }
-    json_decref(resp);
+    json_free(resp);
     return err;
 }
 
@@ -187,18 +187,18 @@ dstack_err dstack_version(struct dstack_client *c, struct dstack_version_respons
         return client_fail(DSTACK_EINVAL, "dstack_version: NULL argument");
     }
     *out = NULL;
-    json_t *resp = NULL;
+    cJSON *resp = NULL;
     char *text = NULL;
     dstack_err err = client_rpc(c, "Version", NULL, 0, &resp, &text);
     if (err != DSTACK_OK) {
         return err;
     }
     err = client_version_from_json(resp, text, out);
-    json_decref(resp);
+    json_free(resp);
     return err;
 }
 
-dstack_err client_version_from_json(const json_t *obj, char *text,
+dstack_err client_version_from_json(const cJSON *obj, char *text,
                                     struct dstack_version_response **out)
 {
     struct dstack_version_response *v = calloc(1, sizeof *v);
@@ -235,7 +235,7 @@ dstack_err dstack_gpu_info(struct dstack_client *c, struct dstack_gpu_info_respo
         return client_fail(DSTACK_EINVAL, "dstack_gpu_info: NULL argument");
     }
     *out = NULL;
-    json_t *resp = NULL;
+    cJSON *resp = NULL;
     char *text = NULL;
     dstack_err err = client_rpc(c, "GpuInfo", NULL, 0, &resp, &text);
     if (err != DSTACK_OK) {
@@ -254,7 +254,7 @@ dstack_err dstack_gpu_info(struct dstack_client *c, struct dstack_gpu_info_respo
             dstack_gpu_info_response_free(g);
         }
     }
-    json_decref(resp);
+    json_free(resp);
     return err;
 }
 
@@ -267,8 +267,8 @@ bool dstack_is_reachable(struct dstack_client *c)
     }
     unsigned t =
         c->timeout_ms < DSTACK_REACHABLE_TIMEOUT_MS ? c->timeout_ms : DSTACK_REACHABLE_TIMEOUT_MS;
-    json_t *resp = NULL;
+    cJSON *resp = NULL;
     dstack_err err = client_rpc(c, "Info", NULL, t, &resp, NULL);
-    json_decref(resp);
+    json_free(resp);
     return err == DSTACK_OK;
 }

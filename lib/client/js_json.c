@@ -122,7 +122,7 @@ void js_number(double v, char *out, size_t cap)
     out[o] = '\0';
 }
 
-/* Decodes one UTF-8 sequence (validated by jansson for parsed text); returns the code point. */
+/* Decodes one UTF-8 sequence (json_parse validated parsed text); returns the code point. */
 static uint32_t utf8_next(const unsigned char **s, const unsigned char *end)
 {
     const unsigned char *p = *s;
@@ -216,6 +216,7 @@ struct js_key {
     size_t len;
     bool is_index;
     uint32_t index;
+    const cJSON *value;
 };
 
 /* CanonicalNumericIndexString-style array index: "0" or [1-9][0-9]*, value <= 2^32 - 2. */
@@ -288,64 +289,60 @@ static void put_number(struct strbuf *b, double v)
     strbuf_puts(b, num);
 }
 
-static bool dump(struct strbuf *b, const json_t *v, bool sorted, int depth)
+static bool dump(struct strbuf *b, const cJSON *v, bool sorted, int depth)
 {
     if (depth > JS_JSON_MAX_DEPTH) {
         return false;
     }
-    switch (json_typeof(v)) {
-    case JSON_NULL:
+    if (cJSON_IsNull(v)) {
         strbuf_puts(b, "null");
         return true;
-    case JSON_TRUE:
-        strbuf_puts(b, "true");
+    }
+    if (cJSON_IsBool(v)) {
+        strbuf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
         return true;
-    case JSON_FALSE:
-        strbuf_puts(b, "false");
+    }
+    if (cJSON_IsNumber(v)) {
+        put_number(b, v->valuedouble); /* every JSON number is a double in JavaScript */
         return true;
-    case JSON_INTEGER:
-        put_number(b, (double)json_integer_value(v));
+    }
+    if (cJSON_IsString(v)) {
+        js_string(b, json_str(v), json_str_len(v));
         return true;
-    case JSON_REAL:
-        put_number(b, json_real_value(v));
-        return true;
-    case JSON_STRING:
-        js_string(b, json_string_value(v), json_string_length(v));
-        return true;
-    case JSON_ARRAY: {
+    }
+    if (cJSON_IsArray(v)) {
         strbuf_putc(b, '[');
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            if (i > 0) {
+        const cJSON *item;
+        cJSON_ArrayForEach(item, v)
+        {
+            if (item != v->child) {
                 strbuf_putc(b, ',');
             }
-            if (!dump(b, json_array_get(v, i), sorted, depth + 1)) {
+            if (!dump(b, item, sorted, depth + 1)) {
                 return false;
             }
         }
         strbuf_putc(b, ']');
         return true;
     }
-    case JSON_OBJECT:
-        break;
-    }
     /* sortObject only sorts objects whose .constructor is Object: an own "constructor" key
      * shadows it, so such an object and everything below it are returned unsorted (and its own
      * "__proto__" properties, created by JSON.parse, are written). get-compose-hash.ts:21-36 */
-    if (sorted && json_object_getn(v, "constructor", 11) != NULL) {
+    if (sorted && json_get(v, "constructor") != NULL) {
         sorted = false;
     }
-    size_t n = json_object_size(v);
+    size_t n = (size_t)cJSON_GetArraySize(v);
     struct js_key *keys = calloc(n ? n : 1, sizeof *keys);
     if (keys == NULL) {
         b->failed = true;
         return true;
     }
     size_t m = 0;
-    for (void *it = json_object_iter((json_t *)v); it != NULL && m < n;
-         it = json_object_iter_next((json_t *)v, it)) {
+    for (const cJSON *it = v->child; it != NULL && m < n; it = it->next) {
         struct js_key *k = &keys[m];
-        k->s = json_object_iter_key(it);
-        k->len = json_object_iter_key_len(it);
+        k->s = it->string; /* keys never hold U+0000 (json_parse refuses it) */
+        k->len = strlen(it->string);
+        k->value = it;
         /* sortObject's `result[key] = value` with key "__proto__" sets the prototype instead of
          * a property, so JSON.stringify never writes that key. */
         if (sorted && k->len == 9 && memcmp(k->s, "__proto__", 9) == 0) {
@@ -387,14 +384,14 @@ static bool dump(struct strbuf *b, const json_t *v, bool sorted, int depth)
         }
         js_string(b, keys[i].s, keys[i].len);
         strbuf_putc(b, ':');
-        ok = dump(b, json_object_getn(v, keys[i].s, keys[i].len), sorted, depth + 1);
+        ok = dump(b, keys[i].value, sorted, depth + 1);
     }
     strbuf_putc(b, '}');
     free(keys);
     return ok;
 }
 
-bool js_json_dump(struct strbuf *b, const json_t *v, bool sorted)
+bool js_json_dump(struct strbuf *b, const cJSON *v, bool sorted)
 {
     return dump(b, v, sorted, 0);
 }

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #include "client/strbuf.h"
 
@@ -19,6 +19,6 @@ void js_string(struct strbuf *b, const char *s, size_t len);
 /* Serializes v. sorted: keys in sortObject + JS property order. Integers are written as JS
  * numbers too. Returns false on a nesting deeper than JS_JSON_MAX_DEPTH. */
 #define JS_JSON_MAX_DEPTH 512
-bool js_json_dump(struct strbuf *b, const json_t *v, bool sorted);
+bool js_json_dump(struct strbuf *b, const cJSON *v, bool sorted);
 
 #endif

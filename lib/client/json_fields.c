@@ -7,6 +7,20 @@
 #include "util/hex.h"
 #include "util/secret.h"
 
+cJSON *jf_strings(const char *k1, const char *v1, const char *k2, const char *v2, const char *k3,
+                  const char *v3)
+{
+    const char *kv[] = {k1, v1, k2, v2, k3, v3};
+    cJSON *obj = cJSON_CreateObject();
+    for (size_t i = 0; obj != NULL && i < sizeof kv / sizeof kv[0] && kv[i] != NULL; i += 2) {
+        if (!json_set(obj, kv[i], json_string_utf8(kv[i + 1]))) {
+            json_free(obj);
+            obj = NULL;
+        }
+    }
+    return obj;
+}
+
 char *jf_strdup(const char *s)
 {
     size_t n = strlen(s) + 1;
@@ -17,28 +31,27 @@ char *jf_strdup(const char *s)
     return d;
 }
 
-dstack_err jf_string(const json_t *obj, const char *key, char **out)
+dstack_err jf_string(const cJSON *obj, const char *key, char **out)
 {
     *out = NULL;
-    const json_t *v = json_object_get(obj, key);
+    const cJSON *v = json_get(obj, key);
     const char *s = "";
-    if (v != NULL && !json_is_null(v)) {
-        if (!json_is_string(v)) {
+    if (v != NULL && !cJSON_IsNull(v)) {
+        if (!cJSON_IsString(v)) {
             return client_fail(DSTACK_EPROTO, "response field %s is not a string", key);
         }
-        s = json_string_value(v);
+        s = json_str(v);
     }
     *out = jf_strdup(s);
     return *out == NULL ? client_fail(DSTACK_ENOMEM, "out of memory") : DSTACK_OK;
 }
 
-static dstack_err hex_value(const json_t *v, const char *key, struct dstack_bytes *out)
+static dstack_err hex_value(const cJSON *v, const char *key, struct dstack_bytes *out)
 {
-    if (!json_is_string(v)) {
+    if (!cJSON_IsString(v)) {
         return client_fail(DSTACK_EPROTO, "response field %s is not a hex string", key);
     }
-    dstack_err err =
-        hex_decode_alloc(json_string_value(v), json_string_length(v), &out->data, &out->len);
+    dstack_err err = hex_decode_alloc(json_str(v), json_str_len(v), &out->data, &out->len);
     if (err == DSTACK_ENOMEM) {
         return client_fail(err, "out of memory");
     }
@@ -52,30 +65,30 @@ static dstack_err hex_value(const json_t *v, const char *key, struct dstack_byte
     return DSTACK_OK;
 }
 
-dstack_err jf_hex(const json_t *obj, const char *key, struct dstack_bytes *out)
+dstack_err jf_hex(const cJSON *obj, const char *key, struct dstack_bytes *out)
 {
     out->data = NULL;
     out->len = 0;
-    const json_t *v = json_object_get(obj, key);
-    if (v == NULL || json_is_null(v)) {
+    const cJSON *v = json_get(obj, key);
+    if (v == NULL || cJSON_IsNull(v)) {
         return DSTACK_OK;
     }
     return hex_value(v, key, out);
 }
 
-dstack_err jf_hex_array(const json_t *obj, const char *key, struct dstack_bytes **out,
+dstack_err jf_hex_array(const cJSON *obj, const char *key, struct dstack_bytes **out,
                         size_t *out_len)
 {
     *out = NULL;
     *out_len = 0;
-    const json_t *arr = json_object_get(obj, key);
-    if (arr == NULL || json_is_null(arr)) {
+    const cJSON *arr = json_get(obj, key);
+    if (arr == NULL || cJSON_IsNull(arr)) {
         return DSTACK_OK;
     }
-    if (!json_is_array(arr)) {
+    if (!cJSON_IsArray(arr)) {
         return client_fail(DSTACK_EPROTO, "response field %s is not an array", key);
     }
-    size_t n = json_array_size(arr);
+    size_t n = (size_t)cJSON_GetArraySize(arr);
     if (n == 0) {
         return DSTACK_OK;
     }
@@ -83,8 +96,9 @@ dstack_err jf_hex_array(const json_t *obj, const char *key, struct dstack_bytes 
     if (a == NULL) {
         return client_fail(DSTACK_ENOMEM, "out of memory");
     }
-    for (size_t i = 0; i < n; i++) {
-        dstack_err err = hex_value(json_array_get(arr, i), key, &a[i]);
+    const cJSON *item = arr->child;
+    for (size_t i = 0; i < n; i++, item = item->next) {
+        dstack_err err = hex_value(item, key, &a[i]);
         if (err != DSTACK_OK) {
             jf_bytes_array_free(a, n);
             return err;
@@ -95,18 +109,18 @@ dstack_err jf_hex_array(const json_t *obj, const char *key, struct dstack_bytes 
     return DSTACK_OK;
 }
 
-dstack_err jf_string_array(const json_t *obj, const char *key, char ***out, size_t *out_len)
+dstack_err jf_string_array(const cJSON *obj, const char *key, char ***out, size_t *out_len)
 {
     *out = NULL;
     *out_len = 0;
-    const json_t *arr = json_object_get(obj, key);
-    if (arr == NULL || json_is_null(arr)) {
+    const cJSON *arr = json_get(obj, key);
+    if (arr == NULL || cJSON_IsNull(arr)) {
         return DSTACK_OK;
     }
-    if (!json_is_array(arr)) {
+    if (!cJSON_IsArray(arr)) {
         return client_fail(DSTACK_EPROTO, "response field %s is not an array", key);
     }
-    size_t n = json_array_size(arr);
+    size_t n = (size_t)cJSON_GetArraySize(arr);
     if (n == 0) {
         return DSTACK_OK;
     }
@@ -114,13 +128,13 @@ dstack_err jf_string_array(const json_t *obj, const char *key, char ***out, size
     if (a == NULL) {
         return client_fail(DSTACK_ENOMEM, "out of memory");
     }
-    for (size_t i = 0; i < n; i++) {
-        const json_t *v = json_array_get(arr, i);
-        if (!json_is_string(v)) {
+    const cJSON *v = arr->child;
+    for (size_t i = 0; i < n; i++, v = v->next) {
+        if (!cJSON_IsString(v)) {
             jf_string_array_free(a, n);
             return client_fail(DSTACK_EPROTO, "response field %s holds a non-string", key);
         }
-        a[i] = jf_strdup(json_string_value(v));
+        a[i] = jf_strdup(json_str(v));
         if (a[i] == NULL) {
             jf_string_array_free(a, n);
             return client_fail(DSTACK_ENOMEM, "out of memory");
@@ -131,15 +145,11 @@ dstack_err jf_string_array(const json_t *obj, const char *key, char ***out, size
     return DSTACK_OK;
 }
 
-dstack_err jf_set_hex(json_t *obj, const char *key, const uint8_t *data, size_t len)
+dstack_err jf_set_hex(cJSON *obj, const char *key, const uint8_t *data, size_t len)
 {
-    char *h = hex_encode_alloc(data, len);
-    if (h == NULL) {
-        return client_fail(DSTACK_ENOMEM, "out of memory");
-    }
-    int rc = json_object_set_new(obj, key, json_string(h));
-    free(h);
-    return rc == 0 ? DSTACK_OK : client_fail(DSTACK_ENOMEM, "out of memory");
+    return json_set(obj, key, json_hex_string(data, len))
+               ? DSTACK_OK
+               : client_fail(DSTACK_ENOMEM, "out of memory");
 }
 
 void jf_bytes_array_free(struct dstack_bytes *a, size_t n)

@@ -13,9 +13,9 @@
  * before features newer than that (dstack_client.py get_key / get_tls_key). */
 static bool version_available(struct dstack_client *c)
 {
-    json_t *resp = NULL;
+    cJSON *resp = NULL;
     dstack_err err = client_rpc(c, "Version", NULL, 0, &resp, NULL);
-    json_decref(resp);
+    json_free(resp);
     return err == DSTACK_OK;
 }
 
@@ -33,7 +33,7 @@ void dstack_get_key_response_free(struct dstack_get_key_response *k)
     free(k);
 }
 
-dstack_err client_key_from_json(const json_t *obj, char *text, struct dstack_get_key_response **out)
+dstack_err client_key_from_json(const cJSON *obj, char *text, struct dstack_get_key_response **out)
 {
     dstack_err err;
     struct dstack_bytes key = {0};
@@ -73,16 +73,16 @@ dstack_err dstack_get_key_response_decode(const char *json, struct dstack_get_ke
         return client_fail(DSTACK_EINVAL, "dstack_get_key_response_decode: NULL argument");
     }
     *out = NULL;
-    json_error_t jerr;
-    json_t *obj = json_loads(json, 0, &jerr);
-    if (!json_is_object(obj)) {
-        json_decref(obj);
+    struct json_error jerr;
+    cJSON *obj = json_parse(json, strlen(json), JSON_DUPS_LAST, &jerr);
+    if (!cJSON_IsObject(obj)) {
+        json_free(obj);
         return client_fail(DSTACK_EFORMAT, "GetKey response is not a JSON object: %s", jerr.text);
     }
     char *text = jf_strdup(json);
     dstack_err err = text == NULL ? client_fail(DSTACK_ENOMEM, "out of memory")
                                   : client_key_from_json(obj, text, out);
-    json_decref(obj);
+    json_free(obj);
     return err;
 }
 
@@ -101,10 +101,10 @@ dstack_err client_key_unsupported(const char *algorithm)
 }
 
 dstack_err client_key_request(const char *path, const char *purpose, const char *algorithm,
-                              json_t **req)
+                              cJSON **req)
 {
-    *req = json_pack("{s:s, s:s, s:s}", "path", path ? path : "", "purpose", purpose ? purpose : "",
-                     "algorithm", algorithm ? algorithm : "secp256k1");
+    *req = jf_strings("path", path ? path : "", "purpose", purpose ? purpose : "", "algorithm",
+                      algorithm ? algorithm : "secp256k1");
     return *req != NULL ? DSTACK_OK
                         : client_fail(DSTACK_EINVAL, "path, purpose and algorithm must be UTF-8");
 }
@@ -120,19 +120,19 @@ dstack_err dstack_get_key(struct dstack_client *c, const char *path, const char 
     if (client_key_needs_version(algorithm) && !version_available(c)) {
         return client_key_unsupported(algorithm);
     }
-    json_t *req = NULL;
+    cJSON *req = NULL;
     dstack_err err = client_key_request(path, purpose, algorithm, &req);
     if (err != DSTACK_OK) {
         return err;
     }
-    json_t *resp = NULL;
+    cJSON *resp = NULL;
     char *text = NULL;
     err = client_rpc(c, "GetKey", req, 0, &resp, &text);
-    json_decref(req);
+    json_free(req);
     if (err == DSTACK_OK) {
         err = client_key_from_json(resp, text, out); /* takes text */
     }
-    json_decref(resp);
+    json_free(resp);
     return err;
 }
 
@@ -163,7 +163,7 @@ void dstack_get_tls_key_response_free(struct dstack_get_tls_key_response *k)
     free(k);
 }
 
-dstack_err client_tls_key_from_json(const json_t *obj, char *text,
+dstack_err client_tls_key_from_json(const cJSON *obj, char *text,
                                     struct dstack_get_tls_key_response **out)
 {
     struct dstack_get_tls_key_response *k = calloc(1, sizeof *k);
@@ -214,37 +214,41 @@ dstack_err client_tls_unsupported(const struct dstack_tls_key_options *opts)
                        names);
 }
 
-dstack_err client_tls_request(const struct dstack_tls_key_options *o, json_t **out)
+dstack_err client_tls_request(const struct dstack_tls_key_options *o, cJSON **out)
 {
     *out = NULL;
     if (o->not_before > INT64_MAX || o->not_after > INT64_MAX) {
         return client_fail(DSTACK_EINVAL, "not_before/not_after out of range");
     }
-    json_t *req = json_pack("{s:s, s:b, s:b, s:b}", "subject", o->subject ? o->subject : "",
-                            "usage_ra_tls", o->usage_ra_tls, "usage_server_auth",
-                            o->usage_server_auth, "usage_client_auth", o->usage_client_auth);
+    cJSON *req = jf_strings("subject", o->subject ? o->subject : "", NULL, NULL, NULL, NULL);
+    if (req != NULL &&
+        (!json_set(req, "usage_ra_tls", cJSON_CreateBool(o->usage_ra_tls)) ||
+         !json_set(req, "usage_server_auth", cJSON_CreateBool(o->usage_server_auth)) ||
+         !json_set(req, "usage_client_auth", cJSON_CreateBool(o->usage_client_auth)))) {
+        json_free(req);
+        return client_fail(DSTACK_ENOMEM, "out of memory");
+    }
     if (req == NULL) {
         return client_fail(DSTACK_EINVAL, "subject must be UTF-8");
     }
     if (o->n_alt_names > 0) { /* only when non-empty, as the Python/JS SDKs send it */
-        json_t *names = json_array();
-        json_object_set_new(req, "alt_names", names);
+        cJSON *names = cJSON_CreateArray();
+        json_set(req, "alt_names", names);
         for (size_t i = 0; i < o->n_alt_names; i++) {
-            json_t *s = o->alt_names[i] ? json_string(o->alt_names[i]) : NULL;
-            if (s == NULL || json_array_append_new(names, s) != 0) {
-                json_decref(req);
+            if (!json_push(names, json_string_utf8(o->alt_names[i]))) {
+                json_free(req);
                 return client_fail(DSTACK_EINVAL, "alt_names[%zu] is NULL or not UTF-8", i);
             }
         }
     }
     if (o->has_not_before) {
-        json_object_set_new(req, "not_before", json_integer((json_int_t)o->not_before));
+        json_set(req, "not_before", json_int_new((int64_t)o->not_before));
     }
     if (o->has_not_after) {
-        json_object_set_new(req, "not_after", json_integer((json_int_t)o->not_after));
+        json_set(req, "not_after", json_int_new((int64_t)o->not_after));
     }
     if (o->has_with_app_info) {
-        json_object_set_new(req, "with_app_info", json_boolean(o->with_app_info));
+        json_set(req, "with_app_info", cJSON_CreateBool(o->with_app_info));
     }
     *out = req;
     return DSTACK_OK;
@@ -266,19 +270,19 @@ dstack_err dstack_get_tls_key(struct dstack_client *c, const struct dstack_tls_k
     if (client_tls_needs_version(opts) && !version_available(c)) {
         return client_tls_unsupported(opts);
     }
-    json_t *req = NULL;
+    cJSON *req = NULL;
     dstack_err err = client_tls_request(opts, &req);
     if (err != DSTACK_OK) {
         return err;
     }
-    json_t *resp = NULL;
+    cJSON *resp = NULL;
     char *text = NULL;
     err = client_rpc(c, "GetTlsKey", req, 0, &resp, &text);
-    json_decref(req);
+    json_free(req);
     if (err == DSTACK_OK) {
         err = client_tls_key_from_json(resp, text, out);
     }
-    json_decref(resp);
+    json_free(resp);
     return err;
 }
 

@@ -32,7 +32,7 @@ void dstack_get_quote_response_free(struct dstack_get_quote_response *q)
     free(q);
 }
 
-dstack_err client_quote_from_json(const json_t *obj, char *text,
+dstack_err client_quote_from_json(const cJSON *obj, char *text,
                                   struct dstack_get_quote_response **out)
 {
     struct dstack_get_quote_response *q = calloc(1, sizeof *q);
@@ -64,27 +64,27 @@ dstack_err client_quote_from_json(const json_t *obj, char *text,
 
 /* Builds {"report_data": hex} and posts it to `method`. */
 static dstack_err post_report_data(struct dstack_client *c, const char *method, const uint8_t *data,
-                                   size_t len, json_t **resp, char **text)
+                                   size_t len, cJSON **resp, char **text)
 {
-    json_t *req = NULL;
+    cJSON *req = NULL;
     dstack_err err = client_report_data_request(data, len, &req);
     if (err == DSTACK_OK) {
         err = client_rpc(c, method, req, 0, resp, text);
     }
-    json_decref(req);
+    json_free(req);
     return err;
 }
 
 dstack_err client_quote_from_http(struct client_http_result *r,
                                   struct dstack_get_quote_response **out)
 {
-    json_t *resp = NULL;
+    cJSON *resp = NULL;
     char *text = NULL;
     dstack_err err = client_rpc_result("GetQuote", r, &resp, &text);
     if (err == DSTACK_OK) {
         err = client_quote_from_json(resp, text, out);
     }
-    json_decref(resp);
+    json_free(resp);
     return err;
 }
 
@@ -96,13 +96,13 @@ dstack_err dstack_get_quote(struct dstack_client *c, const uint8_t *report_data,
         return client_fail(DSTACK_EINVAL, "dstack_get_quote: NULL argument");
     }
     *out = NULL;
-    json_t *req = NULL;
+    cJSON *req = NULL;
     dstack_err err = client_report_data_request(report_data, len, &req);
     if (err != DSTACK_OK) {
         return err;
     }
-    char *body = json_dumps(req, JSON_COMPACT);
-    json_decref(req);
+    char *body = json_dump(req, 0, NULL);
+    json_free(req);
     if (body == NULL) {
         return client_fail(DSTACK_ENOMEM, "out of memory");
     }
@@ -125,7 +125,7 @@ void dstack_attest_response_free(struct dstack_attest_response *a)
     }
 }
 
-dstack_err client_attest_from_json(const json_t *obj, char *text,
+dstack_err client_attest_from_json(const cJSON *obj, char *text,
                                    struct dstack_attest_response **out)
 {
     struct dstack_attest_response *a = calloc(1, sizeof *a);
@@ -151,17 +151,17 @@ dstack_err dstack_attest(struct dstack_client *c, const uint8_t *report_data, si
         return client_fail(DSTACK_EINVAL, "dstack_attest: NULL argument");
     }
     *out = NULL;
-    json_t *resp = NULL;
+    cJSON *resp = NULL;
     char *text = NULL;
     dstack_err err = post_report_data(c, "Attest", report_data, len, &resp, &text);
     if (err == DSTACK_OK) {
         err = client_attest_from_json(resp, text, out);
     }
-    json_decref(resp);
+    json_free(resp);
     return err;
 }
 
-dstack_err client_emit_request(const char *event, const uint8_t *payload, size_t len, json_t **out)
+dstack_err client_emit_request(const char *event, const uint8_t *payload, size_t len, cJSON **out)
 {
     *out = NULL;
     /* Every SDK refuses an empty name before sending. */
@@ -171,33 +171,33 @@ dstack_err client_emit_request(const char *event, const uint8_t *payload, size_t
     if (len > 0 && payload == NULL) {
         return client_fail(DSTACK_EINVAL, "payload is NULL");
     }
-    json_t *req = json_pack("{s:s}", "event", event);
+    cJSON *req = jf_strings("event", event, NULL, NULL, NULL, NULL);
     if (req == NULL) {
         return client_fail(DSTACK_EINVAL, "event name must be UTF-8");
     }
     dstack_err err = jf_set_hex(req, "payload", payload, len);
     if (err != DSTACK_OK) {
-        json_decref(req);
+        json_free(req);
         return err;
     }
     *out = req;
     return DSTACK_OK;
 }
 
-dstack_err client_report_data_request(const uint8_t *data, size_t len, json_t **out)
+dstack_err client_report_data_request(const uint8_t *data, size_t len, cJSON **out)
 {
     *out = NULL;
     dstack_err err = client_check_report_data(data, len);
     if (err != DSTACK_OK) {
         return err;
     }
-    json_t *req = json_object();
+    cJSON *req = cJSON_CreateObject();
     if (req == NULL) {
         return client_fail(DSTACK_ENOMEM, "out of memory");
     }
     err = jf_set_hex(req, "report_data", data, len);
     if (err != DSTACK_OK) {
-        json_decref(req);
+        json_free(req);
         return err;
     }
     *out = req;
@@ -211,14 +211,14 @@ dstack_err dstack_emit_event(struct dstack_client *c, const char *event, const u
     if (c == NULL) {
         return client_fail(DSTACK_EINVAL, "dstack_emit_event: NULL client");
     }
-    json_t *req = NULL;
+    cJSON *req = NULL;
     dstack_err err = client_emit_request(event, payload, len, &req);
     if (err != DSTACK_OK) {
         return err;
     }
-    json_t *resp = NULL;
+    cJSON *resp = NULL;
     err = client_rpc(c, "EmitEvent", req, 0, &resp, NULL);
-    json_decref(req);
-    json_decref(resp);
+    json_free(req);
+    json_free(resp);
     return err;
 }

@@ -31,7 +31,7 @@ static dstack_err not_dstack_answer(dstack_err code, const char *method,
                        excerpt, n ? "]" : "");
 }
 
-dstack_err client_rpc_result(const char *method, struct client_http_result *r, json_t **resp,
+dstack_err client_rpc_result(const char *method, struct client_http_result *r, cJSON **resp,
                              char **text)
 {
     dstack_err err = DSTACK_OK;
@@ -39,22 +39,22 @@ dstack_err client_rpc_result(const char *method, struct client_http_result *r, j
     if (text != NULL) {
         *text = NULL;
     }
-    json_error_t jerr;
-    json_t *parsed = json_loadb(r->body, r->body_len, JSON_DECODE_ANY, &jerr);
-    if (json_is_null(parsed) && r->status >= 200 && r->status < 300) {
+    struct json_error jerr;
+    cJSON *parsed = json_parse(r->body, r->body_len, JSON_DUPS_LAST, &jerr);
+    if (cJSON_IsNull(parsed) && r->status >= 200 && r->status < 300) {
         /* `null` is how upstream's prpc encodes a google.protobuf.Empty answer (serde of `()`,
          * docs/api/EmitEvent.md): an answer without fields. */
-        json_decref(parsed);
-        parsed = json_object();
+        json_free(parsed);
+        parsed = cJSON_CreateObject();
     }
-    const json_t *e = json_is_object(parsed) ? json_object_get(parsed, "error") : NULL;
+    const cJSON *e = cJSON_IsObject(parsed) ? json_get(parsed, "error") : NULL;
     if (r->status < 200 || r->status >= 300) {
-        err = json_is_string(e) ? client_fail(DSTACK_ESERVER, "%s failed (HTTP %ld): %s", method,
-                                              r->status, json_string_value(e))
+        err = cJSON_IsString(e) ? client_fail(DSTACK_ESERVER, "%s failed (HTTP %ld): %s", method,
+                                              r->status, json_str(e))
                                 : not_dstack_answer(DSTACK_ESERVER, method, r);
         goto out;
     }
-    if (!json_is_object(parsed)) {
+    if (!cJSON_IsObject(parsed)) {
         err = not_dstack_answer(DSTACK_EPROTO, method, r);
         goto out;
     }
@@ -65,7 +65,7 @@ dstack_err client_rpc_result(const char *method, struct client_http_result *r, j
     *resp = parsed;
     parsed = NULL;
 out:
-    json_decref(parsed);
+    json_free(parsed);
     /* Responses may carry key material (GetKey, GetTlsKey). */
     if (r->body != NULL) {
         secret_wipe(r->body, r->body_len);
@@ -74,15 +74,15 @@ out:
     return err;
 }
 
-dstack_err client_rpc(struct dstack_client *c, const char *method, json_t *req, unsigned timeout_ms,
-                      json_t **resp, char **text)
+dstack_err client_rpc(struct dstack_client *c, const char *method, cJSON *req, unsigned timeout_ms,
+                      cJSON **resp, char **text)
 {
     struct client_http_result r = {0};
     *resp = NULL;
     if (text != NULL) {
         *text = NULL;
     }
-    char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : jf_strdup("{}");
+    char *body = req != NULL ? json_dump(req, 0, NULL) : jf_strdup("{}");
     if (body == NULL) {
         return client_fail(DSTACK_ENOMEM, "out of memory");
     }

@@ -15,7 +15,7 @@ void dstack_sign_response_free(struct dstack_sign_response *s)
     }
 }
 
-dstack_err client_sign_request(const char *algorithm, const uint8_t *data, size_t len, json_t **out)
+dstack_err client_sign_request(const char *algorithm, const uint8_t *data, size_t len, cJSON **out)
 {
     *out = NULL;
     /* Python/JS check the digest length before sending; exact algorithm string, no alias. */
@@ -24,20 +24,20 @@ dstack_err client_sign_request(const char *algorithm, const uint8_t *data, size_
                            "Pre-hashed signing requires a 32-byte digest, but received %zu bytes",
                            len);
     }
-    json_t *req = json_pack("{s:s}", "algorithm", algorithm);
+    cJSON *req = jf_strings("algorithm", algorithm, NULL, NULL, NULL, NULL);
     if (req == NULL) {
         return client_fail(DSTACK_EINVAL, "algorithm must be UTF-8");
     }
     dstack_err err = jf_set_hex(req, "data", data, len);
     if (err != DSTACK_OK) {
-        json_decref(req);
+        json_free(req);
         return err;
     }
     *out = req;
     return DSTACK_OK;
 }
 
-dstack_err client_sign_from_json(const json_t *obj, char *text, struct dstack_sign_response **out)
+dstack_err client_sign_from_json(const cJSON *obj, char *text, struct dstack_sign_response **out)
 {
     struct dstack_sign_response *s = calloc(1, sizeof *s);
     if (s == NULL) {
@@ -68,19 +68,19 @@ dstack_err dstack_sign(struct dstack_client *c, const char *algorithm, const uin
         return client_fail(DSTACK_EINVAL, "dstack_sign: NULL argument");
     }
     *out = NULL;
-    json_t *req = NULL;
+    cJSON *req = NULL;
     dstack_err err = client_sign_request(algorithm, data, len, &req);
     if (err != DSTACK_OK) {
         return err;
     }
-    json_t *resp = NULL;
+    cJSON *resp = NULL;
     char *text = NULL;
     err = client_rpc(c, "Sign", req, 0, &resp, &text);
-    json_decref(req);
+    json_free(req);
     if (err == DSTACK_OK) {
         err = client_sign_from_json(resp, text, out);
     }
-    json_decref(resp);
+    json_free(resp);
     return err;
 }
 
@@ -94,27 +94,27 @@ dstack_err dstack_verify(struct dstack_client *c, const char *algorithm, const u
         return client_fail(DSTACK_EINVAL, "dstack_verify: NULL argument");
     }
     *valid = false;
-    json_t *req = NULL;
+    cJSON *req = NULL;
     dstack_err err =
         client_verify_request(algorithm, data, data_len, sig, sig_len, public_key, pub_len, &req);
-    json_t *resp = NULL;
+    cJSON *resp = NULL;
     if (err == DSTACK_OK) {
         err = client_rpc(c, "Verify", req, 0, &resp, NULL);
     }
     if (err == DSTACK_OK) {
         err = client_verify_from_json(resp, valid);
     }
-    json_decref(req);
-    json_decref(resp);
+    json_free(req);
+    json_free(resp);
     return err;
 }
 
 dstack_err client_verify_request(const char *algorithm, const uint8_t *data, size_t data_len,
                                  const uint8_t *sig, size_t sig_len, const uint8_t *public_key,
-                                 size_t pub_len, json_t **out)
+                                 size_t pub_len, cJSON **out)
 {
     *out = NULL;
-    json_t *req = json_pack("{s:s}", "algorithm", algorithm);
+    cJSON *req = jf_strings("algorithm", algorithm, NULL, NULL, NULL, NULL);
     if (req == NULL) {
         return client_fail(DSTACK_EINVAL, "algorithm must be UTF-8");
     }
@@ -126,19 +126,19 @@ dstack_err client_verify_request(const char *algorithm, const uint8_t *data, siz
         err = jf_set_hex(req, "public_key", public_key, pub_len);
     }
     if (err != DSTACK_OK) {
-        json_decref(req);
+        json_free(req);
         return err;
     }
     *out = req;
     return DSTACK_OK;
 }
 
-dstack_err client_verify_from_json(const json_t *obj, bool *valid)
+dstack_err client_verify_from_json(const cJSON *obj, bool *valid)
 {
-    const json_t *v = json_object_get(obj, "valid");
-    if (v != NULL && !json_is_boolean(v)) {
+    const cJSON *v = json_get(obj, "valid");
+    if (v != NULL && !cJSON_IsBool(v)) {
         return client_fail(DSTACK_EPROTO, "Verify: field valid is not a boolean");
     }
-    *valid = json_is_true(v); /* absent = false: prost omits default values */
+    *valid = cJSON_IsTrue(v); /* absent = false: prost omits default values */
     return DSTACK_OK;
 }

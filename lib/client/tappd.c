@@ -31,43 +31,42 @@ dstack_err dstack_tappd_derive_key(struct dstack_client *c, const char *path, co
         path = "";
     }
     /* The SDKs send {"path", "subject": subject or path} (+ alt_names when non-empty). */
-    json_t *req = json_pack("{s:s, s:s}", "path", path, "subject",
-                            (subject != NULL && subject[0] != '\0') ? subject : path);
+    cJSON *req = jf_strings("path", path, "subject",
+                            (subject != NULL && subject[0] != '\0') ? subject : path, NULL, NULL);
     if (req == NULL) {
         return client_fail(DSTACK_EINVAL, "path and subject must be UTF-8");
     }
     if (n_alt_names > 0) {
-        json_t *names = json_array();
-        json_object_set_new(req, "alt_names", names);
+        cJSON *names = cJSON_CreateArray();
+        json_set(req, "alt_names", names);
         for (size_t i = 0; i < n_alt_names; i++) {
-            json_t *s = alt_names != NULL && alt_names[i] ? json_string(alt_names[i]) : NULL;
-            if (s == NULL || json_array_append_new(names, s) != 0) {
-                json_decref(req);
+            if (!json_push(names, json_string_utf8(alt_names != NULL ? alt_names[i] : NULL))) {
+                json_free(req);
                 return client_fail(DSTACK_EINVAL, "alt_names[%zu] is NULL or not UTF-8", i);
             }
         }
     }
-    json_t *resp = NULL;
+    cJSON *resp = NULL;
     char *text = NULL;
     err = client_rpc(c, "DeriveKey", req, 0, &resp, &text);
-    json_decref(req);
+    json_free(req);
     if (err == DSTACK_OK) {
         err = client_tls_key_from_json(resp, text, out);
     }
-    json_decref(resp);
+    json_free(resp);
     return err;
 }
 
-static dstack_err quote_call(struct dstack_client *c, const char *method, json_t *req,
+static dstack_err quote_call(struct dstack_client *c, const char *method, cJSON *req,
                              struct dstack_get_quote_response **out)
 {
-    json_t *resp = NULL;
+    cJSON *resp = NULL;
     char *text = NULL;
     dstack_err err = client_rpc(c, method, req, 0, &resp, &text);
     if (err == DSTACK_OK) {
         err = client_quote_from_json(resp, text, out);
     }
-    json_decref(resp);
+    json_free(resp);
     return err;
 }
 
@@ -103,7 +102,7 @@ dstack_err dstack_tappd_tdx_quote(struct dstack_client *c, const uint8_t *report
         send = padded;
         send_len = DSTACK_REPORT_DATA_LEN;
     }
-    json_t *req = json_pack("{s:s}", "hash_algorithm", hash_algorithm);
+    cJSON *req = jf_strings("hash_algorithm", hash_algorithm, NULL, NULL, NULL, NULL);
     if (req == NULL) {
         return client_fail(DSTACK_EINVAL, "hash_algorithm must be UTF-8");
     }
@@ -111,7 +110,7 @@ dstack_err dstack_tappd_tdx_quote(struct dstack_client *c, const uint8_t *report
     if (err == DSTACK_OK) {
         err = quote_call(c, "TdxQuote", req, out);
     }
-    json_decref(req);
+    json_free(req);
     return err;
 }
 
@@ -128,7 +127,7 @@ dstack_err dstack_tappd_raw_quote(struct dstack_client *c,
     if (report_data == NULL) {
         return client_fail(DSTACK_EINVAL, "report_data is NULL");
     }
-    json_t *req = json_object();
+    cJSON *req = cJSON_CreateObject();
     if (req == NULL) {
         return client_fail(DSTACK_ENOMEM, "out of memory");
     }
@@ -136,7 +135,7 @@ dstack_err dstack_tappd_raw_quote(struct dstack_client *c,
     if (err == DSTACK_OK) {
         err = quote_call(c, "RawQuote", req, out);
     }
-    json_decref(req);
+    json_free(req);
     return err;
 }
 
@@ -148,12 +147,12 @@ dstack_err dstack_tappd_info(struct dstack_client *c, struct dstack_info_respons
         return err;
     }
     *out = NULL;
-    json_t *resp = NULL;
+    cJSON *resp = NULL;
     char *text = NULL;
     err = client_rpc(c, "Info", NULL, 0, &resp, &text);
     if (err == DSTACK_OK) {
         err = client_info_from_json(resp, text, out);
     }
-    json_decref(resp);
+    json_free(resp);
     return err;
 }

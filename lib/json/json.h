@@ -91,6 +91,9 @@ const char *json_number_text(const cJSON *v);
 /* A string node of 2*len lowercase hex digits (the wire's bytes encoding), NULL on OOM. */
 cJSON *json_hex_string(const uint8_t *bytes, size_t len);
 
+/* A string node of s when it is valid UTF-8 (as jansson's json_string), else NULL. */
+cJSON *json_string_utf8(const char *s);
+
 /* A string node holding len bytes that may include U+0000 (json_str_len gives len back). */
 cJSON *json_string_len(const char *s, size_t len);
 

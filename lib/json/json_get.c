@@ -8,6 +8,7 @@
 
 #include "json/json_internal.h"
 #include "util/hex.h"
+#include "util/utf8.h"
 
 const cJSON *json_get(const cJSON *obj, const char *key)
 {
@@ -163,6 +164,11 @@ cJSON *json_hex_string(const uint8_t *bytes, size_t len)
         hex_encode(bytes, len, buf);
     }
     return string_node(buf, 2 * len, false);
+}
+
+cJSON *json_string_utf8(const char *s)
+{
+    return s != NULL && utf8_valid(s, strlen(s)) ? cJSON_CreateString(s) : NULL;
 }
 
 cJSON *json_string_len(const char *s, size_t len)

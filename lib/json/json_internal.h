@@ -12,6 +12,8 @@
 #define JSON_T_LEN 0x1000   /* string: valueint holds the byte length (it carries U+0000) */
 #define JSON_T_FLOAT 0x2000 /* number: written with a fraction or an exponent */
 
+#define JSON_NUMBER_MAX_CHARS 63 /* cJSON's parse_number copies at most 63 characters */
+
 /* A token the tree needs to know about, by its ordinal among the strings (keys and values)
  * or among the numbers, in document order. */
 struct json_mark {
@@ -29,6 +31,7 @@ struct json_marks {
 struct json_scan {
     struct json_marks strings; /* strings with U+0000 (JSON_KEEP_NUL only) */
     struct json_marks numbers; /* float literals, integers of 16 or more digits */
+    struct json_marks long_numbers; /* literals longer than cJSON reads (63 characters) */
 };
 
 /* Checks the lexical rules cJSON leaves open. false with err filled (text and position). */

@@ -3,6 +3,7 @@
  * settles duplicate keys. */
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,6 +248,40 @@ static cJSON *parse_grammar(const char *text, size_t len, struct json_error *err
     return root;
 }
 
+/* A copy of text whose number literals too long for cJSON are written as the shortest literal of
+ * the same double (glibc's strtod rounds correctly, as JSON.parse does); 1e999 for overflow. */
+static char *shorten_numbers(const char *text, size_t len, const struct json_marks *m,
+                             size_t *out_len)
+{
+    char *out = malloc(len + 1);
+    size_t o = 0, copied = 0;
+    for (size_t k = 0; out != NULL && k < m->n; k++) {
+        const struct json_mark *n = &m->v[k];
+        char *lit = strndup(text + n->offset, n->len);
+        if (lit == NULL) {
+            free(out);
+            return NULL;
+        }
+        double d = strtod(lit, NULL);
+        free(lit);
+        memcpy(out + o, text + copied, n->offset - copied);
+        o += n->offset - copied;
+        char num[40];
+        int w = isinf(d) ? snprintf(num, sizeof num, "%s1e999", d < 0 ? "-" : "")
+                         : snprintf(num, sizeof num, "%.17g", d);
+        memcpy(out + o, num, (size_t)w); /* at most 24 < 64 characters: the text only shrinks */
+        o += (size_t)w;
+        copied = n->offset + n->len;
+    }
+    if (out != NULL) {
+        memcpy(out + o, text + copied, len - copied);
+        o += len - copied;
+        out[o] = '\0';
+        *out_len = o;
+    }
+    return out;
+}
+
 cJSON *json_parse(const char *text, size_t len, unsigned flags, struct json_error *err)
 {
     struct json_error scratch;
@@ -261,7 +296,18 @@ cJSON *json_parse(const char *text, size_t len, unsigned flags, struct json_erro
     struct json_scan scan = {0};
     cJSON *root = NULL;
     if (json_scan_text(text, len, flags, &scan, err)) {
-        root = parse_grammar(text, len, err);
+        if (scan.long_numbers.n == 0) {
+            root = parse_grammar(text, len, err);
+        } else {
+            size_t short_len = 0;
+            char *short_text = shorten_numbers(text, len, &scan.long_numbers, &short_len);
+            if (short_text == NULL) {
+                json_error_at(err, text, len, 0, "out of memory");
+            } else {
+                root = parse_grammar(short_text, short_len, err);
+            }
+            free(short_text);
+        }
     }
     if (root != NULL) {
         struct walk w = {

@@ -13,8 +13,7 @@
 
 #define ONES 0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
-#define NUMBER_MAX_CHARS 63 /* cJSON's parse_number copies at most 63 characters */
-#define EXACT_DIGITS 15     /* every integer of 15 digits is exact in a double */
+#define EXACT_DIGITS 15 /* every integer of 15 digits is exact in a double */
 
 struct scanner {
     const uint8_t *s;
@@ -257,15 +256,18 @@ static bool scan_number(struct scanner *sc)
                         s[i] == '+' || s[i] == '-')) {
         return fail(sc, start, "invalid number");
     }
-    if (i - start > NUMBER_MAX_CHARS) {
-        return fail(sc, start, "number literal longer than 63 characters is not supported");
-    }
     size_t ordinal = sc->n_numbers++;
     if (ordinal == sc->want_number) {
         sc->found = start;
         return false;
     }
     sc->i = i;
+    if (i - start > JSON_NUMBER_MAX_CHARS && sc->out != NULL) {
+        struct json_mark m = {.ordinal = ordinal, .offset = start, .len = i - start};
+        if (!mark(sc, &sc->out->long_numbers, m)) {
+            return false;
+        }
+    }
     if ((is_float || int_digits > EXACT_DIGITS) && sc->out != NULL) {
         struct json_mark m = {
             .ordinal = ordinal, .offset = start, .len = i - start, .is_float = is_float};
@@ -385,6 +387,7 @@ void json_scan_free(struct json_scan *s)
 {
     free(s->strings.v);
     free(s->numbers.v);
+    free(s->long_numbers.v);
     memset(s, 0, sizeof *s);
 }
 
