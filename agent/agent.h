@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #include "config.h"
 #include "tee/tee.h"

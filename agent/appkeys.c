@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #include "crypto/kdf.h"
 #include "crypto/keccak.h"
@@ -35,33 +35,23 @@ static dstack_err fail(char *err, size_t err_len, dstack_err code, const char *f
     return code;
 }
 
-/* jansson keeps its own copies of every string; overwrite them before the document is freed so
+/* The tree holds its own copies of every string; overwrite them before the document is freed so
  * that the key PEMs and hex keys do not linger on the heap. */
-static void wipe_json(json_t *v)
+static void wipe_json(cJSON *v)
 {
-    if (json_is_string(v)) {
-        secret_wipe((char *)json_string_value(v), json_string_length(v));
-    } else if (json_is_object(v)) {
-        const char *k;
-        json_t *x;
-        json_object_foreach(v, k, x)
-        {
-            wipe_json(x);
-        }
-    } else if (json_is_array(v)) {
-        size_t i;
-        json_t *x;
-        json_array_foreach(v, i, x)
-        {
-            wipe_json(x);
-        }
+    if (cJSON_IsString(v)) {
+        secret_wipe(v->valuestring, json_str_len(v));
+    }
+    for (cJSON *x = (cJSON_IsObject(v) || cJSON_IsArray(v)) ? v->child : NULL; x != NULL;
+         x = x->next) {
+        wipe_json(x);
     }
 }
 
 /* The fields as found in the document, before they are copied into the locked region. */
 struct raw_field {
     const char *name; /* for messages: "k256_key", "key_provider.None.key" */
-    const json_t *v;
+    const cJSON *v;
     bool hex;
     bool required;
     char label[48]; /* storage for name when it is built at run time */
@@ -92,13 +82,13 @@ static dstack_err check_field(const char *name, const struct raw_field *f, char 
                    ? fail(err, err_len, DSTACK_EFORMAT, "%s: missing field `%s`", name, f->name)
                    : DSTACK_OK;
     }
-    if (!json_is_string(f->v)) {
+    if (!cJSON_IsString(f->v)) {
         return fail(err, err_len, DSTACK_EFORMAT, "%s: %s: expected a %s string", name, f->name,
                     f->hex ? "hex" : "JSON");
     }
     if (f->hex) {
-        size_t digits = json_string_length(f->v);
-        const char *s = hex_skip_prefix(json_string_value(f->v), &digits);
+        size_t digits = json_str_len(f->v);
+        const char *s = hex_skip_prefix(json_str(f->v), &digits);
         if (digits % 2 != 0) {
             return fail(err, err_len, DSTACK_EFORMAT, "%s: %s: odd number of hex digits", name,
                         f->name);
@@ -120,9 +110,9 @@ static size_t field_size(const struct raw_field *f)
     if (f->v == NULL) {
         return 0;
     }
-    size_t len = json_string_length(f->v);
+    size_t len = json_str_len(f->v);
     if (f->hex) {
-        hex_skip_prefix(json_string_value(f->v), &len);
+        hex_skip_prefix(json_str(f->v), &len);
         return len / 2;
     }
     return len + 1;
@@ -131,17 +121,17 @@ static size_t field_size(const struct raw_field *f)
 static const char *key_provider_names[] = {"None", "Local", "Tpm", "Kms"};
 
 /* Finds the key_provider variant and points the provider fields at its members. */
-static dstack_err find_provider(const char *name, const json_t *kp, struct raw_field *f,
+static dstack_err find_provider(const char *name, const cJSON *kp, struct raw_field *f,
                                 enum key_provider_kind *kind, char *err, size_t err_len)
 {
     if (kp == NULL) {
         return fail(err, err_len, DSTACK_EFORMAT, "%s: missing field `key_provider`", name);
     }
-    if (!json_is_object(kp) || json_object_size(kp) != 1) {
+    if (!cJSON_IsObject(kp) || cJSON_GetArraySize(kp) != 1) {
         return fail(err, err_len, DSTACK_EFORMAT,
                     "%s: key_provider: expected an object with one of None, Local, Tpm, Kms", name);
     }
-    const char *variant = json_object_iter_key(json_object_iter((json_t *)kp));
+    const char *variant = kp->child->string;
     int which = -1;
     for (int i = 0; i < 4; i++) {
         if (strcmp(variant, key_provider_names[i]) == 0) {
@@ -153,8 +143,8 @@ static dstack_err find_provider(const char *name, const json_t *kp, struct raw_f
                     "%s: key_provider: unknown variant `%.40s`, expected None, Local, Tpm or Kms",
                     name, variant);
     }
-    const json_t *body = json_object_get(kp, variant);
-    if (!json_is_object(body)) {
+    const cJSON *body = json_get(kp, variant);
+    if (!cJSON_IsObject(body)) {
         return fail(err, err_len, DSTACK_EFORMAT, "%s: key_provider.%s: expected an object", name,
                     variant);
     }
@@ -179,7 +169,7 @@ static dstack_err find_provider(const char *name, const json_t *kp, struct raw_f
         struct raw_field *rf = &f[members[i].field];
         snprintf(rf->label, sizeof rf->label, "key_provider.%s.%s", variant, members[i].member);
         rf->name = rf->label;
-        rf->v = json_object_get(body, members[i].member);
+        rf->v = json_get(body, members[i].member);
         rf->hex = members[i].hex;
         rf->required = true;
     }
@@ -195,8 +185,8 @@ static void *arena_put(uint8_t **cursor, const struct raw_field *f, size_t *len)
         *len = 0;
         return NULL;
     }
-    const char *s = json_string_value(f->v);
-    size_t slen = json_string_length(f->v);
+    const char *s = json_str(f->v);
+    size_t slen = json_str_len(f->v);
     if (f->hex) {
         (void)hex_decode(s, slen, at, slen / 2 + 1, &n); /* checked in check_field */
     } else {
@@ -263,8 +253,8 @@ dstack_err appkeys_parse(const char *name, const char *text, size_t len, struct 
     dstack_err e = DSTACK_OK;
     struct app_keys *k = NULL;
     size_t region = 0;
-    json_error_t jerr;
-    json_t *doc = NULL;
+    struct json_error jerr;
+    cJSON *doc = NULL;
     struct raw_field f[F_COUNT] = {
         [F_DISK] = {.name = "disk_crypt_key", .hex = true, .required = true},
         [F_ENV] = {.name = "env_crypt_key", .hex = true, .required = false},
@@ -275,22 +265,22 @@ dstack_err appkeys_parse(const char *name, const char *text, size_t len, struct 
     };
 
     *out = NULL;
-    doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    doc = json_parse(text, len, 0, &jerr);
     if (doc == NULL) {
         /* jerr.text may quote the input, which holds keys: report the position only. */
         e = fail(err, err_len, DSTACK_EFORMAT, "%s: invalid JSON at line %d column %d", name,
                  jerr.line, jerr.column);
         goto out;
     }
-    if (!json_is_object(doc)) {
+    if (!cJSON_IsObject(doc)) {
         e = fail(err, err_len, DSTACK_EFORMAT, "%s: expected a JSON object", name);
         goto out;
     }
     for (int i = F_DISK; i <= F_CA_CERT; i++) {
-        f[i].v = json_object_get(doc, f[i].name);
+        f[i].v = json_get(doc, f[i].name);
     }
     enum key_provider_kind kind = KEY_PROVIDER_NONE;
-    if ((e = find_provider(name, json_object_get(doc, "key_provider"), f, &kind, err, err_len)) !=
+    if ((e = find_provider(name, json_get(doc, "key_provider"), f, &kind, err, err_len)) !=
         DSTACK_OK) {
         goto out;
     }
@@ -354,7 +344,7 @@ out:
     appkeys_free(k);
     if (doc != NULL) {
         wipe_json(doc);
-        json_decref(doc);
+        json_free(doc);
     }
     return e;
 }

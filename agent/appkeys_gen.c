@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
+#include "json/json.h"
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/pem.h>
@@ -169,14 +169,14 @@ out:
     return e;
 }
 
-static json_t *hex_json(const uint8_t *p, size_t len)
+static cJSON *hex_json(const uint8_t *p, size_t len)
 {
     char buf[2 * 128 + 1];
     if (len > 128) {
         return NULL;
     }
     hex_encode(p, len, buf);
-    json_t *s = json_string(buf);
+    cJSON *s = cJSON_CreateString(buf);
     secret_wipe(buf, sizeof buf);
     return s;
 }
@@ -200,7 +200,7 @@ dstack_err appkeys_generate(const char *path, const uint8_t seed[static DSTACK_K
     uint8_t disk[DSTACK_SHA256_LEN], env[DSTACK_SHA256_LEN];
     char ca_key_pem[P256_PKCS8_PEM_MAX];
     char *ca_cert_pem = NULL, *text = NULL;
-    json_t *doc = NULL;
+    cJSON *doc = NULL;
 
     memset(&ca, 0, sizeof ca);
     memset(ca_key_pem, 0, sizeof ca_key_pem);
@@ -245,20 +245,24 @@ dstack_err appkeys_generate(const char *path, const uint8_t seed[static DSTACK_K
         goto out;
     }
     /* Field order of upstream's AppKeys (dstack-types lib.rs:L2103-2117) */
-    doc = json_object();
-    json_t *kp = json_pack("{s:{s:s}}", "None", "key", ca_key_pem);
+    doc = cJSON_CreateObject();
+    cJSON *kp = cJSON_CreateObject(), *none = cJSON_CreateObject();
+    if (!json_set(none, "key", cJSON_CreateString(ca_key_pem)) || !json_set(kp, "None", none)) {
+        json_free(kp);
+        kp = NULL;
+    }
     if (doc == NULL || kp == NULL ||
-        json_object_set_new(doc, "disk_crypt_key", hex_json(disk, sizeof disk)) ||
-        json_object_set_new(doc, "env_crypt_key", hex_json(env, sizeof env)) ||
-        json_object_set_new(doc, "k256_key", hex_json(app_sk.b, sizeof app_sk.b)) ||
-        json_object_set_new(doc, "k256_signature", hex_json(sig, sizeof sig)) ||
-        json_object_set_new(doc, "gateway_app_id", json_string("any")) ||
-        json_object_set_new(doc, "ca_cert", json_string(ca_cert_pem)) ||
-        json_object_set_new(doc, "key_provider", kp)) {
+        !json_set(doc, "disk_crypt_key", hex_json(disk, sizeof disk)) ||
+        !json_set(doc, "env_crypt_key", hex_json(env, sizeof env)) ||
+        !json_set(doc, "k256_key", hex_json(app_sk.b, sizeof app_sk.b)) ||
+        !json_set(doc, "k256_signature", hex_json(sig, sizeof sig)) ||
+        !json_set(doc, "gateway_app_id", cJSON_CreateString("any")) ||
+        !json_set(doc, "ca_cert", cJSON_CreateString(ca_cert_pem)) ||
+        !json_set(doc, "key_provider", kp)) {
         e = gen_fail(err, err_len, DSTACK_ENOMEM, "out of memory");
         goto out;
     }
-    text = json_dumps(doc, JSON_INDENT(4));
+    text = json_dump(doc, 4, NULL);
     if (text == NULL) {
         e = gen_fail(err, err_len, DSTACK_ENOMEM, "out of memory");
         goto out;
@@ -270,16 +274,15 @@ out:
         free(text);
     }
     if (doc != NULL) {
-        json_t *v =
-            json_object_get(json_object_get(json_object_get(doc, "key_provider"), "None"), "key");
+        const cJSON *v = json_get(json_get(json_get(doc, "key_provider"), "None"), "key");
         if (v != NULL) {
-            secret_wipe((char *)json_string_value(v), json_string_length(v));
+            secret_wipe(v->valuestring, json_str_len(v));
         }
-        v = json_object_get(doc, "k256_key");
+        v = json_get(doc, "k256_key");
         if (v != NULL) {
-            secret_wipe((char *)json_string_value(v), json_string_length(v));
+            secret_wipe((char *)json_str(v), json_str_len(v));
         }
-        json_decref(doc);
+        json_free(doc);
     }
     free(ca_cert_pem);
     secret_wipe(&root, sizeof root);

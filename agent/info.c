@@ -9,70 +9,98 @@
 #include "agent.h"
 #include "attest/evlog_internal.h"
 #include "util/hex.h"
+#include "util/utf8.h"
 
 #define DMI_DIR "/sys/class/dmi/id"
 
-static json_t *hex_or_empty(const struct dstack_event *e)
+static cJSON *hex_or_empty(const struct dstack_event *e)
 {
     if (e == NULL || e->payload_len == 0) {
-        return json_string("");
+        return cJSON_CreateString("");
     }
     char *h = hex_encode_alloc(e->payload, e->payload_len);
-    json_t *s = h != NULL ? json_string(h) : NULL;
+    cJSON *s = h != NULL ? cJSON_CreateString(h) : NULL;
     free(h);
     return s;
 }
 
-static json_t *hex_json(const uint8_t *b, size_t len)
+static cJSON *hex_json(const uint8_t *b, size_t len)
 {
     char h[2 * DSTACK_SHA384_LEN + 1];
     hex_encode(b, len, h);
-    return json_string(h);
+    return cJSON_CreateString(h);
 }
 
 /* vm_config.os_image_hash, re-encoded as lowercase hex ("" when absent or not hex). */
-static json_t *os_image_hash(const char *vm_config)
+static cJSON *os_image_hash(const char *vm_config)
 {
-    json_t *vm = vm_config != NULL ? json_loads(vm_config, 0, NULL) : NULL;
-    const char *h = json_string_value(json_object_get(vm, "os_image_hash"));
+    cJSON *vm = vm_config != NULL ? json_parse(vm_config, strlen(vm_config), 0, NULL) : NULL;
+    const char *h = json_str(json_get(vm, "os_image_hash"));
     uint8_t *b = NULL;
     size_t n = 0;
-    json_t *out = NULL;
+    cJSON *out = NULL;
     if (h != NULL && hex_decode_alloc(h, strlen(h), &b, &n) == DSTACK_OK && n > 0) {
         char *hex = hex_encode_alloc(b, n);
-        out = hex != NULL ? json_string(hex) : NULL;
+        out = hex != NULL ? cJSON_CreateString(hex) : NULL;
         free(hex);
     } else {
-        out = json_string("");
+        out = cJSON_CreateString("");
     }
     free(b);
-    json_decref(vm);
+    json_free(vm);
     return out;
 }
 
-/* serde_json::to_string_pretty of upstream's tcb_info object (docs/api/Info.md). */
-static char *tcb_info_text(const struct info_inputs *in, json_t *mr_aggregated, json_t *os_hash,
-                           json_t *compose_hash)
+struct member {
+    const char *key;
+    cJSON *value; /* taken */
+};
+
+/* An object of the members in order; NULL (every value freed) when one is NULL (OOM, or a
+ * string that is not UTF-8). */
+static cJSON *object_of(struct member *m, size_t n)
 {
-    json_t *log = NULL;
+    cJSON *o = cJSON_CreateObject();
+    for (size_t i = 0; i < n; i++) {
+        if (o != NULL && !json_set(o, m[i].key, m[i].value)) {
+            json_free(o);
+            o = NULL;
+        } else if (o == NULL) {
+            json_free(m[i].value);
+        }
+    }
+    return o;
+}
+
+/* serde_json::to_string_pretty of upstream's tcb_info object (docs/api/Info.md). */
+static char *tcb_info_text(const struct info_inputs *in, cJSON *mr_aggregated, cJSON *os_hash,
+                           cJSON *compose_hash)
+{
+    cJSON *log = NULL;
     if (evlog_to_json(in->log, &log) != DSTACK_OK) {
         return NULL;
     }
-    json_t *app_compose = json_stringn(in->compose_text != NULL ? in->compose_text : "",
-                                       in->compose_text != NULL ? in->compose_len : 0);
-    json_t *t = json_pack(
-        "{s:o,s:o,s:o,s:o,s:o,s:O,s:O,s:O,s:s,s:o,s:o}", "mrtd", hex_json(in->mrtd, DSTACK_MR_LEN),
-        "rtmr0", hex_json(in->rtmr[0], DSTACK_MR_LEN), "rtmr1",
-        hex_json(in->rtmr[1], DSTACK_MR_LEN), "rtmr2", hex_json(in->rtmr[2], DSTACK_MR_LEN),
-        "rtmr3", hex_json(in->rtmr[3], DSTACK_MR_LEN), "mr_aggregated", mr_aggregated,
-        "os_image_hash", os_hash, "compose_hash", compose_hash, "device_id", INFO_DEVICE_ID,
-        "event_log", log, "app_compose", app_compose);
-    char *s = t != NULL ? json_dumps(t, JSON_INDENT(2)) : NULL;
-    json_decref(t);
+    cJSON *app_compose = json_string_len(in->compose_text != NULL ? in->compose_text : "",
+                                         in->compose_text != NULL ? in->compose_len : 0);
+    /* tcb_info fields in upstream's order; the three shared values are copied (o: taken). */
+    struct member m[] = {{"mrtd", hex_json(in->mrtd, DSTACK_MR_LEN)},
+                         {"rtmr0", hex_json(in->rtmr[0], DSTACK_MR_LEN)},
+                         {"rtmr1", hex_json(in->rtmr[1], DSTACK_MR_LEN)},
+                         {"rtmr2", hex_json(in->rtmr[2], DSTACK_MR_LEN)},
+                         {"rtmr3", hex_json(in->rtmr[3], DSTACK_MR_LEN)},
+                         {"mr_aggregated", cJSON_Duplicate(mr_aggregated, true)},
+                         {"os_image_hash", cJSON_Duplicate(os_hash, true)},
+                         {"compose_hash", cJSON_Duplicate(compose_hash, true)},
+                         {"device_id", cJSON_CreateString(INFO_DEVICE_ID)},
+                         {"event_log", log},
+                         {"app_compose", app_compose}};
+    cJSON *t = object_of(m, sizeof m / sizeof m[0]);
+    char *s = t != NULL ? json_dump(t, 2, NULL) : NULL;
+    json_free(t);
     return s;
 }
 
-dstack_err info_build(const struct info_inputs *in, json_t **out)
+dstack_err info_build(const struct info_inputs *in, cJSON **out)
 {
     uint8_t replayed[DSTACK_RTMR_COUNT][DSTACK_MR_LEN], mr_agg[DSTACK_SHA256_LEN];
     dstack_err e;
@@ -93,41 +121,48 @@ dstack_err info_build(const struct info_inputs *in, json_t **out)
     const char *kp_text = "";
     char *kp_copy = NULL;
     if (kp != NULL && kp->payload_len > 0 &&
-        evlog_utf8_valid((const char *)kp->payload, kp->payload_len)) {
+        utf8_valid((const char *)kp->payload, kp->payload_len)) {
         kp_copy = strndup((const char *)kp->payload, kp->payload_len);
         if (kp_copy == NULL) {
             return DSTACK_ENOMEM;
         }
         kp_text = kp_copy;
     }
-    json_t *agg = hex_json(mr_agg, sizeof mr_agg);
-    json_t *os_hash =
+    cJSON *agg = hex_json(mr_agg, sizeof mr_agg);
+    cJSON *os_hash =
         os_image_hash(in->attested_vm_config != NULL ? in->attested_vm_config : in->vm_config);
-    json_t *compose_hash = hex_or_empty(dstack_event_log_find_runtime(in->log, "compose-hash"));
+    cJSON *compose_hash = hex_or_empty(dstack_event_log_find_runtime(in->log, "compose-hash"));
     char *tcb = NULL;
     if (!in->hide_tcb_info) {
         tcb = tcb_info_text(in, agg, os_hash, compose_hash);
     }
     /* AppInfo fields in proto order (agent_rpc.proto:L215-243). */
-    json_t *o = NULL;
+    cJSON *o = NULL;
     if (agg != NULL && os_hash != NULL && compose_hash != NULL &&
         (in->hide_tcb_info || tcb != NULL)) {
-        o = json_pack("{s:o,s:o,s:s,s:s,s:s,s:s,s:O,s:O,s:s,s:O,s:s,s:s,s:s}", "app_id",
-                      hex_or_empty(dstack_event_log_find_runtime(in->log, "app-id")), "instance_id",
-                      hex_or_empty(dstack_event_log_find_runtime(in->log, "instance-id")),
-                      "app_cert", in->app_cert != NULL ? in->app_cert : "", "tcb_info",
-                      tcb != NULL ? tcb : "", "app_name", in->app_name != NULL ? in->app_name : "",
-                      "device_id", INFO_DEVICE_ID, "mr_aggregated", agg, "os_image_hash", os_hash,
-                      "key_provider_info", kp_text, "compose_hash", compose_hash, "vm_config",
-                      in->hide_tcb_info || in->vm_config == NULL ? "" : in->vm_config,
-                      "cloud_vendor", in->cloud_vendor != NULL ? in->cloud_vendor : "",
-                      "cloud_product", in->cloud_product != NULL ? in->cloud_product : "");
+        struct member m[] = {
+            {"app_id", hex_or_empty(dstack_event_log_find_runtime(in->log, "app-id"))},
+            {"instance_id", hex_or_empty(dstack_event_log_find_runtime(in->log, "instance-id"))},
+            {"app_cert", json_string_utf8(in->app_cert != NULL ? in->app_cert : "")},
+            {"tcb_info", json_string_utf8(tcb != NULL ? tcb : "")},
+            {"app_name", json_string_utf8(in->app_name != NULL ? in->app_name : "")},
+            {"device_id", cJSON_CreateString(INFO_DEVICE_ID)},
+            {"mr_aggregated", cJSON_Duplicate(agg, true)},
+            {"os_image_hash", cJSON_Duplicate(os_hash, true)},
+            {"key_provider_info", json_string_utf8(kp_text)},
+            {"compose_hash", cJSON_Duplicate(compose_hash, true)},
+            {"vm_config",
+             json_string_utf8(in->hide_tcb_info || in->vm_config == NULL ? "" : in->vm_config)},
+            {"cloud_vendor", json_string_utf8(in->cloud_vendor != NULL ? in->cloud_vendor : "")},
+            {"cloud_product",
+             json_string_utf8(in->cloud_product != NULL ? in->cloud_product : "")}};
+        o = object_of(m, sizeof m / sizeof m[0]);
     }
     free(tcb);
     free(kp_copy);
-    json_decref(agg);
-    json_decref(os_hash);
-    json_decref(compose_hash);
+    json_free(agg);
+    json_free(os_hash);
+    json_free(compose_hash);
     if (o == NULL) {
         return DSTACK_ENOMEM;
     }
@@ -144,8 +179,8 @@ struct info_cache {
     bool public_tcbinfo;
     char *app_cert;
     uint8_t rtmr3[DSTACK_MR_LEN]; /* what `full` was built for */
-    json_t *full;                 /* internal listeners */
-    json_t *external;             /* Worker listener */
+    cJSON *full;                  /* internal listeners */
+    cJSON *external;              /* Worker listener */
     /* The two responses above with app_cert, encoded as the server would (compact), built on
      * first use and dropped with what they encode: Info then costs a copy, not a 20 KB dump
      * (bench/bench_transport.c). [0] = full, [1] = external. */
@@ -185,7 +220,7 @@ static void read_dmi(const char *name, char *out, size_t cap)
            (out[n - 1] == ' ' || out[n - 1] == '\t' || out[n - 1] == '\n' || out[n - 1] == '\r')) {
         out[--n] = '\0';
     }
-    if (!evlog_utf8_valid(out, n)) {
+    if (!utf8_valid(out, n)) {
         out[0] = '\0';
     }
 }
@@ -193,11 +228,11 @@ static void read_dmi(const char *name, char *out, size_t cap)
 static bool compose_public_tcbinfo(const struct agent *a)
 {
     /* AppCompose public_tcbinfo defaults to true (dstack-types lib.rs). */
-    json_t *doc =
-        a->compose_text != NULL ? json_loadb(a->compose_text, a->compose_len, 0, NULL) : NULL;
-    const json_t *v = json_object_get(doc, "public_tcbinfo");
-    bool pub = !json_is_false(v);
-    json_decref(doc);
+    cJSON *doc =
+        a->compose_text != NULL ? json_parse(a->compose_text, a->compose_len, 0, NULL) : NULL;
+    const cJSON *v = json_get(doc, "public_tcbinfo");
+    bool pub = !cJSON_IsFalse(v);
+    json_free(doc);
     return pub;
 }
 
@@ -205,14 +240,14 @@ static bool compose_public_tcbinfo(const struct agent *a)
  * offers the two separately; an event emitted in between shows up as a log that does not
  * replay to the registers' RTMR3, and we read again. */
 static dstack_err build_from_backend(struct agent *a, const char *app_cert, const char *vendor,
-                                     const char *product, json_t **full, json_t **external,
+                                     const char *product, cJSON **full, cJSON **external,
                                      uint8_t rtmr3[DSTACK_MR_LEN], char *err, size_t err_cap)
 {
     dstack_err e = DSTACK_ETEE;
     for (int attempt = 0; attempt < 8; attempt++) {
         struct tee_measurements m;
         uint8_t replayed[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
-        json_t *jlog = NULL;
+        cJSON *jlog = NULL;
         struct dstack_event_log log;
         char perr[200] = "";
 
@@ -225,7 +260,7 @@ static dstack_err build_from_backend(struct agent *a, const char *app_cert, cons
             return e;
         }
         e = evlog_from_json(jlog, &log, perr, sizeof perr);
-        json_decref(jlog);
+        json_free(jlog);
         if (e == DSTACK_OK) {
             e = dstack_replay_rtmrs(&log, replayed);
         }
@@ -266,7 +301,7 @@ static dstack_err build_from_backend(struct agent *a, const char *app_cert, cons
             in.hide_tcb_info = true;
             e = info_build(&in, external);
             if (e != DSTACK_OK) {
-                json_decref(*full);
+                json_free(*full);
                 *full = NULL;
             }
         }
@@ -312,8 +347,8 @@ void info_cache_free(struct info_cache *c)
     if (c == NULL) {
         return;
     }
-    json_decref(c->full);
-    json_decref(c->external);
+    json_free(c->full);
+    json_free(c->external);
     drop_texts(c);
     free(c->app_cert);
     pthread_mutex_destroy(&c->lock);
@@ -346,15 +381,15 @@ static dstack_err cache_lock_fresh(struct info_cache *c, struct agent *a, char *
     }
     pthread_mutex_lock(&c->lock);
     if (memcmp(m.rtmr[3], c->rtmr3, DSTACK_MR_LEN) != 0) {
-        json_t *full = NULL, *ext = NULL;
+        cJSON *full = NULL, *ext = NULL;
         e = build_from_backend(a, "", c->cloud_vendor, c->cloud_product, &full, &ext, c->rtmr3, err,
                                err_cap);
         if (e != DSTACK_OK) {
             pthread_mutex_unlock(&c->lock);
             return e;
         }
-        json_decref(c->full);
-        json_decref(c->external);
+        json_free(c->full);
+        json_free(c->external);
         c->full = full;
         c->external = ext;
         drop_texts(c);
@@ -362,7 +397,7 @@ static dstack_err cache_lock_fresh(struct info_cache *c, struct agent *a, char *
     return DSTACK_OK;
 }
 
-dstack_err info_get(struct info_cache *c, struct agent *a, bool external, json_t **out, char *err,
+dstack_err info_get(struct info_cache *c, struct agent *a, bool external, cJSON **out, char *err,
                     size_t err_cap)
 {
     uint8_t r3[DSTACK_MR_LEN];
@@ -371,26 +406,26 @@ dstack_err info_get(struct info_cache *c, struct agent *a, bool external, json_t
     *out = NULL;
     if (c == NULL) {
         char vendor[256], product[256];
-        json_t *full = NULL;
+        cJSON *full = NULL;
         read_dmi("sys_vendor", vendor, sizeof vendor);
         read_dmi("product_name", product, sizeof product);
         bool hide = external && !compose_public_tcbinfo(a);
-        json_t *ext = NULL;
+        cJSON *ext = NULL;
         e = build_from_backend(a, "", vendor, product, &full, hide ? &ext : NULL, r3, err, err_cap);
         if (e == DSTACK_OK) {
             *out = hide ? ext : full;
-            json_decref(hide ? full : ext);
+            json_free(hide ? full : ext);
         }
         return e;
     }
     if ((e = cache_lock_fresh(c, a, err, err_cap)) != DSTACK_OK) {
         return e;
     }
-    const json_t *src = external && !c->public_tcbinfo ? c->external : c->full;
+    const cJSON *src = external && !c->public_tcbinfo ? c->external : c->full;
     /* A private copy: the caller owns and may change it; the cached one stays immutable. */
-    json_t *copy = json_copy((json_t *)src);
-    if (copy != NULL && json_object_set_new(copy, "app_cert", json_string(c->app_cert)) != 0) {
-        json_decref(copy);
+    cJSON *copy = cJSON_Duplicate(src, true);
+    if (copy != NULL && !json_set(copy, "app_cert", cJSON_CreateString(c->app_cert))) {
+        json_free(copy);
         copy = NULL;
     }
     pthread_mutex_unlock(&c->lock);
@@ -408,13 +443,13 @@ dstack_err info_get_text(struct info_cache *c, struct agent *a, bool external, c
     *out = NULL;
     *len = 0;
     if (c == NULL) {
-        json_t *obj = NULL;
+        cJSON *obj = NULL;
         dstack_err e = info_get(NULL, a, external, &obj, err, err_cap);
         if (e != DSTACK_OK) {
             return e;
         }
-        *out = json_dumps(obj, JSON_COMPACT | JSON_ENCODE_ANY);
-        json_decref(obj);
+        *out = json_dump(obj, 0, NULL);
+        json_free(obj);
         if (*out == NULL) {
             snprintf(err, err_cap, "out of memory");
             return DSTACK_ENOMEM;
@@ -429,12 +464,12 @@ dstack_err info_get_text(struct info_cache *c, struct agent *a, bool external, c
     size_t idx = external && !c->public_tcbinfo ? 1 : 0;
     if (c->text[idx] == NULL) {
         /* The same object info_get hands out, encoded once. */
-        json_t *copy = json_copy(idx == 1 ? c->external : c->full);
-        if (copy != NULL && json_object_set_new(copy, "app_cert", json_string(c->app_cert)) == 0) {
-            c->text[idx] = json_dumps(copy, JSON_COMPACT | JSON_ENCODE_ANY);
+        cJSON *copy = cJSON_Duplicate(idx == 1 ? c->external : c->full, true);
+        if (copy != NULL && json_set(copy, "app_cert", cJSON_CreateString(c->app_cert))) {
+            c->text[idx] = json_dump(copy, 0, NULL);
             c->text_len[idx] = c->text[idx] != NULL ? strlen(c->text[idx]) : 0;
         }
-        json_decref(copy);
+        json_free(copy);
     }
     char *text = c->text[idx] != NULL ? malloc(c->text_len[idx] + 1) : NULL;
     if (text != NULL) {

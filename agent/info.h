@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #include <dstack/attest.h>
 
@@ -38,7 +38,7 @@ struct info_inputs {
 };
 
 /* The AppInfo object, fields in proto order. DSTACK_EFORMAT when the log does not replay. */
-dstack_err info_build(const struct info_inputs *in, json_t **out);
+dstack_err info_build(const struct info_inputs *in, cJSON **out);
 
 struct info_cache;
 
@@ -53,7 +53,7 @@ dstack_err info_cache_set_app_cert(struct info_cache *c, const char *pem);
 /* The response (new reference, the caller's to change or free). c may be NULL: the response is
  * then built from scratch. external: the Worker listener, which hides tcb_info and vm_config
  * unless the compose says "public_tcbinfo": true (the default). */
-dstack_err info_get(struct info_cache *c, struct agent *a, bool external, json_t **out, char *err,
+dstack_err info_get(struct info_cache *c, struct agent *a, bool external, cJSON **out, char *err,
                     size_t err_cap);
 
 /* info_get's answer already encoded as compact JSON (what the server would send), *out malloc'd

@@ -5,13 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #include <dstack/quote.h>
 
 #include "attest/scale.h"
 #include "attest/versioned.h"
 #include "util/hex.h"
+#include "util/utf8.h"
 
 struct quote_cache {
     pthread_mutex_t lock;
@@ -20,17 +21,14 @@ struct quote_cache {
 
 dstack_err quote_json_literal(const char *text, char **out, size_t *out_len)
 {
-    json_t *s = json_string(text);
-    if (s == NULL) {
-        return DSTACK_EFORMAT; /* not UTF-8 (or out of memory) */
+    size_t len = strlen(text);
+    if (!utf8_valid(text, len)) {
+        return DSTACK_EFORMAT;
     }
-    *out = json_dumps(s, JSON_COMPACT | JSON_ENCODE_ANY);
-    json_decref(s);
-    if (*out == NULL) {
-        return DSTACK_ENOMEM;
-    }
-    *out_len = strlen(*out);
-    return DSTACK_OK;
+    struct json_out o = {0};
+    json_out_string(&o, text, len);
+    *out = json_out_take(&o, out_len);
+    return *out != NULL ? DSTACK_OK : DSTACK_ENOMEM;
 }
 
 static dstack_err hex_dup(const uint8_t *b, size_t len, char **out, size_t *out_len)

@@ -47,13 +47,13 @@ struct quote_evlog {
 
 /* Takes the log (moved: *log is left empty) and encodes its parts. vm_config NULL = "".
  * DSTACK_ENOMEM when out of memory, DSTACK_EFORMAT when the log text or vm_config is not
- * valid UTF-8 (jansson refuses it as the old response builder did). One reference. */
+ * valid UTF-8 (refused, as the old response builder did). One reference. */
 dstack_err quote_evlog_new(struct dstack_event_log *log, const char *vm_config,
                            struct quote_evlog **out);
 void quote_evlog_ref(struct quote_evlog *ev);
 void quote_evlog_unref(struct quote_evlog *ev); /* NULL ok */
 
-/* text as a JSON string literal ("..."), escaped by jansson exactly as json_dumps(JSON_COMPACT)
+/* text as a JSON string literal ("..."), escaped by json_out_string exactly as json_dump
  * escapes it inside an object (the server's encoding of these responses before the cache).
  * *out malloc'd. DSTACK_EFORMAT when text is not UTF-8. */
 dstack_err quote_json_literal(const char *text, char **out, size_t *out_len);

@@ -6,17 +6,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #define REQUEST_ERROR_MAX 256
 
 /* A JSON body. Empty -> {}. Must be an object; duplicate keys are rejected. */
-bool request_decode_json(const char *body, size_t len, json_t **out, char err[REQUEST_ERROR_MAX]);
+bool request_decode_json(const char *body, size_t len, cJSON **out, char err[REQUEST_ERROR_MAX]);
 
 /* Query-string decoding, one already percent-decoded pair at a time (serde_qs rules):
  * `name=value`, `name[]=v` and `name[N]=v` build arrays, a repeated plain key is an error. */
-json_t *request_query_new(void);
-bool request_query_add(json_t *obj, const char *key, const char *value, size_t value_len,
+cJSON *request_query_new(void);
+bool request_query_add(cJSON *obj, const char *key, const char *value, size_t value_len,
                        char err[REQUEST_ERROR_MAX]);
 
 #endif

@@ -19,35 +19,28 @@ bool rpc_fail(struct rpc_call *call, const char *fmt, ...)
 }
 
 /* serde's description of an unexpected value, e.g. `integer `5``, `string "x"`. */
-static void describe(const json_t *v, char *out, size_t cap)
+static void describe(const cJSON *v, char *out, size_t cap)
 {
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        snprintf(out, cap, "string \"%.40s\"", json_string_value(v));
-        break;
-    case JSON_INTEGER:
-        snprintf(out, cap, "integer `%lld`", (long long)json_integer_value(v));
-        break;
-    case JSON_REAL:
-        snprintf(out, cap, "floating point `%g`", json_real_value(v));
-        break;
-    case JSON_TRUE:
-    case JSON_FALSE:
-        snprintf(out, cap, "boolean `%s`", json_is_true(v) ? "true" : "false");
-        break;
-    case JSON_NULL:
-        snprintf(out, cap, "null");
-        break;
-    case JSON_ARRAY:
-        snprintf(out, cap, "sequence");
-        break;
-    case JSON_OBJECT:
-        snprintf(out, cap, "map");
-        break;
+    const char *kind = json_kind(v);
+    if (cJSON_IsString(v)) {
+        snprintf(out, cap, "string \"%.40s\"", json_str(v));
+    } else if (json_is_int(v)) {
+        const char *text = json_number_text(v);
+        if (text != NULL) {
+            snprintf(out, cap, "integer `%.30s`", text);
+        } else {
+            snprintf(out, cap, "integer `%lld`", (long long)v->valuedouble);
+        }
+    } else if (cJSON_IsNumber(v)) {
+        snprintf(out, cap, "floating point `%g`", v->valuedouble);
+    } else if (cJSON_IsBool(v)) {
+        snprintf(out, cap, "boolean `%s`", cJSON_IsTrue(v) ? "true" : "false");
+    } else {
+        snprintf(out, cap, "%s", kind);
     }
 }
 
-static bool type_error(struct rpc_call *call, const char *name, const json_t *v,
+static bool type_error(struct rpc_call *call, const char *name, const cJSON *v,
                        const char *expected)
 {
     char got[64];
@@ -57,53 +50,53 @@ static bool type_error(struct rpc_call *call, const char *name, const json_t *v,
 
 bool rpc_arg_string(struct rpc_call *call, const char *name, const char **out)
 {
-    const json_t *v = json_object_get(call->args, name);
+    const cJSON *v = json_get(call->args, name);
     *out = "";
     if (v == NULL) {
         return true;
     }
-    if (!json_is_string(v)) {
+    if (!cJSON_IsString(v)) {
         return type_error(call, name, v, "a string");
     }
-    if (strlen(json_string_value(v)) != json_string_length(v)) {
+    if (strlen(json_str(v)) != json_str_len(v)) {
         return rpc_fail(call, "%s: strings must not contain NUL characters", name);
     }
-    *out = json_string_value(v);
+    *out = json_str(v);
     return true;
 }
 
 bool rpc_arg_bool(struct rpc_call *call, const char *name, bool *out)
 {
-    const json_t *v = json_object_get(call->args, name);
+    const cJSON *v = json_get(call->args, name);
     *out = false;
     if (v == NULL) {
         return true;
     }
-    if (call->from_query && json_is_string(v)) {
-        const char *s = json_string_value(v);
+    if (call->from_query && cJSON_IsString(v)) {
+        const char *s = json_str(v);
         if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0) {
             *out = s[0] == 't';
             return true;
         }
         return rpc_fail(call, "%s: invalid value: \"%.40s\", expected true or false", name, s);
     }
-    if (!json_is_boolean(v)) {
+    if (!cJSON_IsBool(v)) {
         return type_error(call, name, v, "a boolean");
     }
-    *out = json_is_true(v);
+    *out = cJSON_IsTrue(v);
     return true;
 }
 
 bool rpc_arg_u64_opt(struct rpc_call *call, const char *name, bool *present, uint64_t *out)
 {
-    const json_t *v = json_object_get(call->args, name);
+    const cJSON *v = json_get(call->args, name);
     *present = false;
     *out = 0;
-    if (v == NULL || json_is_null(v)) {
+    if (v == NULL || cJSON_IsNull(v)) {
         return true;
     }
-    if (call->from_query && json_is_string(v)) {
-        const char *s = json_string_value(v);
+    if (call->from_query && cJSON_IsString(v)) {
+        const char *s = json_str(v);
         if (s[0] == '\0') {
             return true;
         }
@@ -117,31 +110,31 @@ bool rpc_arg_u64_opt(struct rpc_call *call, const char *name, bool *present, uin
         *out = (uint64_t)n;
         return true;
     }
-    if (!json_is_integer(v)) {
+    if (!json_is_int(v)) {
         return type_error(call, name, v, "u64");
     }
-    if (json_integer_value(v) < 0) {
-        return rpc_fail(call, "%s: invalid value: integer `%lld`, expected u64", name,
-                        (long long)json_integer_value(v));
+    if (!json_u64(v, out)) {
+        char got[64];
+        describe(v, got, sizeof got);
+        return rpc_fail(call, "%s: invalid value: %s, expected u64", name, got);
     }
     *present = true;
-    *out = (uint64_t)json_integer_value(v);
     return true;
 }
 
 bool rpc_arg_bytes(struct rpc_call *call, const char *name, uint8_t **out, size_t *out_len)
 {
-    const json_t *v = json_object_get(call->args, name);
+    const cJSON *v = json_get(call->args, name);
     *out = NULL;
     *out_len = 0;
     if (v == NULL) {
         return true;
     }
-    if (!json_is_string(v)) {
+    if (!cJSON_IsString(v)) {
         return type_error(call, name, v, "a hex string");
     }
-    const char *s = json_string_value(v);
-    size_t len = json_string_length(v);
+    const char *s = json_str(v);
+    size_t len = json_str_len(v);
     dstack_err err = hex_decode_alloc(s, len, out, out_len);
     if (err == DSTACK_EFORMAT) {
         size_t digits = len;
@@ -160,16 +153,16 @@ bool rpc_arg_bytes(struct rpc_call *call, const char *name, uint8_t **out, size_
 bool rpc_arg_string_array(struct rpc_call *call, const char *name, const char ***items,
                           size_t *count)
 {
-    const json_t *v = json_object_get(call->args, name);
+    const cJSON *v = json_get(call->args, name);
     *items = NULL;
     *count = 0;
     if (v == NULL) {
         return true;
     }
-    if (!json_is_array(v)) {
+    if (!cJSON_IsArray(v)) {
         return type_error(call, name, v, "a sequence");
     }
-    size_t n = json_array_size(v);
+    size_t n = (size_t)cJSON_GetArraySize(v);
     if (n == 0) {
         return true;
     }
@@ -177,26 +170,20 @@ bool rpc_arg_string_array(struct rpc_call *call, const char *name, const char **
     if (arr == NULL) {
         return rpc_fail(call, "out of memory");
     }
-    for (size_t i = 0; i < n; i++) {
-        const json_t *item = json_array_get(v, i);
-        if (!json_is_string(item)) {
+    const cJSON *item = v->child;
+    for (size_t i = 0; i < n; i++, item = item->next) {
+        if (!cJSON_IsString(item)) {
             free(arr);
             return type_error(call, name, item, "a string");
         }
-        arr[i] = json_string_value(item);
+        arr[i] = json_str(item);
     }
     *items = arr;
     *count = n;
     return true;
 }
 
-json_t *rpc_hex(const uint8_t *bytes, size_t len)
+cJSON *rpc_hex(const uint8_t *bytes, size_t len)
 {
-    char *h = hex_encode_alloc(bytes, len);
-    if (h == NULL) {
-        return NULL;
-    }
-    json_t *s = json_stringn_nocheck(h, 2 * len);
-    free(h);
-    return s;
+    return json_hex_string(bytes, len);
 }

@@ -1,5 +1,5 @@
 /* The handler side of the RPC layer. Handlers never see HTTP: the server decodes the request
- * (JSON body or GET query string) into one json_t object, calls the handler, and encodes the
+ * (JSON body or GET query string) into one cJSON object, calls the handler, and encodes the
  * result or the error (HTTP 400, {"error": msg}) exactly as docs/wire.md describes. */
 #ifndef DSTACK_AGENT_RPC_H
 #define DSTACK_AGENT_RPC_H
@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 struct agent;
 
@@ -16,9 +16,9 @@ struct agent;
 
 struct rpc_call {
     struct agent *agent;
-    const json_t *args; /* request object, never NULL ({} when the payload was empty) */
-    bool from_query;    /* args came from a GET query string: every scalar is a string */
-    json_t *result;     /* set by the handler on success (the call owns the reference) */
+    const cJSON *args; /* request object, never NULL ({} when the payload was empty) */
+    bool from_query;   /* args came from a GET query string: every scalar is a string */
+    cJSON *result;     /* set by the handler on success (the call owns the reference) */
     /* Instead of result: the answer already encoded as compact JSON (malloc'd, the call owns
      * it), sent as is. For cached answers that cost more to encode than to copy (Info). */
     char *result_text;
@@ -48,6 +48,6 @@ bool rpc_arg_string_array(struct rpc_call *call, const char *name, const char **
                           size_t *count);
 
 /* Helpers for building results. */
-json_t *rpc_hex(const uint8_t *bytes, size_t len); /* new JSON string of lowercase hex */
+cJSON *rpc_hex(const uint8_t *bytes, size_t len); /* new JSON string of lowercase hex */
 
 #endif

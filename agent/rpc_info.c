@@ -1,6 +1,8 @@
 /* Version and GpuInfo (docs/api/GpuInfo.md, docs/api/Version.md). */
 #include <stdlib.h>
 
+#include "util/utf8.h"
+
 #include "agent.h"
 #include "handlers.h"
 #include "startup.h"
@@ -10,8 +12,12 @@
 
 bool h_version(struct rpc_call *call)
 {
-    call->result = json_pack("{s:s,s:s}", "version", DSTACK_WIRE_VERSION, "rev", DSTACK_GIT_REV);
-    return call->result != NULL || rpc_fail(call, "out of memory");
+    call->result = cJSON_CreateObject();
+    if (!json_set(call->result, "version", cJSON_CreateString(DSTACK_WIRE_VERSION)) ||
+        !json_set(call->result, "rev", cJSON_CreateString(DSTACK_GIT_REV))) {
+        return rpc_fail(call, "out of memory");
+    }
+    return true;
 }
 
 /* The file verbatim, "" when it is missing or unreadable (upstream logs and returns ""). */
@@ -26,11 +32,10 @@ bool h_gpu_info(struct rpc_call *call)
         text = NULL;
         len = 0;
     }
-    json_t *att = json_stringn(text ? text : "", len);
+    /* not UTF-8: upstream's String could not hold it either */
+    bool utf8 = text != NULL && utf8_valid(text, len);
+    cJSON *att = json_string_len(utf8 ? text : "", utf8 ? len : 0);
     free(text);
-    if (att == NULL) { /* not UTF-8: upstream's String could not hold it either */
-        att = json_string("");
-    }
-    call->result = json_pack("{s:o}", "attestation", att);
-    return call->result != NULL || rpc_fail(call, "out of memory");
+    call->result = cJSON_CreateObject();
+    return json_set(call->result, "attestation", att) || rpc_fail(call, "out of memory");
 }

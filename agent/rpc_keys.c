@@ -15,6 +15,7 @@
 #include "crypto/keccak.h"
 #include "handlers.h"
 #include "util/hex.h"
+#include "util/utf8.h"
 
 #define ERR_UNSUPPORTED "Unsupported algorithm"
 /* Malformed keys and signatures: the text of the `signature` crate's Error (Display
@@ -39,58 +40,15 @@ static enum key_alg parse_alg(const char *s)
     return s[0] == '\0' ? ALG_EMPTY : ALG_OTHER;
 }
 
-/* Upstream's String fields are UTF-8 by construction (serde refuses anything else); a decoder
- * that let other bytes through must not reach the key derivation with them. */
-static bool utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (n > len - i - 1) {
-            return false;
-        }
-        for (size_t j = 1; j <= n; j++) {
-            if ((s[i + j] & 0xc0) != 0x80) {
-                return false;
-            }
-            cp = (cp << 6) | (s[i + j] & 0x3f);
-        }
-        /* overlong forms, surrogates, beyond U+10FFFF */
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-            return false;
-        }
-        i += n + 1;
-    }
-    return true;
-}
-
 /* A string field with its exact length (a JSON string may hold U+0000). */
 static bool arg_text(struct rpc_call *call, const char *name, const char **s, size_t *len)
 {
-    const json_t *v = json_object_get(call->args, name);
-    if (json_is_string(v)) {
+    const cJSON *v = json_get(call->args, name);
+    if (cJSON_IsString(v)) {
         /* Taken as is: serde's String may hold U+0000, and upstream derives keys from such a
          * path (rpc_arg_string refuses NUL for C callers that stop at it). */
-        *s = json_string_value(v);
-        *len = json_string_length(v);
+        *s = json_str(v);
+        *len = json_str_len(v);
     } else if (!rpc_arg_string(call, name, s)) {
         return false; /* the decoder's type error */
     } else {

@@ -100,7 +100,7 @@ static bool snapshot_log(struct rpc_call *call, struct quote_snapshot *s)
     if (keyed && (s->ev = quote_cache_get(a->quotes, key)) != NULL) {
         return true;
     }
-    json_t *log_json = NULL;
+    cJSON *log_json = NULL;
     struct dstack_event_log log;
     char err[256] = "";
     bool exact = false;
@@ -111,7 +111,7 @@ static bool snapshot_log(struct rpc_call *call, struct quote_snapshot *s)
     } else if (a->tee->quote_error != NULL) { /* the backend's reason (tdx: the CCEL's) */
         snprintf(err, sizeof err, "%s", a->tee->quote_error(a->tee_state));
     }
-    json_decref(log_json);
+    json_free(log_json);
     if (e == DSTACK_OK) {
         e = trim_to_quote(&log, s->quote, s->quote_len, &exact);
     }

@@ -127,19 +127,22 @@ static bool respond_chain(struct rpc_call *call, const struct p256_key *key,
         return rpc_fail(call, "%s", err);
     }
     p256_pkcs8_pem(key, pem);
-    json_t *arr = json_array();
-    json_t *res = json_object();
+    cJSON *arr = cJSON_CreateArray();
+    cJSON *res = cJSON_CreateObject();
     bool ok = arr != NULL && res != NULL;
     for (size_t i = 0; ok && i < chain.n; i++) {
-        ok = json_array_append_new(arr, json_string(chain.pem[i])) == 0;
+        ok = json_push(arr, cJSON_CreateString(chain.pem[i]));
     }
-    ok = ok && json_object_set_new(res, "key", json_string(pem)) == 0 &&
-         json_object_set(res, "certificate_chain", arr) == 0;
+    ok = ok && json_set(res, "key", cJSON_CreateString(pem));
+    if (ok) {
+        ok = json_set(res, "certificate_chain", arr); /* takes arr */
+        arr = NULL;
+    }
     secret_wipe(pem, sizeof pem);
-    json_decref(arr);
+    json_free(arr);
     tls_chain_free(&chain);
     if (!ok) {
-        json_decref(res);
+        json_free(res);
         return rpc_fail(call, "out of memory");
     }
     call->result = res;

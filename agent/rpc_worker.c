@@ -14,7 +14,7 @@
 bool h_worker_info(struct rpc_call *call)
 {
     char err[RPC_ERROR_MAX];
-    json_t *out = NULL;
+    cJSON *out = NULL;
     if (info_get(call->agent->info, call->agent, true, &out, err, sizeof err) != DSTACK_OK) {
         return rpc_fail(call, "%s", err);
     }

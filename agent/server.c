@@ -1,5 +1,5 @@
 /* HTTP transport of the agent (docs/wire.md). The callback only finds the route, reads
- * the body under its cap, decodes it into one json_t, calls the handler and encodes the answer. */
+ * the body under its cap, decodes it into one cJSON, calls the handler and encodes the answer. */
 #include "server.h"
 
 #include <errno.h>
@@ -142,9 +142,13 @@ static void static_keep(struct listener *l, const struct rpc_route *route, const
 static enum MHD_Result send_error(struct listener *l, struct MHD_Connection *conn, unsigned status,
                                   const char *msg)
 {
-    json_t *obj = json_pack("{s:s}", "error", msg);
-    char *body = obj != NULL ? json_dumps(obj, JSON_INDENT(2)) : NULL;
-    json_decref(obj);
+    cJSON *obj = cJSON_CreateObject();
+    if (!json_set(obj, "error", json_string_utf8(msg))) {
+        json_free(obj);
+        obj = NULL;
+    }
+    char *body = obj != NULL ? json_dump(obj, 2, NULL) : NULL;
+    json_free(obj);
     if (body == NULL) {
         return MHD_NO;
     }
@@ -205,7 +209,7 @@ static bool listener_allows(const struct listener_config *cfg, const char *metho
 }
 
 struct query_ctx {
-    json_t *obj;
+    cJSON *obj;
     bool json_flag;
     bool failed;
     char err[REQUEST_ERROR_MAX];
@@ -252,24 +256,24 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
     struct query_ctx q = {.obj = is_get ? request_query_new() : NULL};
     MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_query, &q);
     if (req->over_budget) {
-        json_decref(q.obj);
+        json_free(q.obj);
         return send_error(l, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                           "server busy: too many large request bodies in flight, retry later");
     }
     if (req->too_large) { /* encoded per the json flag only, like upstream (docs/wire.md "Errors")
                            */
-        json_decref(q.obj);
+        json_free(q.obj);
         return send_error(l, conn, MHD_HTTP_BAD_REQUEST, "failed to read data: payload too large");
     }
     const struct rpc_route *route = routes_find(l->cfg->api, name);
     if (route == NULL) {
-        json_decref(q.obj);
+        json_free(q.obj);
         char msg[REQUEST_ERROR_MAX];
         snprintf(msg, sizeof msg, "Service not found: %.200s", name);
         return send_error(l, conn, MHD_HTTP_BAD_REQUEST, msg);
     }
     if (!listener_allows(l->cfg, name)) {
-        json_decref(q.obj);
+        json_free(q.obj);
         char msg[REQUEST_ERROR_MAX];
         snprintf(msg, sizeof msg, "Method %s is not served on this socket", name);
         return send_error(l, conn, MHD_HTTP_FORBIDDEN, msg);
@@ -279,25 +283,25 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
     const struct agent *ag = l->agent;
     if ((route->flags & ROUTE_KEYS) && ag->tee != NULL && ag->tee->keys_refused != NULL &&
         ag->tee->keys_refused(ag->tee_state, refused)) {
-        json_decref(q.obj);
+        json_free(q.obj);
         return send_error(l, conn, MHD_HTTP_BAD_REQUEST, refused);
     }
 
     if ((route->flags & ROUTE_STATIC) && !srv_listener_closing(l->srv)) {
         struct MHD_Response *kept = static_find(l, route);
         if (kept != NULL) {
-            json_decref(q.obj);
+            json_free(q.obj);
             return MHD_queue_response(conn, MHD_HTTP_OK, kept);
         }
     }
 
     struct rpc_call call = {.agent = l->agent};
-    json_t *args = NULL;
+    cJSON *args = NULL;
     if (route->flags & ROUTE_NO_INPUT) {
-        args = json_object();
+        args = cJSON_CreateObject();
     } else if (is_get) {
         if (q.failed) {
-            json_decref(q.obj);
+            json_free(q.obj);
             return send_error(l, conn, MHD_HTTP_BAD_REQUEST, q.err);
         }
         args = q.obj;
@@ -306,7 +310,7 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
     } else {
         char err[REQUEST_ERROR_MAX];
         if (!request_decode_json(req->body, req->len, &args, err)) {
-            json_decref(q.obj);
+            json_free(q.obj);
             /* Upstream would decode a body without a JSON content type as protobuf, which no
              * SDK sends; we accept JSON either way and say what to do otherwise. */
             if (!q.json_flag && !is_json_content_type(conn)) {
@@ -317,24 +321,23 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
             return send_error(l, conn, MHD_HTTP_BAD_REQUEST, err);
         }
     }
-    json_decref(q.obj);
+    json_free(q.obj);
     call.args = args;
 
     bool ok = route->fn(&call);
-    json_decref(args);
+    json_free(args);
     if (!ok) {
-        json_decref(call.result);
+        json_free(call.result);
         free(call.result_text);
         return send_error(l, conn, MHD_HTTP_BAD_REQUEST, call.error[0] ? call.error : "failed");
     }
     if (call.result_text != NULL) { /* encoded by the handler (rpc.h) */
-        json_decref(call.result);
+        json_free(call.result);
         return send_body(l, conn, MHD_HTTP_OK, "application/json", call.result_text,
                          call.result_text_len);
     }
-    char *body = call.result != NULL ? json_dumps(call.result, JSON_COMPACT | JSON_ENCODE_ANY)
-                                     : strdup("null");
-    json_decref(call.result);
+    char *body = call.result != NULL ? json_dump(call.result, 0, NULL) : strdup("null");
+    json_free(call.result);
     if (body == NULL) {
         return send_error(l, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     }

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #include "appkeys.h"
 #include "attest/quote_build.h"
@@ -51,10 +51,15 @@ char *sim_files_default_vm_config(const char *seed)
     sim_seed_hash(seed, "os-image", h);
     hex_encode(h, DSTACK_SHA256_LEN, hex);
     /* Key order of upstream's VmConfig (dstack-types lib.rs:L1287-1369). */
-    json_t *vm = json_pack("{s:s,s:i,s:I}", "os_image_hash", hex, "cpu_count", 2, "memory_size",
-                           (json_int_t)2147483648LL);
-    char *s = vm != NULL ? json_dumps(vm, JSON_COMPACT) : NULL;
-    json_decref(vm);
+    cJSON *vm = cJSON_CreateObject();
+    if (!json_set(vm, "os_image_hash", cJSON_CreateString(hex)) ||
+        !json_set(vm, "cpu_count", json_int_new(2)) ||
+        !json_set(vm, "memory_size", json_int_new(2147483648LL))) {
+        json_free(vm);
+        vm = NULL;
+    }
+    char *s = vm != NULL ? json_dump(vm, 0, NULL) : NULL;
+    json_free(vm);
     return s;
 }
 
@@ -65,11 +70,19 @@ static char *default_sys_config(const char *seed)
         return NULL;
     }
     /* Fields of upstream's SysConfig (docs/wire.md); the simulator has no KMS or gateway. */
-    json_t *doc = json_pack("{s:[],s:[],s:s,s:s,s:s,s:s}", "kms_urls", "gateway_urls", "pccs_url",
-                            "", "docker_registry", "", "host_api_url", "", "vm_config", vm);
+    cJSON *doc = cJSON_CreateObject();
+    if (!json_set(doc, "kms_urls", cJSON_CreateArray()) ||
+        !json_set(doc, "gateway_urls", cJSON_CreateArray()) ||
+        !json_set(doc, "pccs_url", cJSON_CreateString("")) ||
+        !json_set(doc, "docker_registry", cJSON_CreateString("")) ||
+        !json_set(doc, "host_api_url", cJSON_CreateString("")) ||
+        !json_set(doc, "vm_config", cJSON_CreateString(vm))) {
+        json_free(doc);
+        doc = NULL;
+    }
     free(vm);
-    char *s = doc != NULL ? json_dumps(doc, JSON_INDENT(4)) : NULL;
-    json_decref(doc);
+    char *s = doc != NULL ? json_dump(doc, 4, NULL) : NULL;
+    json_free(doc);
     if (s == NULL) {
         return NULL;
     }

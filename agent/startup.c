@@ -33,22 +33,22 @@ static dstack_err load_compose(struct agent *a, const char *path, char err[START
     if (e != DSTACK_OK) {
         return e;
     }
-    json_error_t jerr;
-    json_t *doc = json_loadb(a->compose_text, a->compose_len, 0, &jerr);
-    if (!json_is_object(doc)) {
+    struct json_error jerr;
+    cJSON *doc = json_parse(a->compose_text, a->compose_len, 0, &jerr);
+    if (!cJSON_IsObject(doc)) {
         snprintf(err, STARTUP_ERROR_MAX, "%.300s: not a JSON object (%.150s, line %d)", path,
                  doc ? "wrong type" : jerr.text, jerr.line);
-        json_decref(doc);
+        json_free(doc);
         return DSTACK_EFORMAT;
     }
-    const json_t *name = json_object_get(doc, "name");
-    if (name != NULL && !json_is_string(name)) {
+    const cJSON *name = json_get(doc, "name");
+    if (name != NULL && !cJSON_IsString(name)) {
         snprintf(err, STARTUP_ERROR_MAX, "%.400s: \"name\" must be a string", path);
-        json_decref(doc);
+        json_free(doc);
         return DSTACK_EFORMAT;
     }
-    a->app_name = strdup(name ? json_string_value(name) : "");
-    json_decref(doc);
+    a->app_name = strdup(name ? json_str(name) : "");
+    json_free(doc);
     return a->app_name ? DSTACK_OK : DSTACK_ENOMEM;
 }
 
@@ -61,18 +61,18 @@ static dstack_err load_sys_config(struct agent *a, const char *path, char err[ST
     if (e != DSTACK_OK) {
         return e;
     }
-    json_error_t jerr;
-    json_t *doc = json_loadb(text, len, 0, &jerr);
+    struct json_error jerr;
+    cJSON *doc = json_parse(text, len, 0, &jerr);
     free(text);
-    const json_t *vm = json_object_get(doc, "vm_config");
-    if (!json_is_object(doc) || !json_is_string(vm)) {
+    const cJSON *vm = json_get(doc, "vm_config");
+    if (!cJSON_IsObject(doc) || !cJSON_IsString(vm)) {
         snprintf(err, STARTUP_ERROR_MAX, "%.300s: %.200s", path,
                  doc == NULL ? jerr.text : "\"vm_config\" (a JSON string) is required");
-        json_decref(doc);
+        json_free(doc);
         return DSTACK_EFORMAT;
     }
-    a->vm_config = strdup(json_string_value(vm));
-    json_decref(doc);
+    a->vm_config = strdup(json_str(vm));
+    json_free(doc);
     return a->vm_config ? DSTACK_OK : DSTACK_ENOMEM;
 }
 

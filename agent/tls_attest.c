@@ -29,18 +29,18 @@ static void tls_err(char err[X509_ERR_MAX], const char *msg, const char *detail)
 static dstack_err load_event_log(struct agent *a, struct dstack_event_log *log,
                                  char err[X509_ERR_MAX])
 {
-    json_t *j = NULL;
+    cJSON *j = NULL;
     char *text = NULL;
     char why[128] = "";
     dstack_err e =
         a->tee->event_log != NULL ? a->tee->event_log(a->tee_state, &j) : DSTACK_EUNSUPPORTED;
     if (e != DSTACK_OK || j == NULL) {
         tls_err(err, "event log unavailable", NULL);
-        json_decref(j);
+        json_free(j);
         return e != DSTACK_OK ? e : DSTACK_ETEE;
     }
-    text = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
+    text = json_dump(j, 0, NULL);
+    json_free(j);
     if (text == NULL) {
         return DSTACK_ENOMEM;
     }

@@ -146,18 +146,18 @@ static double run_crypto(struct agent *a, const struct op *op)
 
 static double run_handler(struct agent *a, const struct op *op)
 {
-    json_t *args = json_loads(op->body, 0, NULL);
+    cJSON *args = json_parse(op->body, strlen(op->body), 0, NULL);
     double t0 = thread_cpu();
     for (uint64_t i = 0; i < op->iters; i++) {
         struct rpc_call call = {.agent = a, .args = args};
         if (!op->handler(&call)) {
             fprintf(stderr, "bench: %s handler failed: %s\n", op->name, call.error);
         }
-        json_decref(call.result);
+        json_free(call.result);
         free(call.result_text); /* pre-encoded answers (GetQuote, Info) */
     }
     double per = (thread_cpu() - t0) / (double)op->iters;
-    json_decref(args);
+    json_free(args);
     return per;
 }
 
@@ -196,15 +196,15 @@ static bool prepare_verify(const struct bench_sim *s, const char *alg)
     hex_encode(g_data, sizeof g_data, hex);
     snprintf(body, sizeof body, "{\"algorithm\":\"%s\",\"data\":\"%s\"}", alg, hex);
     char *resp = lg_fetch(s->dstack_sock, "POST", "/Sign", body);
-    json_t *j = resp ? json_loads(resp, 0, NULL) : NULL;
+    cJSON *j = resp ? json_parse(resp, strlen(resp), 0, NULL) : NULL;
     free(resp);
-    const char *sig = json_string_value(json_object_get(j, "signature"));
-    const char *pub = json_string_value(json_object_get(j, "public_key"));
+    const char *sig = json_str(json_get(j, "signature"));
+    const char *pub = json_str(json_get(j, "public_key"));
     bool ok = sig != NULL && pub != NULL && strlen(sig) / 2 <= sizeof g_sig &&
               strlen(pub) / 2 <= sizeof g_pub &&
               hex_decode(sig, strlen(sig), g_sig, sizeof g_sig, &g_sig_len) == DSTACK_OK &&
               hex_decode(pub, strlen(pub), g_pub, sizeof g_pub, &g_pub_len) == DSTACK_OK;
-    json_decref(j);
+    json_free(j);
     return ok;
 }
 

@@ -180,17 +180,17 @@ static bool run_js(const char *sock, const char *compose_file, const char *kms_p
     close(pipefd[0]);
     int status = 0;
     waitpid(pid, &status, 0);
-    json_t *j = json_loads(buf, 0, NULL);
-    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && json_is_object(j);
+    cJSON *j = json_parse(buf, strlen(buf), 0, NULL);
+    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && cJSON_IsObject(j);
     if (ok) {
-        t->get_key = json_number_value(json_object_get(j, "getKey")) / 1e6;
-        t->get_quote = json_number_value(json_object_get(j, "getQuote")) / 1e6;
-        t->info = json_number_value(json_object_get(j, "info")) / 1e6;
-        t->compose = json_number_value(json_object_get(j, "composeHash")) / 1e6;
-        t->encrypt = json_number_value(json_object_get(j, "encryptEnv")) / 1e6;
-        t->verify = json_number_value(json_object_get(j, "verifyEnvKey")) / 1e6;
+        t->get_key = cJSON_GetNumberValue(json_get(j, "getKey")) / 1e6;
+        t->get_quote = cJSON_GetNumberValue(json_get(j, "getQuote")) / 1e6;
+        t->info = cJSON_GetNumberValue(json_get(j, "info")) / 1e6;
+        t->compose = cJSON_GetNumberValue(json_get(j, "composeHash")) / 1e6;
+        t->encrypt = cJSON_GetNumberValue(json_get(j, "encryptEnv")) / 1e6;
+        t->verify = cJSON_GetNumberValue(json_get(j, "verifyEnvKey")) / 1e6;
     }
-    json_decref(j);
+    json_free(j);
     return ok;
 }
 

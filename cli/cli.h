@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
+#include <stdio.h>
+
+#include "json/json.h"
 
 #include <dstack/client.h>
 #include <dstack/helpers.h>
@@ -96,9 +98,9 @@ int cli_fail(const char *cmd, dstack_err err);
 int cli_error(const char *cmd, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Prints JSON text (re-indented, key order kept) or a json_t (stolen) and a newline. */
+/* Prints JSON text (re-indented, key order kept) or a cJSON (stolen) and a newline. */
 int cli_print_json_text(const char *json);
-int cli_print_json(json_t *v);
+int cli_print_json(cJSON *v);
 
 /* Subcommand entry points (cmd_*.c). */
 int cmd_get_key(int argc, char **argv);

@@ -310,21 +310,24 @@ int cli_data(const struct cli_common *common, const char *pos, bool required, ui
     return 0;
 }
 
-int cli_print_json(json_t *v)
+int cli_print_json(cJSON *v)
 {
     if (v == NULL) {
         return cli_error(NULL, CLI_EXIT_FAIL, "out of memory");
     }
-    int rc = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(v);
+    size_t len = 0;
+    char *text = json_dump(v, 2, &len);
+    json_free(v);
+    int rc = text != NULL && fwrite(text, 1, len, stdout) == len ? 0 : CLI_EXIT_FAIL;
+    free(text);
     fputc('\n', stdout);
-    return rc == 0 ? 0 : CLI_EXIT_FAIL;
+    return rc;
 }
 
 int cli_print_json_text(const char *json)
 {
-    json_error_t jerr;
-    json_t *v = json_loads(json, JSON_DECODE_ANY, &jerr);
+    struct json_error jerr;
+    cJSON *v = json_parse(json, strlen(json), 0, &jerr);
     if (v == NULL) { /* not JSON: print as received */
         fputs(json, stdout);
         fputc('\n', stdout);
@@ -355,9 +358,9 @@ static bool is_hex_text(const char *text, size_t len)
 static int quote_from_answer(const char *text, size_t len, uint8_t **q, size_t *qlen,
                              char **log_json)
 {
-    json_t *doc = json_loadb(text, len, 0, NULL);
-    const char *qh = json_string_value(json_object_get(doc, "quote"));
-    const char *ev = json_string_value(json_object_get(doc, "event_log"));
+    cJSON *doc = json_parse(text, len, 0, NULL);
+    const char *qh = json_str(json_get(doc, "quote"));
+    const char *ev = json_str(json_get(doc, "event_log"));
     int rc;
     if (qh == NULL) {
         rc = cli_error(NULL, CLI_EXIT_USAGE,
@@ -371,7 +374,7 @@ static int quote_from_answer(const char *text, size_t len, uint8_t **q, size_t *
             rc = cli_error(NULL, CLI_EXIT_FAIL, "out of memory");
         }
     }
-    json_decref(doc);
+    json_free(doc);
     return rc;
 }
 

@@ -9,10 +9,10 @@
 
 #include "util/hex.h"
 
-static void put_hex(json_t *obj, const char *key, const uint8_t *b, size_t len)
+static void put_hex(cJSON *obj, const char *key, const uint8_t *b, size_t len)
 {
     char *h = hex_encode_alloc(b, len);
-    json_object_set_new(obj, key, h ? json_string(h) : json_null());
+    json_set(obj, key, h ? cJSON_CreateString(h) : cJSON_CreateNull());
     free(h);
 }
 
@@ -39,11 +39,11 @@ int cmd_decode_quote(int argc, char **argv)
         return cli_error(cmd->name, CLI_EXIT_USAGE, "not a TDX v4/v5 quote (%s)",
                          dstack_err_str(err));
     }
-    json_t *o = json_object();
-    json_object_set_new(o, "version", json_integer(p.header.version));
-    json_object_set_new(o, "tee_type", json_integer(p.header.tee_type));
-    json_object_set_new(o, "body_type", json_integer(p.body_type));
-    json_object_set_new(o, "td15", json_boolean(p.report.td15));
+    cJSON *o = cJSON_CreateObject();
+    json_set(o, "version", json_int_new(p.header.version));
+    json_set(o, "tee_type", json_int_new(p.header.tee_type));
+    json_set(o, "body_type", json_int_new(p.body_type));
+    json_set(o, "td15", cJSON_CreateBool(p.report.td15));
     put_hex(o, "tee_tcb_svn", p.report.tee_tcb_svn, sizeof p.report.tee_tcb_svn);
     put_hex(o, "mr_seam", p.report.mr_seam, DSTACK_MR_LEN);
     put_hex(o, "mr_signer_seam", p.report.mr_signer_seam, DSTACK_MR_LEN);
@@ -88,23 +88,23 @@ int cmd_replay_rtmrs(int argc, char **argv)
         return cli_error(cmd->name, CLI_EXIT_FAIL, "out of memory");
     }
     /* Accept a GetQuote/Info answer too: take its event_log member. */
-    json_t *doc = json_loadb(text, len, 0, NULL);
-    const json_t *ev = json_is_object(doc) ? json_object_get(doc, "event_log") : NULL;
-    json_t *tcb = NULL;
-    if (ev == NULL && json_is_object(doc) && json_is_string(json_object_get(doc, "tcb_info"))) {
-        tcb = json_loads(json_string_value(json_object_get(doc, "tcb_info")), 0, NULL);
-        ev = json_object_get(tcb, "event_log");
-    } else if (ev == NULL && json_is_object(doc)) {
-        ev = json_object_get(json_object_get(doc, "tcb_info"), "event_log");
+    cJSON *doc = json_parse(text, len, 0, NULL);
+    const cJSON *ev = cJSON_IsObject(doc) ? json_get(doc, "event_log") : NULL;
+    cJSON *tcb = NULL;
+    if (ev == NULL && cJSON_IsObject(doc) && cJSON_IsString(json_get(doc, "tcb_info"))) {
+        tcb = json_parse_str(json_str(json_get(doc, "tcb_info")), 0, NULL);
+        ev = json_get(tcb, "event_log");
+    } else if (ev == NULL && cJSON_IsObject(doc)) {
+        ev = json_get(json_get(doc, "tcb_info"), "event_log");
     }
     char *log_text = NULL;
-    if (json_is_string(ev)) {
-        log_text = strdup(json_string_value(ev));
-    } else if (json_is_array(ev)) {
-        log_text = json_dumps(ev, JSON_COMPACT);
+    if (cJSON_IsString(ev)) {
+        log_text = strdup(json_str(ev));
+    } else if (cJSON_IsArray(ev)) {
+        log_text = json_dump(ev, 0, NULL);
     }
-    json_decref(tcb);
-    json_decref(doc);
+    json_free(tcb);
+    json_free(doc);
     if (log_text != NULL) {
         free(text);
         text = log_text;
@@ -125,11 +125,11 @@ int cmd_replay_rtmrs(int argc, char **argv)
     if (err != DSTACK_OK) {
         return cli_error(cmd->name, CLI_EXIT_USAGE, "cannot replay: %s", dstack_err_str(err));
     }
-    json_t *o = json_object();
+    cJSON *o = cJSON_CreateObject();
     static const char *const rt[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
     for (int i = 0; i < 4; i++) {
         put_hex(o, rt[i], rtmr[i], DSTACK_MR_LEN);
     }
-    json_object_set_new(o, "events", json_integer((json_int_t)count));
+    json_set(o, "events", json_int_new((int64_t)count));
     return cli_print_json(o);
 }

@@ -24,14 +24,14 @@ static int simple_call(const char *name, const char *method, int argc, char **ar
     if (err != DSTACK_OK) {
         return cli_fail(name, err);
     }
-    json_t *obj = json_loads(resp, 0, NULL);
+    cJSON *obj = json_parse(resp, strlen(resp), 0, NULL);
     free(resp);
     /* Info: show tcb_info as the object it encodes (as the JS SDK's info() returns it). */
-    const json_t *tcb = json_object_get(obj, "tcb_info");
-    if (json_is_string(tcb) && json_string_length(tcb) > 0) {
-        json_t *parsed = json_loads(json_string_value(tcb), 0, NULL);
+    const cJSON *tcb = json_get(obj, "tcb_info");
+    if (cJSON_IsString(tcb) && json_str_len(tcb) > 0) {
+        cJSON *parsed = json_parse(json_str(tcb), strlen(json_str(tcb)), 0, NULL);
         if (parsed != NULL) {
-            json_object_set_new(obj, "tcb_info", parsed);
+            json_set(obj, "tcb_info", parsed);
         }
     }
     return cli_print_json(obj);
@@ -65,7 +65,7 @@ int cmd_is_reachable(int argc, char **argv)
     struct dstack_client *c = NULL;
     bool ok = dstack_client_new(co.endpoint, &o, &c) == DSTACK_OK && dstack_is_reachable(c);
     dstack_client_free(c);
-    cli_print_json(json_pack("{s:b}", "reachable", ok));
+    cli_print_json(json_object_of_bool("reachable", ok));
     return ok ? 0 : CLI_EXIT_NEGATIVE;
 }
 

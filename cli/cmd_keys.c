@@ -158,7 +158,7 @@ int cmd_verify(int argc, char **argv)
         rc = cli_fail(cmd->name, err);
         goto out;
     }
-    rc = cli_print_json(json_pack("{s:b}", "valid", valid));
+    rc = cli_print_json(json_object_of_bool("valid", valid));
     if (rc == 0 && !valid) {
         rc = CLI_EXIT_NEGATIVE; /* like verify-quote and verify-ra-tls */
     }

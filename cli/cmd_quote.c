@@ -36,21 +36,21 @@ int cmd_get_quote(int argc, char **argv)
         rc = cli_fail(cmd->name, err);
         goto out;
     }
-    json_t *obj = json_loads(q->json, 0, NULL);
+    cJSON *obj = json_parse(q->json, strlen(q->json), 0, NULL);
     if (replay && obj != NULL) {
         uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
         if ((err = dstack_get_quote_response_replay_rtmrs(q, rtmr)) != DSTACK_OK) {
-            json_decref(obj);
+            json_free(obj);
             rc = cli_fail(cmd->name, err);
             goto out;
         }
-        json_t *arr = json_array();
+        cJSON *arr = cJSON_CreateArray();
         for (int i = 0; i < DSTACK_RTMR_COUNT; i++) {
             char hex[2 * DSTACK_MR_LEN + 1];
             hex_encode(rtmr[i], DSTACK_MR_LEN, hex);
-            json_array_append_new(arr, json_string(hex));
+            json_push(arr, cJSON_CreateString(hex));
         }
-        json_object_set_new(obj, "replayed_rtmrs", arr);
+        json_set(obj, "replayed_rtmrs", arr);
     }
     rc = cli_print_json(obj);
 out:
@@ -108,7 +108,7 @@ int cmd_emit_event(int argc, char **argv)
     struct dstack_client *c = NULL;
     if ((rc = cli_client(&co, &c)) == 0) {
         dstack_err err = dstack_emit_event(c, pos[0], data, len);
-        rc = err == DSTACK_OK ? cli_print_json(json_object()) : cli_fail(cmd->name, err);
+        rc = err == DSTACK_OK ? cli_print_json(cJSON_CreateObject()) : cli_fail(cmd->name, err);
         dstack_client_free(c);
     }
     free(data);

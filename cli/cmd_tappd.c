@@ -36,7 +36,7 @@ int cmd_tappd(int argc, char **argv)
     dstack_err err = dstack_tappd_client_new(co.endpoint, &o, warn_stderr, NULL, &c);
     if (err != DSTACK_OK) {
         return strcmp(sub, "is-reachable") == 0
-                   ? (cli_print_json(json_pack("{s:b}", "reachable", 0)), CLI_EXIT_NEGATIVE)
+                   ? (cli_print_json(json_object_of_bool("reachable", 0)), CLI_EXIT_NEGATIVE)
                    : cli_fail(cmd->name, err);
     }
     const char *json = NULL;
@@ -70,7 +70,7 @@ int cmd_tappd(int argc, char **argv)
         json = info ? info->json : NULL;
     } else if (strcmp(sub, "is-reachable") == 0) {
         bool ok = dstack_is_reachable(c);
-        cli_print_json(json_pack("{s:b}", "reachable", ok));
+        cli_print_json(json_object_of_bool("reachable", ok));
         rc = ok ? 0 : CLI_EXIT_NEGATIVE;
         goto out;
     } else {

@@ -41,9 +41,9 @@ int cmd_compose_hash(int argc, char **argv)
     if (err != DSTACK_OK) {
         return cli_fail(cmd->name, err);
     }
-    json_t *out = json_pack("{s:s}", "compose_hash", hex);
+    cJSON *out = json_object_of_strings("compose_hash", hex, NULL);
     if (canon != NULL) {
-        json_object_set_new(out, "canonical_json", json_string(canon));
+        json_set(out, "canonical_json", cJSON_CreateString(canon));
         free(canon);
     }
     return cli_print_json(out);
@@ -116,7 +116,11 @@ int cmd_encrypt_env(int argc, char **argv)
     if (err != DSTACK_OK) {
         return cli_fail(cmd->name, err);
     }
-    rc = cli_print_json(json_pack("{s:s, s:I}", "encrypted_env", hex, "count", (json_int_t)n));
+    cJSON *out = json_object_of_strings("encrypted_env", hex, NULL);
+    if (!json_set(out, "count", json_int_new((int64_t)n))) {
+        out = NULL;
+    }
+    rc = cli_print_json(out);
     free(hex);
     return rc;
 }
@@ -176,7 +180,7 @@ int cmd_verify_env_pubkey(int argc, char **argv)
     if (err != DSTACK_OK) {
         return cli_fail(cmd->name, err);
     }
-    return cli_print_json(json_pack("{s:s}", "signer", signer));
+    return cli_print_json(json_object_of_strings("signer", signer, NULL));
 }
 
 int cmd_decrypt_env(int argc, char **argv)
@@ -239,8 +243,8 @@ int cmd_decrypt_env(int argc, char **argv)
     if (err != DSTACK_OK) {
         return cli_fail(cmd->name, err);
     }
-    json_t *out = json_object();
-    json_object_set_new(out, "plaintext", json_stringn(plain, plain_len));
+    cJSON *out = cJSON_CreateObject();
+    json_set(out, "plaintext", json_string_len(plain, plain_len));
     secret_wipe(plain, plain_len);
     free(plain);
     return cli_print_json(out);

@@ -12,10 +12,10 @@
 
 #include "util/hex.h"
 
-static void put_hex(json_t *obj, const char *key, const uint8_t *b, size_t len)
+static void put_hex(cJSON *obj, const char *key, const uint8_t *b, size_t len)
 {
     char *h = hex_encode_alloc(b, len);
-    json_object_set_new(obj, key, h ? json_string(h) : json_null());
+    json_set(obj, key, h ? cJSON_CreateString(h) : cJSON_CreateNull());
     free(h);
 }
 
@@ -110,9 +110,9 @@ int cmd_verify_quote(int argc, char **argv)
                        "--report-data");
         goto out;
     }
-    json_t *o = json_object();
-    json_object_set_new(o, "valid", json_true());
-    json_object_set_new(o, "version", json_integer(p.header.version));
+    cJSON *o = cJSON_CreateObject();
+    json_set(o, "valid", cJSON_CreateTrue());
+    json_set(o, "version", json_int_new(p.header.version));
     put_hex(o, "report_data", p.report.report_data, DSTACK_REPORT_DATA_LEN);
     put_hex(o, "mr_td", p.report.mr_td, DSTACK_MR_LEN);
     static const char *const rt[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
@@ -127,14 +127,14 @@ int cmd_verify_quote(int argc, char **argv)
             err = dstack_replay_rtmrs(&log, rtmr);
         }
         if (err != DSTACK_OK || memcmp(rtmr, p.report.rtmr, sizeof rtmr) != 0) {
-            json_decref(o);
+            json_free(o);
             rc = cli_error(cmd->name, CLI_EXIT_NEGATIVE, "invalid quote: %s",
                            err != DSTACK_OK ? (why[0] ? why : dstack_err_str(err))
                                             : "the event log does not replay to the quote's RTMRs");
             goto out;
         }
-        json_object_set_new(o, "event_log_replayed", json_true());
-        json_object_set_new(o, "events", json_integer((json_int_t)log.count));
+        json_set(o, "event_log_replayed", cJSON_CreateTrue());
+        json_set(o, "events", json_int_new((int64_t)log.count));
     }
     rc = cli_print_json(o);
 out:

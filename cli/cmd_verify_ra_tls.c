@@ -15,10 +15,10 @@
 #include "util/hex.h"
 #include "x509/appinfo_ext.h"
 
-static void put_hex(json_t *obj, const char *key, const uint8_t *b, size_t len)
+static void put_hex(cJSON *obj, const char *key, const uint8_t *b, size_t len)
 {
     char *h = hex_encode_alloc(b, len);
-    json_object_set_new(obj, key, h ? json_string(h) : json_null());
+    json_set(obj, key, h ? cJSON_CreateString(h) : cJSON_CreateNull());
     free(h);
 }
 
@@ -41,15 +41,15 @@ static int load_pem(const char *name, const char *path, const char *array_key,
         *out_len = len;
         return rc;
     }
-    json_t *doc = json_loadb(text, len, 0, NULL);
+    cJSON *doc = json_parse(text, len, 0, NULL);
     free(text);
-    const json_t *arr = array_key ? json_object_get(doc, array_key) : NULL;
-    const char *one = string_key ? json_string_value(json_object_get(doc, string_key)) : NULL;
-    size_t total = 0, i;
-    json_t *v;
-    json_array_foreach(arr, i, v)
+    const cJSON *arr = array_key ? json_get(doc, array_key) : NULL;
+    const char *one = string_key ? json_str(json_get(doc, string_key)) : NULL;
+    size_t total = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, arr)
     {
-        total += json_string_length(v) + 1;
+        total += json_str_len(v) + 1;
     }
     if (one != NULL) {
         total += strlen(one) + 1;
@@ -57,11 +57,11 @@ static int load_pem(const char *name, const char *path, const char *array_key,
     char *pem = total > 0 ? malloc(total + 1) : NULL;
     size_t n = 0;
     if (pem != NULL) {
-        json_array_foreach(arr, i, v)
+        cJSON_ArrayForEach(v, arr)
         {
-            if (json_is_string(v)) {
-                memcpy(pem + n, json_string_value(v), json_string_length(v));
-                n += json_string_length(v);
+            if (cJSON_IsString(v)) {
+                memcpy(pem + n, json_str(v), json_str_len(v));
+                n += json_str_len(v);
                 pem[n++] = '\n';
             }
         }
@@ -72,7 +72,7 @@ static int load_pem(const char *name, const char *path, const char *array_key,
         }
         pem[n] = '\0';
     }
-    json_decref(doc);
+    json_free(doc);
     if (pem == NULL) {
         return cli_error(name, CLI_EXIT_USAGE, "%s: no certificate found in the JSON (%s%s%s)",
                          path, array_key ? array_key : "", array_key && string_key ? ", " : "",
@@ -85,12 +85,12 @@ static int load_pem(const char *name, const char *path, const char *array_key,
 
 /* The decoded app-info extension (upstream dstack/ra-tls/src/cert.rs) as JSON; NULL when it does
  * not decode. */
-static json_t *app_info_json(const uint8_t *b, size_t len)
+static cJSON *app_info_json(const uint8_t *b, size_t len)
 {
     struct appinfo *ai = calloc(1, sizeof *ai); /* ~4 KiB: keep it off the stack */
-    json_t *o = NULL;
+    cJSON *o = NULL;
     if (ai != NULL && appinfo_decode(b, len, ai) == DSTACK_OK) {
-        o = json_object();
+        o = cJSON_CreateObject();
         put_hex(o, "app_id", ai->app_id.p, ai->app_id.len);
         put_hex(o, "compose_hash", ai->compose_hash.p, ai->compose_hash.len);
         put_hex(o, "instance_id", ai->instance_id.p, ai->instance_id.len);
@@ -98,24 +98,23 @@ static json_t *app_info_json(const uint8_t *b, size_t len)
         put_hex(o, "mr_system", ai->mr_system, sizeof ai->mr_system);
         put_hex(o, "mr_aggregated", ai->mr_aggregated, sizeof ai->mr_aggregated);
         put_hex(o, "os_image_hash", ai->os_image_hash.p, ai->os_image_hash.len);
-        json_object_set_new(
-            o, "key_provider_info",
-            json_stringn((const char *)ai->key_provider_info.p, ai->key_provider_info.len));
+        json_set(o, "key_provider_info",
+                 json_string_len((const char *)ai->key_provider_info.p, ai->key_provider_info.len));
     }
     free(ai);
     return o;
 }
 
 /* What the verified leaf says: usage, the quote's measurements, app info. */
-static json_t *describe(const struct dstack_ratls_cert *leaf, bool quote_verified)
+static cJSON *describe(const struct dstack_ratls_cert *leaf, bool quote_verified)
 {
-    json_t *o = json_object();
+    cJSON *o = cJSON_CreateObject();
     const uint8_t *b = NULL;
     size_t len = 0;
-    json_object_set_new(o, "valid", json_true());
-    json_object_set_new(o, "quote_verified", json_boolean(quote_verified));
+    json_set(o, "valid", cJSON_CreateTrue());
+    json_set(o, "quote_verified", cJSON_CreateBool(quote_verified));
     if (dstack_ratls_cert_usage(leaf, &b, &len) == DSTACK_OK) {
-        json_object_set_new(o, "usage", json_stringn((const char *)b, len));
+        json_set(o, "usage", json_string_len((const char *)b, len));
     }
     struct versioned_attestation a = {0};
     if (dstack_ratls_cert_attestation(leaf, &b, &len) == DSTACK_OK &&
@@ -132,8 +131,8 @@ static json_t *describe(const struct dstack_ratls_cert *leaf, bool quote_verifie
     }
     versioned_free(&a);
     if (dstack_ratls_cert_app_info(leaf, &b, &len) == DSTACK_OK) {
-        json_t *ai = app_info_json(b, len);
-        json_object_set_new(o, "app_info", ai ? ai : json_null());
+        cJSON *ai = app_info_json(b, len);
+        json_set(o, "app_info", ai ? ai : cJSON_CreateNull());
     }
     return o;
 }

@@ -83,19 +83,19 @@ static int read_tls_pem(const char *cmd, const char *path, char **pem)
     if (rc != 0) {
         return rc;
     }
-    json_error_t jerr;
-    json_t *j = json_loadb(text, len, 0, &jerr);
+    struct json_error jerr;
+    cJSON *j = json_parse(text, len, 0, &jerr);
     if (j != NULL) {
-        json_t *k = json_object_get(j, "key");
-        if (!json_is_string(k)) {
+        const cJSON *k = json_get(j, "key");
+        if (!cJSON_IsString(k)) {
             rc = cli_error(cmd, CLI_EXIT_USAGE, "%s: JSON without a \"key\" string", path);
-        } else if ((*pem = strdup(json_string_value(k))) == NULL) {
+        } else if ((*pem = strdup(json_str(k))) == NULL) {
             rc = cli_error(cmd, CLI_EXIT_FAIL, "out of memory");
         }
-        if (json_is_string(k)) { /* jansson's copy of the key */
-            secret_wipe((char *)json_string_value(k), json_string_length(k));
+        if (cJSON_IsString(k)) { /* the tree's copy of the key */
+            secret_wipe(k->valuestring, json_str_len(k));
         }
-        json_decref(j);
+        json_free(j);
         secret_wipe(text, len);
         free(text);
     } else {
@@ -173,7 +173,7 @@ int cmd_eth_address(int argc, char **argv)
     if (err != DSTACK_OK) {
         return cli_fail(cmd->name, err);
     }
-    return cli_print_json(json_pack("{s:s}", "address", addr));
+    return cli_print_json(json_object_of_strings("address", addr, NULL));
 }
 
 int cmd_solana_pubkey(int argc, char **argv)
@@ -225,12 +225,12 @@ int cmd_solana_pubkey(int argc, char **argv)
     }
     char pub_hex[2 * DSTACK_SOLANA_PUBKEY_LEN + 1];
     hex_encode(kp.public_key, sizeof kp.public_key, pub_hex);
-    json_t *out =
-        json_pack("{s:s, s:s}", "public_key", kp.public_key_base58, "public_key_hex", pub_hex);
+    cJSON *out =
+        json_object_of_strings("public_key", kp.public_key_base58, "public_key_hex", pub_hex, NULL);
     if (out != NULL && show_secret) {
         char sk_hex[2 * DSTACK_SOLANA_SECRET_KEY_LEN + 1];
         hex_encode(kp.secret_key, sizeof kp.secret_key, sk_hex);
-        json_object_set_new(out, "secret_key", json_string(sk_hex));
+        json_set(out, "secret_key", cJSON_CreateString(sk_hex));
         secret_wipe(sk_hex, sizeof sk_hex);
     }
     dstack_solana_keypair_wipe(&kp);

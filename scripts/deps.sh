@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libssl-dev libsecp256k1-dev libmicrohttpd-dev
-      libcurl4-openssl-dev libjansson-dev libcjson-dev libsystemd-dev)
+      libcurl4-openssl-dev libcjson-dev libsystemd-dev)
 if [[ "${1:-}" == "--test" ]]; then
     pkgs+=(curl jq openssl groff-base valgrind clang clang-format libclang-rt-14-dev)
     command -v node >/dev/null 2>&1 || pkgs+=(nodejs)

@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
+#include "json/json.h"
+#include "util/utf8.h"
 
 int sc_evlog_cache_init(struct sc_evlog_cache *c)
 {
@@ -19,16 +20,19 @@ void sc_evlog_cache_free(struct sc_evlog_cache *c)
     memset(c, 0, sizeof *c);
 }
 
-/* A JSON string literal written by jansson itself (the bytes json_dumps of the whole answer
- * wrote before); NULL when s is not UTF-8 or out of memory. */
+/* A JSON string literal written by the shared writer (the bytes json_dump of the whole answer
+ * writes); NULL when s is not UTF-8 or out of memory. */
 static char *string_literal(const char *s, size_t len, size_t *out_len, dstack_err *err)
 {
-    json_t *str = json_stringn(s, len);
-    char *lit = str != NULL ? json_dumps(str, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    *err = str == NULL ? DSTACK_EFORMAT : DSTACK_ENOMEM;
-    json_decref(str);
-    *out_len = lit != NULL ? strlen(lit) : 0;
-    return lit;
+    *out_len = 0;
+    if (!utf8_valid(s, len)) {
+        *err = DSTACK_EFORMAT;
+        return NULL;
+    }
+    struct json_out o = {0};
+    json_out_string(&o, s, len);
+    *err = DSTACK_ENOMEM;
+    return json_out_take(&o, out_len);
 }
 
 dstack_err sc_evlog_cache_get(struct sc_evlog_cache *c, const struct dstack_get_quote_response *q,

@@ -28,7 +28,7 @@ void sc_h_ready(struct sidecar *sc, const struct sc_request *req, struct sc_resp
                           dstack_client_endpoint(c));
         return;
     }
-    sc_response_ok(resp, json_pack("{s:s}", "status", "ready"));
+    sc_response_ok(resp, json_object_of_strings("status", "ready", NULL));
 }
 
 void sc_h_info(struct sidecar *sc, const struct sc_request *req, struct sc_response *resp)
@@ -55,8 +55,8 @@ void sc_h_info(struct sidecar *sc, const struct sc_request *req, struct sc_respo
         return;
     }
     /* The agent's answer as it is: every field, tcb_info still a JSON string (docs/api/Info.md). */
-    json_error_t jerr;
-    json_t *body = json_loads(info->json, 0, &jerr);
+    struct json_error jerr;
+    cJSON *body = json_parse_str(info->json, JSON_DUPS_LAST, &jerr);
     dstack_info_response_free(info);
     if (body == NULL) {
         sc_response_error(resp, 502, what, "the agent's answer is not JSON: %s", jerr.text);

@@ -13,8 +13,8 @@ void sc_h_root(struct sidecar *sc, const struct sc_request *req, struct sc_respo
         sc_response_error(resp, 500, "Failed to read the clock", "year out of range");
         return;
     }
-    sc_response_ok(resp,
-                   json_pack("{s:s,s:s}", "service", "dstack-quote-sidecar", "timestamp", ts));
+    sc_response_ok(
+        resp, json_object_of_strings("service", "dstack-quote-sidecar", "timestamp", ts, NULL));
 }
 
 /* Liveness: the process serves HTTP. Readiness (the agent answers) is GET /ready. */
@@ -22,5 +22,5 @@ void sc_h_health(struct sidecar *sc, const struct sc_request *req, struct sc_res
 {
     (void)sc;
     (void)req;
-    sc_response_ok(resp, json_pack("{s:s}", "status", "ok"));
+    sc_response_ok(resp, json_object_of_strings("status", "ok", NULL));
 }

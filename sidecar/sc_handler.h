@@ -4,7 +4,7 @@
 #ifndef DSTACK_SIDECAR_HANDLER_H
 #define DSTACK_SIDECAR_HANDLER_H
 
-#include <jansson.h>
+#include "json/json.h"
 #include <stddef.h>
 
 #include "sc_app.h"
@@ -16,7 +16,7 @@ struct sc_request {
 
 struct sc_response {
     unsigned status; /* HTTP status */
-    json_t *body;    /* owned; serialised compact, as axum's Json does */
+    cJSON *body;     /* owned; serialised compact, as axum's Json does */
     char *text;      /* owned, malloc'd; when set, the body already serialised (text_len) */
     size_t text_len;
     unsigned retry_after; /* seconds; sent as Retry-After when non-zero */
@@ -31,7 +31,7 @@ void sc_response_error(struct sc_response *resp, unsigned status, const char *pr
                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Sets resp to 200 with `body` (owned; NULL means the allocation failed -> 500). */
-void sc_response_ok(struct sc_response *resp, json_t *body);
+void sc_response_ok(struct sc_response *resp, cJSON *body);
 
 /* Sets resp to 200 with a body already serialised (owned, malloc'd, len bytes). */
 void sc_response_ok_text(struct sc_response *resp, char *text, size_t len);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/hex.h"
+#include "util/utf8.h"
 
 static int hexval(char c)
 {
@@ -43,48 +44,6 @@ int sc_percent_decode(const char *in, size_t n, uint8_t *out, size_t cap, size_t
     }
     *out_len = o;
     return 0;
-}
-
-/* RFC 3629 UTF-8: no overlongs, no surrogates, nothing above U+10FFFF (what Rust's String
- * accepts; upstream's `data: String` refuses anything else). */
-static bool utf8_valid(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        size_t len;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            len = 2;
-            cp = c & 0x1fu;
-        } else if ((c & 0xf0) == 0xe0) {
-            len = 3;
-            cp = c & 0x0fu;
-        } else if ((c & 0xf8) == 0xf0) {
-            len = 4;
-            cp = c & 0x07u;
-        } else {
-            return false;
-        }
-        if (n - i < len) {
-            return false;
-        }
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) {
-                return false;
-            }
-            cp = (cp << 6) | (s[i + k] & 0x3fu);
-        }
-        static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-            return false;
-        }
-        i += len;
-    }
-    return true;
 }
 
 /* A parameter name for an error message: printable ASCII only (the message goes into JSON and a

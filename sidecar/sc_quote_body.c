@@ -2,9 +2,12 @@
 
 #include <stdlib.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #include "util/hex.h"
+#include "util/utf8.h"
+
+#include <string.h>
 
 static void put_hex(struct strbuf *b, const uint8_t *data, size_t len)
 {
@@ -20,15 +23,20 @@ static void put_hex(struct strbuf *b, const uint8_t *data, size_t len)
 
 static void put_string(struct strbuf *b, const char *s, dstack_err *err)
 {
-    json_t *str = json_string(s);
-    char *lit = str != NULL ? json_dumps(str, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    size_t len = strlen(s);
+    if (!utf8_valid(s, len)) {
+        *err = DSTACK_EFORMAT;
+        return;
+    }
+    struct json_out o = {0};
+    json_out_string(&o, s, len);
+    char *lit = json_out_take(&o, &len);
     if (lit == NULL) {
-        *err = str == NULL ? DSTACK_EFORMAT : DSTACK_ENOMEM;
+        *err = DSTACK_ENOMEM;
     } else {
-        strbuf_puts(b, lit);
+        strbuf_append(b, lit, len);
     }
     free(lit);
-    json_decref(str);
 }
 
 dstack_err sc_quote_body(struct sc_evlog_cache *cache, const struct dstack_get_quote_response *q,

@@ -72,11 +72,11 @@ static enum MHD_Result send_response(struct sc_server *s, struct MHD_Connection 
     char *body = resp->text;
     size_t len = resp->text_len;
     if (body == NULL && resp->body != NULL) {
-        body = json_dumps(resp->body, JSON_COMPACT);
+        body = json_dump(resp->body, 0, NULL);
         len = body != NULL ? strlen(body) : 0;
     }
     resp->text = NULL;
-    json_decref(resp->body);
+    json_free(resp->body);
     resp->body = NULL;
     if (body == NULL) {
         resp->status = 500;

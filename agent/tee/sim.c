@@ -43,10 +43,10 @@ static dstack_err sim_open(const struct agent_config *cfg, void **state, char er
         e = sim_state_open(cfg, &b->st, err, TEE_ERROR_MAX);
     } else if (e == DSTACK_OK) {
         /* The fixture's config is a whole sys-config; its "vm_config" string is attested. */
-        json_t *conf = json_loadb(fx->config, fx->config_len, 0, NULL);
-        const char *vm = json_string_value(json_object_get(conf, "vm_config"));
+        cJSON *conf = json_parse(fx->config, fx->config_len, 0, NULL);
+        const char *vm = json_str(json_get(conf, "vm_config"));
         b->fixture_vm_config = vm != NULL ? strdup(vm) : NULL;
-        json_decref(conf);
+        json_free(conf);
     }
     if (e != DSTACK_OK) {
         sim_close(b);
@@ -56,7 +56,7 @@ static dstack_err sim_open(const struct agent_config *cfg, void **state, char er
     return DSTACK_OK;
 }
 
-static dstack_err sim_event_log(void *state, json_t **out)
+static dstack_err sim_event_log(void *state, cJSON **out)
 {
     struct sim_backend *b = state;
     const struct versioned_attestation *fx = sim_quoter_fixture(b->quoter);

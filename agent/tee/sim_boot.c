@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
+#include "json/json.h"
 #include <openssl/evp.h>
 
 #include "util/hex.h"
@@ -356,34 +356,35 @@ dstack_err sim_boot_firmware_events(const char *seed, struct dstack_event_log *l
 dstack_err sim_compose_parse(const uint8_t *compose, size_t len, struct sim_compose_info *out,
                              char *err, size_t err_cap)
 {
-    json_error_t jerr;
+    struct json_error jerr;
     dstack_err e = DSTACK_EFORMAT;
-    json_t *doc = json_loadb((const char *)compose, len, 0, &jerr);
-    const json_t *v;
+    cJSON *doc = json_parse((const char *)compose, len, 0, &jerr);
+    const cJSON *v;
 
     memset(out, 0, sizeof *out);
     out->event_log_version = DSTACK_EVENT_V1;
     snprintf(out->storage_fs, sizeof out->storage_fs, "zfs");
-    if (!json_is_object(doc)) {
+    if (!cJSON_IsObject(doc)) {
         snprintf(err, err_cap, "not a JSON object (%s)", doc == NULL ? jerr.text : "wrong type");
         goto out;
     }
-    if ((v = json_object_get(doc, "event_log_version")) != NULL) {
-        if (!json_is_integer(v) || (json_integer_value(v) != 1 && json_integer_value(v) != 2)) {
+    if ((v = json_get(doc, "event_log_version")) != NULL) {
+        uint64_t n = 0;
+        if (!json_u64(v, &n) || (n != 1 && n != 2)) {
             snprintf(err, err_cap, "\"event_log_version\" must be 1 or 2");
             goto out;
         }
-        out->event_log_version = (unsigned)json_integer_value(v);
+        out->event_log_version = (unsigned)n;
     }
-    if ((v = json_object_get(doc, "no_instance_id")) != NULL) {
-        if (!json_is_boolean(v)) {
+    if ((v = json_get(doc, "no_instance_id")) != NULL) {
+        if (!cJSON_IsBool(v)) {
             snprintf(err, err_cap, "\"no_instance_id\" must be a boolean");
             goto out;
         }
-        out->no_instance_id = json_is_true(v);
+        out->no_instance_id = cJSON_IsTrue(v);
     }
-    if ((v = json_object_get(doc, "storage_fs")) != NULL && !json_is_null(v)) {
-        const char *fs = json_string_value(v);
+    if ((v = json_get(doc, "storage_fs")) != NULL && !cJSON_IsNull(v)) {
+        const char *fs = json_str(v);
         /* dstack-util accepts zfs and ext4 (FsType). */
         if (fs == NULL || (strcmp(fs, "zfs") != 0 && strcmp(fs, "ext4") != 0)) {
             snprintf(err, err_cap, "\"storage_fs\" must be \"zfs\" or \"ext4\"");
@@ -393,7 +394,7 @@ dstack_err sim_compose_parse(const uint8_t *compose, size_t len, struct sim_comp
     }
     e = DSTACK_OK;
 out:
-    json_decref(doc);
+    json_free(doc);
     return e;
 }
 
@@ -401,25 +402,23 @@ out:
 static dstack_err push_init_scripts(const uint8_t *compose, size_t len, unsigned version,
                                     struct dstack_event_log *log)
 {
-    json_t *doc = json_loadb((const char *)compose, len, 0, NULL);
-    const json_t *s = json_object_get(doc, "init_script");
+    cJSON *doc = json_parse((const char *)compose, len, 0, NULL);
+    const cJSON *s = json_get(doc, "init_script");
     dstack_err e = DSTACK_OK;
-    size_t n = json_is_array(s) ? json_array_size(s) : (json_is_string(s) ? 1 : 0);
-    for (size_t i = 0; i < n && e == DSTACK_OK; i++) {
-        const json_t *item = json_is_array(s) ? json_array_get(s, i) : s;
+    const cJSON *item = cJSON_IsArray(s) ? s->child : s;
+    for (; item != NULL && e == DSTACK_OK; item = cJSON_IsArray(s) ? item->next : NULL) {
         uint8_t h[DSTACK_SHA256_LEN];
         unsigned int hl = 0;
-        if (!json_is_string(item)) {
+        if (!cJSON_IsString(item)) {
             continue;
         }
-        if (EVP_Digest(json_string_value(item), json_string_length(item), h, &hl, EVP_sha256(),
-                       NULL) != 1) {
+        if (EVP_Digest(json_str(item), json_str_len(item), h, &hl, EVP_sha256(), NULL) != 1) {
             e = DSTACK_ECRYPTO;
             break;
         }
         e = dstack_event_log_push_runtime(log, "init-script-hash", h, sizeof h, version);
     }
-    json_decref(doc);
+    json_free(doc);
     return e;
 }
 
@@ -427,12 +426,12 @@ static dstack_err push_init_scripts(const uint8_t *compose, size_t len, unsigned
 static size_t vm_os_image_hash(const char *vm_config, uint8_t out[DSTACK_SHA256_LEN])
 {
     size_t n = 0;
-    json_t *vm = vm_config != NULL ? json_loads(vm_config, 0, NULL) : NULL;
-    const char *h = json_string_value(json_object_get(vm, "os_image_hash"));
+    cJSON *vm = vm_config != NULL ? json_parse(vm_config, strlen(vm_config), 0, NULL) : NULL;
+    const char *h = json_str(json_get(vm, "os_image_hash"));
     if (h == NULL || hex_decode(h, strlen(h), out, DSTACK_SHA256_LEN, &n) != DSTACK_OK) {
         n = 0;
     }
-    json_decref(vm);
+    json_free(vm);
     return n;
 }
 
@@ -478,9 +477,11 @@ dstack_err sim_boot_runtime_events(const struct sim_boot_inputs *in, struct dsta
     char *kp = NULL;
     if (in->ca_spki != NULL && in->ca_spki_len > 0) {
         char *hex = hex_encode_alloc(in->ca_spki, in->ca_spki_len);
-        json_t *o = hex != NULL ? json_pack("{s:s,s:s}", "name", "kms", "id", hex) : NULL;
-        kp = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
-        json_decref(o);
+        struct json_out o = {0};
+        json_out_cstr(&o, "{\"name\":\"kms\",\"id\":");
+        json_out_string(&o, hex != NULL ? hex : "", hex != NULL ? strlen(hex) : 0);
+        json_out_cstr(&o, "}");
+        kp = hex != NULL ? json_out_take(&o, NULL) : (json_out_free(&o), NULL);
         free(hex);
     } else {
         kp = strdup("{\"name\":\"none\",\"id\":\"\"}");

@@ -20,6 +20,7 @@
 #include "tee/event_limits.h"
 #include "util/file.h"
 #include "util/secret.h"
+#include "util/utf8.h"
 
 #define SIM_INPUT_MAX (1u << 20) /* compose, sys-config, keys: far above any real one */
 
@@ -43,7 +44,7 @@ static dstack_err read_ca_spki(const char *path, uint8_t **spki, size_t *spki_le
     size_t len = 0;
     bool missing = false;
     dstack_err e = file_read_all(path, SIM_INPUT_MAX, &text, &len, &missing, err, cap);
-    json_t *doc = NULL;
+    cJSON *doc = NULL;
     BIO *bio = NULL;
     X509 *x = NULL;
 
@@ -52,9 +53,9 @@ static dstack_err read_ca_spki(const char *path, uint8_t **spki, size_t *spki_le
     if (e != DSTACK_OK || missing) {
         return e;
     }
-    json_error_t jerr;
-    doc = json_loadb(text, len, 0, &jerr);
-    const char *pem = json_string_value(json_object_get(doc, "ca_cert"));
+    struct json_error jerr;
+    doc = json_parse(text, len, 0, &jerr);
+    const char *pem = json_str(json_get(doc, "ca_cert"));
     e = DSTACK_EFORMAT;
     if (pem == NULL) {
         snprintf(err, cap, "%s: no \"ca_cert\" string", path);
@@ -72,7 +73,7 @@ static dstack_err read_ca_spki(const char *path, uint8_t **spki, size_t *spki_le
 out:
     X509_free(x);
     BIO_free(bio);
-    json_decref(doc);
+    json_free(doc);
     secret_wipe(text, len);
     free(text);
     return e;
@@ -86,17 +87,17 @@ static dstack_err read_vm_config(const char *path, char **vm_config, char *err, 
     if (e != DSTACK_OK) {
         return e;
     }
-    json_error_t jerr;
-    json_t *doc = json_loadb(text, len, 0, &jerr);
+    struct json_error jerr;
+    cJSON *doc = json_parse(text, len, 0, &jerr);
     free(text);
-    const char *vm = json_string_value(json_object_get(doc, "vm_config"));
+    const char *vm = json_str(json_get(doc, "vm_config"));
     if (vm == NULL) {
         snprintf(err, cap, "%s: \"vm_config\" (a JSON string) is required", path);
-        json_decref(doc);
+        json_free(doc);
         return DSTACK_EFORMAT;
     }
     *vm_config = strdup(vm);
-    json_decref(doc);
+    json_free(doc);
     return *vm_config != NULL ? DSTACK_OK : DSTACK_ENOMEM;
 }
 
@@ -316,7 +317,7 @@ void sim_state_free(struct sim_state *st)
     free(st);
 }
 
-dstack_err sim_state_snapshot(struct sim_state *st, struct sim_measurements *m, json_t **log)
+dstack_err sim_state_snapshot(struct sim_state *st, struct sim_measurements *m, cJSON **log)
 {
     dstack_err e = DSTACK_OK;
     pthread_mutex_lock(&st->lock);
@@ -363,7 +364,7 @@ dstack_err sim_state_emit(struct sim_state *st, const char *name, const uint8_t 
     size_t line_len = 0;
     dstack_err e;
 
-    if (name == NULL || name[0] == '\0' || !evlog_utf8_valid(name, strlen(name))) {
+    if (name == NULL || name[0] == '\0' || !utf8_valid(name, strlen(name))) {
         snprintf(err, err_cap, "event name must be a non-empty UTF-8 string");
         return DSTACK_EINVAL;
     }

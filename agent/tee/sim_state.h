@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #include <dstack/attest.h>
 
@@ -45,7 +45,7 @@ void sim_state_free(struct sim_state *st); /* NULL ok */
 
 /* Registers and, when log != NULL, the full event log as a JSON array of TdxEvent objects (new
  * reference), both taken under the lock so that the log replays to exactly these registers. */
-dstack_err sim_state_snapshot(struct sim_state *st, struct sim_measurements *m, json_t **log);
+dstack_err sim_state_snapshot(struct sim_state *st, struct sim_measurements *m, cJSON **log);
 
 /* Copies the event log (caller frees with dstack_event_log_free), with the same guarantee. */
 dstack_err sim_state_copy_log(struct sim_state *st, struct sim_measurements *m,

@@ -303,7 +303,7 @@ fail:
     return e;
 }
 
-static dstack_err tdx_event_log(void *state, json_t **out)
+static dstack_err tdx_event_log(void *state, cJSON **out)
 {
     struct tdx_backend *b = state;
     struct dstack_event_log log;

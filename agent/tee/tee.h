@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #include <dstack/common.h>
 
@@ -31,7 +31,7 @@ struct tee_backend {
     void (*close)(void *state);
     /* The full event log (boot events IMR 0-2, then runtime events IMR 3), as a JSON array of
      * upstream TdxEvent objects (docs/wire.md). New reference. */
-    dstack_err (*event_log)(void *state, json_t **out);
+    dstack_err (*event_log)(void *state, cJSON **out);
     /* The registers as the platform reports them (mr_aggregated needs all of them). */
     dstack_err (*measurements)(void *state, struct tee_measurements *out);
     /* A quote over report data; malloc'd. NULL where the backend cannot quote yet. */

@@ -9,6 +9,7 @@
 
 #include "attest/evlog_internal.h"
 #include "util/hex.h"
+#include "util/utf8.h"
 
 void dstack_event_log_init(struct dstack_event_log *log)
 {
@@ -35,47 +36,6 @@ void dstack_event_log_free(struct dstack_event_log *log)
     }
     free(log->events);
     dstack_event_log_init(log);
-}
-
-bool evlog_utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        size_t n;
-        unsigned min;
-        if (c < 0x80) {
-            if (c == 0) {
-                return false; /* names are C strings */
-            }
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            n = 1, min = 0x80, c &= 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 2, min = 0x800, c &= 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 3, min = 0x10000, c &= 0x07;
-        } else {
-            return false;
-        }
-        if (n > len - i - 1) {
-            return false;
-        }
-        for (size_t k = 1; k <= n; k++) {
-            if ((p[i + k] & 0xc0) != 0x80) {
-                return false;
-            }
-            c = (c << 6) | (p[i + k] & 0x3f);
-        }
-        /* No overlong forms, no surrogates, nothing past U+10FFFF (Rust String rules). */
-        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-            return false;
-        }
-        i += n + 1;
-    }
-    return true;
 }
 
 static dstack_err log_reserve(struct dstack_event_log *log)
@@ -131,7 +91,7 @@ dstack_err dstack_event_log_push(struct dstack_event_log *log, uint32_t imr, uin
 
     if (log == NULL || name == NULL || (payload == NULL && payload_len != 0) ||
         (version != DSTACK_EVENT_V1 && version != DSTACK_EVENT_V2) ||
-        !evlog_utf8_valid(name, strlen(name))) {
+        !utf8_valid(name, strlen(name))) {
         return DSTACK_EINVAL;
     }
     e.imr = imr;
@@ -241,7 +201,7 @@ dstack_err dstack_runtime_event_preimage(unsigned version, const char *name, con
         return DSTACK_EINVAL;
     }
     size_t name_len = strlen(name);
-    if (!evlog_utf8_valid(name, name_len)) {
+    if (!utf8_valid(name, name_len)) {
         return DSTACK_EINVAL;
     }
     *out = NULL;

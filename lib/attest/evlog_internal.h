@@ -1,5 +1,5 @@
 /* Event-log internals shared by evlog.c, evlog_json.c, appinfo.c and runtime_log.c, and the
- * jansson-level entry points the agent uses (it builds responses as json_t, not text). */
+ * cJSON-level entry points the agent uses (it builds responses as cJSON, not text). */
 #ifndef DSTACK_ATTEST_EVLOG_INTERNAL_H
 #define DSTACK_ATTEST_EVLOG_INTERNAL_H
 
@@ -7,12 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #include <dstack/attest.h>
-
-/* True when s[0..len) is UTF-8 as a Rust String accepts it, without NUL bytes. */
-bool evlog_utf8_valid(const char *s, size_t len);
 
 /* Moves *e (its buffers) into the log; *e is zeroed. On failure *e is untouched. */
 dstack_err evlog_push_owned(struct dstack_event_log *log, struct dstack_event *e);
@@ -21,12 +18,12 @@ dstack_err evlog_sha384(const void *data, size_t len, uint8_t out[DSTACK_SHA384_
 dstack_err evlog_sha256(const void *data, size_t len, uint8_t out[DSTACK_SHA256_LEN]);
 
 /* One TdxEvent object in upstream's key order (new reference, NULL on allocation failure). */
-json_t *evlog_event_to_json(const struct dstack_event *e);
+cJSON *evlog_event_to_json(const struct dstack_event *e);
 /* The whole log as a JSON array (new reference). */
-dstack_err evlog_to_json(const struct dstack_event_log *log, json_t **out);
+dstack_err evlog_to_json(const struct dstack_event_log *log, cJSON **out);
 /* Appends the events of a JSON array to *out, checking every field (see dstack_event_log_parse).
  * On failure *out is unchanged and err names the element. */
-dstack_err evlog_from_json(const json_t *array, struct dstack_event_log *out, char *err,
+dstack_err evlog_from_json(const cJSON *array, struct dstack_event_log *out, char *err,
                            size_t err_cap);
 
 #endif

@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #include "attest/evlog_internal.h"
+#include "util/utf8.h"
 
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -121,27 +122,27 @@ dstack_err runtime_log_format_line(const char *name, const uint8_t *payload, siz
 {
     dstack_err err = DSTACK_ENOMEM;
     char *b64 = NULL, *text = NULL;
-    json_t *o = NULL;
+    cJSON *o = NULL;
 
     *line = NULL;
     *line_len = 0;
     if (name == NULL || (payload == NULL && payload_len != 0) ||
         (version != DSTACK_EVENT_V1 && version != DSTACK_EVENT_V2) ||
-        !evlog_utf8_valid(name, strlen(name))) {
+        !utf8_valid(name, strlen(name))) {
         return DSTACK_EINVAL;
     }
     b64 = runtime_log_base64_encode(payload, payload_len);
-    o = json_object();
+    o = cJSON_CreateObject();
     if (b64 == NULL || o == NULL) {
         goto out;
     }
     /* Key order as serde serialises RuntimeEvent (runtime_events.rs:L29-38). */
-    if (json_object_set_new(o, "event", json_string(name)) != 0 ||
-        json_object_set_new(o, "payload", json_string(b64)) != 0 ||
-        (version == DSTACK_EVENT_V2 && json_object_set_new(o, "version", json_integer(2)) != 0)) {
+    if (!json_set(o, "event", cJSON_CreateString(name)) ||
+        !json_set(o, "payload", cJSON_CreateString(b64)) ||
+        (version == DSTACK_EVENT_V2 && !json_set(o, "version", json_int_new(2)))) {
         goto out;
     }
-    text = json_dumps(o, JSON_COMPACT);
+    text = json_dump(o, 0, NULL);
     if (text == NULL) {
         goto out;
     }
@@ -159,41 +160,39 @@ dstack_err runtime_log_format_line(const char *name, const uint8_t *payload, siz
 out:
     free(text);
     free(b64);
-    json_decref(o);
+    json_free(o);
     return err;
 }
 
 static dstack_err parse_line(const char *s, size_t len, struct dstack_event *e)
 {
-    json_error_t jerr;
+    struct json_error jerr;
     dstack_err err = DSTACK_EFORMAT;
-    json_t *o = json_loadb(s, len, JSON_REJECT_DUPLICATES, &jerr);
-    const json_t *ev, *pl, *ver;
+    cJSON *o = json_parse(s, len, 0, &jerr);
+    const cJSON *ev, *pl, *ver;
 
-    if (o == NULL || !json_is_object(o)) {
+    if (o == NULL || !cJSON_IsObject(o)) {
         goto out;
     }
-    ev = json_object_get(o, "event");
-    pl = json_object_get(o, "payload");
-    ver = json_object_get(o, "version");
-    if (!json_is_string(ev) || !json_is_string(pl) ||
-        strlen(json_string_value(ev)) != json_string_length(ev)) {
+    ev = json_get(o, "event");
+    pl = json_get(o, "payload");
+    ver = json_get(o, "version");
+    if (!cJSON_IsString(ev) || !cJSON_IsString(pl) || strlen(json_str(ev)) != json_str_len(ev)) {
         goto out;
     }
     e->version = DSTACK_EVENT_V1;
     if (ver != NULL) {
-        if (!json_is_integer(ver) ||
-            (json_integer_value(ver) != 1 && json_integer_value(ver) != 2)) {
+        uint64_t n = 0;
+        if (!json_u64(ver, &n) || (n != 1 && n != 2)) {
             goto out;
         }
-        e->version = (unsigned)json_integer_value(ver);
+        e->version = (unsigned)n;
     }
-    err = runtime_log_base64_decode(json_string_value(pl), json_string_length(pl), &e->payload,
-                                    &e->payload_len);
+    err = runtime_log_base64_decode(json_str(pl), json_str_len(pl), &e->payload, &e->payload_len);
     if (err != DSTACK_OK) {
         goto out;
     }
-    e->event = strdup(json_string_value(ev));
+    e->event = strdup(json_str(ev));
     if (e->event == NULL) {
         err = DSTACK_ENOMEM;
         goto out;
@@ -203,7 +202,7 @@ static dstack_err parse_line(const char *s, size_t len, struct dstack_event *e)
     err = dstack_runtime_event_digest(e->version, e->event, e->payload, e->payload_len, e->digest);
     e->has_digest = err == DSTACK_OK;
 out:
-    json_decref(o);
+    json_free(o);
     return err;
 }
 

@@ -8,50 +8,10 @@
 
 #include "attest/scale.h"
 #include "util/hex.h"
+#include "util/utf8.h"
 
 static const uint8_t acpi_data_marker[] = "ACPI DATA"; /* TDX_ACPI_DATA_EVENT_PAYLOAD */
 #define ACPI_DATA_MARKER_LEN (sizeof acpi_data_marker - 1)
-
-/* SCALE String must be UTF-8 (parity-scale-codec decodes String via from_utf8). */
-static bool utf8_valid(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        size_t k;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            k = 1;
-            cp = c & 0x1fu;
-        } else if ((c & 0xf0) == 0xe0) {
-            k = 2;
-            cp = c & 0x0fu;
-        } else if ((c & 0xf8) == 0xf0) {
-            k = 3;
-            cp = c & 0x07u;
-        } else {
-            return false;
-        }
-        if (k > n - i - 1) {
-            return false;
-        }
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80) {
-                return false;
-            }
-            cp = (cp << 6) | (s[i + j] & 0x3fu);
-        }
-        static const uint32_t min_cp[4] = {0, 0x80, 0x800, 0x10000};
-        if (cp < min_cp[k] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-            return false;
-        }
-        i += k + 1;
-    }
-    return true;
-}
 
 /* Copies n bytes into a fresh buffer with a trailing NUL (so strings and byte strings share
  * one allocator and an empty field is never NULL). */
@@ -467,33 +427,27 @@ dstack_err versioned_encode_v1(const struct versioned_attestation *a, uint8_t **
     return scale_buf_finish(&b, out, out_len);
 }
 
-static json_t *hex_json(const uint8_t *p, size_t n)
-{
-    char *h = hex_encode_alloc(p, n);
-    json_t *j = h ? json_stringn(h, 2 * n) : NULL;
-    free(h);
-    return j;
-}
+#define hex_json json_hex_string
 
-json_t *versioned_event_log_json(const struct versioned_attestation *a)
+cJSON *versioned_event_log_json(const struct versioned_attestation *a)
 {
-    json_t *arr = json_array();
+    cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; arr != NULL && i < a->n_events; i++) {
         const struct versioned_event *e = &a->events[i];
-        json_t *o = json_object();
-        /* Field order as serde emits TdxEvent (docs/wire.md); jansson keeps insertion
-         * order when dumping. */
-        if (o == NULL || json_object_set_new(o, "imr", json_integer(e->imr)) != 0 ||
-            json_object_set_new(o, "event_type", json_integer(e->event_type)) != 0 ||
-            json_object_set_new(o, "digest", hex_json(e->digest, e->digest_len)) != 0 ||
-            json_object_set_new(o, "event", json_stringn(e->event, e->event_len)) != 0 ||
-            json_object_set_new(o, "event_payload", hex_json(e->payload, e->payload_len)) != 0) {
-            json_decref(o);
-            json_decref(arr);
+        cJSON *o = cJSON_CreateObject();
+        /* Field order as serde emits TdxEvent (docs/wire.md); json_dump keeps insertion
+         * order. */
+        if (o == NULL || !json_set(o, "imr", json_int_new(e->imr)) ||
+            !json_set(o, "event_type", json_int_new(e->event_type)) ||
+            !json_set(o, "digest", hex_json(e->digest, e->digest_len)) ||
+            !json_set(o, "event", json_string_len(e->event, e->event_len)) ||
+            !json_set(o, "event_payload", hex_json(e->payload, e->payload_len))) {
+            json_free(o);
+            json_free(arr);
             return NULL;
         }
-        if (json_array_append_new(arr, o) != 0) { /* steals o even on failure */
-            json_decref(arr);
+        if (!json_push(arr, o)) { /* takes o even on failure */
+            json_free(arr);
             return NULL;
         }
     }

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #include <dstack/common.h>
 
@@ -106,7 +106,7 @@ dstack_err versioned_copy(const struct versioned_attestation *src,
 /* The event log as a JSON array of upstream TdxEvent objects
  * {"imr","event_type","digest","event","event_payload"} (docs/wire.md). New reference
  * or NULL on allocation failure. */
-json_t *versioned_event_log_json(const struct versioned_attestation *a);
+cJSON *versioned_event_log_json(const struct versioned_attestation *a);
 
 void versioned_free(struct versioned_attestation *a); /* NULL ok; leaves *a zeroed */
 

@@ -41,6 +41,9 @@ struct json_error {
  * filled. The text need not be NUL-terminated. flags: JSON_* above, 0 for serde's rules. */
 cJSON *json_parse(const char *text, size_t len, unsigned flags, struct json_error *err);
 
+/* json_parse of a NUL-terminated text; NULL text gives NULL (err: "no JSON text"). */
+cJSON *json_parse_str(const char *text, unsigned flags, struct json_error *err);
+
 /* json_parse of a regular file of at most max bytes; err->text names the file when it cannot be
  * read ("<path>: <reason>", line 0). */
 cJSON *json_parse_file(const char *path, size_t max, unsigned flags, struct json_error *err);
@@ -100,6 +103,13 @@ cJSON *json_string_len(const char *s, size_t len);
 /* Integer nodes that stay exact beyond 2^53 (the literal rides along, json_dump writes it). */
 cJSON *json_int_new(int64_t v);
 cJSON *json_uint_new(uint64_t v);
+
+/* An object of string members: key, value, key, value, ..., NULL. NULL when a value is NULL or
+ * not UTF-8, or on OOM. */
+cJSON *json_object_of_strings(const char *key, ...) __attribute__((sentinel));
+
+/* {"key": b}, NULL on OOM. */
+cJSON *json_object_of_bool(const char *key, bool b);
 
 /* Adds (or replaces) obj[key] = v, taking v; false (v freed) on OOM or a NULL v/obj. */
 bool json_set(cJSON *obj, const char *key, cJSON *v);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,27 @@ bool json_set(cJSON *obj, const char *key, cJSON *v)
         cJSON_Delete(v);
     }
     return ok;
+}
+
+cJSON *json_object_of_strings(const char *key, ...)
+{
+    va_list ap;
+    va_start(ap, key);
+    cJSON *obj = cJSON_CreateObject();
+    for (const char *k = key; k != NULL && obj != NULL; k = va_arg(ap, const char *)) {
+        if (!json_set(obj, k, json_string_utf8(va_arg(ap, const char *)))) {
+            cJSON_Delete(obj);
+            obj = NULL;
+        }
+    }
+    va_end(ap);
+    return obj;
+}
+
+cJSON *json_object_of_bool(const char *key, bool b)
+{
+    cJSON *obj = cJSON_CreateObject();
+    return json_set(obj, key, cJSON_CreateBool(b)) ? obj : NULL;
 }
 
 bool json_push(cJSON *arr, cJSON *v)

@@ -29,8 +29,8 @@ struct json_marks {
 };
 
 struct json_scan {
-    struct json_marks strings; /* strings with U+0000 (JSON_KEEP_NUL only) */
-    struct json_marks numbers; /* float literals, integers of 16 or more digits */
+    struct json_marks strings;      /* strings with U+0000 (JSON_KEEP_NUL only) */
+    struct json_marks numbers;      /* float literals, integers of 16 or more digits */
     struct json_marks long_numbers; /* literals longer than cJSON reads (63 characters) */
 };
 

@@ -321,6 +321,11 @@ cJSON *json_parse(const char *text, size_t len, unsigned flags, struct json_erro
     return root;
 }
 
+cJSON *json_parse_str(const char *text, unsigned flags, struct json_error *err)
+{
+    return json_parse(text, text != NULL ? strlen(text) : 0, flags, err);
+}
+
 cJSON *json_parse_file(const char *path, size_t max, unsigned flags, struct json_error *err)
 {
     struct json_error scratch;

@@ -377,8 +377,10 @@ bool json_scan_text(const char *text, size_t len, unsigned flags, struct json_sc
             return false;
         }
     }
-    if (sc.depth > 0) { /* an object or array still open */
-        return fail(&sc, len, "premature end of input");
+    if (sc.depth > 0) { /* an object or array still open: jansson's words, which callers saw */
+        return fail(&sc, len,
+                    in_object(&sc) ? "'}' expected near end of file"
+                                   : "']' expected near end of file");
     }
     return true;
 }

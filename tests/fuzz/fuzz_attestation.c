@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)versioned_set_report_data(&a, rd);
     (void)versioned_encode_v0_stripped(&a, &enc, &len);
     free(enc);
-    json_decref(versioned_event_log_json(&a));
+    json_free(versioned_event_log_json(&a));
     versioned_free(&a);
     return 0;
 }

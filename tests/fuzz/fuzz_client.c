@@ -2,7 +2,7 @@
  * (with tcb_info), GetQuote/TdxQuote (then its event log and replay), GetTlsKey/DeriveKey (then
  * the key's DER) — plus the compose documents it hashes. Byte 0 picks the decoder; the rest is
  * the response body. A hostile or broken agent must get an error, never a crash. */
-#include <jansson.h>
+#include "json/json.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,14 +16,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void decode_object(unsigned which, const char *text, size_t len)
 {
-    json_t *obj = json_loadb(text, len, 0, NULL);
-    if (!json_is_object(obj)) {
-        json_decref(obj);
+    cJSON *obj = json_parse(text, len, JSON_DUPS_LAST, NULL); /* as the SDK reads answers */
+    if (!cJSON_IsObject(obj)) {
+        json_free(obj);
         return;
     }
     char *copy = strndup(text, len); /* the *_from_json decoders take ownership of the text */
     if (copy == NULL) {
-        json_decref(obj);
+        json_free(obj);
         return;
     }
     if (which == 2) {
@@ -53,7 +53,7 @@ static void decode_object(unsigned which, const char *text, size_t len)
             dstack_get_tls_key_response_free(k);
         }
     }
-    json_decref(obj);
+    json_free(obj);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #include "check.h"
 
@@ -32,10 +32,10 @@ char *sim_app_ca(const struct sim *s)
 {
     char path[400];
     snprintf(path, sizeof path, "%s/appkeys.json", s->dir);
-    json_t *keys = json_load_file(path, 0, NULL);
-    const char *ca = json_string_value(json_object_get(keys, "ca_cert"));
+    cJSON *keys = json_parse_file(path, 1u << 20, 0, NULL);
+    const char *ca = json_str(json_get(keys, "ca_cert"));
     char *out = ca != NULL ? strdup(ca) : NULL;
-    json_decref(keys);
+    json_free(keys);
     return out;
 }
 
@@ -232,16 +232,16 @@ static int scan_log_for_secrets(const struct sim *s)
     snprintf(log_path, sizeof log_path, "%s/simulator.log", s->dir);
     size_t len;
     char *log = check_read_file(log_path, &len);
-    json_t *keys = json_load_file(keys_path, 0, NULL);
+    cJSON *keys = json_parse_file(keys_path, 1u << 20, 0, NULL);
     int found = 0;
     if (log == NULL || keys == NULL) {
         free(log);
-        json_decref(keys);
+        json_free(keys);
         return 0; /* a test with its own keys file: nothing known to look for */
     }
     static const char *const hex_fields[] = {"k256_key", "disk_crypt_key", "env_crypt_key"};
     for (size_t i = 0; i < sizeof hex_fields / sizeof hex_fields[0]; i++) {
-        const char *v = json_string_value(json_object_get(keys, hex_fields[i]));
+        const char *v = json_str(json_get(keys, hex_fields[i]));
         if (contains_secret(log, v)) {
             fprintf(stderr, "SECRET IN LOG: %s of %s\n", hex_fields[i], keys_path);
             found++;
@@ -249,13 +249,12 @@ static int scan_log_for_secrets(const struct sim *s)
     }
     /* The CA private key: every base64 line of its PEM body. */
     const char *provider_key = NULL;
-    const char *kind;
-    json_t *prov;
-    json_object_foreach(json_object_get(keys, "key_provider"), kind, prov)
+    const cJSON *prov;
+    cJSON_ArrayForEach(prov, json_get(keys, "key_provider"))
     {
-        provider_key = json_string_value(json_object_get(prov, "key"));
+        provider_key = json_str(json_get(prov, "key"));
         if (provider_key == NULL) { /* Kms: the temporary CA key */
-            provider_key = json_string_value(json_object_get(prov, "tmp_ca_key"));
+            provider_key = json_str(json_get(prov, "tmp_ca_key"));
         }
     }
     char line[128];
@@ -272,7 +271,7 @@ static int scan_log_for_secrets(const struct sim *s)
         p += n + (p[n] == '\n');
     }
     free(log);
-    json_decref(keys);
+    json_free(keys);
     return found;
 }
 

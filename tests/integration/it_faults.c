@@ -13,7 +13,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
+#include "json/json.h"
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -141,9 +141,9 @@ static bool quote_rtmr3(const char *sock, uint8_t rtmr3[DSTACK_MR_LEN], size_t *
 {
     struct http_reply r;
     bool ok = http_post_json(sock, "/GetQuote", "{\"report_data\":\"00\"}", &r) && r.status == 200;
-    json_t *v = ok ? json_loads(r.body, 0, NULL) : NULL;
-    const char *qhex = json_string_value(json_object_get(v, "quote"));
-    const char *log_text = json_string_value(json_object_get(v, "event_log"));
+    cJSON *v = ok ? json_parse(r.body, strlen(r.body), 0, NULL) : NULL;
+    const char *qhex = json_str(json_get(v, "quote"));
+    const char *log_text = json_str(json_get(v, "event_log"));
     ok = qhex != NULL && log_text != NULL;
     size_t qlen = ok ? strlen(qhex) / 2 : 0;
     uint8_t *q = malloc(qlen + 1);
@@ -169,7 +169,7 @@ static bool quote_rtmr3(const char *sock, uint8_t rtmr3[DSTACK_MR_LEN], size_t *
     }
     dstack_event_log_free(&log);
     free(q);
-    json_decref(v);
+    json_free(v);
     http_reply_free(&r);
     return ok;
 }
@@ -179,16 +179,16 @@ static bool info_rtmr3(const char *sock, char out[2 * DSTACK_MR_LEN + 1])
 {
     struct http_reply r;
     bool ok = http_post_json(sock, "/Info", "{}", &r) && r.status == 200;
-    json_t *v = ok ? json_loads(r.body, 0, NULL) : NULL;
-    const char *tcb = json_string_value(json_object_get(v, "tcb_info"));
-    json_t *t = tcb != NULL ? json_loads(tcb, 0, NULL) : NULL;
-    const char *r3 = json_string_value(json_object_get(t, "rtmr3"));
+    cJSON *v = ok ? json_parse(r.body, strlen(r.body), 0, NULL) : NULL;
+    const char *tcb = json_str(json_get(v, "tcb_info"));
+    cJSON *t = tcb != NULL ? json_parse(tcb, strlen(tcb), 0, NULL) : NULL;
+    const char *r3 = json_str(json_get(t, "rtmr3"));
     ok = r3 != NULL && strlen(r3) == 2 * DSTACK_MR_LEN;
     if (ok) {
         memcpy(out, r3, 2 * DSTACK_MR_LEN + 1);
     }
-    json_decref(t);
-    json_decref(v);
+    json_free(t);
+    json_free(v);
     http_reply_free(&r);
     return ok;
 }

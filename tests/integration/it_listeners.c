@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <jansson.h>
+#include "json/json.h"
 
 #include "check.h"
 #include "harness.h"
@@ -257,10 +257,10 @@ static void test_log_scan_detects_a_key(void)
 {
     char keys[512];
     snprintf(keys, sizeof keys, "%s/upstream/simulator/appkeys.json", DSTACK_FIXTURE_DIR);
-    json_t *k = json_load_file(keys, 0, NULL);
-    const char *k256 = json_string_value(json_object_get(k, "k256_key"));
+    cJSON *k = json_parse_file(keys, 1u << 20, 0, NULL);
+    const char *k256 = json_str(json_get(k, "k256_key"));
     if (k256 == NULL) {
-        json_decref(k);
+        json_free(k);
         return; /* no fixtures: nothing to plant */
     }
     struct sim s = {.pid = -1, .upstream = true};
@@ -272,7 +272,7 @@ static void test_log_scan_detects_a_key(void)
     fprintf(f, "2026-01-01T00:00:00Z debug leaked %s here\n", k256);
     fclose(f);
     CHECK(sim_stop(&s) == 98);
-    json_decref(k);
+    json_free(k);
 }
 
 int main(void)

@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
-#include <jansson.h>
+#include "json/json.h"
 
 #include <dstack/attest.h>
 #include <dstack/quote.h>
@@ -28,14 +28,14 @@ static bool get_quote(const char *args, uint8_t **q, size_t *qlen, struct dstack
         return false;
     }
     *status = r.status;
-    json_t *j = r.status == 200 ? json_loads(r.body, 0, NULL) : NULL;
-    const char *qh = json_string_value(json_object_get(j, "quote"));
-    const char *ev = json_string_value(json_object_get(j, "event_log"));
+    cJSON *j = r.status == 200 ? json_parse(r.body, strlen(r.body), 0, NULL) : NULL;
+    const char *qh = json_str(json_get(j, "quote"));
+    const char *ev = json_str(json_get(j, "event_log"));
     if (qh != NULL && ev != NULL && hex_decode_alloc(qh, strlen(qh), q, qlen) == DSTACK_OK &&
         dstack_event_log_parse(ev, strlen(ev), log, NULL, 0) == DSTACK_OK) {
         ok = true;
     }
-    json_decref(j);
+    json_free(j);
     http_reply_free(&r);
     return ok;
 }
@@ -244,11 +244,11 @@ static void test_fixture_mode(void)
     }
     struct http_reply r;
     CHECK(http_post_json(fx.dstack_sock, "/GetQuote", "{\"report_data\":\"ab\"}", &r));
-    json_t *j = json_loads(r.body, 0, NULL);
-    const char *qh = json_string_value(json_object_get(j, "quote"));
+    cJSON *j = json_parse(r.body, strlen(r.body), 0, NULL);
+    const char *qh = json_str(json_get(j, "quote"));
     CHECK(qh != NULL && strlen(qh) == 2 * 5010);
     CHECK(qh != NULL && strncmp(qh + 2 * 568, "ab00", 4) == 0);
-    json_decref(j);
+    json_free(j);
     http_reply_free(&r);
     CHECK(http_post_json(fx.dstack_sock, "/EmitEvent", "{\"event\":\"x\"}", &r));
     CHECK(r.status == 400);
@@ -268,18 +268,18 @@ static void test_fixture_mode(void)
         {"app_name", "guest-agent"},
     };
     CHECK(http_post_json(fx.dstack_sock, "/Info", "{}", &r) && r.status == 200);
-    j = json_loads(r.body, 0, NULL);
+    j = json_parse(r.body, strlen(r.body), 0, NULL);
     for (size_t i = 0; i < sizeof info / sizeof info[0]; i++) {
-        CHECK_STR(json_string_value(json_object_get(j, info[i].field)), info[i].want);
+        CHECK_STR(json_str(json_get(j, info[i].field)), info[i].want);
     }
-    const char *kp = json_string_value(json_object_get(j, "key_provider_info"));
+    const char *kp = json_str(json_get(j, "key_provider_info"));
     CHECK(kp != NULL && strncmp(kp, "{\"name\":\"kms\",\"id\":\"3059", 22) == 0);
-    json_t *tcb = json_loads(json_string_value(json_object_get(j, "tcb_info")), 0, NULL);
-    CHECK_STR(json_string_value(json_object_get(tcb, "rtmr3")),
+    cJSON *tcb = json_parse_str(json_str(json_get(j, "tcb_info")), 0, NULL);
+    CHECK_STR(json_str(json_get(tcb, "rtmr3")),
               "f28a1490ee924e9396c2ccf2d93ad536b83cbe159a1d45024d1fd7acdcc102145efcfcd0cfa2094164"
               "46c70226affadf");
-    json_decref(tcb);
-    json_decref(j);
+    json_free(tcb);
+    json_free(j);
     http_reply_free(&r);
     CHECK(sim_stop(&fx) == 0);
 }

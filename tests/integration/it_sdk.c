@@ -2,7 +2,7 @@
  * TCP, the byte-exact vectors of tests/vectors/keys.md on upstream's simulator files,
  * error paths (agent down, HTTP 400, timeout), and the dstack command over the same simulator. */
 #include <arpa/inet.h>
-#include <jansson.h>
+#include "json/json.h"
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -667,7 +667,7 @@ static char *run_cli(const char *args, int *status)
     return out;
 }
 
-static json_t *run_cli_json(const char *args, int want_status)
+static cJSON *run_cli_json(const char *args, int want_status)
 {
     int st = 0;
     char *out = run_cli(args, &st);
@@ -676,7 +676,7 @@ static json_t *run_cli_json(const char *args, int want_status)
                 out ? out : "");
     }
     CHECK(st == want_status);
-    json_t *j = out ? json_loads(out, 0, NULL) : NULL;
+    cJSON *j = out ? json_parse(out, strlen(out), 0, NULL) : NULL;
     free(out);
     return j;
 }
@@ -686,29 +686,29 @@ static void test_cli(struct dstack_client *c)
     char args[4096];
     /* get-key: the same bytes as the library. */
     snprintf(args, sizeof args, "get-key cli/path --purpose p --endpoint '%s'", sim.dstack_sock);
-    json_t *j = run_cli_json(args, 0);
+    cJSON *j = run_cli_json(args, 0);
     struct dstack_get_key_response *k = NULL;
     CHECK(dstack_get_key(c, "cli/path", "p", NULL, &k) == DSTACK_OK);
     if (k != NULL) {
-        CHECK_HEX(k->key, DSTACK_KEY_LEN, json_string_value(json_object_get(j, "key")));
-        CHECK(json_array_size(json_object_get(j, "signature_chain")) == 2);
+        CHECK_HEX(k->key, DSTACK_KEY_LEN, json_str(json_get(j, "key")));
+        CHECK((size_t)cJSON_GetArraySize(json_get(j, "signature_chain")) == 2);
     }
     dstack_get_key_response_free(k);
-    json_decref(j);
+    json_free(j);
 
     snprintf(args, sizeof args, "version --endpoint '%s'", sim.dstack_sock);
     j = run_cli_json(args, 0);
-    CHECK_STR(json_string_value(json_object_get(j, "version")), "0.6.0");
-    json_decref(j);
+    CHECK_STR(json_str(json_get(j, "version")), "0.6.0");
+    json_free(j);
 
     snprintf(args, sizeof args, "is-reachable --endpoint '%s'", sim.dstack_sock);
     j = run_cli_json(args, 0);
-    CHECK(json_is_true(json_object_get(j, "reachable")));
-    json_decref(j);
+    CHECK(cJSON_IsTrue(json_get(j, "reachable")));
+    json_free(j);
     snprintf(args, sizeof args, "is-reachable --endpoint '%s/dead.sock'", sim.dir);
     j = run_cli_json(args, 1);
-    CHECK(json_is_false(json_object_get(j, "reachable")));
-    json_decref(j);
+    CHECK(cJSON_IsFalse(json_get(j, "reachable")));
+    json_free(j);
 
     /* get-quote --replay: the replayed RTMRs equal the quote's; verify-quote accepts it and the
      * report data given, refuses other report data and another root. */
@@ -722,23 +722,22 @@ static void test_cli(struct dstack_client *c)
     free(run_cli(args, &st));
     CHECK(st == 0);
     char *qtext = check_read_text(qfile);
-    json_t *qj = qtext ? json_loads(qtext, 0, NULL) : NULL;
+    cJSON *qj = qtext ? json_parse(qtext, strlen(qtext), 0, NULL) : NULL;
     free(qtext);
-    CHECK(json_array_size(json_object_get(qj, "replayed_rtmrs")) == 4);
+    CHECK((size_t)cJSON_GetArraySize(json_get(qj, "replayed_rtmrs")) == 4);
     snprintf(args, sizeof args,
              "verify-quote --file '%s' --root '%s/tdx-root-ca.pem' "
              "--report-data c0ffee",
              qfile, sim.dir);
     j = run_cli_json(args, 0);
-    CHECK(json_is_true(json_object_get(j, "valid")));
-    CHECK(json_is_true(json_object_get(j, "event_log_replayed")));
+    CHECK(cJSON_IsTrue(json_get(j, "valid")));
+    CHECK(cJSON_IsTrue(json_get(j, "event_log_replayed")));
     for (size_t r = 0; r < 4; r++) {
         char key[8];
         snprintf(key, sizeof key, "rtmr%zu", r);
-        CHECK_STR(json_string_value(json_object_get(j, key)),
-                  json_string_value(json_array_get(json_object_get(qj, "replayed_rtmrs"), r)));
+        CHECK_STR(json_str(json_get(j, key)), json_str(json_at(json_get(qj, "replayed_rtmrs"), r)));
     }
-    json_decref(j);
+    json_free(j);
     snprintf(args, sizeof args,
              "verify-quote --file '%s' --root '%s/tdx-root-ca.pem' "
              "--report-data c0ffef",
@@ -746,18 +745,17 @@ static void test_cli(struct dstack_client *c)
     free(run_cli(args, &st));
     CHECK(st == 1);
     /* The quote alone, as hex on the command line. */
-    const char *qhex = json_string_value(json_object_get(qj, "quote"));
+    const char *qhex = json_str(json_get(qj, "quote"));
     size_t long_cap = strlen(qhex ? qhex : "") + 600;
     char *long_args = malloc(long_cap);
     if (long_args != NULL && qhex != NULL) {
         snprintf(long_args, long_cap, "verify-quote %s --root '%s/tdx-root-ca.pem'", qhex, sim.dir);
         j = run_cli_json(long_args, 0);
-        CHECK(json_is_true(json_object_get(j, "valid")) &&
-              json_object_get(j, "event_log_replayed") == NULL);
-        json_decref(j);
+        CHECK(cJSON_IsTrue(json_get(j, "valid")) && json_get(j, "event_log_replayed") == NULL);
+        json_free(j);
     }
     free(long_args);
-    json_decref(qj);
+    json_free(qj);
     /* A root from another seed: a self-signed certificate of a different key. */
     snprintf(args, sizeof args,
              "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
@@ -779,17 +777,15 @@ static void test_cli(struct dstack_client *c)
              "verify-ra-tls '%s' --ca '%s/appkeys.json' --quote-root '%s/tdx-root-ca.pem'", tfile,
              sim.dir, sim.dir);
     j = run_cli_json(args, 0);
-    CHECK(json_is_true(json_object_get(j, "valid")) &&
-          json_is_true(json_object_get(j, "quote_verified")));
-    CHECK_STR(json_string_value(json_object_get(j, "usage")), "app:custom");
+    CHECK(cJSON_IsTrue(json_get(j, "valid")) && cJSON_IsTrue(json_get(j, "quote_verified")));
+    CHECK_STR(json_str(json_get(j, "usage")), "app:custom");
     struct dstack_info_response *i = NULL;
     CHECK(dstack_info(c, &i) == DSTACK_OK);
     if (i != NULL) {
-        CHECK_STR(json_string_value(json_object_get(json_object_get(j, "app_info"), "app_id")),
-                  i->app_id);
+        CHECK_STR(json_str(json_get(json_get(j, "app_info"), "app_id")), i->app_id);
     }
     dstack_info_response_free(i);
-    json_decref(j);
+    json_free(j);
     /* Another CA: the chain does not verify. */
     snprintf(args, sizeof args, "verify-ra-tls '%s' --ca '%s'", tfile, other_root);
     free(run_cli(args, &st));

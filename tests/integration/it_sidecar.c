@@ -8,7 +8,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
+#include "json/json.h"
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -217,7 +217,7 @@ static void reply_free(struct reply *r)
     r->body = NULL;
 }
 
-static json_t *get_json(int port, const char *path, long want_status)
+static cJSON *get_json(int port, const char *path, long want_status)
 {
     struct reply r = http(port, "GET", path);
     if (r.status != want_status) {
@@ -226,7 +226,7 @@ static json_t *get_json(int port, const char *path, long want_status)
     }
     CHECK(r.status == want_status);
     CHECK(strstr(r.headers, "Content-Type: application/json\r\n") != NULL);
-    json_t *j = json_loads(r.body, 0, NULL);
+    cJSON *j = json_parse(r.body, strlen(r.body), 0, NULL);
     CHECK(j != NULL);
     reply_free(&r);
     return j;
@@ -243,40 +243,40 @@ static void expect_error(int port, const char *method, const char *path, long wa
     }
     CHECK(r.status == want_status);
     if (want_error != NULL) {
-        json_t *j = json_loads(r.body, 0, NULL);
-        CHECK(j != NULL && json_object_size(j) == 1);
-        CHECK_STR(json_string_value(json_object_get(j, "error")), want_error);
-        json_decref(j);
+        cJSON *j = json_parse(r.body, strlen(r.body), 0, NULL);
+        CHECK(j != NULL && (size_t)cJSON_GetArraySize(j) == 1);
+        CHECK_STR(json_str(json_get(j, "error")), want_error);
+        json_free(j);
     }
     reply_free(&r);
 }
 
 /* ---- checks on /quote and /attest answers -------------------------------------------------- */
 
-static void check_quote_answer(json_t *j, const uint8_t *data, size_t len)
+static void check_quote_answer(cJSON *j, const uint8_t *data, size_t len)
 {
     uint8_t want_rd[DSTACK_REPORT_DATA_LEN] = {0};
     memcpy(want_rd, data, len);
     /* Exactly these five fields, in this order. */
     static const char *const keys[] = {"quote", "event_log", "vm_config", "report_data", "rtmrs"};
-    CHECK(json_object_size(j) == 5);
-    void *it = json_object_iter(j);
-    for (size_t i = 0; i < 5 && it != NULL; i++, it = json_object_iter_next(j, it)) {
-        CHECK_STR(json_object_iter_key(it), keys[i]);
+    CHECK((size_t)cJSON_GetArraySize(j) == 5);
+    const cJSON *it = j != NULL ? j->child : NULL;
+    for (size_t i = 0; i < 5 && it != NULL; i++, it = it->next) {
+        CHECK_STR(it->string, keys[i]);
     }
-    const char *qh = json_string_value(json_object_get(j, "quote"));
-    const char *ev = json_string_value(json_object_get(j, "event_log"));
-    const char *rdh = json_string_value(json_object_get(j, "report_data"));
-    const char *vm = json_string_value(json_object_get(j, "vm_config"));
-    json_t *rt = json_object_get(j, "rtmrs");
-    CHECK(qh != NULL && ev != NULL && rdh != NULL && vm != NULL && json_is_object(rt));
-    if (qh == NULL || ev == NULL || rdh == NULL || vm == NULL || !json_is_object(rt)) {
+    const char *qh = json_str(json_get(j, "quote"));
+    const char *ev = json_str(json_get(j, "event_log"));
+    const char *rdh = json_str(json_get(j, "report_data"));
+    const char *vm = json_str(json_get(j, "vm_config"));
+    const cJSON *rt = json_get(j, "rtmrs");
+    CHECK(qh != NULL && ev != NULL && rdh != NULL && vm != NULL && cJSON_IsObject(rt));
+    if (qh == NULL || ev == NULL || rdh == NULL || vm == NULL || !cJSON_IsObject(rt)) {
         return;
     }
     /* vm_config is the agent's JSON text. */
-    json_t *vmj = json_loads(vm, 0, NULL);
-    CHECK(json_is_object(vmj));
-    json_decref(vmj);
+    cJSON *vmj = json_parse(vm, strlen(vm), 0, NULL);
+    CHECK(cJSON_IsObject(vmj));
+    json_free(vmj);
     CHECK_HEX(want_rd, sizeof want_rd, rdh);
 
     uint8_t *q = NULL;
@@ -297,11 +297,11 @@ static void check_quote_answer(json_t *j, const uint8_t *data, size_t len)
     uint8_t replay[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
     CHECK(dstack_event_log_parse(ev, strlen(ev), &log, NULL, 0) == DSTACK_OK);
     CHECK(dstack_replay_rtmrs(&log, replay) == DSTACK_OK);
-    CHECK(json_object_size(rt) == DSTACK_RTMR_COUNT);
+    CHECK((size_t)cJSON_GetArraySize(rt) == DSTACK_RTMR_COUNT);
     for (int i = 0; i < DSTACK_RTMR_COUNT; i++) {
         char key[8] = "rtmr0";
         key[4] = (char)('0' + i);
-        const char *got = json_string_value(json_object_get(rt, key));
+        const char *got = json_str(json_get(rt, key));
         CHECK(got != NULL && strlen(got) == 2 * DSTACK_MR_LEN);
         if (got != NULL) {
             CHECK_HEX(pq.report.rtmr[i], DSTACK_MR_LEN, got); /* = the quote's RTMR */
@@ -312,12 +312,12 @@ static void check_quote_answer(json_t *j, const uint8_t *data, size_t len)
     free(q);
 }
 
-static void check_attest_answer(json_t *j, const uint8_t *data, size_t len)
+static void check_attest_answer(cJSON *j, const uint8_t *data, size_t len)
 {
     uint8_t want_rd[DSTACK_REPORT_DATA_LEN] = {0};
     memcpy(want_rd, data, len);
-    CHECK(json_object_size(j) == 1);
-    const char *ah = json_string_value(json_object_get(j, "attestation"));
+    CHECK((size_t)cJSON_GetArraySize(j) == 1);
+    const char *ah = json_str(json_get(j, "attestation"));
     CHECK(ah != NULL);
     uint8_t *a = NULL;
     size_t alen = 0;
@@ -341,10 +341,10 @@ static void check_attest_answer(json_t *j, const uint8_t *data, size_t len)
 
 static void test_meta_routes(int port)
 {
-    json_t *j = get_json(port, "/", 200);
-    CHECK(json_object_size(j) == 2);
-    CHECK_STR(json_string_value(json_object_get(j, "service")), "dstack-quote-sidecar");
-    const char *ts = json_string_value(json_object_get(j, "timestamp"));
+    cJSON *j = get_json(port, "/", 200);
+    CHECK((size_t)cJSON_GetArraySize(j) == 2);
+    CHECK_STR(json_str(json_get(j, "service")), "dstack-quote-sidecar");
+    const char *ts = json_str(json_get(j, "timestamp"));
     /* RFC 3339, UTC, Z, microseconds, and now. */
     CHECK(ts != NULL && strlen(ts) == 27 && ts[4] == '-' && ts[10] == 'T' && ts[19] == '.' &&
           ts[26] == 'Z');
@@ -357,7 +357,7 @@ static void test_meta_routes(int port)
             CHECK(ts[i] >= '0' && ts[i] <= '9');
         }
     }
-    json_decref(j);
+    json_free(j);
 
     struct reply r = http(port, "GET", "/health");
     CHECK(r.status == 200);
@@ -388,37 +388,37 @@ static void test_seed_examples(int port)
         {"/attest?data=my-app-state", "my-app-state", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        json_t *j = get_json(port, cases[i].path, 200);
+        cJSON *j = get_json(port, cases[i].path, 200);
         if (cases[i].quote) {
             check_quote_answer(j, (const uint8_t *)cases[i].data, strlen(cases[i].data));
         } else {
             check_attest_answer(j, (const uint8_t *)cases[i].data, strlen(cases[i].data));
         }
-        json_decref(j);
+        json_free(j);
     }
 }
 
 static void test_query_forms(int port)
 {
     /* Percent-encoding and '+' decode to the same bytes. */
-    json_t *j = get_json(port, "/quote?data=hello%20world", 200);
+    cJSON *j = get_json(port, "/quote?data=hello%20world", 200);
     check_quote_answer(j, (const uint8_t *)"hello world", 11);
-    json_decref(j);
+    json_free(j);
     j = get_json(port, "/quote?data=caf%C3%A9+%E2%82%AC", 200);
     check_quote_answer(j, (const uint8_t *)"caf\xc3\xa9 \xe2\x82\xac", 9);
-    json_decref(j);
+    json_free(j);
     /* Exactly 64 bytes. */
     const char *d64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     char path[256];
     snprintf(path, sizeof path, "/quote?data=%s", d64);
     j = get_json(port, path, 200);
     check_quote_answer(j, (const uint8_t *)d64, 64);
-    json_decref(j);
+    json_free(j);
     /* hex= for binary report data, NUL and 0xff bytes included. */
     static const uint8_t bin[] = {0x00, 0xff, 0x10, 0x00, 0x80, 0x7f};
     j = get_json(port, "/quote?hex=00ff1000807f", 200);
     check_quote_answer(j, bin, sizeof bin);
-    json_decref(j);
+    json_free(j);
     uint8_t full[64];
     char hex[2 * 64 + 1];
     for (size_t i = 0; i < sizeof full; i++) {
@@ -428,11 +428,11 @@ static void test_query_forms(int port)
     snprintf(path, sizeof path, "/attest?hex=%s", hex);
     j = get_json(port, path, 200);
     check_attest_answer(j, full, sizeof full);
-    json_decref(j);
+    json_free(j);
     /* ?data= (present, empty): 64 zero bytes. */
     j = get_json(port, "/quote?data=", 200);
     check_quote_answer(j, (const uint8_t *)"", 0);
-    json_decref(j);
+    json_free(j);
 }
 
 static void test_bad_inputs(int port)
@@ -482,23 +482,23 @@ static void test_bad_inputs(int port)
     expect_error(port, "GET", "/quote/", 404, NULL);
     expect_error(port, "POST", "/nope", 404, NULL);
     /* Still serving after all of that. */
-    json_t *j = get_json(port, "/quote?data=after", 200);
+    cJSON *j = get_json(port, "/quote?data=after", 200);
     check_quote_answer(j, (const uint8_t *)"after", 5);
-    json_decref(j);
+    json_free(j);
 }
 
 static void test_info(int port, const struct sim *s)
 {
-    json_t *j = get_json(port, "/info", 200);
+    cJSON *j = get_json(port, "/info", 200);
     struct http_reply direct;
     CHECK(http_post_json(s->dstack_sock, "/Info", "{}", &direct) && direct.status == 200);
-    json_t *d = json_loads(direct.body, 0, NULL);
-    CHECK(d != NULL && json_equal(j, d));
-    CHECK(json_string_value(json_object_get(j, "app_id")) != NULL);
-    CHECK(json_is_string(json_object_get(j, "tcb_info")));
-    json_decref(d);
+    cJSON *d = json_parse(direct.body, strlen(direct.body), 0, NULL);
+    CHECK(d != NULL && cJSON_Compare(j, d, true));
+    CHECK(json_str(json_get(j, "app_id")) != NULL);
+    CHECK(cJSON_IsString(json_get(j, "tcb_info")));
+    json_free(d);
     http_reply_free(&direct);
-    json_decref(j);
+    json_free(j);
 }
 
 /* The log: one line per request with method, path, status and duration; never a query string,
@@ -679,9 +679,9 @@ static void test_agent_down_and_back(void)
     const char *env[] = {endpoint_env, "RUST_LOG=debug", NULL};
     struct sidecar_proc p;
     CHECK(sidecar_start(&p, "http-agent", env, (const char *const[]){"--timeout", "3", NULL}));
-    json_t *j = get_json(p.port, "/quote?data=test123", 200);
-    CHECK(json_object_size(j) == 5);
-    json_decref(j);
+    cJSON *j = get_json(p.port, "/quote?data=test123", 200);
+    CHECK((size_t)cJSON_GetArraySize(j) == 5);
+    json_free(j);
     expect_error(p.port, "GET", "/ready", 200, NULL);
 
     CHECK(sim_stop(&s1) == 0);
@@ -710,8 +710,8 @@ static void test_agent_down_and_back(void)
     CHECK(sim_start(&s2, sim_args));
     expect_error(p.port, "GET", "/ready", 200, NULL);
     j = get_json(p.port, "/quote?data=back", 200);
-    CHECK(json_object_size(j) == 5);
-    json_decref(j);
+    CHECK((size_t)cJSON_GetArraySize(j) == 5);
+    json_free(j);
     CHECK(sidecar_stop(&p) == 0);
     CHECK(sim_stop(&s2) == 0);
 
@@ -848,15 +848,15 @@ int main(void)
     test_bad_inputs(port);
     test_info(port, &s);
     /* A slice of a real quote must never reach the log. */
-    json_t *j = get_json(port, "/quote?data=logcheck", 200);
-    const char *qh = json_string_value(json_object_get(j, "quote"));
+    cJSON *j = get_json(port, "/quote?data=logcheck", 200);
+    const char *qh = json_str(json_get(j, "quote"));
     char fragment[65] = "";
     if (qh != NULL && strlen(qh) > 2000) {
         memcpy(fragment, qh + 1000, 64);
     }
     CHECK(sidecar_stop(&main_p) == 0);
     test_log_lines(&main_p, fragment[0] ? fragment : NULL);
-    json_decref(j);
+    json_free(j);
 
     const char *flood_env[] = {endpoint_env, NULL};
     test_bounded_agent_connections(&s, flood_env);

@@ -3,7 +3,7 @@
  * quote pressure (64 GetQuote at 500 ms per quote beside 8 GetKey clients), and the
  * measurement-mismatch refusal after a restart. */
 #include <curl/curl.h>
-#include <jansson.h>
+#include "json/json.h"
 #include <pthread.h>
 #include <stdint.h>
 #include <signal.h>
@@ -121,22 +121,22 @@ static int agent_stop(void)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static json_t *post(const char *sock, const char *path, const char *body, long *status)
+static cJSON *post(const char *sock, const char *path, const char *body, long *status)
 {
     struct http_reply r;
-    json_t *j = NULL;
+    cJSON *j = NULL;
     *status = 0;
     if (http_post_json(sock, path, body, &r)) {
         *status = r.status;
-        j = json_loads(r.body != NULL ? r.body : "", 0, NULL);
+        j = json_parse(r.body != NULL ? r.body : "", strlen(r.body != NULL ? r.body : ""), 0, NULL);
     }
     http_reply_free(&r);
     return j;
 }
 
-static uint8_t *hex_field(const json_t *obj, const char *key, size_t *len)
+static uint8_t *hex_field(const cJSON *obj, const char *key, size_t *len)
 {
-    const char *h = json_string_value(json_object_get(obj, key));
+    const char *h = json_str(json_get(obj, key));
     uint8_t *out = NULL;
     *len = 0;
     if (h == NULL || hex_decode_alloc(h, strlen(h), &out, len) != DSTACK_OK) {
@@ -150,7 +150,7 @@ static uint8_t *hex_field(const json_t *obj, const char *key, size_t *len)
 static void check_get_quote(uint8_t rtmr3_out[48])
 {
     long st;
-    json_t *j = post(dstack_sock, "/GetQuote", "{\"report_data\":\"01020304\"}", &st);
+    cJSON *j = post(dstack_sock, "/GetQuote", "{\"report_data\":\"01020304\"}", &st);
     CHECK(st == 200 && j != NULL);
     size_t qlen = 0;
     uint8_t *q = hex_field(j, "quote", &qlen);
@@ -162,7 +162,7 @@ static void check_get_quote(uint8_t rtmr3_out[48])
     CHECK(q != NULL && dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);
     static const uint8_t rd[64] = {1, 2, 3, 4};
     CHECK(q != NULL && memcmp(pq.report.report_data, rd, 64) == 0);
-    const char *log_text = json_string_value(json_object_get(j, "event_log"));
+    const char *log_text = json_str(json_get(j, "event_log"));
     struct dstack_event_log log;
     uint8_t rtmr[4][48];
     CHECK(log_text != NULL &&
@@ -174,7 +174,7 @@ static void check_get_quote(uint8_t rtmr3_out[48])
     memcpy(rtmr3_out, pq.report.rtmr[3], 48);
     dstack_event_log_free(&log);
     free(q);
-    json_decref(j);
+    json_free(j);
 }
 
 static void test_api(void)
@@ -183,19 +183,19 @@ static void test_api(void)
     check_get_quote(r3a);
 
     long st;
-    json_t *j = post(dstack_sock, "/Info", "{}", &st);
+    cJSON *j = post(dstack_sock, "/Info", "{}", &st);
     CHECK(st == 200 && j != NULL);
-    json_t *tcb = json_loads(json_string_value(json_object_get(j, "tcb_info")) ?: "", 0, NULL);
+    cJSON *tcb = json_parse_str(json_str(json_get(j, "tcb_info")) ?: "", 0, NULL);
     char mrtd_hex[97];
     hex_encode(fk.mrtd, 48, mrtd_hex);
-    CHECK_STR(json_string_value(json_object_get(tcb, "mrtd")), mrtd_hex);
-    CHECK(json_array_size(json_object_get(tcb, "event_log")) >= 18);
-    json_decref(tcb);
-    json_decref(j);
+    CHECK_STR(json_str(json_get(tcb, "mrtd")), mrtd_hex);
+    CHECK((size_t)cJSON_GetArraySize(json_get(tcb, "event_log")) >= 18);
+    json_free(tcb);
+    json_free(j);
 
     j = post(dstack_sock, "/EmitEvent", "{\"event\":\"it-event\",\"payload\":\"abcd\"}", &st);
     CHECK(st == 200);
-    json_decref(j);
+    json_free(j);
     check_get_quote(r3b);
     fake_tdx_rtmr3(&fk, reg);
     CHECK(memcmp(r3a, r3b, 48) != 0 && memcmp(r3b, reg, 48) == 0);
@@ -210,19 +210,19 @@ static void test_api(void)
     }
     /* Info follows the new RTMR3. */
     j = post(dstack_sock, "/Info", "{}", &st);
-    tcb = json_loads(json_string_value(json_object_get(j, "tcb_info")) ?: "", 0, NULL);
+    tcb = json_parse_str(json_str(json_get(j, "tcb_info")) ?: "", 0, NULL);
     char r3_hex[97];
     hex_encode(reg, 48, r3_hex);
-    CHECK_STR(json_string_value(json_object_get(tcb, "rtmr3")), r3_hex);
-    json_decref(tcb);
-    json_decref(j);
+    CHECK_STR(json_str(json_get(tcb, "rtmr3")), r3_hex);
+    json_free(tcb);
+    json_free(j);
 
     j = post(dstack_sock, "/GetKey", "{\"path\":\"/it\"}", &st);
-    CHECK(st == 200 && json_string_value(json_object_get(j, "key")) != NULL);
-    json_decref(j);
+    CHECK(st == 200 && json_str(json_get(j, "key")) != NULL);
+    json_free(j);
     j = post(tappd_sock, "/prpc/Tappd.TdxQuote", "{\"report_data\":\"00\"}", &st);
-    CHECK(st == 200 && json_string_value(json_object_get(j, "quote")) != NULL);
-    json_decref(j);
+    CHECK(st == 200 && json_str(json_get(j, "quote")) != NULL);
+    json_free(j);
 }
 
 /* ---- quote pressure ----------------------------------------------------------------------- */
@@ -247,11 +247,11 @@ static void *quote_client(void *arg)
 {
     struct quote_result *r = arg;
     double t0 = now_ms();
-    json_t *j = post(dstack_sock, "/GetQuote", "{\"report_data\":\"ff\"}", &r->status);
+    cJSON *j = post(dstack_sock, "/GetQuote", "{\"report_data\":\"ff\"}", &r->status);
     r->ms = now_ms() - t0;
-    const char *err = json_string_value(json_object_get(j, "error"));
+    const char *err = json_str(json_get(j, "error"));
     r->overload = r->status == 400 && err != NULL && strstr(err, "quote device busy") != NULL;
-    json_decref(j);
+    json_free(j);
     atomic_fetch_sub(&quotes_running, 1);
     return NULL;
 }
@@ -260,9 +260,9 @@ static double key_once(void)
 {
     long st;
     double t0 = now_ms();
-    json_t *j = post(dstack_sock, "/GetKey", "{\"path\":\"/load\"}", &st);
+    cJSON *j = post(dstack_sock, "/GetKey", "{\"path\":\"/load\"}", &st);
     double ms = now_ms() - t0;
-    json_decref(j);
+    json_free(j);
     if (st != 200) {
         atomic_fetch_add(&key_failures, 1);
     }
@@ -368,8 +368,8 @@ static void *emitter(void *arg)
         snprintf(body, sizeof body, "{\"event\":\"k9-%d-%d\",\"payload\":\"%02x\"}", id, i,
                  i & 0xff);
         long st;
-        json_t *j = post(dstack_sock, "/EmitEvent", body, &st);
-        json_decref(j);
+        cJSON *j = post(dstack_sock, "/EmitEvent", body, &st);
+        json_free(j);
         if (st != 200) {
             break; /* the agent was killed */
         }
@@ -403,9 +403,9 @@ static void test_kill9(void)
             return;
         }
         long st;
-        json_t *j = post(dstack_sock, "/GetKey", "{\"path\":\"/k9\"}", &st);
+        cJSON *j = post(dstack_sock, "/GetKey", "{\"path\":\"/k9\"}", &st);
         CHECK(st == 200);
-        json_decref(j);
+        json_free(j);
         uint8_t r3[48], reg[48];
         check_get_quote(r3);
         fake_tdx_rtmr3(&fk, reg);
@@ -442,21 +442,21 @@ static void test_mismatch_refusal(void)
         {"t", "/prpc/Tappd.DeriveK256Key", "{\"path\":\"/x\"}"},
     };
     for (size_t i = 0; i < sizeof key_calls / sizeof key_calls[0]; i++) {
-        json_t *j = post(key_calls[i][0][0] == 'd' ? dstack_sock : tappd_sock, key_calls[i][1],
-                         key_calls[i][2], &st);
-        const char *err = json_string_value(json_object_get(j, "error"));
+        cJSON *j = post(key_calls[i][0][0] == 'd' ? dstack_sock : tappd_sock, key_calls[i][1],
+                        key_calls[i][2], &st);
+        const char *err = json_str(json_get(j, "error"));
         CHECK(st == 400 && err != NULL && strstr(err, "measurement mismatch") != NULL);
-        json_decref(j);
+        json_free(j);
     }
-    json_t *j = post(dstack_sock, "/GetQuote", "{\"report_data\":\"\"}", &st);
+    cJSON *j = post(dstack_sock, "/GetQuote", "{\"report_data\":\"\"}", &st);
     CHECK(st == 200);
-    json_decref(j);
+    json_free(j);
     j = post(dstack_sock, "/EmitEvent", "{\"event\":\"after\",\"payload\":\"\"}", &st);
     CHECK(st == 400);
-    json_decref(j);
+    json_free(j);
     j = post(dstack_sock, "/Info", "{}", &st);
     CHECK(st == 200);
-    json_decref(j);
+    json_free(j);
     char cmd[500];
     snprintf(cmd, sizeof cmd, "grep -q 'measurement mismatch, refusing to serve keys' %s",
              agent_log);

@@ -7,7 +7,7 @@
  * certificate, a foreign CA, a wrong host name and a certificate without attestation are refused
  * where they must be. */
 #include <arpa/inet.h>
-#include <jansson.h>
+#include "json/json.h"
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>

@@ -1,28 +1,28 @@
 /* The external Worker service (docs/api/Worker.md): public Info, Version and
  * GetAttestationForAppKey, on the simulator's external.sock. */
-#include <jansson.h>
+#include "json/json.h"
 #include <unistd.h>
 
 #include "check.h"
 #include "harness.h"
 #include "util/hex.h"
 
-static json_t *call_json(const char *sock, const char *path, const char *body, long *status)
+static cJSON *call_json(const char *sock, const char *path, const char *body, long *status)
 {
     struct http_reply r;
-    json_t *j = NULL;
+    cJSON *j = NULL;
     if (http_post_json(sock, path, body, &r)) {
         *status = r.status;
-        j = json_loads(r.body, 0, NULL);
+        j = json_parse(r.body, strlen(r.body), 0, NULL);
     }
     http_reply_free(&r);
     return j;
 }
 
 /* The report data in a GetQuoteResponse, as text (trailing zero bytes cut). */
-static void report_text(const json_t *resp, char *out, size_t cap)
+static void report_text(const cJSON *resp, char *out, size_t cap)
 {
-    const char *hex = json_string_value(json_object_get(resp, "report_data"));
+    const char *hex = json_str(json_get(resp, "report_data"));
     uint8_t rd[64] = {0};
     size_t n = 0;
     out[0] = '\0';
@@ -44,45 +44,45 @@ static void test_upstream_vectors(void)
     long status = 0;
     char text[80];
     /* docs/api/Worker.md: the simulator's report data for both algorithms. */
-    json_t *j = call_json(ext, "/prpc/Worker.GetAttestationForAppKey",
-                          "{\"algorithm\":\"secp256k1\"}", &status);
+    cJSON *j = call_json(ext, "/prpc/Worker.GetAttestationForAppKey",
+                         "{\"algorithm\":\"secp256k1\"}", &status);
     CHECK(status == 200);
     report_text(j, text, sizeof text);
     CHECK_STR(text, "dip1::secp256k1c-pk:A2EF8B0f14FWj3wgiwh7HE9SJgFBDtfpx4cNVz3nxG1U");
-    CHECK(json_string_length(json_object_get(j, "quote")) > 1000);
-    json_decref(j);
+    CHECK(json_str_len(json_get(j, "quote")) > 1000);
+    json_free(j);
     j = call_json(ext, "/prpc/GetAttestationForAppKey", "{\"algorithm\":\"ed25519\"}", &status);
     CHECK(status == 200);
     report_text(j, text, sizeof text);
     CHECK_STR(text, "dip1::ed25519-pk:aY9WvVh9jOPKjbDhw2G6nRkAifmNxNnfgA_5LtBzpl0");
-    json_decref(j);
+    json_free(j);
     j = call_json(ext, "/prpc/GetAttestationForAppKey", "{\"algorithm\":\"k256\"}", &status);
     CHECK(status == 200);
-    json_decref(j);
+    json_free(j);
     static const char *const refused[] = {"{}", "{\"algorithm\":\"\"}",
                                           "{\"algorithm\":\"secp256k1_prehashed\"}",
                                           "{\"algorithm\":\"rsa\"}"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         j = call_json(ext, "/prpc/Worker.GetAttestationForAppKey", refused[i], &status);
         CHECK(status == 400);
-        CHECK_STR(json_string_value(json_object_get(j, "error")), "Unsupported algorithm");
-        json_decref(j);
+        CHECK_STR(json_str(json_get(j, "error")), "Unsupported algorithm");
+        json_free(j);
     }
     /* Public information only: no key methods, no dstack paths. */
     j = call_json(ext, "/prpc/GetKey", "{}", &status);
     CHECK(status == 400);
-    CHECK_STR(json_string_value(json_object_get(j, "error")), "Service not found: GetKey");
-    json_decref(j);
+    CHECK_STR(json_str(json_get(j, "error")), "Service not found: GetKey");
+    json_free(j);
     struct http_reply r;
     CHECK(http_post_json(ext, "/GetKey", "{}", &r) && r.status == 404);
     http_reply_free(&r);
     j = call_json(ext, "/prpc/Worker.Version", "{}", &status);
-    CHECK(status == 200 && json_is_string(json_object_get(j, "version")));
-    json_decref(j);
+    CHECK(status == 200 && cJSON_IsString(json_get(j, "version")));
+    json_free(j);
     /* Info with tcb_info: upstream's app-compose.json has public_tcbinfo true. */
     j = call_json(ext, "/prpc/Worker.Info", "{}", &status);
-    CHECK(status == 200 && json_string_length(json_object_get(j, "tcb_info")) > 100);
-    json_decref(j);
+    CHECK(status == 200 && json_str_len(json_get(j, "tcb_info")) > 100);
+    json_free(j);
     CHECK(sim_stop(&s) == 0);
 }
 
@@ -105,16 +105,16 @@ static void test_hidden_tcb_info(void)
     char ext[300];
     snprintf(ext, sizeof ext, "%s/external.sock", s.dir);
     long status = 0;
-    json_t *j = call_json(ext, "/prpc/Worker.Info", "{}", &status);
+    cJSON *j = call_json(ext, "/prpc/Worker.Info", "{}", &status);
     CHECK(status == 200);
-    CHECK_STR(json_string_value(json_object_get(j, "tcb_info")), "");
-    CHECK_STR(json_string_value(json_object_get(j, "vm_config")), "");
-    CHECK_STR(json_string_value(json_object_get(j, "app_name")), "private-app");
-    json_decref(j);
+    CHECK_STR(json_str(json_get(j, "tcb_info")), "");
+    CHECK_STR(json_str(json_get(j, "vm_config")), "");
+    CHECK_STR(json_str(json_get(j, "app_name")), "private-app");
+    json_free(j);
     /* The internal socket still shows everything. */
     j = call_json(s.dstack_sock, "/Info", "{}", &status);
-    CHECK(status == 200 && json_string_length(json_object_get(j, "tcb_info")) > 100);
-    json_decref(j);
+    CHECK(status == 200 && json_str_len(json_get(j, "tcb_info")) > 100);
+    json_free(j);
     CHECK(sim_stop(&s) == 0);
     unlink(path);
 }

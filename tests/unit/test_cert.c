@@ -2,7 +2,7 @@
  * upstream's values:
  * TBS_A byte for byte, serials, the DeriveKey PEMs; OpenSSL decodes SAN/KU/EKU and verifies the
  * signature under the simulator CA; validity edges and bad inputs. */
-#include <jansson.h>
+#include "json/json.h"
 #include <openssl/bn.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -47,13 +47,12 @@ static char *ca_pem_text;
 static void load_simulator_keys(void)
 {
     const char *path = check_fixture("upstream/simulator/appkeys.json");
-    json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr);
+    struct json_error jerr;
+    cJSON *root = json_parse_file(path, 1u << 20, 0, &jerr);
     CHECK(root != NULL);
-    const char *k = json_string_value(json_object_get(root, "k256_key"));
-    const char *cert = json_string_value(json_object_get(root, "ca_cert"));
-    const char *key = json_string_value(
-        json_object_get(json_object_get(json_object_get(root, "key_provider"), "None"), "key"));
+    const char *k = json_str(json_get(root, "k256_key"));
+    const char *cert = json_str(json_get(root, "ca_cert"));
+    const char *key = json_str(json_get(json_get(json_get(root, "key_provider"), "None"), "key"));
     size_t n = 0;
     CHECK(k != NULL && hex_decode(k, strlen(k), k256_key, sizeof k256_key, &n) == DSTACK_OK);
     CHECK(n == 32);
@@ -70,7 +69,7 @@ static void load_simulator_keys(void)
     CHECK(x509_ca_load(cert, strlen(cert), "junk", 4, &bad, err) == DSTACK_EFORMAT);
     CHECK_STR(err, "Failed to parse key");
     CHECK(bad == NULL);
-    json_decref(root);
+    json_free(root);
 }
 
 static void test_keys(void)

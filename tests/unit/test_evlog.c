@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #include "attest/runtime_log.h"
 #include "check.h"
@@ -153,11 +153,11 @@ static void test_replay_lite(void)
     if (text == NULL) {
         return;
     }
-    json_error_t jerr;
-    json_t *root = json_loadb(text, len, 0, &jerr);
+    struct json_error jerr;
+    cJSON *root = json_parse(text, len, 0, &jerr);
     CHECK(root != NULL);
-    const char *quote_hex = json_string_value(json_object_get(root, "quote"));
-    const char *log_text = json_string_value(json_object_get(root, "event_log"));
+    const char *quote_hex = json_str(json_get(root, "quote"));
+    const char *log_text = json_str(json_get(root, "event_log"));
     CHECK(quote_hex != NULL && log_text != NULL);
     uint8_t *quote = NULL;
     size_t qlen = 0;
@@ -202,7 +202,7 @@ static void test_replay_lite(void)
 
     dstack_event_log_free(&log);
     free(quote);
-    json_decref(root);
+    json_free(root);
     free(text);
 }
 

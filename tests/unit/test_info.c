@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #include "agent.h"
 #include "check.h"
@@ -29,14 +29,15 @@ static const char *const tcb_keys[] = {
     "os_image_hash", "compose_hash", "device_id", "event_log", "app_compose",
 };
 
-static void check_order(const json_t *o, const char *const *keys, size_t n)
+static void check_order(const cJSON *o, const char *const *keys, size_t n)
 {
     size_t i = 0;
     const char *k;
-    const json_t *v;
-    CHECK(json_object_size(o) == n);
-    json_object_foreach((json_t *)o, k, v)
+    const cJSON *v;
+    CHECK((size_t)cJSON_GetArraySize(o) == n);
+    cJSON_ArrayForEach(v, (cJSON *)o)
     {
+        k = v->string;
         (void)v;
         if (i < n) {
             CHECK_STR(k, keys[i]);
@@ -45,16 +46,16 @@ static void check_order(const json_t *o, const char *const *keys, size_t n)
     }
 }
 
-static const char *str(const json_t *o, const char *k)
+static const char *str(const cJSON *o, const char *k)
 {
-    return json_string_value(json_object_get(o, k));
+    return json_str(json_get(o, k));
 }
 
 static void test_build_lite(void)
 {
     size_t len = 0;
     char *text = check_read_file(check_fixture("upstream/tdx/tdx-lite-getquote.json"), &len);
-    json_t *root = json_loadb(text, len, 0, NULL);
+    cJSON *root = json_parse(text, len, 0, NULL);
     const char *qh = str(root, "quote"), *lh = str(root, "event_log"), *vm = str(root, "vm_config");
     uint8_t *q = NULL;
     size_t qlen = 0;
@@ -78,7 +79,7 @@ static void test_build_lite(void)
         .cloud_vendor = "QEMU",
         .cloud_product = "Standard PC",
     };
-    json_t *info = NULL;
+    cJSON *info = NULL;
     CHECK(info_build(&in, &info) == DSTACK_OK);
     check_order(info, info_keys, sizeof info_keys / sizeof info_keys[0]);
     CHECK_STR(str(info, "app_id"), "86b0e55f2fa8e4fb69d890f14f54d5612707646e");
@@ -105,7 +106,7 @@ static void test_build_lite(void)
     const char *tcb = str(info, "tcb_info");
     CHECK(tcb != NULL && strncmp(tcb, "{\n  \"mrtd\": \"", 13) == 0);
     CHECK(tcb != NULL && strstr(tcb, "\n  \"event_log\": [\n    {\n      \"imr\": 0,\n") != NULL);
-    json_t *t = json_loads(tcb, 0, NULL);
+    cJSON *t = json_parse(tcb, strlen(tcb), 0, NULL);
     check_order(t, tcb_keys, sizeof tcb_keys / sizeof tcb_keys[0]);
     char hex[97];
     hex_encode(body + 328 + 3 * 48, 48, hex);
@@ -114,9 +115,9 @@ static void test_build_lite(void)
     CHECK_STR(str(t, "mrtd"), hex);
     CHECK_STR(str(t, "app_compose"), compose);
     CHECK_STR(str(t, "mr_aggregated"), str(info, "mr_aggregated"));
-    CHECK(json_array_size(json_object_get(t, "event_log")) == log.count);
-    json_decref(t);
-    json_decref(info);
+    CHECK((size_t)cJSON_GetArraySize(json_get(t, "event_log")) == log.count);
+    json_free(t);
+    json_free(info);
 
     /* External listener without public_tcbinfo: tcb_info and vm_config are "". */
     in.hide_tcb_info = true;
@@ -125,7 +126,7 @@ static void test_build_lite(void)
     CHECK_STR(str(info, "tcb_info"), "");
     CHECK_STR(str(info, "vm_config"), "");
     CHECK_STR(str(info, "app_id"), "86b0e55f2fa8e4fb69d890f14f54d5612707646e");
-    json_decref(info);
+    json_free(info);
 
     /* No runtime events: ids are "", key_provider_info "", vm_config without a hash gives "". */
     struct dstack_event_log empty;
@@ -139,7 +140,7 @@ static void test_build_lite(void)
     CHECK_STR(str(info, "app_id"), "");
     CHECK_STR(str(info, "key_provider_info"), "");
     CHECK_STR(str(info, "os_image_hash"), "");
-    json_decref(info);
+    json_free(info);
     /* A log that cannot replay is refused. */
     CHECK(dstack_event_log_push(&empty, 7, 1, NULL, "", NULL, 0, 1) == DSTACK_OK);
     CHECK(info_build(&in, &info) == DSTACK_EFORMAT && info == NULL);
@@ -147,17 +148,17 @@ static void test_build_lite(void)
 
     dstack_event_log_free(&log);
     free(q);
-    json_decref(root);
+    json_free(root);
     free(text);
 }
 
 /* h_info answers with encoded text (rpc.h result_text); decode it and reset the call. */
-static json_t *handler_answer(struct rpc_call *call)
+static cJSON *handler_answer(struct rpc_call *call)
 {
-    json_t *j = call->result;
+    cJSON *j = call->result;
     if (call->result_text != NULL) {
         CHECK(j == NULL);
-        j = json_loadb(call->result_text, call->result_text_len, JSON_DECODE_ANY, NULL);
+        j = json_parse(call->result_text, call->result_text_len, 0, NULL);
         CHECK(j != NULL);
         free(call->result_text);
     }
@@ -171,17 +172,17 @@ static json_t *handler_answer(struct rpc_call *call)
 static void check_text_matches(struct agent *a, bool external)
 {
     char err[256];
-    json_t *obj = NULL;
+    cJSON *obj = NULL;
     char *text = NULL;
     size_t len = 0;
     CHECK(info_get(a->info, a, external, &obj, err, sizeof err) == DSTACK_OK);
     CHECK(info_get_text(a->info, a, external, &text, &len, err, sizeof err) == DSTACK_OK);
-    char *want = json_dumps(obj, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *want = json_dump(obj, 0, NULL);
     CHECK(want != NULL && text != NULL && len == strlen(want));
     CHECK_STR(text, want);
     free(want);
     free(text);
-    json_decref(obj);
+    json_free(obj);
 }
 
 static void test_cache_over_simulator(void)
@@ -211,9 +212,9 @@ static void test_cache_over_simulator(void)
     a.app_name = strdup("info-app");
     size_t n = 0;
     char *sys = check_read_file(cfg.sys_config_file, &n);
-    json_t *sysj = json_loads(sys, 0, NULL);
+    cJSON *sysj = json_parse(sys, strlen(sys), 0, NULL);
     a.vm_config = strdup(str(sysj, "vm_config"));
-    json_decref(sysj);
+    json_free(sysj);
     free(sys);
     CHECK(a.tee != NULL && a.tee->open(&cfg, &a.tee_state, err) == DSTACK_OK);
 
@@ -221,21 +222,21 @@ static void test_cache_over_simulator(void)
     struct rpc_call call;
     memset(&call, 0, sizeof call);
     call.agent = &a;
-    call.args = json_object();
+    call.args = cJSON_CreateObject();
     CHECK(h_info(&call));
-    json_t *uncached = handler_answer(&call);
+    cJSON *uncached = handler_answer(&call);
     check_order(uncached, info_keys, sizeof info_keys / sizeof info_keys[0]);
 
     CHECK(info_cache_new(&a, &a.info, err, sizeof err) == DSTACK_OK);
     CHECK(h_info(&call));
-    json_t *i1 = handler_answer(&call);
-    CHECK(json_equal(i1, uncached));
+    cJSON *i1 = handler_answer(&call);
+    CHECK(cJSON_Compare(i1, uncached, true));
     CHECK_STR(str(i1, "app_name"), "info-app");
     check_text_matches(&a, false);
     /* RTMR3 of tcb_info equals the simulator's register and the replay of tcb_info.event_log. */
-    json_t *t1 = json_loads(str(i1, "tcb_info"), 0, NULL);
+    cJSON *t1 = json_parse_str(str(i1, "tcb_info"), 0, NULL);
     struct dstack_event_log log;
-    char *logtxt = json_dumps(json_object_get(t1, "event_log"), JSON_COMPACT);
+    char *logtxt = json_dump(json_get(t1, "event_log"), 0, NULL);
     CHECK(dstack_event_log_parse(logtxt, strlen(logtxt), &log, NULL, 0) == DSTACK_OK);
     uint8_t rtmr[4][48];
     struct tee_measurements reg;
@@ -250,28 +251,28 @@ static void test_cache_over_simulator(void)
     dstack_event_log_free(&log);
 
     /* The response is the caller's: changing it does not touch the cache. */
-    json_object_set_new(i1, "app_id", json_string("changed"));
-    json_t *i2 = NULL;
+    json_set(i1, "app_id", cJSON_CreateString("changed"));
+    cJSON *i2 = NULL;
     CHECK(info_get(a.info, &a, false, &i2, err, sizeof err) == DSTACK_OK);
     CHECK(strcmp(str(i2, "app_id"), "changed") != 0 && strlen(str(i2, "app_id")) == 40);
-    json_decref(i2);
+    json_free(i2);
 
     /* EmitEvent moves RTMR3: Info follows (rtmr3, mr_aggregated, event_log), ids do not. */
     CHECK(a.tee->emit_event(a.tee_state, "my-event", (const uint8_t *)"x", 1, err) == DSTACK_OK);
     check_text_matches(&a, false); /* the encoding follows RTMR3 too */
     CHECK(info_get(a.info, &a, false, &i2, err, sizeof err) == DSTACK_OK);
-    json_t *t2 = json_loads(str(i2, "tcb_info"), 0, NULL);
+    cJSON *t2 = json_parse_str(str(i2, "tcb_info"), 0, NULL);
     CHECK(strcmp(str(t2, "rtmr3"), str(t1, "rtmr3")) != 0);
     CHECK_STR(str(t2, "rtmr0"), str(t1, "rtmr0"));
     CHECK(strcmp(str(i2, "mr_aggregated"), str(uncached, "mr_aggregated")) != 0);
     CHECK_STR(str(i2, "compose_hash"), str(uncached, "compose_hash"));
-    CHECK(json_array_size(json_object_get(t2, "event_log")) ==
-          json_array_size(json_object_get(t1, "event_log")) + 1);
+    CHECK((size_t)cJSON_GetArraySize(json_get(t2, "event_log")) ==
+          (size_t)cJSON_GetArraySize(json_get(t1, "event_log")) + 1);
     CHECK(a.tee->measurements(a.tee_state, &reg) == DSTACK_OK);
     hex_encode(reg.rtmr[3], 48, hex);
     CHECK_STR(str(t2, "rtmr3"), hex);
-    json_decref(t2);
-    json_decref(i2);
+    json_free(t2);
+    json_free(i2);
 
     /* The app_cert hook. */
     CHECK(info_cache_set_app_cert(a.info, "-----BEGIN CERTIFICATE-----\nx\n") == DSTACK_OK);
@@ -280,22 +281,22 @@ static void test_cache_over_simulator(void)
     check_text_matches(&a, false);
     check_text_matches(&a, true);
     check_order(i2, info_keys, sizeof info_keys / sizeof info_keys[0]);
-    json_decref(i2);
+    json_free(i2);
 
     /* External listener: compose has public_tcbinfo false. */
     CHECK(info_get(a.info, &a, true, &i2, err, sizeof err) == DSTACK_OK);
     CHECK_STR(str(i2, "tcb_info"), "");
     CHECK_STR(str(i2, "vm_config"), "");
     CHECK(strlen(str(i2, "mr_aggregated")) == 64);
-    json_decref(i2);
+    json_free(i2);
     CHECK(info_get(NULL, &a, true, &i2, err, sizeof err) == DSTACK_OK);
     CHECK_STR(str(i2, "tcb_info"), "");
-    json_decref(i2);
+    json_free(i2);
 
-    json_decref(t1);
-    json_decref(i1);
-    json_decref(uncached);
-    json_decref((json_t *)call.args);
+    json_free(t1);
+    json_free(i1);
+    json_free(uncached);
+    json_free((cJSON *)call.args);
     info_cache_free(a.info);
     a.tee->close(a.tee_state);
     free(a.compose_text);

@@ -50,7 +50,8 @@ static const struct {
     /* grammar */
     {"", 0, "premature end of input"},
     {"   ", 0, "premature end of input"},
-    {"{\"a\":", 0, "premature end of input"},
+    {"{\"a\":", 0, "'}' expected near end of file"},
+    {"[1,", 0, "']' expected near end of file"},
     {"{} {}", 0, "end of file expected"},
     {"{\"a\":1,}", 0, "invalid JSON"},
     {"[1,]", 0, "invalid JSON"},

@@ -56,18 +56,17 @@ int main(void)
 {
     size_t n = 0;
     char *keys_text = check_read_file(check_fixture("upstream/simulator/appkeys.json"), &n);
-    json_t *keys = json_loads(keys_text, 0, NULL);
+    cJSON *keys = json_parse(keys_text, strlen(keys_text), 0, NULL);
     free(keys_text);
-    const char *cert = json_string_value(json_object_get(keys, "ca_cert"));
-    const char *cakey = json_string_value(
-        json_object_get(json_object_get(json_object_get(keys, "key_provider"), "None"), "key"));
+    const char *cert = json_str(json_get(keys, "ca_cert"));
+    const char *cakey = json_str(json_get(json_get(json_get(keys, "key_provider"), "None"), "key"));
     char err[X509_ERR_MAX];
     CHECK(x509_ca_load(cert, strlen(cert), cakey, strlen(cakey), &ca, err) == DSTACK_OK);
     ca_pem = strdup(cert);
     uint8_t k256[32];
-    const char *k = json_string_value(json_object_get(keys, "k256_key"));
+    const char *k = json_str(json_get(keys, "k256_key"));
     CHECK(hex_decode(k, strlen(k), k256, sizeof k256, &n) == DSTACK_OK);
-    json_decref(keys);
+    json_free(keys);
 
     char *att_bin = check_read_file(check_fixture("upstream/simulator/attestation.bin"), &n);
     struct versioned_attestation fx;

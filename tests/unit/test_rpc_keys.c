@@ -5,7 +5,7 @@
  * code. */
 #include <string.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #include "agent.h"
 #include "appkeys.h"
@@ -53,31 +53,38 @@ static void record(const char *method, const char *request, const char *field, c
  * the same field of got. */
 static void record_json(const char *method, const char *request, const char *got, const char *want)
 {
-    json_t *g = got ? json_loads(got, 0, NULL) : NULL;
-    json_t *w = json_loads(want, 0, NULL);
+    cJSON *g = got ? json_parse(got, strlen(got), 0, NULL) : NULL;
+    cJSON *w = json_parse(want, strlen(want), 0, NULL);
     const char *k;
-    json_t *wv;
-    json_object_foreach(w, k, wv)
+    cJSON *wv;
+    cJSON_ArrayForEach(wv, w)
     {
-        json_t *gv = json_object_get(g, k);
-        if (json_is_array(wv)) {
-            for (size_t i = 0; i < json_array_size(wv); i++) {
+        k = wv->string;
+        const cJSON *gv = json_get(g, k);
+        if (cJSON_IsArray(wv)) {
+            for (size_t i = 0; i < (size_t)cJSON_GetArraySize(wv); i++) {
                 char name[64];
                 snprintf(name, sizeof name, "%s[%zu]", k, i);
-                record(method, request, name, json_string_value(json_array_get(gv, i)),
-                       json_string_value(json_array_get(wv, i)));
+                record(method, request, name, json_str(json_at(gv, i)), json_str(json_at(wv, i)));
             }
         } else {
-            record(method, request, k, json_string_value(gv), json_string_value(wv));
+            record(method, request, k, json_str(gv), json_str(wv));
         }
     }
-    json_decref(g);
-    json_decref(w);
+    json_free(g);
+    json_free(w);
 }
 
 /* Runs h on args; returns the compact JSON of the result (malloc'd) or NULL with the error in
  * err. Takes ownership of args. */
-static char *run(rpc_handler h, json_t *args, char err[RPC_ERROR_MAX])
+/* {key: the len bytes of s}, U+0000 included. */
+static cJSON *obj_strn(const char *key, const char *s, size_t len)
+{
+    cJSON *o = cJSON_CreateObject();
+    return json_set(o, key, json_string_len(s, len)) ? o : NULL;
+}
+
+static char *run(rpc_handler h, cJSON *args, char err[RPC_ERROR_MAX])
 {
     struct rpc_call call;
     memset(&call, 0, sizeof call);
@@ -85,7 +92,7 @@ static char *run(rpc_handler h, json_t *args, char err[RPC_ERROR_MAX])
     call.args = args;
     err[0] = '\0';
     bool ok = h(&call);
-    json_decref(args);
+    json_free(args);
     if (!ok) {
         CHECK(call.result == NULL && call.error[0] != '\0');
         memcpy(err, call.error, RPC_ERROR_MAX);
@@ -98,18 +105,18 @@ static char *run(rpc_handler h, json_t *args, char err[RPC_ERROR_MAX])
         return NULL;
     }
     CHECK(strlen(call.result_text) == call.result_text_len);
-    json_t *parsed = json_loads(call.result_text, 0, NULL);
-    char *again = parsed != NULL ? json_dumps(parsed, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    cJSON *parsed = json_parse(call.result_text, strlen(call.result_text), 0, NULL);
+    char *again = parsed != NULL ? json_dump(parsed, 0, NULL) : NULL;
     CHECK(again != NULL && strcmp(again, call.result_text) == 0);
     free(again);
-    json_decref(parsed);
+    json_free(parsed);
     return call.result_text;
 }
 
 static char *run_text(rpc_handler h, const char *args, char err[RPC_ERROR_MAX])
 {
-    json_error_t jerr;
-    json_t *a = json_loads(args, 0, &jerr);
+    struct json_error jerr;
+    cJSON *a = json_parse(args, strlen(args), 0, &jerr);
     if (a == NULL) {
         fprintf(stderr, "bad test JSON %s: %s\n", args, jerr.text);
         exit(2);
@@ -133,7 +140,7 @@ static void expect_ok_named(const char *method, rpc_handler h, const char *args,
 #define expect_ok(h, args, want) expect_ok_named(#h, h, args, want)
 
 /* Expect this error message. */
-static void expect_err(rpc_handler h, json_t *args, const char *want)
+static void expect_err(rpc_handler h, cJSON *args, const char *want)
 {
     char err[RPC_ERROR_MAX];
     char *got = run(h, args, err);
@@ -144,8 +151,8 @@ static void expect_err(rpc_handler h, json_t *args, const char *want)
 
 static void expect_err_text(rpc_handler h, const char *args, const char *want)
 {
-    json_error_t jerr;
-    expect_err(h, json_loads(args, 0, &jerr), want);
+    struct json_error jerr;
+    expect_err(h, json_parse(args, strlen(args), 0, &jerr), want);
 }
 
 static void test_get_key(void)
@@ -206,13 +213,13 @@ static void test_get_key(void)
     static const char *bad_alg[] = {"secp256k1_prehashed", "K256", "Ed25519", "rsa", "p256",
                                     " secp256k1"};
     for (size_t i = 0; i < sizeof bad_alg / sizeof bad_alg[0]; i++) {
-        expect_err(h_get_key, json_pack("{s:s}", "algorithm", bad_alg[i]), "Unsupported algorithm");
-        expect_err(h_derive_k256_key, json_pack("{s:s}", "algorithm", bad_alg[i]),
+        expect_err(h_get_key, json_object_of_strings("algorithm", bad_alg[i], NULL),
+                   "Unsupported algorithm");
+        expect_err(h_derive_k256_key, json_object_of_strings("algorithm", bad_alg[i], NULL),
                    "Unsupported algorithm");
     }
     /* an algorithm with a NUL inside is not "ed25519" */
-    expect_err(h_get_key, json_pack("{s:s%}", "algorithm", "ed25519\0x", (size_t)9),
-               "Unsupported algorithm");
+    expect_err(h_get_key, obj_strn("algorithm", "ed25519\0x", 9), "Unsupported algorithm");
 
     /* Paths beyond the ordinary ([computed] Python cryptography HKDF): a 100 kB path, a NUL
      * inside the path (JSON "\u0000"), non-ASCII UTF-8. */
@@ -220,12 +227,12 @@ static void test_get_key(void)
     char *big = malloc(100001);
     memset(big, 'p', 100000);
     big[100000] = '\0';
-    char *got = run(h_get_key, json_pack("{s:s}", "path", big), err);
+    char *got = run(h_get_key, json_object_of_strings("path", big, NULL), err);
     CHECK(got != NULL && strstr(got, "\"key\":\"39da1f11b2ea7f07c56f52724388b7b985865404fc3b198e"
                                      "6598d95c884c3852\"") != NULL);
     free(got);
     free(big);
-    got = run(h_get_key, json_pack("{s:s%}", "path", "a\0b", (size_t)3), err);
+    got = run(h_get_key, obj_strn("path", "a\0b", 3), err);
     CHECK(got != NULL && strstr(got, "8b22c6d8589ecea694e6d0be3b9ee9990bcb79cf9defef0b48655a39"
                                      "7dd8e1df") != NULL);
     free(got);
@@ -235,17 +242,17 @@ static void test_get_key(void)
     free(got);
 
     /* Non-UTF-8 bytes (a decoder that let them through must not reach the KDF) */
-    json_t *a = json_object();
-    json_object_set_new(a, "path", json_stringn_nocheck("ab\xff", 3));
+    cJSON *a = cJSON_CreateObject();
+    json_set(a, "path", json_string_len("ab\xff", 3));
     expect_err(h_get_key, a, "path: invalid UTF-8");
-    a = json_object();
-    json_object_set_new(a, "purpose", json_stringn_nocheck("\xc0\x80", 2)); /* overlong NUL */
+    a = cJSON_CreateObject();
+    json_set(a, "purpose", json_string_len("\xc0\x80", 2)); /* overlong NUL */
     expect_err(h_get_key, a, "purpose: invalid UTF-8");
-    a = json_object();
-    json_object_set_new(a, "purpose", json_stringn_nocheck("\xed\xa0\x80", 3)); /* surrogate */
+    a = cJSON_CreateObject();
+    json_set(a, "purpose", json_string_len("\xed\xa0\x80", 3)); /* surrogate */
     expect_err(h_derive_k256_key, a, "purpose: invalid UTF-8");
-    a = json_object();
-    json_object_set_new(a, "path", json_stringn_nocheck("\xf0\x9f\x94", 3)); /* truncated */
+    a = cJSON_CreateObject();
+    json_set(a, "path", json_string_len("\xf0\x9f\x94", 3)); /* truncated */
     expect_err(h_get_key, a, "path: invalid UTF-8");
 
     /* wrong JSON types fail in the argument decoder */
@@ -345,8 +352,8 @@ static void expect_valid(const char *alg, const char *data, const char *sig, con
 {
     char err[RPC_ERROR_MAX];
     char *got = run(h_verify,
-                    json_pack("{s:s,s:s,s:s,s:s}", "algorithm", alg, "data", data, "signature", sig,
-                              "public_key", pub),
+                    json_object_of_strings("algorithm", alg, "data", data, "signature", sig,
+                                           "public_key", pub, NULL),
                     err);
     if (got == NULL) {
         fprintf(stderr, "verify %s -> error %s\n", alg, err);
@@ -359,8 +366,8 @@ static void expect_verify_err(const char *alg, const char *data, const char *sig
                               const char *msg)
 {
     expect_err(h_verify,
-               json_pack("{s:s,s:s,s:s,s:s}", "algorithm", alg, "data", data, "signature", sig,
-                         "public_key", pub),
+               json_object_of_strings("algorithm", alg, "data", data, "signature", sig,
+                                      "public_key", pub, NULL),
                msg);
 }
 

@@ -51,7 +51,7 @@ static dstack_err tt_emit(void *st, const char *name, const uint8_t *p, size_t n
     return e;
 }
 
-static dstack_err tt_event_log(void *st, json_t **out)
+static dstack_err tt_event_log(void *st, cJSON **out)
 {
     struct test_tee *t = st;
     pthread_mutex_lock(&t->lock);
@@ -120,20 +120,20 @@ static char *g_last_text; /* the last successful answer as the handler wrote it 
 static bool call(rpc_handler h, struct agent *a, const char *args_json, struct rpc_call *c)
 {
     memset(c, 0, sizeof *c);
-    json_t *args = json_loads(args_json, 0, NULL);
+    cJSON *args = json_parse(args_json, strlen(args_json), 0, NULL);
     c->agent = a;
     c->args = args;
     bool ok = h(c);
-    json_decref(args);
+    json_free(args);
     free(g_last_text);
     g_last_text = NULL;
     if (ok && c->result_text != NULL) {
         CHECK(c->result == NULL);
         CHECK(strlen(c->result_text) == c->result_text_len);
-        json_error_t jerr;
-        c->result = json_loadb(c->result_text, c->result_text_len, 0, &jerr);
-        CHECK(json_is_object(c->result));
-        char *again = json_dumps(c->result, JSON_COMPACT | JSON_ENCODE_ANY);
+        struct json_error jerr;
+        c->result = json_parse(c->result_text, c->result_text_len, 0, &jerr);
+        CHECK(cJSON_IsObject(c->result));
+        char *again = json_dump(c->result, 0, NULL);
         CHECK(again != NULL && strcmp(again, c->result_text) == 0);
         free(again);
         g_last_text = c->result_text;
@@ -186,10 +186,10 @@ static char *old_get_quote_text(const struct dstack_event_log *log, const uint8_
     char *qh = hex_encode_alloc(quote, quote_len), *ah = hex_encode_alloc(att, att_len);
     char rh[129];
     hex_encode(rd, 64, rh);
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "quote", qh, "event_log", log_text,
-                          "report_data", rh, "vm_config", vm_config, "attestation", ah);
-    char *text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(o);
+    cJSON *o = json_object_of_strings("quote", qh, "event_log", log_text, "report_data", rh,
+                                      "vm_config", vm_config, "attestation", ah, NULL);
+    char *text = o != NULL ? json_dump(o, 0, NULL) : NULL;
+    json_free(o);
     free(qh);
     free(ah);
     free(att);
@@ -200,12 +200,12 @@ static char *old_get_quote_text(const struct dstack_event_log *log, const uint8_
 }
 
 /* The last answer equals, byte for byte, the old encoding of the same quote over log. */
-static void check_old_encoding(const json_t *result, const struct dstack_event_log *log,
+static void check_old_encoding(const cJSON *result, const struct dstack_event_log *log,
                                const char *vm_config)
 {
     size_t qlen = 0;
-    const char *qh = json_string_value(json_object_get(result, "quote"));
-    const char *rh = json_string_value(json_object_get(result, "report_data"));
+    const char *qh = json_str(json_get(result, "quote"));
+    const char *rh = json_str(json_get(result, "report_data"));
     uint8_t *q = NULL, rd[64];
     size_t rlen = 0;
     CHECK(qh != NULL && hex_decode_alloc(qh, strlen(qh), &q, &qlen) == DSTACK_OK);
@@ -217,9 +217,9 @@ static void check_old_encoding(const json_t *result, const struct dstack_event_l
     free(q);
 }
 
-static uint8_t *hex_field(const json_t *obj, const char *key, size_t *len)
+static uint8_t *hex_field(const cJSON *obj, const char *key, size_t *len)
 {
-    const char *h = json_string_value(json_object_get(obj, key));
+    const char *h = json_str(json_get(obj, key));
     uint8_t *out = NULL;
     *len = 0;
     if (h == NULL || hex_decode_alloc(h, strlen(h), &out, len) != DSTACK_OK) {
@@ -229,9 +229,9 @@ static uint8_t *hex_field(const json_t *obj, const char *key, size_t *len)
 }
 
 /* The event_log string of a response replays to the RTMRs of its quote. */
-static void check_replay(const json_t *result, const struct dstack_quote *q, size_t *n_events)
+static void check_replay(const cJSON *result, const struct dstack_quote *q, size_t *n_events)
 {
-    const char *text = json_string_value(json_object_get(result, "event_log"));
+    const char *text = json_str(json_get(result, "event_log"));
     struct dstack_event_log log;
     uint8_t rt[4][DSTACK_MR_LEN];
     CHECK(text != NULL && dstack_event_log_parse(text, strlen(text), &log, NULL, 0) == DSTACK_OK);
@@ -248,17 +248,18 @@ static void test_get_quote(struct agent *a, const char *root)
     const char *keys[] = {"quote", "event_log", "report_data", "vm_config", "attestation"};
     size_t k = 0;
     const char *key;
-    json_t *v;
-    json_object_foreach(c.result, key, v)
+    cJSON *v;
+    cJSON_ArrayForEach(v, c.result)
     {
+        key = v->string;
         CHECK(k < 5 && strcmp(key, keys[k]) == 0); /* field order (docs/api/GetQuote.md) */
         k++;
     }
     CHECK(k == 5);
-    CHECK_STR(json_string_value(json_object_get(c.result, "report_data")),
+    CHECK_STR(json_str(json_get(c.result, "report_data")),
               "74657374000000000000000000000000000000000000000000000000000000000000000000000000"
               "000000000000000000000000000000000000000000000000");
-    CHECK_STR(json_string_value(json_object_get(c.result, "vm_config")), "{\"cpu_count\":1}");
+    CHECK_STR(json_str(json_get(c.result, "vm_config")), "{\"cpu_count\":1}");
     size_t qlen;
     uint8_t *q = hex_field(c.result, "quote", &qlen);
     struct dstack_quote pq;
@@ -283,30 +284,30 @@ static void test_get_quote(struct agent *a, const char *root)
     versioned_free(&va);
     free(att);
     free(q);
-    json_decref(c.result);
+    json_free(c.result);
 
     /* 64 bytes fit; 65 do not; bad hex is refused */
     char args[300];
     snprintf(args, sizeof args, "{\"report_data\":\"%0128d\"}", 0);
     CHECK(call(h_get_quote, a, args, &c));
-    json_decref(c.result);
+    json_free(c.result);
     snprintf(args, sizeof args, "{\"report_data\":\"%0130d\"}", 0);
     CHECK(!call(h_get_quote, a, args, &c));
     CHECK_STR(c.error, "Report data is too long");
     CHECK(!call(h_get_quote, a, "{\"report_data\":\"zz\"}", &c));
     CHECK(!call(h_get_quote, a, "{\"report_data\":\"abc\"}", &c));
     CHECK(call(h_get_quote, a, "{}", &c)); /* empty: 64 zero bytes */
-    CHECK_STR(json_string_value(json_object_get(c.result, "report_data")),
+    CHECK_STR(json_str(json_get(c.result, "report_data")),
               "0000000000000000000000000000000000000000000000000000000000000000"
               "0000000000000000000000000000000000000000000000000000000000000000");
-    json_decref(c.result);
+    json_free(c.result);
 }
 
 static void test_attest(struct agent *a)
 {
     struct rpc_call c;
     CHECK(call(h_attest, a, "{\"report_data\":\"0102\"}", &c));
-    CHECK(json_object_size(c.result) == 1);
+    CHECK((size_t)cJSON_GetArraySize(c.result) == 1);
     size_t alen;
     uint8_t *att = hex_field(c.result, "attestation", &alen);
     struct versioned_attestation va;
@@ -317,7 +318,7 @@ static void test_attest(struct agent *a)
     CHECK(memcmp(pq.report.report_data, va.report_data, 64) == 0);
     versioned_free(&va);
     free(att);
-    json_decref(c.result);
+    json_free(c.result);
     char args[300];
     snprintf(args, sizeof args, "{\"report_data\":\"%0130d\"}", 0);
     CHECK(!call(h_attest, a, args, &c));
@@ -370,9 +371,9 @@ static void test_tdx_quote(struct agent *a)
             continue;
         }
         const char *want_alg = tdx_cases[i].alg[0] ? tdx_cases[i].alg : "sha512";
-        CHECK_STR(json_string_value(json_object_get(c.result, "hash_algorithm")), want_alg);
-        CHECK_STR(json_string_value(json_object_get(c.result, "prefix")), "app-data");
-        CHECK(json_object_size(c.result) == 4);
+        CHECK_STR(json_str(json_get(c.result, "hash_algorithm")), want_alg);
+        CHECK_STR(json_str(json_get(c.result, "prefix")), "app-data");
+        CHECK((size_t)cJSON_GetArraySize(c.result) == 4);
         size_t qlen;
         uint8_t *q = hex_field(c.result, "quote", &qlen);
         struct dstack_quote pq;
@@ -387,15 +388,15 @@ static void test_tdx_quote(struct agent *a)
         size_t n;
         check_replay(c.result, &pq, &n);
         free(q);
-        json_decref(c.result);
+        json_free(c.result);
     }
     struct rpc_call c;
     /* custom prefix is echoed without the colon; unknown algorithm; raw length */
     CHECK(call(h_tdx_quote, a,
                "{\"report_data\":\"74657374\",\"hash_algorithm\":\"sha256\",\"prefix\":\"mine\"}",
                &c));
-    CHECK_STR(json_string_value(json_object_get(c.result, "prefix")), "mine");
-    json_decref(c.result);
+    CHECK_STR(json_str(json_get(c.result, "prefix")), "mine");
+    json_free(c.result);
     CHECK(!call(h_tdx_quote, a, "{\"report_data\":\"74\",\"hash_algorithm\":\"md5\"}", &c));
     CHECK_STR(c.error, "invalid hash algorithm");
     CHECK(!call(h_tdx_quote, a, "{\"report_data\":\"74\",\"hash_algorithm\":\"SHA256\"}", &c));
@@ -407,13 +408,13 @@ static void test_tdx_quote(struct agent *a)
     snprintf(args, sizeof args, "{\"report_data\":\"%0128x\"}", 0xabc);
     CHECK(call(h_raw_quote, a, args, &c));
     if (c.result != NULL) {
-        CHECK_STR(json_string_value(json_object_get(c.result, "hash_algorithm")), "raw");
-        CHECK_STR(json_string_value(json_object_get(c.result, "prefix")), "");
+        CHECK_STR(json_str(json_get(c.result, "hash_algorithm")), "raw");
+        CHECK_STR(json_str(json_get(c.result, "prefix")), "");
         size_t qlen;
         uint8_t *q = hex_field(c.result, "quote", &qlen);
         CHECK(q != NULL && qlen > 632 && q[630] == 0x0a && q[631] == 0xbc);
         free(q);
-        json_decref(c.result);
+        json_free(c.result);
     }
     snprintf(args, sizeof args, "{\"report_data\":\"%0126d\"}", 0);
     CHECK(!call(h_raw_quote, a, args, &c));
@@ -451,7 +452,7 @@ static void test_emit_event(struct agent *a, struct test_tee *t)
     check_replay(c.result, &pq, &n);
     CHECK(n == 5);
     free(q);
-    json_decref(c.result);
+    json_free(c.result);
 
     /* An EmitEvent landing between the quote and the event log: the log returned with the
      * quote is cut back to the quote's RTMR3. (Without the cache: with it, the registers have
@@ -474,7 +475,7 @@ static void test_emit_event(struct agent *a, struct test_tee *t)
     versioned_free(&va);
     free(att);
     free(q);
-    json_decref(c.result);
+    json_free(c.result);
     /* the next quote includes them */
     CHECK(call(h_get_quote, a, "{}", &c));
     q = hex_field(c.result, "quote", &qlen);
@@ -482,7 +483,7 @@ static void test_emit_event(struct agent *a, struct test_tee *t)
     check_replay(c.result, &pq, &n);
     CHECK(n == 8);
     free(q);
-    json_decref(c.result);
+    json_free(c.result);
 
     /* A V2 runtime event (compose event_log_version 2): V0 cannot carry it, so Attest and
      * GetQuote's attestation switch to V1 msgpack, and the log carries version + preimage. */
@@ -497,12 +498,12 @@ static void test_emit_event(struct agent *a, struct test_tee *t)
     CHECK(att != NULL && alen > 1 && att[0] == 0x83); /* msgpack map of 3 */
     CHECK(att != NULL && versioned_decode(att, alen, &va) == DSTACK_EUNSUPPORTED);
     free(att);
-    json_decref(c.result);
+    json_free(c.result);
     CHECK(call(h_get_quote, a, "{}", &c));
     att = hex_field(c.result, "attestation", &alen);
     CHECK(att != NULL && att[0] == 0x83);
     free(att);
-    const char *text = json_string_value(json_object_get(c.result, "event_log"));
+    const char *text = json_str(json_get(c.result, "event_log"));
     CHECK(text != NULL &&
           strstr(text, "\"version\":2,\"preimage\":"
                        "\"7b226e616d65223a22636f6d706f73652d68617368222c227061796c6f6164223a2261626"
@@ -512,7 +513,7 @@ static void test_emit_event(struct agent *a, struct test_tee *t)
     check_replay(c.result, &pq, &n);
     CHECK(n == 9);
     free(q);
-    json_decref(c.result);
+    json_free(c.result);
 }
 
 /* Escaping: an event name and a vm_config holding every kind of character JSON escapes (quote,
@@ -537,7 +538,7 @@ static void test_escaping_and_cache(void)
     struct rpc_call c;
     for (int round = 0; round < 2; round++) { /* the second answer comes from the cache */
         CHECK(call(h_get_quote, &a, "{\"report_data\":\"ff00\"}", &c));
-        CHECK_STR(json_string_value(json_object_get(c.result, "vm_config")), vm);
+        CHECK_STR(json_str(json_get(c.result, "vm_config")), vm);
         check_old_encoding(c.result, &t.log, vm);
         size_t qlen;
         uint8_t *q = hex_field(c.result, "quote", &qlen);
@@ -547,19 +548,19 @@ static void test_escaping_and_cache(void)
         CHECK(ev != NULL && ev->att_v0 && ev->log.count == 5);
         quote_evlog_unref(ev);
         free(q);
-        json_decref(c.result);
+        json_free(c.result);
     }
     /* Attest and TdxQuote from the same entry, in their old encodings too */
     CHECK(call(h_attest, &a, "{\"report_data\":\"ff00\"}", &c));
-    CHECK(json_object_size(c.result) == 1);
-    json_decref(c.result);
+    CHECK((size_t)cJSON_GetArraySize(c.result) == 1);
+    json_free(c.result);
     CHECK(call(h_tdx_quote, &a, "{\"report_data\":\"00\",\"prefix\":\"p\\\"\\u00e9\"}", &c));
-    CHECK_STR(json_string_value(json_object_get(c.result, "prefix")), "p\"\u00e9");
-    json_decref(c.result);
+    CHECK_STR(json_str(json_get(c.result, "prefix")), "p\"\u00e9");
+    json_free(c.result);
 
     /* EmitEvent: the next quote misses the old entry and the cache moves on */
     CHECK(call(h_emit_event, &a, "{\"event\":\"next\",\"payload\":\"01\"}", &c));
-    json_decref(c.result);
+    json_free(c.result);
     CHECK(call(h_get_quote, &a, "{}", &c));
     check_old_encoding(c.result, &t.log, vm);
     size_t qlen, n;
@@ -569,7 +570,7 @@ static void test_escaping_and_cache(void)
     check_replay(c.result, &pq, &n);
     CHECK(n == 6);
     free(q);
-    json_decref(c.result);
+    json_free(c.result);
 
     /* RTMR3 that no prefix of the log replays to: the whole log, every time, nothing cached */
     pthread_mutex_lock(&t.lock);
@@ -584,7 +585,7 @@ static void test_escaping_and_cache(void)
         uint8_t key[QUOTE_CACHE_KEY_LEN];
         CHECK(q != NULL && quote_cache_key(q, qlen, key) && quote_cache_get(a.quotes, key) == NULL);
         free(q);
-        json_decref(c.result);
+        json_free(c.result);
     }
     memcpy(t.rtmr[3], saved, DSTACK_MR_LEN);
     quote_cache_free(a.quotes);
@@ -595,7 +596,7 @@ static void test_escaping_and_cache(void)
 static const struct versioned_attestation *g_fixture;
 static const struct sim_quoter *g_quoter;
 
-static dstack_err fx_event_log(void *st, json_t **out)
+static dstack_err fx_event_log(void *st, cJSON **out)
 {
     (void)st;
     *out = versioned_event_log_json(g_fixture);
@@ -651,7 +652,7 @@ static void test_fixture_mode(void)
     CHECK(att != NULL && alen == flen && memcmp(att, bin, flen) == 0);
     free(att);
     free(bin);
-    json_decref(c.result);
+    json_free(c.result);
 
     CHECK(call(h_get_quote, &a, args, &c));
     /* its attestation field is upstream's file too */
@@ -673,7 +674,7 @@ static void test_fixture_mode(void)
     check_replay(c.result, &pq, &n);
     CHECK(n == 33);
     free(q);
-    json_decref(c.result);
+    json_free(c.result);
     uint8_t key[QUOTE_CACHE_KEY_LEN];
     struct quote_evlog *ev = NULL;
     CHECK(quote_cache_key(g_fixture->quote, g_fixture->quote_len, key) &&

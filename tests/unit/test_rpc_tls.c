@@ -2,7 +2,7 @@
  * a TEE backend serving the simulator's attestation fixture (report data patched, as upstream's
  * simulator does). Checks TBS_B (tests/vectors/keys.md), the DeriveKey PEM vectors, chains under
  * OpenSSL verification plus our RA-TLS check, and upstream's error texts. */
-#include <jansson.h>
+#include "json/json.h"
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -37,7 +37,7 @@ static dstack_err fake_quote(void *st, const uint8_t rd[DSTACK_REPORT_DATA_LEN],
     return e;
 }
 
-static dstack_err fake_event_log(void *st, json_t **out)
+static dstack_err fake_event_log(void *st, cJSON **out)
 {
     (void)st;
     *out = versioned_event_log_json(&fixture);
@@ -68,14 +68,14 @@ static void setup(void)
     ca_pem = agent.keys->ca_cert;
 }
 
-static json_t *call(rpc_handler h, const char *args_json, char *err_out)
+static cJSON *call(rpc_handler h, const char *args_json, char *err_out)
 {
     struct rpc_call c = {.agent = &agent};
-    json_t *args = json_loads(args_json, 0, NULL);
+    cJSON *args = json_parse(args_json, strlen(args_json), 0, NULL);
     CHECK(args != NULL); /* a test whose JSON does not parse would pass vacuously */
     c.args = args;
     bool ok = h(&c);
-    json_decref(args);
+    json_free(args);
     if (err_out != NULL) {
         snprintf(err_out, RPC_ERROR_MAX, "%s", ok ? "" : c.error);
     }
@@ -148,19 +148,19 @@ static void test_tbs_b(void)
 
 /* Checks one {"key","certificate_chain"} answer; returns the leaf SPKI's first bytes for
  * comparing keys between calls. */
-static void check_answer(json_t *res, bool ra_tls, uint8_t spki_out[P256_SPKI_LEN])
+static void check_answer(cJSON *res, bool ra_tls, uint8_t spki_out[P256_SPKI_LEN])
 {
     CHECK(res != NULL);
     if (res == NULL) {
         return;
     }
-    const char *key = json_string_value(json_object_get(res, "key"));
-    json_t *chain = json_object_get(res, "certificate_chain");
+    const char *key = json_str(json_get(res, "key"));
+    const cJSON *chain = json_get(res, "certificate_chain");
     CHECK(key != NULL && strncmp(key, "-----BEGIN PRIVATE KEY-----\n", 28) == 0);
     CHECK(strchr(key, '\r') == NULL);
-    CHECK(json_array_size(chain) == 2);
-    const char *leaf = json_string_value(json_array_get(chain, 0));
-    CHECK_STR(json_string_value(json_array_get(chain, 1)), ca_pem); /* CA verbatim */
+    CHECK((size_t)cJSON_GetArraySize(chain) == 2);
+    const char *leaf = json_str(json_at(chain, 0));
+    CHECK_STR(json_str(json_at(chain, 1)), ca_pem); /* CA verbatim */
     CHECK(leaf != NULL);
     if (key == NULL || leaf == NULL) {
         return;
@@ -192,18 +192,18 @@ static void test_get_tls_key(void)
 {
     uint8_t a[P256_SPKI_LEN], b[P256_SPKI_LEN];
     char err[RPC_ERROR_MAX];
-    json_t *r = call(h_get_tls_key,
-                     "{\"subject\":\"example.com\",\"alt_names\":[\"www.example.com\","
-                     "\"127.0.0.1\",\"::1\"],\"usage_ra_tls\":true,\"usage_server_auth\":true,"
-                     "\"usage_client_auth\":true,\"with_app_info\":true,\"not_before\":1700000000,"
-                     "\"not_after\":2556144000}",
-                     err);
+    cJSON *r = call(h_get_tls_key,
+                    "{\"subject\":\"example.com\",\"alt_names\":[\"www.example.com\","
+                    "\"127.0.0.1\",\"::1\"],\"usage_ra_tls\":true,\"usage_server_auth\":true,"
+                    "\"usage_client_auth\":true,\"with_app_info\":true,\"not_before\":1700000000,"
+                    "\"not_after\":2556144000}",
+                    err);
     CHECK_STR(err, "");
     check_answer(r, true, a);
-    json_decref(r);
+    json_free(r);
     r = call(h_get_tls_key, "{}", err);
     check_answer(r, false, b);
-    json_decref(r);
+    json_free(r);
     CHECK(memcmp(a, b, sizeof a) != 0); /* a fresh key every call */
 
     static const struct {
@@ -232,7 +232,7 @@ static void test_get_tls_key(void)
     /* A not_after alone (upstream accepts any order check only with both) and an IP look-alike. */
     r = call(h_get_tls_key, "{\"not_after\":1,\"alt_names\":[\"1.2.3\"]}", err);
     CHECK(r != NULL);
-    json_decref(r);
+    json_free(r);
 }
 
 static void test_derive_key(void)
@@ -256,19 +256,19 @@ static void test_derive_key(void)
     char err[RPC_ERROR_MAX];
     uint8_t spki[P256_SPKI_LEN], spki2[P256_SPKI_LEN];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        json_t *r = call(h_derive_key, cases[i].args, err);
-        CHECK_STR(json_string_value(json_object_get(r, "key")), cases[i].pem);
+        cJSON *r = call(h_derive_key, cases[i].args, err);
+        CHECK_STR(json_str(json_get(r, "key")), cases[i].pem);
         check_answer(r, i == 1, spki);
-        json_decref(r);
+        json_free(r);
     }
-    json_t *r = call(h_derive_key, "{\"path\":\"\",\"random_seed\":true}", err);
+    cJSON *r = call(h_derive_key, "{\"path\":\"\",\"random_seed\":true}", err);
     check_answer(r, false, spki);
-    CHECK(strcmp(json_string_value(json_object_get(r, "key")), cases[0].pem) != 0);
-    json_decref(r);
+    CHECK(strcmp(json_str(json_get(r, "key")), cases[0].pem) != 0);
+    json_free(r);
     r = call(h_derive_key, "{\"path\":\"\",\"random_seed\":true}", err);
     check_answer(r, false, spki2);
     CHECK(memcmp(spki, spki2, sizeof spki) != 0);
-    json_decref(r);
+    json_free(r);
     CHECK(call(h_derive_key, "{\"random_seed\":\"true\"}", err) == NULL);
 }
 

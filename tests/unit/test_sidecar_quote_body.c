@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
+#include "json/json.h"
 
 #include <dstack/attest.h>
 #include <dstack/client.h>
@@ -15,10 +15,10 @@
 #include "sc_quote_body.h"
 #include "util/hex.h"
 
-static json_t *hex_json(const uint8_t *b, size_t len)
+static cJSON *hex_json(const uint8_t *b, size_t len)
 {
     char *h = hex_encode_alloc(b, len);
-    json_t *s = json_string(h);
+    cJSON *s = cJSON_CreateString(h);
     free(h);
     return s;
 }
@@ -30,20 +30,20 @@ static char *old_body(const struct dstack_get_quote_response *q)
     if (dstack_get_quote_response_replay_rtmrs(q, rt) != DSTACK_OK) {
         return NULL;
     }
-    json_t *rtmrs = json_object();
+    cJSON *rtmrs = cJSON_CreateObject();
     for (int i = 0; i < DSTACK_RTMR_COUNT; i++) {
         char key[8] = "rtmr0";
         key[4] = (char)('0' + i);
-        json_object_set_new(rtmrs, key, hex_json(rt[i], DSTACK_MR_LEN));
+        json_set(rtmrs, key, hex_json(rt[i], DSTACK_MR_LEN));
     }
-    json_t *body = json_object();
-    json_object_set_new(body, "quote", hex_json(q->quote.data, q->quote.len));
-    json_object_set_new(body, "event_log", json_string(q->event_log));
-    json_object_set_new(body, "vm_config", json_string(q->vm_config));
-    json_object_set_new(body, "report_data", hex_json(q->report_data.data, q->report_data.len));
-    json_object_set_new(body, "rtmrs", rtmrs);
-    char *s = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
+    cJSON *body = cJSON_CreateObject();
+    json_set(body, "quote", hex_json(q->quote.data, q->quote.len));
+    json_set(body, "event_log", cJSON_CreateString(q->event_log));
+    json_set(body, "vm_config", cJSON_CreateString(q->vm_config));
+    json_set(body, "report_data", hex_json(q->report_data.data, q->report_data.len));
+    json_set(body, "rtmrs", rtmrs);
+    char *s = json_dump(body, 0, NULL);
+    json_free(body);
     return s;
 }
 

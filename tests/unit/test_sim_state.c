@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
+#include "json/json.h"
 #include <openssl/evp.h>
 
 #include "attest/runtime_log.h"
@@ -104,8 +104,8 @@ static void test_default_files_and_boot(void)
 
     /* sys-config: vm_config string with the development seed's os_image_hash. */
     char *sys = check_read_file(cfg.sys_config_file, &len);
-    json_t *doc = json_loads(sys, 0, NULL);
-    const char *vm = json_string_value(json_object_get(doc, "vm_config"));
+    cJSON *doc = json_parse(sys, strlen(sys), 0, NULL);
+    const char *vm = json_str(json_get(doc, "vm_config"));
     CHECK(vm != NULL);
     uint8_t h[SIM_HASH_LEN];
     char hex[65];
@@ -208,7 +208,7 @@ static void test_default_files_and_boot(void)
     sim_state_free(st2);
     sim_state_free(st3);
     dstack_event_log_free(&log);
-    json_decref(doc);
+    json_free(doc);
     free(sys);
     free(compose);
 }
@@ -524,15 +524,15 @@ static void test_backend(void)
     CHECK(sim_files_ensure(&cfg, err, sizeof err) == DSTACK_OK);
     void *state = NULL;
     CHECK(b->open(&cfg, &state, err) == DSTACK_OK);
-    json_t *log = NULL;
+    cJSON *log = NULL;
     CHECK(b->event_log(state, &log) == DSTACK_OK);
-    CHECK(json_array_size(log) == N_BOOT + N_SYSTEM);
+    CHECK((size_t)cJSON_GetArraySize(log) == N_BOOT + N_SYSTEM);
     struct tee_measurements m1, m2;
     CHECK(b->measurements(state, &m1) == DSTACK_OK);
     CHECK(b->emit_event != NULL && b->emit_event(state, "x", NULL, 0, err) == DSTACK_OK);
     CHECK(b->measurements(state, &m2) == DSTACK_OK);
     CHECK(memcmp(m1.rtmr[3], m2.rtmr[3], 48) != 0);
-    json_decref(log);
+    json_free(log);
     b->close(state);
     /* open failure names the file */
     make_cfg(&cfg, "backend-missing", "seed-b");

@@ -75,7 +75,7 @@ cp -a "$prefix" "$static_prefix"
 spc=$static_prefix/${pc#"$prefix"/}
 rm -f "$(dirname "$(dirname "$spc")")"/libdstack.so*
 export PKG_CONFIG_PATH=$(dirname "$spc")
-for lib in -lcrypto -lsecp256k1 -lcurl -ljansson; do
+for lib in -lcrypto -lsecp256k1 -lcurl -lcjson; do
     [[ " $(pkg-config --static --libs dstack) " == *" $lib "* ]] ||
         fail "pkg-config --static --libs dstack lacks $lib"
 done
