@@ -1,13 +1,13 @@
-/* The one place the configuration reader calls the JSON parser (cJSON; to be routed through
- * lib/json once it lands). cJSON keeps no positions, so messages name the key path instead. */
+/* The configuration reader's JSON side: lib/json parses (strict UTF-8, grammar, positions), this
+ * file turns the tree into configuration nodes and names what it refuses by its key path. */
 #include "cfg_json.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cfg_toml_priv.h"
+#include "json/json.h"
 
 #define JSON_DEPTH_MAX 32
 #define JSON_INT_MAX 9007199254740992.0 /* 2^53: larger doubles are not exact integers */
@@ -24,19 +24,6 @@ static bool conv_fail(struct conv *c, const char *what)
     return false;
 }
 
-static bool valid_utf8(const char *s)
-{
-    const char *end = s + strlen(s);
-    while (s < end) {
-        size_t n = toml_utf8_len(s, end);
-        if (n == 0) {
-            return false;
-        }
-        s += n;
-    }
-    return true;
-}
-
 static bool convert(struct conv *c, const cJSON *j, struct cfg_node *n, unsigned depth);
 
 static bool convert_children(struct conv *c, const cJSON *j, struct cfg_node *n, unsigned depth)
@@ -48,9 +35,6 @@ static bool convert_children(struct conv *c, const cJSON *j, struct cfg_node *n,
         if (key != NULL) {
             snprintf(c->path + path_len, sizeof c->path - path_len, "%s%s", path_len ? "." : "",
                      key);
-            if (!valid_utf8(key)) {
-                return conv_fail(c, "invalid UTF-8 in the key");
-            }
             if (cfg_table_find(n, key, strlen(key)) != NULL) {
                 return conv_fail(c, "duplicate key");
             }
@@ -81,9 +65,6 @@ static bool convert(struct conv *c, const cJSON *j, struct cfg_node *n, unsigned
         return convert_children(c, j, n, depth);
     }
     if (cJSON_IsString(j)) {
-        if (!valid_utf8(j->valuestring)) {
-            return conv_fail(c, "invalid UTF-8 in the string");
-        }
         n->type = CFG_STRING;
         n->str_len = strlen(j->valuestring);
         n->str = strdup(j->valuestring);
@@ -106,47 +87,18 @@ static bool convert(struct conv *c, const cJSON *j, struct cfg_node *n, unsigned
     return conv_fail(c, "null is not a configuration value");
 }
 
-/* 1-based line and column of the byte at off. */
-static void position(const char *text, size_t off, struct cfg_parse_error *err)
-{
-    err->line = 1;
-    size_t line_start = 0;
-    for (size_t i = 0; i < off; i++) {
-        if (text[i] == '\n') {
-            err->line++;
-            line_start = i + 1;
-        }
-    }
-    err->column = (unsigned)(off - line_start) + 1;
-}
-
 int cfg_json_parse(const char *text, size_t len, struct cfg_node **out, struct cfg_parse_error *err)
 {
     memset(err, 0, sizeof *err);
     *out = NULL;
-    const char *parse_end = NULL;
-    /* Trailing text is checked here: cJSON's own check wants the NUL inside len. */
-    cJSON *j = cJSON_ParseWithLengthOpts(text, len, &parse_end, 0);
-    if (j != NULL && parse_end != NULL) {
-        while (parse_end < text + len && strchr(" \t\r\n", *parse_end) != NULL && *parse_end) {
-            parse_end++;
-        }
-        if (parse_end != text + len) {
-            cJSON_Delete(j);
-            j = NULL;
-        }
-    }
+    /* Repeated keys stay in the tree: convert() names them by their path. */
+    struct json_error jerr;
+    cJSON *j = json_parse(text, len, JSON_DUPS_KEEP, &jerr);
     if (j == NULL) {
-        size_t off = parse_end != NULL && parse_end >= text && parse_end <= text + len
-                         ? (size_t)(parse_end - text)
-                         : 0;
-        position(text, off, err);
-        snprintf(err->msg, sizeof err->msg, "invalid JSON");
-        return -1;
-    }
-    if (memchr(text, '\0', len) != NULL) {
-        cJSON_Delete(j);
-        snprintf(err->msg, sizeof err->msg, "NUL byte in the file");
+        err->line = (unsigned)jerr.line;
+        err->column = (unsigned)jerr.column;
+        snprintf(err->msg, sizeof err->msg, "%s",
+                 jerr.kind == JSON_E_UTF8 ? "invalid UTF-8" : "invalid JSON");
         return -1;
     }
     struct conv c = {.err = err};
@@ -159,7 +111,7 @@ int cfg_json_parse(const char *text, size_t len, struct cfg_node **out, struct c
     } else {
         ok = convert(&c, j, root, 0);
     }
-    cJSON_Delete(j);
+    json_free(j);
     if (!ok) {
         cfg_node_free(root);
         return -1;

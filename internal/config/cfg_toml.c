@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cfg_toml_priv.h"
+#include "util/utf8.h"
 
 struct key_part {
     char name[TOML_KEY_MAX];
@@ -39,26 +40,8 @@ bool toml_fail(struct toml *t, const char *fmt, ...)
 
 size_t toml_utf8_len(const char *p, const char *end)
 {
-    const unsigned char *s = (const unsigned char *)p;
-    size_t avail = (size_t)(end - p);
-    if (s[0] < 0x80) {
-        return 1;
-    }
-    size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-    if (n == 0 || s[0] > 0xf4 || n > avail) {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-    }
-    /* Overlong forms, surrogates and code points above 10FFFF. */
-    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
-        (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)) {
-        return 0;
-    }
-    return n;
+    /* One character: util/utf8 is the project's one validator. */
+    return (unsigned char)*p < 0x80 ? 1 : utf8_char_len(p, (size_t)(end - p));
 }
 
 void toml_skip_ws(struct toml *t)

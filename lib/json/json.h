@@ -26,11 +26,24 @@
 #define JSON_DUPS_LAST 0x1u /* JSON.parse: a repeated key's last value, at the first's position */
 #define JSON_KEEP_NUL 0x2u  /* U+0000 in string values is kept (json_str_len); keys still refuse */
 #define JSON_HUGE_INF 0x4u  /* 1e400 reads as Infinity (JSON.parse); by default it is refused */
+#define JSON_DUPS_KEEP 0x8u /* every duplicate stays in the tree, for a caller that names it */
 #define JSON_PARSE_JS (JSON_DUPS_LAST | JSON_KEEP_NUL | JSON_HUGE_INF)
 
 #define JSON_MAX_DEPTH 1000 /* cJSON's nesting limit (CJSON_NESTING_LIMIT) */
 
+/* Why a text was refused, for callers that word it their own way. */
+enum json_error_kind {
+    JSON_E_SYNTAX, /* RFC 8259 grammar, including escapes and number literals */
+    JSON_E_UTF8,   /* not UTF-8 */
+    JSON_E_NUL,    /* \u0000 where it is refused */
+    JSON_E_DUP,    /* a repeated key */
+    JSON_E_RANGE,  /* a number beyond the double range */
+    JSON_E_DEPTH,  /* nested deeper than JSON_MAX_DEPTH */
+    JSON_E_MEMORY,
+};
+
 struct json_error {
+    enum json_error_kind kind;
     char text[160]; /* "duplicate object key near '\"path\"'": never longer, never NULL */
     int line;       /* 1-based line and column (in characters) of the error, 0 if none */
     int column;

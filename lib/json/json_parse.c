@@ -40,6 +40,7 @@ static bool visit_number(struct walk *w, cJSON *v)
     if (isinf(v->valuedouble) && !(w->flags & JSON_HUGE_INF)) {
         size_t at = json_scan_number_at(w->text, w->len, ordinal);
         json_error_at(w->err, w->text, w->len, at, "number out of range");
+        w->err->kind = JSON_E_RANGE;
         return false;
     }
     const struct json_marks *m = &w->scan->numbers;
@@ -88,6 +89,7 @@ static bool refuse_duplicate(struct walk *w, const cJSON *dup)
     size_t at = json_scan_string_end(w->text, w->len, n);
     json_error_at(w->err, w->text, w->len, at, "duplicate object key near '\"%.60s\"'",
                   dup->string);
+    w->err->kind = JSON_E_DUP;
     return false;
 }
 
@@ -119,6 +121,7 @@ static bool dups_sorted(struct walk *w, cJSON *obj, size_t n)
     struct member *v = malloc(n * sizeof *v);
     if (v == NULL) {
         json_error_at(w->err, w->text, w->len, 0, "out of memory");
+        w->err->kind = JSON_E_MEMORY;
         return false;
     }
     size_t k = 0;
@@ -161,7 +164,7 @@ static bool check_dups(struct walk *w, cJSON *obj)
     for (const cJSON *c = obj->child; c != NULL; c = c->next) {
         n++;
     }
-    if (n < 2) {
+    if (n < 2 || (w->flags & JSON_DUPS_KEEP)) {
         return true;
     }
     if (n > DUPS_QUADRATIC_MAX) {

@@ -36,6 +36,7 @@ void json_error_at(struct json_error *err, const char *text, size_t len, size_t 
     va_start(ap, fmt);
     vsnprintf(err->text, sizeof err->text, fmt, ap);
     va_end(ap);
+    err->kind = JSON_E_SYNTAX;
     if (pos > len) {
         pos = len;
     }
@@ -67,6 +68,18 @@ static bool fail_byte(struct scanner *sc, size_t pos, const char *what)
     sc->failed = true;
     if (sc->err != NULL) {
         json_error_at(sc->err, (const char *)sc->s, sc->len, pos, "%s 0x%02x", what, sc->s[pos]);
+        if (sc->s[pos] >= 0x80) {
+            sc->err->kind = JSON_E_UTF8;
+        }
+    }
+    return false;
+}
+
+static bool fail_kind(struct scanner *sc, size_t pos, const char *what, enum json_error_kind kind)
+{
+    fail(sc, pos, what);
+    if (sc->err != NULL) {
+        sc->err->kind = kind;
     }
     return false;
 }
@@ -77,7 +90,7 @@ static bool mark(struct scanner *sc, struct json_marks *m, struct json_mark v)
         size_t cap = m->cap ? 2 * m->cap : 8;
         struct json_mark *p = realloc(m->v, cap * sizeof *p);
         if (p == NULL) {
-            return fail(sc, sc->i, "out of memory");
+            return fail_kind(sc, sc->i, "out of memory", JSON_E_MEMORY);
         }
         m->v = p;
         m->cap = cap;
@@ -132,7 +145,7 @@ static size_t unicode_escape(struct scanner *sc, size_t i, bool is_key, bool *nu
     }
     if (cp == 0) {
         if (is_key || !(sc->flags & JSON_KEEP_NUL)) {
-            return fail(sc, i, "\\u0000 is not allowed in a string"), 0;
+            return fail_kind(sc, i, "\\u0000 is not allowed in a string", JSON_E_NUL), 0;
         }
         *nul = true;
     }
@@ -297,7 +310,7 @@ static bool in_object(const struct scanner *sc)
 static bool open_container(struct scanner *sc, bool object)
 {
     if (sc->depth >= JSON_MAX_DEPTH) {
-        return fail(sc, sc->i, "maximum nesting depth exceeded");
+        return fail_kind(sc, sc->i, "maximum nesting depth exceeded", JSON_E_DEPTH);
     }
     uint8_t bit = (uint8_t)(1u << (sc->depth % 8));
     if (object) {

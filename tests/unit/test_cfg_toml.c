@@ -180,7 +180,7 @@ static const struct {
     {"{\"a\": {\"b\": null}}", "!a.b: null is not a configuration value"},
     {"{\"a\": [1, 1.5]}", "!a[1]: expected an integer (no fraction, at most 2^53)"},
     {"{\"a\": 1e300}", "!a: expected an integer (no fraction, at most 2^53)"},
-    {"{\"a\": \"\xc3\x28\"}", "!a: invalid UTF-8 in the string"},
+    {"{\"a\": \"\xc3\x28\"}", "!invalid UTF-8"}, /* lib/json refuses it, at line 1 column 8 */
     {"{\"a\": 1} x", "!invalid JSON"},
     {"{\"a\": }", "!invalid JSON"},
 };

@@ -410,9 +410,9 @@ static void test_log_missing_newline(void)
     CHECK(count_lines(logp) == 4 && log_matches_register());
     st = open_ok(); /* restart: the log replays, keys are served */
     CHECK(st != NULL && !tee_tdx.keys_refused(st, err));
-    json_t *j = NULL;
-    CHECK(tee_tdx.event_log(st, &j) == DSTACK_OK && json_array_size(j) == 18 + 4);
-    json_decref(j);
+    cJSON *j = NULL;
+    CHECK(tee_tdx.event_log(st, &j) == DSTACK_OK && cJSON_GetArraySize(j) == 18 + 4);
+    json_free(j);
 
     /* Torn in the middle of the JSON: cut, and keys refused (its event reached RTMR3). */
     foreign_emit("util-torn", 9);
