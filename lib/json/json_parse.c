@@ -9,6 +9,7 @@
 
 #include "json/json_internal.h"
 #include "util/file.h"
+#include "util/utf8.h"
 
 #define DUPS_QUADRATIC_MAX 16 /* objects up to this size compare keys pairwise */
 
@@ -218,10 +219,11 @@ static size_t skip_space(const char *text, size_t len, size_t i)
     return i;
 }
 
-/* How much of the text after pos an error message quotes: 20 bytes at most, never past len. */
-static int near_len(size_t len, size_t pos)
+/* How much of the text after pos an error message quotes: it need not end in a NUL, and the
+ * quote ends on a character boundary so that the message stays UTF-8. */
+static int near(const char *text, size_t len, size_t pos)
 {
-    return (int)(len - pos < 20 ? len - pos : 20);
+    return (int)utf8_valid_prefix(text + pos, len - pos < 20 ? len - pos : 20);
 }
 
 /* cJSON's own verdict on the grammar, with the position it stopped at. */
@@ -235,15 +237,14 @@ static cJSON *parse_grammar(const char *text, size_t len, struct json_error *err
         if (pos >= len) {
             json_error_at(err, text, len, len, "premature end of input");
         } else {
-            /* The text need not end in NUL: quote at most what is left of it. */
-            json_error_at(err, text, len, pos, "invalid JSON near '%.*s'", near_len(len, pos),
+            json_error_at(err, text, len, pos, "invalid JSON near '%.*s'", near(text, len, pos),
                           text + pos);
         }
         return NULL;
     }
     pos = skip_space(text, len, pos);
     if (pos < len) {
-        json_error_at(err, text, len, pos, "end of file expected near '%.*s'", near_len(len, pos),
+        json_error_at(err, text, len, pos, "end of file expected near '%.*s'", near(text, len, pos),
                       text + pos);
         cJSON_Delete(root);
         return NULL;
