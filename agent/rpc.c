@@ -2,6 +2,7 @@
 #include "rpc.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,25 @@ bool rpc_fail(struct rpc_call *call, const char *fmt, ...)
     return false;
 }
 
+/* A double as serde's Unexpected::Float shows it: the shortest text that reads back the same,
+ * with ".0" when it has neither a fraction nor an exponent ("1.0", "1.5", "100.0"). */
+static void float_text(double d, char *out, size_t cap)
+{
+    if (d == trunc(d) && fabs(d) < 1e17) { /* Rust writes these without an exponent */
+        snprintf(out, cap, "%.1f", d);
+        return;
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(out, cap, "%.*g", prec, d);
+        if (strtod(out, NULL) == d) {
+            break;
+        }
+    }
+    if (isfinite(d) && strpbrk(out, ".e") == NULL && strlen(out) + 3 <= cap) {
+        memcpy(out + strlen(out), ".0", 3);
+    }
+}
+
 /* serde's description of an unexpected value, e.g. `integer `5``, `string "x"`. */
 static void describe(const cJSON *v, char *out, size_t cap)
 {
@@ -32,7 +52,9 @@ static void describe(const cJSON *v, char *out, size_t cap)
             snprintf(out, cap, "integer `%lld`", (long long)v->valuedouble);
         }
     } else if (cJSON_IsNumber(v)) {
-        snprintf(out, cap, "floating point `%g`", v->valuedouble);
+        char num[40];
+        float_text(v->valuedouble, num, sizeof num);
+        snprintf(out, cap, "floating point `%s`", num);
     } else if (cJSON_IsBool(v)) {
         snprintf(out, cap, "boolean `%s`", cJSON_IsTrue(v) ? "true" : "false");
     } else {

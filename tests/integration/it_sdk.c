@@ -15,6 +15,7 @@
 
 #include <dstack/attest.h>
 #include <dstack/client.h>
+#include <dstack/helpers.h>
 #include <dstack/crypto.h>
 #include <dstack/quote.h>
 #include <dstack/ratls.h>
@@ -681,6 +682,64 @@ static cJSON *run_cli_json(const char *args, int want_status)
     return j;
 }
 
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL && fputs(text, f) >= 0);
+    if (f != NULL) {
+        fclose(f);
+    }
+}
+
+/* lib/json's rules on the command's own inputs: a quote file is read as serde reads it, a
+ * compose file as JSON.parse does (the JS SDK's getComposeHash). */
+static void test_cli_json_inputs(const char *qfile)
+{
+    char path[300], args[1200];
+    int st = 0;
+    char *qtext = check_read_text(qfile);
+    cJSON *qj = qtext != NULL ? json_parse(qtext, strlen(qtext), 0, NULL) : NULL;
+    free(qtext);
+    const char *qhex = json_str(json_get(qj, "quote"));
+    size_t cap = (qhex != NULL ? strlen(qhex) : 0) + 64;
+    char *dup = malloc(cap);
+    if (dup != NULL && qhex != NULL) {
+        snprintf(path, sizeof path, "%s/cli-dup-quote.json", sim.dir);
+        snprintf(dup, cap, "{\"quote\":\"%s\",\"quote\":\"00\"}", qhex);
+        write_text(path, dup);
+        snprintf(args, sizeof args, "verify-quote --file '%s' --root '%s/tdx-root-ca.pem'", path,
+                 sim.dir);
+        free(run_cli(args, &st));
+        CHECK(st == 1); /* a repeated field is refused, not read as the first or the last */
+    }
+    free(dup);
+    json_free(qj);
+
+    static const struct {
+        const char *text, *same_as; /* same_as: NULL = refused (exit 1) */
+    } compose[] = {
+        {"{\"b\":1,\"a\":2,\"b\":3}", "{\"a\":2,\"b\":3}"},
+        {"{\"s\":\"x\\u0000y\",\"n\":9007199254740993}",
+         "{\"n\":9007199254740992,\"s\":\"x\\u0000y\"}"},
+        {"{\"s\":\"\xc3\"}", NULL},
+        {"{\"s\":1,}", NULL},
+    };
+    for (size_t i = 0; i < sizeof compose / sizeof compose[0]; i++) {
+        snprintf(path, sizeof path, "%s/cli-compose.json", sim.dir);
+        write_text(path, compose[i].text);
+        snprintf(args, sizeof args, "compose-hash '%s'", path);
+        char *got = run_cli(args, &st);
+        CHECK(st == (compose[i].same_as != NULL ? 0 : 1));
+        if (compose[i].same_as != NULL) {
+            char want[DSTACK_COMPOSE_HASH_HEX_LEN + 1];
+            CHECK(dstack_compose_hash(compose[i].same_as, strlen(compose[i].same_as), false,
+                                      want) == DSTACK_OK);
+            CHECK(got != NULL && strstr(got, want) != NULL);
+        }
+        free(got);
+    }
+}
+
 static void test_cli(struct dstack_client *c)
 {
     char args[4096];
@@ -790,6 +849,7 @@ static void test_cli(struct dstack_client *c)
     snprintf(args, sizeof args, "verify-ra-tls '%s' --ca '%s'", tfile, other_root);
     free(run_cli(args, &st));
     CHECK(st == 1);
+    test_cli_json_inputs(qfile);
     /* Usage errors exit 2. */
     free(run_cli("verify-ra-tls", &st));
     CHECK(st == 2);

@@ -116,6 +116,14 @@ static void test_bad_inputs(void)
                  "path: invalid type: null, expected a string");
     expect_error(sim.dstack_sock, "POST", "/GetKey", js, "{\"path\":\"a\",\"path\":\"b\"}",
                  "duplicate object key near '\\\"path\\\"' at line 1 column 18");
+    /* lib/json's rules on the request path: UTF-8, no U+0000 (upstream's serde would keep it:
+     * docs/api/GetKey.md), integers as serde's u64 */
+    expect_error(sim.dstack_sock, "POST", "/GetKey", js, "{\"path\":\"\xff\"}",
+                 "unable to decode byte 0xff at line 1 column 10");
+    expect_error(sim.dstack_sock, "POST", "/GetKey", js, "{\"path\":\"a\\u0000b\"}",
+                 "\\\\u0000 is not allowed in a string at line 1 column 11");
+    expect_error(sim.dstack_sock, "POST", "/GetTlsKey", js, "{\"not_before\":1.5}",
+                 "not_before: invalid type: floating point `1.5`, expected u64");
     /* invalid and odd-length hex */
     expect_error(sim.dstack_sock, "POST", "/GetQuote", js, "{\"report_data\":\"zz\"}",
                  "report_data: Invalid hex character");

@@ -1,5 +1,6 @@
 #include "check.h"
 #include "request.h"
+#include "rpc.h"
 
 static const struct {
     const char *body;
@@ -18,7 +19,15 @@ static const struct {
     {"\"s\"", false, "invalid type: string, expected a JSON object"},
     {"12", false, "invalid type: integer, expected a JSON object"},
     {"{\"a\":\"\xff\"}", false, NULL}, /* not UTF-8 */
-    {"{\"a\":\"\\u0000\"}", false, NULL},
+    {"{\"a\":\"\\u0000\"}", false, "\\u0000 is not allowed in a string at line 1 column 7"},
+    /* lib/json's rules on the request path: UTF-8 anywhere, NUL never, duplicates refused */
+    {"{\"path\":\"k\xc3\"}", false, "unable to decode byte 0xc3 at line 1 column 11"},
+    {"{\"x\":{\"\xed\xa0\x80\":1}}", false, "unable to decode byte 0xed"}, /* surrogate */
+    {"{\"path\":\"a\\u0000b\"}", false, "\\u0000 is not allowed in a string"},
+    {"{\"x\":{\"a\":1,\"a\":1}}", false, "duplicate object key near '\"a\"'"},
+    {"{\"path\":\"a\"} ", true, NULL},
+    {"{\"n\":01}", false, "invalid number"},
+    {"{\"n\":1e400}", false, "number out of range"},
 };
 
 static void test_json(void)
@@ -67,9 +76,50 @@ static void test_query(void)
     json_free(q);
 }
 
+/* u64 fields (GetTlsKey not_before/not_after) as serde's typed field reads them. */
+static void test_u64(void)
+{
+    static const struct {
+        const char *body;
+        bool ok, present;
+        uint64_t want;
+        const char *err;
+    } cases[] = {
+        {"{}", true, false, 0, NULL},
+        {"{\"n\":null}", true, false, 0, NULL},
+        {"{\"n\":0}", true, true, 0, NULL},
+        {"{\"n\":9007199254740993}", true, true, 9007199254740993ull, NULL}, /* 2^53 + 1 */
+        {"{\"n\":18446744073709551615}", true, true, UINT64_MAX, NULL},
+        {"{\"n\":18446744073709551616}", false, false, 0,
+         "n: invalid value: integer `18446744073709551616`, expected u64"},
+        {"{\"n\":-1}", false, false, 0, "n: invalid value: integer `-1`, expected u64"},
+        {"{\"n\":1.0}", false, false, 0, "n: invalid type: floating point `1.0`, expected u64"},
+        {"{\"n\":1e2}", false, false, 0, "n: invalid type: floating point `100.0`, expected u64"},
+        {"{\"n\":1.5}", false, false, 0, "n: invalid type: floating point `1.5`, expected u64"},
+        {"{\"n\":\"5\"}", false, false, 0, "n: invalid type: string \"5\", expected u64"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *args = NULL;
+        char err[REQUEST_ERROR_MAX] = "";
+        CHECK(request_decode_json(cases[i].body, strlen(cases[i].body), &args, err));
+        struct rpc_call call = {.args = args};
+        bool present = true;
+        uint64_t n = 1;
+        bool ok = rpc_arg_u64_opt(&call, "n", &present, &n);
+        CHECK(ok == cases[i].ok);
+        if (ok) {
+            CHECK(present == cases[i].present && n == cases[i].want);
+        } else {
+            CHECK_STR(call.error, cases[i].err);
+        }
+        json_free(args);
+    }
+}
+
 int main(void)
 {
     test_json();
+    test_u64();
     test_query();
     return check_exit();
 }
