@@ -2,7 +2,6 @@
  * file turns the tree into configuration nodes and names what it refuses by its key path. */
 #include "cfg_json.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,12 +75,14 @@ static bool convert(struct conv *c, const cJSON *j, struct cfg_node *n, unsigned
         return true;
     }
     if (cJSON_IsNumber(j)) {
-        double v = j->valuedouble;
-        if (!isfinite(v) || floor(v) != v || fabs(v) > JSON_INT_MAX) {
+        /* An integer literal, read exactly (json_i64): "2.0" and "1e2" are floats, as serde's
+         * integer fields have them. */
+        int64_t v = 0;
+        if (!json_i64(j, &v) || v > (int64_t)JSON_INT_MAX || v < -(int64_t)JSON_INT_MAX) {
             return conv_fail(c, "expected an integer (no fraction, at most 2^53)");
         }
         n->type = CFG_INT;
-        n->num = (int64_t)v;
+        n->num = v;
         return true;
     }
     return conv_fail(c, "null is not a configuration value");
@@ -97,8 +98,11 @@ int cfg_json_parse(const char *text, size_t len, struct cfg_node **out, struct c
     if (j == NULL) {
         err->line = (unsigned)jerr.line;
         err->column = (unsigned)jerr.column;
+        /* Grammar errors keep the reader's own word; the other refusals say what lib/json saw. */
         snprintf(err->msg, sizeof err->msg, "%s",
-                 jerr.kind == JSON_E_UTF8 ? "invalid UTF-8" : "invalid JSON");
+                 jerr.kind == JSON_E_SYNTAX ? "invalid JSON"
+                 : jerr.kind == JSON_E_UTF8 ? "invalid UTF-8"
+                                            : jerr.text);
         return -1;
     }
     struct conv c = {.err = err};

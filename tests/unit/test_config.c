@@ -43,12 +43,12 @@ static const struct {
     {"{\"default\":{\"core\":{\"kms\":{\"timeout_ms\":600001}}}}", "default.core.kms.timeout_ms"},
     {"{\"default\":{\"core\":{\"kms\":5}}}", "default.core.kms"},
     /* lib/json's four rules on the configuration path */
-    {"{\"default\":{\"log_level\":\"info\xff\"}}", "unable to decode byte 0xff"},
+    {"{\"default\":{\"log_level\":\"info\xff\"}}", "invalid UTF-8"},
     {"{\"default\":{\"core\":{\"keys_file\":\"/k\\u0000.json\"}}}", "\\u0000 is not allowed"},
-    {"{\"default\":{\"workers\":2.0}}", "default.workers must be an integer"},
-    {"{\"default\":{\"workers\":4.5}}", "default.workers must be an integer"},
-    {"{\"default\":{\"workers\":18446744073709551616}}", "default.workers must be an integer"},
-    {"{\"default\":{\"workers\":2,\"workers\":3}}", "duplicate object key near '\"workers\"'"},
+    {"{\"default\":{\"workers\":2.0}}", "default.workers: expected an integer"},
+    {"{\"default\":{\"workers\":4.5}}", "default.workers: expected an integer"},
+    {"{\"default\":{\"workers\":18446744073709551616}}", "default.workers: expected an integer"},
+    {"{\"default\":{\"workers\":2,\"workers\":3}}", "default.workers: duplicate key"},
 };
 
 /* The KMS limits: upstream's 5 s / 60 s unless the file says otherwise. */
