@@ -143,6 +143,8 @@ cJSON *jf_strings(const char *k1, const char *v1, const char *k2, const char *v2
 dstack_err jf_string(const cJSON *obj, const char *key, char **out);
 /* Hex string member (absent -> empty) decoded into *out. */
 dstack_err jf_hex(const cJSON *obj, const char *key, struct dstack_bytes *out);
+/* jf_hex for bytes that are not secret (quotes, signatures): the faster, table-driven decoder. */
+dstack_err jf_hex_public(const cJSON *obj, const char *key, struct dstack_bytes *out);
 /* Array of hex strings. */
 dstack_err jf_hex_array(const cJSON *obj, const char *key, struct dstack_bytes **out,
                         size_t *out_len);

@@ -81,7 +81,9 @@ static dstack_err tcb_decode(const char *text, struct dstack_info_tcb **out)
         err = client_fail(DSTACK_EPROTO, "tcb_info.event_log is not an array");
         goto out;
     }
-    t->event_log = ev != NULL ? json_dump(ev, 0, NULL) : jf_strdup("[]");
+    size_t ev_len = 0;
+    t->event_log = ev != NULL ? json_member_compact(text, strlen(text), "event_log", &ev_len)
+                              : jf_strdup("[]");
     if (t->event_log == NULL) {
         err = client_fail(DSTACK_ENOMEM, "out of memory");
         goto out;

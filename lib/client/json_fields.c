@@ -46,12 +46,15 @@ dstack_err jf_string(const cJSON *obj, const char *key, char **out)
     return *out == NULL ? client_fail(DSTACK_ENOMEM, "out of memory") : DSTACK_OK;
 }
 
-static dstack_err hex_value(const cJSON *v, const char *key, struct dstack_bytes *out)
+static dstack_err hex_value_as(const cJSON *v, const char *key, struct dstack_bytes *out,
+                               bool secret)
 {
     if (!cJSON_IsString(v)) {
         return client_fail(DSTACK_EPROTO, "response field %s is not a hex string", key);
     }
-    dstack_err err = hex_decode_alloc(json_str(v), json_str_len(v), &out->data, &out->len);
+    dstack_err err =
+        secret ? hex_decode_alloc(json_str(v), json_str_len(v), &out->data, &out->len)
+               : hex_decode_public_alloc(json_str(v), json_str_len(v), &out->data, &out->len);
     if (err == DSTACK_ENOMEM) {
         return client_fail(err, "out of memory");
     }
@@ -65,7 +68,14 @@ static dstack_err hex_value(const cJSON *v, const char *key, struct dstack_bytes
     return DSTACK_OK;
 }
 
-dstack_err jf_hex(const cJSON *obj, const char *key, struct dstack_bytes *out)
+/* Signature chains: public. */
+static dstack_err hex_value(const cJSON *v, const char *key, struct dstack_bytes *out)
+{
+    return hex_value_as(v, key, out, false);
+}
+
+static dstack_err jf_hex_as(const cJSON *obj, const char *key, struct dstack_bytes *out,
+                            bool secret)
 {
     out->data = NULL;
     out->len = 0;
@@ -73,7 +83,17 @@ dstack_err jf_hex(const cJSON *obj, const char *key, struct dstack_bytes *out)
     if (v == NULL || cJSON_IsNull(v)) {
         return DSTACK_OK;
     }
-    return hex_value(v, key, out);
+    return hex_value_as(v, key, out, secret);
+}
+
+dstack_err jf_hex(const cJSON *obj, const char *key, struct dstack_bytes *out)
+{
+    return jf_hex_as(obj, key, out, true);
+}
+
+dstack_err jf_hex_public(const cJSON *obj, const char *key, struct dstack_bytes *out)
+{
+    return jf_hex_as(obj, key, out, false);
 }
 
 dstack_err jf_hex_array(const cJSON *obj, const char *key, struct dstack_bytes **out,

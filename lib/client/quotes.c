@@ -41,18 +41,18 @@ dstack_err client_quote_from_json(const cJSON *obj, char *text,
         return client_fail(DSTACK_ENOMEM, "out of memory");
     }
     q->json = text;
-    dstack_err err = jf_hex(obj, "quote", &q->quote);
+    dstack_err err = jf_hex_public(obj, "quote", &q->quote);
     if (err == DSTACK_OK) {
         err = jf_string(obj, "event_log", &q->event_log);
     }
     if (err == DSTACK_OK) {
-        err = jf_hex(obj, "report_data", &q->report_data);
+        err = jf_hex_public(obj, "report_data", &q->report_data);
     }
     if (err == DSTACK_OK) {
         err = jf_string(obj, "vm_config", &q->vm_config);
     }
     if (err == DSTACK_OK) {
-        err = jf_hex(obj, "attestation", &q->attestation);
+        err = jf_hex_public(obj, "attestation", &q->attestation);
     }
     if (err != DSTACK_OK) {
         dstack_get_quote_response_free(q);
@@ -134,7 +134,7 @@ dstack_err client_attest_from_json(const cJSON *obj, char *text,
         return client_fail(DSTACK_ENOMEM, "out of memory");
     }
     a->json = text;
-    dstack_err err = jf_hex(obj, "attestation", &a->attestation);
+    dstack_err err = jf_hex_public(obj, "attestation", &a->attestation);
     if (err != DSTACK_OK) {
         dstack_attest_response_free(a);
         return err;

@@ -45,9 +45,9 @@ dstack_err client_sign_from_json(const cJSON *obj, char *text, struct dstack_sig
         return client_fail(DSTACK_ENOMEM, "out of memory");
     }
     s->json = text;
-    dstack_err err = jf_hex(obj, "signature", &s->signature);
+    dstack_err err = jf_hex_public(obj, "signature", &s->signature);
     if (err == DSTACK_OK) {
-        err = jf_hex(obj, "public_key", &s->public_key);
+        err = jf_hex_public(obj, "public_key", &s->public_key);
     }
     if (err == DSTACK_OK) {
         err = jf_hex_array(obj, "signature_chain", &s->signature_chain, &s->signature_chain_len);

@@ -66,6 +66,12 @@ static inline void json_free(cJSON *v)
     cJSON_Delete(v);
 }
 
+/* The value of member key of the top-level object of text, written compact (no whitespace
+ * outside strings; strings as they are written), malloc'd; the last one when key repeats, as
+ * JSON.parse reads it. NULL when absent or out of memory. text must be one json_parse accepted:
+ * an SDK answer's event log this way costs a copy instead of a re-encoding. */
+char *json_member_compact(const char *text, size_t len, const char *key, size_t *out_len);
+
 /* ---- reading ------------------------------------------------------------------------------ */
 
 /* The member key of object obj (exact, case-sensitive), or NULL (also when obj is no object). */

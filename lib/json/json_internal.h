@@ -12,7 +12,8 @@
 #define JSON_T_LEN 0x1000   /* string: valueint holds the byte length (it carries U+0000) */
 #define JSON_T_FLOAT 0x2000 /* number: written with a fraction or an exponent */
 
-#define JSON_NUMBER_MAX_CHARS 63 /* cJSON's parse_number copies at most 63 characters */
+#define JSON_NUMBER_MAX_CHARS 63  /* cJSON's parse_number copies at most 63 characters */
+#define JSON_PLAIN_STRING_MIN 128 /* a plain string this long is copied whole, past cJSON */
 
 /* A token the tree needs to know about, by its ordinal among the strings (keys and values)
  * or among the numbers, in document order. */
@@ -21,6 +22,8 @@ struct json_mark {
     size_t offset, len; /* the literal in the text */
     size_t decoded_len; /* strings: bytes after unescaping */
     bool is_float;      /* numbers */
+    bool is_string;     /* rewrites: a plain string's contents (else a long number) */
+    bool escaped;       /* plain strings: holds two-character escapes (\n, \", ...), no \u */
 };
 
 struct json_marks {
@@ -29,9 +32,13 @@ struct json_marks {
 };
 
 struct json_scan {
-    struct json_marks strings;      /* strings with U+0000 (JSON_KEEP_NUL only) */
-    struct json_marks numbers;      /* float literals, integers of 16 or more digits */
-    struct json_marks long_numbers; /* literals longer than cJSON reads (63 characters) */
+    struct json_marks strings; /* strings with U+0000 (JSON_KEEP_NUL only) */
+    struct json_marks numbers; /* float literals, integers of 16 or more digits */
+    /* What the text handed to cJSON leaves out, in document order: number literals longer than
+     * cJSON reads (63 characters), and the contents of long strings without \u escapes, which
+     * cJSON would copy byte by byte and the walk copies in runs (plain_strings). */
+    struct json_marks rewrites;
+    struct json_marks plain_strings;
 };
 
 /* Checks the lexical rules cJSON leaves open. false with err filled (text and position). */

@@ -18,21 +18,88 @@ struct walk {
     size_t len;
     unsigned flags;
     const struct json_scan *scan;
-    size_t next_string, next_number; /* next unused mark */
-    size_t n_strings, n_numbers;     /* ordinals seen */
+    size_t next_string, next_number, next_plain; /* next unused mark */
+    size_t n_strings, n_numbers;                 /* ordinals seen */
     cJSON *root;
     struct json_error *err;
 };
 
-static void visit_string(struct walk *w, cJSON *v)
+/* The contents of a string the scanner checked, whose escapes are all two characters long
+ * (RFC 8259 section 7: \" \\ \/ \b \f \n \r \t), decoded into out. Runs between
+ * backslashes are copied whole. */
+static void unescape_simple(const char *in, size_t len, char *out)
+{
+    const char *end = in + len;
+    while (in < end) {
+        const char *bs = memchr(in, '\\', (size_t)(end - in));
+        size_t run = (size_t)((bs != NULL ? bs : end) - in);
+        memcpy(out, in, run);
+        out += run;
+        if (bs == NULL) {
+            break;
+        }
+        switch (bs[1]) {
+        case 'b':
+            *out++ = '\b';
+            break;
+        case 'f':
+            *out++ = '\f';
+            break;
+        case 'n':
+            *out++ = '\n';
+            break;
+        case 'r':
+            *out++ = '\r';
+            break;
+        case 't':
+            *out++ = '\t';
+            break;
+        default: /* " \ / */
+            *out++ = bs[1];
+            break;
+        }
+        in = bs + 2;
+    }
+}
+
+/* A plain string left out of cJSON's text: *slot (cJSON's "") becomes its contents. */
+static bool fill_plain(struct walk *w, size_t ordinal, char **slot)
+{
+    const struct json_marks *m = &w->scan->plain_strings;
+    if (w->next_plain >= m->n || m->v[w->next_plain].ordinal != ordinal) {
+        return true;
+    }
+    const struct json_mark *k = &m->v[w->next_plain++];
+    char *s = malloc(k->decoded_len + 1);
+    if (s == NULL) {
+        json_error_at(w->err, w->text, w->len, k->offset, "out of memory");
+        w->err->kind = JSON_E_MEMORY;
+        return false;
+    }
+    if (k->escaped) {
+        unescape_simple(w->text + k->offset, k->len, s);
+    } else {
+        memcpy(s, w->text + k->offset, k->len);
+    }
+    s[k->decoded_len] = '\0';
+    free(*slot); /* cJSON's allocation: the default hooks are malloc/free */
+    *slot = s;
+    return true;
+}
+
+static bool visit_string(struct walk *w, cJSON *v)
 {
     size_t ordinal = w->n_strings++;
+    if (!fill_plain(w, ordinal, &v->valuestring)) {
+        return false;
+    }
     const struct json_marks *m = &w->scan->strings;
     if (w->next_string < m->n && m->v[w->next_string].ordinal == ordinal) {
         v->type |= JSON_T_LEN;
         v->valueint = (int)m->v[w->next_string].decoded_len;
         w->next_string++;
     }
+    return true;
 }
 
 static bool visit_number(struct walk *w, cJSON *v)
@@ -192,8 +259,7 @@ static bool check_dups(struct walk *w, cJSON *obj)
 static bool walk(struct walk *w, cJSON *v)
 {
     if (cJSON_IsString(v)) {
-        visit_string(w, v);
-        return true;
+        return visit_string(w, v);
     }
     if (cJSON_IsNumber(v)) {
         return visit_number(w, v);
@@ -203,7 +269,9 @@ static bool walk(struct walk *w, cJSON *v)
         return true;
     }
     for (cJSON *c = v->child; c != NULL; c = c->next) {
-        w->n_strings += object; /* the key comes before its value */
+        if (object && !fill_plain(w, w->n_strings++, &c->string)) { /* the key, then the value */
+            return false;
+        }
         if (!walk(w, c)) {
             return false;
         }
@@ -254,13 +322,18 @@ static cJSON *parse_grammar(const char *text, size_t len, struct json_error *err
 
 /* A copy of text whose number literals too long for cJSON are written as the shortest literal of
  * the same double (glibc's strtod rounds correctly, as JSON.parse does); 1e999 for overflow. */
-static char *shorten_numbers(const char *text, size_t len, const struct json_marks *m,
-                             size_t *out_len)
+static char *rewrite_text(const char *text, size_t len, const struct json_marks *m, size_t *out_len)
 {
     char *out = malloc(len + 1);
     size_t o = 0, copied = 0;
     for (size_t k = 0; out != NULL && k < m->n; k++) {
         const struct json_mark *n = &m->v[k];
+        if (n->is_string) { /* "" for now: the walk puts the contents in */
+            memcpy(out + o, text + copied, n->offset - copied);
+            o += n->offset - copied;
+            copied = n->offset + n->len;
+            continue;
+        }
         char *lit = strndup(text + n->offset, n->len);
         if (lit == NULL) {
             free(out);
@@ -300,17 +373,20 @@ cJSON *json_parse(const char *text, size_t len, unsigned flags, struct json_erro
     struct json_scan scan = {0};
     cJSON *root = NULL;
     if (json_scan_text(text, len, flags, &scan, err)) {
-        if (scan.long_numbers.n == 0) {
+        if (scan.rewrites.n == 0) {
             root = parse_grammar(text, len, err);
         } else {
             size_t short_len = 0;
-            char *short_text = shorten_numbers(text, len, &scan.long_numbers, &short_len);
+            char *short_text = rewrite_text(text, len, &scan.rewrites, &short_len);
             if (short_text == NULL) {
                 json_error_at(err, text, len, 0, "out of memory");
             } else {
                 root = parse_grammar(short_text, short_len, err);
             }
             free(short_text);
+            if (root == NULL && short_text != NULL) {
+                parse_grammar(text, len, err); /* the position in the caller's text */
+            }
         }
     }
     if (root != NULL) {

@@ -153,11 +153,28 @@ static size_t unicode_escape(struct scanner *sc, size_t i, bool is_key, bool *nu
     return 6;
 }
 
+static bool simple_escape(uint8_t e)
+{
+    switch (e) {
+    case '"':
+    case '\\':
+    case '/':
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't':
+        return true;
+    default:
+        return false;
+    }
+}
+
 static bool scan_string(struct scanner *sc)
 {
     const uint8_t *s = sc->s;
     size_t start = sc->i, i = start + 1, decoded = 0;
-    bool is_key = sc->expect_key, nul = false;
+    bool is_key = sc->expect_key, nul = false, escaped = false, unicode = false;
     for (;;) {
         size_t run = i;
         while (sc->len - i >= 8) {
@@ -192,15 +209,17 @@ static bool scan_string(struct scanner *sc)
             continue;
         }
         /* an escape */
+        escaped = true;
         uint8_t e = i + 1 < sc->len ? s[i + 1] : 0;
         if (e == 'u') {
+            unicode = true;
             size_t bytes = 0, n = unicode_escape(sc, i, is_key, &nul, &bytes);
             if (n == 0) {
                 return false;
             }
             i += n;
             decoded += bytes;
-        } else if (e != 0 && strchr("\"\\/bfnrt", e) != NULL) {
+        } else if (simple_escape(e)) {
             i += 2;
             decoded++;
         } else {
@@ -214,6 +233,17 @@ static bool scan_string(struct scanner *sc)
     }
     sc->expect_key = false;
     sc->i = i + 1;
+    if (!unicode && i - start - 1 >= JSON_PLAIN_STRING_MIN && sc->out != NULL) {
+        struct json_mark m = {.ordinal = ordinal,
+                              .offset = start + 1,
+                              .len = i - start - 1,
+                              .decoded_len = decoded,
+                              .is_string = true,
+                              .escaped = escaped};
+        if (!mark(sc, &sc->out->rewrites, m) || !mark(sc, &sc->out->plain_strings, m)) {
+            return false;
+        }
+    }
     if (nul && sc->out != NULL) {
         struct json_mark m = {
             .ordinal = ordinal, .offset = start, .len = i + 1 - start, .decoded_len = decoded};
@@ -277,7 +307,7 @@ static bool scan_number(struct scanner *sc)
     sc->i = i;
     if (i - start > JSON_NUMBER_MAX_CHARS && sc->out != NULL) {
         struct json_mark m = {.ordinal = ordinal, .offset = start, .len = i - start};
-        if (!mark(sc, &sc->out->long_numbers, m)) {
+        if (!mark(sc, &sc->out->rewrites, m)) {
             return false;
         }
     }
@@ -385,8 +415,12 @@ bool json_scan_text(const char *text, size_t len, unsigned flags, struct json_sc
     scanner_init(&sc, text, len, flags);
     sc.out = out;
     sc.err = err;
+    const uint8_t *t = sc.s;
     while (sc.i < len) {
-        if (!scan_token(&sc)) {
+        uint8_t c = t[sc.i];
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') { /* indentation: no call */
+            sc.i++;
+        } else if (!scan_token(&sc)) {
             return false;
         }
     }
@@ -402,7 +436,8 @@ void json_scan_free(struct json_scan *s)
 {
     free(s->strings.v);
     free(s->numbers.v);
-    free(s->long_numbers.v);
+    free(s->rewrites.v);
+    free(s->plain_strings.v);
     memset(s, 0, sizeof *s);
 }
 

@@ -86,3 +86,38 @@ dstack_err hex_decode_alloc(const char *in, size_t in_len, uint8_t **out, size_t
     *out = buf;
     return DSTACK_OK;
 }
+
+/* Digit value + 1 per byte; 0 for a byte that is no hex digit. */
+static const uint8_t digit_plus_one[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+dstack_err hex_decode_public_alloc(const char *in, size_t in_len, uint8_t **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    in = hex_skip_prefix(in, &in_len);
+    if (in_len % 2 != 0) {
+        return DSTACK_EFORMAT;
+    }
+    uint8_t *buf = malloc(in_len / 2 + 1);
+    if (buf == NULL) {
+        return DSTACK_ENOMEM;
+    }
+    const unsigned char *s = (const unsigned char *)in;
+    unsigned bad = 0;
+    for (size_t i = 0; i < in_len / 2; i++) {
+        unsigned hi = digit_plus_one[s[2 * i]], lo = digit_plus_one[s[2 * i + 1]];
+        bad |= (hi == 0) | (lo == 0);
+        buf[i] = (uint8_t)(((hi - 1) << 4) | ((lo - 1) & 0x0fu));
+    }
+    if (bad) {
+        free(buf);
+        return DSTACK_EFORMAT;
+    }
+    *out = buf;
+    *out_len = in_len / 2;
+    return DSTACK_OK;
+}

@@ -242,9 +242,64 @@ static void test_unterminated(void)
     }
 }
 
+/* Long strings without escapes are copied whole past cJSON: values, keys, in arrays, beside long
+ * number literals, and errors still point into the caller's text. */
+static void test_plain_strings(void)
+{
+    char big[300], text[2048];
+    memset(big, 'h', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    snprintf(text, sizeof text, "{\"%s\":[\"%s\",\"x\"],\"v\":\"%s\",\"n\":1%s,\"e\":\"a\\n%s\"}",
+             big, big, big, "000000000000000000000000000000000000000000000000000000000000000000",
+             big);
+    cJSON *v = json_parse(text, strlen(text), 0, NULL);
+    CHECK(v != NULL);
+    const cJSON *arr = json_get(v, big);
+    CHECK(cJSON_GetArraySize(arr) == 2);
+    CHECK_STR(json_str(json_at(arr, 0)), big);
+    CHECK_STR(json_str(json_at(arr, 1)), "x");
+    CHECK_STR(json_get_str(v, "v"), big);
+    CHECK(json_str_len(json_get(v, "e")) == 2 + strlen(big));
+    CHECK(json_get(v, "n")->valuedouble > 9.9e65);
+    char *out = json_dump(v, 0, NULL);
+    cJSON *again = out != NULL ? json_parse(out, strlen(out), 0, NULL) : NULL;
+    CHECK(cJSON_Compare(v, again, true));
+    free(out);
+    json_free(again);
+    json_free(v);
+    /* a duplicate long key, and a grammar error after a long string */
+    snprintf(text, sizeof text, "{\"%s\":1,\"%s\":2}", big, big);
+    struct json_error err;
+    CHECK(json_parse(text, strlen(text), 0, &err) == NULL && err.kind == JSON_E_DUP);
+    snprintf(text, sizeof text, "[\"%s\" 1]", big);
+    CHECK(json_parse(text, strlen(text), 0, &err) == NULL && err.column == 304);
+}
+
+static void test_member_compact(void)
+{
+    const char *t =
+        "{\n  \"a\": \"x\",\n  \"event_log\": [\n    {\n      \"imr\": 3,\n"
+        "      \"event\": \"a b\\\" ]}\"\n    },\n    []\n  ],\n  \"z\": {\"event_log\": 1}\n}";
+    size_t n = 0;
+    char *out = json_member_compact(t, strlen(t), "event_log", &n);
+    CHECK_STR(out, "[{\"imr\":3,\"event\":\"a b\\\" ]}\"},[]]");
+    CHECK(out != NULL && n == strlen(out));
+    free(out);
+    out = json_member_compact(t, strlen(t), "a", &n);
+    CHECK_STR(out, "\"x\"");
+    free(out);
+    CHECK(json_member_compact(t, strlen(t), "imr", &n) == NULL); /* top level only */
+    t = "{\"k\":1,\"k\":[2, 3]}";
+    out = json_member_compact(t, strlen(t), "k", &n);
+    CHECK_STR(out, "[2,3]"); /* the last, as JSON.parse */
+    free(out);
+}
+
 int main(void)
 {
     test_unterminated();
+    test_member_compact();
+    test_plain_strings();
     test_parse_cases();
     test_positions();
     test_nul();
