@@ -8,6 +8,8 @@
 #include "sc_handler.h"
 #include "sc_query.h"
 #include "sc_quote_body.h"
+#include "client/client_internal.h"
+#include "json/json.h"
 #include "util/hex.h"
 
 /* Reads the report data and takes an agent slot; false when resp already holds the error. */
@@ -34,6 +36,69 @@ static bool begin(struct sidecar *sc, const struct sc_request *req, const char *
     return true;
 }
 
+/* Per byte: 1 lowercase hex digit, 2 uppercase hex digit (A-F), 0 anything else. */
+static const uint8_t hex_class[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2, ['E'] = 2, ['F'] = 2,
+};
+
+/* An even number of hex digits; lower: lowercase only (what the agent writes and what the
+ * answer must carry). */
+static bool hex_digits(const char *s, size_t n, bool lower)
+{
+    unsigned accept = lower ? 1u << 1 : (1u << 1) | (1u << 2), bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        bad |= ((1u << hex_class[(unsigned char)s[i]]) & accept) == 0;
+    }
+    return n % 2 == 0 && !bad;
+}
+
+/* The fields /quote relays, read as dstack_get_quote reads them (the same errors), but the
+ * quote's hex is kept as text when it is already canonical: decoding ~10 KB of hex only to
+ * encode it again was a third of the sidecar's work. */
+static dstack_err quote_view(const cJSON *answer, struct dstack_get_quote_response *q,
+                             const char **quote_hex, size_t *quote_hex_len)
+{
+    const cJSON *quote = json_get(answer, "quote");
+    dstack_err err = DSTACK_OK;
+    if (cJSON_IsString(quote) && hex_digits(json_str(quote), json_str_len(quote), true)) {
+        *quote_hex = json_str(quote);
+        *quote_hex_len = json_str_len(quote);
+    } else {
+        err = jf_hex_public(answer, "quote", &q->quote);
+    }
+    if (err == DSTACK_OK) {
+        err = jf_string(answer, "event_log", &q->event_log);
+    }
+    if (err == DSTACK_OK) {
+        err = jf_hex_public(answer, "report_data", &q->report_data);
+    }
+    if (err == DSTACK_OK) {
+        err = jf_string(answer, "vm_config", &q->vm_config);
+    }
+    const cJSON *att = json_get(answer, "attestation");
+    if (err == DSTACK_OK && att != NULL && !cJSON_IsNull(att)) {
+        /* not relayed, but an answer with a broken one is refused, as dstack_get_quote does */
+        size_t n = json_str_len(att);
+        const char *h = json_str(att);
+        if (h == NULL) {
+            err = client_fail(DSTACK_EPROTO, "response field attestation is not a hex string");
+        } else if (h = hex_skip_prefix(h, &n), !hex_digits(h, n, false)) {
+            err = client_fail(DSTACK_EPROTO, "response field attestation is not valid hex");
+        }
+    }
+    return err;
+}
+
+static void view_free(struct dstack_get_quote_response *q)
+{
+    free(q->quote.data);
+    free(q->event_log);
+    free(q->report_data.data);
+    free(q->vm_config);
+}
+
 void sc_h_quote(struct sidecar *sc, const struct sc_request *req, struct sc_response *resp)
 {
     static const char *const what = "Failed to get quote";
@@ -42,10 +107,18 @@ void sc_h_quote(struct sidecar *sc, const struct sc_request *req, struct sc_resp
     if (!begin(sc, req, what, &rd, &c, resp)) {
         return;
     }
-    struct dstack_get_quote_response *q = NULL;
-    dstack_err err = dstack_get_quote(c, rd.b, rd.len, &q);
+    cJSON *answer = NULL;
+    dstack_err err = client_get_quote_tree(c, rd.b, rd.len, &answer);
     sc_agent_end(sc);
+    struct dstack_get_quote_response q = {0};
+    const char *quote_hex = NULL;
+    size_t quote_hex_len = 0;
+    if (err == DSTACK_OK) {
+        err = quote_view(answer, &q, &quote_hex, &quote_hex_len);
+    }
     if (err != DSTACK_OK) {
+        json_free(answer);
+        view_free(&q);
         sc_response_error(resp, 502, what, "%s", dstack_last_error());
         return;
     }
@@ -55,8 +128,9 @@ void sc_h_quote(struct sidecar *sc, const struct sc_request *req, struct sc_resp
     char *text = NULL;
     size_t len = 0;
     bool replay_failed = false;
-    err = sc_quote_body(&sc->evlog, q, &text, &len, &replay_failed);
-    dstack_get_quote_response_free(q);
+    err = sc_quote_body_hex(&sc->evlog, &q, quote_hex, quote_hex_len, &text, &len, &replay_failed);
+    view_free(&q);
+    json_free(answer);
     if (replay_failed) {
         sc_response_error(resp, 502, "Failed to replay RTMRs", "%s", dstack_last_error());
     } else if (err != DSTACK_OK) {
@@ -81,7 +155,7 @@ void sc_h_attest(struct sidecar *sc, const struct sc_request *req, struct sc_res
         sc_response_error(resp, 502, what, "%s", dstack_last_error());
         return;
     }
-    /* {"attestation":"<hex>"} written directly: json_dumps would re-escape every hex digit */
+    /* {"attestation":"<hex>"} written directly: a JSON dump would re-escape every hex digit */
     static const char head[] = "{\"attestation\":\"", tail[] = "\"}";
     size_t len = sizeof head - 1 + 2 * a->attestation.len + sizeof tail - 1;
     char *text = malloc(len + 1);

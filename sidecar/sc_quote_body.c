@@ -42,6 +42,13 @@ static void put_string(struct strbuf *b, const char *s, dstack_err *err)
 dstack_err sc_quote_body(struct sc_evlog_cache *cache, const struct dstack_get_quote_response *q,
                          char **out, size_t *out_len, bool *replay_failed)
 {
+    return sc_quote_body_hex(cache, q, NULL, 0, out, out_len, replay_failed);
+}
+
+dstack_err sc_quote_body_hex(struct sc_evlog_cache *cache,
+                             const struct dstack_get_quote_response *q, const char *quote_hex,
+                             size_t quote_hex_len, char **out, size_t *out_len, bool *replay_failed)
+{
     *out = NULL;
     *out_len = 0;
     *replay_failed = false;
@@ -49,7 +56,13 @@ dstack_err sc_quote_body(struct sc_evlog_cache *cache, const struct dstack_get_q
     uint8_t rt[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
     dstack_err err = DSTACK_OK;
     strbuf_puts(&b, "{\"quote\":");
-    put_hex(&b, q->quote.data, q->quote.len);
+    if (quote_hex != NULL) {
+        strbuf_putc(&b, '"');
+        strbuf_append(&b, quote_hex, quote_hex_len);
+        strbuf_putc(&b, '"');
+    } else {
+        put_hex(&b, q->quote.data, q->quote.len);
+    }
     strbuf_puts(&b, ",\"event_log\":");
     err = sc_evlog_cache_get(cache, q, rt, &b, replay_failed);
     if (err != DSTACK_OK) {

@@ -104,6 +104,10 @@ dstack_err client_quote_from_json(const cJSON *obj, char *text,
 dstack_err client_quote_from_http(struct client_http_result *r,
                                   struct dstack_get_quote_response **out);
 /* Builds an Info result; takes ownership of text. */
+/* GetQuote for a relay (the sidecar): the answer's tree, checked like every answer, with nothing
+ * decoded: the quote's hex goes out again as it came. */
+dstack_err client_get_quote_tree(struct dstack_client *c, const uint8_t *report_data, size_t len,
+                                 cJSON **resp);
 dstack_err client_info_from_json(const cJSON *obj, char *text, struct dstack_info_response **out);
 
 /* Request builders and result decoders of each RPC, shared by the blocking calls and the async

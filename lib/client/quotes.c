@@ -116,6 +116,17 @@ dstack_err dstack_get_quote(struct dstack_client *c, const uint8_t *report_data,
     return err;
 }
 
+dstack_err client_get_quote_tree(struct dstack_client *c, const uint8_t *report_data, size_t len,
+                                 cJSON **resp)
+{
+    client_clear_error();
+    *resp = NULL;
+    if (c == NULL) {
+        return client_fail(DSTACK_EINVAL, "GetQuote: NULL client");
+    }
+    return post_report_data(c, "GetQuote", report_data, len, resp, NULL);
+}
+
 void dstack_attest_response_free(struct dstack_attest_response *a)
 {
     if (a != NULL) {

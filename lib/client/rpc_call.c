@@ -31,6 +31,17 @@ static dstack_err not_dstack_answer(dstack_err code, const char *method,
                        excerpt, n ? "]" : "");
 }
 
+static bool carries_keys(const char *method)
+{
+    static const char *const key_methods[] = {"GetKey", "GetTlsKey", "DeriveKey", "DeriveK256Key"};
+    for (size_t i = 0; i < sizeof key_methods / sizeof key_methods[0]; i++) {
+        if (strcmp(method, key_methods[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 dstack_err client_rpc_result(const char *method, struct client_http_result *r, cJSON **resp,
                              char **text)
 {
@@ -66,8 +77,8 @@ dstack_err client_rpc_result(const char *method, struct client_http_result *r, c
     parsed = NULL;
 out:
     json_free(parsed);
-    /* Responses may carry key material (GetKey, GetTlsKey). */
-    if (r->body != NULL) {
+    /* Responses of the key methods carry key material; a 29 KB quote does not need the wipe. */
+    if (r->body != NULL && carries_keys(method)) {
         secret_wipe(r->body, r->body_len);
     }
     transport_result_free(r);
