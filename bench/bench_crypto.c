@@ -297,9 +297,13 @@ int main(void)
             failures++;
             continue;
         }
-        snprintf(val, sizeof val, "%.2f (crypto %.1f us, handler %.1f us, daemon %.1f us/req)",
+        /* CPU time moves with the machine's load: figure 1 is judged by instruction counts
+         * (scripts/bench-callgrind.sh, run by scripts/bench.sh); these rows inform. */
+        snprintf(val, sizeof val,
+                 "%.2f (crypto %.1f us, handler %.1f us, daemon %.1f us/req; target >= 0.80 in "
+                 "instructions below)",
                  l / d, l * 1e6, h * 1e6, d * 1e6);
-        failures += !bench_row(fig, val, ">= 0.80", l / d >= 0.80);
+        bench_info(fig, val);
     }
     agent_close(&agent);
     bench_sim_stop(&sim, false);

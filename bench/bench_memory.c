@@ -1,6 +1,9 @@
-/* Figure 4: memory. RSS of the simulator right after start (<= 8 MiB), then after 100k and 200k
- * mixed requests at 64 keep-alive connections: growth between the two <= 1 MiB (no leak and no
- * unbounded cache). The mix covers every dstack.sock RPC that a workload calls in a loop. */
+/* Figure 4: memory, counted as what the daemon costs the machine (/proc/<pid>/smaps_rollup):
+ * right after start PSS <= 4 MiB and private memory (Private_Clean + Private_Dirty) <= 2.5 MiB;
+ * RSS beside them for information (most of it is Debian's shared libcrypto and GnuTLS pages).
+ * Then 200k mixed requests at 64 keep-alive connections after a 100k warm-up (thread stacks and
+ * malloc arenas settle): private memory and RSS grow <= 1 MiB (no leak, no unbounded cache).
+ * The mix covers every dstack.sock RPC that a workload calls in a loop. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +21,8 @@ int main(void)
         return 1;
     }
     usleep(100000); /* let start-up finish its allocations before the first reading */
-    long rss0 = bench_proc_rss_kib(sim.pid);
+    struct bench_mem m0 = {0};
+    bool have_m0 = bench_proc_mem(sim.pid, &m0);
 
     static const struct {
         const char *path, *body;
@@ -42,9 +46,9 @@ int main(void)
         }
     }
     uint64_t per_phase = bench_scaled(100000);
-    long rss[2] = {0, 0};
+    struct bench_mem m[3] = {{0}};
     uint64_t ok = 0, failed = 0;
-    for (int phase = 0; phase < 2; phase++) {
+    for (int phase = 0; phase < 3; phase++) { /* warm-up, then 2 x 100k measured */
         struct lg_config cfg = {.sock = sim.dstack_sock,
                                 .reqs = reqs,
                                 .n_reqs = n_mix,
@@ -57,23 +61,35 @@ int main(void)
             failed += res.failed;
         }
         lg_result_free(&res);
-        rss[phase] = bench_proc_rss_kib(sim.pid);
+        bench_proc_mem(sim.pid, &m[phase]);
     }
     for (size_t i = 0; i < n_mix; i++) {
         free(reqs[i].data);
     }
     /* one request in nine is the Verify error (HTTP 400) */
-    uint64_t expect_failed = 2 * per_phase / n_mix;
-    char val[160];
+    uint64_t expect_failed = 3 * per_phase / n_mix;
+    char val[200];
     int failures = 0;
-    snprintf(val, sizeof val, "%.2f MiB", (double)rss0 / 1024);
-    failures += !bench_row("4. RSS after start", val, "<= 8 MiB", rss0 > 0 && rss0 <= 8 * 1024);
-    snprintf(val, sizeof val, "%+.2f MiB (%.2f -> %.2f MiB; %llu ok, %llu errors)",
-             (double)(rss[1] - rss[0]) / 1024, (double)rss[0] / 1024, (double)rss[1] / 1024,
-             (unsigned long long)ok, (unsigned long long)failed);
-    bool answered = ok + failed == 2 * per_phase && failed <= expect_failed + 2;
-    failures += !bench_row("4. RSS growth, 100k -> 200k mixed requests at 64 connections", val,
-                           "<= 1 MiB", answered && rss[1] - rss[0] <= 1024);
+    const double mib = 1024;
+    snprintf(val, sizeof val, "%.2f MiB", (double)m0.pss / mib);
+    failures += !bench_row("4. PSS after start", val, "<= 4 MiB",
+                           have_m0 && m0.pss > 0 && m0.pss <= 4 * 1024);
+    snprintf(val, sizeof val, "%.2f MiB", (double)m0.private_kib / mib);
+    failures += !bench_row("4. private memory after start (Private_Clean + Private_Dirty)", val,
+                           "<= 2.5 MiB", have_m0 && m0.private_kib <= 2560);
+    snprintf(val, sizeof val, "%.2f MiB (mostly shared libcrypto, GnuTLS pages)",
+             (double)m0.rss / mib);
+    bench_info("4. RSS after start", val);
+    long grow_private = m[2].private_kib - m[0].private_kib, grow_rss = m[2].rss - m[0].rss;
+    snprintf(val, sizeof val,
+             "private %+.2f MiB (%.2f -> %.2f), RSS %+.2f MiB (%.2f -> %.2f); %llu ok, %llu "
+             "errors",
+             (double)grow_private / mib, (double)m[0].private_kib / mib,
+             (double)m[2].private_kib / mib, (double)grow_rss / mib, (double)m[0].rss / mib,
+             (double)m[2].rss / mib, (unsigned long long)ok, (unsigned long long)failed);
+    bool answered = ok + failed == 3 * per_phase && failed <= expect_failed + 3;
+    failures += !bench_row("4. growth over 200k mixed requests at 64 connections (after 100k)", val,
+                           "<= 1 MiB", answered && grow_private <= 1024 && grow_rss <= 1024);
     bench_sim_stop(&sim, false);
     return failures == 0 ? 0 : 3;
 }

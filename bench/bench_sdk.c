@@ -1,14 +1,14 @@
-/* Figures 7-9 (issue 9, figures 7-9): libdstack against the official JS SDK, and the sidecar.
- *   SDK calls: sequential GetKey, GetQuote and Info through dstack_* and through the JS SDK's
- *              DstackClient, against the same simulator in the same run; wall time per call.
- *   utilities: compose hash, encrypt_env_vars and verify_env_encrypt_public_key in-process
- *              loops on the same inputs.
- * Target: ours >= 5x faster. The Ethereum address is skipped: the JS SDK computes it through
- * viem (its ./viem entry), which tests/compat does not install.
- *   sidecar:   dstack-quote-sidecar on the same simulator; GET /quote throughput against POST
- *              /GetQuote sent straight to the agent, both by the same libcurl keep-alive clients
- *              (SIDECAR_CLIENTS threads, bodies not parsed); with the CPU time per request of
- *              the agent and of the sidecar. Target >= 0.80. */
+/* Figures 7-9 (issue 13): libdstack against the official JS SDK, and the sidecar.
+ *   SDK calls (7): GetKey, GetQuote, Info, Sign, Verify, GetTlsKey, Attest through dstack_* and
+ *              through the JS SDK's DstackClient, against the same simulator in the same run.
+ *   utilities (8): compose hash, encrypt_env_vars, verify_env_encrypt_public_key and the
+ *              Ethereum address (the SDK's toViemAccount, viem from tests/compat) in loops.
+ *   Judged by the client's own CPU per call (the agent is another process), wall time beside.
+ *   Target: ours >= 5x less.
+ *   sidecar (9): dstack-quote-sidecar on the same simulator; GET /quote against POST /GetQuote
+ *              sent straight to the agent, by the same libcurl keep-alive clients
+ *              (SIDECAR_CLIENTS threads, bodies not parsed). Target: the sidecar's CPU per
+ *              request <= 0.75x the agent's per GetQuote; the throughput ratio beside. */
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -470,11 +470,11 @@ static pid_t sidecar_start(const char *agent_sock, int port)
 
 static int bench_sidecar(const struct bench_sim *sim)
 {
-    static const char *const fig = "9. sidecar /quote vs direct GetQuote";
+    static const char *const fig = "9. sidecar CPU per /quote / agent CPU per GetQuote";
     int port = free_tcp_port();
     pid_t pid = port > 0 ? sidecar_start(sim->dstack_sock, port) : -1;
     if (pid < 0) {
-        return !bench_row(fig, "cannot start dstack-quote-sidecar", ">= 0.80", false);
+        return !bench_row(fig, "cannot start dstack-quote-sidecar", "<= 0.75x", false);
     }
     char url[128], health[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/quote?hex=%s", port,
@@ -503,7 +503,7 @@ static int bench_sidecar(const struct bench_sim *sim)
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
     if (!ok) {
-        return !bench_row(fig, "requests failed", ">= 0.80", false);
+        return !bench_row(fig, "requests failed", "<= 0.75x", false);
     }
     double d[3], s[3], ac[3], sc[3];
     for (int i = 0; i < 3; i++) {
@@ -513,13 +513,15 @@ static int bench_sidecar(const struct bench_sim *sim)
         sc[i] = side[i].sidecar_cpu;
     }
     double dm = bench_median(d, 3), sm = bench_median(s, 3);
+    double acpu = bench_median(ac, 3), scpu = bench_median(sc, 3);
     char val[256];
+    /* On one 2-core machine the sidecar's CPU is taken from the agent's, so the throughput ratio
+     * is printed for information; the target is the sidecar's own cost per request. */
     snprintf(val, sizeof val,
-             "%.2f (%.0f vs %.0f req/s, %d clients; CPU per request: agent %.0f us, sidecar %.0f "
-             "us)",
-             sm / dm, sm, dm, SIDECAR_CLIENTS, bench_median(ac, 3) * 1e6,
-             bench_median(sc, 3) * 1e6);
-    return !bench_row(fig, val, ">= 0.80", sm >= 0.80 * dm);
+             "%.2fx (CPU per request: sidecar %.0f us, agent %.0f us per GetQuote; throughput "
+             "%.2f of direct, %.0f vs %.0f req/s, %d clients)",
+             scpu / acpu, scpu * 1e6, acpu * 1e6, sm / dm, sm, dm, SIDECAR_CLIENTS);
+    return !bench_row(fig, val, "<= 0.75x", acpu > 0 && scpu <= 0.75 * acpu);
 }
 
 /* No argument: figures 7-9; "sidecar": figure 9 only. */
@@ -550,7 +552,8 @@ int main(int argc, char **argv)
         }
     }
     if (access(DSTACK_SIDECAR_BIN, X_OK) != 0) {
-        bench_info("9. sidecar /quote vs direct GetQuote", "skipped: no dstack-quote-sidecar");
+        bench_row("9. sidecar", "no dstack-quote-sidecar built", "<= 0.75x", false);
+        failures++;
     } else {
         failures += bench_sidecar(&sim);
     }

@@ -321,3 +321,34 @@ uint64_t bench_scaled(uint64_t n)
     double v = (double)n * bench_scale();
     return v < 1 ? 1 : (uint64_t)v;
 }
+
+bool bench_proc_mem(pid_t pid, struct bench_mem *out)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return false;
+    }
+    *out = (struct bench_mem){0};
+    int seen = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        static const struct {
+            const char *name;
+            size_t field; /* 0 rss, 1 pss, 2 private */
+        } keys[] = {{"Rss:", 0}, {"Pss:", 1}, {"Private_Clean:", 2}, {"Private_Dirty:", 2}};
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            size_t n = strlen(keys[k].name);
+            if (strncmp(line, keys[k].name, n) == 0) {
+                long v = strtol(line + n, NULL, 10);
+                long *dst = keys[k].field == 0   ? &out->rss
+                            : keys[k].field == 1 ? &out->pss
+                                                 : &out->private_kib;
+                *dst += v;
+                seen++;
+            }
+        }
+    }
+    fclose(f);
+    return seen == 4;
+}

@@ -45,6 +45,13 @@ double bench_cpu_delta(struct bench_cpu before, struct bench_cpu after);
 /* VmRSS of pid in KiB; 0 on failure. */
 long bench_proc_rss_kib(pid_t pid);
 
+/* What a process costs the machine, from /proc/<pid>/smaps_rollup (KiB): Rss, Pss (shared pages
+ * divided among their users) and private = Private_Clean + Private_Dirty. false when unreadable. */
+struct bench_mem {
+    long rss, pss, private_kib;
+};
+bool bench_proc_mem(pid_t pid, struct bench_mem *out);
+
 /* Sorts v in place and returns the q-quantile (0..1), nearest rank. 0 when n == 0. */
 double bench_quantile(double *v, size_t n, double q);
 /* Median of n values (copied, the input is left alone). */

@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 build=${DSTACK_BENCH_BUILD:-build-bench}
 n=${DSTACK_CG_REQUESTS:-200}
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
+rows_only=false
+[[ ${1:-} == --rows-only ]] && rows_only=true # inside scripts/bench.sh's table: no header
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null || exit 1
 cmake --build "$build" -j2 >/dev/null || { echo "build failed" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/dstack-cg-XXXXXX)
@@ -64,8 +66,10 @@ row() { # <figure> <crypto fn> <bench_crypto name> <path> <json>
         printf "| 1. instructions: crypto / daemon per request, %s | %.2f (crypto %.0fk, daemon %.0fk) | >= 0.80 | %s |\n",
                f, r, per / 1000, d / 1000, (r >= 0.80 ? "PASS" : "FAIL") }'
 }
-echo "| figure | measured | target | result |"
-echo "| --- | --- | --- | --- |"
+if ! $rows_only; then
+    echo "| figure | measured | target | result |"
+    echo "| --- | --- | --- | --- |"
+fi
 status=0
 row "GetKey secp256k1" crypto_get_key_k256 "GetKey secp256k1" /GetKey \
     '{"path":"bench/key","purpose":"signing","algorithm":"secp256k1"}' || status=1
