@@ -128,52 +128,22 @@ out:
 
 /* ---- answers ----------------------------------------------------------------------------
  * The answers are small objects of ASCII keys whose values are hex strings, arrays of them or
- * a bool. They are written directly as the compact JSON json_dumps made of them (rpc.h
- * result_text): a jansson object, five hex allocations and a json_dumps cost about a tenth of
- * a Sign (docs/performance.md). Built on the stack, copied once, the stack copy wiped (GetKey's
- * answer holds a private key). */
+ * a bool. They are written directly with the shared capped writer (lib/json json_out) as the
+ * compact JSON json_dump makes of them (rpc.h result_text): a tree, five hex allocations and a
+ * dump cost about a tenth of a Sign (docs/performance.md). One allocation of ANSWER_MAX, handed
+ * over as the result; the writer wipes what it gives up (GetKey's answer holds a private key). */
 #define ANSWER_MAX 1024 /* Sign: 4 signatures/keys of at most 2 * APPKEYS_SIG_MAX digits */
 
-struct answer {
-    char buf[ANSWER_MAX];
-    size_t len;
-    bool full;
-};
-
-static void ans_str(struct answer *a, const char *s)
+static void ans_begin(struct json_out *a)
 {
-    size_t n = strlen(s);
-    if (a->full || n > sizeof a->buf - a->len) {
-        a->full = true;
-        return;
-    }
-    memcpy(a->buf + a->len, s, n);
-    a->len += n;
+    *a = (struct json_out){.max = ANSWER_MAX, .secret = true};
+    json_out_reserve(a, ANSWER_MAX);
 }
 
-/* "<hex>" */
-static void ans_hex(struct answer *a, const uint8_t *b, size_t n)
+static bool ans_finish(struct json_out *a, struct rpc_call *call)
 {
-    if (a->full || sizeof a->buf - a->len < 3 || n > (sizeof a->buf - a->len - 3) / 2) {
-        a->full = true;
-        return;
-    }
-    a->buf[a->len++] = '"';
-    hex_encode(b, n, a->buf + a->len); /* its NUL is overwritten by the closing quote */
-    a->len += 2 * n;
-    a->buf[a->len++] = '"';
-}
-
-static bool ans_finish(struct answer *a, struct rpc_call *call)
-{
-    bool ok = !a->full && (call->result_text = malloc(a->len + 1)) != NULL;
-    if (ok) {
-        memcpy(call->result_text, a->buf, a->len);
-        call->result_text[a->len] = '\0';
-        call->result_text_len = a->len;
-    }
-    secret_wipe(a->buf, a->len);
-    return ok || rpc_fail(call, "out of memory");
+    call->result_text = json_out_take(a, &call->result_text_len);
+    return call->result_text != NULL || rpc_fail(call, "out of memory");
 }
 
 /* {"<key_field>":hex(key),"<chain_field>":[hex(sig0),hex(k256_signature)]} */
@@ -181,23 +151,22 @@ static bool key_response(struct rpc_call *call, const char *key_field, const cha
 {
     const struct app_keys *keys = call->agent->keys;
     struct derived_key dk;
-    struct answer a;
+    struct json_out a;
     if (!derive_key(call, &dk)) {
         return false;
     }
-    a.len = 0;
-    a.full = false;
-    ans_str(&a, "{\"");
-    ans_str(&a, key_field);
-    ans_str(&a, "\":");
-    ans_hex(&a, dk.key.b, sizeof dk.key.b);
-    ans_str(&a, ",\"");
-    ans_str(&a, chain_field);
-    ans_str(&a, "\":[");
-    ans_hex(&a, dk.sig0, sizeof dk.sig0);
-    ans_str(&a, ",");
-    ans_hex(&a, keys->k256_signature, keys->k256_signature_len);
-    ans_str(&a, "]}");
+    ans_begin(&a);
+    json_out_cstr(&a, "{\"");
+    json_out_cstr(&a, key_field);
+    json_out_cstr(&a, "\":");
+    json_out_hex(&a, dk.key.b, sizeof dk.key.b);
+    json_out_cstr(&a, ",\"");
+    json_out_cstr(&a, chain_field);
+    json_out_cstr(&a, "\":[");
+    json_out_hex(&a, dk.sig0, sizeof dk.sig0);
+    json_out_cstr(&a, ",");
+    json_out_hex(&a, keys->k256_signature, keys->k256_signature_len);
+    json_out_cstr(&a, "]}");
     secret_wipe(&dk, sizeof dk);
     return ans_finish(&a, call);
 }
@@ -263,20 +232,19 @@ bool h_sign(struct rpc_call *call)
     }
     size_t sig_len = alg == ALG_ED25519 ? ED25519_SIG_LEN : K256_SIG_LEN;
     /* {"signature":..,"signature_chain":[sig,sig0,k256_signature],"public_key":..} */
-    struct answer a;
-    a.len = 0;
-    a.full = false;
-    ans_str(&a, "{\"signature\":");
-    ans_hex(&a, sig, sig_len);
-    ans_str(&a, ",\"signature_chain\":[");
-    ans_hex(&a, sig, sig_len);
-    ans_str(&a, ",");
-    ans_hex(&a, sk->sig0, sizeof sk->sig0);
-    ans_str(&a, ",");
-    ans_hex(&a, keys->k256_signature, keys->k256_signature_len);
-    ans_str(&a, "],\"public_key\":");
-    ans_hex(&a, sk->pub, sk->pub_len);
-    ans_str(&a, "}");
+    struct json_out a;
+    ans_begin(&a);
+    json_out_cstr(&a, "{\"signature\":");
+    json_out_hex(&a, sig, sig_len);
+    json_out_cstr(&a, ",\"signature_chain\":[");
+    json_out_hex(&a, sig, sig_len);
+    json_out_cstr(&a, ",");
+    json_out_hex(&a, sk->sig0, sizeof sk->sig0);
+    json_out_cstr(&a, ",");
+    json_out_hex(&a, keys->k256_signature, keys->k256_signature_len);
+    json_out_cstr(&a, "],\"public_key\":");
+    json_out_hex(&a, sk->pub, sk->pub_len);
+    json_out_cstr(&a, "}");
     ok = ans_finish(&a, call);
 out:
     secret_wipe(z, sizeof z);

@@ -125,7 +125,7 @@ static bool snapshot_log(struct rpc_call *call, struct quote_snapshot *s)
     e = quote_evlog_new(&log, a->vm_config, &s->ev);
     dstack_event_log_free(&log);
     if (e != DSTACK_OK) {
-        /* jansson refusing the text (not UTF-8) was reported this way before the cache */
+        /* a text that is not UTF-8 was reported this way before the cache */
         return rpc_fail(call, "out of memory");
     }
     if (keyed && exact) {
@@ -178,9 +178,9 @@ static bool padded_report_data(struct rpc_call *call, uint8_t rd[DSTACK_REPORT_D
 
 /* ---- responses, written as the compact JSON the server would have encoded ----------------
  * The responses of this file are objects of strings. Writing them directly (rpc_call
- * result_text) spares a ~60 KB json_dumps that re-escapes the event log on every request
- * (docs/performance.md); the string literals come from jansson (quote_json_literal),
- * so the bytes are what json_dumps(JSON_COMPACT) made of the same object
+ * result_text) spares a ~60 KB json_dump that re-escapes the event log on every request
+ * (docs/performance.md); the string literals come from lib/json (quote_json_literal),
+ * so the bytes are what json_dump (compact) makes of the same object
  * (tests/unit/test_rpc_quote.c compares them). */
 
 struct field {
@@ -192,8 +192,9 @@ struct field {
     const struct quote_att_plan *att; /* or the spliced V0 attestation */
 };
 
-/* {"k":v,...} into a malloc'd buffer. The attestation field copies the quote's hex from the
- * "quote" field when one was written before it. */
+/* {"k":v,...} into a malloc'd buffer, through the shared capped writer (lib/json json_out)
+ * reserved at the exact size. The attestation field copies the quote's hex from the "quote"
+ * field when one was written before it. */
 static char *write_object(const struct field *f, size_t n, const struct quote_snapshot *s,
                           const char *rd_hex, size_t *out_len)
 {
@@ -204,44 +205,34 @@ static char *write_object(const struct field *f, size_t n, const struct quote_sn
                                       : 2 * f[i].hex_len + 2;
         len += (i > 0) + strlen(f[i].key) + 3 + v;
     }
-    char *out = malloc(len + 1), *p = out;
-    const char *quote_hex = NULL;
-    if (out == NULL) {
-        return NULL;
-    }
-    *p++ = '{';
+    struct json_out o = {0};
+    json_out_reserve(&o, len);
+    size_t quote_hex_at = SIZE_MAX; /* offset of the quote's digits in the text */
+    json_out_raw(&o, "{", 1);
     for (size_t i = 0; i < n; i++) {
-        if (i > 0) {
-            *p++ = ',';
-        }
-        size_t klen = strlen(f[i].key);
-        *p++ = '"';
-        memcpy(p, f[i].key, klen);
-        p += klen;
-        *p++ = '"';
-        *p++ = ':';
+        json_out_raw(&o, &",\""[i == 0], i > 0 ? 2 : 1);
+        json_out_cstr(&o, f[i].key);
+        json_out_raw(&o, "\":", 2);
         if (f[i].lit != NULL) {
-            memcpy(p, f[i].lit, f[i].lit_len);
-            p += f[i].lit_len;
-            continue;
-        }
-        *p++ = '"';
-        if (f[i].att != NULL) {
-            p = quote_evlog_att_write(s->ev, f[i].att, s->quote, s->quote_len, quote_hex, rd_hex,
+            json_out_raw(&o, f[i].lit, f[i].lit_len);
+        } else if (f[i].att != NULL) {
+            json_out_raw(&o, "\"", 1);
+            char *p = json_out_extend(&o, f[i].att->hex_len);
+            if (p != NULL) {
+                const char *quote_hex = quote_hex_at != SIZE_MAX ? o.data + quote_hex_at : NULL;
+                quote_evlog_att_write(s->ev, f[i].att, s->quote, s->quote_len, quote_hex, rd_hex,
                                       p);
+            }
+            json_out_raw(&o, "\"", 1);
         } else {
             if (f[i].hex == s->quote) {
-                quote_hex = p;
+                quote_hex_at = o.len + 1;
             }
-            hex_encode(f[i].hex, f[i].hex_len, p); /* writes a NUL, overwritten next */
-            p += 2 * f[i].hex_len;
+            json_out_hex(&o, f[i].hex, f[i].hex_len);
         }
-        *p++ = '"';
     }
-    *p++ = '}';
-    *p = '\0';
-    *out_len = (size_t)(p - out);
-    return out;
+    json_out_raw(&o, "}", 1);
+    return json_out_take(&o, out_len);
 }
 
 /* Attestation as a field: the spliced V0 form (plan) when the log allows it, else the whole

@@ -36,7 +36,7 @@ static char *string_literal(const char *s, size_t len, size_t *out_len, dstack_e
 }
 
 dstack_err sc_evlog_cache_get(struct sc_evlog_cache *c, const struct dstack_get_quote_response *q,
-                              uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN], struct strbuf *out,
+                              uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN], struct json_out *out,
                               bool *replay_failed)
 {
     *replay_failed = false;
@@ -44,7 +44,7 @@ dstack_err sc_evlog_cache_get(struct sc_evlog_cache *c, const struct dstack_get_
     pthread_mutex_lock(&c->lock);
     if (c->log != NULL && c->log_len == len && memcmp(c->log, q->event_log, len) == 0) {
         memcpy(rtmr, c->rtmr, sizeof c->rtmr);
-        strbuf_append(out, c->literal, c->literal_len);
+        json_out_raw(out, c->literal, c->literal_len);
         pthread_mutex_unlock(&c->lock);
         return out->failed ? DSTACK_ENOMEM : DSTACK_OK;
     }
@@ -60,7 +60,7 @@ dstack_err sc_evlog_cache_get(struct sc_evlog_cache *c, const struct dstack_get_
     if (lit == NULL) {
         return err;
     }
-    strbuf_append(out, lit, lit_len);
+    json_out_raw(out, lit, lit_len);
     char *log = malloc(len + 1);
     if (log == NULL) {
         free(lit);

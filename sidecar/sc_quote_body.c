@@ -9,34 +9,15 @@
 
 #include <string.h>
 
-static void put_hex(struct strbuf *b, const uint8_t *data, size_t len)
-{
-    strbuf_putc(b, '"');
-    char *at = len <= STRBUF_MAX / 2 ? strbuf_extend(b, 2 * len) : NULL;
-    if (at != NULL) {
-        hex_encode(data, len, at); /* its NUL lands where strbuf keeps one */
-    } else {
-        b->failed = true;
-    }
-    strbuf_putc(b, '"');
-}
-
-static void put_string(struct strbuf *b, const char *s, dstack_err *err)
+/* The string literal of s, or *err: DSTACK_EFORMAT when it is not UTF-8. */
+static void put_string(struct json_out *o, const char *s, dstack_err *err)
 {
     size_t len = strlen(s);
     if (!utf8_valid(s, len)) {
         *err = DSTACK_EFORMAT;
         return;
     }
-    struct json_out o = {0};
-    json_out_string(&o, s, len);
-    char *lit = json_out_take(&o, &len);
-    if (lit == NULL) {
-        *err = DSTACK_ENOMEM;
-    } else {
-        strbuf_append(b, lit, len);
-    }
-    free(lit);
+    json_out_string(o, s, len);
 }
 
 dstack_err sc_quote_body(struct sc_evlog_cache *cache, const struct dstack_get_quote_response *q,
@@ -52,43 +33,44 @@ dstack_err sc_quote_body_hex(struct sc_evlog_cache *cache,
     *out = NULL;
     *out_len = 0;
     *replay_failed = false;
-    struct strbuf b = {0};
+    struct json_out b = {0};
+    json_out_reserve(&b, (quote_hex != NULL ? quote_hex_len : 2 * q->quote.len) +
+                             strlen(q->event_log) + 1024);
     uint8_t rt[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
     dstack_err err = DSTACK_OK;
-    strbuf_puts(&b, "{\"quote\":");
+    json_out_cstr(&b, "{\"quote\":");
     if (quote_hex != NULL) {
-        strbuf_putc(&b, '"');
-        strbuf_append(&b, quote_hex, quote_hex_len);
-        strbuf_putc(&b, '"');
+        json_out_raw(&b, "\"", 1);
+        json_out_raw(&b, quote_hex, quote_hex_len);
+        json_out_raw(&b, "\"", 1);
     } else {
-        put_hex(&b, q->quote.data, q->quote.len);
+        json_out_hex(&b, q->quote.data, q->quote.len);
     }
-    strbuf_puts(&b, ",\"event_log\":");
+    json_out_cstr(&b, ",\"event_log\":");
     err = sc_evlog_cache_get(cache, q, rt, &b, replay_failed);
     if (err != DSTACK_OK) {
         goto out;
     }
-    strbuf_puts(&b, ",\"vm_config\":");
+    json_out_cstr(&b, ",\"vm_config\":");
     put_string(&b, q->vm_config, &err);
-    strbuf_puts(&b, ",\"report_data\":");
-    put_hex(&b, q->report_data.data, q->report_data.len);
-    strbuf_puts(&b, ",\"rtmrs\":{");
+    json_out_cstr(&b, ",\"report_data\":");
+    json_out_hex(&b, q->report_data.data, q->report_data.len);
+    json_out_cstr(&b, ",\"rtmrs\":{");
     for (int i = 0; i < DSTACK_RTMR_COUNT; i++) {
         char key[16] = ",\"rtmr0\":";
         key[6] = (char)('0' + i);
-        strbuf_puts(&b, i == 0 ? key + 1 : key);
-        put_hex(&b, rt[i], DSTACK_MR_LEN);
+        json_out_cstr(&b, i == 0 ? key + 1 : key);
+        json_out_hex(&b, rt[i], DSTACK_MR_LEN);
     }
-    strbuf_puts(&b, "}}");
-    if (err == DSTACK_OK && (b.failed || b.data == NULL)) {
+    json_out_cstr(&b, "}}");
+    if (err == DSTACK_OK && b.failed) {
         err = DSTACK_ENOMEM;
     }
 out:
     if (err != DSTACK_OK) {
-        strbuf_free(&b);
+        json_out_free(&b);
         return err;
     }
-    *out = b.data;
-    *out_len = b.len;
-    return DSTACK_OK;
+    *out = json_out_take(&b, out_len);
+    return *out != NULL ? DSTACK_OK : DSTACK_ENOMEM;
 }

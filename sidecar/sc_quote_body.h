@@ -2,7 +2,7 @@
  * (which re-escaped ~18 KB of hex and event log per request, ~1.2 M instructions):
  *   {"quote":hex,"event_log":string,"vm_config":string,"report_data":hex,
  *    "rtmrs":{"rtmr0":hex,...,"rtmr3":hex}}
- * byte for byte what json_dumps(JSON_COMPACT) wrote for the object sc_h_quote built before
+ * byte for byte what json_dump (compact) writes for the object sc_h_quote built before
  * (tests/unit/test_sidecar_quote_body.c compares the two). Hex is lowercase; the two strings are
  * lib/json's literals (the event log's from sc_evlog_cache). */
 #ifndef DSTACK_SIDECAR_QUOTE_BODY_H

@@ -148,6 +148,10 @@ struct json_out {
     bool secret; /* wipe every buffer given up (growth, json_out_free) */
 };
 
+/* Room for n more bytes up front (one allocation for an answer of known size). */
+void json_out_reserve(struct json_out *o, size_t n);
+/* Appends n bytes for the caller to fill and returns where they start; NULL once failed. */
+char *json_out_extend(struct json_out *o, size_t n);
 void json_out_raw(struct json_out *o, const char *s, size_t n);
 void json_out_cstr(struct json_out *o, const char *s); /* raw, NUL-terminated */
 /* A string literal with jansson's escapes: \" \\ \b \f \n \r \t, \u00XX for other controls. */

@@ -51,6 +51,20 @@ static void commit(struct json_out *o, size_t n)
     o->data[o->len] = '\0';
 }
 
+void json_out_reserve(struct json_out *o, size_t n)
+{
+    (void)reserve(o, n);
+}
+
+char *json_out_extend(struct json_out *o, size_t n)
+{
+    char *p = reserve(o, n);
+    if (p != NULL) {
+        commit(o, n);
+    }
+    return p;
+}
+
 void json_out_raw(struct json_out *o, const char *s, size_t n)
 {
     char *p = reserve(o, n);

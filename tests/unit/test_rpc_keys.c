@@ -99,7 +99,7 @@ static char *run(rpc_handler h, cJSON *args, char err[RPC_ERROR_MAX])
         return NULL;
     }
     /* The handlers write their answer themselves (rpc_call.result_text); it must be exactly
-     * what json_dumps makes of the same object, as the server encoded it before. */
+     * what json_dump makes of the same object, as the server encoded it before. */
     CHECK(call.result == NULL && call.result_text != NULL);
     if (call.result_text == NULL) {
         return NULL;

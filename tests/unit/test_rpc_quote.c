@@ -114,7 +114,7 @@ static void tt_free(struct test_tee *t)
 static char *g_last_text; /* the last successful answer as the handler wrote it */
 
 /* The quote handlers answer with pre-encoded JSON (rpc_call.result_text). It must be exactly
- * what the server's json_dumps(JSON_COMPACT) makes of the same object - the encoding these
+ * what the server's json_dump (compact) makes of the same object - the encoding these
  * responses had before - so every answer is parsed back and dumped again for comparison, and
  * the parsed object goes to c->result for the field checks. */
 static bool call(rpc_handler h, struct agent *a, const char *args_json, struct rpc_call *c)
@@ -143,7 +143,7 @@ static bool call(rpc_handler h, struct agent *a, const char *args_json, struct r
     return ok;
 }
 
-/* The GetQuote answer as the handler built it before it wrote JSON itself: a jansson object of
+/* The GetQuote answer as the handler built it before it wrote JSON itself: a JSON tree of
  * the quote, the backend's whole event log as compact text, report data, vm_config and the V0
  * attestation from versioned_encode_v0, dumped like the server does. Independent of
  * quote_cache.c: the event log comes from the test backend's own list. */
@@ -517,7 +517,7 @@ static void test_emit_event(struct agent *a, struct test_tee *t)
 }
 
 /* Escaping: an event name and a vm_config holding every kind of character JSON escapes (quote,
- * backslash, control characters, slash, non-ASCII) come out exactly as json_dumps writes them;
+ * backslash, control characters, slash, non-ASCII) come out exactly as json_dump writes them;
  * and the cache: one entry per quote registers, moved on by EmitEvent, never kept for a log
  * that does not replay to the quote. */
 static void test_escaping_and_cache(void)

@@ -1,5 +1,5 @@
-/* The /quote answer written directly (sidecar/sc_quote_body.c) against the jansson object and
- * json_dumps(JSON_COMPACT) that sc_h_quote used before, byte for byte: event names and vm_config
+/* The /quote answer written directly (sidecar/sc_quote_body.c) against the JSON tree and
+ * json_dump (compact) that sc_h_quote used before, byte for byte: event names and vm_config
  * with quotes, backslashes, control characters, U+2028 and non-ASCII; the event-log cache hit,
  * a new log replacing the entry, and logs that cannot be replayed. */
 #include <stdlib.h>
