@@ -23,7 +23,7 @@ bool rpc_fail(struct rpc_call *call, const char *fmt, ...)
  * with ".0" when it has neither a fraction nor an exponent ("1.0", "1.5", "100.0"). */
 static void float_text(double d, char *out, size_t cap)
 {
-    if (d == trunc(d) && fabs(d) < 1e17) { /* Rust writes these without an exponent */
+    if (json_integral(d) && d < 1e17 && d > -1e17) { /* Rust writes these without an exponent */
         snprintf(out, cap, "%.1f", d);
         return;
     }

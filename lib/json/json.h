@@ -89,6 +89,16 @@ bool json_str_eq(const cJSON *v, const char *s);
 /* The member's string, or NULL when missing or not a string. */
 const char *json_get_str(const cJSON *obj, const char *key);
 
+/* d is finite and has no fraction (without libm: libdstack links none). */
+static inline bool json_integral(double d)
+{
+    if (d != d || d - d != 0) { /* NaN, infinity */
+        return false;
+    }
+    double a = d < 0 ? -d : d;
+    return a >= 9007199254740992.0 || d == (double)(long long)d; /* from 2^53 every double is */
+}
+
 /* v is a number written as an integer literal (no fraction, no exponent). */
 bool json_is_int(const cJSON *v);
 

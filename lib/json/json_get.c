@@ -53,8 +53,7 @@ bool json_is_int(const cJSON *v)
     if (!cJSON_IsNumber(v) || (v->type & JSON_T_FLOAT)) {
         return false;
     }
-    return v->valuestring != NULL ||
-           (isfinite(v->valuedouble) && v->valuedouble == trunc(v->valuedouble));
+    return v->valuestring != NULL || json_integral(v->valuedouble);
 }
 
 const char *json_number_text(const cJSON *v)

@@ -170,7 +170,7 @@ static void put_number(struct json_out *o, const cJSON *v)
         return;
     }
     double d = v->valuedouble;
-    if (!(v->type & JSON_T_FLOAT) && isfinite(d) && d == trunc(d) && fabs(d) < 9.2e18) {
+    if (!(v->type & JSON_T_FLOAT) && json_integral(d) && d < 9.2e18 && d > -9.2e18) {
         char buf[24];
         int n = snprintf(buf, sizeof buf, "%lld", (long long)d);
         json_out_raw(o, buf, (size_t)n);
