@@ -358,11 +358,15 @@ static bool is_hex_text(const char *text, size_t len)
 static int quote_from_answer(const char *text, size_t len, uint8_t **q, size_t *qlen,
                              char **log_json)
 {
-    cJSON *doc = json_parse(text, len, 0, NULL);
+    struct json_error jerr;
+    cJSON *doc = json_parse(text, len, 0, &jerr); /* serde's rules: a repeated field refused */
     const char *qh = json_str(json_get(doc, "quote"));
     const char *ev = json_str(json_get(doc, "event_log"));
     int rc;
-    if (qh == NULL) {
+    if (doc == NULL) {
+        rc = cli_error(NULL, CLI_EXIT_USAGE, "the JSON input is not valid: %s at line %d column %d",
+                       jerr.text, jerr.line, jerr.column);
+    } else if (qh == NULL) {
         rc = cli_error(NULL, CLI_EXIT_USAGE,
                        "the JSON input has no \"quote\" string (a GetQuote answer has one)");
     } else {

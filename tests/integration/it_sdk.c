@@ -710,13 +710,14 @@ static void test_cli_json_inputs(const char *qfile)
         snprintf(args, sizeof args, "verify-quote --file '%s' --root '%s/tdx-root-ca.pem'", path,
                  sim.dir);
         free(run_cli(args, &st));
-        CHECK(st == 1); /* a repeated field is refused, not read as the first or the last */
+        CHECK(st == 2); /* a repeated field is refused (input refused: exit 2), not read as the
+                         * first or the last */
     }
     free(dup);
     json_free(qj);
 
     static const struct {
-        const char *text, *same_as; /* same_as: NULL = refused (exit 1) */
+        const char *text, *same_as; /* same_as: NULL = refused (exit 2: input refused) */
     } compose[] = {
         {"{\"b\":1,\"a\":2,\"b\":3}", "{\"a\":2,\"b\":3}"},
         {"{\"s\":\"x\\u0000y\",\"n\":9007199254740993}",
@@ -729,7 +730,7 @@ static void test_cli_json_inputs(const char *qfile)
         write_text(path, compose[i].text);
         snprintf(args, sizeof args, "compose-hash '%s'", path);
         char *got = run_cli(args, &st);
-        CHECK(st == (compose[i].same_as != NULL ? 0 : 1));
+        CHECK(st == (compose[i].same_as != NULL ? 0 : 2));
         if (compose[i].same_as != NULL) {
             char want[DSTACK_COMPOSE_HASH_HEX_LEN + 1];
             CHECK(dstack_compose_hash(compose[i].same_as, strlen(compose[i].same_as), false,
