@@ -15,7 +15,7 @@ struct strbuf {
 static bool sb_put(struct strbuf *s, const char *p, size_t n)
 {
     if (n >= s->cap - s->len) {
-        size_t cap = (s->cap + n) * 2;
+        size_t cap = (s->cap + n) * 2 + 16; /* room for the NUL even when s and n are empty */
         char *b = realloc(s->b, cap);
         if (b == NULL) {
             return false;
