@@ -13,7 +13,7 @@
 #define JSON_T_FLOAT 0x2000 /* number: written with a fraction or an exponent */
 
 #define JSON_NUMBER_MAX_CHARS 63  /* cJSON's parse_number copies at most 63 characters */
-#define JSON_PLAIN_STRING_MIN 128 /* a plain string this long is copied whole, past cJSON */
+#define JSON_PLAIN_STRING_MIN 32 /* a plain string this long is copied whole, past cJSON */
 
 /* A token the tree needs to know about, by its ordinal among the strings (keys and values)
  * or among the numbers, in document order. */

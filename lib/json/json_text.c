@@ -33,25 +33,42 @@ static size_t skip_string(const char *t, size_t len, size_t i)
     }
 }
 
+/* Bytes that matter when skipping a container: quotes and brackets. */
+static const bool structural[256] = {
+    ['"'] = true, ['['] = true, [']'] = true, ['{'] = true, ['}'] = true};
+
 /* The index after the value that starts at t[i]. */
 static size_t skip_value(const char *t, size_t len, size_t i)
 {
+    if (t[i] == '"') {
+        return skip_string(t, len, i);
+    }
+    if (t[i] != '[' && t[i] != '{') { /* a scalar: up to its end */
+        while (i < len && !strchr(",]} \t\r\n", t[i])) {
+            i++;
+        }
+        return i;
+    }
     size_t depth = 0;
-    do {
+    while (i < len) {
+        while (i < len && !structural[(unsigned char)t[i]]) {
+            i++;
+        }
+        if (i >= len) {
+            break;
+        }
         char c = t[i];
         if (c == '"') {
             i = skip_string(t, len, i);
             continue;
         }
-        depth += c == '[' || c == '{';
-        depth -= depth > 0 && (c == ']' || c == '}');
         i++;
-        if (depth == 0 && c != '[' && c != '{') { /* a scalar: up to its end */
-            while (i < len && !strchr(",]} \t\r\n", t[i])) {
-                i++;
-            }
+        if (c == '[' || c == '{') {
+            depth++;
+        } else if (--depth == 0) {
+            break;
         }
-    } while (i < len && depth > 0);
+    }
     return i;
 }
 
