@@ -151,7 +151,7 @@ test('compose hash: JSON texts JSON.parse refuses or that are not objects fail i
     assert.equal(got.code, 2, text); // dstack(1): input that is not what the command reads
     assert.match(got.stderr, /app-compose/);
   }
-  // Documented limits of libdstack (jansson): JSON.parse accepts these, dstack refuses them —
+  // Documented limits of libdstack (lib/json, docs/json.md): JSON.parse accepts these, dstack refuses them —
   // lone surrogates (not UTF-8) and NUL inside object keys (NUL inside values works).
   for (const text of ['{"a":"\\ud800"}', '{"a\\u0000b":1}']) {
     writeFileSync(join(work, 'limit.json'), text);
