@@ -12,7 +12,7 @@
 #define JSON_T_LEN 0x1000   /* string: valueint holds the byte length (it carries U+0000) */
 #define JSON_T_FLOAT 0x2000 /* number: written with a fraction or an exponent */
 
-#define JSON_NUMBER_MAX_CHARS 63  /* cJSON's parse_number copies at most 63 characters */
+#define JSON_NUMBER_MAX_CHARS 63 /* cJSON's parse_number copies at most 63 characters */
 #define JSON_PLAIN_STRING_MIN 32 /* a plain string this long is copied whole, past cJSON */
 
 /* A token the tree needs to know about, by its ordinal among the strings (keys and values)

@@ -560,7 +560,7 @@ static void test_unavailable_and_misconfigured(void)
         }
         uint8_t rd[64] = {7}, *q = NULL;
         size_t qlen = 0;
-        json_t *j = NULL;
+        cJSON *j = NULL;
         dstack_err e =
             cases[i].on_quote ? tee_tdx.quote(st, rd, &q, &qlen) : tee_tdx.event_log(st, &j);
         CHECK(e != DSTACK_OK && q == NULL && j == NULL);
@@ -571,7 +571,7 @@ static void test_unavailable_and_misconfigured(void)
         /* The other half still works: quotes with a broken CCEL, the log with a broken quote. */
         e = cases[i].on_quote ? tee_tdx.event_log(st, &j) : tee_tdx.quote(st, rd, &q, &qlen);
         CHECK(e == DSTACK_OK);
-        json_decref(j);
+        json_free(j);
         free(q);
         tee_tdx.close(st);
         fake_write_file(fk.report_dir, "provider", "tdx_guest\n", 10);
