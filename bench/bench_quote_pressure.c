@@ -1,14 +1,17 @@
 /* Figure 6: quote pressure. dstack-guest-agent --backend tdx on the emulated TDX kernel
- * (tests/unit/fake_tdx.h, docs/tdx.md) whose quotes take 100 ms; 64 clients ask for quotes and
- * 8 for keys. Targets: GetKey p99 within 2x its unloaded p99; the quote requests the queue
- * cannot take get their "quote device busy" error fast (here: p99 under 50 ms, against 100 ms
- * per quote and up to 900 ms for a queued one); the agent neither crashes nor stops answering.
+ * (tests/unit/fake_tdx.h, docs/tdx.md) whose quotes take 2-3 s, as on hardware; 80 clients ask
+ * for quotes and 8 for keys, with the product's queue (1 running, 64 waiting, 35 s without
+ * progress). Targets: GetKey p99 within 2x its unloaded p99; the quote requests the queue cannot
+ * take get their "quote device busy" error fast (p99 under 50 ms, against 2-3 s per quote); the
+ * queued ones are served, none fails otherwise; the agent neither crashes nor stops answering.
  *
  * Clients are blocking keep-alive connections, one thread each. A key client sends GetKey
  * every 2 ms (paced: its latency is the service time, not a queue of our own making). A quote
  * client sends GetQuote, and after a refusal waits 50 ms before asking again, as a polite
  * client would; so the queue stays full and refusals keep coming for the whole window. Rounds
- * alternate unloaded and loaded windows and keep the medians (a noisy neighbour hits both). */
+ * alternate unloaded and loaded windows and keep the medians (a noisy neighbour hits both).
+ * After a loaded window the fake kernel answers at once, so the 64 queued quotes drain in a
+ * second instead of three minutes; quotes finished while draining are not counted. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,9 +27,10 @@
 #include "bench_util.h"
 #include "fake_tdx.h"
 
-#define N_QUOTE 64
+#define N_QUOTE 80 /* more than the 64 the queue holds, so some are refused */
 #define N_KEY 8
-#define QUOTE_MS 100
+#define QUOTE_MS 2000
+#define QUOTE_JITTER_MS 1000
 #define ROUNDS 2
 #define KEY_PACE_US 2000
 #define RETRY_MS 50
@@ -34,6 +38,7 @@
 #define MAX_SAMPLES 200000
 
 static char g_sock[400];
+static struct fake_tdx g_fk;
 
 /* ---- a blocking keep-alive HTTP/1.1 client (status line and Content-Length only) --------- */
 
@@ -170,7 +175,9 @@ static void *quote_client(void *arg)
         int st = conn_call(&c, "/GetQuote", "{\"report_data\":\"ff\"}", &busy);
         double ms = (bench_now() - t0) * 1e3;
         if (st == 200) {
-            sample_add(&g_quote_ok, ms);
+            if (!atomic_load(&g_stop)) { /* not one drained after the window */
+                sample_add(&g_quote_ok, ms);
+            }
         } else if (busy) {
             sample_add(&g_quote_busy, ms);
             usleep(RETRY_MS * 1000);
@@ -202,14 +209,18 @@ static void window(double seconds, bool loaded)
     for (int i = 0; i < N_KEY; i++) {
         pthread_join(kt[i], NULL);
     }
+    if (loaded) { /* drain the queue fast, then quotes take seconds again */
+        atomic_store(&g_fk.delay_ms, 0);
+        atomic_store(&g_fk.delay_jitter_ms, 0);
+    }
     for (int i = 0; loaded && i < N_QUOTE; i++) {
         pthread_join(qt[i], NULL);
     }
+    atomic_store(&g_fk.delay_ms, QUOTE_MS);
+    atomic_store(&g_fk.delay_jitter_ms, QUOTE_JITTER_MS);
 }
 
 /* ---- the agent on the fake kernel --------------------------------------------------------- */
-
-static struct fake_tdx g_fk;
 
 static bool write_config(char *path, size_t cap)
 {
@@ -298,15 +309,13 @@ int main(void)
         fake_tdx_stop(&g_fk);
         return 1;
     }
-    atomic_store(&g_fk.delay_ms, QUOTE_MS);
-
-    double secs = 3.0 * bench_scale();
-    secs = secs < 1.0 ? 1.0 : secs;
+    double secs = 6.0 * bench_scale();
+    secs = secs < 3.0 ? 3.0 : secs;
     double base[ROUNDS], load[ROUNDS];
     size_t quotes_ok = 0, quotes_busy = 0;
     double busy_p99 = 0, busy_max = 0, ok_p50 = 0, ok_max = 0;
     int key_fail = 0, quote_other = 0;
-    window(0.5, false); /* warm-up */
+    window(0.5, false); /* warm-up: the first GetKey checks RTMR3 (a quote here, fast) */
     for (int r = 0; r < ROUNDS; r++) {
         g_keys.n = 0;
         window(secs, false);
@@ -341,16 +350,17 @@ int main(void)
     char val[300];
     snprintf(val, sizeof val,
              "%.2fx (p99 %.2f ms loaded, %.2f ms unloaded; %d key failures; %d key clients, "
-             "%d quote clients, %d ms quotes)",
-             l / b, l, b, key_fail, N_KEY, N_QUOTE, QUOTE_MS);
+             "%d quote clients, %d-%d ms quotes)",
+             l / b, l, b, key_fail, N_KEY, N_QUOTE, QUOTE_MS, QUOTE_MS + QUOTE_JITTER_MS);
     int failures = !bench_row("6. quote pressure: GetKey p99 loaded / unloaded", val, "<= 2x",
                               l <= 2 * b && key_fail == 0);
     snprintf(val, sizeof val,
-             "p99 %.1f ms, max %.1f ms (%zu refused, %zu served: p50 %.0f ms, max %.0f ms; "
-             "%d other errors)",
+             "p99 %.1f ms, max %.1f ms (%zu refused; %zu served in the windows: p50 %.0f ms, max "
+             "%.0f ms; %d other errors)",
              busy_p99, busy_max, quotes_busy, quotes_ok, ok_p50, ok_max, quote_other);
     failures += !bench_row("6. quote pressure: surplus GetQuote refused fast", val, "< 50 ms",
-                           quotes_busy > 0 && busy_p99 < FAST_ERROR_MS && quote_other == 0);
+                           quotes_busy > 0 && quotes_ok > 0 && busy_p99 < FAST_ERROR_MS &&
+                               quote_other == 0);
     snprintf(val, sizeof val, "%s; GetQuote after the storm: %d",
              alive ? "agent alive" : "agent exited", after);
     failures +=
