@@ -131,6 +131,9 @@ struct cli_dcap_args {
     const char *pccs_url;        /* --pccs-url URL when no --collateral */
     const char *cache_dir;       /* --cache-dir DIR for PCCS answers (NULL: no cache) */
     const char *now_text;        /* --now UNIX_SECONDS (NULL: the clock) */
+    const char *root_path;       /* --root PEM/DER: trust anchor instead of Intel's */
+    const char *timeout_text;    /* --pccs-timeout MS: per PCCS request (default 10 s) */
+    unsigned timeout_ms;
     uint64_t now;
 };
 int cli_verify_dcap(const char *name, const struct cli_dcap_args *args, const uint8_t *q,

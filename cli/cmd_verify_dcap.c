@@ -48,11 +48,30 @@ static int load_collateral(const char *name, const struct cli_dcap_args *a, cons
                                 : cli_error(name, CLI_EXIT_FAIL, "%s: %s", a->collateral_path,
                                             why[0] ? why : dstack_err_str(err));
     }
-    struct pccs_options po = {.url = a->pccs_url, .cache_dir = a->cache_dir, .now = a->now};
+    struct pccs_options po = {
+        .url = a->pccs_url, .cache_dir = a->cache_dir, .now = a->now, .timeout_ms = a->timeout_ms};
     dstack_err err = pccs_fetch_for_quote(&po, q, qlen, col, why, sizeof why);
     return err == DSTACK_OK ? 0
                             : cli_error(name, CLI_EXIT_FAIL, "collateral from %s: %s", a->pccs_url,
                                         why[0] ? why : dstack_err_str(err));
+}
+
+static int load_root(const char *name, const char *path, struct dstack_dcap_options *opts)
+{
+    char *text = NULL;
+    size_t len = 0;
+    uint8_t *der = NULL;
+    int rc = cli_read_file(path, &text, &len);
+    if (rc != 0) {
+        return rc;
+    }
+    dstack_err err = dstack_cert_to_der(text, len, &der, &opts->root_ca_der_len);
+    free(text);
+    if (err != DSTACK_OK) {
+        return cli_error(name, CLI_EXIT_FAIL, "%s: not a certificate (PEM or DER)", path);
+    }
+    opts->root_ca_der = der;
+    return 0;
 }
 
 int cli_verify_dcap(const char *name, const struct cli_dcap_args *args, const uint8_t *q,
@@ -66,11 +85,26 @@ int cli_verify_dcap(const char *name, const struct cli_dcap_args *args, const ui
     if (rep == NULL) {
         return cli_error(name, CLI_EXIT_FAIL, "out of memory");
     }
+    if (a.timeout_text != NULL) {
+        char *end = NULL;
+        unsigned long ms = strtoul(a.timeout_text, &end, 10);
+        if (end == a.timeout_text || *end != '\0' || ms == 0 || ms > 600000) {
+            free(rep);
+            return cli_error(name, CLI_EXIT_USAGE, "--pccs-timeout wants milliseconds (1..600000)");
+        }
+        a.timeout_ms = (unsigned)ms;
+    }
     if ((rc = parse_now(name, a.now_text, &a.now)) != 0 ||
         (rc = load_collateral(name, &a, q, qlen, &col)) != 0) {
         goto out;
     }
-    dstack_err err = dstack_dcap_verify(q, qlen, col, a.now, NULL, rep, why, sizeof why);
+    struct dstack_dcap_options opts = {0};
+    if (a.root_path != NULL && (rc = load_root(name, a.root_path, &opts)) != 0) {
+        goto out;
+    }
+    dstack_err err = dstack_dcap_verify(q, qlen, col, a.now, opts.root_ca_der ? &opts : NULL, rep,
+                                        why, sizeof why);
+    free((void *)opts.root_ca_der);
     if (err != DSTACK_OK) {
         rc = cli_error(name, CLI_EXIT_NEGATIVE, "invalid quote: %s",
                        why[0] ? why : dstack_err_str(err));

@@ -47,6 +47,7 @@ int cmd_verify_quote(int argc, char **argv)
         {.name = "pccs-url", .has_arg = true, .value = &dcap.pccs_url},
         {.name = "cache-dir", .has_arg = true, .value = &dcap.cache_dir},
         {.name = "now", .has_arg = true, .value = &dcap.now_text},
+        {.name = "pccs-timeout", .has_arg = true, .value = &dcap.timeout_text},
     };
     char *pos[1];
     size_t n_pos = 0;
@@ -56,11 +57,12 @@ int cmd_verify_quote(int argc, char **argv)
         return rc;
     }
     if (dcap.collateral_path != NULL || dcap.pccs_url != NULL) {
-        if (root_path != NULL || want_rd_hex != NULL) {
+        if (want_rd_hex != NULL) {
             return cli_error(cmd->name, CLI_EXIT_USAGE,
-                             "--collateral/--pccs-url verify against Intel's root; "
-                             "--root and --report-data belong to the other mode");
+                             "--report-data belongs to the --root mode; the DCAP mode prints the "
+                             "report data");
         }
+        dcap.root_path = root_path; /* the simulator's root instead of Intel's */
         return verify_dcap(cmd->name, &co, n_pos ? pos[0] : NULL, &dcap);
     }
     if (root_path == NULL) {

@@ -103,8 +103,9 @@ static const struct cli_cmd commands[] = {
      "  JSON  the event log (GetQuote's event_log, or a whole GetQuote answer)\n"},
     {"verify-quote", cmd_verify_quote,
      "Verify a quote: DCAP with Intel collateral, or under a trusted root (simulator).",
-     "(QUOTE | --file F [--hex]) (--collateral JSON | --pccs-url URL [--cache-dir D]) "
-     "[--now UNIX]\n"
+     "(QUOTE | --file F [--hex]) (--collateral JSON | --pccs-url URL [--cache-dir D]\n"
+     "       [--pccs-timeout MS]) "
+     "[--now UNIX] [--root CA]\n"
      "       dstack verify-quote (QUOTE | --file F [--hex]) --root PEM [--report-data HEX]",
      CLI_FILE | CLI_HEX,
      "  QUOTE              hex, or a file of raw quote bytes, hex or a GetQuote/TdxQuote\n"
@@ -112,7 +113,8 @@ static const struct cli_cmd commands[] = {
      "  --collateral JSON  dcap-qvl's JSON collateral: DCAP verification under Intel's root;\n"
      "                     exit 0 whatever the TCB status, which the output reports\n"
      "  --pccs-url URL     fetch the collateral from a PCCS/PCS instead\n"
-     "  --cache-dir D      keep fetched collateral in D\n"
+     "  --cache-dir D      keep fetched collateral in D (used until its nextUpdate)\n"
+     "  --pccs-timeout MS  per PCCS request (default 10000)\n"
      "  --now UNIX         verify as of this time (seconds since 1970)\n"
      "  --root PEM         a trusted root CA instead (the simulator's tdx-root-ca.pem)\n"
      "  --report-data HEX  the report data the quote must carry\n"},

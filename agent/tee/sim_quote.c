@@ -70,6 +70,31 @@ static dstack_err open_fixture(struct sim_quoter *q, const char *path, char err[
     return DSTACK_OK;
 }
 
+/* The collateral of the simulated platform, written atomically (temporary file + rename). */
+static dstack_err write_collateral(const struct quote_pki *pki, const char *path)
+{
+    struct dstack_collateral *c = NULL;
+    char *json = NULL, tmp[2100];
+    dstack_err e = quote_pki_collateral(pki, &c);
+    if (e == DSTACK_OK) {
+        e = dstack_collateral_to_json(c, &json);
+    }
+    dstack_collateral_free(c);
+    if (e != DSTACK_OK) {
+        return e;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wbx");
+    size_t len = strlen(json);
+    bool ok = f != NULL && fwrite(json, 1, len, f) == len;
+    ok = f != NULL && fclose(f) == 0 && ok && rename(tmp, path) == 0;
+    if (!ok) {
+        unlink(tmp);
+    }
+    free(json);
+    return ok ? DSTACK_OK : DSTACK_EIO;
+}
+
 static dstack_err open_pki(struct sim_quoter *q, const struct agent_config *cfg,
                            char err[TEE_ERROR_MAX])
 {
@@ -89,6 +114,12 @@ static dstack_err open_pki(struct sim_quoter *q, const struct agent_config *cfg,
     e = quote_pki_write_root_pem(q->pki, path);
     if (e != DSTACK_OK) {
         snprintf(err, TEE_ERROR_MAX, "cannot write %.150s: %s", path, strerror(errno));
+        return e;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, SIM_COLLATERAL_FILE);
+    e = write_collateral(q->pki, path);
+    if (e != DSTACK_OK) {
+        snprintf(err, TEE_ERROR_MAX, "cannot write %.150s: %s", path, dstack_err_str(e));
     }
     return e;
 }

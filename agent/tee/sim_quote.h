@@ -3,7 +3,9 @@
  *  - normal mode: a seed-derived PCK chain (lib/attest/quote_build.h) signs a fresh TDX v4 quote
  *    over the simulator's current measurements for every request; the root certificate is
  *    written to <sim_dir>/tdx-root-ca.pem at start so anyone can verify the quotes
- *    (`dstack_quote_verify`, docs/attestation.md);
+ *    (`dstack_quote_verify`, docs/attestation.md), and the matching collateral (TCB info, QE
+ *    identity, CRLs under a TCB signing key from the same seed) to <sim_dir>/tdx-collateral.json,
+ *    so they verify in full with `dstack_dcap_verify` under that root (docs/verify.md);
  *  - fixture mode (--attestation FILE): an upstream attestation.bin (V0 VersionedAttestation,
  *    docs/wire.md) is served as upstream's simulator serves it: the quote with the
  *    report data written at the version-correct offset (568 v4, 574 v5; docs/wire.md), measurements
@@ -26,6 +28,8 @@
 #include "tee/tee.h"
 
 #define SIM_ROOT_CA_FILE "tdx-root-ca.pem"
+/* Beside it: the matching DCAP collateral (dcap-qvl JSON), docs/simulator.md. */
+#define SIM_COLLATERAL_FILE "tdx-collateral.json"
 
 struct sim_quoter;
 

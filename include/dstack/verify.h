@@ -112,6 +112,72 @@ DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_dcap_verify(const uint8_t *quote,
 DSTACK_API DSTACK_MUST_CHECK dstack_err
 dstack_dcap_report_to_json(const struct dstack_dcap_report *r, char **out);
 
+/* A certificate given as PEM (the first block) or DER, as DER (malloc'd). DSTACK_EFORMAT when
+ * it is neither. For trust anchors read from files (the simulator's root). */
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_cert_to_der(const char *text, size_t len,
+                                                           uint8_t **der, size_t *der_len);
+
+/* ---- the dstack layer (docs/verify.md, "dstack layer"): upstream's /verify ---------------- */
+
+/* Either a versioned attestation (self-contained; then the other fields are ignored) or a quote
+ * with its event log (the JSON text GetQuote returns) and vm_config (JSON text, may be NULL). */
+struct dstack_attestation_input {
+    const uint8_t *quote;
+    size_t quote_len;
+    const char *event_log;
+    size_t event_log_len;
+    const char *vm_config;
+    size_t vm_config_len;
+    const uint8_t *attestation; /* V0 SCALE VersionedAttestation */
+    size_t attestation_len;
+};
+
+#define DSTACK_IDENTITY_FIELD_MAX 64
+#define DSTACK_KEY_PROVIDER_MAX 1024
+
+/* The app identity as upstream's decode_app_info computes it (dstack-attest attestation.rs). */
+struct dstack_app_identity {
+    uint8_t app_id[DSTACK_IDENTITY_FIELD_MAX];
+    size_t app_id_len;
+    uint8_t compose_hash[DSTACK_IDENTITY_FIELD_MAX];
+    size_t compose_hash_len;
+    uint8_t instance_id[DSTACK_IDENTITY_FIELD_MAX];
+    size_t instance_id_len;
+    uint8_t device_id[DSTACK_SHA256_LEN]; /* SHA-256 of the PCK certificate's PPID */
+    uint8_t os_image_hash[DSTACK_IDENTITY_FIELD_MAX];
+    size_t os_image_hash_len;
+    uint8_t key_provider_info[DSTACK_KEY_PROVIDER_MAX];
+    size_t key_provider_info_len;
+    uint8_t mrtd[DSTACK_MR_LEN];
+    uint8_t rtmr[4][DSTACK_MR_LEN]; /* replayed from the event log (= the quote's when valid) */
+    uint8_t mr_system[DSTACK_SHA256_LEN];
+    uint8_t mr_aggregated[DSTACK_SHA256_LEN];
+};
+
+struct dstack_attestation_result {
+    bool is_valid; /* quote and event log verified (the OS image is not: os_image_note) */
+    char reason[320];
+    bool quote_verified;
+    bool event_log_verified;
+    bool os_image_hash_verified; /* always false: see os_image_note */
+    char os_image_note[200];
+    char tee_variant[24];           /* "dstack-tdx" */
+    struct dstack_dcap_report dcap; /* valid when quote_verified: status, advisories, report */
+    bool has_app_info;
+    struct dstack_app_identity app;
+};
+
+/* Verifies in (quote under col at now, with opts as dstack_dcap_verify), replays its event log
+ * and reads the app identity. The verdict is in *out (is_valid, reason, details); the return
+ * value is DSTACK_OK whenever a verdict was reached, valid or not (DSTACK_EINVAL, ENOMEM). */
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_verify_attestation(
+    const struct dstack_attestation_input *in, const struct dstack_collateral *col, uint64_t now,
+    const struct dstack_dcap_options *opts, struct dstack_attestation_result *out);
+
+/* The verdict in upstream's /verify answer shape: {"is_valid", "details", "reason"}. */
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_attestation_result_to_json(const struct dstack_attestation_result *r, char **out);
+
 /* The Intel SGX Root CA certificate (DER) pinned in the library. */
 DSTACK_API const uint8_t *dstack_intel_root_ca_der(size_t *len);
 

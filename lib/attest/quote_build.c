@@ -61,10 +61,13 @@ struct quote_pki {
     EVP_PKEY *pck_ca_key;
     EVP_PKEY *pck_key;
     EVP_PKEY *attest_key;
+    EVP_PKEY *tcb_key;
     uint8_t attest_pub[DSTACK_QUOTE_PUBKEY_LEN];
     char *root_pem;
     char *chain_pem;
     size_t chain_len;
+    X509 *root, *pck_ca; /* kept as the CRL issuers of the collateral */
+    char *tcb_chain_pem, *ca_chain_pem;
 };
 
 /* First valid scalar of SHA-256("dstack-mock-p256-v1" ‖ seed ‖ label ‖ be32(counter))
@@ -122,8 +125,8 @@ static dstack_err derive_evp(const uint8_t seed[QUOTE_SEED_LEN], const char *lab
 }
 
 /* ECDSA-P256-SHA256 as the quote format carries it: raw r ‖ s, 32 bytes each. */
-static dstack_err sign_raw(EVP_PKEY *key, const uint8_t *msg, size_t len,
-                           uint8_t out[DSTACK_QUOTE_SIG_LEN])
+dstack_err quote_sign_raw(EVP_PKEY *key, const uint8_t *msg, size_t len,
+                          uint8_t out[DSTACK_QUOTE_SIG_LEN])
 {
     dstack_err err = DSTACK_ECRYPTO;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -177,7 +180,7 @@ static int add_pck_ext(X509 *cert)
     return ok;
 }
 
-enum cert_kind { CERT_ROOT, CERT_CA, CERT_PCK };
+enum cert_kind { CERT_ROOT, CERT_CA, CERT_PCK, CERT_TCB };
 
 /* One certificate of the chain. issuer/issuer_key NULL for the self-signed root. */
 static X509 *make_cert(enum cert_kind kind, long serial, const char *cn, EVP_PKEY *key,
@@ -198,7 +201,10 @@ static X509 *make_cert(enum cert_kind kind, long serial, const char *cn, EVP_PKE
         ASN1_TIME_set(X509_getm_notAfter(c), (time_t)QUOTE_PKI_NOT_AFTER) != NULL &&
         X509_set_pubkey(c, key) == 1;
     X509 *iss = issuer ? issuer : c;
-    if (ok && kind != CERT_PCK) {
+    if (ok && kind == CERT_TCB) {
+        ok = add_ext(c, iss, NID_basic_constraints, "critical,CA:FALSE") &&
+             add_ext(c, iss, NID_key_usage, "critical,digitalSignature,nonRepudiation");
+    } else if (ok && kind != CERT_PCK) {
         ok = add_ext(c, iss, NID_basic_constraints, "critical,CA:TRUE") &&
              add_ext(c, iss, NID_key_usage, "critical,digitalSignature,keyCertSign,cRLSign");
     } else if (ok) {
@@ -241,7 +247,7 @@ dstack_err quote_pki_new(const uint8_t seed[QUOTE_SEED_LEN], struct quote_pki **
 {
     dstack_err err = DSTACK_OK;
     struct quote_pki *pki = NULL;
-    X509 *root = NULL, *ca = NULL, *pck = NULL;
+    X509 *root = NULL, *ca = NULL, *pck = NULL, *tcb = NULL;
     size_t root_len = 0;
 
     ENSURE(seed != NULL && out != NULL, DSTACK_EINVAL);
@@ -261,16 +267,30 @@ dstack_err quote_pki_new(const uint8_t seed[QUOTE_SEED_LEN], struct quote_pki **
                     pki->pck_ca_key);
     ENSURE(pck != NULL, DSTACK_ECRYPTO);
 
-    X509 *chain[3] = {pck, ca, root};
+    TRY(derive_evp(seed, "tdx-tcb", &pki->tcb_key, NULL));
+    tcb = make_cert(CERT_TCB, 4, "dstack-c Simulated SGX TCB Signing", pki->tcb_key, root,
+                    pki->root_key);
+    ENSURE(tcb != NULL, DSTACK_ECRYPTO);
+
+    X509 *chain[3] = {pck, ca, root}, *tcb_chain[2] = {tcb, root}, *ca_chain[2] = {ca, root};
+    size_t ignored = 0;
     pki->chain_pem = certs_pem(chain, 3, &pki->chain_len);
     pki->root_pem = certs_pem(&root, 1, &root_len);
-    ENSURE(pki->chain_pem != NULL && pki->root_pem != NULL, DSTACK_ENOMEM);
+    pki->tcb_chain_pem = certs_pem(tcb_chain, 2, &ignored);
+    pki->ca_chain_pem = certs_pem(ca_chain, 2, &ignored);
+    ENSURE(pki->chain_pem != NULL && pki->root_pem != NULL && pki->tcb_chain_pem != NULL &&
+               pki->ca_chain_pem != NULL,
+           DSTACK_ENOMEM);
+    pki->root = root;
+    pki->pck_ca = ca;
+    root = ca = NULL;
     *out = pki;
     pki = NULL;
 out:
     X509_free(root);
     X509_free(ca);
     X509_free(pck);
+    X509_free(tcb);
     quote_pki_free(pki);
     return err;
 }
@@ -284,9 +304,25 @@ void quote_pki_free(struct quote_pki *pki)
     EVP_PKEY_free(pki->pck_ca_key);
     EVP_PKEY_free(pki->pck_key);
     EVP_PKEY_free(pki->attest_key);
+    EVP_PKEY_free(pki->tcb_key);
+    X509_free(pki->root);
+    X509_free(pki->pck_ca);
     free(pki->root_pem);
     free(pki->chain_pem);
+    free(pki->tcb_chain_pem);
+    free(pki->ca_chain_pem);
     free(pki);
+}
+
+void quote_pki_parts(const struct quote_pki *pki, struct quote_pki_parts *out)
+{
+    out->root_key = pki->root_key;
+    out->pck_ca_key = pki->pck_ca_key;
+    out->tcb_key = pki->tcb_key;
+    out->root = pki->root;
+    out->pck_ca = pki->pck_ca;
+    out->tcb_chain_pem = pki->tcb_chain_pem;
+    out->ca_chain_pem = pki->ca_chain_pem;
 }
 
 const char *quote_pki_root_pem(const struct quote_pki *pki)
@@ -438,7 +474,7 @@ dstack_err quote_build_v4(const struct quote_pki *pki, const struct quote_td *td
     uint8_t *qe_report = p;
     TRY(build_qe_report(pki, qe_auth, qe_report));
     p += DSTACK_QE_REPORT_LEN;
-    TRY(sign_raw(pki->pck_key, qe_report, DSTACK_QE_REPORT_LEN, p));
+    TRY(quote_sign_raw(pki->pck_key, qe_report, DSTACK_QE_REPORT_LEN, p));
     p += DSTACK_QUOTE_SIG_LEN;
     put16(p, QE_AUTH_LEN);
     memcpy(p + 2, qe_auth, QE_AUTH_LEN);
@@ -447,7 +483,7 @@ dstack_err quote_build_v4(const struct quote_pki *pki, const struct quote_td *td
     put32(p + 2, (uint32_t)pki->chain_len);
     memcpy(p + 6, pki->chain_pem, pki->chain_len);
 
-    TRY(sign_raw(pki->attest_key, q, signed_len, quote_sig));
+    TRY(quote_sign_raw(pki->attest_key, q, signed_len, quote_sig));
     *out = q;
     *out_len = total;
     q = NULL;

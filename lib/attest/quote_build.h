@@ -18,8 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #include <dstack/common.h>
 #include <dstack/quote.h>
+#include <dstack/verify.h>
 
 #define QUOTE_SEED_LEN 32
 
@@ -69,5 +72,26 @@ void quote_td_defaults(struct quote_td *td);
 dstack_err quote_build_v4(const struct quote_pki *pki, const struct quote_td *td,
                           const uint8_t report_data[DSTACK_REPORT_DATA_LEN], uint8_t **out,
                           size_t *out_len);
+
+/* ---- collateral for the simulated PKI (quote_collateral.c) ---------------------------------
+ * A TCB signing key is derived from the same seed with upstream's label "tdx-tcb"
+ * (mock-attestation lib.rs), its certificate issued by the root; both CRLs are empty. */
+
+/* The pieces quote_collateral.c signs with, borrowed from pki. */
+struct quote_pki_parts {
+    EVP_PKEY *root_key, *pck_ca_key, *tcb_key;
+    X509 *root, *pck_ca;
+    const char *tcb_chain_pem; /* TCB signing certificate || root */
+    const char *ca_chain_pem;  /* PCK platform CA || root */
+};
+void quote_pki_parts(const struct quote_pki *pki, struct quote_pki_parts *out);
+
+/* ECDSA-P256-SHA256 over msg as raw r || s. */
+dstack_err quote_sign_raw(EVP_PKEY *key, const uint8_t *msg, size_t len,
+                          uint8_t out[DSTACK_QUOTE_SIG_LEN]);
+
+/* TCB info, QE identity and CRLs matching the quotes pki signs (dcap-qvl's collateral form);
+ * they verify with dstack_dcap_verify under the simulator's root. */
+dstack_err quote_pki_collateral(const struct quote_pki *pki, struct dstack_collateral **out);
 
 #endif

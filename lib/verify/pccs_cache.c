@@ -1,7 +1,9 @@
 /* The collateral cache (pccs_cache.h). A stale entry is simply fetched again and overwritten. */
 #include "pccs_cache.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +83,10 @@ dstack_err pccs_cache_store(const char *dir, const struct pccs_key *k,
         return DSTACK_ENOMEM;
     }
     cache_path(dir, k, path, sizeof path);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) { /* the folder itself, not its parents */
+        free(json);
+        return DSTACK_EIO;
+    }
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     size_t len = strlen(json);

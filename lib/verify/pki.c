@@ -319,3 +319,32 @@ bool pki_verify_raw_key_sig(const uint8_t xy[64], const uint8_t *msg, size_t len
     ERR_clear_error();
     return ok;
 }
+
+dstack_err dstack_cert_to_der(const char *text, size_t len, uint8_t **der, size_t *der_len)
+{
+    STACK_OF(X509) *sk = NULL;
+    X509 *x = NULL;
+    if (text == NULL || der == NULL || der_len == NULL) {
+        return DSTACK_EINVAL;
+    }
+    if (len > 10 && memmem(text, len, "-----BEGIN CERTIFICATE-----", 27) != NULL) {
+        if (pki_pem_chain(text, len, &sk) == DSTACK_OK && sk_X509_num(sk) > 0) {
+            x = sk_X509_value(sk, 0);
+            X509_up_ref(x);
+        }
+        sk_X509_pop_free(sk, X509_free);
+    } else {
+        x = der_cache_x509((const uint8_t *)text, len);
+    }
+    unsigned char *out = NULL;
+    int n = x != NULL ? i2d_X509(x, &out) : -1;
+    X509_free(x);
+    if (n <= 0 || (*der = malloc((size_t)n)) == NULL) {
+        OPENSSL_free(out);
+        return n <= 0 ? DSTACK_EFORMAT : DSTACK_ENOMEM;
+    }
+    memcpy(*der, out, (size_t)n);
+    *der_len = (size_t)n;
+    OPENSSL_free(out);
+    return DSTACK_OK;
+}

@@ -1,0 +1,174 @@
+/* dstack_verify_attestation: upstream's /verify for TDX (dstack/verifier/src/verification.rs
+ * verify; dstack-attest attestation.rs verify_tdx, validate_tcb, decode_app_info_ex) on top of
+ * dstack_dcap_verify. In order:
+ *   1. the quote: DCAP with the given collateral; MRSIGNERSEAM zero; RTMR3 equals the replay of
+ *      the event log's IMR-3 events; in attestation mode the attestation's report data equals
+ *      the quote's ("Quote verification failed: ...");
+ *   2. the OS image: not checked here, and said so (os_image_note);
+ *   3. the event log: RTMR0-2 equal the replay, and the app identity read from the runtime
+ *      events before "system-ready" ("Event log verification failed: ..."). */
+#include "dstack_layer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "dcap.h"
+#include "json/json.h"
+#include "util/hex.h"
+
+#define FAIL_AT(stage, ...)                                                                        \
+    do {                                                                                           \
+        char sub_[256];                                                                            \
+        snprintf(sub_, sizeof sub_, __VA_ARGS__);                                                  \
+        snprintf(out->reason, sizeof out->reason, "%s verification failed: %s", stage, sub_);      \
+        return DSTACK_OK;                                                                          \
+    } while (0)
+
+static bool all_zero(const uint8_t *b, size_t n)
+{
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++) {
+        acc |= b[i];
+    }
+    return acc == 0;
+}
+
+static dstack_err check_quote(const struct dl_input *d, const struct dstack_collateral *col,
+                              uint64_t now, const struct dstack_dcap_options *opts,
+                              struct dstack_attestation_result *out)
+{
+    char why[256] = "";
+    const struct dstack_td_report *td = &out->dcap.td;
+    if (col == NULL) {
+        FAIL_AT("Quote", "no collateral for this quote");
+    }
+    if (dstack_dcap_verify(d->quote, d->quote_len, col, now, opts, &out->dcap, why, sizeof why) !=
+        DSTACK_OK) {
+        FAIL_AT("Quote", "%s", why[0] ? why : "malformed quote");
+    }
+    if (out->dcap.tee_type != DCAP_TEE_TDX) {
+        FAIL_AT("Quote", "not a TDX quote");
+    }
+    if (!all_zero(td->mr_signer_seam, DSTACK_MR_LEN)) {
+        FAIL_AT("Quote", "Invalid mr signer seam");
+    }
+    if (dstack_replay_rtmrs(&d->log, out->app.rtmr) != DSTACK_OK) {
+        FAIL_AT("Quote", "the event log does not replay (an IMR above 3 or a digest missing)");
+    }
+    if (memcmp(out->app.rtmr[3], td->rtmr[3], DSTACK_MR_LEN) != 0) {
+        FAIL_AT("Quote", "RTMR3 mismatch: the runtime events do not replay to the quote's");
+    }
+    if (d->has_claimed_rd && memcmp(d->claimed_rd, td->report_data, DSTACK_REPORT_DATA_LEN) != 0) {
+        FAIL_AT("Quote", "report_data mismatch: the attestation's differs from the quote's");
+    }
+    out->quote_verified = true;
+    return DSTACK_OK;
+}
+
+/* Upstream verifies the OS image from vm_config (lite: tdx_measurement; legacy: the image);
+ * neither is done here, and the note says which one was asked for. */
+static void os_image_note(const struct dl_input *d, struct dstack_attestation_result *out)
+{
+    cJSON *cfg = d->vm_config ? json_parse(d->vm_config, strlen(d->vm_config), 0, NULL) : NULL;
+    const char *variant = json_get_str(cfg, "tdx_attestation_variant");
+    bool lite = variant != NULL && strcmp(variant, "lite") == 0;
+    snprintf(out->os_image_note, sizeof out->os_image_note, "%s",
+             lite ? "not checked: lite mode (vm_config.tdx_measurement) is not verified by "
+                    "dstack-c; MRTD and RTMR0-2 are reported as quoted"
+                  : "not checked: recomputing MRTD and RTMR0-2 needs the OS image, which "
+                    "dstack-c does not download");
+    const char *os_hex = json_get_str(cfg, "os_image_hash");
+    if (os_hex != NULL && out->app.os_image_hash_len == 0 &&
+        hex_decode(os_hex, strlen(os_hex), out->app.os_image_hash, sizeof out->app.os_image_hash,
+                   &out->app.os_image_hash_len) != DSTACK_OK) {
+        out->app.os_image_hash_len = 0;
+    }
+    json_free(cfg);
+}
+
+static bool take_event(const struct dstack_event_log *log, const char *name, uint8_t *dst,
+                       size_t cap, size_t *len)
+{
+    const struct dstack_event *e = dstack_event_log_find_runtime(log, name);
+    *len = 0;
+    if (e == NULL) {
+        return true;
+    }
+    if (e->payload_len > cap) {
+        return false;
+    }
+    if (e->payload_len != 0) {
+        memcpy(dst, e->payload, e->payload_len);
+    }
+    *len = e->payload_len;
+    return true;
+}
+
+dstack_err dl_check_event_log(const struct dl_input *d, struct dstack_attestation_result *out)
+{
+    struct dstack_app_identity *a = &out->app;
+    const struct dstack_td_report *td = &out->dcap.td;
+    if (dstack_replay_rtmrs(&d->log, a->rtmr) != DSTACK_OK) {
+        FAIL_AT("Event log", "the event log does not replay (an IMR above 3 or a digest missing)");
+    }
+    for (int i = 0; i < 4; i++) {
+        if (memcmp(a->rtmr[i], td->rtmr[i], DSTACK_MR_LEN) != 0) {
+            FAIL_AT("Event log", "RTMR%d mismatch: the events do not replay to the quote's", i);
+        }
+    }
+    if (!take_event(&d->log, "app-id", a->app_id, sizeof a->app_id, &a->app_id_len) ||
+        !take_event(&d->log, "compose-hash", a->compose_hash, sizeof a->compose_hash,
+                    &a->compose_hash_len) ||
+        !take_event(&d->log, "instance-id", a->instance_id, sizeof a->instance_id,
+                    &a->instance_id_len) ||
+        !take_event(&d->log, "os-image-hash", a->os_image_hash, sizeof a->os_image_hash,
+                    &a->os_image_hash_len) ||
+        !take_event(&d->log, "key-provider", a->key_provider_info, sizeof a->key_provider_info,
+                    &a->key_provider_info_len)) {
+        FAIL_AT("Event log", "an app identity event is longer than its field");
+    }
+
+    memcpy(a->mrtd, td->mr_td, DSTACK_MR_LEN);
+    SHA256(out->dcap.ppid, out->dcap.ppid_len, a->device_id);
+    if (dstack_mr_system(td->mr_td, a->rtmr, a->key_provider_info, a->key_provider_info_len,
+                         a->mr_system) != DSTACK_OK ||
+        dstack_mr_aggregated(td->mr_td, a->rtmr, td->mr_config_id, td->mr_owner,
+                             td->mr_owner_config, a->mr_aggregated) != DSTACK_OK) {
+        return DSTACK_ENOMEM;
+    }
+    out->has_app_info = true;
+    out->event_log_verified = true;
+    return DSTACK_OK;
+}
+
+dstack_err dstack_verify_attestation(const struct dstack_attestation_input *in,
+                                     const struct dstack_collateral *col, uint64_t now,
+                                     const struct dstack_dcap_options *opts,
+                                     struct dstack_attestation_result *out)
+{
+    struct dl_input d;
+    char why[256] = "";
+    if (in == NULL || out == NULL) {
+        return DSTACK_EINVAL;
+    }
+    memset(out, 0, sizeof *out);
+    snprintf(out->tee_variant, sizeof out->tee_variant, "dstack-tdx");
+    dstack_err err = dl_input_decode(in, &d, why, sizeof why);
+    if (err == DSTACK_ENOMEM) {
+        return err;
+    }
+    if (err != DSTACK_OK) {
+        snprintf(out->reason, sizeof out->reason, "%s", why);
+        return DSTACK_OK;
+    }
+    err = check_quote(&d, col, now, opts, out);
+    if (err == DSTACK_OK && out->quote_verified) {
+        err = dl_check_event_log(&d, out);
+        os_image_note(&d, out);
+    }
+    out->is_valid = err == DSTACK_OK && out->quote_verified && out->event_log_verified;
+    dl_input_free(&d);
+    return err;
+}
