@@ -15,6 +15,7 @@
 
 #define DEFAULT_MAX_BODY (10u * 1024 * 1024) /* upstream's per-method default limit */
 #define DEFAULT_IDLE_TIMEOUT 15              /* Rocket's header-read/idle timeout */
+#define DEFAULT_LOGS_IDLE_TIMEOUT 600        /* http_routes.rs get_logs: 600 s without a line */
 
 int config_copy(char *dst, size_t cap, const char *src, const char *what,
                 char err[CONFIG_ERROR_MAX])
@@ -47,6 +48,16 @@ struct listener_config *config_add_listener(struct agent_config *cfg, const char
     return l;
 }
 
+static void guest_api_default(struct agent_config *cfg, const char *address)
+{
+    struct listener_config *l = &cfg->guest_api;
+    memset(l, 0, sizeof *l);
+    snprintf(l->address, sizeof l->address, "%s", address);
+    l->api = API_GUEST;
+    l->mode = 0777;
+    cfg->guest_api_configured = true;
+}
+
 void config_defaults(struct agent_config *cfg, bool simulator)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -59,6 +70,7 @@ void config_defaults(struct agent_config *cfg, bool simulator)
     /* reqwest's limits as ra-rpc's client sets them (ra-rpc/src/client.rs into_client). */
     cfg->kms.connect_timeout_ms = 5000;
     cfg->kms.timeout_ms = 60000;
+    cfg->logs_idle_timeout = DEFAULT_LOGS_IDLE_TIMEOUT;
     if (simulator) {
         snprintf(cfg->backend, sizeof cfg->backend, "simulator");
         snprintf(cfg->server_ident, sizeof cfg->server_ident, "dstack Simulator");
@@ -66,6 +78,9 @@ void config_defaults(struct agent_config *cfg, bool simulator)
         config_add_listener(cfg, "unix:./dstack.sock", API_DSTACK, ignored);
         config_add_listener(cfg, "unix:./tappd.sock", API_TAPPD, ignored);
         config_add_listener(cfg, "unix:./external.sock", API_WORKER, ignored); /* as upstream's */
+        snprintf(cfg->data_disks[cfg->n_data_disks++], sizeof cfg->data_disks[0], "/");
+        guest_api_default(cfg, "unix:./guest.sock"); /* as upstream's simulator */
+        cfg->guest_allow_shutdown = false; /* a host's Shutdown would stop the simulator */
         return;
     }
     snprintf(cfg->backend, sizeof cfg->backend, "tdx");
@@ -79,6 +94,9 @@ void config_defaults(struct agent_config *cfg, bool simulator)
     config_add_listener(cfg, "unix:/var/run/dstack/dstack.sock", API_DSTACK, ignored);
     config_add_listener(cfg, "unix:/var/run/dstack/tappd.sock", API_TAPPD, ignored);
     config_add_listener(cfg, "0.0.0.0:8090", API_WORKER, ignored); /* public: no key material */
+    /* upstream's [guest-api] address = "vsock:0xffffffff", port = 8000: any CID, for the VMM */
+    guest_api_default(cfg, "vsock:4294967295:8000");
+    cfg->guest_allow_shutdown = true;
 }
 
 int config_parse_mode(const char *s, unsigned *mode, char err[CONFIG_ERROR_MAX])
@@ -95,7 +113,7 @@ int config_parse_mode(const char *s, unsigned *mode, char err[CONFIG_ERROR_MAX])
 }
 
 static const char *const api_names[] = {
-    [API_DSTACK] = "dstack", [API_TAPPD] = "tappd", [API_WORKER] = "worker"};
+    [API_DSTACK] = "dstack", [API_TAPPD] = "tappd", [API_WORKER] = "worker", [API_GUEST] = "guest"};
 
 const char *config_api_name(enum listener_api api)
 {
@@ -110,7 +128,7 @@ int config_parse_api(const char *s, enum listener_api *api, char err[CONFIG_ERRO
             return 0;
         }
     }
-    snprintf(err, CONFIG_ERROR_MAX, "unknown API \"%.40s\" (dstack, tappd or worker)", s);
+    snprintf(err, CONFIG_ERROR_MAX, "unknown API \"%.40s\" (dstack, tappd, worker or guest)", s);
     return -1;
 }
 
@@ -191,6 +209,15 @@ static int finish_simulator(struct agent_config *cfg, char err[CONFIG_ERROR_MAX]
 
 int config_finish(struct agent_config *cfg, bool simulator, char err[CONFIG_ERROR_MAX])
 {
+    /* The host's listener joins the others (last, so listener indexes stay as configured). */
+    if (cfg->guest_api_configured) {
+        if (cfg->n_listeners == CONFIG_MAX_LISTENERS) {
+            snprintf(err, CONFIG_ERROR_MAX, "too many listeners (max %d)", CONFIG_MAX_LISTENERS);
+            return -1;
+        }
+        cfg->listeners[cfg->n_listeners++] = cfg->guest_api;
+        cfg->guest_api_configured = false; /* appended once, even if called again */
+    }
     if ((simulator || strcmp(cfg->backend, "simulator") == 0) && finish_simulator(cfg, err) != 0) {
         return -1;
     }
@@ -215,7 +242,8 @@ int config_finish(struct agent_config *cfg, bool simulator, char err[CONFIG_ERRO
         return -1;
     }
     for (size_t i = 0; i < cfg->n_listeners; i++) {
-        if (strncmp(cfg->listeners[i].address, "vsock:", 6) == 0) {
+        if (strncmp(cfg->listeners[i].address, "vsock:", 6) == 0 &&
+            cfg->listeners[i].api != API_GUEST) {
             snprintf(err, CONFIG_ERROR_MAX, "listener %s: vsock listeners serve only the Guest API",
                      cfg->listeners[i].address);
             return -1;

@@ -17,6 +17,7 @@ enum listener_api {
     API_DSTACK, /* /<Method>                        (dstack.sock) */
     API_TAPPD,  /* /prpc/[Tappd.]<Method>           (tappd.sock)  */
     API_WORKER, /* /prpc/[Worker.]<Method>          (external, TCP 8090 upstream) */
+    API_GUEST,  /* /api/<Method>                    (guest-api: the host's, vsock 8000) */
 };
 
 /* limits.<Method> = "1MiB": the body cap of one method (upstream ra-rpc limit_for_method). */
@@ -94,15 +95,16 @@ struct agent_config {
     size_t n_listeners;
     struct listener_config listeners[CONFIG_MAX_LISTENERS];
     /* The [guest-api] profile: the host-facing Guest API (vsock:CID:PORT in a CVM,
-     * unix:./guest.sock in upstream's simulator). Parsed here, not served yet: the Guest API
-     * (issue 14) appends it to listeners when it exists. */
+     * unix:./guest.sock in upstream's simulator); config_finish appends it to listeners. */
     bool guest_api_configured;
     struct listener_config guest_api;
+    bool guest_allow_shutdown;  /* [guest-api] allow_shutdown: true in a CVM, false simulated */
+    unsigned logs_idle_timeout; /* [external] seconds a /logs follow may idle (upstream 600) */
 };
 
 #define CONFIG_ERROR_MAX 512
 
-/* "dstack", "tappd" or "worker". */
+/* "dstack", "tappd", "worker" or "guest". */
 const char *config_api_name(enum listener_api api);
 
 /* Defaults of the real agent (upstream's paths) or of the simulator (files in sim_dir). */

@@ -26,6 +26,7 @@ enum {
     OPT_LISTEN,
     OPT_TAPPD_LISTEN,
     OPT_WORKER_LISTEN,
+    OPT_GUEST_LISTEN,
     OPT_METHODS,
     OPT_SOCKET_MODE,
     OPT_NO_DEFAULT,
@@ -48,6 +49,7 @@ static const struct option long_options[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"listen-tappd", required_argument, NULL, OPT_TAPPD_LISTEN},
     {"listen-worker", required_argument, NULL, OPT_WORKER_LISTEN},
+    {"listen-guest", required_argument, NULL, OPT_GUEST_LISTEN},
     {"methods", required_argument, NULL, OPT_METHODS},
     {"socket-mode", required_argument, NULL, OPT_SOCKET_MODE},
     {"no-default-listeners", no_argument, NULL, OPT_NO_DEFAULT},
@@ -115,6 +117,8 @@ static void print_help(bool simulator)
            "      --listen-tappd ADDR  add a tappd-API listener\n"
            "      --listen-worker ADDR add a Worker-API (public: Info, Version,\n"
            "                           GetAttestationForAppKey) listener\n"
+           "      --listen-guest ADDR  add a Guest-API listener for the host (unix:/path or\n"
+           "                           vsock:CID:PORT; upstream's is vsock:0xffffffff:8000)\n"
            "      --methods A,B,...    restrict the last listener to these methods\n"
            "      --socket-mode MODE   file mode of the last unix listener (octal)\n"
            "      --no-default-listeners  serve only the listeners given with --listen*\n"
@@ -176,16 +180,19 @@ static int listener_option(struct args *a, int code, const char *arg)
     case OPT_NO_DEFAULT:
         if (!a->replaced) {
             cfg->n_listeners = 0;
+            cfg->guest_api_configured = false; /* the default guest-api listener too */
             a->replaced = true;
         }
         return 0;
     case OPT_LISTEN:
     case OPT_TAPPD_LISTEN:
     case OPT_WORKER_LISTEN:
+    case OPT_GUEST_LISTEN:
         a->last = config_add_listener(cfg, arg,
-                                      code == OPT_LISTEN         ? API_DSTACK
-                                      : code == OPT_TAPPD_LISTEN ? API_TAPPD
-                                                                 : API_WORKER,
+                                      code == OPT_LISTEN          ? API_DSTACK
+                                      : code == OPT_TAPPD_LISTEN  ? API_TAPPD
+                                      : code == OPT_WORKER_LISTEN ? API_WORKER
+                                                                  : API_GUEST,
                                       a->err);
         return a->last != NULL ? 0 : -1;
     case OPT_METHODS:

@@ -460,7 +460,7 @@ static int read_listeners(struct cfg_node *arr, struct agent_config *cfg,
     return 0;
 }
 
-/* [guest-api]: parsed into cfg->guest_api (see config.h). */
+/* [guest-api]: cfg->guest_api (config_finish serves it) and ours: allow_shutdown. */
 static int read_guest_api(struct cfg_node *t, struct agent_config *cfg, char err[CONFIG_ERROR_MAX])
 {
     struct listener_config *l = &cfg->guest_api;
@@ -469,8 +469,9 @@ static int read_guest_api(struct cfg_node *t, struct agent_config *cfg, char err
         snprintf(l->address, sizeof l->address, "127.0.0.1:%d", DEFAULT_PORT);
         l->mode = 0777;
     }
-    l->api = API_DSTACK; /* no Guest API route table yet; never served from here */
-    if (read_listener(t, l, "guest-api", err) != 0) {
+    l->api = API_GUEST;
+    if (read_listener(t, l, "guest-api", err) != 0 ||
+        cfg_get_bool(t, "allow_shutdown", &cfg->guest_allow_shutdown, "guest-api", err) != 0) {
         return -1;
     }
     cfg->guest_api_configured = true;
@@ -495,6 +496,13 @@ static int apply_tree(struct agent_config *cfg, struct cfg_node *root, char err[
         struct listener_config *l = profile_listener(cfg, profiles[i].api, err);
         if (l == NULL || read_listener(n, l, profiles[i].name, err) != 0) {
             return -1;
+        }
+        uint64_t idle = cfg->logs_idle_timeout;
+        if (profiles[i].api == API_WORKER) { /* ours: how long a /logs follow may idle */
+            if (cfg_get_uint(n, "logs_idle_timeout", 86400, &idle, "external", err) != 0) {
+                return -1;
+            }
+            cfg->logs_idle_timeout = idle > 0 ? (unsigned)idle : 1;
         }
     }
     if ((n = cfg_get(root, "guest-api")) != NULL && read_guest_api(n, cfg, err) != 0) {

@@ -111,3 +111,22 @@ bool request_query_add(cJSON *obj, const char *key, const char *value, size_t va
     }
     return json_push(existing, s);
 }
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+bool request_is_empty_message(const char *body, size_t len)
+{
+    size_t i = 0, j = len;
+    while (i < j && is_blank(body[i])) {
+        i++;
+    }
+    while (j > i && is_blank(body[j - 1])) {
+        j--;
+    }
+    size_t n = j - i;
+    return n == 0 || (n == 2 && memcmp(body + i, "{}", 2) == 0) ||
+           (n == 4 && memcmp(body + i, "null", 4) == 0);
+}

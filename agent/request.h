@@ -19,4 +19,8 @@ cJSON *request_query_new(void);
 bool request_query_add(cJSON *obj, const char *key, const char *value, size_t value_len,
                        char err[REQUEST_ERROR_MAX]);
 
+/* True for the bodies that encode google.protobuf.Empty in JSON or protobuf: nothing, `{}` or
+ * `null`, with blanks around. */
+bool request_is_empty_message(const char *body, size_t len);
+
 #endif

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "guest_api/guest_api.h"
 #include "handlers.h"
 
 /* dstack.sock, service DstackGuest (docs/api/README.md). */
@@ -35,6 +36,16 @@ static const struct rpc_route worker_routes[] = {
     {"GetAttestationForAppKey", h_get_attestation_for_app_key, 0},
 };
 
+/* The host's guest-api listener, service GuestApi (guest-api/proto/guest_api.proto). Shutdown
+ * is in no other table: an app can never reach it. */
+static const struct rpc_route guest_routes[] = {
+    {"Info", h_guest_info, ROUTE_NO_INPUT},
+    {"SysInfo", h_guest_sysinfo, ROUTE_NO_INPUT},
+    {"NetworkInfo", h_guest_network_info, ROUTE_NO_INPUT},
+    {"ListContainers", h_guest_list_containers, ROUTE_NO_INPUT},
+    {"Shutdown", h_guest_shutdown, ROUTE_NO_INPUT},
+};
+
 #define TABLE(t) (*count = sizeof(t) / sizeof((t)[0]), (t))
 
 static const struct rpc_route *table_of(enum listener_api api, size_t *count)
@@ -44,6 +55,8 @@ static const struct rpc_route *table_of(enum listener_api api, size_t *count)
         return TABLE(tappd_routes);
     case API_WORKER:
         return TABLE(worker_routes);
+    case API_GUEST:
+        return TABLE(guest_routes);
     case API_DSTACK:
         break;
     }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "public/public.h"
 #include "request.h"
 #include "routes.h"
 #include "srv.h"
@@ -44,13 +45,16 @@ struct request {
 
 /* Content-Type, Server and Rocket's Shield defaults, which upstream sends on every response
  * (docs/wire.md). */
-static void add_common_headers(struct listener *l, struct MHD_Response *resp, const char *type)
+void server_add_headers(struct listener *l, struct MHD_Response *resp, const char *type)
 {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, l->agent->cfg->server_ident);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Frame-Options", "SAMEORIGIN");
     MHD_add_response_header(resp, "Permissions-Policy", "interest-cohort=()");
+    if (l->cfg->api == API_WORKER) { /* server.rs run_external: every answer says our version */
+        MHD_add_response_header(resp, "X-App-Version", SERVER_APP_VERSION);
+    }
 }
 
 static bool is_ascii(const char *body, size_t len)
@@ -63,15 +67,15 @@ static bool is_ascii(const char *body, size_t len)
     return true;
 }
 
-static enum MHD_Result send_body(struct listener *l, struct MHD_Connection *conn, unsigned status,
-                                 const char *type, char *body, size_t len)
+enum MHD_Result server_send(struct listener *l, struct MHD_Connection *conn, unsigned status,
+                            const char *type, char *body, size_t len)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (resp == NULL) {
         free(body);
         return MHD_NO;
     }
-    add_common_headers(l, resp, type);
+    server_add_headers(l, resp, type);
     /* The JS SDK's unix transport counts UTF-16 units against Content-Length and waits for the
      * server to close when the body holds multi-byte characters (docs/wire.md). It sends no
      * User-Agent, unlike every other SDK; close after answering such a request. */
@@ -106,7 +110,7 @@ static struct MHD_Response *static_find(struct listener *l, const struct rpc_rou
 }
 
 /* Keeps a copy of a static route's first answer. ASCII only: the per-request Connection: close
- * of send_body never applies to it. Best effort: nothing is kept when out of room or memory. */
+ * of server_send never applies to it. Best effort: nothing is kept when out of room or memory. */
 static void static_keep(struct listener *l, const struct rpc_route *route, const char *body,
                         size_t len)
 {
@@ -118,7 +122,7 @@ static void static_keep(struct listener *l, const struct rpc_route *route, const
     if (resp == NULL) {
         return;
     }
-    add_common_headers(l, resp, "application/json");
+    server_add_headers(l, resp, "application/json");
     pthread_mutex_lock(&l->static_lock);
     bool kept = false;
     if (l->n_statics < sizeof l->statics / sizeof l->statics[0]) {
@@ -152,7 +156,7 @@ static enum MHD_Result send_error(struct listener *l, struct MHD_Connection *con
     if (body == NULL) {
         return MHD_NO;
     }
-    return send_body(l, conn, status, "application/json", body, strlen(body));
+    return server_send(l, conn, status, "application/json", body, strlen(body));
 }
 
 /* Rocket's default 404 catcher: JSON when the client asks for it, else a small HTML page. */
@@ -163,14 +167,14 @@ static enum MHD_Result send_not_found(struct listener *l, struct MHD_Connection 
         const char *json = "{\n  \"error\": {\n    \"code\": 404,\n    \"reason\": \"Not Found\",\n"
                            "    \"description\": \"The requested resource could not be found.\"\n"
                            "  }\n}";
-        return send_body(l, conn, MHD_HTTP_NOT_FOUND, "application/json", strdup(json),
-                         strlen(json));
+        return server_send(l, conn, MHD_HTTP_NOT_FOUND, "application/json", strdup(json),
+                           strlen(json));
     }
     const char *html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">"
                        "<title>404 Not Found</title></head>\n<body><h1>404: Not Found</h1>"
                        "<p>The requested resource could not be found.</p></body>\n</html>\n";
-    return send_body(l, conn, MHD_HTTP_NOT_FOUND, "text/html; charset=utf-8", strdup(html),
-                     strlen(html));
+    return server_send(l, conn, MHD_HTTP_NOT_FOUND, "text/html; charset=utf-8", strdup(html),
+                       strlen(html));
 }
 
 /* ---- routing and decoding ----------------------------------------------------------------- */
@@ -178,7 +182,7 @@ static enum MHD_Result send_not_found(struct listener *l, struct MHD_Connection 
 /* The method name from the path, or NULL when the path has the wrong shape (-> 404). */
 static const char *method_from_path(enum listener_api api, const char *url)
 {
-    const char *prefix = api == API_DSTACK ? "/" : "/prpc/";
+    const char *prefix = api == API_DSTACK ? "/" : api == API_GUEST ? "/api/" : "/prpc/";
     size_t plen = strlen(prefix);
     if (strncmp(url, prefix, plen) != 0) {
         return NULL;
@@ -249,6 +253,10 @@ static bool is_json_content_type(struct MHD_Connection *conn)
 static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn, const char *url,
                                 bool is_get, struct request *req)
 {
+    enum MHD_Result public_result;
+    if (l->cfg->api == API_WORKER && is_get && public_dispatch(l, conn, url, &public_result)) {
+        return public_result; /* /, /metrics, /logs/<name> (public/public.h) */
+    }
     const char *name = method_from_path(l->cfg->api, url);
     if (name == NULL) {
         return send_not_found(l, conn);
@@ -295,6 +303,16 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
         }
     }
 
+    if (l->cfg->api == API_GUEST && (route->flags & ROUTE_NO_INPUT) && !is_get &&
+        !request_is_empty_message(req->body, req->len)) {
+        /* Upstream ignores such a body; the host's API is ours to keep strict. */
+        json_free(q.obj);
+        char msg[REQUEST_ERROR_MAX];
+        snprintf(msg, sizeof msg,
+                 "%s takes no arguments (google.protobuf.Empty): send no body, {} or null",
+                 route->name);
+        return send_error(l, conn, MHD_HTTP_BAD_REQUEST, msg);
+    }
     struct rpc_call call = {.agent = l->agent};
     cJSON *args = NULL;
     if (route->flags & ROUTE_NO_INPUT) {
@@ -333,8 +351,8 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
     }
     if (call.result_text != NULL) { /* encoded by the handler (rpc.h) */
         json_free(call.result);
-        return send_body(l, conn, MHD_HTTP_OK, "application/json", call.result_text,
-                         call.result_text_len);
+        return server_send(l, conn, MHD_HTTP_OK, "application/json", call.result_text,
+                           call.result_text_len);
     }
     char *body = call.result != NULL ? json_dump(call.result, 0, NULL) : strdup("null");
     json_free(call.result);
@@ -344,7 +362,7 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
     if (route->flags & ROUTE_STATIC) {
         static_keep(l, route, body, strlen(body));
     }
-    return send_body(l, conn, MHD_HTTP_OK, "application/json", body, strlen(body));
+    return server_send(l, conn, MHD_HTTP_OK, "application/json", body, strlen(body));
 }
 
 /* ---- libmicrohttpd callbacks -------------------------------------------------------------- */
@@ -384,6 +402,8 @@ static bool body_append(struct listener *l, struct request *req, const char *dat
     return true;
 }
 
+#define GUEST_MAX_BODY 4096
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -409,6 +429,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         req->limit = config_body_limit(l->agent->cfg, l->cfg, method_from_path(l->cfg->api, url));
+        if (l->cfg->api == API_GUEST && req->limit > GUEST_MAX_BODY) {
+            req->limit = GUEST_MAX_BODY; /* the host's API takes only Empty messages */
+        }
         if (is_post && cl != NULL && strtoull(cl, NULL, 10) > req->limit) {
             /* Answered before reading the body; the connection closes after the response. */
             req->too_large = true;
@@ -493,16 +516,18 @@ static unsigned pool_size(const struct agent_config *cfg)
  * vsock, KMS) and the log. */
 #define SERVER_FD_RESERVE 64
 
-static unsigned pool_threads(const struct agent_config *cfg)
+/* The Worker listener streams /logs for minutes: a blocked stream must not hold a pool thread
+ * that other connections share, so it runs a thread per connection. */
+static unsigned pool_threads(const struct agent_config *cfg, enum listener_api api)
 {
-    return cfg->thread_per_connection ? 0 : pool_size(cfg);
+    return cfg->thread_per_connection || api == API_WORKER ? 0 : pool_size(cfg);
 }
 
 /* What the core and libmicrohttpd hold per listener: the acceptor's eventfd, and per worker
  * thread an epoll fd and an inter-thread channel. */
 static unsigned long core_fds(const struct agent_config *cfg)
 {
-    return 2 + 2 * (unsigned long)pool_threads(cfg);
+    return 2 + 2 * (unsigned long)pool_threads(cfg, API_DSTACK);
 }
 
 /* "GetQuote, Info, Version" for the start-up line of a restricted listener. */
@@ -549,7 +574,7 @@ static dstack_err listener_serve(struct listener *l, unsigned share, char err[SE
     struct srv_listener_config c = {
         .name = l->cfg->address,
         .fd = l->fd,
-        .threads = pool_threads(cfg),
+        .threads = pool_threads(cfg, l->cfg->api),
         .connection_memory = SERVER_CONN_POOL,
         .limits = {.max_connections = share,
                    .idle_timeout_s = l->cfg->keep_alive ? l->cfg->keep_alive : cfg->idle_timeout,
@@ -591,6 +616,13 @@ dstack_err server_start(struct server *s, struct agent *a, const int *activated,
             return DSTACK_ENOMEM;
         }
         if (listener_open(l, i < n_activated ? activated[i] : -1, err) != DSTACK_OK) {
+            if (l->cfg->api == API_GUEST && strncmp(l->cfg->address, "vsock:", 6) == 0) {
+                /* No vsock here (not a VM) or the port is taken: the apps' sockets matter
+                 * more than the host's view of us. */
+                log_error("guest-api: %s; the host cannot reach this agent", err);
+                err[0] = '\0';
+                continue;
+            }
             server_stop(s, 0);
             return DSTACK_EIO;
         }
@@ -610,6 +642,9 @@ dstack_err server_start(struct server *s, struct agent *a, const int *activated,
     log_info("file descriptors: limit %lu, %lu reserved, %u connections per listener", limit,
              reserve, share);
     for (size_t i = 0; i < s->count; i++) {
+        if (s->listeners[i].fd < 0) {
+            continue; /* the guest-api vsock listener that could not open */
+        }
         if (listener_serve(&s->listeners[i], share, err) != DSTACK_OK) {
             server_stop(s, 0);
             return DSTACK_EIO;

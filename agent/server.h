@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <microhttpd.h>
+
 #include "agent.h"
 #include "config.h"
 
@@ -40,6 +42,16 @@ struct server {
     struct listener listeners[CONFIG_MAX_LISTENERS];
     size_t count;
 };
+
+/* X-App-Version on the Worker listener's answers: upstream's app_version, "v0.6.0 (git:...)". */
+#define SERVER_APP_VERSION "v" DSTACK_WIRE_VERSION " (" DSTACK_GIT_REV ")"
+
+struct MHD_Connection;
+/* Queues body (malloc'd, taken) with our common headers; for the routes of public/. */
+enum MHD_Result server_send(struct listener *l, struct MHD_Connection *conn, unsigned status,
+                            const char *type, char *body, size_t len);
+/* Content-Type, Server, Rocket's Shield headers and, on the Worker listener, X-App-Version. */
+void server_add_headers(struct listener *l, struct MHD_Response *resp, const char *type);
 
 /* Binds every configured listener (or takes the systemd-activated fds: activated[i] replaces
  * listener i, -1 = none) and starts serving. On failure nothing is left bound. */

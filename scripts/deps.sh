@@ -7,6 +7,9 @@ pkgs=(build-essential cmake pkg-config libssl-dev libsecp256k1-dev libmicrohttpd
       libcurl4-openssl-dev libcjson-dev libsystemd-dev)
 if [[ "${1:-}" == "--test" ]]; then
     pkgs+=(curl jq openssl groff-base valgrind clang clang-format libclang-rt-14-dev)
+    # Guest API and public routes: real Docker with a busybox image made locally, the
+    # Prometheus parser for /metrics, the wg tool for NetworkInfo.
+    pkgs+=(docker.io busybox-static python3-prometheus-client wireguard-tools)
     command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
     command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi

@@ -81,6 +81,11 @@ int srv_listener_start(const struct srv_listener_config *cfg, struct srv_listene
 /* True once srv_stop began: answers should then carry Connection: close. */
 bool srv_listener_closing(const struct srv_listener *l);
 
+/* Called from the access handler that queues a long answer paced by the application (a log
+ * follow): the request deadline then no longer applies to this request's answer; the
+ * application ends the stream itself (idle rule, client gone, srv_listener_closing). */
+void srv_connection_streams(struct MHD_Connection *conn);
+
 /* Connections open now (for tests and the log). */
 unsigned srv_listener_open_connections(const struct srv_listener *l);
 
@@ -104,10 +109,10 @@ unsigned srv_fd_share(unsigned long limit, unsigned long reserve, size_t n);
 
 /* ---- listening sockets (srv_listen.c) -------------------------------------------------------- */
 
-enum srv_socket_kind { SRV_SOCKET_UNIX, SRV_SOCKET_TCP };
+enum srv_socket_kind { SRV_SOCKET_UNIX, SRV_SOCKET_TCP, SRV_SOCKET_VSOCK };
 
-/* "unix:/path" or a path starting with '/' or '.'; else "host:port" or "[v6]:port". Returns
- * the listening fd or -1 with a message. */
+/* "unix:/path" or a path starting with '/' or '.'; "vsock:CID:PORT"; else "host:port" or
+ * "[v6]:port". Returns the listening fd or -1 with a message. */
 int srv_listen_open(const char *address, unsigned mode, enum srv_socket_kind *kind,
                     char err[SRV_ERROR_MAX]);
 

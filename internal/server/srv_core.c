@@ -39,6 +39,7 @@ struct srv_conn {
     bool in_request;   /* the fields below belong to the connection's thread */
     bool headers_done; /* the access handler was called for this request */
     bool refused;      /* srv_guard_check refused it */
+    bool streams;      /* srv_connection_streams: the answer is a long stream, never cut */
     atomic_int phase;
     atomic_llong since_ms;      /* WAIT: ready for a request; HEADERS, BODY: request line in;
                                  * ANSWER: answer queued */
@@ -197,8 +198,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     enum MHD_Result r =
         h->on_request(h->cls, conn, url, method, version, upload_data, upload_data_size, con_cls);
     atomic_store(&c->since_ms, now_ms());
-    atomic_store(&c->phase, PHASE_ANSWER);
+    /* A stream stays in the handler's phase, which the sweep never cuts. */
+    atomic_store(&c->phase, c->streams ? PHASE_HANDLER : PHASE_ANSWER);
     return r;
+}
+
+void srv_connection_streams(struct MHD_Connection *conn)
+{
+    struct srv_conn *c = conn_of(conn);
+    if (c != NULL) {
+        c->streams = true;
+    }
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -218,6 +228,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     c->headers_done = false;
     c->refused = false;
+    c->streams = false;
     atomic_store(&c->since_ms, now_ms()); /* ready for the next request (keep-alive) */
     atomic_store(&c->phase, PHASE_WAIT);
 }

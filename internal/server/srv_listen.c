@@ -1,5 +1,5 @@
-/* Listening sockets: Unix (stale files removed, mode set) and TCP. An AF_VSOCK listener needs
- * only its own opener here: the rest of the core takes any listening fd. */
+/* Listening sockets: Unix (stale files removed, mode set), TCP and AF_VSOCK. The rest of the
+ * core takes any listening fd. */
 #include "srv.h"
 
 #include <errno.h>
@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <linux/vm_sockets.h>
 
 #define SRV_LISTEN_BACKLOG 1024
 
@@ -153,9 +155,45 @@ static int listen_host_port(const char *address, char err[SRV_ERROR_MAX])
     return srv_listen_tcp(host, (uint16_t)p, err);
 }
 
+/* "vsock:CID:PORT", CID and PORT decimal or 0x-hex (upstream writes the any-CID as
+ * 0xffffffff). The host reaches the guest at its CID; binding VMADDR_CID_ANY takes every one. */
+static int listen_vsock(const char *address, char err[SRV_ERROR_MAX])
+{
+    unsigned long long v[2];
+    const char *p = address + 6;
+    for (size_t i = 0; i < 2; i++) {
+        char *end = NULL;
+        errno = 0;
+        v[i] = strtoull(p, &end, 0);
+        if (errno != 0 || end == p || *p == '-' || v[i] > UINT32_MAX ||
+            (i == 1 ? *end != '\0' : *end != ':')) {
+            snprintf(err, SRV_ERROR_MAX, "invalid vsock address \"%s\" (want vsock:CID:PORT)",
+                     address);
+            return -1;
+        }
+        p = end + 1;
+    }
+    int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_vm sa = {
+        .svm_family = AF_VSOCK, .svm_cid = (unsigned)v[0], .svm_port = (unsigned)v[1]};
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        listen(fd, SRV_LISTEN_BACKLOG) != 0) {
+        snprintf(err, SRV_ERROR_MAX, "cannot listen on %s: %s", address, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    return fd;
+}
+
 int srv_listen_open(const char *address, unsigned mode, enum srv_socket_kind *kind,
                     char err[SRV_ERROR_MAX])
 {
+    if (strncmp(address, "vsock:", 6) == 0) {
+        *kind = SRV_SOCKET_VSOCK;
+        return listen_vsock(address, err);
+    }
     const char *path = srv_listen_unix_path(address);
     *kind = path != NULL ? SRV_SOCKET_UNIX : SRV_SOCKET_TCP;
     return path != NULL ? listen_unix(path, mode, err) : listen_host_port(address, err);

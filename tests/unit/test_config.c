@@ -34,6 +34,12 @@ static const struct {
     {"{\"listeners\":[{\"address\":\"x:1\",\"api\":\"worker\",\"methods\":[\"GetKey\"]}]}",
      "unknown method \"GetKey\""}, /* the Worker API has no key methods */
     {"{\"listeners\":[{\"address\":\"x:1\",\"mode\":\"999\"}]}", "invalid socket mode"},
+    /* [guest-api] as upstream writes it (vsock CID + port), and ours (allow_shutdown) */
+    {"{\"guest-api\":{\"address\":\"vsock:0xffffffff\",\"port\":8000}}", NULL},
+    {"{\"guest-api\":{\"address\":\"unix:./g.sock\",\"allow_shutdown\":false}}", NULL},
+    {"{\"guest-api\":{\"allow_shutdown\":\"yes\"}}", "allow_shutdown"},
+    {"{\"guest-api\":{\"methods\":[\"GetKey\"]}}", "GetKey"},
+    {"{\"external\":{\"logs_idle_timeout\":-1}}", "logs_idle_timeout"},
     /* "[1]" alone is a TOML table header now; a JSON array TOML cannot read is still refused. */
     {"[1, 2]", "an object of profiles"},
     {"{\"default\":", "config file"},
@@ -101,13 +107,17 @@ static void test_args(void)
         "Version,Info", "--threads", "3",           "--log-level", "debug",          NULL};
     CHECK(config_parse_args(&cfg, true, 11, argv, err) == 0);
     CHECK(config_finish(&cfg, true, err) == 0);
-    CHECK(cfg.n_listeners == 4);
+    CHECK(cfg.n_listeners == 5);
     CHECK_STR(cfg.listeners[0].address, "unix:/tmp/simdir/dstack.sock");
     CHECK_STR(cfg.listeners[1].address, "unix:/tmp/simdir/tappd.sock");
     CHECK_STR(cfg.listeners[2].address, "unix:/tmp/simdir/external.sock");
     CHECK(cfg.listeners[2].api == API_WORKER);
     CHECK_STR(cfg.listeners[3].address, "127.0.0.1:8090");
     CHECK(cfg.listeners[3].n_methods == 2);
+    /* upstream's simulator's guest.sock, last; Shutdown refused by default there */
+    CHECK_STR(cfg.listeners[4].address, "unix:/tmp/simdir/guest.sock");
+    CHECK(cfg.listeners[4].api == API_GUEST);
+    CHECK(!cfg.guest_allow_shutdown);
     CHECK_STR(cfg.keys_file, "/tmp/simdir/appkeys.json");
     CHECK(cfg.threads == 3);
 
@@ -134,9 +144,37 @@ static void test_args(void)
     CHECK(config_finish(&cfg, true, err) == -1 && strstr(err, "no listener") != NULL);
 }
 
+/* [guest-api] in upstream's TOML moves the guest listener, which config_finish serves last;
+ * --no-default-listeners drops it. */
+static void test_guest_api(void)
+{
+    struct agent_config cfg;
+    char err[CONFIG_ERROR_MAX] = "";
+    config_defaults(&cfg, false);
+    CHECK(cfg.guest_allow_shutdown);
+    CHECK(cfg.logs_idle_timeout == 600);
+    const char *path = write_tmp("[guest-api]\naddress = \"vsock:3\"\nport = 8001\n"
+                                 "allow_shutdown = false\n[external]\nlogs_idle_timeout = 5\n");
+    CHECK(config_load_file(&cfg, path, err) == 0);
+    unlink(path);
+    CHECK(config_finish(&cfg, false, err) == 0);
+    const struct listener_config *g = &cfg.listeners[cfg.n_listeners - 1];
+    CHECK_STR(g->address, "vsock:3:8001");
+    CHECK(g->api == API_GUEST);
+    CHECK(!cfg.guest_allow_shutdown);
+    CHECK(cfg.logs_idle_timeout == 5);
+
+    config_defaults(&cfg, false);
+    char *argv[] = {"agent", "--no-default-listeners", "--listen", "unix:/tmp/a.sock", NULL};
+    CHECK(config_parse_args(&cfg, false, 4, argv, err) == 0);
+    CHECK(config_finish(&cfg, false, err) == 0);
+    CHECK(cfg.n_listeners == 1 && cfg.listeners[0].api == API_DSTACK);
+}
+
 int main(void)
 {
     test_kms_limits();
+    test_guest_api();
     test_files();
     test_args();
     return check_exit();

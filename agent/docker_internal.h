@@ -1,0 +1,28 @@
+/* Pieces shared by docker.c (requests answered at once) and docker_logs.c (streams). */
+#ifndef DSTACK_AGENT_DOCKER_INTERNAL_H
+#define DSTACK_AGENT_DOCKER_INTERNAL_H
+
+#include <curl/curl.h>
+
+#include "cjson_util.h"
+#include "docker.h"
+
+struct docker_buf {
+    char *data;
+    size_t len, cap, max;
+};
+
+/* An easy handle for http://localhost<path_and_query> over the socket; errbuf has
+ * CURL_ERROR_SIZE bytes and must outlive the handle. */
+CURL *docker_curl_new(const char *socket_path, const char *path_and_query, char *errbuf);
+
+/* The sentence for a transfer that failed (not running, timed out, ...). */
+void docker_curl_error(CURLcode rc, const char *socket_path, const char *detail,
+                       char err[DOCKER_ERROR_MAX]);
+
+/* GET and parse; *status is Docker's HTTP status (0 when none came). A non-200 answer is an
+ * error with Docker's message. */
+int docker_get_json(const char *path_and_query, cJSON **out, long *status,
+                    char err[DOCKER_ERROR_MAX]);
+
+#endif

@@ -1,0 +1,175 @@
+/* The GuestApi service (guest-api/proto/guest_api.proto) served to the host on the guest-api
+ * listener only: vsock port 8000 on a CVM, guest.sock in the simulator (docs/api/guest-*.md).
+ * Every method takes google.protobuf.Empty. */
+#include <pthread.h>
+#include <stdio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "cjson_util.h"
+#include "docker.h"
+#include "guest_api/encode.h"
+#include "guest_api/guest_api.h"
+#include "guest_api/run_capture.h"
+#include "guest_api/vsock_http.h"
+#include "info.h"
+#include "log.h"
+#include "startup.h"
+
+static bool answer(struct rpc_call *call, char *text, size_t len)
+{
+    if (text == NULL) {
+        return rpc_fail(call, "out of memory");
+    }
+    call->result_text = text;
+    call->result_text_len = len;
+    return true;
+}
+
+bool h_guest_sysinfo(struct rpc_call *call)
+{
+    const struct agent_config *cfg = call->agent->cfg;
+    struct sysinfo_snapshot *s = malloc(sizeof *s);
+    if (s == NULL) {
+        return rpc_fail(call, "out of memory");
+    }
+    sysinfo_collect(cfg->data_disks, cfg->n_data_disks, s);
+    size_t len = 0;
+    char *text = guest_encode_sysinfo(s, &len);
+    free(s);
+    return answer(call, text, len);
+}
+
+bool h_guest_network_info(struct rpc_call *call)
+{
+    struct netinfo_snapshot *s = malloc(sizeof *s);
+    if (s == NULL || netinfo_collect(NULL, NULL, s) != 0) {
+        free(s);
+        return rpc_fail(call, "out of memory");
+    }
+    size_t len = 0;
+    char *text = guest_encode_netinfo(s, &len);
+    netinfo_free(s);
+    free(s);
+    return answer(call, text, len);
+}
+
+bool h_guest_list_containers(struct rpc_call *call)
+{
+    struct docker_containers list;
+    char err[DOCKER_ERROR_MAX];
+    if (docker_list_containers(&list, err) != 0) {
+        return rpc_fail(call, "%s", err);
+    }
+    size_t len = 0;
+    char *text = guest_encode_containers(&list, &len);
+    docker_containers_free(&list);
+    return answer(call, text, len);
+}
+
+/* GuestInfo: the Worker's public Info (tcb_info hidden unless public_tcbinfo) and our version. */
+bool h_guest_info(struct rpc_call *call)
+{
+    char *info = NULL;
+    size_t info_len = 0;
+    char err[RPC_ERROR_MAX];
+    if (info_get_text(call->agent->info, call->agent, true, &info, &info_len, err, sizeof err) !=
+        DSTACK_OK) {
+        return rpc_fail(call, "%s", err);
+    }
+    cJSON *src = cj_parse(info, info_len);
+    free(info);
+    cJSON *o = cJSON_CreateObject();
+    bool ok = src != NULL && o != NULL && cj_add_str(o, "version", DSTACK_WIRE_VERSION);
+    static const char *const fields[] = {"app_id", "instance_id", "app_cert", "tcb_info",
+                                         "device_id"};
+    for (size_t i = 0; ok && i < sizeof fields / sizeof fields[0]; i++) {
+        ok = cj_add_str(o, fields[i], cj_str(src, fields[i], ""));
+    }
+    size_t len = 0;
+    char *text = ok ? cj_print(o, &len) : NULL;
+    cJSON_Delete(o);
+    cJSON_Delete(src);
+    return answer(call, text, len);
+}
+
+/* ---- Shutdown ----------------------------------------------------------------------------- */
+
+struct shutdown_job {
+    bool simulator;
+    char sys_config[1024];
+};
+
+/* Tells the host "shutdown.progress: powering off" when sys-config names its API, as upstream's
+ * notify_host does (best effort: the power-off goes ahead either way). */
+static void notify_host(const char *sys_config)
+{
+    char *text = NULL;
+    size_t len = 0;
+    char err[STARTUP_ERROR_MAX];
+    if (read_file_limited(sys_config, 1u << 20, &text, &len, err) != DSTACK_OK) {
+        log_warn("Shutdown: no host notification: %s", err);
+        return;
+    }
+    cJSON *doc = cj_parse(text, len);
+    free(text);
+    const char *url = cj_str(doc, "host_api_url", "");
+    uint32_t cid = 0, port = 0;
+    char path[256];
+    if (url[0] == '\0' || !vsock_url_parse(url, &cid, &port, path, sizeof path)) {
+        log_warn("Shutdown: no host notification: host_api_url \"%.100s\" is not vsock://", url);
+    } else {
+        char full[sizeof path + 16];
+        snprintf(full, sizeof full, "%s/Notify?json", path);
+        if (!vsock_http_post(cid, port, full,
+                             "{\"event\":\"shutdown.progress\",\"payload\":\"powering off\"}", 3000,
+                             err, sizeof err)) {
+            log_warn("Shutdown: host notification failed: %s", err);
+        }
+    }
+    cJSON_Delete(doc);
+}
+
+static void *shutdown_thread(void *arg)
+{
+    struct shutdown_job *job = arg;
+    if (job->simulator) {
+        /* The simulator has no VM to power off: it stops itself, cleanly (daemon.c). */
+        log_info("Shutdown requested by the host: stopping the simulator");
+        kill(getpid(), SIGTERM);
+    } else {
+        notify_host(job->sys_config);
+        log_info("Shutdown requested by the host: systemctl poweroff");
+        const char *const argv[] = {"systemctl", "poweroff", NULL};
+        if (run_wait(argv) != 0) {
+            log_error("Shutdown: cannot run systemctl poweroff");
+        }
+    }
+    free(job);
+    return NULL;
+}
+
+bool h_guest_shutdown(struct rpc_call *call)
+{
+    const struct agent_config *cfg = call->agent->cfg;
+    if (!cfg->guest_allow_shutdown) {
+        return rpc_fail(call, "Shutdown is disabled on this agent (allow_shutdown = false in "
+                              "the [guest-api] configuration)");
+    }
+    struct shutdown_job *job = calloc(1, sizeof *job);
+    pthread_t t;
+    if (job == NULL) {
+        return rpc_fail(call, "out of memory");
+    }
+    job->simulator = strcmp(cfg->backend, "simulator") == 0;
+    snprintf(job->sys_config, sizeof job->sys_config, "%s", cfg->sys_config_file);
+    if (pthread_create(&t, NULL, shutdown_thread, job) != 0) {
+        free(job);
+        return rpc_fail(call, "cannot start the shutdown");
+    }
+    pthread_detach(t);
+    return answer(call, strdup("null"), 4);
+}

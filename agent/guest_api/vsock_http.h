@@ -1,0 +1,20 @@
+/* HTTP over AF_VSOCK with libcurl, which has no vsock transport of its own: the socket is made
+ * and connected by us and handed to libcurl as already connected. Used for the host's API
+ * (Shutdown's notification), as upstream's http-client does for vsock:// URLs. */
+#ifndef DSTACK_AGENT_GUEST_API_VSOCK_HTTP_H
+#define DSTACK_AGENT_GUEST_API_VSOCK_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Splits "vsock://<cid>:<port>[/path]" into its parts (path "" when absent, at most path_cap-1
+ * bytes). False when the text is not such a URL. */
+bool vsock_url_parse(const char *url, uint32_t *cid, uint32_t *port, char *path, size_t path_cap);
+
+/* POSTs body (JSON) to path on cid:port; true on a 2xx answer within timeout_ms. err says why
+ * not. */
+bool vsock_http_post(uint32_t cid, uint32_t port, const char *path, const char *body,
+                     long timeout_ms, char *err, size_t err_cap);
+
+#endif
