@@ -35,6 +35,36 @@ check_skips() { # ctest log
     return $bad
 }
 
+# Docker for the Guest API and public-route tests (tests/integration/py/it_docker.py): when no
+# daemon answers, start one here and stop it (by its pid) when the tests end. If it cannot
+# start, those tests fail and say why; the rest still run.
+dockerd_pid=""
+stop_dockerd() {
+    if [[ -n "$dockerd_pid" ]]; then
+        kill "$dockerd_pid" 2>/dev/null || true
+        wait "$dockerd_pid" 2>/dev/null || true
+    fi
+}
+trap stop_dockerd EXIT
+if ! docker version >/dev/null 2>&1; then
+    sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    dockerd_log=$(mktemp /tmp/dstack-test-dockerd.XXXXXX.log)
+    echo "test: starting dockerd (log $dockerd_log)"
+    $sudo dockerd >"$dockerd_log" 2>&1 &
+    dockerd_pid=$!
+    for _ in $(seq 1 120); do
+        docker version >/dev/null 2>&1 && break
+        kill -0 "$dockerd_pid" 2>/dev/null || break
+        sleep 0.5
+    done
+    if ! docker version >/dev/null 2>&1; then
+        echo "test: dockerd did not start; the Docker tests will fail. Its log:" >&2
+        tail -20 "$dockerd_log" >&2
+        dockerd_pid=""
+    fi
+fi
+
 run_suite() { # name, cmake flags...
     local dir=$1; shift
     cmake -S . -B "$dir" -DDSTACK_WERROR=ON "$@" >/dev/null

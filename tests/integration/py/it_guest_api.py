@@ -1,0 +1,258 @@
+"""GuestApi, the host's API (docs/api/guest-*.md), on the simulator's guest.sock with real
+values read in the same test from /proc, nproc, statvfs, /etc/resolv.conf and `wg`; its bad
+inputs; Shutdown refused by default and allowed by configuration; and the AF_VSOCK listener.
+
+Usage: it_guest_api.py <dstack-simulator>"""
+
+import errno
+import gzip
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+
+from harness import Simulator, check, compose, finish, request, rpc
+
+SIM = sys.argv[1]
+
+
+def meminfo():
+    out = {}
+    with open("/proc/meminfo") as f:
+        for line in f:
+            k, v = line.split(":", 1)
+            out[k] = int(v.split()[0]) * 1024
+    return out
+
+
+def os_release():
+    out = {}
+    with open("/etc/os-release") as f:
+        for line in f:
+            if "=" in line:
+                k, v = line.rstrip("\n").split("=", 1)
+                out[k] = v.strip('"')
+    return out
+
+
+def test_sysinfo(sim):
+    status, s = rpc(sim.guest, "/api/SysInfo", "null")
+    check(status == 200 and s is not None, f"SysInfo answers ({status})")
+    m = meminfo()
+    nproc = int(subprocess.run(["nproc", "--all"], capture_output=True, text=True).stdout)
+    vfs = os.statvfs("/")
+    check(s["total_memory"] == m["MemTotal"], "total_memory is MemTotal of /proc/meminfo")
+    check(abs(s["available_memory"] - m["MemAvailable"]) < m["MemTotal"] // 10,
+          "available_memory is near MemAvailable")
+    check(s["used_memory"] == s["total_memory"] - s["available_memory"], "used = total - avail")
+    check(s["total_swap"] == m["SwapTotal"], "total_swap is SwapTotal")
+    check(s["num_cpus"] == nproc, f"num_cpus {s['num_cpus']} is nproc --all {nproc}")
+    check(s["cpu_model"].startswith("cpu0 @") and s["cpu_model"].endswith(" MHz"),
+          f"cpu_model as upstream's sysinfo names it: {s['cpu_model']}")
+    check(s["kernel_version"] == platform.release(), "kernel_version is uname -r")
+    rel = os_release()
+    check(s["os_name"] == rel.get("NAME") and s["os_version"] == rel.get("VERSION_ID"),
+          "os_name/os_version from /etc/os-release")
+    with open("/proc/uptime") as f:
+        up = float(f.read().split()[0])
+    check(abs(s["uptime"] - up) < 5, "uptime from /proc/uptime")
+    with open("/proc/loadavg") as f:
+        load1 = float(f.read().split()[0])
+    check(abs(s["loadavg_one"] - load1 * 100) < 300, "loadavg_one is the 1-minute load x 100")
+    disks = s["disks"]
+    check(len(disks) == 1 and disks[0]["mount_point"] == "/", "data_disks = [\"/\"] reported")
+    if disks:
+        check(disks[0]["total_size"] == vfs.f_blocks * vfs.f_frsize, "disk total from statvfs")
+        free = vfs.f_bavail * vfs.f_frsize
+        check(abs(disks[0]["free_size"] - free) < 256 << 20, "disk free from statvfs")
+        check(disks[0]["name"] != "", "disk name is the mounted device")
+    keys = list(s.keys())
+    check(keys[:4] == ["os_name", "os_version", "kernel_version", "cpu_model"]
+          and keys[-1] == "disks", "fields in proto order")
+
+
+def default_gateways():
+    gws = set()
+    with open("/proc/net/route") as f:
+        next(f)
+        for line in f:
+            p = line.split()
+            if p[1] == "00000000" and p[7] == "00000000" and int(p[3], 16) & 2:
+                gws.add(socket.inet_ntoa(int(p[2], 16).to_bytes(4, "little")))
+    return gws
+
+
+def test_netinfo(sim):
+    status, n = rpc(sim.guest, "/api/NetworkInfo")
+    check(status == 200 and n is not None, f"NetworkInfo answers ({status})")
+    with open("/etc/resolv.conf") as f:
+        dns = [l.split()[1] for l in f if l.startswith("nameserver") and len(l.split()) > 1]
+    check(n["dns_servers"] == dns, f"dns_servers from /etc/resolv.conf: {n['dns_servers']}")
+    got_gw = {g["address"] for g in n["gateways"]}
+    check(default_gateways() <= got_gw, f"IPv4 default gateways {default_gateways()} reported")
+    wanted = sorted(i for i in os.listdir("/sys/class/net")
+                    if i == "dstack-wg0" or i.startswith(("enp", "eth")))
+    names = [i["name"] for i in n["interfaces"]]
+    check(names == [w for w in wanted if w in names] and all(
+        x in wanted for x in names), f"only dstack-wg0/enp*/eth* reported: {names}")
+    for i in n["interfaces"]:
+        with open(f"/sys/class/net/{i['name']}/statistics/rx_bytes") as f:
+            rx_now = int(f.read())
+        check(0 < i["rx_bytes"] <= rx_now or rx_now == 0, f"{i['name']} rx_bytes from sysfs")
+        with open(f"/sys/class/net/{i['name']}/statistics/tx_errors") as f:
+            check(i["tx_errors"] <= int(f.read()), f"{i['name']} tx_errors from sysfs")
+        check(all(0 <= a["prefix"] <= 128 and a["address"] for a in i["addresses"]),
+              f"{i['name']} addresses with prefixes")
+    wg = subprocess.run(["wg"], capture_output=True, text=True)
+    want = wg.stdout.rstrip("\n") if wg.returncode == 0 else None
+    check(want is None or n["wg_info"] == want, "wg_info is the output of wg")
+
+
+def test_info(sim):
+    status, g = rpc(sim.guest, "/api/Info")
+    _, w = rpc(sim.external, "/prpc/Worker.Info")
+    check(status == 200 and g is not None and w is not None, "Info answers")
+    check(list(g.keys()) == ["version", "app_id", "instance_id", "app_cert", "tcb_info",
+                             "device_id"], "GuestInfo fields in proto order")
+    check(g["version"] == "0.6.0", "version")
+    for k in ("app_id", "instance_id", "app_cert", "tcb_info", "device_id"):
+        check(g[k] == w[k], f"GuestInfo.{k} is the Worker Info's")
+    check(len(g["app_id"]) == 40 and g["tcb_info"].startswith("{"), "real ids and TCB info")
+
+
+def test_bad_input(sim):
+    s, j = rpc(sim.guest, "/api/NoSuch")
+    check(s == 400 and j == {"error": "Service not found: NoSuch"}, "unknown method")
+    s, j = rpc(sim.guest, "/api/SysInfo", '{"x":1}')
+    check(s == 400 and "takes no arguments" in j["error"], "a body on an Empty method")
+    for body in ("", "{}", "null", " null\n"):
+        check(rpc(sim.guest, "/api/SysInfo", body)[0] == 200, f"Empty body {body!r} accepted")
+    # A huge body is refused from its Content-Length, before it is read.
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.settimeout(10)
+    c.connect(sim.guest)
+    c.sendall(b"POST /api/SysInfo?json HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n")
+    reply = c.recv(65536)
+    c.close()
+    check(reply.startswith(b"HTTP/1.1 400") and b"payload too large" in reply, "a huge body")
+    try:
+        request(sim.guest, "POST", "/api/SysInfo?json", body=b"{" * 8192)
+    except OSError:
+        pass  # the server may answer and close before the client has sent it all
+    check(rpc(sim.guest, "/api/SysInfo")[0] == 200, "still answering after a huge body")
+    check(request(sim.guest, "GET", "/api/SysInfo")[0] == 200, "GET works as in prpc")
+    check(request(sim.guest, "POST", "/api/", body="{}")[0] == 404, "no method: 404")
+    check(request(sim.guest, "POST", "/api/a/b", body="{}")[0] == 404, "two segments: 404")
+    check(request(sim.guest, "POST", "/SysInfo", body="{}")[0] == 404, "the /api prefix is needed")
+    # Shutdown exists on the host's listener only.
+    s, j = rpc(sim.dstack, "/Shutdown")
+    check(s == 400 and "Service not found" in j["error"], "no Shutdown on dstack.sock")
+    s, j = rpc(sim.external, "/prpc/Shutdown")
+    check(s == 400 and "Service not found" in j["error"], "no Shutdown on the Worker listener")
+    s, j = rpc(sim.guest, "/api/Shutdown")
+    check(s == 400 and "disabled" in j["error"], "Shutdown refused by default in the simulator")
+    check(sim.proc.poll() is None, "the simulator still runs")
+    s, j = rpc(sim.dstack, "/SysInfo")
+    check(s == 400, "the Guest API is not on dstack.sock")
+
+
+def start_with_config(config, files=None, args=None):
+    import tempfile
+    fd, path = tempfile.mkstemp(suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(config))
+    try:
+        return Simulator(SIM, files=files, args=["-c", path] + (args or []))
+    finally:
+        os.unlink(path)
+
+
+def test_shutdown():
+    sim = start_with_config({"guest-api": {"allow_shutdown": True}})
+    s, body = rpc(sim.guest, "/api/Shutdown")
+    check(s == 200 and body is None, "Shutdown answers null when allowed")
+    try:
+        sim.proc.wait(timeout=20)
+    except Exception:
+        pass
+    check(sim.proc.returncode == 0, f"the simulator stopped cleanly ({sim.proc.returncode})")
+    sim.stop()
+
+
+def test_tcbinfo_hidden():
+    sim = Simulator(SIM, files={"app-compose.json": compose(public_tcbinfo=False)})
+    s, g = rpc(sim.guest, "/api/Info")
+    check(s == 200 and g["tcb_info"] == "", "tcb_info hidden when public_tcbinfo is false")
+    check(sim.stop() == 0, "clean stop")
+
+
+def kernel_has_vsock_loopback():
+    try:
+        with gzip.open("/proc/config.gz", "rt") as f:
+            cfg = f.read()
+        return "CONFIG_VSOCKETS_LOOPBACK=y" in cfg or "CONFIG_VSOCKETS_LOOPBACK=m" in cfg
+    except OSError:
+        return None  # unknown: try it
+
+
+def http_over_vsock(cid, port, path):
+    s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect((cid, port))
+    s.sendall(f"POST {path}?json HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+              "Connection: close\r\n\r\nnull".encode())
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def test_vsock():
+    if not os.path.exists("/dev/vsock"):
+        print("NOTE: no /dev/vsock: the handlers were tested on guest.sock only")
+        return
+    port = 20000 + os.getpid() % 20000
+    sim = Simulator(SIM, args=["--listen-guest", f"vsock:0xffffffff:{port}"])
+    check(f"listening on vsock:0xffffffff:{port}" in sim.read_log(), "the vsock listener is up")
+    probe = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+    try:
+        probe.bind((socket.VMADDR_CID_ANY, port))
+        check(False, "the agent holds the vsock port")
+    except OSError as e:
+        check(e.errno == errno.EADDRINUSE, f"the agent holds the vsock port ({e})")
+    probe.close()
+    loopback = kernel_has_vsock_loopback()
+    if loopback is False:
+        print("NOTE: this kernel has no vsock loopback transport (CONFIG_VSOCKETS_LOOPBACK is "
+              "not set): connections to the AF_VSOCK listener cannot be made from inside; the "
+              "same handlers were tested on guest.sock")
+    else:
+        status, body = http_over_vsock(1, port, "/api/SysInfo")  # VMADDR_CID_LOCAL
+        check(status == 200 and b"total_memory" in body, "SysInfo over AF_VSOCK loopback")
+        status, body = http_over_vsock(1, port, "/api/Shutdown")
+        check(status == 400 and b"disabled" in body, "Shutdown refused over vsock too")
+    check(sim.stop() == 0, "clean stop")
+
+
+def main():
+    sim = Simulator(SIM)
+    test_sysinfo(sim)
+    test_netinfo(sim)
+    test_info(sim)
+    test_bad_input(sim)
+    check(sim.stop() == 0, "clean stop")
+    test_shutdown()
+    test_tcbinfo_hidden()
+    test_vsock()
+    finish()
+
+
+main()
