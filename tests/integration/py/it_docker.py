@@ -390,12 +390,24 @@ def test_huge_log(sim):
     remove(c)
 
 
+def test_long_follow(stream, t0):
+    """A follow outlives the request deadline (30 s) and still carries new lines."""
+    wait = 32 - (time.time() - t0)
+    if wait > 0:
+        time.sleep(wait)
+    check(not stream.done, "a follow stream is still open after 32 s")
+    docker("exec", name("follow"), "/bin/sh", "-c", ": > /go2")
+    check(stream.wait_for(b"much-later", timeout=10), "and still delivers a new line")
+    stream.cut()
+
+
 def start_containers():
     ids = {}
     ids["basic"] = run_container(name("basic"), "echo out-1; echo err-1 >&2; echo out-2; "
                                  "echo out-3; sleep 2; echo late-1; sleep 600")
     ids["follow"] = run_container(name("follow"), "echo first; while [ ! -f /go ]; do "
-                                  "sleep 0.1; done; echo later; sleep 600")
+                                  "sleep 0.1; done; echo later; while [ ! -f /go2 ]; do "
+                                  "sleep 0.1; done; echo much-later; sleep 600")
     ids["ansi"] = run_container(name("ansi"), "printf '\\033[31mred\\033[0m plain\\n'; sleep 600")
     ids["tty"] = run_container(name("tty"), "echo tty-line; sleep 600", tty=True)
     ids["quiet"] = run_container(name("quiet"), "echo quiet-start; sleep 600")
@@ -424,6 +436,9 @@ def main():
             test_follow_cut(sim)
             check(sim.stop() == 0, "clean stop (valgrind: no errors, no definite leaks)")
             return
+        # A follow kept open across the other tests, past the server's 30 s request deadline.
+        long_stream = Stream(sim.external, f"/logs/{name('follow')}?follow&text&tail=all")
+        t_long = time.time()
         timed(test_list_containers, sim, ids)
         timed(test_logs_basics, sim)
         timed(test_logs_ansi_and_tty, sim)
@@ -434,6 +449,7 @@ def main():
         timed(test_concurrency, sim)
         timed(test_follow_cut, sim)
         timed(test_huge_log, sim)
+        timed(test_long_follow, long_stream, t_long)
         check(sim.stop() == 0, "clean stop")
         timed(test_flags_off)
         timed(test_idle_follow)
