@@ -92,10 +92,6 @@ static void apply_log_level(const struct agent_config *cfg, bool simulator)
                 : "simulator will preserve fixture report_data; cert/key binding and requested "
                   "report_data may not match");
     }
-    if (cfg->guest_api_configured) {
-        log_warn("guest-api listener %s configured: the Guest API is not served yet",
-                 cfg->guest_api.address);
-    }
 }
 
 int daemon_main(int argc, char **argv, bool simulator)

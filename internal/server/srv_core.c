@@ -450,13 +450,15 @@ static struct MHD_Daemon *start_mhd(struct srv_listener *l)
     /* Our acceptor enforces the limit; libmicrohttpd's only needs room for its uneven split
      * between pool threads. */
     unsigned mhd_limit = cfg->limits.max_connections + 2 * cfg->threads + 8;
-    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, l, MHD_OPTION_THREAD_POOL_SIZE,
-                            cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT, cfg->limits.idle_timeout_s,
-                            MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory,
-                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, l, MHD_OPTION_NOTIFY_COMPLETED,
-                            on_completed, l, MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
-                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, l, MHD_OPTION_END);
+    /* The logger first: libmicrohttpd reports options as it reads them ("Zero size, specified
+     * for thread pool size, is ignored" for a thread per connection), else on stderr. */
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, l,
+        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg->limits.idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory, MHD_OPTION_URI_LOG_CALLBACK,
+        on_uri, l, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, l, MHD_OPTION_END);
 }
 
 static void listener_free(struct srv_listener *l)
