@@ -75,12 +75,13 @@ cp -a "$prefix" "$static_prefix"
 spc=$static_prefix/${pc#"$prefix"/}
 rm -f "$(dirname "$(dirname "$spc")")"/libdstack.so*
 export PKG_CONFIG_PATH=$(dirname "$spc")
-for lib in -lcrypto -lsecp256k1 -lcurl -lcjson; do
+for lib in -lcrypto -lsecp256k1 -lcurl -lcjson -lm; do
     [[ " $(pkg-config --static --libs dstack) " == *" $lib "* ]] ||
         fail "pkg-config --static --libs dstack lacks $lib"
 done
 # shellcheck disable=SC2046
-slibs="$(pkg-config --libs dstack) $(pkg-config --libs $(pkg-config --print-requires-private dstack))"
+# ... plus its own Libs.private (-lm), which --print-requires-private does not list.
+slibs="$(pkg-config --libs dstack) $(pkg-config --libs $(pkg-config --print-requires-private dstack)) -lm"
 echo "static: $slibs"
 # shellcheck disable=SC2086
 cc -std=c17 $extra_cflags "$src/docs/examples/quickstart.c" $(pkg-config --cflags dstack) $slibs \
