@@ -8,6 +8,7 @@
 
 #include "agent.h"
 #include "attest/evlog_internal.h"
+#include "log.h"
 #include "util/hex.h"
 #include "util/utf8.h"
 
@@ -334,9 +335,16 @@ dstack_err info_cache_new(struct agent *a, struct info_cache **out, char *err, s
                        ? build_from_backend(a, c->app_cert, c->cloud_vendor, c->cloud_product,
                                             &c->full, &c->external, c->rtmr3, err, err_cap)
                        : DSTACK_ENOMEM;
-    if (e != DSTACK_OK) {
+    if (e == DSTACK_ENOMEM) {
         info_cache_free(c);
         return e;
+    }
+    if (e != DSTACK_OK) {
+        /* A TEE that cannot be read yet (tdx: no CCEL, no registers) must not stop start-up
+         * (docs/tdx.md "Start-up never bricks the CVM"): Info is built by its first call, which
+         * reports the cause. */
+        log_warn("Info is built on its first call: %s", err);
+        err[0] = '\0';
     }
     *out = c;
     return DSTACK_OK;
@@ -376,11 +384,12 @@ static dstack_err cache_lock_fresh(struct info_cache *c, struct agent *a, char *
     struct tee_measurements m;
     dstack_err e;
     if ((e = a->tee->measurements(a->tee_state, &m)) != DSTACK_OK) {
-        snprintf(err, err_cap, "reading the measurements: %s", dstack_err_str(e));
+        const char *why = a->tee->quote_error != NULL ? a->tee->quote_error(a->tee_state) : "";
+        snprintf(err, err_cap, "reading the measurements: %s", why[0] ? why : dstack_err_str(e));
         return e;
     }
     pthread_mutex_lock(&c->lock);
-    if (memcmp(m.rtmr[3], c->rtmr3, DSTACK_MR_LEN) != 0) {
+    if (c->full == NULL || memcmp(m.rtmr[3], c->rtmr3, DSTACK_MR_LEN) != 0) {
         cJSON *full = NULL, *ext = NULL;
         e = build_from_backend(a, "", c->cloud_vendor, c->cloud_product, &full, &ext, c->rtmr3, err,
                                err_cap);

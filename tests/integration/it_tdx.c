@@ -35,9 +35,13 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static bool write_config(void)
+/* The agent's config; ccel and configfs replace the fake kernel's paths when not NULL (broken
+ * devices for test_startup_never_fails). */
+static bool write_config_with(const char *ccel, const char *configfs)
 {
     const char *sh = DSTACK_FIXTURE_DIR "/upstream/simulator";
+    char ccel_path[600];
+    snprintf(ccel_path, sizeof ccel_path, "%s/upstream/tdx/ccel.bin", DSTACK_FIXTURE_DIR);
     snprintf(cfg_path, sizeof cfg_path, "%s/agent.json", fk.root);
     FILE *f = fopen(cfg_path, "w");
     if (f == NULL) {
@@ -48,12 +52,17 @@ static bool write_config(void)
             "\"keys_file\": \"%s/appkeys.json\", \"compose_file\": \"%s/app-compose.json\","
             "\"sys_config_file\": \"%s/sys-config.json\", \"tdx\": {"
             "\"configfs_dir\": \"%s\", \"rtmr_sysfs_dir\": \"%s\", \"runtime_log_dir\": \"%s\","
-            "\"ccel_file\": \"%s/upstream/tdx/ccel.bin\", \"device\": \"%s/none\","
+            "\"ccel_file\": \"%s\", \"device\": \"%s/none\","
             "\"attest_config\": \"%s/none\", \"quote_queue\": 8, \"quote_timeout_ms\": 3000}}}}\n",
-            sh, sh, sh, fk.report_dir, fk.rtmr_dir, fk.log_dir, DSTACK_FIXTURE_DIR, fk.root,
-            fk.root);
+            sh, sh, sh, configfs != NULL ? configfs : fk.report_dir, fk.rtmr_dir, fk.log_dir,
+            ccel != NULL ? ccel : ccel_path, fk.root, fk.root);
     fclose(f);
     return true;
+}
+
+static bool write_config(void)
+{
+    return write_config_with(NULL, NULL);
 }
 
 static bool sock_connects(const char *path)
@@ -463,6 +472,57 @@ static void test_mismatch_refusal(void)
     CHECK(system(cmd) == 0);
 }
 
+/* The device broken at start-up: the agent starts and serves, and the calls that need the
+ * broken part fail with its cause (docs/tdx.md "Start-up never bricks the CVM"). */
+static void test_startup_never_fails(void)
+{
+    char no_ccel[300], nowhere[300];
+    snprintf(no_ccel, sizeof no_ccel, "%s/no-ccel", fk.root);
+    snprintf(nowhere, sizeof nowhere, "%s/no-configfs", fk.root);
+    static const struct {
+        bool ccel_broken, configfs_broken;
+        long key_status;     /* GetKey */
+        const char *key_err; /* NULL: none */
+        const char *quote_err;
+    } cases[] = {
+        {true, false, 200, NULL, "boot event log"},
+        {false, true, 400, "cannot check RTMR3 against the runtime event log yet",
+         "does not exist"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK(agent_stop() == 0);
+        fake_tdx_reboot(&fk); /* a new boot: test_mismatch_refusal left a forged line */
+        write_config_with(cases[i].ccel_broken ? no_ccel : NULL,
+                          cases[i].configfs_broken ? nowhere : NULL);
+        if (!agent_start()) {
+            CHECK(!"agent start with a broken device");
+            continue;
+        }
+        long st;
+        cJSON *j = post(dstack_sock, "/Version", "{}", &st);
+        CHECK(st == 200);
+        json_free(j);
+        j = post(dstack_sock, "/GetKey", "{\"path\":\"/boot\"}", &st);
+        const char *err = json_str(json_get(j, "error"));
+        CHECK(st == cases[i].key_status);
+        if (st != cases[i].key_status) {
+            fprintf(stderr, "case %zu: GetKey %ld %s\n", i, st, err != NULL ? err : "");
+        }
+        CHECK(cases[i].key_err == NULL || (err != NULL && strstr(err, cases[i].key_err) != NULL));
+        json_free(j);
+        j = post(dstack_sock, "/GetQuote", "{\"report_data\":\"\"}", &st);
+        err = json_str(json_get(j, "error"));
+        CHECK(st == 400 && err != NULL && strstr(err, cases[i].quote_err) != NULL);
+        if (err == NULL || strstr(err, cases[i].quote_err) == NULL) {
+            fprintf(stderr, "case %zu: GetQuote said %s\n", i, err != NULL ? err : "(nothing)");
+        }
+        json_free(j);
+    }
+    CHECK(agent_stop() == 0);
+    write_config();
+    CHECK(agent_start());
+}
+
 int main(void)
 {
     check_fixture("upstream/simulator/appkeys.json");
@@ -489,6 +549,7 @@ int main(void)
         test_pressure();
         test_kill9();
         test_mismatch_refusal();
+        test_startup_never_fails();
         CHECK(agent_stop() == 0);
         /* Under ASan/UBSan the daemon's reports land in its log. */
         char cmd[500];
