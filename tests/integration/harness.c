@@ -299,21 +299,30 @@ int sim_stop(struct sim *s)
 
 struct growbuf {
     char *p;
-    size_t len;
+    size_t len, cap;
 };
 
+/* Doubling, not chunk by chunk: a 25 MB Info answer arrives in ~1500 pieces, and an allocator
+ * that cannot grow in place (ASan's) would copy it each time (it_emit_bounds' full log). */
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     struct growbuf *b = ud;
     size_t n = size * nmemb;
-    char *p = realloc(b->p, b->len + n + 1);
-    if (p == NULL) {
-        return 0;
+    if (n + 1 > b->cap - b->len) {
+        size_t cap = b->cap < 4096 ? 4096 : b->cap;
+        while (n + 1 > cap - b->len) {
+            cap *= 2;
+        }
+        char *p = realloc(b->p, cap);
+        if (p == NULL) {
+            return 0;
+        }
+        b->p = p;
+        b->cap = cap;
     }
-    memcpy(p + b->len, ptr, n);
+    memcpy(b->p + b->len, ptr, n);
     b->len += n;
-    p[b->len] = '\0';
-    b->p = p;
+    b->p[b->len] = '\0';
     return n;
 }
 
