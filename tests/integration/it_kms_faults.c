@@ -184,8 +184,41 @@ static void test_slow(void)
     CHECK(kms_env_stop(&slow_env) == 0);
 }
 
+/* Info.app_cert when the KMS refuses the first two calls (503): start-up is not held up, the
+ * background task logs each failure and retries (1 s, then 2 s), and the chain arrives. */
+static void test_app_cert_retry(void)
+{
+    static const char *const args[] = {"--refuse-first", "2", NULL};
+    struct kms_env e;
+    bool empty = true;
+    printf("-- KMS not ready at start-up\n");
+    if (!kms_env_start(&e, args, false, 0, 0)) {
+        CHECK(!"environment starts");
+        kms_env_stop(&e);
+        return;
+    }
+    CHECK(info_answers(&e, &empty) && empty); /* serving while the KMS refuses */
+    for (int i = 0; i < 200 && empty; i++) {
+        usleep(100000);
+        CHECK(info_answers(&e, &empty));
+    }
+    CHECK(!empty);
+    char path[450];
+    size_t len;
+    snprintf(path, sizeof path, "%s/simulator.log", e.sim.dir);
+    char *log = check_read_file(path, &len);
+    CHECK(log != NULL &&
+          strstr(log, "Info.app_cert not issued (Failed to sign the CSR: KMS ") != NULL);
+    CHECK(log != NULL && strstr(log, "the KMS refused (HTTP 503)") != NULL);
+    CHECK(log != NULL && strstr(log, "retrying in 2 s") != NULL);
+    CHECK(log != NULL && strstr(log, "Info.app_cert issued by the KMS") != NULL);
+    free(log);
+    CHECK(kms_env_stop(&e) == 0);
+}
+
 int main(void)
 {
+    test_app_cert_retry();
     for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
         run_fault(&faults[i]);
     }

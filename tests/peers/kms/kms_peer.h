@@ -7,6 +7,7 @@
 #ifndef DSTACK_TEST_KMS_PEER_H
 #define DSTACK_TEST_KMS_PEER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +40,7 @@ struct peer {
     size_t n_apps;
     enum peer_answer answer;
     unsigned delay_ms;
+    atomic_uint refuse_first; /* SignCert calls still to refuse with 503 (--refuse-first) */
     bool expired_server_cert;
 
     /* key material, fresh each run */

@@ -74,7 +74,11 @@ static void send_answer(SSL *ssl, int status, const char *body, bool truncate)
     int n = snprintf(head, sizeof head,
                      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: "
                      "%zu\r\nConnection: close\r\n\r\n",
-                     status, status == 200 ? "OK" : "Bad Request", len);
+                     status,
+                     status == 200   ? "OK"
+                     : status == 503 ? "Service Unavailable"
+                                     : "Bad Request",
+                     len);
     SSL_write(ssl, head, n);
     SSL_write(ssl, body, (int)(truncate ? len / 2 : len));
 }
@@ -122,7 +126,15 @@ static void dispatch(struct peer *p, SSL *ssl, const char *head, const char *bod
     if ((answer = check_client(p, ssl)) != NULL) {
         status = 400;
     } else if (strcmp(method, "POST") == 0 && strcmp(m, "SignCert?json") == 0) {
-        sign_cert_handle(p, body, len, &status, &answer);
+        unsigned left = atomic_load(&p->refuse_first);
+        while (left > 0 && !atomic_compare_exchange_weak(&p->refuse_first, &left, left - 1)) {
+        }
+        if (left > 0) {
+            answer = json_error("KMS is not ready (test: %u more refusals)", left - 1);
+            status = 503;
+        } else {
+            sign_cert_handle(p, body, len, &status, &answer);
+        }
     } else if (strncmp(m, "GetMeta", 7) == 0 && (m[7] == '\0' || m[7] == '?')) {
         get_meta_handle(p, &status, &answer);
     } else {

@@ -2,7 +2,7 @@
  *
  * dstack-test-kms --quote-root PEM --allow-app-id HEX [--allow-app-id HEX...]
  *                 --keys-out FILE [--root-out FILE] [--port N] [--wrong-ca-in-keys]
- *                 [--expired-server-cert] [--delay-ms N]
+ *                 [--expired-server-cert] [--delay-ms N] [--refuse-first N]
  *                 [--answer normal|garbage|truncated|wrong-shape|wrong-key|tamper-signature]
  *
  * Binds 127.0.0.1 (port 0 = any), writes a keys file whose key_provider is Kms and points at
@@ -69,6 +69,7 @@ static int parse_args(struct peer *p, int argc, char **argv, const char **keys_o
         {"wrong-ca-in-keys", no_argument, NULL, 'w'},
         {"expired-server-cert", no_argument, NULL, 'e'},
         {"delay-ms", required_argument, NULL, 'd'},
+        {"refuse-first", required_argument, NULL, 'R'},
         {"answer", required_argument, NULL, 'A'},
         {NULL, 0, NULL, 0},
     };
@@ -109,6 +110,9 @@ static int parse_args(struct peer *p, int argc, char **argv, const char **keys_o
             break;
         case 'd':
             p->delay_ms = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'R':
+            atomic_store(&p->refuse_first, (unsigned)strtoul(optarg, NULL, 10));
             break;
         case 'A':
             for (n = 0; n < sizeof answer_names / sizeof answer_names[0]; n++) {
