@@ -205,13 +205,13 @@ dstack_err kms_http_post(const struct kms_endpoint *ep, const char *method, cons
     }
     if (rc != CURLE_OK) {
         curl_cause(rc, detail, ep, r.too_big, cause, sizeof cause);
-        snprintf(err, KMS_ERR_MAX, "KMS %.300s %.16s: %.180s", shown, method, cause);
+        snprintf(err, KMS_ERR_MAX, "KMS %.200s %.16s: %.280s", shown, method, cause);
         goto out;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200) {
         http_error_text(status, &r, cause, sizeof cause);
-        snprintf(err, KMS_ERR_MAX, "KMS %.300s %.16s: %.180s", shown, method, cause);
+        snprintf(err, KMS_ERR_MAX, "KMS %.200s %.16s: %.280s", shown, method, cause);
         e = DSTACK_EPROTO;
         goto out;
     }
