@@ -1,4 +1,4 @@
-/* Loading the keys file. Generation of development keys lives in appkeys_gen.c. */
+/* Loading the keys file. The simulator's development keys are made in tee/sim_appkeys.c. */
 #include "appkeys.h"
 
 #include <errno.h>

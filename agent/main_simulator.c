@@ -1,3 +1,5 @@
+/* dstack-simulator: the agent with the simulator backend (agent/tee/sim*.c), which also
+ * defines this program's backend list. */
 #include "daemon.h"
 
 int main(int argc, char **argv)

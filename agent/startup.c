@@ -14,7 +14,6 @@
 #include "kms/kms_client.h"
 #include "log.h"
 #include "quote_cache.h"
-#include "sim_files.h"
 #include "tls.h"
 #include "util/file.h"
 
@@ -81,14 +80,21 @@ dstack_err agent_open(struct agent *a, const struct agent_config *cfg, char err[
     memset(a, 0, sizeof *a);
     a->cfg = cfg;
     dstack_err e = DSTACK_OK;
-    bool simulator = strcmp(cfg->backend, "simulator") == 0;
+    char tee_err[TEE_ERROR_MAX] = "";
 
     a->tee = tee_backend_find(cfg->backend);
+    if (a->tee == NULL && strcmp(cfg->backend, "simulator") == 0) {
+        snprintf(err, STARTUP_ERROR_MAX,
+                 "the simulator backend is not part of this program: the simulator is a "
+                 "separate program, dstack-simulator");
+        return DSTACK_EUNSUPPORTED;
+    }
     if (a->tee == NULL) {
         snprintf(err, STARTUP_ERROR_MAX, "unknown TEE backend \"%s\"", cfg->backend);
         return DSTACK_EINVAL;
     }
-    if (simulator && (e = sim_files_ensure(cfg, err, STARTUP_ERROR_MAX)) != DSTACK_OK) {
+    if (a->tee->prepare != NULL && (e = a->tee->prepare(cfg, tee_err)) != DSTACK_OK) {
+        snprintf(err, STARTUP_ERROR_MAX, "%.500s", tee_err);
         goto out;
     }
     if ((e = load_compose(a, cfg->compose_file, err)) != DSTACK_OK ||
@@ -98,7 +104,6 @@ dstack_err agent_open(struct agent *a, const struct agent_config *cfg, char err[
     if ((e = appkeys_load(cfg->keys_file, &a->keys, err, STARTUP_ERROR_MAX)) != DSTACK_OK) {
         goto out;
     }
-    char tee_err[TEE_ERROR_MAX] = "";
     if ((e = a->tee->open(cfg, &a->tee_state, tee_err)) != DSTACK_OK) {
         snprintf(err, STARTUP_ERROR_MAX, "%s backend: %.400s", a->tee->name, tee_err);
         goto out;

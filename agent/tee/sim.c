@@ -8,6 +8,7 @@
 #include <dstack/quote.h>
 
 #include "tee/backends.h"
+#include "tee/sim_files.h"
 #include "tee/sim_quote.h"
 #include "tee/sim_state.h"
 
@@ -135,8 +136,14 @@ static dstack_err sim_emit_event(void *state, const char *name, const uint8_t *p
     return sim_state_emit(b->st, name, payload, len, err, TEE_ERROR_MAX);
 }
 
+static dstack_err sim_prepare(const struct agent_config *cfg, char err[TEE_ERROR_MAX])
+{
+    return sim_files_ensure(cfg, err, TEE_ERROR_MAX);
+}
+
 const struct tee_backend tee_sim = {
     .name = "simulator",
+    .prepare = sim_prepare,
     .open = sim_open,
     .close = sim_close,
     .event_log = sim_event_log,

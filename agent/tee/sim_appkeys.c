@@ -1,7 +1,8 @@
 /* Development keys for the simulator: a keys file issued the way upstream's KMS issues one
  * (dstack/kms/src/main_service.rs:L356-406, crypto.rs:L11-43; docs/simulator.md), from a seed
- * instead of a real KMS root. The derivations are listed in appkeys.h and docs/simulator.md. */
+ * instead of a real KMS root. The derivations are listed in sim_appkeys.h and docs/simulator.md. */
 #include "appkeys.h"
+#include "tee/sim_appkeys.h"
 
 #include <errno.h>
 #include <stdarg.h>

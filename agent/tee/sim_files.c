@@ -1,5 +1,5 @@
 /* Default simulator files (see sim_files.h). */
-#include "sim_files.h"
+#include "tee/sim_files.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,8 @@
 #include "json/json.h"
 
 #include "appkeys.h"
-#include "attest/quote_build.h"
+#include "tee/sim_appkeys.h"
+#include "tee/sim_pck.h"
 #include "tee/sim_boot.h"
 #include "util/file.h"
 #include "util/secret.h"

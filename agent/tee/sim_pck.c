@@ -1,6 +1,6 @@
 /* Simulated DCAP quoting: seed-derived PCK chain, QE report, signed v4 quotes.
- * See quote_build.h; layout per docs/attestation.md. */
-#include "attest/quote_build.h"
+ * See sim_pck.h; layout per docs/attestation.md. */
+#include "tee/sim_pck.h"
 
 #include <fcntl.h>
 #include <stdio.h>

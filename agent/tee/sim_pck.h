@@ -1,6 +1,7 @@
-/* A simulated TDX quoting stack: a PCK chain (root -> PCK platform CA -> PCK leaf), a quoting
- * enclave report signed by the PCK key, and v4 quotes signed by an attestation key that the QE
- * report binds — the structure DCAP verifiers check (docs/attestation.md).
+/* The simulator's TDX quoting stack (in neither the production agent nor libdstack, which
+ * only verifies quotes: include/dstack/quote.h): a PCK chain (root -> PCK platform CA -> PCK leaf),
+ * a quoting enclave report signed by the PCK key, and v4 quotes signed by an attestation key that
+ * the QE report binds — the structure DCAP verifiers check (docs/attestation.md).
  *
  * Every key is derived from a 32-byte seed exactly as upstream's mock PKI derives its P-256 keys
  * (dstack/crates/mock-attestation/src/lib.rs:L52-65): the scalar is the first valid
@@ -12,8 +13,8 @@
  * the same: verify against the root's key (quote_verify does; `openssl verify -CAfile` does).
  *
  * None of this is secret in any real sense: it is development material, never a trust root. */
-#ifndef DSTACK_ATTEST_QUOTE_BUILD_H
-#define DSTACK_ATTEST_QUOTE_BUILD_H
+#ifndef DSTACK_AGENT_TEE_SIM_PCK_H
+#define DSTACK_AGENT_TEE_SIM_PCK_H
 
 #include <stddef.h>
 #include <stdint.h>

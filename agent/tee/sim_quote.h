@@ -1,6 +1,6 @@
 /* The simulator's quoting side, used by the simulator backend (sim.c):
  *
- *  - normal mode: a seed-derived PCK chain (lib/attest/quote_build.h) signs a fresh TDX v4 quote
+ *  - normal mode: a seed-derived PCK chain (tee/sim_pck.h) signs a fresh TDX v4 quote
  *    over the simulator's current measurements for every request; the root certificate is
  *    written to <sim_dir>/tdx-root-ca.pem at start so anyone can verify the quotes
  *    (`dstack_quote_verify`, docs/attestation.md), and the matching collateral (TCB info, QE
@@ -22,7 +22,7 @@
 
 #include <dstack/common.h>
 
-#include "attest/quote_build.h"
+#include "tee/sim_pck.h"
 #include "attest/versioned.h"
 #include "config.h"
 #include "tee/tee.h"

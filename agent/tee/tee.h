@@ -1,5 +1,8 @@
 /* TEE backends: where quotes, measurements and the event log come from. One backend per file
- * (sim.c, tdx.c); the registry in tee.c is the only place that lists them. */
+ * (sim.c, tdx.c). Each program lists the backends it carries in tee_backends: main_agent.c
+ * (dstack-guest-agent: tdx only) and sim_registry.c (dstack-simulator and the tests:
+ * simulator, tdx),
+ * so the production agent links no simulator code. */
 #ifndef DSTACK_AGENT_TEE_H
 #define DSTACK_AGENT_TEE_H
 
@@ -26,6 +29,9 @@ struct tee_measurements {
 
 struct tee_backend {
     const char *name; /* "simulator", "tdx" */
+    /* Optional: runs before the agent reads the compose, sys-config and keys files (the
+     * simulator creates the ones that are missing). */
+    dstack_err (*prepare)(const struct agent_config *cfg, char err[TEE_ERROR_MAX]);
     /* Opens the backend; on failure writes a message naming the file or device into err. */
     dstack_err (*open)(const struct agent_config *cfg, void **state, char err[TEE_ERROR_MAX]);
     void (*close)(void *state);
@@ -56,7 +62,10 @@ struct dstack_td_report;
 /* The registers of a parsed TD report. */
 void tee_measurements_from_report(const struct dstack_td_report *r, struct tee_measurements *out);
 
-/* NULL when no backend has that name. */
+/* The backends of this program, NULL-terminated; defined once per program (see the top). */
+extern const struct tee_backend *const tee_backends[];
+
+/* NULL when no backend of this program has that name. */
 const struct tee_backend *tee_backend_find(const char *name);
 
 #endif

@@ -42,8 +42,7 @@ DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_compose_canonical_json(const char
 DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_compose_hash(
     const char *json, size_t len, bool normalize, char out[DSTACK_COMPOSE_HASH_HEX_LEN + 1]);
 
-/* ---- Encrypted environment variables (upstream dstack/dstack-util/src/crypto.rs, docs/sdk.md)
- * ---- */
+/* ---- Encrypted environment variables (docs/sdk.md; upstream dstack-util/src/crypto.rs) ---- */
 
 #define DSTACK_X25519_KEY_LEN 32
 #define DSTACK_ENV_IV_LEN 12

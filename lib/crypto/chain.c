@@ -1,5 +1,5 @@
 /* Signature-chain recovery (include/dstack/crypto.h); the agent side that produces the chain
- * is agent/rpc_keys.c, the KMS side agent/appkeys.c (appkeys_generate). */
+ * is agent/rpc_keys.c, the KMS side agent/tee/sim_appkeys.c (appkeys_generate). */
 #include <dstack/crypto.h>
 
 #include <string.h>

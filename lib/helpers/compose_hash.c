@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "client/client_internal.h"
-#include "client/js_json.h"
+#include "helpers/js_json.h"
 #include "crypto/hash.h"
 #include "util/hex.h"
 

@@ -10,7 +10,7 @@
 #include <openssl/rand.h>
 
 #include "client/client_internal.h"
-#include "client/js_json.h"
+#include "helpers/js_json.h"
 #include "util/hex.h"
 #include "util/secret.h"
 

@@ -3,7 +3,7 @@
  * sortObject leaves behind (sdk/js/src/get-compose-hash.ts:20-35): it inserts the keys in
  * Array.prototype.sort order (UTF-16 code units) into a fresh object, and JavaScript objects then
  * enumerate integer-like keys ("0".."4294967294") first in numeric order. */
-#include "client/js_json.h"
+#include "helpers/js_json.h"
 
 #include <locale.h>
 #include <math.h>

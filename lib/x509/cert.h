@@ -1,5 +1,5 @@
 /* Leaf certificates exactly as upstream's ra-tls + rcgen 0.13.2 issue them (upstream
- * dstack/ra-tls/src/cert.rs; dstack/ra-tls/src/cert.rs:L361-423, rcgen
+ * dstack/ra-tls/src/cert.rs:L361-423, rcgen
  * src/certificate.rs:L634-836). The TBS is written by hand (OpenSSL's X509 API cannot reproduce
  * rcgen's non-minimal KeyUsage, per-attribute RDNs or serial); only the ECDSA signature comes from
  * OpenSSL. */

@@ -7,7 +7,7 @@
 
 #include <dstack/quote.h>
 
-#include "attest/quote_build.h"
+#include "tee/sim_pck.h"
 
 /* The simulator's root for seed 0x31*32, so verification runs past the root check. */
 static char root_buf[4096];

@@ -6,7 +6,7 @@
 
 #include <dstack/ratls.h>
 
-#include "attest/quote_build.h"
+#include "tee/sim_pck.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

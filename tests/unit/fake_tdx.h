@@ -4,7 +4,7 @@
  *   <root>/report/com.intel.dcap/   configfs-tsm report directory: provider "tdx_guest",
  *                                   generation, inblob, outblob. When a writer closes inblob
  *                                   holding 64 bytes, the kernel signs a v4 quote over them with
- *                                   a seeded PCK chain (lib/attest/quote_build.h, so
+ *                                   a seeded PCK chain (agent/tee/sim_pck.h, so
  *                                   dstack_quote_verify accepts it against fake_tdx_root_pem),
  *                                   writes outblob, then bumps generation.
  *   <root>/measurements/rtmr3:sha384  a FIFO: every 48 bytes written to it extend RTMR3. A FIFO
@@ -41,7 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "attest/quote_build.h"
+#include "tee/sim_pck.h"
 
 enum fake_mode {
     FAKE_NORMAL,

@@ -9,6 +9,7 @@
 #include <dstack/crypto.h>
 
 #include "appkeys.h"
+#include "tee/sim_appkeys.h"
 #include "check.h"
 #include "crypto/hash.h"
 #include "util/hex.h"

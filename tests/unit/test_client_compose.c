@@ -4,7 +4,7 @@
 #include <dstack/helpers.h>
 
 #include "check.h"
-#include "client/js_json.h"
+#include "helpers/js_json.h"
 
 static void test_js_number(void)
 {

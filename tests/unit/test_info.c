@@ -15,7 +15,7 @@
 #include "check.h"
 #include "handlers.h"
 #include "info.h"
-#include "sim_files.h"
+#include "tee/sim_files.h"
 #include "tee/sim_state.h"
 #include "util/hex.h"
 

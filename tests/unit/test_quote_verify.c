@@ -6,7 +6,7 @@
 
 #include <dstack/quote.h>
 
-#include "attest/quote_build.h"
+#include "tee/sim_pck.h"
 #include "check.h"
 
 static struct quote_pki *make_pki(uint8_t fill)

@@ -11,7 +11,7 @@
 
 #include "agent.h"
 #include "attest/evlog_internal.h"
-#include "attest/quote_build.h"
+#include "tee/sim_pck.h"
 #include "attest/versioned.h"
 #include "check.h"
 #include "handlers.h"

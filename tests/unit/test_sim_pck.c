@@ -8,7 +8,7 @@
 
 #include <dstack/quote.h>
 
-#include "attest/quote_build.h"
+#include "tee/sim_pck.h"
 #include "check.h"
 
 /* seed = 0x31 * 32 (upstream's mock-attestation test seed). Public keys x ‖ y of the scalars

@@ -17,7 +17,7 @@
 #include "attest/runtime_log.h"
 #include "check.h"
 #include "config.h"
-#include "sim_files.h"
+#include "tee/sim_files.h"
 #include "tee/sim_boot.h"
 #include "tee/sim_state.h"
 #include "tee/tee.h"
