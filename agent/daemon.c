@@ -13,7 +13,6 @@
 
 #include "log.h"
 #include "self_probe.h"
-#include "sim_keys_check.h"
 #include "server.h"
 #include "startup.h"
 
@@ -94,7 +93,7 @@ static void apply_log_level(const struct agent_config *cfg, bool simulator)
     }
 }
 
-int daemon_main(int argc, char **argv, bool simulator)
+int daemon_main(int argc, char **argv, bool simulator, daemon_hook after_open)
 {
     static struct agent_config cfg;
     static struct agent agent;
@@ -131,8 +130,8 @@ int daemon_main(int argc, char **argv, bool simulator)
         log_error("start-up failed: %s", err);
         return 1;
     }
-    if (simulator) {
-        sim_keys_check(&agent, &cfg);
+    if (after_open != NULL) {
+        after_open(&agent, &cfg);
     }
     int fds[CONFIG_MAX_LISTENERS];
     size_t n_fds = activated_fds(fds);

@@ -7,5 +7,5 @@ const struct tee_backend *const tee_backends[] = {&tee_tdx, NULL};
 
 int main(int argc, char **argv)
 {
-    return daemon_main(argc, argv, false);
+    return daemon_main(argc, argv, false, NULL);
 }

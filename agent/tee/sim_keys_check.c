@@ -2,17 +2,18 @@
  * without attestation.bin"): GetKey's signature chain ends in k256_signature, which the issuing
  * KMS made over keccak256("dstack-kms-issued:" || app_id || k256_pubkey). A file issued for
  * another app id than the one Info reports gives chains that recover to a key nobody trusts. */
-#include "sim_keys_check.h"
+#include "tee/sim_keys_check.h"
 
 #include <string.h>
 
 #include <dstack/crypto.h>
 
 #include "appkeys.h"
-#include "attest/quote_build.h"
 #include "crypto/k256.h"
 #include "log.h"
+#include "tee/sim_appkeys.h"
 #include "tee/sim_boot.h"
+#include "tee/sim_pck.h"
 #include "util/hex.h"
 
 /* Upstream's simulator files (sdk/simulator/appkeys.json with its attestation.bin): the app id
