@@ -1,10 +1,10 @@
-/* Collateral for the simulated PKI (quote_build.h quote_pki_collateral): what Intel's PCS would
+/* Collateral for the simulated PKI (sim_pck.h quote_pki_collateral): what Intel's PCS would
  * serve for the simulator's platform, signed under the simulator's root, so its quotes verify
  * with dstack_dcap_verify end to end (docs/simulator.md). The platform is the one the quotes
  * describe: FMSPC 000000000000, PCE ID 0000, CPUSVN/PCESVN/TEE_TCB_SVN all zero, a QE with
  * MRSIGNER 0x44*32, ISVPRODID 1, ISVSVN 1 (mock-attestation's values). Validity as the
  * certificates: 2020-01-01 to 2100-01-01, so the bundle never expires under a simulator. */
-#include "attest/quote_build.h"
+#include "tee/sim_pck.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -74,11 +74,11 @@ dstack_err quote_build_v4(const struct quote_pki *pki, const struct quote_td *td
                           const uint8_t report_data[DSTACK_REPORT_DATA_LEN], uint8_t **out,
                           size_t *out_len);
 
-/* ---- collateral for the simulated PKI (quote_collateral.c) ---------------------------------
+/* ---- collateral for the simulated PKI (sim_collateral.c) ---------------------------------
  * A TCB signing key is derived from the same seed with upstream's label "tdx-tcb"
  * (mock-attestation lib.rs), its certificate issued by the root; both CRLs are empty. */
 
-/* The pieces quote_collateral.c signs with, borrowed from pki. */
+/* The pieces sim_collateral.c signs with, borrowed from pki. */
 struct quote_pki_parts {
     EVP_PKEY *root_key, *pck_ca_key, *tcb_key;
     X509 *root, *pck_ca;

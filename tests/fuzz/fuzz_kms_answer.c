@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/quote_build.h"
+#include "tee/sim_pck.h"
 #include "kms/kms_client.h"
 #include "x509/p256.h"
 

@@ -10,7 +10,7 @@
 #include <dstack/quote.h>
 #include <dstack/verify.h>
 
-#include "attest/quote_build.h"
+#include "tee/sim_pck.h"
 #include "check.h"
 #include "json/json.h"
 #include "verify/dstack_layer.h"
