@@ -386,7 +386,12 @@ def test_huge_log(sim):
                 time.sleep(1)  # a slow reader: Docker must wait, not the agent's memory grow
     check(bytes(s.data[-10:]) == b"huge-done\n" and len(s.data) > 24 << 20,
           f"the whole huge log arrived ({len(s.data)} bytes)")
-    check(peak - before < 48 * 1024, f"agent memory bounded on a 24 MiB log (+{peak - before} KiB)")
+    if os.environ.get("DSTACK_SANITIZED") == "1":
+        # ASan's quarantine holds freed blocks (256 MiB by default): RSS says nothing there.
+        print(f"  agent memory on a 24 MiB log: +{peak - before} KiB - not checked under ASan")
+    else:
+        check(peak - before < 48 * 1024,
+              f"agent memory bounded on a 24 MiB log (+{peak - before} KiB)")
     remove(c)
 
 
