@@ -17,6 +17,11 @@
 #include "startup.h"
 
 #define SHUTDOWN_GRACE_MS 5000
+/* Secure heap: a power of two, far above the few dozen 32-byte scalars and their PEM buffers the
+ * agent ever holds at once, and within the 64 KiB RLIMIT_MEMLOCK of older systems together with
+ * the keys file's page. */
+#define DAEMON_SECURE_HEAP (32 * 1024)
+#define DAEMON_SECURE_MIN 16
 
 /* Upstream's watchdog probes its own Version endpoint before every ping (docs/configuration.md). */
 static bool probe_first_listener(const struct server *srv)
@@ -116,6 +121,13 @@ int daemon_main(int argc, char **argv, bool simulator, daemon_hook after_open)
     apply_log_level(&cfg, simulator);
     /* The process holds app keys: no core dumps, no ptrace by other users. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    /* OpenSSL's own copies of private keys (BN_secure_new: EC scalars, decoded PEM) go to its
+     * secure heap: locked, MADV_DONTDUMP, wiped on free (docs/security.md, "Keys in memory"). */
+    int secure = CRYPTO_secure_malloc_init(DAEMON_SECURE_HEAP, DAEMON_SECURE_MIN);
+    if (secure != 1) {
+        log_warn("OpenSSL secure heap %s: key copies of OpenSSL stay in ordinary memory",
+                 secure == 2 ? "not locked (RLIMIT_MEMLOCK)" : "unavailable");
+    }
 
     /* Signals are taken synchronously by the main thread; every other thread inherits the mask. */
     sigset_t set;
