@@ -429,6 +429,52 @@ static void test_kill9(void)
     (void)!system(cmd);
 }
 
+/* EmitEvent's bounds on the TDX path (docs/api/EmitEvent.md), with a symlink planted at the
+ * pending file's name: events of 128 KiB until the log is full; the refusal names the limit and
+ * leaves RTMR3 alone; the symlink's target is never written (the pending line is created under
+ * a fresh name and renamed into place). */
+static void test_bounds_and_planted_pending(void)
+{
+    char victim[] = "/tmp/dstack-it-tdx-victim-XXXXXX", pending[400];
+    int vfd = mkstemp(victim);
+    CHECK(vfd >= 0 && write(vfd, "precious\n", 9) == 9);
+    close(vfd);
+    snprintf(pending, sizeof pending, "%s/runtime_event.pending", fk.log_dir);
+    CHECK(symlink(victim, pending) == 0);
+    size_t body_cap = 2 * 128 * 1024 + 64;
+    char *body = malloc(body_cap);
+    int n = snprintf(body, body_cap, "{\"event\":\"fill\",\"payload\":\"");
+    memset(body + n, 'b', 2 * 128 * 1024);
+    memcpy(body + n + 2 * 128 * 1024, "\"}", 3);
+    struct http_reply r = {0};
+    int acked = 0;
+    long status = 200;
+    for (int i = 0; i < 200 && status == 200; i++) {
+        http_reply_free(&r);
+        status = http_post_json(dstack_sock, "/EmitEvent", body, &r) ? r.status : 0;
+        acked += status == 200;
+    }
+    bool named = r.body != NULL && strstr(r.body, "its limit") != NULL;
+    uint8_t before[DSTACK_MR_LEN], after[DSTACK_MR_LEN];
+    fake_tdx_rtmr3(&fk, before);
+    http_reply_free(&r);
+    long again = http_post_json(dstack_sock, "/EmitEvent", body, &r) ? r.status : 0;
+    fake_tdx_rtmr3(&fk, after);
+    char *v = check_read_text(victim);
+    printf("TDX EmitEvent: %d events of 128 KiB, then %ld (%s); again %ld, RTMR3 %s; planted "
+           "pending symlink's target %s\n",
+           acked, status, named ? "names its limit" : "NO LIMIT NAMED", again,
+           memcmp(before, after, sizeof before) == 0 ? "unmoved" : "MOVED",
+           v != NULL && strcmp(v, "precious\n") == 0 ? "untouched" : "WRITTEN");
+    CHECK(status == 400 && named && acked > 0);
+    CHECK(again == 400 && memcmp(before, after, sizeof before) == 0);
+    CHECK(v != NULL && strcmp(v, "precious\n") == 0);
+    free(v);
+    http_reply_free(&r);
+    free(body);
+    unlink(victim);
+}
+
 /* A log line the register never saw: after a restart keys are refused, quotes still work. */
 static void test_mismatch_refusal(void)
 {
@@ -458,6 +504,10 @@ static void test_mismatch_refusal(void)
         json_free(j);
     }
     cJSON *j = post(dstack_sock, "/GetQuote", "{\"report_data\":\"\"}", &st);
+    if (st != 200) {
+        fprintf(stderr, "GetQuote after the mismatch: %ld %s
+", st, json_get_str(j, "error"));
+    }
     CHECK(st == 200);
     json_free(j);
     j = post(dstack_sock, "/EmitEvent", "{\"event\":\"after\",\"payload\":\"\"}", &st);
@@ -548,6 +598,7 @@ int main(void)
         test_api();
         test_pressure();
         test_kill9();
+        test_bounds_and_planted_pending();
         test_mismatch_refusal();
         test_startup_never_fails();
         CHECK(agent_stop() == 0);
