@@ -510,13 +510,16 @@ int srv_listener_start(const struct srv_listener_config *cfg, struct srv_listene
         listener_free(l);
         return -1;
     }
+    /* The handle is the caller's before the first connection is accepted: its handlers may
+     * read it (srv_listener_closing) from the first request on. */
+    *out = l;
     if (pthread_create(&l->acceptor, NULL, acceptor_main, l) != 0) {
+        *out = NULL;
         snprintf(err, SRV_ERROR_MAX, "cannot start the acceptor of %s", l->name);
         listener_free(l);
         return -1;
     }
     l->acceptor_started = true;
-    *out = l;
     return 0;
 }
 
