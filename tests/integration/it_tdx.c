@@ -505,8 +505,7 @@ static void test_mismatch_refusal(void)
     }
     cJSON *j = post(dstack_sock, "/GetQuote", "{\"report_data\":\"\"}", &st);
     if (st != 200) {
-        fprintf(stderr, "GetQuote after the mismatch: %ld %s
-", st, json_get_str(j, "error"));
+        fprintf(stderr, "GetQuote after the mismatch: %ld %s\n", st, json_get_str(j, "error"));
     }
     CHECK(st == 200);
     json_free(j);
