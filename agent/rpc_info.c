@@ -1,11 +1,24 @@
-/* Version and GpuInfo (docs/api/GpuInfo.md, docs/api/Version.md). */
+/* Info, Version and GpuInfo (docs/api/Info.md, GpuInfo.md, Version.md). */
 #include <stdlib.h>
 
 #include "util/utf8.h"
 
 #include "agent.h"
 #include "handlers.h"
+#include "info.h"
 #include "startup.h"
+
+/* Info on dstack.sock and tappd.sock: the cached AppInfo. */
+bool h_info(struct rpc_call *call)
+{
+    char err[RPC_ERROR_MAX];
+    /* The cached encoding: Info is large and changes only when an event is emitted. */
+    if (info_get_text(call->agent->info, call->agent, false, &call->result_text,
+                      &call->result_text_len, err, sizeof err) != DSTACK_OK) {
+        return rpc_fail(call, "%s", err);
+    }
+    return true;
+}
 
 #define GPU_ATTESTATION_DEFAULT "/run/nvidia-gpu-attestation/attestation.out"
 #define GPU_ATTESTATION_MAX (16u << 20)
