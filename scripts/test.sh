@@ -11,6 +11,10 @@ jobs=$(nproc)
 if [[ -f tests/compat/package.json ]]; then
     (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# The reference DCAP verifier, @phala/dcap-qvl (pinned by tests/verifier/package-lock.json).
+if [[ -f tests/verifier/package.json ]]; then
+    (cd tests/verifier && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 scripts/check-banned.sh
 scripts/check-format.sh
