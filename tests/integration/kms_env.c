@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,6 +61,8 @@ static bool spawn_kms(struct kms_env *e, const char *const *kms_args, bool allow
     }
     e->kms_pid = fork();
     if (e->kms_pid == 0) {
+        /* A test that dies (a timeout's SIGKILL) takes its KMS with it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         FILE *f = freopen(log, "w", stderr);
         (void)f;
         dup2(out[1], 1);
