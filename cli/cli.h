@@ -140,5 +140,7 @@ int cli_verify_dcap(const char *name, const struct cli_dcap_args *args, const ui
                     size_t qlen);
 int cmd_verify_ra_tls(int argc, char **argv);
 int cmd_tappd(int argc, char **argv);
+int cmd_guest(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
 
 #endif

@@ -124,6 +124,20 @@ static const struct cli_cmd commands[] = {
      "  FILE              PEM chain, leaf first, or a GetTlsKey/DeriveKey JSON answer\n"
      "  --ca PEM          the app CA PEM, or an appkeys.json\n"
      "  --quote-root PEM  also verify the embedded quote under this root\n"},
+    {"guest", cmd_guest, "The host's Guest API of an agent (guest.sock, vsock://CID:8000).",
+     "(sysinfo | netinfo | containers | info) --endpoint (PATH | URL | vsock://CID:PORT)",
+     CLI_AGENT,
+     "  sysinfo             GuestApi.SysInfo: OS, CPU, memory, load, data disks\n"
+     "  netinfo             GuestApi.NetworkInfo: interfaces, gateways, DNS, wg\n"
+     "  containers          GuestApi.ListContainers: the app's Docker containers\n"
+     "  info                GuestApi.Info: app and instance ids, certificate, TCB info\n"
+     "  --endpoint E        the agent's guest.sock, or vsock://CID:8000 from the host\n"},
+    {"worker", cmd_worker, "The public Worker API (external.sock, http://host:8090).",
+     "(info | version | attest-app-key ALGORITHM) --endpoint (PATH | URL)", CLI_AGENT,
+     "  info                Worker.Info (tcb_info hidden unless public_tcbinfo)\n"
+     "  version             Worker.Version\n"
+     "  attest-app-key ALG  Worker.GetAttestationForAppKey: ALG secp256k1, k256, ed25519\n"
+     "  --endpoint E        the simulator's external.sock, or http://HOST:8090\n"},
     {"tappd", cmd_tappd, "Deprecated tappd.sock API.",
      "(derive-key PATH [--subject S] | tdx-quote DATA [--hash-algorithm A] | raw-quote HEX64 |\n"
      "        info | is-reachable)",

@@ -71,8 +71,9 @@ struct dstack_client_options {
 
 /* Where a client connects (the outcome of endpoint resolution). */
 enum dstack_endpoint_kind {
-    DSTACK_ENDPOINT_UNIX = 0, /* Unix socket path */
-    DSTACK_ENDPOINT_HTTP = 1, /* http:// or https:// base URL */
+    DSTACK_ENDPOINT_UNIX = 0,  /* Unix socket path */
+    DSTACK_ENDPOINT_HTTP = 1,  /* http:// or https:// base URL */
+    DSTACK_ENDPOINT_VSOCK = 2, /* vsock://CID:PORT (dstack_guest_client_new only) */
 };
 
 /* Resolves the endpoint as every official SDK does (docs/sdk.md), without connecting:
@@ -516,6 +517,74 @@ dstack_tappd_raw_quote(struct dstack_client *c, const uint8_t report_data[DSTACK
 /* /prpc/Tappd.Info, decoded like dstack_info. */
 DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_tappd_info(struct dstack_client *c,
                                                           struct dstack_info_response **out);
+
+/* ---------------------------------------------------------------------------------------------
+ * Worker API (the public listener, docs/api/Worker.md) and Guest API (the host's listener,
+ * docs/api/GuestApi.md) clients. Both are dstack_client objects: free them with
+ * dstack_client_free. On a Worker client, dstack_info and dstack_version call Worker.Info and
+ * Worker.Version; dstack_call reaches any method of either API.
+ */
+
+/* endpoint (required): a socket path (the simulator's external.sock) or http(s)://host:port
+ * (upstream's :8090). Paths become /prpc/Worker.<Method>. */
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_worker_client_new(
+    const char *endpoint, const struct dstack_client_options *opts, struct dstack_client **out);
+
+/* Worker.GetAttestationForAppKey: a quote naming the public key of Sign's key of `algorithm`
+ * ("secp256k1", "k256" or "ed25519"). Free with dstack_get_quote_response_free. */
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_worker_get_attestation_for_app_key(
+    struct dstack_client *c, const char *algorithm, struct dstack_get_quote_response **out);
+
+/* endpoint (required): a socket path (the simulator's guest.sock), an http(s) URL, or
+ * vsock://CID:PORT (the VMM's view: vsock://<cid>:8000). Paths become /api/<Method>. */
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_guest_client_new(
+    const char *endpoint, const struct dstack_client_options *opts, struct dstack_client **out);
+
+struct dstack_guest_disk {
+    char *name;                     /* the mounted device */
+    char *mount_point;              /* one of the agent's data disks */
+    uint64_t total_size, free_size; /* bytes */
+};
+
+/* GuestApi.SysInfo (docs/api/guest-SysInfo.md). Sizes in bytes, load x 100. */
+struct dstack_guest_sysinfo {
+    char *os_name, *os_version, *kernel_version, *cpu_model;
+    uint32_t num_cpus;
+    uint64_t total_memory, available_memory, used_memory, free_memory;
+    uint64_t total_swap, used_swap, free_swap;
+    uint64_t uptime; /* seconds */
+    uint32_t loadavg_one, loadavg_five, loadavg_fifteen;
+    struct dstack_guest_disk *disks;
+    size_t n_disks;
+    char *json; /* the answer as received */
+};
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_guest_sysinfo(struct dstack_client *c,
+                                                             struct dstack_guest_sysinfo **out);
+DSTACK_API void dstack_guest_sysinfo_free(struct dstack_guest_sysinfo *s);
+
+/* GuestApi.ListContainers (docs/api/guest-ListContainers.md). */
+struct dstack_guest_container {
+    char *id;
+    char **names; /* Docker's, with their leading '/' */
+    size_t n_names;
+    char *image, *image_id;
+    int64_t created; /* Unix seconds */
+    char *state, *status;
+};
+struct dstack_guest_containers {
+    struct dstack_guest_container *items;
+    size_t n;
+    char *json; /* the answer as received */
+};
+DSTACK_API DSTACK_MUST_CHECK dstack_err
+dstack_guest_list_containers(struct dstack_client *c, struct dstack_guest_containers **out);
+DSTACK_API void dstack_guest_containers_free(struct dstack_guest_containers *r);
+
+/* GuestApi.Info and GuestApi.NetworkInfo as JSON text (malloc'd; free with free()). */
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_guest_info_json(struct dstack_client *c,
+                                                               char **json);
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_guest_network_info_json(struct dstack_client *c,
+                                                                       char **json);
 
 #ifdef __cplusplus
 }

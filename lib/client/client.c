@@ -14,10 +14,9 @@
 static const char *const dstack_paths[] = DSTACK_SOCKET_PATHS;
 static const char *const tappd_paths[] = DSTACK_TAPPD_SOCKET_PATHS;
 
-static dstack_err client_create(const char *endpoint, const char *env_var, const char *const *paths,
-                                size_t n_paths, const char *prefix,
-                                const struct dstack_client_options *opts,
-                                struct dstack_client **out)
+dstack_err client_create(const char *endpoint, const char *env_var, const char *const *paths,
+                         size_t n_paths, const char *prefix,
+                         const struct dstack_client_options *opts, struct dstack_client **out)
 {
     dstack_err err;
     if (out == NULL) {

@@ -20,7 +20,8 @@ struct client_conn; /* one pooled libcurl easy handle (transport.c) */
 struct dstack_client {
     char *endpoint; /* socket path or base URL without trailing '/' */
     enum dstack_endpoint_kind kind;
-    const char *path_prefix; /* "/" for dstack.sock, "/prpc/Tappd." for the legacy API */
+    const char *path_prefix;        /* "/" for dstack.sock, "/prpc/Tappd." for the legacy API */
+    uint32_t vsock_cid, vsock_port; /* DSTACK_ENDPOINT_VSOCK (the Guest API client) */
     unsigned timeout_ms;
     char *user_agent;
     dstack_log_fn log;
@@ -28,6 +29,15 @@ struct dstack_client {
     pthread_mutex_t pool_lock; /* guards idle */
     struct client_conn *idle;  /* stack of idle connections */
 };
+
+/* Creates a client (client.c): endpoint resolution as dstack_endpoint_resolve, then prefix
+ * before every method name. */
+dstack_err client_create(const char *endpoint, const char *env_var, const char *const *paths,
+                         size_t n_paths, const char *prefix,
+                         const struct dstack_client_options *opts, struct dstack_client **out);
+
+/* "vsock://CID:PORT" (decimal or 0x hex) into its numbers (transport.c). */
+bool transport_vsock_parse(const char *url, uint32_t *cid, uint32_t *port);
 
 /* ---- errors (errmsg.c): thread-local text behind dstack_last_error() ---- */
 

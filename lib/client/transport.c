@@ -3,7 +3,11 @@
  * the pool keeps its keep-alive connection for the next call (docs/sdk.md). */
 #include "client/client_internal.h"
 
+#include <errno.h>
+#include <linux/vm_sockets.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -110,9 +114,54 @@ void transport_result_free(struct client_http_result *r)
     }
 }
 
+bool transport_vsock_parse(const char *url, uint32_t *cid, uint32_t *port)
+{
+    unsigned long long v[2];
+    const char *p = url + strlen("vsock://");
+    if (strncmp(url, "vsock://", 8) != 0) {
+        return false;
+    }
+    for (size_t i = 0; i < 2; i++) {
+        char *end = NULL;
+        errno = 0;
+        v[i] = strtoull(p, &end, 0);
+        if (errno != 0 || end == p || *p == '-' || v[i] > UINT32_MAX ||
+            (i == 0 ? *end != ':' : (*end != '\0' && *end != '/'))) {
+            return false;
+        }
+        p = end + 1;
+    }
+    *cid = (uint32_t)v[0];
+    *port = (uint32_t)v[1];
+    return true;
+}
+
+static curl_socket_t open_vsock(void *user, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    (void)purpose;
+    (void)addr;
+    const struct dstack_client *c = user;
+    int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_vm sa = {
+        .svm_family = AF_VSOCK, .svm_cid = c->vsock_cid, .svm_port = c->vsock_port};
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd >= 0 ? fd : CURL_SOCKET_BAD;
+}
+
+static int already_connected(void *user, curl_socket_t fd, curlsocktype purpose)
+{
+    (void)user;
+    (void)fd;
+    (void)purpose;
+    return CURL_SOCKOPT_ALREADY_CONNECTED;
+}
+
 static char *build_url(const struct dstack_client *c, const char *method)
 {
-    const char *base = c->kind == DSTACK_ENDPOINT_UNIX ? "http://localhost" : c->endpoint;
+    const char *base = c->kind == DSTACK_ENDPOINT_HTTP ? c->endpoint : "http://localhost";
     size_t n = strlen(base) + strlen(c->path_prefix) + strlen(method) + 1;
     char *url = malloc(n);
     if (url != NULL) {
@@ -162,6 +211,11 @@ dstack_err transport_prepare(struct dstack_client *c, CURL *h, const char *metho
     curl_easy_setopt(h, CURLOPT_URL, x->url);
     if (c->kind == DSTACK_ENDPOINT_UNIX) {
         curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->endpoint);
+    } else if (c->kind == DSTACK_ENDPOINT_VSOCK) {
+        /* libcurl has no vsock: we make and connect the socket, libcurl speaks HTTP on it. */
+        curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_vsock);
+        curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, c);
+        curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, already_connected);
     }
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body); /* not copied: body outlives the transfer */

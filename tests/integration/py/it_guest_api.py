@@ -242,8 +242,42 @@ def test_vsock():
     check(sim.stop() == 0, "clean stop")
 
 
+def cli_json(cli, *args):
+    r = subprocess.run([cli, *args], capture_output=True, text=True, timeout=60)
+    try:
+        return r.returncode, json.loads(r.stdout) if r.stdout else None, r.stderr
+    except ValueError:
+        return r.returncode, None, r.stderr
+
+
+def test_cli(sim, cli):
+    """dstack guest ... and dstack worker ...: libdstack's Guest and Worker clients."""
+    rc, s, _ = cli_json(cli, "guest", "sysinfo", "--endpoint", sim.guest)
+    check(rc == 0 and s["total_memory"] == meminfo()["MemTotal"], "dstack guest sysinfo")
+    rc, g, _ = cli_json(cli, "guest", "info", "--endpoint", sim.guest)
+    _, w = rpc(sim.external, "/prpc/Worker.Info")
+    check(rc == 0 and g["app_id"] == w["app_id"], "dstack guest info")
+    rc, n, _ = cli_json(cli, "guest", "netinfo", "--endpoint", sim.guest)
+    check(rc == 0 and "dns_servers" in n, "dstack guest netinfo")
+    rc, c, err = cli_json(cli, "guest", "containers", "--endpoint", sim.guest)
+    check((rc == 0 and "containers" in c) or "Docker" in err, f"dstack guest containers: {err}")
+    rc, v, _ = cli_json(cli, "worker", "version", "--endpoint", sim.external)
+    check(rc == 0 and v["version"] == "0.6.0", "dstack worker version")
+    rc, i, _ = cli_json(cli, "worker", "info", "--endpoint", sim.external)
+    check(rc == 0 and i["app_id"] == w["app_id"], "dstack worker info")
+    rc, q, _ = cli_json(cli, "worker", "attest-app-key", "ed25519", "--endpoint", sim.external)
+    check(rc == 0 and bytes.fromhex(q["report_data"]).startswith(b"dip1::ed25519-pk:"),
+          "dstack worker attest-app-key")
+    rc, _, err = cli_json(cli, "guest", "sysinfo")
+    check(rc == 2 and "--endpoint is required" in err, "guest without --endpoint: usage")
+    rc, _, err = cli_json(cli, "guest", "sysinfo", "--endpoint", "vsock://nope")
+    check(rc != 0 and "invalid vsock endpoint" in err, f"a bad vsock endpoint: {err}")
+
+
 def main():
     sim = Simulator(SIM)
+    if len(sys.argv) > 2:
+        test_cli(sim, sys.argv[2])
     test_sysinfo(sim)
     test_netinfo(sim)
     test_info(sim)
