@@ -386,12 +386,11 @@ def test_huge_log(sim):
                 time.sleep(1)  # a slow reader: Docker must wait, not the agent's memory grow
     check(bytes(s.data[-10:]) == b"huge-done\n" and len(s.data) > 24 << 20,
           f"the whole huge log arrived ({len(s.data)} bytes)")
-    if os.environ.get("DSTACK_SANITIZED") == "1":
-        # ASan's quarantine holds freed blocks (256 MiB by default): RSS says nothing there.
-        print(f"  agent memory on a 24 MiB log: +{peak - before} KiB - not checked under ASan")
-    else:
-        check(peak - before < 48 * 1024,
-              f"agent memory bounded on a 24 MiB log (+{peak - before} KiB)")
+    # AddressSanitizer's allocator keeps freed blocks (quarantine, per-size caches) and adds
+    # shadow memory: there the bound only catches a stream that holds the whole log.
+    limit = 48 * 1024 if asan_env() is None else 512 * 1024
+    check(peak - before < limit,
+          f"agent memory bounded on a 24 MiB log (+{peak - before} KiB, limit {limit} KiB)")
     remove(c)
 
 
@@ -423,6 +422,16 @@ def start_containers():
     return ids
 
 
+def asan_env():
+    """Under AddressSanitizer freed blocks wait in a 256 MiB quarantine, which the memory bound
+    of test_huge_log would count: keep it small there. None for a plain build."""
+    with open(SIM, "rb") as f:
+        if b"AddressSanitizer" not in f.read():
+            return None
+    opts = os.environ.get("ASAN_OPTIONS", "")
+    return {"ASAN_OPTIONS": (opts + ":" if opts else "") + "quarantine_size_mb=4"}
+
+
 def timed(fn, *args):
     t0 = time.time()
     r = fn(*args)
@@ -435,7 +444,8 @@ def main():
     ids = start_containers()
     app = compose(name="<b>Dash & \"board\" 'app'</b>")
     try:
-        sim = Simulator(SIM, files={"app-compose.json": app}, wrapper=WRAPPER or None)
+        sim = Simulator(SIM, files={"app-compose.json": app}, wrapper=WRAPPER or None,
+                        env=asan_env())
         if ONLY == "follow_cut":
             test_follow(sim)
             test_follow_cut(sim)
