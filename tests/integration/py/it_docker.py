@@ -426,7 +426,7 @@ def asan_env():
     """Under AddressSanitizer freed blocks wait in a 256 MiB quarantine, which the memory bound
     of test_huge_log would count: keep it small there. None for a plain build."""
     with open(SIM, "rb") as f:
-        if b"AddressSanitizer" not in f.read():
+        if b"__asan_init" not in f.read():
             return None
     opts = os.environ.get("ASAN_OPTIONS", "")
     return {"ASAN_OPTIONS": (opts + ":" if opts else "") + "quarantine_size_mb=4"}
