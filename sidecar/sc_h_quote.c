@@ -83,9 +83,9 @@ static dstack_err quote_view(const cJSON *answer, struct dstack_get_quote_respon
         size_t n = json_str_len(att);
         const char *h = json_str(att);
         if (h == NULL) {
-            err = client_fail(DSTACK_EPROTO, "response field attestation is not a hex string");
+            err = err_set(DSTACK_EPROTO, "response field attestation is not a hex string");
         } else if (h = hex_skip_prefix(h, &n), !hex_digits(h, n, false)) {
-            err = client_fail(DSTACK_EPROTO, "response field attestation is not valid hex");
+            err = err_set(DSTACK_EPROTO, "response field attestation is not valid hex");
         }
     }
     return err;

@@ -126,7 +126,7 @@ static dstack_err start(struct dstack_async *a, struct async_req *r)
     const char *body = r->probing ? probe_body : r->body;
     CURL *h = handle_take(a);
     if (h == NULL) {
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     dstack_err err = transport_prepare(a->c, h, method, body, 0, &r->x);
     if (err != DSTACK_OK) {
@@ -138,7 +138,7 @@ static dstack_err start(struct dstack_async *a, struct async_req *r)
     if (mc != CURLM_OK) {
         transport_xfer_release(h, &r->x);
         handle_give(a, h);
-        return client_fail(DSTACK_ETRANSPORT, "libcurl: %s", curl_multi_strerror(mc));
+        return err_set(DSTACK_ETRANSPORT, "libcurl: %s", curl_multi_strerror(mc));
     }
     r->h = h;
     return DSTACK_OK;
@@ -152,7 +152,7 @@ static void complete(struct dstack_async *a, struct async_req *r, dstack_err err
 {
     unlink_req(a, r);
     if (err == DSTACK_OK) {
-        client_clear_error();
+        err_clear();
     }
     void *u = r->user;
     switch (r->kind) {
@@ -329,15 +329,15 @@ static int on_curl_timer(CURLM *m, long timeout_ms, void *userp)
 dstack_err dstack_async_new(struct dstack_client *c, unsigned max_connections,
                             struct dstack_async **out)
 {
-    client_clear_error();
+    err_clear();
     if (c == NULL || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_async_new: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_async_new: NULL argument");
     }
     *out = NULL;
     struct dstack_async *a = calloc(1, sizeof *a);
     if (a == NULL || (a->m = curl_multi_init()) == NULL) {
         free(a);
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     a->c = c;
     a->next_id = 1;
@@ -357,23 +357,23 @@ size_t dstack_async_pending(const struct dstack_async *a)
 static dstack_err cancel_req(struct dstack_async *a, struct async_req *r)
 {
     detach(a, r);
-    dstack_err err = client_fail(DSTACK_ECANCELED, "request cancelled");
+    dstack_err err = err_set(DSTACK_ECANCELED, "request cancelled");
     complete(a, r, err, NULL, NULL);
     return DSTACK_OK;
 }
 
 dstack_err dstack_async_cancel(struct dstack_async *a, dstack_async_id id)
 {
-    client_clear_error();
+    err_clear();
     if (a == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_async_cancel: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_async_cancel: NULL argument");
     }
     for (struct async_req *r = a->head; r != NULL; r = r->next) {
         if (r->id == id) {
             return cancel_req(a, r);
         }
     }
-    return client_fail(DSTACK_EINVAL, "no pending request %llu", (unsigned long long)id);
+    return err_set(DSTACK_EINVAL, "no pending request %llu", (unsigned long long)id);
 }
 
 void dstack_async_free(struct dstack_async *a)
@@ -396,9 +396,9 @@ void dstack_async_free(struct dstack_async *a)
 
 dstack_err dstack_async_perform(struct dstack_async *a, size_t *pending)
 {
-    client_clear_error();
+    err_clear();
     if (a == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_async_perform: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_async_perform: NULL argument");
     }
     int running = 0;
     CURLMcode mc = curl_multi_perform(a->m, &running);
@@ -407,21 +407,21 @@ dstack_err dstack_async_perform(struct dstack_async *a, size_t *pending)
         *pending = a->pending;
     }
     return mc == CURLM_OK ? DSTACK_OK
-                          : client_fail(DSTACK_ETRANSPORT, "libcurl: %s", curl_multi_strerror(mc));
+                          : err_set(DSTACK_ETRANSPORT, "libcurl: %s", curl_multi_strerror(mc));
 }
 
 dstack_err dstack_async_wait(struct dstack_async *a, unsigned timeout_ms, size_t *pending)
 {
-    client_clear_error();
+    err_clear();
     if (a == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_async_wait: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_async_wait: NULL argument");
     }
     if (a->pending > 0) {
         /* curl_multi_poll shortens the wait to libcurl's own next timeout. */
         CURLMcode mc =
             curl_multi_poll(a->m, NULL, 0, (int)(timeout_ms > 60000 ? 60000 : timeout_ms), NULL);
         if (mc != CURLM_OK) {
-            return client_fail(DSTACK_ETRANSPORT, "libcurl: %s", curl_multi_strerror(mc));
+            return err_set(DSTACK_ETRANSPORT, "libcurl: %s", curl_multi_strerror(mc));
         }
     }
     return dstack_async_perform(a, pending);
@@ -430,7 +430,7 @@ dstack_err dstack_async_wait(struct dstack_async *a, unsigned timeout_ms, size_t
 dstack_err dstack_async_run(struct dstack_async *a)
 {
     if (a == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_async_run: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_async_run: NULL argument");
     }
     size_t pending = a->pending;
     dstack_err err = dstack_async_perform(a, &pending);
@@ -443,9 +443,9 @@ dstack_err dstack_async_run(struct dstack_async *a)
 dstack_err dstack_async_set_loop(struct dstack_async *a, dstack_async_watch_fn watch,
                                  dstack_async_timer_fn timer, void *user)
 {
-    client_clear_error();
+    err_clear();
     if (a == NULL || watch == NULL || timer == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_async_set_loop: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_async_set_loop: NULL argument");
     }
     a->watch = watch;
     a->timer = timer;
@@ -463,14 +463,14 @@ static dstack_err socket_action(struct dstack_async *a, curl_socket_t fd, int ev
     CURLMcode mc = curl_multi_socket_action(a->m, fd, ev, &running);
     drain(a);
     return mc == CURLM_OK ? DSTACK_OK
-                          : client_fail(DSTACK_ETRANSPORT, "libcurl: %s", curl_multi_strerror(mc));
+                          : err_set(DSTACK_ETRANSPORT, "libcurl: %s", curl_multi_strerror(mc));
 }
 
 dstack_err dstack_async_on_socket(struct dstack_async *a, int fd, int events)
 {
-    client_clear_error();
+    err_clear();
     if (a == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_async_on_socket: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_async_on_socket: NULL argument");
     }
     int ev = ((events & DSTACK_ASYNC_IN) ? CURL_CSELECT_IN : 0) |
              ((events & DSTACK_ASYNC_OUT) ? CURL_CSELECT_OUT : 0);
@@ -479,9 +479,9 @@ dstack_err dstack_async_on_socket(struct dstack_async *a, int fd, int events)
 
 dstack_err dstack_async_on_timeout(struct dstack_async *a)
 {
-    client_clear_error();
+    err_clear();
     if (a == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_async_on_timeout: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_async_on_timeout: NULL argument");
     }
     return socket_action(a, CURL_SOCKET_TIMEOUT, 0);
 }
@@ -501,7 +501,7 @@ static dstack_err submit(struct dstack_async *a, enum async_kind kind, const cha
         free(r);
         free(body);
         free(m);
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     r->kind = kind;
     r->cb = cb;
@@ -538,12 +538,12 @@ static dstack_err launch(struct dstack_async *a, struct async_req *r, dstack_asy
 
 static dstack_err begin(struct dstack_async *a, bool have_cb, dstack_async_id *id, const char *fn)
 {
-    client_clear_error();
+    err_clear();
     if (id != NULL) {
         *id = 0;
     }
     if (a == NULL || !have_cb) {
-        return client_fail(DSTACK_EINVAL, "%s: NULL argument", fn);
+        return err_set(DSTACK_EINVAL, "%s: NULL argument", fn);
     }
     return DSTACK_OK;
 }
@@ -565,7 +565,7 @@ dstack_err dstack_async_call(struct dstack_async *a, const char *method, const c
         return err;
     }
     if (method == NULL || method[0] == '\0') {
-        return client_fail(DSTACK_EINVAL, "dstack_async_call: empty method");
+        return err_set(DSTACK_EINVAL, "dstack_async_call: empty method");
     }
     cJSON *req = NULL;
     if (json_body != NULL) {
@@ -573,7 +573,7 @@ dstack_err dstack_async_call(struct dstack_async *a, const char *method, const c
         req = json_parse(json_body, strlen(json_body), 0, &jerr);
         if (!cJSON_IsObject(req)) {
             json_free(req);
-            return client_fail(DSTACK_EINVAL, "request body is not a JSON object: %s", jerr.text);
+            return err_set(DSTACK_EINVAL, "request body is not a JSON object: %s", jerr.text);
         }
     }
     return simple(a, AK_CALL, method, req, (union async_cb){.call = cb}, user, id);
@@ -600,7 +600,7 @@ dstack_err dstack_async_get_key(struct dstack_async *a, const char *path, const 
             if (id != NULL) {
                 *id = 0;
             }
-            return client_fail(DSTACK_ENOMEM, "out of memory");
+            return err_set(DSTACK_ENOMEM, "out of memory");
         }
     }
     return err == DSTACK_OK ? launch(a, r, id) : err;
@@ -684,7 +684,7 @@ dstack_err dstack_async_sign(struct dstack_async *a, const char *algorithm, cons
 {
     dstack_err err = begin(a, cb != NULL, id, "dstack_async_sign");
     if (err == DSTACK_OK && (algorithm == NULL || (len > 0 && data == NULL))) {
-        err = client_fail(DSTACK_EINVAL, "dstack_async_sign: NULL argument");
+        err = err_set(DSTACK_EINVAL, "dstack_async_sign: NULL argument");
     }
     cJSON *req = NULL;
     if (err == DSTACK_OK) {
@@ -703,7 +703,7 @@ dstack_err dstack_async_verify(struct dstack_async *a, const char *algorithm, co
     dstack_err err = begin(a, cb != NULL, id, "dstack_async_verify");
     if (err == DSTACK_OK && (algorithm == NULL || (data_len > 0 && data == NULL) ||
                              (sig_len > 0 && sig == NULL) || (pub_len > 0 && public_key == NULL))) {
-        err = client_fail(DSTACK_EINVAL, "dstack_async_verify: NULL argument");
+        err = err_set(DSTACK_EINVAL, "dstack_async_verify: NULL argument");
     }
     cJSON *req = NULL;
     if (err == DSTACK_OK) {

@@ -20,7 +20,7 @@ dstack_err client_create(const char *endpoint, const char *env_var, const char *
 {
     dstack_err err;
     if (out == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_client_new: out is NULL");
+        return err_set(DSTACK_EINVAL, "dstack_client_new: out is NULL");
     }
     *out = NULL;
     if ((err = transport_global_init()) != DSTACK_OK) {
@@ -28,7 +28,7 @@ dstack_err client_create(const char *endpoint, const char *env_var, const char *
     }
     struct dstack_client *c = calloc(1, sizeof *c);
     if (c == NULL) {
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     err = dstack_endpoint_resolve(endpoint, env_var, paths, n_paths, &c->endpoint, &c->kind);
     if (err != DSTACK_OK) {
@@ -45,14 +45,14 @@ dstack_err client_create(const char *endpoint, const char *env_var, const char *
     if (strpbrk(ua, "\r\n") != NULL) {
         free(c->endpoint);
         free(c);
-        return client_fail(DSTACK_EINVAL, "user_agent must not contain line breaks");
+        return err_set(DSTACK_EINVAL, "user_agent must not contain line breaks");
     }
     c->user_agent = jf_strdup(ua);
     if (c->user_agent == NULL || pthread_mutex_init(&c->pool_lock, NULL) != 0) {
         free(c->user_agent);
         free(c->endpoint);
         free(c);
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     *out = c;
     return DSTACK_OK;
@@ -61,7 +61,7 @@ dstack_err client_create(const char *endpoint, const char *env_var, const char *
 dstack_err dstack_client_new(const char *endpoint, const struct dstack_client_options *opts,
                              struct dstack_client **out)
 {
-    client_clear_error();
+    err_clear();
     return client_create(endpoint, "DSTACK_SIMULATOR_ENDPOINT", dstack_paths,
                          sizeof dstack_paths / sizeof dstack_paths[0], "/", opts, out);
 }
@@ -69,7 +69,7 @@ dstack_err dstack_client_new(const char *endpoint, const struct dstack_client_op
 dstack_err dstack_tappd_client_new(const char *endpoint, const struct dstack_client_options *opts,
                                    dstack_log_fn log, void *log_user, struct dstack_client **out)
 {
-    client_clear_error();
+    err_clear();
     /* Legacy service mounted at /prpc/ with the "Tappd." prefix (docs/api/README.md). */
     dstack_err err =
         client_create(endpoint, "TAPPD_SIMULATOR_ENDPOINT", tappd_paths,
@@ -130,7 +130,7 @@ static dstack_err call_with_retry(struct dstack_client *c, const char *method, c
     char *body = req != NULL ? json_dump(req, 0, NULL) : strdup("{}");
     struct client_http_result r = {0};
     if (body == NULL) {
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     dstack_err err = transport_post(c, method, body, 0, &r);
     bool other_api = any_api && err == DSTACK_OK && r.status == 404 &&
@@ -153,9 +153,9 @@ static dstack_err call_with_retry(struct dstack_client *c, const char *method, c
 static dstack_err call(struct dstack_client *c, const char *method, const char *json_body,
                        bool any_api, char **response)
 {
-    client_clear_error();
+    err_clear();
     if (c == NULL || method == NULL || response == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_call: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_call: NULL argument");
     }
     *response = NULL;
     cJSON *req = NULL;
@@ -164,7 +164,7 @@ static dstack_err call(struct dstack_client *c, const char *method, const char *
         req = json_parse(json_body, strlen(json_body), 0, &jerr);
         if (req == NULL || !cJSON_IsObject(req)) {
             json_free(req);
-            return client_fail(DSTACK_EINVAL, "request body is not a JSON object: %s", jerr.text);
+            return err_set(DSTACK_EINVAL, "request body is not a JSON object: %s", jerr.text);
         }
     }
     dstack_err err = call_with_retry(c, method, req, any_api, response);

@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 #include "json/json.h"
+#include "util/error.h"
 
 #include <dstack/client.h>
 
@@ -38,12 +39,6 @@ dstack_err client_create(const char *endpoint, const char *env_var, const char *
 
 /* "vsock://CID:PORT" (decimal or 0x hex) into its numbers (transport.c). */
 bool transport_vsock_parse(const char *url, uint32_t *cid, uint32_t *port);
-
-/* ---- errors (errmsg.c): thread-local text behind dstack_last_error() ---- */
-
-/* Sets this thread's message and returns err, so callers can `return client_fail(...)`. */
-dstack_err client_fail(dstack_err err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void client_clear_error(void);
 
 /* ---- transport (transport.c) ---- */
 

@@ -8,7 +8,7 @@ static dstack_err parse_log(const char *json, struct dstack_event_log *out)
     char why[256] = "";
     dstack_err err = dstack_event_log_parse(json, strlen(json), out, why, sizeof why);
     if (err != DSTACK_OK) {
-        return client_fail(err, "event log: %s", why[0] ? why : dstack_err_str(err));
+        return err_set(err, "event log: %s", why[0] ? why : dstack_err_str(err));
     }
     return DSTACK_OK;
 }
@@ -16,9 +16,9 @@ static dstack_err parse_log(const char *json, struct dstack_event_log *out)
 dstack_err dstack_get_quote_response_event_log(const struct dstack_get_quote_response *q,
                                                struct dstack_event_log *out)
 {
-    client_clear_error();
+    err_clear();
     if (q == NULL || q->event_log == NULL || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_get_quote_response_event_log: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_get_quote_response_event_log: NULL argument");
     }
     return parse_log(q->event_log, out);
 }
@@ -32,8 +32,8 @@ dstack_err dstack_get_quote_response_replay_rtmrs(const struct dstack_get_quote_
     if (err == DSTACK_OK) {
         err = dstack_replay_rtmrs(&log, rtmr);
         if (err != DSTACK_OK) {
-            err = client_fail(err, "event log cannot be replayed (IMR > 3 or boot event without "
-                                   "digest)");
+            err = err_set(err, "event log cannot be replayed (IMR > 3 or boot event without "
+                               "digest)");
         }
     }
     dstack_event_log_free(&log);

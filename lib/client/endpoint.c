@@ -21,9 +21,9 @@ dstack_err dstack_endpoint_resolve(const char *endpoint, const char *env_var,
                                    const char *const *probe_paths, size_t n_probe, char **out,
                                    enum dstack_endpoint_kind *kind)
 {
-    client_clear_error();
+    err_clear();
     if (out == NULL || kind == NULL || (n_probe > 0 && probe_paths == NULL)) {
-        return client_fail(DSTACK_EINVAL, "dstack_endpoint_resolve: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_endpoint_resolve: NULL argument");
     }
     *out = NULL;
     const char *chosen = NULL;
@@ -40,7 +40,7 @@ dstack_err dstack_endpoint_resolve(const char *endpoint, const char *env_var,
         }
         if (chosen == NULL) {
             if (n_probe == 0) {
-                return client_fail(DSTACK_EINVAL, "no endpoint given and nothing to probe");
+                return err_set(DSTACK_EINVAL, "no endpoint given and nothing to probe");
             }
             chosen = probe_paths[0];
         }
@@ -52,12 +52,12 @@ dstack_err dstack_endpoint_resolve(const char *endpoint, const char *env_var,
         /* Python dstack_client.py and JS index.ts check existence only for absolute paths, with
          * this exact text; relative paths are left to fail at connect time. */
         if (chosen[0] == '/' && !path_exists(chosen)) {
-            return client_fail(DSTACK_ETRANSPORT, "Unix socket file %s does not exist", chosen);
+            return err_set(DSTACK_ETRANSPORT, "Unix socket file %s does not exist", chosen);
         }
     }
     *out = jf_strdup(chosen);
     if (*out == NULL) {
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     if (*kind == DSTACK_ENDPOINT_HTTP) {
         /* Keep a base path but drop trailing slashes: we append "/<Method>" (Rust SDK join). */

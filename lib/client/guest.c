@@ -12,7 +12,7 @@ static dstack_err make_client(const char *endpoint, const char *prefix,
                               const struct dstack_client_options *opts, struct dstack_client **out)
 {
     if (endpoint == NULL || endpoint[0] == '\0' || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "an endpoint is required (socket path or URL)");
+        return err_set(DSTACK_EINVAL, "an endpoint is required (socket path or URL)");
     }
     /* No environment variable and no probing: these listeners have no SDK convention. */
     static const char *const none[] = {""};
@@ -22,14 +22,14 @@ static dstack_err make_client(const char *endpoint, const char *prefix,
 dstack_err dstack_worker_client_new(const char *endpoint, const struct dstack_client_options *opts,
                                     struct dstack_client **out)
 {
-    client_clear_error();
+    err_clear();
     return make_client(endpoint, "/prpc/Worker.", opts, out);
 }
 
 dstack_err dstack_guest_client_new(const char *endpoint, const struct dstack_client_options *opts,
                                    struct dstack_client **out)
 {
-    client_clear_error();
+    err_clear();
     dstack_err err = make_client(endpoint, "/api/", opts, out);
     if (err != DSTACK_OK || strncmp(endpoint, "vsock://", 8) != 0) {
         return err;
@@ -37,8 +37,8 @@ dstack_err dstack_guest_client_new(const char *endpoint, const struct dstack_cli
     if (!transport_vsock_parse(endpoint, &(*out)->vsock_cid, &(*out)->vsock_port)) {
         dstack_client_free(*out);
         *out = NULL;
-        return client_fail(DSTACK_EINVAL, "invalid vsock endpoint %s (want vsock://CID:PORT)",
-                           endpoint);
+        return err_set(DSTACK_EINVAL, "invalid vsock endpoint %s (want vsock://CID:PORT)",
+                       endpoint);
     }
     (*out)->kind = DSTACK_ENDPOINT_VSOCK;
     return DSTACK_OK;
@@ -50,7 +50,7 @@ static dstack_err fetch(struct dstack_client *c, const char *method, cJSON **doc
     *doc = NULL;
     *text = NULL;
     if (c == NULL) {
-        return client_fail(DSTACK_EINVAL, "%s: client is NULL", method);
+        return err_set(DSTACK_EINVAL, "%s: client is NULL", method);
     }
     dstack_err err = dstack_call(c, method, NULL, text);
     if (err != DSTACK_OK) {
@@ -63,7 +63,7 @@ static dstack_err fetch(struct dstack_client *c, const char *method, cJSON **doc
         *doc = NULL;
         free(*text);
         *text = NULL;
-        return client_fail(DSTACK_EPROTO, "%s: answer is not a JSON object: %s", method, jerr.text);
+        return err_set(DSTACK_EPROTO, "%s: answer is not a JSON object: %s", method, jerr.text);
     }
     return DSTACK_OK;
 }
@@ -96,7 +96,7 @@ dstack_err dstack_guest_sysinfo(struct dstack_client *c, struct dstack_guest_sys
     int n = cJSON_IsArray(disks) ? cJSON_GetArraySize(disks) : 0;
     if (s == NULL || (n > 0 && (s->disks = calloc((size_t)n, sizeof *s->disks)) == NULL)) {
         free(s);
-        err = client_fail(DSTACK_ENOMEM, "out of memory");
+        err = err_set(DSTACK_ENOMEM, "out of memory");
         goto out;
     }
     s->json = text;
@@ -191,7 +191,7 @@ dstack_err dstack_guest_list_containers(struct dstack_client *c,
         free(r);
         json_free(doc);
         free(text);
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     r->json = text;
     const cJSON *j;
@@ -243,9 +243,9 @@ dstack_err dstack_guest_network_info_json(struct dstack_client *c, char **json)
 dstack_err dstack_worker_get_attestation_for_app_key(struct dstack_client *c, const char *algorithm,
                                                      struct dstack_get_quote_response **out)
 {
-    client_clear_error();
+    err_clear();
     if (c == NULL || algorithm == NULL || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "GetAttestationForAppKey: NULL argument");
+        return err_set(DSTACK_EINVAL, "GetAttestationForAppKey: NULL argument");
     }
     *out = NULL;
     cJSON *req = cJSON_CreateObject();
@@ -254,7 +254,7 @@ dstack_err dstack_worker_get_attestation_for_app_key(struct dstack_client *c, co
                      : NULL;
     json_free(req);
     if (body == NULL) {
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     struct client_http_result r = {0};
     dstack_err err = transport_post(c, "GetAttestationForAppKey", body, 0, &r);

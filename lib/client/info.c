@@ -48,12 +48,12 @@ static dstack_err tcb_decode(const char *text, struct dstack_info_tcb **out)
     cJSON *obj = json_parse(text, strlen(text), JSON_DUPS_LAST, &jerr);
     if (!cJSON_IsObject(obj)) {
         json_free(obj);
-        return client_fail(DSTACK_EPROTO, "tcb_info is not a JSON object: %s", jerr.text);
+        return err_set(DSTACK_EPROTO, "tcb_info is not a JSON object: %s", jerr.text);
     }
     dstack_err err = DSTACK_OK;
     struct dstack_info_tcb *t = calloc(1, sizeof *t);
     if (t == NULL) {
-        err = client_fail(DSTACK_ENOMEM, "out of memory");
+        err = err_set(DSTACK_ENOMEM, "out of memory");
         goto out;
     }
     static const char *const rtmr_keys[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
@@ -78,14 +78,14 @@ static dstack_err tcb_decode(const char *text, struct dstack_info_tcb **out)
     }
     const cJSON *ev = json_get(obj, "event_log");
     if (ev != NULL && !cJSON_IsArray(ev)) {
-        err = client_fail(DSTACK_EPROTO, "tcb_info.event_log is not an array");
+        err = err_set(DSTACK_EPROTO, "tcb_info.event_log is not an array");
         goto out;
     }
     size_t ev_len = 0;
     t->event_log = ev != NULL ? json_member_compact(text, strlen(text), "event_log", &ev_len)
                               : jf_strdup("[]");
     if (t->event_log == NULL) {
-        err = client_fail(DSTACK_ENOMEM, "out of memory");
+        err = err_set(DSTACK_ENOMEM, "out of memory");
         goto out;
     }
     *out = t;
@@ -101,7 +101,7 @@ dstack_err client_info_from_json(const cJSON *obj, char *text, struct dstack_inf
     struct dstack_info_response *i = calloc(1, sizeof *i);
     if (i == NULL) {
         free(text);
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     i->json = text;
     struct {
@@ -137,19 +137,19 @@ dstack_err client_info_from_json(const cJSON *obj, char *text, struct dstack_inf
 
 dstack_err dstack_info_response_decode(const char *json, struct dstack_info_response **out)
 {
-    client_clear_error();
+    err_clear();
     if (json == NULL || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_info_response_decode: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_info_response_decode: NULL argument");
     }
     *out = NULL;
     struct json_error jerr;
     cJSON *obj = json_parse(json, strlen(json), JSON_DUPS_LAST, &jerr);
     if (!cJSON_IsObject(obj)) {
         json_free(obj);
-        return client_fail(DSTACK_EFORMAT, "Info response is not a JSON object: %s", jerr.text);
+        return err_set(DSTACK_EFORMAT, "Info response is not a JSON object: %s", jerr.text);
     }
     char *text = jf_strdup(json);
-    dstack_err err = text == NULL ? client_fail(DSTACK_ENOMEM, "out of memory")
+    dstack_err err = text == NULL ? err_set(DSTACK_ENOMEM, "out of memory")
                                   : client_info_from_json(obj, text, out);
     json_free(obj);
     return err;
@@ -157,9 +157,9 @@ dstack_err dstack_info_response_decode(const char *json, struct dstack_info_resp
 
 dstack_err dstack_info(struct dstack_client *c, struct dstack_info_response **out)
 {
-    client_clear_error();
+    err_clear();
     if (c == NULL || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_info: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_info: NULL argument");
     }
     *out = NULL;
     cJSON *resp = NULL;
@@ -184,9 +184,9 @@ void dstack_version_response_free(struct dstack_version_response *v)
 
 dstack_err dstack_version(struct dstack_client *c, struct dstack_version_response **out)
 {
-    client_clear_error();
+    err_clear();
     if (c == NULL || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_version: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_version: NULL argument");
     }
     *out = NULL;
     cJSON *resp = NULL;
@@ -206,7 +206,7 @@ dstack_err client_version_from_json(const cJSON *obj, char *text,
     struct dstack_version_response *v = calloc(1, sizeof *v);
     if (v == NULL) {
         free(text);
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     v->json = text;
     dstack_err err = jf_string(obj, "version", &v->version);
@@ -232,9 +232,9 @@ void dstack_gpu_info_response_free(struct dstack_gpu_info_response *g)
 
 dstack_err dstack_gpu_info(struct dstack_client *c, struct dstack_gpu_info_response **out)
 {
-    client_clear_error();
+    err_clear();
     if (c == NULL || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_gpu_info: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_gpu_info: NULL argument");
     }
     *out = NULL;
     cJSON *resp = NULL;
@@ -246,7 +246,7 @@ dstack_err dstack_gpu_info(struct dstack_client *c, struct dstack_gpu_info_respo
     struct dstack_gpu_info_response *g = calloc(1, sizeof *g);
     if (g == NULL) {
         free(text);
-        err = client_fail(DSTACK_ENOMEM, "out of memory");
+        err = err_set(DSTACK_ENOMEM, "out of memory");
     } else {
         g->json = text;
         err = jf_string(resp, "attestation", &g->attestation);

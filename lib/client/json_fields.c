@@ -38,28 +38,28 @@ dstack_err jf_string(const cJSON *obj, const char *key, char **out)
     const char *s = "";
     if (v != NULL && !cJSON_IsNull(v)) {
         if (!cJSON_IsString(v)) {
-            return client_fail(DSTACK_EPROTO, "response field %s is not a string", key);
+            return err_set(DSTACK_EPROTO, "response field %s is not a string", key);
         }
         s = json_str(v);
     }
     *out = jf_strdup(s);
-    return *out == NULL ? client_fail(DSTACK_ENOMEM, "out of memory") : DSTACK_OK;
+    return *out == NULL ? err_set(DSTACK_ENOMEM, "out of memory") : DSTACK_OK;
 }
 
 static dstack_err hex_value_as(const cJSON *v, const char *key, struct dstack_bytes *out,
                                bool secret)
 {
     if (!cJSON_IsString(v)) {
-        return client_fail(DSTACK_EPROTO, "response field %s is not a hex string", key);
+        return err_set(DSTACK_EPROTO, "response field %s is not a hex string", key);
     }
     dstack_err err =
         secret ? hex_decode_alloc(json_str(v), json_str_len(v), &out->data, &out->len)
                : hex_decode_public_alloc(json_str(v), json_str_len(v), &out->data, &out->len);
     if (err == DSTACK_ENOMEM) {
-        return client_fail(err, "out of memory");
+        return err_set(err, "out of memory");
     }
     if (err != DSTACK_OK) {
-        return client_fail(DSTACK_EPROTO, "response field %s is not valid hex", key);
+        return err_set(DSTACK_EPROTO, "response field %s is not valid hex", key);
     }
     if (out->len == 0) {
         free(out->data);
@@ -106,7 +106,7 @@ dstack_err jf_hex_array(const cJSON *obj, const char *key, struct dstack_bytes *
         return DSTACK_OK;
     }
     if (!cJSON_IsArray(arr)) {
-        return client_fail(DSTACK_EPROTO, "response field %s is not an array", key);
+        return err_set(DSTACK_EPROTO, "response field %s is not an array", key);
     }
     size_t n = (size_t)cJSON_GetArraySize(arr);
     if (n == 0) {
@@ -114,7 +114,7 @@ dstack_err jf_hex_array(const cJSON *obj, const char *key, struct dstack_bytes *
     }
     struct dstack_bytes *a = calloc(n, sizeof *a);
     if (a == NULL) {
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     const cJSON *item = arr->child;
     for (size_t i = 0; i < n; i++, item = item->next) {
@@ -138,7 +138,7 @@ dstack_err jf_string_array(const cJSON *obj, const char *key, char ***out, size_
         return DSTACK_OK;
     }
     if (!cJSON_IsArray(arr)) {
-        return client_fail(DSTACK_EPROTO, "response field %s is not an array", key);
+        return err_set(DSTACK_EPROTO, "response field %s is not an array", key);
     }
     size_t n = (size_t)cJSON_GetArraySize(arr);
     if (n == 0) {
@@ -146,18 +146,18 @@ dstack_err jf_string_array(const cJSON *obj, const char *key, char ***out, size_
     }
     char **a = calloc(n, sizeof *a);
     if (a == NULL) {
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     const cJSON *v = arr->child;
     for (size_t i = 0; i < n; i++, v = v->next) {
         if (!cJSON_IsString(v)) {
             jf_string_array_free(a, n);
-            return client_fail(DSTACK_EPROTO, "response field %s holds a non-string", key);
+            return err_set(DSTACK_EPROTO, "response field %s holds a non-string", key);
         }
         a[i] = jf_strdup(json_str(v));
         if (a[i] == NULL) {
             jf_string_array_free(a, n);
-            return client_fail(DSTACK_ENOMEM, "out of memory");
+            return err_set(DSTACK_ENOMEM, "out of memory");
         }
     }
     *out = a;
@@ -167,9 +167,8 @@ dstack_err jf_string_array(const cJSON *obj, const char *key, char ***out, size_
 
 dstack_err jf_set_hex(cJSON *obj, const char *key, const uint8_t *data, size_t len)
 {
-    return json_set(obj, key, json_hex_string(data, len))
-               ? DSTACK_OK
-               : client_fail(DSTACK_ENOMEM, "out of memory");
+    return json_set(obj, key, json_hex_string(data, len)) ? DSTACK_OK
+                                                          : err_set(DSTACK_ENOMEM, "out of memory");
 }
 
 void jf_bytes_array_free(struct dstack_bytes *a, size_t n)

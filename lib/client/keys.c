@@ -40,15 +40,15 @@ dstack_err client_key_from_json(const cJSON *obj, char *text, struct dstack_get_
     struct dstack_get_key_response *k = calloc(1, sizeof *k);
     if (k == NULL) {
         free(text);
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     k->json = text;
     if ((err = jf_hex(obj, "key", &key)) != DSTACK_OK) {
         goto out;
     }
     if (key.len > sizeof k->key) {
-        err = client_fail(DSTACK_EPROTO, "GetKey returned a %zu-byte key (expected at most %d)",
-                          key.len, DSTACK_KEY_LEN);
+        err = err_set(DSTACK_EPROTO, "GetKey returned a %zu-byte key (expected at most %d)",
+                      key.len, DSTACK_KEY_LEN);
         goto out;
     }
     if (key.len > 0) {
@@ -68,19 +68,19 @@ out:
 
 dstack_err dstack_get_key_response_decode(const char *json, struct dstack_get_key_response **out)
 {
-    client_clear_error();
+    err_clear();
     if (json == NULL || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_get_key_response_decode: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_get_key_response_decode: NULL argument");
     }
     *out = NULL;
     struct json_error jerr;
     cJSON *obj = json_parse(json, strlen(json), JSON_DUPS_LAST, &jerr);
     if (!cJSON_IsObject(obj)) {
         json_free(obj);
-        return client_fail(DSTACK_EFORMAT, "GetKey response is not a JSON object: %s", jerr.text);
+        return err_set(DSTACK_EFORMAT, "GetKey response is not a JSON object: %s", jerr.text);
     }
     char *text = jf_strdup(json);
-    dstack_err err = text == NULL ? client_fail(DSTACK_ENOMEM, "out of memory")
+    dstack_err err = text == NULL ? err_set(DSTACK_ENOMEM, "out of memory")
                                   : client_key_from_json(obj, text, out);
     json_free(obj);
     return err;
@@ -94,10 +94,10 @@ bool client_key_needs_version(const char *algorithm)
 
 dstack_err client_key_unsupported(const char *algorithm)
 {
-    return client_fail(DSTACK_EUNSUPPORTED,
-                       "algorithm \"%s\" is not supported: OS version too old (Version RPC "
-                       "unavailable)",
-                       algorithm);
+    return err_set(DSTACK_EUNSUPPORTED,
+                   "algorithm \"%s\" is not supported: OS version too old (Version RPC "
+                   "unavailable)",
+                   algorithm);
 }
 
 dstack_err client_key_request(const char *path, const char *purpose, const char *algorithm,
@@ -106,15 +106,15 @@ dstack_err client_key_request(const char *path, const char *purpose, const char 
     *req = jf_strings("path", path ? path : "", "purpose", purpose ? purpose : "", "algorithm",
                       algorithm ? algorithm : "secp256k1");
     return *req != NULL ? DSTACK_OK
-                        : client_fail(DSTACK_EINVAL, "path, purpose and algorithm must be UTF-8");
+                        : err_set(DSTACK_EINVAL, "path, purpose and algorithm must be UTF-8");
 }
 
 dstack_err dstack_get_key(struct dstack_client *c, const char *path, const char *purpose,
                           const char *algorithm, struct dstack_get_key_response **out)
 {
-    client_clear_error();
+    err_clear();
     if (c == NULL || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_get_key: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_get_key: NULL argument");
     }
     *out = NULL;
     if (client_key_needs_version(algorithm) && !version_available(c)) {
@@ -169,7 +169,7 @@ dstack_err client_tls_key_from_json(const cJSON *obj, char *text,
     struct dstack_get_tls_key_response *k = calloc(1, sizeof *k);
     if (k == NULL) {
         free(text);
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     k->json = text;
     dstack_err err = jf_string(obj, "key", &k->key);
@@ -208,17 +208,17 @@ dstack_err client_tls_unsupported(const struct dstack_tls_key_options *opts)
             sep = ", ";
         }
     }
-    return client_fail(DSTACK_EUNSUPPORTED,
-                       "TLS key options [%s] are not supported: OS version too old "
-                       "(Version RPC unavailable)",
-                       names);
+    return err_set(DSTACK_EUNSUPPORTED,
+                   "TLS key options [%s] are not supported: OS version too old "
+                   "(Version RPC unavailable)",
+                   names);
 }
 
 dstack_err client_tls_request(const struct dstack_tls_key_options *o, cJSON **out)
 {
     *out = NULL;
     if (o->not_before > INT64_MAX || o->not_after > INT64_MAX) {
-        return client_fail(DSTACK_EINVAL, "not_before/not_after out of range");
+        return err_set(DSTACK_EINVAL, "not_before/not_after out of range");
     }
     cJSON *req = jf_strings("subject", o->subject ? o->subject : "", NULL, NULL, NULL, NULL);
     if (req != NULL &&
@@ -226,10 +226,10 @@ dstack_err client_tls_request(const struct dstack_tls_key_options *o, cJSON **ou
          !json_set(req, "usage_server_auth", cJSON_CreateBool(o->usage_server_auth)) ||
          !json_set(req, "usage_client_auth", cJSON_CreateBool(o->usage_client_auth)))) {
         json_free(req);
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     if (req == NULL) {
-        return client_fail(DSTACK_EINVAL, "subject must be UTF-8");
+        return err_set(DSTACK_EINVAL, "subject must be UTF-8");
     }
     if (o->n_alt_names > 0) { /* only when non-empty, as the Python/JS SDKs send it */
         cJSON *names = cJSON_CreateArray();
@@ -237,7 +237,7 @@ dstack_err client_tls_request(const struct dstack_tls_key_options *o, cJSON **ou
         for (size_t i = 0; i < o->n_alt_names; i++) {
             if (!json_push(names, json_string_utf8(o->alt_names[i]))) {
                 json_free(req);
-                return client_fail(DSTACK_EINVAL, "alt_names[%zu] is NULL or not UTF-8", i);
+                return err_set(DSTACK_EINVAL, "alt_names[%zu] is NULL or not UTF-8", i);
             }
         }
     }
@@ -257,9 +257,9 @@ dstack_err client_tls_request(const struct dstack_tls_key_options *o, cJSON **ou
 dstack_err dstack_get_tls_key(struct dstack_client *c, const struct dstack_tls_key_options *opts,
                               struct dstack_get_tls_key_response **out)
 {
-    client_clear_error();
+    err_clear();
     if (c == NULL || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_get_tls_key: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_get_tls_key: NULL argument");
     }
     *out = NULL;
     struct dstack_tls_key_options defaults;
@@ -291,9 +291,9 @@ dstack_err dstack_get_tls_key(struct dstack_client *c, const struct dstack_tls_k
 dstack_err dstack_get_tls_key_response_der(const struct dstack_get_tls_key_response *k,
                                            size_t max_len, struct dstack_bytes *out)
 {
-    client_clear_error();
+    err_clear();
     if (k == NULL || k->key == NULL || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_get_tls_key_response_der: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_get_tls_key_response_der: NULL argument");
     }
     out->data = NULL;
     out->len = 0;
@@ -303,13 +303,13 @@ dstack_err dstack_get_tls_key_response_der(const struct dstack_get_tls_key_respo
     uint8_t *der = malloc(n / 4 * 3 + 3);
     size_t m = 0;
     if (b64 == NULL || der == NULL) {
-        err = client_fail(DSTACK_ENOMEM, "out of memory");
+        err = err_set(DSTACK_ENOMEM, "out of memory");
         goto out;
     }
     const char *begin = strstr(k->key, "-----BEGIN PRIVATE KEY-----");
     const char *end = strstr(k->key, "-----END PRIVATE KEY-----");
     if (begin == NULL || end == NULL || end < begin) {
-        err = client_fail(DSTACK_EFORMAT, "key is not a PKCS#8 PEM private key");
+        err = err_set(DSTACK_EFORMAT, "key is not a PKCS#8 PEM private key");
         goto out;
     }
     for (const char *p = begin + strlen("-----BEGIN PRIVATE KEY-----"); p < end; p++) {
@@ -320,7 +320,7 @@ dstack_err dstack_get_tls_key_response_der(const struct dstack_get_tls_key_respo
     b64[m] = '\0';
     int dl = m % 4 == 0 ? EVP_DecodeBlock(der, (const unsigned char *)b64, (int)m) : -1;
     if (dl < 0) {
-        err = client_fail(DSTACK_EFORMAT, "key PEM body is not valid base64");
+        err = err_set(DSTACK_EFORMAT, "key PEM body is not valid base64");
         goto out;
     }
     size_t len = (size_t)dl; /* EVP_DecodeBlock counts the '=' padding as zero bytes */
@@ -333,7 +333,7 @@ dstack_err dstack_get_tls_key_response_der(const struct dstack_get_tls_key_respo
     size_t want = max_len == 0 ? len : max_len;
     out->data = calloc(want ? want : 1, 1);
     if (out->data == NULL) {
-        err = client_fail(DSTACK_ENOMEM, "out of memory");
+        err = err_set(DSTACK_ENOMEM, "out of memory");
         goto out;
     }
     memcpy(out->data, der, len < want ? len : want);

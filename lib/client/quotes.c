@@ -9,11 +9,11 @@
 dstack_err client_check_report_data(const uint8_t *data, size_t len)
 {
     if (len > DSTACK_REPORT_DATA_LEN) {
-        return client_fail(DSTACK_EINVAL, "report_data must be at most %d bytes, got %zu",
-                           DSTACK_REPORT_DATA_LEN, len);
+        return err_set(DSTACK_EINVAL, "report_data must be at most %d bytes, got %zu",
+                       DSTACK_REPORT_DATA_LEN, len);
     }
     if (len > 0 && data == NULL) {
-        return client_fail(DSTACK_EINVAL, "report_data is NULL");
+        return err_set(DSTACK_EINVAL, "report_data is NULL");
     }
     return DSTACK_OK;
 }
@@ -38,7 +38,7 @@ dstack_err client_quote_from_json(const cJSON *obj, char *text,
     struct dstack_get_quote_response *q = calloc(1, sizeof *q);
     if (q == NULL) {
         free(text);
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     q->json = text;
     dstack_err err = jf_hex_public(obj, "quote", &q->quote);
@@ -91,9 +91,9 @@ dstack_err client_quote_from_http(struct client_http_result *r,
 dstack_err dstack_get_quote(struct dstack_client *c, const uint8_t *report_data, size_t len,
                             struct dstack_get_quote_response **out)
 {
-    client_clear_error();
+    err_clear();
     if (c == NULL || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_get_quote: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_get_quote: NULL argument");
     }
     *out = NULL;
     cJSON *req = NULL;
@@ -104,7 +104,7 @@ dstack_err dstack_get_quote(struct dstack_client *c, const uint8_t *report_data,
     char *body = json_dump(req, 0, NULL);
     json_free(req);
     if (body == NULL) {
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     struct client_http_result r = {0};
     err = transport_post(c, "GetQuote", body, 0, &r);
@@ -119,10 +119,10 @@ dstack_err dstack_get_quote(struct dstack_client *c, const uint8_t *report_data,
 dstack_err client_get_quote_tree(struct dstack_client *c, const uint8_t *report_data, size_t len,
                                  cJSON **resp)
 {
-    client_clear_error();
+    err_clear();
     *resp = NULL;
     if (c == NULL) {
-        return client_fail(DSTACK_EINVAL, "GetQuote: NULL client");
+        return err_set(DSTACK_EINVAL, "GetQuote: NULL client");
     }
     return post_report_data(c, "GetQuote", report_data, len, resp, NULL);
 }
@@ -142,7 +142,7 @@ dstack_err client_attest_from_json(const cJSON *obj, char *text,
     struct dstack_attest_response *a = calloc(1, sizeof *a);
     if (a == NULL) {
         free(text);
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     a->json = text;
     dstack_err err = jf_hex_public(obj, "attestation", &a->attestation);
@@ -157,9 +157,9 @@ dstack_err client_attest_from_json(const cJSON *obj, char *text,
 dstack_err dstack_attest(struct dstack_client *c, const uint8_t *report_data, size_t len,
                          struct dstack_attest_response **out)
 {
-    client_clear_error();
+    err_clear();
     if (c == NULL || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_attest: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_attest: NULL argument");
     }
     *out = NULL;
     cJSON *resp = NULL;
@@ -177,14 +177,14 @@ dstack_err client_emit_request(const char *event, const uint8_t *payload, size_t
     *out = NULL;
     /* Every SDK refuses an empty name before sending. */
     if (event == NULL || event[0] == '\0') {
-        return client_fail(DSTACK_EINVAL, "event name cannot be empty");
+        return err_set(DSTACK_EINVAL, "event name cannot be empty");
     }
     if (len > 0 && payload == NULL) {
-        return client_fail(DSTACK_EINVAL, "payload is NULL");
+        return err_set(DSTACK_EINVAL, "payload is NULL");
     }
     cJSON *req = jf_strings("event", event, NULL, NULL, NULL, NULL);
     if (req == NULL) {
-        return client_fail(DSTACK_EINVAL, "event name must be UTF-8");
+        return err_set(DSTACK_EINVAL, "event name must be UTF-8");
     }
     dstack_err err = jf_set_hex(req, "payload", payload, len);
     if (err != DSTACK_OK) {
@@ -204,7 +204,7 @@ dstack_err client_report_data_request(const uint8_t *data, size_t len, cJSON **o
     }
     cJSON *req = cJSON_CreateObject();
     if (req == NULL) {
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     err = jf_set_hex(req, "report_data", data, len);
     if (err != DSTACK_OK) {
@@ -218,9 +218,9 @@ dstack_err client_report_data_request(const uint8_t *data, size_t len, cJSON **o
 dstack_err dstack_emit_event(struct dstack_client *c, const char *event, const uint8_t *payload,
                              size_t len)
 {
-    client_clear_error();
+    err_clear();
     if (c == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_emit_event: NULL client");
+        return err_set(DSTACK_EINVAL, "dstack_emit_event: NULL client");
     }
     cJSON *req = NULL;
     dstack_err err = client_emit_request(event, payload, len, &req);

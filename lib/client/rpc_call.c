@@ -22,13 +22,13 @@ static dstack_err not_dstack_answer(dstack_err code, const char *method,
         excerpt[n++] = (ch >= 0x20 && ch < 0x7f) ? ch : ' ';
     }
     excerpt[n] = '\0';
-    return client_fail(code,
-                       "%s: %s answered HTTP %ld with %s, not a dstack API answer: is it the "
-                       "dstack socket? (tappd.sock serves the tappd API, external.sock the "
-                       "Worker API; `dstack call METHOD` reaches any of them)%s%s%s",
-                       method, r->endpoint ? r->endpoint : "the agent", r->status,
-                       r->body_len ? "a body that is not JSON" : "an empty body", n ? " [" : "",
-                       excerpt, n ? "]" : "");
+    return err_set(code,
+                   "%s: %s answered HTTP %ld with %s, not a dstack API answer: is it the "
+                   "dstack socket? (tappd.sock serves the tappd API, external.sock the "
+                   "Worker API; `dstack call METHOD` reaches any of them)%s%s%s",
+                   method, r->endpoint ? r->endpoint : "the agent", r->status,
+                   r->body_len ? "a body that is not JSON" : "an empty body", n ? " [" : "",
+                   excerpt, n ? "]" : "");
 }
 
 static bool carries_keys(const char *method)
@@ -60,8 +60,8 @@ dstack_err client_rpc_result(const char *method, struct client_http_result *r, c
     }
     const cJSON *e = cJSON_IsObject(parsed) ? json_get(parsed, "error") : NULL;
     if (r->status < 200 || r->status >= 300) {
-        err = cJSON_IsString(e) ? client_fail(DSTACK_ESERVER, "%s failed (HTTP %ld): %s", method,
-                                              r->status, json_str(e))
+        err = cJSON_IsString(e) ? err_set(DSTACK_ESERVER, "%s failed (HTTP %ld): %s", method,
+                                          r->status, json_str(e))
                                 : not_dstack_answer(DSTACK_ESERVER, method, r);
         goto out;
     }
@@ -95,7 +95,7 @@ dstack_err client_rpc(struct dstack_client *c, const char *method, cJSON *req, u
     }
     char *body = req != NULL ? json_dump(req, 0, NULL) : jf_strdup("{}");
     if (body == NULL) {
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     dstack_err err = transport_post(c, method, body, timeout_ms, &r);
     if (err == DSTACK_OK) {

@@ -20,13 +20,12 @@ dstack_err client_sign_request(const char *algorithm, const uint8_t *data, size_
     *out = NULL;
     /* Python/JS check the digest length before sending; exact algorithm string, no alias. */
     if (strcmp(algorithm, "secp256k1_prehashed") == 0 && len != DSTACK_SHA256_LEN) {
-        return client_fail(DSTACK_EINVAL,
-                           "Pre-hashed signing requires a 32-byte digest, but received %zu bytes",
-                           len);
+        return err_set(DSTACK_EINVAL,
+                       "Pre-hashed signing requires a 32-byte digest, but received %zu bytes", len);
     }
     cJSON *req = jf_strings("algorithm", algorithm, NULL, NULL, NULL, NULL);
     if (req == NULL) {
-        return client_fail(DSTACK_EINVAL, "algorithm must be UTF-8");
+        return err_set(DSTACK_EINVAL, "algorithm must be UTF-8");
     }
     dstack_err err = jf_set_hex(req, "data", data, len);
     if (err != DSTACK_OK) {
@@ -42,7 +41,7 @@ dstack_err client_sign_from_json(const cJSON *obj, char *text, struct dstack_sig
     struct dstack_sign_response *s = calloc(1, sizeof *s);
     if (s == NULL) {
         free(text);
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     s->json = text;
     dstack_err err = jf_hex_public(obj, "signature", &s->signature);
@@ -63,9 +62,9 @@ dstack_err client_sign_from_json(const cJSON *obj, char *text, struct dstack_sig
 dstack_err dstack_sign(struct dstack_client *c, const char *algorithm, const uint8_t *data,
                        size_t len, struct dstack_sign_response **out)
 {
-    client_clear_error();
+    err_clear();
     if (c == NULL || algorithm == NULL || out == NULL || (len > 0 && data == NULL)) {
-        return client_fail(DSTACK_EINVAL, "dstack_sign: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_sign: NULL argument");
     }
     *out = NULL;
     cJSON *req = NULL;
@@ -88,10 +87,10 @@ dstack_err dstack_verify(struct dstack_client *c, const char *algorithm, const u
                          size_t data_len, const uint8_t *sig, size_t sig_len,
                          const uint8_t *public_key, size_t pub_len, bool *valid)
 {
-    client_clear_error();
+    err_clear();
     if (c == NULL || algorithm == NULL || valid == NULL || (data_len > 0 && data == NULL) ||
         (sig_len > 0 && sig == NULL) || (pub_len > 0 && public_key == NULL)) {
-        return client_fail(DSTACK_EINVAL, "dstack_verify: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_verify: NULL argument");
     }
     *valid = false;
     cJSON *req = NULL;
@@ -116,7 +115,7 @@ dstack_err client_verify_request(const char *algorithm, const uint8_t *data, siz
     *out = NULL;
     cJSON *req = jf_strings("algorithm", algorithm, NULL, NULL, NULL, NULL);
     if (req == NULL) {
-        return client_fail(DSTACK_EINVAL, "algorithm must be UTF-8");
+        return err_set(DSTACK_EINVAL, "algorithm must be UTF-8");
     }
     dstack_err err = jf_set_hex(req, "data", data, data_len);
     if (err == DSTACK_OK) {
@@ -137,7 +136,7 @@ dstack_err client_verify_from_json(const cJSON *obj, bool *valid)
 {
     const cJSON *v = json_get(obj, "valid");
     if (v != NULL && !cJSON_IsBool(v)) {
-        return client_fail(DSTACK_EPROTO, "Verify: field valid is not a boolean");
+        return err_set(DSTACK_EPROTO, "Verify: field valid is not a boolean");
     }
     *valid = cJSON_IsTrue(v); /* absent = false: prost omits default values */
     return DSTACK_OK;

@@ -8,10 +8,10 @@
 static dstack_err check_legacy(const struct dstack_client *c, const void *out)
 {
     if (c == NULL || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "NULL argument");
+        return err_set(DSTACK_EINVAL, "NULL argument");
     }
     if (strcmp(c->path_prefix, "/prpc/Tappd.") != 0) {
-        return client_fail(DSTACK_EINVAL, "not a tappd client (use dstack_tappd_client_new)");
+        return err_set(DSTACK_EINVAL, "not a tappd client (use dstack_tappd_client_new)");
     }
     return DSTACK_OK;
 }
@@ -20,7 +20,7 @@ dstack_err dstack_tappd_derive_key(struct dstack_client *c, const char *path, co
                                    const char *const *alt_names, size_t n_alt_names,
                                    struct dstack_get_tls_key_response **out)
 {
-    client_clear_error();
+    err_clear();
     dstack_err err = check_legacy(c, out);
     if (err != DSTACK_OK) {
         return err;
@@ -34,7 +34,7 @@ dstack_err dstack_tappd_derive_key(struct dstack_client *c, const char *path, co
     cJSON *req = jf_strings("path", path, "subject",
                             (subject != NULL && subject[0] != '\0') ? subject : path, NULL, NULL);
     if (req == NULL) {
-        return client_fail(DSTACK_EINVAL, "path and subject must be UTF-8");
+        return err_set(DSTACK_EINVAL, "path and subject must be UTF-8");
     }
     if (n_alt_names > 0) {
         cJSON *names = cJSON_CreateArray();
@@ -42,7 +42,7 @@ dstack_err dstack_tappd_derive_key(struct dstack_client *c, const char *path, co
         for (size_t i = 0; i < n_alt_names; i++) {
             if (!json_push(names, json_string_utf8(alt_names != NULL ? alt_names[i] : NULL))) {
                 json_free(req);
-                return client_fail(DSTACK_EINVAL, "alt_names[%zu] is NULL or not UTF-8", i);
+                return err_set(DSTACK_EINVAL, "alt_names[%zu] is NULL or not UTF-8", i);
             }
         }
     }
@@ -74,14 +74,14 @@ dstack_err dstack_tappd_tdx_quote(struct dstack_client *c, const uint8_t *report
                                   const char *hash_algorithm,
                                   struct dstack_get_quote_response **out)
 {
-    client_clear_error();
+    err_clear();
     dstack_err err = check_legacy(c, out);
     if (err != DSTACK_OK) {
         return err;
     }
     *out = NULL;
     if (len > 0 && report_data == NULL) {
-        return client_fail(DSTACK_EINVAL, "report_data is NULL");
+        return err_set(DSTACK_EINVAL, "report_data is NULL");
     }
     client_log(c, DSTACK_LOG_WARN, "tdx_quote is deprecated, please use get_quote instead");
     if (hash_algorithm == NULL || hash_algorithm[0] == '\0') {
@@ -93,8 +93,8 @@ dstack_err dstack_tappd_tdx_quote(struct dstack_client *c, const uint8_t *report
     if (strcmp(hash_algorithm, "raw") == 0) {
         /* raw: the agent wants exactly 64 bytes; the SDKs left-pad (zfill/padStart). */
         if (len > DSTACK_REPORT_DATA_LEN) {
-            return client_fail(DSTACK_EINVAL,
-                               "report data is too large, it should be at most 64 bytes");
+            return err_set(DSTACK_EINVAL,
+                           "report data is too large, it should be at most 64 bytes");
         }
         if (len > 0) {
             memcpy(padded + (DSTACK_REPORT_DATA_LEN - len), report_data, len);
@@ -104,7 +104,7 @@ dstack_err dstack_tappd_tdx_quote(struct dstack_client *c, const uint8_t *report
     }
     cJSON *req = jf_strings("hash_algorithm", hash_algorithm, NULL, NULL, NULL, NULL);
     if (req == NULL) {
-        return client_fail(DSTACK_EINVAL, "hash_algorithm must be UTF-8");
+        return err_set(DSTACK_EINVAL, "hash_algorithm must be UTF-8");
     }
     err = jf_set_hex(req, "report_data", send, send_len);
     if (err == DSTACK_OK) {
@@ -118,18 +118,18 @@ dstack_err dstack_tappd_raw_quote(struct dstack_client *c,
                                   const uint8_t report_data[DSTACK_REPORT_DATA_LEN],
                                   struct dstack_get_quote_response **out)
 {
-    client_clear_error();
+    err_clear();
     dstack_err err = check_legacy(c, out);
     if (err != DSTACK_OK) {
         return err;
     }
     *out = NULL;
     if (report_data == NULL) {
-        return client_fail(DSTACK_EINVAL, "report_data is NULL");
+        return err_set(DSTACK_EINVAL, "report_data is NULL");
     }
     cJSON *req = cJSON_CreateObject();
     if (req == NULL) {
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     err = jf_set_hex(req, "report_data", report_data, DSTACK_REPORT_DATA_LEN);
     if (err == DSTACK_OK) {
@@ -141,7 +141,7 @@ dstack_err dstack_tappd_raw_quote(struct dstack_client *c,
 
 dstack_err dstack_tappd_info(struct dstack_client *c, struct dstack_info_response **out)
 {
-    client_clear_error();
+    err_clear();
     dstack_err err = check_legacy(c, out);
     if (err != DSTACK_OK) {
         return err;

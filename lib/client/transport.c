@@ -31,8 +31,8 @@ dstack_err transport_global_init(void)
 {
     (void)pthread_once(&curl_once, curl_init_once);
     if (curl_init_rc != CURLE_OK) {
-        return client_fail(DSTACK_ETRANSPORT, "libcurl initialisation failed: %s",
-                           curl_easy_strerror(curl_init_rc));
+        return err_set(DSTACK_ETRANSPORT, "libcurl initialisation failed: %s",
+                       curl_easy_strerror(curl_init_rc));
     }
     return DSTACK_OK;
 }
@@ -205,7 +205,7 @@ dstack_err transport_prepare(struct dstack_client *c, CURL *h, const char *metho
     x->headers = h3 ? h3 : h1;
     if (x->url == NULL || h3 == NULL) {
         transport_xfer_release(NULL, x);
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     curl_easy_reset(h); /* keeps the connection cache; clears options of the previous call */
     curl_easy_setopt(h, CURLOPT_URL, x->url);
@@ -237,22 +237,22 @@ dstack_err transport_complete(struct dstack_client *c, CURL *h, const char *meth
     memset(out, 0, sizeof *out);
     if (rc != CURLE_OK) {
         if (x->buf.too_large) {
-            return client_fail(DSTACK_EPROTO, "%s response exceeds %u bytes", method,
-                               CLIENT_MAX_RESPONSE);
+            return err_set(DSTACK_EPROTO, "%s response exceeds %u bytes", method,
+                           CLIENT_MAX_RESPONSE);
         }
         if (rc == CURLE_OPERATION_TIMEDOUT) {
-            return client_fail(DSTACK_ETRANSPORT, "%s: request timed out after %u ms (%s)", method,
-                               x->timeout_ms, c->endpoint);
+            return err_set(DSTACK_ETRANSPORT, "%s: request timed out after %u ms (%s)", method,
+                           x->timeout_ms, c->endpoint);
         }
-        return client_fail(DSTACK_ETRANSPORT, "%s: cannot reach the agent at %s: %s", method,
-                           c->endpoint, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+        return err_set(DSTACK_ETRANSPORT, "%s: cannot reach the agent at %s: %s", method,
+                       c->endpoint, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
     }
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (x->buf.data == NULL) {
         x->buf.data = calloc(1, 1);
         if (x->buf.data == NULL) {
-            return client_fail(DSTACK_ENOMEM, "out of memory");
+            return err_set(DSTACK_ENOMEM, "out of memory");
         }
     }
     out->status = status;
@@ -271,7 +271,7 @@ dstack_err transport_post(struct dstack_client *c, const char *method, const cha
     memset(out, 0, sizeof *out);
     struct client_conn *conn = pool_take(c);
     if (conn == NULL) {
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     dstack_err err = transport_prepare(c, conn->h, method, body, timeout_ms, &x);
     if (err == DSTACK_OK) {

@@ -12,13 +12,13 @@ static const char alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnop
 
 dstack_err dstack_base58_encode(const uint8_t *data, size_t len, char *out, size_t out_cap)
 {
-    client_clear_error();
+    err_clear();
     if ((data == NULL && len > 0) || out == NULL || out_cap == 0) {
-        return client_fail(DSTACK_EINVAL, "dstack_base58_encode: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_base58_encode: NULL argument");
     }
     out[0] = '\0';
     if (len > DSTACK_BASE58_MAX_INPUT) {
-        return client_fail(DSTACK_EINVAL, "base58 input over %d bytes", DSTACK_BASE58_MAX_INPUT);
+        return err_set(DSTACK_EINVAL, "base58 input over %d bytes", DSTACK_BASE58_MAX_INPUT);
     }
     size_t zeros = 0;
     while (zeros < len && data[zeros] == 0) {
@@ -41,8 +41,8 @@ dstack_err dstack_base58_encode(const uint8_t *data, size_t len, char *out, size
     }
     if (zeros + nd + 1 > out_cap) {
         secret_wipe(digits, nd);
-        return client_fail(DSTACK_EINVAL, "base58 output needs %zu bytes, buffer has %zu",
-                           zeros + nd + 1, out_cap);
+        return err_set(DSTACK_EINVAL, "base58 output needs %zu bytes, buffer has %zu",
+                       zeros + nd + 1, out_cap);
     }
     memset(out, '1', zeros);
     for (size_t j = 0; j < nd; j++) {
@@ -62,14 +62,14 @@ static int digit_value(char c)
 dstack_err dstack_base58_decode(const char *text, size_t text_len, uint8_t *out, size_t out_cap,
                                 size_t *out_len)
 {
-    client_clear_error();
+    err_clear();
     if ((text == NULL && text_len > 0) || out_len == NULL || (out == NULL && out_cap > 0)) {
-        return client_fail(DSTACK_EINVAL, "dstack_base58_decode: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_base58_decode: NULL argument");
     }
     *out_len = 0;
     if (text_len > DSTACK_BASE58_ENCODED_MAX(DSTACK_BASE58_MAX_INPUT)) {
-        return client_fail(DSTACK_EINVAL, "base58 text over %d characters",
-                           DSTACK_BASE58_ENCODED_MAX(DSTACK_BASE58_MAX_INPUT));
+        return err_set(DSTACK_EINVAL, "base58 text over %d characters",
+                       DSTACK_BASE58_ENCODED_MAX(DSTACK_BASE58_MAX_INPUT));
     }
     size_t ones = 0;
     while (ones < text_len && text[ones] == '1') {
@@ -82,7 +82,7 @@ dstack_err dstack_base58_decode(const char *text, size_t text_len, uint8_t *out,
     for (size_t i = ones; i < text_len; i++) {
         int v = digit_value(text[i]);
         if (v < 0) {
-            err = client_fail(DSTACK_EFORMAT, "invalid base58 character at offset %zu", i);
+            err = err_set(DSTACK_EFORMAT, "invalid base58 character at offset %zu", i);
             goto out;
         }
         unsigned carry = (unsigned)v;
@@ -97,8 +97,8 @@ dstack_err dstack_base58_decode(const char *text, size_t text_len, uint8_t *out,
         }
     }
     if (ones + nb > out_cap) {
-        err = client_fail(DSTACK_EINVAL, "base58 value needs %zu bytes, buffer has %zu", ones + nb,
-                          out_cap);
+        err = err_set(DSTACK_EINVAL, "base58 value needs %zu bytes, buffer has %zu", ones + nb,
+                      out_cap);
         goto out;
     }
     if (ones > 0) {

@@ -39,9 +39,9 @@ static void normalize_compose(cJSON *obj)
 
 dstack_err dstack_compose_canonical_json(const char *json, size_t len, bool normalize, char **out)
 {
-    client_clear_error();
+    err_clear();
     if (json == NULL || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_compose_canonical_json: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_compose_canonical_json: NULL argument");
     }
     *out = NULL;
     /* JSON.parse's reading: a repeated key keeps its last value at its first place, U+0000 is a
@@ -49,12 +49,12 @@ dstack_err dstack_compose_canonical_json(const char *json, size_t len, bool norm
     struct json_error jerr;
     cJSON *obj = json_parse(json, len, JSON_PARSE_JS, &jerr);
     if (obj == NULL) {
-        return client_fail(DSTACK_EFORMAT, "app-compose is not valid JSON: %s (line %d)", jerr.text,
-                           jerr.line);
+        return err_set(DSTACK_EFORMAT, "app-compose is not valid JSON: %s (line %d)", jerr.text,
+                       jerr.line);
     }
     if (!cJSON_IsObject(obj)) {
         json_free(obj);
-        return client_fail(DSTACK_EFORMAT, "app-compose must be a JSON object");
+        return err_set(DSTACK_EFORMAT, "app-compose must be a JSON object");
     }
     if (normalize) {
         normalize_compose(obj);
@@ -64,12 +64,12 @@ dstack_err dstack_compose_canonical_json(const char *json, size_t len, bool norm
     json_free(obj);
     if (!ok) {
         strbuf_free(&b);
-        return client_fail(DSTACK_EFORMAT, "app-compose nests deeper than %d levels",
-                           JS_JSON_MAX_DEPTH);
+        return err_set(DSTACK_EFORMAT, "app-compose nests deeper than %d levels",
+                       JS_JSON_MAX_DEPTH);
     }
     if (b.failed || b.data == NULL) {
         strbuf_free(&b);
-        return client_fail(DSTACK_ENOMEM, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     *out = b.data;
     return DSTACK_OK;
@@ -87,7 +87,7 @@ dstack_err dstack_compose_hash(const char *json, size_t len, bool normalize,
     err = hash_sha256(canon, strlen(canon), digest);
     free(canon);
     if (err != DSTACK_OK) {
-        return client_fail(err, "SHA-256 failed");
+        return err_set(err, "SHA-256 failed");
     }
     hex_encode(digest, sizeof digest, out);
     return DSTACK_OK;

@@ -22,7 +22,7 @@ static dstack_err env_plaintext(const struct dstack_env_var *vars, size_t n, str
     strbuf_puts(b, "{\"env\":[");
     for (size_t i = 0; i < n; i++) {
         if (vars[i].key == NULL || vars[i].value == NULL) {
-            return client_fail(DSTACK_EINVAL, "env var %zu has a NULL key or value", i);
+            return err_set(DSTACK_EINVAL, "env var %zu has a NULL key or value", i);
         }
         strbuf_puts(b, i ? ",{\"key\":" : "{\"key\":");
         js_string(b, vars[i].key, strlen(vars[i].key));
@@ -31,7 +31,7 @@ static dstack_err env_plaintext(const struct dstack_env_var *vars, size_t n, str
         strbuf_putc(b, '}');
     }
     strbuf_puts(b, "]}");
-    return b->failed ? client_fail(DSTACK_ENOMEM, "out of memory") : DSTACK_OK;
+    return b->failed ? err_set(DSTACK_ENOMEM, "out of memory") : DSTACK_OK;
 }
 
 /* shared = X25519(sk, pub); fails on the all-zero output (low-order points), as the receiver
@@ -49,11 +49,11 @@ static dstack_err x25519(const uint8_t sk[DSTACK_X25519_KEY_LEN],
     if (ctx == NULL || peer == NULL || EVP_PKEY_derive_init(ctx) <= 0 ||
         EVP_PKEY_derive_set_peer(ctx, peer) <= 0 || EVP_PKEY_derive(ctx, shared->b, &len) <= 0 ||
         len != sizeof shared->b) {
-        err = client_fail(DSTACK_ECRYPTO, "invalid X25519 shared secret");
+        err = err_set(DSTACK_ECRYPTO, "invalid X25519 shared secret");
         goto out;
     }
     if (eph_pub != NULL && EVP_PKEY_get_raw_public_key(me, eph_pub, &plen) <= 0) {
-        err = client_fail(DSTACK_ECRYPTO, "X25519 public key derivation failed");
+        err = err_set(DSTACK_ECRYPTO, "X25519 public key derivation failed");
     }
 out:
     EVP_PKEY_CTX_free(ctx);
@@ -68,10 +68,10 @@ dstack_err dstack_encrypt_env_vars_det(const struct dstack_env_var *vars, size_t
                                        const uint8_t iv[DSTACK_ENV_IV_LEN], uint8_t **out,
                                        size_t *out_len)
 {
-    client_clear_error();
+    err_clear();
     if ((n > 0 && vars == NULL) || public_key == NULL || eph_secret == NULL || iv == NULL ||
         out == NULL || out_len == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_encrypt_env_vars: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_encrypt_env_vars: NULL argument");
     }
     *out = NULL;
     *out_len = 0;
@@ -86,13 +86,13 @@ dstack_err dstack_encrypt_env_vars_det(const struct dstack_env_var *vars, size_t
         goto out;
     }
     if (plain.len > INT32_MAX - ENV_HEADER_LEN - DSTACK_ENV_TAG_LEN) {
-        err = client_fail(DSTACK_EINVAL, "environment too large");
+        err = err_set(DSTACK_EINVAL, "environment too large");
         goto out;
     }
     wire_len = ENV_HEADER_LEN + plain.len + DSTACK_ENV_TAG_LEN;
     wire = malloc(wire_len);
     if (wire == NULL) {
-        err = client_fail(DSTACK_ENOMEM, "out of memory");
+        err = err_set(DSTACK_ENOMEM, "out of memory");
         goto out;
     }
     if ((err = x25519(eph_secret, public_key, &shared, wire)) != DSTACK_OK) {
@@ -109,7 +109,7 @@ dstack_err dstack_encrypt_env_vars_det(const struct dstack_env_var *vars, size_t
         EVP_EncryptFinal_ex(ctx, wire + ENV_HEADER_LEN + l1, &l2) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, DSTACK_ENV_TAG_LEN,
                             wire + ENV_HEADER_LEN + plain.len) != 1) {
-        err = client_fail(DSTACK_ECRYPTO, "AES-256-GCM encryption failed");
+        err = err_set(DSTACK_ECRYPTO, "AES-256-GCM encryption failed");
         goto out;
     }
     *out = wire;
@@ -129,9 +129,9 @@ out:
 dstack_err dstack_encrypt_env_vars(const struct dstack_env_var *vars, size_t n,
                                    const char *public_key_hex, char **out_hex)
 {
-    client_clear_error();
+    err_clear();
     if (public_key_hex == NULL || out_hex == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_encrypt_env_vars: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_encrypt_env_vars: NULL argument");
     }
     *out_hex = NULL;
     uint8_t pub[DSTACK_X25519_KEY_LEN];
@@ -139,20 +139,20 @@ dstack_err dstack_encrypt_env_vars(const struct dstack_env_var *vars, size_t n,
     dstack_err err = hex_decode(public_key_hex, strlen(public_key_hex), pub, sizeof pub, &pub_len);
     /* The Go SDK's checks and texts (encrypt_env_vars.go). */
     if (err == DSTACK_EFORMAT) {
-        return client_fail(DSTACK_EINVAL, "failed to decode public key: invalid hex");
+        return err_set(DSTACK_EINVAL, "failed to decode public key: invalid hex");
     }
     if (err != DSTACK_OK || pub_len != sizeof pub) {
         size_t digits = strlen(public_key_hex);
         (void)hex_skip_prefix(public_key_hex, &digits);
-        return client_fail(DSTACK_EINVAL, "invalid public key length: expected 32 bytes, got %zu",
-                           digits / 2);
+        return err_set(DSTACK_EINVAL, "invalid public key length: expected 32 bytes, got %zu",
+                       digits / 2);
     }
     struct secret32 eph = {0};
     uint8_t iv[DSTACK_ENV_IV_LEN];
     uint8_t *wire = NULL;
     size_t wire_len = 0;
     if (RAND_bytes(eph.b, sizeof eph.b) != 1 || RAND_bytes(iv, sizeof iv) != 1) {
-        return client_fail(DSTACK_ECRYPTO, "no randomness available");
+        return err_set(DSTACK_ECRYPTO, "no randomness available");
     }
     err = dstack_encrypt_env_vars_det(vars, n, pub, eph.b, iv, &wire, &wire_len);
     secret_wipe(&eph, sizeof eph);
@@ -161,25 +161,25 @@ dstack_err dstack_encrypt_env_vars(const struct dstack_env_var *vars, size_t n,
     }
     *out_hex = hex_encode_alloc(wire, wire_len);
     free(wire);
-    return *out_hex == NULL ? client_fail(DSTACK_ENOMEM, "out of memory") : DSTACK_OK;
+    return *out_hex == NULL ? err_set(DSTACK_ENOMEM, "out of memory") : DSTACK_OK;
 }
 
 dstack_err dstack_decrypt_env_vars(const uint8_t *data, size_t len,
                                    const uint8_t secret_key[DSTACK_X25519_KEY_LEN],
                                    char **plaintext, size_t *plain_len)
 {
-    client_clear_error();
+    err_clear();
     if (data == NULL || secret_key == NULL || plaintext == NULL || plain_len == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_decrypt_env_vars: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_decrypt_env_vars: NULL argument");
     }
     *plaintext = NULL;
     *plain_len = 0;
     if (len < ENV_HEADER_LEN + DSTACK_ENV_TAG_LEN) {
-        return client_fail(DSTACK_EFORMAT, "encrypted env is %zu bytes, shorter than %d", len,
-                           ENV_HEADER_LEN + DSTACK_ENV_TAG_LEN);
+        return err_set(DSTACK_EFORMAT, "encrypted env is %zu bytes, shorter than %d", len,
+                       ENV_HEADER_LEN + DSTACK_ENV_TAG_LEN);
     }
     if (len > INT32_MAX) {
-        return client_fail(DSTACK_EINVAL, "encrypted env too large");
+        return err_set(DSTACK_EINVAL, "encrypted env too large");
     }
     size_t ct_len = len - ENV_HEADER_LEN - DSTACK_ENV_TAG_LEN;
     struct secret32 shared = {0};
@@ -193,7 +193,7 @@ dstack_err dstack_decrypt_env_vars(const uint8_t *data, size_t len,
     ctx = EVP_CIPHER_CTX_new();
     int l1 = 0, l2 = 0;
     if (plain == NULL || ctx == NULL) {
-        err = client_fail(DSTACK_ENOMEM, "out of memory");
+        err = err_set(DSTACK_ENOMEM, "out of memory");
         goto out;
     }
     if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
@@ -203,7 +203,7 @@ dstack_err dstack_decrypt_env_vars(const uint8_t *data, size_t len,
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, DSTACK_ENV_TAG_LEN,
                             (void *)(data + ENV_HEADER_LEN + ct_len)) != 1 ||
         EVP_DecryptFinal_ex(ctx, (uint8_t *)plain + l1, &l2) != 1) {
-        err = client_fail(DSTACK_EVERIFY, "decryption failed: wrong key or tampered data");
+        err = err_set(DSTACK_EVERIFY, "decryption failed: wrong key or tampered data");
         goto out;
     }
     plain[ct_len] = '\0';

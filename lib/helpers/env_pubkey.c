@@ -17,18 +17,18 @@ static dstack_err recover_signer(const uint8_t *public_key, size_t pub_len, cons
                                  char signer[DSTACK_SIGNER_HEX_LEN + 1])
 {
     if ((pub_len > 0 && public_key == NULL) || sig == NULL || app_id == NULL || signer == NULL) {
-        return client_fail(DSTACK_EINVAL, "verify_env_encrypt_public_key: NULL argument");
+        return err_set(DSTACK_EINVAL, "verify_env_encrypt_public_key: NULL argument");
     }
     signer[0] = '\0';
     if (sig_len != K256_RSIG_LEN) {
-        return client_fail(DSTACK_EINVAL, "signature must be %d bytes, got %zu", K256_RSIG_LEN,
-                           sig_len);
+        return err_set(DSTACK_EINVAL, "signature must be %d bytes, got %zu", K256_RSIG_LEN,
+                       sig_len);
     }
     uint8_t app[64];
     size_t app_len = 0;
     size_t id_len = strlen(app_id);
     if (hex_decode(app_id, id_len, app, sizeof app, &app_len) != DSTACK_OK) {
-        return client_fail(DSTACK_EINVAL, "app_id is not valid hex: %s", app_id);
+        return err_set(DSTACK_EINVAL, "app_id is not valid hex: %s", app_id);
     }
     uint8_t rsig[K256_RSIG_LEN];
     memcpy(rsig, sig, sizeof rsig);
@@ -37,8 +37,7 @@ static dstack_err recover_signer(const uint8_t *public_key, size_t pub_len, cons
         rsig[64] = (uint8_t)(rsig[64] - 27);
     }
     if (rsig[64] > 1) {
-        return client_fail(DSTACK_EINVAL, "signature recovery id %u is not 0, 1, 27 or 28",
-                           sig[64]);
+        return err_set(DSTACK_EINVAL, "signature recovery id %u is not 0, 1, 27 or 28", sig[64]);
     }
     struct keccak_ctx kc;
     keccak_init(&kc, KECCAK256_LEN);
@@ -57,7 +56,7 @@ static dstack_err recover_signer(const uint8_t *public_key, size_t pub_len, cons
     uint8_t pub[K256_PUBKEY_LEN];
     dstack_err err = k256_recover(digest, rsig, pub);
     if (err != DSTACK_OK) {
-        return client_fail(DSTACK_EVERIFY, "no public key recovers from the signature");
+        return err_set(DSTACK_EVERIFY, "no public key recovers from the signature");
     }
     signer[0] = '0';
     signer[1] = 'x';
@@ -71,7 +70,7 @@ dstack_err dstack_verify_env_encrypt_public_key(const uint8_t *public_key, size_
                                                 uint64_t max_age_seconds, int64_t now,
                                                 char signer[DSTACK_SIGNER_HEX_LEN + 1])
 {
-    client_clear_error();
+    err_clear();
     if (signer != NULL) {
         signer[0] = '\0';
     }
@@ -81,12 +80,12 @@ dstack_err dstack_verify_env_encrypt_public_key(const uint8_t *public_key, size_
     /* age = now - timestamp; accept -60 <= age <= max_age (both bounds inclusive). */
     if (timestamp > (uint64_t)INT64_MAX ||
         (int64_t)timestamp > now + DSTACK_ENV_PUBKEY_FUTURE_SKEW) {
-        return client_fail(DSTACK_EVERIFY, "timestamp is too far in the future");
+        return err_set(DSTACK_EVERIFY, "timestamp is too far in the future");
     }
     int64_t age = now - (int64_t)timestamp;
     if (age > 0 && (uint64_t)age > max_age_seconds) {
-        return client_fail(DSTACK_EVERIFY, "timestamp is too old: %llds > %llus", (long long)age,
-                           (unsigned long long)max_age_seconds);
+        return err_set(DSTACK_EVERIFY, "timestamp is too old: %llds > %llus", (long long)age,
+                       (unsigned long long)max_age_seconds);
     }
     return recover_signer(public_key, pub_len, signature, sig_len, app_id, &timestamp, signer);
 }
@@ -96,6 +95,6 @@ dstack_err dstack_verify_env_encrypt_public_key_legacy(const uint8_t *public_key
                                                        const char *app_id,
                                                        char signer[DSTACK_SIGNER_HEX_LEN + 1])
 {
-    client_clear_error();
+    err_clear();
     return recover_signer(public_key, pub_len, signature, sig_len, app_id, NULL, signer);
 }

@@ -12,18 +12,18 @@
 dstack_err dstack_eth_address(const uint8_t key[DSTACK_KEY_LEN],
                               char out[DSTACK_ETH_ADDRESS_LEN + 1])
 {
-    client_clear_error();
+    err_clear();
     if (key == NULL || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_eth_address: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_eth_address: NULL argument");
     }
     out[0] = '\0';
     const secp256k1_context *ctx = k256_ctx();
     secp256k1_pubkey pk;
     if (ctx == NULL) {
-        return client_fail(DSTACK_ECRYPTO, "secp256k1 context unavailable");
+        return err_set(DSTACK_ECRYPTO, "secp256k1 context unavailable");
     }
     if (secp256k1_ec_pubkey_create(ctx, &pk, key) != 1) {
-        return client_fail(DSTACK_EINVAL, "key is not a valid secp256k1 private key");
+        return err_set(DSTACK_EINVAL, "key is not a valid secp256k1 private key");
     }
     uint8_t full[K256_PUBKEY_FULL_LEN];
     size_t len = sizeof full;

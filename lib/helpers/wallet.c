@@ -19,14 +19,14 @@
 dstack_err dstack_solana_keypair(const uint8_t seed[DSTACK_KEY_LEN],
                                  struct dstack_solana_keypair *out)
 {
-    client_clear_error();
+    err_clear();
     if (seed == NULL || out == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_solana_keypair: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_solana_keypair: NULL argument");
     }
     memset(out, 0, sizeof *out);
     /* Keypair.fromSeed: ed25519 public key of the seed; secretKey = seed || public key. */
     if (ed25519_pubkey(seed, out->public_key) != DSTACK_OK) {
-        return client_fail(DSTACK_ECRYPTO, "ed25519 public key derivation failed");
+        return err_set(DSTACK_ECRYPTO, "ed25519 public key derivation failed");
     }
     memcpy(out->secret_key, seed, DSTACK_KEY_LEN);
     memcpy(out->secret_key + DSTACK_KEY_LEN, out->public_key, DSTACK_SOLANA_PUBKEY_LEN);
@@ -59,9 +59,9 @@ static void warn_tls_key(dstack_log_fn log, void *user, const char *fn)
 dstack_err dstack_tls_key_wallet_seed(const struct dstack_get_tls_key_response *k, bool secure,
                                       uint8_t seed[DSTACK_KEY_LEN])
 {
-    client_clear_error();
+    err_clear();
     if (k == NULL || seed == NULL) {
-        return client_fail(DSTACK_EINVAL, "dstack_tls_key_wallet_seed: NULL argument");
+        return err_set(DSTACK_EINVAL, "dstack_tls_key_wallet_seed: NULL argument");
     }
     memset(seed, 0, DSTACK_KEY_LEN);
     struct dstack_bytes der = {0};
@@ -73,7 +73,7 @@ dstack_err dstack_tls_key_wallet_seed(const struct dstack_get_tls_key_response *
     if (secure) {
         err = hash_sha256(der.data, der.len, seed);
         if (err != DSTACK_OK) {
-            err = client_fail(err, "SHA-256 failed");
+            err = err_set(err, "SHA-256 failed");
         }
     } else {
         memcpy(seed, der.data, DSTACK_KEY_LEN);
@@ -89,7 +89,7 @@ static dstack_err tls_eth(const struct dstack_get_tls_key_response *k, bool secu
         out[0] = '\0';
     }
     if (out == NULL) {
-        return client_fail(DSTACK_EINVAL, "NULL output");
+        return err_set(DSTACK_EINVAL, "NULL output");
     }
     warn_tls_key(log, user, secure ? "to_account_secure" : "to_account");
     struct secret32 seed;
@@ -105,7 +105,7 @@ static dstack_err tls_solana(const struct dstack_get_tls_key_response *k, bool s
                              dstack_log_fn log, void *user, struct dstack_solana_keypair *out)
 {
     if (out == NULL) {
-        return client_fail(DSTACK_EINVAL, "NULL output");
+        return err_set(DSTACK_EINVAL, "NULL output");
     }
     memset(out, 0, sizeof *out);
     warn_tls_key(log, user, secure ? "to_keypair_secure" : "to_keypair");
