@@ -403,6 +403,10 @@ static bool body_append(struct listener *l, struct request *req, const char *dat
 }
 
 #define GUEST_MAX_BODY 4096
+/* How far past its limit a declared body is still read (and dropped) before the 400, so a
+ * client that sends it whole gets the answer instead of a reset; the request deadline and the
+ * minimum rate bound the time this takes. */
+#define OVERSIZE_DRAIN_MAX ((size_t)1024 * 1024)
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
@@ -432,12 +436,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (l->cfg->api == API_GUEST && req->limit > GUEST_MAX_BODY) {
             req->limit = GUEST_MAX_BODY; /* the host's API takes only Empty messages */
         }
-        if (is_post && cl != NULL && strtoull(cl, NULL, 10) > req->limit) {
+        unsigned long long declared = is_post && cl != NULL ? strtoull(cl, NULL, 10) : 0;
+        if (declared > req->limit && declared - req->limit > OVERSIZE_DRAIN_MAX) {
             /* Answered before reading the body; the connection closes after the response. */
             req->too_large = true;
             req->answered = true;
             return send_error(l, conn, MHD_HTTP_BAD_REQUEST,
                               "failed to read data: payload too large");
+        }
+        if (declared > req->limit) {
+            /* Read and drop the body, then answer: closing with unread bytes makes the kernel
+             * reset the connection, and the client may lose the answer while still sending. */
+            req->too_large = true;
         }
         return MHD_YES;
     }

@@ -388,7 +388,7 @@ static void test_body_cap(void)
         int want;
     } cases[] = {
         {MAX_BODY, false, 200},     /* exactly the cap: served */
-        {MAX_BODY + 1, false, 400}, /* one over: refused from the header */
+        {MAX_BODY + 1, false, 400}, /* one over: read, dropped, refused */
         {MAX_BODY, true, 200},
         {MAX_BODY + 1, true, 400}, /* no Content-Length: refused while reading */
         {4 * MAX_BODY, true, 400},
@@ -421,9 +421,14 @@ static void test_body_cap(void)
     char *big = malloc(MAX_BODY + 2);
     memset(big, ' ', MAX_BODY + 1);
     big[MAX_BODY + 1] = '\0';
-    CHECK(http_post_json(sim.dstack_sock, "/GetKey", big, &r));
-    CHECK(r.status == 400 && strstr(r.body, "payload too large") != NULL);
-    http_reply_free(&r);
+    /* Sent whole by a client that does not wait for 100-continue: the daemon reads and drops
+     * it before answering, so the answer always arrives (an early answer and close raced the
+     * client's send into a connection reset under load). */
+    for (int i = 0; i < 20; i++) {
+        CHECK(http_post_json(sim.dstack_sock, "/GetKey", big, &r));
+        CHECK(r.status == 400 && strstr(r.body, "payload too large") != NULL);
+        http_reply_free(&r);
+    }
     free(big);
     printf("  body cap %d: exact cap served, over it refused (Content-Length, chunked, 2^64-1)\n",
            MAX_BODY);
