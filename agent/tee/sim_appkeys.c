@@ -189,109 +189,129 @@ static dstack_err write_atomic(const char *path, const char *text, char *err, si
     return file_write_new(path, text, strlen(text), 0600, true, err, err_len);
 }
 
-dstack_err appkeys_generate(const char *path, const uint8_t seed[static DSTACK_KEY_LEN],
-                            const uint8_t app_id[static DSTACK_APP_ID_LEN],
-                            const uint8_t instance_id[static DSTACK_APP_ID_LEN], char *err,
-                            size_t err_len)
-{
-    dstack_err e = DSTACK_ECRYPTO;
+/* Everything a keys file holds, derived from the seed; secrets wiped by dev_keys_wipe. */
+struct dev_keys {
     struct secret32 root, ca_d, app_sk;
     struct p256_key ca;
-    uint8_t app_pub[K256_PUBKEY_LEN], digest[KECCAK256_LEN], sig[K256_RSIG_LEN];
+    uint8_t app_pub[K256_PUBKEY_LEN], sig[K256_RSIG_LEN];
     uint8_t disk[DSTACK_SHA256_LEN], env[DSTACK_SHA256_LEN];
     char ca_key_pem[P256_PKCS8_PEM_MAX];
-    char *ca_cert_pem = NULL, *text = NULL;
-    cJSON *doc = NULL;
+    char *ca_cert_pem;
+};
 
-    memset(&ca, 0, sizeof ca);
-    memset(ca_key_pem, 0, sizeof ca_key_pem);
-    /* KMS roots from the seed */
-    if ((e = seed_scalar(seed, INFO_KMS_K256, &root)) != DSTACK_OK ||
-        (e = seed_scalar(seed, INFO_KMS_CA, &ca_d)) != DSTACK_OK) {
-        goto out;
+static void dev_keys_wipe(struct dev_keys *k)
+{
+    free(k->ca_cert_pem);
+    secret_wipe(k, sizeof *k);
+}
+
+/* The KMS roots from the seed, then what the KMS issues an app from them. */
+static dstack_err dev_keys_derive(const uint8_t seed[static DSTACK_KEY_LEN],
+                                  const uint8_t app_id[static DSTACK_APP_ID_LEN],
+                                  const uint8_t instance_id[static DSTACK_APP_ID_LEN],
+                                  struct dev_keys *k, char *err, size_t err_len)
+{
+    dstack_err e;
+    if ((e = seed_scalar(seed, INFO_KMS_K256, &k->root)) != DSTACK_OK ||
+        (e = seed_scalar(seed, INFO_KMS_CA, &k->ca_d)) != DSTACK_OK) {
+        return e;
     }
-    if (!k256_seckey_valid(root.b) || (e = p256_from_scalar(ca_d.b, &ca)) != DSTACK_OK) {
-        e = gen_fail(err, err_len, DSTACK_ECRYPTO, "seed gives an invalid KMS root key");
-        goto out;
+    if (!k256_seckey_valid(k->root.b) || p256_from_scalar(k->ca_d.b, &k->ca) != DSTACK_OK) {
+        return gen_fail(err, err_len, DSTACK_ECRYPTO, "seed gives an invalid KMS root key");
     }
     /* KMS derive_k256_key (crypto.rs:L11-30): app key, then "dstack-kms-issued" signature */
     struct kdf_slice app_info[] = {{app_id, DSTACK_APP_ID_LEN}, {"app-key", 7}};
-    if ((e = kdf_derive(root.b, sizeof root.b, app_info, 2, app_sk.b, sizeof app_sk.b)) !=
+    if (kdf_derive(k->root.b, sizeof k->root.b, app_info, 2, k->app_sk.b, sizeof k->app_sk.b) !=
             DSTACK_OK ||
-        (e = k256_pubkey(app_sk.b, app_pub)) != DSTACK_OK) {
-        e = gen_fail(err, err_len, DSTACK_ECRYPTO, "cannot derive the app key");
-        goto out;
+        k256_pubkey(k->app_sk.b, k->app_pub) != DSTACK_OK) {
+        return gen_fail(err, err_len, DSTACK_ECRYPTO, "cannot derive the app key");
     }
+    uint8_t digest[KECCAK256_LEN];
     struct keccak_ctx kc;
     keccak_init(&kc, KECCAK256_LEN);
     keccak_update(&kc, "dstack-kms-issued:", 18);
     keccak_update(&kc, app_id, DSTACK_APP_ID_LEN);
-    keccak_update(&kc, app_pub, sizeof app_pub);
+    keccak_update(&kc, k->app_pub, sizeof k->app_pub);
     keccak_final(&kc, digest);
-    if ((e = k256_sign_recoverable(root.b, digest, sig)) != DSTACK_OK) {
-        goto out;
+    if ((e = k256_sign_recoverable(k->root.b, digest, k->sig)) != DSTACK_OK) {
+        return gen_fail(err, err_len, e, "cannot sign the app key");
     }
     /* KMS GetAppKey disk and env keys (main_service.rs:L356-406) */
     const void *disk_ctx[] = {app_id, instance_id, "app-disk-crypt-key"};
     const size_t disk_len[] = {DSTACK_APP_ID_LEN, DSTACK_APP_ID_LEN, 18};
     const void *env_ctx[] = {app_id, "env-encrypt-key"};
     const size_t env_len[] = {DSTACK_APP_ID_LEN, 15};
-    if ((e = appkeys_dh_secret(ca.d.b, disk_ctx, disk_len, 3, disk)) != DSTACK_OK ||
-        (e = appkeys_dh_secret(ca.d.b, env_ctx, env_len, 2, env)) != DSTACK_OK) {
-        goto out;
+    if ((e = appkeys_dh_secret(k->ca.d.b, disk_ctx, disk_len, 3, k->disk)) != DSTACK_OK ||
+        (e = appkeys_dh_secret(k->ca.d.b, env_ctx, env_len, 2, k->env)) != DSTACK_OK) {
+        return gen_fail(err, err_len, e, "cannot derive the disk and env keys");
     }
-    p256_pkcs8_pem(&ca, ca_key_pem);
-    if ((e = make_ca_cert(&ca, &ca_cert_pem)) != DSTACK_OK) {
-        e = gen_fail(err, err_len, e, "cannot build the CA certificate");
-        goto out;
+    p256_pkcs8_pem(&k->ca, k->ca_key_pem);
+    if ((e = make_ca_cert(&k->ca, &k->ca_cert_pem)) != DSTACK_OK) {
+        return gen_fail(err, err_len, e, "cannot build the CA certificate");
     }
-    /* Field order of upstream's AppKeys (dstack-types lib.rs:L2103-2117) */
-    doc = cJSON_CreateObject();
+    return DSTACK_OK;
+}
+
+/* Wipes the key strings inside doc before freeing it. */
+static void doc_wipe_free(cJSON *doc)
+{
+    if (doc == NULL) {
+        return;
+    }
+    const cJSON *v = json_get(json_get(json_get(doc, "key_provider"), "None"), "key");
+    if (v != NULL) {
+        secret_wipe(v->valuestring, json_str_len(v));
+    }
+    v = json_get(doc, "k256_key");
+    if (v != NULL) {
+        secret_wipe((char *)json_str(v), json_str_len(v));
+    }
+    json_free(doc);
+}
+
+/* The keys file in the field order of upstream's AppKeys (dstack-types lib.rs:L2103-2117). */
+static dstack_err dev_keys_write(const char *path, const struct dev_keys *k, char *err,
+                                 size_t err_len)
+{
+    dstack_err e;
+    char *text = NULL;
+    cJSON *doc = cJSON_CreateObject();
     cJSON *kp = cJSON_CreateObject(), *none = cJSON_CreateObject();
-    if (!json_set(none, "key", cJSON_CreateString(ca_key_pem)) || !json_set(kp, "None", none)) {
+    if (!json_set(none, "key", cJSON_CreateString(k->ca_key_pem)) || !json_set(kp, "None", none)) {
         json_free(kp);
         kp = NULL;
     }
     if (doc == NULL || kp == NULL ||
-        !json_set(doc, "disk_crypt_key", hex_json(disk, sizeof disk)) ||
-        !json_set(doc, "env_crypt_key", hex_json(env, sizeof env)) ||
-        !json_set(doc, "k256_key", hex_json(app_sk.b, sizeof app_sk.b)) ||
-        !json_set(doc, "k256_signature", hex_json(sig, sizeof sig)) ||
+        !json_set(doc, "disk_crypt_key", hex_json(k->disk, sizeof k->disk)) ||
+        !json_set(doc, "env_crypt_key", hex_json(k->env, sizeof k->env)) ||
+        !json_set(doc, "k256_key", hex_json(k->app_sk.b, sizeof k->app_sk.b)) ||
+        !json_set(doc, "k256_signature", hex_json(k->sig, sizeof k->sig)) ||
         !json_set(doc, "gateway_app_id", cJSON_CreateString("any")) ||
-        !json_set(doc, "ca_cert", cJSON_CreateString(ca_cert_pem)) ||
-        !json_set(doc, "key_provider", kp)) {
+        !json_set(doc, "ca_cert", cJSON_CreateString(k->ca_cert_pem)) ||
+        !json_set(doc, "key_provider", kp) || (text = json_dump(doc, 4, NULL)) == NULL) {
         e = gen_fail(err, err_len, DSTACK_ENOMEM, "out of memory");
-        goto out;
+    } else {
+        e = write_atomic(path, text, err, err_len);
     }
-    text = json_dump(doc, 4, NULL);
-    if (text == NULL) {
-        e = gen_fail(err, err_len, DSTACK_ENOMEM, "out of memory");
-        goto out;
-    }
-    e = write_atomic(path, text, err, err_len);
-out:
     if (text != NULL) {
         secret_wipe(text, strlen(text));
         free(text);
     }
-    if (doc != NULL) {
-        const cJSON *v = json_get(json_get(json_get(doc, "key_provider"), "None"), "key");
-        if (v != NULL) {
-            secret_wipe(v->valuestring, json_str_len(v));
-        }
-        v = json_get(doc, "k256_key");
-        if (v != NULL) {
-            secret_wipe((char *)json_str(v), json_str_len(v));
-        }
-        json_free(doc);
+    doc_wipe_free(doc);
+    return e;
+}
+
+dstack_err appkeys_generate(const char *path, const uint8_t seed[static DSTACK_KEY_LEN],
+                            const uint8_t app_id[static DSTACK_APP_ID_LEN],
+                            const uint8_t instance_id[static DSTACK_APP_ID_LEN], char *err,
+                            size_t err_len)
+{
+    struct dev_keys k;
+    memset(&k, 0, sizeof k);
+    dstack_err e = dev_keys_derive(seed, app_id, instance_id, &k, err, err_len);
+    if (e == DSTACK_OK) {
+        e = dev_keys_write(path, &k, err, err_len);
     }
-    free(ca_cert_pem);
-    secret_wipe(&root, sizeof root);
-    secret_wipe(&ca_d, sizeof ca_d);
-    secret_wipe(&app_sk, sizeof app_sk);
-    secret_wipe(&ca, sizeof ca);
-    secret_wipe(ca_key_pem, sizeof ca_key_pem);
-    secret_wipe(disk, sizeof disk);
-    secret_wipe(env, sizeof env);
+    dev_keys_wipe(&k);
     return e;
 }
