@@ -92,6 +92,11 @@ struct args {
     bool simulator;
     bool replaced;                /* --no-default-listeners seen */
     struct listener_config *last; /* the listener --methods and --socket-mode apply to */
+    /* A --socket-mode before any --listen*: every listener's mode, applied once the whole line
+     * is read (finish_modes), so it reaches listeners added later and the guest-api one. */
+    bool all_mode_set;
+    unsigned all_mode;
+    bool mode_given[CONFIG_MAX_LISTENERS]; /* a --socket-mode right after this --listen* */
     char *err;
 };
 
@@ -120,7 +125,8 @@ static void print_help(bool simulator)
            "      --listen-guest ADDR  add a Guest-API listener for the host (unix:/path or\n"
            "                           vsock:CID:PORT; upstream's is vsock:0xffffffff:8000)\n"
            "      --methods A,B,...    restrict the last listener to these methods\n"
-           "      --socket-mode MODE   file mode of the last unix listener (octal)\n"
+           "      --socket-mode MODE   file mode (octal) of the unix listener given just before;\n"
+           "                           before any --listen*: of every unix listener\n"
            "      --no-default-listeners  serve only the listeners given with --listen*\n"
            "      --seed SEED          simulator: development seed for generated identities\n"
            "      --dir DIR            simulator: folder of its files and sockets (default .),\n"
@@ -181,6 +187,7 @@ static int listener_option(struct args *a, int code, const char *arg)
         if (!a->replaced) {
             cfg->n_listeners = 0;
             cfg->guest_api_configured = false; /* the default guest-api listener too */
+            memset(a->mode_given, 0, sizeof a->mode_given);
             a->replaced = true;
         }
         return 0;
@@ -202,17 +209,30 @@ static int listener_option(struct args *a, int code, const char *arg)
         }
         a->last->restricted = true; /* even when empty: config_check refuses that */
         return methods_csv(a->last, arg, a->err);
-    default: /* OPT_SOCKET_MODE; before any --listen: every default listener */
+    default: /* OPT_SOCKET_MODE */
         if (a->last != NULL) {
+            a->mode_given[a->last - cfg->listeners] = true;
             return config_parse_mode(arg, &a->last->mode, a->err);
         }
-        for (size_t i = 0; i < cfg->n_listeners; i++) {
-            if (config_parse_mode(arg, &cfg->listeners[i].mode, a->err) != 0) {
-                return -1;
-            }
-        }
-        return 0;
+        a->all_mode_set = true;
+        return config_parse_mode(arg, &a->all_mode, a->err);
     }
+}
+
+/* A leading --socket-mode over every listener that has no --socket-mode of its own: the
+ * defaults, the files' profiles, the --listen* ones given after it and the guest-api listener
+ * (which config_finish appends later). */
+static void finish_modes(const struct args *a)
+{
+    if (!a->all_mode_set) {
+        return;
+    }
+    for (size_t i = 0; i < a->cfg->n_listeners; i++) {
+        if (!a->mode_given[i]) {
+            a->cfg->listeners[i].mode = a->all_mode;
+        }
+    }
+    a->cfg->guest_api.mode = a->all_mode;
 }
 
 /* --threads, --idle-timeout, --max-body, --log-level, --watchdog. */
@@ -328,5 +348,6 @@ int config_parse_args(struct agent_config *cfg, bool simulator, int argc, char *
         snprintf(err, CONFIG_ERROR_MAX, "unexpected argument \"%s\" (see --help)", argv[optind]);
         return -1;
     }
+    finish_modes(&a);
     return 0;
 }

@@ -171,8 +171,54 @@ static void test_guest_api(void)
     CHECK(cfg.n_listeners == 1 && cfg.listeners[0].api == API_DSTACK);
 }
 
+/* --socket-mode before any --listen* reaches every unix listener, whatever comes after it:
+ * the defaults, the guest-api one (appended by config_finish) and listeners added later; one
+ * right after a --listen* is that listener's alone. */
+static void test_socket_mode_order(void)
+{
+    struct agent_config cfg;
+    char err[CONFIG_ERROR_MAX] = "";
+    config_defaults(&cfg, true);
+    char *argv[] = {"sim",
+                    "--socket-mode",
+                    "0600",
+                    "--listen",
+                    "unix:/tmp/a.sock",
+                    "--listen",
+                    "unix:/tmp/b.sock",
+                    "--socket-mode",
+                    "0640",
+                    "--listen-guest",
+                    "unix:/tmp/g.sock",
+                    NULL};
+    CHECK(config_parse_args(&cfg, true, 11, argv, err) == 0);
+    CHECK(config_finish(&cfg, true, err) == 0);
+    CHECK(cfg.n_listeners == 7);
+    for (size_t i = 0; i < cfg.n_listeners; i++) {
+        const struct listener_config *l = &cfg.listeners[i];
+        unsigned want = strcmp(l->address, "unix:/tmp/b.sock") == 0 ? 0640u : 0600u;
+        if (l->mode != want) {
+            fprintf(stderr, "listener %s: mode %o, want %o\n", l->address, l->mode, want);
+        }
+        CHECK(l->mode == want);
+    }
+    /* the default guest.sock, last */
+    CHECK(strstr(cfg.listeners[6].address, "guest.sock") != NULL);
+    CHECK(cfg.listeners[6].api == API_GUEST && cfg.listeners[6].mode == 0600);
+
+    /* after a --listen: that listener's alone */
+    config_defaults(&cfg, false);
+    char *argv3[] = {"agent", "--listen", "unix:/tmp/a.sock", "--socket-mode", "0660", NULL};
+    CHECK(config_parse_args(&cfg, false, 5, argv3, err) == 0);
+    CHECK(config_finish(&cfg, false, err) == 0);
+    CHECK(cfg.listeners[0].mode == 0777 && cfg.listeners[3].mode == 0660);
+    CHECK(cfg.listeners[cfg.n_listeners - 1].api == API_GUEST);
+    CHECK(cfg.listeners[cfg.n_listeners - 1].mode == 0777);
+}
+
 int main(void)
 {
+    test_socket_mode_order();
     test_kms_limits();
     test_guest_api();
     test_files();
