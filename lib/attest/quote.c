@@ -1,62 +1,19 @@
 /* TDX quote v4/v5 parser (docs/attestation.md; layout as dcap-qvl src/quote.rs decodes it).
- * Every read goes through struct rd, which refuses to step past the end of the buffer. */
+ * Every read goes through struct byte_reader (util/byte_reader.h), which refuses to step past the
+ * end of the buffer. */
 #include <dstack/quote.h>
 
 #include <string.h>
 
-struct rd {
-    const uint8_t *p;
-    size_t len;
-    size_t pos;
-};
-
-static const uint8_t *rd_take(struct rd *r, size_t n)
-{
-    if (n > r->len - r->pos) {
-        return NULL;
-    }
-    const uint8_t *at = r->p + r->pos;
-    r->pos += n;
-    return at;
-}
-
-static uint16_t le16(const uint8_t *b)
-{
-    return (uint16_t)(b[0] | (b[1] << 8));
-}
-
-static uint32_t le32(const uint8_t *b)
-{
-    return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
-}
-
-static bool rd_u16(struct rd *r, uint16_t *out)
-{
-    const uint8_t *b = rd_take(r, 2);
-    if (b == NULL) {
-        return false;
-    }
-    *out = le16(b);
-    return true;
-}
-
-static bool rd_u32(struct rd *r, uint32_t *out)
-{
-    const uint8_t *b = rd_take(r, 4);
-    if (b == NULL) {
-        return false;
-    }
-    *out = le32(b);
-    return true;
-}
+#include "util/byte_reader.h"
 
 static void parse_header(const uint8_t *b, struct dstack_quote_header *h)
 {
-    h->version = le16(b);
-    h->att_key_type = le16(b + 2);
-    h->tee_type = le32(b + 4);
-    h->qe_svn = le16(b + 8);
-    h->pce_svn = le16(b + 10);
+    h->version = le16_at(b);
+    h->att_key_type = le16_at(b + 2);
+    h->tee_type = le32_at(b + 4);
+    h->qe_svn = le16_at(b + 8);
+    h->pce_svn = le16_at(b + 10);
     memcpy(h->qe_vendor_id, b + 12, sizeof h->qe_vendor_id);
     memcpy(h->user_data, b + 28, sizeof h->user_data);
 }
@@ -81,8 +38,8 @@ static dstack_err locate_body(const uint8_t *q, size_t len, struct dstack_quote_
         if (len < DSTACK_QUOTE_HEADER_LEN + DSTACK_QUOTE_V5_DESC_LEN) {
             return DSTACK_EFORMAT;
         }
-        *body_type = le16(q + DSTACK_QUOTE_HEADER_LEN);
-        uint32_t size = le32(q + DSTACK_QUOTE_HEADER_LEN + 2);
+        *body_type = le16_at(q + DSTACK_QUOTE_HEADER_LEN);
+        uint32_t size = le32_at(q + DSTACK_QUOTE_HEADER_LEN + 2);
         if (*body_type == DSTACK_QUOTE_BODY_TD10 && size == DSTACK_TD_REPORT10_LEN) {
             *body_len = DSTACK_TD_REPORT10_LEN;
         } else if (*body_type == DSTACK_QUOTE_BODY_TD15 && size == DSTACK_TD_REPORT15_LEN) {
@@ -146,47 +103,47 @@ static void parse_td_report(const uint8_t *b, bool td15, struct dstack_td_report
  * u16 auth_len | auth | u16 type(5) | u32 size | chain   (docs/attestation.md) */
 static dstack_err parse_auth(const uint8_t *q, size_t len, struct dstack_quote *out)
 {
-    struct rd all = {q, len, out->signed_len};
+    struct byte_reader all = {q, len, out->signed_len};
     uint32_t sig_len, cert6_len, chain_len;
     uint16_t cert6_type, auth_len;
 
-    if (!rd_u32(&all, &sig_len)) {
+    if (!br_u32(&all, &sig_len)) {
         return DSTACK_EFORMAT;
     }
     /* The signature data must lie in the buffer; what follows it is ignored. */
-    const uint8_t *sig_data = rd_take(&all, sig_len);
+    const uint8_t *sig_data = br_take(&all, sig_len);
     if (sig_data == NULL) {
         return DSTACK_EFORMAT;
     }
     out->sig_data_len = sig_len;
     out->end = all.pos;
 
-    struct rd r = {sig_data, sig_len, 0};
-    out->signature = rd_take(&r, DSTACK_QUOTE_SIG_LEN);
-    out->attest_key = rd_take(&r, DSTACK_QUOTE_PUBKEY_LEN);
-    if (out->attest_key == NULL || !rd_u16(&r, &cert6_type) || !rd_u32(&r, &cert6_len)) {
+    struct byte_reader r = {sig_data, sig_len, 0};
+    out->signature = br_take(&r, DSTACK_QUOTE_SIG_LEN);
+    out->attest_key = br_take(&r, DSTACK_QUOTE_PUBKEY_LEN);
+    if (out->attest_key == NULL || !br_u16(&r, &cert6_type) || !br_u32(&r, &cert6_len)) {
         return DSTACK_EFORMAT;
     }
     if (cert6_type != DSTACK_QUOTE_CERT_QE_REPORT) {
         return DSTACK_EFORMAT;
     }
-    const uint8_t *cert6 = rd_take(&r, cert6_len);
+    const uint8_t *cert6 = br_take(&r, cert6_len);
     if (cert6 == NULL) {
         return DSTACK_EFORMAT;
     }
 
-    struct rd c = {cert6, cert6_len, 0};
-    out->qe_report = rd_take(&c, DSTACK_QE_REPORT_LEN);
-    out->qe_report_sig = rd_take(&c, DSTACK_QUOTE_SIG_LEN);
-    if (out->qe_report_sig == NULL || !rd_u16(&c, &auth_len)) {
+    struct byte_reader c = {cert6, cert6_len, 0};
+    out->qe_report = br_take(&c, DSTACK_QE_REPORT_LEN);
+    out->qe_report_sig = br_take(&c, DSTACK_QUOTE_SIG_LEN);
+    if (out->qe_report_sig == NULL || !br_u16(&c, &auth_len)) {
         return DSTACK_EFORMAT;
     }
-    out->qe_auth = rd_take(&c, auth_len);
+    out->qe_auth = br_take(&c, auth_len);
     out->qe_auth_len = auth_len;
-    if (out->qe_auth == NULL || !rd_u16(&c, &out->pck_cert_type) || !rd_u32(&c, &chain_len)) {
+    if (out->qe_auth == NULL || !br_u16(&c, &out->pck_cert_type) || !br_u32(&c, &chain_len)) {
         return DSTACK_EFORMAT;
     }
-    out->pck_chain = rd_take(&c, chain_len);
+    out->pck_chain = br_take(&c, chain_len);
     out->pck_chain_len = chain_len;
     if (out->pck_chain == NULL) {
         return DSTACK_EFORMAT;

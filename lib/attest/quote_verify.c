@@ -8,15 +8,14 @@
 #include <string.h>
 
 #include <openssl/bio.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+
+#include "x509/p256.h"
 
 #define MAX_CHAIN 8
 
@@ -30,54 +29,6 @@ static void say(char *why, size_t cap, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, cap, fmt, ap);
     va_end(ap);
-}
-
-/* A P-256 public key from raw x ‖ y. */
-static EVP_PKEY *pubkey_from_raw(const uint8_t xy[DSTACK_QUOTE_PUBKEY_LEN])
-{
-    uint8_t point[1 + DSTACK_QUOTE_PUBKEY_LEN];
-    EVP_PKEY *key = NULL;
-    point[0] = 0x04;
-    memcpy(point + 1, xy, DSTACK_QUOTE_PUBKEY_LEN);
-    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    if (bld != NULL && ctx != NULL &&
-        OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1 &&
-        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point) == 1 &&
-        (params = OSSL_PARAM_BLD_to_param(bld)) != NULL && EVP_PKEY_fromdata_init(ctx) == 1) {
-        if (EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-            key = NULL; /* not a point on the curve */
-        }
-    }
-    OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(bld);
-    EVP_PKEY_CTX_free(ctx);
-    return key;
-}
-
-/* ECDSA-P256-SHA256 verification of a raw r ‖ s signature. */
-static bool verify_raw(EVP_PKEY *key, const uint8_t *msg, size_t len,
-                       const uint8_t sig[DSTACK_QUOTE_SIG_LEN])
-{
-    bool ok = false;
-    ECDSA_SIG *s = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(sig, 32, NULL), *sv = BN_bin2bn(sig + 32, 32, NULL);
-    unsigned char *der = NULL;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (s == NULL || r == NULL || sv == NULL || ctx == NULL || ECDSA_SIG_set0(s, r, sv) != 1) {
-        BN_free(r);
-        BN_free(sv);
-        goto out;
-    }
-    int der_len = i2d_ECDSA_SIG(s, &der);
-    ok = der_len > 0 && EVP_DigestVerifyInit_ex(ctx, NULL, "SHA256", NULL, NULL, key, NULL) == 1 &&
-         EVP_DigestVerify(ctx, der, (size_t)der_len, msg, len) == 1;
-out:
-    OPENSSL_free(der);
-    ECDSA_SIG_free(s);
-    EVP_MD_CTX_free(ctx);
-    return ok;
 }
 
 /* Parses the PEM chain and insists it is exactly the canonical PEM of the certificates it
@@ -209,12 +160,12 @@ dstack_err dstack_quote_verify(const uint8_t *quote, size_t len, const char *roo
         goto out;
     }
 
-    ak = pubkey_from_raw(q.attest_key);
+    ak = p256_pubkey_from_xy(q.attest_key);
     if (ak == NULL) {
         say(why, why_cap, "attestation key is not a P-256 point");
         goto out;
     }
-    if (!verify_raw(ak, quote, q.signed_len, q.signature)) {
+    if (!p256_verify_raw(ak, quote, q.signed_len, q.signature)) {
         say(why, why_cap, "quote signature is invalid");
         goto out;
     }
@@ -225,7 +176,7 @@ dstack_err dstack_quote_verify(const uint8_t *quote, size_t len, const char *roo
         goto out;
     }
     EVP_PKEY *pck = X509_get0_pubkey(certs[0]);
-    if (pck == NULL || !verify_raw(pck, q.qe_report, DSTACK_QE_REPORT_LEN, q.qe_report_sig)) {
+    if (pck == NULL || !p256_verify_raw(pck, q.qe_report, DSTACK_QE_REPORT_LEN, q.qe_report_sig)) {
         say(why, why_cap, "QE report signature is invalid");
         goto out;
     }

@@ -8,49 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-struct rd {
-    const uint8_t *p;
-    size_t len;
-    size_t pos;
-};
-
-static const uint8_t *take(struct rd *r, size_t n)
-{
-    if (n > r->len - r->pos) {
-        return NULL;
-    }
-    const uint8_t *at = r->p + r->pos;
-    r->pos += n;
-    return at;
-}
-
-static uint16_t le16(const uint8_t *b)
-{
-    return (uint16_t)(b[0] | (b[1] << 8));
-}
-
-static uint32_t le32(const uint8_t *b)
-{
-    return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
-}
-
-static bool take16(struct rd *r, uint16_t *v)
-{
-    const uint8_t *b = take(r, 2);
-    if (b != NULL) {
-        *v = le16(b);
-    }
-    return b != NULL;
-}
-
-static bool take32(struct rd *r, uint32_t *v)
-{
-    const uint8_t *b = take(r, 4);
-    if (b != NULL) {
-        *v = le32(b);
-    }
-    return b != NULL;
-}
+#include "util/byte_reader.h"
 
 void dcap_say(char *why, size_t cap, const char *fmt, ...)
 {
@@ -64,14 +22,14 @@ void dcap_say(char *why, size_t cap, const char *fmt, ...)
 }
 
 /* The report body's kind and length from the header (and the v5 descriptor). */
-static bool locate_report(struct rd *r, struct dcap_quote *q, size_t *body_len, char *why,
+static bool locate_report(struct byte_reader *r, struct dcap_quote *q, size_t *body_len, char *why,
                           size_t cap)
 {
     uint16_t body_type = 0;
     uint32_t body_size = 0;
     if (q->version == 5) {
         /* The descriptor's size is covered by the signature; the body length follows the type. */
-        if (!take16(r, &body_type) || !take32(r, &body_size)) {
+        if (!br_u16(r, &body_type) || !br_u32(r, &body_size)) {
             dcap_say(why, cap, "quote too short for the v5 body descriptor");
             return false;
         }
@@ -104,14 +62,14 @@ static bool locate_report(struct rd *r, struct dcap_quote *q, size_t *body_len, 
 }
 
 /* QE report, its signature, QE auth data and the inner certification data. */
-static bool parse_qe_part(struct rd *r, struct dcap_quote *q)
+static bool parse_qe_part(struct byte_reader *r, struct dcap_quote *q)
 {
     uint16_t auth_len = 0;
     uint32_t cert_len = 0;
-    if ((q->qe_report = take(r, DSTACK_QE_REPORT_LEN)) == NULL ||
-        (q->qe_report_sig = take(r, DSTACK_QUOTE_SIG_LEN)) == NULL || !take16(r, &auth_len) ||
-        (q->qe_auth = take(r, auth_len)) == NULL || !take16(r, &q->cert_type) ||
-        !take32(r, &cert_len) || (q->cert_data = take(r, cert_len)) == NULL) {
+    if ((q->qe_report = br_take(r, DSTACK_QE_REPORT_LEN)) == NULL ||
+        (q->qe_report_sig = br_take(r, DSTACK_QUOTE_SIG_LEN)) == NULL || !br_u16(r, &auth_len) ||
+        (q->qe_auth = br_take(r, auth_len)) == NULL || !br_u16(r, &q->cert_type) ||
+        !br_u32(r, &cert_len) || (q->cert_data = br_take(r, cert_len)) == NULL) {
         return false;
     }
     q->qe_auth_len = auth_len;
@@ -119,10 +77,10 @@ static bool parse_qe_part(struct rd *r, struct dcap_quote *q)
     return true;
 }
 
-static bool parse_auth(struct rd *r, struct dcap_quote *q)
+static bool parse_auth(struct byte_reader *r, struct dcap_quote *q)
 {
-    if ((q->signature = take(r, DSTACK_QUOTE_SIG_LEN)) == NULL ||
-        (q->attest_key = take(r, DSTACK_QUOTE_PUBKEY_LEN)) == NULL) {
+    if ((q->signature = br_take(r, DSTACK_QUOTE_SIG_LEN)) == NULL ||
+        (q->attest_key = br_take(r, DSTACK_QUOTE_PUBKEY_LEN)) == NULL) {
         return false;
     }
     if (q->version == 3) {
@@ -132,18 +90,19 @@ static bool parse_auth(struct rd *r, struct dcap_quote *q)
     uint16_t outer_type = 0;
     uint32_t outer_len = 0;
     const uint8_t *outer = NULL;
-    if (!take16(r, &outer_type) || !take32(r, &outer_len) || (outer = take(r, outer_len)) == NULL) {
+    if (!br_u16(r, &outer_type) || !br_u32(r, &outer_len) ||
+        (outer = br_take(r, outer_len)) == NULL) {
         return false;
     }
-    struct rd inner = {outer, outer_len, 0};
+    struct byte_reader inner = {outer, outer_len, 0};
     return parse_qe_part(&inner, q);
 }
 
 dstack_err dcap_quote_parse(const uint8_t *quote, size_t len, struct dcap_quote *q, char *why,
                             size_t cap)
 {
-    struct rd r = {quote, len, 0};
-    const uint8_t *h = take(&r, DSTACK_QUOTE_HEADER_LEN);
+    struct byte_reader r = {quote, len, 0};
+    const uint8_t *h = br_take(&r, DSTACK_QUOTE_HEADER_LEN);
     size_t body_len = 0;
     uint32_t auth_len = 0;
     const uint8_t *auth = NULL;
@@ -152,23 +111,23 @@ dstack_err dcap_quote_parse(const uint8_t *quote, size_t len, struct dcap_quote 
         dcap_say(why, cap, "quote shorter than its header");
         return DSTACK_EFORMAT;
     }
-    q->version = le16(h);
-    q->ak_type = le16(h + 2);
-    q->tee_type = le32(h + 4);
+    q->version = le16_at(h);
+    q->ak_type = le16_at(h + 2);
+    q->tee_type = le32_at(h + 4);
     memcpy(q->qe_vendor_id, h + 12, sizeof q->qe_vendor_id);
     if (!locate_report(&r, q, &body_len, why, cap)) {
         return DSTACK_EFORMAT;
     }
-    if ((q->body = take(&r, body_len)) == NULL) {
+    if ((q->body = br_take(&r, body_len)) == NULL) {
         dcap_say(why, cap, "quote too short for its report body");
         return DSTACK_EFORMAT;
     }
     q->signed_len = r.pos;
-    if (!take32(&r, &auth_len) || (auth = take(&r, auth_len)) == NULL) {
+    if (!br_u32(&r, &auth_len) || (auth = br_take(&r, auth_len)) == NULL) {
         dcap_say(why, cap, "quote signature data runs past the end");
         return DSTACK_EFORMAT;
     }
-    struct rd ar = {auth, auth_len, 0};
+    struct byte_reader ar = {auth, auth_len, 0};
     if (!parse_auth(&ar, q)) {
         dcap_say(why, cap, "quote signature data is truncated");
         return DSTACK_EFORMAT;
@@ -179,12 +138,12 @@ dstack_err dcap_quote_parse(const uint8_t *quote, size_t len, struct dcap_quote 
 void dcap_sgx_report_decode(const uint8_t b[DSTACK_SGX_REPORT_LEN], struct dstack_sgx_report *r)
 {
     memcpy(r->cpu_svn, b, 16);
-    r->misc_select = le32(b + 16);
+    r->misc_select = le32_at(b + 16);
     memcpy(r->attributes, b + 48, 16);
     memcpy(r->mr_enclave, b + 64, 32);
     memcpy(r->mr_signer, b + 128, 32);
-    r->isv_prod_id = le16(b + 256);
-    r->isv_svn = le16(b + 258);
+    r->isv_prod_id = le16_at(b + 256);
+    r->isv_svn = le16_at(b + 258);
     memcpy(r->report_data, b + 320, DSTACK_REPORT_DATA_LEN);
 }
 

@@ -15,13 +15,12 @@
 #include <string.h>
 
 #include <openssl/bio.h>
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+
+#include "x509/p256.h"
 
 dstack_err pki_ctx_init(struct pki_ctx *p, const struct dstack_dcap_options *opts,
                         const struct dstack_collateral *col, uint64_t now, char *why, size_t cap)
@@ -263,60 +262,19 @@ dstack_err pki_verify_chain(struct pki_ctx *p, STACK_OF(X509) * chain, const cha
     return err;
 }
 
-/* Raw r || s to DER and verify with key. */
-static bool verify_with_key(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t *sig)
-{
-    bool ok = false;
-    ECDSA_SIG *s = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(sig, 32, NULL), *sv = BN_bin2bn(sig + 32, 32, NULL);
-    unsigned char *der = NULL;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (s == NULL || r == NULL || sv == NULL || ctx == NULL || ECDSA_SIG_set0(s, r, sv) != 1) {
-        BN_free(r);
-        BN_free(sv);
-        goto out;
-    }
-    int der_len = i2d_ECDSA_SIG(s, &der);
-    ok = der_len > 0 && EVP_DigestVerifyInit_ex(ctx, NULL, "SHA256", NULL, NULL, key, NULL) == 1 &&
-         EVP_DigestVerify(ctx, der, (size_t)der_len, msg, len) == 1;
-out:
-    OPENSSL_free(der);
-    ECDSA_SIG_free(s);
-    EVP_MD_CTX_free(ctx);
-    ERR_clear_error();
-    return ok;
-}
-
 bool pki_verify_raw_sig(X509 *cert, const uint8_t *msg, size_t len, const uint8_t *sig,
                         size_t sig_len)
 {
     EVP_PKEY *key = X509_get0_pubkey(cert);
-    return sig_len == 64 && key != NULL && verify_with_key(key, msg, len, sig);
+    return sig_len == P256_SIG_LEN && key != NULL && p256_verify_raw(key, msg, len, sig);
 }
 
 bool pki_verify_raw_key_sig(const uint8_t xy[64], const uint8_t *msg, size_t len,
                             const uint8_t sig[64])
 {
-    uint8_t point[65];
-    EVP_PKEY *key = NULL;
-    bool ok = false;
-    point[0] = 0x04;
-    memcpy(point + 1, xy, 64);
-    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    if (bld != NULL && ctx != NULL &&
-        OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1 &&
-        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point) == 1 &&
-        (params = OSSL_PARAM_BLD_to_param(bld)) != NULL && EVP_PKEY_fromdata_init(ctx) == 1 &&
-        EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) == 1) {
-        ok = verify_with_key(key, msg, len, sig);
-    }
+    EVP_PKEY *key = p256_pubkey_from_xy(xy);
+    bool ok = key != NULL && p256_verify_raw(key, msg, len, sig);
     EVP_PKEY_free(key);
-    OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(bld);
-    EVP_PKEY_CTX_free(ctx);
-    ERR_clear_error();
     return ok;
 }
 

@@ -8,12 +8,9 @@
 
 #include <cjson/cJSON.h>
 
-bool tcb_parse_isv_levels(const cJSON *arr, struct qe_level **out, size_t *n);
+#include "util/byte_reader.h"
 
-static uint32_t le32(const uint8_t b[4])
-{
-    return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
-}
+bool tcb_parse_isv_levels(const cJSON *arr, struct qe_level **out, size_t *n);
 
 static bool parse_fields(const cJSON *doc, struct qe_identity *q)
 {
@@ -33,8 +30,8 @@ static bool parse_fields(const cJSON *doc, struct qe_identity *q)
         return false;
     }
     /* The hex is the little-endian bytes of the u32, as in the report (dcap-qvl reads them so). */
-    q->miscselect = le32(misc);
-    q->miscselect_mask = le32(mask);
+    q->miscselect = le32_at(misc);
+    q->miscselect_mask = le32_at(mask);
     q->version = (int)version;
     q->isvprodid = (uint16_t)prodid;
     return true;

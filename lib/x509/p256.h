@@ -4,6 +4,7 @@
 #ifndef DSTACK_X509_P256_H
 #define DSTACK_X509_P256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,8 @@
 #include "util/secret.h"
 
 #define P256_POINT_LEN 65  /* 04 || X || Y */
+#define P256_XY_LEN 64     /* X || Y, as DCAP quotes carry a key */
+#define P256_SIG_LEN 64    /* r || s, as DCAP quotes carry a signature */
 #define P256_SPKI_LEN 91   /* SubjectPublicKeyInfo DER */
 #define P256_PKCS8_LEN 138 /* PKCS#8 v1 with the [1] public key, no [0] parameters */
 /* "-----BEGIN PRIVATE KEY-----\n" + 184 base64 chars in lines of 64 + "-----END ...\n" + NUL */
@@ -51,5 +54,13 @@ dstack_err p256_from_pem(const char *pem, size_t len, struct p256_key *out);
 
 /* An OpenSSL key holding both halves, for EVP_DigestSign. Free with EVP_PKEY_free. */
 dstack_err p256_to_evp(const struct p256_key *k, EVP_PKEY **out);
+
+/* The public key x || y (p256_verify.c), NULL when it is not a point on the curve. Free with
+ * EVP_PKEY_free. */
+EVP_PKEY *p256_pubkey_from_xy(const uint8_t xy[static P256_XY_LEN]);
+
+/* ECDSA-P256-SHA256 check of a raw r || s signature over msg. */
+bool p256_verify_raw(EVP_PKEY *key, const uint8_t *msg, size_t len,
+                     const uint8_t sig[static P256_SIG_LEN]);
 
 #endif
