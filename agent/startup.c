@@ -15,6 +15,7 @@
 #include "log.h"
 #include "quote_cache.h"
 #include "tls.h"
+#include "util/error.h"
 #include "util/file.h"
 
 #define MAX_CONFIG_FILE (1u << 20) /* compose / sys-config: far above any real one */
@@ -22,7 +23,11 @@
 dstack_err read_file_limited(const char *path, size_t max, char **out, size_t *len,
                              char err[STARTUP_ERROR_MAX])
 {
-    return file_read_all(path, max, out, len, NULL, err, STARTUP_ERROR_MAX);
+    dstack_err e = file_read_all(path, max, out, len, NULL);
+    if (e != DSTACK_OK) {
+        snprintf(err, STARTUP_ERROR_MAX, "%s", err_text());
+    }
+    return e;
 }
 
 /* app-compose.json: kept verbatim (tcb_info.app_compose echoes it); "name" -> app_name. */

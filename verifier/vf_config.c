@@ -12,6 +12,7 @@
 
 #include "cfg_get.h"
 #include "cfg_toml.h"
+#include "util/error.h"
 #include "util/file.h"
 
 #define DEFAULT_PCCS "https://pccs.phala.network"
@@ -46,7 +47,8 @@ static int read_file_config(const char *path, struct vf_config *c, char err[VF_E
     struct cfg_node *root = NULL;
     struct cfg_parse_error pe = {0};
     uint64_t port = c->port, threads = c->threads, timeout = 0;
-    if (file_read_all(path, 1u << 20, &text, &len, NULL, err, VF_ERROR_MAX) != DSTACK_OK) {
+    if (file_read_all(path, 1u << 20, &text, &len, NULL) != DSTACK_OK) {
+        snprintf(err, VF_ERROR_MAX, "%s", err_text());
         return -1;
     }
     if (cfg_toml_parse(text, len, &root, &pe) != 0) {

@@ -12,6 +12,7 @@
 
 #include "attest/versioned.h"
 #include "json/json.h"
+#include "util/error.h"
 #include "util/file.h"
 #include "util/hex.h"
 #include "verify/pccs.h"
@@ -148,8 +149,8 @@ static int read_root(struct vf_app *a, char err[VF_ERROR_MAX])
                  "insecure_allow_external_trust_anchors = true");
         return -1;
     }
-    if (file_read_all(a->cfg.root_ca_path, 1u << 16, &text, &len, NULL, err, VF_ERROR_MAX) !=
-        DSTACK_OK) {
+    if (file_read_all(a->cfg.root_ca_path, 1u << 16, &text, &len, NULL) != DSTACK_OK) {
+        snprintf(err, VF_ERROR_MAX, "%s", err_text());
         return -1;
     }
     dstack_err e = dstack_cert_to_der(text, len, &a->root_der, &a->root_der_len);
@@ -169,8 +170,8 @@ int vf_app_init(struct vf_app *a, char err[VF_ERROR_MAX])
     if (a->cfg.collateral_path[0] != '\0') {
         char *text = NULL, why[256] = "";
         size_t len = 0;
-        if (file_read_all(a->cfg.collateral_path, 8u << 20, &text, &len, NULL, err, VF_ERROR_MAX) !=
-            DSTACK_OK) {
+        if (file_read_all(a->cfg.collateral_path, 8u << 20, &text, &len, NULL) != DSTACK_OK) {
+            snprintf(err, VF_ERROR_MAX, "%s", err_text());
             return -1;
         }
         dstack_err e = dstack_collateral_from_json(text, len, &a->collateral, why, sizeof why);

@@ -22,6 +22,7 @@
 #include "crypto/hash.h"
 #include "crypto/kdf.h"
 #include "crypto/keccak.h"
+#include "util/error.h"
 #include "util/file.h"
 #include "util/hex.h"
 #include "x509/p256.h"
@@ -186,7 +187,11 @@ static cJSON *hex_json(const uint8_t *p, size_t len)
  * 0600, then rename (util/file.h). */
 static dstack_err write_atomic(const char *path, const char *text, char *err, size_t err_len)
 {
-    return file_write_new(path, text, strlen(text), 0600, true, err, err_len);
+    dstack_err e = file_write_new(path, text, strlen(text), 0600, true);
+    if (e != DSTACK_OK) {
+        snprintf(err, err_len, "%s", err_text());
+    }
+    return e;
 }
 
 /* Everything a keys file holds, derived from the seed; secrets wiped by dev_keys_wipe. */

@@ -15,6 +15,7 @@
 #include "tee/sim_appkeys.h"
 #include "tee/sim_pck.h"
 #include "tee/sim_boot.h"
+#include "util/error.h"
 #include "util/file.h"
 #include "util/secret.h"
 #include "util/hex.h"
@@ -111,7 +112,11 @@ static dstack_err create_if_absent(const char *path, const char *text, char *err
         snprintf(err, cap, "%s: %s", path, strerror(errno));
         return DSTACK_EIO;
     }
-    return file_write_new(path, text, strlen(text), 0644, false, err, cap);
+    dstack_err e = file_write_new(path, text, strlen(text), 0644, false);
+    if (e != DSTACK_OK) {
+        snprintf(err, cap, "%s", err_text());
+    }
+    return e;
 }
 
 /* appkeys.json: issued for this compose's app_id and the seed's instance_id, from the 32-byte

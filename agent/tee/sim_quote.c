@@ -12,6 +12,7 @@
 #include <dstack/quote.h>
 
 #include "attest/scale.h"
+#include "util/error.h"
 #include "util/file.h"
 
 struct sim_quoter {
@@ -25,11 +26,10 @@ struct sim_quoter {
 static dstack_err read_file(const char *path, size_t max, uint8_t **out, size_t *out_len,
                             char err[TEE_ERROR_MAX])
 {
-    char inner[TEE_ERROR_MAX];
     char *text = NULL;
-    dstack_err e = file_read_all(path, max, &text, out_len, NULL, inner, sizeof inner);
+    dstack_err e = file_read_all(path, max, &text, out_len, NULL);
     if (e != DSTACK_OK) {
-        snprintf(err, TEE_ERROR_MAX, "attestation file %.200s", inner);
+        snprintf(err, TEE_ERROR_MAX, "attestation file %.200s", err_text());
         return e;
     }
     *out = (uint8_t *)text;

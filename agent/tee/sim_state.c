@@ -18,6 +18,7 @@
 #include "attest/runtime_log.h"
 #include "tee/sim_boot.h"
 #include "tee/event_limits.h"
+#include "util/error.h"
 #include "util/file.h"
 #include "util/secret.h"
 #include "util/utf8.h"
@@ -43,7 +44,10 @@ static dstack_err read_ca_spki(const char *path, uint8_t **spki, size_t *spki_le
     char *text = NULL;
     size_t len = 0;
     bool missing = false;
-    dstack_err e = file_read_all(path, SIM_INPUT_MAX, &text, &len, &missing, err, cap);
+    dstack_err e = file_read_all(path, SIM_INPUT_MAX, &text, &len, &missing);
+    if (e != DSTACK_OK) {
+        snprintf(err, cap, "%s", err_text());
+    }
     cJSON *doc = NULL;
     BIO *bio = NULL;
     X509 *x = NULL;
@@ -83,8 +87,9 @@ static dstack_err read_vm_config(const char *path, char **vm_config, char *err, 
 {
     char *text = NULL;
     size_t len = 0;
-    dstack_err e = file_read_all(path, SIM_INPUT_MAX, &text, &len, NULL, err, cap);
+    dstack_err e = file_read_all(path, SIM_INPUT_MAX, &text, &len, NULL);
     if (e != DSTACK_OK) {
+        snprintf(err, cap, "%s", err_text());
         return e;
     }
     struct json_error jerr;
@@ -129,8 +134,9 @@ static dstack_err rewrite_runtime_log(const char *path, const struct dstack_even
                                       char *err, size_t cap)
 {
     char tmp[FILE_TEMP_PATH_MAX];
-    int fd = file_temp_create(path, 0600, tmp, err, cap); /* never a planted name (util/file.h) */
+    int fd = file_temp_create(path, 0600, tmp); /* never a planted name (util/file.h) */
     if (fd < 0) {
+        snprintf(err, cap, "%s", err_text());
         return DSTACK_EIO;
     }
     dstack_err e = DSTACK_OK;
@@ -150,7 +156,11 @@ static dstack_err rewrite_runtime_log(const char *path, const struct dstack_even
         file_temp_abort(fd, tmp);
         return DSTACK_EIO;
     }
-    return file_temp_commit(fd, tmp, path, true, err, cap);
+    e = file_temp_commit(fd, tmp, path, true);
+    if (e != DSTACK_OK) {
+        snprintf(err, cap, "%s", err_text());
+    }
+    return e;
 }
 
 /* Loads the stored runtime events when they continue this boot, else starts a fresh one. On
@@ -166,8 +176,9 @@ static dstack_err load_runtime_events(struct sim_state *st, const struct dstack_
     dstack_err e;
 
     dstack_event_log_init(&stored);
-    e = file_read_all(st->log_path, SIM_RUNTIME_LOG_MAX, &text, &len, &missing, err, cap);
+    e = file_read_all(st->log_path, SIM_RUNTIME_LOG_MAX, &text, &len, &missing);
     if (e != DSTACK_OK) {
+        snprintf(err, cap, "%s", err_text());
         goto out;
     }
     if (!missing) {
@@ -255,9 +266,12 @@ dstack_err sim_state_open(const struct agent_config *cfg, struct sim_state **out
         e = DSTACK_EINVAL;
         goto out;
     }
-    if ((e = file_read_all(cfg->compose_file, SIM_INPUT_MAX, &compose, &compose_len, NULL, err,
-                           err_cap)) != DSTACK_OK ||
-        (e = read_vm_config(cfg->sys_config_file, &vm_config, err, err_cap)) != DSTACK_OK ||
+    if ((e = file_read_all(cfg->compose_file, SIM_INPUT_MAX, &compose, &compose_len, NULL)) !=
+        DSTACK_OK) {
+        snprintf(err, err_cap, "%s", err_text());
+        goto out;
+    }
+    if ((e = read_vm_config(cfg->sys_config_file, &vm_config, err, err_cap)) != DSTACK_OK ||
         (e = read_ca_spki(cfg->keys_file, &spki, &spki_len, err, err_cap)) != DSTACK_OK) {
         goto out;
     }

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "tee/event_limits.h"
 #include "tee/tdx_rtmr.h"
+#include "util/error.h"
 #include "util/file.h"
 #include "util/hex.h"
 
@@ -102,8 +103,10 @@ static dstack_err slurp(const char *path, bool missing_ok, char **out, size_t *l
                         char err[TEE_ERROR_MAX])
 {
     bool missing = false;
-    dstack_err e = file_read_all(path, TDX_RUNTIME_LOG_MAX, out, len, missing_ok ? &missing : NULL,
-                                 err, TEE_ERROR_MAX);
+    dstack_err e = file_read_all(path, TDX_RUNTIME_LOG_MAX, out, len, missing_ok ? &missing : NULL);
+    if (e != DSTACK_OK) {
+        snprintf(err, TEE_ERROR_MAX, "%s", err_text());
+    }
     if (e == DSTACK_OK && missing) {
         *out = calloc(1, 1);
         return *out != NULL ? DSTACK_OK : DSTACK_ENOMEM;
@@ -266,8 +269,9 @@ static dstack_err read_version(struct tdx_runtime *rt, unsigned *version, char e
     char *text = NULL;
     size_t len = 0;
     bool missing = false;
-    dstack_err e = file_read_all(rt->version_path, 64, &text, &len, &missing, err, TEE_ERROR_MAX);
+    dstack_err e = file_read_all(rt->version_path, 64, &text, &len, &missing);
     if (e != DSTACK_OK) {
+        snprintf(err, TEE_ERROR_MAX, "%s", err_text());
         return e;
     }
     if (missing) {
@@ -426,8 +430,8 @@ dstack_err tdx_runtime_emit(struct tdx_runtime *rt, const char *name, const uint
         goto out; /* before RTMR3 moves */
     }
     /* The pending line: a new file, created exclusively and renamed into place. */
-    if ((e = file_write_new(rt->pending_path, line, line_len, 0600, true, err, TEE_ERROR_MAX)) !=
-        DSTACK_OK) {
+    if ((e = file_write_new(rt->pending_path, line, line_len, 0600, true)) != DSTACK_OK) {
+        snprintf(err, TEE_ERROR_MAX, "%s", err_text());
         goto out;
     }
     e = tdx_rtmr_extend(rt->paths, 3, digest, err);

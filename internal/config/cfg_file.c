@@ -7,6 +7,7 @@
 
 #include "cfg_json.h"
 #include "cfg_toml.h"
+#include "util/error.h"
 #include "util/file.h"
 
 const char *const cfg_search_dirs[] = {"/etc/dstack", ".", NULL};
@@ -27,13 +28,12 @@ int cfg_file_read(const char *path, struct cfg_node **out, bool *missing,
 {
     char *text = NULL;
     size_t len = 0;
-    char ferr[CFG_FILE_ERROR_MAX];
     *out = NULL;
     if (missing != NULL) {
         *missing = false;
     }
-    if (file_read_all(path, CFG_FILE_MAX, &text, &len, missing, ferr, sizeof ferr) != DSTACK_OK) {
-        snprintf(err, CFG_FILE_ERROR_MAX, "config file %.480s", ferr);
+    if (file_read_all(path, CFG_FILE_MAX, &text, &len, missing) != DSTACK_OK) {
+        snprintf(err, CFG_FILE_ERROR_MAX, "config file %.480s", err_text());
         return -1;
     }
     if (text == NULL) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "json/json_internal.h"
+#include "util/error.h"
 #include "util/file.h"
 #include "util/utf8.h"
 
@@ -415,7 +416,8 @@ cJSON *json_parse_file(const char *path, size_t max, unsigned flags, struct json
     memset(err, 0, sizeof *err);
     char *text = NULL;
     size_t len = 0;
-    if (file_read_all(path, max, &text, &len, NULL, err->text, sizeof err->text) != DSTACK_OK) {
+    if (file_read_all(path, max, &text, &len, NULL) != DSTACK_OK) {
+        snprintf(err->text, sizeof err->text, "%s", err_text());
         return NULL;
     }
     cJSON *root = json_parse(text, len, flags, err);

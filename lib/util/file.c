@@ -1,5 +1,7 @@
 #include "util/file.h"
 
+#include "util/error.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,8 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-dstack_err file_read_all(const char *path, size_t max, char **out, size_t *len, bool *missing,
-                         char *err, size_t cap)
+dstack_err file_read_all(const char *path, size_t max, char **out, size_t *len, bool *missing)
 {
     *out = NULL;
     *len = 0;
@@ -22,12 +23,12 @@ dstack_err file_read_all(const char *path, size_t max, char **out, size_t *len, 
             *missing = true;
             return DSTACK_OK;
         }
-        snprintf(err, cap, "%.400s: %s", path, strerror(errno));
+        (void)err_set(DSTACK_EIO, "%.400s: %s", path, strerror(errno));
         return DSTACK_EIO;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-        snprintf(err, cap, "%.400s: not a regular file of at most %zu bytes", path, max);
+        (void)err_set(DSTACK_EIO, "%.400s: not a regular file of at most %zu bytes", path, max);
         close(fd);
         return DSTACK_EIO;
     }
@@ -45,11 +46,11 @@ dstack_err file_read_all(const char *path, size_t max, char **out, size_t *len, 
     }
     close(fd);
     if (buf == NULL) {
-        snprintf(err, cap, "%.400s: out of memory", path);
+        (void)err_set(DSTACK_ENOMEM, "%.400s: out of memory", path);
         return DSTACK_ENOMEM;
     }
     if (n != size) { /* shrank while we read it */
-        snprintf(err, cap, "%.400s: read failed", path);
+        (void)err_set(DSTACK_EIO, "%.400s: read failed", path);
         free(buf);
         return DSTACK_EIO;
     }
@@ -59,21 +60,20 @@ dstack_err file_read_all(const char *path, size_t max, char **out, size_t *len, 
     return DSTACK_OK;
 }
 
-int file_temp_create(const char *path, mode_t mode, char tmp[FILE_TEMP_PATH_MAX], char *err,
-                     size_t cap)
+int file_temp_create(const char *path, mode_t mode, char tmp[FILE_TEMP_PATH_MAX])
 {
     int n = snprintf(tmp, FILE_TEMP_PATH_MAX, "%s.XXXXXX", path);
     if (n < 0 || n >= FILE_TEMP_PATH_MAX) {
-        snprintf(err, cap, "%s: path too long", path);
+        (void)err_set(DSTACK_EIO, "%s: path too long", path);
         return -1;
     }
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, cap, "cannot create a file beside %s: %s", path, strerror(errno));
+        (void)err_set(DSTACK_EIO, "cannot create a file beside %s: %s", path, strerror(errno));
         return -1;
     }
     if (fchmod(fd, mode) != 0) {
-        snprintf(err, cap, "cannot set the mode of %s: %s", tmp, strerror(errno));
+        (void)err_set(DSTACK_EIO, "cannot set the mode of %s: %s", tmp, strerror(errno));
         file_temp_abort(fd, tmp);
         return -1;
     }
@@ -88,16 +88,15 @@ void file_temp_abort(int fd, const char *tmp)
     unlink(tmp);
 }
 
-dstack_err file_temp_commit(int fd, const char *tmp, const char *path, bool replace, char *err,
-                            size_t cap)
+dstack_err file_temp_commit(int fd, const char *tmp, const char *path, bool replace)
 {
     if (fsync(fd) != 0) {
-        snprintf(err, cap, "cannot write %s: %s", path, strerror(errno));
+        (void)err_set(DSTACK_EIO, "cannot write %s: %s", path, strerror(errno));
         file_temp_abort(fd, tmp);
         return DSTACK_EIO;
     }
     if (close(fd) != 0) {
-        snprintf(err, cap, "cannot write %s: %s", path, strerror(errno));
+        (void)err_set(DSTACK_EIO, "cannot write %s: %s", path, strerror(errno));
         unlink(tmp);
         return DSTACK_EIO;
     }
@@ -105,7 +104,7 @@ dstack_err file_temp_commit(int fd, const char *tmp, const char *path, bool repl
      * replaces the name itself, never a symlink's target. */
     int rc = replace ? rename(tmp, path) : link(tmp, path);
     if (rc != 0 && !(!replace && errno == EEXIST)) {
-        snprintf(err, cap, "cannot create %s: %s", path, strerror(errno));
+        (void)err_set(DSTACK_EIO, "cannot create %s: %s", path, strerror(errno));
         unlink(tmp);
         return DSTACK_EIO;
     }
@@ -115,11 +114,10 @@ dstack_err file_temp_commit(int fd, const char *tmp, const char *path, bool repl
     return DSTACK_OK;
 }
 
-dstack_err file_write_new(const char *path, const void *data, size_t len, mode_t mode, bool replace,
-                          char *err, size_t cap)
+dstack_err file_write_new(const char *path, const void *data, size_t len, mode_t mode, bool replace)
 {
     char tmp[FILE_TEMP_PATH_MAX];
-    int fd = file_temp_create(path, mode, tmp, err, cap);
+    int fd = file_temp_create(path, mode, tmp);
     if (fd < 0) {
         return DSTACK_EIO;
     }
@@ -130,12 +128,13 @@ dstack_err file_write_new(const char *path, const void *data, size_t len, mode_t
             continue;
         }
         if (w <= 0) {
-            snprintf(err, cap, "cannot write %s: %s", path, w < 0 ? strerror(errno) : "no space");
+            (void)err_set(DSTACK_EIO, "cannot write %s: %s", path,
+                          w < 0 ? strerror(errno) : "no space");
             file_temp_abort(fd, tmp);
             return DSTACK_EIO;
         }
         p += w;
         len -= (size_t)w;
     }
-    return file_temp_commit(fd, tmp, path, replace, err, cap);
+    return file_temp_commit(fd, tmp, path, replace);
 }

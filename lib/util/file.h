@@ -12,10 +12,9 @@
  * buffer (the NUL is not counted in *len). The file is opened with O_NONBLOCK, so a FIFO put in
  * its place cannot block the caller; anything but a regular file is refused. When missing is
  * not NULL, a file that does not exist is not an error: *missing is set and *out stays NULL.
- * On failure err (capacity cap) names the file: "<path>: <reason>"; DSTACK_EIO or
+ * On failure the error text (util/error.h) names the file: "<path>: <reason>"; DSTACK_EIO or
  * DSTACK_ENOMEM. */
-dstack_err file_read_all(const char *path, size_t max, char **out, size_t *len, bool *missing,
-                         char *err, size_t cap);
+dstack_err file_read_all(const char *path, size_t max, char **out, size_t *len, bool *missing);
 
 /* Files the daemons create: never through a name someone else could have planted (a symlink in
  * the state folder would redirect the write). A new file is created exclusively under a fresh
@@ -24,20 +23,19 @@ dstack_err file_read_all(const char *path, size_t max, char **out, size_t *len, 
  * exists already is kept). */
 #define FILE_TEMP_PATH_MAX 1200
 
-/* Creates <path>.XXXXXX with mode; returns its fd (and its name in tmp) or -1 with err. */
-int file_temp_create(const char *path, mode_t mode, char tmp[FILE_TEMP_PATH_MAX], char *err,
-                     size_t cap);
+/* Creates <path>.XXXXXX with mode; returns its fd (and its name in tmp), or -1 with the error
+ * text set. */
+int file_temp_create(const char *path, mode_t mode, char tmp[FILE_TEMP_PATH_MAX]);
 
 /* fsync + close fd, then renames tmp to path (replace) or links it there (!replace: an existing
  * path stays, no error); the temporary name is gone either way. */
-dstack_err file_temp_commit(int fd, const char *tmp, const char *path, bool replace, char *err,
-                            size_t cap);
+dstack_err file_temp_commit(int fd, const char *tmp, const char *path, bool replace);
 
 /* Closes fd and removes tmp, after a failure. */
 void file_temp_abort(int fd, const char *tmp);
 
 /* file_temp_create + one write + file_temp_commit. */
-dstack_err file_write_new(const char *path, const void *data, size_t len, mode_t mode, bool replace,
-                          char *err, size_t cap);
+dstack_err file_write_new(const char *path, const void *data, size_t len, mode_t mode,
+                          bool replace);
 
 #endif

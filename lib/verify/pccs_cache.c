@@ -53,15 +53,13 @@ static bool fresh(const struct dstack_collateral *c, uint64_t now)
 dstack_err pccs_cache_load(const char *dir, const struct pccs_key *k, uint64_t now,
                            struct dstack_collateral **out)
 {
-    char path[4096], err_text[256];
+    char path[4096];
     char *text = NULL;
     size_t len = 0;
     bool missing = false;
     struct dstack_collateral *c = NULL;
     cache_path(dir, k, path, sizeof path);
-    if (file_read_all(path, CACHE_MAX, &text, &len, &missing, err_text, sizeof err_text) !=
-            DSTACK_OK ||
-        missing) {
+    if (file_read_all(path, CACHE_MAX, &text, &len, &missing) != DSTACK_OK || missing) {
         return DSTACK_EIO;
     }
     dstack_err err = dstack_collateral_from_json(text, len, &c, NULL, 0);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "kms_peer.h"
+#include "util/error.h"
 #include "util/file.h"
 #include "util/hex.h"
 
@@ -75,13 +76,11 @@ static int parse_args(struct peer *p, int argc, char **argv, const char **keys_o
     };
     int c;
     size_t n, len;
-    char err[256];
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'q':
-            if (file_read_all(optarg, 1u << 20, &p->quote_root_pem, &len, NULL, err, sizeof err) !=
-                DSTACK_OK) {
-                return usage(err);
+            if (file_read_all(optarg, 1u << 20, &p->quote_root_pem, &len, NULL) != DSTACK_OK) {
+                return usage(err_text());
             }
             break;
         case 'a':
