@@ -55,14 +55,19 @@ int main(void)
                rtmr[3][2], rtmr[3][3]);
     }
 
-    /* Instance information; tcb_info is decoded unless the agent hides it. */
+    /* Instance information; tcb_info is decoded on first access, NULL when the agent hides it. */
     if ((err = dstack_info(client, &info)) != DSTACK_OK) {
         rc = fail("info", err);
         goto out;
     }
     printf("app_id: %s\ninstance_id: %s\n", info->app_id, info->instance_id);
-    if (info->tcb_info != NULL) {
-        printf("mrtd: %s\n", info->tcb_info->mrtd);
+    const struct dstack_info_tcb *tcb = NULL; /* decoded on first access */
+    if ((err = dstack_info_tcb_info(info, &tcb)) != DSTACK_OK) {
+        rc = fail("tcb_info", err);
+        goto out;
+    }
+    if (tcb != NULL) {
+        printf("mrtd: %s\n", tcb->mrtd);
     }
     rc = 0;
 out:

@@ -281,18 +281,26 @@ struct dstack_info_response {
     char *vm_config;
     char *cloud_vendor;
     char *cloud_product;
-    char *tcb_info_json;              /* the tcb_info string as sent ("" when hidden) */
-    struct dstack_info_tcb *tcb_info; /* decoded; NULL when the agent hides it ("") */
+    char *tcb_info_json; /* the tcb_info string as sent ("" when hidden) */
     char *json;
+    /* private: dstack_info_tcb_info() decodes tcb_info_json here on first use */
+    struct dstack_info_tcb *tcb_decoded;
 };
 
-/* Every string field is non-NULL ("" when the agent omitted it). Free with
- * dstack_info_response_free. */
+/* Every string field is non-NULL ("" when the agent omitted it). tcb_info is decoded on first
+ * access, by dstack_info_tcb_info (most callers read only the top-level fields, and the nested
+ * document is half the answer's decoding cost). Free with dstack_info_response_free. */
 DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_info(struct dstack_client *c,
                                                     struct dstack_info_response **out);
 DSTACK_API void dstack_info_response_free(struct dstack_info_response *i);
 
-/* Decodes an Info response JSON (including tcb_info). */
+/* tcb_info as an object: decoded on the first call, then kept with the response (so calls on one
+ * response must not race). *out is NULL when the agent hides tcb_info (""); DSTACK_EPROTO when
+ * it is not a JSON object of strings (dstack_last_error() says which). */
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_info_tcb_info(struct dstack_info_response *i,
+                                                             const struct dstack_info_tcb **out);
+
+/* Decodes an Info response JSON, tcb_info included (eagerly: a malformed tcb_info fails here). */
 DSTACK_API DSTACK_MUST_CHECK dstack_err
 dstack_info_response_decode(const char *json, struct dstack_info_response **out);
 

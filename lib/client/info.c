@@ -1,4 +1,4 @@
-/* Info (with tcb_info decoded), Version, GpuInfo, reachability (docs/api/Info.md,
+/* Info (tcb_info decoded on first access), Version, GpuInfo, reachability (docs/api/Info.md,
  * docs/api/Version.md, docs/sdk.md). */
 #include "client/client_internal.h"
 
@@ -36,7 +36,7 @@ void dstack_info_response_free(struct dstack_info_response *i)
     for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
         free(*fields[k]);
     }
-    tcb_free(i->tcb_info);
+    tcb_free(i->tcb_decoded);
     free(i);
 }
 
@@ -124,14 +124,28 @@ dstack_err client_info_from_json(const cJSON *obj, char *text, struct dstack_inf
     for (size_t k = 0; k < sizeof f / sizeof f[0] && err == DSTACK_OK; k++) {
         err = jf_string(obj, f[k].key, f[k].dst);
     }
-    if (err == DSTACK_OK && i->tcb_info_json[0] != '\0') {
-        err = tcb_decode(i->tcb_info_json, &i->tcb_info);
-    }
     if (err != DSTACK_OK) {
         dstack_info_response_free(i);
         return err;
     }
     *out = i;
+    return DSTACK_OK;
+}
+
+dstack_err dstack_info_tcb_info(struct dstack_info_response *i, const struct dstack_info_tcb **out)
+{
+    err_clear();
+    if (i == NULL || out == NULL) {
+        return err_set(DSTACK_EINVAL, "dstack_info_tcb_info: NULL argument");
+    }
+    *out = NULL;
+    if (i->tcb_decoded == NULL && i->tcb_info_json[0] != '\0') {
+        dstack_err err = tcb_decode(i->tcb_info_json, &i->tcb_decoded);
+        if (err != DSTACK_OK) {
+            return err;
+        }
+    }
+    *out = i->tcb_decoded;
     return DSTACK_OK;
 }
 
@@ -152,6 +166,11 @@ dstack_err dstack_info_response_decode(const char *json, struct dstack_info_resp
     dstack_err err = text == NULL ? err_set(DSTACK_ENOMEM, "out of memory")
                                   : client_info_from_json(obj, text, out);
     json_free(obj);
+    const struct dstack_info_tcb *tcb = NULL;
+    if (err == DSTACK_OK && (err = dstack_info_tcb_info(*out, &tcb)) != DSTACK_OK) {
+        dstack_info_response_free(*out);
+        *out = NULL;
+    }
     return err;
 }
 

@@ -146,7 +146,8 @@ static void on_info(dstack_err err, struct dstack_info_response *i, void *u)
     r->info_err = err;
     if (i != NULL) {
         snprintf(r->app_id, sizeof r->app_id, "%s", i->app_id);
-        CHECK(i->tcb_info != NULL);
+        const struct dstack_info_tcb *tcb = NULL;
+        CHECK(dstack_info_tcb_info(i, &tcb) == DSTACK_OK && tcb != NULL);
     }
     dstack_info_response_free(i);
 }

@@ -261,7 +261,8 @@ static void test_upstream_tappd(const struct sim *up)
     CHECK(dstack_tappd_info(t, &i) == DSTACK_OK);
     if (i != NULL) {
         CHECK_STR(i->app_id, upstream_info_app_id); /* tappd Info == dstack Info */
-        CHECK(i->tcb_info != NULL);
+        const struct dstack_info_tcb *tcb = NULL;
+        CHECK(dstack_info_tcb_info(i, &tcb) == DSTACK_OK && tcb != NULL);
     }
     dstack_info_response_free(i);
     dstack_client_free(t);
@@ -367,26 +368,34 @@ static void test_quote_and_attest(struct dstack_client *c)
     CHECK(dstack_attest(c, big, sizeof big, &a) == DSTACK_EINVAL && a == NULL);
 }
 
+/* Info's tcb_info, decoded on first access; NULL (a failed check) when absent or malformed. */
+static const struct dstack_info_tcb *tcb_of(struct dstack_info_response *i)
+{
+    const struct dstack_info_tcb *tcb = NULL;
+    CHECK(dstack_info_tcb_info(i, &tcb) == DSTACK_OK && tcb != NULL);
+    return tcb;
+}
+
 /* RTMRs of a decoded tcb_info replayed from its own event log; returns RTMR3 hex (static). */
-static const char *info_rtmr3_checked(const struct dstack_info_response *i)
+static const char *info_rtmr3_checked(struct dstack_info_response *i)
 {
     static char rtmr3[2 * DSTACK_MR_LEN + 1];
     rtmr3[0] = '\0';
-    CHECK(i->tcb_info != NULL);
-    if (i->tcb_info == NULL) {
+    const struct dstack_info_tcb *tcb = tcb_of(i);
+    if (tcb == NULL) {
         return rtmr3;
     }
     struct dstack_event_log log;
     dstack_event_log_init(&log);
     uint8_t rt[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
-    CHECK(dstack_event_log_parse(i->tcb_info->event_log, strlen(i->tcb_info->event_log), &log, NULL,
-                                 0) == DSTACK_OK);
+    CHECK(dstack_event_log_parse(tcb->event_log, strlen(tcb->event_log), &log, NULL, 0) ==
+          DSTACK_OK);
     CHECK(dstack_replay_rtmrs(&log, rt) == DSTACK_OK);
     for (int r = 0; r < DSTACK_RTMR_COUNT; r++) {
-        CHECK_HEX(rt[r], DSTACK_MR_LEN, i->tcb_info->rtmr[r]);
+        CHECK_HEX(rt[r], DSTACK_MR_LEN, tcb->rtmr[r]);
     }
     dstack_event_log_free(&log);
-    snprintf(rtmr3, sizeof rtmr3, "%s", i->tcb_info->rtmr[3]);
+    snprintf(rtmr3, sizeof rtmr3, "%s", tcb->rtmr[3]);
     return rtmr3;
 }
 
@@ -399,8 +408,9 @@ static void test_info_and_emit_event(struct dstack_client *c)
     }
     CHECK(strlen(i->app_id) == 40 && strlen(i->instance_id) == 40);
     CHECK(strncmp(i->app_cert, "-----BEGIN CERTIFICATE-----\n", 28) == 0);
-    CHECK(i->tcb_info != NULL && strlen(i->tcb_info->mrtd) == 96);
-    CHECK(i->tcb_info != NULL && strcmp(i->tcb_info->compose_hash, i->compose_hash) == 0);
+    const struct dstack_info_tcb *tcb = tcb_of(i);
+    CHECK(tcb != NULL && strlen(tcb->mrtd) == 96);
+    CHECK(tcb != NULL && strcmp(tcb->compose_hash, i->compose_hash) == 0);
     CHECK(strncmp(i->compose_hash, i->app_id, 40) == 0); /* app_id = compose_hash[..20] */
     char before[2 * DSTACK_MR_LEN + 1];
     snprintf(before, sizeof before, "%s", info_rtmr3_checked(i));
@@ -421,9 +431,9 @@ static void test_info_and_emit_event(struct dstack_client *c)
     /* The last runtime event is ours, with its payload, and RTMR3 moved by exactly it. */
     struct dstack_event_log log;
     dstack_event_log_init(&log);
-    CHECK(i->tcb_info != NULL &&
-          dstack_event_log_parse(i->tcb_info->event_log, strlen(i->tcb_info->event_log), &log, NULL,
-                                 0) == DSTACK_OK);
+    tcb = tcb_of(i);
+    CHECK(tcb != NULL && dstack_event_log_parse(tcb->event_log, strlen(tcb->event_log), &log, NULL,
+                                                0) == DSTACK_OK);
     if (log.count > 0) {
         const struct dstack_event *e = &log.events[log.count - 1];
         CHECK(e->imr == 3 && e->event_type == DSTACK_RUNTIME_EVENT_TYPE);

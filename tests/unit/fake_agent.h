@@ -30,6 +30,7 @@ struct fake_agent {
     /* behaviour switches */
     atomic_bool version_fails; /* /Version -> 400 as on OS < 0.5.7 */
     atomic_int slow_ms;        /* delay before every answer */
+    atomic_bool bad_tcb_info;  /* /Info's tcb_info is not JSON (decoded lazily by the client) */
     /* request log (first FAKE_MAX_LOG requests) */
     pthread_mutex_t lock;
     int n_log;
@@ -106,6 +107,8 @@ static void fake_answer(struct fake_agent *fa, int fd, const char *path, const c
         fake_reply(fd, 200, resp);
     } else if (strcmp(path, "/Attest") == 0) {
         fake_reply(fd, 200, "{\"attestation\":\"00ff\"}");
+    } else if (strcmp(path, "/Info") == 0 && atomic_load(&fa->bad_tcb_info)) {
+        fake_reply(fd, 200, "{\"app_id\":\"5bb4\",\"tcb_info\":\"{nope\"}");
     } else if (strcmp(path, "/Info") == 0 || strcmp(path, "/prpc/Tappd.Info") == 0) {
         fake_reply(fd, 200,
                    "{\"app_id\":\"5bb4\",\"instance_id\":\"1691\",\"app_cert\":\"PEM\","

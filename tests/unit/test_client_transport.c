@@ -175,22 +175,38 @@ static void test_info_sign_misc(struct dstack_client *c)
     if (i != NULL) {
         CHECK_STR(i->app_id, "5bb4");
         CHECK_STR(i->cloud_vendor, ""); /* absent -> "" */
-        CHECK(i->tcb_info != NULL);
-        if (i->tcb_info != NULL) {
-            CHECK_STR(i->tcb_info->mrtd, "aa");
-            CHECK_STR(i->tcb_info->rtmr[0], "r0");
-            CHECK_STR(i->tcb_info->rtmr[1], "");
-            CHECK_STR(i->tcb_info->rtmr[3], "r3");
-            CHECK_STR(i->tcb_info->event_log, "[{\"imr\":3}]");
-            CHECK_STR(i->tcb_info->app_compose, "{}");
+        const struct dstack_info_tcb *tcb = NULL, *again = NULL;
+        CHECK(dstack_info_tcb_info(i, &tcb) == DSTACK_OK && tcb != NULL);
+        if (tcb != NULL) {
+            CHECK_STR(tcb->mrtd, "aa");
+            CHECK_STR(tcb->rtmr[0], "r0");
+            CHECK_STR(tcb->rtmr[1], "");
+            CHECK_STR(tcb->rtmr[3], "r3");
+            CHECK_STR(tcb->event_log, "[{\"imr\":3}]");
+            CHECK_STR(tcb->app_compose, "{}");
         }
+        /* decoded once, kept with the response */
+        CHECK(dstack_info_tcb_info(i, &again) == DSTACK_OK && again == tcb);
     }
     dstack_info_response_free(i);
     /* hidden tcb_info */
     CHECK(dstack_info_response_decode("{\"app_id\":\"x\",\"tcb_info\":\"\"}", &i) == DSTACK_OK);
-    CHECK(i != NULL && i->tcb_info == NULL);
+    const struct dstack_info_tcb *hidden = &(struct dstack_info_tcb){0};
+    CHECK(i != NULL && dstack_info_tcb_info(i, &hidden) == DSTACK_OK && hidden == NULL);
     dstack_info_response_free(i);
     CHECK(dstack_info_response_decode("{\"tcb_info\":\"{nope\"}", &i) == DSTACK_EPROTO);
+    /* dstack_info leaves tcb_info to its first access: the call succeeds, the access fails */
+    atomic_store(&fa.bad_tcb_info, true);
+    CHECK(dstack_info(c, &i) == DSTACK_OK);
+    atomic_store(&fa.bad_tcb_info, false);
+    if (i != NULL) {
+        CHECK_STR(i->app_id, "5bb4");
+        const struct dstack_info_tcb *bad = NULL;
+        CHECK(dstack_info_tcb_info(i, &bad) == DSTACK_EPROTO && bad == NULL);
+        CHECK(strncmp(dstack_last_error(), "tcb_info is not a JSON object", 29) == 0);
+    }
+    dstack_info_response_free(i);
+    i = NULL;
     CHECK(dstack_info_response_decode("{\"app_id\":5}", &i) == DSTACK_EPROTO);
     CHECK(dstack_info_response_decode("[]", &i) == DSTACK_EFORMAT);
 
