@@ -248,26 +248,19 @@ static dstack_err build_from_backend(struct agent *a, const char *app_cert, cons
     for (int attempt = 0; attempt < 8; attempt++) {
         struct tee_measurements m;
         uint8_t replayed[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
-        cJSON *jlog = NULL;
         struct dstack_event_log log;
-        char perr[200] = "";
 
         dstack_event_log_init(&log);
         if ((e = a->tee->measurements(a->tee_state, &m)) != DSTACK_OK ||
-            (e = a->tee->event_log(a->tee_state, &jlog)) != DSTACK_OK) {
+            (e = a->tee->event_log(a->tee_state, &log)) != DSTACK_OK) {
             const char *why = a->tee->quote_error != NULL ? a->tee->quote_error(a->tee_state) : "";
             snprintf(err, err_cap, "reading the measurements: %s",
                      why[0] ? why : dstack_err_str(e));
+            dstack_event_log_free(&log);
             return e;
         }
-        e = evlog_from_json(jlog, &log, perr, sizeof perr);
-        json_free(jlog);
-        if (e == DSTACK_OK) {
-            e = dstack_replay_rtmrs(&log, replayed);
-        }
-        if (e != DSTACK_OK) {
-            snprintf(err, err_cap, "the event log does not replay: %s",
-                     perr[0] ? perr : dstack_err_str(e));
+        if ((e = dstack_replay_rtmrs(&log, replayed)) != DSTACK_OK) {
+            snprintf(err, err_cap, "the event log does not replay: %s", dstack_err_str(e));
             dstack_event_log_free(&log);
             return e;
         }

@@ -7,8 +7,7 @@
 #include <dstack/quote.h>
 
 #include "agent.h"
-#include "attest/evlog_internal.h"
-#include "quote_cache.h"
+#include "quote_answer.h"
 #include "crypto/hash.h"
 #include "crypto/keccak.h"
 #include "handlers.h"
@@ -16,17 +15,19 @@
 #include "tee/event_limits.h"
 #include "util/hex.h"
 
-/* A quote and the encoded event log it was taken against (quote_cache.h). */
+/* A quote, parsed once, and the encoded event log it was taken against (quote_answer.h). */
 struct quote_snapshot {
     uint8_t *quote;
     size_t quote_len;
-    struct quote_evlog *ev;
+    bool parsed; /* the quote parses: report holds its registers */
+    struct dstack_td_report report;
+    struct quote_answer_log *ev;
 };
 
 static void snapshot_free(struct quote_snapshot *s)
 {
     free(s->quote);
-    quote_evlog_unref(s->ev);
+    quote_answer_log_unref(s->ev);
     memset(s, 0, sizeof *s);
 }
 
@@ -36,17 +37,13 @@ static void snapshot_free(struct quote_snapshot *s)
  * always replays to that quote's RTMRs. If no prefix matches (a platform whose RTMR3 is not
  * the log's replay, e.g. a fixture), the log is left whole. *exact tells whether a prefix
  * matched: only then is the log a function of the quote's registers, and cacheable. */
-static dstack_err trim_to_quote(struct dstack_event_log *log, const uint8_t *quote,
-                                size_t quote_len, bool *exact)
+static dstack_err trim_to_quote(struct dstack_event_log *log, const uint8_t rtmr3[DSTACK_MR_LEN],
+                                bool *exact)
 {
-    struct dstack_quote q;
     *exact = false;
-    if (dstack_quote_parse(quote, quote_len, &q) != DSTACK_OK) {
-        return DSTACK_OK; /* nothing to align with */
-    }
     uint8_t mr[DSTACK_MR_LEN] = {0};
     size_t cut = SIZE_MAX;
-    if (memcmp(mr, q.report.rtmr[3], DSTACK_MR_LEN) == 0) {
+    if (memcmp(mr, rtmr3, DSTACK_MR_LEN) == 0) {
         cut = 0;
     }
     for (size_t i = 0; cut == SIZE_MAX && i < log->count; i++) {
@@ -59,7 +56,7 @@ static dstack_err trim_to_quote(struct dstack_event_log *log, const uint8_t *quo
             return DSTACK_OK;
         }
         dstack_rtmr_extend(mr, d);
-        if (memcmp(mr, q.report.rtmr[3], DSTACK_MR_LEN) == 0) {
+        if (memcmp(mr, rtmr3, DSTACK_MR_LEN) == 0) {
             cut = i + 1;
         }
     }
@@ -95,25 +92,23 @@ static dstack_err trim_to_quote(struct dstack_event_log *log, const uint8_t *quo
 static bool snapshot_log(struct rpc_call *call, struct quote_snapshot *s)
 {
     struct agent *a = call->agent;
-    uint8_t key[QUOTE_CACHE_KEY_LEN];
-    bool keyed = quote_cache_key(s->quote, s->quote_len, key);
-    if (keyed && (s->ev = quote_cache_get(a->quotes, key)) != NULL) {
-        return true;
+    uint8_t key[QUOTE_ANSWER_KEY_LEN];
+    if (s->parsed) {
+        quote_answer_key(&s->report, key);
+        if ((s->ev = quote_answer_cache_get(a->quotes, key)) != NULL) {
+            return true;
+        }
     }
-    cJSON *log_json = NULL;
     struct dstack_event_log log;
     char err[256] = "";
     bool exact = false;
     dstack_event_log_init(&log);
-    dstack_err e = a->tee->event_log(a->tee_state, &log_json);
-    if (e == DSTACK_OK) {
-        e = evlog_from_json(log_json, &log, err, sizeof err);
-    } else if (a->tee->quote_error != NULL) { /* the backend's reason (tdx: the CCEL's) */
+    dstack_err e = a->tee->event_log(a->tee_state, &log);
+    if (e != DSTACK_OK && a->tee->quote_error != NULL) { /* the backend's reason (tdx: CCEL) */
         snprintf(err, sizeof err, "%s", a->tee->quote_error(a->tee_state));
     }
-    json_free(log_json);
-    if (e == DSTACK_OK) {
-        e = trim_to_quote(&log, s->quote, s->quote_len, &exact);
+    if (e == DSTACK_OK && s->parsed) { /* an unparsable quote: nothing to align with */
+        e = trim_to_quote(&log, s->report.rtmr[3], &exact);
     }
     if (e == DSTACK_OK) {
         e = dstack_event_log_fill_v2_preimages(&log);
@@ -122,15 +117,15 @@ static bool snapshot_log(struct rpc_call *call, struct quote_snapshot *s)
         dstack_event_log_free(&log);
         return rpc_fail(call, "Failed to read the event log: %s", err[0] ? err : dstack_err_str(e));
     }
-    e = quote_evlog_new(&log, a->vm_config, &s->ev);
+    e = quote_answer_log_new(&log, a->vm_config, &s->ev);
     dstack_event_log_free(&log);
     if (e != DSTACK_OK) {
         /* a text that is not UTF-8 was reported this way before the cache */
         return rpc_fail(call, "out of memory");
     }
-    if (keyed && exact) {
-        memcpy(s->ev->key, key, QUOTE_CACHE_KEY_LEN);
-        quote_cache_put(a->quotes, s->ev);
+    if (s->parsed && exact) {
+        memcpy(s->ev->key, key, QUOTE_ANSWER_KEY_LEN);
+        quote_answer_cache_put(a->quotes, s->ev);
     }
     return true;
 }
@@ -148,6 +143,11 @@ static bool take_snapshot(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_
         const char *why = a->tee->quote_error != NULL ? a->tee->quote_error(a->tee_state) : "";
         snapshot_free(s);
         return rpc_fail(call, "Failed to get quote: %s", why[0] ? why : dstack_err_str(e));
+    }
+    struct dstack_quote parsed;
+    s->parsed = dstack_quote_parse(s->quote, s->quote_len, &parsed) == DSTACK_OK;
+    if (s->parsed) {
+        s->report = parsed.report;
     }
     if (!snapshot_log(call, s)) {
         snapshot_free(s);
@@ -179,7 +179,7 @@ static bool padded_report_data(struct rpc_call *call, uint8_t rd[DSTACK_REPORT_D
 /* ---- responses, written as the compact JSON the server would have encoded ----------------
  * The responses of this file are objects of strings. Writing them directly (rpc_call
  * result_text) spares a ~60 KB json_dump that re-escapes the event log on every request
- * (docs/performance.md); the string literals come from lib/json (quote_json_literal),
+ * (docs/performance.md); the string literals come from lib/json (quote_answer_literal),
  * so the bytes are what json_dump (compact) makes of the same object
  * (tests/unit/test_rpc_quote.c compares them). */
 
@@ -187,9 +187,9 @@ struct field {
     const char *key; /* plain ASCII, no escaping needed */
     const char *lit; /* a JSON literal, as is ("..." included) */
     size_t lit_len;
-    const uint8_t *hex;               /* or bytes written as a hex string */
-    size_t hex_len;                   /* bytes */
-    const struct quote_att_plan *att; /* or the spliced V0 attestation */
+    const uint8_t *hex;                      /* or bytes written as a hex string */
+    size_t hex_len;                          /* bytes */
+    const struct quote_answer_att_plan *att; /* or the spliced V0 attestation */
 };
 
 /* {"k":v,...} into a malloc'd buffer, through the shared capped writer (lib/json json_out)
@@ -220,8 +220,8 @@ static char *write_object(const struct field *f, size_t n, const struct quote_sn
             char *p = json_out_extend(&o, f[i].att->hex_len);
             if (p != NULL) {
                 const char *quote_hex = quote_hex_at != SIZE_MAX ? o.data + quote_hex_at : NULL;
-                quote_evlog_att_write(s->ev, f[i].att, s->quote, s->quote_len, quote_hex, rd_hex,
-                                      p);
+                quote_answer_att_write(s->ev, f[i].att, s->quote, s->quote_len, quote_hex, rd_hex,
+                                       p);
             }
             json_out_raw(&o, "\"", 1);
         } else {
@@ -238,18 +238,19 @@ static char *write_object(const struct field *f, size_t n, const struct quote_sn
 /* Attestation as a field: the spliced V0 form (plan) when the log allows it, else the whole
  * encoding per request into *bytes. false when it cannot be encoded. */
 static bool attestation_field(const struct quote_snapshot *s,
-                              const uint8_t rd[DSTACK_REPORT_DATA_LEN], struct quote_att_plan *plan,
-                              uint8_t **bytes, struct field *f, dstack_err *why)
+                              const uint8_t rd[DSTACK_REPORT_DATA_LEN],
+                              struct quote_answer_att_plan *plan, uint8_t **bytes, struct field *f,
+                              dstack_err *why)
 {
     *bytes = NULL;
     f->key = "attestation";
     if (s->ev->att_v0) {
-        *why = quote_evlog_att_plan(s->ev, s->quote_len, plan);
+        *why = quote_answer_att_plan(s->ev, s->quote_len, plan);
         f->att = plan;
         return *why == DSTACK_OK;
     }
     size_t len = 0;
-    *why = quote_evlog_att_encode(s->ev, s->quote, s->quote_len, rd, bytes, &len);
+    *why = quote_answer_att_encode(s->ev, s->quote, s->quote_len, rd, bytes, &len);
     f->hex = *bytes;
     f->hex_len = len;
     return *why == DSTACK_OK;
@@ -277,7 +278,7 @@ bool rpc_quote_response(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_DA
         {.key = "report_data", .hex = rd, .hex_len = DSTACK_REPORT_DATA_LEN},
         {.key = "vm_config", .lit = s.ev->vm_config_json, .lit_len = s.ev->vm_config_json_len},
     };
-    struct quote_att_plan plan;
+    struct quote_answer_att_plan plan;
     uint8_t *att = NULL;
     dstack_err why;
     size_t n = attestation_field(&s, rd, &plan, &att, &f[4], &why) ? 5 : 4;
@@ -297,7 +298,7 @@ bool h_attest(struct rpc_call *call)
     char rd_hex[2 * DSTACK_REPORT_DATA_LEN + 1];
     hex_encode(rd, DSTACK_REPORT_DATA_LEN, rd_hex);
     struct field f[1] = {{.key = NULL}};
-    struct quote_att_plan plan;
+    struct quote_answer_att_plan plan;
     uint8_t *att = NULL;
     dstack_err why;
     if (!attestation_field(&s, rd, &plan, &att, &f[0], &why)) {
@@ -395,8 +396,8 @@ static bool tdx_quote(struct rpc_call *call, const char *alg, const char *prefix
     }
     char *alg_lit = NULL, *tag_lit = NULL;
     size_t alg_len = 0, tag_len = 0;
-    if (quote_json_literal(alg, &alg_lit, &alg_len) == DSTACK_OK &&
-        quote_json_literal(tag, &tag_lit, &tag_len) == DSTACK_OK) {
+    if (quote_answer_literal(alg, &alg_lit, &alg_len) == DSTACK_OK &&
+        quote_answer_literal(tag, &tag_lit, &tag_len) == DSTACK_OK) {
         struct field f[4] = {
             {.key = "quote", .hex = s.quote, .hex_len = s.quote_len},
             {.key = "event_log", .lit = s.ev->log_json, .lit_len = s.ev->log_json_len},

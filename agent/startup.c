@@ -13,7 +13,7 @@
 #include "info.h"
 #include "kms/kms_client.h"
 #include "log.h"
-#include "quote_cache.h"
+#include "quote_answer.h"
 #include "tls.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -116,7 +116,7 @@ dstack_err agent_open(struct agent *a, const struct agent_config *cfg, char err[
     if ((e = info_cache_new(a, &a->info, err, STARTUP_ERROR_MAX)) != DSTACK_OK) {
         goto out;
     }
-    if ((e = quote_cache_new(&a->quotes)) != DSTACK_OK) {
+    if ((e = quote_answer_cache_new(&a->quotes)) != DSTACK_OK) {
         snprintf(err, STARTUP_ERROR_MAX, "out of memory");
         goto out;
     }
@@ -143,7 +143,7 @@ void agent_close(struct agent *a)
     app_cert_stop(a); /* first: it uses the backend, the keys and the info cache */
     kms_client_free(a->kms);
     info_cache_free(a->info);
-    quote_cache_free(a->quotes);
+    quote_answer_cache_free(a->quotes);
     if (a->tee != NULL && a->tee_state != NULL) {
         a->tee->close(a->tee_state);
     }

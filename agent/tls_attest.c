@@ -25,29 +25,14 @@ static void tls_err(char err[X509_ERR_MAX], const char *msg, const char *detail)
              detail != NULL && detail[0] != '\0' ? ": " : "", detail != NULL ? detail : "");
 }
 
-/* The backend's event log, parsed. */
+/* The backend's event log. */
 static dstack_err load_event_log(struct agent *a, struct dstack_event_log *log,
                                  char err[X509_ERR_MAX])
 {
-    cJSON *j = NULL;
-    char *text = NULL;
-    char why[128] = "";
     dstack_err e =
-        a->tee->event_log != NULL ? a->tee->event_log(a->tee_state, &j) : DSTACK_EUNSUPPORTED;
-    if (e != DSTACK_OK || j == NULL) {
-        tls_err(err, "event log unavailable", NULL);
-        json_free(j);
-        return e != DSTACK_OK ? e : DSTACK_ETEE;
-    }
-    text = json_dump(j, 0, NULL);
-    json_free(j);
-    if (text == NULL) {
-        return DSTACK_ENOMEM;
-    }
-    e = dstack_event_log_parse(text, strlen(text), log, why, sizeof why);
-    free(text);
+        a->tee->event_log != NULL ? a->tee->event_log(a->tee_state, log) : DSTACK_EUNSUPPORTED;
     if (e != DSTACK_OK) {
-        tls_err(err, "bad event log", why);
+        tls_err(err, "event log unavailable", NULL);
     }
     return e;
 }

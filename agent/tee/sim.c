@@ -57,15 +57,14 @@ static dstack_err sim_open(const struct agent_config *cfg, void **state, char er
     return DSTACK_OK;
 }
 
-static dstack_err sim_event_log(void *state, cJSON **out)
+static dstack_err sim_event_log(void *state, struct dstack_event_log *out)
 {
     struct sim_backend *b = state;
     const struct versioned_attestation *fx = sim_quoter_fixture(b->quoter);
     if (fx != NULL) {
-        *out = versioned_event_log_json(fx);
-        return *out != NULL ? DSTACK_OK : DSTACK_ENOMEM;
+        return versioned_event_log(fx, out);
     }
-    return sim_state_snapshot(b->st, NULL, out);
+    return sim_state_copy_log(b->st, NULL, out);
 }
 
 static dstack_err sim_measurements(void *state, struct tee_measurements *out)
@@ -81,15 +80,13 @@ static dstack_err sim_measurements(void *state, struct tee_measurements *out)
         return e;
     }
     struct sim_measurements m;
-    dstack_err e = sim_state_snapshot(b->st, &m, NULL);
-    if (e == DSTACK_OK) {
-        memcpy(out->mrtd, m.mrtd, DSTACK_MR_LEN);
-        memcpy(out->mr_config_id, m.mr_config_id, DSTACK_MR_LEN);
-        memcpy(out->mr_owner, m.mr_owner, DSTACK_MR_LEN);
-        memcpy(out->mr_owner_config, m.mr_owner_config, DSTACK_MR_LEN);
-        memcpy(out->rtmr, m.rtmr, sizeof m.rtmr);
-    }
-    return e;
+    sim_state_snapshot(b->st, &m);
+    memcpy(out->mrtd, m.mrtd, DSTACK_MR_LEN);
+    memcpy(out->mr_config_id, m.mr_config_id, DSTACK_MR_LEN);
+    memcpy(out->mr_owner, m.mr_owner, DSTACK_MR_LEN);
+    memcpy(out->mr_owner_config, m.mr_owner_config, DSTACK_MR_LEN);
+    memcpy(out->rtmr, m.rtmr, sizeof m.rtmr);
+    return DSTACK_OK;
 }
 
 /* Fixture mode: the vm_config inside the attestation's config (a whole sys-config), which is
@@ -110,10 +107,7 @@ static dstack_err sim_quote(void *state, const uint8_t report_data[DSTACK_REPORT
     }
     struct sim_measurements m;
     struct quote_td td;
-    dstack_err e = sim_state_snapshot(b->st, &m, NULL);
-    if (e != DSTACK_OK) {
-        return e;
-    }
+    sim_state_snapshot(b->st, &m);
     quote_td_defaults(&td);
     memcpy(td.mr_td, m.mrtd, DSTACK_MR_LEN);
     memcpy(td.mr_config_id, m.mr_config_id, DSTACK_MR_LEN);

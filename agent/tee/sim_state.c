@@ -331,18 +331,11 @@ void sim_state_free(struct sim_state *st)
     free(st);
 }
 
-dstack_err sim_state_snapshot(struct sim_state *st, struct sim_measurements *m, cJSON **log)
+void sim_state_snapshot(struct sim_state *st, struct sim_measurements *m)
 {
-    dstack_err e = DSTACK_OK;
     pthread_mutex_lock(&st->lock);
-    if (m != NULL) {
-        *m = st->m;
-    }
-    if (log != NULL) {
-        e = evlog_to_json(&st->log, log);
-    }
+    *m = st->m;
     pthread_mutex_unlock(&st->lock);
-    return e;
 }
 
 dstack_err sim_state_copy_log(struct sim_state *st, struct sim_measurements *m,

@@ -1,7 +1,8 @@
 /* The simulator's measurement state, in one place: MRTD, the TD's config registers, RTMR0-3 and
  * the event log behind them (synthetic boot events for IMR 0-2, then the runtime events of IMR 3).
- * Quotes (issue 4), Info and GetQuote's event log all read it through sim_state_snapshot, which
- * returns registers and log from the same instant; EmitEvent goes through sim_state_emit.
+ * Quotes, Info and GetQuote's event log all read it through sim_state_snapshot and
+ * sim_state_copy_log, which return registers and log from the same instant; EmitEvent goes through
+ * sim_state_emit.
  *
  * Runtime events persist in <sim_dir>/runtime_events.log, in upstream's line format
  * (docs/tdx.md), so emitted events survive restarts. On open the system events of a
@@ -15,8 +16,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include "json/json.h"
 
 #include <dstack/attest.h>
 
@@ -43,11 +42,12 @@ dstack_err sim_state_open(const struct agent_config *cfg, struct sim_state **out
                           size_t err_cap);
 void sim_state_free(struct sim_state *st); /* NULL ok */
 
-/* Registers and, when log != NULL, the full event log as a JSON array of TdxEvent objects (new
- * reference), both taken under the lock so that the log replays to exactly these registers. */
-dstack_err sim_state_snapshot(struct sim_state *st, struct sim_measurements *m, cJSON **log);
+/* The registers of this instant. */
+void sim_state_snapshot(struct sim_state *st, struct sim_measurements *m);
 
-/* Copies the event log (caller frees with dstack_event_log_free), with the same guarantee. */
+/* Registers (m may be NULL) and a copy of the event log (caller frees with
+ * dstack_event_log_free), both taken under the lock so that the log replays to exactly these
+ * registers. */
 dstack_err sim_state_copy_log(struct sim_state *st, struct sim_measurements *m,
                               struct dstack_event_log *out);
 

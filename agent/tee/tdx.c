@@ -303,27 +303,22 @@ fail:
     return e;
 }
 
-static dstack_err tdx_event_log(void *state, cJSON **out)
+static dstack_err tdx_event_log(void *state, struct dstack_event_log *out)
 {
     struct tdx_backend *b = state;
-    struct dstack_event_log log;
     call_err[0] = '\0';
-    dstack_event_log_init(&log);
     dstack_err e = boot_log(b, call_err);
     for (size_t i = 0; i < b->boot.count && e == DSTACK_OK; i++) {
         const struct dstack_event *ev = &b->boot.events[i];
-        e = dstack_event_log_push(&log, ev->imr, ev->event_type, ev->digest, ev->event, ev->payload,
+        e = dstack_event_log_push(out, ev->imr, ev->event_type, ev->digest, ev->event, ev->payload,
                                   ev->payload_len, ev->version);
     }
     if (e == DSTACK_OK) {
-        e = tdx_runtime_read(&b->rt, &log, call_err);
+        e = tdx_runtime_read(&b->rt, out, call_err);
     }
-    if (e == DSTACK_OK) {
-        e = evlog_to_json(&log, out);
-    } else {
+    if (e != DSTACK_OK) {
         log_error("tdx: %s", call_err);
     }
-    dstack_event_log_free(&log);
     return e;
 }
 

@@ -10,11 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "json/json.h"
-
 #include <dstack/common.h>
 
 struct agent_config;
+struct dstack_event_log;
 
 /* The TD's measurement registers, as a TD report carries them. */
 struct tee_measurements {
@@ -35,9 +34,10 @@ struct tee_backend {
     /* Opens the backend; on failure writes a message naming the file or device into err. */
     dstack_err (*open)(const struct agent_config *cfg, void **state, char err[TEE_ERROR_MAX]);
     void (*close)(void *state);
-    /* The full event log (boot events IMR 0-2, then runtime events IMR 3), as a JSON array of
-     * upstream TdxEvent objects (docs/wire.md). New reference. */
-    dstack_err (*event_log)(void *state, cJSON **out);
+    /* The full event log (boot events IMR 0-2, then runtime events IMR 3) appended to *out,
+     * which the caller initialised (dstack_event_log_init) and frees, on failure too. Structured:
+     * the consumers encode JSON at their edge (docs/wire.md), once. */
+    dstack_err (*event_log)(void *state, struct dstack_event_log *out);
     /* The registers as the platform reports them (mr_aggregated needs all of them). */
     dstack_err (*measurements)(void *state, struct tee_measurements *out);
     /* A quote over report data; malloc'd. NULL where the backend cannot quote yet. */

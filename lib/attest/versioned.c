@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dstack/attest.h>
 #include <dstack/quote.h>
 
 #include "attest/scale.h"
+#include "util/error.h"
 #include "util/hex.h"
 #include "util/utf8.h"
 
@@ -452,6 +454,26 @@ cJSON *versioned_event_log_json(const struct versioned_attestation *a)
         }
     }
     return arr;
+}
+
+dstack_err versioned_event_log(const struct versioned_attestation *a, struct dstack_event_log *out)
+{
+    for (size_t i = 0; i < a->n_events; i++) {
+        const struct versioned_event *e = &a->events[i];
+        if (e->digest_len != 0 && e->digest_len != DSTACK_SHA384_LEN) {
+            dstack_event_log_free(out);
+            return err_set(DSTACK_EFORMAT, "attestation event_log[%zu]: digest of %zu bytes", i,
+                           e->digest_len);
+        }
+        dstack_err err = dstack_event_log_push(
+            out, e->imr, e->event_type, e->digest_len != 0 ? e->digest : NULL, e->event, e->payload,
+            e->payload_len, e->version == DSTACK_EVENT_V2 ? e->version : DSTACK_EVENT_V1);
+        if (err != DSTACK_OK) {
+            dstack_event_log_free(out);
+            return err_set(err, "attestation event_log[%zu]: %s", i, dstack_err_str(err));
+        }
+    }
+    return DSTACK_OK;
 }
 
 void versioned_free(struct versioned_attestation *a)

@@ -108,6 +108,12 @@ dstack_err versioned_copy(const struct versioned_attestation *src,
  * or NULL on allocation failure. */
 cJSON *versioned_event_log_json(const struct versioned_attestation *a);
 
+struct dstack_event_log;
+/* Appends the event log to *out as structured events (a V0 event's version 0 is V1). On failure
+ * (a digest neither empty nor 48 bytes, a name that is not UTF-8, out of memory) the text is set
+ * (util/error.h) and *out is emptied. */
+dstack_err versioned_event_log(const struct versioned_attestation *a, struct dstack_event_log *out);
+
 void versioned_free(struct versioned_attestation *a); /* NULL ok; leaves *a zeroed */
 
 #endif

@@ -10,12 +10,11 @@
 #include <dstack/quote.h>
 
 #include "agent.h"
-#include "attest/evlog_internal.h"
 #include "tee/sim_pck.h"
 #include "attest/versioned.h"
 #include "check.h"
 #include "handlers.h"
-#include "quote_cache.h"
+#include "quote_answer.h"
 #include "tee/sim_quote.h"
 #include "util/hex.h"
 
@@ -51,16 +50,32 @@ static dstack_err tt_emit(void *st, const char *name, const uint8_t *p, size_t n
     return e;
 }
 
-static dstack_err tt_event_log(void *st, cJSON **out)
+static dstack_err tt_event_log(void *st, struct dstack_event_log *out)
 {
     struct test_tee *t = st;
+    dstack_err e = DSTACK_OK;
     pthread_mutex_lock(&t->lock);
     for (; t->race > 0; t->race--) {
         tt_emit_locked(t, "racer", (const uint8_t *)"x", 1);
     }
-    dstack_err e = evlog_to_json(&t->log, out);
+    for (size_t i = 0; i < t->log.count && e == DSTACK_OK; i++) {
+        const struct dstack_event *ev = &t->log.events[i];
+        e = dstack_event_log_push(out, ev->imr, ev->event_type, ev->has_digest ? ev->digest : NULL,
+                                  ev->event, ev->payload, ev->payload_len, ev->version);
+    }
     pthread_mutex_unlock(&t->lock);
     return e;
+}
+
+/* The cache key of quote bytes (false when they do not parse). */
+static bool key_of(const uint8_t *q, size_t len, uint8_t key[QUOTE_ANSWER_KEY_LEN])
+{
+    struct dstack_quote pq;
+    if (q == NULL || dstack_quote_parse(q, len, &pq) != DSTACK_OK) {
+        return false;
+    }
+    quote_answer_key(&pq.report, key);
+    return true;
 }
 
 static dstack_err tt_quote(void *st, const uint8_t rd[DSTACK_REPORT_DATA_LEN], uint8_t **q,
@@ -146,7 +161,7 @@ static bool call(rpc_handler h, struct agent *a, const char *args_json, struct r
 /* The GetQuote answer as the handler built it before it wrote JSON itself: a JSON tree of
  * the quote, the backend's whole event log as compact text, report data, vm_config and the V0
  * attestation from versioned_encode_v0, dumped like the server does. Independent of
- * quote_cache.c: the event log comes from the test backend's own list. */
+ * quote_answer.c: the event log comes from the test backend's own list. */
 static char *old_get_quote_text(const struct dstack_event_log *log, const uint8_t *quote,
                                 size_t quote_len, const uint8_t rd[64], const char *vm_config)
 {
@@ -457,7 +472,7 @@ static void test_emit_event(struct agent *a, struct test_tee *t)
     /* An EmitEvent landing between the quote and the event log: the log returned with the
      * quote is cut back to the quote's RTMR3. (Without the cache: with it, the registers have
      * not moved since the last call and the log is not read at all.) */
-    struct quote_cache *cache = a->quotes;
+    struct quote_answer_cache *cache = a->quotes;
     a->quotes = NULL;
     t->race = 3;
     CHECK(call(h_get_quote, a, "{}", &c));
@@ -530,7 +545,7 @@ static void test_escaping_and_cache(void)
     }
     static char vm[] = "{\"q\":\"a\\\"b\\\\c/d\\u0001\\t\u00e9\u2028\"}\x7f\x01\n";
     struct agent a = {.tee = &test_backend, .tee_state = &t, .vm_config = vm};
-    CHECK(quote_cache_new(&a.quotes) == DSTACK_OK);
+    CHECK(quote_answer_cache_new(&a.quotes) == DSTACK_OK);
     pthread_mutex_lock(&t.lock);
     tt_emit_locked(&t, "we\"ird\\name/\t\x01\xc3\xa9\xe2\x80\xa8", (const uint8_t *)"\0\1", 2);
     pthread_mutex_unlock(&t.lock);
@@ -542,11 +557,11 @@ static void test_escaping_and_cache(void)
         check_old_encoding(c.result, &t.log, vm);
         size_t qlen;
         uint8_t *q = hex_field(c.result, "quote", &qlen);
-        uint8_t key[QUOTE_CACHE_KEY_LEN];
-        CHECK(q != NULL && quote_cache_key(q, qlen, key));
-        struct quote_evlog *ev = quote_cache_get(a.quotes, key);
+        uint8_t key[QUOTE_ANSWER_KEY_LEN];
+        CHECK(q != NULL && key_of(q, qlen, key));
+        struct quote_answer_log *ev = quote_answer_cache_get(a.quotes, key);
         CHECK(ev != NULL && ev->att_v0 && ev->log.count == 5);
-        quote_evlog_unref(ev);
+        quote_answer_log_unref(ev);
         free(q);
         json_free(c.result);
     }
@@ -582,13 +597,13 @@ static void test_escaping_and_cache(void)
         CHECK(call(h_get_quote, &a, "{}", &c));
         check_old_encoding(c.result, &t.log, vm);
         q = hex_field(c.result, "quote", &qlen);
-        uint8_t key[QUOTE_CACHE_KEY_LEN];
-        CHECK(q != NULL && quote_cache_key(q, qlen, key) && quote_cache_get(a.quotes, key) == NULL);
+        uint8_t key[QUOTE_ANSWER_KEY_LEN];
+        CHECK(q != NULL && key_of(q, qlen, key) && quote_answer_cache_get(a.quotes, key) == NULL);
         free(q);
         json_free(c.result);
     }
     memcpy(t.rtmr[3], saved, DSTACK_MR_LEN);
-    quote_cache_free(a.quotes);
+    quote_answer_cache_free(a.quotes);
     tt_free(&t);
 }
 
@@ -596,11 +611,10 @@ static void test_escaping_and_cache(void)
 static const struct versioned_attestation *g_fixture;
 static const struct sim_quoter *g_quoter;
 
-static dstack_err fx_event_log(void *st, cJSON **out)
+static dstack_err fx_event_log(void *st, struct dstack_event_log *out)
 {
     (void)st;
-    *out = versioned_event_log_json(g_fixture);
-    return *out ? DSTACK_OK : DSTACK_ENOMEM;
+    return versioned_event_log(g_fixture, out);
 }
 
 static dstack_err fx_quote(void *st, const uint8_t rd[DSTACK_REPORT_DATA_LEN], uint8_t **q,
@@ -631,7 +645,8 @@ static void test_fixture_mode(void)
     g_fixture = sim_quoter_fixture(sq);
     CHECK(g_fixture != NULL && sim_quoter_pki(sq) == NULL);
     struct agent a = {.tee = &fixture_backend, .vm_config = g_fixture->config};
-    CHECK(quote_cache_new(&a.quotes) == DSTACK_OK); /* its log replays: Attest fills the cache */
+    CHECK(quote_answer_cache_new(&a.quotes) ==
+          DSTACK_OK); /* its log replays: Attest fills the cache */
 
     struct rpc_call c;
     char args[300];
@@ -675,12 +690,12 @@ static void test_fixture_mode(void)
     CHECK(n == 33);
     free(q);
     json_free(c.result);
-    uint8_t key[QUOTE_CACHE_KEY_LEN];
-    struct quote_evlog *ev = NULL;
-    CHECK(quote_cache_key(g_fixture->quote, g_fixture->quote_len, key) &&
-          (ev = quote_cache_get(a.quotes, key)) != NULL && ev->att_v0);
-    quote_evlog_unref(ev);
-    quote_cache_free(a.quotes);
+    uint8_t key[QUOTE_ANSWER_KEY_LEN];
+    struct quote_answer_log *ev = NULL;
+    CHECK(key_of(g_fixture->quote, g_fixture->quote_len, key) &&
+          (ev = quote_answer_cache_get(a.quotes, key)) != NULL && ev->att_v0);
+    quote_answer_log_unref(ev);
+    quote_answer_cache_free(a.quotes);
 
     /* A v5 fixture (the v4 quote with a TD10 body descriptor): report data goes to 574. */
     struct versioned_attestation v5;
@@ -776,13 +791,13 @@ int main(void)
     if (t.pki != NULL) {
         const char *root = quote_pki_root_pem(t.pki);
         test_get_quote(&a, root); /* no cache: the log is encoded per call */
-        CHECK(quote_cache_new(&a.quotes) == DSTACK_OK);
+        CHECK(quote_answer_cache_new(&a.quotes) == DSTACK_OK);
         test_get_quote(&a, root);
         test_get_quote(&a, root); /* from the cache */
         test_attest(&a);
         test_tdx_quote(&a);
         test_emit_event(&a, &t);
-        quote_cache_free(a.quotes);
+        quote_answer_cache_free(a.quotes);
     }
     tt_free(&t);
     test_escaping_and_cache();

@@ -37,11 +37,10 @@ static dstack_err fake_quote(void *st, const uint8_t rd[DSTACK_REPORT_DATA_LEN],
     return e;
 }
 
-static dstack_err fake_event_log(void *st, cJSON **out)
+static dstack_err fake_event_log(void *st, struct dstack_event_log *out)
 {
     (void)st;
-    *out = versioned_event_log_json(&fixture);
-    return *out != NULL ? DSTACK_OK : DSTACK_ENOMEM;
+    return versioned_event_log(&fixture, out);
 }
 
 static const struct tee_backend fake_tee = {

@@ -524,15 +524,16 @@ static void test_backend(void)
     CHECK(sim_files_ensure(&cfg, err, sizeof err) == DSTACK_OK);
     void *state = NULL;
     CHECK(b->open(&cfg, &state, err) == DSTACK_OK);
-    cJSON *log = NULL;
+    struct dstack_event_log log;
+    dstack_event_log_init(&log);
     CHECK(b->event_log(state, &log) == DSTACK_OK);
-    CHECK((size_t)cJSON_GetArraySize(log) == N_BOOT + N_SYSTEM);
+    CHECK(log.count == N_BOOT + N_SYSTEM);
     struct tee_measurements m1, m2;
     CHECK(b->measurements(state, &m1) == DSTACK_OK);
     CHECK(b->emit_event != NULL && b->emit_event(state, "x", NULL, 0, err) == DSTACK_OK);
     CHECK(b->measurements(state, &m2) == DSTACK_OK);
     CHECK(memcmp(m1.rtmr[3], m2.rtmr[3], 48) != 0);
-    json_free(log);
+    dstack_event_log_free(&log);
     b->close(state);
     /* open failure names the file */
     make_cfg(&cfg, "backend-missing", "seed-b");

@@ -1,5 +1,5 @@
-/* The request-independent half of a GetQuote answer (see quote_cache.h). */
-#include "quote_cache.h"
+/* The GetQuote answer encoder and its cache (see quote_answer.h). */
+#include "quote_answer.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -14,12 +14,12 @@
 #include "util/hex.h"
 #include "util/utf8.h"
 
-struct quote_cache {
+struct quote_answer_cache {
     pthread_mutex_t lock;
-    struct quote_evlog *cur; /* the latest entry, or NULL */
+    struct quote_answer_log *cur; /* the latest entry, or NULL */
 };
 
-dstack_err quote_json_literal(const char *text, char **out, size_t *out_len)
+dstack_err quote_answer_literal(const char *text, char **out, size_t *out_len)
 {
     size_t len = strlen(text);
     if (!utf8_valid(text, len)) {
@@ -102,9 +102,9 @@ static void view_free(struct versioned_attestation *va)
     memset(va, 0, sizeof *va);
 }
 
-dstack_err quote_evlog_att_encode(const struct quote_evlog *ev, const uint8_t *quote,
-                                  size_t quote_len, const uint8_t rd[DSTACK_REPORT_DATA_LEN],
-                                  uint8_t **out, size_t *out_len)
+dstack_err quote_answer_att_encode(const struct quote_answer_log *ev, const uint8_t *quote,
+                                   size_t quote_len, const uint8_t rd[DSTACK_REPORT_DATA_LEN],
+                                   uint8_t **out, size_t *out_len)
 {
     struct versioned_attestation va;
     dstack_err err = view_init(&ev->log, quote, quote_len, rd, ev->vm_config, &va);
@@ -119,7 +119,7 @@ dstack_err quote_evlog_att_encode(const struct quote_evlog *ev, const uint8_t *q
 /* The V0 attestation's parts that do not depend on the quote: encode it once around an empty
  * quote and zero report data, and cut out what lies between them
  * (0x00 ‖ variant ‖ compact(0) ‖ mid ‖ [0;64] ‖ cfg). */
-static dstack_err att_parts(struct quote_evlog *ev)
+static dstack_err att_parts(struct quote_answer_log *ev)
 {
     static const uint8_t no_quote[1] = {0};
     struct versioned_attestation va;
@@ -159,10 +159,10 @@ out:
     return err;
 }
 
-dstack_err quote_evlog_new(struct dstack_event_log *log, const char *vm_config,
-                           struct quote_evlog **out)
+dstack_err quote_answer_log_new(struct dstack_event_log *log, const char *vm_config,
+                                struct quote_answer_log **out)
 {
-    struct quote_evlog *ev = calloc(1, sizeof *ev);
+    struct quote_answer_log *ev = calloc(1, sizeof *ev);
     char *text = NULL;
     dstack_err err = DSTACK_ENOMEM;
     *out = NULL;
@@ -174,16 +174,16 @@ dstack_err quote_evlog_new(struct dstack_event_log *log, const char *vm_config,
     dstack_event_log_init(log);
     ev->vm_config = strdup(vm_config != NULL ? vm_config : "");
     if (ev->vm_config == NULL) {
-        quote_evlog_unref(ev);
+        quote_answer_log_unref(ev);
         return err;
     }
     if ((err = dstack_event_log_format(&ev->log, DSTACK_EVLOG_JSON_COMPACT, &text)) != DSTACK_OK ||
-        (err = quote_json_literal(text, &ev->log_json, &ev->log_json_len)) != DSTACK_OK ||
-        (err = quote_json_literal(ev->vm_config, &ev->vm_config_json, &ev->vm_config_json_len)) !=
+        (err = quote_answer_literal(text, &ev->log_json, &ev->log_json_len)) != DSTACK_OK ||
+        (err = quote_answer_literal(ev->vm_config, &ev->vm_config_json, &ev->vm_config_json_len)) !=
             DSTACK_OK ||
         (err = att_parts(ev)) != DSTACK_OK) {
         free(text);
-        quote_evlog_unref(ev);
+        quote_answer_log_unref(ev);
         return err;
     }
     free(text);
@@ -191,12 +191,12 @@ dstack_err quote_evlog_new(struct dstack_event_log *log, const char *vm_config,
     return DSTACK_OK;
 }
 
-void quote_evlog_ref(struct quote_evlog *ev)
+void quote_answer_log_ref(struct quote_answer_log *ev)
 {
     atomic_fetch_add_explicit(&ev->refs, 1, memory_order_relaxed);
 }
 
-void quote_evlog_unref(struct quote_evlog *ev)
+void quote_answer_log_unref(struct quote_answer_log *ev)
 {
     if (ev == NULL || atomic_fetch_sub_explicit(&ev->refs, 1, memory_order_acq_rel) != 1) {
         return;
@@ -210,20 +210,15 @@ void quote_evlog_unref(struct quote_evlog *ev)
     free(ev);
 }
 
-bool quote_cache_key(const uint8_t *quote, size_t quote_len, uint8_t key[QUOTE_CACHE_KEY_LEN])
+void quote_answer_key(const struct dstack_td_report *report, uint8_t key[QUOTE_ANSWER_KEY_LEN])
 {
-    struct dstack_quote q;
-    if (dstack_quote_parse(quote, quote_len, &q) != DSTACK_OK) {
-        return false;
-    }
-    memcpy(key, q.report.mr_td, DSTACK_MR_LEN);
-    memcpy(key + DSTACK_MR_LEN, q.report.rtmr, 4 * DSTACK_MR_LEN);
-    return true;
+    memcpy(key, report->mr_td, DSTACK_MR_LEN);
+    memcpy(key + DSTACK_MR_LEN, report->rtmr, 4 * DSTACK_MR_LEN);
 }
 
-dstack_err quote_cache_new(struct quote_cache **out)
+dstack_err quote_answer_cache_new(struct quote_answer_cache **out)
 {
-    struct quote_cache *c = calloc(1, sizeof *c);
+    struct quote_answer_cache *c = calloc(1, sizeof *c);
     *out = NULL;
     if (c == NULL || pthread_mutex_init(&c->lock, NULL) != 0) {
         free(c);
@@ -233,46 +228,47 @@ dstack_err quote_cache_new(struct quote_cache **out)
     return DSTACK_OK;
 }
 
-void quote_cache_free(struct quote_cache *c)
+void quote_answer_cache_free(struct quote_answer_cache *c)
 {
     if (c == NULL) {
         return;
     }
-    quote_evlog_unref(c->cur);
+    quote_answer_log_unref(c->cur);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
 
-struct quote_evlog *quote_cache_get(struct quote_cache *c, const uint8_t key[QUOTE_CACHE_KEY_LEN])
+struct quote_answer_log *quote_answer_cache_get(struct quote_answer_cache *c,
+                                                const uint8_t key[QUOTE_ANSWER_KEY_LEN])
 {
-    struct quote_evlog *ev = NULL;
+    struct quote_answer_log *ev = NULL;
     if (c == NULL) {
         return NULL;
     }
     pthread_mutex_lock(&c->lock);
-    if (c->cur != NULL && memcmp(c->cur->key, key, QUOTE_CACHE_KEY_LEN) == 0) {
+    if (c->cur != NULL && memcmp(c->cur->key, key, QUOTE_ANSWER_KEY_LEN) == 0) {
         ev = c->cur;
-        quote_evlog_ref(ev);
+        quote_answer_log_ref(ev);
     }
     pthread_mutex_unlock(&c->lock);
     return ev;
 }
 
-void quote_cache_put(struct quote_cache *c, struct quote_evlog *ev)
+void quote_answer_cache_put(struct quote_answer_cache *c, struct quote_answer_log *ev)
 {
     if (c == NULL) {
         return;
     }
-    quote_evlog_ref(ev);
+    quote_answer_log_ref(ev);
     pthread_mutex_lock(&c->lock);
-    struct quote_evlog *old = c->cur;
+    struct quote_answer_log *old = c->cur;
     c->cur = ev;
     pthread_mutex_unlock(&c->lock);
-    quote_evlog_unref(old);
+    quote_answer_log_unref(old);
 }
 
-dstack_err quote_evlog_att_plan(const struct quote_evlog *ev, size_t quote_len,
-                                struct quote_att_plan *plan)
+dstack_err quote_answer_att_plan(const struct quote_answer_log *ev, size_t quote_len,
+                                 struct quote_answer_att_plan *plan)
 {
     /* 0x00 ‖ variant ‖ compact(quote_len), through the SCALE writer the full encoder uses. */
     struct scale_buf b = {0};
@@ -295,9 +291,9 @@ dstack_err quote_evlog_att_plan(const struct quote_evlog *ev, size_t quote_len,
     return err;
 }
 
-char *quote_evlog_att_write(const struct quote_evlog *ev, const struct quote_att_plan *plan,
-                            const uint8_t *quote, size_t quote_len, const char *quote_hex,
-                            const char *rd_hex, char *out)
+char *quote_answer_att_write(const struct quote_answer_log *ev,
+                             const struct quote_answer_att_plan *plan, const uint8_t *quote,
+                             size_t quote_len, const char *quote_hex, const char *rd_hex, char *out)
 {
     memcpy(out, plan->head_hex, plan->head_hex_len);
     out += plan->head_hex_len;
