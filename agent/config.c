@@ -55,6 +55,7 @@ static void guest_api_default(struct agent_config *cfg, const char *address)
     snprintf(l->address, sizeof l->address, "%s", address);
     l->api = API_GUEST;
     l->mode = 0777;
+    l->reuse = true; /* Rocket's default */
     cfg->guest_api_configured = true;
 }
 

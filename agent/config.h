@@ -31,7 +31,7 @@ struct listener_config {
     char address[256];
     enum listener_api api;
     unsigned mode;       /* socket file mode for unix listeners */
-    bool reuse;          /* upstream's `reuse`; a stale socket file is always replaced here */
+    bool reuse;          /* Rocket's `reuse` (default true): replace a stale socket file */
     unsigned keep_alive; /* seconds a connection may idle; 0 = the agent's idle_timeout */
     size_t n_limits;     /* this profile's limits, over the [default] ones */
     struct method_limit limits[CONFIG_MAX_LIMITS];

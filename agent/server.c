@@ -565,7 +565,7 @@ static dstack_err listener_open(struct listener *l, int activated, char err[SERV
         return DSTACK_OK;
     }
     enum srv_socket_kind kind;
-    l->fd = srv_listen_open(l->cfg->address, l->cfg->mode, &kind, err);
+    l->fd = srv_listen_open(l->cfg->address, l->cfg->mode, l->cfg->reuse, &kind, err);
     if (l->fd < 0) {
         return DSTACK_EIO;
     }

@@ -67,7 +67,7 @@ bool trivial_server_start(struct trivial_server *t, const char *dir, const char 
     char addr[320], err[SRV_ERROR_MAX];
     snprintf(addr, sizeof addr, "unix:%s", t->sock);
     enum srv_socket_kind kind;
-    int fd = srv_listen_open(addr, 0600, &kind, err);
+    int fd = srv_listen_open(addr, 0600, true, &kind, err);
     if (fd < 0) {
         fprintf(stderr, "bench: trivial responder: %s\n", err);
         return false;

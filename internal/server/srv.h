@@ -112,8 +112,9 @@ unsigned srv_fd_share(unsigned long limit, unsigned long reserve, size_t n);
 enum srv_socket_kind { SRV_SOCKET_UNIX, SRV_SOCKET_TCP, SRV_SOCKET_VSOCK };
 
 /* "unix:/path" or a path starting with '/' or '.'; "vsock:CID:PORT"; else "host:port" or
- * "[v6]:port". Returns the listening fd or -1 with a message. */
-int srv_listen_open(const char *address, unsigned mode, enum srv_socket_kind *kind,
+ * "[v6]:port". reuse (unix only, Rocket's `reuse`): replace a stale socket file; false: fail
+ * when any file is at the path. Returns the listening fd or -1 with a message. */
+int srv_listen_open(const char *address, unsigned mode, bool reuse, enum srv_socket_kind *kind,
                     char err[SRV_ERROR_MAX]);
 
 /* A TCP listener on host (name or literal; NULL = any) and port (0 = a free one). */

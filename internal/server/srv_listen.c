@@ -28,9 +28,11 @@ const char *srv_listen_unix_path(const char *address)
     return NULL;
 }
 
-/* A socket file left by a previous run is removed; one that still answers belongs to a live
- * process and is left alone (Rocket's `reuse` does the same with a lock file). */
-static int clear_stale(const char *path, char err[SRV_ERROR_MAX])
+/* reuse (Rocket's `reuse`, default true): a socket file left by a previous run is removed; one
+ * that still answers belongs to a live process and is left alone (Rocket tells the two apart with
+ * a lock file). Without reuse any file at the path stops the bind, as Rocket's bind does then
+ * (EADDRINUSE). */
+static int clear_stale(const char *path, bool reuse, char err[SRV_ERROR_MAX])
 {
     struct stat st;
     if (lstat(path, &st) != 0) {
@@ -38,6 +40,13 @@ static int clear_stale(const char *path, char err[SRV_ERROR_MAX])
             return 0;
         }
         snprintf(err, SRV_ERROR_MAX, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!reuse) {
+        snprintf(err, SRV_ERROR_MAX,
+                 "cannot listen on %s: the file exists and reuse = false (set reuse = true to "
+                 "replace a stale socket, or remove the file)",
+                 path);
         return -1;
     }
     if (!S_ISSOCK(st.st_mode)) {
@@ -62,7 +71,7 @@ static int clear_stale(const char *path, char err[SRV_ERROR_MAX])
     return 0;
 }
 
-static int listen_unix(const char *path, unsigned mode, char err[SRV_ERROR_MAX])
+static int listen_unix(const char *path, unsigned mode, bool reuse, char err[SRV_ERROR_MAX])
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof sa.sun_path || path[0] == '\0') {
@@ -71,7 +80,7 @@ static int listen_unix(const char *path, unsigned mode, char err[SRV_ERROR_MAX])
         return -1;
     }
     memcpy(sa.sun_path, path, strlen(path) + 1);
-    if (clear_stale(path, err) != 0) {
+    if (clear_stale(path, reuse, err) != 0) {
         return -1;
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -187,7 +196,7 @@ static int listen_vsock(const char *address, char err[SRV_ERROR_MAX])
     return fd;
 }
 
-int srv_listen_open(const char *address, unsigned mode, enum srv_socket_kind *kind,
+int srv_listen_open(const char *address, unsigned mode, bool reuse, enum srv_socket_kind *kind,
                     char err[SRV_ERROR_MAX])
 {
     if (strncmp(address, "vsock:", 6) == 0) {
@@ -196,7 +205,7 @@ int srv_listen_open(const char *address, unsigned mode, enum srv_socket_kind *ki
     }
     const char *path = srv_listen_unix_path(address);
     *kind = path != NULL ? SRV_SOCKET_UNIX : SRV_SOCKET_TCP;
-    return path != NULL ? listen_unix(path, mode, err) : listen_host_port(address, err);
+    return path != NULL ? listen_unix(path, mode, reuse, err) : listen_host_port(address, err);
 }
 
 uint16_t srv_socket_port(int fd)

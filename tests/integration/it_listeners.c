@@ -124,6 +124,48 @@ static void test_stale_socket_replaced(void)
     (void)system(cmd);
 }
 
+/* reuse = false (Rocket's): any file at the socket path stops start-up, a stale socket
+ * included, and nothing is removed; with no file there the listener starts. reuse = true (the
+ * default) replaces the stale socket: test_stale_socket_replaced. */
+static void test_reuse_false(void)
+{
+    char dir[] = "/tmp/dstack-it-reuse-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[96], conf[96], cmd[700];
+    snprintf(path, sizeof path, "%s/app.sock", dir);
+    snprintf(conf, sizeof conf, "%s/dstack.toml", dir);
+    FILE *f = fopen(conf, "w");
+    CHECK(f != NULL);
+    if (f == NULL) {
+        return;
+    }
+    fprintf(f, "[external]\naddress = \"unix:%s\"\nreuse = false\n", path);
+    fclose(f);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa;
+    CHECK(unix_addr(&sa, path));
+    CHECK(bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0); /* stale: nobody listens */
+    close(fd);
+    snprintf(cmd, sizeof cmd,
+             "%s --dir %s -c %s >%s/out 2>&1; test $? -ne 0 && grep -qF "
+             "'cannot listen on %s: the file exists and reuse = false' %s/out",
+             DSTACK_SIMULATOR_BIN, dir, conf, dir, path, dir);
+    CHECK(system(cmd) == 0);
+    struct stat st;
+    CHECK(lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)); /* left alone */
+
+    unlink(path);
+    struct sim s;
+    const char *args[] = {"-c", conf, NULL};
+    CHECK(sim_start(&s, args));
+    struct http_reply r;
+    CHECK(http_post_json(path, "/prpc/Version", "{}", &r) && r.status == 200);
+    http_reply_free(&r);
+    CHECK(sim_stop(&s) == 0);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    (void)system(cmd);
+}
+
 static int unix_listener(const char *path)
 {
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -280,6 +322,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     test_tcp_restricted_and_modes();
     test_stale_socket_replaced();
+    test_reuse_false();
     test_socket_activation_and_notify();
     test_startup_refusals();
     test_gpu_info();
