@@ -1,7 +1,11 @@
 /* verify-quote --collateral FILE | --pccs-url URL: full DCAP verification of an SGX or TDX quote
- * with Intel collateral (include/dstack/verify.h, docs/verify.md). Prints the verified report
- * as JSON and exits 0 whatever the TCB status; exits 1 with the reason when verification
- * fails (a Revoked platform included). */
+ * with Intel collateral (include/dstack/verify.h, docs/verify.md). Exit codes (dstack(1)):
+ *   0  verified, whatever the TCB status; the report as JSON on stdout;
+ *   1  the quote or the collateral does not verify, with the reason: bad signatures, expired or
+ *      revoked pieces, a Revoked platform, and data that is not a quote or not collateral (a
+ *      collateral file whose JSON does not parse fails like one whose signature does not);
+ *   2  usage: a missing or malformed option, a --root that is not a certificate;
+ *   3  a file that cannot be read, a PCCS that cannot be reached or answers garbage. */
 #include "cli.h"
 
 #include <errno.h>
@@ -44,9 +48,12 @@ static int load_collateral(const char *name, const struct cli_dcap_args *a, cons
         }
         dstack_err err = dstack_collateral_from_json(text, len, col, why, sizeof why);
         free(text);
+        if (err == DSTACK_ENOMEM) {
+            return cli_error(name, CLI_EXIT_FAIL, "out of memory");
+        }
         return err == DSTACK_OK ? 0
-                                : cli_error(name, CLI_EXIT_FAIL, "%s: %s", a->collateral_path,
-                                            why[0] ? why : dstack_err_str(err));
+                                : cli_error(name, CLI_EXIT_NEGATIVE, "invalid collateral: %s: %s",
+                                            a->collateral_path, why[0] ? why : dstack_err_str(err));
     }
     struct pccs_options po = {
         .url = a->pccs_url, .cache_dir = a->cache_dir, .now = a->now, .timeout_ms = a->timeout_ms};
@@ -68,7 +75,7 @@ static int load_root(const char *name, const char *path, struct dstack_dcap_opti
     dstack_err err = dstack_cert_to_der(text, len, &der, &opts->root_ca_der_len);
     free(text);
     if (err != DSTACK_OK) {
-        return cli_error(name, CLI_EXIT_FAIL, "%s: not a certificate (PEM or DER)", path);
+        return cli_error(name, CLI_EXIT_USAGE, "--root %s: not a certificate (PEM or DER)", path);
     }
     opts->root_ca_der = der;
     return 0;

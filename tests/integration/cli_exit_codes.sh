@@ -157,6 +157,24 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout oth
 expect 1 "verify-quote, other root" "$D" verify-quote --file quote.bin --root other.pem
 expect 2 "verify-quote, no --root" "$D" verify-quote --file quote.bin
 expect 3 "verify-quote, missing root" "$D" verify-quote --file quote.bin --root "$dir/missing.pem"
+# verify-quote with collateral (dcap-qvl's TDX sample, inside its validity): 1 for a quote or a
+# collateral that does not verify (malformed JSON included), 2 usage, 3 a file not readable.
+dq=$fixtures/dcap-qvl/tdx_quote
+dcol=$fixtures/dcap-qvl/tdx_quote_collateral.json
+dnow=1751328000
+expect 0 "verify-quote --collateral" "$D" verify-quote "$dq" --collateral "$dcol" --now $dnow
+check "verify-quote --collateral prints UpToDate" '[[ $(jq -r .status "$dir/out") == UpToDate ]]'
+printf '{"tcb_info": ' >bad-col.json
+expect 1 "verify-quote, collateral not JSON" "$D" verify-quote "$dq" --collateral bad-col.json --now $dnow
+check "verify-quote, collateral not JSON: the reason" \
+    'grep -q "^dstack verify-quote: invalid collateral: bad-col.json: " "$dir/err"'
+echo '{"tcb_info": "{}"}' >thin-col.json
+expect 1 "verify-quote, collateral missing fields" "$D" verify-quote "$dq" --collateral thin-col.json --now $dnow
+check "verify-quote, collateral missing fields: the reason" \
+    'grep -q "invalid collateral: thin-col.json: " "$dir/err"'
+expect 3 "verify-quote, collateral not readable" "$D" verify-quote "$dq" --collateral "$dir/missing.json" --now $dnow
+expect 2 "verify-quote, --root not a certificate" "$D" verify-quote "$dq" --collateral "$dcol" --now $dnow --root bad-col.json
+expect 2 "verify-quote, --now not a time" "$D" verify-quote "$dq" --collateral "$dcol" --now soon
 expect 0 "verify-ra-tls" "$D" verify-ra-tls tls.json --ca sim/appkeys.json --quote-root "$root"
 expect 1 "verify-ra-tls, other CA" "$D" verify-ra-tls tls.json --ca "$fixtures/upstream/simulator/appkeys.json"
 expect 2 "verify-ra-tls, no --ca" "$D" verify-ra-tls tls.json
