@@ -155,11 +155,12 @@ struct dstack_app_identity {
 };
 
 struct dstack_attestation_result {
-    bool is_valid; /* quote and event log verified (the OS image is not: os_image_note) */
+    bool is_valid; /* quote, OS image (lite mode) and event log verified; legacy mode leaves
+                    * the OS image unchecked (os_image_note says so) */
     char reason[320];
     bool quote_verified;
     bool event_log_verified;
-    bool os_image_hash_verified; /* always false: see os_image_note */
+    bool os_image_hash_verified; /* lite mode: MRTD and RTMR0-2 recomputed; see os_image_note */
     char os_image_note[200];
     char tee_variant[24];           /* "dstack-tdx" */
     struct dstack_dcap_report dcap; /* valid when quote_verified: status, advisories, report */

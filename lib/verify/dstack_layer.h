@@ -17,6 +17,26 @@ struct dl_input {
     char *vm_config;
 };
 
+/* vm_config's fields the OS-image check reads (vm_config.c). Owned; dl_vm_config_free. */
+struct dl_vm_config {
+    uint8_t os_image_hash[DSTACK_IDENTITY_FIELD_MAX];
+    size_t os_image_hash_len;
+    uint64_t memory_size;
+    char *qemu_version;             /* NULL when absent */
+    int qemu_single_pass_add_pages; /* -1 absent, else 0/1 */
+    bool lite;                      /* tdx_attestation_variant == "lite" */
+    bool has_document;              /* tdx_measurement given */
+    uint8_t *checksum_file;         /* sha256sum.txt bytes */
+    size_t checksum_file_len;
+    uint8_t *measurement; /* measurement.tdx.cbor bytes */
+    size_t measurement_len;
+};
+
+/* Parses vm_config text (NULL or "" = "{}"). DSTACK_EFORMAT, with "Failed to decode VM config:
+ * Failed to parse vm config: <why>" as the error text, when it is not a VmConfig. */
+dstack_err dl_vm_config_parse(const char *text, size_t len, struct dl_vm_config *c);
+void dl_vm_config_free(struct dl_vm_config *c);
+
 dstack_err dl_input_decode(const struct dstack_attestation_input *in, struct dl_input *out,
                            char *why, size_t cap);
 void dl_input_free(struct dl_input *d);
@@ -25,5 +45,12 @@ void dl_input_free(struct dl_input *d);
  * quote has no collateral here): out->dcap.td and out->dcap.ppid must hold the quote's report;
  * fills out->app, event_log_verified, or out->reason. */
 dstack_err dl_check_event_log(const struct dl_input *d, struct dstack_attestation_result *out);
+
+/* Step 2 on its own (os_image.c), upstream's verify_os_image_hash for DstackTdx: out->dcap.td
+ * must hold the quote's report. Lite mode recomputes MRTD and RTMR0-2 from
+ * vm_config.tdx_measurement and sets os_image_hash_verified; legacy mode needs the image files
+ * and says so in os_image_note. A bad vm_config or a mismatch fills out->reason ("OS image hash
+ * verification failed: ..."). DSTACK_ENOMEM only. */
+dstack_err dl_check_os_image(const struct dl_input *d, struct dstack_attestation_result *out);
 
 #endif

@@ -2,7 +2,7 @@
  * {"is_valid", "details": {...}, "reason"}; byte strings in lowercase hex; boot_info in the
  * camelCase of upstream's PolicyBootInfo. Fields upstream fills from checks dstack-c does not
  * make (acpi_tables_verified, os_image_is_dev, os_image_version) are false/null, and
- * os_image_hash_note says why the OS image is not verified. */
+ * os_image_hash_note says how the OS image was checked, or why it was not. */
 #include "dstack_layer.h"
 
 #include <stdlib.h>

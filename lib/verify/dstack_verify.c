@@ -4,7 +4,9 @@
  *   1. the quote: DCAP with the given collateral; MRSIGNERSEAM zero; RTMR3 equals the replay of
  *      the event log's IMR-3 events; in attestation mode the attestation's report data equals
  *      the quote's ("Quote verification failed: ...");
- *   2. the OS image: not checked here, and said so (os_image_note);
+ *   2. the OS image (os_image.c): a vm_config that is not a VmConfig fails; lite mode
+ *      recomputes MRTD and RTMR0-2 from vm_config.tdx_measurement; legacy mode needs the image
+ *      files and is reported not checked ("OS image hash verification failed: ...");
  *   3. the event log: RTMR0-2 equal the replay, and the app identity read from the runtime
  *      events before "system-ready" ("Event log verification failed: ..."). */
 #include "dstack_layer.h"
@@ -15,8 +17,6 @@
 #include <openssl/sha.h>
 
 #include "dcap.h"
-#include "json/json.h"
-#include "util/hex.h"
 
 #define FAIL_AT(stage, ...)                                                                        \
     do {                                                                                           \
@@ -67,34 +67,12 @@ static dstack_err check_quote(const struct dl_input *d, const struct dstack_coll
     return DSTACK_OK;
 }
 
-/* Upstream verifies the OS image from vm_config (lite: tdx_measurement; legacy: the image);
- * neither is done here, and the note says which one was asked for. */
-static void os_image_note(const struct dl_input *d, struct dstack_attestation_result *out)
-{
-    cJSON *cfg = d->vm_config ? json_parse(d->vm_config, strlen(d->vm_config), 0, NULL) : NULL;
-    const char *variant = json_get_str(cfg, "tdx_attestation_variant");
-    bool lite = variant != NULL && strcmp(variant, "lite") == 0;
-    snprintf(out->os_image_note, sizeof out->os_image_note, "%s",
-             lite ? "not checked: lite mode (vm_config.tdx_measurement) is not verified by "
-                    "dstack-c; MRTD and RTMR0-2 are reported as quoted"
-                  : "not checked: recomputing MRTD and RTMR0-2 needs the OS image, which "
-                    "dstack-c does not download");
-    const char *os_hex = json_get_str(cfg, "os_image_hash");
-    if (os_hex != NULL && out->app.os_image_hash_len == 0 &&
-        hex_decode(os_hex, strlen(os_hex), out->app.os_image_hash, sizeof out->app.os_image_hash,
-                   &out->app.os_image_hash_len) != DSTACK_OK) {
-        out->app.os_image_hash_len = 0;
-    }
-    json_free(cfg);
-}
-
 static bool take_event(const struct dstack_event_log *log, const char *name, uint8_t *dst,
                        size_t cap, size_t *len)
 {
     const struct dstack_event *e = dstack_event_log_find_runtime(log, name);
-    *len = 0;
     if (e == NULL) {
-        return true;
+        return true; /* the field keeps what it holds (os_image_hash: vm_config's) */
     }
     if (e->payload_len > cap) {
         return false;
@@ -165,10 +143,13 @@ dstack_err dstack_verify_attestation(const struct dstack_attestation_input *in,
     }
     err = check_quote(&d, col, now, opts, out);
     if (err == DSTACK_OK && out->quote_verified) {
-        err = dl_check_event_log(&d, out);
-        os_image_note(&d, out);
+        err = dl_check_os_image(&d, out);
     }
-    out->is_valid = err == DSTACK_OK && out->quote_verified && out->event_log_verified;
+    if (err == DSTACK_OK && out->quote_verified && out->reason[0] == '\0') {
+        err = dl_check_event_log(&d, out);
+    }
+    out->is_valid = err == DSTACK_OK && out->quote_verified && out->event_log_verified &&
+                    out->reason[0] == '\0';
     dl_input_free(&d);
     return err;
 }

@@ -1,7 +1,8 @@
 /* The dstack layer (lib/verify dstack_verify_attestation): upstream's real lite capture
  * (tests/fixtures/upstream/tdx/tdx-lite-getquote.json) replays to its quote's RTMRs and gives the
  * app identity its events carry; a simulated platform (quote_build + its collateral) verifies end
- * to end; tampered event logs and quotes are caught. */
+ * to end; tampered event logs, quotes and vm_config are caught (the lite OS-image check on the
+ * capture itself: test_dstack_os_image.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -154,17 +155,76 @@ static void simulated_free(struct simulated *s)
     free(s->log_json);
 }
 
-static void verify_sim(const struct simulated *s, const char *log_json, const uint8_t *quote,
-                       struct dstack_attestation_result *r)
+static void verify_sim_vm(const struct simulated *s, const char *log_json, const uint8_t *quote,
+                          const char *vm_config, struct dstack_attestation_result *r)
 {
     struct dstack_attestation_input in = {.quote = quote,
                                           .quote_len = s->quote_len,
                                           .event_log = log_json,
                                           .event_log_len = strlen(log_json),
-                                          .vm_config = "{\"os_image_hash\":\"00\"}",
-                                          .vm_config_len = 23};
+                                          .vm_config = vm_config,
+                                          .vm_config_len = strlen(vm_config)};
     struct dstack_dcap_options opts = {s->root, s->root_len};
     CHECK(dstack_verify_attestation(&in, s->col, (uint64_t)time(NULL), &opts, r) == DSTACK_OK);
+}
+
+static void verify_sim(const struct simulated *s, const char *log_json, const uint8_t *quote,
+                       struct dstack_attestation_result *r)
+{
+    verify_sim_vm(s, log_json, quote, "{\"os_image_hash\":\"00\"}", r);
+}
+
+/* vm_config tampered on a simulated platform, through the whole path: the quote verifies, then
+ * the OS-image step refuses (and the event log step does not run). */
+static void test_simulated_vm_config(void)
+{
+    static const struct {
+        const char *vm_config, *reason;
+    } cases[] = {
+        {"{\"os_image_hash\":\"00\"", "Failed to decode VM config: Failed to parse vm config: *"},
+        {"{\"os_image_hash\":\"0g\"}",
+         "Failed to decode VM config: Failed to parse vm config: `os_image_hash` is not hex of at "
+         "most 64 bytes"},
+        {"{\"memory_size\":-2}", "Failed to decode VM config: Failed to parse vm config: invalid "
+                                 "type: integer, expected u64 for `memory_size`"},
+        {"{\"tdx_attestation_variant\":\"lite\"}",
+         "tdx lite attestation requires vm_config.tdx_measurement"},
+        {"{\"tdx_attestation_variant\":\"lite\",\"os_image_hash\":\"00\",\"tdx_measurement\":"
+         "{\"checksum_file\":\"\",\"measurement\":\"\"}}",
+         "tdx lite measurement material does not match os_image_hash: os_image_hash mismatch: "
+         "expected sha256(sha256sum.txt)=00, actual="
+         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+    };
+    uint8_t rd[64] = {0x51};
+    struct simulated s;
+    struct dstack_attestation_result *r = calloc(1, sizeof *r);
+    char want[400];
+    simulate(&s, rd);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        verify_sim_vm(&s, s.log_json, s.quote, cases[i].vm_config, r);
+        snprintf(want, sizeof want, "OS image hash verification failed: %s", cases[i].reason);
+        size_t n = strlen(want);
+        bool prefix = want[n - 1] == '*';
+        CHECK(!r->is_valid && r->quote_verified && !r->event_log_verified &&
+              !r->os_image_hash_verified);
+        if (prefix) {
+            CHECK(strncmp(r->reason, want, n - 1) == 0);
+        } else {
+            CHECK_STR(r->reason, want);
+        }
+    }
+    /* the real lite capture's vm_config on a simulated quote: no RTMR0 ACPI events here */
+    struct capture c;
+    load_capture(&c);
+    verify_sim_vm(&s, s.log_json, s.quote, c.vm_config, r);
+    CHECK_STR(r->reason, "OS image hash verification failed: TDX lite attestation is missing "
+                         "named RTMR0 ACPI DATA digests: TDX lite attestation requires exactly 3 "
+                         "RTMR0 ACPI DATA events; found 0 candidates and 0 RTMR0 events");
+    free(c.quote);
+    free(c.event_log);
+    free(c.vm_config);
+    free(r);
+    simulated_free(&s);
 }
 
 static void test_simulated_platform(void)
@@ -179,7 +239,8 @@ static void test_simulated_platform(void)
     CHECK_STR(r->dcap.status, "UpToDate");
     CHECK(memcmp(r->dcap.td.report_data, rd, 64) == 0);
     CHECK_HEX(r->app.app_id, r->app.app_id_len, "a1a2000000000000000000000000000000000000");
-    CHECK(strstr(r->os_image_note, "not checked") != NULL);
+    CHECK_STR(r->os_image_note, "not checked: legacy mode recomputes MRTD and RTMR0-2 from the OS "
+                                "image files, which dstack-c does not download");
     char *json = NULL;
     CHECK(dstack_attestation_result_to_json(r, &json) == DSTACK_OK);
     CHECK(json != NULL && strstr(json, "\"is_valid\":true") != NULL &&
@@ -220,5 +281,6 @@ int main(void)
 {
     test_lite_capture();
     test_simulated_platform();
+    test_simulated_vm_config();
     return check_exit();
 }

@@ -100,7 +100,7 @@ test('an Attest attestation verifies, and its report data must be the quote\'s',
     assert.equal(r.details.report_data, '11'.repeat(64));
 });
 
-test('tampering is caught: event log, report data, quote bytes', async () => {
+test('tampering is caught: event log, vm_config, report data, quote bytes', async () => {
     const q = JSON.parse((await agent('/GetQuote', { report_data: 'cd'.repeat(32) })).body);
     const events = JSON.parse(q.event_log);
     const ev = events.find((e) => e.imr === 3 && e.event === 'compose-hash');
@@ -115,6 +115,20 @@ test('tampering is caught: event log, report data, quote bytes', async () => {
     r = JSON.parse((await verify({ quote: q.quote, event_log: JSON.stringify(boot), vm_config: q.vm_config })).body);
     assert.equal(r.is_valid, false);
     assert.match(r.reason, /^Event log verification failed: RTMR1 mismatch/);
+
+    // vm_config: not JSON, a field of the wrong type, lite mode without its measurement document
+    for (const [vm, reason] of [
+        [q.vm_config.slice(0, -1), /^OS image hash verification failed: Failed to decode VM config: Failed to parse vm config: /],
+        [JSON.stringify({ ...JSON.parse(q.vm_config), memory_size: '2G' }),
+            /^OS image hash verification failed: Failed to decode VM config: Failed to parse vm config: invalid type: string, expected u64 for `memory_size`$/],
+        [JSON.stringify({ ...JSON.parse(q.vm_config), tdx_attestation_variant: 'lite' }),
+            /^OS image hash verification failed: tdx lite attestation requires vm_config.tdx_measurement$/]]) {
+        r = JSON.parse((await verify({ quote: q.quote, event_log: q.event_log, vm_config: vm })).body);
+        assert.equal(r.is_valid, false, vm);
+        assert.equal(r.details.quote_verified, true);
+        assert.equal(r.details.os_image_hash_verified, false);
+        assert.match(r.reason, reason);
+    }
 
     const bytes = Buffer.from(q.quote, 'hex');
     bytes[568] ^= 1; // report data
