@@ -380,6 +380,7 @@ dstack_err appkeys_load(const char *path, struct app_keys **out, char *err, size
         fclose(fp);
         return fail(err, err_len, DSTACK_ENOMEM, "%s: cannot allocate locked memory", path);
     }
+    setvbuf(fp, NULL, _IONBF, 0); /* no stdio buffer: it would keep a copy of the keys */
     size_t got = fread(text, 1, len, fp);
     fclose(fp);
     if (got != len) {

@@ -11,6 +11,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "heap_wipe.h"
 #include "log.h"
 #include "self_probe.h"
 #include "server.h"
@@ -105,6 +106,8 @@ int daemon_main(int argc, char **argv, bool simulator, daemon_hook after_open)
     static struct server server;
     char err[SERVER_ERROR_MAX] = "";
 
+    /* Before anything allocates through cJSON or OpenSSL: their freed blocks are wiped. */
+    bool wiping = heap_wipe_install();
     log_init(simulator ? "dstack_guest_agent_simulator" : "dstack_guest_agent");
     config_defaults(&cfg, simulator);
     int rc = config_parse_args(&cfg, simulator, argc, argv, err);
@@ -119,6 +122,10 @@ int daemon_main(int argc, char **argv, bool simulator, daemon_hook after_open)
         return 2;
     }
     apply_log_level(&cfg, simulator);
+    if (!wiping) {
+        log_warn("OpenSSL allocated before its memory functions were set: its freed blocks are "
+                 "not wiped");
+    }
     /* The process holds app keys: no core dumps, no ptrace by other users. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     /* OpenSSL's own copies of private keys (BN_secure_new: EC scalars, decoded PEM) go to its

@@ -115,38 +115,41 @@ dstack_err tls_issue(struct agent *a, const struct p256_key *key, const struct t
     return issue_local(a, key, req, out, err);
 }
 
-/* {"key": PKCS#8 PEM, "certificate_chain": [leaf, CA...]} (GetTlsKeyResponse). */
+/* {"key": PKCS#8 PEM, "certificate_chain": [leaf, CA...]} (GetTlsKeyResponse), written as the
+ * compact JSON json_dump makes of that object. The writer is a secret one: it never reallocs and
+ * wipes what it gives up, and the server wipes the answer once sent (heap_wipe.h), so the key's
+ * PEM is never left in a freed block. */
 static bool respond_chain(struct rpc_call *call, const struct p256_key *key,
                           const struct tls_request *req)
 {
     struct tls_chain chain = {0};
     char err[TLS_ERR_MAX] = "";
     char pem[P256_PKCS8_PEM_MAX];
+    struct json_out a = {.secret = true};
 
     if (tls_issue(call->agent, key, req, &chain, err) != DSTACK_OK) {
         return rpc_fail(call, "%s", err);
     }
     p256_pkcs8_pem(key, pem);
-    cJSON *arr = cJSON_CreateArray();
-    cJSON *res = cJSON_CreateObject();
-    bool ok = arr != NULL && res != NULL;
-    for (size_t i = 0; ok && i < chain.n; i++) {
-        ok = json_push(arr, cJSON_CreateString(chain.pem[i]));
+    /* One allocation: a PEM line is 64 characters and a newline, written as the 2 bytes \n. */
+    size_t need = 2 * sizeof pem + 64;
+    for (size_t i = 0; i < chain.n; i++) {
+        size_t n = strlen(chain.pem[i]);
+        need += n + n / 64 + 8;
     }
-    ok = ok && json_set(res, "key", cJSON_CreateString(pem));
-    if (ok) {
-        ok = json_set(res, "certificate_chain", arr); /* takes arr */
-        arr = NULL;
+    json_out_reserve(&a, need);
+    json_out_cstr(&a, "{\"key\":");
+    json_out_string(&a, pem, strlen(pem));
+    json_out_cstr(&a, ",\"certificate_chain\":[");
+    for (size_t i = 0; i < chain.n; i++) {
+        json_out_cstr(&a, i > 0 ? "," : "");
+        json_out_string(&a, chain.pem[i], strlen(chain.pem[i]));
     }
+    json_out_cstr(&a, "]}");
     secret_wipe(pem, sizeof pem);
-    json_free(arr);
     tls_chain_free(&chain);
-    if (!ok) {
-        json_free(res);
-        return rpc_fail(call, "out of memory");
-    }
-    call->result = res;
-    return true;
+    call->result_text = json_out_take(&a, &call->result_text_len);
+    return call->result_text != NULL || rpc_fail(call, "out of memory");
 }
 
 /* The certificate fields GetTlsKey and DeriveKey share. */

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "heap_wipe.h"
 #include "log.h"
 #include "public/public.h"
 #include "request.h"
@@ -70,9 +71,11 @@ static bool is_ascii(const char *body, size_t len)
 enum MHD_Result server_send(struct listener *l, struct MHD_Connection *conn, unsigned status,
                             const char *type, char *body, size_t len)
 {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    /* Answers of key methods hold keys: every answer is wiped when libmicrohttpd lets it go. */
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(len, body, heap_wipe_free);
     if (resp == NULL) {
-        free(body);
+        heap_wipe_free(body);
         return MHD_NO;
     }
     server_add_headers(l, resp, type);
@@ -346,7 +349,7 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
     json_free(args);
     if (!ok) {
         json_free(call.result);
-        free(call.result_text);
+        heap_wipe_free(call.result_text);
         return send_error(l, conn, MHD_HTTP_BAD_REQUEST, call.error[0] ? call.error : "failed");
     }
     if (call.result_text != NULL) { /* encoded by the handler (rpc.h) */

@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <openssl/x509.h>
 
+#include "heap_wipe.h"
 #include "json/json.h"
 #include "util/secret.h"
 
@@ -50,7 +51,12 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_of
 
 dstack_err kms_http_global_init(void)
 {
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? DSTACK_OK : DSTACK_EIO;
+    /* libcurl's blocks are wiped on free as cJSON's and OpenSSL's are (heap_wipe.h): its TLS
+     * set-up and buffers pass through the client key and the KMS's answers. */
+    return curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, heap_wipe_free, heap_wipe_realloc,
+                                strdup, calloc) == CURLE_OK
+               ? DSTACK_OK
+               : DSTACK_EIO;
 }
 
 void kms_url_for_log(const char *url, char *out, size_t cap)

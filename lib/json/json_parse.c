@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "json/json_internal.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -337,6 +339,7 @@ static char *rewrite_text(const char *text, size_t len, const struct json_marks 
         }
         char *lit = strndup(text + n->offset, n->len);
         if (lit == NULL) {
+            OPENSSL_cleanse(out, len + 1); /* the text may hold keys (the keys file) */
             free(out);
             return NULL;
         }
@@ -383,6 +386,7 @@ cJSON *json_parse(const char *text, size_t len, unsigned flags, struct json_erro
                 json_error_at(err, text, len, 0, "out of memory");
             } else {
                 root = parse_grammar(short_text, short_len, err);
+                OPENSSL_cleanse(short_text, short_len); /* the text may hold keys */
             }
             free(short_text);
             if (root == NULL && short_text != NULL) {
