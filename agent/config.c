@@ -230,10 +230,10 @@ int config_finish(struct agent_config *cfg, bool simulator, char err[CONFIG_ERRO
         snprintf(err, CONFIG_ERROR_MAX, "max_body must be at least 1 byte");
         return -1;
     }
-    if (cfg->idle_timeout == 0) {
-        snprintf(err, CONFIG_ERROR_MAX,
-                 "keep_alive = 0 (no keep-alive) is not supported here: use 1 or more seconds");
-        return -1;
+    /* [default] keep_alive = 0 reaches every listener that has no keep_alive of its own. */
+    for (size_t i = 0; i < cfg->n_listeners; i++) {
+        struct listener_config *l = &cfg->listeners[i];
+        l->no_keep_alive = l->no_keep_alive || (cfg->no_keep_alive && l->keep_alive == 0);
     }
     if (cfg->mock_attestation_seed[0] != '\0') {
         snprintf(err, CONFIG_ERROR_MAX,

@@ -33,6 +33,7 @@ struct listener_config {
     unsigned mode;       /* socket file mode for unix listeners */
     bool reuse;          /* Rocket's `reuse` (default true): replace a stale socket file */
     unsigned keep_alive; /* seconds a connection may idle; 0 = the agent's idle_timeout */
+    bool no_keep_alive;  /* keep_alive = 0 (Rocket: keep-alive off): every answer closes */
     size_t n_limits;     /* this profile's limits, over the [default] ones */
     struct method_limit limits[CONFIG_MAX_LIMITS];
     bool restricted;  /* a method list was given: only those are served (config_check.c) */
@@ -77,6 +78,7 @@ struct agent_config {
     char server_ident[64];           /* Server: header */
     unsigned threads;                /* 0 = number of cores */
     unsigned idle_timeout;           /* seconds; listeners' keep_alive overrides it */
+    bool no_keep_alive; /* [default] keep_alive = 0: for listeners without a keep_alive of theirs */
     unsigned request_timeout; /* seconds for a whole request (internal/server/srv.h); 0 = none */
     unsigned min_rate;        /* body bytes per second; 0 = none */
     size_t n_allowed_hosts;   /* Host names TCP listeners accept besides IP literals */

@@ -187,13 +187,11 @@ static int read_listener(struct cfg_node *t, struct listener_config *l, const ch
         read_limits(t, &l->api, where, l->limits, &l->n_limits, err) != 0) {
         return -1;
     }
-    if (keep_alive == 0 && cfg_table_find(t, "keep_alive", 10) != NULL) {
-        snprintf(err, CONFIG_ERROR_MAX,
-                 "%s.keep_alive = 0 (no keep-alive) is not supported here: use 1 or more seconds",
-                 where);
-        return -1;
+    if (cfg_table_find(t, "keep_alive", 10) != NULL) {
+        /* Rocket's keep_alive = 0 turns keep-alive off: each connection serves one request. */
+        l->no_keep_alive = keep_alive == 0;
+        l->keep_alive = (unsigned)keep_alive;
     }
-    l->keep_alive = (unsigned)keep_alive;
     if (mode[0] != '\0' && config_parse_mode(mode, &l->mode, err) != 0) {
         return -1;
     }
@@ -398,7 +396,10 @@ static int read_default(struct cfg_node *def, struct agent_config *cfg, char err
         return -1;
     }
     cfg->threads = (unsigned)workers;
-    cfg->idle_timeout = (unsigned)keep_alive;
+    if (cfg_table_find(def, "keep_alive", 10) != NULL) {
+        cfg->no_keep_alive = keep_alive == 0; /* Rocket: keep-alive off; the idle limit stays */
+        cfg->idle_timeout = keep_alive != 0 ? (unsigned)keep_alive : cfg->idle_timeout;
+    }
     cfg->max_body = (size_t)max_body;
     if (level[0] != '\0') {
         enum log_level lv;

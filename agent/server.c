@@ -56,6 +56,9 @@ void server_add_headers(struct listener *l, struct MHD_Response *resp, const cha
     if (l->cfg->api == API_WORKER) { /* server.rs run_external: every answer says our version */
         MHD_add_response_header(resp, "X-App-Version", SERVER_APP_VERSION);
     }
+    if (l->cfg->no_keep_alive) { /* keep_alive = 0: one request per connection, as Rocket */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    }
 }
 
 static bool is_ascii(const char *body, size_t len)
@@ -85,9 +88,10 @@ static enum MHD_Result send_body(struct listener *l, struct MHD_Connection *conn
      * User-Agent, unlike every other SDK; close after answering such a request. */
     /* While stopping, every answer ends its connection: a keep-alive client then reconnects
      * (and finds the socket gone) instead of sending its next request into a closing socket. */
-    if (srv_listener_closing(l->srv) ||
-        (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT) == NULL &&
-         !is_ascii(body, len))) {
+    if (!l->cfg->no_keep_alive && /* server_add_headers said it already */
+        (srv_listener_closing(l->srv) ||
+         (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT) == NULL &&
+          !is_ascii(body, len)))) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     }
     enum MHD_Result r = MHD_queue_response(conn, status, resp);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -162,6 +163,61 @@ static void test_reuse_false(void)
     CHECK(http_post_json(path, "/prpc/Version", "{}", &r) && r.status == 200);
     http_reply_free(&r);
     CHECK(sim_stop(&s) == 0);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    (void)system(cmd);
+}
+
+static size_t count_answers(const char *text)
+{
+    size_t n = 0;
+    for (const char *p = strstr(text, "HTTP/1.1 "); p != NULL; p = strstr(p + 1, "HTTP/1.1 ")) {
+        n++;
+    }
+    return n;
+}
+
+/* keep_alive = 0 (Rocket: keep-alive off) on [internal]: two pipelined requests get one answer,
+ * which says Connection: close, and the agent closes the connection; tappd.sock keeps the
+ * default (15 s) and answers both on the same connection. */
+static void test_keep_alive_off(void)
+{
+    char dir[] = "/tmp/dstack-it-keepalive-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char conf[96];
+    snprintf(conf, sizeof conf, "%s/dstack.toml", dir);
+    FILE *f = fopen(conf, "w");
+    CHECK(f != NULL);
+    if (f == NULL) {
+        return;
+    }
+    fputs("[internal]\nkeep_alive = 0\n", f);
+    fclose(f);
+    struct sim s;
+    const char *args[] = {"-c", conf, NULL};
+    CHECK(sim_start(&s, args));
+    static const char two[] = "GET /Version HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                              "GET /Version HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    char out[8192];
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long n = raw_exchange(s.dstack_sock, two, sizeof two - 1, out, sizeof out, 10000);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK(n > 0);
+    out[n > 0 ? n : 0] = '\0';
+    CHECK(count_answers(out) == 1);
+    CHECK(strstr(out, "HTTP/1.1 200") == out);
+    CHECK(strcasestr(out, "\r\nConnection: close\r\n") != NULL);
+    CHECK(t1.tv_sec - t0.tv_sec < 5); /* closed by the agent, not by the 10 s wait */
+
+    static const char two_tappd[] = "GET /prpc/Version HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                                    "GET /prpc/Version HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    n = raw_exchange(s.tappd_sock, two_tappd, sizeof two_tappd - 1, out, sizeof out, 1500);
+    CHECK(n > 0);
+    out[n > 0 ? n : 0] = '\0';
+    CHECK(count_answers(out) == 2);
+    CHECK(strcasestr(out, "Connection: close") == NULL);
+    CHECK(sim_stop(&s) == 0);
+    char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     (void)system(cmd);
 }
@@ -323,6 +379,7 @@ int main(void)
     test_tcp_restricted_and_modes();
     test_stale_socket_replaced();
     test_reuse_false();
+    test_keep_alive_off();
     test_socket_activation_and_notify();
     test_startup_refusals();
     test_gpu_info();

@@ -167,8 +167,9 @@ static const struct {
     {"[internal]\nport = 70000\n", "internal.port must be an integer between 0 and 65535"},
     {"[internal]\nport = 80\n", "internal.port needs an address"},
     {"[internal]\nreuse = \"yes\"\n", "internal.reuse must be true or false"},
-    {"[internal]\nkeep_alive = 0\n", "keep_alive = 0 (no keep-alive) is not supported"},
-    {"[default]\nkeep_alive = 0\n", "keep_alive = 0 (no keep-alive) is not supported"},
+    {"[internal]\nkeep_alive = 0\n", NULL}, /* Rocket: keep-alive off (keep_alive_off) */
+    {"[default]\nkeep_alive = 0\n", NULL},
+    {"[internal]\nkeep_alive = -1\n", "internal.keep_alive must be an integer"},
     {"[internal]\nmethods = []\n", "the method list is empty, so it would serve nothing"},
     {"[default.limits]\nGetQuote = \"1 parsec\"\n", "default.limits.GetQuote must be a size"},
     {"[default.limits]\nGetQuote = \"2GiB\"\n", "must be a size up to 1GiB"},
@@ -213,6 +214,34 @@ static void profiles(void)
     CHECK(cfg.listeners[2].keep_alive == 7 && cfg.listeners[0].keep_alive == 0);
     CHECK_STR(cfg.guest_api.address, "vsock:2:8000");
     CHECK_STR(cfg.listeners[0].address, "127.0.0.1:8000"); /* Rocket's default port */
+}
+
+/* keep_alive = 0 is Rocket's "keep-alive off": in a profile for its listener; in [default] for
+ * every listener without a keep_alive of its own, whose idle limit stays as it was. */
+static void keep_alive_off(void)
+{
+    char path[128], log[4096];
+    snprintf(path, sizeof path, "%s/keepalive.toml", scratch);
+    write_file(path, "[default]\nkeep_alive = 0\n[external]\nkeep_alive = 9\n");
+    struct agent_config cfg;
+    char err[CONFIG_ERROR_MAX] = "";
+    config_defaults(&cfg, false);
+    CHECK(load_capturing(&cfg, path, err, log, sizeof log) == 0);
+    CHECK(config_finish(&cfg, false, err) == 0);
+    CHECK(cfg.idle_timeout == 15);
+    CHECK(cfg.listeners[0].no_keep_alive && cfg.listeners[1].no_keep_alive);
+    CHECK(!cfg.listeners[2].no_keep_alive && cfg.listeners[2].keep_alive == 9); /* its own */
+    CHECK(cfg.listeners[3].api == API_GUEST && cfg.listeners[3].no_keep_alive);
+
+    write_file(path, "[internal]\nkeep_alive = 0\n");
+    config_defaults(&cfg, false);
+    CHECK(load_capturing(&cfg, path, err, log, sizeof log) == 0);
+    CHECK(config_finish(&cfg, false, err) == 0);
+    CHECK(cfg.listeners[0].no_keep_alive && !cfg.listeners[1].no_keep_alive);
+    /* a later file's keep_alive = 5 turns it back on */
+    write_file(path, "[internal]\nkeep_alive = 5\n");
+    CHECK(load_capturing(&cfg, path, err, log, sizeof log) == 0);
+    CHECK(!cfg.listeners[0].no_keep_alive && cfg.listeners[0].keep_alive == 5);
 }
 
 /* limits.<Method>: upstream's per-method body caps, Rocket's ByteUnit syntax. */
@@ -321,6 +350,7 @@ int main(void)
     upstream_agent_toml();
     search_order();
     profiles();
+    keep_alive_off();
     limits();
     unknown_keys();
     rust_log();
