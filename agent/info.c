@@ -253,9 +253,7 @@ static dstack_err build_from_backend(struct agent *a, const char *app_cert, cons
         dstack_event_log_init(&log);
         if ((e = a->tee->measurements(a->tee_state, &m)) != DSTACK_OK ||
             (e = a->tee->event_log(a->tee_state, &log)) != DSTACK_OK) {
-            const char *why = a->tee->quote_error != NULL ? a->tee->quote_error(a->tee_state) : "";
-            snprintf(err, err_cap, "reading the measurements: %s",
-                     why[0] ? why : dstack_err_str(e));
+            snprintf(err, err_cap, "reading the measurements: %s", err_text());
             dstack_event_log_free(&log);
             return e;
         }
@@ -377,8 +375,7 @@ static dstack_err cache_lock_fresh(struct info_cache *c, struct agent *a, char *
     struct tee_measurements m;
     dstack_err e;
     if ((e = a->tee->measurements(a->tee_state, &m)) != DSTACK_OK) {
-        const char *why = a->tee->quote_error != NULL ? a->tee->quote_error(a->tee_state) : "";
-        snprintf(err, err_cap, "reading the measurements: %s", why[0] ? why : dstack_err_str(e));
+        snprintf(err, err_cap, "reading the measurements: %s", err_text());
         return e;
     }
     pthread_mutex_lock(&c->lock);

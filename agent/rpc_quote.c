@@ -104,8 +104,8 @@ static bool snapshot_log(struct rpc_call *call, struct quote_snapshot *s)
     bool exact = false;
     dstack_event_log_init(&log);
     dstack_err e = a->tee->event_log(a->tee_state, &log);
-    if (e != DSTACK_OK && a->tee->quote_error != NULL) { /* the backend's reason (tdx: CCEL) */
-        snprintf(err, sizeof err, "%s", a->tee->quote_error(a->tee_state));
+    if (e != DSTACK_OK) { /* the backend's reason (tdx: the CCEL's) */
+        snprintf(err, sizeof err, "%s", err_text());
     }
     if (e == DSTACK_OK && s->parsed) { /* an unparsable quote: nothing to align with */
         e = trim_to_quote(&log, s->report.rtmr[3], &exact);
@@ -140,9 +140,9 @@ static bool take_snapshot(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_
     }
     dstack_err e = a->tee->quote(a->tee_state, rd, &s->quote, &s->quote_len);
     if (e != DSTACK_OK || s->quote == NULL) {
-        const char *why = a->tee->quote_error != NULL ? a->tee->quote_error(a->tee_state) : "";
+        const char *why = e != DSTACK_OK ? err_text() : "the backend returned no quote";
         snapshot_free(s);
-        return rpc_fail(call, "Failed to get quote: %s", why[0] ? why : dstack_err_str(e));
+        return rpc_fail(call, "Failed to get quote: %s", why);
     }
     struct dstack_quote parsed;
     s->parsed = dstack_quote_parse(s->quote, s->quote_len, &parsed) == DSTACK_OK;
@@ -435,7 +435,6 @@ bool h_emit_event(struct rpc_call *call)
     uint8_t *payload = NULL;
     size_t len = 0;
     struct agent *a = call->agent;
-    char err[TEE_ERROR_MAX] = "";
     if (!rpc_arg_string(call, "event", &name) || !rpc_arg_bytes(call, "payload", &payload, &len)) {
         return false;
     }
@@ -458,10 +457,10 @@ bool h_emit_event(struct rpc_call *call)
         free(payload);
         return rpc_fail(call, "runtime event emission is not supported by this TEE backend");
     }
-    dstack_err e = a->tee->emit_event(a->tee_state, name, payload, len, err);
+    dstack_err e = a->tee->emit_event(a->tee_state, name, payload, len);
     free(payload);
     if (e != DSTACK_OK) {
-        return rpc_fail(call, "Failed to emit event: %s", err[0] ? err : dstack_err_str(e));
+        return rpc_fail(call, "Failed to emit event: %s", err_text());
     }
     /* Empty output: upstream's prpc answers serde's encoding of `()`, the 4 bytes `null`
      * (v0.5.11:guest-agent/src/rpc_service.rs emit_event returns Result<()>). */

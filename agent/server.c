@@ -301,12 +301,11 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
         return send_error(l, conn, MHD_HTTP_FORBIDDEN, msg);
     }
 
-    char refused[TEE_ERROR_MAX];
     const struct agent *ag = l->agent;
-    if ((route->flags & ROUTE_KEYS) && ag->tee != NULL && ag->tee->keys_refused != NULL &&
-        ag->tee->keys_refused(ag->tee_state, refused)) {
+    if ((route->flags & ROUTE_KEYS) && ag->tee != NULL && ag->tee->keys_ready != NULL &&
+        ag->tee->keys_ready(ag->tee_state) != DSTACK_OK) {
         json_free(q.obj);
-        return send_error(l, conn, MHD_HTTP_BAD_REQUEST, refused);
+        return send_error(l, conn, MHD_HTTP_BAD_REQUEST, err_text()); /* the backend's reason */
     }
 
     if ((route->flags & ROUTE_STATIC) && !srv_listener_closing(l->srv)) {

@@ -85,7 +85,6 @@ dstack_err agent_open(struct agent *a, const struct agent_config *cfg, char err[
     memset(a, 0, sizeof *a);
     a->cfg = cfg;
     dstack_err e = DSTACK_OK;
-    char tee_err[TEE_ERROR_MAX] = "";
 
     a->tee = tee_backend_find(cfg->backend);
     if (a->tee == NULL && strcmp(cfg->backend, "simulator") == 0) {
@@ -98,8 +97,8 @@ dstack_err agent_open(struct agent *a, const struct agent_config *cfg, char err[
         snprintf(err, STARTUP_ERROR_MAX, "unknown TEE backend \"%s\"", cfg->backend);
         return DSTACK_EINVAL;
     }
-    if (a->tee->prepare != NULL && (e = a->tee->prepare(cfg, tee_err)) != DSTACK_OK) {
-        snprintf(err, STARTUP_ERROR_MAX, "%.500s", tee_err);
+    if (a->tee->prepare != NULL && (e = a->tee->prepare(cfg)) != DSTACK_OK) {
+        snprintf(err, STARTUP_ERROR_MAX, "%.500s", err_text());
         goto out;
     }
     if ((e = load_compose(a, cfg->compose_file, err)) != DSTACK_OK ||
@@ -109,8 +108,8 @@ dstack_err agent_open(struct agent *a, const struct agent_config *cfg, char err[
     if ((e = appkeys_load(cfg->keys_file, &a->keys, err, STARTUP_ERROR_MAX)) != DSTACK_OK) {
         goto out;
     }
-    if ((e = a->tee->open(cfg, &a->tee_state, tee_err)) != DSTACK_OK) {
-        snprintf(err, STARTUP_ERROR_MAX, "%s backend: %.400s", a->tee->name, tee_err);
+    if ((e = a->tee->open(cfg, &a->tee_state)) != DSTACK_OK) {
+        snprintf(err, STARTUP_ERROR_MAX, "%s backend: %.400s", a->tee->name, err_text());
         goto out;
     }
     if ((e = info_cache_new(a, &a->info, err, STARTUP_ERROR_MAX)) != DSTACK_OK) {

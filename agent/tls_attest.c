@@ -32,7 +32,7 @@ static dstack_err load_event_log(struct agent *a, struct dstack_event_log *log,
     dstack_err e =
         a->tee->event_log != NULL ? a->tee->event_log(a->tee_state, log) : DSTACK_EUNSUPPORTED;
     if (e != DSTACK_OK) {
-        tls_err(err, "event log unavailable", NULL);
+        tls_err(err, "event log unavailable", e != DSTACK_EUNSUPPORTED ? err_text() : NULL);
     }
     return e;
 }
@@ -118,7 +118,7 @@ dstack_err tls_cert_evidence(struct agent *a, const uint8_t spki[P256_SPKI_LEN],
     }
     e = a->tee->quote(a->tee_state, rd, &q, &q_len);
     if (e != DSTACK_OK || q == NULL) {
-        tls_err(err, "quote failed", dstack_err_str(e != DSTACK_OK ? e : DSTACK_ETEE));
+        tls_err(err, "quote failed", e != DSTACK_OK ? err_text() : "no quote");
         e = e != DSTACK_OK ? e : DSTACK_ETEE;
         goto out;
     }

@@ -29,19 +29,17 @@ static void sim_close(void *state)
     }
 }
 
-static dstack_err sim_open(const struct agent_config *cfg, void **state, char err[TEE_ERROR_MAX])
+static dstack_err sim_open(const struct agent_config *cfg, void **state)
 {
     struct sim_backend *b = calloc(1, sizeof *b);
-    dstack_err e = DSTACK_ENOMEM;
     *state = NULL;
     if (b == NULL) {
-        snprintf(err, TEE_ERROR_MAX, "out of memory");
-        return e;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
-    e = sim_quoter_open(cfg, &b->quoter, err);
+    dstack_err e = sim_quoter_open(cfg, &b->quoter);
     const struct versioned_attestation *fx = e == DSTACK_OK ? sim_quoter_fixture(b->quoter) : NULL;
     if (e == DSTACK_OK && fx == NULL) {
-        e = sim_state_open(cfg, &b->st, err, TEE_ERROR_MAX);
+        e = sim_state_open(cfg, &b->st);
     } else if (e == DSTACK_OK) {
         /* The fixture's config is a whole sys-config; its "vm_config" string is attested. */
         cJSON *conf = json_parse(fx->config, fx->config_len, 0, NULL);
@@ -74,10 +72,11 @@ static dstack_err sim_measurements(void *state, struct tee_measurements *out)
     if (fx != NULL) {
         struct dstack_quote q;
         dstack_err e = dstack_quote_parse(fx->quote, fx->quote_len, &q);
-        if (e == DSTACK_OK) {
-            tee_measurements_from_report(&q.report, out);
+        if (e != DSTACK_OK) {
+            return err_set(e, "the attestation file's quote does not parse");
         }
-        return e;
+        tee_measurements_from_report(&q.report, out);
+        return DSTACK_OK;
     }
     struct sim_measurements m;
     sim_state_snapshot(b->st, &m);
@@ -117,22 +116,21 @@ static dstack_err sim_quote(void *state, const uint8_t report_data[DSTACK_REPORT
     return sim_quoter_quote(b->quoter, &td, report_data, quote, quote_len);
 }
 
-static dstack_err sim_emit_event(void *state, const char *name, const uint8_t *payload, size_t len,
-                                 char err[TEE_ERROR_MAX])
+static dstack_err sim_emit_event(void *state, const char *name, const uint8_t *payload, size_t len)
 {
     struct sim_backend *b = state;
     if (b->st == NULL) {
         /* The fixture's RTMRs are fixed, like upstream's simulator (main.rs v0.5.11 L93-95). */
-        snprintf(err, TEE_ERROR_MAX,
-                 "runtime event emission is unavailable in simulator fixture mode: %.100s", name);
-        return DSTACK_EUNSUPPORTED;
+        return err_set(DSTACK_EUNSUPPORTED,
+                       "runtime event emission is unavailable in simulator fixture mode: %.100s",
+                       name);
     }
-    return sim_state_emit(b->st, name, payload, len, err, TEE_ERROR_MAX);
+    return sim_state_emit(b->st, name, payload, len);
 }
 
-static dstack_err sim_prepare(const struct agent_config *cfg, char err[TEE_ERROR_MAX])
+static dstack_err sim_prepare(const struct agent_config *cfg)
 {
-    return sim_files_ensure(cfg, err, TEE_ERROR_MAX);
+    return sim_files_ensure(cfg);
 }
 
 const struct tee_backend tee_sim = {

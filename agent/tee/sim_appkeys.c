@@ -5,7 +5,6 @@
 #include "tee/sim_appkeys.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,20 +36,6 @@ const uint8_t appkeys_dev_seed[DSTACK_KEY_LEN] = {
 #define INFO_KMS_CA "dstack-c dev kms ca p256"
 #define CA_NOT_BEFORE 157766400LL /* 1975-01-01T00:00:00Z, rcgen's default */
 #define CA_NOT_AFTER 4102444800LL /* 2100-01-01T00:00:00Z: a development CA that never expires */
-
-static dstack_err gen_fail(char *err, size_t err_len, dstack_err code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static dstack_err gen_fail(char *err, size_t err_len, dstack_err code, const char *fmt, ...)
-{
-    if (err != NULL && err_len > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_len, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 static dstack_err seed_scalar(const uint8_t seed[static DSTACK_KEY_LEN], const char *info,
                               struct secret32 *out)
@@ -185,13 +170,9 @@ static cJSON *hex_json(const uint8_t *p, size_t len)
 
 /* Writes text to path through an exclusively created temporary file in the same folder, mode
  * 0600, then rename (util/file.h). */
-static dstack_err write_atomic(const char *path, const char *text, char *err, size_t err_len)
+static dstack_err write_atomic(const char *path, const char *text)
 {
-    dstack_err e = file_write_new(path, text, strlen(text), 0600, true);
-    if (e != DSTACK_OK) {
-        snprintf(err, err_len, "%s", err_text());
-    }
-    return e;
+    return file_write_new(path, text, strlen(text), 0600, true);
 }
 
 /* Everything a keys file holds, derived from the seed; secrets wiped by dev_keys_wipe. */
@@ -214,7 +195,7 @@ static void dev_keys_wipe(struct dev_keys *k)
 static dstack_err dev_keys_derive(const uint8_t seed[static DSTACK_KEY_LEN],
                                   const uint8_t app_id[static DSTACK_APP_ID_LEN],
                                   const uint8_t instance_id[static DSTACK_APP_ID_LEN],
-                                  struct dev_keys *k, char *err, size_t err_len)
+                                  struct dev_keys *k)
 {
     dstack_err e;
     if ((e = seed_scalar(seed, INFO_KMS_K256, &k->root)) != DSTACK_OK ||
@@ -222,14 +203,14 @@ static dstack_err dev_keys_derive(const uint8_t seed[static DSTACK_KEY_LEN],
         return e;
     }
     if (!k256_seckey_valid(k->root.b) || p256_from_scalar(k->ca_d.b, &k->ca) != DSTACK_OK) {
-        return gen_fail(err, err_len, DSTACK_ECRYPTO, "seed gives an invalid KMS root key");
+        return err_set(DSTACK_ECRYPTO, "seed gives an invalid KMS root key");
     }
     /* KMS derive_k256_key (crypto.rs:L11-30): app key, then "dstack-kms-issued" signature */
     struct kdf_slice app_info[] = {{app_id, DSTACK_APP_ID_LEN}, {"app-key", 7}};
     if (kdf_derive(k->root.b, sizeof k->root.b, app_info, 2, k->app_sk.b, sizeof k->app_sk.b) !=
             DSTACK_OK ||
         k256_pubkey(k->app_sk.b, k->app_pub) != DSTACK_OK) {
-        return gen_fail(err, err_len, DSTACK_ECRYPTO, "cannot derive the app key");
+        return err_set(DSTACK_ECRYPTO, "cannot derive the app key");
     }
     uint8_t digest[KECCAK256_LEN];
     struct keccak_ctx kc;
@@ -239,7 +220,7 @@ static dstack_err dev_keys_derive(const uint8_t seed[static DSTACK_KEY_LEN],
     keccak_update(&kc, k->app_pub, sizeof k->app_pub);
     keccak_final(&kc, digest);
     if ((e = k256_sign_recoverable(k->root.b, digest, k->sig)) != DSTACK_OK) {
-        return gen_fail(err, err_len, e, "cannot sign the app key");
+        return err_set(e, "cannot sign the app key");
     }
     /* KMS GetAppKey disk and env keys (main_service.rs:L356-406) */
     const void *disk_ctx[] = {app_id, instance_id, "app-disk-crypt-key"};
@@ -248,11 +229,11 @@ static dstack_err dev_keys_derive(const uint8_t seed[static DSTACK_KEY_LEN],
     const size_t env_len[] = {DSTACK_APP_ID_LEN, 15};
     if ((e = appkeys_dh_secret(k->ca.d.b, disk_ctx, disk_len, 3, k->disk)) != DSTACK_OK ||
         (e = appkeys_dh_secret(k->ca.d.b, env_ctx, env_len, 2, k->env)) != DSTACK_OK) {
-        return gen_fail(err, err_len, e, "cannot derive the disk and env keys");
+        return err_set(e, "cannot derive the disk and env keys");
     }
     p256_pkcs8_pem(&k->ca, k->ca_key_pem);
     if ((e = make_ca_cert(&k->ca, &k->ca_cert_pem)) != DSTACK_OK) {
-        return gen_fail(err, err_len, e, "cannot build the CA certificate");
+        return err_set(e, "cannot build the CA certificate");
     }
     return DSTACK_OK;
 }
@@ -275,8 +256,7 @@ static void doc_wipe_free(cJSON *doc)
 }
 
 /* The keys file in the field order of upstream's AppKeys (dstack-types lib.rs:L2103-2117). */
-static dstack_err dev_keys_write(const char *path, const struct dev_keys *k, char *err,
-                                 size_t err_len)
+static dstack_err dev_keys_write(const char *path, const struct dev_keys *k)
 {
     dstack_err e;
     char *text = NULL;
@@ -294,9 +274,9 @@ static dstack_err dev_keys_write(const char *path, const struct dev_keys *k, cha
         !json_set(doc, "gateway_app_id", cJSON_CreateString("any")) ||
         !json_set(doc, "ca_cert", cJSON_CreateString(k->ca_cert_pem)) ||
         !json_set(doc, "key_provider", kp) || (text = json_dump(doc, 4, NULL)) == NULL) {
-        e = gen_fail(err, err_len, DSTACK_ENOMEM, "out of memory");
+        e = err_set(DSTACK_ENOMEM, "out of memory");
     } else {
-        e = write_atomic(path, text, err, err_len);
+        e = write_atomic(path, text);
     }
     if (text != NULL) {
         secret_wipe(text, strlen(text));
@@ -308,14 +288,13 @@ static dstack_err dev_keys_write(const char *path, const struct dev_keys *k, cha
 
 dstack_err appkeys_generate(const char *path, const uint8_t seed[static DSTACK_KEY_LEN],
                             const uint8_t app_id[static DSTACK_APP_ID_LEN],
-                            const uint8_t instance_id[static DSTACK_APP_ID_LEN], char *err,
-                            size_t err_len)
+                            const uint8_t instance_id[static DSTACK_APP_ID_LEN])
 {
     struct dev_keys k;
     memset(&k, 0, sizeof k);
-    dstack_err e = dev_keys_derive(seed, app_id, instance_id, &k, err, err_len);
+    dstack_err e = dev_keys_derive(seed, app_id, instance_id, &k);
     if (e == DSTACK_OK) {
-        e = dev_keys_write(path, &k, err, err_len);
+        e = dev_keys_write(path, &k);
     }
     dev_keys_wipe(&k);
     return e;

@@ -44,7 +44,6 @@ dstack_err appkeys_dh_secret(const uint8_t root_scalar[static DSTACK_KEY_LEN],
 /* Writes the keys file (mode 0600, replaced atomically). */
 dstack_err appkeys_generate(const char *path, const uint8_t seed[static DSTACK_KEY_LEN],
                             const uint8_t app_id[static DSTACK_APP_ID_LEN],
-                            const uint8_t instance_id[static DSTACK_APP_ID_LEN], char *err,
-                            size_t err_len);
+                            const uint8_t instance_id[static DSTACK_APP_ID_LEN]);
 
 #endif

@@ -102,26 +102,22 @@ static char *default_sys_config(const char *seed)
 /* Writes text to path unless path exists: an exclusively created temporary file in the same
  * folder, then link(2), which fails with EEXIST instead of replacing what someone else created
  * (util/file.h: no planted name, no symlink, is ever followed). */
-static dstack_err create_if_absent(const char *path, const char *text, char *err, size_t cap)
+static dstack_err create_if_absent(const char *path, const char *text)
 {
     struct stat st;
     if (lstat(path, &st) == 0) {
         return DSTACK_OK;
     }
     if (errno != ENOENT) {
-        snprintf(err, cap, "%s: %s", path, strerror(errno));
-        return DSTACK_EIO;
+        return err_set(DSTACK_EIO, "%s: %s", path, strerror(errno));
     }
     dstack_err e = file_write_new(path, text, strlen(text), 0644, false);
-    if (e != DSTACK_OK) {
-        snprintf(err, cap, "%s", err_text());
-    }
     return e;
 }
 
 /* appkeys.json: issued for this compose's app_id and the seed's instance_id, from the 32-byte
  * seed (the documented development seed when none is configured; appkeys.h). */
-static dstack_err ensure_keys(const struct agent_config *cfg, char *err, size_t err_cap)
+static dstack_err ensure_keys(const struct agent_config *cfg)
 {
     struct stat st;
     uint8_t seed[DSTACK_KEY_LEN], compose_hash[DSTACK_SHA256_LEN], instance_id[DSTACK_APP_ID_LEN];
@@ -132,14 +128,12 @@ static dstack_err ensure_keys(const struct agent_config *cfg, char *err, size_t 
         return DSTACK_OK;
     }
     if (errno != ENOENT) {
-        snprintf(err, err_cap, "%s: %s", cfg->keys_file, strerror(errno));
-        return DSTACK_EIO;
+        return err_set(DSTACK_EIO, "%s: %s", cfg->keys_file, strerror(errno));
     }
     if (cfg->sim_seed[0] == '\0') {
         memcpy(seed, appkeys_dev_seed, sizeof seed);
     } else if ((e = quote_seed_from_string(cfg->sim_seed, seed)) != DSTACK_OK) {
-        snprintf(err, err_cap, "simulator seed: %s", dstack_err_str(e));
-        return e;
+        return err_set(e, "simulator seed: %s", dstack_err_str(e));
     }
     /* O_NONBLOCK: a FIFO must not block start-up; agent_open then refuses the file. */
     int fd = open(cfg->compose_file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -154,14 +148,13 @@ static dstack_err ensure_keys(const struct agent_config *cfg, char *err, size_t 
         fclose(f);
     }
     if (compose == NULL || len == SIM_FILES_COMPOSE_MAX) {
-        snprintf(err, err_cap, "%s: unreadable or larger than %u bytes", cfg->compose_file,
-                 SIM_FILES_COMPOSE_MAX);
-        e = DSTACK_EIO;
+        e = err_set(DSTACK_EIO, "%s: unreadable or larger than %u bytes", cfg->compose_file,
+                    SIM_FILES_COMPOSE_MAX);
         goto out;
     }
     e = sim_boot_identity(cfg->sim_seed, (const uint8_t *)compose, len, compose_hash, instance_id);
     if (e == DSTACK_OK) {
-        e = appkeys_generate(cfg->keys_file, seed, compose_hash, instance_id, err, err_cap);
+        e = appkeys_generate(cfg->keys_file, seed, compose_hash, instance_id);
     }
 out:
     secret_wipe(seed, sizeof seed);
@@ -170,13 +163,12 @@ out:
 }
 
 /* mkdir -p dir: --dir names the simulator's folder, which a new user has not made yet. */
-static dstack_err make_dir(const char *dir, char *err, size_t err_cap)
+static dstack_err make_dir(const char *dir)
 {
     char path[1024];
     size_t n = strlen(dir);
     if (n == 0 || n >= sizeof path) {
-        snprintf(err, err_cap, "--dir: empty or too long");
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "--dir: empty or too long");
     }
     memcpy(path, dir, n + 1);
     for (size_t i = 1; i <= n; i++) {
@@ -186,38 +178,35 @@ static dstack_err make_dir(const char *dir, char *err, size_t err_cap)
         char saved = path[i];
         path[i] = '\0';
         if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-            snprintf(err, err_cap, "cannot create %.300s: %s", path, strerror(errno));
-            return DSTACK_EIO;
+            return err_set(DSTACK_EIO, "cannot create %.300s: %s", path, strerror(errno));
         }
         path[i] = saved;
     }
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, err_cap, "%.300s is not a folder", dir);
-        return DSTACK_EIO;
+        return err_set(DSTACK_EIO, "%.300s is not a folder", dir);
     }
     return DSTACK_OK;
 }
 
-dstack_err sim_files_ensure(const struct agent_config *cfg, char *err, size_t err_cap)
+dstack_err sim_files_ensure(const struct agent_config *cfg)
 {
-    dstack_err e = make_dir(cfg->sim_dir[0] ? cfg->sim_dir : ".", err, err_cap);
+    dstack_err e = make_dir(cfg->sim_dir[0] ? cfg->sim_dir : ".");
     if (e != DSTACK_OK) {
         return e;
     }
-    e = create_if_absent(cfg->compose_file, sim_files_default_compose, err, err_cap);
+    e = create_if_absent(cfg->compose_file, sim_files_default_compose);
     if (e != DSTACK_OK) {
         return e;
     }
     char *sys = default_sys_config(cfg->sim_seed);
     if (sys == NULL) {
-        snprintf(err, err_cap, "%s: out of memory", cfg->sys_config_file);
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "%s: out of memory", cfg->sys_config_file);
     }
-    e = create_if_absent(cfg->sys_config_file, sys, err, err_cap);
+    e = create_if_absent(cfg->sys_config_file, sys);
     free(sys);
     if (e != DSTACK_OK) {
         return e;
     }
-    return ensure_keys(cfg, err, err_cap);
+    return ensure_keys(cfg);
 }

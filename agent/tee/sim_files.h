@@ -17,7 +17,7 @@ extern const char sim_files_default_compose[];
  * this compose's app_id and the seed's instance_id) where absent. Creation is atomic (a
  * temporary file linked into place), so a crash never leaves a half-written file and a file
  * created concurrently by someone else wins. On failure err names the file. */
-dstack_err sim_files_ensure(const struct agent_config *cfg, char *err, size_t err_cap);
+dstack_err sim_files_ensure(const struct agent_config *cfg);
 
 /* The vm_config JSON string written into a new sys-config.json: os_image_hash (derived from the
  * seed), cpu_count, memory_size, as upstream's simulator sys-config carries. malloc'd. */

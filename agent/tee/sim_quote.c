@@ -23,48 +23,46 @@ struct sim_quoter {
 };
 
 /* The whole attestation file; messages say which file it is. */
-static dstack_err read_file(const char *path, size_t max, uint8_t **out, size_t *out_len,
-                            char err[TEE_ERROR_MAX])
+static dstack_err read_file(const char *path, size_t max, uint8_t **out, size_t *out_len)
 {
     char *text = NULL;
     dstack_err e = file_read_all(path, max, &text, out_len, NULL);
     if (e != DSTACK_OK) {
-        snprintf(err, TEE_ERROR_MAX, "attestation file %.200s", err_text());
-        return e;
+        char cause[ERR_TEXT_MAX];
+        snprintf(cause, sizeof cause, "%s", err_text()); /* "<path>: <reason>" */
+        return err_set(e, "attestation file %s", cause);
     }
     *out = (uint8_t *)text;
     return DSTACK_OK;
 }
 
-static dstack_err open_fixture(struct sim_quoter *q, const char *path, char err[TEE_ERROR_MAX])
+static dstack_err open_fixture(struct sim_quoter *q, const char *path)
 {
     uint8_t *bytes = NULL;
     size_t len = 0;
     size_t off;
-    dstack_err e = read_file(path, SCALE_BUF_MAX, &bytes, &len, err);
+    dstack_err e = read_file(path, SCALE_BUF_MAX, &bytes, &len);
     if (e != DSTACK_OK) {
         return e;
     }
     e = versioned_decode(bytes, len, &q->fixture);
     free(bytes);
     if (e == DSTACK_EUNSUPPORTED) {
-        snprintf(err, TEE_ERROR_MAX,
-                 "attestation file %.150s: only V0 (SCALE) DstackTdx attestations are supported",
-                 path);
-        return e;
+        return err_set(
+            e, "attestation file %.150s: only V0 (SCALE) DstackTdx attestations are supported",
+            path);
     }
     if (e != DSTACK_OK) {
-        snprintf(err, TEE_ERROR_MAX,
-                 "attestation file %.150s: malformed or truncated VersionedAttestation", path);
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT,
+                       "attestation file %.150s: malformed or truncated VersionedAttestation",
+                       path);
     }
     if (dstack_quote_report_data_offset(q->fixture.quote, q->fixture.quote_len, &off) !=
         DSTACK_OK) {
-        snprintf(
-            err, TEE_ERROR_MAX,
+        return err_set(
+            DSTACK_EFORMAT,
             "attestation file %.150s: the quote is not a TDX v4/v5 quote (wrong version or length)",
             path);
-        return DSTACK_EFORMAT;
     }
     q->fixture_mode = true;
     return DSTACK_OK;
@@ -95,8 +93,7 @@ static dstack_err write_collateral(const struct quote_pki *pki, const char *path
     return ok ? DSTACK_OK : DSTACK_EIO;
 }
 
-static dstack_err open_pki(struct sim_quoter *q, const struct agent_config *cfg,
-                           char err[TEE_ERROR_MAX])
+static dstack_err open_pki(struct sim_quoter *q, const struct agent_config *cfg)
 {
     uint8_t seed[QUOTE_SEED_LEN];
     char path[2048];
@@ -106,35 +103,31 @@ static dstack_err open_pki(struct sim_quoter *q, const struct agent_config *cfg,
     }
     memset(seed, 0, sizeof seed);
     if (e != DSTACK_OK) {
-        snprintf(err, TEE_ERROR_MAX, "cannot build the simulated PCK chain: %s", dstack_err_str(e));
-        return e;
+        return err_set(e, "cannot build the simulated PCK chain: %s", dstack_err_str(e));
     }
     const char *dir = cfg->sim_dir[0] ? cfg->sim_dir : ".";
     snprintf(path, sizeof path, "%s/%s", dir, SIM_ROOT_CA_FILE);
     e = quote_pki_write_root_pem(q->pki, path);
     if (e != DSTACK_OK) {
-        snprintf(err, TEE_ERROR_MAX, "cannot write %.150s: %s", path, strerror(errno));
-        return e;
+        return err_set(e, "cannot write %.150s: %s", path, strerror(errno));
     }
     snprintf(path, sizeof path, "%s/%s", dir, SIM_COLLATERAL_FILE);
     e = write_collateral(q->pki, path);
     if (e != DSTACK_OK) {
-        snprintf(err, TEE_ERROR_MAX, "cannot write %.150s: %s", path, dstack_err_str(e));
+        err_set(DSTACK_ETEE, "cannot write %.150s: %s", path, dstack_err_str(e));
     }
     return e;
 }
 
-dstack_err sim_quoter_open(const struct agent_config *cfg, struct sim_quoter **out,
-                           char err[TEE_ERROR_MAX])
+dstack_err sim_quoter_open(const struct agent_config *cfg, struct sim_quoter **out)
 {
     struct sim_quoter *q = calloc(1, sizeof *q);
     if (q == NULL) {
-        snprintf(err, TEE_ERROR_MAX, "out of memory");
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     q->keep_report_data = cfg->keep_report_data;
-    dstack_err e = cfg->attestation_file[0] ? open_fixture(q, cfg->attestation_file, err)
-                                            : open_pki(q, cfg, err);
+    dstack_err e =
+        cfg->attestation_file[0] ? open_fixture(q, cfg->attestation_file) : open_pki(q, cfg);
     if (e != DSTACK_OK) {
         sim_quoter_close(q);
         return e;
@@ -168,21 +161,22 @@ dstack_err sim_quoter_quote(const struct sim_quoter *q, const struct quote_td *t
                             size_t *out_len)
 {
     if (q == NULL || report_data == NULL || out == NULL || out_len == NULL) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "sim_quoter_quote: missing argument");
     }
     if (!q->fixture_mode) {
-        return td ? quote_build_v4(q->pki, td, report_data, out, out_len) : DSTACK_EINVAL;
+        dstack_err e = td ? quote_build_v4(q->pki, td, report_data, out, out_len) : DSTACK_EINVAL;
+        return e == DSTACK_OK ? e : err_set(e, "cannot sign the quote: %s", dstack_err_str(e));
     }
     /* Upstream patches quote[568..632] whatever the version (v1.rs L327-339); we write at the
      * offset of this quote's version (docs/attestation.md item 2). */
     size_t off;
     dstack_err e = dstack_quote_report_data_offset(q->fixture.quote, q->fixture.quote_len, &off);
     if (e != DSTACK_OK) {
-        return e;
+        return err_set(e, "the fixture's quote is not a TDX v4/v5 quote");
     }
     uint8_t *copy = malloc(q->fixture.quote_len);
     if (copy == NULL) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     memcpy(copy, q->fixture.quote, q->fixture.quote_len);
     if (!q->keep_report_data) { /* false: the fixture's own report_data stays, as upstream */

@@ -35,13 +35,12 @@ struct sim_quoter;
 
 /* Fixture mode when cfg->attestation_file is set, else normal mode from cfg->sim_seed (64 hex
  * digits, or any text hashed with SHA-256) with the root PEM written into cfg->sim_dir ("."
- * when empty). On failure err names the file and the problem. */
-dstack_err sim_quoter_open(const struct agent_config *cfg, struct sim_quoter **out,
-                           char err[TEE_ERROR_MAX]);
+ * when empty). On failure the error text names the file and the problem. */
+dstack_err sim_quoter_open(const struct agent_config *cfg, struct sim_quoter **out);
 void sim_quoter_close(struct sim_quoter *q); /* NULL ok */
 
 /* The loaded fixture in fixture mode, NULL in normal mode. Its quote holds the MRTD and RTMRs
- * to report (dstack_quote_parse) and its events the event log (versioned_event_log_json). */
+ * to report (dstack_quote_parse) and its events the event log (versioned_event_log). */
 const struct versioned_attestation *sim_quoter_fixture(const struct sim_quoter *q);
 
 /* Normal mode: a v4 quote signed over td and report_data. Fixture mode: td is ignored (may be

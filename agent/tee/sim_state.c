@@ -38,16 +38,12 @@ struct sim_state {
 /* DER SPKI of the keys file's ca_cert (public; the CA key itself is never touched here). The
  * file holds secrets too, so its text is wiped once the certificate is copied out. An absent
  * file gives no SPKI (key-provider "none"). */
-static dstack_err read_ca_spki(const char *path, uint8_t **spki, size_t *spki_len, char *err,
-                               size_t cap)
+static dstack_err read_ca_spki(const char *path, uint8_t **spki, size_t *spki_len)
 {
     char *text = NULL;
     size_t len = 0;
     bool missing = false;
     dstack_err e = file_read_all(path, SIM_INPUT_MAX, &text, &len, &missing);
-    if (e != DSTACK_OK) {
-        snprintf(err, cap, "%s", err_text());
-    }
     cJSON *doc = NULL;
     BIO *bio = NULL;
     X509 *x = NULL;
@@ -62,14 +58,14 @@ static dstack_err read_ca_spki(const char *path, uint8_t **spki, size_t *spki_le
     const char *pem = json_str(json_get(doc, "ca_cert"));
     e = DSTACK_EFORMAT;
     if (pem == NULL) {
-        snprintf(err, cap, "%s: no \"ca_cert\" string", path);
+        err_set(DSTACK_EIO, "%s: no \"ca_cert\" string", path);
         goto out;
     }
     bio = BIO_new_mem_buf(pem, -1);
     x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
     int n = x != NULL ? i2d_PUBKEY(X509_get0_pubkey(x), spki) : -1;
     if (n <= 0) {
-        snprintf(err, cap, "%s: \"ca_cert\" is not a PEM certificate", path);
+        err_set(DSTACK_EIO, "%s: \"ca_cert\" is not a PEM certificate", path);
         goto out;
     }
     *spki_len = (size_t)n;
@@ -83,13 +79,12 @@ out:
     return e;
 }
 
-static dstack_err read_vm_config(const char *path, char **vm_config, char *err, size_t cap)
+static dstack_err read_vm_config(const char *path, char **vm_config)
 {
     char *text = NULL;
     size_t len = 0;
     dstack_err e = file_read_all(path, SIM_INPUT_MAX, &text, &len, NULL);
     if (e != DSTACK_OK) {
-        snprintf(err, cap, "%s", err_text());
         return e;
     }
     struct json_error jerr;
@@ -97,7 +92,7 @@ static dstack_err read_vm_config(const char *path, char **vm_config, char *err, 
     free(text);
     const char *vm = json_str(json_get(doc, "vm_config"));
     if (vm == NULL) {
-        snprintf(err, cap, "%s: \"vm_config\" (a JSON string) is required", path);
+        err_set(DSTACK_EFORMAT, "%s: \"vm_config\" (a JSON string) is required", path);
         json_free(doc);
         return DSTACK_EFORMAT;
     }
@@ -130,13 +125,11 @@ static dstack_err write_all(int fd, const char *p, size_t len)
 }
 
 /* Replaces the runtime log with `events` (a fresh boot): temporary file, fsync, rename. */
-static dstack_err rewrite_runtime_log(const char *path, const struct dstack_event_log *events,
-                                      char *err, size_t cap)
+static dstack_err rewrite_runtime_log(const char *path, const struct dstack_event_log *events)
 {
     char tmp[FILE_TEMP_PATH_MAX];
     int fd = file_temp_create(path, 0600, tmp); /* never a planted name (util/file.h) */
     if (fd < 0) {
-        snprintf(err, cap, "%s", err_text());
         return DSTACK_EIO;
     }
     dstack_err e = DSTACK_OK;
@@ -152,21 +145,17 @@ static dstack_err rewrite_runtime_log(const char *path, const struct dstack_even
         free(line);
     }
     if (e != DSTACK_OK) {
-        snprintf(err, cap, "cannot write %s: %s", tmp, strerror(errno));
+        err_set(DSTACK_EIO, "cannot write %s: %s", tmp, strerror(errno));
         file_temp_abort(fd, tmp);
         return DSTACK_EIO;
     }
     e = file_temp_commit(fd, tmp, path, true);
-    if (e != DSTACK_OK) {
-        snprintf(err, cap, "%s", err_text());
-    }
     return e;
 }
 
 /* Loads the stored runtime events when they continue this boot, else starts a fresh one. On
  * return st->log holds boot events + runtime events and st->log_fd is open for appending. */
-static dstack_err load_runtime_events(struct sim_state *st, const struct dstack_event_log *fresh,
-                                      char *err, size_t cap)
+static dstack_err load_runtime_events(struct sim_state *st, const struct dstack_event_log *fresh)
 {
     char *text = NULL;
     size_t len = 0, valid = 0;
@@ -178,14 +167,13 @@ static dstack_err load_runtime_events(struct sim_state *st, const struct dstack_
     dstack_event_log_init(&stored);
     e = file_read_all(st->log_path, SIM_RUNTIME_LOG_MAX, &text, &len, &missing);
     if (e != DSTACK_OK) {
-        snprintf(err, cap, "%s", err_text());
         goto out;
     }
     if (!missing) {
         e = runtime_log_parse(text, len, &stored, &valid, perr, sizeof perr);
         if (e != DSTACK_OK) {
-            snprintf(err, cap, "%s: %s (remove the file to restart the simulated boot)",
-                     st->log_path, perr);
+            err_set(DSTACK_EIO, "%s: %s (remove the file to restart the simulated boot)",
+                    st->log_path, perr);
             goto out;
         }
         keep = stored.count >= fresh->count;
@@ -195,28 +183,25 @@ static dstack_err load_runtime_events(struct sim_state *st, const struct dstack_
     }
     const struct dstack_event_log *use = keep ? &stored : fresh;
     if (!keep) {
-        if ((e = rewrite_runtime_log(st->log_path, fresh, err, cap)) != DSTACK_OK) {
+        if ((e = rewrite_runtime_log(st->log_path, fresh)) != DSTACK_OK) {
             goto out;
         }
     }
     st->log_fd = open(st->log_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
     if (st->log_fd < 0) {
-        snprintf(err, cap, "cannot open %s: %s", st->log_path, strerror(errno));
-        e = DSTACK_EIO;
+        e = err_set(DSTACK_EIO, "cannot open %s: %s", st->log_path, strerror(errno));
         goto out;
     }
     if (keep && valid < len) {
         /* A torn last entry (crash mid-append): drop it, it was never acknowledged. */
         if (ftruncate(st->log_fd, (off_t)valid) != 0) {
-            snprintf(err, cap, "cannot truncate %s: %s", st->log_path, strerror(errno));
-            e = DSTACK_EIO;
+            e = err_set(DSTACK_EIO, "cannot truncate %s: %s", st->log_path, strerror(errno));
             goto out;
         }
         len = valid;
     }
     if (keep && len > 0 && text[len - 1] != '\n' && write_all(st->log_fd, "\n", 1) != DSTACK_OK) {
-        snprintf(err, cap, "cannot write %s: %s", st->log_path, strerror(errno));
-        e = DSTACK_EIO;
+        e = err_set(DSTACK_EIO, "cannot write %s: %s", st->log_path, strerror(errno));
         goto out;
     }
     for (size_t i = 0; i < use->count && e == DSTACK_OK; i++) {
@@ -226,7 +211,7 @@ static dstack_err load_runtime_events(struct sim_state *st, const struct dstack_
                                   ev->payload_len, ev->version);
     }
     if (e != DSTACK_OK) {
-        snprintf(err, cap, "%s: %s", st->log_path, dstack_err_str(e));
+        err_set(DSTACK_EIO, "%s: %s", st->log_path, dstack_err_str(e));
     }
 out:
     dstack_event_log_free(&stored);
@@ -234,8 +219,7 @@ out:
     return e;
 }
 
-dstack_err sim_state_open(const struct agent_config *cfg, struct sim_state **out, char *err,
-                          size_t err_cap)
+dstack_err sim_state_open(const struct agent_config *cfg, struct sim_state **out)
 {
     struct sim_state *st = calloc(1, sizeof *st);
     char *compose = NULL, *vm_config = NULL;
@@ -249,42 +233,38 @@ dstack_err sim_state_open(const struct agent_config *cfg, struct sim_state **out
     *out = NULL;
     dstack_event_log_init(&fresh);
     if (st == NULL) {
-        snprintf(err, err_cap, "out of memory");
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     st->log_fd = -1;
     dstack_event_log_init(&st->log);
     if (pthread_mutex_init(&st->lock, NULL) != 0) {
         free(st);
-        snprintf(err, err_cap, "cannot create a mutex");
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "cannot create a mutex");
     }
     int n = snprintf(st->log_path, sizeof st->log_path, "%s/%s",
                      cfg->sim_dir[0] ? cfg->sim_dir : ".", SIM_RUNTIME_LOG_NAME);
     if (n < 0 || (size_t)n >= sizeof st->log_path) {
-        snprintf(err, err_cap, "simulator folder path too long");
-        e = DSTACK_EINVAL;
+        e = err_set(DSTACK_EINVAL, "simulator folder path too long");
         goto out;
     }
     if ((e = file_read_all(cfg->compose_file, SIM_INPUT_MAX, &compose, &compose_len, NULL)) !=
         DSTACK_OK) {
-        snprintf(err, err_cap, "%s", err_text());
         goto out;
     }
-    if ((e = read_vm_config(cfg->sys_config_file, &vm_config, err, err_cap)) != DSTACK_OK ||
-        (e = read_ca_spki(cfg->keys_file, &spki, &spki_len, err, err_cap)) != DSTACK_OK) {
+    if ((e = read_vm_config(cfg->sys_config_file, &vm_config)) != DSTACK_OK ||
+        (e = read_ca_spki(cfg->keys_file, &spki, &spki_len)) != DSTACK_OK) {
         goto out;
     }
     struct sim_compose_info ci;
     if ((e = sim_compose_parse((const uint8_t *)compose, compose_len, &ci, perr, sizeof perr)) !=
         DSTACK_OK) {
-        snprintf(err, err_cap, "%s: %s", cfg->compose_file, perr);
+        err_set(DSTACK_EIO, "%s: %s", cfg->compose_file, perr);
         goto out;
     }
     st->event_version = ci.event_log_version;
 
     if ((e = sim_boot_firmware_events(cfg->sim_seed, &st->log, st->m.mrtd)) != DSTACK_OK) {
-        snprintf(err, err_cap, "building the boot event log: %s", dstack_err_str(e));
+        err_set(DSTACK_EIO, "building the boot event log: %s", dstack_err_str(e));
         goto out;
     }
     st->n_boot = st->log.count;
@@ -297,14 +277,14 @@ dstack_err sim_state_open(const struct agent_config *cfg, struct sim_state **out
         .ca_spki_len = spki_len,
     };
     if ((e = sim_boot_runtime_events(&in, &fresh, perr, sizeof perr)) != DSTACK_OK) {
-        snprintf(err, err_cap, "%s: %s", cfg->compose_file, perr[0] ? perr : dstack_err_str(e));
+        err_set(DSTACK_EIO, "%s: %s", cfg->compose_file, perr[0] ? perr : dstack_err_str(e));
         goto out;
     }
-    if ((e = load_runtime_events(st, &fresh, err, err_cap)) != DSTACK_OK) {
+    if ((e = load_runtime_events(st, &fresh)) != DSTACK_OK) {
         goto out;
     }
     if ((e = dstack_replay_rtmrs(&st->log, st->m.rtmr)) != DSTACK_OK) {
-        snprintf(err, err_cap, "replaying the event log: %s", dstack_err_str(e));
+        err_set(DSTACK_EIO, "replaying the event log: %s", dstack_err_str(e));
         goto out;
     }
     *out = st;
@@ -355,6 +335,7 @@ dstack_err sim_state_copy_log(struct sim_state *st, struct sim_measurements *m,
     pthread_mutex_unlock(&st->lock);
     if (e != DSTACK_OK) {
         dstack_event_log_free(out);
+        return err_set(e, "copying the event log: %s", dstack_err_str(e));
     }
     return e;
 }
@@ -365,27 +346,24 @@ unsigned sim_state_event_version(const struct sim_state *st)
 }
 
 dstack_err sim_state_emit(struct sim_state *st, const char *name, const uint8_t *payload,
-                          size_t payload_len, char *err, size_t err_cap)
+                          size_t payload_len)
 {
     char *line = NULL;
     size_t line_len = 0;
     dstack_err e;
 
     if (name == NULL || name[0] == '\0' || !utf8_valid(name, strlen(name))) {
-        snprintf(err, err_cap, "event name must be a non-empty UTF-8 string");
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "event name must be a non-empty UTF-8 string");
     }
     e = runtime_log_format_line(name, payload, payload_len, st->event_version, &line, &line_len);
     if (e != DSTACK_OK) {
-        snprintf(err, err_cap, "cannot encode the event: %s", dstack_err_str(e));
-        return e;
+        return err_set(e, "cannot encode the event: %s", dstack_err_str(e));
     }
     pthread_mutex_lock(&st->lock);
     /* The bounds hold before anything moves (tee/event_limits.h). */
     if (st->log.count - st->n_boot >= EVENT_RUNTIME_COUNT_MAX) {
-        snprintf(err, err_cap, "the runtime event log holds %u events, its limit",
-                 EVENT_RUNTIME_COUNT_MAX);
-        e = DSTACK_EINVAL;
+        e = err_set(DSTACK_EINVAL, "the runtime event log holds %u events, its limit",
+                    EVENT_RUNTIME_COUNT_MAX);
         goto out;
     }
     /* Persist first: the file is what a restart replays. If the write is short, cut the file
@@ -394,10 +372,10 @@ dstack_err sim_state_emit(struct sim_state *st, const char *name, const uint8_t 
     off_t before = fstat(st->log_fd, &fst) == 0 ? fst.st_size : -1;
     if (before < 0 || (size_t)before > EVENT_LOG_BYTES_MAX ||
         line_len > EVENT_LOG_BYTES_MAX - (size_t)before) {
-        snprintf(err, err_cap,
-                 "the runtime event log would grow past its limit of %u bytes (%lld now, %zu "
-                 "more)",
-                 EVENT_LOG_BYTES_MAX, (long long)before, line_len);
+        err_set(DSTACK_EIO,
+                "the runtime event log would grow past its limit of %u bytes (%lld now, %zu "
+                "more)",
+                EVENT_LOG_BYTES_MAX, (long long)before, line_len);
         e = DSTACK_EINVAL;
         goto out;
     }
@@ -406,8 +384,7 @@ dstack_err sim_state_emit(struct sim_state *st, const char *name, const uint8_t 
         if (before >= 0 && ftruncate(st->log_fd, before) != 0) {
             /* nothing more to do: the next start drops the torn tail */
         }
-        snprintf(err, err_cap, "cannot append to %s: %s", st->log_path, strerror(saved));
-        e = DSTACK_EIO;
+        e = err_set(DSTACK_EIO, "cannot append to %s: %s", st->log_path, strerror(saved));
         goto out;
     }
     e = dstack_event_log_push_runtime(&st->log, name, payload, payload_len, st->event_version);
@@ -416,7 +393,7 @@ dstack_err sim_state_emit(struct sim_state *st, const char *name, const uint8_t 
         if (before >= 0 && ftruncate(st->log_fd, before) != 0) {
             /* the next start replays the file, which then includes this event */
         }
-        snprintf(err, err_cap, "cannot record the event: %s", dstack_err_str(e));
+        err_set(DSTACK_EIO, "cannot record the event: %s", dstack_err_str(e));
         goto out;
     }
     dstack_rtmr_extend(st->m.rtmr[3], st->log.events[st->log.count - 1].digest);

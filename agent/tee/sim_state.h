@@ -38,8 +38,7 @@ struct sim_measurements {
 
 /* Builds the state from cfg (compose_file, sys_config_file, keys_file, sim_dir, sim_seed).
  * On failure err (capacity err_cap) names the file and the problem. */
-dstack_err sim_state_open(const struct agent_config *cfg, struct sim_state **out, char *err,
-                          size_t err_cap);
+dstack_err sim_state_open(const struct agent_config *cfg, struct sim_state **out);
 void sim_state_free(struct sim_state *st); /* NULL ok */
 
 /* The registers of this instant. */
@@ -56,7 +55,7 @@ dstack_err sim_state_copy_log(struct sim_state *st, struct sim_measurements *m,
  * order is the extend order under any concurrency and a failed write moves nothing.
  * DSTACK_EINVAL for an empty or non-UTF-8 name; DSTACK_EIO when the file cannot be written. */
 dstack_err sim_state_emit(struct sim_state *st, const char *name, const uint8_t *payload,
-                          size_t payload_len, char *err, size_t err_cap);
+                          size_t payload_len);
 
 /* The runtime-event version of this boot (compose "event_log_version", 1 by default). */
 unsigned sim_state_event_version(const struct sim_state *st);

@@ -28,13 +28,12 @@
  * DSTACK_EUNSUPPORTED when configfs-tsm is absent altogether (no explicit path, no default
  * directory, no base directory): the caller may then try QGS. Any other failure (explicit path
  * missing, provider not TDX) is DSTACK_ETEE with the reason. */
-dstack_err tdx_configfs_prepare(const struct tdx_paths *p, char dir[TDX_PATH_MAX],
-                                char err[TEE_ERROR_MAX]);
+dstack_err tdx_configfs_prepare(const struct tdx_paths *p, char dir[TDX_PATH_MAX]);
 
 /* One quote from the report directory dir. generation_timeout_ms bounds the wait for the
  * counter. *quote is malloc'd. */
 dstack_err tdx_configfs_quote(const char *dir, unsigned generation_timeout_ms,
                               const uint8_t report_data[DSTACK_REPORT_DATA_LEN], uint8_t **quote,
-                              size_t *quote_len, char err[TEE_ERROR_MAX]);
+                              size_t *quote_len);
 
 #endif

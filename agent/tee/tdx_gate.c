@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "util/error.h"
+
 dstack_err tdx_gate_init(struct tdx_gate *g, unsigned max_running, unsigned max_waiting,
                          unsigned stall_ms)
 {
@@ -48,16 +50,15 @@ static bool before(struct timespec a, struct timespec b)
     return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
 }
 
-dstack_err tdx_gate_enter(struct tdx_gate *g, char *err, size_t err_cap)
+dstack_err tdx_gate_enter(struct tdx_gate *g)
 {
     pthread_mutex_lock(&g->mu);
     if (g->running >= g->max_running && g->waiting >= g->max_waiting) {
         g->refused_full++;
         unsigned w = g->waiting;
         pthread_mutex_unlock(&g->mu);
-        snprintf(err, err_cap, "quote device busy: %u requests already waiting, try again later",
-                 w);
-        return DSTACK_ETEE;
+        return err_set(DSTACK_ETEE,
+                       "quote device busy: %u requests already waiting, try again later", w);
     }
     g->waiting++;
     struct timespec since; /* the stall is measured from our arrival or the last progress */
@@ -77,10 +78,9 @@ dstack_err tdx_gate_enter(struct tdx_gate *g, char *err, size_t err_cap)
     if (g->running >= g->max_running) {
         g->refused_stalled++;
         pthread_mutex_unlock(&g->mu);
-        snprintf(err, err_cap,
-                 "quote device busy: no quote finished in the last %u ms, try again later",
-                 g->stall_ms);
-        return DSTACK_ETEE;
+        return err_set(DSTACK_ETEE,
+                       "quote device busy: no quote finished in the last %u ms, try again later",
+                       g->stall_ms);
     }
     g->running++;
     g->admitted++;

@@ -32,8 +32,10 @@ dstack_err tdx_gate_init(struct tdx_gate *g, unsigned max_running, unsigned max_
 void tdx_gate_destroy(struct tdx_gate *g);
 
 /* DSTACK_OK: the caller holds a slot and must call tdx_gate_leave. DSTACK_ETEE: refused (queue
- * full, or no quote finished for stall_ms while waiting), with the reason in err. */
-dstack_err tdx_gate_enter(struct tdx_gate *g, char *err, size_t err_cap);
+ * full, or no quote finished for stall_ms while waiting), with the reason as the calling thread's
+ * error text (util/error.h): the caller is the requesting thread, so the text reaches its client.
+ */
+dstack_err tdx_gate_enter(struct tdx_gate *g);
 void tdx_gate_leave(struct tdx_gate *g);
 
 #endif

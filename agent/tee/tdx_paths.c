@@ -14,8 +14,7 @@ bool tdx_path_join(char out[TDX_PATH_MAX], const char *dir, const char *name)
 /* One path: config, else env (absolute, below max_env bytes), else the default. A bad override
  * leaves out empty with the reason in bad (NULL: an error instead). */
 static dstack_err pick(char out[TDX_PATH_MAX], bool *explicit_, const char *configured,
-                       const char *env, size_t max_env, const char *def, char *bad,
-                       char err[TEE_ERROR_MAX])
+                       const char *env, size_t max_env, const char *def, char bad[TDX_WHY_MAX])
 {
     const char *v = env != NULL ? getenv(env) : NULL;
     if (explicit_ != NULL) {
@@ -24,17 +23,19 @@ static dstack_err pick(char out[TDX_PATH_MAX], bool *explicit_, const char *conf
     if (configured != NULL && configured[0] != '\0') {
         v = configured;
     } else if (v != NULL) {
-        char *why = bad != NULL ? bad : err;
+        char why[TDX_WHY_MAX] = "";
         if (v[0] != '/') {
-            snprintf(why, TEE_ERROR_MAX, "%.100s must be an absolute path, not \"%.100s\"", env, v);
+            snprintf(why, sizeof why, "%.100s must be an absolute path, not \"%.100s\"", env, v);
         } else if (strlen(v) >= max_env) {
-            snprintf(why, TEE_ERROR_MAX, "%.100s is longer than %zu bytes", env, max_env - 1);
-        } else {
-            why = NULL;
+            snprintf(why, sizeof why, "%.100s is longer than %zu bytes", env, max_env - 1);
         }
-        if (why != NULL) {
+        if (why[0] != '\0') {
             out[0] = '\0';
-            return bad != NULL ? DSTACK_OK : DSTACK_EINVAL;
+            if (bad == NULL) {
+                return err_set(DSTACK_EINVAL, "%s", why);
+            }
+            memcpy(bad, why, sizeof why);
+            return DSTACK_OK;
         }
     } else {
         v = def;
@@ -43,42 +44,37 @@ static dstack_err pick(char out[TDX_PATH_MAX], bool *explicit_, const char *conf
         }
     }
     if (strlen(v) >= TDX_PATH_MAX) {
-        snprintf(err, TEE_ERROR_MAX, "path too long: %.100s...", v);
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "path too long: %.100s...", v);
     }
     memcpy(out, v, strlen(v) + 1);
     return DSTACK_OK;
 }
 
-dstack_err tdx_paths_resolve(const struct agent_config *cfg, struct tdx_paths *out,
-                             char err[TEE_ERROR_MAX])
+dstack_err tdx_paths_resolve(const struct agent_config *cfg, struct tdx_paths *out)
 {
     const struct tdx_config *t = &cfg->tdx;
     dstack_err e;
     memset(out, 0, sizeof *out);
     if ((e = pick(out->configfs_dir, &out->configfs_explicit, t->configfs_dir, TDX_CONFIGFS_ENV,
-                  TDX_OVERRIDE_PATH_MAX, TDX_CONFIGFS_DEFAULT, out->configfs_bad, err)) !=
-            DSTACK_OK ||
+                  TDX_OVERRIDE_PATH_MAX, TDX_CONFIGFS_DEFAULT, out->configfs_bad)) != DSTACK_OK ||
         (e = pick(out->rtmr_dir, &out->rtmr_explicit, t->rtmr_sysfs_dir, TDX_RTMR_SYSFS_ENV,
-                  TDX_OVERRIDE_PATH_MAX, TDX_RTMR_SYSFS_DEFAULT, out->rtmr_bad, err)) !=
-            DSTACK_OK ||
+                  TDX_OVERRIDE_PATH_MAX, TDX_RTMR_SYSFS_DEFAULT, out->rtmr_bad)) != DSTACK_OK ||
         (e = pick(out->ccel_file, NULL, t->ccel_file, "DSTACK_CCEL_FILE", TDX_PATH_MAX,
-                  "/sys/firmware/acpi/tables/data/CCEL", out->ccel_bad, err)) != DSTACK_OK ||
+                  "/sys/firmware/acpi/tables/data/CCEL", out->ccel_bad)) != DSTACK_OK ||
         (e = pick(out->log_dir, NULL, t->runtime_log_dir, NULL, TDX_PATH_MAX,
-                  TDX_RUNTIME_LOG_DIR_DEFAULT, NULL, err)) != DSTACK_OK ||
-        (e = pick(out->device, NULL, t->device, NULL, TDX_PATH_MAX, TDX_DEVICE_DEFAULT, NULL,
-                  err)) != DSTACK_OK ||
+                  TDX_RUNTIME_LOG_DIR_DEFAULT, NULL)) != DSTACK_OK ||
+        (e = pick(out->device, NULL, t->device, NULL, TDX_PATH_MAX, TDX_DEVICE_DEFAULT, NULL)) !=
+            DSTACK_OK ||
         (e = pick(out->attest_config, NULL, t->attest_config, NULL, TDX_PATH_MAX,
-                  TDX_ATTEST_CONFIG_DEFAULT, NULL, err)) != DSTACK_OK ||
+                  TDX_ATTEST_CONFIG_DEFAULT, NULL)) != DSTACK_OK ||
         (e = pick(out->configfs_base, NULL, t->configfs_base, NULL, TDX_PATH_MAX, TDX_CONFIGFS_BASE,
-                  NULL, err)) != DSTACK_OK) {
+                  NULL)) != DSTACK_OK) {
         return e;
     }
     /* Without an override the report directory is the default one under the base. */
     if (!out->configfs_explicit && out->configfs_bad[0] == '\0' &&
         !tdx_path_join(out->configfs_dir, out->configfs_base, TDX_CONFIGFS_NAME)) {
-        snprintf(err, TEE_ERROR_MAX, "configfs_base too long");
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "configfs_base too long");
     }
     out->quote_queue = t->quote_queue ? t->quote_queue : TDX_QUOTE_QUEUE_DEFAULT;
     out->quote_timeout_ms =

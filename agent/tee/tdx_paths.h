@@ -11,6 +11,7 @@
 #include "tee/tee.h"
 
 #define TDX_PATH_MAX 1024
+#define TDX_WHY_MAX 256 /* a reason kept for later calls (an unusable override, a mismatch) */
 
 #define TDX_CONFIGFS_BASE "/sys/kernel/config/tsm/report"
 #define TDX_CONFIGFS_NAME "com.intel.dcap"
@@ -49,9 +50,9 @@ struct tdx_paths {
     char ccel_file[TDX_PATH_MAX];
     /* Why an environment override is unusable ("" when it is fine). Upstream reports these on
      * the call that needs the path (a quote, an extension, the event log), not at start. */
-    char configfs_bad[TEE_ERROR_MAX];
-    char rtmr_bad[TEE_ERROR_MAX];
-    char ccel_bad[TEE_ERROR_MAX];
+    char configfs_bad[TDX_WHY_MAX];
+    char rtmr_bad[TDX_WHY_MAX];
+    char ccel_bad[TDX_WHY_MAX];
     char log_dir[TDX_PATH_MAX];
     char device[TDX_PATH_MAX];
     char attest_config[TDX_PATH_MAX];
@@ -61,10 +62,9 @@ struct tdx_paths {
 };
 
 /* Resolves every path. A relative, empty or too long environment override leaves its path
- * empty and says why in its *_bad field. DSTACK_EINVAL (err says which) only for a configured
- * value that does not fit. */
-dstack_err tdx_paths_resolve(const struct agent_config *cfg, struct tdx_paths *out,
-                             char err[TEE_ERROR_MAX]);
+ * empty and says why in its *_bad field. DSTACK_EINVAL (the error text says which) only for a
+ * configured value that does not fit. */
+dstack_err tdx_paths_resolve(const struct agent_config *cfg, struct tdx_paths *out);
 
 /* dir "/" name into out; false when it does not fit. */
 bool tdx_path_join(char out[TDX_PATH_MAX], const char *dir, const char *name);

@@ -86,42 +86,36 @@ void tdx_qgs_build_request(const uint8_t report[TDX_REPORT_LEN], uint8_t msg[TDX
 }
 
 dstack_err tdx_qgs_parse_response(const uint8_t *msg, size_t len, uint8_t **quote,
-                                  size_t *quote_len, char err[TEE_ERROR_MAX])
+                                  size_t *quote_len)
 {
     if (len < 24) {
-        snprintf(err, TEE_ERROR_MAX, "QGS response too short: %zu bytes", len);
-        return DSTACK_ETEE;
+        return err_set(DSTACK_ETEE, "QGS response too short: %zu bytes", len);
     }
     uint32_t type = get_le32(msg + 4), code = get_le32(msg + 12);
     if (type != TDX_QGS_GET_QUOTE_RESP) {
-        snprintf(err, TEE_ERROR_MAX, "QGS: unexpected message type %u", type);
-        return DSTACK_ETEE;
+        return err_set(DSTACK_ETEE, "QGS: unexpected message type %u", type);
     }
     if (code != 0) {
-        snprintf(err, TEE_ERROR_MAX, "QGS error code 0x%x", code);
-        return DSTACK_ETEE;
+        return err_set(DSTACK_ETEE, "QGS error code 0x%x", code);
     }
     size_t id_size = get_le32(msg + 16), q_size = get_le32(msg + 20);
     if (id_size > len - 24 || q_size > len - 24 - id_size) {
-        snprintf(err, TEE_ERROR_MAX, "QGS response truncated: %zu bytes for %zu + %zu", len,
-                 id_size, q_size);
-        return DSTACK_ETEE;
+        return err_set(DSTACK_ETEE, "QGS response truncated: %zu bytes for %zu + %zu", len, id_size,
+                       q_size);
     }
     if (q_size <= TDX_QUOTE_MIN_LEN) {
-        snprintf(err, TEE_ERROR_MAX, "QGS quote too short: %zu bytes", q_size);
-        return DSTACK_ETEE;
+        return err_set(DSTACK_ETEE, "QGS quote too short: %zu bytes", q_size);
     }
     *quote = malloc(q_size);
     if (*quote == NULL) {
-        snprintf(err, TEE_ERROR_MAX, "out of memory");
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     memcpy(*quote, msg + 24 + id_size, q_size);
     *quote_len = q_size;
     return DSTACK_OK;
 }
 
-dstack_err tdx_qgs_available(const struct tdx_paths *p, unsigned *port, char err[TEE_ERROR_MAX])
+dstack_err tdx_qgs_available(const struct tdx_paths *p, unsigned *port)
 {
     char text[4096];
     FILE *f = fopen(p->attest_config, "r");
@@ -132,8 +126,7 @@ dstack_err tdx_qgs_available(const struct tdx_paths *p, unsigned *port, char err
     text[n] = '\0';
     *port = tdx_qgs_port_parse(text);
     if (*port == 0) {
-        snprintf(err, TEE_ERROR_MAX, "no QGS vsock port in %.100s", p->attest_config);
-        return DSTACK_EUNSUPPORTED;
+        return err_set(DSTACK_EUNSUPPORTED, "no QGS vsock port in %.100s", p->attest_config);
     }
     return DSTACK_OK;
 }
@@ -170,12 +163,12 @@ static const char *io_error(int e)
 
 dstack_err tdx_qgs_quote(const struct tdx_paths *p, unsigned port,
                          const uint8_t report_data[DSTACK_REPORT_DATA_LEN], uint8_t **quote,
-                         size_t *quote_len, char err[TEE_ERROR_MAX])
+                         size_t *quote_len)
 {
     uint8_t report[TDX_REPORT_LEN];
     uint8_t req[4 + TDX_QGS_REQUEST_LEN];
     uint8_t *resp = NULL;
-    dstack_err e = tdx_report_get(p->device, report_data, report, err);
+    dstack_err e = tdx_report_get(p->device, report_data, report);
     if (e != DSTACK_OK) {
         return e;
     }
@@ -185,8 +178,7 @@ dstack_err tdx_qgs_quote(const struct tdx_paths *p, unsigned port,
 
     int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        snprintf(err, TEE_ERROR_MAX, "vsock: %.100s", strerror(errno));
-        return DSTACK_ETEE;
+        return err_set(DSTACK_ETEE, "vsock: %.100s", strerror(errno));
     }
     struct timeval tv = {(time_t)(TDX_QGS_TIMEOUT_MS / 1000), 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -196,8 +188,7 @@ dstack_err tdx_qgs_quote(const struct tdx_paths *p, unsigned port,
     uint8_t len_be[4];
     e = DSTACK_ETEE;
     if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        snprintf(err, TEE_ERROR_MAX, "cannot reach QGS on vsock port %u: %.100s", port,
-                 strerror(errno));
+        err_set(DSTACK_ETEE, "cannot reach QGS on vsock port %u: %.100s", port, strerror(errno));
         goto out;
     }
     int io = io_all(fd, req, sizeof req, true);
@@ -205,27 +196,26 @@ dstack_err tdx_qgs_quote(const struct tdx_paths *p, unsigned port,
         io = io_all(fd, len_be, 4, false);
     }
     if (io != 0) {
-        snprintf(err, TEE_ERROR_MAX, "QGS on vsock port %u: %.100s", port, io_error(io));
+        err_set(DSTACK_ETEE, "QGS on vsock port %u: %.100s", port, io_error(io));
         goto out;
     }
     size_t len =
         (size_t)len_be[0] << 24 | (size_t)len_be[1] << 16 | (size_t)len_be[2] << 8 | len_be[3];
     if (len > TDX_QGS_MAX_RESPONSE) {
-        snprintf(err, TEE_ERROR_MAX, "QGS response too large: %zu bytes", len);
+        err_set(DSTACK_ETEE, "QGS response too large: %zu bytes", len);
         goto out;
     }
     resp = malloc(len ? len : 1);
     if (resp == NULL) {
-        snprintf(err, TEE_ERROR_MAX, "out of memory");
-        e = DSTACK_ENOMEM;
+        e = err_set(DSTACK_ENOMEM, "out of memory");
         goto out;
     }
     if ((io = io_all(fd, resp, len, false)) != 0) {
-        snprintf(err, TEE_ERROR_MAX, "QGS on vsock port %u: response cut short: %.100s", port,
-                 io_error(io));
+        err_set(DSTACK_ETEE, "QGS on vsock port %u: response cut short: %.100s", port,
+                io_error(io));
         goto out;
     }
-    e = tdx_qgs_parse_response(resp, len, quote, quote_len, err);
+    e = tdx_qgs_parse_response(resp, len, quote, quote_len);
 out:
     free(resp);
     close(fd);

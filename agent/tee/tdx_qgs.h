@@ -29,10 +29,10 @@ void tdx_qgs_build_request(const uint8_t report[TDX_REPORT_LEN], uint8_t msg[TDX
 /* The quote inside a GET_QUOTE_RESP body (malloc'd). Checks type, error code and that
  * selected_id and the quote lie inside the message; the quote must be > 1020 bytes. */
 dstack_err tdx_qgs_parse_response(const uint8_t *msg, size_t len, uint8_t **quote,
-                                  size_t *quote_len, char err[TEE_ERROR_MAX]);
+                                  size_t *quote_len);
 
 /* The port from p->attest_config; DSTACK_EUNSUPPORTED (err says why) when there is none. */
-dstack_err tdx_qgs_available(const struct tdx_paths *p, unsigned *port, char err[TEE_ERROR_MAX]);
+dstack_err tdx_qgs_available(const struct tdx_paths *p, unsigned *port);
 
 /* How long QGS may take to answer. Intel's tdx_attest.c and upstream (linux.rs) set no timeout,
  * and the first quote of a boot may wait for QGS to fetch collateral from the PCCS; the kernel's
@@ -44,6 +44,6 @@ dstack_err tdx_qgs_available(const struct tdx_paths *p, unsigned *port, char err
 /* A quote through p->device and QGS on vsock CID 2 port `port`. */
 dstack_err tdx_qgs_quote(const struct tdx_paths *p, unsigned port,
                          const uint8_t report_data[DSTACK_REPORT_DATA_LEN], uint8_t **quote,
-                         size_t *quote_len, char err[TEE_ERROR_MAX]);
+                         size_t *quote_len);
 
 #endif

@@ -16,12 +16,12 @@ _Static_assert(_IOWR('T', 1, struct tdx_report_req) == TDX_CMD_GET_REPORT0, "ioc
 _Static_assert(TDX_REPORT_OFF_RTMR0 + 4 * DSTACK_MR_LEN <= TDX_REPORT_LEN, "TDREPORT layout");
 
 dstack_err tdx_report_get(const char *device, const uint8_t report_data[DSTACK_REPORT_DATA_LEN],
-                          uint8_t report[TDX_REPORT_LEN], char err[TEE_ERROR_MAX])
+                          uint8_t report[TDX_REPORT_LEN])
 {
     int fd = open(device, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
         int saved = errno;
-        snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", device, strerror(saved));
+        err_set(DSTACK_ETEE, "cannot open %.100s: %.100s", device, strerror(saved));
         return saved == ENOENT ? DSTACK_EUNSUPPORTED : DSTACK_ETEE;
     }
     struct tdx_report_req req;
@@ -31,9 +31,8 @@ dstack_err tdx_report_get(const char *device, const uint8_t report_data[DSTACK_R
     int saved = errno;
     close(fd);
     if (rc != 0) {
-        snprintf(err, TEE_ERROR_MAX, "TDX_CMD_GET_REPORT0 on %.100s: %.100s", device,
-                 strerror(saved));
-        return DSTACK_ETEE;
+        return err_set(DSTACK_ETEE, "TDX_CMD_GET_REPORT0 on %.100s: %.100s", device,
+                       strerror(saved));
     }
     memcpy(report, req.report, TDX_REPORT_LEN);
     return DSTACK_OK;
@@ -50,12 +49,11 @@ void tdx_report_registers(const uint8_t report[TDX_REPORT_LEN], struct tee_measu
     }
 }
 
-dstack_err tdx_report_read_registers(const char *device, struct tee_measurements *m,
-                                     char err[TEE_ERROR_MAX])
+dstack_err tdx_report_read_registers(const char *device, struct tee_measurements *m)
 {
     static const uint8_t zero[DSTACK_REPORT_DATA_LEN];
     uint8_t report[TDX_REPORT_LEN];
-    dstack_err e = tdx_report_get(device, zero, report, err);
+    dstack_err e = tdx_report_get(device, zero, report);
     if (e == DSTACK_OK) {
         tdx_report_registers(report, m);
     }

@@ -28,13 +28,12 @@
 /* A TDREPORT over report_data. DSTACK_EUNSUPPORTED when device does not exist; DSTACK_ETEE with
  * err naming the device and errno otherwise. */
 dstack_err tdx_report_get(const char *device, const uint8_t report_data[DSTACK_REPORT_DATA_LEN],
-                          uint8_t report[TDX_REPORT_LEN], char err[TEE_ERROR_MAX]);
+                          uint8_t report[TDX_REPORT_LEN]);
 
 /* The registers of a TDREPORT. */
 void tdx_report_registers(const uint8_t report[TDX_REPORT_LEN], struct tee_measurements *m);
 
 /* Both: the registers as they are now (report data zero). */
-dstack_err tdx_report_read_registers(const char *device, struct tee_measurements *m,
-                                     char err[TEE_ERROR_MAX]);
+dstack_err tdx_report_read_registers(const char *device, struct tee_measurements *m);
 
 #endif

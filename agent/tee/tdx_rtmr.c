@@ -29,19 +29,17 @@ static bool is_dir(const char *path)
 }
 
 static dstack_err extend_sysfs(const char *base, unsigned index,
-                               const uint8_t digest[DSTACK_SHA384_LEN], char err[TEE_ERROR_MAX])
+                               const uint8_t digest[DSTACK_SHA384_LEN])
 {
     char name[32], path[TDX_PATH_MAX];
     snprintf(name, sizeof name, "rtmr%u:sha384", index);
     if (!tdx_path_join(path, base, name)) {
-        snprintf(err, TEE_ERROR_MAX, "RTMR sysfs path too long");
-        return DSTACK_ETEE;
+        return err_set(DSTACK_ETEE, "RTMR sysfs path too long");
     }
     /* O_NONBLOCK: sysfs ignores it; anything else must not hang the emitter. */
     int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", path, strerror(errno));
-        return DSTACK_ETEE;
+        return err_set(DSTACK_ETEE, "cannot open %.100s: %.100s", path, strerror(errno));
     }
     ssize_t n;
     do {
@@ -53,29 +51,26 @@ static dstack_err extend_sysfs(const char *base, unsigned index,
         return DSTACK_OK;
     }
     if (n >= 0) {
-        snprintf(err, TEE_ERROR_MAX,
-                 "short write to %.100s (%zd of %d bytes): RTMR%u state unknown", path, n,
-                 DSTACK_SHA384_LEN, index);
-        return DSTACK_EIO;
+        return err_set(DSTACK_EIO, "short write to %.100s (%zd of %d bytes): RTMR%u state unknown",
+                       path, n, DSTACK_SHA384_LEN, index);
     } else if (saved == EPERM || saved == EACCES) {
-        snprintf(err, TEE_ERROR_MAX, "permission denied extending RTMR%u (%.100s)", index, path);
+        err_set(DSTACK_ETEE, "permission denied extending RTMR%u (%.100s)", index, path);
     } else if (saved == EINVAL) {
-        snprintf(err, TEE_ERROR_MAX, "the kernel refused RTMR%u (%.100s): invalid index", index,
-                 path);
+        err_set(DSTACK_ETEE, "the kernel refused RTMR%u (%.100s): invalid index", index, path);
     } else {
-        snprintf(err, TEE_ERROR_MAX, "cannot write %.100s: %.100s", path, strerror(saved));
+        err_set(DSTACK_ETEE, "cannot write %.100s: %.100s", path, strerror(saved));
     }
     return DSTACK_ETEE;
 }
 
 /* One ioctl in the form `cmd`; 0 or the errno. */
 static int ioctl_extend(const char *device, unsigned long cmd, unsigned index,
-                        const uint8_t digest[DSTACK_SHA384_LEN], char err[TEE_ERROR_MAX])
+                        const uint8_t digest[DSTACK_SHA384_LEN])
 {
     int fd = open(device, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
         int saved = errno;
-        snprintf(err, TEE_ERROR_MAX, "cannot open %.100s: %.100s", device, strerror(saved));
+        err_set(DSTACK_ETEE, "cannot open %.100s: %.100s", device, strerror(saved));
         return saved;
     }
     struct tdx_extend_rtmr_req req;
@@ -85,11 +80,11 @@ static int ioctl_extend(const char *device, unsigned long cmd, unsigned index,
     int saved = rc == 0 ? 0 : errno;
     close(fd);
     if (saved != 0) {
-        snprintf(err, TEE_ERROR_MAX, "ioctl TDX_CMD_EXTEND_RTMR on %.60s: %.40s%.120s", device,
-                 strerror(saved),
-                 saved == ENOTTY ? " (no RTMR extension here: needs Linux 6.16 sysfs "
-                                   "or dstack's tdx-guest module)"
-                                 : "");
+        err_set(DSTACK_ETEE, "ioctl TDX_CMD_EXTEND_RTMR on %.60s: %.40s%.120s", device,
+                strerror(saved),
+                saved == ENOTTY ? " (no RTMR extension here: needs Linux 6.16 sysfs "
+                                  "or dstack's tdx-guest module)"
+                                : "");
     }
     return saved;
 }
@@ -101,19 +96,15 @@ static int ioctl_extend(const char *device, unsigned long cmd, unsigned index,
  * 32 bits are zero reads as success. So the register is read from a TDREPORT before and after,
  * and the extension counts only when it moved to SHA384(before || digest). */
 static dstack_err extend_ioctl(const char *device, unsigned index,
-                               const uint8_t digest[DSTACK_SHA384_LEN], char err[TEE_ERROR_MAX])
+                               const uint8_t digest[DSTACK_SHA384_LEN])
 {
     struct tee_measurements before, after;
-    char why[TEE_ERROR_MAX];
-    dstack_err e = tdx_report_read_registers(device, &before, why);
-    if (e != DSTACK_OK) {
-        snprintf(err, TEE_ERROR_MAX, "RTMR%u not extended: cannot read it first: %.180s", index,
-                 why);
-        return DSTACK_ETEE;
+    if (tdx_report_read_registers(device, &before) != DSTACK_OK) {
+        return err_wrap(DSTACK_ETEE, "RTMR%u not extended: cannot read it first", index);
     }
-    int rc = ioctl_extend(device, TDX_CMD_EXTEND_RTMR, index, digest, err);
+    int rc = ioctl_extend(device, TDX_CMD_EXTEND_RTMR, index, digest);
     if (rc == ENOTTY) {
-        rc = ioctl_extend(device, TDX_CMD_EXTEND_RTMR_W, index, digest, err);
+        rc = ioctl_extend(device, TDX_CMD_EXTEND_RTMR_W, index, digest);
     }
     if (rc != 0) {
         return DSTACK_ETEE;
@@ -121,66 +112,57 @@ static dstack_err extend_ioctl(const char *device, unsigned index,
     uint8_t want[DSTACK_MR_LEN];
     memcpy(want, before.rtmr[index], DSTACK_MR_LEN);
     dstack_rtmr_extend(want, digest);
-    if (tdx_report_read_registers(device, &after, why) != DSTACK_OK) {
-        snprintf(err, TEE_ERROR_MAX, "RTMR%u state unknown: cannot read it back: %.180s", index,
-                 why);
-        return DSTACK_EIO;
+    if (tdx_report_read_registers(device, &after) != DSTACK_OK) {
+        return err_wrap(DSTACK_EIO, "RTMR%u state unknown: cannot read it back", index);
     }
     if (memcmp(after.rtmr[index], want, DSTACK_MR_LEN) == 0) {
         return DSTACK_OK;
     }
     if (memcmp(after.rtmr[index], before.rtmr[index], DSTACK_MR_LEN) == 0) {
-        snprintf(err, TEE_ERROR_MAX,
-                 "ioctl TDX_CMD_EXTEND_RTMR on %.60s reported success but RTMR%u did not move (a "
-                 "TDCALL failure status truncated by the ioctl return)",
-                 device, index);
-        return DSTACK_ETEE;
+        return err_set(
+            DSTACK_ETEE,
+            "ioctl TDX_CMD_EXTEND_RTMR on %.60s reported success but RTMR%u did not move (a "
+            "TDCALL failure status truncated by the ioctl return)",
+            device, index);
     }
-    snprintf(err, TEE_ERROR_MAX,
-             "RTMR%u state unknown: after the ioctl it holds neither its old value nor the "
-             "extended one",
-             index);
-    return DSTACK_EIO;
+    return err_set(DSTACK_EIO,
+                   "RTMR%u state unknown: after the ioctl it holds neither its old value nor the "
+                   "extended one",
+                   index);
 }
 
 dstack_err tdx_rtmr_extend(const struct tdx_paths *p, unsigned index,
-                           const uint8_t digest[DSTACK_SHA384_LEN], char err[TEE_ERROR_MAX])
+                           const uint8_t digest[DSTACK_SHA384_LEN])
 {
     if (index > 3) {
-        snprintf(err, TEE_ERROR_MAX, "invalid RTMR index %u", index);
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "invalid RTMR index %u", index);
     }
     if (p->rtmr_bad[0] != '\0') { /* an unusable override: upstream fails the extension */
-        snprintf(err, TEE_ERROR_MAX, "%.200s", p->rtmr_bad);
-        return DSTACK_ETEE;
+        return err_set(DSTACK_ETEE, "%.200s", p->rtmr_bad);
     }
     if (is_dir(p->rtmr_dir)) {
-        return extend_sysfs(p->rtmr_dir, index, digest, err);
+        return extend_sysfs(p->rtmr_dir, index, digest);
     }
     if (p->rtmr_explicit) {
-        snprintf(err, TEE_ERROR_MAX, "RTMR sysfs directory %.100s does not exist", p->rtmr_dir);
-        return DSTACK_ETEE;
+        return err_set(DSTACK_ETEE, "RTMR sysfs directory %.100s does not exist", p->rtmr_dir);
     }
     if (access(p->device, F_OK) == 0) {
-        return extend_ioctl(p->device, index, digest, err);
+        return extend_ioctl(p->device, index, digest);
     }
-    snprintf(err, TEE_ERROR_MAX, "RTMR extension unavailable: neither %.100s nor %.100s exists",
-             p->rtmr_dir, p->device);
-    return DSTACK_ETEE;
+    return err_set(DSTACK_ETEE, "RTMR extension unavailable: neither %.100s nor %.100s exists",
+                   p->rtmr_dir, p->device);
 }
 
-static dstack_err read_register(const char *base, const char *name, uint8_t out[DSTACK_MR_LEN],
-                                char err[TEE_ERROR_MAX])
+static dstack_err read_register(const char *base, const char *name, uint8_t out[DSTACK_MR_LEN])
 {
     char path[TDX_PATH_MAX];
     if (!tdx_path_join(path, base, name)) {
-        snprintf(err, TEE_ERROR_MAX, "RTMR sysfs path too long");
-        return DSTACK_EUNSUPPORTED;
+        return err_set(DSTACK_EUNSUPPORTED, "RTMR sysfs path too long");
     }
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, TEE_ERROR_MAX, "%.100s is not a readable register file", path);
+        err_set(DSTACK_ETEE, "%.100s is not a readable register file", path);
         if (fd >= 0) {
             close(fd);
         }
@@ -200,35 +182,32 @@ static dstack_err read_register(const char *base, const char *name, uint8_t out[
     }
     close(fd);
     if (n != DSTACK_MR_LEN) {
-        snprintf(err, TEE_ERROR_MAX, "%.100s: %zu bytes, want %d", path, n, DSTACK_MR_LEN);
-        return DSTACK_ETEE;
+        return err_set(DSTACK_ETEE, "%.100s: %zu bytes, want %d", path, n, DSTACK_MR_LEN);
     }
     memcpy(out, buf, DSTACK_MR_LEN);
     return DSTACK_OK;
 }
 
-dstack_err tdx_rtmr_read_all(const struct tdx_paths *p, struct tee_measurements *m,
-                             char err[TEE_ERROR_MAX])
+dstack_err tdx_rtmr_read_all(const struct tdx_paths *p, struct tee_measurements *m)
 {
     if (p->rtmr_bad[0] != '\0') {
-        snprintf(err, TEE_ERROR_MAX, "%.200s", p->rtmr_bad);
-        return DSTACK_EUNSUPPORTED;
+        return err_set(DSTACK_EUNSUPPORTED, "%.200s", p->rtmr_bad);
     }
     /* Kernel ABI sysfs-devices-virtual-misc-tdx_guest (v6.16): every TD report register. */
-    dstack_err e = read_register(p->rtmr_dir, "mrtd:sha384", m->mrtd, err);
+    dstack_err e = read_register(p->rtmr_dir, "mrtd:sha384", m->mrtd);
     if (e == DSTACK_OK) {
-        e = read_register(p->rtmr_dir, "mrconfigid", m->mr_config_id, err);
+        e = read_register(p->rtmr_dir, "mrconfigid", m->mr_config_id);
     }
     if (e == DSTACK_OK) {
-        e = read_register(p->rtmr_dir, "mrowner", m->mr_owner, err);
+        e = read_register(p->rtmr_dir, "mrowner", m->mr_owner);
     }
     if (e == DSTACK_OK) {
-        e = read_register(p->rtmr_dir, "mrownerconfig", m->mr_owner_config, err);
+        e = read_register(p->rtmr_dir, "mrownerconfig", m->mr_owner_config);
     }
     for (unsigned i = 0; i < 4 && e == DSTACK_OK; i++) {
         char name[32];
         snprintf(name, sizeof name, "rtmr%u:sha384", i);
-        e = read_register(p->rtmr_dir, name, m->rtmr[i], err);
+        e = read_register(p->rtmr_dir, name, m->rtmr[i]);
     }
     return e;
 }

@@ -26,10 +26,9 @@
  * the file and errno (permission, no such file) or saying neither interface exists: nothing
  * was extended. DSTACK_EIO for a short write: the register's state is unknown. */
 dstack_err tdx_rtmr_extend(const struct tdx_paths *p, unsigned index,
-                           const uint8_t digest[DSTACK_SHA384_LEN], char err[TEE_ERROR_MAX]);
+                           const uint8_t digest[DSTACK_SHA384_LEN]);
 
 /* The eight TD-report registers from sysfs, when all are readable regular files of 48 bytes. */
-dstack_err tdx_rtmr_read_all(const struct tdx_paths *p, struct tee_measurements *m,
-                             char err[TEE_ERROR_MAX]);
+dstack_err tdx_rtmr_read_all(const struct tdx_paths *p, struct tee_measurements *m);
 
 #endif

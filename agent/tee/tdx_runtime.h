@@ -34,8 +34,7 @@
 #define TDX_RUNTIME_LOCK_TIMEOUT_MS 10000u
 
 /* Reads the current RTMR3 for the start-up check (sysfs or a quote); called under the lock. */
-typedef dstack_err (*tdx_read_rtmr3_fn)(void *ctx, uint8_t rtmr3[DSTACK_MR_LEN],
-                                        char err[TEE_ERROR_MAX]);
+typedef dstack_err (*tdx_read_rtmr3_fn)(void *ctx, uint8_t rtmr3[DSTACK_MR_LEN]);
 
 struct tdx_runtime {
     const struct tdx_paths *paths;
@@ -45,32 +44,30 @@ struct tdx_runtime {
     char pending_path[TDX_PATH_MAX];
     atomic_bool mismatch;
     pthread_mutex_t why_mu;
-    char why[TEE_ERROR_MAX];
+    char why[TDX_WHY_MAX];
 };
 
-dstack_err tdx_runtime_init(struct tdx_runtime *rt, const struct tdx_paths *p,
-                            char err[TEE_ERROR_MAX]);
+dstack_err tdx_runtime_init(struct tdx_runtime *rt, const struct tdx_paths *p);
 void tdx_runtime_destroy(struct tdx_runtime *rt);
 
 /* Start-up check: replay of the log == RTMR3, repairing from the pending line when that makes
  * them agree. On disagreement the mismatch state is set and DSTACK_OK returned (the agent runs,
  * keys are refused); errors are for files that cannot be read at all. */
-dstack_err tdx_runtime_check(struct tdx_runtime *rt, tdx_read_rtmr3_fn read_rtmr3, void *ctx,
-                             char err[TEE_ERROR_MAX]);
+dstack_err tdx_runtime_check(struct tdx_runtime *rt, tdx_read_rtmr3_fn read_rtmr3, void *ctx);
 
 /* Appends the runtime events of the log (IMR 3, digests computed) to out, read under a shared
  * lock so no half-done emission is seen. A torn last line is left out. */
-dstack_err tdx_runtime_read(struct tdx_runtime *rt, struct dstack_event_log *out,
-                            char err[TEE_ERROR_MAX]);
+dstack_err tdx_runtime_read(struct tdx_runtime *rt, struct dstack_event_log *out);
 
 /* Emits one event: RTMR3 extended, then the line appended, under the exclusive lock.
  * DSTACK_EINVAL for a bad name; DSTACK_ETEE when refused or when the kernel or the file fails
- * (err says which; if the register moved but the log could not follow, the mismatch state is
- * set). */
+ * (the error text says which; if the register moved but the log could not follow, the mismatch
+ * state is set). */
 dstack_err tdx_runtime_emit(struct tdx_runtime *rt, const char *name, const uint8_t *payload,
-                            size_t len, char err[TEE_ERROR_MAX]);
+                            size_t len);
 
-/* True (reason in err) while the log and the register are known to disagree. */
-bool tdx_runtime_refused(struct tdx_runtime *rt, char err[TEE_ERROR_MAX]);
+/* DSTACK_OK unless the log and the register are known to disagree; then DSTACK_ETEE with the
+ * reason set (util/error.h). */
+dstack_err tdx_runtime_consistent(struct tdx_runtime *rt);
 
 #endif

@@ -12,6 +12,8 @@
 
 #include <dstack/common.h>
 
+#include "util/error.h"
+
 struct agent_config;
 struct dstack_event_log;
 
@@ -24,15 +26,18 @@ struct tee_measurements {
     uint8_t rtmr[4][DSTACK_MR_LEN];
 };
 
-#define TEE_ERROR_MAX 256
-
+/* Errors: every hook that can fail returns a dstack_err and, when that is not DSTACK_OK, has
+ * set the calling thread's error text (util/error.h err_set) saying why, in words the client may
+ * read ("quote device busy: ...", "boot event log ...: ..."). The text is set on the thread
+ * that called the hook; a backend that does work on another thread carries its text back and
+ * sets it on the caller's. */
 struct tee_backend {
     const char *name; /* "simulator", "tdx" */
     /* Optional: runs before the agent reads the compose, sys-config and keys files (the
      * simulator creates the ones that are missing). */
-    dstack_err (*prepare)(const struct agent_config *cfg, char err[TEE_ERROR_MAX]);
-    /* Opens the backend; on failure writes a message naming the file or device into err. */
-    dstack_err (*open)(const struct agent_config *cfg, void **state, char err[TEE_ERROR_MAX]);
+    dstack_err (*prepare)(const struct agent_config *cfg);
+    /* Opens the backend; a failure's text names the file or device. */
+    dstack_err (*open)(const struct agent_config *cfg, void **state);
     void (*close)(void *state);
     /* The full event log (boot events IMR 0-2, then runtime events IMR 3) appended to *out,
      * which the caller initialised (dstack_event_log_init) and frees, on failure too. Structured:
@@ -40,18 +45,14 @@ struct tee_backend {
     dstack_err (*event_log)(void *state, struct dstack_event_log *out);
     /* The registers as the platform reports them (mr_aggregated needs all of them). */
     dstack_err (*measurements)(void *state, struct tee_measurements *out);
-    /* A quote over report data; malloc'd. NULL where the backend cannot quote yet. */
+    /* A quote over report data; malloc'd. */
     dstack_err (*quote)(void *state, const uint8_t report_data[DSTACK_REPORT_DATA_LEN],
                         uint8_t **quote, size_t *quote_len);
     /* Extends RTMR3 with a runtime event and records it in the log (NULL: unsupported). */
-    dstack_err (*emit_event)(void *state, const char *name, const uint8_t *payload, size_t len,
-                             char err[TEE_ERROR_MAX]);
-    /* Optional: why the last quote() of the calling thread failed ("" when it did not), so the
-     * client reads "quote queue full" rather than a bare error code. */
-    const char *(*quote_error)(void *state);
-    /* Optional: true while app keys must not be served, with the reason in err (tdx: the runtime
+    dstack_err (*emit_event)(void *state, const char *name, const uint8_t *payload, size_t len);
+    /* Optional: DSTACK_OK when app keys may be served; otherwise the reason (tdx: the runtime
      * event log does not replay to RTMR3, so the measurements the keys stand for are unknown). */
-    bool (*keys_refused)(void *state, char err[TEE_ERROR_MAX]);
+    dstack_err (*keys_ready)(void *state);
     /* Optional: the vm_config string embedded in the attestation when it differs from
      * sys-config's (simulator fixture mode); Info's os_image_hash comes from it, as upstream's
      * decode_app_info reads the attested config (docs/api/Info.md). NULL: sys-config's. */

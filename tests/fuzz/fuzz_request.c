@@ -31,14 +31,13 @@ static unsigned emits;
 
 /* EmitEvent really extends the simulator's RTMR3 and appends to its log file; a few hundred
  * real appends cover that path, after which the log would only grow and slow every Info. */
-static dstack_err bounded_emit(void *state, const char *name, const uint8_t *payload, size_t len,
-                               char err[TEE_ERROR_MAX])
+static dstack_err bounded_emit(void *state, const char *name, const uint8_t *payload, size_t len)
 {
     if (emits >= 256) {
         return DSTACK_OK;
     }
     emits++;
-    return real_tee->emit_event(state, name, payload, len, err);
+    return real_tee->emit_event(state, name, payload, len);
 }
 
 static void use_fixture(char *dst, size_t cap, const char *name)

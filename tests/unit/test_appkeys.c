@@ -11,6 +11,7 @@
 #include "appkeys.h"
 #include "tee/sim_appkeys.h"
 #include "check.h"
+#include "util/error.h"
 #include "crypto/hash.h"
 #include "util/hex.h"
 #include "x509/cert.h"
@@ -249,12 +250,12 @@ static void test_generate(void)
     check_unhex("5bb4ff9a3837357f19dc176407a5709c62eb6c56", app, sizeof app);
     check_unhex("1691ed1b47506cad7d08834668691d88246f5b1f", inst, sizeof inst);
 
-    CHECK(appkeys_generate(path, appkeys_dev_seed, app, inst, err, sizeof err) == DSTACK_OK);
+    CHECK(appkeys_generate(path, appkeys_dev_seed, app, inst) == DSTACK_OK);
     CHECK(appkeys_load(path, &a, err, sizeof err) == DSTACK_OK);
-    CHECK(appkeys_generate(path, appkeys_dev_seed, app, inst, err, sizeof err) == DSTACK_OK);
+    CHECK(appkeys_generate(path, appkeys_dev_seed, app, inst) == DSTACK_OK);
     CHECK(appkeys_load(path, &b, err, sizeof err) == DSTACK_OK);
     if (a == NULL || b == NULL) {
-        fprintf(stderr, "generate: %s\n", err);
+        fprintf(stderr, "generate: %s / %s\n", err_text(), err);
         check_failed++;
         goto out;
     }
@@ -276,7 +277,7 @@ static void test_generate(void)
     CHECK(memcmp(rec, kms_pub, 33) == 0);
     /* another app id gives another key */
     app[0] ^= 1;
-    CHECK(appkeys_generate(path, appkeys_dev_seed, app, inst, err, sizeof err) == DSTACK_OK);
+    CHECK(appkeys_generate(path, appkeys_dev_seed, app, inst) == DSTACK_OK);
     appkeys_free(b);
     b = NULL;
     CHECK(appkeys_load(path, &b, err, sizeof err) == DSTACK_OK);
@@ -301,9 +302,9 @@ static void test_generate(void)
     x509_ca_free(ca);
 
     /* an unwritable place */
-    CHECK(appkeys_generate("/nonexistent/dir/appkeys.json", appkeys_dev_seed, app, inst, err,
-                           sizeof err) == DSTACK_EIO);
-    CHECK(strstr(err, "/nonexistent/dir/appkeys.json") != NULL);
+    CHECK(appkeys_generate("/nonexistent/dir/appkeys.json", appkeys_dev_seed, app, inst) ==
+          DSTACK_EIO);
+    CHECK(strstr(err_text(), "/nonexistent/dir/appkeys.json") != NULL);
 out:
     appkeys_free(a);
     appkeys_free(b);

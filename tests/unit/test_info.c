@@ -202,7 +202,7 @@ static void test_cache_over_simulator(void)
     fputs("{\"name\":\"info-app\",\"public_tcbinfo\":false}", f);
     fclose(f);
     char err[512] = "";
-    CHECK(sim_files_ensure(&cfg, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_files_ensure(&cfg) == DSTACK_OK);
 
     struct agent a;
     memset(&a, 0, sizeof a);
@@ -216,7 +216,7 @@ static void test_cache_over_simulator(void)
     a.vm_config = strdup(str(sysj, "vm_config"));
     json_free(sysj);
     free(sys);
-    CHECK(a.tee != NULL && a.tee->open(&cfg, &a.tee_state, err) == DSTACK_OK);
+    CHECK(a.tee != NULL && a.tee->open(&cfg, &a.tee_state) == DSTACK_OK);
 
     /* Without a cache (a->info NULL) h_info still answers. */
     struct rpc_call call;
@@ -258,7 +258,7 @@ static void test_cache_over_simulator(void)
     json_free(i2);
 
     /* EmitEvent moves RTMR3: Info follows (rtmr3, mr_aggregated, event_log), ids do not. */
-    CHECK(a.tee->emit_event(a.tee_state, "my-event", (const uint8_t *)"x", 1, err) == DSTACK_OK);
+    CHECK(a.tee->emit_event(a.tee_state, "my-event", (const uint8_t *)"x", 1) == DSTACK_OK);
     check_text_matches(&a, false); /* the encoding follows RTMR3 too */
     CHECK(info_get(a.info, &a, false, &i2, err, sizeof err) == DSTACK_OK);
     cJSON *t2 = json_parse_str(str(i2, "tcb_info"), 0, NULL);

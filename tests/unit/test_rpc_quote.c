@@ -39,11 +39,9 @@ static dstack_err tt_emit_locked(struct test_tee *t, const char *name, const uin
     return e;
 }
 
-static dstack_err tt_emit(void *st, const char *name, const uint8_t *p, size_t n,
-                          char err[TEE_ERROR_MAX])
+static dstack_err tt_emit(void *st, const char *name, const uint8_t *p, size_t n)
 {
     struct test_tee *t = st;
-    (void)err;
     pthread_mutex_lock(&t->lock);
     dstack_err e = tt_emit_locked(t, name, p, n);
     pthread_mutex_unlock(&t->lock);
@@ -635,10 +633,9 @@ static void test_fixture_mode(void)
     CHECK(strlen(path) < sizeof cfg.attestation_file);
     memcpy(cfg.attestation_file, path, strlen(path) + 1);
     struct sim_quoter *sq = NULL;
-    char err[TEE_ERROR_MAX] = "";
-    CHECK(sim_quoter_open(&cfg, &sq, err) == DSTACK_OK);
+    CHECK(sim_quoter_open(&cfg, &sq) == DSTACK_OK);
     if (sq == NULL) {
-        fprintf(stderr, "%s\n", err);
+        fprintf(stderr, "%s\n", err_text());
         return;
     }
     g_quoter = sq;
@@ -719,7 +716,7 @@ static void test_fixture_mode(void)
     free(b5);
     snprintf(cfg.attestation_file, sizeof cfg.attestation_file, "%s", tmp5);
     sq = NULL;
-    CHECK(sim_quoter_open(&cfg, &sq, err) == DSTACK_OK);
+    CHECK(sim_quoter_open(&cfg, &sq) == DSTACK_OK);
     uint8_t *out5 = NULL;
     size_t out5_len = 0;
     CHECK(sq != NULL && sim_quoter_quote(sq, NULL, rd, &out5, &out5_len) == DSTACK_OK);
@@ -732,7 +729,7 @@ static void test_fixture_mode(void)
     /* patch_report_data = false (upstream's simulator setting): the file's report_data stays. */
     cfg.keep_report_data = true;
     sq = NULL;
-    CHECK(sim_quoter_open(&cfg, &sq, err) == DSTACK_OK);
+    CHECK(sim_quoter_open(&cfg, &sq) == DSTACK_OK);
     out5 = NULL;
     CHECK(sq != NULL && sim_quoter_quote(sq, NULL, rd, &out5, &out5_len) == DSTACK_OK);
     CHECK(out5 != NULL && out5_len == v5.quote_len && memcmp(out5, v5.quote, v5.quote_len) == 0);
@@ -761,12 +758,12 @@ static void test_fixture_mode(void)
         memset(&cfg, 0, sizeof cfg);
         snprintf(cfg.attestation_file, sizeof cfg.attestation_file, "%s",
                  i == 0 ? "/nonexistent/attestation.bin" : tmp);
-        err[0] = '\0';
+        err_clear();
         sq = NULL;
-        CHECK(sim_quoter_open(&cfg, &sq, err) != DSTACK_OK && sq == NULL);
-        CHECK(strstr(err, cfg.attestation_file) != NULL);
+        CHECK(sim_quoter_open(&cfg, &sq) != DSTACK_OK && sq == NULL);
+        CHECK(strstr(err_text(), cfg.attestation_file) != NULL);
         if (getenv("VERBOSE")) {
-            fprintf(stderr, "%s: %s\n", bad_names[i], err);
+            fprintf(stderr, "%s: %s\n", bad_names[i], err_text());
         }
         unlink(tmp);
         free(bytes);

@@ -85,21 +85,20 @@ static const char *const system_events[] = {
 static void test_default_files_and_boot(void)
 {
     struct agent_config cfg;
-    char err[512] = "";
     make_cfg(&cfg, "defaults", "seed-one");
-    CHECK(sim_files_ensure(&cfg, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_files_ensure(&cfg) == DSTACK_OK);
     size_t len = 0;
     char *compose = check_read_file(cfg.compose_file, &len);
     CHECK_STR(compose, sim_files_default_compose);
     /* An existing file is left alone. */
     write_text(cfg.compose_file, "{\"name\":\"mine\"}", "w");
-    CHECK(sim_files_ensure(&cfg, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_files_ensure(&cfg) == DSTACK_OK);
     free(compose);
     compose = check_read_file(cfg.compose_file, &len);
     CHECK_STR(compose, "{\"name\":\"mine\"}");
     free(compose);
     unlink(cfg.compose_file);
-    CHECK(sim_files_ensure(&cfg, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_files_ensure(&cfg) == DSTACK_OK);
     compose = check_read_file(cfg.compose_file, &len);
 
     /* sys-config: vm_config string with the development seed's os_image_hash. */
@@ -117,9 +116,9 @@ static void test_default_files_and_boot(void)
     CHECK_STR(vm, want_vm);
 
     struct sim_state *st = NULL;
-    CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_state_open(&cfg, &st) == DSTACK_OK);
     if (st == NULL) {
-        fprintf(stderr, "open: %s\n", err);
+        fprintf(stderr, "open: %s\n", err_text());
         exit(1);
     }
     struct sim_measurements m;
@@ -190,10 +189,10 @@ static void test_default_files_and_boot(void)
     make_cfg(&cfg2, "defaults2", "seed-one");
     make_cfg(&cfg3, "defaults3", "seed-two");
     struct sim_state *st2 = NULL, *st3 = NULL;
-    CHECK(sim_files_ensure(&cfg2, err, sizeof err) == DSTACK_OK);
-    CHECK(sim_files_ensure(&cfg3, err, sizeof err) == DSTACK_OK);
-    CHECK(sim_state_open(&cfg2, &st2, err, sizeof err) == DSTACK_OK);
-    CHECK(sim_state_open(&cfg3, &st3, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_files_ensure(&cfg2) == DSTACK_OK);
+    CHECK(sim_files_ensure(&cfg3) == DSTACK_OK);
+    CHECK(sim_state_open(&cfg2, &st2) == DSTACK_OK);
+    CHECK(sim_state_open(&cfg3, &st3) == DSTACK_OK);
     struct sim_measurements m2, m3;
     check_consistent(st2, &m2, NULL);
     check_consistent(st3, &m3, NULL);
@@ -219,7 +218,6 @@ static void test_default_files_and_boot(void)
 static void test_upstream_files(void)
 {
     struct agent_config cfg;
-    char err[512] = "";
     make_cfg(&cfg, "upstream", "");
     snprintf(cfg.compose_file, sizeof cfg.compose_file, "%s",
              check_fixture("upstream/simulator/app-compose.json"));
@@ -228,9 +226,9 @@ static void test_upstream_files(void)
     snprintf(cfg.keys_file, sizeof cfg.keys_file, "%s",
              check_fixture("upstream/simulator/appkeys.json"));
     struct sim_state *st = NULL;
-    CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_state_open(&cfg, &st) == DSTACK_OK);
     if (st == NULL) {
-        fprintf(stderr, "open: %s\n", err);
+        fprintf(stderr, "open: %s\n", err_text());
         return;
     }
     struct dstack_event_log log;
@@ -268,17 +266,15 @@ static void test_upstream_files(void)
 static void test_emit_and_persistence(void)
 {
     struct agent_config cfg;
-    char err[512] = "";
     make_cfg(&cfg, "emit", "seed-emit");
-    CHECK(sim_files_ensure(&cfg, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_files_ensure(&cfg) == DSTACK_OK);
     struct sim_state *st = NULL;
-    CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_state_open(&cfg, &st) == DSTACK_OK);
     struct sim_measurements before, after;
     check_consistent(st, &before, NULL);
 
     static const uint8_t payload[] = {0xde, 0xad, 0xbe, 0xef};
-    CHECK(sim_state_emit(st, "custom-event", payload, sizeof payload, err, sizeof err) ==
-          DSTACK_OK);
+    CHECK(sim_state_emit(st, "custom-event", payload, sizeof payload) == DSTACK_OK);
     check_consistent(st, &after, NULL);
     uint8_t d[48], want[48];
     memcpy(want, before.rtmr[3], 48);
@@ -289,8 +285,8 @@ static void test_emit_and_persistence(void)
     CHECK(after.generation == 1);
 
     /* Refused: empty name, invalid UTF-8; nothing moves. */
-    CHECK(sim_state_emit(st, "", NULL, 0, err, sizeof err) == DSTACK_EINVAL);
-    CHECK(sim_state_emit(st, "\xff", NULL, 0, err, sizeof err) == DSTACK_EINVAL);
+    CHECK(sim_state_emit(st, "", NULL, 0) == DSTACK_EINVAL);
+    CHECK(sim_state_emit(st, "\xff", NULL, 0) == DSTACK_EINVAL);
     struct sim_measurements same;
     check_consistent(st, &same, NULL);
     CHECK(memcmp(&same, &after, sizeof same) == 0);
@@ -307,7 +303,7 @@ static void test_emit_and_persistence(void)
 
     /* Restart: same state. */
     st = NULL;
-    CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_state_open(&cfg, &st) == DSTACK_OK);
     struct sim_measurements re;
     struct dstack_event_log log;
     check_consistent(st, &re, &log);
@@ -320,7 +316,7 @@ static void test_emit_and_persistence(void)
     text = check_read_file(path, &len);
     write_text(path, "{\"event\":\"half", "a");
     st = NULL;
-    CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_state_open(&cfg, &st) == DSTACK_OK);
     check_consistent(st, &re, NULL);
     CHECK(memcmp(re.rtmr, after.rtmr, sizeof re.rtmr) == 0);
     size_t len2 = 0;
@@ -328,10 +324,10 @@ static void test_emit_and_persistence(void)
     CHECK(len2 == len && memcmp(text, text2, len) == 0);
     free(text2);
     /* ...and appending afterwards works. */
-    CHECK(sim_state_emit(st, "after-crash", NULL, 0, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_state_emit(st, "after-crash", NULL, 0) == DSTACK_OK);
     sim_state_free(st);
     st = NULL;
-    CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_state_open(&cfg, &st) == DSTACK_OK);
     check_consistent(st, NULL, &log);
     CHECK(log.count == N_BOOT + N_SYSTEM + 2);
     CHECK_STR(log.events[log.count - 1].event, "after-crash");
@@ -341,14 +337,14 @@ static void test_emit_and_persistence(void)
     /* A complete entry without its newline is kept. */
     write_text(path, "{\"event\":\"no-newline\",\"payload\":\"\"}", "a");
     st = NULL;
-    CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_OK);
-    CHECK(sim_state_emit(st, "next", NULL, 0, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_state_open(&cfg, &st) == DSTACK_OK);
+    CHECK(sim_state_emit(st, "next", NULL, 0) == DSTACK_OK);
     check_consistent(st, NULL, &log);
     CHECK(log.count == N_BOOT + N_SYSTEM + 4);
     dstack_event_log_free(&log);
     sim_state_free(st);
     st = NULL;
-    CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_state_open(&cfg, &st) == DSTACK_OK);
     check_consistent(st, NULL, &log);
     CHECK(log.count == N_BOOT + N_SYSTEM + 4);
     CHECK_STR(log.events[log.count - 2].event, "no-newline");
@@ -362,16 +358,16 @@ static void test_emit_and_persistence(void)
     snprintf(bad, len + 64, "%s%s", "{\"event\":\"x\",\"payload\":\"***\"}\n", text);
     write_text(path, bad, "w");
     st = NULL;
-    err[0] = '\0';
-    CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_EFORMAT);
-    CHECK(st == NULL && strstr(err, "runtime_events.log: line 1") != NULL);
+    err_clear();
+    CHECK(sim_state_open(&cfg, &st) == DSTACK_EFORMAT);
+    CHECK(st == NULL && strstr(err_text(), "runtime_events.log: line 1") != NULL);
     free(bad);
 
     /* A different compose is a new boot: the log is rewritten with the system events only. */
     write_text(path, text, "w");
     write_text(cfg.compose_file, "{\"name\":\"other\",\"storage_fs\":\"zfs\"}", "w");
     st = NULL;
-    CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_state_open(&cfg, &st) == DSTACK_OK);
     check_consistent(st, &re, &log);
     CHECK(log.count == N_BOOT + N_SYSTEM);
     CHECK(memcmp(re.rtmr[3], after.rtmr[3], 48) != 0);
@@ -396,24 +392,24 @@ static void test_emit_and_persistence(void)
     for (size_t i = 0; i < sizeof bad_compose / sizeof bad_compose[0]; i++) {
         write_text(cfg.compose_file, bad_compose[i].compose, "w");
         st = NULL;
-        err[0] = '\0';
-        CHECK(sim_state_open(&cfg, &st, err, sizeof err) != DSTACK_OK && st == NULL);
-        if (strstr(err, bad_compose[i].err) == NULL) {
-            CHECK_STR(err, bad_compose[i].err);
+        err_clear();
+        CHECK(sim_state_open(&cfg, &st) != DSTACK_OK && st == NULL);
+        if (strstr(err_text(), bad_compose[i].err) == NULL) {
+            CHECK_STR(err_text(), bad_compose[i].err);
         }
     }
     write_text(cfg.compose_file, "{}", "w");
     write_text(cfg.sys_config_file, "{\"vm_config\":1}", "w");
     st = NULL;
-    CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_EFORMAT && st == NULL);
-    CHECK(strstr(err, "sys-config.json: \"vm_config\"") != NULL);
+    CHECK(sim_state_open(&cfg, &st) == DSTACK_EFORMAT && st == NULL);
+    CHECK(strstr(err_text(), "sys-config.json: \"vm_config\"") != NULL);
     write_text(cfg.sys_config_file, "{\"vm_config\":\"{}\"}", "w");
     write_text(cfg.keys_file, "{\"ca_cert\":\"nope\"}", "w");
-    CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_EFORMAT && st == NULL);
-    CHECK(strstr(err, "appkeys.json: \"ca_cert\" is not a PEM certificate") != NULL);
+    CHECK(sim_state_open(&cfg, &st) == DSTACK_EFORMAT && st == NULL);
+    CHECK(strstr(err_text(), "appkeys.json: \"ca_cert\" is not a PEM certificate") != NULL);
     unlink(cfg.keys_file);
     /* no os_image_hash in vm_config: no os-image-hash event */
-    CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_state_open(&cfg, &st) == DSTACK_OK);
     check_consistent(st, NULL, &log);
     CHECK(log.count == N_BOOT + N_SYSTEM - 1);
     CHECK(dstack_event_log_find_runtime(&log, "os-image-hash") == NULL);
@@ -435,12 +431,11 @@ struct emitter {
 static void *emit_thread(void *arg)
 {
     struct emitter *em = arg;
-    char err[256];
     for (int i = 0; i < em->n; i++) {
         char name[32];
         uint8_t p[2] = {(uint8_t)em->id, (uint8_t)i};
         snprintf(name, sizeof name, "t%d-%d", em->id, i);
-        if (sim_state_emit(em->st, name, p, sizeof p, err, sizeof err) != DSTACK_OK) {
+        if (sim_state_emit(em->st, name, p, sizeof p) != DSTACK_OK) {
             em->failures++;
         }
         if (i % 10 == 0) {
@@ -460,15 +455,14 @@ static void *emit_thread(void *arg)
 static void test_concurrency_and_v2(void)
 {
     struct agent_config cfg;
-    char err[512] = "";
     make_cfg(&cfg, "v2", "seed-v2");
     write_text(cfg.compose_file,
                "{\"name\":\"v2\",\"event_log_version\":2,"
                "\"init_script\":[\"echo a\",\"echo b\"]}",
                "w");
-    CHECK(sim_files_ensure(&cfg, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_files_ensure(&cfg) == DSTACK_OK);
     struct sim_state *st = NULL;
-    CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_state_open(&cfg, &st) == DSTACK_OK);
     if (st == NULL) {
         return;
     }
@@ -500,7 +494,7 @@ static void test_concurrency_and_v2(void)
     dstack_event_log_free(&log);
     sim_state_free(st);
     st = NULL;
-    CHECK(sim_state_open(&cfg, &st, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_state_open(&cfg, &st) == DSTACK_OK);
     struct sim_measurements re;
     check_consistent(st, &re, &log);
     CHECK(memcmp(re.rtmr, m.rtmr, sizeof m.rtmr) == 0);
@@ -519,18 +513,17 @@ static void test_backend(void)
         return;
     }
     struct agent_config cfg;
-    char err[TEE_ERROR_MAX] = "";
     make_cfg(&cfg, "backend", "seed-b");
-    CHECK(sim_files_ensure(&cfg, err, sizeof err) == DSTACK_OK);
+    CHECK(sim_files_ensure(&cfg) == DSTACK_OK);
     void *state = NULL;
-    CHECK(b->open(&cfg, &state, err) == DSTACK_OK);
+    CHECK(b->open(&cfg, &state) == DSTACK_OK);
     struct dstack_event_log log;
     dstack_event_log_init(&log);
     CHECK(b->event_log(state, &log) == DSTACK_OK);
     CHECK(log.count == N_BOOT + N_SYSTEM);
     struct tee_measurements m1, m2;
     CHECK(b->measurements(state, &m1) == DSTACK_OK);
-    CHECK(b->emit_event != NULL && b->emit_event(state, "x", NULL, 0, err) == DSTACK_OK);
+    CHECK(b->emit_event != NULL && b->emit_event(state, "x", NULL, 0) == DSTACK_OK);
     CHECK(b->measurements(state, &m2) == DSTACK_OK);
     CHECK(memcmp(m1.rtmr[3], m2.rtmr[3], 48) != 0);
     dstack_event_log_free(&log);
@@ -538,8 +531,8 @@ static void test_backend(void)
     /* open failure names the file */
     make_cfg(&cfg, "backend-missing", "seed-b");
     state = NULL;
-    CHECK(b->open(&cfg, &state, err) == DSTACK_EIO && state == NULL);
-    CHECK(strstr(err, "app-compose.json") != NULL);
+    CHECK(b->open(&cfg, &state) == DSTACK_EIO && state == NULL);
+    CHECK(strstr(err_text(), "app-compose.json") != NULL);
 }
 
 int main(void)

@@ -46,10 +46,9 @@ static void config_for(struct agent_config *c, const struct fake_tdx *f)
 static void *open_ok(void)
 {
     void *st = NULL;
-    char err[TEE_ERROR_MAX] = "";
-    dstack_err e = tee_tdx.open(&cfg, &st, err);
+    dstack_err e = tee_tdx.open(&cfg, &st);
     if (e != DSTACK_OK) {
-        fprintf(stderr, "open: %s\n", err);
+        fprintf(stderr, "open: %s\n", err_text());
     }
     CHECK(e == DSTACK_OK && st != NULL);
     return st;
@@ -93,7 +92,7 @@ static void test_open_and_measure(void)
     CHECK(tee_tdx.measurements(st, &m) == DSTACK_OK);
     CHECK(memcmp(m.mrtd, fk.mrtd, 48) == 0);
     CHECK(memcmp(m.rtmr, fk.rtmr, sizeof m.rtmr) == 0);
-    CHECK(!tee_tdx.keys_refused(st, (char[TEE_ERROR_MAX]){0}));
+    CHECK(tee_tdx.keys_ready(st) == DSTACK_OK);
     tee_tdx.close(st);
 }
 
@@ -115,7 +114,6 @@ static void test_quotes(void)
     CHECK(qlen > 1020 && memcmp(q + 568, rd, 64) == 0);
     CHECK(dstack_quote_verify(q, qlen, fake_tdx_root_pem(&fk), strlen(fake_tdx_root_pem(&fk)), why,
                               sizeof why) == DSTACK_OK);
-    CHECK_STR(tee_tdx.quote_error(st), "");
     free(q);
 
     /* Another writer once: detected by the generation jump, retried, still our quote. */
@@ -146,10 +144,10 @@ static void test_quotes(void)
         q = NULL;
         CHECK(tee_tdx.quote(st, rd, &q, &qlen) == DSTACK_ETEE);
         CHECK(q == NULL);
-        if (strstr(tee_tdx.quote_error(st), bad[i].err_has) == NULL) {
-            fprintf(stderr, "mode %d: %s\n", bad[i].mode, tee_tdx.quote_error(st));
+        if (strstr(err_text(), bad[i].err_has) == NULL) {
+            fprintf(stderr, "mode %d: %s\n", bad[i].mode, err_text());
         }
-        CHECK(strstr(tee_tdx.quote_error(st), bad[i].err_has) != NULL);
+        CHECK(strstr(err_text(), bad[i].err_has) != NULL);
     }
     atomic_store(&fk.mode, FAKE_NORMAL);
     /* After STUCK the kernel owes a generation; the next quote resynchronises. */
@@ -168,10 +166,10 @@ static void *emit_many(void *arg)
 {
     struct emitter *em = arg;
     for (int i = 0; i < 10; i++) {
-        char name[32], err[TEE_ERROR_MAX];
+        char name[32];
         uint8_t payload[2] = {(uint8_t)em->id, (uint8_t)i};
         snprintf(name, sizeof name, "ev-%d-%d", em->id, i);
-        em->ok += tee_tdx.emit_event(em->st, name, payload, sizeof payload, err) == DSTACK_OK;
+        em->ok += tee_tdx.emit_event(em->st, name, payload, sizeof payload) == DSTACK_OK;
     }
     return NULL;
 }
@@ -245,7 +243,7 @@ static void test_extend_failures(void)
     if (st == NULL) {
         return;
     }
-    char logp[400], saved[400], err[TEE_ERROR_MAX];
+    char logp[400], saved[400];
     log_path(logp, sizeof logp, "runtime_events.log");
     snprintf(saved, sizeof saved, "%s.saved", fk.fifo);
     CHECK(rename(fk.fifo, saved) == 0);
@@ -265,23 +263,23 @@ static void test_extend_failures(void)
         } else if (cases[i].kind == 2) {
             CHECK(mkfifo(fk.fifo, 0600) == 0);
         }
-        err[0] = '\0';
-        CHECK(tee_tdx.emit_event(st, "refused", NULL, 0, err) == DSTACK_ETEE);
-        if (strstr(err, cases[i].err_has) == NULL) {
-            fprintf(stderr, "%s: %s\n", cases[i].what, err);
+        err_clear();
+        CHECK(tee_tdx.emit_event(st, "refused", NULL, 0) == DSTACK_ETEE);
+        if (strstr(err_text(), cases[i].err_has) == NULL) {
+            fprintf(stderr, "%s: %s\n", cases[i].what, err_text());
         }
-        CHECK(strstr(err, cases[i].err_has) != NULL);
+        CHECK(strstr(err_text(), cases[i].err_has) != NULL);
         CHECK(count_lines(logp) == lines);
         unlink(fk.fifo);
     }
     char pending[400];
     log_path(pending, sizeof pending, "runtime_event.pending");
     CHECK(access(pending, F_OK) != 0);
-    CHECK(!tee_tdx.keys_refused(st, err));
+    CHECK(tee_tdx.keys_ready(st) == DSTACK_OK);
     CHECK(rename(saved, fk.fifo) == 0);
     /* Bad names never touch the register. */
-    CHECK(tee_tdx.emit_event(st, "\xff", NULL, 0, err) == DSTACK_EINVAL);
-    CHECK(tee_tdx.emit_event(st, "fine", (const uint8_t *)"x", 1, err) == DSTACK_OK);
+    CHECK(tee_tdx.emit_event(st, "\xff", NULL, 0) == DSTACK_EINVAL);
+    CHECK(tee_tdx.emit_event(st, "fine", (const uint8_t *)"x", 1) == DSTACK_OK);
     CHECK(log_matches_register());
     tee_tdx.close(st);
 }
@@ -290,7 +288,7 @@ static void test_extend_failures(void)
  * does not replay to the register puts the backend in the mismatch state. */
 static void test_startup_check(void)
 {
-    char logp[400], pending[400], err[TEE_ERROR_MAX] = "";
+    char logp[400], pending[400];
     log_path(logp, sizeof logp, "runtime_events.log");
     log_path(pending, sizeof pending, "runtime_event.pending");
 
@@ -307,7 +305,7 @@ static void test_startup_check(void)
     close(fd);
     size_t lines = count_lines(logp);
     void *st = open_ok();
-    CHECK(st != NULL && !tee_tdx.keys_refused(st, err));
+    CHECK(st != NULL && tee_tdx.keys_ready(st) == DSTACK_OK);
     CHECK(count_lines(logp) == lines + 1);
     CHECK(access(pending, F_OK) != 0);
     CHECK(log_matches_register());
@@ -326,7 +324,7 @@ static void test_startup_check(void)
     fwrite(line2, 1, 9, tf); /* {"event": */
     fclose(tf);
     st = open_ok();
-    CHECK(st != NULL && !tee_tdx.keys_refused(st, err));
+    CHECK(st != NULL && tee_tdx.keys_ready(st) == DSTACK_OK);
     CHECK(count_lines(logp) == lines + 2 && access(pending, F_OK) != 0);
     CHECK(log_matches_register());
     tee_tdx.close(st);
@@ -336,7 +334,7 @@ static void test_startup_check(void)
     /* A pending line that never reached the register is dropped. */
     CHECK(fake_write_file(fk.log_dir, "runtime_event.pending", line, line_len));
     st = open_ok();
-    CHECK(st != NULL && !tee_tdx.keys_refused(st, err));
+    CHECK(st != NULL && tee_tdx.keys_ready(st) == DSTACK_OK);
     CHECK(count_lines(logp) == lines + 1 && access(pending, F_OK) != 0);
     tee_tdx.close(st);
 
@@ -345,10 +343,11 @@ static void test_startup_check(void)
     fwrite(line, 1, line_len, f);
     fclose(f);
     st = open_ok();
-    CHECK(st != NULL && tee_tdx.keys_refused(st, err));
-    CHECK(strstr(err, "measurement mismatch") != NULL && strstr(err, "refusing") != NULL);
-    CHECK(tee_tdx.emit_event(st, "more", NULL, 0, err) == DSTACK_ETEE);
-    CHECK(strstr(err, "measurement mismatch") != NULL);
+    CHECK(st != NULL && tee_tdx.keys_ready(st) != DSTACK_OK);
+    CHECK(strstr(err_text(), "measurement mismatch") != NULL &&
+          strstr(err_text(), "refusing") != NULL);
+    CHECK(tee_tdx.emit_event(st, "more", NULL, 0) == DSTACK_ETEE);
+    CHECK(strstr(err_text(), "measurement mismatch") != NULL);
     tee_tdx.close(st);
 
     /* A garbled log is a mismatch too, not a crash. */
@@ -356,8 +355,8 @@ static void test_startup_check(void)
     fputs("{\"event\":\"x\",\"payload\":\"!!\"}\n", f);
     fclose(f);
     st = open_ok();
-    CHECK(st != NULL && tee_tdx.keys_refused(st, err));
-    CHECK(strstr(err, "runtime event log unreadable") != NULL);
+    CHECK(st != NULL && tee_tdx.keys_ready(st) != DSTACK_OK);
+    CHECK(strstr(err_text(), "runtime event log unreadable") != NULL);
     tee_tdx.close(st);
     unlink(logp);
     free(line);
@@ -396,22 +395,22 @@ static size_t line_length(const char *name)
  * torn entry (not JSON) is cut and, since its event may be in RTMR3, keys are refused. */
 static void test_log_missing_newline(void)
 {
-    char logp[400], err[TEE_ERROR_MAX] = "";
+    char logp[400];
     log_path(logp, sizeof logp, "runtime_events.log");
     fake_tdx_reboot(&fk);
     foreign_emit("util-before-start", line_length("util-before-start") - 1);
     void *st = open_ok();
-    CHECK(st != NULL && !tee_tdx.keys_refused(st, err));
-    CHECK(tee_tdx.emit_event(st, "agent-1", NULL, 0, err) == DSTACK_OK);
+    CHECK(st != NULL && tee_tdx.keys_ready(st) == DSTACK_OK);
+    CHECK(tee_tdx.emit_event(st, "agent-1", NULL, 0) == DSTACK_OK);
     CHECK(count_lines(logp) == 2 && log_matches_register());
 
     /* While the agent runs. */
     foreign_emit("util-while-running", line_length("util-while-running") - 1);
-    CHECK(tee_tdx.emit_event(st, "agent-2", NULL, 0, err) == DSTACK_OK);
+    CHECK(tee_tdx.emit_event(st, "agent-2", NULL, 0) == DSTACK_OK);
     tee_tdx.close(st);
     CHECK(count_lines(logp) == 4 && log_matches_register());
     st = open_ok(); /* restart: the log replays, keys are served */
-    CHECK(st != NULL && !tee_tdx.keys_refused(st, err));
+    CHECK(st != NULL && tee_tdx.keys_ready(st) == DSTACK_OK);
     struct dstack_event_log j;
     dstack_event_log_init(&j);
     CHECK(tee_tdx.event_log(st, &j) == DSTACK_OK && j.count == 18 + 4);
@@ -419,10 +418,11 @@ static void test_log_missing_newline(void)
 
     /* Torn in the middle of the JSON: cut, and keys refused (its event reached RTMR3). */
     foreign_emit("util-torn", 9);
-    err[0] = '\0';
-    CHECK(tee_tdx.emit_event(st, "agent-3", NULL, 0, err) == DSTACK_ETEE);
-    CHECK(strstr(err, "torn line") != NULL);
-    CHECK(tee_tdx.keys_refused(st, err) && strstr(err, "measurement mismatch") != NULL);
+    err_clear();
+    CHECK(tee_tdx.emit_event(st, "agent-3", NULL, 0) == DSTACK_ETEE);
+    CHECK(strstr(err_text(), "torn line") != NULL);
+    CHECK(tee_tdx.keys_ready(st) != DSTACK_OK &&
+          strstr(err_text(), "measurement mismatch") != NULL);
     CHECK(count_lines(logp) == 4);
     tee_tdx.close(st);
 }
@@ -430,7 +430,7 @@ static void test_log_missing_newline(void)
 /* Without runtime_event_version nothing is emitted (upstream refuses too), nor with a bad one. */
 static void test_event_version(void)
 {
-    char ver[400], logp[400], err[TEE_ERROR_MAX] = "";
+    char ver[400], logp[400];
     fake_tdx_reboot(&fk);
     log_path(ver, sizeof ver, "runtime_event_version");
     log_path(logp, sizeof logp, "runtime_events.log");
@@ -451,12 +451,12 @@ static void test_event_version(void)
             fake_write_file(fk.log_dir, "runtime_event_version", cases[i].content,
                             strlen(cases[i].content));
         }
-        err[0] = '\0';
-        CHECK(tee_tdx.emit_event(st, "versioned", NULL, 0, err) == cases[i].want);
-        if (strstr(err, cases[i].err_has) == NULL) {
-            fprintf(stderr, "version case %zu: %s\n", i, err);
+        err_clear();
+        CHECK(tee_tdx.emit_event(st, "versioned", NULL, 0) == cases[i].want);
+        if (strstr(err_text(), cases[i].err_has) == NULL) {
+            fprintf(stderr, "version case %zu: %s\n", i, err_text());
         }
-        CHECK(strstr(err, cases[i].err_has) != NULL);
+        CHECK(strstr(err_text(), cases[i].err_has) != NULL);
         CHECK(count_lines(logp) == (cases[i].want == DSTACK_OK ? 1u : 0u));
     }
     CHECK(log_matches_register());
@@ -492,34 +492,33 @@ static void test_unavailable_and_misconfigured(void)
     }
     unsetenv("DCAP_TDX_QUOTE_CONFIGFS_PATH");
     void *st = NULL;
-    char err[TEE_ERROR_MAX] = "";
-    CHECK(tee_tdx.open(&c, &st, err) == DSTACK_OK);
+    CHECK(tee_tdx.open(&c, &st) == DSTACK_OK);
     if (st != NULL) {
         uint8_t rd[64] = {1}, *q = NULL;
         struct tee_measurements got;
         size_t qlen = 0;
         CHECK(tee_tdx.quote(st, rd, &q, &qlen) == DSTACK_EUNSUPPORTED);
-        CHECK(strstr(tee_tdx.quote_error(st), "quotes unavailable: no configfs-tsm") != NULL);
-        CHECK(strstr(tee_tdx.quote_error(st), "no QGS vsock port") != NULL);
+        CHECK(strstr(err_text(), "quotes unavailable: no configfs-tsm") != NULL);
+        CHECK(strstr(err_text(), "no QGS vsock port") != NULL);
         CHECK(tee_tdx.measurements(st, &got) == DSTACK_OK);
         CHECK(memcmp(got.mrtd, mrtd, 48) == 0);
         CHECK(memcmp(got.mr_config_id, config_id, 48) == 0); /* feeds mr_aggregated */
-        CHECK(!tee_tdx.keys_refused(st, err));
+        CHECK(tee_tdx.keys_ready(st) == DSTACK_OK);
         tee_tdx.close(st);
     }
     /* A short register file is an error, not a zero register: with no TDREPORT and no quote
      * either, the agent still starts; Info says why, keys wait for the RTMR3 check. */
     fake_write_file(root, "rtmr2:sha384", zero, 47);
     st = NULL;
-    CHECK(tee_tdx.open(&c, &st, err) == DSTACK_OK && st != NULL);
+    CHECK(tee_tdx.open(&c, &st) == DSTACK_OK && st != NULL);
     if (st != NULL) {
         struct tee_measurements got;
         CHECK(tee_tdx.measurements(st, &got) != DSTACK_OK);
-        CHECK(strstr(tee_tdx.quote_error(st), "quotes unavailable") != NULL);
-        CHECK(tee_tdx.keys_refused(st, err));
-        CHECK(strstr(err, "cannot check RTMR3 against the runtime event log yet") != NULL);
-        CHECK(tee_tdx.emit_event(st, "early", NULL, 0, err) == DSTACK_ETEE);
-        CHECK(strstr(err, "cannot check RTMR3") != NULL);
+        CHECK(strstr(err_text(), "quotes unavailable") != NULL);
+        CHECK(tee_tdx.keys_ready(st) != DSTACK_OK);
+        CHECK(strstr(err_text(), "cannot check RTMR3 against the runtime event log yet") != NULL);
+        CHECK(tee_tdx.emit_event(st, "early", NULL, 0) == DSTACK_ETEE);
+        CHECK(strstr(err_text(), "cannot check RTMR3") != NULL);
         tee_tdx.close(st);
     }
 
@@ -555,10 +554,10 @@ static void test_unavailable_and_misconfigured(void)
             setenv("DSTACK_CCEL_FILE", "relative.bin", 1);
         }
         st = NULL;
-        err[0] = '\0';
-        CHECK(tee_tdx.open(&c, &st, err) == DSTACK_OK && st != NULL);
+        err_clear();
+        CHECK(tee_tdx.open(&c, &st) == DSTACK_OK && st != NULL);
         if (st == NULL) {
-            fprintf(stderr, "%s: %s\n", cases[i].what, err);
+            fprintf(stderr, "%s: %s\n", cases[i].what, err_text());
             continue;
         }
         uint8_t rd[64] = {7}, *q = NULL;
@@ -569,10 +568,10 @@ static void test_unavailable_and_misconfigured(void)
             cases[i].on_quote ? tee_tdx.quote(st, rd, &q, &qlen) : tee_tdx.event_log(st, &j);
         CHECK(e != DSTACK_OK && q == NULL);
         dstack_event_log_free(&j);
-        if (strstr(tee_tdx.quote_error(st), cases[i].err_has) == NULL) {
-            fprintf(stderr, "%s: %s\n", cases[i].what, tee_tdx.quote_error(st));
+        if (strstr(err_text(), cases[i].err_has) == NULL) {
+            fprintf(stderr, "%s: %s\n", cases[i].what, err_text());
         }
-        CHECK(strstr(tee_tdx.quote_error(st), cases[i].err_has) != NULL);
+        CHECK(strstr(err_text(), cases[i].err_has) != NULL);
         /* The other half still works: quotes with a broken CCEL, the log with a broken quote. */
         e = cases[i].on_quote ? tee_tdx.event_log(st, &j) : tee_tdx.quote(st, rd, &q, &qlen);
         CHECK(e == DSTACK_OK);
@@ -595,7 +594,7 @@ static void test_unavailable_and_misconfigured(void)
 static void test_old_kernel(void)
 {
     struct agent_config c;
-    char err[TEE_ERROR_MAX] = "", logp[400];
+    char logp[400];
     log_path(logp, sizeof logp, "runtime_events.log");
     fake_tdx_reboot(&fk);
     unsetenv("DCAP_TDX_RTMR_SYSFS_PATH");
@@ -604,12 +603,12 @@ static void test_old_kernel(void)
     snprintf(c.tdx.device, sizeof c.tdx.device, "%.200s", fk.device);
     unsigned quotes = atomic_load(&fk.quotes), reports = atomic_load(&fk.reports);
     void *st = NULL;
-    CHECK(tee_tdx.open(&c, &st, err) == DSTACK_OK && st != NULL);
+    CHECK(tee_tdx.open(&c, &st) == DSTACK_OK && st != NULL);
     if (st == NULL) {
         return;
     }
     CHECK(atomic_load(&fk.reports) > reports); /* the RTMR3 check read a TDREPORT */
-    CHECK(!tee_tdx.keys_refused(st, err));
+    CHECK(tee_tdx.keys_ready(st) == DSTACK_OK);
     struct tee_measurements m;
     CHECK(tee_tdx.measurements(st, &m) == DSTACK_OK);
     CHECK(memcmp(m.mrtd, fk.mrtd, 48) == 0 && memcmp(m.rtmr, fk.rtmr, sizeof m.rtmr) == 0);
@@ -629,19 +628,19 @@ static void test_old_kernel(void)
         char name[32];
         snprintf(name, sizeof name, "ioctl-%zu", i);
         atomic_store(&fk.ioctl_mode, modes[i].mode);
-        err[0] = '\0';
-        CHECK(tee_tdx.emit_event(st, name, NULL, 0, err) == modes[i].want);
-        if (strstr(err, modes[i].err_has) == NULL) {
-            fprintf(stderr, "ioctl mode %d: %s\n", modes[i].mode, err);
+        err_clear();
+        CHECK(tee_tdx.emit_event(st, name, NULL, 0) == modes[i].want);
+        if (strstr(err_text(), modes[i].err_has) == NULL) {
+            fprintf(stderr, "ioctl mode %d: %s\n", modes[i].mode, err_text());
         }
-        CHECK(strstr(err, modes[i].err_has) != NULL);
+        CHECK(strstr(err_text(), modes[i].err_has) != NULL);
         lines += modes[i].want == DSTACK_OK;
         CHECK(count_lines(logp) == lines && log_matches_register());
-        CHECK(!tee_tdx.keys_refused(st, err)); /* nothing moved: log and register agree */
+        CHECK(tee_tdx.keys_ready(st) == DSTACK_OK); /* nothing moved: log and register agree */
     }
     tee_tdx.close(st);
     st = NULL; /* restart */
-    CHECK(tee_tdx.open(&c, &st, err) == DSTACK_OK && st != NULL && !tee_tdx.keys_refused(st, err));
+    CHECK(tee_tdx.open(&c, &st) == DSTACK_OK && st != NULL && tee_tdx.keys_ready(st) == DSTACK_OK);
     CHECK(atomic_load(&fk.quotes) == quotes); /* not one host quote in all of it */
     if (st != NULL) {
         tee_tdx.close(st);
@@ -663,7 +662,6 @@ static bool quote_ok(void *st)
 static void test_configfs_enxio(void)
 {
     struct agent_config c;
-    char err[TEE_ERROR_MAX] = "";
     unsetenv("DCAP_TDX_QUOTE_CONFIGFS_PATH");
     config_for(&c, &fk);
     c.tdx.configfs_dir[0] = '\0'; /* the default directory, made under the base */
@@ -671,12 +669,11 @@ static void test_configfs_enxio(void)
     snprintf(c.tdx.device, sizeof c.tdx.device, "%.200s", fk.device); /* RTMR3 from TDREPORTs */
     atomic_store(&fk.no_provider, true);
     void *st = NULL;
-    CHECK(tee_tdx.open(&c, &st, err) == DSTACK_OK && st != NULL);
+    CHECK(tee_tdx.open(&c, &st) == DSTACK_OK && st != NULL);
     if (st != NULL) {
         CHECK(!quote_ok(st));
-        CHECK(strstr(tee_tdx.quote_error(st), "No such device or address (no TSM provider") !=
-              NULL);
-        CHECK(!tee_tdx.keys_refused(st, err));
+        CHECK(strstr(err_text(), "No such device or address (no TSM provider") != NULL);
+        CHECK(tee_tdx.keys_ready(st) == DSTACK_OK);
         atomic_store(&fk.no_provider, false); /* the driver registers */
         CHECK(quote_ok(st));
         tee_tdx.close(st);
@@ -697,10 +694,10 @@ static void test_configfs_enxio(void)
     CHECK(sock >= 0 && bind(sock, (struct sockaddr *)&sa, sizeof sa) == 0);
     config_for(&c, &fk);
     st = NULL;
-    CHECK(tee_tdx.open(&c, &st, err) == DSTACK_OK && st != NULL);
+    CHECK(tee_tdx.open(&c, &st) == DSTACK_OK && st != NULL);
     if (st != NULL) {
         CHECK(!quote_ok(st));
-        CHECK(strstr(tee_tdx.quote_error(st), "no TSM provider registered") != NULL);
+        CHECK(strstr(err_text(), "no TSM provider registered") != NULL);
         close(sock);
         unlink(prov);
         CHECK(rename(saved, prov) == 0);
@@ -713,7 +710,7 @@ struct quoter {
     void *st;
     uint8_t rd0;
     dstack_err e;
-    char err[TEE_ERROR_MAX];
+    char err[ERR_TEXT_MAX];
 };
 
 static void *quote_once(void *arg)
@@ -723,7 +720,7 @@ static void *quote_once(void *arg)
     size_t len = 0;
     memset(rd, q->rd0, sizeof rd);
     q->e = tee_tdx.quote(q->st, rd, &out, &len);
-    snprintf(q->err, sizeof q->err, "%s", tee_tdx.quote_error(q->st));
+    snprintf(q->err, sizeof q->err, "%s", err_text()); /* this thread's: it asked */
     if (q->e == DSTACK_OK && memcmp(out + 568, rd, 64) != 0) {
         q->e = DSTACK_EFORMAT;
     }
@@ -738,14 +735,13 @@ static void test_boot_storm(void)
 {
     struct agent_config c;
     struct tdx_paths p;
-    char err[TEE_ERROR_MAX] = "";
     config_for(&c, &fk);
     c.tdx.generation_timeout_ms = 0; /* defaults */
-    CHECK(tdx_paths_resolve(&c, &p, err) == DSTACK_OK);
+    CHECK(tdx_paths_resolve(&c, &p) == DSTACK_OK);
     CHECK(p.quote_queue >= 64 && p.quote_timeout_ms >= 35000 && p.generation_timeout_ms >= 35000);
     c.tdx.quote_queue = 3; /* a small queue, so the flood is 5 callers, not 66 */
     void *st = NULL;
-    CHECK(tee_tdx.open(&c, &st, err) == DSTACK_OK);
+    CHECK(tee_tdx.open(&c, &st) == DSTACK_OK);
     if (st == NULL) {
         return;
     }
@@ -783,7 +779,8 @@ struct gate_try {
 static void *gate_try(void *arg)
 {
     struct gate_try *t = arg;
-    t->e = tdx_gate_enter(t->g, t->err, sizeof t->err);
+    t->e = tdx_gate_enter(t->g);
+    snprintf(t->err, sizeof t->err, "%s", t->e != DSTACK_OK ? err_text() : "");
     if (t->e == DSTACK_OK) {
         usleep(t->hold_ms * 1000);
         tdx_gate_leave(t->g);
@@ -797,9 +794,8 @@ static void *gate_try(void *arg)
 static void test_gate(void)
 {
     struct tdx_gate g;
-    char err[128];
     CHECK(tdx_gate_init(&g, 1, 2, 100) == DSTACK_OK);
-    CHECK(tdx_gate_enter(&g, err, sizeof err) == DSTACK_OK); /* held by the test: a stuck quote */
+    CHECK(tdx_gate_enter(&g) == DSTACK_OK); /* held by the test: a stuck quote */
     struct gate_try t[4];
     pthread_t th[4];
     for (int i = 0; i < 4; i++) {
@@ -879,10 +875,9 @@ static void test_qgs_codec(void)
         memset(resp + 24 + ID, 0x42, QLEN);
         uint8_t *q = NULL;
         size_t qlen = 0;
-        char err[TEE_ERROR_MAX] = "";
-        dstack_err e = tdx_qgs_parse_response(resp, cases[i].len, &q, &qlen, err);
+        dstack_err e = tdx_qgs_parse_response(resp, cases[i].len, &q, &qlen);
         CHECK(e == cases[i].want);
-        CHECK(strstr(err, cases[i].err_has) != NULL);
+        CHECK(strstr(err_text(), cases[i].err_has) != NULL);
         if (e == DSTACK_OK) {
             CHECK(qlen == QLEN && q[0] == 0x42 && q[QLEN - 1] == 0x42);
         }
