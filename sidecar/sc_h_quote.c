@@ -6,6 +6,7 @@
 #include <dstack/attest.h>
 
 #include "sc_handler.h"
+#include "sc_hex.h"
 #include "sc_query.h"
 #include "sc_quote_body.h"
 #include "client/client_internal.h"
@@ -36,24 +37,6 @@ static bool begin(struct sidecar *sc, const struct sc_request *req, const char *
     return true;
 }
 
-/* Per byte: 1 lowercase hex digit, 2 uppercase hex digit (A-F), 0 anything else. */
-static const uint8_t hex_class[256] = {
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
-    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-    ['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2, ['E'] = 2, ['F'] = 2,
-};
-
-/* An even number of hex digits; lower: lowercase only (what the agent writes and what the
- * answer must carry). */
-static bool hex_digits(const char *s, size_t n, bool lower)
-{
-    unsigned accept = lower ? 1u << 1 : (1u << 1) | (1u << 2), bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        bad |= ((1u << hex_class[(unsigned char)s[i]]) & accept) == 0;
-    }
-    return n % 2 == 0 && !bad;
-}
-
 /* The fields /quote relays, read as dstack_get_quote reads them (the same errors), but the
  * quote's hex is kept as text when it is already canonical: decoding ~10 KB of hex only to
  * encode it again was a third of the sidecar's work. */
@@ -62,7 +45,7 @@ static dstack_err quote_view(const cJSON *answer, struct dstack_get_quote_respon
 {
     const cJSON *quote = json_get(answer, "quote");
     dstack_err err = DSTACK_OK;
-    if (cJSON_IsString(quote) && hex_digits(json_str(quote), json_str_len(quote), true)) {
+    if (cJSON_IsString(quote) && sc_hex_digits(json_str(quote), json_str_len(quote), true)) {
         *quote_hex = json_str(quote);
         *quote_hex_len = json_str_len(quote);
     } else {
@@ -84,7 +67,7 @@ static dstack_err quote_view(const cJSON *answer, struct dstack_get_quote_respon
         const char *h = json_str(att);
         if (h == NULL) {
             err = err_set(DSTACK_EPROTO, "response field attestation is not a hex string");
-        } else if (h = hex_skip_prefix(h, &n), !hex_digits(h, n, false)) {
+        } else if (h = hex_skip_prefix(h, &n), !sc_hex_digits(h, n, false)) {
             err = err_set(DSTACK_EPROTO, "response field attestation is not valid hex");
         }
     }

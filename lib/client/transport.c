@@ -14,6 +14,9 @@
 
 #include "util/secret.h"
 
+/* libcurl's receive buffer per transfer (its default is 16 KiB). */
+#define CLIENT_RECV_BUFFER (64 * 1024)
+
 struct client_conn {
     CURL *h;
     struct client_conn *next;
@@ -221,6 +224,9 @@ dstack_err transport_prepare(struct dstack_client *c, CURL *h, const char *metho
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body); /* not copied: body outlives the transfer */
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->headers);
+    /* One read for a whole quote (~29 KB): with libcurl's default 16 KiB it took three reads
+     * and four polls. */
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)CLIENT_RECV_BUFFER);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &x->buf);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
