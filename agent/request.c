@@ -130,3 +130,29 @@ bool request_is_empty_message(const char *body, size_t len)
     return n == 0 || (n == 2 && memcmp(body + i, "{}", 2) == 0) ||
            (n == 4 && memcmp(body + i, "null", 4) == 0);
 }
+
+static int hex_value(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+void request_uri_control_scan(const char *raw_uri, struct request_uri_control *out)
+{
+    *out = (struct request_uri_control){0};
+    bool query = false;
+    for (const char *p = raw_uri; *p != '\0'; p++) {
+        int byte = (unsigned char)*p;
+        if (*p == '?') {
+            query = true;
+        } else if (*p == '%' && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0) {
+            byte = hex_value(p[1]) * 16 + hex_value(p[2]);
+            p += 2;
+        }
+        if (byte < 0x20 || byte == 0x7f) {
+            *(query ? &out->in_query : &out->in_path) = true;
+        }
+    }
+}

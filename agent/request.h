@@ -23,4 +23,13 @@ bool request_query_add(cJSON *obj, const char *key, const char *value, size_t va
  * `null`, with blanks around. */
 bool request_is_empty_message(const char *body, size_t len);
 
+/* Where the raw (still percent-encoded) request URI holds a control character, escaped
+ * (%00-%1F, %7F) or not: in the path (before '?') or in the query. libmicrohttpd decodes the
+ * URI before the handler sees it and a decoded %00 ends the string there, so `/logs/abc%00def`
+ * would reach the handler as `/logs/abc`; the raw URI is the only place to see it. */
+struct request_uri_control {
+    bool in_path, in_query;
+};
+void request_uri_control_scan(const char *raw_uri, struct request_uri_control *out);
+
 #endif

@@ -39,6 +39,8 @@ struct request {
     bool over_budget; /* refused: the listener's BODY_BUDGET is in use by other requests */
     bool answered;    /* a response was queued before the body was read */
     size_t limit;     /* the method's body cap (config_body_limit: limits.<Method>) */
+    bool seen;        /* on_request's first call (headers only) has been made */
+    struct request_uri_control raw; /* control characters in the URI before decoding */
     struct timespec start;
 };
 
@@ -268,11 +270,15 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
                                 bool is_get, struct request *req)
 {
     enum MHD_Result public_result;
-    if (l->cfg->api == API_WORKER && is_get && public_dispatch(l, conn, url, &public_result)) {
+    bool control = req->raw.in_path || req->raw.in_query;
+    if (l->cfg->api == API_WORKER && is_get &&
+        public_dispatch(l, conn, url, control, &public_result)) {
         return public_result; /* /, /metrics, /logs/<name> (public/public.h) */
     }
     const char *name = method_from_path(l->cfg->api, url);
-    if (name == NULL) {
+    /* A decoded %00 cut the path short (`/GetKey%00x` reads as `/GetKey`): no route has a
+     * control character in its name, so none matches, as in upstream's router. */
+    if (name == NULL || req->raw.in_path) {
         return send_not_found(l, conn);
     }
     struct query_ctx q = {.obj = is_get ? request_query_new() : NULL};
@@ -423,6 +429,20 @@ static bool body_append(struct listener *l, struct request *req, const char *dat
  * minimum rate bound the time this takes. */
 #define OVERSIZE_DRAIN_MAX ((size_t)1024 * 1024)
 
+/* Called with the raw URI before libmicrohttpd decodes it; what it returns is the request's
+ * context (*con_cls), freed by on_completed. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    struct request *req = calloc(1, sizeof *req);
+    if (req != NULL) {
+        clock_gettime(CLOCK_MONOTONIC, &req->start);
+        request_uri_control_scan(uri, &req->raw);
+    }
+    return req;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -435,12 +455,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     bool is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 
     if (req == NULL) {
-        req = calloc(1, sizeof *req);
-        if (req == NULL) {
-            return MHD_NO;
-        }
-        clock_gettime(CLOCK_MONOTONIC, &req->start);
-        *con_cls = req;
+        return MHD_NO; /* out of memory in on_uri: drop the connection */
+    }
+    if (!req->seen) {
+        req->seen = true;
         if (!is_get && !is_post) {
             req->answered = true;
             return send_not_found(l, conn);
@@ -609,6 +627,7 @@ static dstack_err listener_serve(struct listener *l, unsigned share, char err[SE
         .handler = {.cls = l,
                     .on_request = on_request,
                     .on_completed = on_completed,
+                    .on_uri = on_uri,
                     .refuse = on_refuse},
         .log = on_core_log,
     };

@@ -170,9 +170,16 @@ static bool read_query(struct MHD_Connection *conn, struct docker_logs_options *
     return true;
 }
 
-enum MHD_Result public_logs(struct listener *l, struct MHD_Connection *conn, const char *name)
+enum MHD_Result public_logs(struct listener *l, struct MHD_Connection *conn, const char *name,
+                            bool raw_control)
 {
     char err[DOCKER_ERROR_MAX];
+    if (raw_control) {
+        /* libmicrohttpd decoded %00 and cut the name there: `abc%00def` would ask for `abc`. */
+        return send_json_error(l, conn, MHD_HTTP_BAD_REQUEST,
+                               "invalid request: the container name or a query parameter holds "
+                               "a control character (%00-%1F or %7F); container names never do");
+    }
     if (!docker_name_valid(name)) {
         /* '/', '..', '%' and the like never reach Docker, escaped or not. */
         return send_json_error(l, conn, MHD_HTTP_BAD_REQUEST,

@@ -109,20 +109,20 @@ static enum MHD_Result dashboard(struct listener *l, struct MHD_Connection *conn
 }
 
 bool public_dispatch(struct listener *l, struct MHD_Connection *conn, const char *url,
-                     enum MHD_Result *result)
+                     bool raw_control, enum MHD_Result *result)
 {
     struct public_flags flags;
     public_flags_read(l->agent, &flags);
-    if (strcmp(url, "/") == 0) {
+    if (strcmp(url, "/") == 0 && !raw_control) {
         *result = dashboard(l, conn, &flags);
         return true;
     }
-    if (flags.public_sysinfo && strcmp(url, "/metrics") == 0) {
+    if (flags.public_sysinfo && strcmp(url, "/metrics") == 0 && !raw_control) {
         *result = metrics(l, conn);
         return true;
     }
     if (flags.public_logs && strncmp(url, "/logs/", 6) == 0 && url[6] != '\0') {
-        *result = public_logs(l, conn, url + 6);
+        *result = public_logs(l, conn, url + 6, raw_control);
         return true;
     }
     return false;

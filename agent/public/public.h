@@ -20,11 +20,14 @@ struct public_flags {
 void public_flags_read(const struct agent *a, struct public_flags *out);
 
 /* For a GET or HEAD on the Worker listener: true when url is one of these pages (then *result
- * is the queued answer); false to let the RPC routing go on (and 404 what is unknown). */
+ * is the queued answer); false to let the RPC routing go on (and 404 what is unknown).
+ * raw_control: the raw URI held a control character, escaped or not (request.h), which the
+ * decoded url no longer shows whole. */
 bool public_dispatch(struct listener *l, struct MHD_Connection *conn, const char *url,
-                     enum MHD_Result *result);
+                     bool raw_control, enum MHD_Result *result);
 
-/* logs.c: GET /logs/<name>, streamed. */
-enum MHD_Result public_logs(struct listener *l, struct MHD_Connection *conn, const char *name);
+/* logs.c: GET /logs/<name>, streamed; raw_control refuses it with 400 before Docker is asked. */
+enum MHD_Result public_logs(struct listener *l, struct MHD_Connection *conn, const char *name,
+                            bool raw_control);
 
 #endif

@@ -116,8 +116,40 @@ static void test_u64(void)
     }
 }
 
+/* Control characters in the raw URI, escaped or not, found in the path or the query. */
+static void test_uri_control(void)
+{
+    static const struct {
+        const char *uri;
+        bool in_path, in_query;
+    } cases[] = {
+        {"/logs/abc", false, false},
+        {"/logs/abc%00def", true, false},
+        {"/logs/abc%00", true, false},
+        {"/logs/a%0Ab", true, false},
+        {"/logs/a%7fb", true, false},
+        {"/logs/a%1Fb", true, false},
+        {"/logs/a%20b%41%2e", false, false}, /* printable escapes are fine */
+        {"/logs/a%2", false, false},         /* an incomplete escape is no control */
+        {"/logs/a%g0", false, false},
+        {"/logs/abc?tail=1%00x", false, true},
+        {"/logs/a%00?tail=%1b", true, true},
+        {"/GetKey%00x", true, false},
+        {"/x\x01y", true, false}, /* raw */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct request_uri_control c;
+        request_uri_control_scan(cases[i].uri, &c);
+        if (c.in_path != cases[i].in_path || c.in_query != cases[i].in_query) {
+            fprintf(stderr, "uri case %zu (%s): %d %d\n", i, cases[i].uri, c.in_path, c.in_query);
+        }
+        CHECK(c.in_path == cases[i].in_path && c.in_query == cases[i].in_query);
+    }
+}
+
 int main(void)
 {
+    test_uri_control();
     test_json();
     test_u64();
     test_query();

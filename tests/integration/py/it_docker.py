@@ -201,6 +201,23 @@ def test_bad_names(sim):
     check(request(sim.external, "GET", "/logs/")[0] == 404, "/logs/ without a name: 404")
 
 
+def test_escaped_nul(sim):
+    """libmicrohttpd decodes %00 and ends the path there: /logs/<c>%00def would ask Docker for
+    <c>. A real container named <c> exists and answers the plain request; the escaped ones get
+    400 before Docker is asked, and never <c>'s lines."""
+    c = name("nul")
+    s, _, text = logs(sim, f"/logs/{c}?text")
+    check(s == 200 and "nul-marker" in text, f"{c} answers its own name: {s} {text[:80]!r}")
+    for path in (f"/logs/{c}%00def?text", f"/logs/{c}%00?text", f"/logs/{c}%0a?text",
+                 f"/logs/{c}%7F?text", f"/logs/{c}?text&tail=1%00x"):
+        s, _, text = logs(sim, path)
+        check(s == 400 and "control character" in text and "nul-marker" not in text,
+              f"{path}: 400 before Docker, not {c}'s log ({s} {text[:120]!r})")
+    # an RPC path cut by %00 matches no route either (it would read as Version)
+    check(request(sim.external, "GET", "/prpc/Version%00x")[0] == 404,
+          "/prpc/Version%00x: 404, not Version")
+
+
 # ---- /metrics and the dashboard ------------------------------------------------------------
 
 def test_metrics(sim):
@@ -415,8 +432,9 @@ def start_containers():
     ids["ansi"] = run_container(name("ansi"), "printf '\\033[31mred\\033[0m plain\\n'; sleep 600")
     ids["tty"] = run_container(name("tty"), "echo tty-line; sleep 600", tty=True)
     ids["quiet"] = run_container(name("quiet"), "echo quiet-start; sleep 600")
+    ids["nul"] = run_container(name("nul"), "echo nul-marker; sleep 600")
     for c, needle in (("basic", "late-1"), ("follow", "first"), ("ansi", "plain"),
-                      ("tty", "tty-line"), ("quiet", "quiet-start")):
+                      ("tty", "tty-line"), ("quiet", "quiet-start"), ("nul", "nul-marker")):
         if not wait_for_log(name(c), needle):
             raise RuntimeError(f"container {name(c)} did not print {needle}")
     return ids
@@ -459,6 +477,7 @@ def main():
         timed(test_logs_ansi_and_tty, sim)
         timed(test_follow, sim)
         timed(test_bad_names, sim)
+        timed(test_escaped_nul, sim)
         timed(test_metrics, sim)
         timed(test_dashboard, sim)
         timed(test_concurrency, sim)
@@ -471,7 +490,7 @@ def main():
         timed(test_docker_absent)
         timed(test_docker_stuck)
     finally:
-        remove(*[name(s) for s in ("basic", "follow", "ansi", "tty", "quiet", "huge")])
+        remove(*[name(s) for s in ("basic", "follow", "ansi", "tty", "quiet", "huge", "nul")])
 
 
 main()
