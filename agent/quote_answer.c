@@ -310,3 +310,64 @@ char *quote_answer_att_write(const struct quote_answer_log *ev,
     memcpy(out, ev->att_cfg_hex, ev->att_cfg_hex_len);
     return out + ev->att_cfg_hex_len;
 }
+
+/* ---- the answer text (see quote_answer.h) ------------------------------------------------ */
+
+char *quote_answer_write(const struct quote_answer_field *f, size_t n,
+                         const struct quote_answer_log *ev, const uint8_t *quote, size_t quote_len,
+                         const char *rd_hex, size_t *out_len)
+{
+    size_t len = 2; /* {} */
+    for (size_t i = 0; i < n; i++) {
+        size_t v = f[i].lit != NULL   ? f[i].lit_len
+                   : f[i].att != NULL ? f[i].att->hex_len + 2
+                                      : 2 * f[i].hex_len + 2;
+        len += (i > 0) + strlen(f[i].key) + 3 + v;
+    }
+    struct json_out o = {0};
+    json_out_reserve(&o, len);
+    size_t quote_hex_at = SIZE_MAX; /* offset of the quote's digits in the text */
+    json_out_raw(&o, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        json_out_raw(&o, &",\""[i == 0], i > 0 ? 2 : 1);
+        json_out_cstr(&o, f[i].key);
+        json_out_raw(&o, "\":", 2);
+        if (f[i].lit != NULL) {
+            json_out_raw(&o, f[i].lit, f[i].lit_len);
+        } else if (f[i].att != NULL) {
+            json_out_raw(&o, "\"", 1);
+            char *p = json_out_extend(&o, f[i].att->hex_len);
+            if (p != NULL) {
+                const char *quote_hex = quote_hex_at != SIZE_MAX ? o.data + quote_hex_at : NULL;
+                quote_answer_att_write(ev, f[i].att, quote, quote_len, quote_hex, rd_hex, p);
+            }
+            json_out_raw(&o, "\"", 1);
+        } else {
+            if (f[i].hex == quote) {
+                quote_hex_at = o.len + 1;
+            }
+            json_out_hex(&o, f[i].hex, f[i].hex_len);
+        }
+    }
+    json_out_raw(&o, "}", 1);
+    return json_out_take(&o, out_len);
+}
+
+bool quote_answer_attestation(const struct quote_answer_log *ev, const uint8_t *quote,
+                              size_t quote_len, const uint8_t rd[DSTACK_REPORT_DATA_LEN],
+                              struct quote_answer_att_plan *plan, uint8_t **bytes,
+                              struct quote_answer_field *f, dstack_err *why)
+{
+    *bytes = NULL;
+    f->key = "attestation";
+    if (ev->att_v0) {
+        *why = quote_answer_att_plan(ev, quote_len, plan);
+        f->att = plan;
+        return *why == DSTACK_OK;
+    }
+    size_t len = 0;
+    *why = quote_answer_att_encode(ev, quote, quote_len, rd, bytes, &len);
+    f->hex = *bytes;
+    f->hex_len = len;
+    return *why == DSTACK_OK;
+}

@@ -97,4 +97,35 @@ char *quote_answer_att_write(const struct quote_answer_log *ev,
                              size_t quote_len, const char *quote_hex, const char *rd_hex,
                              char *out);
 
+/* ---- the answer text ----------------------------------------------------------------------
+ * GetQuote-family answers are objects of strings. Writing them directly (rpc_call result_text)
+ * spares a ~60 KB json_dump that re-escapes the event log on every request
+ * (docs/performance.md); the string literals come from lib/json (quote_answer_literal), so the
+ * bytes are what json_dump (compact) makes of the same object (tests/unit/test_rpc_quote.c
+ * compares them). */
+
+struct quote_answer_field {
+    const char *key; /* plain ASCII, no escaping needed */
+    const char *lit; /* a JSON literal, as is ("..." included) */
+    size_t lit_len;
+    const uint8_t *hex;                      /* or bytes written as a hex string */
+    size_t hex_len;                          /* bytes */
+    const struct quote_answer_att_plan *att; /* or the spliced V0 attestation */
+};
+
+/* {"k":v,...} of the n fields into a malloc'd buffer (NULL when out of memory), through the
+ * shared capped writer (lib/json json_out) reserved at the exact size. An attestation field
+ * copies the quote's hex from a field whose hex is `quote` when one was written before it. */
+char *quote_answer_write(const struct quote_answer_field *f, size_t n,
+                         const struct quote_answer_log *ev, const uint8_t *quote, size_t quote_len,
+                         const char *rd_hex, size_t *out_len);
+
+/* The "attestation" field: the spliced V0 form (plan) when the log allows it, else the whole
+ * encoding per request into *bytes (the caller frees it). false, with the reason in *why, when
+ * it cannot be encoded. */
+bool quote_answer_attestation(const struct quote_answer_log *ev, const uint8_t *quote,
+                              size_t quote_len, const uint8_t rd[DSTACK_REPORT_DATA_LEN],
+                              struct quote_answer_att_plan *plan, uint8_t **bytes,
+                              struct quote_answer_field *f, dstack_err *why);
+
 #endif

@@ -176,86 +176,6 @@ static bool padded_report_data(struct rpc_call *call, uint8_t rd[DSTACK_REPORT_D
     return true;
 }
 
-/* ---- responses, written as the compact JSON the server would have encoded ----------------
- * The responses of this file are objects of strings. Writing them directly (rpc_call
- * result_text) spares a ~60 KB json_dump that re-escapes the event log on every request
- * (docs/performance.md); the string literals come from lib/json (quote_answer_literal),
- * so the bytes are what json_dump (compact) makes of the same object
- * (tests/unit/test_rpc_quote.c compares them). */
-
-struct field {
-    const char *key; /* plain ASCII, no escaping needed */
-    const char *lit; /* a JSON literal, as is ("..." included) */
-    size_t lit_len;
-    const uint8_t *hex;                      /* or bytes written as a hex string */
-    size_t hex_len;                          /* bytes */
-    const struct quote_answer_att_plan *att; /* or the spliced V0 attestation */
-};
-
-/* {"k":v,...} into a malloc'd buffer, through the shared capped writer (lib/json json_out)
- * reserved at the exact size. The attestation field copies the quote's hex from the "quote"
- * field when one was written before it. */
-static char *write_object(const struct field *f, size_t n, const struct quote_snapshot *s,
-                          const char *rd_hex, size_t *out_len)
-{
-    size_t len = 2; /* {} */
-    for (size_t i = 0; i < n; i++) {
-        size_t v = f[i].lit != NULL   ? f[i].lit_len
-                   : f[i].att != NULL ? f[i].att->hex_len + 2
-                                      : 2 * f[i].hex_len + 2;
-        len += (i > 0) + strlen(f[i].key) + 3 + v;
-    }
-    struct json_out o = {0};
-    json_out_reserve(&o, len);
-    size_t quote_hex_at = SIZE_MAX; /* offset of the quote's digits in the text */
-    json_out_raw(&o, "{", 1);
-    for (size_t i = 0; i < n; i++) {
-        json_out_raw(&o, &",\""[i == 0], i > 0 ? 2 : 1);
-        json_out_cstr(&o, f[i].key);
-        json_out_raw(&o, "\":", 2);
-        if (f[i].lit != NULL) {
-            json_out_raw(&o, f[i].lit, f[i].lit_len);
-        } else if (f[i].att != NULL) {
-            json_out_raw(&o, "\"", 1);
-            char *p = json_out_extend(&o, f[i].att->hex_len);
-            if (p != NULL) {
-                const char *quote_hex = quote_hex_at != SIZE_MAX ? o.data + quote_hex_at : NULL;
-                quote_answer_att_write(s->ev, f[i].att, s->quote, s->quote_len, quote_hex, rd_hex,
-                                       p);
-            }
-            json_out_raw(&o, "\"", 1);
-        } else {
-            if (f[i].hex == s->quote) {
-                quote_hex_at = o.len + 1;
-            }
-            json_out_hex(&o, f[i].hex, f[i].hex_len);
-        }
-    }
-    json_out_raw(&o, "}", 1);
-    return json_out_take(&o, out_len);
-}
-
-/* Attestation as a field: the spliced V0 form (plan) when the log allows it, else the whole
- * encoding per request into *bytes. false when it cannot be encoded. */
-static bool attestation_field(const struct quote_snapshot *s,
-                              const uint8_t rd[DSTACK_REPORT_DATA_LEN],
-                              struct quote_answer_att_plan *plan, uint8_t **bytes, struct field *f,
-                              dstack_err *why)
-{
-    *bytes = NULL;
-    f->key = "attestation";
-    if (s->ev->att_v0) {
-        *why = quote_answer_att_plan(s->ev, s->quote_len, plan);
-        f->att = plan;
-        return *why == DSTACK_OK;
-    }
-    size_t len = 0;
-    *why = quote_answer_att_encode(s->ev, s->quote, s->quote_len, rd, bytes, &len);
-    f->hex = *bytes;
-    f->hex_len = len;
-    return *why == DSTACK_OK;
-}
-
 bool h_get_quote(struct rpc_call *call)
 {
     uint8_t rd[DSTACK_REPORT_DATA_LEN];
@@ -272,7 +192,7 @@ bool rpc_quote_response(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_DA
     hex_encode(rd, DSTACK_REPORT_DATA_LEN, rd_hex);
     /* Field order quote, event_log, report_data, vm_config, attestation (docs/api/GetQuote.md);
      * attestation is omitted when it cannot be encoded. */
-    struct field f[5] = {
+    struct quote_answer_field f[5] = {
         {.key = "quote", .hex = s.quote, .hex_len = s.quote_len},
         {.key = "event_log", .lit = s.ev->log_json, .lit_len = s.ev->log_json_len},
         {.key = "report_data", .hex = rd, .hex_len = DSTACK_REPORT_DATA_LEN},
@@ -281,8 +201,10 @@ bool rpc_quote_response(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_DA
     struct quote_answer_att_plan plan;
     uint8_t *att = NULL;
     dstack_err why;
-    size_t n = attestation_field(&s, rd, &plan, &att, &f[4], &why) ? 5 : 4;
-    call->result_text = write_object(f, n, &s, rd_hex, &call->result_text_len);
+    size_t n =
+        quote_answer_attestation(s.ev, s.quote, s.quote_len, rd, &plan, &att, &f[4], &why) ? 5 : 4;
+    call->result_text =
+        quote_answer_write(f, n, s.ev, s.quote, s.quote_len, rd_hex, &call->result_text_len);
     free(att);
     snapshot_free(&s);
     return call->result_text != NULL || rpc_fail(call, "out of memory");
@@ -297,16 +219,17 @@ bool h_attest(struct rpc_call *call)
     }
     char rd_hex[2 * DSTACK_REPORT_DATA_LEN + 1];
     hex_encode(rd, DSTACK_REPORT_DATA_LEN, rd_hex);
-    struct field f[1] = {{.key = NULL}};
+    struct quote_answer_field f[1] = {{.key = NULL}};
     struct quote_answer_att_plan plan;
     uint8_t *att = NULL;
     dstack_err why;
-    if (!attestation_field(&s, rd, &plan, &att, &f[0], &why)) {
+    if (!quote_answer_attestation(s.ev, s.quote, s.quote_len, rd, &plan, &att, &f[0], &why)) {
         free(att);
         snapshot_free(&s);
         return rpc_fail(call, "Failed to encode the attestation: %s", dstack_err_str(why));
     }
-    call->result_text = write_object(f, 1, &s, rd_hex, &call->result_text_len);
+    call->result_text =
+        quote_answer_write(f, 1, s.ev, s.quote, s.quote_len, rd_hex, &call->result_text_len);
     free(att);
     snapshot_free(&s);
     return call->result_text != NULL || rpc_fail(call, "out of memory");
@@ -398,13 +321,14 @@ static bool tdx_quote(struct rpc_call *call, const char *alg, const char *prefix
     size_t alg_len = 0, tag_len = 0;
     if (quote_answer_literal(alg, &alg_lit, &alg_len) == DSTACK_OK &&
         quote_answer_literal(tag, &tag_lit, &tag_len) == DSTACK_OK) {
-        struct field f[4] = {
+        struct quote_answer_field f[4] = {
             {.key = "quote", .hex = s.quote, .hex_len = s.quote_len},
             {.key = "event_log", .lit = s.ev->log_json, .lit_len = s.ev->log_json_len},
             {.key = "hash_algorithm", .lit = alg_lit, .lit_len = alg_len},
             {.key = "prefix", .lit = tag_lit, .lit_len = tag_len},
         };
-        call->result_text = write_object(f, 4, &s, NULL, &call->result_text_len);
+        call->result_text =
+            quote_answer_write(f, 4, s.ev, s.quote, s.quote_len, NULL, &call->result_text_len);
     }
     free(alg_lit);
     free(tag_lit);
