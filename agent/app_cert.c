@@ -13,6 +13,7 @@
 #include "kms/kms_client.h"
 #include "log.h"
 #include "tls.h"
+#include "util/error.h"
 
 #define APP_CERT_RETRY_FIRST_S 1u
 #define APP_CERT_RETRY_MAX_S 60u
@@ -25,17 +26,17 @@ struct app_cert_task {
     bool stop;
 };
 
-/* One attempt: true when Info.app_cert is set. */
-static bool issue_once(struct agent *a, char err[TLS_ERR_MAX])
+/* One attempt: true when Info.app_cert is set; else the error text says why. */
+static bool issue_once(struct agent *a)
 {
     char *pem = NULL;
-    if (tls_demo_cert(a, &pem, err) != DSTACK_OK) {
+    if (tls_demo_cert(a, &pem) != DSTACK_OK) {
         return false;
     }
     dstack_err e = info_cache_set_app_cert(a->info, pem);
     free(pem);
     if (e != DSTACK_OK) {
-        snprintf(err, TLS_ERR_MAX, "out of memory");
+        err_set(e, "out of memory");
     }
     return e == DSTACK_OK;
 }
@@ -61,15 +62,14 @@ static void *retry_loop(void *arg)
 {
     struct app_cert_task *t = arg;
     unsigned delay = APP_CERT_RETRY_FIRST_S;
-    char err[TLS_ERR_MAX];
 
     for (;;) {
-        err[0] = '\0';
-        if (issue_once(t->agent, err)) {
+        err_clear();
+        if (issue_once(t->agent)) {
             log_info("Info.app_cert issued by the KMS");
             return NULL;
         }
-        log_warn("Info.app_cert not issued (%s); retrying in %u s", err, delay);
+        log_warn("Info.app_cert not issued (%s); retrying in %u s", err_text(), delay);
         if (wait_or_stop(t, delay)) {
             return NULL;
         }
@@ -79,23 +79,23 @@ static void *retry_loop(void *arg)
 
 dstack_err app_cert_start(struct agent *a)
 {
-    char err[TLS_ERR_MAX] = "";
     if (a->keys->provider != KEY_PROVIDER_KMS) {
         /* A local CA: one quote at start-up is cheap enough to do it up front. */
-        if (!issue_once(a, err)) {
-            log_warn("demo certificate unavailable (%s); Info.app_cert stays empty", err);
+        err_clear();
+        if (!issue_once(a)) {
+            log_warn("demo certificate unavailable (%s); Info.app_cert stays empty", err_text());
         }
         return DSTACK_OK;
     }
     struct app_cert_task *t = calloc(1, sizeof *t);
     if (t == NULL) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "Info.app_cert: out of memory");
     }
     t->agent = a;
     if (pthread_mutex_init(&t->lock, NULL) != 0 || pthread_cond_init(&t->wake, NULL) != 0 ||
         pthread_create(&t->thread, NULL, retry_loop, t) != 0) {
         free(t); /* (mutex/cond hold no resources on Linux when init succeeded) */
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "Info.app_cert: cannot start its thread");
     }
     a->app_cert_task = t;
     return DSTACK_OK;

@@ -13,6 +13,7 @@
 #include "handlers.h"
 #include "kms/kms_client.h"
 #include "tls.h"
+#include "util/error.h"
 
 /* issue_cert, cert-client sign_csr and CaCert::sign_csr each add a context. */
 #define TLS_SIGN_PREFIX                                                                            \
@@ -28,8 +29,7 @@ void tls_chain_free(struct tls_chain *c)
 
 /* [leaf, CA] under the keys file's own CA (cert-client CertRequestClient::Local). */
 static dstack_err issue_local(struct agent *a, const struct p256_key *key,
-                              const struct tls_request *req, struct tls_chain *out,
-                              char err[TLS_ERR_MAX])
+                              const struct tls_request *req, struct tls_chain *out)
 {
     struct x509_ca *ca = NULL;
     struct tls_evidence ev = {0};
@@ -39,26 +39,23 @@ static dstack_err issue_local(struct agent *a, const struct p256_key *key,
     dstack_err e;
 
     if (a->keys->ca_key == NULL) {
-        snprintf(err, TLS_ERR_MAX, "Failed to sign the CSR: the keys file has no CA key");
-        return DSTACK_EUNSUPPORTED;
+        return err_set(DSTACK_EUNSUPPORTED, "Failed to sign the CSR: the keys file has no CA key");
     }
     e = x509_validity(req->has_not_before, req->not_before, req->has_not_after, req->not_after,
                       (uint64_t)time(NULL), &nb, &na, why);
     if (e != DSTACK_OK) {
-        snprintf(err, TLS_ERR_MAX, "%s", why);
-        return e;
+        return err_set(e, "%s", why);
     }
     e = x509_ca_load(a->keys->ca_cert, strlen(a->keys->ca_cert), a->keys->ca_key,
                      strlen(a->keys->ca_key), &ca, why);
     if (e != DSTACK_OK) {
-        snprintf(err, TLS_ERR_MAX, "Failed to create CA: %.200s", why);
+        err_set(e, "Failed to create CA: %s", why);
         goto out;
     }
     p256_spki(key->point, spki);
     unsigned want = (req->usage_ra_tls ? TLS_EVIDENCE_QUOTE : 0) |
                     (req->with_app_info ? TLS_EVIDENCE_APP_INFO : 0);
-    if ((e = tls_cert_evidence(a, spki, want, &ev, why)) != DSTACK_OK) {
-        snprintf(err, TLS_ERR_MAX, "%s", why);
+    if ((e = tls_cert_evidence(a, spki, want, &ev)) != DSTACK_OK) {
         goto out;
     }
     struct x509_leaf_req leaf = {
@@ -78,13 +75,12 @@ static dstack_err issue_local(struct agent *a, const struct p256_key *key,
     e = x509_leaf_issue(ca, &leaf, key->point, &out->pem[0], why);
     if (e != DSTACK_OK) {
         /* The context chain of issue_cert -> sign_csr -> CaCert::sign_csr. */
-        snprintf(err, TLS_ERR_MAX, TLS_SIGN_PREFIX "%.170s", why);
+        err_set(e, TLS_SIGN_PREFIX "%s", why);
         goto out;
     }
     out->n = 1;
     if ((out->pem[1] = strdup(x509_ca_pem(ca))) == NULL) {
-        e = DSTACK_ENOMEM;
-        snprintf(err, TLS_ERR_MAX, "out of memory");
+        e = err_set(DSTACK_ENOMEM, "out of memory");
         goto out;
     }
     out->n = 2;
@@ -98,21 +94,20 @@ out:
 }
 
 dstack_err tls_issue(struct agent *a, const struct p256_key *key, const struct tls_request *req,
-                     struct tls_chain *out, char err[TLS_ERR_MAX])
+                     struct tls_chain *out)
 {
     memset(out, 0, sizeof *out);
     if (a->keys == NULL || a->keys->ca_cert == NULL) {
-        snprintf(err, TLS_ERR_MAX, "no keys file is loaded");
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "no keys file is loaded");
     }
     if (a->keys->provider == KEY_PROVIDER_KMS) {
         if (a->kms == NULL) {
-            snprintf(err, TLS_ERR_MAX, "Failed to sign the CSR: the KMS client is not set up");
-            return DSTACK_EUNSUPPORTED;
+            return err_set(DSTACK_EUNSUPPORTED,
+                           "Failed to sign the CSR: the KMS client is not set up");
         }
-        return kms_sign_cert(a, key, req, out, err);
+        return kms_sign_cert(a, key, req, out);
     }
-    return issue_local(a, key, req, out, err);
+    return issue_local(a, key, req, out);
 }
 
 /* {"key": PKCS#8 PEM, "certificate_chain": [leaf, CA...]} (GetTlsKeyResponse), written as the
@@ -123,12 +118,11 @@ static bool respond_chain(struct rpc_call *call, const struct p256_key *key,
                           const struct tls_request *req)
 {
     struct tls_chain chain = {0};
-    char err[TLS_ERR_MAX] = "";
     char pem[P256_PKCS8_PEM_MAX];
     struct json_out a = {.secret = true};
 
-    if (tls_issue(call->agent, key, req, &chain, err) != DSTACK_OK) {
-        return rpc_fail(call, "%s", err);
+    if (tls_issue(call->agent, key, req, &chain) != DSTACK_OK) {
+        return rpc_fail(call, "%s", err_text());
     }
     p256_pkcs8_pem(key, pem);
     /* One allocation: a PEM line is 64 characters and a newline, written as the 2 bytes \n. */
@@ -167,7 +161,7 @@ bool h_get_tls_key(struct rpc_call *call)
     struct tls_request req = {0};
     const char **alt = NULL;
     struct p256_key key;
-    char err[TLS_ERR_MAX] = "";
+    char err[X509_ERR_MAX] = "";
     uint64_t nb, na;
     bool ok = false;
 
@@ -236,27 +230,26 @@ bool h_derive_key(struct rpc_call *call)
     return ok;
 }
 
-dstack_err tls_demo_cert(struct agent *a, char **pem, char err[TLS_ERR_MAX])
+dstack_err tls_demo_cert(struct agent *a, char **pem)
 {
     struct tls_request req = {
         .subject = "demo-cert", .usage_client_auth = true, .usage_ra_tls = true};
     struct tls_chain chain = {0};
     struct p256_key key;
-    char why[TLS_ERR_MAX] = "cannot make a key";
     size_t n = 1;
 
     *pem = NULL;
     dstack_err e = p256_generate(&key);
-    if (e == DSTACK_OK) {
-        e = tls_issue(a, &key, &req, &chain, why);
+    if (e != DSTACK_OK) {
+        return err_set(e, "cannot make a key");
     }
+    e = tls_issue(a, &key, &req, &chain);
     secret_wipe(&key, sizeof key);
     for (size_t i = 0; e == DSTACK_OK && i < chain.n; i++) {
         n += strlen(chain.pem[i]) + 1;
     }
     if (e == DSTACK_OK && (*pem = malloc(n)) == NULL) {
-        e = DSTACK_ENOMEM;
-        snprintf(why, sizeof why, "out of memory");
+        e = err_set(DSTACK_ENOMEM, "out of memory");
     }
     if (e == DSTACK_OK) {
         /* certificate_chain.join("\n") */
@@ -265,8 +258,6 @@ dstack_err tls_demo_cert(struct agent *a, char **pem, char err[TLS_ERR_MAX])
             used +=
                 (size_t)snprintf(*pem + used, n - used, "%s%s", i > 0 ? "\n" : "", chain.pem[i]);
         }
-    } else if (err != NULL) {
-        snprintf(err, TLS_ERR_MAX, "%s", why);
     }
     tls_chain_free(&chain);
     return e;

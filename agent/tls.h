@@ -14,9 +14,6 @@
 
 struct agent;
 
-/* RPC error texts of certificate issuance: room for a KMS URL and its cause. */
-#define TLS_ERR_MAX 768
-
 /* A certificate chain as issued, leaf first: [leaf, CA] from a local CA, [leaf, app CA, root]
  * from a KMS. Each PEM is malloc'd and kept verbatim. */
 #define TLS_CHAIN_MAX 3
@@ -57,21 +54,21 @@ struct tls_evidence {
 };
 
 /* Quotes SHA-512("ratls-cert:" || spki) through the agent's TEE backend and builds the
- * payloads asked for in `want` (TLS_EVIDENCE_*; none = no quote). Errors carry upstream's
- * "Failed to get certificate attestation: ..." prefix in err. */
+ * payloads asked for in `want` (TLS_EVIDENCE_*; none = no quote). Error texts (util/error.h)
+ * carry upstream's "Failed to get certificate attestation: ..." prefix. */
 dstack_err tls_cert_evidence(struct agent *a, const uint8_t spki[P256_SPKI_LEN], unsigned want,
-                             struct tls_evidence *out, char err[X509_ERR_MAX]);
+                             struct tls_evidence *out);
 void tls_evidence_free(struct tls_evidence *ev);
 
 /* Issues the chain for key: under the keys file's local CA ([leaf, CA verbatim]) for the None,
- * Local and Tpm providers, through the KMS (kms/kms_client.h) for Kms. err holds the RPC error
- * text on failure. */
+ * Local and Tpm providers, through the KMS (kms/kms_client.h) for Kms. On failure the error
+ * text (util/error.h) is the RPC error upstream answers. */
 dstack_err tls_issue(struct agent *a, const struct p256_key *key, const struct tls_request *req,
-                     struct tls_chain *out, char err[TLS_ERR_MAX]);
+                     struct tls_chain *out);
 
 /* Info.app_cert: a fresh demo certificate (random key, CN "demo-cert", client auth, RA-TLS)
  * joined as upstream joins the chain ("\n" between PEMs that already end in "\n",
- * rpc_service.rs:L108-131). *pem is malloc'd; err (may be NULL) gets the cause. */
-dstack_err tls_demo_cert(struct agent *a, char **pem, char err[TLS_ERR_MAX]);
+ * rpc_service.rs:L108-131). *pem is malloc'd; on failure the error text says why. */
+dstack_err tls_demo_cert(struct agent *a, char **pem);
 
 #endif

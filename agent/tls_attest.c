@@ -16,23 +16,22 @@
 #include "agent.h"
 #include "attest/versioned.h"
 #include "crypto/hash.h"
+#include "util/error.h"
 #include "util/hex.h"
 #include "x509/appinfo_ext.h"
 
-static void tls_err(char err[X509_ERR_MAX], const char *msg, const char *detail)
-{
-    snprintf(err, X509_ERR_MAX, "Failed to get certificate attestation: %s%s%s", msg,
-             detail != NULL && detail[0] != '\0' ? ": " : "", detail != NULL ? detail : "");
-}
+/* upstream's context for every failure here (rpc_service.rs certificate_attestation) */
+#define ATTEST_FAILED "Failed to get certificate attestation: "
 
 /* The backend's event log. */
-static dstack_err load_event_log(struct agent *a, struct dstack_event_log *log,
-                                 char err[X509_ERR_MAX])
+static dstack_err load_event_log(struct agent *a, struct dstack_event_log *log)
 {
     dstack_err e =
         a->tee->event_log != NULL ? a->tee->event_log(a->tee_state, log) : DSTACK_EUNSUPPORTED;
     if (e != DSTACK_OK) {
-        tls_err(err, "event log unavailable", e != DSTACK_EUNSUPPORTED ? err_text() : NULL);
+        /* the backend's own text follows when it has one (not for a missing hook) */
+        return e != DSTACK_EUNSUPPORTED ? err_wrap(e, ATTEST_FAILED "event log unavailable")
+                                        : err_set(e, ATTEST_FAILED "event log unavailable");
     }
     return e;
 }
@@ -43,10 +42,10 @@ static dstack_err load_event_log(struct agent *a, struct dstack_event_log *log,
 static dstack_err build_v0(struct agent *a, const uint8_t *quote, size_t quote_len,
                            const struct dstack_event_log *log,
                            const uint8_t rd[DSTACK_REPORT_DATA_LEN], bool stripped, uint8_t **out,
-                           size_t *out_len, char err[X509_ERR_MAX])
+                           size_t *out_len)
 {
     struct versioned_attestation v = {0};
-    dstack_err e = DSTACK_ENOMEM;
+    dstack_err e;
 
     v.quote_kind = VERSIONED_QUOTE_DSTACK_TDX;
     v.quote = (uint8_t *)quote;
@@ -54,6 +53,7 @@ static dstack_err build_v0(struct agent *a, const uint8_t *quote, size_t quote_l
     v.events = calloc(log->count + 1, sizeof *v.events);
     v.runtime = calloc(log->count + 1, sizeof *v.runtime);
     if (v.events == NULL || v.runtime == NULL) {
+        e = err_set(DSTACK_ENOMEM, ATTEST_FAILED "out of memory");
         goto out;
     }
     for (size_t i = 0; i < log->count; i++) {
@@ -70,8 +70,8 @@ static dstack_err build_v0(struct agent *a, const uint8_t *quote, size_t quote_l
         if (ev->imr == 3 && ev->event_type == DSTACK_RUNTIME_EVENT_TYPE) {
             if (ev->version != DSTACK_EVENT_V1) {
                 /* Upstream switches to the V1 msgpack format then (into_versioned). */
-                tls_err(err, "V2 runtime events need the V1 attestation format", NULL);
-                e = DSTACK_EUNSUPPORTED;
+                e = err_set(DSTACK_EUNSUPPORTED,
+                            ATTEST_FAILED "V2 runtime events need the V1 attestation format");
                 goto out;
             }
             struct versioned_runtime_event *re = &v.runtime[v.n_runtime++];
@@ -87,7 +87,7 @@ static dstack_err build_v0(struct agent *a, const uint8_t *quote, size_t quote_l
     e = stripped ? versioned_encode_v0_stripped(&v, out, out_len)
                  : versioned_encode_v0(&v, out, out_len);
     if (e != DSTACK_OK) {
-        tls_err(err, "cannot encode the attestation", NULL);
+        err_set(e, ATTEST_FAILED "cannot encode the attestation");
     }
 out:
     free(v.events);
@@ -96,7 +96,7 @@ out:
 }
 
 dstack_err tls_cert_evidence(struct agent *a, const uint8_t spki[P256_SPKI_LEN], unsigned want,
-                             struct tls_evidence *out, char err[X509_ERR_MAX])
+                             struct tls_evidence *out)
 {
     uint8_t rd[DSTACK_REPORT_DATA_LEN];
     uint8_t *q = NULL;
@@ -110,34 +110,33 @@ dstack_err tls_cert_evidence(struct agent *a, const uint8_t spki[P256_SPKI_LEN],
         return DSTACK_OK;
     }
     if (a->tee == NULL || a->tee->quote == NULL) {
-        tls_err(err, "no TEE backend can quote", NULL);
-        return DSTACK_ETEE;
+        return err_set(DSTACK_ETEE, ATTEST_FAILED "no TEE backend can quote");
     }
     if ((e = dstack_ratls_report_data(spki, P256_SPKI_LEN, rd)) != DSTACK_OK) {
-        return e;
+        return err_set(e, ATTEST_FAILED "report data: %s", dstack_err_str(e));
     }
     e = a->tee->quote(a->tee_state, rd, &q, &q_len);
     if (e != DSTACK_OK || q == NULL) {
-        tls_err(err, "quote failed", e != DSTACK_OK ? err_text() : "no quote");
-        e = e != DSTACK_OK ? e : DSTACK_ETEE;
+        e = e != DSTACK_OK ? err_wrap(e, ATTEST_FAILED "quote failed")
+                           : err_set(DSTACK_ETEE, ATTEST_FAILED "quote failed: no quote");
         goto out;
     }
-    if ((e = load_event_log(a, &log, err)) != DSTACK_OK) {
+    if ((e = load_event_log(a, &log)) != DSTACK_OK) {
         goto out;
     }
     if ((want & TLS_EVIDENCE_QUOTE) && (e = build_v0(a, q, q_len, &log, rd, true, &out->attestation,
-                                                     &out->attestation_len, err)) != DSTACK_OK) {
+                                                     &out->attestation_len)) != DSTACK_OK) {
         goto out;
     }
-    if ((want & TLS_EVIDENCE_FULL) && (e = build_v0(a, q, q_len, &log, rd, false, &out->full,
-                                                    &out->full_len, err)) != DSTACK_OK) {
+    if ((want & TLS_EVIDENCE_FULL) &&
+        (e = build_v0(a, q, q_len, &log, rd, false, &out->full, &out->full_len)) != DSTACK_OK) {
         goto out;
     }
     if (want & TLS_EVIDENCE_APP_INFO) {
         const char *why = "";
         e = appinfo_build(q, q_len, &log, a->vm_config, &out->app_info, &out->app_info_len, &why);
         if (e != DSTACK_OK) {
-            tls_err(err, why, NULL);
+            err_set(e, ATTEST_FAILED "%s", why);
             goto out;
         }
     }

@@ -12,6 +12,7 @@
 
 #include "json/json.h"
 #include "kms/kms_client.h"
+#include "util/error.h"
 
 #define KMS_CHAIN_LEN 3
 
@@ -33,10 +34,9 @@ static bool leaf_has_key(X509 *leaf, const uint8_t *spki, size_t spki_len)
 }
 
 /* leaf -> chain[1..] -> a certificate of ca_pem, with OpenSSL's path validation. */
-static dstack_err verify_to_ca(X509 *const certs[KMS_CHAIN_LEN], const char *ca_pem,
-                               char why[KMS_ERR_MAX])
+static dstack_err verify_to_ca(X509 *const certs[KMS_CHAIN_LEN], const char *ca_pem)
 {
-    dstack_err e = DSTACK_EVERIFY;
+    dstack_err e = DSTACK_ENOMEM;
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     STACK_OF(X509) *untrusted = sk_X509_new_null();
@@ -45,8 +45,7 @@ static dstack_err verify_to_ca(X509 *const certs[KMS_CHAIN_LEN], const char *ca_
     int n_ca = 0;
 
     if (store == NULL || ctx == NULL || untrusted == NULL || b == NULL) {
-        snprintf(why, KMS_ERR_MAX, "out of memory");
-        e = DSTACK_ENOMEM;
+        err_set(e, "out of memory");
         goto out;
     }
     while ((ca = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
@@ -55,17 +54,18 @@ static dstack_err verify_to_ca(X509 *const certs[KMS_CHAIN_LEN], const char *ca_
     }
     for (size_t i = 1; i < KMS_CHAIN_LEN; i++) {
         if (sk_X509_push(untrusted, certs[i]) <= 0) {
+            err_set(e, "out of memory");
             goto out;
         }
     }
+    e = DSTACK_EVERIFY;
     if (n_ca == 0 || X509_STORE_CTX_init(ctx, store, certs[0], untrusted) != 1) {
-        snprintf(why, KMS_ERR_MAX, "bad answer: the keys file's ca_cert is unusable");
+        err_set(e, "bad answer: the keys file's ca_cert is unusable");
         goto out;
     }
     if (X509_verify_cert(ctx) != 1) {
-        snprintf(why, KMS_ERR_MAX,
-                 "bad answer: certificate_chain does not verify to the keys file's ca_cert (%s)",
-                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+        err_set(e, "bad answer: certificate_chain does not verify to the keys file's ca_cert (%s)",
+                X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
         goto out;
     }
     e = DSTACK_OK;
@@ -78,25 +78,21 @@ out:
 }
 
 /* One PEM per element, each a single parsable certificate; copies into out. */
-static dstack_err read_chain(const cJSON *arr, X509 *certs[KMS_CHAIN_LEN], struct tls_chain *out,
-                             char why[KMS_ERR_MAX])
+static dstack_err read_chain(const cJSON *arr, X509 *certs[KMS_CHAIN_LEN], struct tls_chain *out)
 {
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) != KMS_CHAIN_LEN) {
-        snprintf(why, KMS_ERR_MAX,
-                 "bad answer: certificate_chain must be [leaf, app CA, root] (%d elements)",
-                 cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1);
-        return DSTACK_EPROTO;
+        return err_set(DSTACK_EPROTO,
+                       "bad answer: certificate_chain must be [leaf, app CA, root] (%d elements)",
+                       cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1);
     }
     for (int i = 0; i < KMS_CHAIN_LEN; i++) {
         const char *s = json_str(json_at(arr, (size_t)i));
         if (s == NULL || (certs[i] = pem_cert(s)) == NULL) {
-            snprintf(why, KMS_ERR_MAX, "bad answer: certificate_chain[%d] is not a PEM certificate",
-                     i);
-            return DSTACK_EPROTO;
+            return err_set(DSTACK_EPROTO,
+                           "bad answer: certificate_chain[%d] is not a PEM certificate", i);
         }
         if ((out->pem[i] = strdup(s)) == NULL) {
-            snprintf(why, KMS_ERR_MAX, "out of memory");
-            return DSTACK_ENOMEM;
+            return err_set(DSTACK_ENOMEM, "out of memory");
         }
         out->n++;
     }
@@ -104,7 +100,7 @@ static dstack_err read_chain(const cJSON *arr, X509 *certs[KMS_CHAIN_LEN], struc
 }
 
 dstack_err kms_chain_check(const char *json, size_t len, const uint8_t *spki, size_t spki_len,
-                           const char *ca_pem, struct tls_chain *out, char why[KMS_ERR_MAX])
+                           const char *ca_pem, struct tls_chain *out)
 {
     X509 *certs[KMS_CHAIN_LEN] = {NULL};
     dstack_err e = DSTACK_EPROTO;
@@ -113,18 +109,18 @@ dstack_err kms_chain_check(const char *json, size_t len, const uint8_t *spki, si
     ERR_set_mark(); /* PEM reading leaves "no start line" behind */
     cJSON *doc = json_parse(json, len, 0, NULL);
     if (!cJSON_IsObject(doc)) {
-        snprintf(why, KMS_ERR_MAX, "bad answer: not a JSON object (%zu bytes)", len);
+        err_set(e, "bad answer: not a JSON object (%zu bytes)", len);
         goto out;
     }
-    if ((e = read_chain(json_get(doc, "certificate_chain"), certs, out, why)) != DSTACK_OK) {
+    if ((e = read_chain(json_get(doc, "certificate_chain"), certs, out)) != DSTACK_OK) {
         goto out;
     }
     if (!leaf_has_key(certs[0], spki, spki_len)) {
-        snprintf(why, KMS_ERR_MAX, "bad answer: the leaf certificate is not for the requested key");
-        e = DSTACK_EVERIFY;
+        e = err_set(DSTACK_EVERIFY,
+                    "bad answer: the leaf certificate is not for the requested key");
         goto out;
     }
-    e = verify_to_ca(certs, ca_pem, why);
+    e = verify_to_ca(certs, ca_pem);
 out:
     for (size_t i = 0; i < KMS_CHAIN_LEN; i++) {
         X509_free(certs[i]);

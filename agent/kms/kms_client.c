@@ -14,6 +14,7 @@
 #include "json/json.h"
 #include "kms/kms_csr.h"
 #include "log.h"
+#include "util/error.h"
 #include "util/secret.h"
 
 /* generate_ra_cert's subject (ra-tls/src/cert.rs:L567-571). */
@@ -64,8 +65,7 @@ void kms_client_free(struct kms_client *kc)
 }
 
 /* The client certificate for `key` under the keys file's temporary CA. */
-static dstack_err issue_client_cert(struct agent *a, const struct p256_key *key, char **pem,
-                                    char why[KMS_ERR_MAX])
+static dstack_err issue_client_cert(struct agent *a, const struct p256_key *key, char **pem)
 {
     struct app_keys *k = a->keys;
     struct x509_ca *ca = NULL;
@@ -76,14 +76,13 @@ static dstack_err issue_client_cert(struct agent *a, const struct p256_key *key,
     dstack_err e;
 
     p256_spki(key->point, spki);
-    if ((e = tls_cert_evidence(a, spki, TLS_EVIDENCE_QUOTE, &ev, x)) != DSTACK_OK) {
-        snprintf(why, KMS_ERR_MAX, "%s", x);
+    if ((e = tls_cert_evidence(a, spki, TLS_EVIDENCE_QUOTE, &ev)) != DSTACK_OK) {
         goto out;
     }
     e = x509_ca_load(k->tmp_ca_cert, strlen(k->tmp_ca_cert), k->tmp_ca_key, strlen(k->tmp_ca_key),
                      &ca, x);
     if (e != DSTACK_OK) {
-        snprintf(why, KMS_ERR_MAX, "the keys file's tmp_ca_cert/tmp_ca_key: %s", x);
+        err_set(e, "the keys file's tmp_ca_cert/tmp_ca_key: %s", x);
         goto out;
     }
     (void)x509_validity(false, 0, false, 0, (uint64_t)time(NULL), &nb, &na, x);
@@ -95,7 +94,7 @@ static dstack_err issue_client_cert(struct agent *a, const struct p256_key *key,
         .attestation_len = ev.attestation_len,
     };
     if ((e = x509_leaf_issue(ca, &req, key->point, pem, x)) != DSTACK_OK) {
-        snprintf(why, KMS_ERR_MAX, "%s", x);
+        err_set(e, "%s", x);
     }
 out:
     tls_evidence_free(&ev);
@@ -104,7 +103,7 @@ out:
 }
 
 /* Makes the identity on first use; the temporary CA key is wiped once it has served. */
-static dstack_err ensure_identity(struct agent *a, struct kms_client *kc, char why[KMS_ERR_MAX])
+static dstack_err ensure_identity(struct agent *a, struct kms_client *kc)
 {
     struct p256_key key;
     dstack_err e = DSTACK_OK;
@@ -114,15 +113,14 @@ static dstack_err ensure_identity(struct agent *a, struct kms_client *kc, char w
         goto out;
     }
     if (a->keys->tmp_ca_key == NULL || a->keys->tmp_ca_cert == NULL) {
-        snprintf(why, KMS_ERR_MAX, "the keys file has no temporary CA");
-        e = DSTACK_EINVAL;
+        e = err_set(DSTACK_EINVAL, "the keys file has no temporary CA");
         goto out;
     }
     if ((e = p256_generate(&key)) != DSTACK_OK) {
-        snprintf(why, KMS_ERR_MAX, "cannot make a key");
+        err_set(e, "cannot make a key");
         goto out;
     }
-    if ((e = issue_client_cert(a, &key, &kc->cert_pem, why)) == DSTACK_OK) {
+    if ((e = issue_client_cert(a, &key, &kc->cert_pem)) == DSTACK_OK) {
         p256_pkcs8_pem(&key, kc->key_pem);
         kc->key_pem_len = strlen(kc->key_pem);
         struct app_keys *k = a->keys;
@@ -165,41 +163,39 @@ static void endpoint_of(const struct agent *a, const struct kms_client *kc, stru
     ep->cancel = &kc->cancel;
 }
 
-/* CSR + signature + SignCert + checks; why gets the cause. */
+/* CSR + signature + SignCert + checks; the error text gives the cause. */
 static dstack_err sign_cert(struct agent *a, const struct p256_key *key,
                             const struct tls_request *req, const struct tls_evidence *ev,
-                            struct tls_chain *out, char why[KMS_ERR_MAX])
+                            struct tls_chain *out)
 {
     struct kms_endpoint ep;
     uint8_t spki[P256_SPKI_LEN], sig[KMS_CSR_SIG_MAX];
     uint8_t *csr = NULL;
     size_t csr_len = 0, sig_len = 0, reply_len = 0;
     char *body = NULL, *reply = NULL;
-    char cause[KMS_ERR_MAX] = "";
     dstack_err e;
 
     p256_spki(key->point, spki);
     if ((e = kms_csr_encode(req, spki, sizeof spki, ev->full, ev->full_len, &csr, &csr_len)) !=
             DSTACK_OK ||
         (e = kms_csr_sign(key, csr, csr_len, sig, &sig_len)) != DSTACK_OK) {
-        snprintf(why, KMS_ERR_MAX, "cannot encode or sign the CSR");
+        err_set(e, "cannot encode or sign the CSR");
         goto out;
     }
     body = sign_cert_body(csr, csr_len, sig, sig_len, a->vm_config);
     if (body == NULL) {
-        snprintf(why, KMS_ERR_MAX, "out of memory");
-        e = DSTACK_ENOMEM;
+        e = err_set(DSTACK_ENOMEM, "out of memory");
         goto out;
     }
     endpoint_of(a, a->kms, &ep);
-    if ((e = kms_http_post(&ep, "SignCert", body, &reply, &reply_len, why)) != DSTACK_OK) {
+    if ((e = kms_http_post(&ep, "SignCert", body, &reply, &reply_len)) != DSTACK_OK) {
         goto out;
     }
-    if ((e = kms_chain_check(reply, reply_len, spki, sizeof spki, a->keys->ca_cert, out, cause)) !=
+    if ((e = kms_chain_check(reply, reply_len, spki, sizeof spki, a->keys->ca_cert, out)) !=
         DSTACK_OK) {
         char shown[600];
         kms_url_for_log(a->keys->kms_url, shown, sizeof shown);
-        snprintf(why, KMS_ERR_MAX, "KMS %.200s SignCert: %.290s", shown, cause);
+        err_wrap(e, "KMS %.200s SignCert", shown);
     }
 out:
     secret_wipe(sig, sizeof sig); /* the signature is not secret, but it proves possession */
@@ -210,35 +206,31 @@ out:
 }
 
 dstack_err kms_sign_cert(struct agent *a, const struct p256_key *key, const struct tls_request *req,
-                         struct tls_chain *out, char err[TLS_ERR_MAX])
+                         struct tls_chain *out)
 {
     struct tls_evidence ev = {0};
     uint8_t spki[P256_SPKI_LEN];
-    char why[KMS_ERR_MAX] = "";
-    char x[X509_ERR_MAX] = "";
     dstack_err e;
 
     memset(out, 0, sizeof *out);
-    if ((e = ensure_identity(a, a->kms, why)) != DSTACK_OK) {
+    if ((e = ensure_identity(a, a->kms)) != DSTACK_OK) {
         char shown[600];
         kms_url_for_log(a->keys->kms_url, shown, sizeof shown);
-        snprintf(err, TLS_ERR_MAX, "Failed to sign the CSR: KMS %.200s: no client certificate: %s",
-                 shown, why);
+        err_wrap(e, "Failed to sign the CSR: KMS %.200s: no client certificate", shown);
         goto out;
     }
     /* Upstream quotes for every certificate, ext_quote or not: the KMS checks the CSR's
      * attestation in every case (rpc_service.rs issue_cert, main_service.rs sign_cert). */
     p256_spki(key->point, spki);
-    if ((e = tls_cert_evidence(a, spki, TLS_EVIDENCE_FULL, &ev, x)) != DSTACK_OK) {
-        snprintf(err, TLS_ERR_MAX, "%s", x);
+    if ((e = tls_cert_evidence(a, spki, TLS_EVIDENCE_FULL, &ev)) != DSTACK_OK) {
         goto out;
     }
-    if ((e = sign_cert(a, key, req, &ev, out, why)) != DSTACK_OK) {
-        snprintf(err, TLS_ERR_MAX, "Failed to sign the CSR: %s", why);
+    if ((e = sign_cert(a, key, req, &ev, out)) != DSTACK_OK) {
+        err_wrap(e, "Failed to sign the CSR");
     }
 out:
     if (e != DSTACK_OK) {
-        log_warn("KMS certificate issuance failed: %s", err);
+        log_warn("KMS certificate issuance failed: %s", err_text());
     }
     tls_evidence_free(&ev);
     return e;

@@ -26,14 +26,14 @@ void kms_client_cancel(struct kms_client *kc);
 /* SignCert for `key` and `req`: builds the CSR with the whole attestation of the key, signs it
  * with the key and sends {api_version 2, csr, signature, vm_config}. The answer must be
  * [leaf, app CA, root] with the leaf for this key, verifying to the keys file's ca_cert; the
- * PEMs are returned verbatim in *out. err is the RPC error text (upstream's "Failed to sign the
- * CSR: " prefix, then the KMS URL and the cause). */
+ * PEMs are returned verbatim in *out. On failure the error text (util/error.h) is the RPC
+ * error (upstream's "Failed to sign the CSR: " prefix, then the KMS URL and the cause). */
 dstack_err kms_sign_cert(struct agent *a, const struct p256_key *key, const struct tls_request *req,
-                         struct tls_chain *out, char err[TLS_ERR_MAX]);
+                         struct tls_chain *out);
 
 /* Checks a SignCert answer (kms_chain.c): {"certificate_chain": [3 PEM certificates]}, the
- * leaf's key is spki, and the chain verifies to ca_pem. why gets the cause. */
+ * leaf's key is spki, and the chain verifies to ca_pem. The error text gives the cause. */
 dstack_err kms_chain_check(const char *json, size_t len, const uint8_t *spki, size_t spki_len,
-                           const char *ca_pem, struct tls_chain *out, char why[KMS_ERR_MAX]);
+                           const char *ca_pem, struct tls_chain *out);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "heap_wipe.h"
 #include "json/json.h"
+#include "util/error.h"
 #include "util/secret.h"
 
 struct reply_buf {
@@ -163,7 +164,7 @@ static bool set_tls(CURL *c, const struct kms_endpoint *ep)
 }
 
 dstack_err kms_http_post(const struct kms_endpoint *ep, const char *method, const char *body,
-                         char **reply, size_t *reply_len, char err[KMS_ERR_MAX])
+                         char **reply, size_t *reply_len)
 {
     char url[2048], shown[1024], detail[CURL_ERROR_SIZE] = "", cause[400] = "";
     struct reply_buf r = {0};
@@ -179,7 +180,7 @@ dstack_err kms_http_post(const struct kms_endpoint *ep, const char *method, cons
     int n = snprintf(url, sizeof url, "%s/%s?json", ep->url, method);
     hdr = curl_slist_append(NULL, "Content-Type: application/json");
     if (c == NULL || hdr == NULL || n < 0 || (size_t)n >= sizeof url) {
-        snprintf(err, KMS_ERR_MAX, "KMS %.300s %s: cannot set up the request", shown, method);
+        err_set(e, "KMS %.300s %s: cannot set up the request", shown, method);
         goto out;
     }
     if (!set_tls(c, ep) || curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
@@ -195,8 +196,7 @@ dstack_err kms_http_post(const struct kms_endpoint *ep, const char *method, cons
         curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)ep->cancel) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)ep->connect_timeout_ms) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)ep->timeout_ms) != CURLE_OK) {
-        snprintf(err, KMS_ERR_MAX, "KMS %.300s %s: cannot set up the request (https only)", shown,
-                 method);
+        err_set(e, "KMS %.300s %s: cannot set up the request (https only)", shown, method);
         goto out;
     }
     CURLcode rc = curl_easy_perform(c);
@@ -211,20 +211,20 @@ dstack_err kms_http_post(const struct kms_endpoint *ep, const char *method, cons
     }
     if (rc != CURLE_OK) {
         curl_cause(rc, detail, ep, r.too_big, cause, sizeof cause);
-        snprintf(err, KMS_ERR_MAX, "KMS %.200s %.16s: %.280s", shown, method, cause);
+        err_set(e, "KMS %.200s %.16s: %.280s", shown, method, cause);
         goto out;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200) {
         http_error_text(status, &r, cause, sizeof cause);
-        snprintf(err, KMS_ERR_MAX, "KMS %.200s %.16s: %.280s", shown, method, cause);
-        e = DSTACK_EPROTO;
+        e = err_set(DSTACK_EPROTO, "KMS %.200s %.16s: %.280s", shown, method, cause);
         goto out;
     }
     *reply = r.p != NULL ? r.p : strdup("");
     *reply_len = r.len;
     r.p = NULL;
-    e = *reply != NULL ? DSTACK_OK : DSTACK_ENOMEM;
+    e = *reply != NULL ? DSTACK_OK
+                       : err_set(DSTACK_ENOMEM, "KMS %.200s %.16s: out of memory", shown, method);
 out:
     free(r.p);
     curl_slist_free_all(hdr);

@@ -11,7 +11,6 @@
 
 #include <dstack/common.h>
 
-#define KMS_ERR_MAX 512
 #define KMS_REPLY_MAX (1u << 20)             /* a chain of three certificates is ~10 KiB */
 #define KMS_CONNECT_TIMEOUT_MS_DEFAULT 5000u /* client.rs: connect_timeout(5 s) */
 #define KMS_TIMEOUT_MS_DEFAULT 60000u        /* client.rs: timeout(60 s) */
@@ -32,10 +31,11 @@ struct kms_endpoint {
 dstack_err kms_http_global_init(void);
 
 /* POSTs body to <url>/<method>?json. On HTTP 200 *reply (malloc'd, NUL-terminated) holds the
- * answer. Otherwise err says why, naming the URL (user info hidden) and the cause: connection,
- * timeout, TLS, HTTP status with the KMS's own {"error"} text, or a truncated/oversized answer. */
+ * answer. Otherwise the error text (util/error.h) says why, naming the URL (user info hidden)
+ * and the cause: connection, timeout, TLS, HTTP status with the KMS's own {"error"} text, or a
+ * truncated/oversized answer. */
 dstack_err kms_http_post(const struct kms_endpoint *ep, const char *method, const char *body,
-                         char **reply, size_t *reply_len, char err[KMS_ERR_MAX]);
+                         char **reply, size_t *reply_len);
 
 /* The URL as it may appear in messages and logs: "user:pass@" replaced by "***@". */
 void kms_url_for_log(const char *url, char *out, size_t cap);

@@ -35,12 +35,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct tls_chain chain;
-    char why[KMS_ERR_MAX];
     if (ca == NULL) {
         return 0;
     }
-    if (kms_chain_check((const char *)data, size, spki, sizeof spki, ca, &chain, why) ==
-        DSTACK_OK) {
+    if (kms_chain_check((const char *)data, size, spki, sizeof spki, ca, &chain) == DSTACK_OK) {
         tls_chain_free(&chain);
     }
     return 0;

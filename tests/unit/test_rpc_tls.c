@@ -99,8 +99,7 @@ static void test_tbs_b(void)
     uint8_t spki[P256_SPKI_LEN];
     p256_spki(k.point, spki);
     struct tls_evidence ev;
-    char err[X509_ERR_MAX] = "";
-    CHECK(tls_cert_evidence(&agent, spki, TLS_EVIDENCE_QUOTE | TLS_EVIDENCE_APP_INFO, &ev, err) ==
+    CHECK(tls_cert_evidence(&agent, spki, TLS_EVIDENCE_QUOTE | TLS_EVIDENCE_APP_INFO, &ev) ==
           DSTACK_OK);
     uint8_t h[32];
     CHECK(ev.attestation_len == 6788);
@@ -138,6 +137,7 @@ static void test_tbs_b(void)
         .attestation_len = ev.attestation_len,
     };
     struct x509_ca *ca = NULL;
+    char err[X509_ERR_MAX] = "";
     CHECK(x509_ca_load(ca_pem, strlen(ca_pem), agent.keys->ca_key, strlen(agent.keys->ca_key), &ca,
                        err) == DSTACK_OK);
     size_t name_len = 0;
@@ -282,7 +282,7 @@ static void test_derive_key(void)
 static void test_demo_cert(void)
 {
     char *pem = NULL;
-    CHECK(tls_demo_cert(&agent, &pem, NULL) == DSTACK_OK);
+    CHECK(tls_demo_cert(&agent, &pem) == DSTACK_OK);
     CHECK(pem != NULL && strstr(pem, "-----END CERTIFICATE-----\n\n-----BEGIN CERTIFICATE-----"));
     if (pem == NULL) {
         return;
