@@ -43,9 +43,9 @@ static double ours_us(const char *q, size_t qlen, const char *cj, size_t clen, u
     double t0 = bench_now();
     for (uint64_t i = 0; i < n; i++) {
         struct dstack_collateral *col = NULL;
-        if (dstack_collateral_from_json(cj, clen, &col, NULL, 0) != DSTACK_OK ||
+        if (dstack_collateral_from_json(cj, clen, &col) != DSTACK_OK ||
             dstack_dcap_verify((const uint8_t *)q, qlen, col, strtoull(SAMPLE_NOW, NULL, 10), NULL,
-                               &rep, NULL, 0) != DSTACK_OK) {
+                               &rep) != DSTACK_OK) {
             fprintf(stderr, "bench_verify: the sample does not verify\n");
             exit(1);
         }

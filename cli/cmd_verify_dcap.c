@@ -38,7 +38,6 @@ static int parse_now(const char *name, const char *text, uint64_t *now)
 static int load_collateral(const char *name, const struct cli_dcap_args *a, const uint8_t *q,
                            size_t qlen, struct dstack_collateral **col)
 {
-    char why[256] = "";
     char *text = NULL;
     size_t len = 0;
     int rc;
@@ -46,21 +45,21 @@ static int load_collateral(const char *name, const struct cli_dcap_args *a, cons
         if ((rc = cli_read_file(a->collateral_path, &text, &len)) != 0) {
             return rc;
         }
-        dstack_err err = dstack_collateral_from_json(text, len, col, why, sizeof why);
+        dstack_err err = dstack_collateral_from_json(text, len, col);
         free(text);
         if (err == DSTACK_ENOMEM) {
             return cli_error(name, CLI_EXIT_FAIL, "out of memory");
         }
         return err == DSTACK_OK ? 0
                                 : cli_error(name, CLI_EXIT_NEGATIVE, "invalid collateral: %s: %s",
-                                            a->collateral_path, why[0] ? why : dstack_err_str(err));
+                                            a->collateral_path, dstack_last_error());
     }
     struct pccs_options po = {
         .url = a->pccs_url, .cache_dir = a->cache_dir, .now = a->now, .timeout_ms = a->timeout_ms};
-    dstack_err err = pccs_fetch_for_quote(&po, q, qlen, col, why, sizeof why);
+    dstack_err err = pccs_fetch_for_quote(&po, q, qlen, col);
     return err == DSTACK_OK ? 0
                             : cli_error(name, CLI_EXIT_FAIL, "collateral from %s: %s", a->pccs_url,
-                                        why[0] ? why : dstack_err_str(err));
+                                        dstack_last_error());
 }
 
 static int load_root(const char *name, const char *path, struct dstack_dcap_options *opts)
@@ -87,7 +86,7 @@ int cli_verify_dcap(const char *name, const struct cli_dcap_args *args, const ui
     struct cli_dcap_args a = *args;
     struct dstack_collateral *col = NULL;
     struct dstack_dcap_report *rep = calloc(1, sizeof *rep);
-    char why[256] = "", *json = NULL;
+    char *json = NULL;
     int rc;
     if (rep == NULL) {
         return cli_error(name, CLI_EXIT_FAIL, "out of memory");
@@ -109,12 +108,10 @@ int cli_verify_dcap(const char *name, const struct cli_dcap_args *args, const ui
     if (a.root_path != NULL && (rc = load_root(name, a.root_path, &opts)) != 0) {
         goto out;
     }
-    dstack_err err = dstack_dcap_verify(q, qlen, col, a.now, opts.root_ca_der ? &opts : NULL, rep,
-                                        why, sizeof why);
+    dstack_err err = dstack_dcap_verify(q, qlen, col, a.now, opts.root_ca_der ? &opts : NULL, rep);
     free((void *)opts.root_ca_der);
     if (err != DSTACK_OK) {
-        rc = cli_error(name, CLI_EXIT_NEGATIVE, "invalid quote: %s",
-                       why[0] ? why : dstack_err_str(err));
+        rc = cli_error(name, CLI_EXIT_NEGATIVE, "invalid quote: %s", dstack_last_error());
         goto out;
     }
     if (dstack_dcap_report_to_json(rep, &json) != DSTACK_OK) {

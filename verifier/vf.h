@@ -9,7 +9,6 @@
 
 #include <dstack/verify.h>
 
-#define VF_ERROR_MAX 512
 #define VF_PATH_MAX 1024
 #define VF_MAX_BODY (8u << 20) /* an attestation with its event log is ~100 KiB */
 
@@ -33,10 +32,12 @@ struct vf_app {
     struct dstack_collateral *collateral; /* the fixed bundle, or NULL: fetch per quote */
 };
 
+/* Errors set the thread's text (util/error.h) naming the file, key or variable at fault. */
+
 /* Reads the TOML file (NULL: defaults) then DSTACK_VERIFIER_* environment overrides. */
-int vf_config_load(const char *path, struct vf_config *c, char err[VF_ERROR_MAX]);
+dstack_err vf_config_load(const char *path, struct vf_config *c);
 /* The root and the fixed collateral the configuration names. */
-int vf_app_init(struct vf_app *a, char err[VF_ERROR_MAX]);
+dstack_err vf_app_init(struct vf_app *a);
 void vf_app_free(struct vf_app *a);
 
 /* The answer to one POST /verify body: HTTP status and JSON text (malloc'd). */
@@ -44,7 +45,6 @@ void vf_verify_body(const struct vf_app *a, const char *body, size_t len, unsign
                     char **json);
 
 struct srv_listener;
-int vf_server_start(struct vf_app *a, struct srv_listener **out, uint16_t *port,
-                    char err[VF_ERROR_MAX]);
+dstack_err vf_server_start(struct vf_app *a, struct srv_listener **out, uint16_t *port);
 
 #endif

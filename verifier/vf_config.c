@@ -40,21 +40,20 @@ static int read_attestation(struct cfg_node *root, struct vf_config *c, char *e)
     return 0;
 }
 
-static int read_file_config(const char *path, struct vf_config *c, char err[VF_ERROR_MAX])
+static dstack_err read_file_config(const char *path, struct vf_config *c)
 {
     char *text = NULL, e[CFG_GET_ERROR_MAX] = "", ignored[VF_PATH_MAX];
     size_t len = 0;
     struct cfg_node *root = NULL;
     struct cfg_parse_error pe = {0};
     uint64_t port = c->port, threads = c->threads, timeout = 0;
-    if (file_read_all(path, 1u << 20, &text, &len, NULL) != DSTACK_OK) {
-        snprintf(err, VF_ERROR_MAX, "%s", err_text());
-        return -1;
+    dstack_err err = file_read_all(path, 1u << 20, &text, &len, NULL);
+    if (err != DSTACK_OK) {
+        return err; /* the text names the file */
     }
     if (cfg_toml_parse(text, len, &root, &pe) != 0) {
-        snprintf(err, VF_ERROR_MAX, "%s:%u:%u: %s", path, pe.line, pe.column, pe.msg);
         free(text);
-        return -1;
+        return err_set(DSTACK_EFORMAT, "%s:%u:%u: %s", path, pe.line, pe.column, pe.msg);
     }
     free(text);
     int rc =
@@ -75,23 +74,23 @@ static int read_file_config(const char *path, struct vf_config *c, char err[VF_E
             : 0;
     cfg_node_free(root);
     if (rc != 0) {
-        snprintf(err, VF_ERROR_MAX, "%s: %s", path, e);
-        return -1;
+        return err_set(DSTACK_EFORMAT, "%s: %s", path, e);
     }
     c->port = (uint16_t)port;
     c->threads = (unsigned)threads;
-    return 0;
+    return DSTACK_OK;
 }
 
-int vf_config_load(const char *path, struct vf_config *c, char err[VF_ERROR_MAX])
+dstack_err vf_config_load(const char *path, struct vf_config *c)
 {
     memset(c, 0, sizeof *c);
     snprintf(c->address, sizeof c->address, "0.0.0.0");
     c->port = 8080;
     c->threads = 4;
     snprintf(c->pccs_url, sizeof c->pccs_url, "%s", DEFAULT_PCCS);
-    if (path != NULL && read_file_config(path, c, err) != 0) {
-        return -1;
+    dstack_err err = path != NULL ? read_file_config(path, c) : DSTACK_OK;
+    if (err != DSTACK_OK) {
+        return err;
     }
     const char *v;
     if ((v = getenv("DSTACK_VERIFIER_ADDRESS")) != NULL) {
@@ -101,8 +100,7 @@ int vf_config_load(const char *path, struct vf_config *c, char err[VF_ERROR_MAX]
         char *end = NULL;
         unsigned long p = strtoul(v, &end, 10);
         if (end == v || *end != '\0' || p > 65535) {
-            snprintf(err, VF_ERROR_MAX, "DSTACK_VERIFIER_PORT: not a port: %s", v);
-            return -1;
+            return err_set(DSTACK_EINVAL, "DSTACK_VERIFIER_PORT: not a port: %s", v);
         }
         c->port = (uint16_t)p;
     }

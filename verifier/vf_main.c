@@ -7,12 +7,12 @@
 
 #include "log.h"
 #include "srv.h"
+#include "util/error.h"
 #include "vf.h"
 
 int main(int argc, char **argv)
 {
     const char *config = NULL;
-    char err[VF_ERROR_MAX] = "";
     struct vf_app app = {0};
     struct srv_listener *l = NULL;
     uint16_t port = 0;
@@ -32,9 +32,9 @@ int main(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    if (vf_config_load(config, &app.cfg, err) != 0 || vf_app_init(&app, err) != 0 ||
-        vf_server_start(&app, &l, &port, err) != 0) {
-        fprintf(stderr, "dstack-verifier: %s\n", err);
+    if (vf_config_load(config, &app.cfg) != DSTACK_OK || vf_app_init(&app) != DSTACK_OK ||
+        vf_server_start(&app, &l, &port) != DSTACK_OK) {
+        fprintf(stderr, "dstack-verifier: %s\n", err_text());
         vf_app_free(&app);
         return 1;
     }

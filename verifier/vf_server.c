@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "srv.h"
+#include "util/error.h"
 
 #define VF_CONNECTION_MEMORY (64u << 10)
 
@@ -153,13 +154,13 @@ static void on_core_log(enum srv_log_level level, const char *msg)
     log_msg(map[level], "%s", msg);
 }
 
-int vf_server_start(struct vf_app *a, struct srv_listener **out, uint16_t *port,
-                    char err[VF_ERROR_MAX])
+dstack_err vf_server_start(struct vf_app *a, struct srv_listener **out, uint16_t *port)
 {
+    char err[SRV_ERROR_MAX] = ""; /* the server core still reports into a buffer */
     unsigned long limit = srv_fd_raise_limit();
     int fd = srv_listen_tcp(a->cfg.address, a->cfg.port, err);
     if (fd < 0) {
-        return -1;
+        return err_set(DSTACK_EIO, "%s", err);
     }
     *port = srv_socket_port(fd);
     unsigned share = srv_fd_share(limit, srv_fd_open_count() + 64, 1);
@@ -178,5 +179,8 @@ int vf_server_start(struct vf_app *a, struct srv_listener **out, uint16_t *port,
                     .refuse = on_refuse},
         .log = on_core_log,
     };
-    return srv_listener_start(&c, out, err);
+    if (srv_listener_start(&c, out, err) != 0) {
+        return err_set(DSTACK_EIO, "%s", err);
+    }
+    return DSTACK_OK;
 }

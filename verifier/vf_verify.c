@@ -58,7 +58,7 @@ static bool text_member(const cJSON *req, const char *key, const char **out, siz
 
 /* The quote the collateral is for: the request's, or the one inside its attestation. */
 static dstack_err collateral_for(const struct vf_app *a, const struct dstack_attestation_input *in,
-                                 struct dstack_collateral **out, char *why, size_t cap)
+                                 struct dstack_collateral **out)
 {
     if (a->collateral != NULL) {
         *out = NULL; /* the fixed bundle: borrowed by the caller */
@@ -75,7 +75,8 @@ static dstack_err collateral_for(const struct vf_app *a, const struct dstack_att
     struct pccs_options po = {.url = a->cfg.pccs_url,
                               .cache_dir = a->cfg.cache_dir[0] ? a->cfg.cache_dir : NULL,
                               .now = (uint64_t)time(NULL)};
-    dstack_err err = q != NULL ? pccs_fetch_for_quote(&po, q, qlen, out, why, cap) : DSTACK_EINVAL;
+    dstack_err err = q != NULL ? pccs_fetch_for_quote(&po, q, qlen, out)
+                               : err_set(DSTACK_EINVAL, "the attestation does not decode");
     versioned_free(&v);
     return err;
 }
@@ -84,7 +85,7 @@ static char *verify_request(const struct vf_app *a, const cJSON *req)
 {
     struct dstack_attestation_input in = {0};
     uint8_t *quote = NULL, *att = NULL;
-    char *answer = NULL, why[256] = "", reason[400];
+    char *answer = NULL, reason[400];
     struct dstack_collateral *fetched = NULL;
     struct dstack_attestation_result *res = calloc(1, sizeof *res);
     if (res == NULL || !hex_member(req, "quote", &quote, &in.quote_len) ||
@@ -101,8 +102,8 @@ static char *verify_request(const struct vf_app *a, const cJSON *req)
         answer = error_answer("Quote is required");
         goto out;
     }
-    if (collateral_for(a, &in, &fetched, why, sizeof why) != DSTACK_OK) {
-        snprintf(reason, sizeof reason, "Quote verification failed: collateral: %s", why);
+    if (collateral_for(a, &in, &fetched) != DSTACK_OK) {
+        snprintf(reason, sizeof reason, "Quote verification failed: collateral: %s", err_text());
         answer = error_answer(reason);
         goto out;
     }
@@ -139,49 +140,46 @@ void vf_verify_body(const struct vf_app *a, const char *body, size_t len, unsign
     json_free(req);
 }
 
-static int read_root(struct vf_app *a, char err[VF_ERROR_MAX])
+static dstack_err read_root(struct vf_app *a)
 {
     char *text = NULL;
     size_t len = 0;
     if (!a->cfg.allow_external_anchors) {
-        snprintf(err, VF_ERROR_MAX,
-                 "[attestation.root_ca] tdx needs [attestation] "
-                 "insecure_allow_external_trust_anchors = true");
-        return -1;
+        return err_set(DSTACK_EINVAL, "[attestation.root_ca] tdx needs [attestation] "
+                                      "insecure_allow_external_trust_anchors = true");
     }
-    if (file_read_all(a->cfg.root_ca_path, 1u << 16, &text, &len, NULL) != DSTACK_OK) {
-        snprintf(err, VF_ERROR_MAX, "%s", err_text());
-        return -1;
+    dstack_err err = file_read_all(a->cfg.root_ca_path, 1u << 16, &text, &len, NULL);
+    if (err != DSTACK_OK) {
+        return err; /* the text names the file */
     }
-    dstack_err e = dstack_cert_to_der(text, len, &a->root_der, &a->root_der_len);
+    err = dstack_cert_to_der(text, len, &a->root_der, &a->root_der_len);
     free(text);
-    if (e != DSTACK_OK) {
-        snprintf(err, VF_ERROR_MAX, "%.400s: not a certificate (DER or PEM)", a->cfg.root_ca_path);
-        return -1;
+    if (err != DSTACK_OK) {
+        return err_set(err, "%s: not a certificate (DER or PEM)", a->cfg.root_ca_path);
     }
-    return 0;
+    return DSTACK_OK;
 }
 
-int vf_app_init(struct vf_app *a, char err[VF_ERROR_MAX])
+dstack_err vf_app_init(struct vf_app *a)
 {
-    if (a->cfg.root_ca_path[0] != '\0' && read_root(a, err) != 0) {
-        return -1;
+    dstack_err err = DSTACK_OK;
+    if (a->cfg.root_ca_path[0] != '\0' && (err = read_root(a)) != DSTACK_OK) {
+        return err;
     }
     if (a->cfg.collateral_path[0] != '\0') {
-        char *text = NULL, why[256] = "";
+        char *text = NULL;
         size_t len = 0;
-        if (file_read_all(a->cfg.collateral_path, 8u << 20, &text, &len, NULL) != DSTACK_OK) {
-            snprintf(err, VF_ERROR_MAX, "%s", err_text());
-            return -1;
+        if ((err = file_read_all(a->cfg.collateral_path, 8u << 20, &text, &len, NULL)) !=
+            DSTACK_OK) {
+            return err;
         }
-        dstack_err e = dstack_collateral_from_json(text, len, &a->collateral, why, sizeof why);
+        err = dstack_collateral_from_json(text, len, &a->collateral);
         free(text);
-        if (e != DSTACK_OK) {
-            snprintf(err, VF_ERROR_MAX, "%.200s: %.250s", a->cfg.collateral_path, why);
-            return -1;
+        if (err != DSTACK_OK) {
+            return err_wrap(err, "%s", a->cfg.collateral_path);
         }
     }
-    return 0;
+    return DSTACK_OK;
 }
 
 void vf_app_free(struct vf_app *a)

@@ -49,11 +49,10 @@ struct dstack_collateral {
     char *pck_certificate_chain; /* optional (NULL): the PCK chain from the collateral */
 };
 
-/* Parses dcap-qvl's JSON collateral. DSTACK_EFORMAT with a reason in why on a missing or
- * mistyped field, bad hex or bad JSON. */
+/* Parses dcap-qvl's JSON collateral. DSTACK_EFORMAT on a missing or mistyped field, bad hex or
+ * bad JSON, with the reason in dstack_last_error(). */
 DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_collateral_from_json(const char *json, size_t len,
-                                                                    struct dstack_collateral **out,
-                                                                    char *why, size_t why_cap);
+                                                                    struct dstack_collateral **out);
 /* The bundle as dcap-qvl JSON (malloc'd, NUL-terminated). */
 DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_collateral_to_json(const struct dstack_collateral *c,
                                                                   char **out);
@@ -99,13 +98,13 @@ struct dstack_dcap_options {
 
 /* Verifies quote against collateral at now (UNIX seconds). DSTACK_OK fills *out.
  * DSTACK_EFORMAT (malformed quote or collateral) or DSTACK_EVERIFY (a check failed, including a
- * Revoked status) with a one-line reason in why (may be NULL). */
+ * Revoked status), with a one-line reason in dstack_last_error() (dcap-qvl's wording where it
+ * has one: "TCBInfo expired", "ISV enclave report signature is invalid"). */
 DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_dcap_verify(const uint8_t *quote, size_t len,
                                                            const struct dstack_collateral *col,
                                                            uint64_t now,
                                                            const struct dstack_dcap_options *opts,
-                                                           struct dstack_dcap_report *out,
-                                                           char *why, size_t why_cap);
+                                                           struct dstack_dcap_report *out);
 
 /* The report as JSON text: status, advisory_ids, platform/qe status, fmspc, ppid and the
  * report fields in hex (malloc'd). */

@@ -31,24 +31,23 @@ static bool take_hex(const cJSON *doc, const char *key, uint8_t **out, size_t *l
     return hex_decode_alloc(v->valuestring, strlen(v->valuestring), out, len) == DSTACK_OK;
 }
 
-dstack_err dstack_collateral_from_json(const char *json, size_t len, struct dstack_collateral **out,
-                                       char *why, size_t why_cap)
+dstack_err dstack_collateral_from_json(const char *json, size_t len, struct dstack_collateral **out)
 {
     struct dstack_collateral *c = NULL;
     const char *bad = NULL;
     if (json == NULL || out == NULL) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "dstack_collateral_from_json: no text or no output");
     }
     *out = NULL;
     cJSON *doc = vjson_parse(json, len);
     if (!cJSON_IsObject(doc)) {
-        dcap_say(why, why_cap, "collateral is not a JSON object");
+        err_set(DSTACK_EFORMAT, "collateral is not a JSON object");
         vjson_free(doc);
         return DSTACK_EFORMAT;
     }
     if ((c = calloc(1, sizeof *c)) == NULL) {
         vjson_free(doc);
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     if (!take_str(doc, "pck_crl_issuer_chain", &c->pck_crl_issuer_chain, false)) {
         bad = "pck_crl_issuer_chain";
@@ -75,7 +74,7 @@ dstack_err dstack_collateral_from_json(const char *json, size_t len, struct dsta
     }
     vjson_free(doc);
     if (bad != NULL) {
-        dcap_say(why, why_cap, "collateral: \"%s\" is missing or malformed", bad);
+        err_set(DSTACK_EFORMAT, "collateral: \"%s\" is missing or malformed", bad);
         dstack_collateral_free(c);
         return DSTACK_EFORMAT;
     }
@@ -110,7 +109,7 @@ dstack_err dstack_collateral_to_json(const struct dstack_collateral *c, char **o
     }
     *out = ok ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
-    return *out != NULL ? DSTACK_OK : DSTACK_ENOMEM;
+    return *out != NULL ? DSTACK_OK : err_set(DSTACK_ENOMEM, "out of memory");
 }
 
 void dstack_collateral_free(struct dstack_collateral *c)

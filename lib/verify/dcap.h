@@ -1,5 +1,7 @@
 /* Internal pieces of DCAP verification (lib/verify): the quote layout for SGX and TDX, the
- * signed collateral documents, the PKI checks and the TCB status rules. */
+ * signed collateral documents, the PKI checks and the TCB status rules. A function that returns
+ * a dstack_err other than DSTACK_OK has set the thread's error text (util/error.h) with
+ * dcap-qvl's wording where it has one; callers add context with err_wrap. */
 #ifndef DSTACK_VERIFY_DCAP_H
 #define DSTACK_VERIFY_DCAP_H
 
@@ -10,6 +12,8 @@
 #include <openssl/x509.h>
 
 #include <dstack/verify.h>
+
+#include "util/error.h"
 
 #define DCAP_TEE_SGX 0x00u
 #define DCAP_TEE_TDX 0x81u
@@ -38,8 +42,7 @@ struct dcap_quote {
 
 /* Parses the layout as dcap-qvl's Quote::decode does (v3 SGX; v4 SGX or TDX; v5 with a body
  * descriptor); trailing bytes after the signature data are ignored. */
-dstack_err dcap_quote_parse(const uint8_t *q, size_t len, struct dcap_quote *out, char *why,
-                            size_t cap);
+dstack_err dcap_quote_parse(const uint8_t *q, size_t len, struct dcap_quote *out);
 void dcap_sgx_report_decode(const uint8_t b[DSTACK_SGX_REPORT_LEN], struct dstack_sgx_report *r);
 void dcap_td_report_decode(const uint8_t *b, bool td15, struct dstack_td_report *r);
 
@@ -103,9 +106,9 @@ struct qe_identity {
     size_t n_levels;
 };
 
-dstack_err tcb_info_parse(const char *json, struct tcb_info *out, char *why, size_t cap);
+dstack_err tcb_info_parse(const char *json, struct tcb_info *out);
 void tcb_info_clear(struct tcb_info *t);
-dstack_err qe_identity_parse(const char *json, struct qe_identity *out, char *why, size_t cap);
+dstack_err qe_identity_parse(const char *json, struct qe_identity *out);
 void qe_identity_clear(struct qe_identity *q);
 
 /* The PCK certificate's SGX extension (OID 1.2.840.113741.1.13.1). */
@@ -117,7 +120,7 @@ struct pck_ext {
     uint8_t pce_id[2];
     uint8_t fmspc[DSTACK_FMSPC_LEN];
 };
-dstack_err pck_ext_parse(X509 *leaf, struct pck_ext *out, char *why, size_t cap);
+dstack_err pck_ext_parse(X509 *leaf, struct pck_ext *out);
 
 /* RFC 3339 date-time (as Intel writes issueDate/nextUpdate) to UNIX seconds. */
 bool dcap_time_parse(const char *s, int64_t *out);
@@ -134,12 +137,11 @@ struct pki_ctx {
     uint64_t now;
 };
 dstack_err pki_ctx_init(struct pki_ctx *p, const struct dstack_dcap_options *opts,
-                        const struct dstack_collateral *col, uint64_t now, char *why, size_t cap);
+                        const struct dstack_collateral *col, uint64_t now);
 void pki_ctx_clear(struct pki_ctx *p);
 /* Certificates of a PEM text in order; each block must decode. */
 dstack_err pki_pem_chain(const char *pem, size_t len, STACK_OF(X509) * *out);
-dstack_err pki_verify_chain(struct pki_ctx *p, STACK_OF(X509) * chain, const char *what, char *why,
-                            size_t cap);
+dstack_err pki_verify_chain(struct pki_ctx *p, STACK_OF(X509) * chain, const char *what);
 /* ECDSA-P256-SHA256 over msg with a raw r || s signature by cert's key (or a raw x || y key). */
 bool pki_verify_raw_sig(X509 *cert, const uint8_t *msg, size_t len, const uint8_t *sig,
                         size_t sig_len);
@@ -147,14 +149,13 @@ bool pki_verify_raw_key_sig(const uint8_t key[64], const uint8_t *msg, size_t le
                             const uint8_t sig[64]);
 bool pki_cert_revoked(const struct pki_ctx *p, X509 *cert);
 /* Revocation of every certificate of a built path but its anchor (crl_check.c). */
-dstack_err crl_check_path(struct pki_ctx *p, STACK_OF(X509) * path, char *why, size_t cap);
+dstack_err crl_check_path(struct pki_ctx *p, STACK_OF(X509) * path);
 
 /* TCB level selection (tcb_match.c). */
 dstack_err tcb_match_platform(const struct tcb_info *t, const struct dcap_quote *q,
-                              const struct pck_ext *pck, struct tcb_status *out, char *why,
-                              size_t cap);
+                              const struct pck_ext *pck, struct tcb_status *out);
 dstack_err tcb_match_qe(const struct qe_identity *qi, const uint8_t *qe_report,
-                        struct tcb_status *out, char *why, size_t cap);
+                        struct tcb_status *out);
 
 /* cJSON behind one parse call (vjson.c). */
 struct cJSON;
@@ -165,7 +166,5 @@ bool vjson_str(const struct cJSON *obj, const char *key, char *out, size_t cap);
 bool vjson_int(const struct cJSON *obj, const char *key, int64_t min, int64_t max, int64_t *out);
 bool vjson_hex(const struct cJSON *obj, const char *key, uint8_t *out, size_t len);
 bool vjson_status(const struct cJSON *level, struct tcb_status *st);
-
-void dcap_say(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -10,27 +10,15 @@
 
 #include "util/byte_reader.h"
 
-void dcap_say(char *why, size_t cap, const char *fmt, ...)
-{
-    if (why == NULL || cap == 0) {
-        return;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, cap, fmt, ap);
-    va_end(ap);
-}
-
 /* The report body's kind and length from the header (and the v5 descriptor). */
-static bool locate_report(struct byte_reader *r, struct dcap_quote *q, size_t *body_len, char *why,
-                          size_t cap)
+static bool locate_report(struct byte_reader *r, struct dcap_quote *q, size_t *body_len)
 {
     uint16_t body_type = 0;
     uint32_t body_size = 0;
     if (q->version == 5) {
         /* The descriptor's size is covered by the signature; the body length follows the type. */
         if (!br_u16(r, &body_type) || !br_u32(r, &body_size)) {
-            dcap_say(why, cap, "quote too short for the v5 body descriptor");
+            err_set(DSTACK_EFORMAT, "quote too short for the v5 body descriptor");
             return false;
         }
         q->kind = body_type == 1   ? DSTACK_REPORT_SGX
@@ -38,7 +26,7 @@ static bool locate_report(struct byte_reader *r, struct dcap_quote *q, size_t *b
                   : body_type == 3 ? DSTACK_REPORT_TD15
                                    : (enum dstack_report_kind) - 1;
         if (body_type < 1 || body_type > 3) {
-            dcap_say(why, cap, "unsupported quote v5 body type %u", body_type);
+            err_set(DSTACK_EFORMAT, "unsupported quote v5 body type %u", body_type);
             return false;
         }
     } else if (q->version == 3 || q->version == 4) {
@@ -47,12 +35,12 @@ static bool locate_report(struct byte_reader *r, struct dcap_quote *q, size_t *b
         } else if (q->tee_type == DCAP_TEE_TDX && q->version == 4) {
             q->kind = DSTACK_REPORT_TD10;
         } else {
-            dcap_say(why, cap, "invalid TEE type 0x%x for quote version %u", q->tee_type,
-                     q->version);
+            err_set(DSTACK_EFORMAT, "invalid TEE type 0x%x for quote version %u", q->tee_type,
+                    q->version);
             return false;
         }
     } else {
-        dcap_say(why, cap, "unsupported quote version %u", q->version);
+        err_set(DSTACK_EFORMAT, "unsupported quote version %u", q->version);
         return false;
     }
     *body_len = q->kind == DSTACK_REPORT_SGX    ? DSTACK_SGX_REPORT_LEN
@@ -98,8 +86,7 @@ static bool parse_auth(struct byte_reader *r, struct dcap_quote *q)
     return parse_qe_part(&inner, q);
 }
 
-dstack_err dcap_quote_parse(const uint8_t *quote, size_t len, struct dcap_quote *q, char *why,
-                            size_t cap)
+dstack_err dcap_quote_parse(const uint8_t *quote, size_t len, struct dcap_quote *q)
 {
     struct byte_reader r = {quote, len, 0};
     const uint8_t *h = br_take(&r, DSTACK_QUOTE_HEADER_LEN);
@@ -108,29 +95,25 @@ dstack_err dcap_quote_parse(const uint8_t *quote, size_t len, struct dcap_quote 
     const uint8_t *auth = NULL;
     memset(q, 0, sizeof *q);
     if (h == NULL) {
-        dcap_say(why, cap, "quote shorter than its header");
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "quote shorter than its header");
     }
     q->version = le16_at(h);
     q->ak_type = le16_at(h + 2);
     q->tee_type = le32_at(h + 4);
     memcpy(q->qe_vendor_id, h + 12, sizeof q->qe_vendor_id);
-    if (!locate_report(&r, q, &body_len, why, cap)) {
+    if (!locate_report(&r, q, &body_len)) {
         return DSTACK_EFORMAT;
     }
     if ((q->body = br_take(&r, body_len)) == NULL) {
-        dcap_say(why, cap, "quote too short for its report body");
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "quote too short for its report body");
     }
     q->signed_len = r.pos;
     if (!br_u32(&r, &auth_len) || (auth = br_take(&r, auth_len)) == NULL) {
-        dcap_say(why, cap, "quote signature data runs past the end");
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "quote signature data runs past the end");
     }
     struct byte_reader ar = {auth, auth_len, 0};
     if (!parse_auth(&ar, q)) {
-        dcap_say(why, cap, "quote signature data is truncated");
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "quote signature data is truncated");
     }
     return DSTACK_OK;
 }

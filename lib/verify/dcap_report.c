@@ -55,7 +55,7 @@ static bool put_sgx(cJSON *o, const struct dstack_sgx_report *s)
 dstack_err dstack_dcap_report_to_json(const struct dstack_dcap_report *r, char **out)
 {
     if (r == NULL || out == NULL) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "dstack_dcap_report_to_json: no report or no output");
     }
     cJSON *o = cJSON_CreateObject();
     cJSON *ids = cJSON_AddArrayToObject(o, "advisory_ids");
@@ -75,5 +75,5 @@ dstack_err dstack_dcap_report_to_json(const struct dstack_dcap_report *r, char *
          (r->kind == DSTACK_REPORT_SGX ? put_sgx(rep, &r->sgx) : put_td(rep, &r->td));
     *out = ok ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
-    return *out != NULL ? DSTACK_OK : DSTACK_ENOMEM;
+    return *out != NULL ? DSTACK_OK : err_set(DSTACK_ENOMEM, "out of memory");
 }

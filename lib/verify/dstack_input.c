@@ -10,15 +10,14 @@
 #include "attest/versioned.h"
 #include "dcap.h"
 
-static dstack_err from_attestation(const struct dstack_attestation_input *in, struct dl_input *d,
-                                   char *why, size_t cap)
+static dstack_err from_attestation(const struct dstack_attestation_input *in, struct dl_input *d)
 {
     struct versioned_attestation a;
     dstack_err err = versioned_decode(in->attestation, in->attestation_len, &a);
     if (err != DSTACK_OK) {
-        dcap_say(why, cap, "Failed to decode attestation%s",
-                 err == DSTACK_EUNSUPPORTED ? " (only V0 SCALE attestations are supported)" : "");
-        return err;
+        return err_set(err, "Failed to decode attestation%s",
+                       err == DSTACK_EUNSUPPORTED ? " (only V0 SCALE attestations are supported)"
+                                                  : "");
     }
     for (size_t i = 0; i < a.n_events && err == DSTACK_OK; i++) {
         const struct versioned_event *e = &a.events[i];
@@ -36,49 +35,43 @@ static dstack_err from_attestation(const struct dstack_attestation_input *in, st
         memcpy(d->claimed_rd, a.report_data, sizeof d->claimed_rd);
         d->has_claimed_rd = true;
     } else {
-        dcap_say(why, cap, "Failed to decode attestation: bad event");
+        err_set(err, "Failed to decode attestation: bad event");
     }
     versioned_free(&a);
     return err;
 }
 
-static dstack_err from_quote(const struct dstack_attestation_input *in, struct dl_input *d,
-                             char *why, size_t cap)
+static dstack_err from_quote(const struct dstack_attestation_input *in, struct dl_input *d)
 {
-    char sub[200] = "";
     if (in->quote == NULL || in->quote_len == 0) {
-        dcap_say(why, cap, "Quote is required");
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "Quote is required");
     }
     if (in->event_log == NULL) {
-        dcap_say(why, cap, "Event log is required");
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "Event log is required");
     }
+    char sub[200] = ""; /* lib/attest's parser still reports into a buffer */
     dstack_err err =
         dstack_event_log_parse(in->event_log, in->event_log_len, &d->log, sub, sizeof sub);
     if (err != DSTACK_OK) {
-        dcap_say(why, cap, "Failed to create attestation: event log: %s", sub);
-        return err;
+        return err_set(err, "Failed to create attestation: event log: %s", sub);
     }
     if ((d->quote = malloc(in->quote_len)) == NULL) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     memcpy(d->quote, in->quote, in->quote_len);
     d->quote_len = in->quote_len;
     if (in->vm_config != NULL &&
         (d->vm_config = strndup(in->vm_config, in->vm_config_len)) == NULL) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     return DSTACK_OK;
 }
 
-dstack_err dl_input_decode(const struct dstack_attestation_input *in, struct dl_input *d, char *why,
-                           size_t cap)
+dstack_err dl_input_decode(const struct dstack_attestation_input *in, struct dl_input *d)
 {
     memset(d, 0, sizeof *d);
     dstack_event_log_init(&d->log);
-    dstack_err err =
-        in->attestation != NULL ? from_attestation(in, d, why, cap) : from_quote(in, d, why, cap);
+    dstack_err err = in->attestation != NULL ? from_attestation(in, d) : from_quote(in, d);
     if (err != DSTACK_OK) {
         dl_input_free(d);
     }

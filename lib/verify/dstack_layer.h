@@ -37,8 +37,7 @@ struct dl_vm_config {
 dstack_err dl_vm_config_parse(const char *text, size_t len, struct dl_vm_config *c);
 void dl_vm_config_free(struct dl_vm_config *c);
 
-dstack_err dl_input_decode(const struct dstack_attestation_input *in, struct dl_input *out,
-                           char *why, size_t cap);
+dstack_err dl_input_decode(const struct dstack_attestation_input *in, struct dl_input *out);
 void dl_input_free(struct dl_input *d);
 
 /* Step 3 of dstack_verify_attestation on its own (tests run it on upstream's real capture, whose

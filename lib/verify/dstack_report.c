@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "json/json.h"
+#include "util/error.h"
 #include "util/hex.h"
 
 static bool put_hex(cJSON *o, const char *key, const uint8_t *b, size_t len)
@@ -107,7 +108,7 @@ static bool put_details(cJSON *d, const struct dstack_attestation_result *r)
 dstack_err dstack_attestation_result_to_json(const struct dstack_attestation_result *r, char **out)
 {
     if (r == NULL || out == NULL) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "dstack_attestation_result_to_json: no result or output");
     }
     cJSON *o = cJSON_CreateObject();
     bool ok = o != NULL && cJSON_AddBoolToObject(o, "is_valid", r->is_valid);
@@ -117,5 +118,5 @@ dstack_err dstack_attestation_result_to_json(const struct dstack_attestation_res
                                : cJSON_AddNullToObject(o, "reason") != NULL);
     *out = ok ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
-    return *out != NULL ? DSTACK_OK : DSTACK_ENOMEM;
+    return *out != NULL ? DSTACK_OK : err_set(DSTACK_ENOMEM, "out of memory");
 }

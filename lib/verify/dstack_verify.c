@@ -39,14 +39,12 @@ static dstack_err check_quote(const struct dl_input *d, const struct dstack_coll
                               uint64_t now, const struct dstack_dcap_options *opts,
                               struct dstack_attestation_result *out)
 {
-    char why[256] = "";
     const struct dstack_td_report *td = &out->dcap.td;
     if (col == NULL) {
         FAIL_AT("Quote", "no collateral for this quote");
     }
-    if (dstack_dcap_verify(d->quote, d->quote_len, col, now, opts, &out->dcap, why, sizeof why) !=
-        DSTACK_OK) {
-        FAIL_AT("Quote", "%s", why[0] ? why : "malformed quote");
+    if (dstack_dcap_verify(d->quote, d->quote_len, col, now, opts, &out->dcap) != DSTACK_OK) {
+        FAIL_AT("Quote", "%s", err_text());
     }
     if (out->dcap.tee_type != DCAP_TEE_TDX) {
         FAIL_AT("Quote", "not a TDX quote");
@@ -114,7 +112,7 @@ dstack_err dl_check_event_log(const struct dl_input *d, struct dstack_attestatio
                          a->mr_system) != DSTACK_OK ||
         dstack_mr_aggregated(td->mr_td, a->rtmr, td->mr_config_id, td->mr_owner,
                              td->mr_owner_config, a->mr_aggregated) != DSTACK_OK) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     out->has_app_info = true;
     out->event_log_verified = true;
@@ -127,18 +125,17 @@ dstack_err dstack_verify_attestation(const struct dstack_attestation_input *in,
                                      struct dstack_attestation_result *out)
 {
     struct dl_input d;
-    char why[256] = "";
     if (in == NULL || out == NULL) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "dstack_verify_attestation: no input or no output");
     }
     memset(out, 0, sizeof *out);
     snprintf(out->tee_variant, sizeof out->tee_variant, "dstack-tdx");
-    dstack_err err = dl_input_decode(in, &d, why, sizeof why);
+    dstack_err err = dl_input_decode(in, &d);
     if (err == DSTACK_ENOMEM) {
         return err;
     }
     if (err != DSTACK_OK) {
-        snprintf(out->reason, sizeof out->reason, "%s", why);
+        snprintf(out->reason, sizeof out->reason, "%s", err_text());
         return DSTACK_OK;
     }
     err = check_quote(&d, col, now, opts, out);

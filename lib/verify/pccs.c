@@ -16,29 +16,26 @@
 /* The root CA's CRL distribution point (the Intel SGX Root CA certificate's CDP extension). */
 #define INTEL_ROOT_CRL_URL "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der"
 
-dstack_err pccs_key_for_quote(const uint8_t *q, size_t len, struct pccs_key *k, char *why,
-                              size_t cap)
+dstack_err pccs_key_for_quote(const uint8_t *q, size_t len, struct pccs_key *k)
 {
     struct dcap_quote dq;
     STACK_OF(X509) *chain = NULL;
     struct pck_ext ext;
-    dstack_err err = dcap_quote_parse(q, len, &dq, why, cap);
+    dstack_err err = dcap_quote_parse(q, len, &dq);
     if (err != DSTACK_OK) {
         return err;
     }
     if (dq.cert_type != DSTACK_QUOTE_CERT_PCK_CHAIN) {
-        dcap_say(why, cap, "the quote carries no PCK chain (certification data type %u)",
-                 dq.cert_type);
-        return DSTACK_EUNSUPPORTED;
+        return err_set(DSTACK_EUNSUPPORTED,
+                       "the quote carries no PCK chain (certification data type %u)", dq.cert_type);
     }
     if (pki_pem_chain((const char *)dq.cert_data, dq.cert_len, &chain) != DSTACK_OK ||
         sk_X509_num(chain) < 1) {
         sk_X509_pop_free(chain, X509_free);
-        dcap_say(why, cap, "the quote's PCK chain does not parse");
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "the quote's PCK chain does not parse");
     }
     X509 *leaf = sk_X509_value(chain, 0);
-    if ((err = pck_ext_parse(leaf, &ext, why, cap)) == DSTACK_OK) {
+    if ((err = pck_ext_parse(leaf, &ext)) == DSTACK_OK) {
         char issuer[512] = "";
         X509_NAME_oneline(X509_get_issuer_name(leaf), issuer, sizeof issuer);
         k->sgx = dq.tee_type == DCAP_TEE_SGX;
@@ -66,7 +63,7 @@ static dstack_err crl_body(struct pccs_answer *a, uint8_t **out, size_t *len)
         return hex_decode_alloc(a->body, n, out, len);
     }
     if ((*out = malloc(a->body_len ? a->body_len : 1)) == NULL) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     memcpy(*out, a->body, a->body_len);
     *len = a->body_len;
@@ -85,10 +82,10 @@ static dstack_err signed_doc(struct pccs_answer *a, const char *key, char **doc,
               pccs_json_raw_value(a->body, a->body_len, key, &at, &n) && at[0] == '{';
     vjson_free(j);
     if (!ok || hex_decode_alloc(sig_hex, strlen(sig_hex), sig, sig_len) != DSTACK_OK) {
-        return DSTACK_EPROTO;
+        return err_set(DSTACK_EPROTO, "no \"%s\" object and \"signature\" hex", key);
     }
     *doc = strndup(at, n);
-    return *doc != NULL ? DSTACK_OK : DSTACK_ENOMEM;
+    return *doc != NULL ? DSTACK_OK : err_set(DSTACK_ENOMEM, "out of memory");
 }
 
 static void base_url(const char *url, char *out, size_t cap)
@@ -110,15 +107,13 @@ struct fetch {
     char base[1024];
     char url[1200];
     struct dstack_collateral *c;
-    char *why;
-    size_t cap;
 };
 
 static dstack_err get(struct fetch *f, const char *tee, const char *path, const char *header,
                       struct pccs_answer *a)
 {
     snprintf(f->url, sizeof f->url, "%s/%s/certification/v4/%s", f->base, tee, path);
-    return pccs_http_get(f->url, header, f->o->timeout_ms, a, f->why, f->cap);
+    return pccs_http_get(f->url, header, f->o->timeout_ms, a);
 }
 
 static dstack_err fetch_crls(struct fetch *f, const struct pccs_key *k)
@@ -137,7 +132,7 @@ static dstack_err fetch_crls(struct fetch *f, const struct pccs_key *k)
         return err;
     }
     if (strncmp(f->base, INTEL_PCS_HOST, strlen(INTEL_PCS_HOST)) == 0) {
-        err = pccs_http_get(INTEL_ROOT_CRL_URL, NULL, f->o->timeout_ms, &a, f->why, f->cap);
+        err = pccs_http_get(INTEL_ROOT_CRL_URL, NULL, f->o->timeout_ms, &a);
     } else {
         err = get(f, "sgx", "rootcacrl", NULL, &a);
     }
@@ -162,8 +157,7 @@ static dstack_err fetch_docs(struct fetch *f, const struct pccs_key *k)
                          &f->c->tcb_info_signature_len);
         pccs_answer_clear(&a);
         if (err != DSTACK_OK) {
-            dcap_say(f->why, f->cap, "%s: not a signed TCB info", f->url);
-            return err;
+            return err_set(err, "%s: not a signed TCB info", f->url);
         }
     }
     if (err == DSTACK_OK) {
@@ -176,25 +170,25 @@ static dstack_err fetch_docs(struct fetch *f, const struct pccs_key *k)
                          &f->c->qe_identity_signature_len);
         pccs_answer_clear(&a);
         if (err != DSTACK_OK) {
-            dcap_say(f->why, f->cap, "%s: not a signed QE identity", f->url);
+            err = err_set(err, "%s: not a signed QE identity", f->url);
         }
     }
     return err;
 }
 
 dstack_err pccs_fetch(const struct pccs_options *o, const struct pccs_key *k,
-                      struct dstack_collateral **out, char *why, size_t cap)
+                      struct dstack_collateral **out)
 {
-    struct fetch f = {.o = o, .why = why, .cap = cap};
+    struct fetch f = {.o = o};
     if (o == NULL || o->url == NULL || k == NULL || out == NULL) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "pccs_fetch: no URL, key or output");
     }
     if (o->cache_dir != NULL && pccs_cache_load(o->cache_dir, k, o->now, out) == DSTACK_OK) {
         return DSTACK_OK;
     }
     base_url(o->url, f.base, sizeof f.base);
     if ((f.c = calloc(1, sizeof *f.c)) == NULL) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     dstack_err err = fetch_crls(&f, k);
     if (err == DSTACK_OK) {
@@ -212,9 +206,9 @@ dstack_err pccs_fetch(const struct pccs_options *o, const struct pccs_key *k,
 }
 
 dstack_err pccs_fetch_for_quote(const struct pccs_options *o, const uint8_t *q, size_t len,
-                                struct dstack_collateral **out, char *why, size_t cap)
+                                struct dstack_collateral **out)
 {
     struct pccs_key k;
-    dstack_err err = pccs_key_for_quote(q, len, &k, why, cap);
-    return err == DSTACK_OK ? pccs_fetch(o, &k, out, why, cap) : err;
+    dstack_err err = pccs_key_for_quote(q, len, &k);
+    return err == DSTACK_OK ? pccs_fetch(o, &k, out) : err;
 }

@@ -23,12 +23,12 @@ struct pccs_key {
     const char *ca;                       /* "processor" or "platform" */
 };
 
-dstack_err pccs_key_for_quote(const uint8_t *q, size_t len, struct pccs_key *out, char *why,
-                              size_t cap);
+/* Errors set the thread's text (util/error.h), naming the URL that failed. */
+dstack_err pccs_key_for_quote(const uint8_t *q, size_t len, struct pccs_key *out);
 dstack_err pccs_fetch(const struct pccs_options *o, const struct pccs_key *k,
-                      struct dstack_collateral **out, char *why, size_t cap);
+                      struct dstack_collateral **out);
 dstack_err pccs_fetch_for_quote(const struct pccs_options *o, const uint8_t *q, size_t len,
-                                struct dstack_collateral **out, char *why, size_t cap);
+                                struct dstack_collateral **out);
 
 /* The raw text of the value of a top-level key of a JSON object (the bytes Intel signed). */
 bool pccs_json_raw_value(const char *json, size_t len, const char *key, const char **at, size_t *n);

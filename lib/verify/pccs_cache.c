@@ -37,10 +37,10 @@ static bool fresh(const struct dstack_collateral *c, uint64_t now)
     struct tcb_info t;
     struct qe_identity q;
     bool ok = false;
-    if (tcb_info_parse(c->tcb_info, &t, NULL, 0) != DSTACK_OK) {
+    if (tcb_info_parse(c->tcb_info, &t) != DSTACK_OK) {
         return false;
     }
-    if (qe_identity_parse(c->qe_identity, &q, NULL, 0) == DSTACK_OK) {
+    if (qe_identity_parse(c->qe_identity, &q) == DSTACK_OK) {
         ok = (int64_t)now <= t.next_update && (int64_t)now <= q.next_update &&
              crl_fresh(c->root_ca_crl, c->root_ca_crl_len, now) &&
              crl_fresh(c->pck_crl, c->pck_crl_len, now);
@@ -60,13 +60,14 @@ dstack_err pccs_cache_load(const char *dir, const struct pccs_key *k, uint64_t n
     struct dstack_collateral *c = NULL;
     cache_path(dir, k, path, sizeof path);
     if (file_read_all(path, CACHE_MAX, &text, &len, &missing) != DSTACK_OK || missing) {
-        return DSTACK_EIO;
+        return missing ? err_set(DSTACK_EIO, "%s: not cached", path) : DSTACK_EIO;
     }
-    dstack_err err = dstack_collateral_from_json(text, len, &c, NULL, 0);
+    dstack_err err = dstack_collateral_from_json(text, len, &c);
     free(text);
     if (err != DSTACK_OK || !fresh(c, now)) {
         dstack_collateral_free(c);
-        return DSTACK_EIO;
+        return err_set(DSTACK_EIO, "%s: %s", path,
+                       err != DSTACK_OK ? "not collateral" : "past its nextUpdate");
     }
     *out = c;
     return DSTACK_OK;
@@ -78,12 +79,13 @@ dstack_err pccs_cache_store(const char *dir, const struct pccs_key *k,
     char path[4096], tmp[4200];
     char *json = NULL;
     if (dstack_collateral_to_json(c, &json) != DSTACK_OK) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     cache_path(dir, k, path, sizeof path);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) { /* the folder itself, not its parents */
+        int e = errno;
         free(json);
-        return DSTACK_EIO;
+        return err_set(DSTACK_EIO, "%s: %s", dir, strerror(e));
     }
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -93,6 +95,7 @@ dstack_err pccs_cache_store(const char *dir, const struct pccs_key *k,
     if (!ok) {
         unlink(tmp);
     }
+    int e = errno;
     free(json);
-    return ok ? DSTACK_OK : DSTACK_EIO;
+    return ok ? DSTACK_OK : err_set(DSTACK_EIO, "%s: %s", path, strerror(e));
 }

@@ -79,14 +79,14 @@ static size_t on_header(char *p, size_t sz, size_t n, void *u)
 }
 
 dstack_err pccs_http_get(const char *url, const char *header, long timeout_ms,
-                         struct pccs_answer *a, char *why, size_t cap)
+                         struct pccs_answer *a)
 {
     struct sink s = {.a = a, .header = header};
     CURL *h = curl_easy_init();
     long status = 0;
     memset(a, 0, sizeof *a);
     if (h == NULL) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -101,18 +101,18 @@ dstack_err pccs_http_get(const char *url, const char *header, long timeout_ms,
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(h);
     if (rc != CURLE_OK) {
-        dcap_say(why, cap, "GET %s: %s", url,
-                 s.too_big ? "answer larger than 4 MiB" : curl_easy_strerror(rc));
+        err_set(DSTACK_ETRANSPORT, "GET %s: %s", url,
+                s.too_big ? "answer larger than 4 MiB" : curl_easy_strerror(rc));
         pccs_answer_clear(a);
-        return DSTACK_ETRANSPORT;
+        return DSTACK_ETRANSPORT; /* the text is set above */
     }
     if (status != 200) {
-        dcap_say(why, cap, "GET %s: HTTP %ld", url, status);
+        err_set(DSTACK_EPROTO, "GET %s: HTTP %ld", url, status);
         pccs_answer_clear(a);
         return DSTACK_EPROTO;
     }
     if (header != NULL && a->header_value == NULL) {
-        dcap_say(why, cap, "GET %s: no %s header", url, header);
+        err_set(DSTACK_EPROTO, "GET %s: no %s header", url, header);
         pccs_answer_clear(a);
         return DSTACK_EPROTO;
     }

@@ -14,9 +14,9 @@ struct pccs_answer {
 
 /* GET url; header (may be NULL) names a header that must be present. DSTACK_ETRANSPORT when the
  * server cannot be reached or is too slow, DSTACK_EPROTO for a non-200 answer or a missing
- * header; why says which URL. */
+ * header; the error text names the URL. */
 dstack_err pccs_http_get(const char *url, const char *header, long timeout_ms,
-                         struct pccs_answer *a, char *why, size_t cap);
+                         struct pccs_answer *a);
 void pccs_answer_clear(struct pccs_answer *a);
 
 #endif

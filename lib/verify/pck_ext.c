@@ -95,22 +95,23 @@ static bool parse_tcb(const struct tlv *tcb, struct pck_ext *out)
     return true;
 }
 
-static const ASN1_OCTET_STRING *sgx_extension(X509 *leaf, char *why, size_t cap)
+static const ASN1_OCTET_STRING *sgx_extension(X509 *leaf)
 {
     ASN1_OBJECT *obj = OBJ_txt2obj("1.2.840.113741.1.13.1", 1);
     int idx = obj ? X509_get_ext_by_OBJ(leaf, obj, -1) : -1;
     int again = idx >= 0 ? X509_get_ext_by_OBJ(leaf, obj, idx) : -1;
     ASN1_OBJECT_free(obj);
     if (idx < 0 || again >= 0) {
-        dcap_say(why, cap, idx < 0 ? "Intel extension not found" : "Intel extension ambiguity");
+        err_set(DSTACK_EVERIFY, "%s",
+                idx < 0 ? "Intel extension not found" : "Intel extension ambiguity");
         return NULL;
     }
     return X509_EXTENSION_get_data(X509_get_ext(leaf, idx));
 }
 
-dstack_err pck_ext_parse(X509 *leaf, struct pck_ext *out, char *why, size_t cap)
+dstack_err pck_ext_parse(X509 *leaf, struct pck_ext *out)
 {
-    const ASN1_OCTET_STRING *ext = sgx_extension(leaf, why, cap);
+    const ASN1_OCTET_STRING *ext = sgx_extension(leaf);
     struct tlv outer, v;
     memset(out, 0, sizeof *out);
     if (ext == NULL) {
@@ -124,8 +125,7 @@ dstack_err pck_ext_parse(X509 *leaf, struct pck_ext *out, char *why, size_t cap)
         !find_pair(outer.v, outer.len, oid_sgx, OID_SGX_LEN, SGX_TCB, &v) || !parse_tcb(&v, out) ||
         !find_pair(outer.v, outer.len, oid_sgx, OID_SGX_LEN, SGX_PCEID, &v) ||
         !octets(&v, out->pce_id, sizeof out->pce_id)) {
-        dcap_say(why, cap, "malformed Intel SGX extension in the PCK certificate");
-        return DSTACK_EVERIFY;
+        return err_set(DSTACK_EVERIFY, "malformed Intel SGX extension in the PCK certificate");
     }
     if (find_pair(outer.v, outer.len, oid_sgx, OID_SGX_LEN, SGX_PPID, &v) && v.tag == 0x04 &&
         v.len <= sizeof out->ppid) {

@@ -23,7 +23,7 @@
 #include "x509/p256.h"
 
 dstack_err pki_ctx_init(struct pki_ctx *p, const struct dstack_dcap_options *opts,
-                        const struct dstack_collateral *col, uint64_t now, char *why, size_t cap)
+                        const struct dstack_collateral *col, uint64_t now)
 {
     size_t root_len = 0;
     const uint8_t *root = dstack_intel_root_ca_der(&root_len);
@@ -34,8 +34,7 @@ dstack_err pki_ctx_init(struct pki_ctx *p, const struct dstack_dcap_options *opt
     }
     p->root = der_cache_x509(root, root_len);
     if (p->root == NULL) {
-        dcap_say(why, cap, "Failed to load root ca");
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "Failed to load root ca");
     }
     p->crls[0] = der_cache_crl(col->root_ca_crl, col->root_ca_crl_len);
     p->crls[1] = der_cache_crl(col->pck_crl, col->pck_crl_len);
@@ -112,7 +111,7 @@ dstack_err pki_pem_chain(const char *pem, size_t len, STACK_OF(X509) * *out)
     STACK_OF(X509) *sk = sk_X509_new_null();
     const char *p = pem, *end = pem + len;
     if (sk == NULL) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     while ((p = memmem(p, (size_t)(end - p), head, sizeof head - 1)) != NULL) {
         const char *body = NULL;
@@ -126,7 +125,8 @@ dstack_err pki_pem_chain(const char *pem, size_t len, STACK_OF(X509) * *out)
             X509_free(x);
             sk_X509_pop_free(sk, X509_free);
             ERR_clear_error();
-            return DSTACK_EFORMAT; /* a block that is no certificate fails the chain */
+            /* a block that is no certificate fails the chain */
+            return err_set(DSTACK_EFORMAT, "a PEM block is not a certificate");
         }
         p = body + n;
     }
@@ -161,28 +161,23 @@ static bool is_ca(X509 *c)
     return (X509_get_extension_flags(c) & EXFLAG_CA) != 0;
 }
 
-static dstack_err walk_in_order(const struct pki_ctx *p, STACK_OF(X509) * chain, char *why,
-                                size_t cap)
+static dstack_err walk_in_order(const struct pki_ctx *p, STACK_OF(X509) * chain)
 {
     int n = sk_X509_num(chain);
     if (is_ca(sk_X509_value(chain, 0))) {
-        dcap_say(why, cap, "CaUsedAsEndEntity");
-        return DSTACK_EVERIFY;
+        return err_set(DSTACK_EVERIFY, "CaUsedAsEndEntity");
     }
     for (int i = 0; i < n; i++) {
         X509 *c = sk_X509_value(chain, i);
         if (!inside_validity(c, p->now)) {
-            dcap_say(why, cap, "Certificate is expired or not yet valid");
-            return DSTACK_EVERIFY;
+            return err_set(DSTACK_EVERIFY, "Certificate is expired or not yet valid");
         }
         if (pki_cert_revoked(p, c)) {
-            dcap_say(why, cap, "Certificate is revoked");
-            return DSTACK_EVERIFY;
+            return err_set(DSTACK_EVERIFY, "Certificate is revoked");
         }
     }
     if (pki_cert_revoked(p, p->root)) {
-        dcap_say(why, cap, "Certificate is revoked");
-        return DSTACK_EVERIFY;
+        return err_set(DSTACK_EVERIFY, "Certificate is revoked");
     }
     return DSTACK_OK;
 }
@@ -210,7 +205,7 @@ static bool same_order(const struct pki_ctx *p, STACK_OF(X509) * given, STACK_OF
     return true;
 }
 
-static dstack_err openssl_path(struct pki_ctx *p, STACK_OF(X509) * chain, char *why, size_t cap)
+static dstack_err openssl_path(struct pki_ctx *p, STACK_OF(X509) * chain)
 {
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -232,32 +227,31 @@ static dstack_err openssl_path(struct pki_ctx *p, STACK_OF(X509) * chain, char *
     X509_VERIFY_PARAM_set_time(vp, (time_t)p->now);
     err = DSTACK_OK;
     if (X509_verify_cert(ctx) != 1) {
-        dcap_say(why, cap, "Failed to verify certificate chain: %s",
-                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
-        err = DSTACK_EVERIFY;
+        err = err_set(DSTACK_EVERIFY, "Failed to verify certificate chain: %s",
+                      X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
     } else if (!same_order(p, chain, X509_STORE_CTX_get0_chain(ctx))) {
-        dcap_say(why, cap, "Failed to verify certificate chain - not in issuing order");
-        err = DSTACK_EVERIFY;
+        err = err_set(DSTACK_EVERIFY, "Failed to verify certificate chain - not in issuing order");
     } else {
-        err = crl_check_path(p, X509_STORE_CTX_get0_chain(ctx), why, cap);
+        err = crl_check_path(p, X509_STORE_CTX_get0_chain(ctx));
     }
 out:
+    if (err == DSTACK_ENOMEM) {
+        err_set(DSTACK_ENOMEM, "out of memory");
+    }
     X509_STORE_CTX_free(ctx);
     X509_STORE_free(store);
     sk_X509_free(untrusted);
     return err;
 }
 
-dstack_err pki_verify_chain(struct pki_ctx *p, STACK_OF(X509) * chain, const char *what, char *why,
-                            size_t cap)
+dstack_err pki_verify_chain(struct pki_ctx *p, STACK_OF(X509) * chain, const char *what)
 {
-    char sub[200] = "";
-    dstack_err err = walk_in_order(p, chain, sub, sizeof sub);
+    dstack_err err = walk_in_order(p, chain);
     if (err == DSTACK_OK) {
-        err = openssl_path(p, chain, sub, sizeof sub);
+        err = openssl_path(p, chain);
     }
     if (err != DSTACK_OK) {
-        dcap_say(why, cap, "%s: %s", what, sub);
+        return err_wrap(err, "%s", what);
     }
     return err;
 }
@@ -283,7 +277,7 @@ dstack_err dstack_cert_to_der(const char *text, size_t len, uint8_t **der, size_
     STACK_OF(X509) *sk = NULL;
     X509 *x = NULL;
     if (text == NULL || der == NULL || der_len == NULL) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "dstack_cert_to_der: no text or no output");
     }
     if (len > 10 && memmem(text, len, "-----BEGIN CERTIFICATE-----", 27) != NULL) {
         if (pki_pem_chain(text, len, &sk) == DSTACK_OK && sk_X509_num(sk) > 0) {
@@ -299,7 +293,8 @@ dstack_err dstack_cert_to_der(const char *text, size_t len, uint8_t **der, size_
     X509_free(x);
     if (n <= 0 || (*der = malloc((size_t)n)) == NULL) {
         OPENSSL_free(out);
-        return n <= 0 ? DSTACK_EFORMAT : DSTACK_ENOMEM;
+        return n <= 0 ? err_set(DSTACK_EFORMAT, "not a certificate (PEM or DER)")
+                      : err_set(DSTACK_ENOMEM, "out of memory");
     }
     memcpy(*der, out, (size_t)n);
     *der_len = (size_t)n;

@@ -37,7 +37,7 @@ static bool parse_fields(const cJSON *doc, struct qe_identity *q)
     return true;
 }
 
-dstack_err qe_identity_parse(const char *json, struct qe_identity *q, char *why, size_t cap)
+dstack_err qe_identity_parse(const char *json, struct qe_identity *q)
 {
     cJSON *doc = vjson_parse(json, json ? strlen(json) : 0);
     dstack_err err = DSTACK_EFORMAT;
@@ -48,7 +48,7 @@ dstack_err qe_identity_parse(const char *json, struct qe_identity *q, char *why,
     }
     vjson_free(doc);
     if (err != DSTACK_OK) {
-        dcap_say(why, cap, "Failed to decode QeIdentity");
+        err_set(err, "Failed to decode QeIdentity");
         qe_identity_clear(q);
     }
     return err;

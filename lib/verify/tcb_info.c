@@ -132,7 +132,7 @@ static bool parse_header(const cJSON *doc, struct tcb_info *t)
            dcap_time_parse(date, &t->next_update);
 }
 
-dstack_err tcb_info_parse(const char *json, struct tcb_info *t, char *why, size_t cap)
+dstack_err tcb_info_parse(const char *json, struct tcb_info *t)
 {
     cJSON *doc = vjson_parse(json, json ? strlen(json) : 0);
     const cJSON *levels = vjson_get(doc, "tcbLevels");
@@ -158,7 +158,7 @@ dstack_err tcb_info_parse(const char *json, struct tcb_info *t, char *why, size_
 out:
     vjson_free(doc);
     if (err != DSTACK_OK) {
-        dcap_say(why, cap, "Failed to decode TcbInfo");
+        err_set(err, "Failed to decode TcbInfo");
         tcb_info_clear(t);
     }
     return err;

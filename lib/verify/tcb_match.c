@@ -31,13 +31,12 @@ static void status_from(struct tcb_status *out, const struct tcb_status *lv)
  * SEAMATTRIBUTES, and whose levels give a status to merge. Without identities, tdxModule alone
  * is matched. */
 static dstack_err match_module(const struct tcb_info *t, const struct dstack_td_report *td,
-                               struct tcb_status *st, char *why, size_t cap)
+                               struct tcb_status *st)
 {
     const struct tdx_module_identity *m = t->has_module ? &t->module : NULL;
     uint8_t isvsvn = td->tee_tcb_svn[0], version = td->tee_tcb_svn[1];
     if (m == NULL) {
-        dcap_say(why, cap, "TDX TCB Info is missing tdxModule field");
-        return DSTACK_EVERIFY;
+        return err_set(DSTACK_EVERIFY, "TDX TCB Info is missing tdxModule field");
     }
     if (version > 0 && t->n_identities > 0) {
         char want[16];
@@ -47,19 +46,17 @@ static dstack_err match_module(const struct tcb_info *t, const struct dstack_td_
             m = strcasecmp(t->identities[i].id, want) == 0 ? &t->identities[i] : NULL;
         }
         if (m == NULL) {
-            dcap_say(why, cap, "No TDX module identity with id %s found in TCB Info", want);
-            return DSTACK_EVERIFY;
+            return err_set(DSTACK_EVERIFY, "No TDX module identity with id %s found in TCB Info",
+                           want);
         }
     }
     if (memcmp(td->mr_signer_seam, m->mrsigner, DSTACK_MR_LEN) != 0) {
-        dcap_say(why, cap, "TDX module MRSIGNER mismatch");
-        return DSTACK_EVERIFY;
+        return err_set(DSTACK_EVERIFY, "TDX module MRSIGNER mismatch");
     }
     for (size_t i = 0; i < 8; i++) {
         uint8_t a = td->seam_attributes[i], mask = m->attributes_mask[i];
         if ((a & mask) != (m->attributes[i] & mask) || (a & (uint8_t)~mask) != 0) {
-            dcap_say(why, cap, "TDX module SEAMATTRIBUTES mismatch at byte %zu", i);
-            return DSTACK_EVERIFY;
+            return err_set(DSTACK_EVERIFY, "TDX module SEAMATTRIBUTES mismatch at byte %zu", i);
         }
     }
     if (m == &t->module) {
@@ -71,14 +68,13 @@ static dstack_err match_module(const struct tcb_info *t, const struct dstack_td_
             return DSTACK_OK;
         }
     }
-    dcap_say(why, cap, "TDX module ISVSVN %u is below minimum required from TDX module TCB levels",
-             isvsvn);
-    return DSTACK_EVERIFY;
+    return err_set(DSTACK_EVERIFY,
+                   "TDX module ISVSVN %u is below minimum required from TDX module TCB levels",
+                   isvsvn);
 }
 
 dstack_err tcb_match_platform(const struct tcb_info *t, const struct dcap_quote *q,
-                              const struct pck_ext *pck, struct tcb_status *out, char *why,
-                              size_t cap)
+                              const struct pck_ext *pck, struct tcb_status *out)
 {
     bool tdx = q->tee_type == DCAP_TEE_TDX;
     struct dstack_td_report td;
@@ -91,55 +87,47 @@ dstack_err tcb_match_platform(const struct tcb_info *t, const struct dcap_quote 
             continue;
         }
         if (lv->sgx_n == 0) {
-            dcap_say(why, cap, "No SGX components in the TCB info");
-            return DSTACK_EVERIFY;
+            return err_set(DSTACK_EVERIFY, "No SGX components in the TCB info");
         }
         if (!meets(pck->cpu_svn, DCAP_SVN_COUNT, lv->sgx, lv->sgx_n)) {
             continue;
         }
         if (tdx) {
             if (lv->tdx_n == 0) {
-                dcap_say(why, cap, "No TDX components in the TCB info");
-                return DSTACK_EVERIFY;
+                return err_set(DSTACK_EVERIFY, "No TDX components in the TCB info");
             }
             if (!meets(td.tee_tcb_svn, DCAP_SVN_COUNT, lv->tdx, lv->tdx_n)) {
                 continue;
             }
         }
         status_from(out, &lv->st);
-        return tdx ? match_module(t, &td, out, why, cap) : DSTACK_OK;
+        return tdx ? match_module(t, &td, out) : DSTACK_OK;
     }
-    dcap_say(why, cap, "No matching TCB level found");
-    return DSTACK_EVERIFY;
+    return err_set(DSTACK_EVERIFY, "No matching TCB level found");
 }
 
 dstack_err tcb_match_qe(const struct qe_identity *qi, const uint8_t *qe_report,
-                        struct tcb_status *out, char *why, size_t cap)
+                        struct tcb_status *out)
 {
     struct dstack_sgx_report r;
     dcap_sgx_report_decode(qe_report, &r);
     if (memcmp(r.mr_signer, qi->mrsigner, sizeof r.mr_signer) != 0) {
-        dcap_say(why, cap, "QE MRSIGNER mismatch");
-        return DSTACK_EVERIFY;
+        return err_set(DSTACK_EVERIFY, "QE MRSIGNER mismatch");
     }
     if (r.isv_prod_id != qi->isvprodid) {
-        dcap_say(why, cap, "QE ISVPRODID mismatch: expected %u, got %u", qi->isvprodid,
-                 r.isv_prod_id);
-        return DSTACK_EVERIFY;
+        return err_set(DSTACK_EVERIFY, "QE ISVPRODID mismatch: expected %u, got %u", qi->isvprodid,
+                       r.isv_prod_id);
     }
     if (r.attributes[0] & 0x02) {
-        dcap_say(why, cap, "Debug mode is enabled (QE report)");
-        return DSTACK_EVERIFY;
+        return err_set(DSTACK_EVERIFY, "Debug mode is enabled (QE report)");
     }
     if ((r.misc_select & qi->miscselect_mask) != (qi->miscselect & qi->miscselect_mask)) {
-        dcap_say(why, cap, "QE MISCSELECT mismatch");
-        return DSTACK_EVERIFY;
+        return err_set(DSTACK_EVERIFY, "QE MISCSELECT mismatch");
     }
     for (size_t i = 0; i < sizeof r.attributes; i++) {
         if ((r.attributes[i] & qi->attributes_mask[i]) !=
             (qi->attributes[i] & qi->attributes_mask[i])) {
-            dcap_say(why, cap, "QE ATTRIBUTES mismatch at byte %zu", i);
-            return DSTACK_EVERIFY;
+            return err_set(DSTACK_EVERIFY, "QE ATTRIBUTES mismatch at byte %zu", i);
         }
     }
     for (size_t i = 0; i < qi->n_levels; i++) {
@@ -148,6 +136,6 @@ dstack_err tcb_match_qe(const struct qe_identity *qi, const uint8_t *qe_report,
             return DSTACK_OK;
         }
     }
-    dcap_say(why, cap, "QE ISVSVN %u is below every level of the QE identity", r.isv_svn);
-    return DSTACK_EVERIFY;
+    return err_set(DSTACK_EVERIFY, "QE ISVSVN %u is below every level of the QE identity",
+                   r.isv_svn);
 }

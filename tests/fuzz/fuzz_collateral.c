@@ -20,7 +20,7 @@ static void collateral(const uint8_t *d, size_t n)
 {
     struct dstack_collateral *c = NULL;
     char *again = NULL;
-    if (dstack_collateral_from_json((const char *)d, n, &c, NULL, 0) != DSTACK_OK) {
+    if (dstack_collateral_from_json((const char *)d, n, &c) != DSTACK_OK) {
         return;
     }
     if (dstack_collateral_to_json(c, &again) != DSTACK_OK) {
@@ -32,7 +32,7 @@ static void collateral(const uint8_t *d, size_t n)
     quote[2] = 2;
     quote[4] = 0x81;
     struct dstack_dcap_report rep;
-    (void)dstack_dcap_verify(quote, sizeof quote, c, 1751328000, NULL, &rep, NULL, 0);
+    (void)dstack_dcap_verify(quote, sizeof quote, c, 1751328000, NULL, &rep);
     free(again);
     dstack_collateral_free(c);
 }
@@ -72,14 +72,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case 1: {
         struct tcb_info t;
-        if (tcb_info_parse(text, &t, NULL, 0) == DSTACK_OK) {
+        if (tcb_info_parse(text, &t) == DSTACK_OK) {
             tcb_info_clear(&t);
         }
         break;
     }
     case 2: {
         struct qe_identity q;
-        if (qe_identity_parse(text, &q, NULL, 0) == DSTACK_OK) {
+        if (qe_identity_parse(text, &q) == DSTACK_OK) {
             qe_identity_clear(&q);
         }
         break;

@@ -68,10 +68,9 @@ static void test_samples(void)
         char *q = fixture(samples[i].quote, &qlen), *cj = fixture(samples[i].collateral, &clen);
         struct dstack_collateral *col = NULL;
         struct dstack_dcap_report rep;
-        char why[256] = "", adv[4096];
-        CHECK(dstack_collateral_from_json(cj, clen, &col, why, sizeof why) == DSTACK_OK);
-        dstack_err err = dstack_dcap_verify((uint8_t *)q, qlen, col, samples[i].now, NULL, &rep,
-                                            why, sizeof why);
+        char adv[4096];
+        CHECK(dstack_collateral_from_json(cj, clen, &col) == DSTACK_OK);
+        dstack_err err = dstack_dcap_verify((uint8_t *)q, qlen, col, samples[i].now, NULL, &rep);
         if (samples[i].want_status != NULL) {
             CHECK(err == DSTACK_OK);
             CHECK_STR(rep.status, samples[i].want_status);
@@ -84,7 +83,7 @@ static void test_samples(void)
         } else {
             CHECK(err == DSTACK_EVERIFY);
             if (samples[i].want_reason != NULL) {
-                CHECK_STR(why, samples[i].want_reason);
+                CHECK_STR(dstack_last_error(), samples[i].want_reason);
             }
         }
         dstack_collateral_free(col);
@@ -100,9 +99,8 @@ static void test_report_fields(void)
     char *q = fixture("tdx_quote", &qlen), *cj = fixture("tdx_quote_collateral.json", &clen);
     struct dstack_collateral *col = NULL;
     struct dstack_dcap_report rep;
-    CHECK(dstack_collateral_from_json(cj, clen, &col, NULL, 0) == DSTACK_OK);
-    CHECK(dstack_dcap_verify((uint8_t *)q, qlen, col, 1751328000, NULL, &rep, NULL, 0) ==
-          DSTACK_OK);
+    CHECK(dstack_collateral_from_json(cj, clen, &col) == DSTACK_OK);
+    CHECK(dstack_dcap_verify((uint8_t *)q, qlen, col, 1751328000, NULL, &rep) == DSTACK_OK);
     CHECK(rep.kind == DSTACK_REPORT_TD10 && rep.version == 4 && rep.tee_type == 0x81);
     CHECK_HEX(rep.td.rtmr[0], 48,
               "44c0197b39157fdd7a4dcc44767f9d6b0bb3977c7a8e347b8492f827fe9d9e5c48aca29b220b80b6a5"
@@ -111,13 +109,10 @@ static void test_report_fields(void)
     CHECK(memcmp(rep.td.report_data, q + 568, 64) == 0);
     /* every signed byte matters: one flip in the TD report fails the quote signature */
     q[200] ^= 1;
-    char why[256] = "";
-    CHECK(dstack_dcap_verify((uint8_t *)q, qlen, col, 1751328000, NULL, &rep, why, sizeof why) ==
-          DSTACK_EVERIFY);
-    CHECK_STR(why, "ISV enclave report signature is invalid");
+    CHECK(dstack_dcap_verify((uint8_t *)q, qlen, col, 1751328000, NULL, &rep) == DSTACK_EVERIFY);
+    CHECK_STR(dstack_last_error(), "ISV enclave report signature is invalid");
     /* a truncated quote is malformed, not a crash */
-    CHECK(dstack_dcap_verify((uint8_t *)q, 1000, col, 1751328000, NULL, &rep, why, sizeof why) ==
-          DSTACK_EFORMAT);
+    CHECK(dstack_dcap_verify((uint8_t *)q, 1000, col, 1751328000, NULL, &rep) == DSTACK_EFORMAT);
     dstack_collateral_free(col);
     free(q);
     free(cj);
@@ -143,18 +138,16 @@ static void test_collateral_json(void)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct dstack_collateral *c = NULL;
-        char why[256] = "";
-        CHECK(dstack_collateral_from_json(bad[i], strlen(bad[i]), &c, why, sizeof why) ==
-              DSTACK_EFORMAT);
-        CHECK(c == NULL && why[0] != '\0');
+        CHECK(dstack_collateral_from_json(bad[i], strlen(bad[i]), &c) == DSTACK_EFORMAT);
+        CHECK(c == NULL && dstack_last_error()[0] != '\0');
     }
     /* round trip: to_json then from_json gives the same bundle */
     size_t clen;
     char *cj = fixture("sgx_quote_collateral.json", &clen), *again = NULL;
     struct dstack_collateral *a = NULL, *b = NULL;
-    CHECK(dstack_collateral_from_json(cj, clen, &a, NULL, 0) == DSTACK_OK);
+    CHECK(dstack_collateral_from_json(cj, clen, &a) == DSTACK_OK);
     CHECK(dstack_collateral_to_json(a, &again) == DSTACK_OK);
-    CHECK(dstack_collateral_from_json(again, strlen(again), &b, NULL, 0) == DSTACK_OK);
+    CHECK(dstack_collateral_from_json(again, strlen(again), &b) == DSTACK_OK);
     CHECK(b != NULL && strcmp(a->tcb_info, b->tcb_info) == 0 && a->pck_crl_len == b->pck_crl_len &&
           memcmp(a->pck_crl, b->pck_crl, a->pck_crl_len) == 0);
     dstack_collateral_free(a);

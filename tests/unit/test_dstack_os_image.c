@@ -59,9 +59,8 @@ static void os_check(const char *vm_config, const char *event_log,
                                           .vm_config_len = vm_config ? strlen(vm_config) : 0};
     struct dl_input d;
     struct dstack_quote q;
-    char why[256] = "";
     memset(r, 0, sizeof *r);
-    CHECK(dl_input_decode(&in, &d, why, sizeof why) == DSTACK_OK);
+    CHECK(dl_input_decode(&in, &d) == DSTACK_OK);
     CHECK(dstack_quote_parse(d.quote, d.quote_len, &q) == DSTACK_OK);
     r->dcap.td = q.report;
     CHECK(dl_check_os_image(&d, r) == DSTACK_OK);

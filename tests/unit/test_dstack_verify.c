@@ -49,9 +49,8 @@ static dstack_err check_capture(const struct capture *c, const char *event_log,
                                           .vm_config_len = strlen(c->vm_config)};
     struct dl_input d;
     struct dstack_quote q;
-    char why[256] = "";
     memset(r, 0, sizeof *r);
-    if (dl_input_decode(&in, &d, why, sizeof why) != DSTACK_OK ||
+    if (dl_input_decode(&in, &d) != DSTACK_OK ||
         dstack_quote_parse(d.quote, d.quote_len, &q) != DSTACK_OK) {
         return DSTACK_EFORMAT;
     }

@@ -47,11 +47,9 @@ static cJSON *run_one(const char *dir, const cJSON *c)
     struct dstack_dcap_options opts = {(const uint8_t *)root, rlen};
     struct dstack_collateral *col = NULL;
     struct dstack_dcap_report rep;
-    char why[256] = "";
-    dstack_err err = dstack_collateral_from_json(cj, clen, &col, why, sizeof why);
+    dstack_err err = dstack_collateral_from_json(cj, clen, &col);
     if (err == DSTACK_OK) {
-        err = dstack_dcap_verify((uint8_t *)q, qlen, col, now, root ? &opts : NULL, &rep, why,
-                                 sizeof why);
+        err = dstack_dcap_verify((uint8_t *)q, qlen, col, now, root ? &opts : NULL, &rep);
     }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "id", cJSON_Duplicate(json_get(c, "id"), 0));
@@ -63,7 +61,7 @@ static cJSON *run_one(const char *dir, const cJSON *c)
             cJSON_AddItemToArray(ids, cJSON_CreateString(rep.advisory_ids[i]));
         }
     } else {
-        cJSON_AddStringToObject(o, "reason", why[0] ? why : dstack_err_str(err));
+        cJSON_AddStringToObject(o, "reason", dstack_last_error());
     }
     dstack_collateral_free(col);
     free(q);
@@ -107,8 +105,8 @@ static int bench(const char *qpath, const char *cpath, const char *now_text, con
     clock_gettime(CLOCK_MONOTONIC, &a);
     for (long i = 0; i < n; i++) {
         struct dstack_collateral *col = NULL;
-        if (dstack_collateral_from_json(cj, clen, &col, NULL, 0) != DSTACK_OK ||
-            dstack_dcap_verify((uint8_t *)q, qlen, col, now, NULL, &rep, NULL, 0) != DSTACK_OK) {
+        if (dstack_collateral_from_json(cj, clen, &col) != DSTACK_OK ||
+            dstack_dcap_verify((uint8_t *)q, qlen, col, now, NULL, &rep) != DSTACK_OK) {
             fprintf(stderr, "dcap_batch: the bench quote does not verify\n");
             return 1;
         }

@@ -38,7 +38,7 @@ static char *edit_collateral(const char *json, col_edit fn, void *arg)
 {
     struct dstack_collateral *c = NULL;
     char *out = NULL;
-    if (dstack_collateral_from_json(json, strlen(json), &c, NULL, 0) != DSTACK_OK) {
+    if (dstack_collateral_from_json(json, strlen(json), &c) != DSTACK_OK) {
         exit(2);
     }
     fn(c, arg);
@@ -219,7 +219,7 @@ static bool crl_outside(const char *col_json, int64_t now)
     struct dstack_collateral *col = NULL;
     bool outside = false;
     time_t t = (time_t)now;
-    if (dstack_collateral_from_json(col_json, strlen(col_json), &col, NULL, 0) != DSTACK_OK) {
+    if (dstack_collateral_from_json(col_json, strlen(col_json), &col) != DSTACK_OK) {
         exit(2);
     }
     const uint8_t *ders[2] = {col->root_ca_crl, col->pck_crl};
