@@ -22,8 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 0: {
         static struct tdx_lite_measurement m;
         if (tdx_lite_decode(d, n, &m) == DSTACK_OK) {
-            (void)tdx_lite_td_hob_hash(m.td_hob_witness, m.td_hob_witness_len, 0x80000000ull,
-                                       hash);
+            (void)tdx_lite_td_hob_hash(m.td_hob_witness, m.td_hob_witness_len, 0x80000000ull, hash);
         }
         break;
     }
