@@ -9,7 +9,7 @@ if [[ "${1:-}" == "--test" ]]; then
     pkgs+=(curl jq openssl groff-base valgrind clang clang-format libclang-rt-14-dev)
     # Guest API and public routes: real Docker with a busybox image made locally, the
     # Prometheus parser for /metrics, the wg tool for NetworkInfo.
-    pkgs+=(docker.io busybox-static python3-prometheus-client wireguard-tools)
+    pkgs+=(docker.io busybox-static python3-prometheus-client wireguard-tools iproute2)
     command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
     command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi

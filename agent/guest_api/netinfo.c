@@ -115,100 +115,6 @@ static void read_interfaces(struct netinfo_snapshot *s)
     qsort(s->ifaces, s->n_ifaces, sizeof s->ifaces[0], iface_cmp);
 }
 
-static void add_gateway(struct netinfo_snapshot *s, int family, const void *addr)
-{
-    char text[NETINFO_ADDR_LEN];
-    if (s->n_gateways == NETINFO_MAX_GATEWAYS ||
-        inet_ntop(family, addr, text, sizeof text) == NULL) {
-        return;
-    }
-    for (size_t i = 0; i < s->n_gateways; i++) {
-        if (strcmp(s->gateways[i], text) == 0) {
-            return;
-        }
-    }
-    memcpy(s->gateways[s->n_gateways++], text, sizeof text);
-}
-
-static int hex_nibble(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-/* n bytes of hex text into out; false on a non-hex character. */
-static bool hex_bytes(const char *hex, uint8_t *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return false;
-        }
-        out[i] = (uint8_t)(hi * 16 + lo);
-    }
-    return true;
-}
-
-/* Splits blank-separated fields in place; returns how many (at most max). */
-static size_t split_fields(char *line, char **f, size_t max)
-{
-    size_t n = 0;
-    char *p = line;
-    while (n < max) {
-        p += strspn(p, " \t");
-        if (*p == '\0') {
-            break;
-        }
-        f[n++] = p;
-        p += strcspn(p, " \t");
-        if (*p != '\0') {
-            *p++ = '\0';
-        }
-    }
-    return n;
-}
-
-/* Default routes (destination and mask 0, RTF_GATEWAY) of /proc/net/route, whose addresses
- * are 8 hex digits of the address in host byte order, and of /proc/net/ipv6_route. */
-static void read_gateways(struct netinfo_snapshot *s, char *buf)
-{
-    if (proc_text_read("/proc/net/route", buf, ROUTES_MAX)) {
-        /* Iface Destination Gateway Flags RefCnt Use Metric Mask ...; first line: titles */
-        for (char *line = strchr(buf, '\n'); line != NULL && line[1] != '\0';
-             line = strchr(line + 1, '\n')) {
-            char copy[256];
-            char *f[8];
-            snprintf(copy, sizeof copy, "%.*s", (int)strcspn(line + 1, "\n"), line + 1);
-            if (split_fields(copy, f, 8) < 8) {
-                continue;
-            }
-            unsigned long flags = strtoul(f[3], NULL, 16);
-            uint32_t gw = (uint32_t)strtoul(f[2], NULL, 16);
-            if (strcmp(f[1], "00000000") == 0 && strcmp(f[7], "00000000") == 0 &&
-                (flags & 0x2u) != 0 && gw != 0) {  /* 0x2: RTF_GATEWAY */
-                struct in_addr a = {.s_addr = gw}; /* the kernel prints the in-memory value */
-                add_gateway(s, AF_INET, &a);
-            }
-        }
-    }
-    /* ipv6_route: dst(32) dst_len(2) src(32) src_len(2) next_hop(32) ... */
-    if (proc_text_read("/proc/net/ipv6_route", buf, ROUTES_MAX)) {
-        for (char *line = buf; line != NULL && *line != '\0';) {
-            char *end = strchr(line, '\n');
-            uint8_t dst[16], hop[16];
-            static const uint8_t zero[16] = {0};
-            if (strlen(line) > 104 && line[32] == ' ' && strncmp(line + 33, "00", 2) == 0 &&
-                hex_bytes(line, dst, 16) && hex_bytes(line + 72, hop, 16) &&
-                memcmp(dst, zero, 16) == 0 && memcmp(hop, zero, 16) != 0) {
-                add_gateway(s, AF_INET6, hop);
-            }
-            line = end != NULL ? end + 1 : NULL;
-        }
-    }
-}
-
 /* `nameserver <ip>` lines; like upstream, the line must start with the word. */
 static void read_dns(struct netinfo_snapshot *s, const char *resolv_conf, char *buf)
 {
@@ -245,7 +151,7 @@ int netinfo_collect(const char *resolv_conf, const char *wg, struct netinfo_snap
         return -1;
     }
     read_interfaces(out);
-    read_gateways(out, buf);
+    netinfo_read_gateways(out);
     read_dns(out, resolv_conf != NULL ? resolv_conf : "/etc/resolv.conf", buf);
     free(buf);
     const char *const argv[] = {wg != NULL ? wg : "wg", NULL};

@@ -5,6 +5,7 @@
 #define DSTACK_AGENT_GUEST_API_NETINFO_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,15 @@ struct netinfo_snapshot {
  * (searched in PATH). Returns 0, or -1 when out of memory (out is then freed). */
 int netinfo_collect(const char *resolv_conf, const char *wg, struct netinfo_snapshot *out);
 void netinfo_free(struct netinfo_snapshot *s);
+
+/* gateway.c: upstream's gateways (default-net 0.22 on Linux): the gateway of the interface
+ * that holds the local address used towards 1.1.1.1, when the ARP cache knows it. */
+void netinfo_read_gateways(struct netinfo_snapshot *s);
+
+/* The gateway of iface from /proc/net/route and /proc/net/arp texts: the last route row of iface
+ * with a gateway, if arp has that address on iface. Pure, for the unit tests. */
+bool netinfo_gateway_of(const char *route_text, const char *arp_text, const char *iface,
+                        char out[NETINFO_ADDR_LEN]);
 
 /* Exposed for the unit tests: which interface names are reported. */
 int netinfo_iface_reported(const char *name);

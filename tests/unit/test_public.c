@@ -257,6 +257,39 @@ static void test_names_and_bodies(void)
           !netinfo_iface_reported("lo"));
 }
 
+/* NetworkInfo's gateway of an interface as default-net 0.22 finds it: the last gatewayed
+ * /proc/net/route row of the interface, counted only when /proc/net/arp has it on that
+ * interface. Tables as the kernel prints them (tabs in route, spaces in arp). */
+static void test_gateway_pick(void)
+{
+    static const char route[] =
+        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+        "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+        "eth1\t00000000\t016433C6\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+        "docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n"
+        "eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+        "eth2\t00000000\t01020A0A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+        "eth2\t0000A8C0\tFE020A0A\t0003\t0\t0\t0\t0000FFFF\t0\t0\t0\n";
+    static const char arp[] =
+        "IP address       HW type     Flags       HW address            Mask     Device\n"
+        "192.0.2.1        0x1         0x2         02:fc:00:00:00:05     *        eth0\n"
+        "198.51.100.1     0x1         0x2         02:fc:00:00:00:06     *        eth0\n"
+        "10.10.2.254      0x1         0x2         02:fc:00:00:00:07     *        eth2\n"
+        "10.10.2.1        0x1         0x2         02:fc:00:00:00:08     *        eth2\n";
+    char gw[NETINFO_ADDR_LEN] = "";
+    CHECK(netinfo_gateway_of(route, arp, "eth0", gw));
+    CHECK_STR(gw, "192.0.2.1");
+    /* eth1's gateway is in the ARP cache, but on eth0: not counted */
+    CHECK(!netinfo_gateway_of(route, arp, "eth1", gw));
+    /* the last gatewayed row wins, a non-default one included (default-net's loop) */
+    CHECK(netinfo_gateway_of(route, arp, "eth2", gw));
+    CHECK_STR(gw, "10.10.2.254");
+    CHECK(!netinfo_gateway_of(route, arp, "docker0", gw)); /* no gateway on its routes */
+    CHECK(!netinfo_gateway_of(route, arp, "eth", gw));     /* names match whole */
+    CHECK(!netinfo_gateway_of(route, "IP address HW type\n", "eth0", gw)); /* not in ARP */
+    CHECK(!netinfo_gateway_of("", arp, "eth0", gw));
+}
+
 static void test_proc_and_run(void)
 {
     char v[64];
@@ -305,5 +338,6 @@ int main(void)
     test_dashboard_page();
     test_names_and_bodies();
     test_proc_and_run();
+    test_gateway_pick();
     return check_exit();
 }
