@@ -425,9 +425,14 @@ static bool body_append(struct listener *l, struct request *req, const char *dat
 
 #define GUEST_MAX_BODY 4096
 /* How far past its limit a declared body is still read (and dropped) before the 400, so a
- * client that sends it whole gets the answer instead of a reset; the request deadline and the
- * minimum rate bound the time this takes. */
-#define OVERSIZE_DRAIN_MAX ((size_t)1024 * 1024)
+ * client that sends it whole gets the answer instead of a reset: as far again as the limit, at
+ * most 1 MiB. Further, it is refused from its Content-Length and the connection closed. The
+ * request deadline and the minimum rate bound the time a drain takes. */
+static size_t oversize_drain_max(size_t limit)
+{
+    const size_t cap = (size_t)1024 * 1024;
+    return limit < cap ? limit : cap;
+}
 
 /* Called with the raw URI before libmicrohttpd decodes it; what it returns is the request's
  * context (*con_cls), freed by on_completed. */
@@ -470,7 +475,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             req->limit = GUEST_MAX_BODY; /* the host's API takes only Empty messages */
         }
         unsigned long long declared = is_post && cl != NULL ? strtoull(cl, NULL, 10) : 0;
-        if (declared > req->limit && declared - req->limit > OVERSIZE_DRAIN_MAX) {
+        if (declared > req->limit && declared - req->limit > oversize_drain_max(req->limit)) {
             /* Answered before reading the body; the connection closes after the response. */
             req->too_large = true;
             req->answered = true;

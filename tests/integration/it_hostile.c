@@ -409,6 +409,16 @@ static void test_body_cap(void)
         CHECK(status == cases[i].want);
         free(req);
     }
+    /* Over twice the cap, the body is not waited for: refused from its Content-Length. */
+    char twice[256];
+    snprintf(twice, sizeof twice,
+             "POST /GetKey HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n"
+             "Content-Length: %d\r\n\r\n",
+             2 * MAX_BODY + 1);
+    int twice_status;
+    bool twice_closed;
+    exchange(twice, strlen(twice), &twice_status, &twice_closed);
+    CHECK(twice_status == 400);
     /* A Content-Length far over the cap is refused before any body byte is sent. */
     const char *huge = "POST /GetKey HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n"
                        "Content-Length: 18446744073709551615\r\n\r\n";
