@@ -9,6 +9,7 @@
 #include "agent.h"
 #include "attest/evlog_internal.h"
 #include "log.h"
+#include "util/error.h"
 #include "util/hex.h"
 #include "util/utf8.h"
 
@@ -242,7 +243,7 @@ static bool compose_public_tcbinfo(const struct agent *a)
  * replay to the registers' RTMR3, and we read again. */
 static dstack_err build_from_backend(struct agent *a, const char *app_cert, const char *vendor,
                                      const char *product, cJSON **full, cJSON **external,
-                                     uint8_t rtmr3[DSTACK_MR_LEN], char *err, size_t err_cap)
+                                     uint8_t rtmr3[DSTACK_MR_LEN])
 {
     dstack_err e = DSTACK_ETEE;
     for (int attempt = 0; attempt < 8; attempt++) {
@@ -253,12 +254,12 @@ static dstack_err build_from_backend(struct agent *a, const char *app_cert, cons
         dstack_event_log_init(&log);
         if ((e = a->tee->measurements(a->tee_state, &m)) != DSTACK_OK ||
             (e = a->tee->event_log(a->tee_state, &log)) != DSTACK_OK) {
-            snprintf(err, err_cap, "reading the measurements: %s", err_text());
+            err_wrap(e, "reading the measurements");
             dstack_event_log_free(&log);
             return e;
         }
         if ((e = dstack_replay_rtmrs(&log, replayed)) != DSTACK_OK) {
-            snprintf(err, err_cap, "the event log does not replay: %s", dstack_err_str(e));
+            err_set(e, "the event log does not replay: %s", dstack_err_str(e));
             dstack_event_log_free(&log);
             return e;
         }
@@ -301,22 +302,20 @@ static dstack_err build_from_backend(struct agent *a, const char *app_cert, cons
         if (e == DSTACK_OK) {
             memcpy(rtmr3, m.rtmr[3], DSTACK_MR_LEN);
         } else {
-            snprintf(err, err_cap, "building Info: %s", dstack_err_str(e));
+            err_set(e, "building Info: %s", dstack_err_str(e));
         }
         return e;
     }
-    snprintf(err, err_cap, "the event log kept changing while Info was built");
-    return e;
+    return err_set(e, "the event log kept changing while Info was built");
 }
 
-dstack_err info_cache_new(struct agent *a, struct info_cache **out, char *err, size_t err_cap)
+dstack_err info_cache_new(struct agent *a, struct info_cache **out)
 {
     struct info_cache *c = calloc(1, sizeof *c);
     *out = NULL;
     if (c == NULL || pthread_mutex_init(&c->lock, NULL) != 0) {
         free(c);
-        snprintf(err, err_cap, "out of memory");
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     read_dmi("sys_vendor", c->cloud_vendor, sizeof c->cloud_vendor);
     read_dmi("product_name", c->cloud_product, sizeof c->cloud_product);
@@ -324,7 +323,7 @@ dstack_err info_cache_new(struct agent *a, struct info_cache **out, char *err, s
     c->app_cert = strdup("");
     dstack_err e = c->app_cert != NULL
                        ? build_from_backend(a, c->app_cert, c->cloud_vendor, c->cloud_product,
-                                            &c->full, &c->external, c->rtmr3, err, err_cap)
+                                            &c->full, &c->external, c->rtmr3)
                        : DSTACK_ENOMEM;
     if (e == DSTACK_ENOMEM) {
         info_cache_free(c);
@@ -334,8 +333,7 @@ dstack_err info_cache_new(struct agent *a, struct info_cache **out, char *err, s
         /* A TEE that cannot be read yet (tdx: no CCEL, no registers) must not stop start-up
          * (docs/tdx.md "Start-up never bricks the CVM"): Info is built by its first call, which
          * reports the cause. */
-        log_warn("Info is built on its first call: %s", err);
-        err[0] = '\0';
+        log_warn("Info is built on its first call: %s", err_text());
     }
     *out = c;
     return DSTACK_OK;
@@ -358,7 +356,7 @@ dstack_err info_cache_set_app_cert(struct info_cache *c, const char *pem)
 {
     char *copy = strdup(pem != NULL ? pem : "");
     if (copy == NULL) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     pthread_mutex_lock(&c->lock);
     free(c->app_cert);
@@ -370,19 +368,17 @@ dstack_err info_cache_set_app_cert(struct info_cache *c, const char *pem)
 
 /* Locks the cache and rebuilds it first when RTMR3 moved since it was built (an emitted
  * event), under the lock so concurrent requests wait for one rebuild. Unlocked on failure. */
-static dstack_err cache_lock_fresh(struct info_cache *c, struct agent *a, char *err, size_t err_cap)
+static dstack_err cache_lock_fresh(struct info_cache *c, struct agent *a)
 {
     struct tee_measurements m;
     dstack_err e;
     if ((e = a->tee->measurements(a->tee_state, &m)) != DSTACK_OK) {
-        snprintf(err, err_cap, "reading the measurements: %s", err_text());
-        return e;
+        return err_wrap(e, "reading the measurements");
     }
     pthread_mutex_lock(&c->lock);
     if (c->full == NULL || memcmp(m.rtmr[3], c->rtmr3, DSTACK_MR_LEN) != 0) {
         cJSON *full = NULL, *ext = NULL;
-        e = build_from_backend(a, "", c->cloud_vendor, c->cloud_product, &full, &ext, c->rtmr3, err,
-                               err_cap);
+        e = build_from_backend(a, "", c->cloud_vendor, c->cloud_product, &full, &ext, c->rtmr3);
         if (e != DSTACK_OK) {
             pthread_mutex_unlock(&c->lock);
             return e;
@@ -396,8 +392,7 @@ static dstack_err cache_lock_fresh(struct info_cache *c, struct agent *a, char *
     return DSTACK_OK;
 }
 
-dstack_err info_get(struct info_cache *c, struct agent *a, bool external, cJSON **out, char *err,
-                    size_t err_cap)
+dstack_err info_get(struct info_cache *c, struct agent *a, bool external, cJSON **out)
 {
     uint8_t r3[DSTACK_MR_LEN];
     dstack_err e;
@@ -410,14 +405,14 @@ dstack_err info_get(struct info_cache *c, struct agent *a, bool external, cJSON 
         read_dmi("product_name", product, sizeof product);
         bool hide = external && !compose_public_tcbinfo(a);
         cJSON *ext = NULL;
-        e = build_from_backend(a, "", vendor, product, &full, hide ? &ext : NULL, r3, err, err_cap);
+        e = build_from_backend(a, "", vendor, product, &full, hide ? &ext : NULL, r3);
         if (e == DSTACK_OK) {
             *out = hide ? ext : full;
             json_free(hide ? full : ext);
         }
         return e;
     }
-    if ((e = cache_lock_fresh(c, a, err, err_cap)) != DSTACK_OK) {
+    if ((e = cache_lock_fresh(c, a)) != DSTACK_OK) {
         return e;
     }
     const cJSON *src = external && !c->public_tcbinfo ? c->external : c->full;
@@ -429,34 +424,32 @@ dstack_err info_get(struct info_cache *c, struct agent *a, bool external, cJSON 
     }
     pthread_mutex_unlock(&c->lock);
     if (copy == NULL) {
-        snprintf(err, err_cap, "out of memory");
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     *out = copy;
     return DSTACK_OK;
 }
 
 dstack_err info_get_text(struct info_cache *c, struct agent *a, bool external, char **out,
-                         size_t *len, char *err, size_t err_cap)
+                         size_t *len)
 {
     *out = NULL;
     *len = 0;
     if (c == NULL) {
         cJSON *obj = NULL;
-        dstack_err e = info_get(NULL, a, external, &obj, err, err_cap);
+        dstack_err e = info_get(NULL, a, external, &obj);
         if (e != DSTACK_OK) {
             return e;
         }
         *out = json_dump(obj, 0, NULL);
         json_free(obj);
         if (*out == NULL) {
-            snprintf(err, err_cap, "out of memory");
-            return DSTACK_ENOMEM;
+            return err_set(DSTACK_ENOMEM, "out of memory");
         }
         *len = strlen(*out);
         return DSTACK_OK;
     }
-    dstack_err e = cache_lock_fresh(c, a, err, err_cap);
+    dstack_err e = cache_lock_fresh(c, a);
     if (e != DSTACK_OK) {
         return e;
     }
@@ -477,8 +470,7 @@ dstack_err info_get_text(struct info_cache *c, struct agent *a, bool external, c
     }
     pthread_mutex_unlock(&c->lock);
     if (text == NULL) {
-        snprintf(err, err_cap, "out of memory");
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     *out = text;
     return DSTACK_OK;

@@ -42,9 +42,11 @@ dstack_err info_build(const struct info_inputs *in, cJSON **out);
 
 struct info_cache;
 
+/* The functions below report failure through the calling thread's error text (util/error.h). */
+
 /* Reads what does not change while the agent runs (DMI strings, compose public_tcbinfo) and
  * builds the first response from the agent's backend. */
-dstack_err info_cache_new(struct agent *a, struct info_cache **out, char *err, size_t err_cap);
+dstack_err info_cache_new(struct agent *a, struct info_cache **out);
 void info_cache_free(struct info_cache *c); /* NULL ok */
 
 /* Info.app_cert, once the demo certificate is issued (tls_demo_cert). Copied. */
@@ -53,12 +55,11 @@ dstack_err info_cache_set_app_cert(struct info_cache *c, const char *pem);
 /* The response (new reference, the caller's to change or free). c may be NULL: the response is
  * then built from scratch. external: the Worker listener, which hides tcb_info and vm_config
  * unless the compose says "public_tcbinfo": true (the default). */
-dstack_err info_get(struct info_cache *c, struct agent *a, bool external, cJSON **out, char *err,
-                    size_t err_cap);
+dstack_err info_get(struct info_cache *c, struct agent *a, bool external, cJSON **out);
 
 /* info_get's answer already encoded as compact JSON (what the server would send), *out malloc'd
  * (*len bytes + NUL). With a cache the encoding is kept until RTMR3 or app_cert change. */
 dstack_err info_get_text(struct info_cache *c, struct agent *a, bool external, char **out,
-                         size_t *len, char *err, size_t err_cap);
+                         size_t *len);
 
 #endif

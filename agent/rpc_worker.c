@@ -13,10 +13,9 @@
 /* Info with tcb_info and vm_config hidden unless the compose has public_tcbinfo (default true). */
 bool h_worker_info(struct rpc_call *call)
 {
-    char err[RPC_ERROR_MAX];
     cJSON *out = NULL;
-    if (info_get(call->agent->info, call->agent, true, &out, err, sizeof err) != DSTACK_OK) {
-        return rpc_fail(call, "%s", err);
+    if (info_get(call->agent->info, call->agent, true, &out) != DSTACK_OK) {
+        return rpc_fail(call, "%s", err_text());
     }
     call->result = out;
     return true;

@@ -112,7 +112,8 @@ dstack_err agent_open(struct agent *a, const struct agent_config *cfg, char err[
         snprintf(err, STARTUP_ERROR_MAX, "%s backend: %.400s", a->tee->name, err_text());
         goto out;
     }
-    if ((e = info_cache_new(a, &a->info, err, STARTUP_ERROR_MAX)) != DSTACK_OK) {
+    if ((e = info_cache_new(a, &a->info)) != DSTACK_OK) {
+        snprintf(err, STARTUP_ERROR_MAX, "%.500s", err_text());
         goto out;
     }
     if ((e = quote_answer_cache_new(&a->quotes)) != DSTACK_OK) {

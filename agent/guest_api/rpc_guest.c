@@ -75,10 +75,8 @@ bool h_guest_info(struct rpc_call *call)
 {
     char *info = NULL;
     size_t info_len = 0;
-    char err[RPC_ERROR_MAX];
-    if (info_get_text(call->agent->info, call->agent, true, &info, &info_len, err, sizeof err) !=
-        DSTACK_OK) {
-        return rpc_fail(call, "%s", err);
+    if (info_get_text(call->agent->info, call->agent, true, &info, &info_len) != DSTACK_OK) {
+        return rpc_fail(call, "%s", err_text());
     }
     cJSON *src = cj_parse(info, info_len);
     free(info);

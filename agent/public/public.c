@@ -71,10 +71,9 @@ static enum MHD_Result dashboard(struct listener *l, struct MHD_Connection *conn
 {
     char *info = NULL;
     size_t info_len = 0;
-    char err[DOCKER_ERROR_MAX];
-    if (info_get_text(l->agent->info, l->agent, true, &info, &info_len, err, sizeof err) !=
-        DSTACK_OK) {
-        return send_text(l, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, err);
+    char err[DOCKER_ERROR_MAX]; /* the docker listing's */
+    if (info_get_text(l->agent->info, l->agent, true, &info, &info_len) != DSTACK_OK) {
+        return send_text(l, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, err_text());
     }
     cJSON *doc = cj_parse(info, info_len);
     free(info);

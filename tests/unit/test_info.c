@@ -171,12 +171,11 @@ static cJSON *handler_answer(struct rpc_call *call)
 /* The cached encoding (info_get_text) is byte for byte what the server makes of info_get. */
 static void check_text_matches(struct agent *a, bool external)
 {
-    char err[256];
     cJSON *obj = NULL;
     char *text = NULL;
     size_t len = 0;
-    CHECK(info_get(a->info, a, external, &obj, err, sizeof err) == DSTACK_OK);
-    CHECK(info_get_text(a->info, a, external, &text, &len, err, sizeof err) == DSTACK_OK);
+    CHECK(info_get(a->info, a, external, &obj) == DSTACK_OK);
+    CHECK(info_get_text(a->info, a, external, &text, &len) == DSTACK_OK);
     char *want = json_dump(obj, 0, NULL);
     CHECK(want != NULL && text != NULL && len == strlen(want));
     CHECK_STR(text, want);
@@ -201,7 +200,6 @@ static void test_cache_over_simulator(void)
     FILE *f = fopen(cfg.compose_file, "w");
     fputs("{\"name\":\"info-app\",\"public_tcbinfo\":false}", f);
     fclose(f);
-    char err[512] = "";
     CHECK(sim_files_ensure(&cfg) == DSTACK_OK);
 
     struct agent a;
@@ -227,7 +225,7 @@ static void test_cache_over_simulator(void)
     cJSON *uncached = handler_answer(&call);
     check_order(uncached, info_keys, sizeof info_keys / sizeof info_keys[0]);
 
-    CHECK(info_cache_new(&a, &a.info, err, sizeof err) == DSTACK_OK);
+    CHECK(info_cache_new(&a, &a.info) == DSTACK_OK);
     CHECK(h_info(&call));
     cJSON *i1 = handler_answer(&call);
     CHECK(cJSON_Compare(i1, uncached, true));
@@ -253,14 +251,14 @@ static void test_cache_over_simulator(void)
     /* The response is the caller's: changing it does not touch the cache. */
     json_set(i1, "app_id", cJSON_CreateString("changed"));
     cJSON *i2 = NULL;
-    CHECK(info_get(a.info, &a, false, &i2, err, sizeof err) == DSTACK_OK);
+    CHECK(info_get(a.info, &a, false, &i2) == DSTACK_OK);
     CHECK(strcmp(str(i2, "app_id"), "changed") != 0 && strlen(str(i2, "app_id")) == 40);
     json_free(i2);
 
     /* EmitEvent moves RTMR3: Info follows (rtmr3, mr_aggregated, event_log), ids do not. */
     CHECK(a.tee->emit_event(a.tee_state, "my-event", (const uint8_t *)"x", 1) == DSTACK_OK);
     check_text_matches(&a, false); /* the encoding follows RTMR3 too */
-    CHECK(info_get(a.info, &a, false, &i2, err, sizeof err) == DSTACK_OK);
+    CHECK(info_get(a.info, &a, false, &i2) == DSTACK_OK);
     cJSON *t2 = json_parse_str(str(i2, "tcb_info"), 0, NULL);
     CHECK(strcmp(str(t2, "rtmr3"), str(t1, "rtmr3")) != 0);
     CHECK_STR(str(t2, "rtmr0"), str(t1, "rtmr0"));
@@ -276,7 +274,7 @@ static void test_cache_over_simulator(void)
 
     /* The app_cert hook. */
     CHECK(info_cache_set_app_cert(a.info, "-----BEGIN CERTIFICATE-----\nx\n") == DSTACK_OK);
-    CHECK(info_get(a.info, &a, false, &i2, err, sizeof err) == DSTACK_OK);
+    CHECK(info_get(a.info, &a, false, &i2) == DSTACK_OK);
     CHECK_STR(str(i2, "app_cert"), "-----BEGIN CERTIFICATE-----\nx\n");
     check_text_matches(&a, false);
     check_text_matches(&a, true);
@@ -284,12 +282,12 @@ static void test_cache_over_simulator(void)
     json_free(i2);
 
     /* External listener: compose has public_tcbinfo false. */
-    CHECK(info_get(a.info, &a, true, &i2, err, sizeof err) == DSTACK_OK);
+    CHECK(info_get(a.info, &a, true, &i2) == DSTACK_OK);
     CHECK_STR(str(i2, "tcb_info"), "");
     CHECK_STR(str(i2, "vm_config"), "");
     CHECK(strlen(str(i2, "mr_aggregated")) == 64);
     json_free(i2);
-    CHECK(info_get(NULL, &a, true, &i2, err, sizeof err) == DSTACK_OK);
+    CHECK(info_get(NULL, &a, true, &i2) == DSTACK_OK);
     CHECK_STR(str(i2, "tcb_info"), "");
     json_free(i2);
 
