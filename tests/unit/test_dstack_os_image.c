@@ -2,7 +2,8 @@
  * real lite capture (tests/fixtures/upstream/tdx/tdx-lite-getquote.json): its vm_config
  * verifies (MRTD and RTMR0-2 recomputed from vm_config.tdx_measurement equal the quote's), and
  * each field of vm_config tampered gives its exact failure, or, for the fields upstream's lite
- * mode does not measure either, still verifies. */
+ * mode does not measure either, still verifies. The same boot as a stripped V0 attestation
+ * (tdx-lite-attestation.json) verifies in /verify's attestation mode. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,6 +363,71 @@ static void test_acpi_events(void)
     free(r);
 }
 
+/* /verify's attestation mode on upstream's stripped lite attestation (its own README expects
+ * "Valid: true" without the image): the embedded vm_config is used and a top-level one ignored;
+ * the OS image verifies; the event log, RTMR0 cut down to its three ACPI events and RTMR1-2
+ * empty, passes because RTMR0-2 were recomputed, and RTMR3 still replays to the quote's. */
+static void att_check(const uint8_t *att, size_t len, struct dstack_attestation_result *r)
+{
+    struct dstack_attestation_input in = {
+        .attestation = att, .attestation_len = len, .vm_config = "{", .vm_config_len = 1};
+    struct dl_input d;
+    struct dstack_quote q;
+    memset(r, 0, sizeof *r);
+    CHECK(dl_input_decode(&in, &d) == DSTACK_OK);
+    CHECK(dstack_quote_parse(d.quote, d.quote_len, &q) == DSTACK_OK);
+    r->dcap.td = q.report;
+    CHECK(dl_check_os_image(&d, r) == DSTACK_OK);
+    if (r->reason[0] == '\0') {
+        CHECK(dl_check_event_log(&d, r) == DSTACK_OK);
+    }
+    dl_input_free(&d);
+}
+
+static void test_attestation_mode(void)
+{
+    size_t len, att_len = 0;
+    char *text = check_read_file(check_fixture("upstream/tdx/tdx-lite-attestation.json"), &len);
+    cJSON *j = json_parse(text, len, 0, NULL);
+    const char *h = json_get_str(j, "attestation");
+    uint8_t *att = NULL;
+    struct dstack_attestation_result *r = calloc(1, sizeof *r);
+    CHECK(h != NULL && hex_decode_alloc(h, strlen(h), &att, &att_len) == DSTACK_OK);
+    att_check(att, att_len, r);
+    CHECK_STR(r->reason, "");
+    CHECK(r->os_image_hash_verified && r->event_log_verified && r->has_app_info);
+    CHECK_HEX(r->app.app_id, r->app.app_id_len, "86b0e55f2fa8e4fb69d890f14f54d5612707646e");
+    CHECK_HEX(r->app.compose_hash, r->app.compose_hash_len,
+              "86b0e55f2fa8e4fb69d890f14f54d5612707646e2573d54e0d2ddaaade77caa9");
+    CHECK(memcmp(r->app.rtmr, r->dcap.td.rtmr, sizeof r->app.rtmr) == 0);
+
+    /* the embedded vm_config's os_image_hash, one hex digit changed in place */
+    uint8_t *at = memmem(att, att_len, "\"os_image_hash\":\"e6f5", 21);
+    CHECK(at != NULL);
+    if (at != NULL) {
+        at[17] = 'f';
+        att_check(att, att_len, r);
+        CHECK_STR(r->reason, FAIL
+                  "tdx lite measurement material does not match os_image_hash: os_image_hash "
+                  "mismatch: expected sha256(sha256sum.txt)=f6f5cfec20c02e7b97baa213d0f718020b55e0"
+                  "40172d90ccbcb946d56c8b09db, actual=" IMAGE_HASH);
+        at[17] = 'e';
+        /* its memory size: a 2 GiB placement read as 4 GiB changes the TD HOB (RTMR0) */
+        uint8_t *mem = memmem(att, att_len, "\"memory_size\":2147483648", 24);
+        CHECK(mem != NULL);
+        if (mem != NULL) {
+            memcpy(mem + 14, "4294967296", 10);
+            att_check(att, att_len, r);
+            CHECK(strncmp(r->reason, FAIL "MRs do not match: RTMR0 mismatch: expected=",
+                          strlen(FAIL "MRs do not match: RTMR0 mismatch: expected=")) == 0);
+        }
+    }
+    free(r);
+    free(att);
+    json_free(j);
+    free(text);
+}
+
 int main(void)
 {
     load_capture();
@@ -372,6 +438,7 @@ int main(void)
     test_forged_documents();
     test_material_mismatch();
     test_acpi_events();
+    test_attestation_mode();
     free(cap.quote);
     free(cap.event_log);
     free(cap.vm_config);
