@@ -235,11 +235,14 @@ int config_finish(struct agent_config *cfg, bool simulator, char err[CONFIG_ERRO
         struct listener_config *l = &cfg->listeners[i];
         l->no_keep_alive = l->no_keep_alive || (cfg->no_keep_alive && l->keep_alive == 0);
     }
-    if (cfg->mock_attestation_seed[0] != '\0') {
+    /* upstream's mock_attestation::parse_seed: hex of exactly 32 bytes */
+    size_t seed_len = strlen(cfg->mock_attestation_seed);
+    if (seed_len != 0 &&
+        (seed_len != 64 || strspn(cfg->mock_attestation_seed, "0123456789abcdefABCDEF") != 64)) {
         snprintf(err, CONFIG_ERROR_MAX,
-                 "core.simulator.mock_attestation_seed: re-signing quotes under a mock PCK chain "
-                 "is not supported here; remove it (quotes from attestation_file keep their "
-                 "signature), or remove attestation_file too and set core.simulator.seed");
+                 "core.simulator.mock_attestation_seed must be 64 hex digits (32 bytes), as "
+                 "upstream's; got %zu characters",
+                 seed_len);
         return -1;
     }
     for (size_t i = 0; i < cfg->n_listeners; i++) {

@@ -74,7 +74,8 @@ struct agent_config {
     char attestation_file[1024];     /* simulator fixture mode (--attestation) */
     bool keep_report_data;           /* fixture mode: keep the file's report_data (upstream's
                                         patch_report_data = false); zero: the caller's */
-    char mock_attestation_seed[128]; /* upstream's re-signing seed (not supported with a fixture) */
+    char mock_attestation_seed[128]; /* upstream's: 64 hex digits; the PCK chain's seed, which
+                                        re-signs the attestation file's quotes (sim_quote.h) */
     char server_ident[64];           /* Server: header */
     unsigned threads;                /* 0 = number of cores */
     unsigned idle_timeout;           /* seconds; listeners' keep_alive overrides it */

@@ -13,6 +13,7 @@
 
 #include "attest/scale.h"
 #include "util/error.h"
+#include "util/hex.h"
 #include "util/file.h"
 
 struct sim_quoter {
@@ -93,11 +94,37 @@ static dstack_err write_collateral(const struct quote_pki *pki, const char *path
     return ok ? DSTACK_OK : DSTACK_EIO;
 }
 
+/* core.simulator.mock_attestation_seed as upstream's mock_attestation::parse_seed reads it: hex
+ * of exactly 32 bytes, nothing else. */
+static dstack_err mock_seed(const char *text, uint8_t seed[QUOTE_SEED_LEN])
+{
+    size_t n = 0;
+    if (strlen(text) != 2 * QUOTE_SEED_LEN ||
+        hex_decode(text, strlen(text), seed, QUOTE_SEED_LEN, &n) != DSTACK_OK ||
+        n != QUOTE_SEED_LEN) {
+        return err_set(DSTACK_EINVAL,
+                       "core.simulator.mock_attestation_seed must be 64 hex digits (32 bytes), as "
+                       "upstream's; got %zu characters",
+                       strlen(text));
+    }
+    return DSTACK_OK;
+}
+
+/* The PCK chain from the mock seed when set (upstream's TdxGenerator::from_seed), else from the
+ * simulator's development seed; its root and collateral are written beside the other files. */
 static dstack_err open_pki(struct sim_quoter *q, const struct agent_config *cfg)
 {
     uint8_t seed[QUOTE_SEED_LEN];
     char path[2048];
-    dstack_err e = quote_seed_from_string(cfg->sim_seed, seed);
+    dstack_err e;
+    if (cfg->mock_attestation_seed[0] != '\0') {
+        if ((e = mock_seed(cfg->mock_attestation_seed, seed)) != DSTACK_OK) {
+            memset(seed, 0, sizeof seed);
+            return e; /* its message says what is wrong */
+        }
+    } else {
+        e = quote_seed_from_string(cfg->sim_seed, seed);
+    }
     if (e == DSTACK_OK) {
         e = quote_pki_new(seed, &q->pki);
     }
@@ -128,6 +155,9 @@ dstack_err sim_quoter_open(const struct agent_config *cfg, struct sim_quoter **o
     q->keep_report_data = cfg->keep_report_data;
     dstack_err e =
         cfg->attestation_file[0] ? open_fixture(q, cfg->attestation_file) : open_pki(q, cfg);
+    if (e == DSTACK_OK && q->fixture_mode && cfg->mock_attestation_seed[0] != '\0') {
+        e = open_pki(q, cfg); /* seeded fixture mode: the file's quotes are signed afresh */
+    }
     if (e != DSTACK_OK) {
         sim_quoter_close(q);
         return e;
@@ -156,6 +186,26 @@ const struct quote_pki *sim_quoter_pki(const struct sim_quoter *q)
     return q->pki;
 }
 
+/* Seeded fixture mode, as upstream's prepare_attestation with a generator
+ * (guest-agent-simulator/src/simulator.rs): a new quote from the mock PCK chain carrying the
+ * file quote's MRTD and RTMR0-3 and the caller's report_data (patch_report_data does not apply
+ * then), every other TD field as the generator leaves it (quote_td_defaults). */
+static dstack_err resign_fixture(const struct sim_quoter *q,
+                                 const uint8_t report_data[DSTACK_REPORT_DATA_LEN], uint8_t **out,
+                                 size_t *out_len)
+{
+    struct dstack_quote parsed;
+    struct quote_td td;
+    if (dstack_quote_parse(q->fixture.quote, q->fixture.quote_len, &parsed) != DSTACK_OK) {
+        return err_set(DSTACK_EFORMAT, "the attestation file's quote does not parse");
+    }
+    quote_td_defaults(&td);
+    memcpy(td.mr_td, parsed.report.mr_td, DSTACK_MR_LEN);
+    memcpy(td.rtmr, parsed.report.rtmr, sizeof td.rtmr);
+    dstack_err e = quote_build_v4(q->pki, &td, report_data, out, out_len);
+    return e == DSTACK_OK ? e : err_set(e, "cannot sign the quote: %s", dstack_err_str(e));
+}
+
 dstack_err sim_quoter_quote(const struct sim_quoter *q, const struct quote_td *td,
                             const uint8_t report_data[DSTACK_REPORT_DATA_LEN], uint8_t **out,
                             size_t *out_len)
@@ -166,6 +216,9 @@ dstack_err sim_quoter_quote(const struct sim_quoter *q, const struct quote_td *t
     if (!q->fixture_mode) {
         dstack_err e = td ? quote_build_v4(q->pki, td, report_data, out, out_len) : DSTACK_EINVAL;
         return e == DSTACK_OK ? e : err_set(e, "cannot sign the quote: %s", dstack_err_str(e));
+    }
+    if (q->pki != NULL) {
+        return resign_fixture(q, report_data, out, out_len);
     }
     /* Upstream patches quote[568..632] whatever the version (v1.rs L327-339); we write at the
      * offset of this quote's version (docs/attestation.md item 2). */

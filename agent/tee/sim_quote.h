@@ -10,7 +10,11 @@
  *    docs/wire.md) is served as upstream's simulator serves it: the quote with the
  *    report data written at the version-correct offset (568 v4, 574 v5; docs/wire.md), measurements
  *    and event log from the file, never changing. Those quotes do not verify (upstream's do not
- *    either, upstream dstack/ra-tls/src/kdf.rs): the signature covers the report data.
+ *    either, upstream dstack/ra-tls/src/kdf.rs): the signature covers the report data;
+ *  - seeded fixture mode (the file and core.simulator.mock_attestation_seed, 64 hex digits):
+ *    as upstream's simulator with a TdxGenerator, every quote is a new one signed by the PCK
+ *    chain of that seed, carrying the file quote's MRTD and RTMR0-3 and the caller's
+ *    report_data; the root and collateral are written as in normal mode, so the quotes verify.
  *
  * A struct sim_quoter is immutable after open: any thread may call sim_quoter_quote. */
 #ifndef DSTACK_AGENT_TEE_SIM_QUOTE_H

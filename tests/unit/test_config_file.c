@@ -180,7 +180,13 @@ static const struct {
     {"[default.core.simulator]\npatch_report_data = 1\n", "patch_report_data must be true"},
     {"default = 1\n", "default must be a table"},
     {"[default.core.simulator]\nmock_attestation_seed = \"aa\"\n",
-     "mock_attestation_seed: re-sign"},
+     "mock_attestation_seed must be 64 hex digits (32 bytes), as upstream's; got 2"},
+    {"[default.core.simulator]\nmock_attestation_seed = "
+     "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg\"\n",
+     "mock_attestation_seed must be 64 hex digits"},
+    {"[default.core.simulator]\nmock_attestation_seed = "
+     "\"0123456789abcdef0123456789abcdef0123456789ABCDEF0123456789abcdef\"\n",
+     NULL},
 };
 
 static void profiles(void)
