@@ -814,13 +814,14 @@ static void test_gate(void)
     tdx_gate_leave(&g);
     tdx_gate_destroy(&g);
 
-    /* A boot storm of slow quotes: 6 callers, 60 ms each (360 ms in all, far past the 100 ms
-     * stall time), 5 may wait: everyone is served, in turn. */
-    CHECK(tdx_gate_init(&g, 1, 5, 100) == DSTACK_OK);
+    /* A boot storm of slow quotes: 6 callers, 100 ms each (600 ms in all, past the 400 ms
+     * stall time), 5 may wait: everyone is served, in turn. The 300 ms between a quote's length
+     * and the stall time absorbs a loaded machine's late wake-ups. */
+    CHECK(tdx_gate_init(&g, 1, 5, 400) == DSTACK_OK);
     struct gate_try s[6];
     pthread_t sh[6];
     for (int i = 0; i < 6; i++) {
-        s[i] = (struct gate_try){.g = &g, .hold_ms = 60};
+        s[i] = (struct gate_try){.g = &g, .hold_ms = 100};
         pthread_create(&sh[i], NULL, gate_try, &s[i]);
     }
     int served = 0;
