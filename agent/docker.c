@@ -8,12 +8,13 @@
 
 #include "cjson_util.h"
 #include "docker_internal.h"
+#include "util/error.h"
 
 #define DOCKER_DEFAULT_SOCKET "/var/run/docker.sock"
 /* The container list of a busy host is some hundred KiB; nothing we read comes near this. */
 #define DOCKER_RESPONSE_MAX (16u * 1024u * 1024u)
 
-const char *docker_socket_path(char err[DOCKER_ERROR_MAX])
+const char *docker_socket_path(void)
 {
     const char *host = getenv("DOCKER_HOST");
     if (host == NULL || host[0] == '\0') {
@@ -22,8 +23,8 @@ const char *docker_socket_path(char err[DOCKER_ERROR_MAX])
     if (strncmp(host, "unix://", 7) == 0 && host[7] == '/') {
         return host + 7;
     }
-    snprintf(err, DOCKER_ERROR_MAX,
-             "DOCKER_HOST=%.200s is not supported: only unix:///path sockets are", host);
+    err_set(DSTACK_EUNSUPPORTED,
+            "DOCKER_HOST=%.200s is not supported: only unix:///path sockets are", host);
     return NULL;
 }
 
@@ -43,18 +44,18 @@ bool docker_name_valid(const char *name)
     return true;
 }
 
-void docker_error_text(long status, const char *body, size_t len, char err[DOCKER_ERROR_MAX])
+dstack_err docker_refused(long status, const char *body, size_t len)
 {
     cJSON *doc = body != NULL ? cj_parse(body, len) : NULL;
     const char *msg = cj_str(doc, "message", NULL);
     if (msg != NULL) {
-        snprintf(err, DOCKER_ERROR_MAX, "Docker responded with status code %ld: %.400s", status,
-                 msg);
+        err_set(DSTACK_EPROTO, "Docker responded with status code %ld: %.400s", status, msg);
     } else {
-        snprintf(err, DOCKER_ERROR_MAX, "Docker responded with status code %ld: %.*s", status,
-                 (int)(len < 200 ? len : 200), body != NULL ? body : "");
+        err_set(DSTACK_EPROTO, "Docker responded with status code %ld: %.*s", status,
+                (int)(len < 200 ? len : 200), body != NULL ? body : "");
     }
     cJSON_Delete(doc);
+    return DSTACK_EPROTO;
 }
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *user)
@@ -82,19 +83,18 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *user)
     return n;
 }
 
-void docker_curl_error(CURLcode rc, const char *socket_path, const char *detail,
-                       char err[DOCKER_ERROR_MAX])
+dstack_err docker_transfer_failed(CURLcode rc, const char *socket_path, const char *detail)
 {
+    const dstack_err e = DSTACK_ETRANSPORT;
     if (rc == CURLE_COULDNT_CONNECT) {
-        snprintf(err, DOCKER_ERROR_MAX, "Docker is not running: cannot connect to %.200s (%.200s)",
-                 socket_path, detail[0] ? detail : curl_easy_strerror(rc));
-    } else if (rc == CURLE_OPERATION_TIMEDOUT) {
-        snprintf(err, DOCKER_ERROR_MAX, "Docker did not answer within %d ms (%.200s)",
-                 DOCKER_TIMEOUT_MS, socket_path);
-    } else {
-        snprintf(err, DOCKER_ERROR_MAX, "Docker request failed: %.300s",
-                 detail[0] ? detail : curl_easy_strerror(rc));
+        return err_set(e, "Docker is not running: cannot connect to %.200s (%.200s)", socket_path,
+                       detail[0] ? detail : curl_easy_strerror(rc));
     }
+    if (rc == CURLE_OPERATION_TIMEDOUT) {
+        return err_set(e, "Docker did not answer within %d ms (%.200s)", DOCKER_TIMEOUT_MS,
+                       socket_path);
+    }
+    return err_set(e, "Docker request failed: %.300s", detail[0] ? detail : curl_easy_strerror(rc));
 }
 
 CURL *docker_curl_new(const char *socket_path, const char *path_and_query, char *errbuf)
@@ -115,46 +115,42 @@ CURL *docker_curl_new(const char *socket_path, const char *path_and_query, char 
     return h;
 }
 
-int docker_get_json(const char *path_and_query, cJSON **out, long *status,
-                    char err[DOCKER_ERROR_MAX])
+dstack_err docker_get_json(const char *path_and_query, cJSON **out, long *status)
 {
     *out = NULL;
     *status = 0;
-    const char *sock = docker_socket_path(err);
+    const char *sock = docker_socket_path();
     if (sock == NULL) {
-        return -1;
+        return DSTACK_EUNSUPPORTED;
     }
     char errbuf[CURL_ERROR_SIZE];
     struct docker_buf body = {.max = DOCKER_RESPONSE_MAX};
     CURL *h = docker_curl_new(sock, path_and_query, errbuf);
     if (h == NULL) {
-        snprintf(err, DOCKER_ERROR_MAX, "out of memory");
-        return -1;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)DOCKER_TIMEOUT_MS);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
     CURLcode rc = curl_easy_perform(h);
-    int ret = -1;
+    dstack_err e = DSTACK_OK;
     if (rc != CURLE_OK) {
-        docker_curl_error(rc, sock, errbuf, err);
+        e = docker_transfer_failed(rc, sock, errbuf);
         goto out;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
     if (*status != 200) {
-        docker_error_text(*status, body.data, body.len, err);
+        e = docker_refused(*status, body.data, body.len);
         goto out;
     }
     *out = body.data != NULL ? cj_parse(body.data, body.len) : NULL;
     if (*out == NULL) {
-        snprintf(err, DOCKER_ERROR_MAX, "Docker's answer to %.200s is not JSON", path_and_query);
-        goto out;
+        e = err_set(DSTACK_EPROTO, "Docker's answer to %.200s is not JSON", path_and_query);
     }
-    ret = 0;
 out:
     curl_easy_cleanup(h);
     free(body.data);
-    return ret;
+    return e;
 }
 
 static char *dup_or_empty(const char *s)
@@ -191,21 +187,18 @@ static int container_from_json(const cJSON *c, struct docker_container *d)
     return 0;
 }
 
-int docker_list_containers(struct docker_containers *out, char err[DOCKER_ERROR_MAX])
+dstack_err docker_list_containers(struct docker_containers *out)
 {
     memset(out, 0, sizeof *out);
     cJSON *list = NULL;
     long status = 0;
-    if (docker_get_json("/containers/json?all=1", &list, &status, err) != 0) {
-        char inner[DOCKER_ERROR_MAX];
-        memcpy(inner, err, DOCKER_ERROR_MAX);
-        snprintf(err, DOCKER_ERROR_MAX, "Failed to list containers: %.480s", inner);
-        return -1;
+    dstack_err e = docker_get_json("/containers/json?all=1", &list, &status);
+    if (e != DSTACK_OK) {
+        return err_wrap(e, "Failed to list containers");
     }
     int n = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : -1;
-    int ret = -1;
     if (n < 0) {
-        snprintf(err, DOCKER_ERROR_MAX, "Failed to list containers: the answer is not a list");
+        e = err_set(DSTACK_EPROTO, "Failed to list containers: the answer is not a list");
         goto out;
     }
     out->items = n > 0 ? calloc((size_t)n, sizeof *out->items) : NULL;
@@ -219,14 +212,13 @@ int docker_list_containers(struct docker_containers *out, char err[DOCKER_ERROR_
             goto oom;
         }
     }
-    ret = 0;
     goto out;
 oom:
-    snprintf(err, DOCKER_ERROR_MAX, "out of memory");
+    e = err_set(DSTACK_ENOMEM, "out of memory");
     docker_containers_free(out);
 out:
     cJSON_Delete(list);
-    return ret;
+    return e;
 }
 
 void docker_containers_free(struct docker_containers *c)

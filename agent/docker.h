@@ -4,8 +4,8 @@
  * The socket is $DOCKER_HOST when it is unix://<path> (what upstream's bollard honours), else
  * /var/run/docker.sock. Every wait is bounded: DOCKER_TIMEOUT_MS for a whole request and for
  * the answer's headers of a log stream, so a stuck daemon costs a caller seconds, not a
- * thread. Errors say what failed ("Docker is not running: ...", "No such container: x") and
- * are never sent to Docker's own output. */
+ * thread. Failures set the error text (util/error.h), which says what failed ("Docker is not
+ * running: ...", "No such container: x"); it is never sent to Docker's own output. */
 #ifndef DSTACK_AGENT_DOCKER_H
 #define DSTACK_AGENT_DOCKER_H
 
@@ -13,8 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dstack/common.h>
+
 #define DOCKER_TIMEOUT_MS 5000
-#define DOCKER_ERROR_MAX 512
 #define DOCKER_NAME_MAX 128
 /* One log message handed to the caller at most; a longer Docker frame comes in pieces. */
 #define DOCKER_FRAME_MAX (64u * 1024u)
@@ -35,8 +36,8 @@ struct docker_containers {
     size_t n;
 };
 
-/* GET /containers/json?all=1. On failure err says why. */
-int docker_list_containers(struct docker_containers *out, char err[DOCKER_ERROR_MAX]);
+/* GET /containers/json?all=1. */
+dstack_err docker_list_containers(struct docker_containers *out);
 void docker_containers_free(struct docker_containers *c);
 
 /* True when name can only be a container name or id ([A-Za-z0-9][A-Za-z0-9_.-]*, at most
@@ -62,32 +63,32 @@ enum docker_read {
     DOCKER_READ_MESSAGE, /* data and len hold the next message (borrowed until the next call) */
     DOCKER_READ_IDLE,    /* nothing arrived within wait_ms */
     DOCKER_READ_END,     /* Docker ended the stream */
-    DOCKER_READ_ERROR,   /* err says why */
+    DOCKER_READ_ERROR,   /* the error text says why */
 };
 
 struct docker_log_stream;
 
 /* Inspects the container (TTY or multiplexed output) and starts GET /containers/<name>/logs
  * with stdout and stderr. Waits for Docker's answer at most DOCKER_TIMEOUT_MS. */
-int docker_logs_open(const char *name, const struct docker_logs_options *opt,
-                     struct docker_log_stream **out, char err[DOCKER_ERROR_MAX]);
+dstack_err docker_logs_open(const char *name, const struct docker_logs_options *opt,
+                            struct docker_log_stream **out);
 
 /* The next message, waiting at most wait_ms for it. Memory stays bounded: at most
  * DOCKER_FRAME_MAX plus one libcurl buffer is held whatever the log's size. */
 enum docker_read docker_logs_next(struct docker_log_stream *s, int wait_ms,
-                                  enum docker_channel *channel, const uint8_t **data, size_t *len,
-                                  char err[DOCKER_ERROR_MAX]);
+                                  enum docker_channel *channel, const uint8_t **data, size_t *len);
 
 /* Ends the request and frees everything. NULL ok. */
 void docker_logs_close(struct docker_log_stream *s);
 
 /* ---- shared by docker.c and docker_logs.c ---- */
 
-/* The daemon's socket path ($DOCKER_HOST unix://..., else /var/run/docker.sock); NULL with err
- * set when DOCKER_HOST names something else. */
-const char *docker_socket_path(char err[DOCKER_ERROR_MAX]);
+/* The daemon's socket path ($DOCKER_HOST unix://..., else /var/run/docker.sock); NULL with the
+ * error text set when DOCKER_HOST names something else. */
+const char *docker_socket_path(void);
 
-/* The message of an error answer ({"message": "..."}), or the start of its body. */
-void docker_error_text(long status, const char *body, size_t len, char err[DOCKER_ERROR_MAX]);
+/* Sets the error text of an error answer: its {"message": "..."}, or the start of its body.
+ * Returns DSTACK_EPROTO. */
+dstack_err docker_refused(long status, const char *body, size_t len);
 
 #endif

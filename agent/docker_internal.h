@@ -16,13 +16,12 @@ struct docker_buf {
  * CURL_ERROR_SIZE bytes and must outlive the handle. */
 CURL *docker_curl_new(const char *socket_path, const char *path_and_query, char *errbuf);
 
-/* The sentence for a transfer that failed (not running, timed out, ...). */
-void docker_curl_error(CURLcode rc, const char *socket_path, const char *detail,
-                       char err[DOCKER_ERROR_MAX]);
+/* Sets the error text of a transfer that failed (not running, timed out, ...) and returns
+ * DSTACK_ETRANSPORT. */
+dstack_err docker_transfer_failed(CURLcode rc, const char *socket_path, const char *detail);
 
 /* GET and parse; *status is Docker's HTTP status (0 when none came). A non-200 answer is an
  * error with Docker's message. */
-int docker_get_json(const char *path_and_query, cJSON **out, long *status,
-                    char err[DOCKER_ERROR_MAX]);
+dstack_err docker_get_json(const char *path_and_query, cJSON **out, long *status);
 
 #endif

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "docker_internal.h"
+#include "util/error.h"
 
 #define FRAME_HEADER 8
 #define RAW_CAP (DOCKER_FRAME_MAX + FRAME_HEADER + CURL_MAX_WRITE_SIZE)
@@ -132,22 +133,22 @@ static void pump(struct docker_log_stream *s)
     }
 }
 
-static enum docker_read finished(struct docker_log_stream *s, char err[DOCKER_ERROR_MAX])
+/* The end of the stream; on an error the error text says why. */
+static enum docker_read finished(struct docker_log_stream *s)
 {
     if (s->status != 0 && s->status != 200) {
-        docker_error_text(s->status, s->error_body.data, s->error_body.len, err);
+        docker_refused(s->status, s->error_body.data, s->error_body.len);
         return DOCKER_READ_ERROR;
     }
     if (s->result != CURLE_OK) {
-        docker_curl_error(s->result, s->socket_path, s->errbuf, err);
+        docker_transfer_failed(s->result, s->socket_path, s->errbuf);
         return DOCKER_READ_ERROR;
     }
     return DOCKER_READ_END;
 }
 
 enum docker_read docker_logs_next(struct docker_log_stream *s, int wait_ms,
-                                  enum docker_channel *channel, const uint8_t **data, size_t *len,
-                                  char err[DOCKER_ERROR_MAX])
+                                  enum docker_channel *channel, const uint8_t **data, size_t *len)
 {
     s->start += s->handed_out;
     s->len -= s->handed_out;
@@ -157,7 +158,7 @@ enum docker_read docker_logs_next(struct docker_log_stream *s, int wait_ms,
         size_t piece = 0;
         int got = s->tty ? next_console(s, &piece) : next_frame(s, &piece);
         if (got < 0) {
-            snprintf(err, DOCKER_ERROR_MAX, "Docker sent a malformed log frame");
+            err_set(DSTACK_EPROTO, "Docker sent a malformed log frame");
             return DOCKER_READ_ERROR;
         }
         if (got > 0) {
@@ -168,7 +169,7 @@ enum docker_read docker_logs_next(struct docker_log_stream *s, int wait_ms,
             return DOCKER_READ_MESSAGE;
         }
         if (s->done) {
-            return finished(s, err);
+            return finished(s);
         }
         size_t before = s->len;
         pump(s);
@@ -201,19 +202,20 @@ void docker_logs_close(struct docker_log_stream *s)
 
 /* Inspect: a missing container is reported before any stream starts, and TTY containers
  * are told apart (their logs are not multiplexed). */
-static int inspect_tty(const char *name, bool *tty, char err[DOCKER_ERROR_MAX])
+static dstack_err inspect_tty(const char *name, bool *tty)
 {
     char path[DOCKER_NAME_MAX + 32];
     snprintf(path, sizeof path, "/containers/%s/json", name);
     cJSON *doc = NULL;
     long status = 0;
-    if (docker_get_json(path, &doc, &status, err) != 0) {
-        return -1;
+    dstack_err e = docker_get_json(path, &doc, &status);
+    if (e != DSTACK_OK) {
+        return e;
     }
     const cJSON *config = cJSON_GetObjectItemCaseSensitive(doc, "Config");
     *tty = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "Tty"));
     cJSON_Delete(doc);
-    return 0;
+    return DSTACK_OK;
 }
 
 static bool tail_valid(const char *tail)
@@ -230,14 +232,12 @@ static bool tail_valid(const char *tail)
 }
 
 /* Starts the transfer and waits for Docker's status line (bounded). */
-static int start_transfer(struct docker_log_stream *s, const char *query,
-                          char err[DOCKER_ERROR_MAX])
+static dstack_err start_transfer(struct docker_log_stream *s, const char *query)
 {
     s->easy = docker_curl_new(s->socket_path, query, s->errbuf);
     s->multi = curl_multi_init();
     if (s->easy == NULL || s->multi == NULL) {
-        snprintf(err, DOCKER_ERROR_MAX, "out of memory");
-        return -1;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
@@ -250,8 +250,7 @@ static int start_transfer(struct docker_log_stream *s, const char *query,
             break;
         }
         if (left <= 0) {
-            docker_curl_error(CURLE_OPERATION_TIMEDOUT, s->socket_path, "", err);
-            return -1;
+            return docker_transfer_failed(CURLE_OPERATION_TIMEDOUT, s->socket_path, "");
         }
         curl_multi_poll(s->multi, NULL, 0, (int)(left < POLL_SLICE_MS ? left : POLL_SLICE_MS),
                         NULL);
@@ -266,42 +265,42 @@ static int start_transfer(struct docker_log_stream *s, const char *query,
     if (s->status != 200) {
         if (s->done || s->status != 0) {
             s->done = true;
-            finished(s, err);
+            finished(s);
+            return DSTACK_EPROTO;
         }
-        return -1;
+        return docker_transfer_failed(CURLE_OPERATION_TIMEDOUT, s->socket_path, "");
     }
-    return 0;
+    return DSTACK_OK;
 }
 
-int docker_logs_open(const char *name, const struct docker_logs_options *opt,
-                     struct docker_log_stream **out, char err[DOCKER_ERROR_MAX])
+dstack_err docker_logs_open(const char *name, const struct docker_logs_options *opt,
+                            struct docker_log_stream **out)
 {
     *out = NULL;
     if (!docker_name_valid(name)) {
-        snprintf(err, DOCKER_ERROR_MAX,
-                 "invalid container name: use the name or id Docker shows ([A-Za-z0-9_.-])");
-        return -1;
+        return err_set(DSTACK_EINVAL, "invalid container name: use the name or id Docker shows "
+                                      "([A-Za-z0-9_.-])");
     }
     if (!tail_valid(opt->tail)) {
-        snprintf(err, DOCKER_ERROR_MAX, "invalid tail: use a number of lines or \"all\"");
-        return -1;
+        return err_set(DSTACK_EINVAL, "invalid tail: use a number of lines or \"all\"");
     }
     struct docker_log_stream *s = calloc(1, sizeof *s);
     if (s == NULL) {
-        snprintf(err, DOCKER_ERROR_MAX, "out of memory");
-        return -1;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
-    s->socket_path = docker_socket_path(err);
+    dstack_err e = DSTACK_EUNSUPPORTED;
+    s->socket_path = docker_socket_path();
     s->raw = malloc(RAW_CAP);
     s->error_body.data = malloc(ERROR_BODY_MAX);
     s->error_body.cap = ERROR_BODY_MAX;
-    if (s->socket_path == NULL || s->raw == NULL || s->error_body.data == NULL ||
-        inspect_tty(name, &s->tty, err) != 0) {
-        if (s->socket_path != NULL && (s->raw == NULL || s->error_body.data == NULL)) {
-            snprintf(err, DOCKER_ERROR_MAX, "out of memory");
-        }
+    if (s->socket_path != NULL && (s->raw == NULL || s->error_body.data == NULL)) {
+        e = err_set(DSTACK_ENOMEM, "out of memory");
+    } else if (s->socket_path != NULL) {
+        e = inspect_tty(name, &s->tty);
+    }
+    if (e != DSTACK_OK) {
         docker_logs_close(s);
-        return -1;
+        return e;
     }
     char query[DOCKER_NAME_MAX + 256];
     snprintf(query, sizeof query,
@@ -309,10 +308,10 @@ int docker_logs_open(const char *name, const struct docker_logs_options *opt,
              "&until=%lld&tail=%s",
              name, opt->follow, opt->timestamps, (long long)opt->since, (long long)opt->until,
              opt->tail[0] ? opt->tail : "all");
-    if (start_transfer(s, query, err) != 0) {
+    if ((e = start_transfer(s, query)) != DSTACK_OK) {
         docker_logs_close(s);
-        return -1;
+        return e;
     }
     *out = s;
-    return 0;
+    return DSTACK_OK;
 }

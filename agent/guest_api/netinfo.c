@@ -9,6 +9,7 @@
 
 #include "guest_api/proc_text.h"
 #include "guest_api/run_capture.h"
+#include "util/error.h"
 
 #define ROUTES_MAX (64u * 1024u)
 #define WG_TIMEOUT_MS 3000
@@ -143,12 +144,12 @@ static void read_dns(struct netinfo_snapshot *s, const char *resolv_conf, char *
     }
 }
 
-int netinfo_collect(const char *resolv_conf, const char *wg, struct netinfo_snapshot *out)
+dstack_err netinfo_collect(const char *resolv_conf, const char *wg, struct netinfo_snapshot *out)
 {
     memset(out, 0, sizeof *out);
     char *buf = malloc(ROUTES_MAX);
     if (buf == NULL) {
-        return -1;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     read_interfaces(out);
     netinfo_read_gateways(out);
@@ -157,9 +158,9 @@ int netinfo_collect(const char *resolv_conf, const char *wg, struct netinfo_snap
     const char *const argv[] = {wg != NULL ? wg : "wg", NULL};
     out->wg_info = run_capture(argv, NETINFO_WG_MAX, WG_TIMEOUT_MS);
     if (out->wg_info == NULL) {
-        return -1;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
-    return 0;
+    return DSTACK_OK;
 }
 
 void netinfo_free(struct netinfo_snapshot *s)

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dstack/common.h>
+
 #define NETINFO_MAX_IFACES 32
 #define NETINFO_MAX_ADDRS 16
 #define NETINFO_MAX_GATEWAYS 16
@@ -40,8 +42,8 @@ struct netinfo_snapshot {
 
 /* Only dstack-wg0, enp* and eth* are reported: upstream leaves out Docker's bridges and veths
  * for privacy. resolv_conf: NULL = /etc/resolv.conf. wg: the command to run, NULL = "wg"
- * (searched in PATH). Returns 0, or -1 when out of memory (out is then freed). */
-int netinfo_collect(const char *resolv_conf, const char *wg, struct netinfo_snapshot *out);
+ * (searched in PATH). Fails only when out of memory (out is then freed). */
+dstack_err netinfo_collect(const char *resolv_conf, const char *wg, struct netinfo_snapshot *out);
 void netinfo_free(struct netinfo_snapshot *s);
 
 /* gateway.c: upstream's gateways (default-net 0.22 on Linux): the gateway of the interface

@@ -17,7 +17,8 @@
 #include "guest_api/vsock_http.h"
 #include "info.h"
 #include "log.h"
-#include "startup.h"
+#include "util/error.h"
+#include "util/file.h"
 
 static bool answer(struct rpc_call *call, char *text, size_t len)
 {
@@ -46,9 +47,12 @@ bool h_guest_sysinfo(struct rpc_call *call)
 bool h_guest_network_info(struct rpc_call *call)
 {
     struct netinfo_snapshot *s = malloc(sizeof *s);
-    if (s == NULL || netinfo_collect(NULL, NULL, s) != 0) {
-        free(s);
+    if (s == NULL) {
         return rpc_fail(call, "out of memory");
+    }
+    if (netinfo_collect(NULL, NULL, s) != DSTACK_OK) {
+        free(s);
+        return rpc_fail(call, "%s", err_text());
     }
     size_t len = 0;
     char *text = guest_encode_netinfo(s, &len);
@@ -60,9 +64,8 @@ bool h_guest_network_info(struct rpc_call *call)
 bool h_guest_list_containers(struct rpc_call *call)
 {
     struct docker_containers list;
-    char err[DOCKER_ERROR_MAX];
-    if (docker_list_containers(&list, err) != 0) {
-        return rpc_fail(call, "%s", err);
+    if (docker_list_containers(&list) != DSTACK_OK) {
+        return rpc_fail(call, "%s", err_text());
     }
     size_t len = 0;
     char *text = guest_encode_containers(&list, &len);
@@ -107,9 +110,8 @@ static void notify_host(const char *sys_config)
 {
     char *text = NULL;
     size_t len = 0;
-    char err[STARTUP_ERROR_MAX];
-    if (read_file_limited(sys_config, 1u << 20, &text, &len, err) != DSTACK_OK) {
-        log_warn("Shutdown: no host notification: %s", err);
+    if (file_read_all(sys_config, 1u << 20, &text, &len, NULL) != DSTACK_OK) {
+        log_warn("Shutdown: no host notification: %s", err_text());
         return;
     }
     cJSON *doc = cj_parse(text, len);
@@ -122,10 +124,10 @@ static void notify_host(const char *sys_config)
     } else {
         char full[sizeof path + 16];
         snprintf(full, sizeof full, "%s/Notify?json", path);
-        if (!vsock_http_post(cid, port, full,
-                             "{\"event\":\"shutdown.progress\",\"payload\":\"powering off\"}", 3000,
-                             err, sizeof err)) {
-            log_warn("Shutdown: host notification failed: %s", err);
+        if (vsock_http_post(cid, port, full,
+                            "{\"event\":\"shutdown.progress\",\"payload\":\"powering off\"}",
+                            3000) != DSTACK_OK) {
+            log_warn("Shutdown: host notification failed: %s", err_text());
         }
     }
     cJSON_Delete(doc);

@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "util/error.h"
+
 static bool parse_u32(const char *s, size_t n, uint32_t *out)
 {
     char buf[16];
@@ -87,8 +89,8 @@ static size_t discard(char *ptr, size_t size, size_t nmemb, void *user)
     return size * nmemb;
 }
 
-bool vsock_http_post(uint32_t cid, uint32_t port, const char *path, const char *body,
-                     long timeout_ms, char *err, size_t err_cap)
+dstack_err vsock_http_post(uint32_t cid, uint32_t port, const char *path, const char *body,
+                           long timeout_ms)
 {
     struct vsock_target t = {.cid = cid, .port = port};
     char url[512];
@@ -96,8 +98,7 @@ bool vsock_http_post(uint32_t cid, uint32_t port, const char *path, const char *
     snprintf(url, sizeof url, "http://localhost%s", path);
     CURL *h = curl_easy_init();
     if (h == NULL) {
-        snprintf(err, err_cap, "out of memory");
-        return false;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_vsock);
@@ -113,15 +114,13 @@ bool vsock_http_post(uint32_t cid, uint32_t port, const char *path, const char *
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(h);
     if (rc != CURLE_OK) {
-        snprintf(err, err_cap, "vsock %u:%u: %s", cid, port,
-                 t.connect_errno ? strerror(t.connect_errno)
-                 : errbuf[0]     ? errbuf
-                                 : curl_easy_strerror(rc));
-        return false;
+        return err_set(DSTACK_ETRANSPORT, "vsock %u:%u: %s", cid, port,
+                       t.connect_errno ? strerror(t.connect_errno)
+                       : errbuf[0]     ? errbuf
+                                       : curl_easy_strerror(rc));
     }
     if (status < 200 || status >= 300) {
-        snprintf(err, err_cap, "vsock %u:%u answered HTTP %ld", cid, port, status);
-        return false;
+        return err_set(DSTACK_EPROTO, "vsock %u:%u answered HTTP %ld", cid, port, status);
     }
-    return true;
+    return DSTACK_OK;
 }

@@ -8,13 +8,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dstack/common.h>
+
 /* Splits "vsock://<cid>:<port>[/path]" into its parts (path "" when absent, at most path_cap-1
  * bytes). False when the text is not such a URL. */
 bool vsock_url_parse(const char *url, uint32_t *cid, uint32_t *port, char *path, size_t path_cap);
 
-/* POSTs body (JSON) to path on cid:port; true on a 2xx answer within timeout_ms. err says why
- * not. */
-bool vsock_http_post(uint32_t cid, uint32_t port, const char *path, const char *body,
-                     long timeout_ms, char *err, size_t err_cap);
+/* POSTs body (JSON) to path on cid:port; DSTACK_OK on a 2xx answer within timeout_ms, else
+ * the error text (util/error.h) says why not. */
+dstack_err vsock_http_post(uint32_t cid, uint32_t port, const char *path, const char *body,
+                           long timeout_ms);
 
 #endif

@@ -19,6 +19,7 @@
 #include "public/public.h"
 #include "server.h"
 #include "srv.h"
+#include "util/error.h"
 
 #define STREAM_SLICE_MS 250
 #define BATCH_MAX (32u * 1024u) /* answer bytes gathered before handing them to the client */
@@ -48,7 +49,6 @@ static bool client_gone(int fd)
 static void fill(struct log_job *job)
 {
     unsigned idle = 0;
-    char err[DOCKER_ERROR_MAX];
     while (!job->finished && job->out.len == 0) {
         if (srv_listener_closing(job->listener->srv) || client_gone(job->client_fd)) {
             job->finished = job->aborted = true;
@@ -60,7 +60,7 @@ static void fill(struct log_job *job)
         /* After the first message, take what is already there without waiting. */
         int wait = STREAM_SLICE_MS;
         for (;;) {
-            enum docker_read r = docker_logs_next(job->stream, wait, &ch, &data, &len, err);
+            enum docker_read r = docker_logs_next(job->stream, wait, &ch, &data, &len);
             if (r == DOCKER_READ_MESSAGE) {
                 logs_format_entry(&job->fmt, ch, data, len, &job->out);
                 wait = 0;
@@ -70,7 +70,7 @@ static void fill(struct log_job *job)
             } else if (r == DOCKER_READ_END) {
                 job->finished = true;
             } else if (r == DOCKER_READ_ERROR) {
-                logs_format_error(err, &job->out);
+                logs_format_error(err_text(), &job->out);
                 job->finished = true;
             } else if (job->out.len == 0) {
                 idle += STREAM_SLICE_MS;
@@ -135,9 +135,10 @@ static bool arg(struct MHD_Connection *conn, const char *key, const char **value
 }
 
 /* The query: since, until, follow, text, timestamps, bare, tail (default "1000"), ansi. A bad
- * flag is Rocket's 422; a bad duration is upstream's in-stream error. */
-static bool read_query(struct MHD_Connection *conn, struct docker_logs_options *o,
-                       struct logs_format *f, char *err, size_t cap, unsigned *status)
+ * flag is Rocket's 422; a bad duration is upstream's in-stream error. The error text says what
+ * is wrong. */
+static dstack_err read_query(struct MHD_Connection *conn, struct docker_logs_options *o,
+                             struct logs_format *f, unsigned *status)
 {
     static const char *const names[] = {"follow", "text", "timestamps", "bare", "ansi"};
     bool *dst[] = {&o->follow, &f->text, &o->timestamps, &f->bare, &f->ansi};
@@ -145,35 +146,31 @@ static bool read_query(struct MHD_Connection *conn, struct docker_logs_options *
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         bool present = arg(conn, names[i], &v);
         if (!logs_parse_flag(present, v, dst[i])) {
-            snprintf(err, cap, "query parameter %s: \"%.40s\" is not a boolean", names[i], v);
             *status = 422u; /* Rocket: a query guard that does not parse */
-            return false;
+            return err_set(DSTACK_EINVAL, "query parameter %s: \"%.40s\" is not a boolean",
+                           names[i], v);
         }
     }
     *status = MHD_HTTP_OK;
     time_t now = time(NULL);
     if (arg(conn, "since", &v) && !logs_parse_duration(v != NULL ? v : "", now, &o->since)) {
-        snprintf(err, cap, "Invalid since");
-        return false;
+        return err_set(DSTACK_EINVAL, "Invalid since");
     }
     if (arg(conn, "until", &v) && !logs_parse_duration(v != NULL ? v : "", now, &o->until)) {
-        snprintf(err, cap, "Invalid until");
-        return false;
+        return err_set(DSTACK_EINVAL, "Invalid until");
     }
     bool has_tail = arg(conn, "tail", &v);
     const char *tail = has_tail ? (v != NULL ? v : "") : "1000";
     if (strlen(tail) >= sizeof o->tail) {
-        snprintf(err, cap, "invalid tail: use a number of lines or \"all\"");
-        return false;
+        return err_set(DSTACK_EINVAL, "invalid tail: use a number of lines or \"all\"");
     }
     memcpy(o->tail, tail, strlen(tail) + 1);
-    return true;
+    return DSTACK_OK;
 }
 
 enum MHD_Result public_logs(struct listener *l, struct MHD_Connection *conn, const char *name,
                             bool raw_control)
 {
-    char err[DOCKER_ERROR_MAX];
     if (raw_control) {
         /* libmicrohttpd decoded %00 and cut the name there: `abc%00def` would ask for `abc`. */
         return send_json_error(l, conn, MHD_HTTP_BAD_REQUEST,
@@ -192,10 +189,10 @@ enum MHD_Result public_logs(struct listener *l, struct MHD_Connection *conn, con
     if (job == NULL) {
         return MHD_NO;
     }
-    if (!read_query(conn, &opt, &job->fmt, err, sizeof err, &status) ||
-        docker_logs_open(name, &opt, &job->stream, err) != 0) {
+    if (read_query(conn, &opt, &job->fmt, &status) != DSTACK_OK ||
+        docker_logs_open(name, &opt, &job->stream) != DSTACK_OK) {
         free(job);
-        return send_json_error(l, conn, status, err);
+        return send_json_error(l, conn, status, err_text());
     }
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);

@@ -8,6 +8,7 @@
 #include "info.h"
 #include "public/render.h"
 #include "server.h"
+#include "util/error.h"
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 
@@ -71,7 +72,6 @@ static enum MHD_Result dashboard(struct listener *l, struct MHD_Connection *conn
 {
     char *info = NULL;
     size_t info_len = 0;
-    char err[DOCKER_ERROR_MAX]; /* the docker listing's */
     if (info_get_text(l->agent->info, l->agent, true, &info, &info_len) != DSTACK_OK) {
         return send_text(l, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, err_text());
     }
@@ -82,7 +82,7 @@ static enum MHD_Result dashboard(struct listener *l, struct MHD_Connection *conn
         collect_sysinfo(l->agent, sys);
     }
     struct docker_containers containers = {0};
-    bool docker_ok = docker_list_containers(&containers, err) == 0;
+    bool docker_ok = docker_list_containers(&containers) == DSTACK_OK;
     struct dashboard_model m = {
         .app_name = cj_str(doc, "app_name", ""),
         .app_id = cj_str(doc, "app_id", ""),
@@ -97,7 +97,7 @@ static enum MHD_Result dashboard(struct listener *l, struct MHD_Connection *conn
         .public_tcbinfo = flags->public_tcbinfo,
         .sys = sys,
         .containers = &containers,
-        .docker_error = docker_ok ? NULL : err,
+        .docker_error = docker_ok ? NULL : err_text(), /* why the list is empty */
     };
     struct strbuf b = {0};
     render_dashboard(&m, &b);
