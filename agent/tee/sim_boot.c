@@ -14,6 +14,7 @@
 #include "json/json.h"
 #include <openssl/evp.h>
 
+#include "util/error.h"
 #include "util/hex.h"
 
 /* TCG event types (PC Client PFP docs/api/README.md). */
@@ -353,8 +354,7 @@ dstack_err sim_boot_firmware_events(const char *seed, struct dstack_event_log *l
     return DSTACK_OK;
 }
 
-dstack_err sim_compose_parse(const uint8_t *compose, size_t len, struct sim_compose_info *out,
-                             char *err, size_t err_cap)
+dstack_err sim_compose_parse(const uint8_t *compose, size_t len, struct sim_compose_info *out)
 {
     struct json_error jerr;
     dstack_err e = DSTACK_EFORMAT;
@@ -365,20 +365,20 @@ dstack_err sim_compose_parse(const uint8_t *compose, size_t len, struct sim_comp
     out->event_log_version = DSTACK_EVENT_V1;
     snprintf(out->storage_fs, sizeof out->storage_fs, "zfs");
     if (!cJSON_IsObject(doc)) {
-        snprintf(err, err_cap, "not a JSON object (%s)", doc == NULL ? jerr.text : "wrong type");
+        err_set(DSTACK_EFORMAT, "not a JSON object (%s)", doc == NULL ? jerr.text : "wrong type");
         goto out;
     }
     if ((v = json_get(doc, "event_log_version")) != NULL) {
         uint64_t n = 0;
         if (!json_u64(v, &n) || (n != 1 && n != 2)) {
-            snprintf(err, err_cap, "\"event_log_version\" must be 1 or 2");
+            err_set(DSTACK_EFORMAT, "\"event_log_version\" must be 1 or 2");
             goto out;
         }
         out->event_log_version = (unsigned)n;
     }
     if ((v = json_get(doc, "no_instance_id")) != NULL) {
         if (!cJSON_IsBool(v)) {
-            snprintf(err, err_cap, "\"no_instance_id\" must be a boolean");
+            err_set(DSTACK_EFORMAT, "\"no_instance_id\" must be a boolean");
             goto out;
         }
         out->no_instance_id = cJSON_IsTrue(v);
@@ -387,7 +387,7 @@ dstack_err sim_compose_parse(const uint8_t *compose, size_t len, struct sim_comp
         const char *fs = json_str(v);
         /* dstack-util accepts zfs and ext4 (FsType). */
         if (fs == NULL || (strcmp(fs, "zfs") != 0 && strcmp(fs, "ext4") != 0)) {
-            snprintf(err, err_cap, "\"storage_fs\" must be \"zfs\" or \"ext4\"");
+            err_set(DSTACK_EFORMAT, "\"storage_fs\" must be \"zfs\" or \"ext4\"");
             goto out;
         }
         snprintf(out->storage_fs, sizeof out->storage_fs, "%s", fs);
@@ -454,21 +454,20 @@ dstack_err sim_boot_identity(const char *seed, const uint8_t *compose, size_t co
     return DSTACK_OK;
 }
 
-dstack_err sim_boot_runtime_events(const struct sim_boot_inputs *in, struct dstack_event_log *log,
-                                   char *err, size_t err_cap)
+dstack_err sim_boot_runtime_events(const struct sim_boot_inputs *in, struct dstack_event_log *log)
 {
     struct sim_compose_info ci;
     uint8_t compose_hash[DSTACK_SHA256_LEN], id[DSTACK_APP_ID_LEN];
     uint8_t os_hash[DSTACK_SHA256_LEN];
     dstack_err e;
 
-    if ((e = sim_compose_parse(in->compose, in->compose_len, &ci, err, err_cap)) != DSTACK_OK) {
+    if ((e = sim_compose_parse(in->compose, in->compose_len, &ci)) != DSTACK_OK) {
         return e;
     }
     unsigned v = ci.event_log_version;
     if ((e = sim_boot_identity(in->seed, in->compose, in->compose_len, compose_hash, id)) !=
         DSTACK_OK) {
-        return e;
+        return err_set(e, "deriving the app identity: %s", dstack_err_str(e));
     }
     const uint8_t *app_id = compose_hash;
 
@@ -487,7 +486,7 @@ dstack_err sim_boot_runtime_events(const struct sim_boot_inputs *in, struct dsta
         kp = strdup("{\"name\":\"none\",\"id\":\"\"}");
     }
     if (kp == NULL) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     size_t os_len = vm_os_image_hash(in->vm_config, os_hash);
 
@@ -516,5 +515,7 @@ dstack_err sim_boot_runtime_events(const struct sim_boot_inputs *in, struct dsta
     }
 out:
     free(kp);
-    return e;
+    return e == DSTACK_OK
+               ? e
+               : err_set(e, "recording the boot's runtime events: %s", dstack_err_str(e));
 }

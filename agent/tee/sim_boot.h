@@ -39,10 +39,9 @@ struct sim_compose_info {
     char storage_fs[16]; /* "storage_fs", default "zfs" like dstack-util */
 };
 
-/* Reads the fields above; DSTACK_EFORMAT with err set when the compose is not a JSON object or a
- * field has the wrong type. */
-dstack_err sim_compose_parse(const uint8_t *compose, size_t len, struct sim_compose_info *out,
-                             char *err, size_t err_cap);
+/* Reads the fields above; DSTACK_EFORMAT with the error text set (util/error.h) when the compose
+ * is not a JSON object or a field has the wrong type. */
+dstack_err sim_compose_parse(const uint8_t *compose, size_t len, struct sim_compose_info *out);
 
 /* The app identity a dstack boot derives: app_id = SHA-256(compose bytes)[..20] (docs/sdk.md),
  * instance_id = SHA-256(instance_id_seed || app_id)[..20] (system_setup.rs measure_app_info)
@@ -53,8 +52,8 @@ dstack_err sim_boot_identity(const char *seed, const uint8_t *compose, size_t co
 
 /* Appends system-preparing, app-id, compose-hash, init-script-hash..., instance-id,
  * boot-mr-done, os-image-hash, key-provider, storage-fs, system-ready (dstack-util
- * system_setup.rs:L2650-2830 order) as runtime events of the compose's event-log version. */
-dstack_err sim_boot_runtime_events(const struct sim_boot_inputs *in, struct dstack_event_log *log,
-                                   char *err, size_t err_cap);
+ * system_setup.rs:L2650-2830 order) as runtime events of the compose's event-log version. On
+ * failure the error text says why. */
+dstack_err sim_boot_runtime_events(const struct sim_boot_inputs *in, struct dstack_event_log *log);
 
 #endif

@@ -227,7 +227,6 @@ dstack_err sim_state_open(const struct agent_config *cfg, struct sim_state **out
     uint8_t *spki = NULL;
     size_t spki_len = 0;
     struct dstack_event_log fresh;
-    char perr[200] = "";
     dstack_err e;
 
     *out = NULL;
@@ -256,9 +255,8 @@ dstack_err sim_state_open(const struct agent_config *cfg, struct sim_state **out
         goto out;
     }
     struct sim_compose_info ci;
-    if ((e = sim_compose_parse((const uint8_t *)compose, compose_len, &ci, perr, sizeof perr)) !=
-        DSTACK_OK) {
-        err_set(DSTACK_EIO, "%s: %s", cfg->compose_file, perr);
+    if ((e = sim_compose_parse((const uint8_t *)compose, compose_len, &ci)) != DSTACK_OK) {
+        err_wrap(e, "%s", cfg->compose_file);
         goto out;
     }
     st->event_version = ci.event_log_version;
@@ -276,8 +274,8 @@ dstack_err sim_state_open(const struct agent_config *cfg, struct sim_state **out
         .ca_spki = spki,
         .ca_spki_len = spki_len,
     };
-    if ((e = sim_boot_runtime_events(&in, &fresh, perr, sizeof perr)) != DSTACK_OK) {
-        err_set(DSTACK_EIO, "%s: %s", cfg->compose_file, perr[0] ? perr : dstack_err_str(e));
+    if ((e = sim_boot_runtime_events(&in, &fresh)) != DSTACK_OK) {
+        err_wrap(e, "%s", cfg->compose_file);
         goto out;
     }
     if ((e = load_runtime_events(st, &fresh)) != DSTACK_OK) {
