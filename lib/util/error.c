@@ -38,7 +38,8 @@ static void trim_partial_utf8(char *s, size_t len)
     }
 }
 
-static void write_text(char *dst, size_t cap, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void write_text(char *dst, size_t cap, const char *fmt,
+                                                             va_list ap)
 {
     int n = vsnprintf(dst, cap, fmt, ap);
     if (n < 0) {
