@@ -16,8 +16,8 @@
 #include "util/error.h"
 
 /* issue_cert, cert-client sign_csr and CaCert::sign_csr each add a context. */
-#define TLS_SIGN_PREFIX                                                                            \
-    "Failed to sign the CSR: Failed to sign certificate: Failed to sign certificate: "
+#define TLS_SIGN_CONTEXT                                                                           \
+    "Failed to sign the CSR: Failed to sign certificate: Failed to sign certificate"
 
 void tls_chain_free(struct tls_chain *c)
 {
@@ -34,7 +34,6 @@ static dstack_err issue_local(struct agent *a, const struct p256_key *key,
     struct x509_ca *ca = NULL;
     struct tls_evidence ev = {0};
     uint8_t spki[P256_SPKI_LEN];
-    char why[X509_ERR_MAX] = "";
     uint64_t nb = 0, na = 0;
     dstack_err e;
 
@@ -42,14 +41,14 @@ static dstack_err issue_local(struct agent *a, const struct p256_key *key,
         return err_set(DSTACK_EUNSUPPORTED, "Failed to sign the CSR: the keys file has no CA key");
     }
     e = x509_validity(req->has_not_before, req->not_before, req->has_not_after, req->not_after,
-                      (uint64_t)time(NULL), &nb, &na, why);
+                      (uint64_t)time(NULL), &nb, &na);
     if (e != DSTACK_OK) {
-        return err_set(e, "%s", why);
+        return e;
     }
     e = x509_ca_load(a->keys->ca_cert, strlen(a->keys->ca_cert), a->keys->ca_key,
-                     strlen(a->keys->ca_key), &ca, why);
+                     strlen(a->keys->ca_key), &ca);
     if (e != DSTACK_OK) {
-        err_set(e, "Failed to create CA: %s", why);
+        err_wrap(e, "Failed to create CA");
         goto out;
     }
     p256_spki(key->point, spki);
@@ -72,10 +71,10 @@ static dstack_err issue_local(struct agent *a, const struct p256_key *key,
         .attestation = ev.attestation,
         .attestation_len = ev.attestation_len,
     };
-    e = x509_leaf_issue(ca, &leaf, key->point, &out->pem[0], why);
+    e = x509_leaf_issue(ca, &leaf, key->point, &out->pem[0]);
     if (e != DSTACK_OK) {
         /* The context chain of issue_cert -> sign_csr -> CaCert::sign_csr. */
-        err_set(e, TLS_SIGN_PREFIX "%s", why);
+        err_wrap(e, TLS_SIGN_CONTEXT);
         goto out;
     }
     out->n = 1;
@@ -161,7 +160,6 @@ bool h_get_tls_key(struct rpc_call *call)
     struct tls_request req = {0};
     const char **alt = NULL;
     struct p256_key key;
-    char err[X509_ERR_MAX] = "";
     uint64_t nb, na;
     bool ok = false;
 
@@ -175,9 +173,9 @@ bool h_get_tls_key(struct rpc_call *call)
     req.alt_names = alt;
     /* validate_cert_validity runs before the key is made (rpc_service.rs:L274-286). */
     if (x509_validity(req.has_not_before, req.not_before, req.has_not_after, req.not_after,
-                      (uint64_t)time(NULL), &nb, &na, err) != DSTACK_OK) {
+                      (uint64_t)time(NULL), &nb, &na) != DSTACK_OK) {
         free(alt);
-        return rpc_fail(call, "%s", err);
+        return rpc_fail(call, "%s", err_text());
     }
     if (p256_generate(&key) != DSTACK_OK) {
         free(alt);

@@ -133,10 +133,9 @@ dstack_err tls_cert_evidence(struct agent *a, const uint8_t spki[P256_SPKI_LEN],
         goto out;
     }
     if (want & TLS_EVIDENCE_APP_INFO) {
-        const char *why = "";
-        e = appinfo_build(q, q_len, &log, a->vm_config, &out->app_info, &out->app_info_len, &why);
+        e = appinfo_build(q, q_len, &log, a->vm_config, &out->app_info, &out->app_info_len);
         if (e != DSTACK_OK) {
-            err_set(e, ATTEST_FAILED "%s", why);
+            err_wrap(e, "Failed to get certificate attestation");
             goto out;
         }
     }

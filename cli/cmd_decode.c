@@ -112,11 +112,10 @@ int cmd_replay_rtmrs(int argc, char **argv)
     }
     struct dstack_event_log log;
     dstack_event_log_init(&log);
-    char why[256] = "";
-    dstack_err err = dstack_event_log_parse(text, len, &log, why, sizeof why);
+    dstack_err err = dstack_event_log_parse(text, len, &log);
     free(text);
     if (err != DSTACK_OK) {
-        return cli_error(cmd->name, CLI_EXIT_USAGE, "%s", why[0] ? why : dstack_err_str(err));
+        return cli_error(cmd->name, CLI_EXIT_USAGE, "%s", dstack_last_error());
     }
     uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
     err = dstack_replay_rtmrs(&log, rtmr);

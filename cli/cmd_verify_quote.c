@@ -94,11 +94,9 @@ int cmd_verify_quote(int argc, char **argv)
         (rc = cli_read_file(root_path, &root, &root_len)) != 0) {
         goto out;
     }
-    char why[256] = "";
-    dstack_err err = dstack_quote_verify(q, qlen, root, root_len, why, sizeof why);
+    dstack_err err = dstack_quote_verify(q, qlen, root, root_len);
     if (err != DSTACK_OK) {
-        rc = cli_error(cmd->name, CLI_EXIT_NEGATIVE, "invalid quote: %s",
-                       why[0] ? why : dstack_err_str(err));
+        rc = cli_error(cmd->name, CLI_EXIT_NEGATIVE, "invalid quote: %s", dstack_last_error());
         goto out;
     }
     struct dstack_quote p;
@@ -123,15 +121,14 @@ int cmd_verify_quote(int argc, char **argv)
     }
     if (log_json != NULL) {
         uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
-        why[0] = '\0';
-        err = dstack_event_log_parse(log_json, strlen(log_json), &log, why, sizeof why);
+        err = dstack_event_log_parse(log_json, strlen(log_json), &log);
         if (err == DSTACK_OK) {
             err = dstack_replay_rtmrs(&log, rtmr);
         }
         if (err != DSTACK_OK || memcmp(rtmr, p.report.rtmr, sizeof rtmr) != 0) {
             json_free(o);
             rc = cli_error(cmd->name, CLI_EXIT_NEGATIVE, "invalid quote: %s",
-                           err != DSTACK_OK ? (why[0] ? why : dstack_err_str(err))
+                           err != DSTACK_OK ? dstack_last_error()
                                             : "the event log does not replay to the quote's RTMRs");
             goto out;
         }

@@ -169,12 +169,10 @@ int cmd_verify_ra_tls(int argc, char **argv)
         (root_path != NULL && (rc = cli_read_file(root_path, &root, &root_len)) != 0)) {
         goto out;
     }
-    char why[512] = "";
-    dstack_err err = dstack_ratls_verify_chain(chain, chain_len, ca, ca_len, root, root_len, &leaf,
-                                               why, sizeof why);
+    dstack_err err = dstack_ratls_verify_chain(chain, chain_len, ca, ca_len, root, root_len, &leaf);
     if (err != DSTACK_OK) {
         rc = cli_error(cmd->name, CLI_EXIT_NEGATIVE, "invalid RA-TLS certificate: %s",
-                       why[0] ? why : dstack_err_str(err));
+                       dstack_last_error());
         goto out;
     }
     rc = cli_print_json(describe(leaf, root != NULL));

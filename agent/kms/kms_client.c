@@ -16,6 +16,7 @@
 #include "log.h"
 #include "util/error.h"
 #include "util/secret.h"
+#include "util/error.h"
 
 /* generate_ra_cert's subject (ra-tls/src/cert.rs:L567-571). */
 #define KMS_CLIENT_SUBJECT "RA-TLS TEMP Cert"
@@ -71,7 +72,6 @@ static dstack_err issue_client_cert(struct agent *a, const struct p256_key *key,
     struct x509_ca *ca = NULL;
     struct tls_evidence ev = {0};
     uint8_t spki[P256_SPKI_LEN];
-    char x[X509_ERR_MAX] = "";
     uint64_t nb = 0, na = 0;
     dstack_err e;
 
@@ -80,12 +80,12 @@ static dstack_err issue_client_cert(struct agent *a, const struct p256_key *key,
         goto out;
     }
     e = x509_ca_load(k->tmp_ca_cert, strlen(k->tmp_ca_cert), k->tmp_ca_key, strlen(k->tmp_ca_key),
-                     &ca, x);
+                     &ca);
     if (e != DSTACK_OK) {
-        err_set(e, "the keys file's tmp_ca_cert/tmp_ca_key: %s", x);
+        err_wrap(e, "the keys file's tmp_ca_cert/tmp_ca_key");
         goto out;
     }
-    (void)x509_validity(false, 0, false, 0, (uint64_t)time(NULL), &nb, &na, x);
+    (void)x509_validity(false, 0, false, 0, (uint64_t)time(NULL), &nb, &na);
     struct x509_leaf_req req = {
         .subject = KMS_CLIENT_SUBJECT,
         .not_before = nb,
@@ -93,9 +93,7 @@ static dstack_err issue_client_cert(struct agent *a, const struct p256_key *key,
         .attestation = ev.attestation,
         .attestation_len = ev.attestation_len,
     };
-    if ((e = x509_leaf_issue(ca, &req, key->point, pem, x)) != DSTACK_OK) {
-        err_set(e, "%s", x);
-    }
+    e = x509_leaf_issue(ca, &req, key->point, pem);
 out:
     tls_evidence_free(&ev);
     x509_ca_free(ca); /* wipes its copy of the temporary CA key */

@@ -161,7 +161,6 @@ static dstack_err load_runtime_events(struct sim_state *st, const struct dstack_
     size_t len = 0, valid = 0;
     bool missing = false, keep = false;
     struct dstack_event_log stored;
-    char perr[160] = "";
     dstack_err e;
 
     dstack_event_log_init(&stored);
@@ -170,8 +169,10 @@ static dstack_err load_runtime_events(struct sim_state *st, const struct dstack_
         goto out;
     }
     if (!missing) {
-        e = runtime_log_parse(text, len, &stored, &valid, perr, sizeof perr);
+        e = runtime_log_parse(text, len, &stored, &valid);
         if (e != DSTACK_OK) {
+            char perr[200];
+            snprintf(perr, sizeof perr, "%s", err_text()); /* err_set must not read its own text */
             err_set(DSTACK_EIO, "%s: %s (remove the file to restart the simulated boot)",
                     st->log_path, perr);
             goto out;

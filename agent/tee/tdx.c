@@ -181,7 +181,6 @@ static dstack_err ensure_checked(struct tdx_backend *b, bool allow_quote)
 
 static dstack_err load_ccel(struct tdx_backend *b)
 {
-    char perr[200] = "";
     char *data = NULL;
     size_t len = 0;
     if (b->paths.ccel_bad[0] != '\0') {
@@ -191,15 +190,18 @@ static dstack_err load_ccel(struct tdx_backend *b)
     if (e != DSTACK_OK) {
         return err_wrap(e, "boot event log");
     }
-    e = dstack_ccel_parse((const uint8_t *)data, len, &b->boot, perr, sizeof perr);
+    err_clear();
+    e = dstack_ccel_parse((const uint8_t *)data, len, &b->boot);
     free(data);
     if (e == DSTACK_OK) {
         e = dstack_event_log_label_acpi(&b->boot);
     }
     if (e != DSTACK_OK) {
         dstack_event_log_free(&b->boot);
-        return err_set(e, "boot event log %s: %s", b->paths.ccel_file,
-                       perr[0] ? perr : dstack_err_str(e));
+        if (err_text()[0] == '\0') {
+            (void)err_set(e, "%s", dstack_err_str(e));
+        }
+        return err_wrap(e, "boot event log %s", b->paths.ccel_file);
     }
     return e;
 }

@@ -126,18 +126,17 @@ static dstack_err parse_file(const char *path, bool missing_ok, struct dstack_ev
 {
     char *text = NULL;
     size_t len = 0, valid = 0;
-    char perr[200] = "";
     dstack_err e = slurp(path, missing_ok, &text, &len);
     if (e != DSTACK_OK) {
         return e;
     }
-    e = runtime_log_parse(text, len, out, &valid, perr, sizeof perr);
+    e = runtime_log_parse(text, len, out, &valid);
     free(text);
     if (torn != NULL) {
         *torn = e == DSTACK_OK && valid < len ? valid : SIZE_MAX;
     }
     if (e != DSTACK_OK) {
-        err_set(DSTACK_ETEE, "%.100s: %.140s", path, perr);
+        err_wrap(DSTACK_ETEE, "%.100s", path);
     }
     return e;
 }

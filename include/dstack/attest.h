@@ -75,12 +75,11 @@ DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_event_log_push_runtime(struct dst
 /* Decodes a JSON array of TdxEvent objects (docs/wire.md). Every field is checked:
  * imr/event_type are u32 numbers, digest ("" or absent allowed) is 48 bytes of hex, event is a
  * string, event_payload is hex, version is 1 or 2, preimage is hex; unknown keys are ignored as
- * serde does; duplicate keys are refused. On failure *out is left empty and err (capacity
- * err_cap, may be NULL) names the first bad element, e.g. "event_log[3].digest: invalid hex".
- * DSTACK_EFORMAT for malformed input. */
+ * serde does; duplicate keys are refused. On failure *out is left empty and dstack_last_error()
+ * names the first bad element, e.g. "event_log[3].digest: invalid hex". DSTACK_EFORMAT for
+ * malformed input. */
 DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_event_log_parse(const char *json, size_t len,
-                                                               struct dstack_event_log *out,
-                                                               char *err, size_t err_cap);
+                                                               struct dstack_event_log *out);
 
 #define DSTACK_EVLOG_JSON_COMPACT 0u /* serde_json::to_string (GetQuote event_log) */
 #define DSTACK_EVLOG_JSON_PRETTY 1u  /* serde_json::to_string_pretty, 2-space indent */

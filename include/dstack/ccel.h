@@ -43,11 +43,10 @@ extern "C" {
  * carries exactly one digest, and it must be SHA-384 (upstream would keep another algorithm's
  * digest, which cannot replay into a TDX RTMR). Every length is checked against the buffer;
  * parsing stops at the sentinel or exactly at the end of the buffer. On failure *out is
- * unchanged and err (capacity err_cap, may be NULL) says what and where, e.g. "CCEL record 7 at
- * offset 0x3a4: event data runs past the end of the log". DSTACK_EFORMAT for malformed input. */
+ * unchanged and dstack_last_error() says what and where, e.g. "CCEL record 7 at offset 0x3a4:
+ * event data runs past the end of the log". DSTACK_EFORMAT for malformed input. */
 DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_ccel_parse(const uint8_t *data, size_t len,
-                                                          struct dstack_event_log *out, char *err,
-                                                          size_t err_cap);
+                                                          struct dstack_event_log *out);
 
 /* Names OVMF's three RTMR0 "ACPI DATA" events (imr 0, EV_PLATFORM_CONFIG_FLAGS, payload
  * "ACPI DATA") acpi-loader, acpi-rsdp and acpi-tables in log order, as upstream's

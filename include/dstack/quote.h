@@ -130,12 +130,12 @@ DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_quote_report_data_offset(const ui
  *      (signatures, validity at the current time, CA constraints); the chain's own last
  *      certificate must be self-signed and carry the trusted root's key.
  * Not checked (needs Intel collateral from a PCCS): TCB level / FMSPC, CRLs, QE identity,
- * TD attributes policy. DSTACK_EFORMAT for malformed input, DSTACK_EVERIFY when a check fails;
- * why (may be NULL) receives a one-line reason. */
+ * TD attributes policy. DSTACK_EFORMAT for malformed input, DSTACK_EVERIFY when a check fails,
+ * DSTACK_EINVAL for a missing quote or a root that does not parse; dstack_last_error() names the
+ * failed check in one line. */
 DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_quote_verify(const uint8_t *quote, size_t len,
                                                             const char *root_pem,
-                                                            size_t root_pem_len, char *why,
-                                                            size_t why_cap);
+                                                            size_t root_pem_len);
 
 #ifdef __cplusplus
 }

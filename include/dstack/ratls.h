@@ -52,18 +52,18 @@ dstack_ratls_report_data(const uint8_t *spki, size_t spki_len, uint8_t out[DSTAC
 /* Checks that the attestation extension binds this certificate's key: it decodes (V0), its
  * report_data and its quote's REPORTDATA both equal dstack_ratls_report_data(SPKI). When
  * quote_root_pem is not NULL the quote is also verified under that root (dstack_quote_verify).
- * DSTACK_EVERIFY with a reason in why (capacity why_cap, may be NULL) when it does not. */
-DSTACK_API DSTACK_MUST_CHECK dstack_err
-dstack_ratls_check_binding(const struct dstack_ratls_cert *c, const char *quote_root_pem,
-                           size_t root_len, char *why, size_t why_cap);
+ * DSTACK_EVERIFY when it does not, with the reason in dstack_last_error(). */
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_ratls_check_binding(
+    const struct dstack_ratls_cert *c, const char *quote_root_pem, size_t root_len);
 
 /* Verifies a PEM chain (leaf first, as GetTlsKey returns it concatenated) up to the trusted
  * CA PEM with OpenSSL, then checks the leaf's RA-TLS binding as dstack_ratls_check_binding.
- * On success *leaf_out (may be NULL) receives the parsed leaf for reading the app info. */
-DSTACK_API DSTACK_MUST_CHECK dstack_err
-dstack_ratls_verify_chain(const char *chain_pem, size_t chain_len, const char *ca_pem,
-                          size_t ca_len, const char *quote_root_pem, size_t root_len,
-                          struct dstack_ratls_cert **leaf_out, char *why, size_t why_cap);
+ * On success *leaf_out (may be NULL) receives the parsed leaf for reading the app info. On
+ * failure dstack_last_error() says which step failed: "certificate chain: <OpenSSL reason>",
+ * "quote verification failed: <reason>", .... */
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_ratls_verify_chain(
+    const char *chain_pem, size_t chain_len, const char *ca_pem, size_t ca_len,
+    const char *quote_root_pem, size_t root_len, struct dstack_ratls_cert **leaf_out);
 
 #ifdef __cplusplus
 }

@@ -10,12 +10,11 @@
  *   end     u32 0xFFFFFFFF, then 0xFF padding (or simply the end of the buffer). */
 #include <dstack/ccel.h>
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attest/evlog_internal.h"
+#include "util/error.h"
 
 #define EV_NO_ACTION 3u
 #define CCEL_SENTINEL 0xFFFFFFFFu
@@ -76,44 +75,33 @@ static size_t alg_digest_size(uint16_t alg)
     }
 }
 
-static dstack_err fail(char *err, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static dstack_err fail(char *err, size_t cap, const char *fmt, ...)
-{
-    if (err != NULL && cap > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return DSTACK_EFORMAT;
-}
-
 /* The legacy header record and its Spec ID structure (tcg.rs:L342-370). */
-static dstack_err parse_header(struct cursor *c, char *err, size_t cap)
+static dstack_err parse_header(struct cursor *c)
 {
     uint32_t pcr, type, size;
     const uint8_t *digest, *ev;
     if (!take_u32(c, &pcr) || !take_u32(c, &type) || !take(c, HEADER_DIGEST_LEN, &digest) ||
         !take_u32(c, &size)) {
-        return fail(err, cap, "CCEL header: truncated (%zu bytes)", c->len);
+        return err_set(DSTACK_EFORMAT, "CCEL header: truncated (%zu bytes)", c->len);
     }
     if (type != EV_NO_ACTION) {
-        return fail(err, cap, "CCEL header: event type %u, want EV_NO_ACTION (3)", type);
+        return err_set(DSTACK_EFORMAT, "CCEL header: event type %u, want EV_NO_ACTION (3)", type);
     }
     if (!take(c, size, &ev)) {
-        return fail(err, cap, "CCEL header: Spec ID event of %u bytes runs past the end", size);
+        return err_set(DSTACK_EFORMAT, "CCEL header: Spec ID event of %u bytes runs past the end",
+                       size);
     }
     struct cursor s = {ev, size, 0};
     const uint8_t *fixed;
     if (!take(&s, SPEC_ID_FIXED_LEN, &fixed) ||
         memcmp(fixed, SPEC_ID_SIGNATURE, sizeof SPEC_ID_SIGNATURE) != 0) {
-        return fail(err, cap, "CCEL header: no \"Spec ID Event03\" structure");
+        return err_set(DSTACK_EFORMAT, "CCEL header: no \"Spec ID Event03\" structure");
     }
     uint32_t n_algs = (uint32_t)fixed[24] | (uint32_t)fixed[25] << 8 | (uint32_t)fixed[26] << 16 |
                       (uint32_t)fixed[27] << 24;
     if (n_algs > (size - SPEC_ID_FIXED_LEN) / 4) {
-        return fail(err, cap, "CCEL header: %u algorithms do not fit the Spec ID event", n_algs);
+        return err_set(DSTACK_EFORMAT, "CCEL header: %u algorithms do not fit the Spec ID event",
+                       n_algs);
     }
     /* The table is walked for its length only: record digests are sized by their algorithm
      * id, as upstream's TcgDigest decoder does (tcg.rs alg_id_to_digest_size), so a table that
@@ -125,7 +113,7 @@ static dstack_err parse_header(struct cursor *c, char *err, size_t cap)
     }
     const uint8_t *vsize, *vinfo;
     if (!take(&s, 1, &vsize) || !take(&s, vsize[0], &vinfo)) {
-        return fail(err, cap, "CCEL header: vendor info runs past the Spec ID event");
+        return err_set(DSTACK_EFORMAT, "CCEL header: vendor info runs past the Spec ID event");
     }
     return DSTACK_OK;
 }
@@ -137,74 +125,77 @@ static dstack_err parse_header(struct cursor *c, char *err, size_t cap)
  * SHA-384 and our events hold 48-byte digests, where upstream would carry a shorter one that
  * could never replay. */
 static dstack_err take_digests(struct cursor *c, uint32_t imr, const uint8_t **digest, size_t n,
-                               size_t at, char *err, size_t cap)
+                               size_t at)
 {
     uint32_t count;
     if (!take_u32(c, &count)) {
-        return fail(err, cap, "CCEL record %zu at offset 0x%zx: truncated header", n, at);
+        return err_set(DSTACK_EFORMAT, "CCEL record %zu at offset 0x%zx: truncated header", n, at);
     }
     if (imr != 0 && count != 1) {
-        return fail(err, cap, "CCEL record %zu at offset 0x%zx: %u digests, want 1", n, at, count);
+        return err_set(DSTACK_EFORMAT, "CCEL record %zu at offset 0x%zx: %u digests, want 1", n, at,
+                       count);
     }
     for (uint32_t i = 0; i < count; i++) {
         uint16_t alg;
         const uint8_t *d;
         if (!take_u16(c, &alg)) {
-            return fail(err, cap, "CCEL record %zu at offset 0x%zx: truncated digest", n, at);
+            return err_set(DSTACK_EFORMAT, "CCEL record %zu at offset 0x%zx: truncated digest", n,
+                           at);
         }
         size_t size = alg_digest_size(alg);
         if (size == 0 || (imr != 0 && alg != DSTACK_TPM_ALG_SHA384)) {
-            return fail(err, cap,
-                        "CCEL record %zu at offset 0x%zx: digest algorithm 0x%04x, want %s", n, at,
-                        alg, imr != 0 ? "SHA-384" : "SHA-1, SHA-256, SHA-384 or SHA-512");
+            return err_set(DSTACK_EFORMAT,
+                           "CCEL record %zu at offset 0x%zx: digest algorithm 0x%04x, want %s", n,
+                           at, alg, imr != 0 ? "SHA-384" : "SHA-1, SHA-256, SHA-384 or SHA-512");
         }
         if (!take(c, size, &d)) {
-            return fail(err, cap, "CCEL record %zu at offset 0x%zx: truncated digest", n, at);
+            return err_set(DSTACK_EFORMAT, "CCEL record %zu at offset 0x%zx: truncated digest", n,
+                           at);
         }
         *digest = d;
     }
     return DSTACK_OK;
 }
 
-dstack_err dstack_ccel_parse(const uint8_t *data, size_t len, struct dstack_event_log *out,
-                             char *err, size_t err_cap)
+dstack_err dstack_ccel_parse(const uint8_t *data, size_t len, struct dstack_event_log *out)
 {
     if (data == NULL || out == NULL) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "no CCEL data or no output log");
     }
     struct cursor c = {data, len, 0};
     struct dstack_event_log log;
     dstack_event_log_init(&log);
-    dstack_err e = parse_header(&c, err, err_cap);
+    dstack_err e = parse_header(&c);
 
     for (size_t n = 1; e == DSTACK_OK && c.off < c.len; n++) {
         size_t at = c.off;
         uint32_t imr, type, size;
         const uint8_t *digest, *ev;
         if (!take_u32(&c, &imr)) {
-            e = fail(err, err_cap, "CCEL record %zu at offset 0x%zx: truncated index", n, at);
+            e = err_set(DSTACK_EFORMAT, "CCEL record %zu at offset 0x%zx: truncated index", n, at);
             break;
         }
         if (imr == CCEL_SENTINEL) {
             break; /* the 0xFF padding that follows is not looked at (tcg.rs:L288-297) */
         }
         if (!take_u32(&c, &type)) {
-            e = fail(err, err_cap, "CCEL record %zu at offset 0x%zx: truncated header", n, at);
+            e = err_set(DSTACK_EFORMAT, "CCEL record %zu at offset 0x%zx: truncated header", n, at);
             break;
         }
         digest = NULL;
-        if ((e = take_digests(&c, imr, &digest, n, at, err, err_cap)) != DSTACK_OK) {
+        if ((e = take_digests(&c, imr, &digest, n, at)) != DSTACK_OK) {
             break;
         }
         if (!take_u32(&c, &size)) {
-            e = fail(err, err_cap, "CCEL record %zu at offset 0x%zx: truncated event size", n, at);
+            e = err_set(DSTACK_EFORMAT, "CCEL record %zu at offset 0x%zx: truncated event size", n,
+                        at);
             break;
         }
         if (!take(&c, size, &ev)) {
-            e = fail(err, err_cap,
-                     "CCEL record %zu at offset 0x%zx: event data of %u bytes runs past the end "
-                     "of the log",
-                     n, at, size);
+            e = err_set(DSTACK_EFORMAT,
+                        "CCEL record %zu at offset 0x%zx: event data of %u bytes runs past the end "
+                        "of the log",
+                        n, at, size);
             break;
         }
         if (imr == 0) {
@@ -213,7 +204,7 @@ dstack_err dstack_ccel_parse(const uint8_t *data, size_t len, struct dstack_even
         e = dstack_event_log_push(&log, imr - 1, type, digest, "", size ? ev : NULL, size,
                                   DSTACK_EVENT_V1);
         if (e != DSTACK_OK) {
-            fail(err, err_cap, "CCEL record %zu: %s", n, dstack_err_str(e));
+            (void)err_set(e, "CCEL record %zu: %s", n, dstack_err_str(e));
         }
     }
     if (e != DSTACK_OK) {

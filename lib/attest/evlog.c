@@ -10,6 +10,7 @@
 #include "attest/evlog_internal.h"
 #include "util/hex.h"
 #include "util/utf8.h"
+#include "util/error.h"
 
 void dstack_event_log_init(struct dstack_event_log *log)
 {
@@ -44,7 +45,8 @@ static dstack_err log_reserve(struct dstack_event_log *log)
         return DSTACK_OK;
     }
     if (log->cap >= DSTACK_EVENT_LOG_MAX_EVENTS) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "event log: more than %u events",
+                       DSTACK_EVENT_LOG_MAX_EVENTS);
     }
     size_t cap = log->cap == 0 ? 32 : 2 * log->cap;
     if (cap > DSTACK_EVENT_LOG_MAX_EVENTS) {
@@ -52,7 +54,7 @@ static dstack_err log_reserve(struct dstack_event_log *log)
     }
     struct dstack_event *ev = realloc(log->events, cap * sizeof *ev);
     if (ev == NULL) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     log->events = ev;
     log->cap = cap;
@@ -92,7 +94,8 @@ dstack_err dstack_event_log_push(struct dstack_event_log *log, uint32_t imr, uin
     if (log == NULL || name == NULL || (payload == NULL && payload_len != 0) ||
         (version != DSTACK_EVENT_V1 && version != DSTACK_EVENT_V2) ||
         !utf8_valid(name, strlen(name))) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "event: missing log or name, bad version, or a name that is "
+                                      "not UTF-8");
     }
     e.imr = imr;
     e.event_type = event_type;
@@ -198,11 +201,11 @@ dstack_err dstack_runtime_event_preimage(unsigned version, const char *name, con
     static const char v2_tail[] = "\",\"type\":134217729}";
 
     if (name == NULL || out == NULL || out_len == NULL || (payload == NULL && payload_len != 0)) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "runtime event: missing name, payload or output");
     }
     size_t name_len = strlen(name);
     if (!utf8_valid(name, name_len)) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "runtime event: the name is not UTF-8");
     }
     *out = NULL;
     *out_len = 0;
@@ -231,7 +234,7 @@ dstack_err dstack_runtime_event_preimage(unsigned version, const char *name, con
         return DSTACK_OK;
     }
     if (version != DSTACK_EVENT_V2) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "runtime event: version %u is not 1 or 2", version);
     }
     /* runtime_events.rs:L150-162: JCS sorts the keys name < payload < type. */
     size_t name_json = jcs_string(name, NULL);
@@ -296,7 +299,8 @@ dstack_err dstack_event_digest(const struct dstack_event *e, uint8_t out[DSTACK_
         return dstack_runtime_event_digest(e->version, e->event, e->payload, e->payload_len, out);
     }
     if (!e->has_digest) {
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "event \"%.64s\" (imr %u) has no digest",
+                       e->event != NULL ? e->event : "", e->imr);
     }
     memcpy(out, e->digest, DSTACK_SHA384_LEN);
     return DSTACK_OK;
@@ -320,7 +324,7 @@ dstack_err dstack_replay_rtmrs(const struct dstack_event_log *log,
         const struct dstack_event *e = &log->events[i];
         uint8_t d[DSTACK_SHA384_LEN];
         if (e->imr >= DSTACK_RTMR_COUNT) {
-            return DSTACK_EFORMAT;
+            return err_set(DSTACK_EFORMAT, "event %zu: imr %u is not an RTMR (0..3)", i, e->imr);
         }
         dstack_err err = dstack_event_digest(e, d);
         if (err != DSTACK_OK) {

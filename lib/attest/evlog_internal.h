@@ -22,8 +22,7 @@ cJSON *evlog_event_to_json(const struct dstack_event *e);
 /* The whole log as a JSON array (new reference). */
 dstack_err evlog_to_json(const struct dstack_event_log *log, cJSON **out);
 /* Appends the events of a JSON array to *out, checking every field (see dstack_event_log_parse).
- * On failure *out is unchanged and err names the element. */
-dstack_err evlog_from_json(const cJSON *array, struct dstack_event_log *out, char *err,
-                           size_t err_cap);
+ * On failure *out is unchanged and the error text (util/error.h) names the element. */
+dstack_err evlog_from_json(const cJSON *array, struct dstack_event_log *out);
 
 #endif

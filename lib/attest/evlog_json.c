@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "attest/evlog_internal.h"
+#include "util/error.h"
 #include "util/hex.h"
 
 #define hex_json json_hex_string
@@ -67,23 +68,20 @@ dstack_err dstack_event_log_format(const struct dstack_event_log *log, unsigned 
     return *out != NULL ? DSTACK_OK : DSTACK_ENOMEM;
 }
 
-static dstack_err fail(char *err, size_t cap, size_t index, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static dstack_err fail(char *err, size_t cap, size_t index, const char *field, const char *fmt, ...)
+/* Sets the error text for one bad element: "event_log[3].digest: invalid hex". */
+static dstack_err bad_event(size_t index, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static dstack_err bad_event(size_t index, const char *field, const char *fmt, ...)
 {
-    if (err != NULL && cap > 0) {
-        char msg[160];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        if (field != NULL) {
-            snprintf(err, cap, "event_log[%zu].%s: %s", index, field, msg);
-        } else {
-            snprintf(err, cap, "event_log[%zu]: %s", index, msg);
-        }
+    char msg[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (field != NULL) {
+        return err_set(DSTACK_EFORMAT, "event_log[%zu].%s: %s", index, field, msg);
     }
-    return DSTACK_EFORMAT;
+    return err_set(DSTACK_EFORMAT, "event_log[%zu]: %s", index, msg);
 }
 
 /* A JSON number that serde would accept as u32. */
@@ -109,39 +107,38 @@ static bool get_hex(const cJSON *v, uint8_t **out, size_t *out_len)
     return hex_decode_alloc(json_str(v), json_str_len(v), out, out_len) == DSTACK_OK;
 }
 
-static dstack_err event_from_json(const cJSON *o, size_t i, struct dstack_event *e, char *err,
-                                  size_t cap)
+static dstack_err event_from_json(const cJSON *o, size_t i, struct dstack_event *e)
 {
     const cJSON *v;
     uint8_t *digest = NULL;
     size_t digest_len = 0;
 
     if (!cJSON_IsObject(o)) {
-        return fail(err, cap, i, NULL, "expected an object");
+        return bad_event(i, NULL, "expected an object");
     }
     if ((v = json_get(o, "imr")) == NULL) {
-        return fail(err, cap, i, "imr", "missing");
+        return bad_event(i, "imr", "missing");
     }
     if (!get_u32(v, &e->imr)) {
-        return fail(err, cap, i, "imr", "expected an integer in 0..4294967295");
+        return bad_event(i, "imr", "expected an integer in 0..4294967295");
     }
     if ((v = json_get(o, "event_type")) == NULL) {
-        return fail(err, cap, i, "event_type", "missing");
+        return bad_event(i, "event_type", "missing");
     }
     if (!get_u32(v, &e->event_type)) {
-        return fail(err, cap, i, "event_type", "expected an integer in 0..4294967295");
+        return bad_event(i, "event_type", "expected an integer in 0..4294967295");
     }
     /* digest is #[serde(default)]: absent means empty. */
     if ((v = json_get(o, "digest")) != NULL) {
         if (!cJSON_IsString(v)) {
-            return fail(err, cap, i, "digest", "expected a hex string");
+            return bad_event(i, "digest", "expected a hex string");
         }
         if (!get_hex(v, &digest, &digest_len)) {
-            return fail(err, cap, i, "digest", "invalid hex");
+            return bad_event(i, "digest", "invalid hex");
         }
         if (digest_len != 0 && digest_len != DSTACK_SHA384_LEN) {
             free(digest);
-            return fail(err, cap, i, "digest", "expected 48 bytes (SHA-384), got %zu", digest_len);
+            return bad_event(i, "digest", "expected 48 bytes (SHA-384), got %zu", digest_len);
         }
         if (digest_len != 0) {
             memcpy(e->digest, digest, DSTACK_SHA384_LEN);
@@ -150,43 +147,43 @@ static dstack_err event_from_json(const cJSON *o, size_t i, struct dstack_event 
         free(digest);
     }
     if ((v = json_get(o, "event")) == NULL) {
-        return fail(err, cap, i, "event", "missing");
+        return bad_event(i, "event", "missing");
     }
     if (!cJSON_IsString(v)) {
-        return fail(err, cap, i, "event", "expected a string");
+        return bad_event(i, "event", "expected a string");
     }
     /* json_parse guarantees UTF-8 and refuses \u0000; a tree built otherwise may carry one. */
     if (strlen(json_str(v)) != json_str_len(v)) {
-        return fail(err, cap, i, "event", "contains a NUL character");
+        return bad_event(i, "event", "contains a NUL character");
     }
     e->event = strdup(json_str(v));
     if (e->event == NULL) {
         return DSTACK_ENOMEM;
     }
     if ((v = json_get(o, "event_payload")) == NULL) {
-        return fail(err, cap, i, "event_payload", "missing");
+        return bad_event(i, "event_payload", "missing");
     }
     if (!cJSON_IsString(v)) {
-        return fail(err, cap, i, "event_payload", "expected a hex string");
+        return bad_event(i, "event_payload", "expected a hex string");
     }
     if (!get_hex(v, &e->payload, &e->payload_len)) {
-        return fail(err, cap, i, "event_payload", "invalid hex");
+        return bad_event(i, "event_payload", "invalid hex");
     }
     e->version = DSTACK_EVENT_V1;
     if ((v = json_get(o, "version")) != NULL) {
         uint32_t ver = 0;
         if (!get_u32(v, &ver) || (ver != DSTACK_EVENT_V1 && ver != DSTACK_EVENT_V2)) {
-            return fail(err, cap, i, "version", "unknown event log version (expected 1 or 2)");
+            return bad_event(i, "version", "unknown event log version (expected 1 or 2)");
         }
         e->version = ver;
     }
     /* preimage is Option<String>: null means None. */
     if ((v = json_get(o, "preimage")) != NULL && !cJSON_IsNull(v)) {
         if (!cJSON_IsString(v)) {
-            return fail(err, cap, i, "preimage", "expected a hex string");
+            return bad_event(i, "preimage", "expected a hex string");
         }
         if (!get_hex(v, &e->preimage, &e->preimage_len)) {
-            return fail(err, cap, i, "preimage", "invalid hex");
+            return bad_event(i, "preimage", "invalid hex");
         }
         e->has_preimage = true;
     }
@@ -201,31 +198,25 @@ static void event_free(struct dstack_event *e)
     memset(e, 0, sizeof *e);
 }
 
-dstack_err evlog_from_json(const cJSON *array, struct dstack_event_log *out, char *err,
-                           size_t err_cap)
+dstack_err evlog_from_json(const cJSON *array, struct dstack_event_log *out)
 {
     struct dstack_event_log tmp;
     dstack_err rc = DSTACK_OK;
 
     if (!cJSON_IsArray(array)) {
-        if (err != NULL && err_cap > 0) {
-            snprintf(err, err_cap, "event_log: expected a JSON array");
-        }
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "event_log: expected a JSON array");
     }
     if ((size_t)cJSON_GetArraySize(array) > DSTACK_EVENT_LOG_MAX_EVENTS) {
-        if (err != NULL && err_cap > 0) {
-            snprintf(err, err_cap, "event_log: more than %u events", DSTACK_EVENT_LOG_MAX_EVENTS);
-        }
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "event_log: more than %u events",
+                       DSTACK_EVENT_LOG_MAX_EVENTS);
     }
     dstack_event_log_init(&tmp);
     const cJSON *item = array->child;
     for (size_t i = 0; item != NULL; i++, item = item->next) {
         struct dstack_event e = {0};
-        rc = event_from_json(item, i, &e, err, err_cap);
-        if (rc == DSTACK_OK) {
-            rc = evlog_push_owned(&tmp, &e);
+        rc = event_from_json(item, i, &e);
+        if (rc == DSTACK_OK && (rc = evlog_push_owned(&tmp, &e)) != DSTACK_OK) {
+            (void)err_set(rc, "event_log[%zu]: %s", i, dstack_err_str(rc));
         }
         event_free(&e);
         if (rc != DSTACK_OK) {
@@ -237,6 +228,7 @@ dstack_err evlog_from_json(const cJSON *array, struct dstack_event_log *out, cha
     for (size_t i = 0; i < tmp.count; i++) {
         rc = evlog_push_owned(out, &tmp.events[i]);
         if (rc != DSTACK_OK) {
+            (void)err_set(rc, "event_log: %s", dstack_err_str(rc));
             /* Roll back what was moved so far. */
             for (size_t k = 0; k < i; k++) {
                 out->count--;
@@ -249,23 +241,19 @@ dstack_err evlog_from_json(const cJSON *array, struct dstack_event_log *out, cha
     return rc;
 }
 
-dstack_err dstack_event_log_parse(const char *json, size_t len, struct dstack_event_log *out,
-                                  char *err, size_t err_cap)
+dstack_err dstack_event_log_parse(const char *json, size_t len, struct dstack_event_log *out)
 {
     struct json_error jerr;
     if (json == NULL || out == NULL) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "event_log: no text or no output log");
     }
     dstack_event_log_init(out);
     cJSON *root = json_parse(json, len, 0, &jerr);
     if (root == NULL) {
-        if (err != NULL && err_cap > 0) {
-            snprintf(err, err_cap, "event_log: invalid JSON at line %d column %d: %s", jerr.line,
-                     jerr.column, jerr.text);
-        }
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "event_log: invalid JSON at line %d column %d: %s",
+                       jerr.line, jerr.column, jerr.text);
     }
-    dstack_err rc = evlog_from_json(root, out, err, err_cap);
+    dstack_err rc = evlog_from_json(root, out);
     json_free(root);
     return rc;
 }

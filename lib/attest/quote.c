@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/byte_reader.h"
+#include "util/error.h"
 
 static void parse_header(const uint8_t *b, struct dstack_quote_header *h)
 {
@@ -23,11 +24,11 @@ static dstack_err locate_body(const uint8_t *q, size_t len, struct dstack_quote_
                               uint16_t *body_type, size_t *body_off, size_t *body_len)
 {
     if (len < DSTACK_QUOTE_HEADER_LEN) {
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "quote: shorter than its 48-byte header");
     }
     parse_header(q, h);
     if (h->tee_type != DSTACK_QUOTE_TEE_TDX || h->att_key_type != DSTACK_QUOTE_AK_ECDSA_P256) {
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "quote: not a TDX ECDSA-P256 quote");
     }
     if (h->version == 4) {
         *body_type = DSTACK_QUOTE_BODY_TD10;
@@ -36,7 +37,7 @@ static dstack_err locate_body(const uint8_t *q, size_t len, struct dstack_quote_
     } else if (h->version == 5) {
         /* v5: a 6-byte descriptor (u16 type, u32 size) precedes the body (docs/attestation.md). */
         if (len < DSTACK_QUOTE_HEADER_LEN + DSTACK_QUOTE_V5_DESC_LEN) {
-            return DSTACK_EFORMAT;
+            return err_set(DSTACK_EFORMAT, "quote: v5 body descriptor is truncated");
         }
         *body_type = le16_at(q + DSTACK_QUOTE_HEADER_LEN);
         uint32_t size = le32_at(q + DSTACK_QUOTE_HEADER_LEN + 2);
@@ -45,14 +46,16 @@ static dstack_err locate_body(const uint8_t *q, size_t len, struct dstack_quote_
         } else if (*body_type == DSTACK_QUOTE_BODY_TD15 && size == DSTACK_TD_REPORT15_LEN) {
             *body_len = DSTACK_TD_REPORT15_LEN;
         } else {
-            return DSTACK_EFORMAT; /* SGX bodies or a size that disagrees with the type */
+            /* SGX bodies or a size that disagrees with the type */
+            return err_set(DSTACK_EFORMAT, "quote: v5 body type %u of %u bytes is not a TD report",
+                           *body_type, size);
         }
         *body_off = DSTACK_QUOTE_HEADER_LEN + DSTACK_QUOTE_V5_DESC_LEN;
     } else {
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "quote: version %u is not 4 or 5", h->version);
     }
     if (*body_len > len - *body_off) {
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "quote: the TD report runs past the end");
     }
     return DSTACK_OK;
 }
@@ -63,7 +66,7 @@ dstack_err dstack_quote_report_data_offset(const uint8_t *quote, size_t len, siz
     uint16_t type;
     size_t off, blen;
     if (quote == NULL || offset == NULL) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "quote: no quote or no output");
     }
     dstack_err err = locate_body(quote, len, &h, &type, &off, &blen);
     if (err == DSTACK_OK) {
@@ -108,12 +111,12 @@ static dstack_err parse_auth(const uint8_t *q, size_t len, struct dstack_quote *
     uint16_t cert6_type, auth_len;
 
     if (!br_u32(&all, &sig_len)) {
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "quote: signature data length is missing");
     }
     /* The signature data must lie in the buffer; what follows it is ignored. */
     const uint8_t *sig_data = br_take(&all, sig_len);
     if (sig_data == NULL) {
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "quote: signature data runs past the end");
     }
     out->sig_data_len = sig_len;
     out->end = all.pos;
@@ -122,31 +125,35 @@ static dstack_err parse_auth(const uint8_t *q, size_t len, struct dstack_quote *
     out->signature = br_take(&r, DSTACK_QUOTE_SIG_LEN);
     out->attest_key = br_take(&r, DSTACK_QUOTE_PUBKEY_LEN);
     if (out->attest_key == NULL || !br_u16(&r, &cert6_type) || !br_u32(&r, &cert6_len)) {
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT,
+                       "quote: signature data is truncated before the QE certification data");
     }
     if (cert6_type != DSTACK_QUOTE_CERT_QE_REPORT) {
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "quote: certification data type %u, want 6 (QE report)",
+                       cert6_type);
     }
     const uint8_t *cert6 = br_take(&r, cert6_len);
     if (cert6 == NULL) {
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "quote: QE certification data runs past the signature data");
     }
 
     struct byte_reader c = {cert6, cert6_len, 0};
     out->qe_report = br_take(&c, DSTACK_QE_REPORT_LEN);
     out->qe_report_sig = br_take(&c, DSTACK_QUOTE_SIG_LEN);
     if (out->qe_report_sig == NULL || !br_u16(&c, &auth_len)) {
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "quote: QE report or its signature is truncated");
     }
     out->qe_auth = br_take(&c, auth_len);
     out->qe_auth_len = auth_len;
     if (out->qe_auth == NULL || !br_u16(&c, &out->pck_cert_type) || !br_u32(&c, &chain_len)) {
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT,
+                       "quote: QE auth data or PCK certification header is truncated");
     }
     out->pck_chain = br_take(&c, chain_len);
     out->pck_chain_len = chain_len;
     if (out->pck_chain == NULL) {
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT,
+                       "quote: PCK certificate chain runs past the QE certification data");
     }
     return DSTACK_OK;
 }
@@ -154,7 +161,7 @@ static dstack_err parse_auth(const uint8_t *q, size_t len, struct dstack_quote *
 dstack_err dstack_quote_parse(const uint8_t *quote, size_t len, struct dstack_quote *out)
 {
     if (quote == NULL || out == NULL) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "quote: no quote or no output");
     }
     memset(out, 0, sizeof *out);
     dstack_err err =

@@ -3,8 +3,6 @@
  * docs/attestation.md). */
 #include <dstack/quote.h>
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -15,21 +13,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include "util/error.h"
 #include "x509/p256.h"
 
 #define MAX_CHAIN 8
-
-static void say(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t cap, const char *fmt, ...)
-{
-    if (why == NULL || cap == 0) {
-        return;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, cap, fmt, ap);
-    va_end(ap);
-}
 
 /* Parses the PEM chain and insists it is exactly the canonical PEM of the certificates it
  * holds (OpenSSL's 64-column form, as both Intel PCS and our simulator emit), optionally
@@ -91,15 +78,14 @@ static X509 *read_root(const char *pem, size_t len)
 }
 
 /* OpenSSL path validation of certs[0] with certs[1..n) as intermediates and root trusted. */
-static bool verify_path(X509 *const *certs, size_t n, X509 *root, char *why, size_t cap)
+static dstack_err verify_path(X509 *const *certs, size_t n, X509 *root)
 {
-    bool ok = false;
+    dstack_err err = DSTACK_ENOMEM;
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     STACK_OF(X509) *untrusted = sk_X509_new_null();
     if (store == NULL || ctx == NULL || untrusted == NULL ||
         X509_STORE_add_cert(store, root) != 1) {
-        say(why, cap, "out of memory");
         goto out;
     }
     for (size_t i = 1; i < n; i++) {
@@ -111,113 +97,133 @@ static bool verify_path(X509 *const *certs, size_t n, X509 *root, char *why, siz
         goto out;
     }
     if (X509_verify_cert(ctx) == 1) {
-        ok = true;
+        err = DSTACK_OK;
     } else {
-        say(why, cap, "PCK chain does not verify: %s",
-            X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+        err = err_set(DSTACK_EVERIFY, "PCK chain does not verify: %s",
+                      X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
     }
 out:
+    if (err == DSTACK_ENOMEM) {
+        (void)err_set(err, "out of memory");
+    }
     sk_X509_free(untrusted); /* the certificates belong to the caller */
     X509_STORE_CTX_free(ctx);
     X509_STORE_free(store);
     ERR_clear_error();
-    return ok;
+    return err;
 }
 
-dstack_err dstack_quote_verify(const uint8_t *quote, size_t len, const char *root_pem,
-                               size_t root_pem_len, char *why, size_t why_cap)
+/* Check 1: the quote parses and nothing is unaccounted for inside its signature data
+ * (dcap-qvl tolerates slack; we do not, so that every byte of a quote is either signed or
+ * structural). */
+static dstack_err check_layout(const uint8_t *quote, size_t len, struct dstack_quote *q)
 {
-    dstack_err err = DSTACK_EVERIFY;
-    struct dstack_quote q;
-    X509 *certs[MAX_CHAIN] = {0};
-    size_t n_certs = 0;
-    X509 *root = NULL;
-    EVP_PKEY *ak = NULL;
-    uint8_t bind[DSTACK_SHA256_LEN];
-    static const uint8_t zero32[32];
-
-    say(why, why_cap, "ok");
-    if (quote == NULL || root_pem == NULL) {
-        say(why, why_cap, "no quote or no root certificate");
-        return DSTACK_EINVAL;
+    if (dstack_quote_parse(quote, len, q) != DSTACK_OK) {
+        return err_set(DSTACK_EFORMAT, "malformed quote");
     }
-    if (dstack_quote_parse(quote, len, &q) != DSTACK_OK) {
-        say(why, why_cap, "malformed quote");
-        return DSTACK_EFORMAT;
-    }
-    /* Nothing unaccounted for inside the signature data (dcap-qvl tolerates slack; we do not,
-     * so that every byte of a quote is either signed or structural). */
     size_t expect = DSTACK_QUOTE_SIG_LEN + DSTACK_QUOTE_PUBKEY_LEN + 6 + DSTACK_QE_REPORT_LEN +
-                    DSTACK_QUOTE_SIG_LEN + 2 + q.qe_auth_len + 6 + q.pck_chain_len;
-    if (q.sig_data_len != expect || q.pck_cert_type != DSTACK_QUOTE_CERT_PCK_CHAIN) {
-        say(why, why_cap, "malformed quote signature data");
-        return DSTACK_EFORMAT;
+                    DSTACK_QUOTE_SIG_LEN + 2 + q->qe_auth_len + 6 + q->pck_chain_len;
+    if (q->sig_data_len != expect || q->pck_cert_type != DSTACK_QUOTE_CERT_PCK_CHAIN) {
+        return err_set(DSTACK_EFORMAT, "malformed quote signature data");
     }
-    root = read_root(root_pem, root_pem_len);
-    if (root == NULL) {
-        say(why, why_cap, "root certificate does not parse");
-        err = DSTACK_EINVAL;
-        goto out;
-    }
+    return DSTACK_OK;
+}
 
-    ak = p256_pubkey_from_xy(q.attest_key);
+/* Check 2: the quote signature (ECDSA-P256-SHA256 over [0, signed_len)) under the embedded
+ * attestation key. */
+static dstack_err check_quote_signature(const uint8_t *quote, const struct dstack_quote *q)
+{
+    EVP_PKEY *ak = p256_pubkey_from_xy(q->attest_key);
     if (ak == NULL) {
-        say(why, why_cap, "attestation key is not a P-256 point");
-        goto out;
+        return err_set(DSTACK_EVERIFY, "attestation key is not a P-256 point");
     }
-    if (!p256_verify_raw(ak, quote, q.signed_len, q.signature)) {
-        say(why, why_cap, "quote signature is invalid");
-        goto out;
-    }
+    bool ok = p256_verify_raw(ak, quote, q->signed_len, q->signature);
+    EVP_PKEY_free(ak);
+    return ok ? DSTACK_OK : err_set(DSTACK_EVERIFY, "quote signature is invalid");
+}
 
-    n_certs = parse_chain(q.pck_chain, q.pck_chain_len, certs);
-    if (n_certs < 2) {
-        say(why, why_cap, "PCK certificate chain is malformed or too short");
-        goto out;
+/* Check 3: the QE report signature under the PCK leaf certificate's key. */
+static dstack_err check_qe_signature(const struct dstack_quote *q, X509 *pck_leaf)
+{
+    EVP_PKEY *pck = X509_get0_pubkey(pck_leaf);
+    if (pck == NULL ||
+        !p256_verify_raw(pck, q->qe_report, DSTACK_QE_REPORT_LEN, q->qe_report_sig)) {
+        return err_set(DSTACK_EVERIFY, "QE report signature is invalid");
     }
-    EVP_PKEY *pck = X509_get0_pubkey(certs[0]);
-    if (pck == NULL || !p256_verify_raw(pck, q.qe_report, DSTACK_QE_REPORT_LEN, q.qe_report_sig)) {
-        say(why, why_cap, "QE report signature is invalid");
-        goto out;
-    }
+    return DSTACK_OK;
+}
 
-    /* QE report_data = SHA-256(attestation key ‖ QE auth data) ‖ 0^32 (docs/attestation.md). */
+/* Check 4: QE report_data = SHA-256(attestation key ‖ QE auth data) ‖ 0^32
+ * (docs/attestation.md). */
+static dstack_err check_qe_binding(const struct dstack_quote *q)
+{
+    static const uint8_t zero32[32];
+    uint8_t bind[DSTACK_SHA256_LEN];
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     bool hashed = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-                  EVP_DigestUpdate(md, q.attest_key, DSTACK_QUOTE_PUBKEY_LEN) == 1 &&
-                  EVP_DigestUpdate(md, q.qe_auth, q.qe_auth_len) == 1 &&
+                  EVP_DigestUpdate(md, q->attest_key, DSTACK_QUOTE_PUBKEY_LEN) == 1 &&
+                  EVP_DigestUpdate(md, q->qe_auth, q->qe_auth_len) == 1 &&
                   EVP_DigestFinal_ex(md, bind, NULL) == 1;
     EVP_MD_CTX_free(md);
     if (!hashed) {
-        say(why, why_cap, "hashing failed");
-        err = DSTACK_ECRYPTO;
-        goto out;
+        return err_set(DSTACK_ECRYPTO, "hashing failed");
     }
-    if (CRYPTO_memcmp(bind, q.qe_report + DSTACK_QE_OFF_REPORT_DATA, sizeof bind) != 0 ||
-        memcmp(zero32, q.qe_report + DSTACK_QE_OFF_REPORT_DATA + 32, 32) != 0) {
-        say(why, why_cap, "attestation key is not bound by the QE report");
-        goto out;
+    if (CRYPTO_memcmp(bind, q->qe_report + DSTACK_QE_OFF_REPORT_DATA, sizeof bind) != 0 ||
+        memcmp(zero32, q->qe_report + DSTACK_QE_OFF_REPORT_DATA + 32, 32) != 0) {
+        return err_set(DSTACK_EVERIFY, "attestation key is not bound by the QE report");
     }
+    return DSTACK_OK;
+}
 
-    /* The chain's top must be a valid self-signed certificate for the trusted root's key
-     * (our simulator re-issues its certificates at each start with the same keys). */
-    X509 *top = certs[n_certs - 1];
+/* Check 5: the chain's top must be a valid self-signed certificate for the trusted root's key
+ * (our simulator re-issues its certificates at each start with the same keys), and the whole
+ * path must validate up to the root. */
+static dstack_err check_chain(X509 *const *certs, size_t n, X509 *root)
+{
+    X509 *top = certs[n - 1];
     EVP_PKEY *root_key = X509_get0_pubkey(root);
     if (root_key == NULL || EVP_PKEY_eq(X509_get0_pubkey(top), root_key) != 1 ||
         X509_verify(top, root_key) != 1) {
-        say(why, why_cap, "PCK chain does not end at the trusted root");
+        ERR_clear_error();
+        return err_set(DSTACK_EVERIFY, "PCK chain does not end at the trusted root");
+    }
+    return verify_path(certs, n, root);
+}
+
+dstack_err dstack_quote_verify(const uint8_t *quote, size_t len, const char *root_pem,
+                               size_t root_pem_len)
+{
+    struct dstack_quote q;
+    if (quote == NULL || root_pem == NULL) {
+        return err_set(DSTACK_EINVAL, "no quote or no root certificate");
+    }
+    dstack_err err = check_layout(quote, len, &q);
+    if (err != DSTACK_OK) {
+        return err;
+    }
+    X509 *root = read_root(root_pem, root_pem_len);
+    if (root == NULL) {
+        return err_set(DSTACK_EINVAL, "root certificate does not parse");
+    }
+    X509 *certs[MAX_CHAIN] = {0};
+    size_t n_certs = 0;
+    if ((err = check_quote_signature(quote, &q)) != DSTACK_OK) {
         goto out;
     }
-    if (!verify_path(certs, n_certs, root, why, why_cap)) {
+    n_certs = parse_chain(q.pck_chain, q.pck_chain_len, certs);
+    if (n_certs < 2) {
+        err = err_set(DSTACK_EVERIFY, "PCK certificate chain is malformed or too short");
         goto out;
     }
-    err = DSTACK_OK;
+    if ((err = check_qe_signature(&q, certs[0])) == DSTACK_OK &&
+        (err = check_qe_binding(&q)) == DSTACK_OK) {
+        err = check_chain(certs, n_certs, root);
+    }
 out:
     for (size_t i = 0; i < n_certs; i++) {
         X509_free(certs[i]);
     }
     X509_free(root);
-    EVP_PKEY_free(ak);
     ERR_clear_error();
     return err;
 }

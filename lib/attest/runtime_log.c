@@ -8,6 +8,7 @@
 #include "json/json.h"
 
 #include "attest/evlog_internal.h"
+#include "util/error.h"
 #include "util/utf8.h"
 
 static const char b64_alphabet[] =
@@ -217,7 +218,7 @@ static bool blank(const char *s, size_t len)
 }
 
 dstack_err runtime_log_parse(const char *text, size_t len, struct dstack_event_log *log,
-                             size_t *valid_len, char *err, size_t err_cap)
+                             size_t *valid_len)
 {
     size_t start_count = log->count;
     size_t pos = 0, line_no = 0;
@@ -242,11 +243,9 @@ dstack_err runtime_log_parse(const char *text, size_t len, struct dstack_event_l
                     rc = DSTACK_OK; /* torn last write: stop before it */
                     break;
                 }
-                if (err != NULL && err_cap > 0) {
-                    snprintf(err, err_cap, "line %zu: %s", line_no,
-                             rc == DSTACK_EFORMAT ? "not a runtime event entry"
-                                                  : dstack_err_str(rc));
-                }
+                (void)err_set(rc, "line %zu: %s", line_no,
+                              rc == DSTACK_EFORMAT ? "not a runtime event entry"
+                                                   : dstack_err_str(rc));
                 goto fail;
             }
         }

@@ -20,10 +20,10 @@ dstack_err runtime_log_format_line(const char *name, const uint8_t *payload, siz
  * computed). Blank lines are skipped as upstream does. A last line without '\n' that does not
  * parse is a torn write (a crash mid-append): it is not an error, parsing stops before it and
  * *valid_len tells how many leading bytes hold whole entries (the caller truncates the file
- * there). Any other bad line is DSTACK_EFORMAT with err naming its line number; log is then
- * left as it was. */
+ * there). Any other bad line is DSTACK_EFORMAT with the error text (util/error.h) naming its
+ * line number; log is then left as it was. */
 dstack_err runtime_log_parse(const char *text, size_t len, struct dstack_event_log *log,
-                             size_t *valid_len, char *err, size_t err_cap);
+                             size_t *valid_len);
 
 /* Standard base64 with padding (RFC 4648 §4), as the base64 crate's STANDARD engine. The
  * decoder is strict: length a multiple of 4, padding only at the end, zero unused bits. */

@@ -5,10 +5,9 @@
 
 static dstack_err parse_log(const char *json, struct dstack_event_log *out)
 {
-    char why[256] = "";
-    dstack_err err = dstack_event_log_parse(json, strlen(json), out, why, sizeof why);
+    dstack_err err = dstack_event_log_parse(json, strlen(json), out);
     if (err != DSTACK_OK) {
-        return err_set(err, "event log: %s", why[0] ? why : dstack_err_str(err));
+        return err_wrap(err, "event log");
     }
     return DSTACK_OK;
 }

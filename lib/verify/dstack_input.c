@@ -9,6 +9,7 @@
 
 #include "attest/versioned.h"
 #include "dcap.h"
+#include "util/error.h"
 
 static dstack_err from_attestation(const struct dstack_attestation_input *in, struct dl_input *d)
 {
@@ -49,11 +50,9 @@ static dstack_err from_quote(const struct dstack_attestation_input *in, struct d
     if (in->event_log == NULL) {
         return err_set(DSTACK_EINVAL, "Event log is required");
     }
-    char sub[200] = ""; /* lib/attest's parser still reports into a buffer */
-    dstack_err err =
-        dstack_event_log_parse(in->event_log, in->event_log_len, &d->log, sub, sizeof sub);
+    dstack_err err = dstack_event_log_parse(in->event_log, in->event_log_len, &d->log);
     if (err != DSTACK_OK) {
-        return err_set(err, "Failed to create attestation: event log: %s", sub);
+        return err_wrap(err, "Failed to create attestation: event log");
     }
     if ((d->quote = malloc(in->quote_len)) == NULL) {
         return err_set(DSTACK_ENOMEM, "out of memory");

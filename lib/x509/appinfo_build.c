@@ -12,6 +12,7 @@
 #include "crypto/hash.h"
 #include "json/json.h"
 #include "util/hex.h"
+#include "util/error.h"
 
 /* The hex os_image_hash of a VM config: the inner "vm_config" JSON string when present (older
  * sys-config shapes), else the object itself (attestation.rs:L410-427). No config or no field
@@ -92,7 +93,7 @@ static void init_script_hashes(const struct dstack_event_log *log, struct appinf
 }
 
 dstack_err appinfo_build(const uint8_t *quote, size_t quote_len, const struct dstack_event_log *log,
-                         const char *vm_config, uint8_t **out, size_t *out_len, const char **why)
+                         const char *vm_config, uint8_t **out, size_t *out_len)
 {
     struct dstack_quote q;
     uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
@@ -102,16 +103,15 @@ dstack_err appinfo_build(const uint8_t *quote, size_t quote_len, const struct ds
     dstack_err e;
     struct appinfo *p = calloc(1, sizeof *p); /* large: the script table */
 
-    *why = "out of memory";
     if (p == NULL) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     if ((e = dstack_quote_parse(quote, quote_len, &q)) != DSTACK_OK) {
-        *why = "cannot decode the quote for the app info";
+        (void)err_set(e, "cannot decode the quote for the app info");
         goto out;
     }
     if ((e = replay_rtmrs(&q, log, rtmr)) != DSTACK_OK) {
-        *why = "cannot replay RTMR3";
+        (void)err_set(e, "cannot replay RTMR3");
         goto out;
     }
     p->app_id = payload_of(log, "app-id");
@@ -123,21 +123,22 @@ dstack_err appinfo_build(const uint8_t *quote, size_t quote_len, const struct ds
                               p->key_provider_info.len, p->mr_system)) != DSTACK_OK ||
         (e = dstack_mr_aggregated(q.report.mr_td, rtmr, q.report.mr_config_id, q.report.mr_owner,
                                   q.report.mr_owner_config, p->mr_aggregated)) != DSTACK_OK) {
-        *why = "cannot compute the measurements";
+        (void)err_set(e, "cannot compute the measurements");
         goto out;
     }
     p->device_id.p = device_id;
     p->device_id.len = sizeof device_id;
     if (os_image_hash_of(vm_config, &os_hash, &os_hash_len) != DSTACK_OK) {
-        *why = "bad os_image_hash in vm_config";
-        e = DSTACK_EFORMAT;
+        e = err_set(DSTACK_EFORMAT, "bad os_image_hash in vm_config");
         goto out;
     }
     p->os_image_hash.p = os_hash;
     p->os_image_hash.len = os_hash_len;
     init_script_hashes(log, p);
     e = appinfo_encode(p, out, out_len);
-    *why = e == DSTACK_OK ? "" : "cannot encode the app info";
+    if (e != DSTACK_OK) {
+        (void)err_set(e, "cannot encode the app info");
+    }
 out:
     free(os_hash);
     free(p);

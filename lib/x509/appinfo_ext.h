@@ -45,8 +45,8 @@ struct dstack_event_log;
 /* The AppInfo of a TDX quote and its event log, msgpack-encoded into *out (malloc'd):
  * app-id/compose-hash/instance-id/key-provider payloads, mr_system and mr_aggregated with RTMR3
  * replayed from the log, os_image_hash from vm_config (may be NULL), the init-script hashes.
- * On failure *why names the step (static text). */
+ * On failure the error text (util/error.h) names the step. */
 dstack_err appinfo_build(const uint8_t *quote, size_t quote_len, const struct dstack_event_log *log,
-                         const char *vm_config, uint8_t **out, size_t *out_len, const char **why);
+                         const char *vm_config, uint8_t **out, size_t *out_len);
 
 #endif

@@ -9,6 +9,8 @@
 #include <openssl/x509.h>
 
 #include "x509/cert.h"
+
+#include "util/error.h"
 #include "x509/der.h"
 #include "x509/pem.h"
 
@@ -22,11 +24,6 @@ struct x509_ca {
 
 #define CA_NAME_MAX 65536
 #define CA_MAX_ATTRS 64
-
-static void set_err(char err[X509_ERR_MAX], const char *msg)
-{
-    snprintf(err, X509_ERR_MAX, "%s", msg);
-}
 
 static bool string_type_supported(int type)
 {
@@ -115,7 +112,7 @@ void x509_ca_free(struct x509_ca *ca)
 }
 
 dstack_err x509_ca_load(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
-                        struct x509_ca **out, char err[X509_ERR_MAX])
+                        struct x509_ca **out)
 {
     dstack_err e = DSTACK_EFORMAT;
     struct x509_ca *ca = calloc(1, sizeof *ca);
@@ -124,44 +121,42 @@ dstack_err x509_ca_load(const char *cert_pem, size_t cert_len, const char *key_p
     unsigned char *spki_der = NULL;
 
     *out = NULL;
-    err[0] = '\0';
     if (ca == NULL || cert_len > INT32_MAX) {
-        e = ca == NULL ? DSTACK_ENOMEM : DSTACK_EINVAL;
-        set_err(err, "Failed to parse cert PEM");
+        e = err_set(ca == NULL ? DSTACK_ENOMEM : DSTACK_EINVAL, "Failed to parse cert PEM");
         goto out;
     }
     ca->pem = malloc(cert_len + 1);
     if (ca->pem == NULL) {
-        e = DSTACK_ENOMEM;
+        e = err_set(DSTACK_ENOMEM, "out of memory");
         goto out;
     }
     memcpy(ca->pem, cert_pem, cert_len);
     ca->pem[cert_len] = '\0';
 
     if (p256_from_pem(key_pem, key_len, &ca->key) != DSTACK_OK) {
-        set_err(err, "Failed to parse key");
+        e = err_set(DSTACK_EFORMAT, "Failed to parse key");
         goto out;
     }
     bio = BIO_new_mem_buf(cert_pem, (int)cert_len);
     x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
     if (x == NULL) {
-        set_err(err, "Failed to parse cert PEM");
+        e = err_set(DSTACK_EFORMAT, "Failed to parse cert PEM");
         goto out;
     }
     uint8_t want[P256_SPKI_LEN];
     p256_spki(ca->key.point, want);
     int spki_len = i2d_PUBKEY(X509_get0_pubkey(x), &spki_der);
     if (spki_len != (int)sizeof want || memcmp(spki_der, want, sizeof want) != 0) {
-        set_err(err, "CA certificate does not match private key");
+        e = err_set(DSTACK_EFORMAT, "CA certificate does not match private key");
         goto out;
     }
     if (encode_name(X509_get_subject_name(x), &ca->name, &ca->name_len) != DSTACK_OK) {
-        set_err(err, "Failed to parse cert: unsupported distinguished name");
+        e = err_set(DSTACK_EFORMAT, "Failed to parse cert: unsupported distinguished name");
         goto out;
     }
     e = p256_to_evp(&ca->key, &ca->pkey);
     if (e != DSTACK_OK) {
-        set_err(err, "Failed to load the CA key");
+        e = err_set(e, "Failed to load the CA key");
         goto out;
     }
     *out = ca;
@@ -187,21 +182,24 @@ const uint8_t *x509_ca_name(const struct x509_ca *ca, size_t *len)
 }
 
 dstack_err x509_leaf_issue(const struct x509_ca *ca, const struct x509_leaf_req *req,
-                           const uint8_t point[P256_POINT_LEN], char **pem, char err[X509_ERR_MAX])
+                           const uint8_t point[P256_POINT_LEN], char **pem)
 {
     uint8_t *tbs = NULL, *der = NULL;
     size_t tbs_len = 0, der_len = 0;
 
     *pem = NULL;
-    dstack_err e = x509_leaf_tbs(req, point, ca->name, ca->name_len, &tbs, &tbs_len, err);
+    dstack_err e = x509_leaf_tbs(req, point, ca->name, ca->name_len, &tbs, &tbs_len);
     if (e == DSTACK_OK) {
         e = x509_sign_tbs(tbs, tbs_len, ca->pkey, &der, &der_len);
         if (e != DSTACK_OK) {
-            set_err(err, "Failed to sign certificate");
+            e = err_set(e, "Failed to sign certificate");
         }
     }
     if (e == DSTACK_OK) {
         e = pem_encode_alloc("CERTIFICATE", der, der_len, pem);
+        if (e != DSTACK_OK) {
+            e = err_set(e, "out of memory");
+        }
     }
     free(tbs);
     free(der);

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "crypto/hash.h"
+#include "util/error.h"
 #include "x509/der.h"
 #include "x509/pem.h"
 
@@ -31,29 +32,19 @@ static const uint8_t oid_phala_prefix[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0
 /* Bounds the whole certificate; GetTlsKey bodies are capped by the server long before. */
 #define X509_CERT_MAX (16u * 1024u * 1024u)
 
-static void set_err(char err[X509_ERR_MAX], const char *msg)
-{
-    if (err != NULL) {
-        snprintf(err, X509_ERR_MAX, "%s", msg);
-    }
-}
-
 dstack_err x509_validity(bool has_nb, uint64_t nb, bool has_na, uint64_t na, uint64_t now,
-                         uint64_t *not_before, uint64_t *not_after, char err[X509_ERR_MAX])
+                         uint64_t *not_before, uint64_t *not_after)
 {
     /* Upstream checks the order first (rpc_service.rs:L274-281), then converts; seconds past
      * 9999-12-31 make its SystemTime -> OffsetDateTime conversion panic, so refuse them. */
     if (has_nb && has_na && nb >= na) {
-        set_err(err, "not_before must be earlier than not_after");
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "not_before must be earlier than not_after");
     }
     if (has_nb && nb > DER_TIME_MAX) {
-        set_err(err, "not_before is out of range (after 9999-12-31T23:59:59Z)");
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "not_before is out of range (after 9999-12-31T23:59:59Z)");
     }
     if (has_na && na > DER_TIME_MAX) {
-        set_err(err, "not_after is out of range (after 9999-12-31T23:59:59Z)");
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "not_after is out of range (after 9999-12-31T23:59:59Z)");
     }
     *not_before = has_nb ? nb : X509_DEFAULT_NOT_BEFORE;
     *not_after = has_na ? na : now + X509_DEFAULT_LIFETIME;
@@ -128,8 +119,7 @@ static void write_subject(struct der_writer *w, const char *cn)
     der_end(w);
 }
 
-static dstack_err write_san(struct der_writer *w, const struct x509_leaf_req *req,
-                            char err[X509_ERR_MAX])
+static dstack_err write_san(struct der_writer *w, const struct x509_leaf_req *req)
 {
     ext_begin(w, oid_san, sizeof oid_san, false);
     der_begin(w, DER_SEQUENCE);
@@ -138,8 +128,7 @@ static dstack_err write_san(struct der_writer *w, const struct x509_leaf_req *re
         uint8_t ip[16];
         size_t ip_len = 0;
         if (name == NULL) {
-            set_err(err, "invalid alt name");
-            return DSTACK_EINVAL;
+            return err_set(DSTACK_EINVAL, "invalid alt name");
         }
         if (x509_parse_ip(name, ip, &ip_len)) {
             der_tlv(w, SAN_IP, ip, ip_len);
@@ -147,10 +136,7 @@ static dstack_err write_san(struct der_writer *w, const struct x509_leaf_req *re
             der_tlv(w, SAN_DNS, name, strlen(name));
         } else {
             /* rcgen Ia5String::try_from -> Error::InvalidAsn1String (error.rs:L122-130). */
-            if (err != NULL) {
-                snprintf(err, X509_ERR_MAX, "Invalid IA5String: '%.*s'", X509_ERR_MAX - 32, name);
-            }
-            return DSTACK_EINVAL;
+            return err_set(DSTACK_EINVAL, "Invalid IA5String: '%.224s'", name);
         }
     }
     der_end(w);
@@ -195,8 +181,7 @@ static void write_extensions(struct der_writer *w, const struct x509_leaf_req *r
 }
 
 dstack_err x509_leaf_tbs(const struct x509_leaf_req *req, const uint8_t point[P256_POINT_LEN],
-                         const uint8_t *issuer, size_t issuer_len, uint8_t **tbs, size_t *tbs_len,
-                         char err[X509_ERR_MAX])
+                         const uint8_t *issuer, size_t issuer_len, uint8_t **tbs, size_t *tbs_len)
 {
     struct der_writer w;
     uint8_t digest[DSTACK_SHA256_LEN];
@@ -205,18 +190,16 @@ dstack_err x509_leaf_tbs(const struct x509_leaf_req *req, const uint8_t point[P2
     *tbs = NULL;
     *tbs_len = 0;
     if (req->subject == NULL || (req->n_alt_names > 0 && req->alt_names == NULL)) {
-        set_err(err, "invalid certificate request");
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "invalid certificate request");
     }
     if (req->not_before > DER_TIME_MAX || req->not_after > DER_TIME_MAX) {
-        set_err(err, "certificate validity is out of range");
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "certificate validity is out of range");
     }
     /* Serial: SHA-256 of the raw 65-byte point, first 20 bytes, top bit cleared
      * (rcgen certificate.rs:L646-662), written as a minimal INTEGER. */
     e = hash_sha256(point, P256_POINT_LEN, digest);
     if (e != DSTACK_OK) {
-        return e;
+        return err_set(e, "SHA-256 failed");
     }
     digest[0] &= 0x7f;
 
@@ -242,7 +225,7 @@ dstack_err x509_leaf_tbs(const struct x509_leaf_req *req, const uint8_t point[P2
     der_begin(&w, DER_CONTEXT | DER_CONSTRUCTED | 3);
     der_begin(&w, DER_SEQUENCE);
     if (req->n_alt_names > 0) {
-        e = write_san(&w, req, err);
+        e = write_san(&w, req);
         if (e != DSTACK_OK) {
             der_free(&w);
             return e;
@@ -254,9 +237,9 @@ dstack_err x509_leaf_tbs(const struct x509_leaf_req *req, const uint8_t point[P2
     der_end(&w);
     e = der_finish(&w, tbs, tbs_len);
     if (e != DSTACK_OK) {
-        set_err(err, e == DSTACK_ENOMEM ? "out of memory" : "certificate too large");
+        return err_set(e, e == DSTACK_ENOMEM ? "out of memory" : "certificate too large");
     }
-    return e;
+    return DSTACK_OK;
 }
 
 dstack_err x509_sign_tbs(const uint8_t *tbs, size_t tbs_len, EVP_PKEY *key, uint8_t **der,

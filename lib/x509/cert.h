@@ -14,8 +14,6 @@
 
 #include "x509/p256.h"
 
-#define X509_ERR_MAX 256
-
 /* rcgen's default notBefore, 1975-01-01T00:00:00Z (certificate.rs:L92-118). */
 #define X509_DEFAULT_NOT_BEFORE 157766400ull
 /* Upstream's default lifetime: now + 365 * 10 days (cert.rs:L404-411). */
@@ -54,11 +52,12 @@ struct x509_leaf_req {
 struct x509_ca;
 
 /* Loads the CA of the keys file (ca_cert + key_provider key). Fails, with upstream's wording in
- * err where it has one, when either does not parse, the Name has a multi-valued RDN or an
- * unsupported string type (rcgen DistinguishedName::from_name, lib.rs:L352-393), or the key
- * is not the certificate's ("CA certificate does not match private key", cert.rs:L44-66). */
+ * the error text (util/error.h) where it has one, when either does not parse, the Name has a
+ * multi-valued RDN or an unsupported string type (rcgen DistinguishedName::from_name,
+ * lib.rs:L352-393), or the key is not the certificate's ("CA certificate does not match private
+ * key", cert.rs:L44-66). */
 dstack_err x509_ca_load(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
-                        struct x509_ca **out, char err[X509_ERR_MAX]);
+                        struct x509_ca **out);
 void x509_ca_free(struct x509_ca *ca); /* NULL ok; wipes the key */
 /* The CA certificate PEM exactly as loaded (the second element of every chain). */
 const char *x509_ca_pem(const struct x509_ca *ca);
@@ -66,10 +65,10 @@ const char *x509_ca_pem(const struct x509_ca *ca);
 const uint8_t *x509_ca_name(const struct x509_ca *ca, size_t *len);
 
 /* Splits validity the way GetTlsKey does: notBefore = given or 1975-01-01, notAfter = given or
- * now + 10 years. DSTACK_EINVAL (message in err) when a value is beyond year 9999 or
+ * now + 10 years. DSTACK_EINVAL (message in the error text) when a value is beyond year 9999 or
  * not_before >= not_after with both given. */
 dstack_err x509_validity(bool has_nb, uint64_t nb, bool has_na, uint64_t na, uint64_t now,
-                         uint64_t *not_before, uint64_t *not_after, char err[X509_ERR_MAX]);
+                         uint64_t *not_before, uint64_t *not_after);
 
 /* True when s is an IP literal in Rust's IpAddr::from_str syntax; writes 4 or 16 bytes. */
 bool x509_parse_ip(const char *s, uint8_t out[16], size_t *out_len);
@@ -78,8 +77,7 @@ bool x509_parse_ip(const char *s, uint8_t out[16], size_t *out_len);
  * DSTACK_EINVAL with a message for a non-ASCII DNS name (rcgen's "Invalid IA5String: '<s>'"),
  * an out-of-range time, or a certificate beyond the size cap. */
 dstack_err x509_leaf_tbs(const struct x509_leaf_req *req, const uint8_t point[P256_POINT_LEN],
-                         const uint8_t *issuer, size_t issuer_len, uint8_t **tbs, size_t *tbs_len,
-                         char err[X509_ERR_MAX]);
+                         const uint8_t *issuer, size_t issuer_len, uint8_t **tbs, size_t *tbs_len);
 
 /* Wraps a TBS into a Certificate signed with ECDSA-P256-SHA256 by `key`. */
 dstack_err x509_sign_tbs(const uint8_t *tbs, size_t tbs_len, EVP_PKEY *key, uint8_t **der,
@@ -87,6 +85,6 @@ dstack_err x509_sign_tbs(const uint8_t *tbs, size_t tbs_len, EVP_PKEY *key, uint
 
 /* Issues a leaf for `point` under `ca`: PEM "CERTIFICATE" text, malloc'd. */
 dstack_err x509_leaf_issue(const struct x509_ca *ca, const struct x509_leaf_req *req,
-                           const uint8_t point[P256_POINT_LEN], char **pem, char err[X509_ERR_MAX]);
+                           const uint8_t point[P256_POINT_LEN], char **pem);
 
 #endif

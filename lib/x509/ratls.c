@@ -16,6 +16,7 @@
 
 #include "attest/versioned.h"
 #include "crypto/hash.h"
+#include "util/error.h"
 
 #define RATLS_TAG "ratls-cert:"
 
@@ -31,13 +32,6 @@ struct dstack_ratls_cert {
     size_t spki_len;
     struct ext_payload attestation, app_info, usage;
 };
-
-static void why_set(char *why, size_t cap, const char *msg)
-{
-    if (why != NULL && cap > 0) {
-        snprintf(why, cap, "%s", msg);
-    }
-}
 
 /* The extension value is DER OCTET STRING(payload) (cert.rs:L416-423). */
 static dstack_err read_ext(X509 *x, const char *oid, struct ext_payload *out)
@@ -119,14 +113,16 @@ dstack_err dstack_ratls_cert_parse(const void *data, size_t len, struct dstack_r
 
     *out = NULL;
     if (c == NULL) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     ERR_set_mark(); /* see ERR_pop_to_mark below */
     if (data == NULL || (c->x509 = parse_x509(data, len)) == NULL) {
+        err = err_set(DSTACK_EFORMAT, "not a certificate (PEM or DER)");
         goto out;
     }
     int n = i2d_PUBKEY(X509_get0_pubkey(c->x509), &spki);
     if (n <= 0 || (size_t)n > sizeof c->spki) {
+        err = err_set(DSTACK_EFORMAT, "certificate public key is missing or too large");
         goto out;
     }
     memcpy(c->spki, spki, (size_t)n);
@@ -134,6 +130,8 @@ dstack_err dstack_ratls_cert_parse(const void *data, size_t len, struct dstack_r
     if ((err = read_ext(c->x509, DSTACK_RATLS_ATTESTATION_OID, &c->attestation)) != DSTACK_OK ||
         (err = read_ext(c->x509, DSTACK_RATLS_APP_INFO_OID, &c->app_info)) != DSTACK_OK ||
         (err = read_ext(c->x509, DSTACK_RATLS_CERT_USAGE_OID, &c->usage)) != DSTACK_OK) {
+        err = err_set(err, err == DSTACK_ENOMEM ? "out of memory"
+                                                : "RA-TLS extension is duplicated or malformed");
         goto out;
     }
     *out = c;
@@ -159,7 +157,7 @@ static dstack_err get_ext(const struct ext_payload *e, const uint8_t **bytes, si
     if (!e->present) {
         *bytes = NULL;
         *len = 0;
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "certificate has no such extension");
     }
     *bytes = e->p;
     *len = e->len;
@@ -197,11 +195,11 @@ dstack_err dstack_ratls_report_data(const uint8_t *spki, size_t spki_len,
         err = DSTACK_OK;
     }
     EVP_MD_CTX_free(md);
-    return err;
+    return err == DSTACK_OK ? err : err_set(err, "SHA-512 failed");
 }
 
 static dstack_err check_binding(const struct dstack_ratls_cert *c, const char *quote_root_pem,
-                                size_t root_len, char *why, size_t why_cap)
+                                size_t root_len)
 {
     uint8_t want[DSTACK_REPORT_DATA_LEN];
     struct versioned_attestation a = {0};
@@ -209,38 +207,29 @@ static dstack_err check_binding(const struct dstack_ratls_cert *c, const char *q
     dstack_err err;
 
     if (!c->attestation.present) {
-        why_set(why, why_cap, "certificate has no attestation extension");
-        return DSTACK_EVERIFY;
+        return err_set(DSTACK_EVERIFY, "certificate has no attestation extension");
     }
     err = dstack_ratls_report_data(c->spki, c->spki_len, want);
     if (err != DSTACK_OK) {
         return err;
     }
     if (versioned_decode(c->attestation.p, c->attestation.len, &a) != DSTACK_OK) {
-        why_set(why, why_cap, "attestation extension does not decode");
-        err = DSTACK_EVERIFY;
+        err = err_set(DSTACK_EVERIFY, "attestation extension does not decode");
         goto out;
     }
     if (dstack_quote_report_data_offset(a.quote, a.quote_len, &off) != DSTACK_OK ||
         off > a.quote_len || a.quote_len - off < DSTACK_REPORT_DATA_LEN) {
-        why_set(why, why_cap, "attestation quote is not a TDX quote");
-        err = DSTACK_EVERIFY;
+        err = err_set(DSTACK_EVERIFY, "attestation quote is not a TDX quote");
         goto out;
     }
     if (memcmp(a.quote + off, want, sizeof want) != 0 ||
         memcmp(a.report_data, want, sizeof want) != 0) {
-        why_set(why, why_cap, "quote report data does not bind the certificate key");
-        err = DSTACK_EVERIFY;
+        err = err_set(DSTACK_EVERIFY, "quote report data does not bind the certificate key");
         goto out;
     }
     if (quote_root_pem != NULL) {
-        char qwhy[256] = "";
-        if (dstack_quote_verify(a.quote, a.quote_len, quote_root_pem, root_len, qwhy,
-                                sizeof qwhy) != DSTACK_OK) {
-            if (why != NULL && why_cap > 0) {
-                snprintf(why, why_cap, "quote verification failed: %s", qwhy);
-            }
-            err = DSTACK_EVERIFY;
+        if (dstack_quote_verify(a.quote, a.quote_len, quote_root_pem, root_len) != DSTACK_OK) {
+            err = err_wrap(DSTACK_EVERIFY, "quote verification failed");
             goto out;
         }
     }
@@ -251,10 +240,10 @@ out:
 }
 
 dstack_err dstack_ratls_check_binding(const struct dstack_ratls_cert *c, const char *quote_root_pem,
-                                      size_t root_len, char *why, size_t why_cap)
+                                      size_t root_len)
 {
     ERR_set_mark(); /* the quote verifier parses the PCK chain's PEM */
-    dstack_err err = check_binding(c, quote_root_pem, root_len, why, why_cap);
+    dstack_err err = check_binding(c, quote_root_pem, root_len);
     ERR_pop_to_mark();
     return err;
 }
@@ -285,9 +274,9 @@ static STACK_OF(X509) * read_pem_chain(const char *pem, size_t len)
 
 dstack_err dstack_ratls_verify_chain(const char *chain_pem, size_t chain_len, const char *ca_pem,
                                      size_t ca_len, const char *quote_root_pem, size_t root_len,
-                                     struct dstack_ratls_cert **leaf_out, char *why, size_t why_cap)
+                                     struct dstack_ratls_cert **leaf_out)
 {
-    dstack_err err = DSTACK_EVERIFY;
+    dstack_err err = DSTACK_ENOMEM;
     ERR_set_mark(); /* reading PEM ends on "no start line": keep it off the caller's queue */
     STACK_OF(X509) *chain = read_pem_chain(chain_pem, chain_len);
     STACK_OF(X509) *cas = read_pem_chain(ca_pem, ca_len);
@@ -300,12 +289,10 @@ dstack_err dstack_ratls_verify_chain(const char *chain_pem, size_t chain_len, co
         *leaf_out = NULL;
     }
     if (chain == NULL || cas == NULL || store == NULL || ctx == NULL) {
-        err = DSTACK_ENOMEM;
         goto out;
     }
     if (sk_X509_num(chain) < 1 || sk_X509_num(cas) < 1) {
-        why_set(why, why_cap, "no certificate in the chain or the CA");
-        err = DSTACK_EFORMAT;
+        err = err_set(DSTACK_EFORMAT, "no certificate in the chain or the CA");
         goto out;
     }
     for (int i = 0; i < sk_X509_num(cas); i++) {
@@ -313,28 +300,27 @@ dstack_err dstack_ratls_verify_chain(const char *chain_pem, size_t chain_len, co
     }
     X509 *leaf_x = sk_X509_value(chain, 0);
     if (X509_STORE_CTX_init(ctx, store, leaf_x, chain) != 1) {
-        err = DSTACK_ENOMEM;
         goto out;
     }
     if (X509_verify_cert(ctx) != 1) {
-        if (why != NULL && why_cap > 0) {
-            snprintf(why, why_cap, "certificate chain: %s",
-                     X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
-        }
+        err = err_set(DSTACK_EVERIFY, "certificate chain: %s",
+                      X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
         goto out;
     }
     int n = i2d_X509(leaf_x, &der);
     if (n <= 0 || dstack_ratls_cert_parse(der, (size_t)n, &leaf) != DSTACK_OK) {
-        why_set(why, why_cap, "leaf certificate extensions are malformed");
-        err = DSTACK_EFORMAT;
+        err = err_set(DSTACK_EFORMAT, "leaf certificate extensions are malformed");
         goto out;
     }
-    err = check_binding(leaf, quote_root_pem, root_len, why, why_cap);
+    err = check_binding(leaf, quote_root_pem, root_len);
     if (err == DSTACK_OK && leaf_out != NULL) {
         *leaf_out = leaf;
         leaf = NULL;
     }
 out:
+    if (err == DSTACK_ENOMEM) {
+        (void)err_set(err, "out of memory");
+    }
     OPENSSL_free(der);
     dstack_ratls_cert_free(leaf);
     X509_STORE_CTX_free(ctx);

@@ -8,14 +8,16 @@
 #include <dstack/attest.h>
 #include <dstack/ccel.h>
 
+#include "util/error.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct dstack_event_log log;
     dstack_event_log_init(&log);
-    char err[256];
-    if (dstack_ccel_parse(data, size, &log, err, sizeof err) == DSTACK_OK) {
+    err_clear();
+    if (dstack_ccel_parse(data, size, &log) == DSTACK_OK) {
         (void)dstack_event_log_label_acpi(&log);
         uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
         bool beyond = false; /* MR indexes pass through as upstream's (tcg.rs), even past RTMR3 */
@@ -28,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if ((dstack_replay_rtmrs(&log, rtmr) == DSTACK_OK) == beyond) {
             __builtin_trap(); /* replay refuses exactly the logs naming a register past RTMR3 */
         }
-    } else if (log.count != 0 || err[0] == '\0') {
+    } else if (log.count != 0 || err_text()[0] == '\0') {
         __builtin_trap(); /* a refusal leaves the log as it was and says where */
     }
     dstack_event_log_free(&log);

@@ -8,6 +8,7 @@
 #include <dstack/attest.h>
 
 #include "attest/runtime_log.h"
+#include "util/error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,8 +24,8 @@ static void check_log(struct dstack_event_log *log)
             continue;
         }
         struct dstack_event_log again;
-        char err[128];
-        if (dstack_event_log_parse(text, strlen(text), &again, err, sizeof err) != DSTACK_OK) {
+        err_clear();
+        if (dstack_event_log_parse(text, strlen(text), &again) != DSTACK_OK) {
             __builtin_trap(); /* our own encoding must parse */
         }
         uint8_t rtmr2[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
@@ -46,16 +47,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size - 1;
     struct dstack_event_log log;
     dstack_event_log_init(&log);
-    char err[256];
+    err_clear();
     if ((data[0] & 1) == 0) {
-        if (dstack_event_log_parse(text, len, &log, err, sizeof err) == DSTACK_OK) {
+        if (dstack_event_log_parse(text, len, &log) == DSTACK_OK) {
             check_log(&log);
         } else if (log.count != 0) {
             __builtin_trap(); /* refused logs are left empty */
         }
     } else {
         size_t valid = 0;
-        dstack_err e = runtime_log_parse(text, len, &log, &valid, err, sizeof err);
+        dstack_err e = runtime_log_parse(text, len, &log, &valid);
         if (e == DSTACK_OK) {
             if (valid > len) {
                 __builtin_trap();

@@ -7,6 +7,7 @@
 #include <dstack/ratls.h>
 
 #include "tee/sim_pck.h"
+#include "util/error.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const uint8_t *in = data + 1;
     size_t len = size - 1;
-    char why[256];
+    err_clear();
     if ((data[0] & 1) == 0) {
         struct dstack_ratls_cert *c = NULL;
         if (dstack_ratls_cert_parse(in, len, &c) != DSTACK_OK) {
@@ -54,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)dstack_ratls_cert_app_info(c, &p, &n);
         (void)dstack_ratls_cert_usage(c, &p, &n);
         if (root != NULL) {
-            (void)dstack_ratls_check_binding(c, root, root_len, why, sizeof why);
+            (void)dstack_ratls_check_binding(c, root, root_len);
         }
         dstack_ratls_cert_free(c);
     } else if (root != NULL) {
@@ -65,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t ca_len = nul != NULL ? len - chain_len - 1 : len;
         struct dstack_ratls_cert *leaf = NULL;
         if (dstack_ratls_verify_chain((const char *)in, chain_len, ca, ca_len, root, root_len,
-                                      &leaf, why, sizeof why) == DSTACK_OK) {
+                                      &leaf) == DSTACK_OK) {
             dstack_ratls_cert_free(leaf);
         } else if (leaf != NULL) {
             __builtin_trap();

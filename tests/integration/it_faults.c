@@ -154,7 +154,7 @@ static bool quote_rtmr3(const char *sock, uint8_t rtmr3[DSTACK_MR_LEN], size_t *
     size_t got = 0;
     ok = ok && hex_decode(qhex, strlen(qhex), q, qlen, &got) == DSTACK_OK && got == qlen &&
          dstack_quote_parse(q, qlen, &dq) == DSTACK_OK &&
-         dstack_event_log_parse(log_text, strlen(log_text), &log, NULL, 0) == DSTACK_OK &&
+         dstack_event_log_parse(log_text, strlen(log_text), &log) == DSTACK_OK &&
          dstack_replay_rtmrs(&log, replay) == DSTACK_OK;
     if (ok) {
         memcpy(rtmr3, dq.report.rtmr[3], DSTACK_MR_LEN);
@@ -252,9 +252,7 @@ static void test_kill9_during_emits(void)
         struct dstack_event_log log;
         dstack_event_log_init(&log);
         size_t valid = 0;
-        char err[256] = "";
-        CHECK(text != NULL &&
-              runtime_log_parse(text, len, &log, &valid, err, sizeof err) == DSTACK_OK);
+        CHECK(text != NULL && runtime_log_parse(text, len, &log, &valid) == DSTACK_OK);
         CHECK(valid == len); /* the restart cut any torn tail: every line is whole */
         CHECK(len == 0 || text[len - 1] == '\n');
         /* Nothing acknowledged was lost. */

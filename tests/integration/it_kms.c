@@ -17,6 +17,7 @@
 #include "check.h"
 #include "json/json.h"
 #include "kms_env.h"
+#include "util/error.h"
 
 static struct kms_env env;
 
@@ -93,16 +94,16 @@ static X509 *leaf_of(const struct chain *c)
 static bool ratls_verifies(const struct chain *c, bool want_app_info)
 {
     char joined[16384];
-    char why[256] = "";
+    err_clear();
     struct dstack_ratls_cert *leaf = NULL;
     const uint8_t *b;
     size_t n;
     snprintf(joined, sizeof joined, "%s%s", c->pem[0], c->pem[1]);
     bool ok = dstack_ratls_verify_chain(joined, strlen(joined), env.root_pem, strlen(env.root_pem),
-                                        env.quote_root_pem, strlen(env.quote_root_pem), &leaf, why,
-                                        sizeof why) == DSTACK_OK;
+                                        env.quote_root_pem, strlen(env.quote_root_pem),
+                                        &leaf) == DSTACK_OK;
     if (!ok) {
-        fprintf(stderr, "RA-TLS verification failed: %s\n", why);
+        fprintf(stderr, "RA-TLS verification failed: %s\n", err_text());
     }
     ok = ok && (dstack_ratls_cert_app_info(leaf, &b, &n) == DSTACK_OK) == want_app_info;
     ok = ok && dstack_ratls_cert_usage(leaf, &b, &n) == DSTACK_OK && n == 10 &&

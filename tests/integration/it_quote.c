@@ -13,6 +13,7 @@
 #include "check.h"
 #include "harness.h"
 #include "util/hex.h"
+#include "util/error.h"
 
 static struct sim sim;
 static char *root_pem;
@@ -32,7 +33,7 @@ static bool get_quote(const char *args, uint8_t **q, size_t *qlen, struct dstack
     const char *qh = json_str(json_get(j, "quote"));
     const char *ev = json_str(json_get(j, "event_log"));
     if (qh != NULL && ev != NULL && hex_decode_alloc(qh, strlen(qh), q, qlen) == DSTACK_OK &&
-        dstack_event_log_parse(ev, strlen(ev), log, NULL, 0) == DSTACK_OK) {
+        dstack_event_log_parse(ev, strlen(ev), log) == DSTACK_OK) {
         ok = true;
     }
     json_free(j);
@@ -43,13 +44,13 @@ static bool get_quote(const char *args, uint8_t **q, size_t *qlen, struct dstack
 /* The quote verifies and the log replays to its RTMRs. Returns the number of IMR 3 events. */
 static size_t check_quote(const uint8_t *q, size_t qlen, const struct dstack_event_log *log)
 {
-    char why[256];
+    err_clear();
     struct dstack_quote pq;
     uint8_t rt[4][DSTACK_MR_LEN];
     size_t n3 = 0;
-    dstack_err e = dstack_quote_verify(q, qlen, root_pem, strlen(root_pem), why, sizeof why);
+    dstack_err e = dstack_quote_verify(q, qlen, root_pem, strlen(root_pem));
     if (e != DSTACK_OK) {
-        fprintf(stderr, "verify: %s\n", why);
+        fprintf(stderr, "verify: %s\n", err_text());
     }
     CHECK(e == DSTACK_OK);
     CHECK(dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);

@@ -24,6 +24,7 @@
 #include "check.h"
 #include "harness.h"
 #include "util/hex.h"
+#include "util/error.h"
 
 static struct sim sim; /* our simulator on its own generated files, plus a TCP listener */
 static char tcp_url[64];
@@ -306,11 +307,10 @@ static char *app_ca;   /* ca_cert of the simulator's appkeys.json */
 static void check_quote_rtmrs(const struct dstack_get_quote_response *q, const uint8_t *want_rd)
 {
     struct dstack_quote p;
-    char why[256] = "";
-    dstack_err e = dstack_quote_verify(q->quote.data, q->quote.len, root_pem, strlen(root_pem), why,
-                                       sizeof why);
+    err_clear();
+    dstack_err e = dstack_quote_verify(q->quote.data, q->quote.len, root_pem, strlen(root_pem));
     if (e != DSTACK_OK) {
-        fprintf(stderr, "quote verify: %s\n", why);
+        fprintf(stderr, "quote verify: %s\n", err_text());
     }
     CHECK(e == DSTACK_OK);
     CHECK(dstack_quote_parse(q->quote.data, q->quote.len, &p) == DSTACK_OK);
@@ -360,8 +360,7 @@ static void test_quote_and_attest(struct dstack_client *c)
         struct dstack_quote p;
         CHECK(dstack_quote_parse(va.quote, va.quote_len, &p) == DSTACK_OK &&
               memcmp(p.report.report_data, rd, sizeof rd) == 0);
-        CHECK(dstack_quote_verify(va.quote, va.quote_len, root_pem, strlen(root_pem), NULL, 0) ==
-              DSTACK_OK);
+        CHECK(dstack_quote_verify(va.quote, va.quote_len, root_pem, strlen(root_pem)) == DSTACK_OK);
         versioned_free(&va);
     }
     dstack_attest_response_free(a);
@@ -388,7 +387,7 @@ static const char *info_rtmr3_checked(struct dstack_info_response *i)
     struct dstack_event_log log;
     dstack_event_log_init(&log);
     uint8_t rt[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
-    CHECK(dstack_event_log_parse(tcb->event_log, strlen(tcb->event_log), &log, NULL, 0) ==
+    CHECK(dstack_event_log_parse(tcb->event_log, strlen(tcb->event_log), &log) ==
           DSTACK_OK);
     CHECK(dstack_replay_rtmrs(&log, rt) == DSTACK_OK);
     for (int r = 0; r < DSTACK_RTMR_COUNT; r++) {
@@ -432,8 +431,7 @@ static void test_info_and_emit_event(struct dstack_client *c)
     struct dstack_event_log log;
     dstack_event_log_init(&log);
     tcb = tcb_of(i);
-    CHECK(tcb != NULL && dstack_event_log_parse(tcb->event_log, strlen(tcb->event_log), &log, NULL,
-                                                0) == DSTACK_OK);
+    CHECK(tcb != NULL && dstack_event_log_parse(tcb->event_log, strlen(tcb->event_log), &log) == DSTACK_OK);
     if (log.count > 0) {
         const struct dstack_event *e = &log.events[log.count - 1];
         CHECK(e->imr == 3 && e->event_type == DSTACK_RUNTIME_EVENT_TYPE);
@@ -526,11 +524,11 @@ static void test_tls_key(struct dstack_client *c)
     CHECK(same_pem(t1->certificate_chain[1], app_ca)); /* the chain ends at the app CA */
     char *chain = join_chain(t1);
     struct dstack_ratls_cert *leaf = NULL;
-    char why[256] = "";
+    err_clear();
     dstack_err e = dstack_ratls_verify_chain(chain, strlen(chain), app_ca, strlen(app_ca), root_pem,
-                                             strlen(root_pem), &leaf, why, sizeof why);
+                                             strlen(root_pem), &leaf);
     if (e != DSTACK_OK) {
-        fprintf(stderr, "ratls verify: %s\n", why);
+        fprintf(stderr, "ratls verify: %s\n", err_text());
     }
     CHECK(e == DSTACK_OK);
     const uint8_t *b = NULL;

@@ -25,6 +25,7 @@
 #include "check.h"
 #include "harness.h"
 #include "util/hex.h"
+#include "util/error.h"
 
 #ifndef DSTACK_SIDECAR_BIN
 int main(void)
@@ -285,17 +286,17 @@ static void check_quote_answer(cJSON *j, const uint8_t *data, size_t len)
     struct dstack_quote pq;
     CHECK(dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);
     CHECK(memcmp(pq.report.report_data, want_rd, sizeof want_rd) == 0);
-    char why[256] = "";
-    dstack_err ve = dstack_quote_verify(q, qlen, root_pem, strlen(root_pem), why, sizeof why);
+    err_clear();
+    dstack_err ve = dstack_quote_verify(q, qlen, root_pem, strlen(root_pem));
     if (ve != DSTACK_OK) {
-        fprintf(stderr, "quote verify: %s\n", why);
+        fprintf(stderr, "quote verify: %s\n", err_text());
     }
     CHECK(ve == DSTACK_OK);
 
     struct dstack_event_log log;
     dstack_event_log_init(&log);
     uint8_t replay[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
-    CHECK(dstack_event_log_parse(ev, strlen(ev), &log, NULL, 0) == DSTACK_OK);
+    CHECK(dstack_event_log_parse(ev, strlen(ev), &log) == DSTACK_OK);
     CHECK(dstack_replay_rtmrs(&log, replay) == DSTACK_OK);
     CHECK((size_t)cJSON_GetArraySize(rt) == DSTACK_RTMR_COUNT);
     for (int i = 0; i < DSTACK_RTMR_COUNT; i++) {

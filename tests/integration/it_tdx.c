@@ -163,10 +163,8 @@ static void check_get_quote(uint8_t rtmr3_out[48])
     CHECK(st == 200 && j != NULL);
     size_t qlen = 0;
     uint8_t *q = hex_field(j, "quote", &qlen);
-    char why[256] = "";
-    CHECK(q != NULL &&
-          dstack_quote_verify(q, qlen, fake_tdx_root_pem(&fk), strlen(fake_tdx_root_pem(&fk)), why,
-                              sizeof why) == DSTACK_OK);
+    CHECK(q != NULL && dstack_quote_verify(q, qlen, fake_tdx_root_pem(&fk),
+                                           strlen(fake_tdx_root_pem(&fk))) == DSTACK_OK);
     struct dstack_quote pq;
     CHECK(q != NULL && dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);
     static const uint8_t rd[64] = {1, 2, 3, 4};
@@ -175,7 +173,7 @@ static void check_get_quote(uint8_t rtmr3_out[48])
     struct dstack_event_log log;
     uint8_t rtmr[4][48];
     CHECK(log_text != NULL &&
-          dstack_event_log_parse(log_text, strlen(log_text), &log, NULL, 0) == DSTACK_OK);
+          dstack_event_log_parse(log_text, strlen(log_text), &log) == DSTACK_OK);
     CHECK(log_text != NULL && log.count >= 18 && dstack_replay_rtmrs(&log, rtmr) == DSTACK_OK);
     CHECK(q != NULL && memcmp(rtmr, pq.report.rtmr, sizeof rtmr) == 0);
     CHECK(q != NULL && memcmp(pq.report.mr_td, fk.mrtd, 48) == 0);

@@ -24,6 +24,7 @@
 #include "attest/versioned.h"
 #include "check.h"
 #include "harness.h"
+#include "util/error.h"
 
 static struct sim sim;
 static char *root_pem; /* quote root: <dir>/tdx-root-ca.pem */
@@ -196,11 +197,11 @@ static void handshake(SSL_CTX *server_ctx, const char *ca_pem, const char *host,
 }
 
 /* RA-TLS verification of a peer chain, plus the binding spelled out by hand. */
-static dstack_err ratls_check(const char *chain, const char *ca, char *why, size_t why_cap)
+static dstack_err ratls_check(const char *chain, const char *ca)
 {
     struct dstack_ratls_cert *leaf = NULL;
     dstack_err err = dstack_ratls_verify_chain(chain, strlen(chain), ca, strlen(ca), root_pem,
-                                               strlen(root_pem), &leaf, why, why_cap);
+                                               strlen(root_pem), &leaf);
     /* The library must leave the caller's OpenSSL error queue as it found it: TLS code on the
      * same thread reads it through SSL_get_error. */
     if (ERR_peek_error() != 0) {
@@ -272,7 +273,7 @@ int main(void)
     struct dstack_get_tls_key_response *plain_key = tls_key(c, false, false);
     static struct outcome o;
     static struct server s;
-    char why[512];
+    err_clear();
     if (root_pem == NULL || app_ca == NULL || other_ca == NULL || srv_key == NULL ||
         cli_key == NULL || plain_key == NULL) {
         goto out;
@@ -282,10 +283,10 @@ int main(void)
     SSL_CTX *sctx = ctx_with_key(TLS_server_method(), srv_key);
     handshake(sctx, app_ca, "localhost", NULL, NULL, &o, &s);
     CHECK(o.connected && s.handshake_ok && o.verify_result == X509_V_OK);
-    why[0] = '\0';
-    dstack_err e = ratls_check(o.peer_chain, app_ca, why, sizeof why);
+    err_clear();
+    dstack_err e = ratls_check(o.peer_chain, app_ca);
     if (e != DSTACK_OK) {
-        fprintf(stderr, "ratls: %s\n", why);
+        fprintf(stderr, "ratls: %s\n", err_text());
     }
     CHECK(e == DSTACK_OK);
     /* The peer chain is the chain GetTlsKey returned (leaf, then the CA). */
@@ -310,7 +311,7 @@ int main(void)
     SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     handshake(sctx, app_ca, "localhost", NULL, cli_key, &o, &s);
     CHECK(o.connected && s.handshake_ok);
-    CHECK(ratls_check(s.client_chain, app_ca, why, sizeof why) == DSTACK_OK);
+    CHECK(ratls_check(s.client_chain, app_ca) == DSTACK_OK);
     /* A client certificate without clientAuth in its EKU is refused by the server. */
     handshake(sctx, app_ca, "localhost", NULL, srv_key, &o, &s);
     CHECK(!s.handshake_ok);
@@ -320,9 +321,9 @@ int main(void)
     sctx = ctx_with_key(TLS_server_method(), plain_key);
     handshake(sctx, app_ca, "localhost", NULL, NULL, &o, &s);
     CHECK(o.connected && o.verify_result == X509_V_OK);
-    why[0] = '\0';
-    CHECK(ratls_check(o.peer_chain, app_ca, why, sizeof why) == DSTACK_EVERIFY);
-    CHECK_STR(why, "certificate has no attestation extension");
+    err_clear();
+    CHECK(ratls_check(o.peer_chain, app_ca) == DSTACK_EVERIFY);
+    CHECK_STR(err_text(), "certificate has no attestation extension");
     SSL_CTX_free(sctx);
 
     /* 6. The RA-TLS check against a foreign quote root refuses the quote. */
@@ -331,10 +332,10 @@ int main(void)
         size_t n = strlen(t->certificate_chain[0]) + strlen(t->certificate_chain[1]) + 1;
         char *chain = calloc(1, n);
         snprintf(chain, n, "%s%s", t->certificate_chain[0], t->certificate_chain[1]);
-        why[0] = '\0';
+        err_clear();
         CHECK(dstack_ratls_verify_chain(chain, strlen(chain), app_ca, strlen(app_ca), other_ca,
-                                        strlen(other_ca), NULL, why, sizeof why) == DSTACK_EVERIFY);
-        CHECK(strncmp(why, "quote verification failed: ", 27) == 0);
+                                        strlen(other_ca), NULL) == DSTACK_EVERIFY);
+        CHECK(strncmp(err_text(), "quote verification failed: ", 27) == 0);
         CHECK(ERR_peek_error() == 0);
         free(chain);
     }

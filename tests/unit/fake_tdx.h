@@ -288,7 +288,7 @@ static inline bool fake_tdx_start(struct fake_tdx *f, const char *ccel_path)
     }
     struct dstack_event_log log;
     dstack_event_log_init(&log);
-    if (dstack_ccel_parse(ccel, clen, &log, NULL, 0) != DSTACK_OK ||
+    if (dstack_ccel_parse(ccel, clen, &log) != DSTACK_OK ||
         dstack_replay_rtmrs(&log, f->rtmr) != DSTACK_OK) {
         dstack_event_log_free(&log);
         return false;

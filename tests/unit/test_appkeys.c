@@ -15,6 +15,7 @@
 #include "crypto/hash.h"
 #include "util/hex.h"
 #include "x509/cert.h"
+#include "util/error.h"
 
 #define SIM_K256 "d6e88992cdeeee35fe70b5db61ab66cdb191fb9b6ec9313757ef162dd7214d5d"
 #define SIM_SIG                                                                                    \
@@ -60,8 +61,7 @@ static void test_fixture(void)
               "50303d3a675d595f546448076a464343bcc25143c4a300");
     /* the CA pair is usable by the certificate issuer */
     struct x509_ca *ca = NULL;
-    char xerr[X509_ERR_MAX] = "";
-    CHECK(x509_ca_load(k->ca_cert, strlen(k->ca_cert), k->ca_key, strlen(k->ca_key), &ca, xerr) ==
+    CHECK(x509_ca_load(k->ca_cert, strlen(k->ca_cert), k->ca_key, strlen(k->ca_key), &ca) ==
           DSTACK_OK);
     x509_ca_free(ca);
     appkeys_free(k);
@@ -285,8 +285,7 @@ static void test_generate(void)
 
     /* the CA certificate matches its key and says what the simulator's says */
     struct x509_ca *ca = NULL;
-    char xerr[X509_ERR_MAX] = "";
-    CHECK(x509_ca_load(a->ca_cert, strlen(a->ca_cert), a->ca_key, strlen(a->ca_key), &ca, xerr) ==
+    CHECK(x509_ca_load(a->ca_cert, strlen(a->ca_cert), a->ca_key, strlen(a->ca_key), &ca) ==
           DSTACK_OK);
     if (ca != NULL) {
         size_t nlen = 0;
@@ -297,7 +296,7 @@ static void test_generate(void)
                   "3029310f300d060355040a0c0644737461636b3116301406035504030c0d44737461636b204b4d53"
                   "204341");
     } else {
-        fprintf(stderr, "x509_ca_load: %s\n", xerr);
+        fprintf(stderr, "x509_ca_load: %s\n", err_text());
     }
     x509_ca_free(ca);
 

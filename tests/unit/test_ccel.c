@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "util/error.h"
 
 static void put_u32(uint8_t *p, uint32_t v)
 {
@@ -58,9 +59,9 @@ static void test_fixture_exact(const uint8_t *bin, size_t len)
     }
     struct dstack_event_log log;
     dstack_event_log_init(&log);
-    char err[256] = "";
-    CHECK(dstack_ccel_parse(bin, len, &log, err, sizeof err) == DSTACK_OK);
-    CHECK_STR(err, "");
+    err_clear();
+    CHECK(dstack_ccel_parse(bin, len, &log) == DSTACK_OK);
+    CHECK_STR(err_text(), "");
     CHECK(log.count == 18);
     char *got = NULL;
     CHECK(dstack_event_log_format(&log, DSTACK_EVLOG_JSON_PRETTY, &got) == DSTACK_OK);
@@ -112,16 +113,16 @@ static void test_sentinel_and_end(const uint8_t *bin, size_t len)
     }
     struct dstack_event_log log;
     dstack_event_log_init(&log);
-    CHECK(dstack_ccel_parse(bin, sentinel, &log, NULL, 0) == DSTACK_OK);
+    CHECK(dstack_ccel_parse(bin, sentinel, &log) == DSTACK_OK);
     CHECK(log.count == 18);
     CHECK(dstack_event_log_push_runtime(&log, "x", NULL, 0, DSTACK_EVENT_V1) == DSTACK_OK);
-    CHECK(dstack_ccel_parse(bin, len, &log, NULL, 0) == DSTACK_OK);
+    CHECK(dstack_ccel_parse(bin, len, &log) == DSTACK_OK);
     CHECK(log.count == 37);
     CHECK(log.events[18].imr == 3 && log.events[19].imr == 0);
     dstack_event_log_free(&log);
 
     /* Only the header: no events. */
-    CHECK(dstack_ccel_parse(bin, header_end, &log, NULL, 0) == DSTACK_OK);
+    CHECK(dstack_ccel_parse(bin, header_end, &log) == DSTACK_OK);
     CHECK(log.count == 0);
     dstack_event_log_free(&log);
 }
@@ -135,10 +136,10 @@ static void test_truncations(const uint8_t *bin)
     for (size_t cut = 0; cut < end; cut++) {
         struct dstack_event_log log;
         dstack_event_log_init(&log);
-        char err[256] = "";
+        err_clear();
         uint8_t *copy = malloc(cut + 1); /* exact-size copy: ASan catches any over-read */
         memcpy(copy, bin, cut);
-        dstack_err e = dstack_ccel_parse(copy, cut, &log, err, sizeof err);
+        dstack_err e = dstack_ccel_parse(copy, cut, &log);
         bool boundary = cut == header_end;
         size_t events = 0;
         for (size_t r = 0; r < n_records; r++) {
@@ -151,7 +152,7 @@ static void test_truncations(const uint8_t *bin)
             CHECK(e == DSTACK_OK && log.count == events);
             ok++;
         } else {
-            CHECK(e == DSTACK_EFORMAT && log.count == 0 && err[0] != '\0');
+            CHECK(e == DSTACK_EFORMAT && log.count == 0 && err_text()[0] != '\0');
             bad++;
         }
         dstack_event_log_free(&log);
@@ -159,11 +160,12 @@ static void test_truncations(const uint8_t *bin)
     }
     CHECK(ok == n_records - 1 && bad == end - (n_records - 1));
 
-    char err[256] = "";
+    err_clear();
     struct dstack_event_log log;
     dstack_event_log_init(&log);
-    CHECK(dstack_ccel_parse(bin, record_at[5] + 70, &log, err, sizeof err) == DSTACK_EFORMAT);
-    CHECK(strstr(err, "CCEL record 6 at offset") != NULL && strstr(err, "runs past") != NULL);
+    CHECK(dstack_ccel_parse(bin, record_at[5] + 70, &log) == DSTACK_EFORMAT);
+    CHECK(strstr(err_text(), "CCEL record 6 at offset") != NULL &&
+          strstr(err_text(), "runs past") != NULL);
 }
 
 /* Garbled fields, each alone on a copy of the fixture. */
@@ -201,13 +203,14 @@ static void test_garbled(const uint8_t *bin, size_t len)
         put_u32(copy + cases[i].off, cases[i].value);
         struct dstack_event_log log;
         dstack_event_log_init(&log);
-        char err[256] = "";
-        dstack_err e = dstack_ccel_parse(copy, len, &log, err, sizeof err);
-        if (e != cases[i].want || strstr(err, cases[i].err_has) == NULL) {
-            fprintf(stderr, "case %s: got %s \"%s\"\n", cases[i].name, dstack_err_str(e), err);
+        err_clear();
+        dstack_err e = dstack_ccel_parse(copy, len, &log);
+        if (e != cases[i].want || strstr(err_text(), cases[i].err_has) == NULL) {
+            fprintf(stderr, "case %s: got %s \"%s\"\n", cases[i].name, dstack_err_str(e),
+                    err_text());
         }
         CHECK(e == cases[i].want);
-        CHECK(strstr(err, cases[i].err_has) != NULL);
+        CHECK(strstr(err_text(), cases[i].err_has) != NULL);
         if (strcmp(cases[i].name, "index 0 dropped") == 0) {
             CHECK(log.count == 17);
         }
@@ -217,7 +220,7 @@ static void test_garbled(const uint8_t *bin, size_t len)
         dstack_event_log_free(&log);
     }
     free(copy);
-    CHECK(dstack_ccel_parse(NULL, 0, NULL, NULL, 0) == DSTACK_EINVAL);
+    CHECK(dstack_ccel_parse(NULL, 0, NULL) == DSTACK_EINVAL);
 }
 
 static size_t put_record(uint8_t *p, uint32_t imr, const uint16_t *algs, uint32_t count,
@@ -280,12 +283,13 @@ static void test_digest_banks(const uint8_t *bin)
         len += 4;
         struct dstack_event_log log;
         dstack_event_log_init(&log);
-        char err[256] = "";
-        dstack_err e = dstack_ccel_parse(buf, len, &log, err, sizeof err);
-        if (e != cases[i].want || strstr(err, cases[i].err_has) == NULL) {
-            fprintf(stderr, "case %s: got %s \"%s\"\n", cases[i].name, dstack_err_str(e), err);
+        err_clear();
+        dstack_err e = dstack_ccel_parse(buf, len, &log);
+        if (e != cases[i].want || strstr(err_text(), cases[i].err_has) == NULL) {
+            fprintf(stderr, "case %s: got %s \"%s\"\n", cases[i].name, dstack_err_str(e),
+                    err_text());
         }
-        CHECK(e == cases[i].want && strstr(err, cases[i].err_has) != NULL);
+        CHECK(e == cases[i].want && strstr(err_text(), cases[i].err_has) != NULL);
         if (e == DSTACK_OK) {
             /* The index-0 record is gone; the other one follows it intact. */
             CHECK(log.count == 1 && log.events[0].imr == 0 && log.events[0].payload_len == 4 &&

@@ -14,6 +14,7 @@
 #include "x509/der.h"
 #include "x509/p256.h"
 #include "x509/pem.h"
+#include "util/error.h"
 
 static const char *TBS_A =
     "30820149a0030201020214449aa0488531e18749bdc444f5f30e3743293073300a06082a8648ce3d040302"
@@ -56,18 +57,17 @@ static void load_simulator_keys(void)
     size_t n = 0;
     CHECK(k != NULL && hex_decode(k, strlen(k), k256_key, sizeof k256_key, &n) == DSTACK_OK);
     CHECK(n == 32);
-    char err[X509_ERR_MAX];
-    CHECK(x509_ca_load(cert, strlen(cert), key, strlen(key), &ca, err) == DSTACK_OK);
+    CHECK(x509_ca_load(cert, strlen(cert), key, strlen(key), &ca) == DSTACK_OK);
     ca_pem_text = strdup(cert);
     /* The CA key must match the certificate; another valid P-256 key is refused. */
     struct x509_ca *bad = NULL;
-    CHECK(x509_ca_load(cert, strlen(cert), PEM_PATH_EMPTY, strlen(PEM_PATH_EMPTY), &bad, err) ==
+    CHECK(x509_ca_load(cert, strlen(cert), PEM_PATH_EMPTY, strlen(PEM_PATH_EMPTY), &bad) ==
           DSTACK_EFORMAT);
-    CHECK_STR(err, "CA certificate does not match private key");
-    CHECK(x509_ca_load("junk", 4, key, strlen(key), &bad, err) == DSTACK_EFORMAT);
-    CHECK_STR(err, "Failed to parse cert PEM");
-    CHECK(x509_ca_load(cert, strlen(cert), "junk", 4, &bad, err) == DSTACK_EFORMAT);
-    CHECK_STR(err, "Failed to parse key");
+    CHECK_STR(err_text(), "CA certificate does not match private key");
+    CHECK(x509_ca_load("junk", 4, key, strlen(key), &bad) == DSTACK_EFORMAT);
+    CHECK_STR(err_text(), "Failed to parse cert PEM");
+    CHECK(x509_ca_load(cert, strlen(cert), "junk", 4, &bad) == DSTACK_EFORMAT);
+    CHECK_STR(err_text(), "Failed to parse key");
     CHECK(bad == NULL);
     json_free(root);
 }
@@ -97,7 +97,7 @@ static void test_keys(void)
         size_t tbs_len = 0;
         size_t name_len = 0;
         const uint8_t *name = x509_ca_name(ca, &name_len);
-        CHECK(x509_leaf_tbs(&req, k.point, name, name_len, &tbs, &tbs_len, NULL) == DSTACK_OK);
+        CHECK(x509_leaf_tbs(&req, k.point, name, name_len, &tbs, &tbs_len) == DSTACK_OK);
         size_t at = 2 + ((tbs[1] & 0x80) ? (size_t)(tbs[1] & 0x7f) : 0) + 5; /* after [0] */
         CHECK(tbs_len > at + 22 && tbs[at] == 0x02 && tbs[at + 1] == 20);
         CHECK_HEX(tbs + at + 2, 20, cases[i].serial);
@@ -183,8 +183,7 @@ static void test_tbs_a(void)
               "204341");
     uint8_t *tbs = NULL;
     size_t tbs_len = 0;
-    char err[X509_ERR_MAX] = "";
-    CHECK(x509_leaf_tbs(&req, k.point, name, name_len, &tbs, &tbs_len, err) == DSTACK_OK);
+    CHECK(x509_leaf_tbs(&req, k.point, name, name_len, &tbs, &tbs_len) == DSTACK_OK);
     CHECK(tbs_len == 333);
     CHECK_HEX(tbs, tbs_len, TBS_A);
     free(tbs);
@@ -194,9 +193,8 @@ static void test_tbs_a(void)
 static X509 *issue(const struct x509_leaf_req *req, const struct p256_key *k)
 {
     char *pem = NULL;
-    char err[X509_ERR_MAX] = "";
-    if (x509_leaf_issue(ca, req, k->point, &pem, err) != DSTACK_OK) {
-        fprintf(stderr, "issue failed: %s\n", err);
+    if (x509_leaf_issue(ca, req, k->point, &pem) != DSTACK_OK) {
+        fprintf(stderr, "issue failed: %s\n", err_text());
         return NULL;
     }
     BIO *bio = BIO_new_mem_buf(pem, -1);
@@ -333,11 +331,11 @@ static void test_validity(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint64_t nb = 0, na = 0;
-        char err[X509_ERR_MAX] = "";
+        err_clear(); /* a success sets no text */
         dstack_err e = x509_validity(cases[i].has_nb, cases[i].nb, cases[i].has_na, cases[i].na,
-                                     1000, &nb, &na, err);
+                                     1000, &nb, &na);
         CHECK(e == cases[i].want);
-        CHECK_STR(err, cases[i].msg);
+        CHECK_STR(err_text(), cases[i].msg);
         if (e == DSTACK_OK) {
             CHECK(nb == cases[i].want_nb && na == cases[i].want_na);
         }
@@ -352,15 +350,14 @@ static void test_bad_inputs(void)
     const uint8_t *name = x509_ca_name(ca, &name_len);
     uint8_t *tbs = NULL;
     size_t tbs_len = 0;
-    char err[X509_ERR_MAX] = "";
 
     const char *nonascii[] = {"ok.example", "b\xc3\xbc"
                                             "cher.de"};
     struct x509_leaf_req req = {
         .subject = "x", .alt_names = nonascii, .n_alt_names = 2, .not_after = 1};
-    CHECK(x509_leaf_tbs(&req, k.point, name, name_len, &tbs, &tbs_len, err) == DSTACK_EINVAL);
-    CHECK_STR(err, "Invalid IA5String: 'b\xc3\xbc"
-                   "cher.de'");
+    CHECK(x509_leaf_tbs(&req, k.point, name, name_len, &tbs, &tbs_len) == DSTACK_EINVAL);
+    CHECK_STR(err_text(), "Invalid IA5String: 'b\xc3\xbc"
+                          "cher.de'");
     CHECK(tbs == NULL);
 
     /* Strings that look like IPs but are not (Rust IpAddr::from_str) stay DNS names. */
@@ -414,7 +411,7 @@ static void test_bad_inputs(void)
 
     /* Times beyond 9999 are refused inside the TBS writer too. */
     struct x509_leaf_req late = {.subject = "x", .not_after = DER_TIME_MAX + 1};
-    CHECK(x509_leaf_tbs(&late, k.point, name, name_len, &tbs, &tbs_len, err) == DSTACK_EINVAL);
+    CHECK(x509_leaf_tbs(&late, k.point, name, name_len, &tbs, &tbs_len) == DSTACK_EINVAL);
 }
 
 int main(void)

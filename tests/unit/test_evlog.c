@@ -13,6 +13,7 @@
 #include "attest/runtime_log.h"
 #include "check.h"
 #include "util/hex.h"
+#include "util/error.h"
 
 static void test_digest_vectors(void)
 {
@@ -97,7 +98,7 @@ static void test_format(void)
     /* Round trip through the parser gives the same text. */
     struct dstack_event_log back;
     CHECK(dstack_event_log_format(&log, DSTACK_EVLOG_JSON_COMPACT, &s) == DSTACK_OK);
-    CHECK(dstack_event_log_parse(s, strlen(s), &back, NULL, 0) == DSTACK_OK);
+    CHECK(dstack_event_log_parse(s, strlen(s), &back) == DSTACK_OK);
     char *s2 = NULL;
     CHECK(dstack_event_log_format(&back, DSTACK_EVLOG_JSON_COMPACT, &s2) == DSTACK_OK);
     CHECK_STR(s2, s);
@@ -125,8 +126,7 @@ static void test_ccel_expected(void)
         return;
     }
     struct dstack_event_log log;
-    char err[256] = "";
-    CHECK(dstack_event_log_parse(text, len, &log, err, sizeof err) == DSTACK_OK);
+    CHECK(dstack_event_log_parse(text, len, &log) == DSTACK_OK);
     CHECK(log.count == 18);
     char *pretty = NULL;
     CHECK(dstack_event_log_format(&log, DSTACK_EVLOG_JSON_PRETTY, &pretty) == DSTACK_OK);
@@ -165,8 +165,7 @@ static void test_replay_lite(void)
     CHECK(qlen > 568);
 
     struct dstack_event_log log;
-    char err[256] = "";
-    CHECK(dstack_event_log_parse(log_text, strlen(log_text), &log, err, sizeof err) == DSTACK_OK);
+    CHECK(dstack_event_log_parse(log_text, strlen(log_text), &log) == DSTACK_OK);
     CHECK(log.count == 29);
     uint8_t rtmr[4][DSTACK_MR_LEN];
     CHECK(dstack_replay_rtmrs(&log, rtmr) == DSTACK_OK);
@@ -289,20 +288,19 @@ static void test_bad_logs(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct dstack_event_log log;
-        char err[256] = "";
-        dstack_err rc =
-            dstack_event_log_parse(cases[i].json, strlen(cases[i].json), &log, err, sizeof err);
+        err_clear();
+        dstack_err rc = dstack_event_log_parse(cases[i].json, strlen(cases[i].json), &log);
         CHECK(rc == DSTACK_EFORMAT);
         CHECK(log.count == 0 && log.events == NULL);
-        if (strncmp(err, cases[i].err, strlen(cases[i].err)) != 0) {
-            CHECK_STR(err, cases[i].err);
+        if (strncmp(err_text(), cases[i].err, strlen(cases[i].err)) != 0) {
+            CHECK_STR(err_text(), cases[i].err);
         }
     }
     /* Good but odd: absent digest, unknown keys, null preimage, uppercase hex. */
     static const char ok[] = "[{\"imr\":0,\"event_type\":1,\"event\":\"\",\"event_payload\":\"AB\","
                              "\"extra\":true,\"preimage\":null}]";
     struct dstack_event_log log;
-    CHECK(dstack_event_log_parse(ok, strlen(ok), &log, NULL, 0) == DSTACK_OK);
+    CHECK(dstack_event_log_parse(ok, strlen(ok), &log) == DSTACK_OK);
     CHECK(log.count == 1 && !log.events[0].has_digest && log.events[0].payload[0] == 0xab);
     /* Replay: a boot event without a digest, and an IMR above 3, are refused. */
     uint8_t rtmr[4][DSTACK_MR_LEN];
@@ -310,7 +308,7 @@ static void test_bad_logs(void)
     dstack_event_log_free(&log);
     static const char imr9[] = "[{\"imr\":9,\"event_type\":134217729,\"event\":\"x\","
                                "\"event_payload\":\"\"}]";
-    CHECK(dstack_event_log_parse(imr9, strlen(imr9), &log, NULL, 0) == DSTACK_OK);
+    CHECK(dstack_event_log_parse(imr9, strlen(imr9), &log) == DSTACK_OK);
     CHECK(dstack_replay_rtmrs(&log, rtmr) == DSTACK_EFORMAT);
     dstack_event_log_free(&log);
 }
@@ -361,9 +359,9 @@ static void test_runtime_log(void)
                                "{\"event\":\"custo";
     struct dstack_event_log log;
     size_t valid = 0;
-    char err[128] = "";
+    err_clear();
     dstack_event_log_init(&log);
-    CHECK(runtime_log_parse(file, strlen(file), &log, &valid, err, sizeof err) == DSTACK_OK);
+    CHECK(runtime_log_parse(file, strlen(file), &log, &valid) == DSTACK_OK);
     CHECK(log.count == 2);
     CHECK(valid == strlen(file) - strlen("{\"event\":\"custo"));
     CHECK(log.events[0].imr == 3 && log.events[0].event_type == DSTACK_RUNTIME_EVENT_TYPE);
@@ -377,7 +375,7 @@ static void test_runtime_log(void)
         "dd114c751bd");
     /* A complete last line without its newline (crash between the two writes) is kept. */
     static const char nonl[] = "{\"event\":\"x\",\"payload\":\"\"}";
-    CHECK(runtime_log_parse(nonl, strlen(nonl), &log, &valid, err, sizeof err) == DSTACK_OK);
+    CHECK(runtime_log_parse(nonl, strlen(nonl), &log, &valid) == DSTACK_OK);
     CHECK(log.count == 3 && valid == strlen(nonl));
     /* A bad line in the middle is corruption: error, log unchanged. */
     static const struct {
@@ -391,11 +389,10 @@ static void test_runtime_log(void)
         {"[]\n", "line 1:"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        err[0] = '\0';
-        CHECK(runtime_log_parse(bad[i].text, strlen(bad[i].text), &log, &valid, err, sizeof err) ==
-              DSTACK_EFORMAT);
+        err_clear();
+        CHECK(runtime_log_parse(bad[i].text, strlen(bad[i].text), &log, &valid) == DSTACK_EFORMAT);
         CHECK(log.count == 3);
-        CHECK(strncmp(err, bad[i].err, strlen(bad[i].err)) == 0);
+        CHECK(strncmp(err_text(), bad[i].err, strlen(bad[i].err)) == 0);
     }
     dstack_event_log_free(&log);
 }

@@ -61,7 +61,7 @@ static void test_build_lite(void)
     size_t qlen = 0;
     CHECK(hex_decode_alloc(qh, strlen(qh), &q, &qlen) == DSTACK_OK && qlen > 632);
     struct dstack_event_log log;
-    CHECK(dstack_event_log_parse(lh, strlen(lh), &log, NULL, 0) == DSTACK_OK);
+    CHECK(dstack_event_log_parse(lh, strlen(lh), &log) == DSTACK_OK);
     const uint8_t *body = q + 48;
     static const char compose[] = "{\"name\":\"lite\"}\n";
     struct info_inputs in = {
@@ -235,7 +235,7 @@ static void test_cache_over_simulator(void)
     cJSON *t1 = json_parse_str(str(i1, "tcb_info"), 0, NULL);
     struct dstack_event_log log;
     char *logtxt = json_dump(json_get(t1, "event_log"), 0, NULL);
-    CHECK(dstack_event_log_parse(logtxt, strlen(logtxt), &log, NULL, 0) == DSTACK_OK);
+    CHECK(dstack_event_log_parse(logtxt, strlen(logtxt), &log) == DSTACK_OK);
     uint8_t rtmr[4][48];
     struct tee_measurements reg;
     CHECK(dstack_replay_rtmrs(&log, rtmr) == DSTACK_OK);

@@ -7,6 +7,7 @@
 #include <dstack/helpers.h>
 
 #include "check.h"
+#include "util/error.h"
 
 static void test_sdk_answers(void)
 {
@@ -56,12 +57,11 @@ static void test_event_log(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct dstack_event_log log;
-        char err[200] = "";
-        dstack_err e =
-            dstack_event_log_parse(cases[i].json, strlen(cases[i].json), &log, err, sizeof err);
+        err_clear();
+        dstack_err e = dstack_event_log_parse(cases[i].json, strlen(cases[i].json), &log);
         CHECK(e == cases[i].want);
         if (e != cases[i].want) {
-            fprintf(stderr, "  event log case %zu: %s\n", i, err);
+            fprintf(stderr, "  event log case %zu: %s\n", i, err_text());
         }
         if (e == DSTACK_OK) {
             CHECK(log.count == 1 && log.events[0].event_type == 4294967295u);

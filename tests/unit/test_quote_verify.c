@@ -8,6 +8,7 @@
 
 #include "tee/sim_pck.h"
 #include "check.h"
+#include "util/error.h"
 
 static struct quote_pki *make_pki(uint8_t fill)
 {
@@ -32,28 +33,28 @@ static void test_simulated(void)
     uint8_t *q = NULL;
     size_t len = 0;
     CHECK(quote_build_v4(pki, &td, rd, &q, &len) == DSTACK_OK);
-    char why[256];
-    CHECK(dstack_quote_verify(q, len, root, strlen(root), why, sizeof why) == DSTACK_OK);
-    CHECK_STR(why, "ok");
+    err_clear();
+    CHECK(dstack_quote_verify(q, len, root, strlen(root)) == DSTACK_OK);
+    CHECK_STR(err_text(), ""); /* a success sets no text */
 
     /* Another seed's root: the chain does not end there. */
     const char *wrong = quote_pki_root_pem(other);
-    CHECK(dstack_quote_verify(q, len, wrong, strlen(wrong), why, sizeof why) == DSTACK_EVERIFY);
-    CHECK_STR(why, "PCK chain does not end at the trusted root");
+    CHECK(dstack_quote_verify(q, len, wrong, strlen(wrong)) == DSTACK_EVERIFY);
+    CHECK_STR(err_text(), "PCK chain does not end at the trusted root");
 
     /* A root certificate re-issued for the same key (another run of the simulator, or the
      * other seed's pki re-made with the same seed) is accepted: trust is in the root key. */
     struct quote_pki *again = make_pki(0x31);
     const char *root2 = again ? quote_pki_root_pem(again) : "";
     CHECK(strcmp(root2, root) != 0); /* fresh ECDSA signature */
-    CHECK(dstack_quote_verify(q, len, root2, strlen(root2), why, sizeof why) == DSTACK_OK);
+    CHECK(dstack_quote_verify(q, len, root2, strlen(root2)) == DSTACK_OK);
     quote_pki_free(again);
 
     /* Every single flipped byte is rejected. */
     size_t accepted = 0;
     for (size_t i = 0; i < len; i++) {
         q[i] ^= 0x01;
-        if (dstack_quote_verify(q, len, root, strlen(root), why, sizeof why) == DSTACK_OK) {
+        if (dstack_quote_verify(q, len, root, strlen(root)) == DSTACK_OK) {
             fprintf(stderr, "flip at %zu accepted\n", i);
             accepted++;
         }
@@ -66,27 +67,27 @@ static void test_simulated(void)
     for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
         for (uint8_t bit = 2; bit != 0; bit = (uint8_t)(bit << 1)) {
             q[offsets[i]] ^= bit;
-            accepted += dstack_quote_verify(q, len, root, strlen(root), NULL, 0) == DSTACK_OK;
+            accepted += dstack_quote_verify(q, len, root, strlen(root)) == DSTACK_OK;
             q[offsets[i]] ^= bit;
         }
     }
     CHECK(accepted == 0);
-    CHECK(dstack_quote_verify(q, len, root, strlen(root), why, sizeof why) == DSTACK_OK);
+    CHECK(dstack_quote_verify(q, len, root, strlen(root)) == DSTACK_OK);
 
     /* Truncated quotes, a quote with trailing bytes (accepted: QGS pads), bad roots. */
-    CHECK(dstack_quote_verify(q, len - 1, root, strlen(root), why, sizeof why) == DSTACK_EFORMAT);
-    CHECK(dstack_quote_verify(q, 631, root, strlen(root), why, sizeof why) == DSTACK_EFORMAT);
+    CHECK(dstack_quote_verify(q, len - 1, root, strlen(root)) == DSTACK_EFORMAT);
+    CHECK(dstack_quote_verify(q, 631, root, strlen(root)) == DSTACK_EFORMAT);
     uint8_t *padded = calloc(1, len + 70);
     memcpy(padded, q, len);
-    CHECK(dstack_quote_verify(padded, len + 70, root, strlen(root), why, sizeof why) == DSTACK_OK);
+    CHECK(dstack_quote_verify(padded, len + 70, root, strlen(root)) == DSTACK_OK);
     free(padded);
-    CHECK(dstack_quote_verify(q, len, "not a pem", 9, why, sizeof why) == DSTACK_EINVAL);
-    CHECK(dstack_quote_verify(q, len, NULL, 0, why, sizeof why) == DSTACK_EINVAL);
+    CHECK(dstack_quote_verify(q, len, "not a pem", 9) == DSTACK_EINVAL);
+    CHECK(dstack_quote_verify(q, len, NULL, 0) == DSTACK_EINVAL);
 
     /* Report data is signed: a patched quote (what upstream's simulator serves) fails. */
     q[568] ^= 0xff;
-    CHECK(dstack_quote_verify(q, len, root, strlen(root), why, sizeof why) == DSTACK_EVERIFY);
-    CHECK_STR(why, "quote signature is invalid");
+    CHECK(dstack_quote_verify(q, len, root, strlen(root)) == DSTACK_EVERIFY);
+    CHECK_STR(err_text(), "quote signature is invalid");
     free(q);
     quote_pki_free(pki);
     quote_pki_free(other);
@@ -119,10 +120,10 @@ static void test_real_fixture(void)
     CHECK(q != NULL && dstack_quote_parse(q, len, &p) == DSTACK_OK);
     char *root = last_pem(p.pck_chain, p.pck_chain_len);
     CHECK(root != NULL && strstr(root, "-----END CERTIFICATE-----") != NULL);
-    char why[256];
-    dstack_err err = dstack_quote_verify(q, len, root, strlen(root), why, sizeof why);
+    err_clear();
+    dstack_err err = dstack_quote_verify(q, len, root, strlen(root));
     if (err != DSTACK_OK) {
-        fprintf(stderr, "real quote: %s\n", why);
+        fprintf(stderr, "real quote: %s\n", err_text());
     }
     CHECK(err == DSTACK_OK);
 
@@ -141,15 +142,14 @@ static void test_real_fixture(void)
     static const size_t offsets[] = {4, 200, 568, 631, 640, 720, 800, 1200, 1230};
     for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
         q[offsets[i]] ^= 0x80;
-        CHECK(dstack_quote_verify(q, len, root, strlen(root), why, sizeof why) != DSTACK_OK);
+        CHECK(dstack_quote_verify(q, len, root, strlen(root)) != DSTACK_OK);
         q[offsets[i]] ^= 0x80;
     }
     /* Our simulator's root does not anchor Intel's chain. */
     struct quote_pki *pki = make_pki(0x31);
     if (pki != NULL) {
         const char *sim_root = quote_pki_root_pem(pki);
-        CHECK(dstack_quote_verify(q, len, sim_root, strlen(sim_root), why, sizeof why) ==
-              DSTACK_EVERIFY);
+        CHECK(dstack_quote_verify(q, len, sim_root, strlen(sim_root)) == DSTACK_EVERIFY);
         quote_pki_free(pki);
     }
     free(root);

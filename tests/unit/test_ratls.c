@@ -10,6 +10,7 @@
 #include "check.h"
 #include "util/hex.h"
 #include "x509/cert.h"
+#include "util/error.h"
 
 static struct x509_ca *ca;
 static char *ca_pem;
@@ -24,8 +25,7 @@ static char *chain_for(const struct p256_key *key, const uint8_t *att, size_t at
                                 .attestation = att,
                                 .attestation_len = att_len};
     char *leaf = NULL;
-    char err[X509_ERR_MAX];
-    CHECK(x509_leaf_issue(ca, &req, key->point, &leaf, err) == DSTACK_OK);
+    CHECK(x509_leaf_issue(ca, &req, key->point, &leaf) == DSTACK_OK);
     size_t n = strlen(leaf) + strlen(ca_pem) + 1;
     char *chain = malloc(n);
     snprintf(chain, n, "%s%s", leaf, ca_pem);
@@ -60,8 +60,7 @@ int main(void)
     free(keys_text);
     const char *cert = json_str(json_get(keys, "ca_cert"));
     const char *cakey = json_str(json_get(json_get(json_get(keys, "key_provider"), "None"), "key"));
-    char err[X509_ERR_MAX];
-    CHECK(x509_ca_load(cert, strlen(cert), cakey, strlen(cakey), &ca, err) == DSTACK_OK);
+    CHECK(x509_ca_load(cert, strlen(cert), cakey, strlen(cakey), &ca) == DSTACK_OK);
     ca_pem = strdup(cert);
     uint8_t k256[32];
     const char *k = json_str(json_get(keys, "k256_key"));
@@ -87,13 +86,13 @@ int main(void)
     uint8_t *att = NULL;
     size_t att_len = 0;
     CHECK(attestation_for(&fx, &a, &att, &att_len) == DSTACK_OK);
-    char why[256];
+    err_clear();
 
     /* Good: chain verifies, binding holds, the extension round-trips. */
     char *good = chain_for(&a, att, att_len);
     struct dstack_ratls_cert *leaf = NULL;
-    CHECK(dstack_ratls_verify_chain(good, strlen(good), ca_pem, strlen(ca_pem), NULL, 0, &leaf, why,
-                                    sizeof why) == DSTACK_OK);
+    CHECK(dstack_ratls_verify_chain(good, strlen(good), ca_pem, strlen(ca_pem), NULL, 0, &leaf) ==
+          DSTACK_OK);
     const uint8_t *got = NULL;
     size_t got_len = 0;
     CHECK(leaf != NULL && dstack_ratls_cert_attestation(leaf, &got, &got_len) == DSTACK_OK);
@@ -106,7 +105,7 @@ int main(void)
     unsigned char *der = NULL;
     int der_len = i2d_X509(x, &der);
     CHECK(dstack_ratls_cert_parse(der, (size_t)der_len, &leaf) == DSTACK_OK);
-    CHECK(dstack_ratls_check_binding(leaf, NULL, 0, why, sizeof why) == DSTACK_OK);
+    CHECK(dstack_ratls_check_binding(leaf, NULL, 0) == DSTACK_OK);
     dstack_ratls_cert_free(leaf);
     CHECK(dstack_ratls_cert_parse(der, (size_t)der_len - 1, &leaf) == DSTACK_EFORMAT);
     OPENSSL_free(der);
@@ -115,38 +114,38 @@ int main(void)
 
     /* Tampered: key b presenting a's attestation. */
     char *swapped = chain_for(&b, att, att_len);
-    CHECK(dstack_ratls_verify_chain(swapped, strlen(swapped), ca_pem, strlen(ca_pem), NULL, 0, NULL,
-                                    why, sizeof why) == DSTACK_EVERIFY);
-    CHECK_STR(why, "quote report data does not bind the certificate key");
+    CHECK(dstack_ratls_verify_chain(swapped, strlen(swapped), ca_pem, strlen(ca_pem), NULL, 0,
+                                    NULL) == DSTACK_EVERIFY);
+    CHECK_STR(err_text(), "quote report data does not bind the certificate key");
 
     /* Tampered: one byte of the quote's REPORTDATA flipped. */
     att[2 + 2 + 568] ^= 0x55; /* 00 00 | compact(5010) = 2 bytes | quote[568] = REPORTDATA[0] */
     char *flipped = chain_for(&a, att, att_len);
-    CHECK(dstack_ratls_verify_chain(flipped, strlen(flipped), ca_pem, strlen(ca_pem), NULL, 0, NULL,
-                                    why, sizeof why) == DSTACK_EVERIFY);
-    CHECK_STR(why, "quote report data does not bind the certificate key");
+    CHECK(dstack_ratls_verify_chain(flipped, strlen(flipped), ca_pem, strlen(ca_pem), NULL, 0,
+                                    NULL) == DSTACK_EVERIFY);
+    CHECK_STR(err_text(), "quote report data does not bind the certificate key");
 
     /* Tampered: truncated attestation. */
     char *cut = chain_for(&a, att, 40);
-    CHECK(dstack_ratls_verify_chain(cut, strlen(cut), ca_pem, strlen(ca_pem), NULL, 0, NULL, why,
-                                    sizeof why) == DSTACK_EVERIFY);
-    CHECK_STR(why, "attestation extension does not decode");
+    CHECK(dstack_ratls_verify_chain(cut, strlen(cut), ca_pem, strlen(ca_pem), NULL, 0, NULL) ==
+          DSTACK_EVERIFY);
+    CHECK_STR(err_text(), "attestation extension does not decode");
 
     /* Foreign trust anchor: a certificate that did not issue the leaf. */
     char *foreign = chain_for(&b, NULL, 0);
     char *end = strstr(foreign, "-----END CERTIFICATE-----\n");
     end[strlen("-----END CERTIFICATE-----\n")] = '\0'; /* keep only the leaf PEM block */
-    CHECK(dstack_ratls_verify_chain(good, strlen(good), foreign, strlen(foreign), NULL, 0, NULL,
-                                    why, sizeof why) == DSTACK_EVERIFY);
-    CHECK(strncmp(why, "certificate chain: ", 19) == 0);
+    CHECK(dstack_ratls_verify_chain(good, strlen(good), foreign, strlen(foreign), NULL, 0, NULL) ==
+          DSTACK_EVERIFY);
+    CHECK(strncmp(err_text(), "certificate chain: ", 19) == 0);
     free(foreign);
 
     /* Garbage. */
     CHECK(dstack_ratls_cert_parse("-----BEGIN CERTIFICATE-----\nAAAA\n", 33, &leaf) ==
           DSTACK_EFORMAT);
     CHECK(dstack_ratls_cert_parse("", 0, &leaf) == DSTACK_EFORMAT);
-    CHECK(dstack_ratls_verify_chain("", 0, ca_pem, strlen(ca_pem), NULL, 0, NULL, why,
-                                    sizeof why) == DSTACK_EFORMAT);
+    CHECK(dstack_ratls_verify_chain("", 0, ca_pem, strlen(ca_pem), NULL, 0, NULL) ==
+          DSTACK_EFORMAT);
 
     free(good);
     free(swapped);

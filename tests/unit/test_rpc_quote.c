@@ -247,7 +247,7 @@ static void check_replay(const cJSON *result, const struct dstack_quote *q, size
     const char *text = json_str(json_get(result, "event_log"));
     struct dstack_event_log log;
     uint8_t rt[4][DSTACK_MR_LEN];
-    CHECK(text != NULL && dstack_event_log_parse(text, strlen(text), &log, NULL, 0) == DSTACK_OK);
+    CHECK(text != NULL && dstack_event_log_parse(text, strlen(text), &log) == DSTACK_OK);
     CHECK(dstack_replay_rtmrs(&log, rt) == DSTACK_OK);
     CHECK(memcmp(rt, q->report.rtmr, sizeof rt) == 0);
     *n_events = log.count;
@@ -278,7 +278,7 @@ static void test_get_quote(struct agent *a, const char *root)
     struct dstack_quote pq;
     CHECK(q != NULL && dstack_quote_parse(q, qlen, &pq) == DSTACK_OK);
     CHECK(memcmp(pq.report.report_data, "test\0\0\0", 8) == 0);
-    CHECK(dstack_quote_verify(q, qlen, root, strlen(root), NULL, 0) == DSTACK_OK);
+    CHECK(dstack_quote_verify(q, qlen, root, strlen(root)) == DSTACK_OK);
     size_t n;
     check_replay(c.result, &pq, &n);
     CHECK(n == 4);

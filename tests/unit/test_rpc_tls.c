@@ -17,6 +17,7 @@
 #include "tls.h"
 #include "util/secret.h"
 #include "x509/appinfo_ext.h"
+#include "util/error.h"
 
 static struct versioned_attestation fixture;
 
@@ -137,14 +138,13 @@ static void test_tbs_b(void)
         .attestation_len = ev.attestation_len,
     };
     struct x509_ca *ca = NULL;
-    char err[X509_ERR_MAX] = "";
-    CHECK(x509_ca_load(ca_pem, strlen(ca_pem), agent.keys->ca_key, strlen(agent.keys->ca_key), &ca,
-                       err) == DSTACK_OK);
+    CHECK(x509_ca_load(ca_pem, strlen(ca_pem), agent.keys->ca_key, strlen(agent.keys->ca_key),
+                       &ca) == DSTACK_OK);
     size_t name_len = 0;
     const uint8_t *name = x509_ca_name(ca, &name_len);
     uint8_t *tbs = NULL;
     size_t tbs_len = 0;
-    CHECK(x509_leaf_tbs(&req, k.point, name, name_len, &tbs, &tbs_len, err) == DSTACK_OK);
+    CHECK(x509_leaf_tbs(&req, k.point, name, name_len, &tbs, &tbs_len) == DSTACK_OK);
     CHECK(tbs_len == 7599);
     hash_sha256(tbs, tbs_len, h);
     CHECK_HEX(h, 32, "5d791e5f512b231d2ea8ab8012b548f5f9617654b9952f35505e174e3dfbd77d");
@@ -186,12 +186,12 @@ static void check_answer(cJSON *res, bool ra_tls, uint8_t spki_out[P256_SPKI_LEN
     /* The chain verifies under the CA, and with usage_ra_tls the quote binds the key. */
     char chain_text[32768];
     snprintf(chain_text, sizeof chain_text, "%s%s", leaf, ca_pem);
-    char why[256] = "";
+    err_clear();
     dstack_err e = dstack_ratls_verify_chain(chain_text, strlen(chain_text), ca_pem, strlen(ca_pem),
-                                             NULL, 0, NULL, why, sizeof why);
+                                             NULL, 0, NULL);
     CHECK(e == (ra_tls ? DSTACK_OK : DSTACK_EVERIFY));
     if (!ra_tls) {
-        CHECK_STR(why, "certificate has no attestation extension");
+        CHECK_STR(err_text(), "certificate has no attestation extension");
     }
 }
 
@@ -288,9 +288,8 @@ static void test_demo_cert(void)
         return;
     }
     struct dstack_ratls_cert *leaf = NULL;
-    char why[256] = "";
-    CHECK(dstack_ratls_verify_chain(pem, strlen(pem), ca_pem, strlen(ca_pem), NULL, 0, &leaf, why,
-                                    sizeof why) == DSTACK_OK);
+    CHECK(dstack_ratls_verify_chain(pem, strlen(pem), ca_pem, strlen(ca_pem), NULL, 0, &leaf) ==
+          DSTACK_OK);
     const uint8_t *usage = NULL;
     size_t n = 0;
     CHECK(leaf != NULL && dstack_ratls_cert_usage(leaf, &usage, &n) == DSTACK_OK);

@@ -22,6 +22,7 @@
 #include "util/hex.h"
 #include "x509/appinfo_ext.h"
 #include "x509/cert.h"
+#include "util/error.h"
 
 void csr_free(struct csr *c)
 {
@@ -146,8 +147,9 @@ const char *attestation_verify(const struct peer *p, const struct csr *c,
         memcmp(v->report_data, want, sizeof want) != 0) {
         return "report data mismatch: the quote does not bind the CSR public key";
     }
-    if (dstack_quote_verify(v->quote, v->quote_len, p->quote_root_pem, strlen(p->quote_root_pem),
-                            why, PEER_ERR_MAX) != DSTACK_OK) {
+    if (dstack_quote_verify(v->quote, v->quote_len, p->quote_root_pem, strlen(p->quote_root_pem)) !=
+        DSTACK_OK) {
+        snprintf(why, PEER_ERR_MAX, "%s", err_text());
         return why;
     }
     for (size_t i = 0; i < v->n_events; i++) {

@@ -17,6 +17,7 @@
 #include <dstack/ratls.h>
 
 #include "kms_peer.h"
+#include "util/error.h"
 
 #define HTTP_HEAD_MAX 8192
 #define HTTP_BODY_MAX (4u << 20)
@@ -90,15 +91,15 @@ static char *check_client(const struct peer *p, SSL *ssl)
     unsigned char *der = NULL;
     int n = x != NULL ? i2d_X509(x, &der) : -1;
     struct dstack_ratls_cert *c = NULL;
-    char why[400] = "", *err = NULL;
+    char *err = NULL;
     const uint8_t *att;
     size_t att_len;
     if (n <= 0 || dstack_ratls_cert_parse(der, (size_t)n, &c) != DSTACK_OK) {
         err = json_error("failed to construct call: bad client certificate");
     } else if (dstack_ratls_cert_attestation(c, &att, &att_len) == DSTACK_OK &&
-               dstack_ratls_check_binding(c, p->quote_root_pem, strlen(p->quote_root_pem), why,
-                                          sizeof why) != DSTACK_OK) {
-        err = json_error("invalid quote: %s", why);
+               dstack_ratls_check_binding(c, p->quote_root_pem, strlen(p->quote_root_pem)) !=
+                   DSTACK_OK) {
+        err = json_error("invalid quote: %s", err_text());
     }
     dstack_ratls_cert_free(c);
     OPENSSL_free(der);

@@ -20,6 +20,7 @@
 #include "util/secret.h"
 #include "x509/appinfo_ext.h"
 #include "x509/cert.h"
+#include "util/error.h"
 
 char *json_error(const char *fmt, ...)
 {
@@ -84,11 +85,10 @@ static char *issue(const struct peer *p, const struct csr *c, const struct versi
     struct p256_key app_key, leaf_key;
     struct x509_ca *ca = NULL;
     char *app_pem = NULL, *leaf = NULL, *answer = NULL;
-    char key_pem[P256_PKCS8_PEM_MAX], err[X509_ERR_MAX] = "";
+    char key_pem[P256_PKCS8_PEM_MAX];
     uint8_t *stripped = NULL, *app_info = NULL;
     size_t stripped_len = 0, app_info_len = 0;
     uint64_t nb = 0, na = 0;
-    const char *why = "";
     const uint8_t *point = c->pubkey + c->pubkey_len - P256_POINT_LEN;
 
     if (c->pubkey_len != P256_SPKI_LEN) {
@@ -99,13 +99,14 @@ static char *issue(const struct peer *p, const struct csr *c, const struct versi
         goto out;
     }
     p256_pkcs8_pem(&app_key, key_pem);
-    if (x509_ca_load(app_pem, strlen(app_pem), key_pem, strlen(key_pem), &ca, err) != DSTACK_OK ||
+    err_clear(); /* the stripped encoding sets no text of its own */
+    if (x509_ca_load(app_pem, strlen(app_pem), key_pem, strlen(key_pem), &ca) != DSTACK_OK ||
         (c->ext_quote && versioned_encode_v0_stripped(v, &stripped, &stripped_len) != DSTACK_OK) ||
         (c->ext_app_info && appinfo_build(v->quote, v->quote_len, log, v->config, &app_info,
-                                          &app_info_len, &why) != DSTACK_OK) ||
-        x509_validity(c->has_nb, c->nb, c->has_na, c->na, (uint64_t)time(NULL), &nb, &na, err) !=
+                                          &app_info_len) != DSTACK_OK) ||
+        x509_validity(c->has_nb, c->nb, c->has_na, c->na, (uint64_t)time(NULL), &nb, &na) !=
             DSTACK_OK) {
-        answer = json_error("Failed to sign certificate: %s%s", err, why);
+        answer = json_error("Failed to sign certificate: %s", err_text());
         goto out;
     }
     if (p->answer == ANSWER_WRONG_KEY && p256_generate(&leaf_key) == DSTACK_OK) {
@@ -127,8 +128,8 @@ static char *issue(const struct peer *p, const struct csr *c, const struct versi
         .attestation = stripped,
         .attestation_len = stripped_len,
     };
-    if (x509_leaf_issue(ca, &req, point, &leaf, err) != DSTACK_OK) {
-        answer = json_error("Failed to sign certificate: %s", err);
+    if (x509_leaf_issue(ca, &req, point, &leaf) != DSTACK_OK) {
+        answer = json_error("Failed to sign certificate: %s", err_text());
         goto out;
     }
     answer = answer_chain(leaf, app_pem, p->root_pem, p->answer == ANSWER_WRONG_SHAPE);
