@@ -387,8 +387,7 @@ static const char *info_rtmr3_checked(struct dstack_info_response *i)
     struct dstack_event_log log;
     dstack_event_log_init(&log);
     uint8_t rt[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
-    CHECK(dstack_event_log_parse(tcb->event_log, strlen(tcb->event_log), &log) ==
-          DSTACK_OK);
+    CHECK(dstack_event_log_parse(tcb->event_log, strlen(tcb->event_log), &log) == DSTACK_OK);
     CHECK(dstack_replay_rtmrs(&log, rt) == DSTACK_OK);
     for (int r = 0; r < DSTACK_RTMR_COUNT; r++) {
         CHECK_HEX(rt[r], DSTACK_MR_LEN, tcb->rtmr[r]);
@@ -431,7 +430,8 @@ static void test_info_and_emit_event(struct dstack_client *c)
     struct dstack_event_log log;
     dstack_event_log_init(&log);
     tcb = tcb_of(i);
-    CHECK(tcb != NULL && dstack_event_log_parse(tcb->event_log, strlen(tcb->event_log), &log) == DSTACK_OK);
+    CHECK(tcb != NULL &&
+          dstack_event_log_parse(tcb->event_log, strlen(tcb->event_log), &log) == DSTACK_OK);
     if (log.count > 0) {
         const struct dstack_event *e = &log.events[log.count - 1];
         CHECK(e->imr == 3 && e->event_type == DSTACK_RUNTIME_EVENT_TYPE);
