@@ -185,48 +185,67 @@ static void expect_refusal(const char *name, const char *body, const char *want)
     free(answer);
 }
 
+/* What upstream's KMS refuses, and the words its error must contain. A case sends `body` as
+ * it is, or else a CSR made with `confirm`, the key's SPKI (or bytes that are none) and signed
+ * by the key (or by another one). */
+static const struct refusal {
+    const char *name;
+    const char *body;
+    const char *confirm;
+    bool bad_spki;
+    bool other_signer;
+    const char *want;
+} refusals[] = {
+    {"api_version 1", "{\"api_version\":1,\"csr\":\"\",\"signature\":\"\"}", NULL, false, false,
+     "Unsupported API version: 1"},
+    {"not JSON", "csr=1", NULL, false, false, "failed to decode the request"},
+    {"CSR of one byte", "{\"api_version\":2,\"csr\":\"00\",\"signature\":\"\",\"vm_config\":\"\"}",
+     NULL, false, false, "Failed to parse csr"},
+    {"CSR key not an SPKI", NULL, "please sign cert:", true, false,
+     "Failed to verify csr signature: Failed to parse pubkey"},
+    {"signed by another key", NULL, "please sign cert:", false, true,
+     "Failed to verify csr signature: Invalid signature"},
+    {"wrong confirm word", NULL, "please sign it:  ", false, false,
+     "Failed to verify csr signature: Invalid confirm word"},
+    {"empty attestation", NULL, "please sign cert:", false, false, "Quote verification failed: "},
+};
+
 static void test_refusals(void)
 {
     struct p256_key k, other;
     uint8_t spki[P256_SPKI_LEN], csr[512], sig[80];
+    static const uint8_t bad_key[] = {1, 2, 3};
     CHECK(p256_generate(&k) == DSTACK_OK && p256_generate(&other) == DSTACK_OK);
     p256_spki(k.point, spki);
 
-    expect_refusal("api_version 1", "{\"api_version\":1,\"csr\":\"\",\"signature\":\"\"}",
-                   "Unsupported API version: 1");
-    expect_refusal("not JSON", "csr=1", "failed to decode the request");
-    char *body = request((const uint8_t *)"\x00", 1, sig, 0, 2);
-    expect_refusal("CSR of one byte", body, "Failed to parse csr");
-    free(body);
-
-    static const uint8_t bad_key[] = {1, 2, 3};
-    size_t n = csr_bytes("please sign cert:", bad_key, sizeof bad_key, csr);
-    size_t s = sign(&k, csr, n, sig);
-    body = request(csr, n, sig, s, 2);
-    expect_refusal("CSR key not an SPKI", body,
-                   "Failed to verify csr signature: Failed to parse pubkey");
-    free(body);
-
-    n = csr_bytes("please sign cert:", spki, sizeof spki, csr);
-    s = sign(&other, csr, n, sig);
-    body = request(csr, n, sig, s, 2);
-    expect_refusal("signed by another key", body,
-                   "Failed to verify csr signature: Invalid signature");
-    free(body);
-
-    n = csr_bytes("please sign it:  ", spki, sizeof spki, csr);
-    s = sign(&k, csr, n, sig);
-    body = request(csr, n, sig, s, 2);
-    expect_refusal("wrong confirm word", body,
-                   "Failed to verify csr signature: Invalid confirm word");
-    free(body);
-
-    n = csr_bytes("please sign cert:", spki, sizeof spki, csr);
-    s = sign(&k, csr, n, sig);
-    body = request(csr, n, sig, s, 2);
-    expect_refusal("empty attestation", body, "Quote verification failed: ");
-    free(body);
+    for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
+        const struct refusal *r = &refusals[i];
+        if (r->body != NULL) {
+            expect_refusal(r->name, r->body, r->want);
+            continue;
+        }
+        size_t n = r->bad_spki ? csr_bytes(r->confirm, bad_key, sizeof bad_key, csr)
+                               : csr_bytes(r->confirm, spki, sizeof spki, csr);
+        size_t s = sign(r->other_signer ? &other : &k, csr, n, sig);
+        CHECK(s > 0);
+        char *body = request(csr, n, sig, s, 2);
+        expect_refusal(r->name, body, r->want);
+        free(body);
+    }
 }
+
+/* Calls whose answer is only a status (and maybe a word of the body). */
+static const struct {
+    const char *method;
+    const char *body;
+    bool with_cert;
+    long status; /* 0: no TLS session at all */
+    const char *want;
+} calls[] = {
+    {"KMS.GetMeta?json", "", true, 200, NULL}, /* the service prefix is trimmed */
+    {"GetAppKey?json", "{}", true, 404, "Method not found"},
+    {"GetMeta?json", "", false, 0, NULL}, /* no client certificate: no TLS */
+};
 
 static void test_meta_and_methods(void)
 {
@@ -241,16 +260,14 @@ static void test_meta_and_methods(void)
     cJSON_Delete(doc);
     free(answer);
 
-    answer = post("KMS.GetMeta?json", "", true, &status); /* the service prefix is trimmed */
-    CHECK(status == 200);
-    free(answer);
-    answer = post("GetAppKey?json", "{}", true, &status);
-    CHECK(status == 404 && answer != NULL && strstr(answer, "Method not found") != NULL);
-    free(answer);
-
-    answer = post("GetMeta?json", "", false, &status); /* no client certificate: no TLS */
-    CHECK(status == 0);
-    free(answer);
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+        answer = post(calls[i].method, calls[i].body, calls[i].with_cert, &status);
+        printf("   %s%s: %ld\n", calls[i].method, calls[i].with_cert ? "" : " (no certificate)",
+               status);
+        CHECK(status == calls[i].status);
+        CHECK(calls[i].want == NULL || (answer != NULL && strstr(answer, calls[i].want) != NULL));
+        free(answer);
+    }
 }
 
 int main(void)
