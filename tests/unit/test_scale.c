@@ -2,11 +2,13 @@
  * simulator's attestation.bin (docs/simulator.md, docs/wire.md). */
 #include <openssl/evp.h>
 
+#include <dstack/attest.h>
 #include <dstack/quote.h>
 
 #include "attest/scale.h"
 #include "attest/versioned.h"
 #include "check.h"
+#include "util/error.h"
 #include "util/hex.h"
 
 static const struct {
@@ -187,7 +189,23 @@ static void test_fixture(void)
               "\"event_payload\":\"095464785461626c65000100000000000000af96bb93f2b9b84e9462e0ba74"
               "5642360090800000000000\"}");
     free(first);
+    /* The structured log (what the simulator backend hands out) encodes to the same text. */
+    struct dstack_event_log ev;
+    dstack_event_log_init(&ev);
+    char *from_json = json_dump(log, 0, NULL), *from_log = NULL;
+    CHECK(versioned_event_log(&a, &ev) == DSTACK_OK && ev.count == 33);
+    CHECK(dstack_event_log_format(&ev, DSTACK_EVLOG_JSON_COMPACT, &from_log) == DSTACK_OK);
+    CHECK(from_json != NULL && from_log != NULL && strcmp(from_json, from_log) == 0);
+    free(from_json);
+    free(from_log);
+    dstack_event_log_free(&ev);
     json_free(log);
+    /* A digest that is neither empty nor 48 bytes is refused, with the event named. */
+    size_t saved_len = a.events[5].digest_len;
+    a.events[5].digest_len = 5;
+    CHECK(versioned_event_log(&a, &ev) == DSTACK_EFORMAT && ev.count == 0);
+    CHECK(strstr(err_text(), "event_log[5]: digest of 5 bytes") != NULL);
+    a.events[5].digest_len = saved_len;
 
     struct versioned_attestation c;
     CHECK(versioned_copy(&a, &c) == DSTACK_OK);
