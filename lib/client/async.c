@@ -3,70 +3,12 @@
  * bodies, client-side checks, transfer setup, error texts and decoders are the blocking calls'
  * own (client_*_request/_from_json, transport_prepare/complete, client_rpc_result), so both
  * paths behave alike; only the driving differs. */
-#include "client/client_internal.h"
+#include "client/async_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/secret.h"
-
-/* Easy handles kept for reuse between requests (connections live in the multi handle's cache). */
-#define ASYNC_IDLE_HANDLES 64
-
-enum async_kind {
-    AK_CALL,
-    AK_GET_KEY,
-    AK_TLS,
-    AK_QUOTE,
-    AK_ATTEST,
-    AK_INFO,
-    AK_VERSION,
-    AK_SIGN,
-    AK_VERIFY,
-    AK_EMIT,
-};
-
-union async_cb {
-    dstack_async_call_fn call;
-    dstack_async_get_key_fn get_key;
-    dstack_async_get_tls_key_fn tls;
-    dstack_async_get_quote_fn quote;
-    dstack_async_attest_fn attest;
-    dstack_async_info_fn info;
-    dstack_async_version_fn version;
-    dstack_async_sign_fn sign;
-    dstack_async_verify_fn verify;
-    dstack_async_done_fn done;
-};
-
-struct async_req {
-    dstack_async_id id;
-    enum async_kind kind;
-    union async_cb cb;
-    void *user;
-    char *method; /* the RPC of the request */
-    char *body;   /* its JSON body */
-    /* Version probe (GetKey non-secp256k1, GetTlsKey 0.5.7 options), run first when set. */
-    bool probing;
-    char *probe_algorithm;                   /* GetKey: for the "not supported" text */
-    struct dstack_tls_key_options probe_tls; /* GetTlsKey: which options were asked */
-    CURL *h;                                 /* in the multi handle while non-NULL */
-    struct transport_xfer x;
-    struct async_req *prev, *next;
-};
-
-struct dstack_async {
-    struct dstack_client *c;
-    CURLM *m;
-    struct async_req *head; /* pending requests */
-    size_t pending;
-    dstack_async_id next_id;
-    CURL *idle[ASYNC_IDLE_HANDLES];
-    size_t n_idle;
-    dstack_async_watch_fn watch;
-    dstack_async_timer_fn timer;
-    void *loop_user;
-};
 
 static const char probe_body[] = "{}";
 
@@ -97,7 +39,7 @@ static void detach(struct dstack_async *a, struct async_req *r)
     }
 }
 
-static void req_free(struct async_req *r)
+void async_req_free(struct async_req *r)
 {
     free(r->method);
     free(r->body);
@@ -144,6 +86,49 @@ static dstack_err start(struct dstack_async *a, struct async_req *r)
     return DSTACK_OK;
 }
 
+/* Decodes a key-bearing answer (GetKey, GetTlsKey, Sign) and runs r's callback; text is taken. */
+static void deliver_keys(struct async_req *r, dstack_err err, const cJSON *resp, char *text)
+{
+    void *u = r->user;
+    if (r->kind == AK_GET_KEY) {
+        struct dstack_get_key_response *k = NULL;
+        err = err == DSTACK_OK ? client_key_from_json(resp, text, &k) : err;
+        r->cb.get_key(err, k, u);
+    } else if (r->kind == AK_TLS) {
+        struct dstack_get_tls_key_response *k = NULL;
+        err = err == DSTACK_OK ? client_tls_key_from_json(resp, text, &k) : err;
+        r->cb.tls(err, k, u);
+    } else {
+        struct dstack_sign_response *sg = NULL;
+        err = err == DSTACK_OK ? client_sign_from_json(resp, text, &sg) : err;
+        r->cb.sign(err, sg, u);
+    }
+}
+
+/* Decodes an attestation or info answer (GetQuote, Attest, Info, Version) and runs r's
+ * callback; text is taken. */
+static void deliver_reports(struct async_req *r, dstack_err err, const cJSON *resp, char *text)
+{
+    void *u = r->user;
+    if (r->kind == AK_QUOTE) {
+        struct dstack_get_quote_response *q = NULL;
+        err = err == DSTACK_OK ? client_quote_from_json(resp, text, &q) : err;
+        r->cb.quote(err, q, u);
+    } else if (r->kind == AK_ATTEST) {
+        struct dstack_attest_response *at = NULL;
+        err = err == DSTACK_OK ? client_attest_from_json(resp, text, &at) : err;
+        r->cb.attest(err, at, u);
+    } else if (r->kind == AK_INFO) {
+        struct dstack_info_response *i = NULL;
+        err = err == DSTACK_OK ? client_info_from_json(resp, text, &i) : err;
+        r->cb.info(err, i, u);
+    } else {
+        struct dstack_version_response *v = NULL;
+        err = err == DSTACK_OK ? client_version_from_json(resp, text, &v) : err;
+        r->cb.version(err, v, u);
+    }
+}
+
 /* Ends r: unlinks it, decodes the answer for its kind and runs its callback once. resp/text are
  * the parsed 2xx answer when err is DSTACK_OK (text is taken). dstack_last_error() holds the
  * message of err while the callback runs. */
@@ -154,92 +139,40 @@ static void complete(struct dstack_async *a, struct async_req *r, dstack_err err
     if (err == DSTACK_OK) {
         err_clear();
     }
-    void *u = r->user;
+    /* The typed decoders take text only on success; otherwise it is wiped and freed here. */
+    char *taken = err == DSTACK_OK ? text : NULL;
     switch (r->kind) {
     case AK_CALL:
-        r->cb.call(err, err == DSTACK_OK ? text : NULL, u);
-        text = NULL;
+        r->cb.call(err, taken, r->user);
         break;
-    case AK_GET_KEY: {
-        struct dstack_get_key_response *k = NULL;
-        if (err == DSTACK_OK) {
-            err = client_key_from_json(resp, text, &k);
-            text = NULL;
-        }
-        r->cb.get_key(err, k, u);
+    case AK_GET_KEY:
+    case AK_TLS:
+    case AK_SIGN:
+        deliver_keys(r, err, resp, taken);
         break;
-    }
-    case AK_TLS: {
-        struct dstack_get_tls_key_response *k = NULL;
-        if (err == DSTACK_OK) {
-            err = client_tls_key_from_json(resp, text, &k);
-            text = NULL;
-        }
-        r->cb.tls(err, k, u);
+    case AK_QUOTE:
+    case AK_ATTEST:
+    case AK_INFO:
+    case AK_VERSION:
+        deliver_reports(r, err, resp, taken);
         break;
-    }
-    case AK_QUOTE: {
-        struct dstack_get_quote_response *q = NULL;
-        if (err == DSTACK_OK) {
-            err = client_quote_from_json(resp, text, &q);
-            text = NULL;
-        }
-        r->cb.quote(err, q, u);
-        break;
-    }
-    case AK_ATTEST: {
-        struct dstack_attest_response *at = NULL;
-        if (err == DSTACK_OK) {
-            err = client_attest_from_json(resp, text, &at);
-            text = NULL;
-        }
-        r->cb.attest(err, at, u);
-        break;
-    }
-    case AK_INFO: {
-        struct dstack_info_response *i = NULL;
-        if (err == DSTACK_OK) {
-            err = client_info_from_json(resp, text, &i);
-            text = NULL;
-        }
-        r->cb.info(err, i, u);
-        break;
-    }
-    case AK_VERSION: {
-        struct dstack_version_response *v = NULL;
-        if (err == DSTACK_OK) {
-            err = client_version_from_json(resp, text, &v);
-            text = NULL;
-        }
-        r->cb.version(err, v, u);
-        break;
-    }
-    case AK_SIGN: {
-        struct dstack_sign_response *s = NULL;
-        if (err == DSTACK_OK) {
-            err = client_sign_from_json(resp, text, &s);
-            text = NULL;
-        }
-        r->cb.sign(err, s, u);
-        break;
-    }
     case AK_VERIFY: {
         bool valid = false;
-        if (err == DSTACK_OK) {
-            err = client_verify_from_json(resp, &valid);
-        }
-        r->cb.verify(err, valid, u);
+        err = err == DSTACK_OK ? client_verify_from_json(resp, &valid) : err;
+        r->cb.verify(err, valid, r->user);
+        taken = NULL; /* the verify decoder does not take the text */
         break;
     }
     case AK_EMIT:
-        r->cb.done(err, u);
+        r->cb.done(err, r->user);
+        taken = NULL;
         break;
     }
-    if (text != NULL) {
+    if (text != NULL && text != taken) {
         secret_wipe(text, strlen(text));
         free(text);
     }
-    req_free(r);
+    async_req_free(r);
 }
 
 /* A transfer of r finished with rc: map the outcome, chain after a probe, or complete. */
@@ -486,38 +419,8 @@ dstack_err dstack_async_on_timeout(struct dstack_async *a)
     return socket_action(a, CURL_SOCKET_TIMEOUT, 0);
 }
 
-/* ---- submitting ---- */
-
-/* Queues a request of `kind` posting req (taken; NULL = {}) to method. */
-static dstack_err submit(struct dstack_async *a, enum async_kind kind, const char *method,
-                         cJSON *req, union async_cb cb, void *user, dstack_async_id *id,
-                         struct async_req **out)
-{
-    struct async_req *r = calloc(1, sizeof *r);
-    char *body = req != NULL ? json_dump(req, 0, NULL) : jf_strdup("{}");
-    char *m = jf_strdup(method);
-    json_free(req);
-    if (r == NULL || body == NULL || m == NULL) {
-        free(r);
-        free(body);
-        free(m);
-        return err_set(DSTACK_ENOMEM, "out of memory");
-    }
-    r->kind = kind;
-    r->cb = cb;
-    r->user = user;
-    r->method = m;
-    r->body = body;
-    r->id = a->next_id++;
-    *out = r;
-    if (id != NULL) {
-        *id = r->id;
-    }
-    return DSTACK_OK;
-}
-
 /* Links r in and starts its first transfer; on failure r is freed and no callback runs. */
-static dstack_err launch(struct dstack_async *a, struct async_req *r, dstack_async_id *id)
+dstack_err async_launch(struct dstack_async *a, struct async_req *r, dstack_async_id *id)
 {
     r->next = a->head;
     if (a->head != NULL) {
@@ -528,203 +431,10 @@ static dstack_err launch(struct dstack_async *a, struct async_req *r, dstack_asy
     dstack_err err = start(a, r);
     if (err != DSTACK_OK) {
         unlink_req(a, r);
-        req_free(r);
+        async_req_free(r);
         if (id != NULL) {
             *id = 0;
         }
     }
     return err;
-}
-
-static dstack_err begin(struct dstack_async *a, bool have_cb, dstack_async_id *id, const char *fn)
-{
-    err_clear();
-    if (id != NULL) {
-        *id = 0;
-    }
-    if (a == NULL || !have_cb) {
-        return err_set(DSTACK_EINVAL, "%s: NULL argument", fn);
-    }
-    return DSTACK_OK;
-}
-
-/* Submit + launch for requests without a probe. */
-static dstack_err simple(struct dstack_async *a, enum async_kind kind, const char *method,
-                         cJSON *req, union async_cb cb, void *user, dstack_async_id *id)
-{
-    struct async_req *r = NULL;
-    dstack_err err = submit(a, kind, method, req, cb, user, id, &r);
-    return err == DSTACK_OK ? launch(a, r, id) : err;
-}
-
-dstack_err dstack_async_call(struct dstack_async *a, const char *method, const char *json_body,
-                             dstack_async_call_fn cb, void *user, dstack_async_id *id)
-{
-    dstack_err err = begin(a, cb != NULL, id, "dstack_async_call");
-    if (err != DSTACK_OK) {
-        return err;
-    }
-    if (method == NULL || method[0] == '\0') {
-        return err_set(DSTACK_EINVAL, "dstack_async_call: empty method");
-    }
-    cJSON *req = NULL;
-    if (json_body != NULL) {
-        struct json_error jerr;
-        req = json_parse(json_body, strlen(json_body), 0, &jerr);
-        if (!cJSON_IsObject(req)) {
-            json_free(req);
-            return err_set(DSTACK_EINVAL, "request body is not a JSON object: %s", jerr.text);
-        }
-    }
-    return simple(a, AK_CALL, method, req, (union async_cb){.call = cb}, user, id);
-}
-
-dstack_err dstack_async_get_key(struct dstack_async *a, const char *path, const char *purpose,
-                                const char *algorithm, dstack_async_get_key_fn cb, void *user,
-                                dstack_async_id *id)
-{
-    dstack_err err = begin(a, cb != NULL, id, "dstack_async_get_key");
-    cJSON *req = NULL;
-    if (err == DSTACK_OK) {
-        err = client_key_request(path, purpose, algorithm, &req);
-    }
-    struct async_req *r = NULL;
-    if (err == DSTACK_OK) {
-        err = submit(a, AK_GET_KEY, "GetKey", req, (union async_cb){.get_key = cb}, user, id, &r);
-    }
-    if (err == DSTACK_OK && client_key_needs_version(algorithm)) {
-        r->probing = true;
-        r->probe_algorithm = jf_strdup(algorithm);
-        if (r->probe_algorithm == NULL) {
-            req_free(r);
-            if (id != NULL) {
-                *id = 0;
-            }
-            return err_set(DSTACK_ENOMEM, "out of memory");
-        }
-    }
-    return err == DSTACK_OK ? launch(a, r, id) : err;
-}
-
-dstack_err dstack_async_get_tls_key(struct dstack_async *a,
-                                    const struct dstack_tls_key_options *opts,
-                                    dstack_async_get_tls_key_fn cb, void *user, dstack_async_id *id)
-{
-    dstack_err err = begin(a, cb != NULL, id, "dstack_async_get_tls_key");
-    struct dstack_tls_key_options defaults;
-    if (opts == NULL) {
-        dstack_tls_key_options_init(&defaults);
-        opts = &defaults;
-    }
-    cJSON *req = NULL;
-    if (err == DSTACK_OK) {
-        err = client_tls_request(opts, &req);
-    }
-    struct async_req *r = NULL;
-    if (err == DSTACK_OK) {
-        err = submit(a, AK_TLS, "GetTlsKey", req, (union async_cb){.tls = cb}, user, id, &r);
-    }
-    if (err == DSTACK_OK && client_tls_needs_version(opts)) {
-        r->probing = true;
-        r->probe_tls = *opts;
-        r->probe_tls.subject = NULL; /* only the has_* flags are used; no borrowed pointers */
-        r->probe_tls.alt_names = NULL;
-    }
-    return err == DSTACK_OK ? launch(a, r, id) : err;
-}
-
-static dstack_err report_data_call(struct dstack_async *a, enum async_kind kind, const char *method,
-                                   const uint8_t *data, size_t len, union async_cb cb, bool have_cb,
-                                   void *user, dstack_async_id *id, const char *fn)
-{
-    dstack_err err = begin(a, have_cb, id, fn);
-    cJSON *req = NULL;
-    if (err == DSTACK_OK) {
-        err = client_report_data_request(data, len, &req);
-    }
-    return err == DSTACK_OK ? simple(a, kind, method, req, cb, user, id) : err;
-}
-
-dstack_err dstack_async_get_quote(struct dstack_async *a, const uint8_t *report_data, size_t len,
-                                  dstack_async_get_quote_fn cb, void *user, dstack_async_id *id)
-{
-    return report_data_call(a, AK_QUOTE, "GetQuote", report_data, len,
-                            (union async_cb){.quote = cb}, cb != NULL, user, id,
-                            "dstack_async_get_quote");
-}
-
-dstack_err dstack_async_attest(struct dstack_async *a, const uint8_t *report_data, size_t len,
-                               dstack_async_attest_fn cb, void *user, dstack_async_id *id)
-{
-    return report_data_call(a, AK_ATTEST, "Attest", report_data, len,
-                            (union async_cb){.attest = cb}, cb != NULL, user, id,
-                            "dstack_async_attest");
-}
-
-dstack_err dstack_async_info(struct dstack_async *a, dstack_async_info_fn cb, void *user,
-                             dstack_async_id *id)
-{
-    dstack_err err = begin(a, cb != NULL, id, "dstack_async_info");
-    return err == DSTACK_OK
-               ? simple(a, AK_INFO, "Info", NULL, (union async_cb){.info = cb}, user, id)
-               : err;
-}
-
-dstack_err dstack_async_version(struct dstack_async *a, dstack_async_version_fn cb, void *user,
-                                dstack_async_id *id)
-{
-    dstack_err err = begin(a, cb != NULL, id, "dstack_async_version");
-    return err == DSTACK_OK
-               ? simple(a, AK_VERSION, "Version", NULL, (union async_cb){.version = cb}, user, id)
-               : err;
-}
-
-dstack_err dstack_async_sign(struct dstack_async *a, const char *algorithm, const uint8_t *data,
-                             size_t len, dstack_async_sign_fn cb, void *user, dstack_async_id *id)
-{
-    dstack_err err = begin(a, cb != NULL, id, "dstack_async_sign");
-    if (err == DSTACK_OK && (algorithm == NULL || (len > 0 && data == NULL))) {
-        err = err_set(DSTACK_EINVAL, "dstack_async_sign: NULL argument");
-    }
-    cJSON *req = NULL;
-    if (err == DSTACK_OK) {
-        err = client_sign_request(algorithm, data, len, &req);
-    }
-    return err == DSTACK_OK
-               ? simple(a, AK_SIGN, "Sign", req, (union async_cb){.sign = cb}, user, id)
-               : err;
-}
-
-dstack_err dstack_async_verify(struct dstack_async *a, const char *algorithm, const uint8_t *data,
-                               size_t data_len, const uint8_t *sig, size_t sig_len,
-                               const uint8_t *public_key, size_t pub_len, dstack_async_verify_fn cb,
-                               void *user, dstack_async_id *id)
-{
-    dstack_err err = begin(a, cb != NULL, id, "dstack_async_verify");
-    if (err == DSTACK_OK && (algorithm == NULL || (data_len > 0 && data == NULL) ||
-                             (sig_len > 0 && sig == NULL) || (pub_len > 0 && public_key == NULL))) {
-        err = err_set(DSTACK_EINVAL, "dstack_async_verify: NULL argument");
-    }
-    cJSON *req = NULL;
-    if (err == DSTACK_OK) {
-        err = client_verify_request(algorithm, data, data_len, sig, sig_len, public_key, pub_len,
-                                    &req);
-    }
-    return err == DSTACK_OK
-               ? simple(a, AK_VERIFY, "Verify", req, (union async_cb){.verify = cb}, user, id)
-               : err;
-}
-
-dstack_err dstack_async_emit_event(struct dstack_async *a, const char *event,
-                                   const uint8_t *payload, size_t len, dstack_async_done_fn cb,
-                                   void *user, dstack_async_id *id)
-{
-    dstack_err err = begin(a, cb != NULL, id, "dstack_async_emit_event");
-    cJSON *req = NULL;
-    if (err == DSTACK_OK) {
-        err = client_emit_request(event, payload, len, &req);
-    }
-    return err == DSTACK_OK
-               ? simple(a, AK_EMIT, "EmitEvent", req, (union async_cb){.done = cb}, user, id)
-               : err;
 }

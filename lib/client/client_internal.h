@@ -104,10 +104,6 @@ dstack_err client_tls_key_from_json(const cJSON *obj, char *text,
 /* Builds a GetQuote/TdxQuote result from a response; takes ownership of text. */
 dstack_err client_quote_from_json(const cJSON *obj, char *text,
                                   struct dstack_get_quote_response **out);
-/* A GetQuote answer as received; statuses mapped as client_rpc does. r's body is taken or
- * freed. */
-dstack_err client_quote_from_http(struct client_http_result *r,
-                                  struct dstack_get_quote_response **out);
 /* Builds an Info result; takes ownership of text. */
 /* GetQuote for a relay (the sidecar): the answer's tree, checked like every answer, with nothing
  * decoded: the quote's hex goes out again as it came. */

@@ -249,15 +249,17 @@ dstack_err dstack_worker_get_attestation_for_app_key(struct dstack_client *c, co
     }
     *out = NULL;
     cJSON *req = cJSON_CreateObject();
-    char *body = req != NULL && json_set(req, "algorithm", cJSON_CreateString(algorithm))
-                     ? json_dump(req, 0, NULL)
-                     : NULL;
-    json_free(req);
-    if (body == NULL) {
+    if (req == NULL || !json_set(req, "algorithm", cJSON_CreateString(algorithm))) {
+        json_free(req);
         return err_set(DSTACK_ENOMEM, "out of memory");
     }
-    struct client_http_result r = {0};
-    dstack_err err = transport_post(c, "GetAttestationForAppKey", body, 0, &r);
-    free(body);
-    return err != DSTACK_OK ? err : client_quote_from_http(&r, out);
+    cJSON *resp = NULL;
+    char *text = NULL;
+    dstack_err err = client_rpc(c, "GetAttestationForAppKey", req, 0, &resp, &text);
+    json_free(req);
+    if (err == DSTACK_OK) {
+        err = client_quote_from_json(resp, text, out);
+    }
+    json_free(resp);
+    return err;
 }

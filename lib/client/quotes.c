@@ -75,19 +75,6 @@ static dstack_err post_report_data(struct dstack_client *c, const char *method, 
     return err;
 }
 
-dstack_err client_quote_from_http(struct client_http_result *r,
-                                  struct dstack_get_quote_response **out)
-{
-    cJSON *resp = NULL;
-    char *text = NULL;
-    dstack_err err = client_rpc_result("GetQuote", r, &resp, &text);
-    if (err == DSTACK_OK) {
-        err = client_quote_from_json(resp, text, out);
-    }
-    json_free(resp);
-    return err;
-}
-
 dstack_err dstack_get_quote(struct dstack_client *c, const uint8_t *report_data, size_t len,
                             struct dstack_get_quote_response **out)
 {
@@ -96,23 +83,13 @@ dstack_err dstack_get_quote(struct dstack_client *c, const uint8_t *report_data,
         return err_set(DSTACK_EINVAL, "dstack_get_quote: NULL argument");
     }
     *out = NULL;
-    cJSON *req = NULL;
-    dstack_err err = client_report_data_request(report_data, len, &req);
-    if (err != DSTACK_OK) {
-        return err;
-    }
-    char *body = json_dump(req, 0, NULL);
-    json_free(req);
-    if (body == NULL) {
-        return err_set(DSTACK_ENOMEM, "out of memory");
-    }
-    struct client_http_result r = {0};
-    err = transport_post(c, "GetQuote", body, 0, &r);
-    free(body);
+    cJSON *resp = NULL;
+    char *text = NULL;
+    dstack_err err = post_report_data(c, "GetQuote", report_data, len, &resp, &text);
     if (err == DSTACK_OK) {
-        err = client_quote_from_http(&r, out);
+        err = client_quote_from_json(resp, text, out);
     }
-    transport_result_free(&r);
+    json_free(resp);
     return err;
 }
 
