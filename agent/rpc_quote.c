@@ -79,7 +79,7 @@ static dstack_err trim_to_quote(struct dstack_event_log *log, const uint8_t rtmr
                                   e->event, e->payload, e->payload_len, e->version);
         if (err != DSTACK_OK) {
             dstack_event_log_free(&kept);
-            return err;
+            return err_set(err, "cutting the log to the quote: %s", dstack_err_str(err));
         }
     }
     dstack_event_log_free(log);
@@ -100,13 +100,11 @@ static bool snapshot_log(struct rpc_call *call, struct quote_snapshot *s)
         }
     }
     struct dstack_event_log log;
-    char err[256] = "";
     bool exact = false;
     dstack_event_log_init(&log);
+    /* Each step sets the error text when it fails (the backend's: tdx says why the CCEL is not
+     * readable). */
     dstack_err e = a->tee->event_log(a->tee_state, &log);
-    if (e != DSTACK_OK) { /* the backend's reason (tdx: the CCEL's) */
-        snprintf(err, sizeof err, "%s", err_text());
-    }
     if (e == DSTACK_OK && s->parsed) { /* an unparsable quote: nothing to align with */
         e = trim_to_quote(&log, s->report.rtmr[3], &exact);
     }
@@ -115,7 +113,7 @@ static bool snapshot_log(struct rpc_call *call, struct quote_snapshot *s)
     }
     if (e != DSTACK_OK) {
         dstack_event_log_free(&log);
-        return rpc_fail(call, "Failed to read the event log: %s", err[0] ? err : dstack_err_str(e));
+        return rpc_fail(call, "Failed to read the event log: %s", err_text());
     }
     e = quote_answer_log_new(&log, a->vm_config, &s->ev);
     dstack_event_log_free(&log);
