@@ -98,6 +98,9 @@ void config_defaults(struct agent_config *cfg, bool simulator)
     /* upstream's [guest-api] address = "vsock:0xffffffff", port = 8000: any CID, for the VMM */
     guest_api_default(cfg, "vsock:4294967295:8000");
     cfg->guest_allow_shutdown = true;
+    snprintf(cfg->poweroff_argv[0], sizeof cfg->poweroff_argv[0], "systemctl"); /* upstream's */
+    snprintf(cfg->poweroff_argv[1], sizeof cfg->poweroff_argv[1], "poweroff");
+    cfg->n_poweroff = 2;
 }
 
 int config_parse_mode(const char *s, unsigned *mode, char err[CONFIG_ERROR_MAX])

@@ -12,6 +12,7 @@
 #define CONFIG_MAX_METHODS 32
 #define CONFIG_MAX_LIMITS 32
 #define CONFIG_MAX_DATA_DISKS 16
+#define CONFIG_MAX_POWEROFF_ARGS 8
 
 enum listener_api {
     API_DSTACK, /* /<Method>                        (dstack.sock) */
@@ -101,7 +102,11 @@ struct agent_config {
      * unix:./guest.sock in upstream's simulator); config_finish appends it to listeners. */
     bool guest_api_configured;
     struct listener_config guest_api;
-    bool guest_allow_shutdown;  /* [guest-api] allow_shutdown: true in a CVM, false simulated */
+    bool guest_allow_shutdown; /* [guest-api] allow_shutdown: true in a CVM, false simulated */
+    /* [guest-api] poweroff_command (ours): what Shutdown runs after notifying the host;
+     * upstream's `systemctl poweroff` on the agent; none in the simulator (it stops itself). */
+    size_t n_poweroff;
+    char poweroff_argv[CONFIG_MAX_POWEROFF_ARGS][256];
     unsigned logs_idle_timeout; /* [external] seconds a /logs follow may idle (upstream 600) */
 };
 

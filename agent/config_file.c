@@ -461,7 +461,36 @@ static int read_listeners(struct cfg_node *arr, struct agent_config *cfg,
     return 0;
 }
 
-/* [guest-api]: cfg->guest_api (config_finish serves it) and ours: allow_shutdown. */
+/* [guest-api] poweroff_command: a non-empty array of strings, argv of the power-off. */
+static int read_poweroff(struct cfg_node *t, struct agent_config *cfg, char err[CONFIG_ERROR_MAX])
+{
+    struct cfg_node *cmd = cfg_get(t, "poweroff_command");
+    if (cmd == NULL) {
+        return 0;
+    }
+    bool ok =
+        cmd->type == CFG_ARRAY && cmd->n_items > 0 && cmd->n_items <= CONFIG_MAX_POWEROFF_ARGS;
+    for (size_t i = 0; ok && i < cmd->n_items; i++) {
+        const struct cfg_node *a = cmd->items[i];
+        ok = a->type == CFG_STRING && a->str_len > 0 && a->str_len < sizeof cfg->poweroff_argv[0] &&
+             strlen(a->str) == a->str_len;
+    }
+    if (!ok) {
+        snprintf(err, CONFIG_ERROR_MAX,
+                 "guest-api.poweroff_command must be an array of 1 to %d non-empty strings "
+                 "(the program and its arguments), each under %zu bytes",
+                 CONFIG_MAX_POWEROFF_ARGS, sizeof cfg->poweroff_argv[0]);
+        return -1;
+    }
+    for (size_t i = 0; i < cmd->n_items; i++) {
+        memcpy(cfg->poweroff_argv[i], cmd->items[i]->str, cmd->items[i]->str_len + 1);
+    }
+    cfg->n_poweroff = cmd->n_items;
+    return 0;
+}
+
+/* [guest-api]: cfg->guest_api (config_finish serves it) and ours: allow_shutdown,
+ * poweroff_command. */
 static int read_guest_api(struct cfg_node *t, struct agent_config *cfg, char err[CONFIG_ERROR_MAX])
 {
     struct listener_config *l = &cfg->guest_api;
@@ -472,7 +501,8 @@ static int read_guest_api(struct cfg_node *t, struct agent_config *cfg, char err
     }
     l->api = API_GUEST;
     if (read_listener(t, l, "guest-api", err) != 0 ||
-        cfg_get_bool(t, "allow_shutdown", &cfg->guest_allow_shutdown, "guest-api", err) != 0) {
+        cfg_get_bool(t, "allow_shutdown", &cfg->guest_allow_shutdown, "guest-api", err) != 0 ||
+        read_poweroff(t, cfg, err) != 0) {
         return -1;
     }
     cfg->guest_api_configured = true;

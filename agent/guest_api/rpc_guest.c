@@ -100,12 +100,27 @@ bool h_guest_info(struct rpc_call *call)
 /* ---- Shutdown ----------------------------------------------------------------------------- */
 
 struct shutdown_job {
-    bool simulator;
     char sys_config[1024];
+    size_t argc;
+    char argv[CONFIG_MAX_POWEROFF_ARGS][256];
 };
 
-/* Tells the host "shutdown.progress: powering off" when sys-config names its API, as upstream's
- * notify_host does (best effort: the power-off goes ahead either way). */
+/* The host's Notification {event, payload} as upstream's PrpcClient sends it: serde_json's
+ * compact encoding, fields in proto order (host-api/proto/host_api.proto). */
+static char *notification_body(const char *event, const char *payload)
+{
+    cJSON *o = cJSON_CreateObject();
+    size_t len = 0;
+    char *text = o != NULL && cj_add_str(o, "event", event) && cj_add_str(o, "payload", payload)
+                     ? cj_print(o, &len)
+                     : NULL;
+    cJSON_Delete(o);
+    return text;
+}
+
+/* Tells the host "shutdown.progress: powering off" at sys-config's host_api_url, as upstream's
+ * notify_host does: POST <host_api_url>/Notify?json (best effort: the power-off goes ahead
+ * either way; docs/api/guest-Shutdown.md). */
 static void notify_host(const char *sys_config)
 {
     char *text = NULL;
@@ -117,35 +132,37 @@ static void notify_host(const char *sys_config)
     cJSON *doc = cj_parse(text, len);
     free(text);
     const char *url = cj_str(doc, "host_api_url", "");
-    uint32_t cid = 0, port = 0;
-    char path[256];
-    if (url[0] == '\0' || !vsock_url_parse(url, &cid, &port, path, sizeof path)) {
-        log_warn("Shutdown: no host notification: host_api_url \"%.100s\" is not vsock://", url);
+    char *body = notification_body("shutdown.progress", "powering off");
+    if (url[0] == '\0') {
+        log_warn("Shutdown: no host notification: %s has no host_api_url", sys_config);
+    } else if (body == NULL) {
+        log_warn("Shutdown: no host notification: out of memory");
+    } else if (host_http_post(url, "Notify?json", body, 3000) != DSTACK_OK) {
+        log_warn("Shutdown: host notification failed: %s", err_text());
     } else {
-        char full[sizeof path + 16];
-        snprintf(full, sizeof full, "%s/Notify?json", path);
-        if (vsock_http_post(cid, port, full,
-                            "{\"event\":\"shutdown.progress\",\"payload\":\"powering off\"}",
-                            3000) != DSTACK_OK) {
-            log_warn("Shutdown: host notification failed: %s", err_text());
-        }
+        log_info("Shutdown: host notified at %.200s", url);
     }
+    free(body);
     cJSON_Delete(doc);
 }
 
 static void *shutdown_thread(void *arg)
 {
     struct shutdown_job *job = arg;
-    if (job->simulator) {
+    notify_host(job->sys_config);
+    if (job->argc == 0) {
         /* The simulator has no VM to power off: it stops itself, cleanly (daemon.c). */
         log_info("Shutdown requested by the host: stopping the simulator");
         kill(getpid(), SIGTERM);
     } else {
-        notify_host(job->sys_config);
-        log_info("Shutdown requested by the host: systemctl poweroff");
-        const char *const argv[] = {"systemctl", "poweroff", NULL};
-        if (run_wait(argv) != 0) {
-            log_error("Shutdown: cannot run systemctl poweroff");
+        const char *argv[CONFIG_MAX_POWEROFF_ARGS + 1] = {NULL};
+        for (size_t i = 0; i < job->argc; i++) {
+            argv[i] = job->argv[i];
+        }
+        log_info("Shutdown requested by the host: running %s", argv[0]);
+        int rc = run_wait(argv);
+        if (rc != 0) {
+            log_error("Shutdown: %s failed (%d)", argv[0], rc);
         }
     }
     free(job);
@@ -164,8 +181,9 @@ bool h_guest_shutdown(struct rpc_call *call)
     if (job == NULL) {
         return rpc_fail(call, "out of memory");
     }
-    job->simulator = strcmp(cfg->backend, "simulator") == 0;
     snprintf(job->sys_config, sizeof job->sys_config, "%s", cfg->sys_config_file);
+    job->argc = cfg->n_poweroff;
+    memcpy(job->argv, cfg->poweroff_argv, sizeof job->argv);
     if (pthread_create(&t, NULL, shutdown_thread, job) != 0) {
         free(job);
         return rpc_fail(call, "cannot start the shutdown");

@@ -19,4 +19,10 @@ bool vsock_url_parse(const char *url, uint32_t *cid, uint32_t *port, char *path,
 dstack_err vsock_http_post(uint32_t cid, uint32_t port, const char *path, const char *body,
                            long timeout_ms);
 
+/* POSTs body to <base>/<path> as upstream's http-client does for a base URL (http-client
+ * lib.rs http_request): "vsock://CID:PORT[/prefix]", "unix:/socket" (then the path is
+ * "/<path>"), or "http(s)://host[:port][/prefix]". path has no leading '/'. DSTACK_OK on a 2xx
+ * answer, else the error text (util/error.h) says why not. */
+dstack_err host_http_post(const char *base, const char *path, const char *body, long timeout_ms);
+
 #endif

@@ -38,6 +38,10 @@ static const struct {
     {"{\"guest-api\":{\"address\":\"vsock:0xffffffff\",\"port\":8000}}", NULL},
     {"{\"guest-api\":{\"address\":\"unix:./g.sock\",\"allow_shutdown\":false}}", NULL},
     {"{\"guest-api\":{\"allow_shutdown\":\"yes\"}}", "allow_shutdown"},
+    {"{\"guest-api\":{\"poweroff_command\":[\"/bin/true\",\"x\"]}}", NULL},
+    {"{\"guest-api\":{\"poweroff_command\":[]}}", "poweroff_command must be an array of 1 to"},
+    {"{\"guest-api\":{\"poweroff_command\":\"systemctl poweroff\"}}", "poweroff_command"},
+    {"{\"guest-api\":{\"poweroff_command\":[\"\"]}}", "non-empty strings"},
     {"{\"guest-api\":{\"methods\":[\"GetKey\"]}}", "GetKey"},
     {"{\"external\":{\"logs_idle_timeout\":-1}}", "logs_idle_timeout"},
     /* "[1]" alone is a TOML table header now; a JSON array TOML cannot read is still refused. */
@@ -152,6 +156,8 @@ static void test_guest_api(void)
     char err[CONFIG_ERROR_MAX] = "";
     config_defaults(&cfg, false);
     CHECK(cfg.guest_allow_shutdown);
+    CHECK(cfg.n_poweroff == 2 && strcmp(cfg.poweroff_argv[0], "systemctl") == 0 &&
+          strcmp(cfg.poweroff_argv[1], "poweroff") == 0); /* upstream's */
     CHECK(cfg.logs_idle_timeout == 600);
     const char *path = write_tmp("[guest-api]\naddress = \"vsock:3\"\nport = 8001\n"
                                  "allow_shutdown = false\n[external]\nlogs_idle_timeout = 5\n");

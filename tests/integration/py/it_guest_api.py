@@ -19,6 +19,7 @@ import time
 from harness import Simulator, check, compose, finish, request, rpc
 
 SIM = sys.argv[1]
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures")
 
 
 def meminfo():
@@ -190,6 +191,82 @@ def test_shutdown():
     sim.stop()
 
 
+NOTIFY_BODY = b'{"event":"shutdown.progress","payload":"powering off"}'
+
+
+def shutdown_with_peer(host_api_url, tag):
+    """A simulator whose sys-config names host_api_url and whose power-off is a stub that
+    records its arguments and the time; returns (sim, stub record path)."""
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="dstack-poweroff-")
+    mark = os.path.join(tmp, "poweroff.invoked")
+    stub = os.path.join(tmp, "poweroff-stub")
+    with open(stub, "w") as f:
+        f.write(f'#!/bin/sh\necho "$(date +%s.%N) $*" > {mark}.tmp && mv {mark}.tmp {mark}\n')
+    os.chmod(stub, 0o755)
+    with open(os.path.join(FIXTURES, "upstream", "simulator", "sys-config.json")) as f:
+        sys_config = json.load(f)  # upstream's, host_api_url vsock://2:12000/api replaced
+    sys_config["host_api_url"] = host_api_url
+    sim = start_with_config({"guest-api": {"allow_shutdown": True,
+                                           "poweroff_command": [stub, "poweroff", tag]}},
+                            files={"sys-config.json": json.dumps(sys_config)})
+    return sim, mark
+
+
+def read_mark(mark, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if os.path.exists(mark):
+            with open(mark) as f:
+                return f.read().split()
+        time.sleep(0.05)
+    return None
+
+
+def test_shutdown_notifies_host():
+    """Shutdown as upstream's: POST <host_api_url>/Notify?json with the Notification, then
+    the power-off (here a stub, so the machine stays up). The peer sees the exact request."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "peers", "host_api"))
+    from host_api_peer import HostApiPeer
+    peer = HostApiPeer()  # http://127.0.0.1:PORT/api: the path is the VMM's /api/Notify?json
+    sim, mark = shutdown_with_peer(peer.url, "with-peer")
+    s, body = rpc(sim.guest, "/api/Shutdown")
+    check(s == 200 and body is None, f"Shutdown answers null ({s} {body})")
+    stub = read_mark(mark)
+    check(stub is not None and stub[1:] == ["poweroff", "with-peer"],
+          f"the power-off command was run with its arguments: {stub}")
+    reqs = peer.wait_requests(1)
+    check(len(reqs) == 1, f"the host was notified once ({len(reqs)} requests)")
+    if reqs:
+        t, line, headers, got = reqs[0]
+        port = peer.url.split(":")[2].split("/")[0]
+        print("host API peer received:\n  " + line + "\n  " +
+              "\n  ".join(f"{k}: {v}" for k, v in headers) + "\n\n  " + got.decode(), flush=True)
+        check(line == "POST /api/Notify?json HTTP/1.1", f"request line {line!r}")
+        check(got == NOTIFY_BODY, f"body is serde_json's Notification: {got!r}")
+        names = sorted(k.lower() for k, _ in headers)
+        check(names == ["content-length", "host"], f"only Host and Content-Length: {headers}")
+        check(dict((k.lower(), v) for k, v in headers) ==
+              {"host": f"127.0.0.1:{port}", "content-length": str(len(NOTIFY_BODY))},
+              f"header values {headers}")
+        check(stub is not None and float(stub[0]) >= t, "notified before the power-off")
+    check(sim.proc.poll() is None, "the simulator runs on (the power-off is the stub's)")
+    check(sim.stop() == 0, "clean stop")
+    peer.close()
+
+    # The host's API down: the power-off goes ahead, the log says why nobody was told.
+    dead = socket.socket()
+    dead.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{dead.getsockname()[1]}/api"
+    dead.close()
+    sim, mark = shutdown_with_peer(url, "no-peer")
+    check(rpc(sim.guest, "/api/Shutdown")[0] == 200, "Shutdown answers with the host down")
+    stub = read_mark(mark)
+    check(stub is not None and stub[1:] == ["poweroff", "no-peer"], "powered off anyway")
+    check("Shutdown: host notification failed" in sim.read_log(), "the failure is logged")
+    check(sim.stop() == 0, "clean stop")
+
+
 def test_tcbinfo_hidden():
     sim = Simulator(SIM, files={"app-compose.json": compose(public_tcbinfo=False)})
     s, g = rpc(sim.guest, "/api/Info")
@@ -292,6 +369,7 @@ def main():
     test_bad_input(sim)
     check(sim.stop() == 0, "clean stop")
     test_shutdown()
+    test_shutdown_notifies_host()
     test_tcbinfo_hidden()
     test_vsock()
     finish()
