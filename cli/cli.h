@@ -64,6 +64,13 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_commo
               const struct cli_opt *opts, size_t n_opts, char **pos, size_t max_pos, size_t *n_pos,
               int *exit_code);
 
+/* The start every command without options of its own shares: cli_parse with the common options
+ * and up to max_pos positionals, then at least min_pos of them ("missing <what> (see --help)").
+ * Returns the command, or NULL with *rc the exit code to return (0 after --help). */
+const struct cli_cmd *cli_start(const char *name, int argc, char **argv, struct cli_common *co,
+                                char **pos, size_t max_pos, size_t *n_pos, size_t min_pos,
+                                const char *what, int *rc);
+
 /* The command being run (for messages and --help). */
 const struct cli_cmd *cli_find(const char *name);
 

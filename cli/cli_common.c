@@ -81,6 +81,108 @@ static bool parse_uint(const char *s, unsigned long long max, unsigned long long
     return true;
 }
 
+static void print_help(const struct cli_cmd *cmd)
+{
+    printf("usage: dstack %s %s\n\n%s\n\n", cmd->name, cmd->usage, cmd->summary);
+    if (cmd->options != NULL && cmd->options[0] != '\0') {
+        printf("%s\n", cmd->options);
+    }
+    print_common_help(cmd->takes);
+}
+
+/* Which option --name is for cmd: one of its own (*o) or a common one it takes. Returns 0, or
+ * the usage error's exit code. *is_flag says whether it takes no value. */
+static int lookup_option(const struct cli_cmd *cmd, const struct cli_opt *opts, size_t n_opts,
+                         const char *name, const struct cli_opt **o, bool *is_flag)
+{
+    *o = NULL;
+    *is_flag = strcmp(name, "hex") == 0 && (cmd->takes & CLI_HEX);
+    for (size_t k = 0; k < n_opts; k++) {
+        if (strcmp(opts[k].name, name) == 0) {
+            *o = &opts[k];
+            *is_flag = !opts[k].has_arg;
+        }
+    }
+    bool agent_opt = strcmp(name, "endpoint") == 0 || strcmp(name, "timeout") == 0;
+    bool known = *o != NULL || (agent_opt && (cmd->takes & CLI_AGENT)) ||
+                 (strcmp(name, "hex") == 0 && (cmd->takes & CLI_HEX)) ||
+                 (strcmp(name, "file") == 0 && (cmd->takes & CLI_FILE));
+    if (!known && agent_opt) {
+        return cli_error(cmd->name, CLI_EXIT_USAGE,
+                         "--%s does not apply: %s never contacts the agent", name, cmd->name);
+    }
+    if (!known) {
+        return cli_error(cmd->name, CLI_EXIT_USAGE, "unknown option '--%s' (see --help)", name);
+    }
+    return 0;
+}
+
+/* Stores the value of --name (o: the command's own option, or NULL for a common one).
+ * Returns 0, or the usage error's exit code. */
+static int store_option(const struct cli_cmd *cmd, struct cli_common *common,
+                        const struct cli_opt *o, const char *name, const char *val)
+{
+    if (o != NULL && o->list != NULL) {
+        if (*o->list_len >= o->list_cap) {
+            return cli_error(cmd->name, CLI_EXIT_USAGE, "too many --%s", name);
+        }
+        o->list[(*o->list_len)++] = val;
+    } else if (o != NULL) {
+        if (o->has_arg) {
+            *o->value = val;
+        } else {
+            *o->flag = true;
+        }
+    } else if (strcmp(name, "endpoint") == 0) {
+        common->endpoint = val;
+    } else if (strcmp(name, "file") == 0) {
+        common->file = val;
+    } else if (strcmp(name, "hex") == 0) {
+        common->hex = true;
+    } else {
+        unsigned long long t = 0;
+        if (!parse_uint(val, 3600000, &t) || t == 0) {
+            return cli_error(cmd->name, CLI_EXIT_USAGE,
+                             "--timeout wants milliseconds (1..3600000), got '%s'", val);
+        }
+        common->timeout_ms = (unsigned)t;
+    }
+    return 0;
+}
+
+/* One "--name=value", "--name value" or "--flag" at argv[*i] (*i moves past a separate value).
+ * Returns 0, or the usage error's exit code. */
+static int parse_option(const struct cli_cmd *cmd, int argc, char **argv, int *i,
+                        struct cli_common *common, const struct cli_opt *opts, size_t n_opts)
+{
+    const char *a = argv[*i];
+    char name[64];
+    const char *inline_val = strchr(a, '=');
+    size_t nl = inline_val ? (size_t)(inline_val - a) : strlen(a);
+    if (nl < 3 || nl >= sizeof name || a[1] != '-') {
+        return cli_error(cmd->name, CLI_EXIT_USAGE, "unknown option '%s' (see --help)", a);
+    }
+    memcpy(name, a + 2, nl - 2);
+    name[nl - 2] = '\0';
+    const char *val = inline_val ? inline_val + 1 : NULL;
+    const struct cli_opt *o = NULL;
+    bool is_flag = false;
+    int rc = lookup_option(cmd, opts, n_opts, name, &o, &is_flag);
+    if (rc != 0) {
+        return rc;
+    }
+    if (is_flag && val != NULL) {
+        return cli_error(cmd->name, CLI_EXIT_USAGE, "--%s takes no value", name);
+    }
+    if (!is_flag && val == NULL) {
+        if (*i + 1 >= argc) {
+            return cli_error(cmd->name, CLI_EXIT_USAGE, "--%s needs a value", name);
+        }
+        val = argv[++*i];
+    }
+    return store_option(cmd, common, o, name, val);
+}
+
 int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_common *common,
               const struct cli_opt *opts, size_t n_opts, char **pos, size_t max_pos, size_t *n_pos,
               int *exit_code)
@@ -97,97 +199,33 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_commo
                 return -1;
             }
             pos[(*n_pos)++] = a;
-            continue;
-        }
-        if (strcmp(a, "--") == 0) {
+        } else if (strcmp(a, "--") == 0) {
             only_pos = true;
-            continue;
-        }
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("usage: dstack %s %s\n\n%s\n\n", cmd->name, cmd->usage, cmd->summary);
-            if (cmd->options != NULL && cmd->options[0] != '\0') {
-                printf("%s\n", cmd->options);
-            }
-            print_common_help(cmd->takes);
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            print_help(cmd);
             *exit_code = 0;
             return -1;
-        }
-        /* --name=value or --name value */
-        char name[64];
-        const char *inline_val = strchr(a, '=');
-        size_t nl = inline_val ? (size_t)(inline_val - a) : strlen(a);
-        if (nl < 3 || nl >= sizeof name || a[1] != '-') {
-            *exit_code =
-                cli_error(cmd->name, CLI_EXIT_USAGE, "unknown option '%s' (see --help)", a);
+        } else if ((*exit_code = parse_option(cmd, argc, argv, &i, common, opts, n_opts)) != 0) {
             return -1;
-        }
-        memcpy(name, a + 2, nl - 2);
-        name[nl - 2] = '\0';
-        const char *val = inline_val ? inline_val + 1 : NULL;
-        bool is_flag = strcmp(name, "hex") == 0 && (cmd->takes & CLI_HEX);
-        const struct cli_opt *o = NULL;
-        for (size_t k = 0; k < n_opts; k++) {
-            if (strcmp(opts[k].name, name) == 0) {
-                o = &opts[k];
-                is_flag = !o->has_arg;
-            }
-        }
-        bool agent_opt = strcmp(name, "endpoint") == 0 || strcmp(name, "timeout") == 0;
-        bool known = o != NULL || (agent_opt && (cmd->takes & CLI_AGENT)) ||
-                     (strcmp(name, "hex") == 0 && (cmd->takes & CLI_HEX)) ||
-                     (strcmp(name, "file") == 0 && (cmd->takes & CLI_FILE));
-        if (!known && agent_opt) {
-            *exit_code =
-                cli_error(cmd->name, CLI_EXIT_USAGE,
-                          "--%s does not apply: %s never contacts the agent", name, cmd->name);
-            return -1;
-        }
-        if (!known) {
-            *exit_code =
-                cli_error(cmd->name, CLI_EXIT_USAGE, "unknown option '--%s' (see --help)", name);
-            return -1;
-        }
-        if (is_flag) {
-            if (val != NULL) {
-                *exit_code = cli_error(cmd->name, CLI_EXIT_USAGE, "--%s takes no value", name);
-                return -1;
-            }
-        } else if (val == NULL) {
-            if (i + 1 >= argc) {
-                *exit_code = cli_error(cmd->name, CLI_EXIT_USAGE, "--%s needs a value", name);
-                return -1;
-            }
-            val = argv[++i];
-        }
-        if (o != NULL && o->list != NULL) {
-            if (*o->list_len >= o->list_cap) {
-                *exit_code = cli_error(cmd->name, CLI_EXIT_USAGE, "too many --%s", name);
-                return -1;
-            }
-            o->list[(*o->list_len)++] = val;
-        } else if (o != NULL) {
-            if (o->has_arg) {
-                *o->value = val;
-            } else {
-                *o->flag = true;
-            }
-        } else if (strcmp(name, "endpoint") == 0) {
-            common->endpoint = val;
-        } else if (strcmp(name, "file") == 0) {
-            common->file = val;
-        } else if (strcmp(name, "hex") == 0) {
-            common->hex = true;
-        } else {
-            unsigned long long t = 0;
-            if (!parse_uint(val, 3600000, &t) || t == 0) {
-                *exit_code = cli_error(cmd->name, CLI_EXIT_USAGE,
-                                       "--timeout wants milliseconds (1..3600000), got '%s'", val);
-                return -1;
-            }
-            common->timeout_ms = (unsigned)t;
         }
     }
     return 0;
+}
+
+const struct cli_cmd *cli_start(const char *name, int argc, char **argv, struct cli_common *co,
+                                char **pos, size_t max_pos, size_t *n_pos, size_t min_pos,
+                                const char *what, int *rc)
+{
+    const struct cli_cmd *cmd = cli_find(name);
+    *rc = 0;
+    if (cli_parse(cmd, argc, argv, co, NULL, 0, pos, max_pos, n_pos, rc) != 0) {
+        return NULL;
+    }
+    if (*n_pos < min_pos) {
+        *rc = cli_error(cmd->name, CLI_EXIT_USAGE, "missing %s (see --help)", what);
+        return NULL;
+    }
+    return cmd;
 }
 
 int cli_client(const struct cli_common *common, struct dstack_client **out)

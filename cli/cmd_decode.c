@@ -18,12 +18,13 @@ static void put_hex(cJSON *obj, const char *key, const uint8_t *b, size_t len)
 
 int cmd_decode_quote(int argc, char **argv)
 {
-    const struct cli_cmd *cmd = cli_find("decode-quote");
     struct cli_common co;
     char *pos[1];
     size_t n_pos = 0;
     int rc = 0;
-    if (cli_parse(cmd, argc, argv, &co, NULL, 0, pos, 1, &n_pos, &rc) != 0) {
+    const struct cli_cmd *cmd =
+        cli_start("decode-quote", argc, argv, &co, pos, 1, &n_pos, 0, NULL, &rc);
+    if (cmd == NULL) {
         return rc;
     }
     uint8_t *q = NULL;
@@ -64,12 +65,13 @@ int cmd_decode_quote(int argc, char **argv)
 
 int cmd_replay_rtmrs(int argc, char **argv)
 {
-    const struct cli_cmd *cmd = cli_find("replay-rtmrs");
     struct cli_common co;
     char *pos[1];
     size_t n_pos = 0;
     int rc = 0;
-    if (cli_parse(cmd, argc, argv, &co, NULL, 0, pos, 1, &n_pos, &rc) != 0) {
+    const struct cli_cmd *cmd =
+        cli_start("replay-rtmrs", argc, argv, &co, pos, 1, &n_pos, 0, NULL, &rc);
+    if (cmd == NULL) {
         return rc;
     }
     char *text = NULL;

@@ -6,38 +6,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int need_endpoint(const struct cli_cmd *cmd, const struct cli_common *co)
+/* --endpoint is required: opens the Guest API (guest) or the Worker API client on it. */
+static int open_client(const struct cli_cmd *cmd, const struct cli_common *co, bool guest,
+                       struct dstack_client **c)
 {
     if (co->endpoint == NULL) {
         return cli_error(cmd->name, CLI_EXIT_USAGE,
                          "--endpoint is required (a socket path, http://host:port or, for "
                          "guest, vsock://CID:PORT)");
     }
-    return 0;
+    struct dstack_client_options o = {.timeout_ms = co->timeout_ms};
+    dstack_err err = guest ? dstack_guest_client_new(co->endpoint, &o, c)
+                           : dstack_worker_client_new(co->endpoint, &o, c);
+    return err == DSTACK_OK ? 0 : cli_fail(cmd->name, err);
 }
 
 int cmd_guest(int argc, char **argv)
 {
-    const struct cli_cmd *cmd = cli_find("guest");
     struct cli_common co;
     char *pos[1];
     size_t n_pos = 0;
     int rc = 0;
-    if (cli_parse(cmd, argc, argv, &co, NULL, 0, pos, 1, &n_pos, &rc) != 0) {
+    const struct cli_cmd *cmd =
+        cli_start("guest", argc, argv, &co, pos, 1, &n_pos, 1, "subcommand", &rc);
+    if (cmd == NULL) {
         return rc;
     }
-    if (n_pos < 1) {
-        return cli_error(cmd->name, CLI_EXIT_USAGE, "missing subcommand (see --help)");
-    }
-    if ((rc = need_endpoint(cmd, &co)) != 0) {
-        return rc;
-    }
-    struct dstack_client_options o = {.timeout_ms = co.timeout_ms};
     struct dstack_client *c = NULL;
-    dstack_err err = dstack_guest_client_new(co.endpoint, &o, &c);
-    if (err != DSTACK_OK) {
-        return cli_fail(cmd->name, err);
+    if ((rc = open_client(cmd, &co, true, &c)) != 0) {
+        return rc;
     }
+    dstack_err err = DSTACK_OK;
     const char *sub = pos[0];
     char *text = NULL;
     struct dstack_guest_sysinfo *s = NULL;
@@ -68,26 +67,20 @@ int cmd_guest(int argc, char **argv)
 
 int cmd_worker(int argc, char **argv)
 {
-    const struct cli_cmd *cmd = cli_find("worker");
     struct cli_common co;
     char *pos[2];
     size_t n_pos = 0;
     int rc = 0;
-    if (cli_parse(cmd, argc, argv, &co, NULL, 0, pos, 2, &n_pos, &rc) != 0) {
+    const struct cli_cmd *cmd =
+        cli_start("worker", argc, argv, &co, pos, 2, &n_pos, 1, "subcommand", &rc);
+    if (cmd == NULL) {
         return rc;
     }
-    if (n_pos < 1) {
-        return cli_error(cmd->name, CLI_EXIT_USAGE, "missing subcommand (see --help)");
-    }
-    if ((rc = need_endpoint(cmd, &co)) != 0) {
-        return rc;
-    }
-    struct dstack_client_options o = {.timeout_ms = co.timeout_ms};
     struct dstack_client *c = NULL;
-    dstack_err err = dstack_worker_client_new(co.endpoint, &o, &c);
-    if (err != DSTACK_OK) {
-        return cli_fail(cmd->name, err);
+    if ((rc = open_client(cmd, &co, false, &c)) != 0) {
+        return rc;
     }
+    dstack_err err = DSTACK_OK;
     const char *sub = pos[0];
     const char *json = NULL;
     struct dstack_info_response *info = NULL;

@@ -54,11 +54,12 @@ int cmd_gpu_info(int argc, char **argv)
 
 int cmd_is_reachable(int argc, char **argv)
 {
-    const struct cli_cmd *cmd = cli_find("is-reachable");
     struct cli_common co;
     size_t n_pos = 0;
     int rc = 0;
-    if (cli_parse(cmd, argc, argv, &co, NULL, 0, NULL, 0, &n_pos, &rc) != 0) {
+    const struct cli_cmd *cmd =
+        cli_start("is-reachable", argc, argv, &co, NULL, 0, &n_pos, 0, NULL, &rc);
+    if (cmd == NULL) {
         return rc;
     }
     struct dstack_client_options o = {.timeout_ms = co.timeout_ms};
@@ -71,16 +72,14 @@ int cmd_is_reachable(int argc, char **argv)
 
 int cmd_call(int argc, char **argv)
 {
-    const struct cli_cmd *cmd = cli_find("call");
     struct cli_common co;
     char *pos[2];
     size_t n_pos = 0;
     int rc = 0;
-    if (cli_parse(cmd, argc, argv, &co, NULL, 0, pos, 2, &n_pos, &rc) != 0) {
+    const struct cli_cmd *cmd =
+        cli_start("call", argc, argv, &co, pos, 2, &n_pos, 1, "METHOD", &rc);
+    if (cmd == NULL) {
         return rc;
-    }
-    if (n_pos < 1) {
-        return cli_error(cmd->name, CLI_EXIT_USAGE, "missing METHOD (see --help)");
     }
     char *body = NULL;
     size_t blen = 0;

@@ -98,16 +98,14 @@ int cmd_get_tls_key(int argc, char **argv)
 
 int cmd_sign(int argc, char **argv)
 {
-    const struct cli_cmd *cmd = cli_find("sign");
     struct cli_common co;
     char *pos[2];
     size_t n_pos = 0;
     int rc = 0;
-    if (cli_parse(cmd, argc, argv, &co, NULL, 0, pos, 2, &n_pos, &rc) != 0) {
+    const struct cli_cmd *cmd =
+        cli_start("sign", argc, argv, &co, pos, 2, &n_pos, 1, "ALGORITHM", &rc);
+    if (cmd == NULL) {
         return rc;
-    }
-    if (n_pos < 1) {
-        return cli_error(cmd->name, CLI_EXIT_USAGE, "missing ALGORITHM (see --help)");
     }
     uint8_t *data = NULL;
     size_t len = 0;

@@ -62,12 +62,12 @@ out:
 
 int cmd_attest(int argc, char **argv)
 {
-    const struct cli_cmd *cmd = cli_find("attest");
     struct cli_common co;
     char *pos[1];
     size_t n_pos = 0;
     int rc = 0;
-    if (cli_parse(cmd, argc, argv, &co, NULL, 0, pos, 1, &n_pos, &rc) != 0) {
+    const struct cli_cmd *cmd = cli_start("attest", argc, argv, &co, pos, 1, &n_pos, 0, NULL, &rc);
+    if (cmd == NULL) {
         return rc;
     }
     uint8_t *data = NULL;
@@ -89,16 +89,14 @@ int cmd_attest(int argc, char **argv)
 
 int cmd_emit_event(int argc, char **argv)
 {
-    const struct cli_cmd *cmd = cli_find("emit-event");
     struct cli_common co;
     char *pos[2];
     size_t n_pos = 0;
     int rc = 0;
-    if (cli_parse(cmd, argc, argv, &co, NULL, 0, pos, 2, &n_pos, &rc) != 0) {
+    const struct cli_cmd *cmd =
+        cli_start("emit-event", argc, argv, &co, pos, 2, &n_pos, 1, "NAME", &rc);
+    if (cmd == NULL) {
         return rc;
-    }
-    if (n_pos < 1) {
-        return cli_error(cmd->name, CLI_EXIT_USAGE, "missing NAME (see --help)");
     }
     uint8_t *data = NULL;
     size_t len = 0;
