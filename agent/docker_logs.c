@@ -16,7 +16,8 @@
 
 #define FRAME_HEADER 8
 #define RAW_CAP (DOCKER_FRAME_MAX + FRAME_HEADER + CURL_MAX_WRITE_SIZE)
-#define ERROR_BODY_MAX 4096
+/* Bytes of a refusing answer's body read for its {"message"}: an input cap, not a text size. */
+#define REFUSAL_BODY_READ_MAX 4096
 #define POLL_SLICE_MS 1000
 
 struct docker_log_stream {
@@ -291,8 +292,8 @@ dstack_err docker_logs_open(const char *name, const struct docker_logs_options *
     dstack_err e = DSTACK_EUNSUPPORTED;
     s->socket_path = docker_socket_path();
     s->raw = malloc(RAW_CAP);
-    s->error_body.data = malloc(ERROR_BODY_MAX);
-    s->error_body.cap = ERROR_BODY_MAX;
+    s->error_body.data = malloc(REFUSAL_BODY_READ_MAX);
+    s->error_body.cap = REFUSAL_BODY_READ_MAX;
     if (s->socket_path != NULL && (s->raw == NULL || s->error_body.data == NULL)) {
         e = err_set(DSTACK_ENOMEM, "out of memory");
     } else if (s->socket_path != NULL) {
