@@ -20,7 +20,6 @@
 #include "x509/p256.h"
 
 #define PEER_MAX_APPS 8
-#define PEER_ERR_MAX 600
 
 /* Misbehaviours the tests ask for (--answer). */
 enum peer_answer {
@@ -57,13 +56,13 @@ struct peer {
 X509 *pki_make_cert(const char *org, const char *cn, const struct p256_key *key, X509 *issuer,
                     const struct p256_key *issuer_key, int ca_pathlen, bool expired,
                     const uint8_t *app_id, const char *usage);
-char *pki_pem(X509 *x); /* malloc'd */
-dstack_err pki_setup(struct peer *p, char err[PEER_ERR_MAX]);
+char *pki_pem(X509 *x);               /* malloc'd */
+dstack_err pki_setup(struct peer *p); /* errors: util/error.h's text */
 /* The app CA of upstream's derive_app_ca: key = HKDF(root key, app_id || "app-ca"). */
 dstack_err pki_app_ca(const struct peer *p, const uint8_t app_id[DSTACK_APP_ID_LEN],
                       struct p256_key *key, char **pem);
 dstack_err pki_write_keys_file(const struct peer *p, const char *path, const char *url,
-                               bool wrong_ca, char err[PEER_ERR_MAX]);
+                               bool wrong_ca);
 
 /* kms_peer_csr.c: CertSigningRequestV2, decoded and checked. */
 #define CSR_MAX_ALT_NAMES 256
@@ -86,16 +85,16 @@ struct versioned_attestation;
 struct dstack_event_log;
 dstack_err csr_decode(const uint8_t *b, size_t len, struct csr *c);
 void csr_free(struct csr *c);
-/* NULL when fine, else upstream's reason ("Invalid signature", "Invalid confirm word"). */
-const char *csr_verify(const struct csr *c, const uint8_t *csr, size_t csr_len, const uint8_t *sig,
-                       size_t sig_len);
-/* NULL when the attestation verifies and binds the CSR key; *v and *log are filled. */
-const char *attestation_verify(const struct peer *p, const struct csr *c,
-                               struct versioned_attestation *v, struct dstack_event_log *log,
-                               char why[PEER_ERR_MAX]);
-/* NULL when the app-id event names an allowed app; app_id gets it. */
-const char *app_allowed(const struct peer *p, const struct dstack_event_log *log,
-                        uint8_t app_id[DSTACK_APP_ID_LEN], char why[PEER_ERR_MAX]);
+/* Each check sets the error text to upstream's reason when it fails (util/error.h). */
+/* The CSR's signature ("Invalid signature", "Invalid confirm word"). */
+dstack_err csr_verify(const struct csr *c, const uint8_t *csr, size_t csr_len, const uint8_t *sig,
+                      size_t sig_len);
+/* The attestation verifies and binds the CSR key; *v and *log are filled. */
+dstack_err attestation_verify(const struct peer *p, const struct csr *c,
+                              struct versioned_attestation *v, struct dstack_event_log *log);
+/* The app-id event names an allowed app; app_id gets it. */
+dstack_err app_allowed(const struct peer *p, const struct dstack_event_log *log,
+                       uint8_t app_id[DSTACK_APP_ID_LEN]);
 
 /* kms_peer_sign.c: the two methods. status and a malloc'd JSON body out. */
 void sign_cert_handle(const struct peer *p, const char *body, size_t len, int *status,

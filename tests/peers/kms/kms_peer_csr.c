@@ -106,8 +106,8 @@ dstack_err csr_decode(const uint8_t *b, size_t len, struct csr *c)
 }
 
 /* Csr::verify (cert.rs:L240-257): signature first, then the confirm word. */
-const char *csr_verify(const struct csr *c, const uint8_t *csr, size_t csr_len, const uint8_t *sig,
-                       size_t sig_len)
+dstack_err csr_verify(const struct csr *c, const uint8_t *csr, size_t csr_len, const uint8_t *sig,
+                      size_t sig_len)
 {
     const unsigned char *p = c->pubkey;
     EVP_PKEY *pk = d2i_PUBKEY(NULL, &p, (long)c->pubkey_len);
@@ -125,63 +125,63 @@ const char *csr_verify(const struct csr *c, const uint8_t *csr, size_t csr_len, 
     }
     EVP_MD_CTX_free(md);
     EVP_PKEY_free(pk);
-    return why;
+    return why != NULL ? err_set(DSTACK_EVERIFY, "%s", why) : DSTACK_OK;
 }
 
 /* verify_with_ra_pubkey: report data binds the CSR key, the quote verifies under the
  * simulator's root, RTMR3 replays from the runtime events. Fills log for the app checks. */
-const char *attestation_verify(const struct peer *p, const struct csr *c,
-                               struct versioned_attestation *v, struct dstack_event_log *log,
-                               char why[PEER_ERR_MAX])
+dstack_err attestation_verify(const struct peer *p, const struct csr *c,
+                              struct versioned_attestation *v, struct dstack_event_log *log)
 {
     uint8_t want[DSTACK_REPORT_DATA_LEN], rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
     struct dstack_quote q;
     size_t off = 0;
     if (versioned_decode(c->attestation, c->attestation_len, v) != DSTACK_OK) {
-        return "Failed to decode the attestation";
+        return err_set(DSTACK_EFORMAT, "Failed to decode the attestation");
     }
     if (dstack_ratls_report_data(c->pubkey, c->pubkey_len, want) != DSTACK_OK ||
         dstack_quote_parse(v->quote, v->quote_len, &q) != DSTACK_OK ||
         dstack_quote_report_data_offset(v->quote, v->quote_len, &off) != DSTACK_OK ||
         memcmp(v->quote + off, want, sizeof want) != 0 ||
         memcmp(v->report_data, want, sizeof want) != 0) {
-        return "report data mismatch: the quote does not bind the CSR public key";
+        return err_set(DSTACK_EVERIFY,
+                       "report data mismatch: the quote does not bind the CSR public key");
     }
-    if (dstack_quote_verify(v->quote, v->quote_len, p->quote_root_pem, strlen(p->quote_root_pem)) !=
-        DSTACK_OK) {
-        snprintf(why, PEER_ERR_MAX, "%s", err_text());
-        return why;
+    dstack_err e =
+        dstack_quote_verify(v->quote, v->quote_len, p->quote_root_pem, strlen(p->quote_root_pem));
+    if (e != DSTACK_OK) {
+        return e; /* its own text */
     }
     for (size_t i = 0; i < v->n_events; i++) {
         const struct versioned_event *ev = &v->events[i];
         bool has = ev->digest_len == DSTACK_SHA384_LEN;
         if (dstack_event_log_push(log, ev->imr, ev->event_type, has ? ev->digest : NULL, ev->event,
                                   ev->payload, ev->payload_len, DSTACK_EVENT_V1) != DSTACK_OK) {
-            return "bad event log";
+            return err_set(DSTACK_EFORMAT, "bad event log");
         }
     }
     if (dstack_replay_rtmrs(log, rtmr) != DSTACK_OK ||
         memcmp(rtmr[3], q.report.rtmr[3], DSTACK_MR_LEN) != 0) {
-        return "RTMR3 mismatch: the event log does not replay to the quote";
+        return err_set(DSTACK_EVERIFY,
+                       "RTMR3 mismatch: the event log does not replay to the quote");
     }
-    return NULL;
+    return DSTACK_OK;
 }
 
-const char *app_allowed(const struct peer *p, const struct dstack_event_log *log,
-                        uint8_t app_id[DSTACK_APP_ID_LEN], char why[PEER_ERR_MAX])
+dstack_err app_allowed(const struct peer *p, const struct dstack_event_log *log,
+                       uint8_t app_id[DSTACK_APP_ID_LEN])
 {
     const struct dstack_event *ev = dstack_event_log_find_runtime(log, "app-id");
     if (ev == NULL || ev->payload_len != DSTACK_APP_ID_LEN) {
-        return "Boot denied: no app-id event";
+        return err_set(DSTACK_EVERIFY, "Boot denied: no app-id event");
     }
     memcpy(app_id, ev->payload, DSTACK_APP_ID_LEN);
     for (size_t i = 0; i < p->n_apps; i++) {
         if (memcmp(p->apps[i], app_id, DSTACK_APP_ID_LEN) == 0) {
-            return NULL;
+            return DSTACK_OK;
         }
     }
     char hex[2 * DSTACK_APP_ID_LEN + 1];
     hex_encode(app_id, DSTACK_APP_ID_LEN, hex);
-    snprintf(why, PEER_ERR_MAX, "Boot denied: app %s is not allowed by this KMS", hex);
-    return why;
+    return err_set(DSTACK_EVERIFY, "Boot denied: app %s is not allowed by this KMS", hex);
 }

@@ -155,23 +155,24 @@ int main(int argc, char **argv)
     const char *keys_out = NULL, *root_out = NULL;
     unsigned port = 0, bound = 0;
     bool wrong_ca = false;
-    char err[PEER_ERR_MAX] = "", url[128];
+    char url[128];
 
     signal(SIGPIPE, SIG_IGN);
     int rc = parse_args(&p, argc, argv, &keys_out, &root_out, &port, &wrong_ca);
     if (rc != 0) {
         return rc;
     }
-    if (pki_setup(&p, err) != DSTACK_OK || (p.ssl = server_ctx(&p)) == NULL) {
-        return usage(err[0] ? err : "cannot set up TLS");
+    err_clear();
+    if (pki_setup(&p) != DSTACK_OK || (p.ssl = server_ctx(&p)) == NULL) {
+        return usage(err_text()[0] ? err_text() : "cannot set up TLS");
     }
     int fd = listen_loopback(port, &bound);
     if (fd < 0) {
         return usage("cannot listen on 127.0.0.1");
     }
     snprintf(url, sizeof url, "https://127.0.0.1:%u/prpc", bound);
-    if (pki_write_keys_file(&p, keys_out, url, wrong_ca, err) != DSTACK_OK) {
-        return usage(err);
+    if (pki_write_keys_file(&p, keys_out, url, wrong_ca) != DSTACK_OK) {
+        return usage(err_text());
     }
     if (root_out != NULL) {
         FILE *f = fopen(root_out, "w");

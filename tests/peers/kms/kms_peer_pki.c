@@ -14,6 +14,7 @@
 #include "crypto/k256.h"
 #include "crypto/keccak.h"
 #include "kms_peer.h"
+#include "util/error.h"
 #include "util/hex.h"
 #include "util/secret.h"
 
@@ -133,12 +134,11 @@ char *pki_pem(X509 *x)
     return out;
 }
 
-dstack_err pki_setup(struct peer *p, char err[PEER_ERR_MAX])
+dstack_err pki_setup(struct peer *p)
 {
     if (p256_generate(&p->root_key) != DSTACK_OK || p256_generate(&p->tmp_key) != DSTACK_OK ||
         RAND_bytes(p->k256_root, sizeof p->k256_root) != 1 || !k256_seckey_valid(p->k256_root)) {
-        snprintf(err, PEER_ERR_MAX, "cannot make keys");
-        return DSTACK_ECRYPTO;
+        return err_set(DSTACK_ECRYPTO, "cannot make keys");
     }
     p->root_cert = pki_make_cert("Dstack", "Dstack KMS CA", &p->root_key, NULL, &p->root_key, 1,
                                  false, NULL, NULL);
@@ -146,8 +146,7 @@ dstack_err pki_setup(struct peer *p, char err[PEER_ERR_MAX])
                                 false, NULL, NULL);
     p->root_pem = p->root_cert != NULL ? pki_pem(p->root_cert) : NULL;
     if (p->tmp_cert == NULL || p->root_pem == NULL) {
-        snprintf(err, PEER_ERR_MAX, "cannot make the CA certificates");
-        return DSTACK_ECRYPTO;
+        return err_set(DSTACK_ECRYPTO, "cannot make the CA certificates");
     }
     return DSTACK_OK;
 }
@@ -212,7 +211,7 @@ static void add_app_keys(const struct peer *p, cJSON *o)
 }
 
 dstack_err pki_write_keys_file(const struct peer *p, const char *path, const char *url,
-                               bool wrong_ca, char err[PEER_ERR_MAX])
+                               bool wrong_ca)
 {
     uint8_t root_pub[K256_PUBKEY_LEN];
     struct p256_key other;
@@ -231,7 +230,7 @@ dstack_err pki_write_keys_file(const struct peer *p, const char *path, const cha
     char *tmp_key = key_pem(&p->tmp_key), *tmp_cert = pki_pem(p->tmp_cert);
     if (o == NULL || kp == NULL || kms == NULL || ca == NULL || tmp_key == NULL ||
         tmp_cert == NULL || k256_pubkey(p->k256_root, root_pub) != DSTACK_OK) {
-        snprintf(err, PEER_ERR_MAX, "cannot build the keys file");
+        err_set(e, "cannot build the keys file");
         goto out;
     }
     add_app_keys(p, o);
@@ -248,7 +247,7 @@ dstack_err pki_write_keys_file(const struct peer *p, const char *path, const cha
     text = cJSON_Print(o);
     FILE *f = text != NULL ? fopen(path, "w") : NULL;
     if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
-        snprintf(err, PEER_ERR_MAX, "%s: cannot write", path);
+        e = err_set(DSTACK_EIO, "%s: cannot write", path);
         goto out;
     }
     e = DSTACK_OK;

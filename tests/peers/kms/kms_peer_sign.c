@@ -24,7 +24,7 @@
 
 char *json_error(const char *fmt, ...)
 {
-    char msg[PEER_ERR_MAX];
+    char msg[ERR_TEXT_MAX]; /* often an error text (util/error.h) with context */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -152,8 +152,6 @@ void sign_cert_handle(const struct peer *p, const char *body, size_t len, int *s
     struct versioned_attestation v = {0};
     struct dstack_event_log log;
     uint8_t app_id[DSTACK_APP_ID_LEN];
-    char why[PEER_ERR_MAX] = "";
-    const char *bad;
 
     dstack_event_log_init(&log);
     memset(&c, 0, sizeof c);
@@ -172,16 +170,16 @@ void sign_cert_handle(const struct peer *p, const char *body, size_t len, int *s
     if (p->answer == ANSWER_TAMPER_SIG && r.sig_len > 10) {
         r.sig[r.sig_len - 3] ^= 0x01; /* as if it changed on the way */
     }
-    if ((bad = csr_verify(&c, r.csr, r.csr_len, r.sig, r.sig_len)) != NULL) {
-        *answer = json_error("Failed to verify csr signature: %s", bad);
+    if (csr_verify(&c, r.csr, r.csr_len, r.sig, r.sig_len) != DSTACK_OK) {
+        *answer = json_error("Failed to verify csr signature: %s", err_text());
         goto out;
     }
-    if ((bad = attestation_verify(p, &c, &v, &log, why)) != NULL) {
-        *answer = json_error("Quote verification failed: %s", bad);
+    if (attestation_verify(p, &c, &v, &log) != DSTACK_OK) {
+        *answer = json_error("Quote verification failed: %s", err_text());
         goto out;
     }
-    if ((bad = app_allowed(p, &log, app_id, why)) != NULL) {
-        *answer = json_error("%s", bad);
+    if (app_allowed(p, &log, app_id) != DSTACK_OK) {
+        *answer = json_error("%s", err_text());
         goto out;
     }
     *answer = issue(p, &c, &v, &log, app_id);
