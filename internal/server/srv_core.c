@@ -444,9 +444,13 @@ static struct MHD_Daemon *start_mhd(struct srv_listener *l)
     const struct srv_listener_config *cfg = &l->cfg;
     unsigned flags = MHD_USE_NO_LISTEN_SOCKET | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG;
-    /* Thread per connection: a handler blocked on a device holds only its own connection. */
-    flags |= cfg->threads == 0 ? MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL
-                               : MHD_USE_EPOLL | MHD_USE_TURBO;
+    /* Thread per connection: a handler blocked on a device holds only its own connection.
+     * A pool polls with poll(), not epoll: with libmicrohttpd 0.9.75's epoll, connections given
+     * by MHD_add_connection stopped being read under load (a burst of 256 keep-alive clients
+     * after 64: every request unread in its socket while the workers slept in epoll_wait; with
+     * one worker, every time; with or without MHD_USE_TURBO). poll() never lost one, at the
+     * same throughput (docs/performance.md, figure 3). */
+    flags |= cfg->threads == 0 ? MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL : MHD_USE_POLL;
     /* Our acceptor enforces the limit; libmicrohttpd's only needs room for its uneven split
      * between pool threads. */
     unsigned mhd_limit = cfg->limits.max_connections + 2 * cfg->threads + 8;
