@@ -14,7 +14,8 @@
 
 #define hex_json json_hex_string
 
-cJSON *evlog_event_to_json(const struct dstack_event *e)
+/* One TdxEvent object in upstream's key order (new reference, NULL on allocation failure). */
+static cJSON *evlog_event_to_json(const struct dstack_event *e)
 {
     cJSON *o = cJSON_CreateObject();
     if (o == NULL) {
@@ -198,7 +199,9 @@ static void event_free(struct dstack_event *e)
     memset(e, 0, sizeof *e);
 }
 
-dstack_err evlog_from_json(const cJSON *array, struct dstack_event_log *out)
+/* Appends the events of a JSON array to *out, checking every field (see dstack_event_log_parse).
+ * On failure *out is unchanged and the error text (util/error.h) names the element. */
+static dstack_err evlog_from_json(const cJSON *array, struct dstack_event_log *out)
 {
     struct dstack_event_log tmp;
     dstack_err rc = DSTACK_OK;
