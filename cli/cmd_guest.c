@@ -51,6 +51,10 @@ int cmd_guest(int argc, char **argv)
         err = dstack_guest_network_info_json(c, &text);
     } else if (strcmp(sub, "info") == 0) {
         err = dstack_guest_info_json(c, &text);
+    } else if (strcmp(sub, "shutdown") == 0) {
+        err = dstack_guest_shutdown(c); /* the answer is Empty: printed as the agent sends it */
+        text = err == DSTACK_OK ? strdup("null") : NULL;
+        err = err == DSTACK_OK && text == NULL ? DSTACK_ENOMEM : err;
     } else {
         dstack_client_free(c);
         return cli_error(cmd->name, CLI_EXIT_USAGE, "unknown subcommand '%s'", sub);

@@ -125,12 +125,15 @@ static const struct cli_cmd commands[] = {
      "  --ca PEM          the app CA PEM, or an appkeys.json\n"
      "  --quote-root PEM  also verify the embedded quote under this root\n"},
     {"guest", cmd_guest, "The host's Guest API of an agent (guest.sock, vsock://CID:8000).",
-     "(sysinfo | netinfo | containers | info) --endpoint (PATH | URL | vsock://CID:PORT)",
+     "(sysinfo | netinfo | containers | info | shutdown) --endpoint (PATH | URL | "
+     "vsock://CID:PORT)",
      CLI_AGENT,
      "  sysinfo             GuestApi.SysInfo: OS, CPU, memory, load, data disks\n"
      "  netinfo             GuestApi.NetworkInfo: interfaces, gateways, DNS, wg\n"
      "  containers          GuestApi.ListContainers: the app's Docker containers\n"
      "  info                GuestApi.Info: app and instance ids, certificate, TCB info\n"
+     "  shutdown            GuestApi.Shutdown: the agent notifies the host and powers the\n"
+     "                      VM off (exit 3 with the agent's reason when it refuses)\n"
      "  --endpoint E        the agent's guest.sock, or vsock://CID:8000 from the host\n"},
     {"worker", cmd_worker, "The public Worker API (external.sock, http://host:8090).",
      "(info | version | attest-app-key ALGORITHM) --endpoint (PATH | URL)", CLI_AGENT,

@@ -594,6 +594,11 @@ DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_guest_info_json(struct dstack_cli
 DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_guest_network_info_json(struct dstack_client *c,
                                                                        char **json);
 
+/* GuestApi.Shutdown: asks the agent to notify the host and power the VM off
+ * (docs/api/guest-Shutdown.md). DSTACK_OK once the agent accepted (it answers before the work
+ * happens); DSTACK_ESERVER with the agent's message when it refuses (allow_shutdown = false). */
+DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_guest_shutdown(struct dstack_client *c);
+
 #ifdef __cplusplus
 }
 #endif

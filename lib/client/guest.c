@@ -238,6 +238,14 @@ dstack_err dstack_guest_network_info_json(struct dstack_client *c, char **json)
     return dstack_call(c, "NetworkInfo", NULL, json);
 }
 
+dstack_err dstack_guest_shutdown(struct dstack_client *c)
+{
+    char *json = NULL; /* `null`: google.protobuf.Empty */
+    dstack_err err = dstack_call(c, "Shutdown", NULL, &json);
+    free(json);
+    return err;
+}
+
 /* ---- Worker.GetAttestationForAppKey --------------------------------------------------------- */
 
 dstack_err dstack_worker_get_attestation_for_app_key(struct dstack_client *c, const char *algorithm,

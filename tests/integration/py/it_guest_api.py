@@ -223,15 +223,21 @@ def read_mark(mark, timeout=15):
     return None
 
 
-def test_shutdown_notifies_host():
+def test_shutdown_notifies_host(cli=None):
     """Shutdown as upstream's: POST <host_api_url>/Notify?json with the Notification, then
     the power-off (here a stub, so the machine stays up). The peer sees the exact request."""
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "peers", "host_api"))
     from host_api_peer import HostApiPeer
     peer = HostApiPeer()  # http://127.0.0.1:PORT/api: the path is the VMM's /api/Notify?json
     sim, mark = shutdown_with_peer(peer.url, "with-peer")
-    s, body = rpc(sim.guest, "/api/Shutdown")
-    check(s == 200 and body is None, f"Shutdown answers null ({s} {body})")
+    if cli is not None:  # dstack guest shutdown: the agent's answer, exit 0
+        r = subprocess.run([cli, "guest", "shutdown", "--endpoint", sim.guest],
+                           capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0 and r.stdout.strip() == "null" and r.stderr == "",
+              f"dstack guest shutdown: rc {r.returncode}, {r.stdout!r} {r.stderr!r}")
+    else:
+        s, body = rpc(sim.guest, "/api/Shutdown")
+        check(s == 200 and body is None, f"Shutdown answers null ({s} {body})")
     stub = read_mark(mark)
     check(stub is not None and stub[1:] == ["poweroff", "with-peer"],
           f"the power-off command was run with its arguments: {stub}")
@@ -357,6 +363,18 @@ def test_cli(sim, cli):
     check(rc == 2 and "--endpoint is required" in err, "guest without --endpoint: usage")
     rc, _, err = cli_json(cli, "guest", "sysinfo", "--endpoint", "vsock://nope")
     check(rc != 0 and "invalid vsock endpoint" in err, f"a bad vsock endpoint: {err}")
+    # dstack guest shutdown, refused by the simulator's default: exit 3 with the agent's reason
+    rc, out, err = cli_json(cli, "guest", "shutdown", "--endpoint", sim.guest)
+    check(rc == 3 and out is None and err.startswith("dstack guest: Shutdown failed (HTTP 400): "
+                                                     "Shutdown is disabled on this agent") and
+          "allow_shutdown = false" in err, f"guest shutdown refused: rc {rc}, {err!r}")
+    check(sim.proc.poll() is None, "the simulator still runs after a refused shutdown")
+    rc, _, err = cli_json(cli, "guest", "shutdown")
+    check(rc == 2 and "--endpoint is required" in err, "guest shutdown without --endpoint: 2")
+    rc, _, err = cli_json(cli, "guest", "reboot", "--endpoint", sim.guest)
+    check(rc == 2 and "unknown subcommand 'reboot'" in err, f"unknown guest subcommand: {err}")
+    rc, _, err = cli_json(cli, "guest", "shutdown", "--endpoint", sim.guest + ".none")
+    check(rc == 3, f"guest shutdown, agent unreachable: 3 ({rc} {err!r})")
 
 
 def main():
@@ -369,7 +387,7 @@ def main():
     test_bad_input(sim)
     check(sim.stop() == 0, "clean stop")
     test_shutdown()
-    test_shutdown_notifies_host()
+    test_shutdown_notifies_host(sys.argv[2] if len(sys.argv) > 2 else None)
     test_tcbinfo_hidden()
     test_vsock()
     finish()
