@@ -29,22 +29,14 @@ static locale_t c_locale(void)
     return l;
 }
 
-void js_number(double v, char *out, size_t cap)
+/* The shortest digit string d1..dk (no trailing zeros) that reads back as a (> 0, finite), and
+ * the exponent n with a = 0.d1..dk x 10^n. %.*e rounds correctly, so at that length it is also
+ * the closest one, as ECMA-262 requires. */
+static size_t shortest_digits(double a, char digits[24], long *n)
 {
-    if (!isfinite(v)) {
-        (void)snprintf(out, cap, "null");
-        return;
-    }
-    if (v == 0) {
-        (void)snprintf(out, cap, "0"); /* also -0 */
-        return;
-    }
     locale_t loc = c_locale();
     locale_t old = loc != (locale_t)0 ? uselocale(loc) : (locale_t)0;
-    double a = fabs(v);
     char e_buf[40];
-    /* Shortest digit string that reads back as the same double; %.*e rounds correctly, so at
-     * that length it is also the closest one, as ECMA-262 requires. */
     for (int p = 1; p <= 17; p++) {
         (void)snprintf(e_buf, sizeof e_buf, "%.*e", p - 1, a);
         if (strtod(e_buf, NULL) == a) {
@@ -55,11 +47,10 @@ void js_number(double v, char *out, size_t cap)
         (void)uselocale(old);
     }
     /* e_buf = d[.ddd]e[+-]xx */
-    char digits[24];
     size_t k = 0;
     const char *p = e_buf;
     for (; *p != 'e'; p++) {
-        if (*p >= '0' && *p <= '9' && k < sizeof digits - 1) {
+        if (*p >= '0' && *p <= '9' && k < 23) {
             digits[k++] = *p;
         }
     }
@@ -67,59 +58,75 @@ void js_number(double v, char *out, size_t cap)
         k--;
     }
     digits[k] = '\0';
-    long e = strtol(p + 1, NULL, 10);
-    long n = e + 1; /* value = 0.d1d2..dk x 10^n */
-    /* ECMA-262 Number::toString steps 6-10, building into out. */
-    size_t o = 0;
-#define PUT(ch)                                                                                    \
-    do {                                                                                           \
-        if (o + 1 < cap) {                                                                         \
-            out[o++] = (ch);                                                                       \
-        }                                                                                          \
-    } while (0)
-    long kl = (long)k;
-    if (v < 0) {
-        PUT('-');
+    *n = strtol(p + 1, NULL, 10) + 1;
+    return k;
+}
+
+/* Bounded writer into js_number's out: characters past cap - 1 are dropped. */
+struct num_out {
+    char *s;
+    size_t cap, len;
+};
+
+static void put(struct num_out *o, char ch)
+{
+    if (o->len + 1 < o->cap) {
+        o->s[o->len++] = ch;
     }
-    if (kl <= n && n <= 21) { /* integer: digits then n-k zeros */
-        for (long i = 0; i < kl; i++) {
-            PUT(digits[i]);
-        }
-        for (long i = kl; i < n; i++) {
-            PUT('0');
+}
+
+static void put_run(struct num_out *o, const char *s, long from, long to)
+{
+    for (long i = from; i < to; i++) {
+        put(o, s[i]);
+    }
+}
+
+void js_number(double v, char *out, size_t cap)
+{
+    if (!isfinite(v)) {
+        (void)snprintf(out, cap, "null");
+        return;
+    }
+    if (v == 0) {
+        (void)snprintf(out, cap, "0"); /* also -0 */
+        return;
+    }
+    char digits[24];
+    long n = 0;
+    long k = (long)shortest_digits(fabs(v), digits, &n);
+    /* ECMA-262 Number::toString steps 6-10, building into out. */
+    struct num_out o = {out, cap, 0};
+    if (v < 0) {
+        put(&o, '-');
+    }
+    if (k <= n && n <= 21) { /* integer: digits then n-k zeros */
+        put_run(&o, digits, 0, k);
+        for (long i = k; i < n; i++) {
+            put(&o, '0');
         }
     } else if (0 < n && n <= 21) { /* decimal point inside the digits */
-        for (long i = 0; i < kl; i++) {
-            if (i == n) {
-                PUT('.');
-            }
-            PUT(digits[i]);
-        }
+        put_run(&o, digits, 0, n);
+        put(&o, '.');
+        put_run(&o, digits, n, k);
     } else if (-6 < n && n <= 0) { /* 0.000ddd */
-        PUT('0');
-        PUT('.');
+        put(&o, '0');
+        put(&o, '.');
         for (long i = 0; i < -n; i++) {
-            PUT('0');
+            put(&o, '0');
         }
-        for (long i = 0; i < kl; i++) {
-            PUT(digits[i]);
-        }
+        put_run(&o, digits, 0, k);
     } else { /* exponential: d[.ddd]e+x */
-        PUT(digits[0]);
-        if (kl > 1) {
-            PUT('.');
-            for (long i = 1; i < kl; i++) {
-                PUT(digits[i]);
-            }
+        put(&o, digits[0]);
+        if (k > 1) {
+            put(&o, '.');
+            put_run(&o, digits, 1, k);
         }
         char exp[24];
-        (void)snprintf(exp, sizeof exp, "e%c%ld", n - 1 < 0 ? '-' : '+', labs(n - 1));
-        for (const char *q = exp; *q; q++) {
-            PUT(*q);
-        }
+        int m = snprintf(exp, sizeof exp, "e%c%ld", n - 1 < 0 ? '-' : '+', labs(n - 1));
+        put_run(&o, exp, 0, m);
     }
-#undef PUT
-    out[o] = '\0';
+    out[o.len] = '\0';
 }
 
 /* Decodes one UTF-8 sequence (json_parse validated parsed text); returns the code point. */
@@ -289,57 +296,61 @@ static void put_number(struct strbuf *b, double v)
     strbuf_puts(b, num);
 }
 
-static bool dump(struct strbuf *b, const cJSON *v, bool sorted, int depth)
+static bool dump(struct strbuf *b, const cJSON *v, bool sorted, int depth);
+
+static bool dump_array(struct strbuf *b, const cJSON *v, bool sorted, int depth)
 {
-    if (depth > JS_JSON_MAX_DEPTH) {
-        return false;
-    }
-    if (cJSON_IsNull(v)) {
-        strbuf_puts(b, "null");
-        return true;
-    }
-    if (cJSON_IsBool(v)) {
-        strbuf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
-        return true;
-    }
-    if (cJSON_IsNumber(v)) {
-        put_number(b, v->valuedouble); /* every JSON number is a double in JavaScript */
-        return true;
-    }
-    if (cJSON_IsString(v)) {
-        js_string(b, json_str(v), json_str_len(v));
-        return true;
-    }
-    if (cJSON_IsArray(v)) {
-        strbuf_putc(b, '[');
-        const cJSON *item;
-        cJSON_ArrayForEach(item, v)
-        {
-            if (item != v->child) {
-                strbuf_putc(b, ',');
-            }
-            if (!dump(b, item, sorted, depth + 1)) {
-                return false;
-            }
+    strbuf_putc(b, '[');
+    const cJSON *item;
+    cJSON_ArrayForEach(item, v)
+    {
+        if (item != v->child) {
+            strbuf_putc(b, ',');
         }
-        strbuf_putc(b, ']');
-        return true;
+        if (!dump(b, item, sorted, depth + 1)) {
+            return false;
+        }
     }
-    /* sortObject only sorts objects whose .constructor is Object: an own "constructor" key
-     * shadows it, so such an object and everything below it are returned unsorted (and its own
-     * "__proto__" properties, created by JSON.parse, are written). get-compose-hash.ts:21-36 */
-    if (sorted && json_get(v, "constructor") != NULL) {
-        sorted = false;
+    strbuf_putc(b, ']');
+    return true;
+}
+
+/* JavaScript property order: array-index keys ascending (unique, so qsort's instability does
+ * not matter), then the other keys in insertion order. */
+static bool order_as_javascript(struct js_key *keys, size_t m)
+{
+    size_t n_index = 0;
+    for (size_t i = 0; i < m; i++) {
+        n_index += keys[i].is_index;
     }
+    if (n_index > 0 && n_index < m) {
+        struct js_key *tmp = calloc(m, sizeof *tmp);
+        if (tmp == NULL) {
+            return false;
+        }
+        size_t a = 0, z = n_index;
+        for (size_t i = 0; i < m; i++) {
+            tmp[keys[i].is_index ? a++ : z++] = keys[i];
+        }
+        memcpy(keys, tmp, m * sizeof *keys);
+        free(tmp);
+    }
+    qsort(keys, n_index, sizeof *keys, key_cmp);
+    return true;
+}
+
+/* The keys of object v in the order JSON.stringify writes them (sorted: sortObject's order);
+ * malloc'd into *out, their count in *m. False when out of memory. */
+static bool object_keys(const cJSON *v, bool sorted, struct js_key **out, size_t *m)
+{
     size_t n = (size_t)cJSON_GetArraySize(v);
     struct js_key *keys = calloc(n ? n : 1, sizeof *keys);
+    *m = 0;
     if (keys == NULL) {
-        b->failed = true;
-        return true;
+        return false;
     }
-    size_t m = 0;
-    for (const cJSON *it = v->child; it != NULL && m < n; it = it->next) {
-        struct js_key *k = &keys[m];
+    for (const cJSON *it = v->child; it != NULL && *m < n; it = it->next) {
+        struct js_key *k = &keys[*m];
         k->s = it->string; /* keys never hold U+0000 (json_parse refuses it) */
         k->len = strlen(it->string);
         k->value = it;
@@ -349,32 +360,31 @@ static bool dump(struct strbuf *b, const cJSON *v, bool sorted, int depth)
             continue;
         }
         k->is_index = array_index(k->s, k->len, &k->index);
-        m++;
+        (*m)++;
     }
     if (sorted) {
-        qsort(keys, m, sizeof *keys, key_cmp);
-    } else {
-        /* JavaScript property order: array-index keys ascending (unique, so qsort's instability
-         * does not matter), then the other keys in insertion order. */
-        size_t n_index = 0;
-        for (size_t i = 0; i < m; i++) {
-            n_index += keys[i].is_index;
-        }
-        if (n_index > 0 && n_index < m) {
-            struct js_key *tmp = calloc(m, sizeof *tmp);
-            if (tmp == NULL) {
-                free(keys);
-                b->failed = true;
-                return true;
-            }
-            size_t a = 0, z = n_index;
-            for (size_t i = 0; i < m; i++) {
-                tmp[keys[i].is_index ? a++ : z++] = keys[i];
-            }
-            memcpy(keys, tmp, m * sizeof *keys);
-            free(tmp);
-        }
-        qsort(keys, n_index, sizeof *keys, key_cmp);
+        qsort(keys, *m, sizeof *keys, key_cmp);
+    } else if (!order_as_javascript(keys, *m)) {
+        free(keys);
+        return false;
+    }
+    *out = keys;
+    return true;
+}
+
+static bool dump_object(struct strbuf *b, const cJSON *v, bool sorted, int depth)
+{
+    /* sortObject only sorts objects whose .constructor is Object: an own "constructor" key
+     * shadows it, so such an object and everything below it are returned unsorted (and its own
+     * "__proto__" properties, created by JSON.parse, are written). get-compose-hash.ts:21-36 */
+    if (sorted && json_get(v, "constructor") != NULL) {
+        sorted = false;
+    }
+    struct js_key *keys = NULL;
+    size_t m = 0;
+    if (!object_keys(v, sorted, &keys, &m)) {
+        b->failed = true;
+        return true;
     }
     bool ok = true;
     strbuf_putc(b, '{');
@@ -389,6 +399,27 @@ static bool dump(struct strbuf *b, const cJSON *v, bool sorted, int depth)
     strbuf_putc(b, '}');
     free(keys);
     return ok;
+}
+
+static bool dump(struct strbuf *b, const cJSON *v, bool sorted, int depth)
+{
+    if (depth > JS_JSON_MAX_DEPTH) {
+        return false;
+    }
+    if (cJSON_IsNull(v)) {
+        strbuf_puts(b, "null");
+    } else if (cJSON_IsBool(v)) {
+        strbuf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
+    } else if (cJSON_IsNumber(v)) {
+        put_number(b, v->valuedouble); /* every JSON number is a double in JavaScript */
+    } else if (cJSON_IsString(v)) {
+        js_string(b, json_str(v), json_str_len(v));
+    } else if (cJSON_IsArray(v)) {
+        return dump_array(b, v, sorted, depth);
+    } else {
+        return dump_object(b, v, sorted, depth);
+    }
+    return true;
 }
 
 bool js_json_dump(struct strbuf *b, const cJSON *v, bool sorted)
