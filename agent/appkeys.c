@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,26 +13,13 @@
 
 #include "crypto/kdf.h"
 #include "crypto/keccak.h"
+#include "util/error.h"
 #include "util/hex.h"
 
 /* Path and purpose of Sign's key (rpc_service.rs:L368-381). */
 #define SIGN_KEY_PATH "vms"
 #define SIGN_KEY_PURPOSE "signing"
 #define K256_KEY_MIN 24 /* elliptic-curve SecretKey::from_slice MIN_SIZE (secret_key.rs L90) */
-
-static dstack_err fail(char *err, size_t err_len, dstack_err code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static dstack_err fail(char *err, size_t err_len, dstack_err code, const char *fmt, ...)
-{
-    if (err != NULL && err_len > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_len, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 /* The tree holds its own copies of every string; overwrite them before the document is freed so
  * that the key PEMs and hex keys do not linger on the heap. */
@@ -74,30 +60,26 @@ enum {
 };
 
 /* A string field: present and a string, or absent and optional. */
-static dstack_err check_field(const char *name, const struct raw_field *f, char *err,
-                              size_t err_len)
+static dstack_err check_field(const char *name, const struct raw_field *f)
 {
     if (f->v == NULL) {
-        return f->required
-                   ? fail(err, err_len, DSTACK_EFORMAT, "%s: missing field `%s`", name, f->name)
-                   : DSTACK_OK;
+        return f->required ? err_set(DSTACK_EFORMAT, "%s: missing field `%s`", name, f->name)
+                           : DSTACK_OK;
     }
     if (!cJSON_IsString(f->v)) {
-        return fail(err, err_len, DSTACK_EFORMAT, "%s: %s: expected a %s string", name, f->name,
-                    f->hex ? "hex" : "JSON");
+        return err_set(DSTACK_EFORMAT, "%s: %s: expected a %s string", name, f->name,
+                       f->hex ? "hex" : "JSON");
     }
     if (f->hex) {
         size_t digits = json_str_len(f->v);
         const char *s = hex_skip_prefix(json_str(f->v), &digits);
         if (digits % 2 != 0) {
-            return fail(err, err_len, DSTACK_EFORMAT, "%s: %s: odd number of hex digits", name,
-                        f->name);
+            return err_set(DSTACK_EFORMAT, "%s: %s: odd number of hex digits", name, f->name);
         }
         for (size_t i = 0; i < digits; i++) {
             char c = s[i];
             if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-                return fail(err, err_len, DSTACK_EFORMAT, "%s: %s: invalid hex character", name,
-                            f->name);
+                return err_set(DSTACK_EFORMAT, "%s: %s: invalid hex character", name, f->name);
             }
         }
     }
@@ -122,14 +104,15 @@ static const char *key_provider_names[] = {"None", "Local", "Tpm", "Kms"};
 
 /* Finds the key_provider variant and points the provider fields at its members. */
 static dstack_err find_provider(const char *name, const cJSON *kp, struct raw_field *f,
-                                enum key_provider_kind *kind, char *err, size_t err_len)
+                                enum key_provider_kind *kind)
 {
     if (kp == NULL) {
-        return fail(err, err_len, DSTACK_EFORMAT, "%s: missing field `key_provider`", name);
+        return err_set(DSTACK_EFORMAT, "%s: missing field `key_provider`", name);
     }
     if (!cJSON_IsObject(kp) || cJSON_GetArraySize(kp) != 1) {
-        return fail(err, err_len, DSTACK_EFORMAT,
-                    "%s: key_provider: expected an object with one of None, Local, Tpm, Kms", name);
+        return err_set(DSTACK_EFORMAT,
+                       "%s: key_provider: expected an object with one of None, Local, Tpm, Kms",
+                       name);
     }
     const char *variant = kp->child->string;
     int which = -1;
@@ -139,14 +122,14 @@ static dstack_err find_provider(const char *name, const cJSON *kp, struct raw_fi
         }
     }
     if (which < 0) {
-        return fail(err, err_len, DSTACK_EFORMAT,
-                    "%s: key_provider: unknown variant `%.40s`, expected None, Local, Tpm or Kms",
-                    name, variant);
+        return err_set(
+            DSTACK_EFORMAT,
+            "%s: key_provider: unknown variant `%.40s`, expected None, Local, Tpm or Kms", name,
+            variant);
     }
     const cJSON *body = json_get(kp, variant);
     if (!cJSON_IsObject(body)) {
-        return fail(err, err_len, DSTACK_EFORMAT, "%s: key_provider.%s: expected an object", name,
-                    variant);
+        return err_set(DSTACK_EFORMAT, "%s: key_provider.%s: expected an object", name, variant);
     }
     *kind = (enum key_provider_kind)which;
     static const struct {
@@ -214,23 +197,23 @@ static dstack_err precompute_signing(const struct app_keys *k, struct appkeys_si
     return k256_sign_recoverable(k->k256_scalar.b, digest, out->sig0);
 }
 
-static dstack_err derive_cached(struct app_keys *k, const char *name, char *err, size_t err_len)
+static dstack_err derive_cached(struct app_keys *k, const char *name)
 {
     dstack_err e;
     /* The signing scalar: the file's bytes left-padded to 32 (SigningKey::from_slice). */
     memset(k->k256_scalar.b, 0, sizeof k->k256_scalar.b);
     memcpy(k->k256_scalar.b + (K256_SECKEY_LEN - k->k256_key_len), k->k256_key, k->k256_key_len);
     if (k256_pubkey(k->k256_scalar.b, k->k256_pubkey) != DSTACK_OK) {
-        return fail(err, err_len, DSTACK_EFORMAT,
-                    "%s: k256_key: not a valid secp256k1 private key (zero or >= the group order)",
-                    name);
+        return err_set(
+            DSTACK_EFORMAT,
+            "%s: k256_key: not a valid secp256k1 private key (zero or >= the group order)", name);
     }
     if ((e = kdf_extract(k->k256_key, k->k256_key_len, &k->prk)) != DSTACK_OK) {
-        return fail(err, err_len, e, "%s: k256_key: key derivation failed", name);
+        return err_set(e, "%s: k256_key: key derivation failed", name);
     }
     struct kdf_slice path = {SIGN_KEY_PATH, strlen(SIGN_KEY_PATH)};
     if ((e = kdf_expand(&k->prk, &path, 1, k->vms_key.b, sizeof k->vms_key.b)) != DSTACK_OK) {
-        return fail(err, err_len, e, "%s: k256_key: key derivation failed", name);
+        return err_set(e, "%s: k256_key: key derivation failed", name);
     }
     k->vms_k256.pub_len = K256_PUBKEY_LEN;
     k->vms_ed25519.pub_len = ED25519_PUBKEY_LEN;
@@ -241,80 +224,51 @@ static dstack_err derive_cached(struct app_keys *k, const char *name, char *err,
         ed25519_key_pubkey(k->vms_ed25519_pkey, k->vms_ed25519.pub) != DSTACK_OK ||
         precompute_signing(k, &k->vms_k256) != DSTACK_OK ||
         precompute_signing(k, &k->vms_ed25519) != DSTACK_OK) {
-        return fail(err, err_len, DSTACK_ECRYPTO, "%s: k256_key: cannot derive the signing key",
-                    name);
+        return err_set(DSTACK_ECRYPTO, "%s: k256_key: cannot derive the signing key", name);
     }
     return DSTACK_OK;
 }
 
-dstack_err appkeys_parse(const char *name, const char *text, size_t len, struct app_keys **out,
-                         char *err, size_t err_len)
+/* Points f at the document's fields and checks them; *region: the locked bytes they need. */
+static dstack_err read_fields(const char *name, const cJSON *doc, struct raw_field f[F_COUNT],
+                              enum key_provider_kind *kind, size_t *region)
 {
-    dstack_err e = DSTACK_OK;
-    struct app_keys *k = NULL;
-    size_t region = 0;
-    struct json_error jerr;
-    cJSON *doc = NULL;
-    struct raw_field f[F_COUNT] = {
-        [F_DISK] = {.name = "disk_crypt_key", .hex = true, .required = true},
-        [F_ENV] = {.name = "env_crypt_key", .hex = true, .required = false},
-        [F_K256] = {.name = "k256_key", .hex = true, .required = true},
-        [F_K256_SIG] = {.name = "k256_signature", .hex = true, .required = true},
-        [F_GATEWAY] = {.name = "gateway_app_id", .hex = false, .required = true},
-        [F_CA_CERT] = {.name = "ca_cert", .hex = false, .required = true},
-    };
-
-    *out = NULL;
-    doc = json_parse(text, len, 0, &jerr);
-    if (doc == NULL) {
-        /* jerr.text may quote the input, which holds keys: report the position only. */
-        e = fail(err, err_len, DSTACK_EFORMAT, "%s: invalid JSON at line %d column %d", name,
-                 jerr.line, jerr.column);
-        goto out;
-    }
+    dstack_err e;
     if (!cJSON_IsObject(doc)) {
-        e = fail(err, err_len, DSTACK_EFORMAT, "%s: expected a JSON object", name);
-        goto out;
+        return err_set(DSTACK_EFORMAT, "%s: expected a JSON object", name);
     }
     for (int i = F_DISK; i <= F_CA_CERT; i++) {
         f[i].v = json_get(doc, f[i].name);
     }
-    enum key_provider_kind kind = KEY_PROVIDER_NONE;
-    if ((e = find_provider(name, json_get(doc, "key_provider"), f, &kind, err, err_len)) !=
-        DSTACK_OK) {
-        goto out;
+    if ((e = find_provider(name, json_get(doc, "key_provider"), f, kind)) != DSTACK_OK) {
+        return e;
     }
-    region = sizeof *k;
+    *region = sizeof(struct app_keys);
     for (int i = 0; i < F_COUNT; i++) {
         if (f[i].name == NULL) {
             continue;
         }
-        if ((e = check_field(name, &f[i], err, err_len)) != DSTACK_OK) {
-            goto out;
+        if ((e = check_field(name, &f[i])) != DSTACK_OK) {
+            return e;
         }
-        region += field_size(&f[i]);
+        *region += field_size(&f[i]);
     }
     size_t k256_len = field_size(&f[F_K256]);
     if (k256_len < K256_KEY_MIN || k256_len > K256_SECKEY_LEN) {
-        e = fail(err, err_len, DSTACK_EFORMAT,
-                 "%s: k256_key: expected 24 to 32 bytes (a secp256k1 private key), got %zu", name,
-                 k256_len);
-        goto out;
+        return err_set(DSTACK_EFORMAT,
+                       "%s: k256_key: expected 24 to 32 bytes (a secp256k1 private key), got %zu",
+                       name, k256_len);
     }
     if (field_size(&f[F_K256_SIG]) > APPKEYS_SIG_MAX) {
-        e = fail(err, err_len, DSTACK_EFORMAT, "%s: k256_signature: longer than %d bytes", name,
-                 APPKEYS_SIG_MAX);
-        goto out;
+        return err_set(DSTACK_EFORMAT, "%s: k256_signature: longer than %d bytes", name,
+                       APPKEYS_SIG_MAX);
     }
+    return DSTACK_OK;
+}
 
-    k = secret_alloc(region);
-    if (k == NULL) {
-        e = fail(err, err_len, DSTACK_ENOMEM, "%s: cannot allocate locked memory", name);
-        goto out;
-    }
-    memset(k, 0, sizeof *k);
-    k->region_len = region;
-    k->provider = kind;
+/* Copies the checked fields into k's locked arena, which follows the struct. */
+static void fill_keys(struct app_keys *k, const struct raw_field f[F_COUNT])
+{
     uint8_t *cursor = (uint8_t *)(k + 1);
     size_t n;
     uint8_t *tmp = arena_put(&cursor, &f[F_K256], &n);
@@ -334,8 +288,45 @@ dstack_err appkeys_parse(const char *name, const char *text, size_t len, struct 
     k->kms_url = arena_put(&cursor, &f[F_KP_URL], &n);
     k->tmp_ca_key = arena_put(&cursor, &f[F_KP_TMP_KEY], &n);
     k->tmp_ca_cert = arena_put(&cursor, &f[F_KP_TMP_CERT], &n);
+}
 
-    if ((e = derive_cached(k, name, err, err_len)) != DSTACK_OK) {
+dstack_err appkeys_parse(const char *name, const char *text, size_t len, struct app_keys **out)
+{
+    dstack_err e = DSTACK_OK;
+    struct app_keys *k = NULL;
+    size_t region = 0;
+    struct json_error jerr;
+    enum key_provider_kind kind = KEY_PROVIDER_NONE;
+    struct raw_field f[F_COUNT] = {
+        [F_DISK] = {.name = "disk_crypt_key", .hex = true, .required = true},
+        [F_ENV] = {.name = "env_crypt_key", .hex = true, .required = false},
+        [F_K256] = {.name = "k256_key", .hex = true, .required = true},
+        [F_K256_SIG] = {.name = "k256_signature", .hex = true, .required = true},
+        [F_GATEWAY] = {.name = "gateway_app_id", .hex = false, .required = true},
+        [F_CA_CERT] = {.name = "ca_cert", .hex = false, .required = true},
+    };
+
+    *out = NULL;
+    cJSON *doc = json_parse(text, len, 0, &jerr);
+    if (doc == NULL) {
+        /* jerr.text may quote the input, which holds keys: report the position only. */
+        e = err_set(DSTACK_EFORMAT, "%s: invalid JSON at line %d column %d", name, jerr.line,
+                    jerr.column);
+        goto out;
+    }
+    if ((e = read_fields(name, doc, f, &kind, &region)) != DSTACK_OK) {
+        goto out;
+    }
+    k = secret_alloc(region);
+    if (k == NULL) {
+        e = err_set(DSTACK_ENOMEM, "%s: cannot allocate locked memory", name);
+        goto out;
+    }
+    memset(k, 0, sizeof *k);
+    k->region_len = region;
+    k->provider = kind;
+    fill_keys(k, f);
+    if ((e = derive_cached(k, name)) != DSTACK_OK) {
         goto out;
     }
     *out = k;
@@ -349,7 +340,7 @@ out:
     return e;
 }
 
-dstack_err appkeys_load(const char *path, struct app_keys **out, char *err, size_t err_len)
+dstack_err appkeys_load(const char *path, struct app_keys **out)
 {
     dstack_err e;
     struct stat st;
@@ -365,28 +356,28 @@ dstack_err appkeys_load(const char *path, struct app_keys **out, char *err, size
         if (fd >= 0) {
             close(fd);
         }
-        return fail(err, err_len, DSTACK_EIO, "%s: %s", path, strerror(saved));
+        return err_set(DSTACK_EIO, "%s: %s", path, strerror(saved));
     }
     if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) ||
         (size_t)st.st_size > APPKEYS_MAX_FILE) {
         fclose(fp);
-        return fail(err, err_len, DSTACK_EIO, "%s: not a regular file of at most %u bytes", path,
-                    APPKEYS_MAX_FILE);
+        return err_set(DSTACK_EIO, "%s: not a regular file of at most %u bytes", path,
+                       APPKEYS_MAX_FILE);
     }
     len = (size_t)st.st_size;
     /* The text holds the keys: read it into locked memory too. */
     text = secret_alloc(len + 1);
     if (text == NULL) {
         fclose(fp);
-        return fail(err, err_len, DSTACK_ENOMEM, "%s: cannot allocate locked memory", path);
+        return err_set(DSTACK_ENOMEM, "%s: cannot allocate locked memory", path);
     }
     setvbuf(fp, NULL, _IONBF, 0); /* no stdio buffer: it would keep a copy of the keys */
     size_t got = fread(text, 1, len, fp);
     fclose(fp);
     if (got != len) {
-        e = fail(err, err_len, DSTACK_EIO, "%s: short read", path);
+        e = err_set(DSTACK_EIO, "%s: short read", path);
     } else {
-        e = appkeys_parse(path, text, len, out, err, err_len);
+        e = appkeys_parse(path, text, len, out);
     }
     secret_free(text, len + 1);
     return e;

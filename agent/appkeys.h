@@ -72,13 +72,12 @@ struct app_keys {
     EVP_PKEY *vms_ed25519_pkey; /* OpenSSL's copy of vms_key (cleansed by EVP_PKEY_free) */
 };
 
-/* Reads and validates path. On failure *out is NULL, nothing is left in memory, and err names
- * the file and the field ("<path>: k256_key: ..."). */
-dstack_err appkeys_load(const char *path, struct app_keys **out, char *err, size_t err_len);
+/* Reads and validates path. On failure *out is NULL, nothing is left in memory, and err_text()
+ * names the file and the field ("<path>: k256_key: ..."). */
+dstack_err appkeys_load(const char *path, struct app_keys **out);
 
 /* The same from a JSON text already in memory (name is used in messages only). */
-dstack_err appkeys_parse(const char *name, const char *text, size_t len, struct app_keys **out,
-                         char *err, size_t err_len);
+dstack_err appkeys_parse(const char *name, const char *text, size_t len, struct app_keys **out);
 
 /* Wipes and unmaps. NULL is fine. */
 void appkeys_free(struct app_keys *keys);

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dstack/common.h>
+
 #define CONFIG_MAX_LISTENERS 8
 #define CONFIG_MAX_METHODS 32
 #define CONFIG_MAX_LIMITS 32
@@ -110,8 +112,6 @@ struct agent_config {
     unsigned logs_idle_timeout; /* [external] seconds a /logs follow may idle (upstream 600) */
 };
 
-#define CONFIG_ERROR_MAX 512
-
 /* "dstack", "tappd", "worker" or "guest". */
 const char *config_api_name(enum listener_api api);
 
@@ -120,21 +120,19 @@ void config_defaults(struct agent_config *cfg, bool simulator);
 
 /* Applies one configuration file (TOML or JSON, told by its content) over cfg: upstream's
  * profiles and keys (config_file.c). Keys it does not use are warned about by name. */
-int config_load_file(struct agent_config *cfg, const char *path, char err[CONFIG_ERROR_MAX]);
+dstack_err config_load_file(struct agent_config *cfg, const char *path);
 
 /* Applies every dstack.toml and dstack.json of dirs (NULL-terminated; upstream's are
  * cfg_search_dirs: /etc/dstack then the working folder), in upstream's order. */
-int config_load_search(struct agent_config *cfg, const char *const dirs[],
-                       char err[CONFIG_ERROR_MAX]);
+dstack_err config_load_search(struct agent_config *cfg, const char *const dirs[]);
 
 /* Parses the command line over the defaults, the files upstream's search finds
  * (config_load_search over cfg_search_dirs) and the -c file. Returns 0 to run, 1 when --help or
- * --version was answered, -1 on a usage error (message in err). */
-int config_parse_args(struct agent_config *cfg, bool simulator, int argc, char **argv,
-                      char err[CONFIG_ERROR_MAX]);
+ * --version was answered, -1 on a usage error (the reason in err_text()). */
+int config_parse_args(struct agent_config *cfg, bool simulator, int argc, char **argv);
 
 /* Fills the file paths left empty from sim_dir (simulator) and checks consistency. */
-int config_finish(struct agent_config *cfg, bool simulator, char err[CONFIG_ERROR_MAX]);
+dstack_err config_finish(struct agent_config *cfg, bool simulator);
 
 /* The body cap of method on listener l: its profile's limit, else the [default] one, else
  * max_body. */
@@ -142,12 +140,11 @@ size_t config_body_limit(const struct agent_config *cfg, const struct listener_c
                          const char *method);
 
 /* Helpers shared by the file and command-line readers (config.c). */
-int config_copy(char *dst, size_t cap, const char *src, const char *what,
-                char err[CONFIG_ERROR_MAX]);
+dstack_err config_copy(char *dst, size_t cap, const char *src, const char *what);
 struct listener_config *config_add_listener(struct agent_config *cfg, const char *address,
-                                            enum listener_api api, char err[CONFIG_ERROR_MAX]);
-int config_parse_mode(const char *s, unsigned *mode, char err[CONFIG_ERROR_MAX]);
-int config_parse_api(const char *s, enum listener_api *api, char err[CONFIG_ERROR_MAX]);
-int config_allow_method(struct listener_config *l, const char *name, char err[CONFIG_ERROR_MAX]);
+                                            enum listener_api api);
+dstack_err config_parse_mode(const char *s, unsigned *mode);
+dstack_err config_parse_api(const char *s, enum listener_api *api);
+dstack_err config_allow_method(struct listener_config *l, const char *name);
 
 #endif

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "config_check.h"
 #include "log.h"
+#include "util/error.h"
 
 enum {
     OPT_KEYS = 256,
@@ -97,7 +98,6 @@ struct args {
     bool all_mode_set;
     unsigned all_mode;
     bool mode_given[CONFIG_MAX_LISTENERS]; /* a --socket-mode right after this --listen* */
-    char *err;
 };
 
 static void print_help(bool simulator)
@@ -145,41 +145,39 @@ static void print_help(bool simulator)
            "  -V, --version            print the version\n");
 }
 
-static int parse_uint(const char *s, unsigned long long min, unsigned long long max,
-                      unsigned long long *out, const char *what, char err[CONFIG_ERROR_MAX])
+static dstack_err parse_uint(const char *s, unsigned long long min, unsigned long long max,
+                             unsigned long long *out, const char *what)
 {
     char *end = NULL;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
     if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v > max || v < min) {
-        snprintf(err, CONFIG_ERROR_MAX, "%s: invalid value \"%s\" (%llu..%llu)", what, s, min, max);
-        return -1;
+        return err_set(DSTACK_EINVAL, "%s: invalid value \"%s\" (%llu..%llu)", what, s, min, max);
     }
     *out = v;
-    return 0;
+    return DSTACK_OK;
 }
 
-static int methods_csv(struct listener_config *l, const char *csv, char err[CONFIG_ERROR_MAX])
+static dstack_err methods_csv(struct listener_config *l, const char *csv)
 {
     char name[64];
     while (*csv != '\0') {
         size_t n = strcspn(csv, ",");
         if (n == 0 || n >= sizeof name) {
-            snprintf(err, CONFIG_ERROR_MAX, "invalid method list \"%s\"", csv);
-            return -1;
+            return err_set(DSTACK_EINVAL, "invalid method list \"%s\"", csv);
         }
         memcpy(name, csv, n);
         name[n] = '\0';
-        if (config_allow_method(l, name, err) != 0) {
-            return -1;
+        if (config_allow_method(l, name) != 0) {
+            return DSTACK_EINVAL;
         }
         csv += n + (csv[n] == ',');
     }
-    return 0;
+    return DSTACK_OK;
 }
 
 /* --listen*, --methods, --socket-mode, --no-default-listeners. */
-static int listener_option(struct args *a, int code, const char *arg)
+static dstack_err listener_option(struct args *a, int code, const char *arg)
 {
     struct agent_config *cfg = a->cfg;
     switch (code) {
@@ -190,7 +188,7 @@ static int listener_option(struct args *a, int code, const char *arg)
             memset(a->mode_given, 0, sizeof a->mode_given);
             a->replaced = true;
         }
-        return 0;
+        return DSTACK_OK;
     case OPT_LISTEN:
     case OPT_TAPPD_LISTEN:
     case OPT_WORKER_LISTEN:
@@ -199,23 +197,21 @@ static int listener_option(struct args *a, int code, const char *arg)
                                       code == OPT_LISTEN          ? API_DSTACK
                                       : code == OPT_TAPPD_LISTEN  ? API_TAPPD
                                       : code == OPT_WORKER_LISTEN ? API_WORKER
-                                                                  : API_GUEST,
-                                      a->err);
-        return a->last != NULL ? 0 : -1;
+                                                                  : API_GUEST);
+        return a->last != NULL ? DSTACK_OK : DSTACK_EINVAL;
     case OPT_METHODS:
         if (a->last == NULL) {
-            snprintf(a->err, CONFIG_ERROR_MAX, "--methods must follow --listen");
-            return -1;
+            return err_set(DSTACK_EINVAL, "--methods must follow --listen");
         }
         a->last->restricted = true; /* even when empty: config_check refuses that */
-        return methods_csv(a->last, arg, a->err);
+        return methods_csv(a->last, arg);
     default: /* OPT_SOCKET_MODE */
         if (a->last != NULL) {
             a->mode_given[a->last - cfg->listeners] = true;
-            return config_parse_mode(arg, &a->last->mode, a->err);
+            return config_parse_mode(arg, &a->last->mode);
         }
         a->all_mode_set = true;
-        return config_parse_mode(arg, &a->all_mode, a->err);
+        return config_parse_mode(arg, &a->all_mode);
     }
 }
 
@@ -236,53 +232,52 @@ static void finish_modes(const struct args *a)
 }
 
 /* --threads, --idle-timeout, --max-body, --log-level, --watchdog. */
-static int number_option(struct args *a, int code, const char *arg)
+static dstack_err number_option(struct args *a, int code, const char *arg)
 {
     unsigned long long n = 0;
     enum log_level level;
     switch (code) {
     case OPT_THREADS:
-        if (parse_uint(arg, 0, 1024, &n, "--threads", a->err) != 0) {
-            return -1;
+        if (parse_uint(arg, 0, 1024, &n, "--threads") != 0) {
+            return DSTACK_EINVAL;
         }
         a->cfg->threads = (unsigned)n;
-        return 0;
+        return DSTACK_OK;
     case OPT_IDLE:
-        if (parse_uint(arg, 1, 3600, &n, "--idle-timeout", a->err) != 0) {
-            snprintf(a->err, CONFIG_ERROR_MAX,
-                     "--idle-timeout: invalid value \"%s\" (at least 1 second, at most 3600)", arg);
-            return -1;
+        if (parse_uint(arg, 1, 3600, &n, "--idle-timeout") != 0) {
+            return err_set(DSTACK_EINVAL,
+                           "--idle-timeout: invalid value \"%s\" (at least 1 second, at most 3600)",
+                           arg);
         }
         a->cfg->idle_timeout = (unsigned)n;
-        return 0;
+        return DSTACK_OK;
     case OPT_MAX_BODY:
-        if (parse_uint(arg, 1, 1ull << 30, &n, "--max-body", a->err) != 0) {
-            return -1;
+        if (parse_uint(arg, 1, 1ull << 30, &n, "--max-body") != 0) {
+            return DSTACK_EINVAL;
         }
         a->cfg->max_body = (size_t)n;
-        return 0;
+        return DSTACK_OK;
     case OPT_LOG_LEVEL:
         if (!log_level_parse(arg, &level)) {
-            snprintf(a->err, CONFIG_ERROR_MAX,
-                     "--log-level: unknown level \"%s\" (off, error, warn, info, debug, trace)",
-                     arg);
-            return -1;
+            return err_set(
+                DSTACK_EINVAL,
+                "--log-level: unknown level \"%s\" (off, error, warn, info, debug, trace)", arg);
         }
         a->cfg->log_level = (int)level;
         a->cfg->log_level_flag = true;
-        return 0;
+        return DSTACK_OK;
     default: /* OPT_WATCHDOG */
         a->cfg->watchdog = true;
-        return 0;
+        return DSTACK_OK;
     }
 }
 
-static int apply_option(struct args *a, int code, const char *arg, const char *as_written)
+static dstack_err apply_option(struct args *a, int code, const char *arg, const char *as_written)
 {
     for (size_t i = 0; i < sizeof text_options / sizeof text_options[0]; i++) {
         if (text_options[i].code == code) {
             char *field = (char *)a->cfg + text_options[i].offset;
-            return config_copy(field, text_options[i].cap, arg, text_options[i].flag, a->err);
+            return config_copy(field, text_options[i].cap, arg, text_options[i].flag);
         }
     }
     if (code >= OPT_LISTEN && code <= OPT_NO_DEFAULT) {
@@ -292,34 +287,31 @@ static int apply_option(struct args *a, int code, const char *arg, const char *a
         return number_option(a, code, arg);
     }
     if (code >= CONFIG_OPT_REQUEST_TIMEOUT && code <= CONFIG_OPT_ALLOW_HOST) {
-        return config_server_option(a->cfg, code, arg, a->err);
+        return config_server_option(a->cfg, code, arg);
     }
-    snprintf(a->err, CONFIG_ERROR_MAX, "unknown or incomplete option \"%s\" (see --help)",
-             as_written);
-    return -1;
+    return err_set(DSTACK_EINVAL, "unknown or incomplete option \"%s\" (see --help)", as_written);
 }
 
 /* Upstream's search, then every -c file in the order given. */
-static int load_files(struct agent_config *cfg, int argc, char **argv, char err[CONFIG_ERROR_MAX])
+static dstack_err load_files(struct agent_config *cfg, int argc, char **argv)
 {
-    if (config_load_search(cfg, cfg_search_dirs, err) != 0) {
-        return -1;
+    if (config_load_search(cfg, cfg_search_dirs) != 0) {
+        return DSTACK_EINVAL;
     }
     opterr = 0;
     optind = 0;
     int c;
     while ((c = getopt_long(argc, argv, "c:hV", long_options, NULL)) != -1) {
-        if (c == 'c' && config_load_file(cfg, optarg, err) != 0) {
-            return -1;
+        if (c == 'c' && config_load_file(cfg, optarg) != 0) {
+            return DSTACK_EINVAL;
         }
     }
-    return 0;
+    return DSTACK_OK;
 }
 
-int config_parse_args(struct agent_config *cfg, bool simulator, int argc, char **argv,
-                      char err[CONFIG_ERROR_MAX])
+int config_parse_args(struct agent_config *cfg, bool simulator, int argc, char **argv)
 {
-    struct args a = {.cfg = cfg, .simulator = simulator, .err = err};
+    struct args a = {.cfg = cfg, .simulator = simulator};
     /* --help and --version answer before any file is read. */
     opterr = 0;
     optind = 0;
@@ -335,7 +327,7 @@ int config_parse_args(struct agent_config *cfg, bool simulator, int argc, char *
             return 1;
         }
     }
-    if (load_files(cfg, argc, argv, err) != 0) {
+    if (load_files(cfg, argc, argv) != 0) {
         return -1;
     }
     optind = 0;
@@ -345,7 +337,7 @@ int config_parse_args(struct agent_config *cfg, bool simulator, int argc, char *
         }
     }
     if (optind < argc) {
-        snprintf(err, CONFIG_ERROR_MAX, "unexpected argument \"%s\" (see --help)", argv[optind]);
+        (void)err_set(DSTACK_EINVAL, "unexpected argument \"%s\" (see --help)", argv[optind]);
         return -1;
     }
     finish_modes(&a);

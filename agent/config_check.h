@@ -4,10 +4,11 @@
 #define DSTACK_AGENT_CONFIG_CHECK_H
 
 #include "config.h"
+#include "util/error.h"
 
 /* A restricted listener with no method at all is an error, not "every method": `"methods": []`
  * or `--methods ""` once served GetKey on the socket meant to refuse it. */
-int config_check_listeners(const struct agent_config *cfg, char err[CONFIG_ERROR_MAX]);
+dstack_err config_check_listeners(const struct agent_config *cfg);
 
 /* The server core's options (internal/server/srv.h), kept out of the parser's switch:
  * --request-timeout SEC (1-3600), --min-rate BYTES (0 = none), --allow-host NAME (repeatable,
@@ -17,7 +18,6 @@ enum {
     CONFIG_OPT_MIN_RATE,
     CONFIG_OPT_ALLOW_HOST,
 };
-int config_server_option(struct agent_config *cfg, int opt, const char *value,
-                         char err[CONFIG_ERROR_MAX]);
+dstack_err config_server_option(struct agent_config *cfg, int opt, const char *value);
 
 #endif

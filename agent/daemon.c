@@ -16,6 +16,7 @@
 #include "self_probe.h"
 #include "server.h"
 #include "startup.h"
+#include "util/error.h"
 
 #define SHUTDOWN_GRACE_MS 5000
 /* Secure heap: a power of two, far above the few dozen 32-byte scalars and their PEM buffers the
@@ -80,11 +81,10 @@ static void wait_for_signal(const struct agent_config *cfg, const struct server 
 static void apply_log_level(const struct agent_config *cfg, bool simulator)
 {
     const char *rust_log = getenv("RUST_LOG");
-    char err[LOG_ERROR_MAX];
     log_set_level((enum log_level)cfg->log_level);
     if (!cfg->log_level_flag && rust_log != NULL && rust_log[0] != '\0' &&
-        log_set_filter(rust_log, err) != 0) {
-        log_warn("RUST_LOG=%.100s: %s; logging at %s", rust_log, err,
+        log_set_filter(rust_log) != DSTACK_OK) {
+        log_warn("RUST_LOG=%.100s: %.200s; logging at %s", rust_log, err_text(),
                  log_level_name((enum log_level)cfg->log_level));
     }
     if (simulator && cfg->attestation_file[0] != '\0') { /* upstream's simulator says the same */
@@ -104,21 +104,20 @@ int daemon_main(int argc, char **argv, bool simulator, daemon_hook after_open)
     static struct agent_config cfg;
     static struct agent agent;
     static struct server server;
-    char err[SERVER_ERROR_MAX] = "";
 
     /* Before anything allocates through cJSON or OpenSSL: their freed blocks are wiped. */
     bool wiping = heap_wipe_install();
     log_init(simulator ? "dstack_guest_agent_simulator" : "dstack_guest_agent");
     config_defaults(&cfg, simulator);
-    int rc = config_parse_args(&cfg, simulator, argc, argv, err);
+    int rc = config_parse_args(&cfg, simulator, argc, argv);
     if (rc != 0) {
         if (rc < 0) {
-            fprintf(stderr, "error: %s\n", err);
+            fprintf(stderr, "error: %s\n", err_text());
         }
         return rc < 0 ? 2 : 0;
     }
-    if (config_finish(&cfg, simulator, err) != 0) {
-        fprintf(stderr, "error: %s\n", err);
+    if (config_finish(&cfg, simulator) != DSTACK_OK) {
+        fprintf(stderr, "error: %s\n", err_text());
         return 2;
     }
     apply_log_level(&cfg, simulator);
@@ -145,8 +144,8 @@ int daemon_main(int argc, char **argv, bool simulator, daemon_hook after_open)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (agent_open(&agent, &cfg, err) != DSTACK_OK) {
-        log_error("start-up failed: %s", err);
+    if (agent_open(&agent, &cfg) != DSTACK_OK) {
+        log_error("start-up failed: %s", err_text());
         return 1;
     }
     if (after_open != NULL) {
@@ -154,8 +153,8 @@ int daemon_main(int argc, char **argv, bool simulator, daemon_hook after_open)
     }
     int fds[CONFIG_MAX_LISTENERS];
     size_t n_fds = activated_fds(fds);
-    if (server_start(&server, &agent, fds, n_fds, err) != DSTACK_OK) {
-        log_error("start-up failed: %s", err);
+    if (server_start(&server, &agent, fds, n_fds) != DSTACK_OK) {
+        log_error("start-up failed: %s", err_text());
         agent_close(&agent);
         return 1;
     }

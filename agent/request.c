@@ -4,9 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/error.h"
 #include "util/utf8.h"
 
-bool request_decode_json(const char *body, size_t len, cJSON **out, char err[REQUEST_ERROR_MAX])
+dstack_err request_decode_json(const char *body, size_t len, cJSON **out)
 {
     *out = NULL;
     size_t i = 0;
@@ -15,22 +16,21 @@ bool request_decode_json(const char *body, size_t len, cJSON **out, char err[REQ
     }
     if (i == len) { /* an empty payload means every field takes its default */
         *out = cJSON_CreateObject();
-        return *out != NULL;
+        return *out != NULL ? DSTACK_OK : err_set(DSTACK_ENOMEM, "out of memory");
     }
     struct json_error jerr;
     cJSON *v = json_parse(body, len, 0, &jerr);
     if (v == NULL) {
-        snprintf(err, REQUEST_ERROR_MAX, "%s at line %d column %d", jerr.text, jerr.line,
-                 jerr.column);
-        return false;
+        return err_set(DSTACK_EFORMAT, "%s at line %d column %d", jerr.text, jerr.line,
+                       jerr.column);
     }
     if (!cJSON_IsObject(v)) {
-        snprintf(err, REQUEST_ERROR_MAX, "invalid type: %s, expected a JSON object", json_kind(v));
+        (void)err_set(DSTACK_EFORMAT, "invalid type: %s, expected a JSON object", json_kind(v));
         json_free(v);
-        return false;
+        return DSTACK_EFORMAT;
     }
     *out = v;
-    return true;
+    return DSTACK_OK;
 }
 
 cJSON *request_query_new(void)
@@ -60,42 +60,37 @@ static bool split_brackets(const char *key, char *name, size_t cap, const char *
     return true;
 }
 
-bool request_query_add(cJSON *obj, const char *key, const char *value, size_t value_len,
-                       char err[REQUEST_ERROR_MAX])
+dstack_err request_query_add(cJSON *obj, const char *key, const char *value, size_t value_len)
 {
     char name[128];
     const char *index;
     if (!split_brackets(key, name, sizeof name, &index)) {
-        snprintf(err, REQUEST_ERROR_MAX, "invalid query parameter name \"%.60s\"", key);
-        return false;
+        return err_set(DSTACK_EINVAL, "invalid query parameter name \"%.60s\"", key);
     }
     if (!utf8_valid(value, value_len)) {
-        snprintf(err, REQUEST_ERROR_MAX, "%s: query value is not valid UTF-8", name);
-        return false;
+        return err_set(DSTACK_EINVAL, "%s: query value is not valid UTF-8", name);
     }
     cJSON *s = json_string_len(value, value_len); /* a %00 is carried; rpc_arg_* refuse it */
     if (s == NULL) {
-        return false;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     cJSON *existing = (cJSON *)json_get(obj, name);
     if (index == NULL) {
         if (existing != NULL) {
             json_free(s);
-            snprintf(err, REQUEST_ERROR_MAX, "Multiple values for one key: \"%s\"", name);
-            return false;
+            return err_set(DSTACK_EINVAL, "Multiple values for one key: \"%s\"", name);
         }
-        return json_set(obj, name, s);
+        return json_set(obj, name, s) ? DSTACK_OK : err_set(DSTACK_ENOMEM, "out of memory");
     }
     if (existing == NULL) {
         existing = cJSON_CreateArray();
         if (existing == NULL || !json_set(obj, name, existing)) {
             json_free(s);
-            return false;
+            return err_set(DSTACK_ENOMEM, "out of memory");
         }
     } else if (!cJSON_IsArray(existing)) {
         json_free(s);
-        snprintf(err, REQUEST_ERROR_MAX, "Multiple values for one key: \"%s\"", name);
-        return false;
+        return err_set(DSTACK_EINVAL, "Multiple values for one key: \"%s\"", name);
     }
     /* "name[]" appends; "name[N]" must name the next position (indices are consecutive). */
     if (index[0] != ']') {
@@ -104,12 +99,11 @@ bool request_query_add(cJSON *obj, const char *key, const char *value, size_t va
         if (index[0] < '0' || index[0] > '9' || *end != ']' ||
             n != (size_t)cJSON_GetArraySize(existing)) {
             json_free(s);
-            snprintf(err, REQUEST_ERROR_MAX,
-                     "%s: array indices must be consecutive numbers starting at 0", name);
-            return false;
+            return err_set(DSTACK_EINVAL,
+                           "%s: array indices must be consecutive numbers starting at 0", name);
         }
     }
-    return json_push(existing, s);
+    return json_push(existing, s) ? DSTACK_OK : err_set(DSTACK_ENOMEM, "out of memory");
 }
 
 static bool is_blank(char c)

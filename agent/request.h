@@ -6,18 +6,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <dstack/common.h>
+
 #include "json/json.h"
 
-#define REQUEST_ERROR_MAX 256
-
-/* A JSON body. Empty -> {}. Must be an object; duplicate keys are rejected. */
-bool request_decode_json(const char *body, size_t len, cJSON **out, char err[REQUEST_ERROR_MAX]);
+/* A JSON body. Empty -> {}. Must be an object; duplicate keys are rejected. On failure the
+ * reason is in err_text(), as the server sends it. */
+dstack_err request_decode_json(const char *body, size_t len, cJSON **out);
 
 /* Query-string decoding, one already percent-decoded pair at a time (serde_qs rules):
  * `name=value`, `name[]=v` and `name[N]=v` build arrays, a repeated plain key is an error. */
 cJSON *request_query_new(void);
-bool request_query_add(cJSON *obj, const char *key, const char *value, size_t value_len,
-                       char err[REQUEST_ERROR_MAX]);
+dstack_err request_query_add(cJSON *obj, const char *key, const char *value, size_t value_len);
 
 /* True for the bodies that encode google.protobuf.Empty in JSON or protobuf: nothing, `{}` or
  * `null`, with blanks around. */

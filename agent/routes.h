@@ -9,7 +9,7 @@ enum {
     ROUTE_NO_INPUT = 1u << 0, /* input is google.protobuf.Empty: the payload is never read */
     ROUTE_KEYS = 1u << 1,     /* serves app keys: refused until the backend says keys_ready */
     ROUTE_STATIC = 1u << 2,   /* the answer never changes while the agent runs (Version): the
-                               * server keeps the first one and sends it again (server.c) */
+                               * server keeps the first one and sends it again (server_answer.c) */
 };
 
 struct rpc_route {

@@ -3,21 +3,11 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/hex.h"
-
-bool rpc_fail(struct rpc_call *call, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(call->error, sizeof call->error, fmt, ap);
-    va_end(ap);
-    return false;
-}
 
 /* A double as serde's Unexpected::Float shows it: the shortest text that reads back the same,
  * with ".0" when it has neither a fraction nor an exponent ("1.0", "1.5", "100.0"). */
@@ -62,98 +52,98 @@ static void describe(const cJSON *v, char *out, size_t cap)
     }
 }
 
-static bool type_error(struct rpc_call *call, const char *name, const cJSON *v,
-                       const char *expected)
+static dstack_err type_error(const char *name, const cJSON *v, const char *expected)
 {
     char got[64];
     describe(v, got, sizeof got);
-    return rpc_fail(call, "%s: invalid type: %s, expected %s", name, got, expected);
+    return err_set(DSTACK_EINVAL, "%s: invalid type: %s, expected %s", name, got, expected);
 }
 
-bool rpc_arg_string(struct rpc_call *call, const char *name, const char **out)
+dstack_err rpc_arg_string(struct rpc_call *call, const char *name, const char **out)
 {
     const cJSON *v = json_get(call->args, name);
     *out = "";
     if (v == NULL) {
-        return true;
+        return DSTACK_OK;
     }
     if (!cJSON_IsString(v)) {
-        return type_error(call, name, v, "a string");
+        return type_error(name, v, "a string");
     }
     if (strlen(json_str(v)) != json_str_len(v)) {
-        return rpc_fail(call, "%s: strings must not contain NUL characters", name);
+        return err_set(DSTACK_EINVAL, "%s: strings must not contain NUL characters", name);
     }
     *out = json_str(v);
-    return true;
+    return DSTACK_OK;
 }
 
-bool rpc_arg_bool(struct rpc_call *call, const char *name, bool *out)
+dstack_err rpc_arg_bool(struct rpc_call *call, const char *name, bool *out)
 {
     const cJSON *v = json_get(call->args, name);
     *out = false;
     if (v == NULL) {
-        return true;
+        return DSTACK_OK;
     }
     if (call->from_query && cJSON_IsString(v)) {
         const char *s = json_str(v);
         if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0) {
             *out = s[0] == 't';
-            return true;
+            return DSTACK_OK;
         }
-        return rpc_fail(call, "%s: invalid value: \"%.40s\", expected true or false", name, s);
+        return err_set(DSTACK_EINVAL, "%s: invalid value: \"%.40s\", expected true or false", name,
+                       s);
     }
     if (!cJSON_IsBool(v)) {
-        return type_error(call, name, v, "a boolean");
+        return type_error(name, v, "a boolean");
     }
     *out = cJSON_IsTrue(v);
-    return true;
+    return DSTACK_OK;
 }
 
-bool rpc_arg_u64_opt(struct rpc_call *call, const char *name, bool *present, uint64_t *out)
+dstack_err rpc_arg_u64_opt(struct rpc_call *call, const char *name, bool *present, uint64_t *out)
 {
     const cJSON *v = json_get(call->args, name);
     *present = false;
     *out = 0;
     if (v == NULL || cJSON_IsNull(v)) {
-        return true;
+        return DSTACK_OK;
     }
     if (call->from_query && cJSON_IsString(v)) {
         const char *s = json_str(v);
         if (s[0] == '\0') {
-            return true;
+            return DSTACK_OK;
         }
         char *end = NULL;
         errno = 0;
         unsigned long long n = strtoull(s, &end, 10);
         if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0) {
-            return rpc_fail(call, "%s: invalid value: \"%.40s\", expected u64", name, s);
+            return err_set(DSTACK_EINVAL, "%s: invalid value: \"%.40s\", expected u64", name, s);
         }
         *present = true;
         *out = (uint64_t)n;
-        return true;
+        return DSTACK_OK;
     }
     if (!json_is_int(v)) {
-        return type_error(call, name, v, "u64");
+        return type_error(name, v, "u64");
     }
     if (!json_u64(v, out)) {
         char got[64];
         describe(v, got, sizeof got);
-        return rpc_fail(call, "%s: invalid value: %s, expected u64", name, got);
+        return err_set(DSTACK_EINVAL, "%s: invalid value: %s, expected u64", name, got);
     }
     *present = true;
-    return true;
+    return DSTACK_OK;
 }
 
-bool rpc_arg_bytes(struct rpc_call *call, const char *name, uint8_t **out, size_t *out_len)
+dstack_err rpc_arg_bytes(struct rpc_call *call, const char *name, uint8_t **out, size_t *out_len)
 {
     const cJSON *v = json_get(call->args, name);
     *out = NULL;
     *out_len = 0;
     if (v == NULL) {
-        return true;
+        return DSTACK_OK;
     }
     if (!cJSON_IsString(v)) {
-        return type_error(call, name, v, "a hex string");
+        return type_error(name, v, "a hex string");
     }
     const char *s = json_str(v);
     size_t len = json_str_len(v);
@@ -162,47 +152,47 @@ bool rpc_arg_bytes(struct rpc_call *call, const char *name, uint8_t **out, size_
         size_t digits = len;
         hex_skip_prefix(s, &digits);
         if (digits % 2 != 0) {
-            return rpc_fail(call, "%s: Odd number of digits", name);
+            return err_set(DSTACK_EINVAL, "%s: Odd number of digits", name);
         }
-        return rpc_fail(call, "%s: Invalid hex character", name);
+        return err_set(DSTACK_EINVAL, "%s: Invalid hex character", name);
     }
     if (err != DSTACK_OK) {
-        return rpc_fail(call, "%s: %s", name, dstack_err_str(err));
+        return err_set(DSTACK_EINVAL, "%s: %s", name, dstack_err_str(err));
     }
-    return true;
+    return DSTACK_OK;
 }
 
-bool rpc_arg_string_array(struct rpc_call *call, const char *name, const char ***items,
-                          size_t *count)
+dstack_err rpc_arg_string_array(struct rpc_call *call, const char *name, const char ***items,
+                                size_t *count)
 {
     const cJSON *v = json_get(call->args, name);
     *items = NULL;
     *count = 0;
     if (v == NULL) {
-        return true;
+        return DSTACK_OK;
     }
     if (!cJSON_IsArray(v)) {
-        return type_error(call, name, v, "a sequence");
+        return type_error(name, v, "a sequence");
     }
     size_t n = (size_t)cJSON_GetArraySize(v);
     if (n == 0) {
-        return true;
+        return DSTACK_OK;
     }
     const char **arr = calloc(n, sizeof *arr);
     if (arr == NULL) {
-        return rpc_fail(call, "out of memory");
+        return err_set(DSTACK_EINVAL, "out of memory");
     }
     const cJSON *item = v->child;
     for (size_t i = 0; i < n; i++, item = item->next) {
         if (!cJSON_IsString(item)) {
             free(arr);
-            return type_error(call, name, item, "a string");
+            return type_error(name, item, "a string");
         }
         arr[i] = json_str(item);
     }
     *items = arr;
     *count = n;
-    return true;
+    return DSTACK_OK;
 }
 
 cJSON *rpc_hex(const uint8_t *bytes, size_t len)

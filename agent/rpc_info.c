@@ -1,46 +1,43 @@
 /* Info, Version and GpuInfo (docs/api/Info.md, GpuInfo.md, Version.md). */
 #include <stdlib.h>
 
+#include "util/error.h"
+#include "util/file.h"
 #include "util/utf8.h"
 
 #include "agent.h"
 #include "handlers.h"
 #include "info.h"
-#include "startup.h"
 
 /* Info on dstack.sock and tappd.sock: the cached AppInfo. */
-bool h_info(struct rpc_call *call)
+dstack_err h_info(struct rpc_call *call)
 {
     /* The cached encoding: Info is large and changes only when an event is emitted. */
-    if (info_get_text(call->agent->info, call->agent, false, &call->result_text,
-                      &call->result_text_len) != DSTACK_OK) {
-        return rpc_fail(call, "%s", err_text());
-    }
-    return true;
+    return info_get_text(call->agent->info, call->agent, false, &call->result_text,
+                         &call->result_text_len);
 }
 
 #define GPU_ATTESTATION_DEFAULT "/run/nvidia-gpu-attestation/attestation.out"
 #define GPU_ATTESTATION_MAX (16u << 20)
 
-bool h_version(struct rpc_call *call)
+dstack_err h_version(struct rpc_call *call)
 {
     call->result = cJSON_CreateObject();
     if (!json_set(call->result, "version", cJSON_CreateString(DSTACK_WIRE_VERSION)) ||
         !json_set(call->result, "rev", cJSON_CreateString(DSTACK_GIT_REV))) {
-        return rpc_fail(call, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
-    return true;
+    return DSTACK_OK;
 }
 
 /* The file verbatim, "" when it is missing or unreadable (upstream logs and returns ""). */
-bool h_gpu_info(struct rpc_call *call)
+dstack_err h_gpu_info(struct rpc_call *call)
 {
     const char *path = call->agent->cfg->gpu_attestation_file;
     char *text = NULL;
     size_t len = 0;
-    char err[STARTUP_ERROR_MAX];
-    if (read_file_limited(path[0] ? path : GPU_ATTESTATION_DEFAULT, GPU_ATTESTATION_MAX, &text,
-                          &len, err) != DSTACK_OK) {
+    if (file_read_all(path[0] ? path : GPU_ATTESTATION_DEFAULT, GPU_ATTESTATION_MAX, &text, &len,
+                      NULL) != DSTACK_OK) {
         text = NULL;
         len = 0;
     }
@@ -49,5 +46,6 @@ bool h_gpu_info(struct rpc_call *call)
     cJSON *att = json_string_len(utf8 ? text : "", utf8 ? len : 0);
     free(text);
     call->result = cJSON_CreateObject();
-    return json_set(call->result, "attestation", att) || rpc_fail(call, "out of memory");
+    return json_set(call->result, "attestation", att) ? DSTACK_OK
+                                                      : err_set(DSTACK_ENOMEM, "out of memory");
 }

@@ -41,7 +41,7 @@ static enum key_alg parse_alg(const char *s)
 }
 
 /* A string field with its exact length (a JSON string may hold U+0000). */
-static bool arg_text(struct rpc_call *call, const char *name, const char **s, size_t *len)
+static dstack_err arg_text(struct rpc_call *call, const char *name, const char **s, size_t *len)
 {
     const cJSON *v = json_get(call->args, name);
     if (cJSON_IsString(v)) {
@@ -49,15 +49,15 @@ static bool arg_text(struct rpc_call *call, const char *name, const char **s, si
          * path (rpc_arg_string refuses NUL for C callers that stop at it). */
         *s = json_str(v);
         *len = json_str_len(v);
-    } else if (!rpc_arg_string(call, name, s)) {
-        return false; /* the decoder's type error */
+    } else if (rpc_arg_string(call, name, s) != DSTACK_OK) {
+        return DSTACK_EINVAL; /* the decoder's type error */
     } else {
         *len = strlen(*s);
     }
     if (!utf8_valid((const unsigned char *)*s, *len)) {
-        return rpc_fail(call, "%s: invalid UTF-8", name);
+        return err_set(DSTACK_EINVAL, "%s: invalid UTF-8", name);
     }
-    return true;
+    return DSTACK_OK;
 }
 
 struct derived_key {
@@ -68,7 +68,7 @@ struct derived_key {
 /* GetKey's computation (rpc_service.rs:L310-351): key = HKDF(k256_key, path); the app key
  * signs keccak256(purpose ":" hex(pubkey)) with pubkey the ed25519 or compressed secp256k1 key
  * of the same 32 bytes. */
-static bool derive_key(struct rpc_call *call, struct derived_key *out)
+static dstack_err derive_key(struct rpc_call *call, struct derived_key *out)
 {
     const struct app_keys *keys = call->agent->keys;
     const char *path, *purpose, *algorithm;
@@ -77,33 +77,34 @@ static bool derive_key(struct rpc_call *call, struct derived_key *out)
     size_t pub_len;
     char pubhex[2 * K256_PUBKEY_LEN + 1];
     uint8_t digest[KECCAK256_LEN];
-    bool ok = false;
+    dstack_err rc = DSTACK_EINVAL;
 
-    if (!arg_text(call, "path", &path, &path_len) ||
-        !arg_text(call, "purpose", &purpose, &purpose_len) ||
-        !arg_text(call, "algorithm", &algorithm, &alg_len)) {
-        return false;
+    if (arg_text(call, "path", &path, &path_len) != DSTACK_OK ||
+        arg_text(call, "purpose", &purpose, &purpose_len) != DSTACK_OK ||
+        arg_text(call, "algorithm", &algorithm, &alg_len) != DSTACK_OK) {
+        return DSTACK_EINVAL;
     }
     enum key_alg alg = parse_alg(algorithm);
     if (alg_len != strlen(algorithm) ||
         (alg != ALG_SECP256K1 && alg != ALG_ED25519 && alg != ALG_EMPTY)) {
-        return rpc_fail(call, ERR_UNSUPPORTED);
+        return err_set(DSTACK_EINVAL, ERR_UNSUPPORTED);
     }
     struct kdf_slice info = {path, path_len};
     if (kdf_expand(&keys->prk, &info, 1, out->key.b, sizeof out->key.b) != DSTACK_OK) {
-        rpc_fail(call, "Failed to derive %s key", alg == ALG_ED25519 ? "ed25519" : "k256");
+        (void)err_set(DSTACK_EINVAL, "Failed to derive %s key",
+                      alg == ALG_ED25519 ? "ed25519" : "k256");
         goto out;
     }
     if (alg == ALG_ED25519) {
         pub_len = ED25519_PUBKEY_LEN;
         if (ed25519_pubkey(out->key.b, pub) != DSTACK_OK) {
-            rpc_fail(call, "Failed to derive ed25519 key");
+            (void)err_set(DSTACK_EINVAL, "Failed to derive ed25519 key");
             goto out;
         }
     } else {
         pub_len = K256_PUBKEY_LEN;
         if (k256_pubkey(out->key.b, pub) != DSTACK_OK) {
-            rpc_fail(call, "Failed to parse k256 key");
+            (void)err_set(DSTACK_EINVAL, "Failed to parse k256 key");
             goto out;
         }
     }
@@ -115,15 +116,15 @@ static bool derive_key(struct rpc_call *call, struct derived_key *out)
     keccak_update(&kc, pubhex, 2 * pub_len);
     keccak_final(&kc, digest);
     if (k256_sign_recoverable(keys->k256_scalar.b, digest, out->sig0) != DSTACK_OK) {
-        rpc_fail(call, "Failed to parse app k256 key");
+        (void)err_set(DSTACK_EINVAL, "Failed to parse app k256 key");
         goto out;
     }
-    ok = true;
+    rc = DSTACK_OK;
 out:
-    if (!ok) {
+    if (rc != DSTACK_OK) {
         secret_wipe(out, sizeof *out);
     }
-    return ok;
+    return rc;
 }
 
 /* ---- answers ----------------------------------------------------------------------------
@@ -140,20 +141,21 @@ static void ans_begin(struct json_out *a)
     json_out_reserve(a, ANSWER_MAX);
 }
 
-static bool ans_finish(struct json_out *a, struct rpc_call *call)
+static dstack_err ans_finish(struct json_out *a, struct rpc_call *call)
 {
     call->result_text = json_out_take(a, &call->result_text_len);
-    return call->result_text != NULL || rpc_fail(call, "out of memory");
+    return call->result_text != NULL ? DSTACK_OK : err_set(DSTACK_ENOMEM, "out of memory");
 }
 
 /* {"<key_field>":hex(key),"<chain_field>":[hex(sig0),hex(k256_signature)]} */
-static bool key_response(struct rpc_call *call, const char *key_field, const char *chain_field)
+static dstack_err key_response(struct rpc_call *call, const char *key_field,
+                               const char *chain_field)
 {
     const struct app_keys *keys = call->agent->keys;
     struct derived_key dk;
     struct json_out a;
-    if (!derive_key(call, &dk)) {
-        return false;
+    if (derive_key(call, &dk) != DSTACK_OK) {
+        return DSTACK_EINVAL;
     }
     ans_begin(&a);
     json_out_cstr(&a, "{\"");
@@ -171,18 +173,18 @@ static bool key_response(struct rpc_call *call, const char *key_field, const cha
     return ans_finish(&a, call);
 }
 
-bool h_get_key(struct rpc_call *call)
+dstack_err h_get_key(struct rpc_call *call)
 {
     return key_response(call, "key", "signature_chain");
 }
 
 /* Tappd.DeriveK256Key: GetKey with renamed fields (rpc_service.rs:L537-545). */
-bool h_derive_k256_key(struct rpc_call *call)
+dstack_err h_derive_k256_key(struct rpc_call *call)
 {
     return key_response(call, "k256_key", "k256_signature_chain");
 }
 
-bool h_sign(struct rpc_call *call)
+dstack_err h_sign(struct rpc_call *call)
 {
     const struct app_keys *keys = call->agent->keys;
     const char *algorithm;
@@ -191,18 +193,18 @@ bool h_sign(struct rpc_call *call)
     size_t data_len = 0;
     uint8_t sig[K256_SIG_LEN], z[K256_DIGEST_LEN];
     const struct appkeys_signing_key *sk;
-    bool ok = false;
+    dstack_err rc = DSTACK_EINVAL;
 
-    if (!arg_text(call, "algorithm", &algorithm, &alg_len) ||
-        !rpc_arg_bytes(call, "data", &data, &data_len)) {
-        return false;
+    if (arg_text(call, "algorithm", &algorithm, &alg_len) != DSTACK_OK ||
+        rpc_arg_bytes(call, "data", &data, &data_len) != DSTACK_OK) {
+        return DSTACK_EINVAL;
     }
     enum key_alg alg = alg_len == strlen(algorithm) ? parse_alg(algorithm) : ALG_OTHER;
     switch (alg) {
     case ALG_ED25519:
         sk = &keys->vms_ed25519;
         if (ed25519_key_sign(keys->vms_ed25519_pkey, data, data_len, sig) != DSTACK_OK) {
-            rpc_fail(call, "Failed to sign");
+            (void)err_set(DSTACK_EINVAL, "Failed to sign");
             goto out;
         }
         break;
@@ -210,24 +212,25 @@ bool h_sign(struct rpc_call *call)
         sk = &keys->vms_k256;
         if (hash_sha256(data, data_len, z) != DSTACK_OK ||
             k256_sign(keys->vms_key.b, z, sig) != DSTACK_OK) {
-            rpc_fail(call, "Failed to sign");
+            (void)err_set(DSTACK_EINVAL, "Failed to sign");
             goto out;
         }
         break;
     case ALG_SECP256K1_PREHASHED:
         sk = &keys->vms_k256;
         if (data_len != K256_DIGEST_LEN) {
-            rpc_fail(call, "Pre-hashed signing requires a 32-byte digest, but received %zu bytes",
-                     data_len);
+            (void)err_set(DSTACK_EINVAL,
+                          "Pre-hashed signing requires a 32-byte digest, but received %zu bytes",
+                          data_len);
             goto out;
         }
         if (k256_sign(keys->vms_key.b, data, sig) != DSTACK_OK) {
-            rpc_fail(call, "Failed to sign");
+            (void)err_set(DSTACK_EINVAL, "Failed to sign");
             goto out;
         }
         break;
     default: /* "" derives the key upstream, then falls to the same error */
-        rpc_fail(call, ERR_UNSUPPORTED);
+        (void)err_set(DSTACK_EINVAL, ERR_UNSUPPORTED);
         goto out;
     }
     size_t sig_len = alg == ALG_ED25519 ? ED25519_SIG_LEN : K256_SIG_LEN;
@@ -245,28 +248,29 @@ bool h_sign(struct rpc_call *call)
     json_out_cstr(&a, "],\"public_key\":");
     json_out_hex(&a, sk->pub, sk->pub_len);
     json_out_cstr(&a, "}");
-    ok = ans_finish(&a, call);
+    rc = ans_finish(&a, call);
 out:
     secret_wipe(z, sizeof z);
     free(data);
-    return ok;
+    return rc;
 }
 
-bool h_verify(struct rpc_call *call)
+dstack_err h_verify(struct rpc_call *call)
 {
     const char *algorithm;
     size_t alg_len;
     uint8_t *data = NULL, *sig = NULL, *pub = NULL;
     size_t data_len = 0, sig_len = 0, pub_len = 0;
     uint8_t z[K256_DIGEST_LEN];
-    bool valid = false, ok = false;
+    bool valid = false;
+    dstack_err rc = DSTACK_EINVAL;
     const char *what = NULL;
     dstack_err e;
 
-    if (!arg_text(call, "algorithm", &algorithm, &alg_len) ||
-        !rpc_arg_bytes(call, "data", &data, &data_len) ||
-        !rpc_arg_bytes(call, "signature", &sig, &sig_len) ||
-        !rpc_arg_bytes(call, "public_key", &pub, &pub_len)) {
+    if (arg_text(call, "algorithm", &algorithm, &alg_len) != DSTACK_OK ||
+        rpc_arg_bytes(call, "data", &data, &data_len) != DSTACK_OK ||
+        rpc_arg_bytes(call, "signature", &sig, &sig_len) != DSTACK_OK ||
+        rpc_arg_bytes(call, "public_key", &pub, &pub_len) != DSTACK_OK) {
         goto out;
     }
     enum key_alg alg = alg_len == strlen(algorithm) ? parse_alg(algorithm) : ALG_OTHER;
@@ -274,16 +278,16 @@ bool h_verify(struct rpc_call *call)
     case ALG_ED25519:
         /* VerifyingKey::from_bytes(&[u8; 32]): the length first, "invalid public key" */
         if (pub_len != ED25519_PUBKEY_LEN) {
-            rpc_fail(call, "invalid public key");
+            (void)err_set(DSTACK_EINVAL, "invalid public key");
             goto out;
         }
         e = ed25519_verify(pub, pub_len, sig, sig_len, data, data_len, &valid, &what);
         if (e == DSTACK_EFORMAT) {
             /* dalek: InternalError::PointDecompression / Signature::from_slice */
-            rpc_fail(call, "%s",
-                     strcmp(what, "public key") == 0 ? ERR_SIGNATURE
-                         ": Cannot decompress Edwards point"
-                                                     : ERR_SIGNATURE);
+            (void)err_set(DSTACK_EINVAL, "%s",
+                          strcmp(what, "public key") == 0 ? ERR_SIGNATURE
+                              ": Cannot decompress Edwards point"
+                                                          : ERR_SIGNATURE);
             goto out;
         }
         break;
@@ -292,7 +296,7 @@ bool h_verify(struct rpc_call *call)
         memset(z, 0, sizeof z);
         if (alg == ALG_SECP256K1) {
             if (hash_sha256(data, data_len, z) != DSTACK_OK) {
-                rpc_fail(call, "Failed to hash data");
+                (void)err_set(DSTACK_EINVAL, "Failed to hash data");
                 goto out;
             }
         } else if (data_len >= K256_DIGEST_LEN) {
@@ -302,7 +306,7 @@ bool h_verify(struct rpc_call *call)
         }
         e = k256_verify(pub, pub_len, sig, sig_len, z, &valid, &what);
         if (e == DSTACK_EFORMAT) {
-            rpc_fail(call, ERR_SIGNATURE);
+            (void)err_set(DSTACK_EINVAL, ERR_SIGNATURE);
             goto out;
         }
         /* key and signature parse first; a digest shorter than 16 bytes then fails verify */
@@ -311,24 +315,24 @@ bool h_verify(struct rpc_call *call)
         }
         break;
     default:
-        rpc_fail(call, ERR_UNSUPPORTED);
+        (void)err_set(DSTACK_EINVAL, ERR_UNSUPPORTED);
         goto out;
     }
     if (e != DSTACK_OK) {
-        rpc_fail(call, "verification failed: %s", dstack_err_str(e));
+        (void)err_set(DSTACK_EINVAL, "verification failed: %s", dstack_err_str(e));
         goto out;
     }
     static const char yes[] = "{\"valid\":true}", no[] = "{\"valid\":false}";
     call->result_text = strdup(valid ? yes : no);
     if (call->result_text == NULL) {
-        rpc_fail(call, "out of memory");
+        (void)err_set(DSTACK_EINVAL, "out of memory");
         goto out;
     }
     call->result_text_len = valid ? sizeof yes - 1 : sizeof no - 1;
-    ok = true;
+    rc = DSTACK_OK;
 out:
     free(data);
     free(sig);
     free(pub);
-    return ok;
+    return rc;
 }

@@ -89,14 +89,14 @@ static dstack_err trim_to_quote(struct dstack_event_log *log, const uint8_t rtmr
 
 /* The encoded log behind a fresh quote: the cached one when the quote's registers match it,
  * else read from the backend, cut to the quote and encoded (and cached when exact). */
-static bool snapshot_log(struct rpc_call *call, struct quote_snapshot *s)
+static dstack_err snapshot_log(struct rpc_call *call, struct quote_snapshot *s)
 {
     struct agent *a = call->agent;
     uint8_t key[QUOTE_ANSWER_KEY_LEN];
     if (s->parsed) {
         quote_answer_key(&s->report, key);
         if ((s->ev = quote_answer_cache_get(a->quotes, key)) != NULL) {
-            return true;
+            return DSTACK_OK;
         }
     }
     struct dstack_event_log log;
@@ -113,78 +113,81 @@ static bool snapshot_log(struct rpc_call *call, struct quote_snapshot *s)
     }
     if (e != DSTACK_OK) {
         dstack_event_log_free(&log);
-        return rpc_fail(call, "Failed to read the event log: %s", err_text());
+        return err_set(DSTACK_EINVAL, "Failed to read the event log: %s", err_text());
     }
     e = quote_answer_log_new(&log, a->vm_config, &s->ev);
     dstack_event_log_free(&log);
     if (e != DSTACK_OK) {
         /* a text that is not UTF-8 was reported this way before the cache */
-        return rpc_fail(call, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     if (s->parsed && exact) {
         memcpy(s->ev->key, key, QUOTE_ANSWER_KEY_LEN);
         quote_answer_cache_put(a->quotes, s->ev);
     }
-    return true;
+    return DSTACK_OK;
 }
 
-static bool take_snapshot(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_DATA_LEN],
-                          struct quote_snapshot *s)
+static dstack_err take_snapshot(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_DATA_LEN],
+                                struct quote_snapshot *s)
 {
     struct agent *a = call->agent;
     memset(s, 0, sizeof *s);
     if (a == NULL || a->tee == NULL || a->tee->quote == NULL || a->tee->event_log == NULL) {
-        return rpc_fail(call, "Failed to get quote: not supported by this TEE backend");
+        return err_set(DSTACK_EINVAL, "Failed to get quote: not supported by this TEE backend");
     }
     dstack_err e = a->tee->quote(a->tee_state, rd, &s->quote, &s->quote_len);
     if (e != DSTACK_OK || s->quote == NULL) {
-        const char *why = e != DSTACK_OK ? err_text() : "the backend returned no quote";
         snapshot_free(s);
-        return rpc_fail(call, "Failed to get quote: %s", why);
+        if (e == DSTACK_OK) {
+            return err_set(DSTACK_EINVAL, "Failed to get quote: the backend returned no quote");
+        }
+        return err_wrap(DSTACK_EINVAL, "Failed to get quote"); /* the backend's reason */
     }
     struct dstack_quote parsed;
     s->parsed = dstack_quote_parse(s->quote, s->quote_len, &parsed) == DSTACK_OK;
     if (s->parsed) {
         s->report = parsed.report;
     }
-    if (!snapshot_log(call, s)) {
+    if (snapshot_log(call, s) != DSTACK_OK) {
         snapshot_free(s);
-        return false;
+        return DSTACK_EINVAL;
     }
-    return true;
+    return DSTACK_OK;
 }
 
 /* report_data of GetQuote/Attest: 0-64 bytes, right-padded with zeros (rpc_service.rs pad64). */
-static bool padded_report_data(struct rpc_call *call, uint8_t rd[DSTACK_REPORT_DATA_LEN])
+static dstack_err padded_report_data(struct rpc_call *call, uint8_t rd[DSTACK_REPORT_DATA_LEN])
 {
     uint8_t *data = NULL;
     size_t len = 0;
-    if (!rpc_arg_bytes(call, "report_data", &data, &len)) {
-        return false;
+    if (rpc_arg_bytes(call, "report_data", &data, &len) != DSTACK_OK) {
+        return DSTACK_EINVAL;
     }
     if (len > DSTACK_REPORT_DATA_LEN) {
         free(data);
-        return rpc_fail(call, "Report data is too long");
+        return err_set(DSTACK_EINVAL, "Report data is too long");
     }
     memset(rd, 0, DSTACK_REPORT_DATA_LEN);
     if (len > 0) {
         memcpy(rd, data, len);
     }
     free(data);
-    return true;
+    return DSTACK_OK;
 }
 
-bool h_get_quote(struct rpc_call *call)
+dstack_err h_get_quote(struct rpc_call *call)
 {
     uint8_t rd[DSTACK_REPORT_DATA_LEN];
-    return padded_report_data(call, rd) && rpc_quote_response(call, rd);
+    dstack_err e = padded_report_data(call, rd);
+    return e != DSTACK_OK ? e : rpc_quote_response(call, rd);
 }
 
-bool rpc_quote_response(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_DATA_LEN])
+dstack_err rpc_quote_response(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_DATA_LEN])
 {
     struct quote_snapshot s;
-    if (!take_snapshot(call, rd, &s)) {
-        return false;
+    if (take_snapshot(call, rd, &s) != DSTACK_OK) {
+        return DSTACK_EINVAL;
     }
     char rd_hex[2 * DSTACK_REPORT_DATA_LEN + 1];
     hex_encode(rd, DSTACK_REPORT_DATA_LEN, rd_hex);
@@ -205,15 +208,15 @@ bool rpc_quote_response(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_DA
         quote_answer_write(f, n, s.ev, s.quote, s.quote_len, rd_hex, &call->result_text_len);
     free(att);
     snapshot_free(&s);
-    return call->result_text != NULL || rpc_fail(call, "out of memory");
+    return call->result_text != NULL ? DSTACK_OK : err_set(DSTACK_ENOMEM, "out of memory");
 }
 
-bool h_attest(struct rpc_call *call)
+dstack_err h_attest(struct rpc_call *call)
 {
     uint8_t rd[DSTACK_REPORT_DATA_LEN];
     struct quote_snapshot s;
-    if (!padded_report_data(call, rd) || !take_snapshot(call, rd, &s)) {
-        return false;
+    if (padded_report_data(call, rd) != DSTACK_OK || take_snapshot(call, rd, &s) != DSTACK_OK) {
+        return DSTACK_EINVAL;
     }
     char rd_hex[2 * DSTACK_REPORT_DATA_LEN + 1];
     hex_encode(rd, DSTACK_REPORT_DATA_LEN, rd_hex);
@@ -224,13 +227,13 @@ bool h_attest(struct rpc_call *call)
     if (!quote_answer_attestation(s.ev, s.quote, s.quote_len, rd, &plan, &att, &f[0], &why)) {
         free(att);
         snapshot_free(&s);
-        return rpc_fail(call, "Failed to encode the attestation: %s", dstack_err_str(why));
+        return err_set(DSTACK_EINVAL, "Failed to encode the attestation: %s", dstack_err_str(why));
     }
     call->result_text =
         quote_answer_write(f, 1, s.ev, s.quote, s.quote_len, rd_hex, &call->result_text_len);
     free(att);
     snapshot_free(&s);
-    return call->result_text != NULL || rpc_fail(call, "out of memory");
+    return call->result_text != NULL ? DSTACK_OK : err_set(DSTACK_ENOMEM, "out of memory");
 }
 
 /* QuoteContentType::to_report_data_with_hash (attestation.rs L506-576, docs/api/GetQuote.md):
@@ -284,14 +287,14 @@ static bool hash_report_data(const char *alg, const char *tag, const uint8_t *co
 }
 
 /* Tappd TdxQuote / RawQuote body (rpc_service.rs L547-581, docs/api/TdxQuote.md). */
-static bool tdx_quote(struct rpc_call *call, const char *alg, const char *prefix)
+static dstack_err tdx_quote(struct rpc_call *call, const char *alg, const char *prefix)
 {
     uint8_t *data = NULL;
     size_t len = 0;
     uint8_t rd[DSTACK_REPORT_DATA_LEN];
     struct quote_snapshot s;
-    if (!rpc_arg_bytes(call, "report_data", &data, &len)) {
-        return false;
+    if (rpc_arg_bytes(call, "report_data", &data, &len) != DSTACK_OK) {
+        return DSTACK_EINVAL;
     }
     if (alg[0] == '\0') {
         alg = "sha512";
@@ -300,7 +303,7 @@ static bool tdx_quote(struct rpc_call *call, const char *alg, const char *prefix
     if (strcmp(alg, "raw") == 0) {
         if (len != DSTACK_REPORT_DATA_LEN) {
             free(data);
-            return rpc_fail(call, "invalid content length");
+            return err_set(DSTACK_EINVAL, "invalid content length");
         }
         memcpy(rd, data, DSTACK_REPORT_DATA_LEN);
         tag = "";
@@ -308,12 +311,12 @@ static bool tdx_quote(struct rpc_call *call, const char *alg, const char *prefix
         bool oom;
         if (!hash_report_data(alg, tag, data, len, rd, &oom)) {
             free(data);
-            return rpc_fail(call, oom ? "out of memory" : "invalid hash algorithm");
+            return err_set(DSTACK_EINVAL, "%s", oom ? "out of memory" : "invalid hash algorithm");
         }
     }
     free(data);
-    if (!take_snapshot(call, rd, &s)) {
-        return false;
+    if (take_snapshot(call, rd, &s) != DSTACK_OK) {
+        return DSTACK_EINVAL;
     }
     char *alg_lit = NULL, *tag_lit = NULL;
     size_t alg_len = 0, tag_len = 0;
@@ -331,19 +334,20 @@ static bool tdx_quote(struct rpc_call *call, const char *alg, const char *prefix
     free(alg_lit);
     free(tag_lit);
     snapshot_free(&s);
-    return call->result_text != NULL || rpc_fail(call, "out of memory");
+    return call->result_text != NULL ? DSTACK_OK : err_set(DSTACK_ENOMEM, "out of memory");
 }
 
-bool h_tdx_quote(struct rpc_call *call)
+dstack_err h_tdx_quote(struct rpc_call *call)
 {
     const char *alg, *prefix;
-    if (!rpc_arg_string(call, "hash_algorithm", &alg) || !rpc_arg_string(call, "prefix", &prefix)) {
-        return false;
+    if (rpc_arg_string(call, "hash_algorithm", &alg) != DSTACK_OK ||
+        rpc_arg_string(call, "prefix", &prefix) != DSTACK_OK) {
+        return DSTACK_EINVAL;
     }
     return tdx_quote(call, alg, prefix);
 }
 
-bool h_raw_quote(struct rpc_call *call)
+dstack_err h_raw_quote(struct rpc_call *call)
 {
     return tdx_quote(call, "raw", "");
 }
@@ -351,41 +355,43 @@ bool h_raw_quote(struct rpc_call *call)
 /* EmitEvent (removed upstream at HEAD, kept for the SDKs that still call it; attestation.md
  * docs/api/EmitEvent.md): the backend extends RTMR3 and appends the runtime event under one lock.
  */
-bool h_emit_event(struct rpc_call *call)
+dstack_err h_emit_event(struct rpc_call *call)
 {
     const char *name;
     uint8_t *payload = NULL;
     size_t len = 0;
     struct agent *a = call->agent;
-    if (!rpc_arg_string(call, "event", &name) || !rpc_arg_bytes(call, "payload", &payload, &len)) {
-        return false;
+    if (rpc_arg_string(call, "event", &name) != DSTACK_OK ||
+        rpc_arg_bytes(call, "payload", &payload, &len) != DSTACK_OK) {
+        return DSTACK_EINVAL;
     }
     if (name[0] == '\0') {
         free(payload);
-        return rpc_fail(call, "event name is required");
+        return err_set(DSTACK_EINVAL, "event name is required");
     }
     /* Refused here, before the backend extends anything (tee/event_limits.h). */
     if (strlen(name) > EVENT_NAME_MAX) {
         free(payload);
-        return rpc_fail(call, "event name is %zu bytes, over the limit of %u bytes", strlen(name),
-                        EVENT_NAME_MAX);
+        return err_set(DSTACK_EINVAL, "event name is %zu bytes, over the limit of %u bytes",
+                       strlen(name), EVENT_NAME_MAX);
     }
     if (len > EVENT_PAYLOAD_MAX) {
         free(payload);
-        return rpc_fail(call, "payload is %zu bytes, over the limit of %u bytes", len,
-                        EVENT_PAYLOAD_MAX);
+        return err_set(DSTACK_EINVAL, "payload is %zu bytes, over the limit of %u bytes", len,
+                       EVENT_PAYLOAD_MAX);
     }
     if (a == NULL || a->tee == NULL || a->tee->emit_event == NULL) {
         free(payload);
-        return rpc_fail(call, "runtime event emission is not supported by this TEE backend");
+        return err_set(DSTACK_EINVAL,
+                       "runtime event emission is not supported by this TEE backend");
     }
     dstack_err e = a->tee->emit_event(a->tee_state, name, payload, len);
     free(payload);
     if (e != DSTACK_OK) {
-        return rpc_fail(call, "Failed to emit event: %s", err_text());
+        return err_wrap(DSTACK_EINVAL, "Failed to emit event");
     }
     /* Empty output: upstream's prpc answers serde's encoding of `()`, the 4 bytes `null`
      * (v0.5.11:guest-agent/src/rpc_service.rs emit_event returns Result<()>). */
     call->result = NULL;
-    return true;
+    return DSTACK_OK;
 }

@@ -9,6 +9,6 @@
 #include "rpc.h"
 
 /* Sets call->result to {quote, event_log, report_data, vm_config[, attestation]} for rd. */
-bool rpc_quote_response(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_DATA_LEN]);
+dstack_err rpc_quote_response(struct rpc_call *call, const uint8_t rd[DSTACK_REPORT_DATA_LEN]);
 
 #endif

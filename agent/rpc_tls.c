@@ -113,15 +113,16 @@ dstack_err tls_issue(struct agent *a, const struct p256_key *key, const struct t
  * compact JSON json_dump makes of that object. The writer is a secret one: it never reallocs and
  * wipes what it gives up, and the server wipes the answer once sent (heap_wipe.h), so the key's
  * PEM is never left in a freed block. */
-static bool respond_chain(struct rpc_call *call, const struct p256_key *key,
-                          const struct tls_request *req)
+static dstack_err respond_chain(struct rpc_call *call, const struct p256_key *key,
+                                const struct tls_request *req)
 {
     struct tls_chain chain = {0};
     char pem[P256_PKCS8_PEM_MAX];
     struct json_out a = {.secret = true};
 
-    if (tls_issue(call->agent, key, req, &chain) != DSTACK_OK) {
-        return rpc_fail(call, "%s", err_text());
+    dstack_err e = tls_issue(call->agent, key, req, &chain);
+    if (e != DSTACK_OK) {
+        return e; /* tls_issue's text */
     }
     p256_pkcs8_pem(key, pem);
     /* One allocation: a PEM line is 64 characters and a newline, written as the 2 bytes \n. */
@@ -142,52 +143,55 @@ static bool respond_chain(struct rpc_call *call, const struct p256_key *key,
     secret_wipe(pem, sizeof pem);
     tls_chain_free(&chain);
     call->result_text = json_out_take(&a, &call->result_text_len);
-    return call->result_text != NULL || rpc_fail(call, "out of memory");
+    return call->result_text != NULL ? DSTACK_OK : err_set(DSTACK_ENOMEM, "out of memory");
 }
 
 /* The certificate fields GetTlsKey and DeriveKey share. */
-static bool read_cert_args(struct rpc_call *call, struct tls_request *req, const char ***alt)
+static dstack_err read_cert_args(struct rpc_call *call, struct tls_request *req, const char ***alt)
 {
-    return rpc_arg_string(call, "subject", &req->subject) &&
-           rpc_arg_string_array(call, "alt_names", alt, &req->n_alt_names) &&
-           rpc_arg_bool(call, "usage_ra_tls", &req->usage_ra_tls) &&
-           rpc_arg_bool(call, "usage_server_auth", &req->usage_server_auth) &&
-           rpc_arg_bool(call, "usage_client_auth", &req->usage_client_auth);
+    dstack_err e;
+    if ((e = rpc_arg_string(call, "subject", &req->subject)) != DSTACK_OK ||
+        (e = rpc_arg_string_array(call, "alt_names", alt, &req->n_alt_names)) != DSTACK_OK ||
+        (e = rpc_arg_bool(call, "usage_ra_tls", &req->usage_ra_tls)) != DSTACK_OK ||
+        (e = rpc_arg_bool(call, "usage_server_auth", &req->usage_server_auth)) != DSTACK_OK) {
+        return e;
+    }
+    return rpc_arg_bool(call, "usage_client_auth", &req->usage_client_auth);
 }
 
-bool h_get_tls_key(struct rpc_call *call)
+dstack_err h_get_tls_key(struct rpc_call *call)
 {
     struct tls_request req = {0};
     const char **alt = NULL;
     struct p256_key key;
     uint64_t nb, na;
-    bool ok = false;
+    dstack_err rc;
 
-    if (!read_cert_args(call, &req, &alt) ||
-        !rpc_arg_u64_opt(call, "not_before", &req.has_not_before, &req.not_before) ||
-        !rpc_arg_u64_opt(call, "not_after", &req.has_not_after, &req.not_after) ||
-        !rpc_arg_bool(call, "with_app_info", &req.with_app_info)) {
+    if (read_cert_args(call, &req, &alt) != DSTACK_OK ||
+        rpc_arg_u64_opt(call, "not_before", &req.has_not_before, &req.not_before) != DSTACK_OK ||
+        rpc_arg_u64_opt(call, "not_after", &req.has_not_after, &req.not_after) != DSTACK_OK ||
+        rpc_arg_bool(call, "with_app_info", &req.with_app_info) != DSTACK_OK) {
         free(alt);
-        return false;
+        return DSTACK_EINVAL;
     }
     req.alt_names = alt;
     /* validate_cert_validity runs before the key is made (rpc_service.rs:L274-286). */
     if (x509_validity(req.has_not_before, req.not_before, req.has_not_after, req.not_after,
                       (uint64_t)time(NULL), &nb, &na) != DSTACK_OK) {
         free(alt);
-        return rpc_fail(call, "%s", err_text());
+        return err_set(DSTACK_EINVAL, "%s", err_text());
     }
     if (p256_generate(&key) != DSTACK_OK) {
         free(alt);
-        return rpc_fail(call, "Failed to derive key");
+        return err_set(DSTACK_EINVAL, "Failed to derive key");
     }
-    ok = respond_chain(call, &key, &req);
+    rc = respond_chain(call, &key, &req);
     secret_wipe(&key, sizeof key);
     free(alt);
-    return ok;
+    return rc;
 }
 
-bool h_derive_key(struct rpc_call *call)
+dstack_err h_derive_key(struct rpc_call *call)
 {
     struct tls_request req = {0};
     const char **alt = NULL;
@@ -196,17 +200,18 @@ bool h_derive_key(struct rpc_call *call)
     struct p256_key key;
     struct secret32 seed = {0};
     dstack_err e;
-    bool ok = false;
+    dstack_err rc;
 
-    if (!rpc_arg_string(call, "path", &path) || !read_cert_args(call, &req, &alt) ||
-        !rpc_arg_bool(call, "random_seed", &random_seed)) {
+    if (rpc_arg_string(call, "path", &path) != DSTACK_OK ||
+        read_cert_args(call, &req, &alt) != DSTACK_OK ||
+        rpc_arg_bool(call, "random_seed", &random_seed) != DSTACK_OK) {
         free(alt);
-        return false;
+        return DSTACK_EINVAL;
     }
     req.alt_names = alt;
     if (call->agent->keys == NULL) {
         free(alt);
-        return rpc_fail(call, "no keys file is loaded");
+        return err_set(DSTACK_EINVAL, "no keys file is loaded");
     }
     /* ikm = 32 random bytes or the app key; info = path (rpc_service.rs:L507-521). */
     if (random_seed) {
@@ -220,12 +225,12 @@ bool h_derive_key(struct rpc_call *call)
     secret_wipe(&seed, sizeof seed);
     if (e != DSTACK_OK) {
         free(alt);
-        return rpc_fail(call, "Failed to derive key: failed to decode derived secret key");
+        return err_set(DSTACK_EINVAL, "Failed to derive key: failed to decode derived secret key");
     }
-    ok = respond_chain(call, &key, &req);
+    rc = respond_chain(call, &key, &req);
     secret_wipe(&key, sizeof key);
     free(alt);
-    return ok;
+    return rc;
 }
 
 dstack_err tls_demo_cert(struct agent *a, char **pem)

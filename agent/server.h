@@ -13,8 +13,6 @@
 #include "agent.h"
 #include "config.h"
 
-#define SERVER_ERROR_MAX 512
-
 struct MHD_Response;
 struct rpc_route;
 struct srv_listener;
@@ -27,8 +25,8 @@ struct listener {
     bool core_owns_fd;        /* handed to the core, which closes it */
     bool tcp;                 /* TCP: the core checks Host, Origin and Content-Type */
     char unix_path[256];      /* unlinked on stop; "" for TCP and socket-activated listeners */
-    atomic_size_t body_bytes; /* request body buffers held right now (server.c BODY_BUDGET) */
-    /* Responses of ROUTE_STATIC routes, built once (server.c static_find/static_keep). */
+    atomic_size_t body_bytes; /* request body buffers held now (server_request.c BODY_BUDGET) */
+    /* Responses of ROUTE_STATIC routes, built once (server_answer.c). */
     pthread_mutex_t static_lock;
     bool static_lock_ready;
     size_t n_statics;
@@ -54,9 +52,10 @@ enum MHD_Result server_send(struct listener *l, struct MHD_Connection *conn, uns
 void server_add_headers(struct listener *l, struct MHD_Response *resp, const char *type);
 
 /* Binds every configured listener (or takes the systemd-activated fds: activated[i] replaces
- * listener i, -1 = none) and starts serving. On failure nothing is left bound. */
-dstack_err server_start(struct server *s, struct agent *a, const int *activated, size_t n_activated,
-                        char err[SERVER_ERROR_MAX]);
+ * listener i, -1 = none) and starts serving. On failure nothing is left bound and err_text()
+ * says why. */
+dstack_err server_start(struct server *s, struct agent *a, const int *activated,
+                        size_t n_activated);
 
 /* Stops accepting, lets requests in flight finish (up to grace_ms), then frees everything and
  * removes the socket files it created. */

@@ -20,48 +20,37 @@
 
 #define MAX_CONFIG_FILE (1u << 20) /* compose / sys-config: far above any real one */
 
-dstack_err read_file_limited(const char *path, size_t max, char **out, size_t *len,
-                             char err[STARTUP_ERROR_MAX])
-{
-    dstack_err e = file_read_all(path, max, out, len, NULL);
-    if (e != DSTACK_OK) {
-        snprintf(err, STARTUP_ERROR_MAX, "%s", err_text());
-    }
-    return e;
-}
-
 /* app-compose.json: kept verbatim (tcb_info.app_compose echoes it); "name" -> app_name. */
-static dstack_err load_compose(struct agent *a, const char *path, char err[STARTUP_ERROR_MAX])
+static dstack_err load_compose(struct agent *a, const char *path)
 {
-    dstack_err e = read_file_limited(path, MAX_CONFIG_FILE, &a->compose_text, &a->compose_len, err);
+    dstack_err e = file_read_all(path, MAX_CONFIG_FILE, &a->compose_text, &a->compose_len, NULL);
     if (e != DSTACK_OK) {
         return e;
     }
     struct json_error jerr;
     cJSON *doc = json_parse(a->compose_text, a->compose_len, 0, &jerr);
     if (!cJSON_IsObject(doc)) {
-        snprintf(err, STARTUP_ERROR_MAX, "%.300s: not a JSON object (%.150s, line %d)", path,
-                 doc ? "wrong type" : jerr.text, jerr.line);
+        (void)err_set(DSTACK_EFORMAT, "%.300s: not a JSON object (%.150s, line %d)", path,
+                      doc ? "wrong type" : jerr.text, jerr.line);
         json_free(doc);
         return DSTACK_EFORMAT;
     }
     const cJSON *name = json_get(doc, "name");
     if (name != NULL && !cJSON_IsString(name)) {
-        snprintf(err, STARTUP_ERROR_MAX, "%.400s: \"name\" must be a string", path);
         json_free(doc);
-        return DSTACK_EFORMAT;
+        return err_set(DSTACK_EFORMAT, "%.400s: \"name\" must be a string", path);
     }
     a->app_name = strdup(name ? json_str(name) : "");
     json_free(doc);
-    return a->app_name ? DSTACK_OK : DSTACK_ENOMEM;
+    return a->app_name ? DSTACK_OK : err_set(DSTACK_ENOMEM, "out of memory");
 }
 
 /* sys-config.json: only its required "vm_config" string is surfaced (docs/wire.md). */
-static dstack_err load_sys_config(struct agent *a, const char *path, char err[STARTUP_ERROR_MAX])
+static dstack_err load_sys_config(struct agent *a, const char *path)
 {
     char *text = NULL;
     size_t len = 0;
-    dstack_err e = read_file_limited(path, MAX_CONFIG_FILE, &text, &len, err);
+    dstack_err e = file_read_all(path, MAX_CONFIG_FILE, &text, &len, NULL);
     if (e != DSTACK_OK) {
         return e;
     }
@@ -70,17 +59,17 @@ static dstack_err load_sys_config(struct agent *a, const char *path, char err[ST
     free(text);
     const cJSON *vm = json_get(doc, "vm_config");
     if (!cJSON_IsObject(doc) || !cJSON_IsString(vm)) {
-        snprintf(err, STARTUP_ERROR_MAX, "%.300s: %.200s", path,
-                 doc == NULL ? jerr.text : "\"vm_config\" (a JSON string) is required");
+        (void)err_set(DSTACK_EFORMAT, "%.300s: %.200s", path,
+                      doc == NULL ? jerr.text : "\"vm_config\" (a JSON string) is required");
         json_free(doc);
         return DSTACK_EFORMAT;
     }
     a->vm_config = strdup(json_str(vm));
     json_free(doc);
-    return a->vm_config ? DSTACK_OK : DSTACK_ENOMEM;
+    return a->vm_config ? DSTACK_OK : err_set(DSTACK_ENOMEM, "out of memory");
 }
 
-dstack_err agent_open(struct agent *a, const struct agent_config *cfg, char err[STARTUP_ERROR_MAX])
+dstack_err agent_open(struct agent *a, const struct agent_config *cfg)
 {
     memset(a, 0, sizeof *a);
     a->cfg = cfg;
@@ -88,47 +77,40 @@ dstack_err agent_open(struct agent *a, const struct agent_config *cfg, char err[
 
     a->tee = tee_backend_find(cfg->backend);
     if (a->tee == NULL && strcmp(cfg->backend, "simulator") == 0) {
-        snprintf(err, STARTUP_ERROR_MAX,
-                 "the simulator backend is not part of this program: the simulator is a "
-                 "separate program, dstack-simulator");
-        return DSTACK_EUNSUPPORTED;
+        return err_set(DSTACK_EUNSUPPORTED,
+                       "the simulator backend is not part of this program: the simulator is a "
+                       "separate program, dstack-simulator");
     }
     if (a->tee == NULL) {
-        snprintf(err, STARTUP_ERROR_MAX, "unknown TEE backend \"%s\"", cfg->backend);
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "unknown TEE backend \"%s\"", cfg->backend);
     }
     if (a->tee->prepare != NULL && (e = a->tee->prepare(cfg)) != DSTACK_OK) {
-        snprintf(err, STARTUP_ERROR_MAX, "%.500s", err_text());
         goto out;
     }
-    if ((e = load_compose(a, cfg->compose_file, err)) != DSTACK_OK ||
-        (e = load_sys_config(a, cfg->sys_config_file, err)) != DSTACK_OK) {
-        goto out;
-    }
-    if ((e = appkeys_load(cfg->keys_file, &a->keys, err, STARTUP_ERROR_MAX)) != DSTACK_OK) {
+    if ((e = load_compose(a, cfg->compose_file)) != DSTACK_OK ||
+        (e = load_sys_config(a, cfg->sys_config_file)) != DSTACK_OK ||
+        (e = appkeys_load(cfg->keys_file, &a->keys)) != DSTACK_OK) {
         goto out;
     }
     if ((e = a->tee->open(cfg, &a->tee_state)) != DSTACK_OK) {
-        snprintf(err, STARTUP_ERROR_MAX, "%s backend: %.400s", a->tee->name, err_text());
+        (void)err_wrap(e, "%s backend", a->tee->name);
         goto out;
     }
     if ((e = info_cache_new(a, &a->info)) != DSTACK_OK) {
-        snprintf(err, STARTUP_ERROR_MAX, "%.500s", err_text());
         goto out;
     }
     if ((e = quote_answer_cache_new(&a->quotes)) != DSTACK_OK) {
-        snprintf(err, STARTUP_ERROR_MAX, "out of memory");
+        (void)err_set(e, "out of memory");
         goto out;
     }
     if (a->keys->provider == KEY_PROVIDER_KMS) {
         if (kms_http_global_init() != DSTACK_OK || kms_client_new(&a->kms) != DSTACK_OK) {
-            snprintf(err, STARTUP_ERROR_MAX, "cannot set up the KMS client");
-            e = DSTACK_ENOMEM;
+            e = err_set(DSTACK_ENOMEM, "cannot set up the KMS client");
             goto out;
         }
     }
     if ((e = app_cert_start(a)) != DSTACK_OK) {
-        snprintf(err, STARTUP_ERROR_MAX, "cannot start the Info.app_cert task");
+        (void)err_set(e, "cannot start the Info.app_cert task");
         goto out;
     }
 out:

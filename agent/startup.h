@@ -4,13 +4,9 @@
 
 #include "agent.h"
 
-#define STARTUP_ERROR_MAX 512
-
-dstack_err agent_open(struct agent *a, const struct agent_config *cfg, char err[STARTUP_ERROR_MAX]);
+/* Opens everything the agent serves from; on failure nothing is left open and err_text() names
+ * the file or part that failed. */
+dstack_err agent_open(struct agent *a, const struct agent_config *cfg);
 void agent_close(struct agent *a);
-
-/* Reads a whole regular file of at most max bytes (NUL-terminated). */
-dstack_err read_file_limited(const char *path, size_t max, char **out, size_t *len,
-                             char err[STARTUP_ERROR_MAX]);
 
 #endif

@@ -150,8 +150,8 @@ static double run_handler(struct agent *a, const struct op *op)
     double t0 = thread_cpu();
     for (uint64_t i = 0; i < op->iters; i++) {
         struct rpc_call call = {.agent = a, .args = args};
-        if (!op->handler(&call)) {
-            fprintf(stderr, "bench: %s handler failed: %s\n", op->name, call.error);
+        if (op->handler(&call) != DSTACK_OK) {
+            fprintf(stderr, "bench: %s handler failed: %s\n", op->name, err_text());
         }
         json_free(call.result);
         free(call.result_text); /* pre-encoded answers (GetQuote, Info) */
@@ -216,11 +216,10 @@ int main(void)
     }
     static struct agent_config cfg;
     static struct agent agent;
-    char err[512];
     config_defaults(&cfg, true);
     snprintf(cfg.sim_dir, sizeof cfg.sim_dir, "%s", sim.dir);
-    if (config_finish(&cfg, true, err) != 0 || agent_open(&agent, &cfg, err) != DSTACK_OK) {
-        fprintf(stderr, "bench: cannot open the agent in-process: %s\n", err);
+    if (config_finish(&cfg, true) != DSTACK_OK || agent_open(&agent, &cfg) != DSTACK_OK) {
+        fprintf(stderr, "bench: cannot open the agent in-process: %s\n", err_text());
         bench_sim_stop(&sim, false);
         return 1;
     }

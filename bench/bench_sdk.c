@@ -30,7 +30,9 @@
 #include "bench_util.h"
 #include "crypto/k256.h"
 #include "crypto/keccak.h"
-#include "startup.h"
+#include "json/json.h"
+#include "util/error.h"
+#include "util/file.h"
 #include "util/hex.h"
 
 #define CALLS 200
@@ -585,15 +587,15 @@ int main(int argc, char **argv)
         return 1;
     }
     make_env_signature();
-    char compose_file[400], err[512];
+    char compose_file[400];
     snprintf(compose_file, sizeof compose_file, "%s/app-compose.json", sim.dir);
     char *compose = NULL;
     size_t compose_len = 0;
     const char *kms_pub_hex = "9bd4f1a1e9f2f6a5a8dd7cc1c3f7e4b5a2d6c8e0f1a3b5c7d9e1f3a5b7c9d1e3";
     int failures = 0;
     if (!only_sidecar) {
-        if (read_file_limited(compose_file, 1u << 20, &compose, &compose_len, err) != DSTACK_OK) {
-            bench_row("7. libdstack vs JS SDK", err, ">= 5x", false);
+        if (file_read_all(compose_file, 1u << 20, &compose, &compose_len, NULL) != DSTACK_OK) {
+            bench_row("7. libdstack vs JS SDK", err_text(), ">= 5x", false);
             failures++;
         } else {
             failures += sdk_figures(&sim, compose_file, compose, compose_len, kms_pub_hex, have_js);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "srv.h"
+#include "util/error.h"
 
 static struct MHD_Response *g_resp;
 static const int g_marker;
@@ -64,12 +65,12 @@ bool trivial_server_start(struct trivial_server *t, const char *dir, const char 
                           const char *body, size_t len)
 {
     snprintf(t->sock, sizeof t->sock, "%s/%s.sock", dir, name);
-    char addr[320], err[SRV_ERROR_MAX];
+    char addr[320];
     snprintf(addr, sizeof addr, "unix:%s", t->sock);
     enum srv_socket_kind kind;
-    int fd = srv_listen_open(addr, 0600, true, &kind, err);
+    int fd = srv_listen_open(addr, 0600, true, &kind);
     if (fd < 0) {
-        fprintf(stderr, "bench: trivial responder: %s\n", err);
+        fprintf(stderr, "bench: trivial responder: %s\n", err_text());
         return false;
     }
     /* SIGTERM blocked before fork: the child's pool threads inherit the mask, sigwait takes it */

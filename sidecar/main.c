@@ -8,6 +8,7 @@
 #include "sc_config.h"
 #include "log.h"
 #include "sc_server.h"
+#include "util/error.h"
 
 extern char **environ;
 
@@ -17,13 +18,12 @@ extern char **environ;
 int main(int argc, char **argv)
 {
     struct sc_config cfg;
-    char err[SC_CONFIG_ERROR_MAX] = "";
     sc_config_defaults(&cfg);
-    if (sc_config_from_env(&cfg, environ, err) != 0) {
-        fprintf(stderr, "dstack-quote-sidecar: %s\n", err);
+    if (sc_config_from_env(&cfg, environ) != DSTACK_OK) {
+        fprintf(stderr, "dstack-quote-sidecar: %s\n", err_text());
         return 2;
     }
-    switch (sc_config_parse_args(&cfg, argc, argv, err)) {
+    switch (sc_config_parse_args(&cfg, argc, argv)) {
     case SC_ARGS_HELP:
         fputs(sc_config_usage(), stdout);
         return 0;
@@ -31,7 +31,7 @@ int main(int argc, char **argv)
         printf("dstack-quote-sidecar %s\n", SC_VERSION);
         return 0;
     case SC_ARGS_ERROR:
-        fprintf(stderr, "dstack-quote-sidecar: %s\n", err);
+        fprintf(stderr, "dstack-quote-sidecar: %s\n", err_text());
         return 2;
     case SC_ARGS_RUN:
         break;
@@ -52,15 +52,14 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     struct sidecar app;
-    if (sc_app_init(&app, &cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "dstack-quote-sidecar: %s\n", err);
+    if (sc_app_init(&app, &cfg) != DSTACK_OK) {
+        fprintf(stderr, "dstack-quote-sidecar: %s\n", err_text());
         return 1;
     }
     struct sc_server server;
-    char serr[SC_SERVER_ERROR_MAX];
-    if (sc_server_start(&server, &app, serr) != 0) {
-        log_error("%s", serr);
-        fprintf(stderr, "dstack-quote-sidecar: %s\n", serr);
+    if (sc_server_start(&server, &app) != DSTACK_OK) {
+        log_error("%s", err_text());
+        fprintf(stderr, "dstack-quote-sidecar: %s\n", err_text());
         sc_app_free(&app);
         return 1;
     }

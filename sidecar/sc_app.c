@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "util/error.h"
 
 static void on_sdk_log(enum dstack_log_level level, const char *msg, void *user)
 {
@@ -28,32 +29,29 @@ static struct dstack_client *client_create(struct sidecar *sc)
     return c;
 }
 
-int sc_app_init(struct sidecar *sc, const struct sc_config *cfg, char *err, size_t err_cap)
+dstack_err sc_app_init(struct sidecar *sc, const struct sc_config *cfg)
 {
     memset(sc, 0, sizeof *sc);
     sc->cfg = cfg;
     atomic_init(&sc->shutting_down, false);
     if (sc_gate_init(&sc->gate, cfg->agent_concurrency) != 0) {
-        snprintf(err, err_cap, "cannot create the agent gate");
-        return -1;
+        return err_set(DSTACK_ENOMEM, "cannot create the agent gate");
     }
     if (pthread_mutex_init(&sc->client_lock, NULL) != 0) {
         sc_gate_destroy(&sc->gate);
-        snprintf(err, err_cap, "cannot create a mutex");
-        return -1;
+        return err_set(DSTACK_ENOMEM, "cannot create a mutex");
     }
     if (sc_evlog_cache_init(&sc->evlog) != 0) {
         pthread_mutex_destroy(&sc->client_lock);
         sc_gate_destroy(&sc->gate);
-        snprintf(err, err_cap, "cannot create a mutex");
-        return -1;
+        return err_set(DSTACK_ENOMEM, "cannot create a mutex");
     }
     sc->client = client_create(sc);
     if (sc->client == NULL) {
         /* Not fatal: the agent's socket may appear later; /ready answers 503 until then. */
         log_warn("agent not available yet: %s (will retry on each request)", dstack_last_error());
     }
-    return 0;
+    return DSTACK_OK;
 }
 
 void sc_app_free(struct sidecar *sc)

@@ -25,8 +25,8 @@ struct sidecar {
     atomic_bool shutting_down;
 };
 
-/* 0 on success; -1 with a reason in err. */
-int sc_app_init(struct sidecar *sc, const struct sc_config *cfg, char *err, size_t err_cap);
+/* DSTACK_OK, or an error with the reason in err_text(). */
+dstack_err sc_app_init(struct sidecar *sc, const struct sc_config *cfg);
 void sc_app_free(struct sidecar *sc);
 
 /* The client, created now if needed. NULL when it cannot be created (endpoint missing); the

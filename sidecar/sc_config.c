@@ -2,9 +2,12 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/error.h"
 
 void sc_config_defaults(struct sc_config *cfg)
 {
@@ -77,50 +80,48 @@ static const char *env_get(char *const *envp, const char *name)
 }
 
 /* The value of a setting under the README's and the code's spellings, refusing a disagreement. */
-static int env_pair(char *const *envp, const char *seed_name, const char *code_name,
-                    const char **value, const char **from, char err[SC_CONFIG_ERROR_MAX])
+static dstack_err env_pair(char *const *envp, const char *seed_name, const char *code_name,
+                           const char **value, const char **from)
 {
     const char *a = env_get(envp, seed_name);
     const char *b = env_get(envp, code_name);
     if (a != NULL && b != NULL && strcmp(a, b) != 0) {
-        snprintf(err, SC_CONFIG_ERROR_MAX,
-                 "%s=\"%.100s\" and %s=\"%.100s\" disagree; set only one of them", seed_name, a,
-                 code_name, b);
-        return -1;
+        return err_set(DSTACK_EINVAL,
+                       "%s=\"%.100s\" and %s=\"%.100s\" disagree; set only one of them", seed_name,
+                       a, code_name, b);
     }
     *value = a != NULL ? a : b;
     *from = a != NULL ? seed_name : code_name;
-    return 0;
+    return DSTACK_OK;
 }
 
-int sc_config_from_env(struct sc_config *cfg, char *const *envp, char err[SC_CONFIG_ERROR_MAX])
+dstack_err sc_config_from_env(struct sc_config *cfg, char *const *envp)
 {
     const char *v = NULL, *from = NULL;
-    if (env_pair(envp, "QUOTE_SIDECAR__SERVER__HOST", "QUOTE_SIDECAR_SERVER__HOST", &v, &from,
-                 err) != 0) {
-        return -1;
+    dstack_err e =
+        env_pair(envp, "QUOTE_SIDECAR__SERVER__HOST", "QUOTE_SIDECAR_SERVER__HOST", &v, &from);
+    if (e != DSTACK_OK) {
+        return e;
     }
     if (v != NULL && sc_config_parse_host(v, cfg->host) != 0) {
-        snprintf(err, SC_CONFIG_ERROR_MAX,
-                 "%s: invalid host \"%.100s\" (expected an IP address or a host name)", from, v);
-        return -1;
+        return err_set(DSTACK_EINVAL,
+                       "%s: invalid host \"%.100s\" (expected an IP address or a host name)", from,
+                       v);
     }
-    if (env_pair(envp, "QUOTE_SIDECAR__SERVER__PORT", "QUOTE_SIDECAR_SERVER__PORT", &v, &from,
-                 err) != 0) {
-        return -1;
+    e = env_pair(envp, "QUOTE_SIDECAR__SERVER__PORT", "QUOTE_SIDECAR_SERVER__PORT", &v, &from);
+    if (e != DSTACK_OK) {
+        return e;
     }
     if (v != NULL && sc_config_parse_port(v, &cfg->port) != 0) {
-        snprintf(err, SC_CONFIG_ERROR_MAX, "%s: invalid port \"%.100s\" (expected 0-65535)", from,
-                 v);
-        return -1;
+        return err_set(DSTACK_EINVAL, "%s: invalid port \"%.100s\" (expected 0-65535)", from, v);
     }
     v = env_get(envp, "RUST_LOG");
-    char why[LOG_ERROR_MAX];
-    if (v != NULL && log_filter_level(v, SC_LOG_TARGET, &cfg->log_level, why) != 0) {
+    if (v != NULL && log_filter_level(v, SC_LOG_TARGET, &cfg->log_level) != DSTACK_OK) {
         snprintf(cfg->log_warning, sizeof cfg->log_warning,
-                 "RUST_LOG: cannot read \"%.100s\" (%.200s); logging at the default level", v, why);
+                 "RUST_LOG: cannot read \"%.100s\" (%.200s); logging at the default level", v,
+                 err_text());
     }
-    return 0;
+    return DSTACK_OK;
 }
 
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
@@ -192,111 +193,99 @@ const char *sc_config_usage(void)
            "  -V, --version              print the version\n";
 }
 
-enum sc_config_args sc_config_parse_args(struct sc_config *cfg, int argc, char **argv,
-                                         char err[SC_CONFIG_ERROR_MAX])
+/* The options that take an unsigned number: its range and field. */
+static const struct uint_option {
+    int code;
+    const char *flag;
+    unsigned min, max;
+    size_t offset;
+} uint_options[] = {
+    {OPT_THREADS, "--threads", 1, SC_MAX_THREADS, offsetof(struct sc_config, threads)},
+    {OPT_AGENT_CONC, "--agent-concurrency", 1, SC_MAX_AGENT_CONCURRENCY,
+     offsetof(struct sc_config, agent_concurrency)},
+    {OPT_TIMEOUT, "--timeout", 1, SC_MAX_TIMEOUT_S, offsetof(struct sc_config, timeout_s)},
+    {OPT_IDLE, "--idle-timeout", 1, SC_MAX_TIMEOUT_S, offsetof(struct sc_config, idle_timeout_s)},
+    {OPT_REQUEST_TIMEOUT, "--request-timeout", 1, SC_MAX_TIMEOUT_S,
+     offsetof(struct sc_config, request_timeout_s)},
+    {OPT_MIN_RATE, "--min-rate", 0, SC_MAX_MIN_RATE, offsetof(struct sc_config, min_rate)},
+};
+
+/* One option that takes a value (getopt's code c, its value arg). */
+static dstack_err apply_option(struct sc_config *cfg, int c, const char *arg)
+{
+    for (size_t i = 0; i < sizeof uint_options / sizeof uint_options[0]; i++) {
+        const struct uint_option *o = &uint_options[i];
+        if (o->code == c) {
+            unsigned *field = (unsigned *)((char *)cfg + o->offset);
+            if (parse_uint(arg, o->min, o->max, field) != 0) {
+                return err_set(DSTACK_EINVAL, "%s: invalid value \"%.100s\" (%u-%u)", o->flag, arg,
+                               o->min, o->max);
+            }
+            return DSTACK_OK;
+        }
+    }
+    switch (c) {
+    case 'H':
+    case OPT_HOST:
+        if (sc_config_parse_host(arg, cfg->host) != 0) {
+            return err_set(DSTACK_EINVAL,
+                           "--host: invalid host \"%.100s\" (expected an IP address or a host "
+                           "name)",
+                           arg);
+        }
+        return DSTACK_OK;
+    case 'p':
+    case OPT_PORT:
+        if (sc_config_parse_port(arg, &cfg->port) != 0) {
+            return err_set(DSTACK_EINVAL, "--port: invalid port \"%.100s\" (expected 0-65535)",
+                           arg);
+        }
+        return DSTACK_OK;
+    case 'e':
+    case OPT_ENDPOINT:
+        if (strlen(arg) >= sizeof cfg->endpoint) {
+            return err_set(DSTACK_EINVAL, "--endpoint: longer than %zu bytes",
+                           sizeof cfg->endpoint - 1);
+        }
+        snprintf(cfg->endpoint, sizeof cfg->endpoint, "%s", arg);
+        return DSTACK_OK;
+    default: /* OPT_LOG_LEVEL */
+        if (!log_level_parse(arg, &cfg->log_level)) {
+            return err_set(DSTACK_EINVAL,
+                           "--log-level: unknown level \"%.100s\" (off, error, warn, info, "
+                           "debug, trace)",
+                           arg);
+        }
+        cfg->log_warning[0] = '\0'; /* the flag replaces an unreadable RUST_LOG */
+        return DSTACK_OK;
+    }
+}
+
+enum sc_config_args sc_config_parse_args(struct sc_config *cfg, int argc, char **argv)
 {
     opterr = 0;
     optind = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":H:p:e:hV", long_options, NULL)) != -1) {
         switch (c) {
-        case 'H':
-        case OPT_HOST:
-            if (sc_config_parse_host(optarg, cfg->host) != 0) {
-                snprintf(err, SC_CONFIG_ERROR_MAX,
-                         "--host: invalid host \"%.100s\" (expected an IP address or a host name)",
-                         optarg);
-                return SC_ARGS_ERROR;
-            }
-            break;
-        case 'p':
-        case OPT_PORT:
-            if (sc_config_parse_port(optarg, &cfg->port) != 0) {
-                snprintf(err, SC_CONFIG_ERROR_MAX,
-                         "--port: invalid port \"%.100s\" (expected 0-65535)", optarg);
-                return SC_ARGS_ERROR;
-            }
-            break;
-        case 'e':
-        case OPT_ENDPOINT:
-            if (strlen(optarg) >= sizeof cfg->endpoint) {
-                snprintf(err, SC_CONFIG_ERROR_MAX, "--endpoint: longer than %zu bytes",
-                         sizeof cfg->endpoint - 1);
-                return SC_ARGS_ERROR;
-            }
-            snprintf(cfg->endpoint, sizeof cfg->endpoint, "%s", optarg);
-            break;
-        case OPT_THREADS:
-            if (parse_uint(optarg, 1, SC_MAX_THREADS, &cfg->threads) != 0) {
-                snprintf(err, SC_CONFIG_ERROR_MAX, "--threads: invalid value \"%.100s\" (1-%u)",
-                         optarg, SC_MAX_THREADS);
-                return SC_ARGS_ERROR;
-            }
-            break;
-        case OPT_AGENT_CONC:
-            if (parse_uint(optarg, 1, SC_MAX_AGENT_CONCURRENCY, &cfg->agent_concurrency) != 0) {
-                snprintf(err, SC_CONFIG_ERROR_MAX,
-                         "--agent-concurrency: invalid value \"%.100s\" (1-%u)", optarg,
-                         SC_MAX_AGENT_CONCURRENCY);
-                return SC_ARGS_ERROR;
-            }
-            break;
-        case OPT_TIMEOUT:
-            if (parse_uint(optarg, 1, SC_MAX_TIMEOUT_S, &cfg->timeout_s) != 0) {
-                snprintf(err, SC_CONFIG_ERROR_MAX, "--timeout: invalid value \"%.100s\" (1-%u)",
-                         optarg, SC_MAX_TIMEOUT_S);
-                return SC_ARGS_ERROR;
-            }
-            break;
-        case OPT_IDLE:
-            if (parse_uint(optarg, 1, SC_MAX_TIMEOUT_S, &cfg->idle_timeout_s) != 0) {
-                snprintf(err, SC_CONFIG_ERROR_MAX,
-                         "--idle-timeout: invalid value \"%.100s\" (1-%u)", optarg,
-                         SC_MAX_TIMEOUT_S);
-                return SC_ARGS_ERROR;
-            }
-            break;
-        case OPT_REQUEST_TIMEOUT:
-            if (parse_uint(optarg, 1, SC_MAX_TIMEOUT_S, &cfg->request_timeout_s) != 0) {
-                snprintf(err, SC_CONFIG_ERROR_MAX,
-                         "--request-timeout: invalid value \"%.100s\" (1-%u)", optarg,
-                         SC_MAX_TIMEOUT_S);
-                return SC_ARGS_ERROR;
-            }
-            break;
-        case OPT_MIN_RATE:
-            if (parse_uint(optarg, 0, SC_MAX_MIN_RATE, &cfg->min_rate) != 0) {
-                snprintf(err, SC_CONFIG_ERROR_MAX, "--min-rate: invalid value \"%.100s\" (0-%u)",
-                         optarg, SC_MAX_MIN_RATE);
-                return SC_ARGS_ERROR;
-            }
-            break;
-        case OPT_LOG_LEVEL:
-            if (!log_level_parse(optarg, &cfg->log_level)) {
-                snprintf(err, SC_CONFIG_ERROR_MAX,
-                         "--log-level: unknown level \"%.100s\" (off, error, warn, info, debug, "
-                         "trace)",
-                         optarg);
-                return SC_ARGS_ERROR;
-            }
-            cfg->log_warning[0] = '\0'; /* the flag replaces an unreadable RUST_LOG */
-            break;
         case 'h':
             return SC_ARGS_HELP;
         case 'V':
             return SC_ARGS_VERSION;
         case ':':
-            snprintf(err, SC_CONFIG_ERROR_MAX, "%.100s needs a value", argv[optind - 1]);
+            (void)err_set(DSTACK_EINVAL, "%.100s needs a value", argv[optind - 1]);
+            return SC_ARGS_ERROR;
+        case '?':
+            (void)err_set(DSTACK_EINVAL, "unknown option %.100s (see --help)", argv[optind - 1]);
             return SC_ARGS_ERROR;
         default:
-            snprintf(err, SC_CONFIG_ERROR_MAX, "unknown option %.100s (see --help)",
-                     argv[optind - 1]);
-            return SC_ARGS_ERROR;
+            if (apply_option(cfg, c, optarg) != DSTACK_OK) {
+                return SC_ARGS_ERROR;
+            }
         }
     }
     if (optind < argc) {
-        snprintf(err, SC_CONFIG_ERROR_MAX, "unexpected argument \"%.100s\" (see --help)",
-                 argv[optind]);
+        (void)err_set(DSTACK_EINVAL, "unexpected argument \"%.100s\" (see --help)", argv[optind]);
         return SC_ARGS_ERROR;
     }
     return SC_ARGS_RUN;

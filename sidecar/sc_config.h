@@ -7,19 +7,21 @@
  * Both spellings are read; when both are set they must agree. An empty variable counts as unset.
  * RUST_LOG sets the log level. The agent endpoint is resolved as the SDK does (--endpoint, else
  * DSTACK_SIMULATOR_ENDPOINT, else the dstack.sock paths; include/dstack/client.h).
- * Nothing here touches the network or prints: errors come back as text for main to show. */
+ * Nothing here touches the network or prints: errors come back in err_text() for main to show. */
 #ifndef DSTACK_SIDECAR_CONFIG_H
 #define DSTACK_SIDECAR_CONFIG_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <dstack/common.h>
+
 #include "log.h"
 
 /* The crate name of upstream's sidecar: the RUST_LOG target of its lines. */
 #define SC_LOG_TARGET "dstack_quote_sidecar"
 
-#define SC_CONFIG_ERROR_MAX 512
+#define SC_LOG_WARNING_MAX 512
 #define SC_HOST_MAX 256
 #define SC_ENDPOINT_MAX 1024
 
@@ -47,22 +49,22 @@ struct sc_config {
     unsigned request_timeout_s; /* whole-request deadline (docs/sidecar.md, "Limits") */
     unsigned min_rate;          /* 0 = none */
     enum log_level log_level;
-    char log_warning[SC_CONFIG_ERROR_MAX]; /* a RUST_LOG value we could not read ("" = none) */
+    char log_warning[SC_LOG_WARNING_MAX]; /* a RUST_LOG value we could not read ("" = none) */
 };
 
 void sc_config_defaults(struct sc_config *cfg);
 
 /* Applies the environment `envp` (NAME=value strings, NULL-terminated, like environ).
- * 0 on success; -1 with a message naming the variable and its value in err (e.g.
- * `QUOTE_SIDECAR__SERVER__PORT: invalid port "99999" (expected 0-65535)`). An unreadable
+ * DSTACK_OK, or DSTACK_EINVAL with a message naming the variable and its value in err_text()
+ * (e.g. `QUOTE_SIDECAR__SERVER__PORT: invalid port "99999" (expected 0-65535)`). An unreadable
  * RUST_LOG is not fatal: the level stays and log_warning says why. */
-int sc_config_from_env(struct sc_config *cfg, char *const *envp, char err[SC_CONFIG_ERROR_MAX]);
+dstack_err sc_config_from_env(struct sc_config *cfg, char *const *envp);
 
 enum sc_config_args { SC_ARGS_RUN = 0, SC_ARGS_HELP = 1, SC_ARGS_VERSION = 2, SC_ARGS_ERROR = -1 };
 
-/* Applies command-line flags (over the environment). */
-enum sc_config_args sc_config_parse_args(struct sc_config *cfg, int argc, char **argv,
-                                         char err[SC_CONFIG_ERROR_MAX]);
+/* Applies command-line flags (over the environment); SC_ARGS_ERROR with the reason in
+ * err_text(). */
+enum sc_config_args sc_config_parse_args(struct sc_config *cfg, int argc, char **argv);
 
 /* Checks one port value ("8080"): decimal digits only, 0-65535. */
 int sc_config_parse_port(const char *s, uint16_t *out);

@@ -17,10 +17,9 @@
 static bool begin(struct sidecar *sc, const struct sc_request *req, const char *what,
                   struct sc_report_data *rd, struct dstack_client **c, struct sc_response *resp)
 {
-    char err[SC_QUERY_ERROR_MAX];
-    unsigned status = sc_query_report_data(req->query, req->query_len, rd, err);
+    unsigned status = sc_query_report_data(req->query, req->query_len, rd);
     if (status != 0) {
-        sc_response_error(resp, status, what, "%s", err);
+        sc_response_error(resp, status, what, "%s", err_text());
         return false;
     }
     enum sc_agent_status st = sc_agent_begin(sc, sc->cfg->timeout_s * 1000u, c);

@@ -17,8 +17,7 @@
 
 #include <dstack/common.h>
 
-#define SC_QUERY_MAX 4096u /* raw query bytes accepted */
-#define SC_QUERY_ERROR_MAX 160
+#define SC_QUERY_MAX 4096u            /* raw query bytes accepted */
 #define SC_DEFAULT_DATA "hello world" /* upstream handlers.rs default */
 
 struct sc_report_data {
@@ -33,8 +32,7 @@ int sc_percent_decode(const char *in, size_t n, uint8_t *out, size_t cap, size_t
 
 /* Reads the report data from a raw query string (the text after '?', NULL or "" when none).
  * Returns 0 and fills *out, or the HTTP status to answer (400 or 414) with a one-line ASCII
- * reason in err. */
-unsigned sc_query_report_data(const char *query, size_t len, struct sc_report_data *out,
-                              char err[SC_QUERY_ERROR_MAX]);
+ * reason in err_text(). */
+unsigned sc_query_report_data(const char *query, size_t len, struct sc_report_data *out);
 
 #endif

@@ -13,6 +13,7 @@
 #include "sc_query.h"
 #include "sc_routes.h"
 #include "srv.h"
+#include "util/error.h"
 
 /* Descriptors kept out of the connection budget besides the agent connections: the log, the
  * agent's socket path lookups, libmicrohttpd's own (docs/sidecar.md, "Limits"). */
@@ -212,15 +213,15 @@ static void on_core_log(enum srv_log_level level, const char *msg)
     log_msg(map[level], "%s", msg);
 }
 
-int sc_server_start(struct sc_server *s, struct sidecar *app, char err[SC_SERVER_ERROR_MAX])
+dstack_err sc_server_start(struct sc_server *s, struct sidecar *app)
 {
     const struct sc_config *cfg = app->cfg;
     memset(s, 0, sizeof *s);
     s->app = app;
     unsigned long limit = srv_fd_raise_limit();
-    int fd = srv_listen_tcp(cfg->host, cfg->port, err);
+    int fd = srv_listen_tcp(cfg->host, cfg->port);
     if (fd < 0) {
-        return -1;
+        return DSTACK_EIO;
     }
     s->port = srv_socket_port(fd);
     /* Each agent call may hold one outgoing connection; each worker an epoll fd and a channel. */
@@ -228,12 +229,11 @@ int sc_server_start(struct sc_server *s, struct sidecar *app, char err[SC_SERVER
                             2 * (unsigned long)cfg->threads;
     s->max_connections = srv_fd_share(limit, reserve, 1);
     if (s->max_connections == 0) {
-        snprintf(err, SC_SERVER_ERROR_MAX,
-                 "the file descriptor limit (%lu) leaves too few for client connections (%lu "
-                 "reserved); raise LimitNOFILE",
-                 limit, reserve);
         close(fd);
-        return -1;
+        return err_set(DSTACK_EIO,
+                       "the file descriptor limit (%lu) leaves too few for client connections "
+                       "(%lu reserved); raise LimitNOFILE",
+                       limit, reserve);
     }
     /* A fixed pool of workers, each running its handlers to completion: together with the agent
      * gate this bounds threads, memory and agent connections whatever the load. The Host check
@@ -254,10 +254,7 @@ int sc_server_start(struct sc_server *s, struct sidecar *app, char err[SC_SERVER
                     .refuse = on_refuse},
         .log = on_core_log,
     };
-    if (srv_listener_start(&c, &s->srv, err) != 0) {
-        return -1;
-    }
-    return 0;
+    return srv_listener_start(&c, &s->srv);
 }
 
 unsigned sc_server_stop(struct sc_server *s, unsigned grace_ms)

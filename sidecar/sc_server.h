@@ -8,8 +8,6 @@
 
 #include "sc_app.h"
 
-#define SC_SERVER_ERROR_MAX 512
-
 struct srv_listener;
 
 struct sc_server {
@@ -19,9 +17,9 @@ struct sc_server {
     unsigned max_connections; /* this listener's share of the fd budget */
 };
 
-/* Binds cfg->host:cfg->port and starts the workers. 0, or -1 with a reason in err such as
- * `cannot listen on 0.0.0.0:80: Permission denied`. */
-int sc_server_start(struct sc_server *s, struct sidecar *app, char err[SC_SERVER_ERROR_MAX]);
+/* Binds cfg->host:cfg->port and starts the workers. DSTACK_OK, or an error with a reason in
+ * err_text() such as `cannot listen on 0.0.0.0:80: Permission denied`. */
+dstack_err sc_server_start(struct sc_server *s, struct sidecar *app);
 
 /* Graceful stop: no new connections, requests in flight are finished (at most grace_ms), then
  * every connection is closed. Returns the number of requests still running at the deadline. */

@@ -17,24 +17,27 @@
 
 #define DEFAULT_PCCS "https://pccs.phala.network"
 
-static int read_attestation(struct cfg_node *root, struct vf_config *c, char *e)
+static int read_attestation(struct cfg_node *root, struct vf_config *c)
 {
     struct cfg_node *att = NULL, *urls = NULL, *roots = NULL;
-    if (cfg_get_table(root, "attestation", &att, "", e) != 0 || att == NULL) {
-        return att == NULL && e[0] == '\0' ? 0 : -1;
+    if (cfg_get_table(root, "attestation", &att, "") != DSTACK_OK) {
+        return -1;
+    }
+    if (att == NULL) {
+        return 0;
     }
     if (cfg_get_bool(att, "insecure_allow_external_trust_anchors", &c->allow_external_anchors,
-                     "attestation", e) != 0 ||
-        cfg_get_table(att, "urls", &urls, "attestation", e) != 0 ||
-        cfg_get_table(att, "root_ca", &roots, "attestation", e) != 0) {
+                     "attestation") != 0 ||
+        cfg_get_table(att, "urls", &urls, "attestation") != 0 ||
+        cfg_get_table(att, "root_ca", &roots, "attestation") != 0) {
         return -1;
     }
     if (urls != NULL &&
-        cfg_get_string(urls, "pccs", c->pccs_url, sizeof c->pccs_url, "attestation.urls", e) != 0) {
+        cfg_get_string(urls, "pccs", c->pccs_url, sizeof c->pccs_url, "attestation.urls") != 0) {
         return -1;
     }
     if (roots != NULL && cfg_get_string(roots, "tdx", c->root_ca_path, sizeof c->root_ca_path,
-                                        "attestation.root_ca", e) != 0) {
+                                        "attestation.root_ca") != 0) {
         return -1;
     }
     return 0;
@@ -42,7 +45,7 @@ static int read_attestation(struct cfg_node *root, struct vf_config *c, char *e)
 
 static dstack_err read_file_config(const char *path, struct vf_config *c)
 {
-    char *text = NULL, e[CFG_GET_ERROR_MAX] = "", ignored[VF_PATH_MAX];
+    char *text = NULL, ignored[VF_PATH_MAX];
     size_t len = 0;
     struct cfg_node *root = NULL;
     struct cfg_parse_error pe = {0};
@@ -57,24 +60,23 @@ static dstack_err read_file_config(const char *path, struct vf_config *c)
     }
     free(text);
     int rc =
-        cfg_get_string(root, "address", c->address, sizeof c->address, "", e) != 0 ||
-                cfg_get_string(root, "host", c->address, sizeof c->address, "", e) != 0 ||
-                cfg_get_uint(root, "port", 65535, &port, "", e) != 0 ||
-                cfg_get_uint(root, "threads", 256, &threads, "", e) != 0 ||
+        cfg_get_string(root, "address", c->address, sizeof c->address, "") != 0 ||
+                cfg_get_string(root, "host", c->address, sizeof c->address, "") != 0 ||
+                cfg_get_uint(root, "port", 65535, &port, "") != 0 ||
+                cfg_get_uint(root, "threads", 256, &threads, "") != 0 ||
                 cfg_get_string(root, "collateral", c->collateral_path, sizeof c->collateral_path,
-                               "", e) != 0 ||
-                cfg_get_string(root, "collateral_cache_dir", c->cache_dir, sizeof c->cache_dir, "",
-                               e) != 0 ||
-                cfg_get_string(root, "image_cache_dir", ignored, sizeof ignored, "", e) != 0 ||
-                cfg_get_string(root, "image_download_url", ignored, sizeof ignored, "", e) != 0 ||
-                cfg_get_uint(root, "image_download_timeout_secs", UINT32_MAX, &timeout, "", e) !=
-                    0 ||
-                read_attestation(root, c, e) != 0
+                               "") != 0 ||
+                cfg_get_string(root, "collateral_cache_dir", c->cache_dir, sizeof c->cache_dir,
+                               "") != 0 ||
+                cfg_get_string(root, "image_cache_dir", ignored, sizeof ignored, "") != 0 ||
+                cfg_get_string(root, "image_download_url", ignored, sizeof ignored, "") != 0 ||
+                cfg_get_uint(root, "image_download_timeout_secs", UINT32_MAX, &timeout, "") != 0 ||
+                read_attestation(root, c) != 0
             ? -1
             : 0;
     cfg_node_free(root);
     if (rc != 0) {
-        return err_set(DSTACK_EFORMAT, "%s: %s", path, e);
+        return err_wrap(DSTACK_EFORMAT, "%s", path);
     }
     c->port = (uint16_t)port;
     c->threads = (unsigned)threads;

@@ -156,11 +156,10 @@ static void on_core_log(enum srv_log_level level, const char *msg)
 
 dstack_err vf_server_start(struct vf_app *a, struct srv_listener **out, uint16_t *port)
 {
-    char err[SRV_ERROR_MAX] = ""; /* the server core still reports into a buffer */
     unsigned long limit = srv_fd_raise_limit();
-    int fd = srv_listen_tcp(a->cfg.address, a->cfg.port, err);
+    int fd = srv_listen_tcp(a->cfg.address, a->cfg.port);
     if (fd < 0) {
-        return err_set(DSTACK_EIO, "%s", err);
+        return DSTACK_EIO; /* the core's text */
     }
     *port = srv_socket_port(fd);
     unsigned share = srv_fd_share(limit, srv_fd_open_count() + 64, 1);
@@ -179,8 +178,5 @@ dstack_err vf_server_start(struct vf_app *a, struct srv_listener **out, uint16_t
                     .refuse = on_refuse},
         .log = on_core_log,
     };
-    if (srv_listener_start(&c, out, err) != 0) {
-        return err_set(DSTACK_EIO, "%s", err);
-    }
-    return DSTACK_OK;
+    return srv_listener_start(&c, out);
 }

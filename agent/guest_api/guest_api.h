@@ -4,10 +4,10 @@
 
 #include "rpc.h"
 
-bool h_guest_info(struct rpc_call *call);
-bool h_guest_sysinfo(struct rpc_call *call);
-bool h_guest_network_info(struct rpc_call *call);
-bool h_guest_list_containers(struct rpc_call *call);
-bool h_guest_shutdown(struct rpc_call *call);
+dstack_err h_guest_info(struct rpc_call *call);
+dstack_err h_guest_sysinfo(struct rpc_call *call);
+dstack_err h_guest_network_info(struct rpc_call *call);
+dstack_err h_guest_list_containers(struct rpc_call *call);
+dstack_err h_guest_shutdown(struct rpc_call *call);
 
 #endif

@@ -20,22 +20,22 @@
 #include "util/error.h"
 #include "util/file.h"
 
-static bool answer(struct rpc_call *call, char *text, size_t len)
+static dstack_err answer(struct rpc_call *call, char *text, size_t len)
 {
     if (text == NULL) {
-        return rpc_fail(call, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     call->result_text = text;
     call->result_text_len = len;
-    return true;
+    return DSTACK_OK;
 }
 
-bool h_guest_sysinfo(struct rpc_call *call)
+dstack_err h_guest_sysinfo(struct rpc_call *call)
 {
     const struct agent_config *cfg = call->agent->cfg;
     struct sysinfo_snapshot *s = malloc(sizeof *s);
     if (s == NULL) {
-        return rpc_fail(call, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     sysinfo_collect(cfg->data_disks, cfg->n_data_disks, s);
     size_t len = 0;
@@ -44,15 +44,15 @@ bool h_guest_sysinfo(struct rpc_call *call)
     return answer(call, text, len);
 }
 
-bool h_guest_network_info(struct rpc_call *call)
+dstack_err h_guest_network_info(struct rpc_call *call)
 {
     struct netinfo_snapshot *s = malloc(sizeof *s);
     if (s == NULL) {
-        return rpc_fail(call, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     if (netinfo_collect(NULL, NULL, s) != DSTACK_OK) {
         free(s);
-        return rpc_fail(call, "%s", err_text());
+        return DSTACK_EINVAL; /* the callee's text */
     }
     size_t len = 0;
     char *text = guest_encode_netinfo(s, &len);
@@ -61,11 +61,11 @@ bool h_guest_network_info(struct rpc_call *call)
     return answer(call, text, len);
 }
 
-bool h_guest_list_containers(struct rpc_call *call)
+dstack_err h_guest_list_containers(struct rpc_call *call)
 {
     struct docker_containers list;
     if (docker_list_containers(&list) != DSTACK_OK) {
-        return rpc_fail(call, "%s", err_text());
+        return DSTACK_EINVAL; /* the callee's text */
     }
     size_t len = 0;
     char *text = guest_encode_containers(&list, &len);
@@ -74,12 +74,12 @@ bool h_guest_list_containers(struct rpc_call *call)
 }
 
 /* GuestInfo: the Worker's public Info (tcb_info hidden unless public_tcbinfo) and our version. */
-bool h_guest_info(struct rpc_call *call)
+dstack_err h_guest_info(struct rpc_call *call)
 {
     char *info = NULL;
     size_t info_len = 0;
     if (info_get_text(call->agent->info, call->agent, true, &info, &info_len) != DSTACK_OK) {
-        return rpc_fail(call, "%s", err_text());
+        return DSTACK_EINVAL; /* the callee's text */
     }
     cJSON *src = cj_parse(info, info_len);
     free(info);
@@ -169,24 +169,25 @@ static void *shutdown_thread(void *arg)
     return NULL;
 }
 
-bool h_guest_shutdown(struct rpc_call *call)
+dstack_err h_guest_shutdown(struct rpc_call *call)
 {
     const struct agent_config *cfg = call->agent->cfg;
     if (!cfg->guest_allow_shutdown) {
-        return rpc_fail(call, "Shutdown is disabled on this agent (allow_shutdown = false in "
-                              "the [guest-api] configuration)");
+        return err_set(DSTACK_EINVAL,
+                       "Shutdown is disabled on this agent (allow_shutdown = false in "
+                       "the [guest-api] configuration)");
     }
     struct shutdown_job *job = calloc(1, sizeof *job);
     pthread_t t;
     if (job == NULL) {
-        return rpc_fail(call, "out of memory");
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     snprintf(job->sys_config, sizeof job->sys_config, "%s", cfg->sys_config_file);
     job->argc = cfg->n_poweroff;
     memcpy(job->argv, cfg->poweroff_argv, sizeof job->argv);
     if (pthread_create(&t, NULL, shutdown_thread, job) != 0) {
         free(job);
-        return rpc_fail(call, "cannot start the shutdown");
+        return err_set(DSTACK_EINVAL, "cannot start the shutdown");
     }
     pthread_detach(t);
     return answer(call, strdup("null"), 4);

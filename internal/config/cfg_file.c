@@ -23,8 +23,7 @@ static char first_char(const char *text, size_t len)
     return i < len ? text[i] : '\0';
 }
 
-int cfg_file_read(const char *path, struct cfg_node **out, bool *missing,
-                  char err[CFG_FILE_ERROR_MAX])
+dstack_err cfg_file_read(const char *path, struct cfg_node **out, bool *missing)
 {
     char *text = NULL;
     size_t len = 0;
@@ -32,12 +31,15 @@ int cfg_file_read(const char *path, struct cfg_node **out, bool *missing,
     if (missing != NULL) {
         *missing = false;
     }
-    if (file_read_all(path, CFG_FILE_MAX, &text, &len, missing) != DSTACK_OK) {
-        snprintf(err, CFG_FILE_ERROR_MAX, "config file %.480s", err_text());
-        return -1;
+    dstack_err e = file_read_all(path, CFG_FILE_MAX, &text, &len, missing);
+    if (e != DSTACK_OK) {
+        /* "config file <path>: <why>": the reason already names the path, so no wrap's ": " */
+        char why[512];
+        snprintf(why, sizeof why, "%s", err_text());
+        return err_set(e, "config file %.480s", why);
     }
     if (text == NULL) {
-        return 0; /* missing, and allowed to be */
+        return DSTACK_OK; /* missing, and allowed to be */
     }
     struct cfg_parse_error perr;
     int rc;
@@ -57,14 +59,12 @@ int cfg_file_read(const char *path, struct cfg_node **out, bool *missing,
     free(text);
     if (rc != 0) {
         if (perr.line > 0) {
-            snprintf(err, CFG_FILE_ERROR_MAX, "config file %.250s: line %u, column %u: %s", path,
-                     perr.line, perr.column, perr.msg);
-        } else {
-            snprintf(err, CFG_FILE_ERROR_MAX, "config file %.250s: %s", path, perr.msg);
+            return err_set(DSTACK_EFORMAT, "config file %.250s: line %u, column %u: %s", path,
+                           perr.line, perr.column, perr.msg);
         }
-        return -1;
+        return err_set(DSTACK_EFORMAT, "config file %.250s: %s", path, perr.msg);
     }
-    return 0;
+    return DSTACK_OK;
 }
 
 int cfg_search(const char *const dirs[], const char *name, int (*fn)(void *ctx, const char *path),

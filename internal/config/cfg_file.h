@@ -8,16 +8,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <dstack/common.h>
+
 #include "cfg_tree.h"
 
 #define CFG_FILE_MAX (1u << 20) /* far above any real configuration */
-#define CFG_FILE_ERROR_MAX 512
 
 /* Reads path into a tree. When missing is not NULL a file that does not exist is not an error
  * (*missing set, *out NULL). Errors name the file, then the line and column when the syntax is
- * wrong: "config file ./dstack.toml: line 3, column 5: floats are not supported: ...". */
-int cfg_file_read(const char *path, struct cfg_node **out, bool *missing,
-                  char err[CFG_FILE_ERROR_MAX]);
+ * wrong, in err_text(): "config file ./dstack.toml: line 3, column 5: floats are not supported:
+ * ...". */
+dstack_err cfg_file_read(const char *path, struct cfg_node **out, bool *missing);
 
 /* The search folders of upstream's load_config("dstack", ...), in order. */
 extern const char *const cfg_search_dirs[];

@@ -4,79 +4,75 @@
 #include <string.h>
 #include <strings.h>
 
-static void what(char err[CFG_GET_ERROR_MAX], const char *where, const char *key, const char *must)
+#include "util/error.h"
+
+static dstack_err what(const char *where, const char *key, const char *must)
 {
-    snprintf(err, CFG_GET_ERROR_MAX, "%.150s%s%.80s must be %s", where, where[0] ? "." : "", key,
-             must);
+    return err_set(DSTACK_EINVAL, "%.150s%s%.80s must be %s", where, where[0] ? "." : "", key,
+                   must);
 }
 
-int cfg_get_string(struct cfg_node *t, const char *key, char *dst, size_t cap, const char *where,
-                   char err[CFG_GET_ERROR_MAX])
+dstack_err cfg_get_string(struct cfg_node *t, const char *key, char *dst, size_t cap,
+                          const char *where)
 {
     struct cfg_node *n = cfg_get(t, key);
     if (n == NULL) {
-        return 0;
+        return DSTACK_OK;
     }
     if (n->type != CFG_STRING || strlen(n->str) != n->str_len) {
-        what(err, where, key, "a string (without NUL)");
-        return -1;
+        return what(where, key, "a string (without NUL)");
     }
     if (n->str_len >= cap) {
         char must[64];
         snprintf(must, sizeof must, "at most %zu bytes long", cap - 1);
-        what(err, where, key, must);
-        return -1;
+        return what(where, key, must);
     }
     memcpy(dst, n->str, n->str_len + 1);
-    return 0;
+    return DSTACK_OK;
 }
 
-int cfg_get_uint(struct cfg_node *t, const char *key, uint64_t max, uint64_t *out,
-                 const char *where, char err[CFG_GET_ERROR_MAX])
+dstack_err cfg_get_uint(struct cfg_node *t, const char *key, uint64_t max, uint64_t *out,
+                        const char *where)
 {
     struct cfg_node *n = cfg_get(t, key);
     if (n == NULL) {
-        return 0;
+        return DSTACK_OK;
     }
     if (n->type != CFG_INT || n->num < 0 || (uint64_t)n->num > max) {
         char must[80];
         snprintf(must, sizeof must, "an integer between 0 and %llu", (unsigned long long)max);
-        what(err, where, key, must);
-        return -1;
+        return what(where, key, must);
     }
     *out = (uint64_t)n->num;
-    return 0;
+    return DSTACK_OK;
 }
 
-int cfg_get_bool(struct cfg_node *t, const char *key, bool *out, const char *where,
-                 char err[CFG_GET_ERROR_MAX])
+dstack_err cfg_get_bool(struct cfg_node *t, const char *key, bool *out, const char *where)
 {
     struct cfg_node *n = cfg_get(t, key);
     if (n == NULL) {
-        return 0;
+        return DSTACK_OK;
     }
     if (n->type != CFG_BOOL) {
-        what(err, where, key, "true or false");
-        return -1;
+        return what(where, key, "true or false");
     }
     *out = n->flag;
-    return 0;
+    return DSTACK_OK;
 }
 
-int cfg_get_table(struct cfg_node *t, const char *key, struct cfg_node **out, const char *where,
-                  char err[CFG_GET_ERROR_MAX])
+dstack_err cfg_get_table(struct cfg_node *t, const char *key, struct cfg_node **out,
+                         const char *where)
 {
     struct cfg_node *n = cfg_get(t, key);
     *out = NULL;
     if (n == NULL) {
-        return 0;
+        return DSTACK_OK;
     }
     if (n->type != CFG_TABLE) {
-        what(err, where, key, "a table");
-        return -1;
+        return what(where, key, "a table");
     }
     *out = n;
-    return 0;
+    return DSTACK_OK;
 }
 
 static const struct {

@@ -10,9 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum log_level { LOG_OFF = -1, LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_TRACE };
+#include <dstack/common.h>
 
-#define LOG_ERROR_MAX 200
+enum log_level { LOG_OFF = -1, LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_TRACE };
 
 /* The target every line of this process is logged under: the upstream crate name
  * ("dstack_guest_agent", "dstack_quote_sidecar"). Call once at start-up, before any thread. */
@@ -26,14 +26,13 @@ void log_set_level(enum log_level level);
  * target wins, and a target nothing names gets the default, which is `off` when no bare level is
  * given (as env_logger). Level names are case-insensitive: off, error, warn, info, debug, trace.
  * A bare word that is neither a level nor this program's target is refused (most likely a typo
- * such as "debgu"), as is a value naming nothing. 0 when applied; -1 with a reason in err (the
- * filter is then unchanged). */
-int log_set_filter(const char *spec, char err[LOG_ERROR_MAX]);
+ * such as "debgu"), as is a value naming nothing. DSTACK_OK when applied; DSTACK_EINVAL with the
+ * reason in err_text() (the filter is then unchanged). */
+dstack_err log_set_filter(const char *spec);
 
 /* What spec (a RUST_LOG value, read as log_set_filter reads it) gives target, without applying
- * it. 0 with *out set, or -1 with a reason in err. */
-int log_filter_level(const char *spec, const char *target, enum log_level *out,
-                     char err[LOG_ERROR_MAX]);
+ * it. DSTACK_OK with *out set, or DSTACK_EINVAL with the reason in err_text(). */
+dstack_err log_filter_level(const char *spec, const char *target, enum log_level *out);
 
 /* The threshold lines of target are filtered at. */
 enum log_level log_level_for(const char *target);

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "log_priv.h"
+#include "util/error.h"
 
 #define LOG_DIRECTIVES_MAX 16
 #define LOG_TARGET_MAX 64
@@ -83,13 +84,11 @@ static enum log_level filter_level(const struct filter *f, const char *target)
 }
 
 /* One directive (trimmed, not empty) into f; own: the target a bare word may name. */
-static int directive(struct filter *f, const char *own, const char *d, size_t n,
-                     char err[LOG_ERROR_MAX])
+static dstack_err directive(struct filter *f, const char *own, const char *d, size_t n)
 {
     char word[LOG_TARGET_MAX + 16];
     if (n >= sizeof word) {
-        snprintf(err, LOG_ERROR_MAX, "directive too long: \"%.40s...\"", d);
-        return -1;
+        return err_set(DSTACK_EINVAL, "directive too long: \"%.40s...\"", d);
     }
     memcpy(word, d, n);
     word[n] = '\0';
@@ -97,42 +96,37 @@ static int directive(struct filter *f, const char *own, const char *d, size_t n,
     enum log_level level;
     if (eq == NULL && log_level_parse(word, &level)) {
         f->fallback = level;
-        return 0;
+        return DSTACK_OK;
     }
     if (eq == NULL && strncmp(own, word, n) != 0) {
-        snprintf(err, LOG_ERROR_MAX,
-                 "\"%s\" is neither a level (off, error, warn, info, debug, trace) nor this "
-                 "program's target %s",
-                 word, own);
-        return -1;
+        return err_set(DSTACK_EINVAL,
+                       "\"%s\" is neither a level (off, error, warn, info, debug, trace) nor this "
+                       "program's target %s",
+                       word, own);
     }
     if (eq != NULL) {
         *eq = '\0';
         if (!log_level_parse(eq + 1, &level) || eq == word) {
-            snprintf(err, LOG_ERROR_MAX,
-                     "\"%s=%s\": expected target=level (levels: off, error, "
-                     "warn, info, debug, trace)",
-                     word, eq + 1);
-            return -1;
+            return err_set(DSTACK_EINVAL,
+                           "\"%s=%s\": expected target=level (levels: off, error, "
+                           "warn, info, debug, trace)",
+                           word, eq + 1);
         }
     } else {
         level = LOG_TRACE; /* a bare target enables all its levels */
     }
     if (f->n == LOG_DIRECTIVES_MAX) {
-        snprintf(err, LOG_ERROR_MAX, "more than %d directives", LOG_DIRECTIVES_MAX);
-        return -1;
+        return err_set(DSTACK_EINVAL, "more than %d directives", LOG_DIRECTIVES_MAX);
     }
     if (strlen(word) >= sizeof f->d[0].target) {
-        snprintf(err, LOG_ERROR_MAX, "target \"%.40s...\" too long", word);
-        return -1;
+        return err_set(DSTACK_EINVAL, "target \"%.40s...\" too long", word);
     }
     memcpy(f->d[f->n].target, word, strlen(word) + 1);
     f->d[f->n++].level = level;
-    return 0;
+    return DSTACK_OK;
 }
 
-static int parse_filter(const char *spec, const char *own, struct filter *out,
-                        char err[LOG_ERROR_MAX])
+static dstack_err parse_filter(const char *spec, const char *own, struct filter *out)
 {
     struct filter f = {.n = 0, .fallback = LOG_OFF};
     bool named = false;
@@ -148,41 +142,39 @@ static int parse_filter(const char *spec, const char *own, struct filter *out,
             dn--;
         }
         if (dn > 0) {
-            if (directive(&f, own, d, dn, err) != 0) {
-                return -1;
+            if (directive(&f, own, d, dn) != DSTACK_OK) {
+                return DSTACK_EINVAL;
             }
             named = true;
         }
         p += n + (p[n] == ',');
     }
     if (!named) {
-        snprintf(err, LOG_ERROR_MAX, "names no level");
-        return -1;
+        return err_set(DSTACK_EINVAL, "names no level");
     }
     *out = f;
-    return 0;
+    return DSTACK_OK;
 }
 
-int log_set_filter(const char *spec, char err[LOG_ERROR_MAX])
+dstack_err log_set_filter(const char *spec)
 {
     struct filter f;
-    if (parse_filter(spec, program, &f, err) != 0) {
-        return -1;
+    if (parse_filter(spec, program, &f) != DSTACK_OK) {
+        return DSTACK_EINVAL;
     }
     active = f;
     atomic_store(&threshold, (int)filter_level(&f, program));
-    return 0;
+    return DSTACK_OK;
 }
 
-int log_filter_level(const char *spec, const char *target, enum log_level *out,
-                     char err[LOG_ERROR_MAX])
+dstack_err log_filter_level(const char *spec, const char *target, enum log_level *out)
 {
     struct filter f;
-    if (parse_filter(spec, target, &f, err) != 0) {
-        return -1;
+    if (parse_filter(spec, target, &f) != DSTACK_OK) {
+        return DSTACK_EINVAL;
     }
     *out = filter_level(&f, target);
-    return 0;
+    return DSTACK_OK;
 }
 
 enum log_level log_level_for(const char *target)

@@ -20,7 +20,8 @@
 
 #include <microhttpd.h>
 
-#define SRV_ERROR_MAX 512
+#include <dstack/common.h>
+
 /* Defaults of the two slow-client limits (docs/security.md). */
 #define SRV_DEFAULT_REQUEST_TIMEOUT_S 30u
 #define SRV_DEFAULT_MIN_RATE 4096u /* body bytes per second, averaged from the end of headers */
@@ -74,9 +75,8 @@ struct srv_listener_config {
 
 struct srv_listener;
 
-/* Starts serving cfg->fd. On failure the fd is closed, *out is NULL and err says why. */
-int srv_listener_start(const struct srv_listener_config *cfg, struct srv_listener **out,
-                       char err[SRV_ERROR_MAX]);
+/* Starts serving cfg->fd. On failure the fd is closed, *out is NULL and err_text() says why. */
+dstack_err srv_listener_start(const struct srv_listener_config *cfg, struct srv_listener **out);
 
 /* True once srv_stop began: answers should then carry Connection: close. */
 bool srv_listener_closing(const struct srv_listener *l);
@@ -113,12 +113,11 @@ enum srv_socket_kind { SRV_SOCKET_UNIX, SRV_SOCKET_TCP, SRV_SOCKET_VSOCK };
 
 /* "unix:/path" or a path starting with '/' or '.'; "vsock:CID:PORT"; else "host:port" or
  * "[v6]:port". reuse (unix only, Rocket's `reuse`): replace a stale socket file; false: fail
- * when any file is at the path. Returns the listening fd or -1 with a message. */
-int srv_listen_open(const char *address, unsigned mode, bool reuse, enum srv_socket_kind *kind,
-                    char err[SRV_ERROR_MAX]);
+ * when any file is at the path. Returns the listening fd, or -1 with the reason in err_text(). */
+int srv_listen_open(const char *address, unsigned mode, bool reuse, enum srv_socket_kind *kind);
 
 /* A TCP listener on host (name or literal; NULL = any) and port (0 = a free one). */
-int srv_listen_tcp(const char *host, uint16_t port, char err[SRV_ERROR_MAX]);
+int srv_listen_tcp(const char *host, uint16_t port);
 
 /* The filesystem path of a unix address, or NULL for TCP. */
 const char *srv_listen_unix_path(const char *address);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "srv_guard.h"
+#include "util/error.h"
 
 #define SRV_SWEEP_MS 200    /* how often late requests are looked for */
 #define SRV_REPORT_MS 10000 /* at most one line of each kind per listener this often */
@@ -176,11 +177,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_store(&c->body_since_ms, now_ms());
         atomic_store(&c->body_bytes, 0);
         atomic_store(&c->phase, PHASE_BODY);
-        char msg[SRV_ERROR_MAX];
-        unsigned status = srv_guard_check(&l->cfg.guard, conn, method, msg);
+        unsigned status = srv_guard_check(&l->cfg.guard, conn, method);
         if (status != 0) {
             c->refused = true;
-            return h->refuse(h->cls, conn, con_cls, status, msg);
+            return h->refuse(h->cls, conn, con_cls, status, err_text());
         }
         return h->on_request(h->cls, conn, url, method, version, upload_data, upload_data_size,
                              con_cls);
@@ -485,16 +485,14 @@ static void listener_free(struct srv_listener *l)
     free(l);
 }
 
-int srv_listener_start(const struct srv_listener_config *cfg, struct srv_listener **out,
-                       char err[SRV_ERROR_MAX])
+dstack_err srv_listener_start(const struct srv_listener_config *cfg, struct srv_listener **out)
 {
     *out = NULL;
     struct srv_listener *l = calloc(1, sizeof *l);
     if (l == NULL || pthread_mutex_init(&l->lock, NULL) != 0) {
         free(l);
         close(cfg->fd);
-        snprintf(err, SRV_ERROR_MAX, "out of memory");
-        return -1;
+        return err_set(DSTACK_ENOMEM, "out of memory");
     }
     l->cfg = *cfg;
     snprintf(l->name, sizeof l->name, "%s", cfg->name != NULL ? cfg->name : "listener");
@@ -504,27 +502,27 @@ int srv_listener_start(const struct srv_listener_config *cfg, struct srv_listene
     l->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     int fl = fcntl(cfg->fd, F_GETFL);
     if (l->wake < 0 || fl < 0 || fcntl(cfg->fd, F_SETFL, fl | O_NONBLOCK) != 0) {
-        snprintf(err, SRV_ERROR_MAX, "%s: %s", l->name, strerror(errno));
+        (void)err_set(DSTACK_EIO, "%s: %s", l->name, strerror(errno));
         listener_free(l);
-        return -1;
+        return DSTACK_EIO;
     }
     l->mhd = start_mhd(l);
     if (l->mhd == NULL) {
-        snprintf(err, SRV_ERROR_MAX, "cannot start the HTTP server on %s", l->name);
+        (void)err_set(DSTACK_EIO, "cannot start the HTTP server on %s", l->name);
         listener_free(l);
-        return -1;
+        return DSTACK_EIO;
     }
     /* The handle is the caller's before the first connection is accepted: its handlers may
      * read it (srv_listener_closing) from the first request on. */
     *out = l;
     if (pthread_create(&l->acceptor, NULL, acceptor_main, l) != 0) {
         *out = NULL;
-        snprintf(err, SRV_ERROR_MAX, "cannot start the acceptor of %s", l->name);
+        (void)err_set(DSTACK_EIO, "cannot start the acceptor of %s", l->name);
         listener_free(l);
-        return -1;
+        return DSTACK_EIO;
     }
     l->acceptor_started = true;
-    return 0;
+    return DSTACK_OK;
 }
 
 bool srv_listener_closing(const struct srv_listener *l)

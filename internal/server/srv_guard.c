@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/error.h"
+
 struct header_census {
     unsigned content_length;
     unsigned transfer_encoding;
@@ -117,26 +119,26 @@ static bool is_json_type(const char *ct)
 }
 
 static unsigned web_check(const struct srv_web_guard *g, struct MHD_Connection *conn,
-                          const char *method, char msg[SRV_ERROR_MAX])
+                          const char *method)
 {
     const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
     if (host != NULL && !srv_guard_host_ok(g, host, false, g->port)) {
-        snprintf(msg, SRV_ERROR_MAX,
-                 "Host \"%.100s\" is not an address of this listener; name it with --allow-host",
-                 host);
+        (void)err_set(
+            DSTACK_EINVAL,
+            "Host \"%.100s\" is not an address of this listener; name it with --allow-host", host);
         return MHD_HTTP_FORBIDDEN;
     }
     const char *site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
     if (site != NULL &&
         (strcasecmp(site, "cross-site") == 0 || strcasecmp(site, "same-site") == 0)) {
-        snprintf(msg, SRV_ERROR_MAX, "requests from web pages are refused (Sec-Fetch-Site: %.20s)",
-                 site);
+        (void)err_set(DSTACK_EINVAL, "requests from web pages are refused (Sec-Fetch-Site: %.20s)",
+                      site);
         return MHD_HTTP_FORBIDDEN;
     }
     const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
     if (origin != NULL && !origin_ok(g, origin)) {
-        snprintf(msg, SRV_ERROR_MAX, "requests from web pages are refused (Origin: %.100s)",
-                 origin);
+        (void)err_set(DSTACK_EINVAL, "requests from web pages are refused (Origin: %.100s)",
+                      origin);
         return MHD_HTTP_FORBIDDEN;
     }
     if (strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
@@ -148,9 +150,9 @@ static unsigned web_check(const struct srv_web_guard *g, struct MHD_Connection *
         const char *ct =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (has_body && (ct == NULL || !is_json_type(ct))) {
-            snprintf(msg, SRV_ERROR_MAX,
-                     "POST bodies on a TCP listener must be sent with Content-Type: "
-                     "application/json");
+            (void)err_set(DSTACK_EINVAL,
+                          "POST bodies on a TCP listener must be sent with Content-Type: "
+                          "application/json");
             return MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
         }
     }
@@ -158,17 +160,17 @@ static unsigned web_check(const struct srv_web_guard *g, struct MHD_Connection *
 }
 
 unsigned srv_guard_check(const struct srv_web_guard *g, struct MHD_Connection *conn,
-                         const char *method, char msg[SRV_ERROR_MAX])
+                         const char *method)
 {
     struct header_census h = {0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &h);
     if (h.content_length > 1) {
-        snprintf(msg, SRV_ERROR_MAX, "more than one Content-Length header");
+        (void)err_set(DSTACK_EINVAL, "more than one Content-Length header");
         return MHD_HTTP_BAD_REQUEST;
     }
     if (h.transfer_encoding > 0 && h.content_length > 0) {
-        snprintf(msg, SRV_ERROR_MAX, "Transfer-Encoding and Content-Length together");
+        (void)err_set(DSTACK_EINVAL, "Transfer-Encoding and Content-Length together");
         return MHD_HTTP_BAD_REQUEST;
     }
-    return g->enabled ? web_check(g, conn, method, msg) : 0;
+    return g->enabled ? web_check(g, conn, method) : 0;
 }

@@ -15,6 +15,8 @@
 
 #include <linux/vm_sockets.h>
 
+#include "util/error.h"
+
 #define SRV_LISTEN_BACKLOG 1024
 
 const char *srv_listen_unix_path(const char *address)
@@ -32,25 +34,25 @@ const char *srv_listen_unix_path(const char *address)
  * that still answers belongs to a live process and is left alone (Rocket tells the two apart with
  * a lock file). Without reuse any file at the path stops the bind, as Rocket's bind does then
  * (EADDRINUSE). */
-static int clear_stale(const char *path, bool reuse, char err[SRV_ERROR_MAX])
+static int clear_stale(const char *path, bool reuse)
 {
     struct stat st;
     if (lstat(path, &st) != 0) {
         if (errno == ENOENT) {
             return 0;
         }
-        snprintf(err, SRV_ERROR_MAX, "%s: %s", path, strerror(errno));
+        (void)err_set(DSTACK_EIO, "%s: %s", path, strerror(errno));
         return -1;
     }
     if (!reuse) {
-        snprintf(err, SRV_ERROR_MAX,
-                 "cannot listen on %s: the file exists and reuse = false (set reuse = true to "
-                 "replace a stale socket, or remove the file)",
-                 path);
+        (void)err_set(DSTACK_EIO,
+                      "cannot listen on %s: the file exists and reuse = false (set reuse = true to "
+                      "replace a stale socket, or remove the file)",
+                      path);
         return -1;
     }
     if (!S_ISSOCK(st.st_mode)) {
-        snprintf(err, SRV_ERROR_MAX, "%s exists and is not a socket; refusing to replace it", path);
+        (void)err_set(DSTACK_EIO, "%s exists and is not a socket; refusing to replace it", path);
         return -1;
     }
     int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -61,36 +63,36 @@ static int clear_stale(const char *path, bool reuse, char err[SRV_ERROR_MAX])
         close(probe);
     }
     if (live) {
-        snprintf(err, SRV_ERROR_MAX, "%s is served by another running process", path);
+        (void)err_set(DSTACK_EIO, "%s is served by another running process", path);
         return -1;
     }
     if (unlink(path) != 0) {
-        snprintf(err, SRV_ERROR_MAX, "cannot remove stale socket %s: %s", path, strerror(errno));
+        (void)err_set(DSTACK_EIO, "cannot remove stale socket %s: %s", path, strerror(errno));
         return -1;
     }
     return 0;
 }
 
-static int listen_unix(const char *path, unsigned mode, bool reuse, char err[SRV_ERROR_MAX])
+static int listen_unix(const char *path, unsigned mode, bool reuse)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof sa.sun_path || path[0] == '\0') {
-        snprintf(err, SRV_ERROR_MAX, "unix socket path \"%s\" is empty or too long (max %zu bytes)",
-                 path, sizeof sa.sun_path - 1);
+        (void)err_set(DSTACK_EIO, "unix socket path \"%s\" is empty or too long (max %zu bytes)",
+                      path, sizeof sa.sun_path - 1);
         return -1;
     }
     memcpy(sa.sun_path, path, strlen(path) + 1);
-    if (clear_stale(path, reuse, err) != 0) {
+    if (clear_stale(path, reuse) != 0) {
         return -1;
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        snprintf(err, SRV_ERROR_MAX, "socket: %s", strerror(errno));
+        (void)err_set(DSTACK_EIO, "socket: %s", strerror(errno));
         return -1;
     }
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || chmod(path, (mode_t)mode) != 0 ||
         listen(fd, SRV_LISTEN_BACKLOG) != 0) {
-        snprintf(err, SRV_ERROR_MAX, "cannot listen on %s: %s", path, strerror(errno));
+        (void)err_set(DSTACK_EIO, "cannot listen on %s: %s", path, strerror(errno));
         close(fd);
         unlink(path);
         return -1;
@@ -98,7 +100,7 @@ static int listen_unix(const char *path, unsigned mode, bool reuse, char err[SRV
     return fd;
 }
 
-int srv_listen_tcp(const char *host, uint16_t port, char err[SRV_ERROR_MAX])
+int srv_listen_tcp(const char *host, uint16_t port)
 {
     char port_s[8];
     snprintf(port_s, sizeof port_s, "%u", (unsigned)port);
@@ -108,8 +110,7 @@ int srv_listen_tcp(const char *host, uint16_t port, char err[SRV_ERROR_MAX])
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(host, port_s, &hints, &res);
     if (rc != 0) {
-        snprintf(err, SRV_ERROR_MAX, "invalid host \"%s\": %s", host ? host : "*",
-                 gai_strerror(rc));
+        (void)err_set(DSTACK_EIO, "invalid host \"%s\": %s", host ? host : "*", gai_strerror(rc));
         return -1;
     }
     int fd = -1;
@@ -129,21 +130,21 @@ int srv_listen_tcp(const char *host, uint16_t port, char err[SRV_ERROR_MAX])
     }
     freeaddrinfo(res);
     if (fd < 0) {
-        snprintf(err, SRV_ERROR_MAX, "cannot listen on %s:%u: %s", host ? host : "*",
-                 (unsigned)port, strerror(last_errno));
+        (void)err_set(DSTACK_EIO, "cannot listen on %s:%u: %s", host ? host : "*", (unsigned)port,
+                      strerror(last_errno));
     }
     return fd;
 }
 
 /* "host:port" or "[v6]:port", port 1-65535. */
-static int listen_host_port(const char *address, char err[SRV_ERROR_MAX])
+static int listen_host_port(const char *address)
 {
     char host[256];
     const char *colon = strrchr(address, ':');
     if (colon == NULL || colon == address || colon[1] == '\0' ||
         (size_t)(colon - address) >= sizeof host) {
-        snprintf(err, SRV_ERROR_MAX, "invalid listen address \"%s\" (want unix:/path or host:port)",
-                 address);
+        (void)err_set(DSTACK_EIO, "invalid listen address \"%s\" (want unix:/path or host:port)",
+                      address);
         return -1;
     }
     const char *h = address;
@@ -157,16 +158,16 @@ static int listen_host_port(const char *address, char err[SRV_ERROR_MAX])
     char *end = NULL;
     long p = strtol(colon + 1, &end, 10);
     if (*end != '\0' || p < 1 || p > 65535) {
-        snprintf(err, SRV_ERROR_MAX, "invalid port \"%s\" in listen address \"%s\"", colon + 1,
-                 address);
+        (void)err_set(DSTACK_EIO, "invalid port \"%s\" in listen address \"%s\"", colon + 1,
+                      address);
         return -1;
     }
-    return srv_listen_tcp(host, (uint16_t)p, err);
+    return srv_listen_tcp(host, (uint16_t)p);
 }
 
 /* "vsock:CID:PORT", CID and PORT decimal or 0x-hex (upstream writes the any-CID as
  * 0xffffffff). The host reaches the guest at its CID; binding VMADDR_CID_ANY takes every one. */
-static int listen_vsock(const char *address, char err[SRV_ERROR_MAX])
+static int listen_vsock(const char *address)
 {
     unsigned long long v[2];
     const char *p = address + 6;
@@ -176,8 +177,8 @@ static int listen_vsock(const char *address, char err[SRV_ERROR_MAX])
         v[i] = strtoull(p, &end, 0);
         if (errno != 0 || end == p || *p == '-' || v[i] > UINT32_MAX ||
             (i == 1 ? *end != '\0' : *end != ':')) {
-            snprintf(err, SRV_ERROR_MAX, "invalid vsock address \"%s\" (want vsock:CID:PORT)",
-                     address);
+            (void)err_set(DSTACK_EIO, "invalid vsock address \"%s\" (want vsock:CID:PORT)",
+                          address);
             return -1;
         }
         p = end + 1;
@@ -187,7 +188,7 @@ static int listen_vsock(const char *address, char err[SRV_ERROR_MAX])
         .svm_family = AF_VSOCK, .svm_cid = (unsigned)v[0], .svm_port = (unsigned)v[1]};
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
         listen(fd, SRV_LISTEN_BACKLOG) != 0) {
-        snprintf(err, SRV_ERROR_MAX, "cannot listen on %s: %s", address, strerror(errno));
+        (void)err_set(DSTACK_EIO, "cannot listen on %s: %s", address, strerror(errno));
         if (fd >= 0) {
             close(fd);
         }
@@ -196,16 +197,15 @@ static int listen_vsock(const char *address, char err[SRV_ERROR_MAX])
     return fd;
 }
 
-int srv_listen_open(const char *address, unsigned mode, bool reuse, enum srv_socket_kind *kind,
-                    char err[SRV_ERROR_MAX])
+int srv_listen_open(const char *address, unsigned mode, bool reuse, enum srv_socket_kind *kind)
 {
     if (strncmp(address, "vsock:", 6) == 0) {
         *kind = SRV_SOCKET_VSOCK;
-        return listen_vsock(address, err);
+        return listen_vsock(address);
     }
     const char *path = srv_listen_unix_path(address);
     *kind = path != NULL ? SRV_SOCKET_UNIX : SRV_SOCKET_TCP;
-    return path != NULL ? listen_unix(path, mode, reuse, err) : listen_host_port(address, err);
+    return path != NULL ? listen_unix(path, mode, reuse) : listen_host_port(address);
 }
 
 uint16_t srv_socket_port(int fd)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "util/error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,10 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     struct agent_config cfg;
-    char err[CONFIG_ERROR_MAX] = "";
     config_defaults(&cfg, (size & 1) != 0);
-    if (config_load_file(&cfg, path, err) == 0) {
-        (void)config_finish(&cfg, (size & 1) != 0, err);
+    err_clear();
+    if (config_load_file(&cfg, path) == DSTACK_OK) {
+        (void)config_finish(&cfg, (size & 1) != 0);
         if (cfg.n_listeners > CONFIG_MAX_LISTENERS) {
             __builtin_trap();
         }
@@ -51,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 check_terminated(l->methods[m], sizeof l->methods[m]);
             }
         }
-    } else if (memchr(err, '\0', sizeof err) == NULL || err[0] == '\0') {
+    } else if (err_text()[0] == '\0') {
         __builtin_trap(); /* refusals say why */
     }
     unlink(path);

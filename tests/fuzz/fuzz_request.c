@@ -2,7 +2,7 @@
  * What a client on dstack.sock / tappd.sock controls: the JSON body (request_decode_json) or the
  * GET query pairs (request_query_add), then every rpc_arg_* accessor the chosen handler calls.
  * The real handlers run over a simulator agent holding upstream's fixture keys (generated dev
- * keys when tests/fixtures is absent), exactly as server.c dispatches them.
+ * keys when tests/fixtures is absent), exactly as server_request.c dispatches them.
  *
  * Input layout: byte 0 picks the route (both APIs' tables, in order), byte 1 bit 0 = GET query
  * mode; the rest is the body, or "k=v&k=v" pairs already percent-decoded (MHD's job). */
@@ -54,7 +54,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     static char dir[] = "/tmp/fuzz_request.XXXXXX";
-    char err[CONFIG_ERROR_MAX] = "";
     log_set_level(LOG_ERROR);
     if (mkdtemp(dir) == NULL) {
         perror("mkdtemp");
@@ -66,8 +65,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     use_fixture(cfg.keys_file, sizeof cfg.keys_file, "appkeys.json");
     use_fixture(cfg.compose_file, sizeof cfg.compose_file, "app-compose.json");
     use_fixture(cfg.sys_config_file, sizeof cfg.sys_config_file, "sys-config.json");
-    if (config_finish(&cfg, true, err) != 0 || agent_open(&agent, &cfg, err) != DSTACK_OK) {
-        fprintf(stderr, "fuzz_request: cannot open the simulator agent: %s\n", err);
+    if (config_finish(&cfg, true) != DSTACK_OK || agent_open(&agent, &cfg) != DSTACK_OK) {
+        fprintf(stderr, "fuzz_request: cannot open the simulator agent: %s\n", err_text());
         abort();
     }
     /* The keys live in locked mmap'd memory, which LeakSanitizer does not scan: hold OpenSSL's
@@ -96,11 +95,11 @@ static const struct rpc_route *pick_route(uint8_t sel)
                   : routes_find(API_TAPPD, routes_name_at(API_TAPPD, i - nd));
 }
 
-/* "a=1&b[]=2&c" -> request_query_add per pair, stopping at the first refusal as server.c does. */
+/* "a=1&b[]=2&c" -> request_query_add per pair, stopping at the first refusal
+ * as server_request.c does. */
 static cJSON *decode_query(const char *p, size_t len)
 {
     cJSON *obj = request_query_new();
-    char err[REQUEST_ERROR_MAX];
     size_t i = 0;
     while (obj != NULL && i <= len) {
         size_t end = i;
@@ -114,7 +113,7 @@ static cJSON *decode_query(const char *p, size_t len)
         char *key = strndup(p + i, eq - i); /* MHD hands keys over as C strings */
         const char *val = eq < end ? p + eq + 1 : "";
         size_t vlen = eq < end ? end - eq - 1 : 0;
-        bool ok = key != NULL && request_query_add(obj, key, val, vlen, err);
+        bool ok = key != NULL && request_query_add(obj, key, val, vlen) == DSTACK_OK;
         free(key);
         if (!ok) {
             json_free(obj);
@@ -136,11 +135,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size - 2;
 
     cJSON *args = NULL;
-    char err[REQUEST_ERROR_MAX] = "";
+    err_clear();
     if (query) {
         args = decode_query(payload, len);
-    } else if (!request_decode_json(payload, len, &args, err)) {
-        if (err[0] == '\0' || strlen(err) >= REQUEST_ERROR_MAX) {
+    } else if (request_decode_json(payload, len, &args) != DSTACK_OK) {
+        if (err_text()[0] == '\0') {
             __builtin_trap(); /* a refusal always says why */
         }
         return 0;
@@ -152,7 +151,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     }
     struct rpc_call call = {.agent = &agent, .args = args, .from_query = query};
-    bool ok = route->fn(&call);
+    err_clear();
+    bool ok = route->fn(&call) == DSTACK_OK;
     if (ok && call.result_text != NULL) {
         /* pre-encoded answers (Info) are sent as they are: they must be JSON of that length */
         cJSON *back = json_parse(call.result_text, call.result_text_len, 0, NULL);
@@ -161,13 +161,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         json_free(back);
     } else if (ok) {
-        /* server.c encodes every result; it must serialise */
+        /* server_request.c encodes every result; it must serialise */
         char *body = json_dump(call.result, 0, NULL);
         if (call.result != NULL && body == NULL) {
             __builtin_trap();
         }
         free(body);
-    } else if (call.error[0] == '\0') {
+    } else if (err_text()[0] == '\0') {
         __builtin_trap(); /* a failure carries its message (else clients read "failed") */
     }
     json_free(call.result);

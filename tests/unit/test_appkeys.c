@@ -26,10 +26,9 @@ static void test_fixture(void)
 {
     const char *path = check_fixture("upstream/simulator/appkeys.json");
     struct app_keys *k = NULL;
-    char err[256] = "";
-    CHECK(appkeys_load(path, &k, err, sizeof err) == DSTACK_OK);
+    CHECK(appkeys_load(path, &k) == DSTACK_OK);
     if (k == NULL) {
-        fprintf(stderr, "load: %s\n", err);
+        fprintf(stderr, "load: %s\n", err_text());
         check_failed++;
         return;
     }
@@ -67,8 +66,8 @@ static void test_fixture(void)
     appkeys_free(k);
 
     /* missing file */
-    CHECK(appkeys_load("/nonexistent/appkeys.json", &k, err, sizeof err) == DSTACK_EIO);
-    CHECK(k == NULL && strstr(err, "/nonexistent/appkeys.json") != NULL);
+    CHECK(appkeys_load("/nonexistent/appkeys.json", &k) == DSTACK_EIO);
+    CHECK(k == NULL && strstr(err_text(), "/nonexistent/appkeys.json") != NULL);
 }
 
 /* A keys document with one field replaced: every %s is filled from the case. */
@@ -127,36 +126,35 @@ static void test_bad_files(void)
         {"\"00\"", NULL, NULL, "{\"Kms\": {\"url\": \"u\", \"pubkey\": \"00\", \"tmp_ca_key\": 1}}",
          "key_provider.Kms.tmp_ca_key: expected a JSON string"},
     };
-    char err[256];
     struct app_keys *k;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *text =
             doc(cases[i].disk, cases[i].k256 ? cases[i].k256 : good_k256,
                 cases[i].sig ? cases[i].sig : good_sig, cases[i].kp ? cases[i].kp : good_kp);
-        err[0] = '\0';
+        err_clear();
         k = (struct app_keys *)1;
-        dstack_err e = appkeys_parse("keys.json", text, strlen(text), &k, err, sizeof err);
+        dstack_err e = appkeys_parse("keys.json", text, strlen(text), &k);
         if (cases[i].want == NULL) {
             CHECK(e == DSTACK_OK && k != NULL);
             if (e != DSTACK_OK) {
-                fprintf(stderr, "case %zu: %s\n", i, err);
+                fprintf(stderr, "case %zu: %s\n", i, err_text());
             }
             appkeys_free(k);
             continue;
         }
         CHECK(e != DSTACK_OK && k == NULL);
-        CHECK(strncmp(err, "keys.json: ", 11) == 0);
-        if (strstr(err, cases[i].want) == NULL) {
-            fprintf(stderr, "case %zu: got \"%s\", want \"%s\"\n", i, err, cases[i].want);
+        CHECK(strncmp(err_text(), "keys.json: ", 11) == 0);
+        if (strstr(err_text(), cases[i].want) == NULL) {
+            fprintf(stderr, "case %zu: got \"%s\", want \"%s\"\n", i, err_text(), cases[i].want);
             check_failed++;
         }
-        CHECK(strstr(err, "d6e88992") == NULL); /* never echoes key material */
+        CHECK(strstr(err_text(), "d6e88992") == NULL); /* never echoes key material */
     }
 
     /* the 24-byte key is the HKDF IKM as is, and the scalar left-padded */
     const char *t24 =
         doc("\"00\"", "\"ee35fe70b5db61ab66cdb191fb9b6ec9313757ef162dd721\"", good_sig, good_kp);
-    CHECK(appkeys_parse("k", t24, strlen(t24), &k, err, sizeof err) == DSTACK_OK);
+    CHECK(appkeys_parse("k", t24, strlen(t24), &k) == DSTACK_OK);
     if (k != NULL) {
         CHECK(k->k256_key_len == 24);
         CHECK_HEX(k->k256_scalar.b, 32,
@@ -175,19 +173,18 @@ static void test_bad_files(void)
          "keys.json: missing field `disk_crypt_key`"},
     };
     for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
-        CHECK(appkeys_parse("keys.json", raw[i].text, strlen(raw[i].text), &k, err, sizeof err) !=
-              DSTACK_OK);
-        if (strstr(err, raw[i].want) == NULL) {
-            fprintf(stderr, "raw %zu: got \"%s\", want \"%s\"\n", i, err, raw[i].want);
+        CHECK(appkeys_parse("keys.json", raw[i].text, strlen(raw[i].text), &k) != DSTACK_OK);
+        if (strstr(err_text(), raw[i].want) == NULL) {
+            fprintf(stderr, "raw %zu: got \"%s\", want \"%s\"\n", i, err_text(), raw[i].want);
             check_failed++;
         }
-        CHECK(strstr(err, "d6e88992") == NULL);
+        CHECK(strstr(err_text(), "d6e88992") == NULL);
     }
     /* every key provider variant */
     const char *kms = doc("\"00\"", good_k256, good_sig,
                           "{\"Kms\": {\"url\": \"https://kms\", \"pubkey\": \"0102\","
                           " \"tmp_ca_key\": \"K\", \"tmp_ca_cert\": \"C\"}}");
-    CHECK(appkeys_parse("k", kms, strlen(kms), &k, err, sizeof err) == DSTACK_OK);
+    CHECK(appkeys_parse("k", kms, strlen(kms), &k) == DSTACK_OK);
     if (k != NULL) {
         CHECK(k->provider == KEY_PROVIDER_KMS && k->ca_key == NULL);
         CHECK_STR(k->kms_url, "https://kms");
@@ -199,7 +196,7 @@ static void test_bad_files(void)
     }
     const char *tpm =
         doc("\"00\"", good_k256, good_sig, "{\"Tpm\": {\"key\": \"K\", \"pubkey\": \"ff\"}}");
-    CHECK(appkeys_parse("k", tpm, strlen(tpm), &k, err, sizeof err) == DSTACK_OK);
+    CHECK(appkeys_parse("k", tpm, strlen(tpm), &k) == DSTACK_OK);
     if (k != NULL) {
         CHECK(k->provider == KEY_PROVIDER_TPM);
         CHECK_STR(k->ca_key, "K");
@@ -237,7 +234,7 @@ static void test_dh_secret(void)
 
 static void test_generate(void)
 {
-    char dir[] = "/tmp/test_appkeys.XXXXXX", path[256], err[256] = "";
+    char dir[] = "/tmp/test_appkeys.XXXXXX", path[256];
     uint8_t app[20], inst[20], seed_check[32], kms_pub[33], app_pub[33], rec[33];
     struct app_keys *a = NULL, *b = NULL;
 
@@ -251,11 +248,11 @@ static void test_generate(void)
     check_unhex("1691ed1b47506cad7d08834668691d88246f5b1f", inst, sizeof inst);
 
     CHECK(appkeys_generate(path, appkeys_dev_seed, app, inst) == DSTACK_OK);
-    CHECK(appkeys_load(path, &a, err, sizeof err) == DSTACK_OK);
+    CHECK(appkeys_load(path, &a) == DSTACK_OK);
     CHECK(appkeys_generate(path, appkeys_dev_seed, app, inst) == DSTACK_OK);
-    CHECK(appkeys_load(path, &b, err, sizeof err) == DSTACK_OK);
+    CHECK(appkeys_load(path, &b) == DSTACK_OK);
     if (a == NULL || b == NULL) {
-        fprintf(stderr, "generate: %s / %s\n", err_text(), err);
+        fprintf(stderr, "generate: %s\n", err_text());
         check_failed++;
         goto out;
     }
@@ -280,7 +277,7 @@ static void test_generate(void)
     CHECK(appkeys_generate(path, appkeys_dev_seed, app, inst) == DSTACK_OK);
     appkeys_free(b);
     b = NULL;
-    CHECK(appkeys_load(path, &b, err, sizeof err) == DSTACK_OK);
+    CHECK(appkeys_load(path, &b) == DSTACK_OK);
     CHECK(b != NULL && memcmp(a->k256_key, b->k256_key, 32) != 0);
 
     /* the CA certificate matches its key and says what the simulator's says */

@@ -2,6 +2,7 @@
 
 #include "check.h"
 #include "config.h"
+#include "util/error.h"
 
 static char tmp_path[64];
 
@@ -65,12 +66,11 @@ static const struct {
 static void test_kms_limits(void)
 {
     struct agent_config cfg;
-    char err[CONFIG_ERROR_MAX] = "";
     config_defaults(&cfg, false);
     CHECK(cfg.kms.connect_timeout_ms == 5000 && cfg.kms.timeout_ms == 60000);
     const char *path =
         write_tmp("[default.core.kms]\nconnect_timeout_ms = 250\ntimeout_ms = 1500\n");
-    CHECK(config_load_file(&cfg, path, err) == 0);
+    CHECK(config_load_file(&cfg, path) == 0);
     CHECK(cfg.kms.connect_timeout_ms == 250 && cfg.kms.timeout_ms == 1500);
     unlink(path);
 }
@@ -80,37 +80,34 @@ static void test_files(void)
     for (size_t i = 0; i < sizeof file_cases / sizeof file_cases[0]; i++) {
         struct agent_config cfg;
         config_defaults(&cfg, false);
-        char err[CONFIG_ERROR_MAX] = "";
         const char *path = write_tmp(file_cases[i].text);
-        int rc = config_load_file(&cfg, path, err);
+        int rc = config_load_file(&cfg, path);
         if (file_cases[i].err_contains == NULL) {
             CHECK(rc == 0);
         } else {
-            CHECK(rc != 0 && strstr(err, file_cases[i].err_contains) != NULL);
-            CHECK(strstr(err, path) != NULL); /* the message names the file */
-            if (rc == 0 || strstr(err, file_cases[i].err_contains) == NULL) {
-                fprintf(stderr, "case %zu: %s\n", i, err);
+            CHECK(rc != 0 && strstr(err_text(), file_cases[i].err_contains) != NULL);
+            CHECK(strstr(err_text(), path) != NULL); /* the message names the file */
+            if (rc == 0 || strstr(err_text(), file_cases[i].err_contains) == NULL) {
+                fprintf(stderr, "case %zu: %s\n", i, err_text());
             }
         }
         unlink(path);
     }
     struct agent_config cfg;
     config_defaults(&cfg, false);
-    char err[CONFIG_ERROR_MAX];
-    CHECK(config_load_file(&cfg, "/nonexistent/dstack.json", err) != 0);
-    CHECK(strstr(err, "/nonexistent/dstack.json") != NULL);
+    CHECK(config_load_file(&cfg, "/nonexistent/dstack.json") != 0);
+    CHECK(strstr(err_text(), "/nonexistent/dstack.json") != NULL);
 }
 
 static void test_args(void)
 {
     struct agent_config cfg;
-    char err[CONFIG_ERROR_MAX] = "";
     config_defaults(&cfg, true);
     char *argv[] = {
         "sim",          "--dir",     "/tmp/simdir", "--listen",    "127.0.0.1:8090", "--methods",
         "Version,Info", "--threads", "3",           "--log-level", "debug",          NULL};
-    CHECK(config_parse_args(&cfg, true, 11, argv, err) == 0);
-    CHECK(config_finish(&cfg, true, err) == 0);
+    CHECK(config_parse_args(&cfg, true, 11, argv) == 0);
+    CHECK(config_finish(&cfg, true) == 0);
     CHECK(cfg.n_listeners == 5);
     CHECK_STR(cfg.listeners[0].address, "unix:/tmp/simdir/dstack.sock");
     CHECK_STR(cfg.listeners[1].address, "unix:/tmp/simdir/tappd.sock");
@@ -139,13 +136,13 @@ static void test_args(void)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         config_defaults(&cfg, true);
         char *av[] = {"sim", (char *)bad[i].a, (char *)bad[i].b, NULL};
-        CHECK(config_parse_args(&cfg, true, 3, av, err) == -1);
-        CHECK(strstr(err, bad[i].err_contains) != NULL);
+        CHECK(config_parse_args(&cfg, true, 3, av) == -1);
+        CHECK(strstr(err_text(), bad[i].err_contains) != NULL);
     }
     config_defaults(&cfg, true);
     char *none[] = {"sim", "--no-default-listeners", NULL};
-    CHECK(config_parse_args(&cfg, true, 2, none, err) == 0);
-    CHECK(config_finish(&cfg, true, err) == -1 && strstr(err, "no listener") != NULL);
+    CHECK(config_parse_args(&cfg, true, 2, none) == 0);
+    CHECK(config_finish(&cfg, true) != DSTACK_OK && strstr(err_text(), "no listener") != NULL);
 }
 
 /* [guest-api] in upstream's TOML moves the guest listener, which config_finish serves last;
@@ -153,7 +150,6 @@ static void test_args(void)
 static void test_guest_api(void)
 {
     struct agent_config cfg;
-    char err[CONFIG_ERROR_MAX] = "";
     config_defaults(&cfg, false);
     CHECK(cfg.guest_allow_shutdown);
     CHECK(cfg.n_poweroff == 2 && strcmp(cfg.poweroff_argv[0], "systemctl") == 0 &&
@@ -161,9 +157,9 @@ static void test_guest_api(void)
     CHECK(cfg.logs_idle_timeout == 600);
     const char *path = write_tmp("[guest-api]\naddress = \"vsock:3\"\nport = 8001\n"
                                  "allow_shutdown = false\n[external]\nlogs_idle_timeout = 5\n");
-    CHECK(config_load_file(&cfg, path, err) == 0);
+    CHECK(config_load_file(&cfg, path) == 0);
     unlink(path);
-    CHECK(config_finish(&cfg, false, err) == 0);
+    CHECK(config_finish(&cfg, false) == 0);
     const struct listener_config *g = &cfg.listeners[cfg.n_listeners - 1];
     CHECK_STR(g->address, "vsock:3:8001");
     CHECK(g->api == API_GUEST);
@@ -172,8 +168,8 @@ static void test_guest_api(void)
 
     config_defaults(&cfg, false);
     char *argv[] = {"agent", "--no-default-listeners", "--listen", "unix:/tmp/a.sock", NULL};
-    CHECK(config_parse_args(&cfg, false, 4, argv, err) == 0);
-    CHECK(config_finish(&cfg, false, err) == 0);
+    CHECK(config_parse_args(&cfg, false, 4, argv) == 0);
+    CHECK(config_finish(&cfg, false) == 0);
     CHECK(cfg.n_listeners == 1 && cfg.listeners[0].api == API_DSTACK);
 }
 
@@ -183,7 +179,6 @@ static void test_guest_api(void)
 static void test_socket_mode_order(void)
 {
     struct agent_config cfg;
-    char err[CONFIG_ERROR_MAX] = "";
     config_defaults(&cfg, true);
     char *argv[] = {"sim",
                     "--socket-mode",
@@ -197,8 +192,8 @@ static void test_socket_mode_order(void)
                     "--listen-guest",
                     "unix:/tmp/g.sock",
                     NULL};
-    CHECK(config_parse_args(&cfg, true, 11, argv, err) == 0);
-    CHECK(config_finish(&cfg, true, err) == 0);
+    CHECK(config_parse_args(&cfg, true, 11, argv) == 0);
+    CHECK(config_finish(&cfg, true) == 0);
     CHECK(cfg.n_listeners == 7);
     for (size_t i = 0; i < cfg.n_listeners; i++) {
         const struct listener_config *l = &cfg.listeners[i];
@@ -215,8 +210,8 @@ static void test_socket_mode_order(void)
     /* after a --listen: that listener's alone */
     config_defaults(&cfg, false);
     char *argv3[] = {"agent", "--listen", "unix:/tmp/a.sock", "--socket-mode", "0660", NULL};
-    CHECK(config_parse_args(&cfg, false, 5, argv3, err) == 0);
-    CHECK(config_finish(&cfg, false, err) == 0);
+    CHECK(config_parse_args(&cfg, false, 5, argv3) == 0);
+    CHECK(config_finish(&cfg, false) == 0);
     CHECK(cfg.listeners[0].mode == 0777 && cfg.listeners[3].mode == 0660);
     CHECK(cfg.listeners[cfg.n_listeners - 1].api == API_GUEST);
     CHECK(cfg.listeners[cfg.n_listeners - 1].mode == 0777);

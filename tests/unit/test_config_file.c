@@ -8,6 +8,7 @@
 #include "check.h"
 #include "config.h"
 #include "log.h"
+#include "util/error.h"
 
 static char scratch[64];
 
@@ -22,8 +23,7 @@ static void write_file(const char *path, const char *text)
 }
 
 /* Runs config_load_file with stderr captured; returns rc, the log in out. */
-static int load_capturing(struct agent_config *cfg, const char *path, char *err, char *out,
-                          size_t cap)
+static int load_capturing(struct agent_config *cfg, const char *path, char *out, size_t cap)
 {
     char log_path[128];
     snprintf(log_path, sizeof log_path, "%s/stderr.log", scratch);
@@ -31,7 +31,7 @@ static int load_capturing(struct agent_config *cfg, const char *path, char *err,
     int saved = dup(2);
     int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(fd, 2);
-    int rc = config_load_file(cfg, path, err);
+    int rc = config_load_file(cfg, path);
     dup2(saved, 2);
     close(saved);
     close(fd);
@@ -45,10 +45,9 @@ static int load_capturing(struct agent_config *cfg, const char *path, char *err,
 static void upstream_simulator_toml(void)
 {
     struct agent_config cfg;
-    char err[CONFIG_ERROR_MAX] = "", log[4096];
+    char log[4096];
     config_defaults(&cfg, true);
-    int rc =
-        load_capturing(&cfg, check_fixture("upstream/simulator/dstack.toml"), err, log, sizeof log);
+    int rc = load_capturing(&cfg, check_fixture("upstream/simulator/dstack.toml"), log, sizeof log);
     CHECK(rc == 0);
     CHECK_STR(cfg.server_ident, "dstack Simulator");
     CHECK(cfg.threads == 8 && cfg.idle_timeout == 10 && cfg.log_level == LOG_DEBUG);
@@ -77,10 +76,9 @@ static void upstream_simulator_toml(void)
 static void upstream_agent_toml(void)
 {
     struct agent_config cfg;
-    char err[CONFIG_ERROR_MAX] = "", log[4096];
+    char log[4096];
     config_defaults(&cfg, false);
-    CHECK(load_capturing(&cfg, check_fixture("upstream/agent/dstack.toml"), err, log, sizeof log) ==
-          0);
+    CHECK(load_capturing(&cfg, check_fixture("upstream/agent/dstack.toml"), log, sizeof log) == 0);
     CHECK_STR(cfg.server_ident, "dstack guest agent");
     CHECK_STR(cfg.keys_file, "/dstack/.host-shared/.appkeys.json");
     CHECK_STR(cfg.listeners[0].address, "unix:/var/run/dstack/dstack.sock");
@@ -90,7 +88,7 @@ static void upstream_agent_toml(void)
     CHECK_STR(cfg.guest_api.address, "vsock:4294967295:8000");
     CHECK(cfg.n_data_disks == 1 && strcmp(cfg.data_disks[0], "/") == 0);
     CHECK(strstr(log, "max_blocking") != NULL && strstr(log, "unknown key") == NULL);
-    CHECK(config_finish(&cfg, false, err) == 0);
+    CHECK(config_finish(&cfg, false) == 0);
 }
 
 /* Each place upstream searches, then -c: the later file wins key by key. */
@@ -115,29 +113,29 @@ static void search_order(void)
     write_file(leaf, "# leaf\n[default]\nident = \"leaf\"\n");
 
     struct agent_config cfg;
-    char err[CONFIG_ERROR_MAX] = "";
     const char *const dirs[] = {etc, cwd, NULL};
     config_defaults(&cfg, false);
-    CHECK(config_load_search(&cfg, dirs, err) == 0);
+    CHECK(config_load_search(&cfg, dirs) == 0);
     CHECK_STR(cfg.server_ident, "cwd-json");
     CHECK(cfg.threads == 3 && cfg.idle_timeout == 2);
     CHECK_STR(cfg.keys_file, "etc-keys");
     CHECK_STR(cfg.compose_file, "c");
-    CHECK(config_load_file(&cfg, leaf, err) == 0);
+    CHECK(config_load_file(&cfg, leaf) == 0);
     CHECK_STR(cfg.server_ident, "leaf");
 
     /* Only the first folder: its JSON is read after its TOML. */
     const char *const only_etc[] = {etc, NULL};
     config_defaults(&cfg, false);
-    CHECK(config_load_search(&cfg, only_etc, err) == 0);
+    CHECK(config_load_search(&cfg, only_etc) == 0);
     CHECK_STR(cfg.server_ident, "etc-json");
 
     /* A broken file in the search stops start-up naming it and the place. */
     snprintf(path, sizeof path, "%s/dstack.toml", cwd);
     write_file(path, "[default]\nworkers = 1.5\n");
     config_defaults(&cfg, false);
-    CHECK(config_load_search(&cfg, dirs, err) == -1);
-    CHECK(strstr(err, "cwd/dstack.toml: line 2, column 11: floats are not supported") != NULL);
+    CHECK(config_load_search(&cfg, dirs) != DSTACK_OK);
+    CHECK(strstr(err_text(), "cwd/dstack.toml: line 2, column 11: floats are not supported") !=
+          NULL);
 
     /* The working folder through the command line, then -c over it. */
     write_file(path, "[internal]\naddress = \"unix:/tmp/from-cwd.sock\"\n");
@@ -146,12 +144,12 @@ static void search_order(void)
     CHECK(chdir(cwd) == 0);
     config_defaults(&cfg, false);
     char *argv[] = {"agent", "--ident", "flag", NULL};
-    CHECK(config_parse_args(&cfg, false, 3, argv, err) == 0);
+    CHECK(config_parse_args(&cfg, false, 3, argv) == 0);
     CHECK_STR(cfg.listeners[0].address, "unix:/tmp/from-cwd.sock");
     CHECK_STR(cfg.server_ident, "flag"); /* flags over every file */
     config_defaults(&cfg, false);
     char *argv2[] = {"agent", "-c", leaf, NULL};
-    CHECK(config_parse_args(&cfg, false, 3, argv2, err) == 0);
+    CHECK(config_parse_args(&cfg, false, 3, argv2) == 0);
     CHECK_STR(cfg.server_ident, "leaf");
     CHECK(chdir(old) == 0);
 }
@@ -195,27 +193,26 @@ static void profiles(void)
     snprintf(path, sizeof path, "%s/profile.toml", scratch);
     for (size_t i = 0; i < sizeof profile_cases / sizeof profile_cases[0]; i++) {
         struct agent_config cfg;
-        char err[CONFIG_ERROR_MAX] = "";
         config_defaults(&cfg, false);
         write_file(path, profile_cases[i].text);
-        int rc = load_capturing(&cfg, path, err, log, sizeof log);
+        int rc = load_capturing(&cfg, path, log, sizeof log);
         if (rc == 0) {
-            rc = config_finish(&cfg, false, err);
+            rc = config_finish(&cfg, false);
         }
-        bool ok =
-            profile_cases[i].err == NULL ? rc == 0 : rc != 0 && strstr(err, profile_cases[i].err);
+        bool ok = profile_cases[i].err == NULL
+                      ? rc == 0
+                      : rc != 0 && strstr(err_text(), profile_cases[i].err);
         if (!ok) {
-            fprintf(stderr, "profile case %zu: rc %d, %s\n", i, rc, err);
+            fprintf(stderr, "profile case %zu: rc %d, %s\n", i, rc, err_text());
         }
         CHECK(ok);
     }
     struct agent_config cfg;
-    char err[CONFIG_ERROR_MAX] = "";
     config_defaults(&cfg, false);
     write_file(path, "[external]\naddress = \"::\"\nport = 9000\nkeep_alive = 7\n"
                      "[guest-api]\naddress = \"vsock:2\"\nport = 8000\n"
                      "[internal]\naddress = \"127.0.0.1\"\n");
-    CHECK(load_capturing(&cfg, path, err, log, sizeof log) == 0);
+    CHECK(load_capturing(&cfg, path, log, sizeof log) == 0);
     CHECK_STR(cfg.listeners[2].address, "[::]:9000");
     CHECK(cfg.listeners[2].keep_alive == 7 && cfg.listeners[0].keep_alive == 0);
     CHECK_STR(cfg.guest_api.address, "vsock:2:8000");
@@ -230,10 +227,9 @@ static void keep_alive_off(void)
     snprintf(path, sizeof path, "%s/keepalive.toml", scratch);
     write_file(path, "[default]\nkeep_alive = 0\n[external]\nkeep_alive = 9\n");
     struct agent_config cfg;
-    char err[CONFIG_ERROR_MAX] = "";
     config_defaults(&cfg, false);
-    CHECK(load_capturing(&cfg, path, err, log, sizeof log) == 0);
-    CHECK(config_finish(&cfg, false, err) == 0);
+    CHECK(load_capturing(&cfg, path, log, sizeof log) == 0);
+    CHECK(config_finish(&cfg, false) == 0);
     CHECK(cfg.idle_timeout == 15);
     CHECK(cfg.listeners[0].no_keep_alive && cfg.listeners[1].no_keep_alive);
     CHECK(!cfg.listeners[2].no_keep_alive && cfg.listeners[2].keep_alive == 9); /* its own */
@@ -241,12 +237,12 @@ static void keep_alive_off(void)
 
     write_file(path, "[internal]\nkeep_alive = 0\n");
     config_defaults(&cfg, false);
-    CHECK(load_capturing(&cfg, path, err, log, sizeof log) == 0);
-    CHECK(config_finish(&cfg, false, err) == 0);
+    CHECK(load_capturing(&cfg, path, log, sizeof log) == 0);
+    CHECK(config_finish(&cfg, false) == 0);
     CHECK(cfg.listeners[0].no_keep_alive && !cfg.listeners[1].no_keep_alive);
     /* a later file's keep_alive = 5 turns it back on */
     write_file(path, "[internal]\nkeep_alive = 5\n");
-    CHECK(load_capturing(&cfg, path, err, log, sizeof log) == 0);
+    CHECK(load_capturing(&cfg, path, log, sizeof log) == 0);
     CHECK(!cfg.listeners[0].no_keep_alive && cfg.listeners[0].keep_alive == 5);
 }
 
@@ -259,9 +255,8 @@ static void limits(void)
                      "Attest = \"1.5 kB\"\n[internal]\nlimits.GetQuote = \"2 KiB\"\n"
                      "[internal-v0.limits]\nTdxQuote = \"10MB\"\nGetQuote = 5\n");
     struct agent_config cfg;
-    char err[CONFIG_ERROR_MAX] = "";
     config_defaults(&cfg, false);
-    CHECK(load_capturing(&cfg, path, err, log, sizeof log) == 0);
+    CHECK(load_capturing(&cfg, path, log, sizeof log) == 0);
     const struct listener_config *dstack = &cfg.listeners[0], *tappd = &cfg.listeners[1];
     CHECK(config_body_limit(&cfg, dstack, "GetQuote") == 2048); /* the profile's */
     CHECK(config_body_limit(&cfg, dstack, "GetKey") == 100);    /* [default]'s */
@@ -283,9 +278,8 @@ static void unknown_keys(void)
                      " \"intenal\": {\"address\": \"unix:/x\"}, \"external\": {\"port\": 1,"
                      " \"extra\": true}}");
     struct agent_config cfg;
-    char err[CONFIG_ERROR_MAX] = "";
     config_defaults(&cfg, false);
-    CHECK(load_capturing(&cfg, path, err, log, sizeof log) == 0);
+    CHECK(load_capturing(&cfg, path, log, sizeof log) == 0);
     CHECK(strstr(log, "unknown key default.workerz is not used") != NULL);
     CHECK(strstr(log, "unknown key default.core.keys_fil is not used") != NULL);
     CHECK(strstr(log, "unknown key intenal is not used") != NULL);
@@ -314,32 +308,31 @@ static const struct {
     {"dstack_guest_agent::server=trace", "dstack_guest_agent", 0, LOG_OFF},
     {"rocket=warn, error", "dstack_guest_agent", 0, LOG_ERROR},
     {"dstack_guest_agent", "dstack_guest_agent", 0, LOG_TRACE},
-    {"dstack_guest_agnet", "dstack_guest_agent", -1, LOG_INFO},
-    {"debgu", "dstack_guest_agent", -1, LOG_INFO},
-    {"x=loud", "dstack_guest_agent", -1, LOG_INFO},
-    {"=debug", "dstack_guest_agent", -1, LOG_INFO},
-    {" , ", "dstack_guest_agent", -1, LOG_INFO},
+    {"dstack_guest_agnet", "dstack_guest_agent", DSTACK_EINVAL, LOG_INFO},
+    {"debgu", "dstack_guest_agent", DSTACK_EINVAL, LOG_INFO},
+    {"x=loud", "dstack_guest_agent", DSTACK_EINVAL, LOG_INFO},
+    {"=debug", "dstack_guest_agent", DSTACK_EINVAL, LOG_INFO},
+    {" , ", "dstack_guest_agent", DSTACK_EINVAL, LOG_INFO},
 };
 
 static void rust_log(void)
 {
     for (size_t i = 0; i < sizeof rust_log_cases / sizeof rust_log_cases[0]; i++) {
         enum log_level got = LOG_INFO;
-        char err[LOG_ERROR_MAX] = "";
-        int rc = log_filter_level(rust_log_cases[i].spec, rust_log_cases[i].target, &got, err);
+        int rc = log_filter_level(rust_log_cases[i].spec, rust_log_cases[i].target, &got);
         if (rc != rust_log_cases[i].rc || got != rust_log_cases[i].want) {
             fprintf(stderr, "RUST_LOG \"%s\" for %s: rc %d level %d (%s)\n", rust_log_cases[i].spec,
-                    rust_log_cases[i].target, rc, (int)got, err);
+                    rust_log_cases[i].target, rc, (int)got, err_text());
         }
         CHECK(rc == rust_log_cases[i].rc && got == rust_log_cases[i].want);
     }
     /* Applied: the program's own target decides which lines are written. */
-    char err[LOG_ERROR_MAX];
     log_init("dstack_guest_agent");
-    CHECK(log_set_filter("warn,dstack_guest_agent=debug", err) == 0);
+    CHECK(log_set_filter("warn,dstack_guest_agent=debug") == 0);
     CHECK(log_enabled(LOG_DEBUG) && !log_enabled(LOG_TRACE));
     CHECK(log_level_for("rocket") == LOG_WARN);
-    CHECK(log_set_filter("debgu", err) == -1 && strstr(err, "\"debgu\" is neither a level"));
+    CHECK(log_set_filter("debgu") != DSTACK_OK &&
+          strstr(err_text(), "\"debgu\" is neither a level"));
     CHECK(log_enabled(LOG_DEBUG)); /* a refused value changes nothing */
     log_set_level(LOG_INFO);
     CHECK(log_enabled(LOG_INFO) && !log_enabled(LOG_DEBUG));

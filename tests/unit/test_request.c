@@ -1,6 +1,7 @@
 #include "check.h"
 #include "request.h"
 #include "rpc.h"
+#include "util/error.h"
 
 static const struct {
     const char *body;
@@ -34,16 +35,16 @@ static void test_json(void)
 {
     for (size_t i = 0; i < sizeof json_cases / sizeof json_cases[0]; i++) {
         cJSON *out = NULL;
-        char err[REQUEST_ERROR_MAX] = "";
-        bool ok = request_decode_json(json_cases[i].body, strlen(json_cases[i].body), &out, err);
+        bool ok =
+            request_decode_json(json_cases[i].body, strlen(json_cases[i].body), &out) == DSTACK_OK;
         CHECK(ok == json_cases[i].ok);
         if (ok) {
             CHECK(cJSON_IsObject(out));
         } else {
-            CHECK(out == NULL && err[0] != '\0');
+            CHECK(out == NULL && err_text()[0] != '\0');
             if (json_cases[i].err_prefix != NULL) {
-                CHECK(strncmp(err, json_cases[i].err_prefix, strlen(json_cases[i].err_prefix)) ==
-                      0);
+                CHECK(strncmp(err_text(), json_cases[i].err_prefix,
+                              strlen(json_cases[i].err_prefix)) == 0);
             }
         }
         json_free(out);
@@ -52,27 +53,26 @@ static void test_json(void)
 
 static void test_query(void)
 {
-    char err[REQUEST_ERROR_MAX];
     cJSON *q = request_query_new();
-    CHECK(request_query_add(q, "path", "a/b c", 5, err));
-    CHECK(request_query_add(q, "alt_names[]", "x", 1, err));
-    CHECK(request_query_add(q, "alt_names[]", "y", 1, err));
-    CHECK(request_query_add(q, "list[0]", "p", 1, err));
-    CHECK(request_query_add(q, "list[1]", "q", 1, err));
+    CHECK(request_query_add(q, "path", "a/b c", 5) == DSTACK_OK);
+    CHECK(request_query_add(q, "alt_names[]", "x", 1) == DSTACK_OK);
+    CHECK(request_query_add(q, "alt_names[]", "y", 1) == DSTACK_OK);
+    CHECK(request_query_add(q, "list[0]", "p", 1) == DSTACK_OK);
+    CHECK(request_query_add(q, "list[1]", "q", 1) == DSTACK_OK);
     char *dump = json_dump(q, 0, NULL);
     CHECK_STR(dump, "{\"path\":\"a/b c\",\"alt_names\":[\"x\",\"y\"],\"list\":[\"p\",\"q\"]}");
     free(dump);
 
     /* errors */
-    CHECK(!request_query_add(q, "path", "again", 5, err));
-    CHECK_STR(err, "Multiple values for one key: \"path\"");
-    CHECK(!request_query_add(q, "list[5]", "z", 1, err)); /* not the next index */
-    CHECK(!request_query_add(q, "list[x]", "z", 1, err));
-    CHECK(!request_query_add(q, "[0]", "z", 1, err));
-    CHECK(!request_query_add(q, "bad[", "z", 1, err));
-    CHECK(!request_query_add(q, "path[]", "z", 1, err)); /* scalar then array */
-    CHECK(!request_query_add(q, "bin", "\xff\xfe", 2, err));
-    CHECK_STR(err, "bin: query value is not valid UTF-8");
+    CHECK(request_query_add(q, "path", "again", 5) != DSTACK_OK);
+    CHECK_STR(err_text(), "Multiple values for one key: \"path\"");
+    CHECK(request_query_add(q, "list[5]", "z", 1) != DSTACK_OK); /* not the next index */
+    CHECK(request_query_add(q, "list[x]", "z", 1) != DSTACK_OK);
+    CHECK(request_query_add(q, "[0]", "z", 1) != DSTACK_OK);
+    CHECK(request_query_add(q, "bad[", "z", 1) != DSTACK_OK);
+    CHECK(request_query_add(q, "path[]", "z", 1) != DSTACK_OK); /* scalar then array */
+    CHECK(request_query_add(q, "bin", "\xff\xfe", 2) != DSTACK_OK);
+    CHECK_STR(err_text(), "bin: query value is not valid UTF-8");
     json_free(q);
 }
 
@@ -100,17 +100,16 @@ static void test_u64(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cJSON *args = NULL;
-        char err[REQUEST_ERROR_MAX] = "";
-        CHECK(request_decode_json(cases[i].body, strlen(cases[i].body), &args, err));
+        CHECK(request_decode_json(cases[i].body, strlen(cases[i].body), &args) == DSTACK_OK);
         struct rpc_call call = {.args = args};
         bool present = true;
         uint64_t n = 1;
-        bool ok = rpc_arg_u64_opt(&call, "n", &present, &n);
+        bool ok = rpc_arg_u64_opt(&call, "n", &present, &n) == DSTACK_OK;
         CHECK(ok == cases[i].ok);
         if (ok) {
             CHECK(present == cases[i].present && n == cases[i].want);
         } else {
-            CHECK_STR(call.error, cases[i].err);
+            CHECK_STR(err_text(), cases[i].err);
         }
         json_free(args);
     }

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "crypto/k256.h"
 #include "handlers.h"
+#include "util/error.h"
 #include "util/hex.h"
 
 #define KMS_SIG                                                                                    \
@@ -76,7 +77,7 @@ static void record_json(const char *method, const char *request, const char *got
 }
 
 /* Runs h on args; returns the compact JSON of the result (malloc'd) or NULL with the error in
- * err. Takes ownership of args. */
+ * err_text(). Takes ownership of args. */
 /* {key: the len bytes of s}, U+0000 included. */
 static cJSON *obj_strn(const char *key, const char *s, size_t len)
 {
@@ -84,18 +85,17 @@ static cJSON *obj_strn(const char *key, const char *s, size_t len)
     return json_set(o, key, json_string_len(s, len)) ? o : NULL;
 }
 
-static char *run(rpc_handler h, cJSON *args, char err[RPC_ERROR_MAX])
+static char *run(rpc_handler h, cJSON *args)
 {
     struct rpc_call call;
     memset(&call, 0, sizeof call);
     call.agent = &agent;
     call.args = args;
-    err[0] = '\0';
-    bool ok = h(&call);
+    err_clear();
+    dstack_err e = h(&call);
     json_free(args);
-    if (!ok) {
-        CHECK(call.result == NULL && call.error[0] != '\0');
-        memcpy(err, call.error, RPC_ERROR_MAX);
+    if (e != DSTACK_OK) {
+        CHECK(call.result == NULL && err_text()[0] != '\0');
         return NULL;
     }
     /* The handlers write their answer themselves (rpc_call.result_text); it must be exactly
@@ -113,7 +113,7 @@ static char *run(rpc_handler h, cJSON *args, char err[RPC_ERROR_MAX])
     return call.result_text;
 }
 
-static char *run_text(rpc_handler h, const char *args, char err[RPC_ERROR_MAX])
+static char *run_text(rpc_handler h, const char *args)
 {
     struct json_error jerr;
     cJSON *a = json_parse(args, strlen(args), 0, &jerr);
@@ -121,17 +121,16 @@ static char *run_text(rpc_handler h, const char *args, char err[RPC_ERROR_MAX])
         fprintf(stderr, "bad test JSON %s: %s\n", args, jerr.text);
         exit(2);
     }
-    return run(h, a, err);
+    return run(h, a);
 }
 
 /* Expect exactly this response. */
 static void expect_ok_named(const char *method, rpc_handler h, const char *args, const char *want)
 {
-    char err[RPC_ERROR_MAX];
-    char *got = run_text(h, args, err);
+    char *got = run_text(h, args);
     record_json(method, args, got, want);
     if (got == NULL) {
-        fprintf(stderr, "%s -> error %s\n", args, err);
+        fprintf(stderr, "%s -> error %s\n", args, err_text());
     }
     CHECK_STR(got, want);
     free(got);
@@ -142,11 +141,10 @@ static void expect_ok_named(const char *method, rpc_handler h, const char *args,
 /* Expect this error message. */
 static void expect_err(rpc_handler h, cJSON *args, const char *want)
 {
-    char err[RPC_ERROR_MAX];
-    char *got = run(h, args, err);
+    char *got = run(h, args);
     CHECK(got == NULL);
     free(got);
-    CHECK_STR(err, want);
+    CHECK_STR(err_text(), want);
 }
 
 static void expect_err_text(rpc_handler h, const char *args, const char *want)
@@ -223,20 +221,19 @@ static void test_get_key(void)
 
     /* Paths beyond the ordinary ([computed] Python cryptography HKDF): a 100 kB path, a NUL
      * inside the path (JSON "\u0000"), non-ASCII UTF-8. */
-    char err[RPC_ERROR_MAX];
     char *big = malloc(100001);
     memset(big, 'p', 100000);
     big[100000] = '\0';
-    char *got = run(h_get_key, json_object_of_strings("path", big, NULL), err);
+    char *got = run(h_get_key, json_object_of_strings("path", big, NULL));
     CHECK(got != NULL && strstr(got, "\"key\":\"39da1f11b2ea7f07c56f52724388b7b985865404fc3b198e"
                                      "6598d95c884c3852\"") != NULL);
     free(got);
     free(big);
-    got = run(h_get_key, obj_strn("path", "a\0b", 3), err);
+    got = run(h_get_key, obj_strn("path", "a\0b", 3));
     CHECK(got != NULL && strstr(got, "8b22c6d8589ecea694e6d0be3b9ee9990bcb79cf9defef0b48655a39"
                                      "7dd8e1df") != NULL);
     free(got);
-    got = run_text(h_get_key, "{\"path\":\"\\u043a\\u043b\\u044e\\u0447/\\ud83d\\udd11\"}", err);
+    got = run_text(h_get_key, "{\"path\":\"\\u043a\\u043b\\u044e\\u0447/\\ud83d\\udd11\"}");
     CHECK(got != NULL && strstr(got, "050c371d1436264dfe9f3bce2815d9c1d62630f82b64331f98b8b242"
                                      "9f89aca6") != NULL);
     free(got);
@@ -256,11 +253,11 @@ static void test_get_key(void)
     expect_err(h_get_key, a, "path: invalid UTF-8");
 
     /* wrong JSON types fail in the argument decoder */
-    got = run_text(h_get_key, "{\"path\":5}", err);
-    CHECK(got == NULL && strstr(err, "path") != NULL);
+    got = run_text(h_get_key, "{\"path\":5}");
+    CHECK(got == NULL && strstr(err_text(), "path") != NULL);
     free(got);
-    got = run_text(h_get_key, "{\"algorithm\":null}", err);
-    CHECK(got == NULL && err[0] != '\0');
+    got = run_text(h_get_key, "{\"algorithm\":null}");
+    CHECK(got == NULL && err_text()[0] != '\0');
     free(got);
 }
 
@@ -305,9 +302,8 @@ static void test_sign(void)
          "fc35de03dff94601683141bcdd8ca1e8491bbc2cb17f40401d8ebff1ff568ba464eb6c82ab8c01c9d0dd08607"
          "642385b9266f56ebfb94ad1cf8d300a842d2a3f"},
     };
-    char err[RPC_ERROR_MAX];
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        char *got = run_text(h_sign, rows[i].args, err);
+        char *got = run_text(h_sign, rows[i].args);
         CHECK(got != NULL);
         if (got != NULL && rows[i].sig != NULL) {
             snprintf(want, sizeof want, "{\"signature\":\"%s\",", rows[i].sig);
@@ -318,7 +314,7 @@ static void test_sign(void)
         free(got);
     }
     /* empty data signs fine */
-    char *got = run_text(h_sign, "{\"algorithm\":\"ed25519\"}", err);
+    char *got = run_text(h_sign, "{\"algorithm\":\"ed25519\"}");
     CHECK(got != NULL);
     free(got);
 
@@ -338,11 +334,13 @@ static void test_sign(void)
     expect_err_text(h_sign, "{\"algorithm\":\"rsa\",\"data\":\"00\"}", "Unsupported algorithm");
     expect_err_text(h_sign, "{\"algorithm\":\"SECP256K1\",\"data\":\"00\"}",
                     "Unsupported algorithm");
-    got = run_text(h_sign, "{\"algorithm\":\"secp256k1\",\"data\":\"abc\"}", err);
-    CHECK(got == NULL && strstr(err, "data") != NULL && strstr(err, "Odd number") != NULL);
+    got = run_text(h_sign, "{\"algorithm\":\"secp256k1\",\"data\":\"abc\"}");
+    CHECK(got == NULL && strstr(err_text(), "data") != NULL &&
+          strstr(err_text(), "Odd number") != NULL);
     free(got);
-    got = run_text(h_sign, "{\"algorithm\":\"secp256k1\",\"data\":\"zz\"}", err);
-    CHECK(got == NULL && strstr(err, "data") != NULL && strstr(err, "Invalid hex") != NULL);
+    got = run_text(h_sign, "{\"algorithm\":\"secp256k1\",\"data\":\"zz\"}");
+    CHECK(got == NULL && strstr(err_text(), "data") != NULL &&
+          strstr(err_text(), "Invalid hex") != NULL);
     free(got);
 }
 
@@ -350,13 +348,10 @@ static void test_sign(void)
 static void expect_valid(const char *alg, const char *data, const char *sig, const char *pub,
                          bool want)
 {
-    char err[RPC_ERROR_MAX];
-    char *got = run(h_verify,
-                    json_object_of_strings("algorithm", alg, "data", data, "signature", sig,
-                                           "public_key", pub, NULL),
-                    err);
+    char *got = run(h_verify, json_object_of_strings("algorithm", alg, "data", data, "signature",
+                                                     sig, "public_key", pub, NULL));
     if (got == NULL) {
-        fprintf(stderr, "verify %s -> error %s\n", alg, err);
+        fprintf(stderr, "verify %s -> error %s\n", alg, err_text());
     }
     CHECK_STR(got, want ? "{\"valid\":true}" : "{\"valid\":false}");
     free(got);
@@ -441,12 +436,11 @@ static void test_verify(void)
     expect_verify_err("secp256k1_prehashed", "", HELLO_K256 "ff", VMS_K256_PUB, "signature error");
     expect_verify_err("rsa", hello, HELLO_K256, VMS_K256_PUB, "Unsupported algorithm");
     expect_verify_err("", hello, HELLO_K256, VMS_K256_PUB, "Unsupported algorithm");
-    char err[RPC_ERROR_MAX];
-    char *got = run_text(h_verify, "{\"algorithm\":\"ed25519\",\"public_key\":\"0g\"}", err);
-    CHECK(got == NULL && strstr(err, "public_key") != NULL);
+    char *got = run_text(h_verify, "{\"algorithm\":\"ed25519\",\"public_key\":\"0g\"}");
+    CHECK(got == NULL && strstr(err_text(), "public_key") != NULL);
     free(got);
-    got = run_text(h_verify, "{\"algorithm\":\"ed25519\",\"signature\":\"123\"}", err);
-    CHECK(got == NULL && strstr(err, "signature") != NULL);
+    got = run_text(h_verify, "{\"algorithm\":\"ed25519\",\"signature\":\"123\"}");
+    CHECK(got == NULL && strstr(err_text(), "signature") != NULL);
     free(got);
 }
 
@@ -458,9 +452,8 @@ int main(void)
         perror(table);
         return 1;
     }
-    char err[256];
-    if (appkeys_load(path, &agent.keys, err, sizeof err) != DSTACK_OK) {
-        fprintf(stderr, "%s\n", err);
+    if (appkeys_load(path, &agent.keys) != DSTACK_OK) {
+        fprintf(stderr, "%s\n", err_text());
         return 1;
     }
     test_get_key();

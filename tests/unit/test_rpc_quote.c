@@ -13,6 +13,7 @@
 #include "tee/sim_pck.h"
 #include "attest/versioned.h"
 #include "check.h"
+#include "util/error.h"
 #include "handlers.h"
 #include "quote_answer.h"
 #include "tee/sim_quote.h"
@@ -136,7 +137,8 @@ static bool call(rpc_handler h, struct agent *a, const char *args_json, struct r
     cJSON *args = json_parse(args_json, strlen(args_json), 0, NULL);
     c->agent = a;
     c->args = args;
-    bool ok = h(c);
+    err_clear();
+    bool ok = h(c) == DSTACK_OK;
     json_free(args);
     free(g_last_text);
     g_last_text = NULL;
@@ -152,7 +154,7 @@ static bool call(rpc_handler h, struct agent *a, const char *args_json, struct r
         g_last_text = c->result_text;
         c->result_text = NULL;
     }
-    CHECK(ok || (c->result == NULL && c->result_text == NULL));
+    CHECK(ok || (c->result == NULL && c->result_text == NULL && err_text()[0] != '\0'));
     return ok;
 }
 
@@ -306,7 +308,7 @@ static void test_get_quote(struct agent *a, const char *root)
     json_free(c.result);
     snprintf(args, sizeof args, "{\"report_data\":\"%0130d\"}", 0);
     CHECK(!call(h_get_quote, a, args, &c));
-    CHECK_STR(c.error, "Report data is too long");
+    CHECK_STR(err_text(), "Report data is too long");
     CHECK(!call(h_get_quote, a, "{\"report_data\":\"zz\"}", &c));
     CHECK(!call(h_get_quote, a, "{\"report_data\":\"abc\"}", &c));
     CHECK(call(h_get_quote, a, "{}", &c)); /* empty: 64 zero bytes */
@@ -335,7 +337,7 @@ static void test_attest(struct agent *a)
     char args[300];
     snprintf(args, sizeof args, "{\"report_data\":\"%0130d\"}", 0);
     CHECK(!call(h_attest, a, args, &c));
-    CHECK_STR(c.error, "Report data is too long");
+    CHECK_STR(err_text(), "Report data is too long");
 }
 
 /* computed with upstream's code: content "test", tag "app-data". */
@@ -411,11 +413,11 @@ static void test_tdx_quote(struct agent *a)
     CHECK_STR(json_str(json_get(c.result, "prefix")), "mine");
     json_free(c.result);
     CHECK(!call(h_tdx_quote, a, "{\"report_data\":\"74\",\"hash_algorithm\":\"md5\"}", &c));
-    CHECK_STR(c.error, "invalid hash algorithm");
+    CHECK_STR(err_text(), "invalid hash algorithm");
     CHECK(!call(h_tdx_quote, a, "{\"report_data\":\"74\",\"hash_algorithm\":\"SHA256\"}", &c));
-    CHECK_STR(c.error, "invalid hash algorithm");
+    CHECK_STR(err_text(), "invalid hash algorithm");
     CHECK(!call(h_tdx_quote, a, "{\"report_data\":\"74\",\"hash_algorithm\":\"raw\"}", &c));
-    CHECK_STR(c.error, "invalid content length");
+    CHECK_STR(err_text(), "invalid content length");
 
     char args[300];
     snprintf(args, sizeof args, "{\"report_data\":\"%0128x\"}", 0xabc);
@@ -431,17 +433,17 @@ static void test_tdx_quote(struct agent *a)
     }
     snprintf(args, sizeof args, "{\"report_data\":\"%0126d\"}", 0);
     CHECK(!call(h_raw_quote, a, args, &c));
-    CHECK_STR(c.error, "invalid content length");
+    CHECK_STR(err_text(), "invalid content length");
     snprintf(args, sizeof args, "{\"report_data\":\"%0130d\"}", 0);
     CHECK(!call(h_raw_quote, a, args, &c));
-    CHECK_STR(c.error, "invalid content length");
+    CHECK_STR(err_text(), "invalid content length");
 }
 
 static void test_emit_event(struct agent *a, struct test_tee *t)
 {
     struct rpc_call c;
     CHECK(!call(h_emit_event, a, "{\"event\":\"\",\"payload\":\"00\"}", &c));
-    CHECK_STR(c.error, "event name is required");
+    CHECK_STR(err_text(), "event name is required");
     CHECK(!call(h_emit_event, a, "{\"payload\":\"00\"}", &c));
     CHECK(!call(h_emit_event, a, "{\"event\":\"x\",\"payload\":\"0g\"}", &c));
     CHECK(!call(h_emit_event, a, "{\"event\":5}", &c));
@@ -777,7 +779,7 @@ static void test_no_backend(void)
     struct rpc_call c;
     CHECK(!call(h_get_quote, &a, "{}", &c));
     CHECK(!call(h_emit_event, &a, "{\"event\":\"x\"}", &c));
-    CHECK_STR(c.error, "runtime event emission is not supported by this TEE backend");
+    CHECK_STR(err_text(), "runtime event emission is not supported by this TEE backend");
 }
 
 int main(void)

@@ -12,6 +12,7 @@
 #include "appkeys.h"
 #include "attest/versioned.h"
 #include "check.h"
+#include "util/error.h"
 #include "crypto/hash.h"
 #include "handlers.h"
 #include "tls.h"
@@ -57,9 +58,8 @@ static const char *ca_pem;
 static void setup(void)
 {
     size_t n = 0;
-    char err[256] = "";
     char *keys = check_read_file(check_fixture("upstream/simulator/appkeys.json"), &n);
-    CHECK(appkeys_parse("appkeys.json", keys, n, &agent.keys, err, sizeof err) == DSTACK_OK);
+    CHECK(appkeys_parse("appkeys.json", keys, n, &agent.keys) == DSTACK_OK);
     free(keys);
     char *att = check_read_file(check_fixture("upstream/simulator/attestation.bin"), &n);
     CHECK(versioned_decode((const uint8_t *)att, n, &fixture) == DSTACK_OK);
@@ -69,16 +69,20 @@ static void setup(void)
     ca_pem = agent.keys->ca_cert;
 }
 
+/* Room for a copy of the handler's error text (util/error.h). */
+#define TEST_ERROR_MAX 512
+
 static cJSON *call(rpc_handler h, const char *args_json, char *err_out)
 {
     struct rpc_call c = {.agent = &agent};
     cJSON *args = json_parse(args_json, strlen(args_json), 0, NULL);
     CHECK(args != NULL); /* a test whose JSON does not parse would pass vacuously */
     c.args = args;
-    bool ok = h(&c);
+    err_clear();
+    bool ok = h(&c) == DSTACK_OK;
     json_free(args);
     if (err_out != NULL) {
-        snprintf(err_out, RPC_ERROR_MAX, "%s", ok ? "" : c.error);
+        snprintf(err_out, TEST_ERROR_MAX, "%s", ok ? "" : err_text());
     }
     if (!ok) {
         return NULL;
@@ -198,7 +202,7 @@ static void check_answer(cJSON *res, bool ra_tls, uint8_t spki_out[P256_SPKI_LEN
 static void test_get_tls_key(void)
 {
     uint8_t a[P256_SPKI_LEN], b[P256_SPKI_LEN];
-    char err[RPC_ERROR_MAX];
+    char err[TEST_ERROR_MAX];
     cJSON *r = call(h_get_tls_key,
                     "{\"subject\":\"example.com\",\"alt_names\":[\"www.example.com\","
                     "\"127.0.0.1\",\"::1\"],\"usage_ra_tls\":true,\"usage_server_auth\":true,"
@@ -260,7 +264,7 @@ static void test_derive_key(void)
          "OowGEk28my5xIPeV30UJZY3LVjagyXLvlqg7qh4ISaFx0+V0lvJ7UMo8\n"
          "-----END PRIVATE KEY-----\n"},
     };
-    char err[RPC_ERROR_MAX];
+    char err[TEST_ERROR_MAX];
     uint8_t spki[P256_SPKI_LEN], spki2[P256_SPKI_LEN];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cJSON *r = call(h_derive_key, cases[i].args, err);

@@ -3,14 +3,14 @@
 #include "check.h"
 #include "sc_config.h"
 #include "log.h"
+#include "util/error.h"
 
 static void test_defaults(void)
 {
     struct sc_config c;
-    char err[SC_CONFIG_ERROR_MAX] = "";
     sc_config_defaults(&c);
     char *env[] = {"PATH=/bin", NULL};
-    CHECK(sc_config_from_env(&c, env, err) == 0);
+    CHECK(sc_config_from_env(&c, env) == 0);
     CHECK_STR(c.host, "0.0.0.0");
     CHECK(c.port == 9999);
     CHECK_STR(c.endpoint, "");
@@ -51,54 +51,54 @@ static const struct {
     {{"QUOTE_SIDECAR__SERVER__PORT=65535"}, 0, "0.0.0.0", 65535, NULL},
     /* Bad values stop start-up with the variable's name. */
     {{"QUOTE_SIDECAR__SERVER__PORT=65536"},
-     -1,
+     DSTACK_EINVAL,
      NULL,
      0,
      "QUOTE_SIDECAR__SERVER__PORT: invalid port \"65536\" (expected 0-65535)"},
     {{"QUOTE_SIDECAR__SERVER__PORT=abc"},
-     -1,
+     DSTACK_EINVAL,
      NULL,
      0,
      "QUOTE_SIDECAR__SERVER__PORT: invalid port \"abc\" (expected 0-65535)"},
     {{"QUOTE_SIDECAR_SERVER__PORT=-1"},
-     -1,
+     DSTACK_EINVAL,
      NULL,
      0,
      "QUOTE_SIDECAR_SERVER__PORT: invalid port \"-1\" (expected 0-65535)"},
     {{"QUOTE_SIDECAR__SERVER__PORT= 80"},
-     -1,
+     DSTACK_EINVAL,
      NULL,
      0,
      "QUOTE_SIDECAR__SERVER__PORT: invalid port \" 80\" (expected 0-65535)"},
     {{"QUOTE_SIDECAR__SERVER__PORT=8080x"},
-     -1,
+     DSTACK_EINVAL,
      NULL,
      0,
      "QUOTE_SIDECAR__SERVER__PORT: invalid port \"8080x\" (expected 0-65535)"},
     {{"QUOTE_SIDECAR__SERVER__PORT=000008080"},
-     -1,
+     DSTACK_EINVAL,
      NULL,
      0,
      "QUOTE_SIDECAR__SERVER__PORT: invalid port \"000008080\" (expected 0-65535)"},
     {{"QUOTE_SIDECAR__SERVER__HOST=bad host"},
-     -1,
+     DSTACK_EINVAL,
      NULL,
      0,
      "QUOTE_SIDECAR__SERVER__HOST: invalid host \"bad host\" (expected an IP address or a host "
      "name)"},
     {{"QUOTE_SIDECAR_SERVER__HOST=http://x"},
-     -1,
+     DSTACK_EINVAL,
      NULL,
      0,
      "QUOTE_SIDECAR_SERVER__HOST: invalid host \"http://x\" (expected an IP address or a host "
      "name)"},
     {{"QUOTE_SIDECAR__SERVER__HOST=[]"},
-     -1,
+     DSTACK_EINVAL,
      NULL,
      0,
      "QUOTE_SIDECAR__SERVER__HOST: invalid host \"[]\" (expected an IP address or a host name)"},
     {{"QUOTE_SIDECAR__SERVER__PORT=8080", "QUOTE_SIDECAR_SERVER__PORT=9000"},
-     -1,
+     DSTACK_EINVAL,
      NULL,
      0,
      "QUOTE_SIDECAR__SERVER__PORT=\"8080\" and QUOTE_SIDECAR_SERVER__PORT=\"9000\" disagree; set "
@@ -109,22 +109,21 @@ static void test_env(void)
 {
     for (size_t i = 0; i < sizeof env_cases / sizeof env_cases[0]; i++) {
         struct sc_config c;
-        char err[SC_CONFIG_ERROR_MAX] = "";
         char *env[5] = {0};
         for (size_t k = 0; k < 4 && env_cases[i].env[k] != NULL; k++) {
             env[k] = (char *)env_cases[i].env[k];
         }
         sc_config_defaults(&c);
-        int rc = sc_config_from_env(&c, env, err);
+        int rc = sc_config_from_env(&c, env);
         if (rc != env_cases[i].rc) {
-            fprintf(stderr, "env case %zu: rc %d (%s)\n", i, rc, err);
+            fprintf(stderr, "env case %zu: rc %d (%s)\n", i, rc, err_text());
         }
         CHECK(rc == env_cases[i].rc);
         if (env_cases[i].rc == 0) {
             CHECK_STR(c.host, env_cases[i].host);
             CHECK(c.port == env_cases[i].port);
         } else {
-            CHECK_STR(err, env_cases[i].err);
+            CHECK_STR(err_text(), env_cases[i].err);
         }
     }
 }
@@ -145,18 +144,17 @@ static const struct {
     {"warn, dstack_quote_sidecar=trace", 0, LOG_TRACE},
     {"dstack_quote_sidecar", 0, LOG_TRACE},
     {"info,,", 0, LOG_INFO},
-    {"debgu", -1, LOG_INFO},
-    {"x=loud", -1, LOG_INFO},
-    {"", -1, LOG_INFO},
-    {",", -1, LOG_INFO},
+    {"debgu", DSTACK_EINVAL, LOG_INFO},
+    {"x=loud", DSTACK_EINVAL, LOG_INFO},
+    {"", DSTACK_EINVAL, LOG_INFO},
+    {",", DSTACK_EINVAL, LOG_INFO},
 };
 
 static void test_rust_log(void)
 {
     for (size_t i = 0; i < sizeof log_cases / sizeof log_cases[0]; i++) {
         enum log_level lv = LOG_INFO;
-        char why[LOG_ERROR_MAX];
-        int rc = log_filter_level(log_cases[i].rust_log, SC_LOG_TARGET, &lv, why);
+        int rc = log_filter_level(log_cases[i].rust_log, SC_LOG_TARGET, &lv);
         if (rc != log_cases[i].rc || lv != log_cases[i].level) {
             fprintf(stderr, "RUST_LOG case \"%s\": rc %d level %d\n", log_cases[i].rust_log, rc,
                     (int)lv);
@@ -166,36 +164,34 @@ static void test_rust_log(void)
     }
     /* Through the environment: an unreadable value is a warning, not a failure. */
     struct sc_config c;
-    char err[SC_CONFIG_ERROR_MAX] = "";
     sc_config_defaults(&c);
     char *env[] = {"RUST_LOG=debug", NULL};
-    CHECK(sc_config_from_env(&c, env, err) == 0);
+    CHECK(sc_config_from_env(&c, env) == 0);
     CHECK(c.log_level == LOG_DEBUG);
     CHECK_STR(c.log_warning, "");
     sc_config_defaults(&c);
     char *bad[] = {"RUST_LOG=verbose", NULL};
-    CHECK(sc_config_from_env(&c, bad, err) == 0);
+    CHECK(sc_config_from_env(&c, bad) == 0);
     CHECK(c.log_level == LOG_INFO);
     CHECK(strstr(c.log_warning, "RUST_LOG: cannot read \"verbose\"") == c.log_warning);
 }
 
-static enum sc_config_args run_args(struct sc_config *c, char *err, char **argv)
+static enum sc_config_args run_args(struct sc_config *c, char **argv)
 {
     int argc = 0;
     while (argv[argc] != NULL) {
         argc++;
     }
-    return sc_config_parse_args(c, argc, argv, err);
+    return sc_config_parse_args(c, argc, argv);
 }
 
 static void test_args(void)
 {
     struct sc_config c;
-    char err[SC_CONFIG_ERROR_MAX] = "";
     sc_config_defaults(&c);
     char *env[] = {"QUOTE_SIDECAR__SERVER__HOST=10.0.0.1", "QUOTE_SIDECAR__SERVER__PORT=8080",
                    "RUST_LOG=nonsense", NULL};
-    CHECK(sc_config_from_env(&c, env, err) == 0);
+    CHECK(sc_config_from_env(&c, env) == 0);
     /* Flags win over the environment. */
     char *argv1[] = {"sidecar",
                      "--host",
@@ -213,7 +209,7 @@ static void test_args(void)
                      "--log-level",
                      "warn",
                      NULL};
-    CHECK(run_args(&c, err, argv1) == SC_ARGS_RUN);
+    CHECK(run_args(&c, argv1) == SC_ARGS_RUN);
     CHECK_STR(c.host, "127.0.0.1");
     CHECK(c.port == 18080);
     CHECK_STR(c.endpoint, "http://127.0.0.1:8090");
@@ -250,16 +246,16 @@ static void test_args(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sc_config_defaults(&c);
-        err[0] = '\0';
+        err_clear();
         char *argv[5] = {0};
         memcpy(argv, cases[i].argv, sizeof cases[i].argv);
-        enum sc_config_args got = run_args(&c, err, argv);
+        enum sc_config_args got = run_args(&c, argv);
         if (got != cases[i].want) {
-            fprintf(stderr, "args case %zu: got %d (%s)\n", i, (int)got, err);
+            fprintf(stderr, "args case %zu: got %d (%s)\n", i, (int)got, err_text());
         }
         CHECK(got == cases[i].want);
         if (cases[i].err != NULL) {
-            CHECK_STR(err, cases[i].err);
+            CHECK_STR(err_text(), cases[i].err);
         }
     }
 }

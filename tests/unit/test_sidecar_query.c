@@ -2,6 +2,7 @@
  * the 64-byte limit, and every refusal with its HTTP status and text. */
 #include "check.h"
 #include "sc_query.h"
+#include "util/error.h"
 
 static const struct {
     const char *in;
@@ -85,17 +86,16 @@ static void test_report_data(void)
 {
     for (size_t i = 0; i < sizeof rd_cases / sizeof rd_cases[0]; i++) {
         struct sc_report_data rd;
-        char err[SC_QUERY_ERROR_MAX] = "";
         const char *q = rd_cases[i].query;
-        unsigned st = sc_query_report_data(q, q != NULL ? strlen(q) : 0, &rd, err);
+        unsigned st = sc_query_report_data(q, q != NULL ? strlen(q) : 0, &rd);
         if (st != rd_cases[i].status) {
-            fprintf(stderr, "case %zu (%s): status %u (%s)\n", i, q ? q : "(null)", st, err);
+            fprintf(stderr, "case %zu (%s): status %u (%s)\n", i, q ? q : "(null)", st, err_text());
         }
         CHECK(st == rd_cases[i].status);
         if (st == 0 && rd_cases[i].status == 0) {
             CHECK_HEX(rd.b, rd.len, rd_cases[i].want);
         } else if (st != 0) {
-            CHECK_STR(err, rd_cases[i].want);
+            CHECK_STR(err_text(), rd_cases[i].want);
         }
     }
 }
@@ -109,16 +109,15 @@ static void test_long_query(void)
     memset(q + 5, 'a', n - 5);
     q[n] = '\0';
     struct sc_report_data rd;
-    char err[SC_QUERY_ERROR_MAX];
-    CHECK(sc_query_report_data(q, n, &rd, err) == 414);
-    CHECK_STR(err, "query string too long (4097 bytes, at most 4096)");
+    CHECK(sc_query_report_data(q, n, &rd) == 414);
+    CHECK_STR(err_text(), "query string too long (4097 bytes, at most 4096)");
     /* Exactly SC_QUERY_MAX: decoded, then refused for its length (400, not 414). */
-    CHECK(sc_query_report_data(q, SC_QUERY_MAX, &rd, err) == 400);
-    CHECK_STR(err, "data must be at most 64 bytes, got 4091");
+    CHECK(sc_query_report_data(q, SC_QUERY_MAX, &rd) == 400);
+    CHECK_STR(err_text(), "data must be at most 64 bytes, got 4091");
     /* A long but legal query: many empty pairs around a short value. */
     memset(q, '&', n);
     memcpy(q + 100, "data=ok", 7);
-    CHECK(sc_query_report_data(q, SC_QUERY_MAX, &rd, err) == 0);
+    CHECK(sc_query_report_data(q, SC_QUERY_MAX, &rd) == 0);
     CHECK_HEX(rd.b, rd.len, "6f6b");
     free(q);
 }
