@@ -96,21 +96,32 @@ dstack_err jf_hex_public(const cJSON *obj, const char *key, struct dstack_bytes 
     return jf_hex_as(obj, key, out, false);
 }
 
+/* The array field `key` of obj: absent or null reads as empty (*n = 0); any other type is
+ * DSTACK_EPROTO. */
+static dstack_err field_array(const cJSON *obj, const char *key, const cJSON **arr, size_t *n)
+{
+    *arr = json_get(obj, key);
+    *n = 0;
+    if (*arr == NULL || cJSON_IsNull(*arr)) {
+        return DSTACK_OK;
+    }
+    if (!cJSON_IsArray(*arr)) {
+        return err_set(DSTACK_EPROTO, "response field %s is not an array", key);
+    }
+    *n = (size_t)cJSON_GetArraySize(*arr);
+    return DSTACK_OK;
+}
+
 dstack_err jf_hex_array(const cJSON *obj, const char *key, struct dstack_bytes **out,
                         size_t *out_len)
 {
     *out = NULL;
     *out_len = 0;
-    const cJSON *arr = json_get(obj, key);
-    if (arr == NULL || cJSON_IsNull(arr)) {
-        return DSTACK_OK;
-    }
-    if (!cJSON_IsArray(arr)) {
-        return err_set(DSTACK_EPROTO, "response field %s is not an array", key);
-    }
-    size_t n = (size_t)cJSON_GetArraySize(arr);
-    if (n == 0) {
-        return DSTACK_OK;
+    const cJSON *arr = NULL;
+    size_t n = 0;
+    dstack_err err = field_array(obj, key, &arr, &n);
+    if (err != DSTACK_OK || n == 0) {
+        return err;
     }
     struct dstack_bytes *a = calloc(n, sizeof *a);
     if (a == NULL) {
@@ -118,7 +129,7 @@ dstack_err jf_hex_array(const cJSON *obj, const char *key, struct dstack_bytes *
     }
     const cJSON *item = arr->child;
     for (size_t i = 0; i < n; i++, item = item->next) {
-        dstack_err err = hex_value(item, key, &a[i]);
+        err = hex_value(item, key, &a[i]);
         if (err != DSTACK_OK) {
             jf_bytes_array_free(a, n);
             return err;
@@ -133,16 +144,11 @@ dstack_err jf_string_array(const cJSON *obj, const char *key, char ***out, size_
 {
     *out = NULL;
     *out_len = 0;
-    const cJSON *arr = json_get(obj, key);
-    if (arr == NULL || cJSON_IsNull(arr)) {
-        return DSTACK_OK;
-    }
-    if (!cJSON_IsArray(arr)) {
-        return err_set(DSTACK_EPROTO, "response field %s is not an array", key);
-    }
-    size_t n = (size_t)cJSON_GetArraySize(arr);
-    if (n == 0) {
-        return DSTACK_OK;
+    const cJSON *arr = NULL;
+    size_t n = 0;
+    dstack_err err = field_array(obj, key, &arr, &n);
+    if (err != DSTACK_OK || n == 0) {
+        return err;
     }
     char **a = calloc(n, sizeof *a);
     if (a == NULL) {
