@@ -113,7 +113,7 @@ static dstack_err snapshot_log(struct rpc_call *call, struct quote_snapshot *s)
     }
     if (e != DSTACK_OK) {
         dstack_event_log_free(&log);
-        return err_set(DSTACK_EINVAL, "Failed to read the event log: %s", err_text());
+        return err_wrap(DSTACK_EINVAL, "Failed to read the event log");
     }
     e = quote_answer_log_new(&log, a->vm_config, &s->ev);
     dstack_event_log_free(&log);
