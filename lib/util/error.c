@@ -51,7 +51,11 @@ __attribute__((format(printf, 3, 0))) static void write_text(char *dst, size_t c
 
 dstack_err err_vset(dstack_err code, const char *fmt, va_list ap)
 {
-    write_text(err_buf, sizeof err_buf, fmt, ap);
+    /* Formatted aside first: an argument may be err_text() itself (err_set(e, "x: %s",
+     * err_text())), and vsnprintf must not read the buffer it writes. */
+    char text[ERR_TEXT_MAX];
+    write_text(text, sizeof text, fmt, ap);
+    memcpy(err_buf, text, strlen(text) + 1);
     return code;
 }
 
@@ -72,8 +76,10 @@ dstack_err err_wrap(dstack_err code, const char *fmt, ...)
 
     va_list ap;
     va_start(ap, fmt);
-    write_text(err_buf, sizeof err_buf, fmt, ap);
+    char context[ERR_TEXT_MAX]; /* aside, for the same reason as in err_vset */
+    write_text(context, sizeof context, fmt, ap);
     va_end(ap);
+    memcpy(err_buf, context, strlen(context) + 1);
 
     if (inner[0] != '\0') {
         size_t used = strlen(err_buf);

@@ -23,7 +23,8 @@
 #define ERR_TEXT_MAX 2048
 
 /* Sets the calling thread's error text and returns code, so callers write
- * `return err_set(DSTACK_EINVAL, "...")`. */
+ * `return err_set(DSTACK_EINVAL, "...")`. An argument may be err_text() itself (the text is
+ * formatted aside first), though err_wrap says the same more plainly. */
 dstack_err err_set(dstack_err code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 dstack_err err_vset(dstack_err code, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));

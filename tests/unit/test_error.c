@@ -27,6 +27,13 @@ static void set_and_wrap(void)
     CHECK(err_wrap(DSTACK_ENOMEM, "loading keys") == DSTACK_ENOMEM);
     CHECK_STR(err_text(), "loading keys");
 
+    /* the current text may be an argument of the next one */
+    (void)err_set(DSTACK_EIO, "disk full");
+    CHECK(err_set(DSTACK_EIO, "writing log: %s", err_text()) == DSTACK_EIO);
+    CHECK_STR(err_text(), "writing log: disk full");
+    CHECK(err_wrap(DSTACK_EIO, "ctx %s", err_text()) == DSTACK_EIO);
+    CHECK_STR(err_text(), "ctx writing log: disk full: writing log: disk full");
+
     /* a success does not clear the text */
     (void)err_set(DSTACK_EINVAL, "first");
     CHECK_STR(err_text(), "first");
