@@ -18,6 +18,7 @@ fi
 
 scripts/check-banned.sh
 scripts/check-format.sh
+scripts/check-bounds.sh
 
 # The only tests allowed to skip (CTest exit code 77), each with what it needs that a clone on
 # an ordinary machine may not have. Every other skip fails this script: a missing fixture,
