@@ -186,6 +186,27 @@ static bool simple_escape(uint8_t e)
     }
 }
 
+/* The end of the run of plain ASCII string bytes (no quote, backslash, control or high byte)
+ * from i: 16, then 8 bytes at a time, then bytewise. */
+static inline size_t skip_plain(const uint8_t *s, size_t i, size_t len)
+{
+    while (len - i >= 16 && plain16(s + i)) {
+        i += 16;
+    }
+    while (len - i >= 8) {
+        uint64_t w;
+        memcpy(&w, s + i, sizeof w);
+        if ((special_bytes(w) & HIGHS) != 0) {
+            break;
+        }
+        i += 8;
+    }
+    while (i < len && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\') {
+        i++;
+    }
+    return i;
+}
+
 static bool scan_string(struct scanner *sc)
 {
     const uint8_t *s = sc->s;
@@ -193,20 +214,7 @@ static bool scan_string(struct scanner *sc)
     bool is_key = sc->expect_key, nul = false, escaped = false, unicode = false;
     for (;;) {
         size_t run = i;
-        while (sc->len - i >= 16 && plain16(s + i)) {
-            i += 16;
-        }
-        while (sc->len - i >= 8) {
-            uint64_t w;
-            memcpy(&w, s + i, sizeof w);
-            if ((special_bytes(w) & HIGHS) != 0) {
-                break;
-            }
-            i += 8;
-        }
-        while (i < sc->len && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\') {
-            i++;
-        }
+        i = skip_plain(s, i, sc->len);
         decoded += i - run;
         if (i >= sc->len) {
             return fail(sc, sc->len, "premature end of input in a string");
