@@ -143,7 +143,11 @@ dstack_err vsock_http_post(uint32_t cid, uint32_t port, const char *path, const 
 {
     struct vsock_target t = {.cid = cid, .port = port};
     char url[512], peer[48];
-    snprintf(url, sizeof url, "http://localhost%s", path);
+    int n = snprintf(url, sizeof url, "http://localhost%s", path);
+    if (n < 0 || (size_t)n >= sizeof url) {
+        return err_set(DSTACK_EINVAL, "vsock %u:%u: path too long (%zu bytes)", cid, port,
+                       strlen(path));
+    }
     snprintf(peer, sizeof peer, "vsock %u:%u", cid, port);
     return post(&t, NULL, url, body, timeout_ms, peer);
 }

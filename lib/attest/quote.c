@@ -64,7 +64,7 @@ dstack_err dstack_quote_report_data_offset(const uint8_t *quote, size_t len, siz
 {
     struct dstack_quote_header h;
     uint16_t type;
-    size_t off, blen;
+    size_t off = 0, blen = 0;
     if (quote == NULL || offset == NULL) {
         return err_set(DSTACK_EINVAL, "quote: no quote or no output");
     }
