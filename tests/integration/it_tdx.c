@@ -361,8 +361,9 @@ static void test_pressure(void)
     CHECK(worst < (8 + 1) * (500 + 400));
     CHECK(atomic_load(&key_failures) == 0);
     CHECK(n_samples >= 20);
-    /* Within 2x of unloaded (a 0.25 ms floor absorbs scheduler noise on a shared 2-core box). */
-    CHECK(p50 <= 2 * (base_p50 > 0.25 ? base_p50 : 0.25));
+    /* GetKey's latency under this load is a speed target, so scripts/bench.sh judges it (figure
+     * 6, bench_quote_pressure); here it is only printed above: a shared machine's scheduler
+     * decides it more than the daemon does. */
 }
 
 static atomic_bool emit_stop;
