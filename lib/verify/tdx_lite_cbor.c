@@ -84,35 +84,32 @@ static dstack_err read_map(struct cbor *c, const char *what, const struct field 
     return DSTACK_OK;
 }
 
+/* A SHA-384 digest field: a 48-byte byte string. */
+static dstack_err rd_sha384(struct cbor *c, uint8_t out[DSTACK_SHA384_LEN], const char *field)
+{
+    return bytes_n(c, out, DSTACK_SHA384_LEN) ? DSTACK_OK
+                                              : malformed(field, "a 48-byte byte string");
+}
+
 static dstack_err rd_cmdline(struct cbor *c, struct tdx_lite_measurement *m)
 {
-    return bytes_n(c, m->cmdline_sha384, DSTACK_SHA384_LEN)
-               ? DSTACK_OK
-               : malformed("image.cmdline_sha384", "a 48-byte byte string");
+    return rd_sha384(c, m->cmdline_sha384, "image.cmdline_sha384");
 }
 static dstack_err rd_kernel(struct cbor *c, struct tdx_lite_measurement *m)
 {
-    return bytes_n(c, m->kernel_authenticode, DSTACK_SHA384_LEN)
-               ? DSTACK_OK
-               : malformed("image.kernel_authenticode", "a 48-byte byte string");
+    return rd_sha384(c, m->kernel_authenticode, "image.kernel_authenticode");
 }
 static dstack_err rd_initrd(struct cbor *c, struct tdx_lite_measurement *m)
 {
-    return bytes_n(c, m->initrd_sha384, DSTACK_SHA384_LEN)
-               ? DSTACK_OK
-               : malformed("image.initrd_sha384", "a 48-byte byte string");
+    return rd_sha384(c, m->initrd_sha384, "image.initrd_sha384");
 }
 static dstack_err rd_single(struct cbor *c, struct tdx_lite_measurement *m)
 {
-    return bytes_n(c, m->mrtd_single_pass, DSTACK_SHA384_LEN)
-               ? DSTACK_OK
-               : malformed("tdvf.mrtd.single_pass", "a 48-byte byte string");
+    return rd_sha384(c, m->mrtd_single_pass, "tdvf.mrtd.single_pass");
 }
 static dstack_err rd_two(struct cbor *c, struct tdx_lite_measurement *m)
 {
-    return bytes_n(c, m->mrtd_two_pass, DSTACK_SHA384_LEN)
-               ? DSTACK_OK
-               : malformed("tdvf.mrtd.two_pass", "a 48-byte byte string");
+    return rd_sha384(c, m->mrtd_two_pass, "tdvf.mrtd.two_pass");
 }
 
 static dstack_err rd_ovmf(struct cbor *c, struct tdx_lite_measurement *m)
