@@ -37,7 +37,7 @@ struct sim_measurements {
 };
 
 /* Builds the state from cfg (compose_file, sys_config_file, keys_file, sim_dir, sim_seed).
- * On failure err (capacity err_cap) names the file and the problem. */
+ * On failure the error text (util/error.h) names the file and the problem. */
 dstack_err sim_state_open(const struct agent_config *cfg, struct sim_state **out);
 void sim_state_free(struct sim_state *st); /* NULL ok */
 
