@@ -17,23 +17,10 @@
 #include <openssl/x509v3.h>
 
 #include "crypto/hash.h"
+#include "util/error.h"
 #include "util/hex.h"
 #include "util/secret.h"
 #include "x509/p256.h"
-
-#define TRY(x)                                                                                     \
-    do {                                                                                           \
-        if ((err = (x)) != DSTACK_OK) {                                                            \
-            goto out;                                                                              \
-        }                                                                                          \
-    } while (0)
-#define ENSURE(c, e)                                                                               \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            err = (e);                                                                             \
-            goto out;                                                                              \
-        }                                                                                          \
-    } while (0)
 
 /* Intel's QE vendor id (docs/attestation.md; mock-attestation tdx.rs INTEL_QE_VENDOR_ID). */
 static const uint8_t intel_qe_vendor_id[16] = {0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,

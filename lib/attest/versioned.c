@@ -61,13 +61,6 @@ static dstack_err read_count(struct scale_rd *r, size_t min_size, size_t *out)
     return DSTACK_OK;
 }
 
-#define TRY(x)                                                                                     \
-    do {                                                                                           \
-        if ((err = (x)) != DSTACK_OK) {                                                            \
-            goto out;                                                                              \
-        }                                                                                          \
-    } while (0)
-
 dstack_err versioned_decode(const uint8_t *bytes, size_t len, struct versioned_attestation *out)
 {
     dstack_err err = DSTACK_OK;

@@ -33,6 +33,23 @@ dstack_err err_vset(dstack_err code, const char *fmt, va_list ap)
  * `return err_wrap(err, "reading %s", path)`. When no text was set, the context alone stays. */
 dstack_err err_wrap(dstack_err code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The happy path straight down to one cleanup exit (`out:`), in a function holding
+ * `dstack_err err`: TRY(x) keeps x's code (its text is already set); ENSURE(c, e) sets code e
+ * when c fails, for callees that set the text themselves or leave it to the caller. */
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        if ((err = (x)) != DSTACK_OK) {                                                            \
+            goto out;                                                                              \
+        }                                                                                          \
+    } while (0)
+#define ENSURE(c, e)                                                                               \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            err = (e);                                                                             \
+            goto out;                                                                              \
+        }                                                                                          \
+    } while (0)
+
 /* The calling thread's text; never NULL, "" when nothing was set since err_clear. */
 const char *err_text(void);
 
