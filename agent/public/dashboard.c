@@ -78,6 +78,22 @@ static void row_start(struct strbuf *out, const char *label)
     strbuf_puts(out, "</div><div class=\"value\">");
 }
 
+/* "Used: U / Total: T (<third>: X)", as upstream's template shows memory and swap. */
+static void usage_row(struct strbuf *out, const char *label, uint64_t used, uint64_t total,
+                      const char *third, uint64_t third_value)
+{
+    row_start(out, label);
+    strbuf_puts(out, "Used: ");
+    put_size(out, used);
+    strbuf_puts(out, " / Total: ");
+    put_size(out, total);
+    strbuf_puts(out, " (");
+    strbuf_puts(out, third);
+    strbuf_puts(out, ": ");
+    put_size(out, third_value);
+    strbuf_puts(out, ")</div></div>\n");
+}
+
 static void row(struct strbuf *out, const char *label, const char *value)
 {
     row_start(out, label);
@@ -99,22 +115,9 @@ static void system_rows(struct strbuf *out, const struct sysinfo_snapshot *s)
     snprintf(num, sizeof num, " (%" PRIu32 " cores)", s->num_cpus);
     strbuf_puts(out, num);
     strbuf_puts(out, "</div></div>\n");
-    row_start(out, "Memory Usage");
-    strbuf_puts(out, "Used: ");
-    put_size(out, s->used_memory);
-    strbuf_puts(out, " / Total: ");
-    put_size(out, s->total_memory);
-    strbuf_puts(out, " (Available: ");
-    put_size(out, s->available_memory);
-    strbuf_puts(out, ")</div></div>\n");
-    row_start(out, "Swap Usage");
-    strbuf_puts(out, "Used: ");
-    put_size(out, s->used_swap);
-    strbuf_puts(out, " / Total: ");
-    put_size(out, s->total_swap);
-    strbuf_puts(out, " (Free: ");
-    put_size(out, s->free_swap);
-    strbuf_puts(out, ")</div></div>\n");
+    usage_row(out, "Memory Usage", s->used_memory, s->total_memory, "Available",
+              s->available_memory);
+    usage_row(out, "Swap Usage", s->used_swap, s->total_swap, "Free", s->free_swap);
     row_start(out, "Load Average");
     const uint32_t loads[3] = {s->loadavg_one, s->loadavg_five, s->loadavg_fifteen};
     static const char *const names[3] = {"1min: ", ", 5min: ", ", 15min: "};
