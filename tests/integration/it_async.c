@@ -336,6 +336,7 @@ static void on_cancel_key(dstack_err err, struct dstack_get_key_response *k, voi
         x->ok++;
     } else {
         x->other++;
+        snprintf(x->msg, sizeof x->msg, "%s: %s", dstack_err_str(err), dstack_last_error());
     }
     dstack_get_key_response_free(k);
 }
@@ -399,6 +400,10 @@ static void test_cancel(void)
     }
     CHECK(dstack_async_perform(a, NULL) == DSTACK_OK);
     dstack_async_free(a);
+    if (!(z.canceled + z.ok == 20 && z.canceled > 0 && z.other == 0)) {
+        fprintf(stderr, "free with 20 pending: %d cancelled, %d ok, %d other (last: %s)\n",
+                z.canceled, z.ok, z.other, z.msg);
+    }
     CHECK(z.canceled + z.ok == 20 && z.canceled > 0 && z.other == 0);
     dstack_client_free(c);
 }
