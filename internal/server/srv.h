@@ -125,4 +125,8 @@ const char *srv_listen_unix_path(const char *address);
 /* The local port of a TCP socket, 0 for other kinds. */
 uint16_t srv_socket_port(int fd);
 
+/* On a TCP listening socket, drops every new connection's first segment (a SYN without ACK) and
+ * lets handshakes already under way complete. Returns false on other kinds of socket. */
+bool srv_listen_stop_handshakes(int fd);
+
 #endif

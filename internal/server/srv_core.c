@@ -24,6 +24,7 @@
 #define SRV_RATE_GRACE_MS 2000
 #define SRV_MHD_LINES 10 /* libmicrohttpd's own messages per report period */
 #define SRV_ACCEPT_BATCH 64
+#define SRV_HANDSHAKE_SETTLE_MS 50 /* at shutdown, for handshakes under way to complete */
 
 enum conn_phase {
     PHASE_WAIT,    /* ready for a request: idle, or its request line on its way */
@@ -389,6 +390,34 @@ static void report(struct srv_listener *l, long long now)
     l->report_ms = now;
 }
 
+/* At shutdown: what the kernel completed is served, then the socket closes, so that new clients
+ * are refused instead of waiting in a backlog nobody takes. Closing resets every connection still
+ * queued, even one whose request is sent, so on TCP new handshakes are first stopped (a dropped
+ * SYN is retried after a second, and meets the closed port) and those under way get
+ * SRV_HANDSHAKE_SETTLE_MS to complete and be accepted. A Unix socket has no such step: a client
+ * that connects in the instant before the close is reset. */
+static void take_last_connections(struct srv_listener *l)
+{
+    long long until = now_ms();
+    if (srv_listen_stop_handshakes(l->cfg.fd)) {
+        until += SRV_HANDSHAKE_SETTLE_MS;
+    }
+    for (;;) {
+        bool more = true;
+        while (more) {
+            if (!accept_batch(l, l->cfg.fd)) {
+                return; /* out of descriptors: what is left cannot be taken */
+            }
+            more = l->last_batch_full;
+        }
+        long long left = until - now_ms();
+        struct pollfd p = {.fd = l->cfg.fd, .events = POLLIN};
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
+            return;
+        }
+    }
+}
+
 static void *acceptor_main(void *arg)
 {
     struct srv_listener *l = arg;
@@ -397,10 +426,7 @@ static void *acceptor_main(void *arg)
     while (!atomic_load(&l->exiting)) {
         long long now = now_ms();
         if (accepting && atomic_load(&l->closing)) {
-            /* What the kernel completed is served; then the socket closes at once, so that new
-             * clients are refused instead of waiting in a backlog nobody takes. */
-            while (accept_batch(l, l->cfg.fd) && l->last_batch_full) {
-            }
+            take_last_connections(l);
             close(l->cfg.fd);
             l->cfg.fd = -1;
             accepting = false;

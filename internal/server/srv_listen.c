@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
 #include <linux/vm_sockets.h>
 
 #include "util/error.h"
@@ -222,4 +223,24 @@ uint16_t srv_socket_port(int fd)
         return ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
     }
     return 0;
+}
+
+/* A classic BPF socket filter runs on each TCP segment with the TCP header at offset 0
+ * (tcp_v4_rcv/tcp_v6_rcv in the kernel; it runs for listening sockets and, with the
+ * listener's filter, for the final ACK of a handshake). Byte 13 holds the flags. */
+bool srv_listen_stop_handshakes(int fd)
+{
+    if (srv_socket_port(fd) == 0) {
+        return false;
+    }
+    enum { TCP_FLAGS_OFFSET = 13, TCP_SYN = 0x02, TCP_ACK = 0x10 };
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, TCP_FLAGS_OFFSET),
+        BPF_STMT(BPF_ALU | BPF_AND | BPF_K, TCP_SYN | TCP_ACK),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TCP_SYN, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, 0),          /* a bare SYN: dropped */
+        BPF_STMT(BPF_RET | BPF_K, 0xffffffffu), /* everything else: kept whole */
+    };
+    struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == 0;
 }

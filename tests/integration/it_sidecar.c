@@ -551,8 +551,8 @@ struct flood {
     int requests;
     atomic_int ok;
     atomic_int answered; /* any complete HTTP answer */
-    atomic_int refused;  /* could not connect (after shutdown began) */
-    atomic_int broken;   /* connected but no complete answer: must stay 0 */
+    atomic_int refused;  /* could not connect, or reset before the request left (shutdown) */
+    atomic_int broken;   /* the request was sent but no complete answer came: must stay 0 */
     atomic_bool stop;
 };
 
@@ -566,7 +566,11 @@ static void *flood_worker(void *arg)
             if (r.status == 200 && r.len > 1000) {
                 atomic_fetch_add(&f->ok, 1);
             }
-        } else if (r.rc == CURLE_COULDNT_CONNECT) {
+        } else if (r.rc == CURLE_COULDNT_CONNECT || r.rc == CURLE_SEND_ERROR) {
+            /* A send error means not one byte of the request left: the kernel completed the
+             * handshake in the instant between the sidecar's last accept and its closing the
+             * listening socket, and that close reset the never-accepted connection. No server
+             * can close that window; the request never reached it, so it is a refusal. */
             atomic_fetch_add(&f->refused, 1);
             atomic_store(&f->stop, true);
         } else {
