@@ -568,9 +568,10 @@ static void *flood_worker(void *arg)
             }
         } else if (r.rc == CURLE_COULDNT_CONNECT || r.rc == CURLE_SEND_ERROR) {
             /* A send error means not one byte of the request left: the kernel completed the
-             * handshake in the instant between the sidecar's last accept and its closing the
-             * listening socket, and that close reset the never-accepted connection. No server
-             * can close that window; the request never reached it, so it is a refusal. */
+             * handshake after the sidecar's last accept, and closing the listening socket reset
+             * the never-accepted connection. The server narrows that window (new handshakes are
+             * stopped first, srv_listen_stop_handshakes) but cannot shut it on a loaded machine;
+             * the request never reached it, so it counts as a refusal. */
             atomic_fetch_add(&f->refused, 1);
             atomic_store(&f->stop, true);
         } else {
