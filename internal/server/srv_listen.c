@@ -238,7 +238,7 @@ bool srv_listen_stop_handshakes(int fd)
         BPF_STMT(BPF_LD | BPF_B | BPF_ABS, TCP_FLAGS_OFFSET),
         BPF_STMT(BPF_ALU | BPF_AND | BPF_K, TCP_SYN | TCP_ACK),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TCP_SYN, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, 0),          /* a bare SYN: dropped */
+        BPF_STMT(BPF_RET | BPF_K, 0),           /* a bare SYN: dropped */
         BPF_STMT(BPF_RET | BPF_K, 0xffffffffu), /* everything else: kept whole */
     };
     struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
