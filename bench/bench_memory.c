@@ -4,18 +4,51 @@
  * Then 200k mixed requests at 64 keep-alive connections after a 100k warm-up (thread stacks and
  * malloc arenas settle): private memory and RSS grow <= 1 MiB (no leak, no unbounded cache).
  * The mix covers every dstack.sock RPC that a workload calls in a loop. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench_util.h"
 #include "loadgen.h"
 
+/* The floor (memory_floor.c), measured alone before the daemon starts, as the daemon is measured:
+ * 100 ms after it is ready. Two processes alive together would share pages and lower both. */
+static bool measure_floor(struct bench_mem *out)
+{
+    int pipe_fd[2];
+    if (pipe(pipe_fd) != 0) {
+        return false;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pipe_fd[1], 1);
+        close(pipe_fd[0]);
+        execl(DSTACK_MEMORY_FLOOR_BIN, DSTACK_MEMORY_FLOOR_BIN, (char *)NULL);
+        _exit(127);
+    }
+    close(pipe_fd[1]);
+    char ready[8] = {0};
+    bool up =
+        pid > 0 && read(pipe_fd[0], ready, sizeof ready - 1) > 0 && strncmp(ready, "ready", 5) == 0;
+    close(pipe_fd[0]);
+    usleep(100000);
+    bool ok = up && bench_proc_mem(pid, out);
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+    }
+    return ok;
+}
+
 #define RD "0102030405060708091011121314151617181920212223242526272829303132"
 
 int main(void)
 {
+    struct bench_mem floor = {0};
+    bool have_floor = measure_floor(&floor);
     struct bench_sim sim;
     if (!bench_sim_start(&sim, NULL, NULL)) {
         return 1;
@@ -80,6 +113,17 @@ int main(void)
     snprintf(val, sizeof val, "%.2f MiB (mostly shared libcrypto, GnuTLS pages)",
              (double)m0.rss / mib);
     bench_info("4. RSS after start", val);
+    if (have_floor && have_m0) {
+        snprintf(
+            val, sizeof val,
+            "PSS %.2f MiB, private %.2f MiB, RSS %.2f MiB; the daemon above it: PSS %+.2f MiB, "
+            "private %+.2f MiB",
+            (double)floor.pss / mib, (double)floor.private_kib / mib, (double)floor.rss / mib,
+            (double)(m0.pss - floor.pss) / mib, (double)(m0.private_kib - floor.private_kib) / mib);
+    } else {
+        snprintf(val, sizeof val, "not measured (memory_floor did not start)");
+    }
+    bench_info("4. library floor: the daemon's libraries, each used once (memory_floor.c)", val);
     long grow_private = m[2].private_kib - m[0].private_kib, grow_rss = m[2].rss - m[0].rss;
     snprintf(val, sizeof val,
              "private %+.2f MiB (%.2f -> %.2f), RSS %+.2f MiB (%.2f -> %.2f); %llu ok, %llu "
