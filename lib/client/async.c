@@ -16,7 +16,7 @@ static const char probe_body[] = "{}";
 
 static CURL *handle_take(struct dstack_async *a)
 {
-    return a->n_idle > 0 ? a->idle[--a->n_idle] : curl_easy_init();
+    return a->n_idle > 0 ? a->idle[--a->n_idle] : transport_handle_new(a->c);
 }
 
 static void handle_give(struct dstack_async *a, CURL *h)

@@ -47,9 +47,9 @@ dstack_err client_create(const char *endpoint, const char *env_var, const char *
         free(c);
         return err_set(DSTACK_EINVAL, "user_agent must not contain line breaks");
     }
-    c->user_agent = jf_strdup(ua);
-    if (c->user_agent == NULL || pthread_mutex_init(&c->pool_lock, NULL) != 0) {
-        free(c->user_agent);
+    c->headers = transport_headers_new(ua);
+    if (c->headers == NULL || pthread_mutex_init(&c->pool_lock, NULL) != 0) {
+        transport_headers_free(c->headers);
         free(c->endpoint);
         free(c);
         return err_set(DSTACK_ENOMEM, "out of memory");
@@ -89,7 +89,7 @@ void dstack_client_free(struct dstack_client *c)
     }
     transport_pool_free(c);
     pthread_mutex_destroy(&c->pool_lock);
-    free(c->user_agent);
+    transport_headers_free(c->headers);
     free(c->endpoint);
     free(c);
 }

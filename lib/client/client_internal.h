@@ -24,7 +24,7 @@ struct dstack_client {
     const char *path_prefix;        /* "/" for dstack.sock, "/prpc/Tappd." for the legacy API */
     uint32_t vsock_cid, vsock_port; /* DSTACK_ENDPOINT_VSOCK (the Guest API client) */
     unsigned timeout_ms;
-    char *user_agent;
+    struct curl_slist *headers; /* every request's, read-only once made (transport_headers_new) */
     dstack_log_fn log;
     void *log_user;
     pthread_mutex_t pool_lock; /* guards idle */
@@ -64,12 +64,18 @@ struct transport_body {
 };
 struct transport_xfer {
     char *url;
-    struct curl_slist *headers;
     struct transport_body buf;
     char errbuf[CURL_ERROR_SIZE];
     unsigned timeout_ms; /* resolved (never 0) */
 };
-/* Sets h up for POST <prefix><method> with body (borrowed until the transfer ends). */
+/* The header lines every request of a client sends, with its User-Agent; NULL when out of memory.
+ * transport_headers_free(NULL) does nothing. */
+struct curl_slist *transport_headers_new(const char *user_agent);
+void transport_headers_free(struct curl_slist *headers);
+/* A new easy handle with the options every call of client c shares. */
+CURL *transport_handle_new(struct dstack_client *c);
+/* Sets h (from transport_handle_new for the same client) up for POST <prefix><method> with body
+ * (borrowed until the transfer ends). */
 dstack_err transport_prepare(struct dstack_client *c, CURL *h, const char *method, const char *body,
                              unsigned timeout_ms, struct transport_xfer *x);
 /* Maps the outcome of a finished transfer: rc != CURLE_OK -> DSTACK_ETRANSPORT/EPROTO with the

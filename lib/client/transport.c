@@ -79,7 +79,7 @@ static struct client_conn *pool_take(struct dstack_client *c)
         if (conn == NULL) {
             return NULL;
         }
-        conn->h = curl_easy_init();
+        conn->h = transport_handle_new(c);
         if (conn->h == NULL) {
             free(conn);
             return NULL;
@@ -177,12 +177,9 @@ void transport_xfer_release(CURL *h, struct transport_xfer *x)
 {
     if (h != NULL) {
         /* Drop options pointing at x before the handle is reused or pooled. */
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
     }
-    curl_slist_free_all(x->headers);
-    x->headers = NULL;
     if (x->buf.data != NULL) { /* a cut-off answer may still hold key material */
         secret_wipe(x->buf.data, x->buf.len);
     }
@@ -193,25 +190,28 @@ void transport_xfer_release(CURL *h, struct transport_xfer *x)
     x->url = NULL;
 }
 
-dstack_err transport_prepare(struct dstack_client *c, CURL *h, const char *method, const char *body,
-                             unsigned timeout_ms, struct transport_xfer *x)
+struct curl_slist *transport_headers_new(const char *user_agent)
 {
     char ua[256];
-    memset(x, 0, sizeof *x);
-    x->timeout_ms = timeout_ms != 0 ? timeout_ms : c->timeout_ms;
-    x->url = build_url(c, method);
-    (void)snprintf(ua, sizeof ua, "User-Agent: %s", c->user_agent);
+    (void)snprintf(ua, sizeof ua, "User-Agent: %s", user_agent);
     struct curl_slist *h1 = curl_slist_append(NULL, "Content-Type: application/json");
     struct curl_slist *h2 = h1 ? curl_slist_append(h1, ua) : NULL;
     /* "Expect: 100-continue" would cost a round trip on bodies over 1 KiB. */
     struct curl_slist *h3 = h2 ? curl_slist_append(h2, "Expect:") : NULL;
-    x->headers = h3 ? h3 : h1;
-    if (x->url == NULL || h3 == NULL) {
-        transport_xfer_release(NULL, x);
-        return err_set(DSTACK_ENOMEM, "out of memory");
+    if (h3 == NULL) {
+        curl_slist_free_all(h1);
     }
-    curl_easy_reset(h); /* keeps the connection cache; clears options of the previous call */
-    curl_easy_setopt(h, CURLOPT_URL, x->url);
+    return h3;
+}
+
+void transport_headers_free(struct curl_slist *headers)
+{
+    curl_slist_free_all(headers);
+}
+
+/* The options that stay the same for every call a handle makes (a handle serves one client). */
+static void handle_configure(struct dstack_client *c, CURL *h)
+{
     if (c->kind == DSTACK_ENDPOINT_UNIX) {
         curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->endpoint);
     } else if (c->kind == DSTACK_ENDPOINT_VSOCK) {
@@ -221,19 +221,42 @@ dstack_err transport_prepare(struct dstack_client *c, CURL *h, const char *metho
         curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, already_connected);
     }
     curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body); /* not copied: body outlives the transfer */
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->headers);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
     /* One read for a whole quote (~29 KB): with libcurl's default 16 KiB it took three reads
      * and four polls. */
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)CLIENT_RECV_BUFFER);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM in a multi-threaded app */
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+}
+
+CURL *transport_handle_new(struct dstack_client *c)
+{
+    CURL *h = curl_easy_init();
+    if (h != NULL) {
+        handle_configure(c, h);
+    }
+    return h;
+}
+
+dstack_err transport_prepare(struct dstack_client *c, CURL *h, const char *method, const char *body,
+                             unsigned timeout_ms, struct transport_xfer *x)
+{
+    memset(x, 0, sizeof *x);
+    x->timeout_ms = timeout_ms != 0 ? timeout_ms : c->timeout_ms;
+    x->url = build_url(c, method);
+    if (x->url == NULL) {
+        return err_set(DSTACK_ENOMEM, "out of memory");
+    }
+    /* Only what changes per call is set: the handle keeps handle_configure's options, and
+     * curl_easy_reset would drop its 64 KiB buffer, which the next call allocates again. */
+    curl_easy_setopt(h, CURLOPT_URL, x->url);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body); /* not copied: body outlives the transfer */
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &x->buf);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM in a multi-threaded app */
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)x->timeout_ms);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)x->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     return DSTACK_OK;
 }
 
