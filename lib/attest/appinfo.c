@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "attest/evlog_internal.h"
+#include "util/error.h"
 
 const struct dstack_event *dstack_event_log_find_runtime(const struct dstack_event_log *log,
                                                          const char *name)
@@ -44,6 +45,9 @@ dstack_err dstack_mr_aggregated(const uint8_t mrtd[DSTACK_MR_LEN],
     uint8_t buf[8 * DSTACK_MR_LEN];
     size_t n = 0;
 
+    if (mrtd == NULL || rtmr == NULL || out == NULL) {
+        return err_set(DSTACK_EINVAL, "dstack_mr_aggregated: NULL MRTD, RTMRs or output");
+    }
     const uint8_t *cfg = mr_config_id != NULL ? mr_config_id : zero;
     const uint8_t *own = mr_owner != NULL ? mr_owner : zero;
     const uint8_t *ocf = mr_owner_config != NULL ? mr_owner_config : zero;
@@ -72,6 +76,13 @@ dstack_err dstack_mr_system(const uint8_t mrtd[DSTACK_MR_LEN],
                             uint8_t out[DSTACK_SHA256_LEN])
 {
     uint8_t buf[4 * DSTACK_MR_LEN + DSTACK_SHA256_LEN];
+    if (mrtd == NULL || rtmr == NULL || out == NULL) {
+        return err_set(DSTACK_EINVAL, "dstack_mr_system: NULL MRTD, RTMRs or output");
+    }
+    if (key_provider_info == NULL && kp_len != 0) {
+        return err_set(DSTACK_EINVAL,
+                       "dstack_mr_system: key_provider_info is NULL but kp_len is %zu", kp_len);
+    }
     memcpy(buf, mrtd, DSTACK_MR_LEN);
     for (int i = 0; i < 3; i++) {
         memcpy(buf + (size_t)(i + 1) * DSTACK_MR_LEN, rtmr[i], DSTACK_MR_LEN);
@@ -79,9 +90,6 @@ dstack_err dstack_mr_system(const uint8_t mrtd[DSTACK_MR_LEN],
     uint8_t *mr_kp = buf + 4 * DSTACK_MR_LEN;
     memset(mr_kp, 0, DSTACK_SHA256_LEN);
     if (kp_len != 0) {
-        if (key_provider_info == NULL) {
-            return DSTACK_EINVAL;
-        }
         dstack_err err = evlog_sha256(key_provider_info, kp_len, mr_kp);
         if (err != DSTACK_OK) {
             return err;

@@ -234,6 +234,9 @@ dstack_err dstack_event_log_label_acpi(struct dstack_event_log *log)
     static const char *const names[] = {"acpi-loader", "acpi-rsdp", "acpi-tables"};
     static const char marker[] = "ACPI DATA";
     size_t seen = 0;
+    if (log == NULL) {
+        return err_set(DSTACK_EINVAL, "dstack_event_log_label_acpi: NULL log");
+    }
     for (size_t i = 0; i < log->count && seen < sizeof names / sizeof names[0]; i++) {
         struct dstack_event *e = &log->events[i];
         if (e->imr != 0 || e->event_type != DSTACK_EV_PLATFORM_CONFIG_FLAGS ||
@@ -242,7 +245,7 @@ dstack_err dstack_event_log_label_acpi(struct dstack_event_log *log)
         }
         char *name = strdup(names[seen++]);
         if (name == NULL) {
-            return DSTACK_ENOMEM;
+            return err_set(DSTACK_ENOMEM, "dstack_event_log_label_acpi: out of memory");
         }
         free(e->event);
         e->event = name;

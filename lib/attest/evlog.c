@@ -108,7 +108,8 @@ dstack_err dstack_event_log_push(struct dstack_event_log *log, uint32_t imr, uin
     e.payload = dup_bytes(payload, payload_len);
     e.payload_len = payload_len;
     if (e.event == NULL || (payload_len != 0 && e.payload == NULL)) {
-        err = DSTACK_ENOMEM;
+        err =
+            err_set(DSTACK_ENOMEM, "event: out of memory copying a %zu-byte payload", payload_len);
         goto out;
     }
     err = evlog_push_owned(log, &e);
@@ -212,12 +213,15 @@ dstack_err dstack_runtime_event_preimage(unsigned version, const char *name, con
     if (version == DSTACK_EVENT_V1) {
         /* runtime_events.rs:L128-138 */
         if (payload_len > SIZE_MAX - 6 - name_len) {
-            return DSTACK_EINVAL;
+            return err_set(DSTACK_EINVAL,
+                           "runtime event: a %zu-byte payload overflows the pre-image length",
+                           payload_len);
         }
         size_t len = sizeof type_le + 1 + name_len + 1 + payload_len;
         uint8_t *buf = malloc(len);
         if (buf == NULL) {
-            return DSTACK_ENOMEM;
+            return err_set(DSTACK_ENOMEM, "runtime event: out of memory for a %zu-byte pre-image",
+                           len);
         }
         uint8_t *p = buf;
         memcpy(p, type_le, sizeof type_le);
@@ -239,13 +243,15 @@ dstack_err dstack_runtime_event_preimage(unsigned version, const char *name, con
     /* runtime_events.rs:L150-162: JCS sorts the keys name < payload < type. */
     size_t name_json = jcs_string(name, NULL);
     if (payload_len > (SIZE_MAX / 2) - 64 - name_json) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL,
+                       "runtime event: a %zu-byte payload overflows the pre-image length",
+                       payload_len);
     }
     size_t len = (sizeof v2_head - 1) + name_json + (sizeof v2_mid - 1) + 2 * payload_len +
                  (sizeof v2_tail - 1);
     char *buf = malloc(len + 1);
     if (buf == NULL) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "runtime event: out of memory for a %zu-byte pre-image", len);
     }
     char *p = buf;
     memcpy(p, v2_head, sizeof v2_head - 1);
@@ -265,7 +271,7 @@ dstack_err evlog_sha384(const void *data, size_t len, uint8_t out[DSTACK_SHA384_
 {
     unsigned int olen = 0;
     if (EVP_Digest(data, len, out, &olen, EVP_sha384(), NULL) != 1 || olen != DSTACK_SHA384_LEN) {
-        return DSTACK_ECRYPTO;
+        return err_set(DSTACK_ECRYPTO, "SHA-384 failed (OpenSSL)");
     }
     return DSTACK_OK;
 }
@@ -274,7 +280,7 @@ dstack_err evlog_sha256(const void *data, size_t len, uint8_t out[DSTACK_SHA256_
 {
     unsigned int olen = 0;
     if (EVP_Digest(data, len, out, &olen, EVP_sha256(), NULL) != 1 || olen != DSTACK_SHA256_LEN) {
-        return DSTACK_ECRYPTO;
+        return err_set(DSTACK_ECRYPTO, "SHA-256 failed (OpenSSL)");
     }
     return DSTACK_OK;
 }
@@ -295,6 +301,9 @@ dstack_err dstack_runtime_event_digest(unsigned version, const char *name, const
 
 dstack_err dstack_event_digest(const struct dstack_event *e, uint8_t out[DSTACK_SHA384_LEN])
 {
+    if (e == NULL || out == NULL) {
+        return err_set(DSTACK_EINVAL, "dstack_event_digest: NULL event or output");
+    }
     if (e->event_type == DSTACK_RUNTIME_EVENT_TYPE) {
         return dstack_runtime_event_digest(e->version, e->event, e->payload, e->payload_len, out);
     }
@@ -319,6 +328,9 @@ dstack_err dstack_replay_rtmrs(const struct dstack_event_log *log,
                                uint8_t rtmr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN])
 {
     uint8_t mr[DSTACK_RTMR_COUNT][DSTACK_MR_LEN];
+    if (log == NULL || rtmr == NULL) {
+        return err_set(DSTACK_EINVAL, "dstack_replay_rtmrs: NULL log or output");
+    }
     memset(mr, 0, sizeof mr);
     for (size_t i = 0; i < log->count; i++) {
         const struct dstack_event *e = &log->events[i];
@@ -338,6 +350,9 @@ dstack_err dstack_replay_rtmrs(const struct dstack_event_log *log,
 
 dstack_err dstack_event_log_fill_v2_preimages(struct dstack_event_log *log)
 {
+    if (log == NULL) {
+        return err_set(DSTACK_EINVAL, "dstack_event_log_fill_v2_preimages: NULL log");
+    }
     for (size_t i = 0; i < log->count; i++) {
         struct dstack_event *e = &log->events[i];
         if (e->event_type != DSTACK_RUNTIME_EVENT_TYPE || e->version != DSTACK_EVENT_V2 ||

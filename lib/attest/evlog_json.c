@@ -45,12 +45,12 @@ dstack_err evlog_to_json(const struct dstack_event_log *log, cJSON **out)
 {
     cJSON *a = cJSON_CreateArray();
     if (a == NULL) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "event_log: out of memory");
     }
     for (size_t i = 0; i < log->count; i++) {
         if (!json_push(a, evlog_event_to_json(&log->events[i]))) {
             json_free(a);
-            return DSTACK_ENOMEM;
+            return err_set(DSTACK_ENOMEM, "event_log[%zu]: out of memory", i);
         }
     }
     *out = a;
@@ -60,13 +60,17 @@ dstack_err evlog_to_json(const struct dstack_event_log *log, cJSON **out)
 dstack_err dstack_event_log_format(const struct dstack_event_log *log, unsigned flags, char **out)
 {
     cJSON *a = NULL;
+    if (log == NULL || out == NULL) {
+        return err_set(DSTACK_EINVAL, "dstack_event_log_format: NULL log or output");
+    }
+    *out = NULL;
     dstack_err err = evlog_to_json(log, &a);
     if (err != DSTACK_OK) {
         return err;
     }
     *out = json_dump(a, flags == DSTACK_EVLOG_JSON_PRETTY ? 2 : 0, NULL);
     json_free(a);
-    return *out != NULL ? DSTACK_OK : DSTACK_ENOMEM;
+    return *out != NULL ? DSTACK_OK : err_set(DSTACK_ENOMEM, "event_log: out of memory");
 }
 
 /* Sets the error text for one bad element: "event_log[3].digest: invalid hex". */
@@ -159,7 +163,7 @@ static dstack_err event_from_json(const cJSON *o, size_t i, struct dstack_event 
     }
     e->event = strdup(json_str(v));
     if (e->event == NULL) {
-        return DSTACK_ENOMEM;
+        return err_set(DSTACK_ENOMEM, "event_log[%zu].event: out of memory", i);
     }
     if ((v = json_get(o, "event_payload")) == NULL) {
         return bad_event(i, "event_payload", "missing");
