@@ -86,6 +86,9 @@ dstack_err dstack_guest_sysinfo(struct dstack_client *c, struct dstack_guest_sys
 {
     cJSON *doc;
     char *text;
+    if (out == NULL) {
+        return err_set(DSTACK_EINVAL, "dstack_guest_sysinfo: NULL output");
+    }
     *out = NULL;
     dstack_err err = fetch(c, "SysInfo", &doc, &text);
     if (err != DSTACK_OK) {
@@ -179,6 +182,9 @@ dstack_err dstack_guest_list_containers(struct dstack_client *c,
 {
     cJSON *doc;
     char *text;
+    if (out == NULL) {
+        return err_set(DSTACK_EINVAL, "dstack_guest_list_containers: NULL output");
+    }
     *out = NULL;
     dstack_err err = fetch(c, "ListContainers", &doc, &text);
     if (err != DSTACK_OK) {

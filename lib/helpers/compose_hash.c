@@ -79,6 +79,9 @@ dstack_err dstack_compose_hash(const char *json, size_t len, bool normalize,
                                char out[DSTACK_COMPOSE_HASH_HEX_LEN + 1])
 {
     char *canon = NULL;
+    if (out == NULL) {
+        return err_set(DSTACK_EINVAL, "dstack_compose_hash: NULL argument");
+    }
     dstack_err err = dstack_compose_canonical_json(json, len, normalize, &canon);
     if (err != DSTACK_OK) {
         return err;

@@ -92,10 +92,12 @@ static bool put_hex(cJSON *o, const char *key, const uint8_t *b, size_t len)
 
 dstack_err dstack_collateral_to_json(const struct dstack_collateral *c, char **out)
 {
+    if (c == NULL || out == NULL) {
+        return err_set(DSTACK_EINVAL, "dstack_collateral_to_json: no collateral or no output");
+    }
     cJSON *o = cJSON_CreateObject();
     bool ok =
-        o != NULL && c != NULL &&
-        cJSON_AddStringToObject(o, "pck_crl_issuer_chain", c->pck_crl_issuer_chain) &&
+        o != NULL && cJSON_AddStringToObject(o, "pck_crl_issuer_chain", c->pck_crl_issuer_chain) &&
         put_hex(o, "root_ca_crl", c->root_ca_crl, c->root_ca_crl_len) &&
         put_hex(o, "pck_crl", c->pck_crl, c->pck_crl_len) &&
         cJSON_AddStringToObject(o, "tcb_info_issuer_chain", c->tcb_info_issuer_chain) &&

@@ -109,6 +109,9 @@ dstack_err dstack_ratls_cert_parse(const void *data, size_t len, struct dstack_r
 {
     dstack_err err = DSTACK_EFORMAT;
     unsigned char *spki = NULL;
+    if (out == NULL) {
+        return err_set(DSTACK_EINVAL, "dstack_ratls_cert_parse: NULL output");
+    }
     struct dstack_ratls_cert *c = calloc(1, sizeof *c);
 
     *out = NULL;
@@ -152,8 +155,13 @@ const uint8_t *dstack_ratls_cert_spki(const struct dstack_ratls_cert *c, size_t 
     return c->spki;
 }
 
-static dstack_err get_ext(const struct ext_payload *e, const uint8_t **bytes, size_t *len)
+/* e is NULL when the caller passed no certificate. */
+static dstack_err get_ext(const char *fn, const struct ext_payload *e, const uint8_t **bytes,
+                          size_t *len)
 {
+    if (e == NULL || bytes == NULL || len == NULL) {
+        return err_set(DSTACK_EINVAL, "%s: NULL certificate or output", fn);
+    }
     if (!e->present) {
         *bytes = NULL;
         *len = 0;
@@ -167,24 +175,27 @@ static dstack_err get_ext(const struct ext_payload *e, const uint8_t **bytes, si
 dstack_err dstack_ratls_cert_attestation(const struct dstack_ratls_cert *c, const uint8_t **bytes,
                                          size_t *len)
 {
-    return get_ext(&c->attestation, bytes, len);
+    return get_ext(__func__, c != NULL ? &c->attestation : NULL, bytes, len);
 }
 
 dstack_err dstack_ratls_cert_app_info(const struct dstack_ratls_cert *c, const uint8_t **bytes,
                                       size_t *len)
 {
-    return get_ext(&c->app_info, bytes, len);
+    return get_ext(__func__, c != NULL ? &c->app_info : NULL, bytes, len);
 }
 
 dstack_err dstack_ratls_cert_usage(const struct dstack_ratls_cert *c, const uint8_t **bytes,
                                    size_t *len)
 {
-    return get_ext(&c->usage, bytes, len);
+    return get_ext(__func__, c != NULL ? &c->usage : NULL, bytes, len);
 }
 
 dstack_err dstack_ratls_report_data(const uint8_t *spki, size_t spki_len,
                                     uint8_t out[DSTACK_REPORT_DATA_LEN])
 {
+    if ((spki == NULL && spki_len != 0) || out == NULL) {
+        return err_set(DSTACK_EINVAL, "dstack_ratls_report_data: NULL SPKI or output");
+    }
     dstack_err err = DSTACK_ECRYPTO;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     unsigned int n = 0;
@@ -242,6 +253,9 @@ out:
 dstack_err dstack_ratls_check_binding(const struct dstack_ratls_cert *c, const char *quote_root_pem,
                                       size_t root_len)
 {
+    if (c == NULL) {
+        return err_set(DSTACK_EINVAL, "dstack_ratls_check_binding: NULL certificate");
+    }
     ERR_set_mark(); /* the quote verifier parses the PCK chain's PEM */
     dstack_err err = check_binding(c, quote_root_pem, root_len);
     ERR_pop_to_mark();
@@ -277,6 +291,14 @@ dstack_err dstack_ratls_verify_chain(const char *chain_pem, size_t chain_len, co
                                      struct dstack_ratls_cert **leaf_out)
 {
     dstack_err err = DSTACK_ENOMEM;
+    /* read_pem_chain cannot tell a missing or oversized text from a failed allocation */
+    if (chain_pem == NULL || ca_pem == NULL || chain_len > INT32_MAX || ca_len > INT32_MAX) {
+        if (leaf_out != NULL) {
+            *leaf_out = NULL;
+        }
+        return err_set(DSTACK_EINVAL, "dstack_ratls_verify_chain: no chain or CA text, or one "
+                                      "over 2 GiB");
+    }
     ERR_set_mark(); /* reading PEM ends on "no start line": keep it off the caller's queue */
     STACK_OF(X509) *chain = read_pem_chain(chain_pem, chain_len);
     STACK_OF(X509) *cas = read_pem_chain(ca_pem, ca_len);
