@@ -1,7 +1,8 @@
 /* libdstack helpers that need no agent: app-compose hash, encrypted environment variables, KMS
  * env-key signature check, Ethereum and Solana wallets, base58 (docs/sdk.md,
  * upstream dstack/dstack-util/src/crypto.rs, docs/sdk.md).
- * Errors: the dstack_err return value plus dstack_last_error() (include/dstack/client.h). */
+ * Errors: the dstack_err return value plus dstack_last_error() (include/dstack/common.h,
+ * docs/sdk.md "Errors"). */
 #ifndef DSTACK_HELPERS_H
 #define DSTACK_HELPERS_H
 
