@@ -55,7 +55,7 @@ static const struct cli_cmd commands[] = {
     {"call", cmd_call, "Raw RPC: METHOD with a JSON body, on any socket kind.",
      "METHOD [JSON | --file F]", CLI_AGENT | CLI_FILE,
      "  METHOD  the method as the API names it (Info, GetQuote, TdxQuote, ...): POST /METHOD,\n"
-     "          then /prpc/METHOD when the socket serves the tappd or Worker API\n"
+     "          then /prpc/METHOD (tappd, Worker API), then /api/METHOD (Guest API)\n"
      "  JSON    the request body (default {})\n"},
     {"compose-hash", cmd_compose_hash, "SDK compose hash of an app-compose.json (no agent).",
      "(FILE | --file F) [--normalize] [--canonical]", CLI_FILE,

@@ -121,7 +121,8 @@ DSTACK_API DSTACK_MUST_CHECK dstack_err dstack_call(struct dstack_client *c, con
 
 /* dstack_call for a method named as its API names it, on any socket kind: when the socket
  * answers POST /<method> with 404 and no JSON (it serves the tappd or Worker API, under /prpc/),
- * POSTs /prpc/<method> (those APIs take the bare method name). Errors as dstack_call's. */
+ * POSTs /prpc/<method> (those APIs take the bare method name), and after another such 404
+ * /api/<method> (the Guest API of guest.sock). Errors as dstack_call's. */
 DSTACK_API dstack_err dstack_call_any_api(struct dstack_client *c, const char *method,
                                           const char *json_body, char **response);
 

@@ -121,9 +121,9 @@ void client_log(const struct dstack_client *c, enum dstack_log_level level, cons
 }
 
 /* POST <prefix>METHOD; on a "/" client whose socket answers 404 without JSON (the route does
- * not exist there), POST /prpc/METHOD: the tappd and Worker APIs live under /prpc/ and take the
- * bare method name (upstream's prpc routes trim "Tappd." / "Worker."), so one method name works
- * on every socket kind. */
+ * not exist there), POST /prpc/METHOD, then /api/METHOD: the tappd and Worker APIs live under
+ * /prpc/ and take the bare method name (upstream's prpc routes trim "Tappd." / "Worker."), the
+ * Guest API of guest.sock under /api/, so one method name works on every socket kind. */
 static dstack_err call_with_retry(struct dstack_client *c, const char *method, cJSON *req,
                                   bool any_api, char **response)
 {
@@ -133,13 +133,17 @@ static dstack_err call_with_retry(struct dstack_client *c, const char *method, c
         return err_set(DSTACK_ENOMEM, "out of memory");
     }
     dstack_err err = transport_post(c, method, body, 0, &r);
-    bool other_api = any_api && err == DSTACK_OK && r.status == 404 &&
-                     strcmp(c->path_prefix, "/") == 0 && (r.body_len == 0 || r.body[0] != '{');
-    if (other_api && strlen(method) < 200) {
-        char prpc[256];
-        snprintf(prpc, sizeof prpc, "prpc/%s", method);
+    static const char *const other_prefixes[] = {"prpc/", "api/"};
+    for (size_t i = 0; i < sizeof other_prefixes / sizeof other_prefixes[0]; i++) {
+        bool not_here = any_api && err == DSTACK_OK && r.status == 404 &&
+                        strcmp(c->path_prefix, "/") == 0 && (r.body_len == 0 || r.body[0] != '{');
+        if (!not_here || strlen(method) >= 200) {
+            break;
+        }
+        char path[256];
+        snprintf(path, sizeof path, "%s%s", other_prefixes[i], method);
         transport_result_free(&r);
-        err = transport_post(c, prpc, body, 0, &r);
+        err = transport_post(c, path, body, 0, &r);
     }
     free(body);
     cJSON *resp = NULL;

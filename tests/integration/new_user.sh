@@ -43,6 +43,8 @@ grep -q "default.max_blocking (line 7) is not used here" sim.log || fail "max_bl
 [[ -S guest.sock ]] || fail "upstream's [guest-api] unix:./guest.sock was not created"
 curl -sf --unix-socket ./guest.sock -X POST 'http://localhost/api/SysInfo?json' -d null |
     jq -e '.total_memory > 0' >/dev/null || fail "the Guest API on ./guest.sock"
+"$dstack" call SysInfo --endpoint ./guest.sock | jq -e '.total_memory > 0' >/dev/null ||
+    fail "dstack call SysInfo on ./guest.sock (the Guest API lives under /api/)"
 app_id=$("$dstack" info --endpoint ./dstack.sock | jq -r .app_id)
 [[ "$app_id" == "5bb4ff9a3837357f19dc176407a5709c62eb6c56" ]] || fail "app id $app_id, upstream's is 5bb4ff9a..."
 DSTACK_SIMULATOR_ENDPOINT=$PWD/dstack.sock "$dstack" get-key wallet/eth >/dev/null ||
