@@ -24,6 +24,11 @@ static const struct {
     {"cli_colors", "Rocket's coloured output"},
     {"secret_key", "Rocket's cookie key"},
     {"shutdown", "Rocket's shutdown policy (SIGTERM stops the agent after its answers here)"},
+    /* Upstream's main installs its tracing subscriber first, so Rocket's logger, the only
+     * reader of log_level, is never set (rocket core/lib/src/log.rs, init): upstream's
+     * simulator folder says "debug" and logs at info. Read here, it would do otherwise. */
+    {"log_level", "the level of Rocket's own logger, which upstream never installs: the level "
+                  "is --log-level, else RUST_LOG, else info, as upstream's"},
 };
 
 static void warn_unused(void *ctx, const char *path, const struct cfg_node *n)
@@ -388,6 +393,8 @@ static dstack_err read_default(struct cfg_node *def, struct agent_config *cfg)
     }
     cfg->max_body = (size_t)max_body;
     if (level[0] != '\0') {
+        /* Checked as Rocket checks it (a typo stops upstream too), then left unused so that
+         * the warning of not_used names it. */
         enum log_level lv;
         if (!log_level_parse(level, &lv) && !rocket_level(level, &lv)) {
             return err_set(
@@ -396,7 +403,7 @@ static dstack_err read_default(struct cfg_node *def, struct agent_config *cfg)
                 "trace; Rocket's critical and normal)",
                 level);
         }
-        cfg->log_level = (int)lv;
+        cfg_table_find(def, "log_level", 9)->used = false;
     }
     return DSTACK_OK;
 }

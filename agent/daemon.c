@@ -75,9 +75,9 @@ static void wait_for_signal(const struct agent_config *cfg, const struct server 
     }
 }
 
-/* --log-level wins; then RUST_LOG, as upstream's systemd unit sets it; then the file's
- * log_level (docs/configuration.md, "Logging"). Then what the configuration means that a user
- * should know at start-up. */
+/* --log-level wins; then RUST_LOG, as upstream's systemd unit sets it; else info (the files'
+ * log_level is not read: docs/configuration.md, "Logging"). Then what the configuration means
+ * that a user should know at start-up. */
 static void apply_log_level(const struct agent_config *cfg, bool simulator)
 {
     const char *rust_log = getenv("RUST_LOG");

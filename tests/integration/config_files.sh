@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The simulator on configuration files (docs/configuration.md): limits.<Method> enforced on the
 # real sockets, a profile's address, unknown keys named in the log, a broken file refused with
-# its line and column, RUST_LOG levels and targets, --log-level over RUST_LOG.
+# its line and column, RUST_LOG levels and targets, --log-level over RUST_LOG, log_level of a
+# file not used (as upstream).
 # Usage: config_files.sh <dstack-simulator> <fixture dir>
 set -euo pipefail
 sim_bin=$(realpath "$1")
@@ -80,6 +81,20 @@ grep -q 'RUST_LOG=debgu: "debgu" is neither a level' typo.log || fail "a RUST_LO
 RUST_LOG=trace start flag.log --dir "$top" --log-level warn
 stop
 grep -q " INFO " flag.log && fail "--log-level warn did not win over RUST_LOG=trace"
+
+# log_level in a file, as upstream's simulator folder has it: upstream logs at info then (its
+# tracing logger is installed before Rocket's, the only reader of log_level); so do we, and say so.
+printf '[default]\nlog_level = "debug"\n' >level.toml
+RUST_LOG= start level.log --dir "$top" -c level.toml
+post dstack.sock /Version '{}' >/dev/null
+stop
+grep -q " INFO .* ready (" level.log || fail "log_level = debug: no INFO lines: $(head -3 level.log)"
+grep -q " DEBUG " level.log && fail "log_level = debug in a file enabled debug lines"
+grep -q 'default.log_level (line 2) is not used here' level.log || fail "log_level not named"
+RUST_LOG= start level2.log --dir "$top" -c level.toml --log-level debug
+post dstack.sock /Version '{}' >/dev/null
+stop
+grep -q "DEBUG .*request done" level2.log || fail "--log-level debug with the file: no debug lines"
 
 [[ $failed -eq 0 ]] || exit 1
 echo "configuration files: ok"
