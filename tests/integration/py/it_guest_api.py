@@ -1,6 +1,7 @@
 """GuestApi, the host's API (docs/api/guest-*.md), on the simulator's guest.sock with real
 values read in the same test from /proc, nproc, statvfs, /etc/resolv.conf and `wg`; its bad
-inputs; Shutdown refused by default and allowed by configuration; and the AF_VSOCK listener.
+inputs; Shutdown refused by default and allowed by configuration; the disks of a configured
+data_disks; and the AF_VSOCK listener.
 
 Usage: it_guest_api.py <dstack-simulator>"""
 
@@ -75,6 +76,48 @@ def test_sysinfo(sim):
     keys = list(s.keys())
     check(keys[:4] == ["os_name", "os_version", "kernel_version", "cpu_model"]
           and keys[-1] == "disks", "fields in proto order")
+
+
+def mount_devices():
+    """Mount point -> device, as /proc/self/mounts lists them (the last mount wins)."""
+    out = {}
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            dev, mp = line.split()[:2]
+            out[mp] = dev
+    return out
+
+
+def test_data_disks():
+    """default.core.data_disks from an upstream-style dstack.toml, not the built-in ["/"]:
+    SysInfo and /metrics report those mounts (a duplicate once, one not mounted left out) and
+    not "/"."""
+    import tempfile
+    configured = ["/proc", "/dev/shm", "/proc", "/nonexistent-dstack-disk"]
+    fd, path = tempfile.mkstemp(suffix=".toml")
+    with os.fdopen(fd, "w") as f:
+        f.write("[default.core]\ndata_disks = [" + ", ".join(f'"{d}"' for d in configured) +
+                "]\n")
+    try:
+        sim = Simulator(SIM, files={"app-compose.json": compose()}, args=["-c", path])
+    finally:
+        os.unlink(path)
+    mounts = mount_devices()
+    want = sorted(d for d in set(configured) if d in mounts)
+    check("/proc" in want, "/proc is a mount point here")
+    status, s = rpc(sim.guest, "/api/SysInfo")
+    got = [d["mount_point"] for d in s["disks"]] if status == 200 else None
+    check(got == want, f"SysInfo disks are the configured mounts: {got}, want {want}")
+    for d in s["disks"] if status == 200 else []:
+        vfs = os.statvfs(d["mount_point"])
+        check(d["name"] == mounts[d["mount_point"]] and
+              d["total_size"] == vfs.f_blocks * vfs.f_frsize,
+              f"{d['mount_point']}: device and size of that mount: {d}")
+    _, _, body = request(sim.external, "GET", "/metrics")
+    labels = re.findall(r'^disk_total_size\{name="([^"]*)", mount_point="([^"]*)"\} \d+$',
+                        body.decode(), re.M)
+    check(labels == [(mounts[m], m) for m in want], f"/metrics disk labels: {labels}")
+    check(sim.stop() == 0, "clean stop")
 
 
 def upstream_gateways():
@@ -389,6 +432,7 @@ def main():
     test_shutdown()
     test_shutdown_notifies_host(sys.argv[2] if len(sys.argv) > 2 else None)
     test_tcbinfo_hidden()
+    test_data_disks()
     test_vsock()
     finish()
 
