@@ -422,7 +422,7 @@ def test_huge_log(sim):
     # stream (~150 KiB) and pauses Docker while the reader is slow: measured +950 KiB on a
     # fresh agent (the first stream also sets up libcurl and the arenas) and +0 to +80 KiB here,
     # after the other tests. AddressSanitizer keeps freed blocks in its 4 MiB quarantine
-    # (asan_env) and per-size caches: +8.3 MiB fresh, +0 to +300 KiB here. The limits are about
+    # (asan_env) and per-size caches: +8.3 MiB fresh, +0 to +1.3 MiB here. The limits are about
     # four and two times the worst of those, and well under the 24 MiB a holding daemon needs.
     limit = 4 * 1024 if asan_env() is None else 16 * 1024
     print(f"  huge log: agent RSS +{peak - before} KiB (limit {limit} KiB)", flush=True)
