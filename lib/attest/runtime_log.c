@@ -8,115 +8,9 @@
 #include "json/json.h"
 
 #include "attest/evlog_internal.h"
+#include "util/base64.h"
 #include "util/error.h"
 #include "util/utf8.h"
-
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-char *runtime_log_base64_encode(const uint8_t *in, size_t len)
-{
-    if (len > (SIZE_MAX - 1) / 4 * 3 - 3) {
-        return NULL;
-    }
-    size_t out_len = (len + 2) / 3 * 4;
-    char *out = malloc(out_len + 1);
-    if (out == NULL) {
-        return NULL;
-    }
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        size_t rem = len - i;
-        if (rem > 1) {
-            v |= (uint32_t)in[i + 1] << 8;
-        }
-        if (rem > 2) {
-            v |= in[i + 2];
-        }
-        out[o++] = b64_alphabet[(v >> 18) & 63];
-        out[o++] = b64_alphabet[(v >> 12) & 63];
-        out[o++] = rem > 1 ? b64_alphabet[(v >> 6) & 63] : '=';
-        out[o++] = rem > 2 ? b64_alphabet[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '+') {
-        return 62;
-    }
-    if (c == '/') {
-        return 63;
-    }
-    return -1;
-}
-
-dstack_err runtime_log_base64_decode(const char *in, size_t len, uint8_t **out, size_t *out_len)
-{
-    *out = NULL;
-    *out_len = 0;
-    if (len % 4 != 0) {
-        return DSTACK_EFORMAT;
-    }
-    if (len == 0) {
-        return DSTACK_OK;
-    }
-    size_t pad = 0;
-    if (in[len - 1] == '=') {
-        pad = in[len - 2] == '=' ? 2 : 1;
-    }
-    size_t n = len / 4 * 3 - pad;
-    uint8_t *buf = malloc(n);
-    if (buf == NULL) {
-        return DSTACK_ENOMEM;
-    }
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 4) {
-        bool last = i + 4 == len;
-        int v[4];
-        for (size_t k = 0; k < 4; k++) {
-            size_t pos = i + k;
-            if (last && pos >= len - pad) {
-                v[k] = 0;
-                continue;
-            }
-            v[k] = b64_value((unsigned char)in[pos]);
-            if (v[k] < 0) {
-                free(buf);
-                return DSTACK_EFORMAT;
-            }
-        }
-        uint32_t w =
-            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        /* Canonical encodings only: the bits a padded group drops must be zero. */
-        if (last && ((pad == 2 && (w & 0xffff) != 0) || (pad == 1 && (w & 0xff) != 0))) {
-            free(buf);
-            return DSTACK_EFORMAT;
-        }
-        buf[o++] = (uint8_t)(w >> 16);
-        if (!last || pad < 2) {
-            buf[o++] = (uint8_t)(w >> 8);
-        }
-        if (!last || pad < 1) {
-            buf[o++] = (uint8_t)w;
-        }
-    }
-    *out = buf;
-    *out_len = n;
-    return DSTACK_OK;
-}
 
 dstack_err runtime_log_format_line(const char *name, const uint8_t *payload, size_t payload_len,
                                    unsigned version, char **line, size_t *line_len)
@@ -132,7 +26,7 @@ dstack_err runtime_log_format_line(const char *name, const uint8_t *payload, siz
         !utf8_valid(name, strlen(name))) {
         return DSTACK_EINVAL;
     }
-    b64 = runtime_log_base64_encode(payload, payload_len);
+    b64 = base64_encode_alloc(payload, payload_len, false);
     o = cJSON_CreateObject();
     if (b64 == NULL || o == NULL) {
         goto out;
@@ -189,7 +83,7 @@ static dstack_err parse_line(const char *s, size_t len, struct dstack_event *e)
         }
         e->version = (unsigned)n;
     }
-    err = runtime_log_base64_decode(json_str(pl), json_str_len(pl), &e->payload, &e->payload_len);
+    err = base64_decode_alloc(json_str(pl), json_str_len(pl), &e->payload, &e->payload_len);
     if (err != DSTACK_OK) {
         goto out;
     }

@@ -1,8 +1,9 @@
 /* Upstream's runtime event log file, one JSON object per line (docs/tdx.md,
  * dstack/cc-eventlog/src/runtime_events.rs:L50-103):
  *     {"event":"app-id","payload":"W7T/mjg3NX8Z3BdkB6VwnGLrbFY="}
- * payload is standard base64 with padding; "version":2 follows only for V2 events. The real
- * agent reads /run/log/dstack/runtime_events.log; the simulator keeps its own copy. */
+ * payload is standard base64 with padding (util/base64.h, strict as the base64 crate's STANDARD
+ * engine); "version":2 follows only for V2 events. The real agent reads
+ * /run/log/dstack/runtime_events.log; the simulator keeps its own copy. */
 #ifndef DSTACK_ATTEST_RUNTIME_LOG_H
 #define DSTACK_ATTEST_RUNTIME_LOG_H
 
@@ -24,10 +25,5 @@ dstack_err runtime_log_format_line(const char *name, const uint8_t *payload, siz
  * line number; log is then left as it was. */
 dstack_err runtime_log_parse(const char *text, size_t len, struct dstack_event_log *log,
                              size_t *valid_len);
-
-/* Standard base64 with padding (RFC 4648 §4), as the base64 crate's STANDARD engine. The
- * decoder is strict: length a multiple of 4, padding only at the end, zero unused bits. */
-char *runtime_log_base64_encode(const uint8_t *in, size_t len);
-dstack_err runtime_log_base64_decode(const char *in, size_t len, uint8_t **out, size_t *out_len);
 
 #endif

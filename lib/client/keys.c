@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "util/base64.h"
 #include "util/secret.h"
 
 /* The Version RPC exists from OS 0.5.7 on; the Python and JS SDKs use it as a capability probe
@@ -287,7 +286,9 @@ dstack_err dstack_get_tls_key(struct dstack_client *c, const struct dstack_tls_k
 }
 
 /* as_uint8array(): strip the PEM armour and whitespace, base64-decode the body
- * (dstack_client.py GetTlsKeyResponse.as_uint8array). */
+ * (dstack_client.py GetTlsKeyResponse.as_uint8array). The body is decoded strictly
+ * (util/base64.h): the agent's PEM writer never puts '=' inside a body, which OpenSSL's
+ * EVP_DecodeBlock took as zero bits. */
 dstack_err dstack_get_tls_key_response_der(const struct dstack_get_tls_key_response *k,
                                            size_t max_len, struct dstack_bytes *out)
 {
@@ -317,18 +318,10 @@ dstack_err dstack_get_tls_key_response_der(const struct dstack_get_tls_key_respo
             b64[m++] = *p;
         }
     }
-    b64[m] = '\0';
-    int dl = m % 4 == 0 ? EVP_DecodeBlock(der, (const unsigned char *)b64, (int)m) : -1;
-    if (dl < 0) {
-        err = err_set(DSTACK_EFORMAT, "key PEM body is not valid base64");
+    size_t len = 0;
+    if ((err = base64_decode(b64, m, der, &len)) != DSTACK_OK) {
+        err = err_wrap(err, "key PEM body is not valid base64");
         goto out;
-    }
-    size_t len = (size_t)dl; /* EVP_DecodeBlock counts the '=' padding as zero bytes */
-    if (m >= 1 && b64[m - 1] == '=') {
-        len--;
-    }
-    if (m >= 2 && b64[m - 2] == '=') {
-        len--;
     }
     size_t want = max_len == 0 ? len : max_len;
     out->data = calloc(want ? want : 1, 1);

@@ -10,7 +10,6 @@
 #include "dcap.h"
 
 #include <ctype.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +19,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "util/base64.h"
 #include "x509/p256.h"
 
 dstack_err pki_ctx_init(struct pki_ctx *p, const struct dstack_dcap_options *opts,
@@ -77,13 +77,15 @@ static size_t pem_body(const char *p, const char *end, const char **body)
     return (size_t)(q - *body);
 }
 
-/* Base64 with line breaks dropped, decoded; the DER must be exactly one certificate. */
+/* Base64 with line breaks dropped, decoded strictly as the pem crate that dcap-qvl parses with
+ * (base64's STANDARD engine: no '=' inside, no trailing bits); the DER must be exactly one
+ * certificate. */
 static X509 *pem_cert(const char *body, size_t n)
 {
     char *flat = malloc(n + 1);
-    unsigned char *der = malloc(n + 1);
+    uint8_t *der = malloc(base64_decoded_max(n) + 1);
     X509 *x = NULL;
-    size_t m = 0;
+    size_t m = 0, len = 0;
     if (flat == NULL || der == NULL) {
         goto out;
     }
@@ -92,12 +94,8 @@ static X509 *pem_cert(const char *body, size_t n)
             flat[m++] = body[i];
         }
     }
-    int len = m % 4 == 0 && m <= INT_MAX ? EVP_DecodeBlock(der, (unsigned char *)flat, (int)m) : -1;
-    if (len > 0) {
-        for (size_t pad = m; pad > 0 && flat[pad - 1] == '='; pad--) {
-            len--; /* EVP_DecodeBlock counts padding as zero bytes */
-        }
-        x = der_cache_x509(der, (size_t)len);
+    if (base64_decode(flat, m, der, &len) == DSTACK_OK && len > 0) {
+        x = der_cache_x509(der, len);
     }
 out:
     free(flat);

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/runtime_log.h"
 #include "json/json.h"
+#include "util/base64.h"
 #include "util/error.h"
 #include "util/hex.h"
 
@@ -112,13 +112,12 @@ static dstack_err read_document(const cJSON *doc, struct dl_vm_config *c)
         return err_set(DSTACK_EFORMAT, "missing field `%s` in `tdx_measurement`",
                        !cJSON_IsString(cf) ? "checksum_file" : "measurement");
     }
-    dstack_err err = runtime_log_base64_decode(json_str(cf), json_str_len(cf), &c->checksum_file,
-                                               &c->checksum_file_len);
+    dstack_err err = base64_decode_alloc(json_str(cf), json_str_len(cf), &c->checksum_file,
+                                         &c->checksum_file_len);
     if (err != DSTACK_OK) {
         return err_set(err, "tdx_measurement.checksum_file is not base64");
     }
-    err = runtime_log_base64_decode(json_str(ms), json_str_len(ms), &c->measurement,
-                                    &c->measurement_len);
+    err = base64_decode_alloc(json_str(ms), json_str_len(ms), &c->measurement, &c->measurement_len);
     if (err != DSTACK_OK) {
         return err_set(err, "tdx_measurement.measurement is not base64");
     }

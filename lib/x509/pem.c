@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include "util/base64.h"
 
 #define PEM_LINE_BYTES 48 /* 48 input bytes = 64 base64 characters */
 
@@ -35,9 +35,8 @@ dstack_err pem_encode(const char *label, const uint8_t *der, size_t len, char *o
     o += put_str(out + o, "-----\n");
     for (size_t i = 0; i < len; i += PEM_LINE_BYTES) {
         size_t n = len - i < PEM_LINE_BYTES ? len - i : PEM_LINE_BYTES;
-        /* EVP_EncodeBlock writes 4*ceil(n/3) characters and a NUL. */
-        int w = EVP_EncodeBlock((unsigned char *)out + o, der + i, (int)n);
-        o += (size_t)w;
+        base64_encode(der + i, n, false, out + o); /* its NUL becomes the line's '\n' */
+        o += base64_encoded_len(n, false);
         out[o++] = '\n';
     }
     o += put_str(out + o, "-----END ");

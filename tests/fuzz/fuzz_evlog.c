@@ -1,6 +1,7 @@
 /* libFuzzer target: event logs from outside (a GetQuote answer's event_log, docs/attestation.md
  * docs/wire.md) and the runtime-event log file the agent reloads at start-up (docs/tdx.md). A
- * parsed log must replay, re-encode and parse back to the same replay; byte 0 picks the parser. */
+ * parsed log must replay, re-encode and parse back to the same replay; byte 0 picks the parser.
+ * The same bytes also go through the base64 codec the runtime log's payloads use. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <dstack/attest.h>
 
 #include "attest/runtime_log.h"
+#include "util/base64.h"
 #include "util/error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,6 +40,29 @@ static void check_log(struct dstack_event_log *log)
     }
 }
 
+/* The strict decoder accepts only canonical text, so what it accepts is the encoding of what it
+ * decodes to; and any bytes, encoded, decode back. */
+static void check_base64(const char *text, size_t len)
+{
+    uint8_t *bytes = NULL;
+    size_t n = 0;
+    if (base64_decode_alloc(text, len, &bytes, &n) == DSTACK_OK) {
+        char *again = base64_encode_alloc(bytes, n, false);
+        if (again == NULL || strlen(again) != len || memcmp(again, text, len) != 0) {
+            __builtin_trap();
+        }
+        free(again);
+        free(bytes);
+    }
+    char *enc = base64_encode_alloc((const uint8_t *)text, len, false);
+    if (enc == NULL || base64_decode_alloc(enc, strlen(enc), &bytes, &n) != DSTACK_OK || n != len ||
+        (len != 0 && memcmp(bytes, text, len) != 0)) {
+        __builtin_trap();
+    }
+    free(bytes);
+    free(enc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) {
@@ -45,6 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const char *text = (const char *)data + 1;
     size_t len = size - 1;
+    check_base64(text, len);
     struct dstack_event_log log;
     dstack_event_log_init(&log);
     err_clear();

@@ -14,9 +14,9 @@
 #include <dstack/quote.h>
 #include <dstack/verify.h>
 
-#include "attest/runtime_log.h"
 #include "check.h"
 #include "json/json.h"
+#include "util/base64.h"
 #include "util/hex.h"
 #include "verify/dstack_layer.h"
 
@@ -236,8 +236,8 @@ static char *forged_vm(const uint8_t *cbor, size_t len, const char *checksum_tai
     snprintf(line, sizeof line, "%s  measurement.tdx.cbor\n%s", hex_h, checksum_tail);
     SHA256((const uint8_t *)line, strlen(line), img);
     hex_img = hex_encode_alloc(img, 32);
-    char *b64c = runtime_log_base64_encode((const uint8_t *)line, strlen(line));
-    char *b64m = runtime_log_base64_encode(cbor, len);
+    char *b64c = base64_encode_alloc((const uint8_t *)line, strlen(line), false);
+    char *b64m = base64_encode_alloc(cbor, len, false);
     cJSON *j = json_parse(cap.vm_config, strlen(cap.vm_config), 0, NULL);
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "checksum_file", b64c);
@@ -258,7 +258,7 @@ static uint8_t *capture_cbor(size_t *len)
     cJSON *j = json_parse(cap.vm_config, strlen(cap.vm_config), 0, NULL);
     const char *m = json_get_str(json_get(j, "tdx_measurement"), "measurement");
     uint8_t *cbor = NULL;
-    CHECK(m != NULL && runtime_log_base64_decode(m, strlen(m), &cbor, len) == DSTACK_OK);
+    CHECK(m != NULL && base64_decode_alloc(m, strlen(m), &cbor, len) == DSTACK_OK);
     json_free(j);
     return cbor;
 }
@@ -324,7 +324,7 @@ static void test_material_mismatch(void)
     size_t len = 0;
     uint8_t *cbor = capture_cbor(&len);
     cbor[len - 1] ^= 1;
-    char *b64 = runtime_log_base64_encode(cbor, len);
+    char *b64 = base64_encode_alloc(cbor, len, false);
     char doc[1024];
     cJSON *j = json_parse(cap.vm_config, strlen(cap.vm_config), 0, NULL);
     const char *cf = json_get_str(json_get(j, "tdx_measurement"), "checksum_file");
