@@ -2,11 +2,9 @@
  * See sim_pck.h; layout per docs/attestation.md. */
 #include "tee/sim_pck.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/ec.h>
@@ -18,6 +16,7 @@
 
 #include "crypto/hash.h"
 #include "util/error.h"
+#include "util/file.h"
 #include "util/hex.h"
 #include "util/secret.h"
 #include "x509/p256.h"
@@ -338,35 +337,10 @@ dstack_err quote_seed_from_string(const char *text, uint8_t seed[QUOTE_SEED_LEN]
 
 dstack_err quote_pki_write_root_pem(const struct quote_pki *pki, const char *path)
 {
-    char tmp[4096];
     if (pki == NULL || path == NULL) {
-        return DSTACK_EINVAL;
+        return err_set(DSTACK_EINVAL, "quote_pki_write_root_pem: NULL argument");
     }
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (n < 0 || (size_t)n >= sizeof tmp) {
-        return DSTACK_EINVAL;
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        return DSTACK_EIO;
-    }
-    const char *p = pki->root_pem;
-    size_t left = strlen(p);
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w <= 0) {
-            close(fd);
-            unlink(tmp);
-            return DSTACK_EIO;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return DSTACK_EIO;
-    }
-    return DSTACK_OK;
+    return file_write_new(path, pki->root_pem, strlen(pki->root_pem), 0644, true);
 }
 
 void quote_td_defaults(struct quote_td *td)

@@ -45,8 +45,9 @@ dstack_err quote_seed_from_string(const char *text, uint8_t seed[QUOTE_SEED_LEN]
 const char *quote_pki_root_pem(const struct quote_pki *pki);
 const char *quote_pki_chain_pem(const struct quote_pki *pki); /* leaf ‖ intermediate ‖ root */
 
-/* Writes the root certificate PEM to path (mode 0644, replaced atomically via a temporary file
- * in the same folder). DSTACK_EIO when the file cannot be written. */
+/* Writes the root certificate PEM to path (mode 0644) through file_write_new (util/file.h: a
+ * fresh exclusive temporary beside it, renamed over it). DSTACK_EIO with the error text naming
+ * the file when it cannot be written. */
 dstack_err quote_pki_write_root_pem(const struct quote_pki *pki, const char *path);
 
 /* The TD report fields a simulator chooses. quote_td_defaults fills what upstream's mock

@@ -1,13 +1,9 @@
 /* Simulator quoting: see sim_quote.h. */
 #include "tee/sim_quote.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <dstack/quote.h>
 
@@ -69,29 +65,24 @@ static dstack_err open_fixture(struct sim_quoter *q, const char *path)
     return DSTACK_OK;
 }
 
-/* The collateral of the simulated platform, written atomically (temporary file + rename). */
+/* The collateral of the simulated platform, written as every file the agent creates
+ * (util/file.h, docs/security.md). */
 static dstack_err write_collateral(const struct quote_pki *pki, const char *path)
 {
     struct dstack_collateral *c = NULL;
-    char *json = NULL, tmp[2100];
+    char *json = NULL;
     dstack_err e = quote_pki_collateral(pki, &c);
     if (e == DSTACK_OK) {
         e = dstack_collateral_to_json(c, &json);
     }
     dstack_collateral_free(c);
-    if (e != DSTACK_OK) {
-        return e;
-    }
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wbx");
-    size_t len = strlen(json);
-    bool ok = f != NULL && fwrite(json, 1, len, f) == len;
-    ok = f != NULL && fclose(f) == 0 && ok && rename(tmp, path) == 0;
-    if (!ok) {
-        unlink(tmp);
+    if (e == DSTACK_OK) {
+        e = file_write_new(path, json, strlen(json), 0644, true);
+    } else {
+        e = err_wrap(e, "cannot build the simulated collateral");
     }
     free(json);
-    return ok ? DSTACK_OK : DSTACK_EIO;
+    return e;
 }
 
 /* core.simulator.mock_attestation_seed as upstream's mock_attestation::parse_seed reads it: hex
@@ -136,14 +127,11 @@ static dstack_err open_pki(struct sim_quoter *q, const struct agent_config *cfg)
     snprintf(path, sizeof path, "%s/%s", dir, SIM_ROOT_CA_FILE);
     e = quote_pki_write_root_pem(q->pki, path);
     if (e != DSTACK_OK) {
-        return err_set(e, "cannot write %.150s: %s", path, strerror(errno));
+        return e; /* the text names the file and why */
     }
     snprintf(path, sizeof path, "%s/%s", dir, SIM_COLLATERAL_FILE);
     e = write_collateral(q->pki, path);
-    if (e != DSTACK_OK) {
-        err_set(DSTACK_ETEE, "cannot write %.150s: %s", path, dstack_err_str(e));
-    }
-    return e;
+    return e == DSTACK_OK ? DSTACK_OK : err_wrap(DSTACK_ETEE, "simulated collateral");
 }
 
 dstack_err sim_quoter_open(const struct agent_config *cfg, struct sim_quoter **out)

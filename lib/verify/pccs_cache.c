@@ -2,12 +2,10 @@
 #include "pccs_cache.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/x509.h>
 
@@ -76,26 +74,20 @@ dstack_err pccs_cache_load(const char *dir, const struct pccs_key *k, uint64_t n
 dstack_err pccs_cache_store(const char *dir, const struct pccs_key *k,
                             const struct dstack_collateral *c)
 {
-    char path[4096], tmp[4200];
+    char path[4096];
     char *json = NULL;
     if (dstack_collateral_to_json(c, &json) != DSTACK_OK) {
         return err_set(DSTACK_ENOMEM, "out of memory");
     }
     cache_path(dir, k, path, sizeof path);
+    dstack_err err = DSTACK_OK;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) { /* the folder itself, not its parents */
-        int e = errno;
-        free(json);
-        return err_set(DSTACK_EIO, "%s: %s", dir, strerror(e));
+        err = err_set(DSTACK_EIO, "%s: %s", dir, strerror(errno));
+    } else {
+        /* A fresh exclusive temporary renamed into place: a name planted in a shared cache
+         * folder is never written through, and readers see the old entry or the new one. */
+        err = file_write_new(path, json, strlen(json), 0644, true);
     }
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-    size_t len = strlen(json);
-    bool ok = fd >= 0 && write(fd, json, len) == (ssize_t)len;
-    ok = fd >= 0 && close(fd) == 0 && ok && rename(tmp, path) == 0;
-    if (!ok) {
-        unlink(tmp);
-    }
-    int e = errno;
     free(json);
-    return ok ? DSTACK_OK : err_set(DSTACK_EIO, "%s: %s", path, strerror(e));
+    return err;
 }

@@ -9,7 +9,7 @@
 /* DSTACK_OK with a fresh bundle; DSTACK_EIO when there is none or it is stale or broken. */
 dstack_err pccs_cache_load(const char *dir, const struct pccs_key *k, uint64_t now,
                            struct dstack_collateral **out);
-/* Writes atomically (temporary file + rename). */
+/* Writes through file_write_new (util/file.h): an exclusive temporary renamed into place. */
 dstack_err pccs_cache_store(const char *dir, const struct pccs_key *k,
                             const struct dstack_collateral *c);
 

@@ -8,7 +8,8 @@
  *   - two Content-Lengths, or Transfer-Encoding with Content-Length: 400 before dispatch;
  *   - TCP listeners: a foreign Host, a web page's Origin or Sec-Fetch-Site, and a POST body not
  *     typed JSON are refused;
- *   - a symlink planted at the simulator's old temporary name is never followed. */
+ *   - symlinks planted at the simulator's old temporary names (runtime_events.log.tmp,
+ *     tdx-root-ca.pem.tmp.<pid>) are never followed. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -505,6 +506,70 @@ static void test_tcp_web_guard(void)
 
 /* ---- 5. symlinks planted in the simulator's folder ------------------------------------------ */
 
+#define ROOT_CA_GUESSES 64
+
+/* A file holding "precious\n" for a planted symlink to point at; victim_untouched tells whether
+ * it still holds just that (and removes it). */
+static void make_victim(char path[static 29])
+{
+    snprintf(path, 29, "/tmp/dstack-it-victim-XXXXXX");
+    int fd = mkstemp(path);
+    CHECK(fd >= 0 && write(fd, "precious\n", 9) == 9);
+    close(fd);
+}
+
+static bool victim_untouched(const char *path)
+{
+    char *v = check_read_text(path);
+    bool same = v != NULL && strcmp(v, "precious\n") == 0;
+    free(v);
+    unlink(path);
+    return same;
+}
+
+/* The root CA PEM was written through "tdx-root-ca.pem.tmp.<pid>" with O_CREAT|O_TRUNC: a
+ * symlink there had the next start write its target. The restarted daemon's pid is guessed
+ * from the last one the kernel handed out, so a link is planted at each of the next
+ * ROOT_CA_GUESSES names; *first is the first pid planted (0: none, no ns_last_pid). */
+static void plant_root_ca_links(const struct sim *s, const char *victim, long *first)
+{
+    char *last = check_read_text("/proc/sys/kernel/ns_last_pid");
+    *first = last != NULL ? strtol(last, NULL, 10) + 1 : 0;
+    free(last);
+    for (long i = 0; *first > 0 && i < ROOT_CA_GUESSES; i++) {
+        char link_path[420];
+        snprintf(link_path, sizeof link_path, "%s/tdx-root-ca.pem.tmp.%ld", s->dir, *first + i);
+        CHECK(symlink(victim, link_path) == 0);
+    }
+}
+
+/* The root CA file is a regular file, every planted link is still a symlink (removed then) and
+ * their target is untouched; prints whether the daemon's pid was one of the guesses, i.e.
+ * whether the old code would have written the target. */
+static void check_root_ca_links(const struct sim *s, const char *victim, long first)
+{
+    bool kept = true;
+    for (long i = 0; first > 0 && i < ROOT_CA_GUESSES; i++) {
+        char link_path[420];
+        struct stat st;
+        snprintf(link_path, sizeof link_path, "%s/tdx-root-ca.pem.tmp.%ld", s->dir, first + i);
+        kept = kept && lstat(link_path, &st) == 0 && S_ISLNK(st.st_mode);
+        unlink(link_path);
+    }
+    char root_path[400];
+    struct stat st;
+    snprintf(root_path, sizeof root_path, "%s/tdx-root-ca.pem", s->dir);
+    bool regular = lstat(root_path, &st) == 0 && S_ISREG(st.st_mode);
+    bool untouched = victim_untouched(victim);
+    printf("planted symlinks at tdx-root-ca.pem.tmp.<pid> for pids %ld..%ld (the daemon's %ld: "
+           "%s): target %s, root CA a regular file: %s, symlinks left alone: %s\n",
+           first, first + ROOT_CA_GUESSES - 1, (long)s->pid,
+           s->pid >= first && s->pid < first + ROOT_CA_GUESSES ? "among them" : "missed",
+           untouched ? "untouched" : "WRITTEN", regular ? "yes" : "no", kept ? "yes" : "no");
+    CHECK(untouched);
+    CHECK(regular && kept);
+}
+
 static void test_planted_symlink(void)
 {
     struct sim s;
@@ -512,10 +577,9 @@ static void test_planted_symlink(void)
         CHECK(false);
         return;
     }
-    char victim[] = "/tmp/dstack-it-victim-XXXXXX";
-    int vfd = mkstemp(victim);
-    CHECK(vfd >= 0 && write(vfd, "precious\n", 9) == 9);
-    close(vfd);
+    char victim[29], ca_victim[29];
+    make_victim(victim);
+    make_victim(ca_victim);
     /* The runtime log is rewritten at start when it is missing: the old code created
      * runtime_events.log.tmp with O_CREAT|O_TRUNC, then renamed it over the log. */
     char log_path[400], tmp_path[420];
@@ -526,24 +590,25 @@ static void test_planted_symlink(void)
     s.pid = -1;
     CHECK(unlink(log_path) == 0);
     CHECK(symlink(victim, tmp_path) == 0);
+    long first_pid = 0;
+    plant_root_ca_links(&s, ca_victim, &first_pid);
     CHECK(sim_restart(&s, SIGTERM, NULL));
     struct http_reply r;
     CHECK(http_post_json(s.dstack_sock, "/EmitEvent", "{\"event\":\"after\",\"payload\":\"00\"}",
                          &r) &&
           r.status == 200);
     http_reply_free(&r);
-    char *v = check_read_text(victim);
     struct stat st;
     bool log_regular = lstat(log_path, &st) == 0 && S_ISREG(st.st_mode);
     bool link_kept = lstat(tmp_path, &st) == 0 && S_ISLNK(st.st_mode);
+    bool untouched = victim_untouched(victim);
     printf("planted symlink at runtime_events.log.tmp: target %s, log a regular file: %s, "
            "symlink left alone: %s\n",
-           v != NULL && strcmp(v, "precious\n") == 0 ? "untouched" : "WRITTEN",
-           log_regular ? "yes" : "no", link_kept ? "yes" : "no");
-    CHECK(v != NULL && strcmp(v, "precious\n") == 0);
+           untouched ? "untouched" : "WRITTEN", log_regular ? "yes" : "no",
+           link_kept ? "yes" : "no");
+    CHECK(untouched);
     CHECK(log_regular && link_kept);
-    free(v);
-    unlink(victim);
+    check_root_ca_links(&s, ca_victim, first_pid);
     CHECK(sim_stop(&s) == 0);
 }
 

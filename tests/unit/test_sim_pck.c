@@ -1,5 +1,6 @@
 /* The simulated quoting stack: quote layout, seed-derived keys (vectors computed independently
  * with Python + `openssl ec`), the QE report, the PCK chain and the root PEM file. */
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
@@ -10,6 +11,7 @@
 
 #include "tee/sim_pck.h"
 #include "check.h"
+#include "util/error.h"
 
 /* seed = 0x31 * 32 (upstream's mock-attestation test seed). Public keys x ‖ y of the scalars
  * SHA-256("dstack-mock-p256-v1" ‖ seed ‖ label ‖ 00000000). */
@@ -128,8 +130,30 @@ static void test_root_file(const struct quote_pki *pki)
     CHECK(n == strlen(quote_pki_root_pem(pki)));
     CHECK_STR(buf, quote_pki_root_pem(pki));
     unlink(path);
+
+    /* A symlink at the old temporary name ("<path>.tmp.<pid>", opened with O_CREAT|O_TRUNC)
+     * had the write go to its target; the file is now made through file_write_new. */
+    char victim[300], planted[300];
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    snprintf(planted, sizeof planted, "%s.tmp.%ld", path, (long)getpid());
+    FILE *vf = fopen(victim, "w");
+    CHECK(vf != NULL && fputs("precious\n", vf) >= 0 && fclose(vf) == 0);
+    CHECK(symlink(victim, planted) == 0);
+    CHECK(quote_pki_write_root_pem(pki, path) == DSTACK_OK);
+    char *v = check_read_text(victim);
+    CHECK_STR(v, "precious\n");
+    free(v);
+    struct stat st;
+    CHECK(lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0644);
+    CHECK(lstat(planted, &st) == 0 && S_ISLNK(st.st_mode));
+    unlink(planted);
+    unlink(victim);
+    unlink(path);
     rmdir(dir);
+
+    err_clear();
     CHECK(quote_pki_write_root_pem(pki, "/nonexistent-dir/x.pem") == DSTACK_EIO);
+    CHECK(strstr(err_text(), "/nonexistent-dir/x.pem") != NULL);
 }
 
 static void test_seed(void)
