@@ -15,22 +15,10 @@
 
 #define DMI_DIR "/sys/class/dmi/id"
 
-static cJSON *hex_or_empty(const struct dstack_event *e)
+/* The event's payload as hex, "" when there is no such event. */
+static cJSON *payload_hex(const struct dstack_event *e)
 {
-    if (e == NULL || e->payload_len == 0) {
-        return cJSON_CreateString("");
-    }
-    char *h = hex_encode_alloc(e->payload, e->payload_len);
-    cJSON *s = h != NULL ? cJSON_CreateString(h) : NULL;
-    free(h);
-    return s;
-}
-
-static cJSON *hex_json(const uint8_t *b, size_t len)
-{
-    char h[2 * DSTACK_SHA384_LEN + 1];
-    hex_encode(b, len, h);
-    return cJSON_CreateString(h);
+    return e != NULL ? json_hex_string(e->payload, e->payload_len) : json_hex_string(NULL, 0);
 }
 
 /* vm_config.os_image_hash, re-encoded as lowercase hex ("" when absent or not hex). */
@@ -40,14 +28,10 @@ static cJSON *os_image_hash(const char *vm_config)
     const char *h = json_str(json_get(vm, "os_image_hash"));
     uint8_t *b = NULL;
     size_t n = 0;
-    cJSON *out = NULL;
-    if (h != NULL && hex_decode_alloc(h, strlen(h), &b, &n) == DSTACK_OK && n > 0) {
-        char *hex = hex_encode_alloc(b, n);
-        out = hex != NULL ? cJSON_CreateString(hex) : NULL;
-        free(hex);
-    } else {
-        out = cJSON_CreateString("");
+    if (h == NULL || hex_decode_alloc(h, strlen(h), &b, &n) != DSTACK_OK) {
+        n = 0;
     }
+    cJSON *out = json_hex_string(b, n);
     free(b);
     json_free(vm);
     return out;
@@ -85,11 +69,11 @@ static char *tcb_info_text(const struct info_inputs *in, cJSON *mr_aggregated, c
     cJSON *app_compose = json_string_len(in->compose_text != NULL ? in->compose_text : "",
                                          in->compose_text != NULL ? in->compose_len : 0);
     /* tcb_info fields in upstream's order; the three shared values are copied (o: taken). */
-    struct member m[] = {{"mrtd", hex_json(in->mrtd, DSTACK_MR_LEN)},
-                         {"rtmr0", hex_json(in->rtmr[0], DSTACK_MR_LEN)},
-                         {"rtmr1", hex_json(in->rtmr[1], DSTACK_MR_LEN)},
-                         {"rtmr2", hex_json(in->rtmr[2], DSTACK_MR_LEN)},
-                         {"rtmr3", hex_json(in->rtmr[3], DSTACK_MR_LEN)},
+    struct member m[] = {{"mrtd", json_hex_string(in->mrtd, DSTACK_MR_LEN)},
+                         {"rtmr0", json_hex_string(in->rtmr[0], DSTACK_MR_LEN)},
+                         {"rtmr1", json_hex_string(in->rtmr[1], DSTACK_MR_LEN)},
+                         {"rtmr2", json_hex_string(in->rtmr[2], DSTACK_MR_LEN)},
+                         {"rtmr3", json_hex_string(in->rtmr[3], DSTACK_MR_LEN)},
                          {"mr_aggregated", cJSON_Duplicate(mr_aggregated, true)},
                          {"os_image_hash", cJSON_Duplicate(os_hash, true)},
                          {"compose_hash", cJSON_Duplicate(compose_hash, true)},
@@ -130,10 +114,10 @@ dstack_err info_build(const struct info_inputs *in, cJSON **out)
         }
         kp_text = kp_copy;
     }
-    cJSON *agg = hex_json(mr_agg, sizeof mr_agg);
+    cJSON *agg = json_hex_string(mr_agg, sizeof mr_agg);
     cJSON *os_hash =
         os_image_hash(in->attested_vm_config != NULL ? in->attested_vm_config : in->vm_config);
-    cJSON *compose_hash = hex_or_empty(dstack_event_log_find_runtime(in->log, "compose-hash"));
+    cJSON *compose_hash = payload_hex(dstack_event_log_find_runtime(in->log, "compose-hash"));
     char *tcb = NULL;
     if (!in->hide_tcb_info) {
         tcb = tcb_info_text(in, agg, os_hash, compose_hash);
@@ -143,8 +127,8 @@ dstack_err info_build(const struct info_inputs *in, cJSON **out)
     if (agg != NULL && os_hash != NULL && compose_hash != NULL &&
         (in->hide_tcb_info || tcb != NULL)) {
         struct member m[] = {
-            {"app_id", hex_or_empty(dstack_event_log_find_runtime(in->log, "app-id"))},
-            {"instance_id", hex_or_empty(dstack_event_log_find_runtime(in->log, "instance-id"))},
+            {"app_id", payload_hex(dstack_event_log_find_runtime(in->log, "app-id"))},
+            {"instance_id", payload_hex(dstack_event_log_find_runtime(in->log, "instance-id"))},
             {"app_cert", json_string_utf8(in->app_cert != NULL ? in->app_cert : "")},
             {"tcb_info", json_string_utf8(tcb != NULL ? tcb : "")},
             {"app_name", json_string_utf8(in->app_name != NULL ? in->app_name : "")},

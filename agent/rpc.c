@@ -194,8 +194,3 @@ dstack_err rpc_arg_string_array(struct rpc_call *call, const char *name, const c
     *count = n;
     return DSTACK_OK;
 }
-
-cJSON *rpc_hex(const uint8_t *bytes, size_t len)
-{
-    return json_hex_string(bytes, len);
-}

@@ -47,7 +47,4 @@ dstack_err rpc_arg_bytes(struct rpc_call *call, const char *name, uint8_t **out,
 dstack_err rpc_arg_string_array(struct rpc_call *call, const char *name, const char ***items,
                                 size_t *count);
 
-/* Helpers for building results. */
-cJSON *rpc_hex(const uint8_t *bytes, size_t len); /* new JSON string of lowercase hex */
-
 #endif

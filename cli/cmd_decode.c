@@ -7,15 +7,6 @@
 #include <dstack/attest.h>
 #include <dstack/quote.h>
 
-#include "util/hex.h"
-
-static void put_hex(cJSON *obj, const char *key, const uint8_t *b, size_t len)
-{
-    char *h = hex_encode_alloc(b, len);
-    json_set(obj, key, h ? cJSON_CreateString(h) : cJSON_CreateNull());
-    free(h);
-}
-
 int cmd_decode_quote(int argc, char **argv)
 {
     struct cli_common co;
@@ -45,20 +36,20 @@ int cmd_decode_quote(int argc, char **argv)
     json_set(o, "tee_type", json_int_new(p.header.tee_type));
     json_set(o, "body_type", json_int_new(p.body_type));
     json_set(o, "td15", cJSON_CreateBool(p.report.td15));
-    put_hex(o, "tee_tcb_svn", p.report.tee_tcb_svn, sizeof p.report.tee_tcb_svn);
-    put_hex(o, "mr_seam", p.report.mr_seam, DSTACK_MR_LEN);
-    put_hex(o, "mr_signer_seam", p.report.mr_signer_seam, DSTACK_MR_LEN);
-    put_hex(o, "td_attributes", p.report.td_attributes, sizeof p.report.td_attributes);
-    put_hex(o, "xfam", p.report.xfam, sizeof p.report.xfam);
-    put_hex(o, "mr_td", p.report.mr_td, DSTACK_MR_LEN);
-    put_hex(o, "mr_config_id", p.report.mr_config_id, DSTACK_MR_LEN);
-    put_hex(o, "mr_owner", p.report.mr_owner, DSTACK_MR_LEN);
-    put_hex(o, "mr_owner_config", p.report.mr_owner_config, DSTACK_MR_LEN);
+    json_set_hex(o, "tee_tcb_svn", p.report.tee_tcb_svn, sizeof p.report.tee_tcb_svn);
+    json_set_hex(o, "mr_seam", p.report.mr_seam, DSTACK_MR_LEN);
+    json_set_hex(o, "mr_signer_seam", p.report.mr_signer_seam, DSTACK_MR_LEN);
+    json_set_hex(o, "td_attributes", p.report.td_attributes, sizeof p.report.td_attributes);
+    json_set_hex(o, "xfam", p.report.xfam, sizeof p.report.xfam);
+    json_set_hex(o, "mr_td", p.report.mr_td, DSTACK_MR_LEN);
+    json_set_hex(o, "mr_config_id", p.report.mr_config_id, DSTACK_MR_LEN);
+    json_set_hex(o, "mr_owner", p.report.mr_owner, DSTACK_MR_LEN);
+    json_set_hex(o, "mr_owner_config", p.report.mr_owner_config, DSTACK_MR_LEN);
     static const char *const rt[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
     for (int i = 0; i < 4; i++) {
-        put_hex(o, rt[i], p.report.rtmr[i], DSTACK_MR_LEN);
+        json_set_hex(o, rt[i], p.report.rtmr[i], DSTACK_MR_LEN);
     }
-    put_hex(o, "report_data", p.report.report_data, DSTACK_REPORT_DATA_LEN);
+    json_set_hex(o, "report_data", p.report.report_data, DSTACK_REPORT_DATA_LEN);
     free(q);
     return cli_print_json(o);
 }
@@ -129,7 +120,7 @@ int cmd_replay_rtmrs(int argc, char **argv)
     cJSON *o = cJSON_CreateObject();
     static const char *const rt[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
     for (int i = 0; i < 4; i++) {
-        put_hex(o, rt[i], rtmr[i], DSTACK_MR_LEN);
+        json_set_hex(o, rt[i], rtmr[i], DSTACK_MR_LEN);
     }
     json_set(o, "events", json_int_new((int64_t)count));
     return cli_print_json(o);

@@ -10,15 +10,6 @@
 #include <dstack/attest.h>
 #include <dstack/quote.h>
 
-#include "util/hex.h"
-
-static void put_hex(cJSON *obj, const char *key, const uint8_t *b, size_t len)
-{
-    char *h = hex_encode_alloc(b, len);
-    json_set(obj, key, h ? cJSON_CreateString(h) : cJSON_CreateNull());
-    free(h);
-}
-
 static int verify_dcap(const char *name, const struct cli_common *co, const char *pos,
                        const struct cli_dcap_args *dcap)
 {
@@ -61,10 +52,10 @@ static cJSON *describe_quote(const struct dstack_quote *p)
     cJSON *o = cJSON_CreateObject();
     json_set(o, "valid", cJSON_CreateTrue());
     json_set(o, "version", json_int_new(p->header.version));
-    put_hex(o, "report_data", p->report.report_data, DSTACK_REPORT_DATA_LEN);
-    put_hex(o, "mr_td", p->report.mr_td, DSTACK_MR_LEN);
+    json_set_hex(o, "report_data", p->report.report_data, DSTACK_REPORT_DATA_LEN);
+    json_set_hex(o, "mr_td", p->report.mr_td, DSTACK_MR_LEN);
     for (int i = 0; i < 4; i++) {
-        put_hex(o, rt[i], p->report.rtmr[i], DSTACK_MR_LEN);
+        json_set_hex(o, rt[i], p->report.rtmr[i], DSTACK_MR_LEN);
     }
     return o;
 }

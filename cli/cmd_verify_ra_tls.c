@@ -12,15 +12,7 @@
 #include <dstack/ratls.h>
 
 #include "attest/versioned.h"
-#include "util/hex.h"
 #include "x509/appinfo_ext.h"
-
-static void put_hex(cJSON *obj, const char *key, const uint8_t *b, size_t len)
-{
-    char *h = hex_encode_alloc(b, len);
-    json_set(obj, key, h ? cJSON_CreateString(h) : cJSON_CreateNull());
-    free(h);
-}
 
 static bool starts_json(const char *text, size_t len)
 {
@@ -91,13 +83,13 @@ static cJSON *app_info_json(const uint8_t *b, size_t len)
     cJSON *o = NULL;
     if (ai != NULL && appinfo_decode(b, len, ai) == DSTACK_OK) {
         o = cJSON_CreateObject();
-        put_hex(o, "app_id", ai->app_id.p, ai->app_id.len);
-        put_hex(o, "compose_hash", ai->compose_hash.p, ai->compose_hash.len);
-        put_hex(o, "instance_id", ai->instance_id.p, ai->instance_id.len);
-        put_hex(o, "device_id", ai->device_id.p, ai->device_id.len);
-        put_hex(o, "mr_system", ai->mr_system, sizeof ai->mr_system);
-        put_hex(o, "mr_aggregated", ai->mr_aggregated, sizeof ai->mr_aggregated);
-        put_hex(o, "os_image_hash", ai->os_image_hash.p, ai->os_image_hash.len);
+        json_set_hex(o, "app_id", ai->app_id.p, ai->app_id.len);
+        json_set_hex(o, "compose_hash", ai->compose_hash.p, ai->compose_hash.len);
+        json_set_hex(o, "instance_id", ai->instance_id.p, ai->instance_id.len);
+        json_set_hex(o, "device_id", ai->device_id.p, ai->device_id.len);
+        json_set_hex(o, "mr_system", ai->mr_system, sizeof ai->mr_system);
+        json_set_hex(o, "mr_aggregated", ai->mr_aggregated, sizeof ai->mr_aggregated);
+        json_set_hex(o, "os_image_hash", ai->os_image_hash.p, ai->os_image_hash.len);
         json_set(o, "key_provider_info",
                  json_string_len((const char *)ai->key_provider_info.p, ai->key_provider_info.len));
     }
@@ -120,12 +112,12 @@ static cJSON *describe(const struct dstack_ratls_cert *leaf, bool quote_verified
     if (dstack_ratls_cert_attestation(leaf, &b, &len) == DSTACK_OK &&
         versioned_decode(b, len, &a) == DSTACK_OK) {
         struct dstack_quote p;
-        put_hex(o, "report_data", a.report_data, sizeof a.report_data);
+        json_set_hex(o, "report_data", a.report_data, sizeof a.report_data);
         if (dstack_quote_parse(a.quote, a.quote_len, &p) == DSTACK_OK) {
-            put_hex(o, "mr_td", p.report.mr_td, DSTACK_MR_LEN);
+            json_set_hex(o, "mr_td", p.report.mr_td, DSTACK_MR_LEN);
             static const char *const rt[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
             for (int i = 0; i < 4; i++) {
-                put_hex(o, rt[i], p.report.rtmr[i], DSTACK_MR_LEN);
+                json_set_hex(o, rt[i], p.report.rtmr[i], DSTACK_MR_LEN);
             }
         }
     }

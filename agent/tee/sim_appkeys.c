@@ -23,7 +23,6 @@
 #include "crypto/keccak.h"
 #include "util/error.h"
 #include "util/file.h"
-#include "util/hex.h"
 #include "x509/p256.h"
 
 /* SHA-256("dstack-c simulator development seed v1") */
@@ -156,18 +155,6 @@ out:
     return e;
 }
 
-static cJSON *hex_json(const uint8_t *p, size_t len)
-{
-    char buf[2 * 128 + 1];
-    if (len > 128) {
-        return NULL;
-    }
-    hex_encode(p, len, buf);
-    cJSON *s = cJSON_CreateString(buf);
-    secret_wipe(buf, sizeof buf);
-    return s;
-}
-
 /* Writes text to path through an exclusively created temporary file in the same folder, mode
  * 0600, then rename (util/file.h). */
 static dstack_err write_atomic(const char *path, const char *text)
@@ -238,7 +225,8 @@ static dstack_err dev_keys_derive(const uint8_t seed[static DSTACK_KEY_LEN],
     return DSTACK_OK;
 }
 
-/* Wipes the key strings inside doc before freeing it. */
+/* Wipes the secret strings inside doc before freeing it: the CA key PEM and the three keys
+ * json_hex_string put into nodes of their own (no other copy of their hex is made). */
 static void doc_wipe_free(cJSON *doc)
 {
     if (doc == NULL) {
@@ -248,9 +236,12 @@ static void doc_wipe_free(cJSON *doc)
     if (v != NULL) {
         secret_wipe(v->valuestring, json_str_len(v));
     }
-    v = json_get(doc, "k256_key");
-    if (v != NULL) {
-        secret_wipe((char *)json_str(v), json_str_len(v));
+    static const char *const hex_keys[] = {"disk_crypt_key", "env_crypt_key", "k256_key"};
+    for (size_t i = 0; i < sizeof hex_keys / sizeof hex_keys[0]; i++) {
+        v = json_get(doc, hex_keys[i]);
+        if (v != NULL) {
+            secret_wipe((char *)json_str(v), json_str_len(v));
+        }
     }
     json_free(doc);
 }
@@ -267,16 +258,19 @@ static dstack_err dev_keys_write(const char *path, const struct dev_keys *k)
         kp = NULL;
     }
     if (doc == NULL || kp == NULL ||
-        !json_set(doc, "disk_crypt_key", hex_json(k->disk, sizeof k->disk)) ||
-        !json_set(doc, "env_crypt_key", hex_json(k->env, sizeof k->env)) ||
-        !json_set(doc, "k256_key", hex_json(k->app_sk.b, sizeof k->app_sk.b)) ||
-        !json_set(doc, "k256_signature", hex_json(k->sig, sizeof k->sig)) ||
+        !json_set(doc, "disk_crypt_key", json_hex_string(k->disk, sizeof k->disk)) ||
+        !json_set(doc, "env_crypt_key", json_hex_string(k->env, sizeof k->env)) ||
+        !json_set(doc, "k256_key", json_hex_string(k->app_sk.b, sizeof k->app_sk.b)) ||
+        !json_set(doc, "k256_signature", json_hex_string(k->sig, sizeof k->sig)) ||
         !json_set(doc, "gateway_app_id", cJSON_CreateString("any")) ||
         !json_set(doc, "ca_cert", cJSON_CreateString(k->ca_cert_pem)) ||
-        !json_set(doc, "key_provider", kp) || (text = json_dump(doc, 4, NULL)) == NULL) {
+        !json_set(doc, "key_provider", kp)) {
         e = err_set(DSTACK_ENOMEM, "out of memory");
     } else {
-        e = write_atomic(path, text);
+        struct json_out o = {.secret = true}; /* its growth leaves no unwiped copy behind */
+        json_out_value(&o, doc, 4);
+        text = json_out_take(&o, NULL);
+        e = text != NULL ? write_atomic(path, text) : err_set(DSTACK_ENOMEM, "out of memory");
     }
     if (text != NULL) {
         secret_wipe(text, strlen(text));

@@ -475,13 +475,11 @@ dstack_err sim_boot_runtime_events(const struct sim_boot_inputs *in, struct dsta
      * simulator's CA key plays the KMS root (as in upstream's simulator fixture). */
     char *kp = NULL;
     if (in->ca_spki != NULL && in->ca_spki_len > 0) {
-        char *hex = hex_encode_alloc(in->ca_spki, in->ca_spki_len);
         struct json_out o = {0};
         json_out_cstr(&o, "{\"name\":\"kms\",\"id\":");
-        json_out_string(&o, hex != NULL ? hex : "", hex != NULL ? strlen(hex) : 0);
+        json_out_hex(&o, in->ca_spki, in->ca_spki_len);
         json_out_cstr(&o, "}");
-        kp = hex != NULL ? json_out_take(&o, NULL) : (json_out_free(&o), NULL);
-        free(hex);
+        kp = json_out_take(&o, NULL);
     } else {
         kp = strdup("{\"name\":\"none\",\"id\":\"\"}");
     }

@@ -12,8 +12,6 @@
 #include "util/error.h"
 #include "util/hex.h"
 
-#define hex_json json_hex_string
-
 /* One TdxEvent object in upstream's key order (new reference, NULL on allocation failure). */
 static cJSON *evlog_event_to_json(const struct dstack_event *e)
 {
@@ -25,14 +23,14 @@ static cJSON *evlog_event_to_json(const struct dstack_event *e)
     bool bad = false;
     bad |= !json_set(o, "imr", json_int_new(e->imr));
     bad |= !json_set(o, "event_type", json_int_new(e->event_type));
-    bad |= !json_set(o, "digest", hex_json(e->digest, e->has_digest ? DSTACK_SHA384_LEN : 0));
+    bad |= !json_set_hex(o, "digest", e->digest, e->has_digest ? DSTACK_SHA384_LEN : 0);
     bad |= !json_set(o, "event", cJSON_CreateString(e->event != NULL ? e->event : ""));
-    bad |= !json_set(o, "event_payload", hex_json(e->payload, e->payload_len));
+    bad |= !json_set_hex(o, "event_payload", e->payload, e->payload_len);
     if (e->version == DSTACK_EVENT_V2) {
         bad |= !json_set(o, "version", json_int_new(2));
     }
     if (e->has_preimage) {
-        bad |= !json_set(o, "preimage", hex_json(e->preimage, e->preimage_len));
+        bad |= !json_set_hex(o, "preimage", e->preimage, e->preimage_len);
     }
     if (bad) {
         json_free(o);

@@ -422,8 +422,6 @@ dstack_err versioned_encode_v1(const struct versioned_attestation *a, uint8_t **
     return scale_buf_finish(&b, out, out_len);
 }
 
-#define hex_json json_hex_string
-
 cJSON *versioned_event_log_json(const struct versioned_attestation *a)
 {
     cJSON *arr = cJSON_CreateArray();
@@ -434,9 +432,9 @@ cJSON *versioned_event_log_json(const struct versioned_attestation *a)
          * order. */
         if (o == NULL || !json_set(o, "imr", json_int_new(e->imr)) ||
             !json_set(o, "event_type", json_int_new(e->event_type)) ||
-            !json_set(o, "digest", hex_json(e->digest, e->digest_len)) ||
+            !json_set_hex(o, "digest", e->digest, e->digest_len) ||
             !json_set(o, "event", json_string_len(e->event, e->event_len)) ||
-            !json_set(o, "event_payload", hex_json(e->payload, e->payload_len))) {
+            !json_set_hex(o, "event_payload", e->payload, e->payload_len)) {
             json_free(o);
             json_free(arr);
             return NULL;

@@ -173,8 +173,7 @@ dstack_err jf_string_array(const cJSON *obj, const char *key, char ***out, size_
 
 dstack_err jf_set_hex(cJSON *obj, const char *key, const uint8_t *data, size_t len)
 {
-    return json_set(obj, key, json_hex_string(data, len)) ? DSTACK_OK
-                                                          : err_set(DSTACK_ENOMEM, "out of memory");
+    return json_set_hex(obj, key, data, len) ? DSTACK_OK : err_set(DSTACK_ENOMEM, "out of memory");
 }
 
 void jf_bytes_array_free(struct dstack_bytes *a, size_t n)

@@ -143,6 +143,9 @@ cJSON *json_object_of_bool(const char *key, bool b);
 /* Adds (or replaces) obj[key] = v, taking v; false (v freed) on OOM or a NULL v/obj. */
 bool json_set(cJSON *obj, const char *key, cJSON *v);
 
+/* json_set(obj, key, json_hex_string(b, len)): the one way a byte field becomes hex in JSON. */
+bool json_set_hex(cJSON *obj, const char *key, const uint8_t *b, size_t len);
+
 /* Appends v to array arr, taking v; false (v freed) on a NULL. */
 bool json_push(cJSON *arr, cJSON *v);
 

@@ -200,6 +200,11 @@ bool json_set(cJSON *obj, const char *key, cJSON *v)
     return ok;
 }
 
+bool json_set_hex(cJSON *obj, const char *key, const uint8_t *b, size_t len)
+{
+    return json_set(obj, key, json_hex_string(b, len));
+}
+
 cJSON *json_object_of_strings(const char *key, ...)
 {
     va_list ap;

@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "json/json.h"
 #include "util/hex.h"
 
 static bool take_str(const cJSON *doc, const char *key, char **out, bool optional)
@@ -82,14 +83,6 @@ dstack_err dstack_collateral_from_json(const char *json, size_t len, struct dsta
     return DSTACK_OK;
 }
 
-static bool put_hex(cJSON *o, const char *key, const uint8_t *b, size_t len)
-{
-    char *h = hex_encode_alloc(b, len);
-    bool ok = h != NULL && cJSON_AddStringToObject(o, key, h) != NULL;
-    free(h);
-    return ok;
-}
-
 dstack_err dstack_collateral_to_json(const struct dstack_collateral *c, char **out)
 {
     if (c == NULL || out == NULL) {
@@ -98,14 +91,15 @@ dstack_err dstack_collateral_to_json(const struct dstack_collateral *c, char **o
     cJSON *o = cJSON_CreateObject();
     bool ok =
         o != NULL && cJSON_AddStringToObject(o, "pck_crl_issuer_chain", c->pck_crl_issuer_chain) &&
-        put_hex(o, "root_ca_crl", c->root_ca_crl, c->root_ca_crl_len) &&
-        put_hex(o, "pck_crl", c->pck_crl, c->pck_crl_len) &&
+        json_set_hex(o, "root_ca_crl", c->root_ca_crl, c->root_ca_crl_len) &&
+        json_set_hex(o, "pck_crl", c->pck_crl, c->pck_crl_len) &&
         cJSON_AddStringToObject(o, "tcb_info_issuer_chain", c->tcb_info_issuer_chain) &&
         cJSON_AddStringToObject(o, "tcb_info", c->tcb_info) &&
-        put_hex(o, "tcb_info_signature", c->tcb_info_signature, c->tcb_info_signature_len) &&
+        json_set_hex(o, "tcb_info_signature", c->tcb_info_signature, c->tcb_info_signature_len) &&
         cJSON_AddStringToObject(o, "qe_identity_issuer_chain", c->qe_identity_issuer_chain) &&
         cJSON_AddStringToObject(o, "qe_identity", c->qe_identity) &&
-        put_hex(o, "qe_identity_signature", c->qe_identity_signature, c->qe_identity_signature_len);
+        json_set_hex(o, "qe_identity_signature", c->qe_identity_signature,
+                     c->qe_identity_signature_len);
     if (ok && c->pck_certificate_chain != NULL) {
         ok = cJSON_AddStringToObject(o, "pck_certificate_chain", c->pck_certificate_chain);
     }

@@ -7,49 +7,42 @@
 
 #include <cjson/cJSON.h>
 
-#include "util/hex.h"
-
-static bool put_hex(cJSON *o, const char *key, const uint8_t *b, size_t len)
-{
-    char *h = hex_encode_alloc(b, len);
-    bool ok = h != NULL && cJSON_AddStringToObject(o, key, h) != NULL;
-    free(h);
-    return ok;
-}
+#include "json/json.h"
 
 static bool put_td(cJSON *o, const struct dstack_td_report *t)
 {
     static const char *const rtmr_names[4] = {"rt_mr0", "rt_mr1", "rt_mr2", "rt_mr3"};
-    bool ok = put_hex(o, "tee_tcb_svn", t->tee_tcb_svn, sizeof t->tee_tcb_svn) &&
-              put_hex(o, "mr_seam", t->mr_seam, DSTACK_MR_LEN) &&
-              put_hex(o, "mr_signer_seam", t->mr_signer_seam, DSTACK_MR_LEN) &&
-              put_hex(o, "seam_attributes", t->seam_attributes, 8) &&
-              put_hex(o, "td_attributes", t->td_attributes, 8) && put_hex(o, "xfam", t->xfam, 8) &&
-              put_hex(o, "mr_td", t->mr_td, DSTACK_MR_LEN) &&
-              put_hex(o, "mr_config_id", t->mr_config_id, DSTACK_MR_LEN) &&
-              put_hex(o, "mr_owner", t->mr_owner, DSTACK_MR_LEN) &&
-              put_hex(o, "mr_owner_config", t->mr_owner_config, DSTACK_MR_LEN);
+    bool ok = json_set_hex(o, "tee_tcb_svn", t->tee_tcb_svn, sizeof t->tee_tcb_svn) &&
+              json_set_hex(o, "mr_seam", t->mr_seam, DSTACK_MR_LEN) &&
+              json_set_hex(o, "mr_signer_seam", t->mr_signer_seam, DSTACK_MR_LEN) &&
+              json_set_hex(o, "seam_attributes", t->seam_attributes, 8) &&
+              json_set_hex(o, "td_attributes", t->td_attributes, 8) &&
+              json_set_hex(o, "xfam", t->xfam, 8) &&
+              json_set_hex(o, "mr_td", t->mr_td, DSTACK_MR_LEN) &&
+              json_set_hex(o, "mr_config_id", t->mr_config_id, DSTACK_MR_LEN) &&
+              json_set_hex(o, "mr_owner", t->mr_owner, DSTACK_MR_LEN) &&
+              json_set_hex(o, "mr_owner_config", t->mr_owner_config, DSTACK_MR_LEN);
     for (size_t i = 0; ok && i < 4; i++) {
-        ok = put_hex(o, rtmr_names[i], t->rtmr[i], DSTACK_MR_LEN);
+        ok = json_set_hex(o, rtmr_names[i], t->rtmr[i], DSTACK_MR_LEN);
     }
-    ok = ok && put_hex(o, "report_data", t->report_data, DSTACK_REPORT_DATA_LEN);
+    ok = ok && json_set_hex(o, "report_data", t->report_data, DSTACK_REPORT_DATA_LEN);
     if (ok && t->td15) {
-        ok = put_hex(o, "tee_tcb_svn2", t->tee_tcb_svn2, 16) &&
-             put_hex(o, "mr_service_td", t->mr_service_td, DSTACK_MR_LEN);
+        ok = json_set_hex(o, "tee_tcb_svn2", t->tee_tcb_svn2, 16) &&
+             json_set_hex(o, "mr_service_td", t->mr_service_td, DSTACK_MR_LEN);
     }
     return ok;
 }
 
 static bool put_sgx(cJSON *o, const struct dstack_sgx_report *s)
 {
-    return put_hex(o, "cpu_svn", s->cpu_svn, 16) &&
+    return json_set_hex(o, "cpu_svn", s->cpu_svn, 16) &&
            cJSON_AddNumberToObject(o, "misc_select", s->misc_select) &&
-           put_hex(o, "attributes", s->attributes, 16) &&
-           put_hex(o, "mr_enclave", s->mr_enclave, 32) &&
-           put_hex(o, "mr_signer", s->mr_signer, 32) &&
+           json_set_hex(o, "attributes", s->attributes, 16) &&
+           json_set_hex(o, "mr_enclave", s->mr_enclave, 32) &&
+           json_set_hex(o, "mr_signer", s->mr_signer, 32) &&
            cJSON_AddNumberToObject(o, "isv_prod_id", s->isv_prod_id) &&
            cJSON_AddNumberToObject(o, "isv_svn", s->isv_svn) &&
-           put_hex(o, "report_data", s->report_data, DSTACK_REPORT_DATA_LEN);
+           json_set_hex(o, "report_data", s->report_data, DSTACK_REPORT_DATA_LEN);
 }
 
 dstack_err dstack_dcap_report_to_json(const struct dstack_dcap_report *r, char **out)
@@ -64,8 +57,8 @@ dstack_err dstack_dcap_report_to_json(const struct dstack_dcap_report *r, char *
               cJSON_AddStringToObject(o, "qe_status", r->qe_status) &&
               cJSON_AddNumberToObject(o, "quote_version", r->version) &&
               cJSON_AddStringToObject(o, "tee_type", r->tee_type == DCAP_TEE_TDX ? "TDX" : "SGX") &&
-              put_hex(o, "fmspc", r->fmspc, DSTACK_FMSPC_LEN) &&
-              put_hex(o, "ppid", r->ppid, r->ppid_len);
+              json_set_hex(o, "fmspc", r->fmspc, DSTACK_FMSPC_LEN) &&
+              json_set_hex(o, "ppid", r->ppid, r->ppid_len);
     for (size_t i = 0; ok && i < r->advisory_count; i++) {
         ok = cJSON_AddItemToArray(ids, cJSON_CreateString(r->advisory_ids[i]));
     }

@@ -11,15 +11,6 @@
 
 #include "json/json.h"
 #include "util/error.h"
-#include "util/hex.h"
-
-static bool put_hex(cJSON *o, const char *key, const uint8_t *b, size_t len)
-{
-    char *h = hex_encode_alloc(b, len);
-    bool ok = h != NULL && cJSON_AddStringToObject(o, key, h) != NULL;
-    free(h);
-    return ok;
-}
 
 static bool put_ids(cJSON *o, const char *key, const struct dstack_dcap_report *r, bool ok)
 {
@@ -34,18 +25,18 @@ static bool put_app_info(cJSON *d, const struct dstack_app_identity *a)
 {
     static const char *const rt[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
     cJSON *o = cJSON_AddObjectToObject(d, "app_info");
-    bool ok = o != NULL && put_hex(o, "app_id", a->app_id, a->app_id_len) &&
-              put_hex(o, "compose_hash", a->compose_hash, a->compose_hash_len) &&
-              put_hex(o, "instance_id", a->instance_id, a->instance_id_len) &&
-              put_hex(o, "device_id", a->device_id, sizeof a->device_id) &&
-              put_hex(o, "mrtd", a->mrtd, DSTACK_MR_LEN);
+    bool ok = o != NULL && json_set_hex(o, "app_id", a->app_id, a->app_id_len) &&
+              json_set_hex(o, "compose_hash", a->compose_hash, a->compose_hash_len) &&
+              json_set_hex(o, "instance_id", a->instance_id, a->instance_id_len) &&
+              json_set_hex(o, "device_id", a->device_id, sizeof a->device_id) &&
+              json_set_hex(o, "mrtd", a->mrtd, DSTACK_MR_LEN);
     for (int i = 0; ok && i < 4; i++) {
-        ok = put_hex(o, rt[i], a->rtmr[i], DSTACK_MR_LEN);
+        ok = json_set_hex(o, rt[i], a->rtmr[i], DSTACK_MR_LEN);
     }
-    return ok && put_hex(o, "mr_system", a->mr_system, sizeof a->mr_system) &&
-           put_hex(o, "mr_aggregated", a->mr_aggregated, sizeof a->mr_aggregated) &&
-           put_hex(o, "os_image_hash", a->os_image_hash, a->os_image_hash_len) &&
-           put_hex(o, "key_provider_info", a->key_provider_info, a->key_provider_info_len);
+    return ok && json_set_hex(o, "mr_system", a->mr_system, sizeof a->mr_system) &&
+           json_set_hex(o, "mr_aggregated", a->mr_aggregated, sizeof a->mr_aggregated) &&
+           json_set_hex(o, "os_image_hash", a->os_image_hash, a->os_image_hash_len) &&
+           json_set_hex(o, "key_provider_info", a->key_provider_info, a->key_provider_info_len);
 }
 
 static bool put_boot_info(cJSON *d, const struct dstack_attestation_result *r)
@@ -53,14 +44,14 @@ static bool put_boot_info(cJSON *d, const struct dstack_attestation_result *r)
     const struct dstack_app_identity *a = &r->app;
     cJSON *o = cJSON_AddObjectToObject(d, "boot_info");
     return o != NULL && cJSON_AddStringToObject(o, "teeVariant", r->tee_variant) &&
-           put_hex(o, "mrAggregated", a->mr_aggregated, sizeof a->mr_aggregated) &&
-           put_hex(o, "osImageHash", a->os_image_hash, a->os_image_hash_len) &&
-           put_hex(o, "mrSystem", a->mr_system, sizeof a->mr_system) &&
-           put_hex(o, "appId", a->app_id, a->app_id_len) &&
-           put_hex(o, "composeHash", a->compose_hash, a->compose_hash_len) &&
-           put_hex(o, "instanceId", a->instance_id, a->instance_id_len) &&
-           put_hex(o, "deviceId", a->device_id, sizeof a->device_id) &&
-           put_hex(o, "keyProviderInfo", a->key_provider_info, a->key_provider_info_len) &&
+           json_set_hex(o, "mrAggregated", a->mr_aggregated, sizeof a->mr_aggregated) &&
+           json_set_hex(o, "osImageHash", a->os_image_hash, a->os_image_hash_len) &&
+           json_set_hex(o, "mrSystem", a->mr_system, sizeof a->mr_system) &&
+           json_set_hex(o, "appId", a->app_id, a->app_id_len) &&
+           json_set_hex(o, "composeHash", a->compose_hash, a->compose_hash_len) &&
+           json_set_hex(o, "instanceId", a->instance_id, a->instance_id_len) &&
+           json_set_hex(o, "deviceId", a->device_id, sizeof a->device_id) &&
+           json_set_hex(o, "keyProviderInfo", a->key_provider_info, a->key_provider_info_len) &&
            cJSON_AddStringToObject(o, "tcbStatus", r->dcap.status) &&
            put_ids(o, "advisoryIds", &r->dcap, true);
 }
@@ -96,7 +87,7 @@ static bool put_details(cJSON *d, const struct dstack_attestation_result *r)
                cJSON_AddNullToObject(d, "key_provider") && cJSON_AddNullToObject(d, "app_info");
     }
     ok = ok && cJSON_AddStringToObject(d, "tee_variant", r->tee_variant) &&
-         put_hex(d, "report_data", r->dcap.td.report_data, DSTACK_REPORT_DATA_LEN) &&
+         json_set_hex(d, "report_data", r->dcap.td.report_data, DSTACK_REPORT_DATA_LEN) &&
          cJSON_AddStringToObject(d, "tcb_status", r->dcap.status) &&
          put_ids(d, "advisory_ids", &r->dcap, true);
     if (ok && !r->has_app_info) {

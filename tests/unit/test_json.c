@@ -195,9 +195,15 @@ static void test_writer(void)
     CHECK(json_set(o, "h", json_hex_string(b, sizeof b)));
     CHECK(json_set(o, "n", cJSON_CreateNumber(1.0)));
     CHECK(json_set(o, "h", json_hex_string(b, 1))); /* replaces, keeps the place */
+    CHECK(json_set_hex(o, "e", NULL, 0));
+    CHECK(json_set_hex(o, "n", b, sizeof b)); /* replaces, keeps the place */
     out = json_dump(o, 0, NULL);
-    CHECK_STR(out, "{\"h\":\"00\",\"n\":1}");
+    CHECK_STR(out, "{\"h\":\"00\",\"n\":\"00abff\",\"e\":\"\"}");
     free(out);
+    out = cJSON_PrintUnformatted(o); /* cJSON's own printer reads the same node */
+    CHECK_STR(out, "{\"h\":\"00\",\"n\":\"00abff\",\"e\":\"\"}");
+    free(out);
+    CHECK(!json_set_hex(NULL, "x", b, 1));
     json_free(o);
 
     struct json_out w = {.max = 8};
