@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "attest/td_report.h"
 #include "util/byte_reader.h"
 #include "util/error.h"
 
@@ -75,29 +76,26 @@ dstack_err dstack_quote_report_data_offset(const uint8_t *quote, size_t len, siz
     return err;
 }
 
-static void parse_td_report(const uint8_t *b, bool td15, struct dstack_td_report *t)
+void td_report_decode(const uint8_t *b, bool td15, struct dstack_td_report *t)
 {
+    memset(t, 0, sizeof *t);
     memcpy(t->tee_tcb_svn, b + DSTACK_TD_OFF_TEE_TCB_SVN, sizeof t->tee_tcb_svn);
     memcpy(t->mr_seam, b + DSTACK_TD_OFF_MR_SEAM, DSTACK_MR_LEN);
     memcpy(t->mr_signer_seam, b + DSTACK_TD_OFF_MR_SIGNER_SEAM, DSTACK_MR_LEN);
-    memcpy(t->seam_attributes, b + DSTACK_TD_OFF_SEAM_ATTRIBUTES, 8);
-    memcpy(t->td_attributes, b + DSTACK_TD_OFF_TD_ATTRIBUTES, 8);
-    memcpy(t->xfam, b + DSTACK_TD_OFF_XFAM, 8);
+    memcpy(t->seam_attributes, b + DSTACK_TD_OFF_SEAM_ATTRIBUTES, sizeof t->seam_attributes);
+    memcpy(t->td_attributes, b + DSTACK_TD_OFF_TD_ATTRIBUTES, sizeof t->td_attributes);
+    memcpy(t->xfam, b + DSTACK_TD_OFF_XFAM, sizeof t->xfam);
     memcpy(t->mr_td, b + DSTACK_TD_OFF_MR_TD, DSTACK_MR_LEN);
     memcpy(t->mr_config_id, b + DSTACK_TD_OFF_MR_CONFIG_ID, DSTACK_MR_LEN);
     memcpy(t->mr_owner, b + DSTACK_TD_OFF_MR_OWNER, DSTACK_MR_LEN);
     memcpy(t->mr_owner_config, b + DSTACK_TD_OFF_MR_OWNER_CONFIG, DSTACK_MR_LEN);
-    for (size_t i = 0; i < 4; i++) {
-        memcpy(t->rtmr[i], b + DSTACK_TD_OFF_RTMR0 + i * DSTACK_MR_LEN, DSTACK_MR_LEN);
-    }
+    memcpy(t->rtmr, b + DSTACK_TD_OFF_RTMR0, sizeof t->rtmr); /* RTMR0..3, contiguous */
     memcpy(t->report_data, b + DSTACK_TD_OFF_REPORT_DATA, DSTACK_REPORT_DATA_LEN);
     t->td15 = td15;
     if (td15) {
         memcpy(t->tee_tcb_svn2, b + DSTACK_TD_REPORT10_LEN, sizeof t->tee_tcb_svn2);
-        memcpy(t->mr_service_td, b + DSTACK_TD_REPORT10_LEN + 16, DSTACK_MR_LEN);
-    } else {
-        memset(t->tee_tcb_svn2, 0, sizeof t->tee_tcb_svn2);
-        memset(t->mr_service_td, 0, sizeof t->mr_service_td);
+        memcpy(t->mr_service_td, b + DSTACK_TD_REPORT10_LEN + sizeof t->tee_tcb_svn2,
+               DSTACK_MR_LEN);
     }
 }
 
@@ -170,8 +168,8 @@ dstack_err dstack_quote_parse(const uint8_t *quote, size_t len, struct dstack_qu
         return err;
     }
     out->signed_len = out->body_offset + out->body_len;
-    parse_td_report(quote + out->body_offset, out->body_type == DSTACK_QUOTE_BODY_TD15,
-                    &out->report);
+    td_report_decode(quote + out->body_offset, out->body_type == DSTACK_QUOTE_BODY_TD15,
+                     &out->report);
     err = parse_auth(quote, len, out);
     if (err != DSTACK_OK) {
         memset(out, 0, sizeof *out);

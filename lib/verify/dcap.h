@@ -44,7 +44,6 @@ struct dcap_quote {
  * descriptor); trailing bytes after the signature data are ignored. */
 dstack_err dcap_quote_parse(const uint8_t *q, size_t len, struct dcap_quote *out);
 void dcap_sgx_report_decode(const uint8_t b[DSTACK_SGX_REPORT_LEN], struct dstack_sgx_report *r);
-void dcap_td_report_decode(const uint8_t *b, bool td15, struct dstack_td_report *r);
 
 /* A TCB status with its advisories. */
 struct tcb_status {

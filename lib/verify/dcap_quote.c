@@ -129,25 +129,3 @@ void dcap_sgx_report_decode(const uint8_t b[DSTACK_SGX_REPORT_LEN], struct dstac
     r->isv_svn = le16_at(b + 258);
     memcpy(r->report_data, b + 320, DSTACK_REPORT_DATA_LEN);
 }
-
-void dcap_td_report_decode(const uint8_t *b, bool td15, struct dstack_td_report *r)
-{
-    memset(r, 0, sizeof *r);
-    memcpy(r->tee_tcb_svn, b + DSTACK_TD_OFF_TEE_TCB_SVN, 16);
-    memcpy(r->mr_seam, b + DSTACK_TD_OFF_MR_SEAM, DSTACK_MR_LEN);
-    memcpy(r->mr_signer_seam, b + DSTACK_TD_OFF_MR_SIGNER_SEAM, DSTACK_MR_LEN);
-    memcpy(r->seam_attributes, b + DSTACK_TD_OFF_SEAM_ATTRIBUTES, 8);
-    memcpy(r->td_attributes, b + DSTACK_TD_OFF_TD_ATTRIBUTES, 8);
-    memcpy(r->xfam, b + DSTACK_TD_OFF_XFAM, 8);
-    memcpy(r->mr_td, b + DSTACK_TD_OFF_MR_TD, DSTACK_MR_LEN);
-    memcpy(r->mr_config_id, b + DSTACK_TD_OFF_MR_CONFIG_ID, DSTACK_MR_LEN);
-    memcpy(r->mr_owner, b + DSTACK_TD_OFF_MR_OWNER, DSTACK_MR_LEN);
-    memcpy(r->mr_owner_config, b + DSTACK_TD_OFF_MR_OWNER_CONFIG, DSTACK_MR_LEN);
-    memcpy(r->rtmr, b + DSTACK_TD_OFF_RTMR0, sizeof r->rtmr);
-    memcpy(r->report_data, b + DSTACK_TD_OFF_REPORT_DATA, DSTACK_REPORT_DATA_LEN);
-    r->td15 = td15;
-    if (td15) {
-        memcpy(r->tee_tcb_svn2, b + DSTACK_TD_REPORT10_LEN, 16);
-        memcpy(r->mr_service_td, b + DSTACK_TD_REPORT10_LEN + 16, DSTACK_MR_LEN);
-    }
-}

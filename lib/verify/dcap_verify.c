@@ -8,6 +8,8 @@
 
 #include <openssl/sha.h>
 
+#include "attest/td_report.h"
+
 /* Intel's quoting enclave vendor (dcap-qvl constants.rs INTEL_QE_VENDOR_ID). */
 static const uint8_t intel_qe_vendor[16] = {0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
                                             0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07};
@@ -248,7 +250,7 @@ static void fill_report(const struct run *r, struct dstack_dcap_report *out)
     if (r->q.kind == DSTACK_REPORT_SGX) {
         dcap_sgx_report_decode(r->q.body, &out->sgx);
     } else {
-        dcap_td_report_decode(r->q.body, r->q.kind == DSTACK_REPORT_TD15, &out->td);
+        td_report_decode(r->q.body, r->q.kind == DSTACK_REPORT_TD15, &out->td);
     }
     memcpy(out->fmspc, r->ext.fmspc, sizeof out->fmspc);
     memcpy(out->ppid, r->ext.ppid, sizeof out->ppid);

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "attest/td_report.h"
+
 static bool meets(const uint8_t *have, size_t have_n, const uint8_t *need, size_t need_n)
 {
     if (have_n != need_n) {
@@ -79,7 +81,7 @@ dstack_err tcb_match_platform(const struct tcb_info *t, const struct dcap_quote 
     bool tdx = q->tee_type == DCAP_TEE_TDX;
     struct dstack_td_report td;
     if (tdx) {
-        dcap_td_report_decode(q->body, q->kind == DSTACK_REPORT_TD15, &td);
+        td_report_decode(q->body, q->kind == DSTACK_REPORT_TD15, &td);
     }
     for (size_t i = 0; i < t->n_levels; i++) {
         const struct tcb_level *lv = &t->levels[i];
