@@ -1,86 +1,10 @@
 #include "guest_api/vsock_http.h"
 
 #include <curl/curl.h>
-#include <errno.h>
-#include <linux/vm_sockets.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "util/error.h"
-
-static bool parse_u32(const char *s, size_t n, uint32_t *out)
-{
-    char buf[16];
-    if (n == 0 || n >= sizeof buf) {
-        return false;
-    }
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(buf, &end, 0); /* decimal or 0x... like upstream's CIDs */
-    if (errno != 0 || *end != '\0' || v > UINT32_MAX || buf[0] == '-') {
-        return false;
-    }
-    *out = (uint32_t)v;
-    return true;
-}
-
-bool vsock_url_parse(const char *url, uint32_t *cid, uint32_t *port, char *path, size_t path_cap)
-{
-    if (strncmp(url, "vsock://", 8) != 0) {
-        return false;
-    }
-    const char *host = url + 8;
-    const char *colon = strchr(host, ':');
-    if (colon == NULL) {
-        return false;
-    }
-    const char *slash = strchr(colon, '/');
-    size_t port_len = slash != NULL ? (size_t)(slash - colon - 1) : strlen(colon + 1);
-    const char *p = slash != NULL ? slash : "";
-    if (!parse_u32(host, (size_t)(colon - host), cid) || !parse_u32(colon + 1, port_len, port) ||
-        strlen(p) >= path_cap) {
-        return false;
-    }
-    memcpy(path, p, strlen(p) + 1);
-    return true;
-}
-
-struct vsock_target {
-    uint32_t cid, port;
-    int connect_errno;
-};
-
-static curl_socket_t open_vsock(void *user, curlsocktype purpose, struct curl_sockaddr *addr)
-{
-    (void)purpose;
-    (void)addr;
-    struct vsock_target *t = user;
-    int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        t->connect_errno = errno;
-        return CURL_SOCKET_BAD;
-    }
-    struct sockaddr_vm sa = {.svm_family = AF_VSOCK, .svm_cid = t->cid, .svm_port = t->port};
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        t->connect_errno = errno;
-        close(fd);
-        return CURL_SOCKET_BAD;
-    }
-    return fd;
-}
-
-static int already_connected(void *user, curl_socket_t fd, curlsocktype purpose)
-{
-    (void)user;
-    (void)fd;
-    (void)purpose;
-    return CURL_SOCKOPT_ALREADY_CONNECTED;
-}
 
 static size_t discard(char *ptr, size_t size, size_t nmemb, void *user)
 {
@@ -92,10 +16,10 @@ static size_t discard(char *ptr, size_t size, size_t nmemb, void *user)
 /* POSTs body to url: over vsock when vs is set, over the unix socket unix_path when set, else
  * over TCP. Only Host and Content-Length go with it, as upstream's hyper client sends: libcurl's
  * default Content-Type and Accept are removed. peer names the target in errors. */
-static dstack_err post(const struct vsock_target *vs, const char *unix_path, const char *url,
+static dstack_err post(const struct vsock_peer *vs, const char *unix_path, const char *url,
                        const char *body, long timeout_ms, const char *peer)
 {
-    struct vsock_target t = vs != NULL ? *vs : (struct vsock_target){0};
+    struct vsock_peer t = vs != NULL ? *vs : (struct vsock_peer){0};
     char errbuf[CURL_ERROR_SIZE] = "";
     CURL *h = curl_easy_init();
     struct curl_slist *headers = curl_slist_append(NULL, "Content-Type:");
@@ -108,9 +32,7 @@ static dstack_err post(const struct vsock_target *vs, const char *unix_path, con
     headers = more;
     curl_easy_setopt(h, CURLOPT_URL, url);
     if (vs != NULL) {
-        curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_vsock);
-        curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &t);
-        curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, already_connected);
+        vsock_curl_attach(h, &t);
     } else if (unix_path != NULL) {
         curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, unix_path);
     }
@@ -141,7 +63,7 @@ static dstack_err post(const struct vsock_target *vs, const char *unix_path, con
 dstack_err vsock_http_post(uint32_t cid, uint32_t port, const char *path, const char *body,
                            long timeout_ms)
 {
-    struct vsock_target t = {.cid = cid, .port = port};
+    struct vsock_peer t = {.cid = cid, .port = port};
     char url[512], peer[48];
     int n = snprintf(url, sizeof url, "http://localhost%s", path);
     if (n < 0 || (size_t)n >= sizeof url) {

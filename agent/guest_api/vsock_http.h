@@ -1,6 +1,5 @@
-/* HTTP over AF_VSOCK with libcurl, which has no vsock transport of its own: the socket is made
- * and connected by us and handed to libcurl as already connected. Used for the host's API
- * (Shutdown's notification), as upstream's http-client does for vsock:// URLs. */
+/* POSTs to the host's API (Shutdown's notification) over vsock (util/vsock.h), a unix socket or
+ * HTTP, as upstream's http-client does. */
 #ifndef DSTACK_AGENT_GUEST_API_VSOCK_HTTP_H
 #define DSTACK_AGENT_GUEST_API_VSOCK_HTTP_H
 
@@ -10,9 +9,7 @@
 
 #include <dstack/common.h>
 
-/* Splits "vsock://<cid>:<port>[/path]" into its parts (path "" when absent, at most path_cap-1
- * bytes). False when the text is not such a URL. */
-bool vsock_url_parse(const char *url, uint32_t *cid, uint32_t *port, char *path, size_t path_cap);
+#include "util/vsock.h"
 
 /* POSTs body (JSON) to path on cid:port; DSTACK_OK on a 2xx answer within timeout_ms, else
  * the error text (util/error.h) says why not. */

@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include "json/json.h"
 #include "util/error.h"
+#include "util/vsock.h"
 
 #include <dstack/client.h>
 
@@ -37,9 +38,6 @@ dstack_err client_create(const char *endpoint, const char *env_var, const char *
                          size_t n_paths, const char *prefix,
                          const struct dstack_client_options *opts, struct dstack_client **out);
 
-/* "vsock://CID:PORT" (decimal or 0x hex) into its numbers (transport.c). */
-bool transport_vsock_parse(const char *url, uint32_t *cid, uint32_t *port);
-
 /* ---- transport (transport.c) ---- */
 
 struct client_http_result {
@@ -66,7 +64,8 @@ struct transport_xfer {
     char *url;
     struct transport_body buf;
     char errbuf[CURL_ERROR_SIZE];
-    unsigned timeout_ms; /* resolved (never 0) */
+    unsigned timeout_ms;     /* resolved (never 0) */
+    struct vsock_peer vsock; /* DSTACK_ENDPOINT_VSOCK: the peer, and why connecting failed */
 };
 /* The header lines every request of a client sends, with its User-Agent; NULL when out of memory.
  * transport_headers_free(NULL) does nothing. */

@@ -34,7 +34,7 @@ dstack_err dstack_guest_client_new(const char *endpoint, const struct dstack_cli
     if (err != DSTACK_OK || strncmp(endpoint, "vsock://", 8) != 0) {
         return err;
     }
-    if (!transport_vsock_parse(endpoint, &(*out)->vsock_cid, &(*out)->vsock_port)) {
+    if (!vsock_url_parse(endpoint, &(*out)->vsock_cid, &(*out)->vsock_port, NULL, 0)) {
         dstack_client_free(*out);
         *out = NULL;
         return err_set(DSTACK_EINVAL, "invalid vsock endpoint %s (want vsock://CID:PORT)",

@@ -1,13 +1,10 @@
-/* HTTP/1.1 over a Unix socket or TCP with libcurl. Each client owns a pool of easy handles; a
- * call borrows one, so threads never share a handle (libcurl's rule) and a handle returned to
- * the pool keeps its keep-alive connection for the next call (docs/sdk.md). */
+/* HTTP/1.1 over a Unix socket, TCP or vsock (util/vsock.h) with libcurl. Each client owns a
+ * pool of easy handles; a call borrows one, so threads never share a handle (libcurl's rule) and
+ * a handle returned to the pool keeps its keep-alive connection for the next call
+ * (docs/sdk.md). */
 #include "client/client_internal.h"
 
-#include <errno.h>
-#include <linux/vm_sockets.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -117,51 +114,6 @@ void transport_result_free(struct client_http_result *r)
     }
 }
 
-bool transport_vsock_parse(const char *url, uint32_t *cid, uint32_t *port)
-{
-    unsigned long long v[2];
-    const char *p = url + strlen("vsock://");
-    if (strncmp(url, "vsock://", 8) != 0) {
-        return false;
-    }
-    for (size_t i = 0; i < 2; i++) {
-        char *end = NULL;
-        errno = 0;
-        v[i] = strtoull(p, &end, 0);
-        if (errno != 0 || end == p || *p == '-' || v[i] > UINT32_MAX ||
-            (i == 0 ? *end != ':' : (*end != '\0' && *end != '/'))) {
-            return false;
-        }
-        p = end + 1;
-    }
-    *cid = (uint32_t)v[0];
-    *port = (uint32_t)v[1];
-    return true;
-}
-
-static curl_socket_t open_vsock(void *user, curlsocktype purpose, struct curl_sockaddr *addr)
-{
-    (void)purpose;
-    (void)addr;
-    const struct dstack_client *c = user;
-    int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_vm sa = {
-        .svm_family = AF_VSOCK, .svm_cid = c->vsock_cid, .svm_port = c->vsock_port};
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        close(fd);
-        fd = -1;
-    }
-    return fd >= 0 ? fd : CURL_SOCKET_BAD;
-}
-
-static int already_connected(void *user, curl_socket_t fd, curlsocktype purpose)
-{
-    (void)user;
-    (void)fd;
-    (void)purpose;
-    return CURL_SOCKOPT_ALREADY_CONNECTED;
-}
-
 static char *build_url(const struct dstack_client *c, const char *method)
 {
     const char *base = c->kind == DSTACK_ENDPOINT_HTTP ? c->endpoint : "http://localhost";
@@ -179,6 +131,7 @@ void transport_xfer_release(CURL *h, struct transport_xfer *x)
         /* Drop options pointing at x before the handle is reused or pooled. */
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
+        vsock_curl_detach(h);
     }
     if (x->buf.data != NULL) { /* a cut-off answer may still hold key material */
         secret_wipe(x->buf.data, x->buf.len);
@@ -214,11 +167,6 @@ static void handle_configure(struct dstack_client *c, CURL *h)
 {
     if (c->kind == DSTACK_ENDPOINT_UNIX) {
         curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->endpoint);
-    } else if (c->kind == DSTACK_ENDPOINT_VSOCK) {
-        /* libcurl has no vsock: we make and connect the socket, libcurl speaks HTTP on it. */
-        curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_vsock);
-        curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, c);
-        curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, already_connected);
     }
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
@@ -251,6 +199,11 @@ dstack_err transport_prepare(struct dstack_client *c, CURL *h, const char *metho
     /* Only what changes per call is set: the handle keeps handle_configure's options, and
      * curl_easy_reset would drop its 64 KiB buffer, which the next call allocates again. */
     curl_easy_setopt(h, CURLOPT_URL, x->url);
+    if (c->kind == DSTACK_ENDPOINT_VSOCK) {
+        /* Per transfer, so that concurrent calls on one client each keep their own errno. */
+        x->vsock = (struct vsock_peer){.cid = c->vsock_cid, .port = c->vsock_port};
+        vsock_curl_attach(h, &x->vsock);
+    }
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body); /* not copied: body outlives the transfer */
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &x->buf);
@@ -274,7 +227,10 @@ dstack_err transport_complete(struct dstack_client *c, CURL *h, const char *meth
                            x->timeout_ms, c->endpoint);
         }
         return err_set(DSTACK_ETRANSPORT, "%s: cannot reach the agent at %s: %s", method,
-                       c->endpoint, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+                       c->endpoint,
+                       x->vsock.connect_errno ? strerror(x->vsock.connect_errno)
+                       : x->errbuf[0]         ? x->errbuf
+                                              : curl_easy_strerror(rc));
     }
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

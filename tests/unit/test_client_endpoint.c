@@ -3,6 +3,8 @@
 #include <dstack/client.h>
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -119,6 +121,27 @@ static void test_client_new(void)
     CHECK(dstack_version(NULL, &v) == DSTACK_EINVAL);
 }
 
+/* The Guest API client's vsock endpoints (util/vsock.h, the parser of the agent's host API
+ * URLs), and the reason a call gives when nobody listens: the socket's errno (connect's, or
+ * socket's where the kernel has no AF_VSOCK), not libcurl's "Couldn't connect to server". */
+static void test_guest_vsock(void)
+{
+    struct dstack_client *c = NULL;
+    CHECK(dstack_guest_client_new("vsock://1", NULL, &c) == DSTACK_EINVAL);
+    CHECK_STR(dstack_last_error(), "invalid vsock endpoint vsock://1 (want vsock://CID:PORT)");
+    CHECK(c == NULL);
+    CHECK(dstack_guest_client_new("vsock://1:9/ignored", NULL, &c) == DSTACK_OK);
+    dstack_client_free(c);
+    CHECK(dstack_guest_client_new("vsock://1:9", NULL, &c) == DSTACK_OK);
+    struct dstack_guest_sysinfo *si = NULL;
+    CHECK(dstack_guest_sysinfo(c, &si) == DSTACK_ETRANSPORT);
+    static const char head[] = "SysInfo: cannot reach the agent at vsock://1:9: ";
+    const char *e = dstack_last_error();
+    printf("vsock://1:9: %s\n", e);
+    CHECK(strncmp(e, head, sizeof head - 1) == 0 && strstr(e, "Couldn't connect") == NULL);
+    dstack_client_free(c);
+}
+
 int main(void)
 {
     if (mkdtemp(dir) == NULL) {
@@ -131,6 +154,7 @@ int main(void)
     touch(sock_b);
     test_table();
     test_client_new();
+    test_guest_vsock();
     unlink(sock_a);
     unlink(sock_b);
     rmdir(dir);

@@ -250,6 +250,12 @@ static void test_names_and_bodies(void)
     CHECK(!vsock_url_parse("vsock://2/api", &cid, &port, path, sizeof path));
     CHECK(!vsock_url_parse("vsock://-1:5", &cid, &port, path, sizeof path));
     CHECK(!vsock_url_parse("vsock://2:99999999999", &cid, &port, path, sizeof path));
+    CHECK(!vsock_url_parse("vsock://2:1/api", &cid, &port, path, 4)); /* path too long */
+    /* without a path buffer (the SDK's Guest API endpoint): the rest only starts with '/' */
+    CHECK(vsock_url_parse("vsock://3:0x10/any/thing", &cid, &port, NULL, 0));
+    CHECK(cid == 3 && port == 16);
+    CHECK(!vsock_url_parse("vsock://3:16x", &cid, &port, NULL, 0));
+    CHECK(!vsock_url_parse("vsock://:16", &cid, &port, NULL, 0));
 
     CHECK(netinfo_iface_reported("eth0") && netinfo_iface_reported("enp1s0") &&
           netinfo_iface_reported("dstack-wg0"));
