@@ -74,6 +74,7 @@ static dstack_err listener_open(struct listener *l, int activated)
     const char *api = config_api_name(l->cfg->api);
     if (activated >= 0) {
         l->fd = activated;
+        l->activated = true;
         l->tcp = srv_socket_port(activated) != 0;
         log_info("listening on socket-activated fd %d (%s API%s%s)", l->fd, api,
                  l->cfg->restricted ? ", restricted to " : "", methods);
@@ -99,6 +100,7 @@ static dstack_err listener_serve(struct listener *l, unsigned share)
     struct srv_listener_config c = {
         .name = l->cfg->address,
         .fd = l->fd,
+        .shared = l->activated,
         .threads = pool_threads(cfg, l->cfg->api),
         .connection_memory = SERVER_CONN_POOL,
         .limits = {.max_connections = share,

@@ -24,6 +24,7 @@ struct listener {
     int fd;                   /* the listening socket (the core owns it; the self-probe reads it) */
     bool core_owns_fd;        /* handed to the core, which closes it */
     bool tcp;                 /* TCP: the core checks Host, Origin and Content-Type */
+    bool activated;           /* the fd came from systemd (socket activation), which keeps it */
     char unix_path[256];      /* unlinked on stop; "" for TCP and socket-activated listeners */
     atomic_size_t body_bytes; /* request body buffers held now (server_request.c BODY_BUDGET) */
     /* Responses of ROUTE_STATIC routes, built once (server_answer.c). */

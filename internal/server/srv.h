@@ -65,6 +65,8 @@ struct srv_handler {
 struct srv_listener_config {
     const char *name;         /* for the log: the address */
     int fd;                   /* a listening socket; the listener owns it from now on */
+    bool shared;              /* another process holds it too (socket activation): at shutdown
+                               * it is closed but not changed, the next instance takes it over */
     unsigned threads;         /* worker threads; 0 = one thread per connection */
     size_t connection_memory; /* libmicrohttpd's per-connection pool */
     struct srv_limits limits;

@@ -391,15 +391,15 @@ static void report(struct srv_listener *l, long long now)
 }
 
 /* At shutdown: what the kernel completed is served, then the socket closes, so that new clients
- * are refused instead of waiting in a backlog nobody takes. Closing resets every connection still
- * queued, even one whose request is sent, so on TCP new handshakes are first stopped (a dropped
- * SYN is retried after a second, and meets the closed port) and those under way get
- * SRV_HANDSHAKE_SETTLE_MS to complete and be accepted. A Unix socket has no such step: a client
- * that connects in the instant before the close is reset. */
+ * are refused, not left in a backlog nobody takes. Closing resets every connection still queued,
+ * so on TCP new handshakes are first stopped (a dropped SYN is retried after a second and meets
+ * the closed port) and those under way get SRV_HANDSHAKE_SETTLE_MS to be accepted. A Unix socket
+ * cannot: a client connecting in the instant before the close is reset. A socket-activated
+ * socket is not filtered: systemd keeps it for the next instance, which the filter would blind. */
 static void take_last_connections(struct srv_listener *l)
 {
     long long until = now_ms();
-    if (srv_listen_stop_handshakes(l->cfg.fd)) {
+    if (!l->cfg.shared && srv_listen_stop_handshakes(l->cfg.fd)) {
         until += SRV_HANDSHAKE_SETTLE_MS;
     }
     for (;;) {

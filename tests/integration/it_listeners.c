@@ -294,6 +294,64 @@ static void test_socket_activation_and_notify(void)
     (void)system(cmd);
 }
 
+/* A socket-activated TCP socket outlives the agent: systemd keeps it, with what is queued, for the
+ * next instance. The agent's graceful stop must leave it as it found it (no SYN-dropping filter
+ * left attached), so a client connecting after the stop completes its handshake. */
+static void test_tcp_activation_outlives_stop(void)
+{
+    char dir[] = "/tmp/dstack-it-sdtcp-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(lfd, 16) == 0 &&
+          getsockname(lfd, (struct sockaddr *)&sa, &len) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(lfd, 3);
+        char pidbuf[32];
+        snprintf(pidbuf, sizeof pidbuf, "%d", (int)getpid());
+        setenv("LISTEN_PID", pidbuf, 1);
+        setenv("LISTEN_FDS", "1", 1);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        execl(DSTACK_SIMULATOR_BIN, DSTACK_SIMULATOR_BIN, "--dir", dir, (char *)NULL);
+        _exit(127);
+    }
+    long status = 0; /* this process keeps lfd open, as systemd does */
+    for (int i = 0; i < 200 && status == 0; i++) {
+        status = tcp_version(ntohs(sa.sin_port));
+        if (status == 0) {
+            usleep(50000);
+        }
+    }
+    CHECK(status != 0);
+    kill(pid, SIGTERM);
+    int wstatus = 0;
+    waitpid(pid, &wstatus, 0);
+    CHECK(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+    int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int rc = connect(c, (struct sockaddr *)&sa, sizeof sa);
+    struct pollfd out = {.fd = c, .events = POLLOUT};
+    int so_error = -1;
+    socklen_t elen = sizeof so_error;
+    bool connected =
+        rc == 0 || (errno == EINPROGRESS && poll(&out, 1, 2500) == 1 &&
+                    getsockopt(c, SOL_SOCKET, SO_ERROR, &so_error, &elen) == 0 && so_error == 0);
+    CHECK(connected); /* with a SYN filter left behind, every SYN is dropped and this times out */
+    struct pollfd in = {.fd = lfd, .events = POLLIN};
+    int next = poll(&in, 1, 2000) == 1 ? accept(lfd, NULL, NULL) : -1;
+    CHECK(next >= 0); /* queued for the next instance */
+    if (next >= 0) {
+        close(next);
+    }
+    close(c);
+    close(lfd);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    (void)system(cmd);
+}
+
 static void test_startup_refusals(void)
 {
     static const struct {
@@ -381,6 +439,7 @@ int main(void)
     test_reuse_false();
     test_keep_alive_off();
     test_socket_activation_and_notify();
+    test_tcp_activation_outlives_stop();
     test_startup_refusals();
     test_gpu_info();
     test_log_scan_detects_a_key();
