@@ -127,8 +127,10 @@ const char *srv_listen_unix_path(const char *address);
 /* The local port of a TCP socket, 0 for other kinds. */
 uint16_t srv_socket_port(int fd);
 
-/* On a TCP listening socket, drops every new connection's first segment (a SYN without ACK) and
- * lets handshakes already under way complete. Returns false on other kinds of socket. */
-bool srv_listen_stop_handshakes(int fd);
+/* Stops new connections from joining a listening socket's queue; those queued stay to be
+ * accepted. A Unix socket refuses them at once (connect() fails with ECONNREFUSED). On TCP every
+ * new connection's first segment (a SYN without ACK) is dropped while handshakes under way
+ * complete: *handshakes_pending is then true. Returns false on any other socket, or on failure. */
+bool srv_listen_stop_new(int fd, bool *handshakes_pending);
 
 #endif

@@ -392,16 +392,15 @@ static void report(struct srv_listener *l, long long now)
 
 /* At shutdown: what the kernel completed is served, then the socket closes, so that new clients
  * are refused, not left in a backlog nobody takes. Closing resets every connection still queued,
- * so on TCP new handshakes are first stopped (a dropped SYN is retried after a second and meets
- * the closed port) and those under way get SRV_HANDSHAKE_SETTLE_MS to be accepted. A Unix socket
- * cannot: a client connecting in the instant before the close is reset. A socket-activated
- * socket is not filtered: systemd keeps it for the next instance, which the filter would blind. */
+ * so new ones are first stopped (srv_listen_stop_new: refused on Unix; on TCP a dropped SYN is
+ * retried after a second and meets the closed port) and TCP handshakes under way get
+ * SRV_HANDSHAKE_SETTLE_MS to be accepted. A socket-activated socket is left as it is: systemd
+ * keeps it, with its queue, for the next instance, which a stop here would blind. */
 static void take_last_connections(struct srv_listener *l)
 {
-    long long until = now_ms();
-    if (!l->cfg.shared && srv_listen_stop_handshakes(l->cfg.fd)) {
-        until += SRV_HANDSHAKE_SETTLE_MS;
-    }
+    bool pending = false;
+    bool stopped = !l->cfg.shared && srv_listen_stop_new(l->cfg.fd, &pending);
+    long long until = now_ms() + (stopped && pending ? SRV_HANDSHAKE_SETTLE_MS : 0);
     for (;;) {
         bool more = true;
         while (more) {

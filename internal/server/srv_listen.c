@@ -225,11 +225,22 @@ uint16_t srv_socket_port(int fd)
     return 0;
 }
 
-/* A classic BPF socket filter runs on each TCP segment with the TCP header at offset 0
- * (tcp_v4_rcv/tcp_v6_rcv in the kernel; it runs for listening sockets and, with the
- * listener's filter, for the final ACK of a handshake). Byte 13 holds the flags. */
-bool srv_listen_stop_handshakes(int fd)
+/* A Unix listener shut for reading refuses connect() (unix_stream_connect in the kernel) and
+ * keeps its queue. On TCP that shutdown would reset the queue (tcp_disconnect), so a classic BPF
+ * socket filter is used instead: it runs on each TCP segment with the TCP header at offset 0
+ * (tcp_v4_rcv/tcp_v6_rcv; for the final ACK of a handshake too, with the listener's filter).
+ * Byte 13 holds the flags. */
+bool srv_listen_stop_new(int fd, bool *handshakes_pending)
 {
+    *handshakes_pending = false;
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof sa;
+    if (getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+        return false;
+    }
+    if (sa.ss_family == AF_UNIX) {
+        return shutdown(fd, SHUT_RD) == 0;
+    }
     if (srv_socket_port(fd) == 0) {
         return false;
     }
@@ -242,5 +253,6 @@ bool srv_listen_stop_handshakes(int fd)
         BPF_STMT(BPF_RET | BPF_K, 0xffffffffu), /* everything else: kept whole */
     };
     struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
-    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == 0;
+    *handshakes_pending = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == 0;
+    return *handshakes_pending;
 }

@@ -570,7 +570,7 @@ static void *flood_worker(void *arg)
             /* A send error means not one byte of the request left: the kernel completed the
              * handshake after the sidecar's last accept, and closing the listening socket reset
              * the never-accepted connection. The server narrows that window (new handshakes are
-             * stopped first, srv_listen_stop_handshakes) but cannot shut it on a loaded machine;
+             * stopped first, srv_listen_stop_new) but cannot shut it on a loaded machine;
              * the request never reached it, so it counts as a refusal. */
             atomic_fetch_add(&f->refused, 1);
             atomic_store(&f->stop, true);
