@@ -88,6 +88,19 @@ dstack_err dstack_collateral_to_json(const struct dstack_collateral *c, char **o
     if (c == NULL || out == NULL) {
         return err_set(DSTACK_EINVAL, "dstack_collateral_to_json: no collateral or no output");
     }
+    const struct {
+        const char *name, *value;
+    } texts[] = {{"pck_crl_issuer_chain", c->pck_crl_issuer_chain},
+                 {"tcb_info_issuer_chain", c->tcb_info_issuer_chain},
+                 {"tcb_info", c->tcb_info},
+                 {"qe_identity_issuer_chain", c->qe_identity_issuer_chain},
+                 {"qe_identity", c->qe_identity}};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        if (texts[i].value == NULL) {
+            return err_set(DSTACK_EINVAL, "dstack_collateral_to_json: %s is missing",
+                           texts[i].name);
+        }
+    }
     cJSON *o = cJSON_CreateObject();
     bool ok =
         o != NULL && cJSON_AddStringToObject(o, "pck_crl_issuer_chain", c->pck_crl_issuer_chain) &&

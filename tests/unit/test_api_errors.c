@@ -236,6 +236,7 @@ static struct dstack_attestation_result result_out;
 BAD_CALL(col_from_array, dstack_collateral_from_json("[]", 2, &col_out))
 BAD_CALL(col_from_empty, dstack_collateral_from_json("{}", 2, &col_out))
 BAD_CALL(col_to_null, dstack_collateral_to_json(NULL, &text_out))
+BAD_CALL(col_to_empty, dstack_collateral_to_json(&col_empty, &text_out))
 BAD_CALL(dcap_null, dstack_dcap_verify(NULL, 0, &col_empty, 0, NULL, &dcap_out))
 BAD_CALL(dcap_short, dstack_dcap_verify(buf64, 10, &col_empty, 0, NULL, &dcap_out))
 BAD_CALL(dcap_json_null, dstack_dcap_report_to_json(NULL, &text_out))
@@ -250,6 +251,8 @@ static const struct error_row verify_rows[] = {
      "\"pck_crl_issuer_chain\" is missing"},
     {"dstack_collateral_to_json(NULL)", col_to_null, DSTACK_EINVAL,
      "dstack_collateral_to_json: no collateral"},
+    {"dstack_collateral_to_json(no texts)", col_to_empty, DSTACK_EINVAL,
+     "dstack_collateral_to_json: pck_crl_issuer_chain is missing"},
     {"dstack_dcap_verify(NULL quote)", dcap_null, DSTACK_EINVAL, "dstack_dcap_verify: no quote"},
     {"dstack_dcap_verify(10 bytes)", dcap_short, DSTACK_EFORMAT, "quote shorter than its header"},
     {"dstack_dcap_report_to_json(NULL)", dcap_json_null, DSTACK_EINVAL,
