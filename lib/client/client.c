@@ -70,6 +70,9 @@ dstack_err dstack_tappd_client_new(const char *endpoint, const struct dstack_cli
                                    dstack_log_fn log, void *log_user, struct dstack_client **out)
 {
     err_clear();
+    if (out == NULL) {
+        return err_set(DSTACK_EINVAL, "dstack_tappd_client_new: out is NULL");
+    }
     /* Legacy service mounted at /prpc/ with the "Tappd." prefix (docs/api/README.md). */
     dstack_err err =
         client_create(endpoint, "TAPPD_SIMULATOR_ENDPOINT", tappd_paths,

@@ -8,11 +8,14 @@
 #include "client/client_internal.h"
 #include "json/json.h"
 
-static dstack_err make_client(const char *endpoint, const char *prefix,
+static dstack_err make_client(const char *function, const char *endpoint, const char *prefix,
                               const struct dstack_client_options *opts, struct dstack_client **out)
 {
-    if (endpoint == NULL || endpoint[0] == '\0' || out == NULL) {
-        return err_set(DSTACK_EINVAL, "an endpoint is required (socket path or URL)");
+    if (out == NULL) {
+        return err_set(DSTACK_EINVAL, "%s: out is NULL", function);
+    }
+    if (endpoint == NULL || endpoint[0] == '\0') {
+        return err_set(DSTACK_EINVAL, "%s: an endpoint is required (socket path or URL)", function);
     }
     /* No environment variable and no probing: these listeners have no SDK convention. */
     static const char *const none[] = {""};
@@ -23,14 +26,14 @@ dstack_err dstack_worker_client_new(const char *endpoint, const struct dstack_cl
                                     struct dstack_client **out)
 {
     err_clear();
-    return make_client(endpoint, "/prpc/Worker.", opts, out);
+    return make_client("dstack_worker_client_new", endpoint, "/prpc/Worker.", opts, out);
 }
 
 dstack_err dstack_guest_client_new(const char *endpoint, const struct dstack_client_options *opts,
                                    struct dstack_client **out)
 {
     err_clear();
-    dstack_err err = make_client(endpoint, "/api/", opts, out);
+    dstack_err err = make_client("dstack_guest_client_new", endpoint, "/api/", opts, out);
     if (err != DSTACK_OK || strncmp(endpoint, "vsock://", 8) != 0) {
         return err;
     }

@@ -5,13 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static dstack_err check_legacy(const struct dstack_client *c, const void *out)
+static dstack_err check_legacy(const char *function, const struct dstack_client *c, const void *out)
 {
     if (c == NULL || out == NULL) {
-        return err_set(DSTACK_EINVAL, "NULL argument");
+        return err_set(DSTACK_EINVAL, "%s: NULL argument", function);
     }
     if (strcmp(c->path_prefix, "/prpc/Tappd.") != 0) {
-        return err_set(DSTACK_EINVAL, "not a tappd client (use dstack_tappd_client_new)");
+        return err_set(DSTACK_EINVAL, "%s: not a tappd client (use dstack_tappd_client_new)",
+                       function);
     }
     return DSTACK_OK;
 }
@@ -21,7 +22,7 @@ dstack_err dstack_tappd_derive_key(struct dstack_client *c, const char *path, co
                                    struct dstack_get_tls_key_response **out)
 {
     err_clear();
-    dstack_err err = check_legacy(c, out);
+    dstack_err err = check_legacy("dstack_tappd_derive_key", c, out);
     if (err != DSTACK_OK) {
         return err;
     }
@@ -75,7 +76,7 @@ dstack_err dstack_tappd_tdx_quote(struct dstack_client *c, const uint8_t *report
                                   struct dstack_get_quote_response **out)
 {
     err_clear();
-    dstack_err err = check_legacy(c, out);
+    dstack_err err = check_legacy("dstack_tappd_tdx_quote", c, out);
     if (err != DSTACK_OK) {
         return err;
     }
@@ -119,7 +120,7 @@ dstack_err dstack_tappd_raw_quote(struct dstack_client *c,
                                   struct dstack_get_quote_response **out)
 {
     err_clear();
-    dstack_err err = check_legacy(c, out);
+    dstack_err err = check_legacy("dstack_tappd_raw_quote", c, out);
     if (err != DSTACK_OK) {
         return err;
     }
@@ -142,7 +143,7 @@ dstack_err dstack_tappd_raw_quote(struct dstack_client *c,
 dstack_err dstack_tappd_info(struct dstack_client *c, struct dstack_info_response **out)
 {
     err_clear();
-    dstack_err err = check_legacy(c, out);
+    dstack_err err = check_legacy("dstack_tappd_info", c, out);
     if (err != DSTACK_OK) {
         return err;
     }
