@@ -235,13 +235,16 @@ bool srv_listen_stop_new(int fd, bool *handshakes_pending)
     *handshakes_pending = false;
     struct sockaddr_storage sa;
     socklen_t len = sizeof sa;
-    if (getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+    int listening = 0;
+    socklen_t listening_len = sizeof listening;
+    if (getsockname(fd, (struct sockaddr *)&sa, &len) != 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &listening_len) != 0 || !listening) {
         return false;
     }
     if (sa.ss_family == AF_UNIX) {
         return shutdown(fd, SHUT_RD) == 0;
     }
-    if (srv_socket_port(fd) == 0) {
+    if (sa.ss_family != AF_INET && sa.ss_family != AF_INET6) {
         return false;
     }
     enum { TCP_FLAGS_OFFSET = 13, TCP_SYN = 0x02, TCP_ACK = 0x10 };
