@@ -236,6 +236,31 @@ static int unix_listener(const char *path)
     return fd;
 }
 
+/* Starts the simulator in dir as systemd starts a socket-activated service: fds[0..n) become
+ * fds 3.. with LISTEN_PID and LISTEN_FDS set, and NOTIFY_SOCKET when notify is not NULL. */
+static pid_t start_activated(const int *fds, int n, const char *notify, const char *dir)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (int i = 0; i < n; i++) {
+            dup2(fds[i], 3 + i);
+        }
+        char pidbuf[32], nbuf[16];
+        snprintf(pidbuf, sizeof pidbuf, "%d", (int)getpid());
+        snprintf(nbuf, sizeof nbuf, "%d", n);
+        setenv("LISTEN_PID", pidbuf, 1);
+        setenv("LISTEN_FDS", nbuf, 1);
+        if (notify != NULL) {
+            setenv("NOTIFY_SOCKET", notify, 1);
+        }
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        execl(DSTACK_SIMULATOR_BIN, DSTACK_SIMULATOR_BIN, "--dir", dir, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
 /* systemd hands over fds 3 and 4 and reads READY=1 from NOTIFY_SOCKET. */
 static void test_socket_activation_and_notify(void)
 {
@@ -251,20 +276,7 @@ static void test_socket_activation_and_notify(void)
     CHECK(unix_addr(&na, npath));
     CHECK(dfd >= 0 && tfd >= 0 && bind(nfd, (struct sockaddr *)&na, sizeof na) == 0);
 
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(dfd, 3);
-        dup2(tfd, 4);
-        char pidbuf[32];
-        snprintf(pidbuf, sizeof pidbuf, "%d", (int)getpid());
-        setenv("LISTEN_PID", pidbuf, 1);
-        setenv("LISTEN_FDS", "2", 1);
-        setenv("NOTIFY_SOCKET", npath, 1);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 2);
-        execl(DSTACK_SIMULATOR_BIN, DSTACK_SIMULATOR_BIN, "--dir", dir, (char *)NULL);
-        _exit(127);
-    }
+    pid_t pid = start_activated((const int[]){dfd, tfd}, 2, npath, dir);
     close(dfd);
     close(tfd);
     char msg[256] = "";
@@ -306,18 +318,7 @@ static void test_tcp_activation_outlives_stop(void)
     socklen_t len = sizeof sa;
     CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(lfd, 16) == 0 &&
           getsockname(lfd, (struct sockaddr *)&sa, &len) == 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(lfd, 3);
-        char pidbuf[32];
-        snprintf(pidbuf, sizeof pidbuf, "%d", (int)getpid());
-        setenv("LISTEN_PID", pidbuf, 1);
-        setenv("LISTEN_FDS", "1", 1);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 2);
-        execl(DSTACK_SIMULATOR_BIN, DSTACK_SIMULATOR_BIN, "--dir", dir, (char *)NULL);
-        _exit(127);
-    }
+    pid_t pid = start_activated(&lfd, 1, NULL, dir);
     long status = 0; /* this process keeps lfd open, as systemd does */
     for (int i = 0; i < 200 && status == 0; i++) {
         status = tcp_version(ntohs(sa.sin_port));
